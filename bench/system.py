@@ -1,0 +1,234 @@
+"""Rapport end to end: outcomes recorded through the calls API until each is
+reflected in the customer profile and in the reporting read model."""
+from __future__ import annotations
+
+import secrets
+import socket
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+
+from deploy.launcher import SERVICES, System
+from shared.auth import issue_token
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+OUTCOME = {"outcome": "reached", "satisfaction": 4, "propensity": 60, "duration_seconds": 120}
+
+
+class Bench:
+    def __init__(self, amqp_url: str, workdir: Path, web_workers: int = 2):
+        self.secret = secrets.token_hex(32)
+        self.namespace = f"bench-{uuid.uuid4().hex[:8]}"
+        self.amqp_url = amqp_url
+        env = {"PATH": "/usr/bin:/bin", "RAPPORT_AUTH_SECRET": self.secret,
+               "RAPPORT_AMQP_URL": amqp_url, "RAPPORT_NAMESPACE": self.namespace,
+               "RAPPORT_DATA_DIR": str(workdir / "data"), "RAPPORT_LOG_LEVEL": "WARNING",
+               "RAPPORT_WEB_WORKERS": str(web_workers)}
+        for service in SERVICES:
+            for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT"):
+                env[f"{service.upper()}_{key}"] = str(_free_port())
+        self.system = System(env, log_dir=workdir / "log")
+        self.headers = {"Authorization": f"Bearer {issue_token(self.secret, 'bench', 'admin')}"}
+        self.local = threading.local()
+
+    # -- plumbing ---------------------------------------------------------
+    def __enter__(self):
+        self.system.start()
+        self.system.wait_ready(120)
+        return self
+
+    def __exit__(self, *exc):
+        self.system.stop()
+
+    def http(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            self.local.session = requests.Session()
+            self.local.session.headers.update(self.headers)
+        return self.local.session
+
+    def url(self, service: str, path: str) -> str:
+        return f"{self.system.api_url(service)}/api/v1{path}"
+
+    def post(self, service, path, body):
+        r = self.http().post(self.url(service, path), json=body, timeout=30)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{path}: {r.status_code} {r.text}")
+        return r.json()
+
+    def get(self, service, path, **params):
+        r = self.http().get(self.url(service, path), params=params, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    # -- set-up -----------------------------------------------------------
+    def customers(self, n: int, segment: str) -> list[str]:
+        def one(i):
+            return self.post("customer", "/customers", {
+                "name": f"Bench {i}", "phone": f"+8529{1000000 + i:07d}", "segment": segment})["id"]
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(one, range(n)))
+
+    def calls(self, segment: str, customer_ids: list[str], rrule: str, horizon: int) -> dict:
+        plan = self.post("calls", "/call-plans", {
+            "name": segment, "segment": segment, "channel": "phone", "rrule": rrule,
+            "starts_at": datetime.now(timezone.utc).isoformat()})
+        wanted = set(customer_ids)
+        deadline = time.monotonic() + 120
+        while True:  # the calls service learns of customers by event
+            self.post("calls", f"/call-plans/{plan['id']}/schedule", {"horizon_days": horizon})
+            by_customer = self._calls_of_plan(plan["id"])
+            if wanted <= set(by_customer) or time.monotonic() > deadline:
+                return by_customer
+            time.sleep(0.5)
+
+    def _calls_of_plan(self, plan_id: str) -> dict:
+        by_customer, cursor = {}, None
+        while True:
+            page = self.get("calls", "/calls", plan_id=plan_id, limit=500,
+                            **({"cursor": cursor} if cursor else {}))
+            for call in page["items"]:
+                by_customer.setdefault(call["customer_id"], []).append(call["id"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return by_customer
+
+    def record(self, call_id: str) -> None:
+        self.post("calls", f"/calls/{call_id}/outcome", OUTCOME)
+
+    def record_many(self, call_ids: list[str]) -> None:
+        answer = self.post("calls", "/calls/outcomes",
+                           {"outcomes": [{"call_id": c, **OUTCOME} for c in call_ids]})
+        if answer["created"] != len(call_ids):
+            raise RuntimeError(f"bulk outcomes refused: {answer['results'][:3]}")
+
+    def settle(self, quiet: float = 1.0, timeout: float = 300) -> None:
+        """Wait until every service's queue has stayed empty for ``quiet`` seconds,
+        so that set-up work (scheduling's events) is not measured with the rest."""
+        import pika
+
+        from shared.messaging.topology import BINDINGS, Names
+
+        names = Names(self.namespace)
+        conn = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+        channel = conn.channel()
+        deadline, empty_since = time.monotonic() + timeout, None
+        try:
+            while time.monotonic() < deadline:
+                depth = sum(channel.queue_declare(names.queue(s), passive=True)
+                            .method.message_count for s in BINDINGS)
+                if depth:
+                    empty_since = None
+                elif empty_since is None:
+                    empty_since = time.monotonic()
+                elif time.monotonic() - empty_since >= quiet:
+                    return
+                time.sleep(0.1)
+            raise RuntimeError("the queues did not drain")
+        finally:
+            conn.close()
+
+    def completed_in_profile(self, customer_id: str) -> int:
+        return self.get("customer", f"/customers/{customer_id}")["calls_completed"]
+
+    def completed_in_reporting(self) -> int:
+        today = date.today()
+        report = self.get("reporting", "/reports/activity", **{
+            "from": str(today - timedelta(days=3)), "to": str(today + timedelta(days=3))})
+        return report["totals"]["completed"]
+
+
+def throughput(bench: Bench, outcomes: int, customers: int, per_request: int = 1,
+               threads: int = 4) -> float:
+    """Outcomes per second, from the first POST until every one shows in the
+    customer profiles and in reporting's read model; ``per_request`` outcomes in
+    each POST (1: the single-outcome endpoint, more: the bulk endpoint)."""
+    segment = f"tp-{uuid.uuid4().hex[:6]}"
+    ids = bench.customers(customers, segment)
+    per_customer = -(-outcomes // customers)
+    calls = bench.calls(segment, ids, "FREQ=DAILY;BYHOUR=9,10,11,12,13,14,15,16,17;BYMINUTE=0",
+                        per_customer // 9 + 2)
+    work = [c for cid in ids for c in calls[cid][:per_customer]][:outcomes]
+    assert len(work) == outcomes, f"only {len(work)} calls scheduled"
+    bench.settle()
+    base = bench.completed_in_reporting()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        if per_request == 1:
+            list(pool.map(bench.record, work))
+        else:
+            chunks = [work[i:i + per_request] for i in range(0, len(work), per_request)]
+            list(pool.map(bench.record_many, chunks))
+    posted = time.perf_counter()
+    deadline = time.monotonic() + 300
+    # Polling costs the system CPU too: poll every 50 ms, and each profile only
+    # until it shows all of its calls.
+    while bench.completed_in_reporting() - base < outcomes:
+        if time.monotonic() > deadline:
+            raise RuntimeError("reporting did not catch up in 300 s")
+        time.sleep(0.05)
+    owner = {call: cid for cid in ids for call in calls[cid]}
+    expected = dict(Counter(owner[call] for call in work))
+    while expected:
+        expected = {cid: n for cid, n in expected.items() if bench.completed_in_profile(cid) < n}
+        if time.monotonic() > deadline:
+            raise RuntimeError("profiles did not catch up in 300 s")
+    done = time.perf_counter()
+    print(f"  ({outcomes} outcomes: posted in {posted - started:.1f} s, "
+          f"reflected everywhere {done - started:.1f} s after the first POST)", flush=True)
+    return outcomes / (done - started)
+
+
+def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, int]:
+    """p50 and p99 seconds from an outcome's POST to the profile showing it, with
+    outcomes sent at ``rate`` per second, each to its own customer."""
+    n = int(rate * seconds)
+    segment = f"lat-{uuid.uuid4().hex[:6]}"
+    ids = bench.customers(n, segment)
+    calls = bench.calls(segment, ids, "FREQ=DAILY;BYHOUR=10;BYMINUTE=0", 2)
+    bench.settle()
+    posted: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set() or len(seen) < len(posted):
+            with lock:
+                waiting = [c for c in posted if c not in seen]
+            for cid in waiting:
+                if bench.completed_in_profile(cid) >= 1:
+                    seen[cid] = time.perf_counter()
+            time.sleep(0.002)
+
+    watchers = [threading.Thread(target=watch, daemon=True) for _ in range(2)]
+    for w in watchers:
+        w.start()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        for i, cid in enumerate(ids):
+            time.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            def send(cid=cid):
+                t = time.perf_counter()
+                bench.record(calls[cid][0])
+                with lock:
+                    posted[cid] = t
+            pool.submit(send)
+    done.set()
+    for w in watchers:
+        w.join(120)
+    lat = sorted(seen[c] - posted[c] for c in posted if c in seen)
+    p99 = lat[min(len(lat) - 1, int(round(0.99 * (len(lat) - 1))))]
+    return statistics.median(lat), p99, len(lat)

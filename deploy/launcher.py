@@ -1,0 +1,197 @@
+"""Run the whole of Rapport on one machine: every process of all four services.
+
+``python -m deploy.launcher`` (``make run``) checks the broker, migrates each
+service's SQLite database, starts an API (gunicorn), a consumer and a relay per
+service, restarts any that crash, prints where everything is, and stops them all
+cleanly on Ctrl-C. The tests use ``System`` to run the same processes.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pika
+import requests
+
+from deploy.run import SERVICES, command
+from shared.config import Settings
+
+ROLES = ("api", "consumer", "relay")
+
+
+@dataclass
+class Proc:
+    service: str
+    role: str
+    argv: list[str]
+    env: dict
+    port: int
+    popen: subprocess.Popen | None = None
+    restarts: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-{self.role}"
+
+    @property
+    def ready_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/readyz"
+
+
+class System:
+    def __init__(self, env: dict, services=SERVICES, log_dir: Path | None = None):
+        self.env = env
+        self.settings = {s: Settings.from_env(s, env) for s in services}
+        self.log_dir = log_dir
+        self.procs = {p.name: p for p in self._procs()}
+
+    def _procs(self):
+        for service, settings in self.settings.items():
+            host = settings.get("HOST", "127.0.0.1")
+            for role in ROLES:
+                env = {**self.env, "RAPPORT_SERVICE": service}
+                port = settings.port if role == "api" else settings.process_port(role)
+                if role == "api":
+                    env["PROMETHEUS_MULTIPROC_DIR"] = str(settings.data_dir / "prometheus" / service)
+                    env["RAPPORT_BIND"] = f"{host}:{port}"
+                yield Proc(service, role, command(service, role, host, port), env, port)
+
+    def migrate(self) -> None:
+        import importlib
+
+        from shared import migrations
+
+        for service, settings in self.settings.items():
+            config = importlib.import_module(f"services.{service}.config")
+            migrations.upgrade(settings.database_url, config.MIGRATIONS)
+
+    def start(self, name: str | None = None) -> None:
+        for proc in ([self.procs[name]] if name else self.procs.values()):
+            out = subprocess.DEVNULL
+            if self.log_dir is not None:
+                self.log_dir.mkdir(parents=True, exist_ok=True)
+                out = open(self.log_dir / f"{proc.name}.log", "ab")
+            proc.popen = subprocess.Popen(proc.argv, env=proc.env, stdout=out,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+
+    def signal(self, name: str, sig: int) -> None:
+        proc = self.procs[name]
+        if proc.popen is not None and proc.popen.poll() is None:
+            os.killpg(proc.popen.pid, sig)
+
+    def stop(self, name: str | None = None, timeout: float = 15.0) -> None:
+        procs = [self.procs[name]] if name else list(self.procs.values())
+        for proc in procs:
+            self.signal(proc.name, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in procs:
+            if proc.popen is None:
+                continue
+            try:
+                proc.popen.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.signal(proc.name, signal.SIGKILL)
+                proc.popen.wait()
+
+    def wait_ready(self, timeout: float = 60.0, names=None) -> None:
+        pending = set(names or self.procs)
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name in list(pending):
+                proc = self.procs[name]
+                if proc.popen is not None and proc.popen.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.popen.returncode}"
+                                       + self._log_hint(name))
+                try:
+                    if requests.get(proc.ready_url, timeout=1).status_code == 200:
+                        pending.discard(name)
+                except requests.RequestException:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout}s: {', '.join(sorted(pending))}")
+            time.sleep(0.1)
+
+    def _log_hint(self, name: str) -> str:
+        return f"; see {self.log_dir / (name + '.log')}" if self.log_dir else ""
+
+    def api_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.settings[service].port}"
+
+    def supervise_once(self) -> list[str]:
+        """Restart crashed processes; return the names restarted."""
+        restarted = []
+        for proc in self.procs.values():
+            if proc.popen is not None and proc.popen.poll() is not None:
+                proc.restarts += 1
+                restarted.append(proc.name)
+                self.start(proc.name)
+        return restarted
+
+
+def broker_problem(amqp_url: str) -> str | None:
+    params = pika.URLParameters(amqp_url)
+    params.connection_attempts, params.socket_timeout = 1, 3
+    try:
+        pika.BlockingConnection(params).close()
+        return None
+    except Exception as exc:  # noqa: BLE001 - reported in one line
+        return (f"RabbitMQ is not reachable at {params.host}:{params.port} ({type(exc).__name__}). "
+                "Start one: `apt-get install rabbitmq-server && rabbitmq-server -detached`, "
+                "or `docker compose up -d rabbitmq`, or set RAPPORT_AMQP_URL.")
+
+
+def main() -> int:
+    env = dict(os.environ)
+    if not env.get("RAPPORT_AUTH_SECRET"):
+        env.setdefault("RAPPORT_DEV_MODE", "1")
+    system = System(env, log_dir=Path(env.get("RAPPORT_LOG_DIR", "var/log")).resolve())
+    problem = broker_problem(system.settings["customer"].amqp_url)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        system.migrate()
+        system.start()
+        system.wait_ready(90)
+        _print_welcome(system, env)
+        while not stopping:
+            for name in system.supervise_once():
+                print(f"{name} exited; restarted it (see {system.log_dir}/{name}.log)")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as exc:
+        print(f"Rapport did not start: {exc}", file=sys.stderr)
+        system.stop()
+        return 1
+    print("\nstopping every process…")
+    system.stop()
+    print("stopped.")
+    return 0
+
+
+def _print_welcome(system: System, env: dict) -> None:
+    from shared.auth import issue_token
+
+    print("\nRapport is running (Ctrl-C stops everything):\n")
+    for service in system.settings:
+        url = system.api_url(service)
+        print(f"  {service:<10} API {url}/api/v1   docs {url}/api/docs/")
+    print(f"\n  logs: {system.log_dir}/   data: {system.settings['customer'].data_dir}/")
+    if env.get("RAPPORT_DEV_MODE") == "1":
+        token = issue_token(system.settings["customer"].auth_secret, "dev", "admin")
+        print("\n  development mode: a built-in secret signs tokens. An admin token for trying it:")
+        print(f"  export TOKEN={token}")
+        print(f"  curl -H \"Authorization: Bearer $TOKEN\" {system.api_url('customer')}/api/v1/customers")
+    print(flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

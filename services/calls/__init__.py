@@ -1,0 +1,1 @@
+"""The calls service: call plans, scheduled calls and their outcomes."""

@@ -1,0 +1,115 @@
+"""Calls routes: load input, call one use case, dump output."""
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.calls import outcomes, scheduling, services
+from services.calls.schemas import (
+    BulkOutcomesIn,
+    BulkOutcomesOut,
+    CallListArgs,
+    CallOut,
+    CallPage,
+    OutcomeIn,
+    PlanIn,
+    PlanOut,
+    PlanPage,
+    ScheduleIn,
+    ScheduleOut,
+)
+from shared.web.app import principal, roles, service
+from shared.web.idempotency import idempotent
+from shared.web.pagination import PageArgs
+
+plans = Blueprint("call_plans", __name__, url_prefix="/call-plans",
+                  description="Call plans: whom to call, how and how often")
+calls = Blueprint("calls", __name__, url_prefix="/calls",
+                  description="Scheduled calls and their outcomes")
+PLANNERS = ("manager",)
+CALLERS = ("agent", "manager")
+READERS = ("manager", "agent", "analyst")
+
+
+@plans.route("")
+class Plans(MethodView):
+    @roles(*READERS)
+    @plans.arguments(PageArgs, location="query")
+    @plans.response(200, PlanPage)
+    def get(self, args):
+        """List call plans, oldest first."""
+        return services.list_plans(service().uow, args["limit"], args["cursor"])
+
+    @roles(*PLANNERS)
+    @idempotent
+    @plans.arguments(PlanIn)
+    @plans.response(201, PlanOut)
+    def post(self, data):
+        """Define a call plan: a segment, a channel and an RFC 5545 recurrence."""
+        plan = services.create_plan(service().uow, data)
+        return plan, 201, {"Location": url_for("call_plans.Plan", plan_id=plan.id)}
+
+
+@plans.route("/<string:plan_id>")
+class Plan(MethodView):
+    @roles(*READERS)
+    @plans.response(200, PlanOut)
+    def get(self, plan_id):
+        """One call plan."""
+        return services.get_plan(service().uow, plan_id)
+
+
+@plans.route("/<string:plan_id>/schedule")
+class Schedule(MethodView):
+    @roles(*PLANNERS)
+    @idempotent
+    @plans.arguments(ScheduleIn)
+    @plans.response(200, ScheduleOut)
+    def post(self, data, plan_id):
+        """Create the plan's missing calls over the horizon; running it again adds none."""
+        return scheduling.schedule_plan(service().uow, plan_id, data["horizon_days"])
+
+
+@calls.route("")
+class Calls(MethodView):
+    @roles(*READERS)
+    @calls.arguments(CallListArgs, location="query")
+    @calls.response(200, CallPage)
+    def get(self, args):
+        """List calls by due time, optionally of one customer, plan or status."""
+        return services.list_calls(service().uow, args, args["limit"], args["cursor"])
+
+
+@calls.route("/outcomes")
+class BulkOutcomes(MethodView):
+    @roles(*CALLERS)
+    @idempotent
+    @calls.arguments(BulkOutcomesIn)
+    @calls.response(200, BulkOutcomesOut)
+    def post(self, data):
+        """Record up to 1,000 outcomes at once; each item is judged on its own and
+        answered in order (created, unchanged, or rejected with its reasons)."""
+        return outcomes.record_outcomes(service().uow, data["outcomes"], principal().subject)
+
+
+@calls.route("/<string:call_id>")
+class Call(MethodView):
+    @roles(*READERS)
+    @calls.response(200, CallOut)
+    def get(self, call_id):
+        """One call."""
+        return services.get_call(service().uow, call_id)
+
+
+@calls.route("/<string:call_id>/outcome")
+class Outcome(MethodView):
+    @roles(*CALLERS)
+    @idempotent
+    @calls.arguments(OutcomeIn)
+    @calls.response(201, CallOut)
+    @calls.alt_response(200, schema=CallOut, description="This same outcome was already "
+                        "recorded; nothing changed")
+    def post(self, data, call_id):
+        """Record the call's outcome, once; satisfaction and propensity when reached."""
+        call, created = outcomes.record_outcome(service().uow, call_id, data,
+                                                principal().subject)
+        return call, 201 if created else 200

@@ -1,0 +1,1 @@
+"""The calls service's processes besides the API: the consumer and the outbox relay."""

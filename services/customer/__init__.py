@@ -1,0 +1,1 @@
+"""The customer service: profiles and the permanent activity record."""

@@ -1,0 +1,20 @@
+"""The customer API's application factory."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from flask import Flask
+
+from services.customer import config
+from services.customer.api import blp
+from services.customer.models import IdempotencyKey, Outbox
+from shared.web.app import create_service_app
+
+
+def create_app(env: Mapping[str, str] | None = None) -> Flask:
+    settings = config.load(env)
+    return create_service_app(
+        settings, title="Rapport customer service",
+        description="Customer profiles, the permanent activity record, data quality and consent.",
+        blueprints=[blp], outbox_model=Outbox,
+        idempotency_model=IdempotencyKey)

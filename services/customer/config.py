@@ -1,0 +1,11 @@
+"""The customer service's settings, read from ``CUSTOMER_*`` / ``RAPPORT_*``."""
+from pathlib import Path
+
+from shared.config import Settings
+
+SERVICE = "customer"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def load(env=None) -> Settings:
+    return Settings.from_env(SERVICE, env)

@@ -1,0 +1,67 @@
+"""The append-only log of every event reporting has consumed, and its replay.
+
+Payloads are kept in wire form: as received when the envelope still carries the
+received payload (fields newer than our contract included), otherwise re-serialised
+by the event's contract, so that datetimes are ISO strings and money is decimal
+strings, exactly as a producer of that contract sends them. An event type without
+a contract yet is kept as it came.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from services.reporting.models import EventLog
+from shared.events import Event, contract_for, parse_event
+from shared.messaging.tables import utcnow
+from shared.messaging.unit_of_work import UnitOfWork
+
+
+def wire_payload(event: Event) -> dict:
+    received = getattr(event, "wire_payload", None)
+    if received is not None:
+        return received
+    try:
+        contract = contract_for(event.event_type, event.event_version)
+    except KeyError:
+        return event.payload  # parse_event left it unparsed, so it is wire form already
+    return contract().dump(event.payload)
+
+
+def append(work: UnitOfWork, event: Event) -> None:
+    """Log the event. The consumer's inbox lets each event through once; a second
+    copy would break the primary key rather than be logged twice."""
+    work.add_row(EventLog, {
+        "event_id": event.event_id, "event_type": event.event_type,
+        "event_version": event.event_version, "occurred_at": event.occurred_at,
+        "producer": event.producer, "correlation_id": event.correlation_id,
+        "causation_id": event.causation_id, "received_at": utcnow(),
+        "payload": json.dumps(wire_payload(event), separators=(",", ":"))})
+
+
+def to_event(row: EventLog) -> Event:
+    """Parse a logged event the way the consumer parses a message."""
+    return parse_event(json.dumps({
+        "event_id": row.event_id, "event_type": row.event_type,
+        "event_version": row.event_version, "occurred_at": row.occurred_at.isoformat(),
+        "producer": row.producer, "correlation_id": row.correlation_id,
+        "causation_id": row.causation_id, "payload": json.loads(row.payload)}))
+
+
+def replay(session: Session, batch: int = 1000) -> Iterator[Event]:
+    """Every logged event in the order it occurred, read in keyset batches."""
+    order = (EventLog.occurred_at, EventLog.event_id)
+    after = None
+    while True:
+        query = select(EventLog).order_by(*order).limit(batch)
+        if after is not None:
+            query = query.where(tuple_(*order) > after)
+        rows = list(session.scalars(query))
+        for row in rows:
+            yield to_event(row)
+        if len(rows) < batch:
+            return
+        after = (rows[-1].occurred_at, rows[-1].event_id)

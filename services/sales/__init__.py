@@ -1,0 +1,1 @@
+"""The sales service: the append-only sales ledger and what it needs to know of customers."""

@@ -1,0 +1,53 @@
+"""Sales ledger routes: load input, call one use case, dump output.
+
+The ledger is append-only, so there is no route to change or delete a sale.
+Roles are checked for the whole blueprint before any body is read, so a caller
+without the role gets 403 whatever it sent.
+"""
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.sales import services
+from services.sales.schemas import SaleIn, SaleListArgs, SaleOut, SalePage
+from shared.web.app import principal, require_roles, service
+from shared.web.idempotency import idempotent
+
+blp = Blueprint("transactions", __name__, url_prefix="/transactions",
+                description="The sales ledger: recorded sales and their lines")
+WRITERS = ("manager", "agent")
+READERS = ("manager", "agent", "analyst")
+
+
+@blp.before_request
+def authorize():
+    require_roles(*(WRITERS if request.method == "POST" else READERS))
+
+
+@blp.route("")
+class Transactions(MethodView):
+    @blp.arguments(SaleListArgs, location="query")
+    @blp.response(200, SalePage)
+    def get(self, args):
+        """List sales, newest first, optionally of one customer (lines in each sale's detail)."""
+        return services.list_sales(service().uow, args["customer_id"], args["limit"],
+                                   args["cursor"])
+
+    @idempotent
+    @blp.arguments(SaleIn)
+    @blp.response(201, SaleOut)
+    def post(self, data):
+        """Record a sale; totals are exact sums rounded once to the cent, half up.
+
+        Money is sent as decimal strings ("19.99"). A customer not yet known here is
+        accepted and answered with ``customer_known: false``."""
+        sale = services.record_sale(service().uow, data, principal().subject)
+        return sale, 201, {"Location": url_for("transactions.Transaction", sale_id=sale.id)}
+
+
+@blp.route("/<string:sale_id>")
+class Transaction(MethodView):
+    @blp.response(200, SaleOut)
+    def get(self, sale_id):
+        """One sale with its lines."""
+        return services.get_sale(service().uow, sale_id)

@@ -1,0 +1,7 @@
+"""The sales service's outbox relay process."""
+from services.sales import config
+from services.sales.models import Outbox
+from shared.entrypoints import run_relay
+
+if __name__ == "__main__":
+    run_relay(config.load(), config.MIGRATIONS, Outbox)

@@ -1,0 +1,133 @@
+"""Database access: one engine per service, short transactions, SQLite tuned for
+several processes (API workers, consumer, relay) writing to the same file."""
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+BUSY_TIMEOUT_MS = 30000
+
+
+def _sqlite_begin(conn):
+    # A writing transaction takes the write lock when it starts, not when it first
+    # writes: a deferred one that upgrades later fails with "database is locked"
+    # instead of waiting for the busy timeout. Readers stay deferred (WAL lets them
+    # run beside a writer).
+    if conn.get_execution_options().get("read_only"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        _begin_immediate(conn)
+
+
+def _begin_immediate(conn) -> None:
+    """Wait for the write lock in fine steps.
+
+    SQLite's own busy handler sleeps longer and longer (up to 100 ms a try) while
+    the lock stays taken; writers here hold it for milliseconds, so those sleeps
+    leave the database idle while everyone waits. Poll every millisecond or two
+    instead, up to the same overall timeout, on the driver's connection (a failed
+    try is then a cheap sqlite3 error, not a wrapped SQLAlchemy one)."""
+    raw = conn.connection.driver_connection
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    # Raised as SQLAlchemy raises any other database error.
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+                time.sleep(random.uniform(0.0005, 0.002))
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _hold_strong_references(session_factory) -> None:
+    """Keep every object a session loads alive until the session ends.
+
+    The identity map holds clean objects weakly: once a flush makes a changed row
+    clean, it can be collected, and the next ``get`` of it in the same unit of
+    work goes back to the database (and autoflushes what is pending). Units of
+    work here are short, so holding them is cheap; it is SQLAlchemy's
+    "strong reference session" recipe."""
+
+    @event.listens_for(session_factory, "loaded_as_persistent")
+    @event.listens_for(session_factory, "pending_to_persistent")
+    @event.listens_for(session_factory, "detached_to_persistent")
+    def _hold(session, instance):
+        session.info.setdefault("held", set()).add(instance)
+
+    @event.listens_for(session_factory, "persistent_to_detached")
+    @event.listens_for(session_factory, "persistent_to_deleted")
+    @event.listens_for(session_factory, "persistent_to_transient")
+    def _release(session, instance):
+        session.info.get("held", set()).discard(instance)
+
+
+class Database:
+    """Owns the engine and hands out sessions; nothing connects until first use."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self.ReadSession = sessionmaker(
+            self.engine.execution_options(read_only=True), expire_on_commit=False
+        )
+        _hold_strong_references(self.Session)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits on success and rolls back on any error."""
+        with self.Session() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A session for queries only; on SQLite it does not block writers."""
+        with self.ReadSession() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()

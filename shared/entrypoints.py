@@ -1,0 +1,39 @@
+"""Process mains shared by every service: migrate, then consume or relay."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared import migrations, process
+from shared.config import Settings
+from shared.db import Database
+from shared.messaging.consumer import Consumer, Dispatcher
+from shared.messaging.relay import Relay
+from shared.messaging.topology import Names
+from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.metrics import OutboxCollector
+
+
+def build_dispatcher(settings: Settings, db: Database, outbox_model, inbox_model,
+                     subscriptions) -> Dispatcher:
+    uow = UnitOfWorkFactory(db, outbox_model, settings.service)
+    return Dispatcher(settings.service, uow, inbox_model, subscriptions)
+
+
+def run_consumer(settings: Settings, migrations_dir: Path, outbox_model, inbox_model,
+                 subscriptions) -> None:
+    migrations.upgrade(settings.database_url, migrations_dir)
+    db = Database(settings.database_url)
+    dispatcher = build_dispatcher(settings, db, outbox_model, inbox_model, subscriptions)
+    consumer = Consumer(settings.service, dispatcher, settings.amqp_url,
+                        Names(settings.namespace), settings.prefetch, settings.delivery_limit)
+    process.run(settings, "consumer", consumer)
+
+
+def run_relay(settings: Settings, migrations_dir: Path, outbox_model) -> None:
+    migrations.upgrade(settings.database_url, migrations_dir)
+    db = Database(settings.database_url)
+    relay = Relay(settings.service, db, outbox_model, settings.amqp_url,
+                  Names(settings.namespace), settings.relay_batch,
+                  settings.relay_poll_seconds, delivery_limit=settings.delivery_limit)
+    process.run(settings, "relay", relay,
+                [OutboxCollector(settings.service, db, outbox_model)])

@@ -1,0 +1,1 @@
+"""Getting events safely from one service's transaction into another's."""

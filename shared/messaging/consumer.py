@@ -1,0 +1,252 @@
+"""The consumer loop: at-least-once delivery, exactly-once effects.
+
+Messages arrive with manual acks inside a prefetch window. What has arrived is
+handled in one transaction, each handler recording ``(event_id, handler)`` in
+the inbox beside its effect; a message is acked only after that transaction has
+committed (should one event fail, the others are applied again without it). A redelivered event
+finds its inbox rows and is acked without effect. A handler failure is nacked
+back to the queue; the quorum queue's delivery limit bounds the retries and then
+dead-letters the message, while the messages behind it keep flowing. A message
+that is not a valid event at all goes to the dead-letter queue at once; an event
+type nobody here handles is logged and acked.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from typing import Callable, Mapping, Sequence
+
+import pika
+from sqlalchemy import insert, select
+from sqlalchemy.exc import OperationalError
+
+from shared import context
+from shared.events import Event, EnvelopeError, parse_event
+from shared.messaging import topology
+from shared.messaging.tables import utcnow
+from shared.messaging.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from shared.metrics import metrics_for
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, Event], None]
+WILDCARD = "#"
+
+
+def handler_name(handler: Handler) -> str:
+    return getattr(handler, "inbox_name", None) or f"{handler.__module__}.{handler.__qualname__}"
+
+
+class Dispatcher:
+    """Runs an event through its handlers, once per (event, handler)."""
+
+    def __init__(self, service: str, uow: UnitOfWorkFactory, inbox_model,
+                 subscriptions: Mapping[str, Sequence[Handler]]):
+        self.service = service
+        self.uow = uow
+        self.inbox = inbox_model
+        self.subscriptions = subscriptions
+        self.metrics = metrics_for(service)
+
+    def handlers_for(self, event: Event) -> list[Handler]:
+        return [*self.subscriptions.get(event.routing_key, ()),
+                *self.subscriptions.get(WILDCARD, ())]
+
+    def dispatch(self, event: Event) -> bool:
+        """Apply one event in a transaction of its own; False if nobody here handles
+        its type; a handler's exception is raised."""
+        [result] = self.dispatch_batch([event])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def dispatch_batch(self, events: Sequence[Event]) -> list:
+        """Apply events; per event True (applied, or applied before), False (no
+        handler here), or the exception that failed it.
+
+        The whole batch is tried in one transaction: one inbox look-up, one commit,
+        which is what lets a consumer keep up with a relay. If anything in it fails,
+        it is rolled back and every event is applied again in a transaction of its
+        own, so one bad event fails alone and the others still commit."""
+        try:
+            return self._apply(events)
+        except Exception as exc:  # noqa: BLE001 - isolate the culprit below
+            if len(events) == 1:
+                return [exc]
+        return [self._isolated(event) for event in events]
+
+    def _isolated(self, event: Event):
+        try:
+            return self._apply([event])[0]
+        except Exception as exc:  # noqa: BLE001 - reported per event
+            return exc
+
+    def _apply(self, events: Sequence[Event]) -> list[bool]:
+        results, done = [], []
+        with self.uow() as work:
+            seen = self._already_applied(work, events)
+            for event in events:
+                handlers = self.handlers_for(event)
+                results.append(bool(handlers))
+                for handler in handlers:
+                    key = (event.event_id, handler_name(handler))
+                    if key in seen:
+                        self.metrics.duplicate.labels(event.event_type).inc()
+                        continue
+                    seen.add(key)
+                    with _event_context(event):
+                        handler(work, event)
+                    done.append({"event_id": key[0], "handler": key[1],
+                                 "event_type": event.event_type, "processed_at": utcnow()})
+            if done:
+                # A concurrent consumer that applied the same event first makes this
+                # fail on the primary key: the batch is retried and then skips it.
+                work.session.connection().execute(insert(self.inbox.__table__), done)
+        return results
+
+    def _already_applied(self, work: UnitOfWork, events: Sequence[Event]) -> set:
+        ids = list({event.event_id for event in events})
+        rows = work.session.execute(select(self.inbox.event_id, self.inbox.handler)
+                                    .where(self.inbox.event_id.in_(ids)))
+        return {(row.event_id, row.handler) for row in rows}
+
+
+@contextmanager
+def _event_context(event: Event):
+    """Events a handler emits are correlated with, and caused by, this one."""
+    variables = (context.correlation_id, context.causation_id, context.event_id)
+    tokens = [var.set(value) for var, value in
+              zip(variables, (event.correlation_id, event.event_id, event.event_id))]
+    try:
+        yield
+    finally:
+        for var, token in zip(variables, tokens):
+            var.reset(token)
+
+
+class Consumer:
+    def __init__(self, service: str, dispatcher: Dispatcher, amqp_url: str,
+                 names: topology.Names, prefetch: int = 200, delivery_limit: int = 5):
+        allowed = set(topology.BINDINGS.get(service, ()))
+        unbound = set(dispatcher.subscriptions) - allowed
+        if unbound and WILDCARD not in allowed:
+            raise ValueError(f"{service} handles {sorted(unbound)} but its queue is not bound to them")
+        self.service = service
+        self.dispatcher = dispatcher
+        self.amqp_url = amqp_url
+        self.names = names
+        self.prefetch = prefetch
+        self.delivery_limit = delivery_limit
+        self.metrics = metrics_for(service)
+        self._connection: pika.BlockingConnection | None = None
+        self._buffer: list = []
+        self._consuming = False
+        self._stop = threading.Event()
+
+    @property
+    def ready(self) -> bool:
+        return self._consuming and self._connection is not None and self._connection.is_open
+
+    def run(self, stop: threading.Event) -> None:
+        self._stop = stop
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                channel = self._connect()
+                backoff = 0.5
+                while not stop.is_set():
+                    # Returns as soon as messages are waiting; their callbacks buffer them.
+                    self._connection.process_data_events(time_limit=0.5)
+                    if self._buffer:
+                        self._flush(channel)
+                channel.cancel()
+            except (pika.exceptions.AMQPError, OSError) as exc:
+                log.warning("consumer lost the broker, retrying in %.1fs: %r", backoff, exc)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 15.0)
+            finally:
+                self._close()
+
+    def _connect(self):
+        self._buffer = []  # unacked deliveries of a lost connection are redelivered
+        params = pika.URLParameters(self.amqp_url)
+        params.heartbeat = params.heartbeat or 30
+        self._connection = pika.BlockingConnection(params)
+        channel = self._connection.channel()
+        topology.declare(channel, self.names, self.delivery_limit)
+        channel.basic_qos(prefetch_count=self.prefetch)
+        channel.basic_consume(self.names.queue(self.service), self._on_message)
+        self._consuming = True
+        log.info("consuming from %s", self.names.queue(self.service))
+        return channel
+
+    def _close(self) -> None:
+        self._consuming = False
+        conn, self._connection = self._connection, None
+        if conn is not None and conn.is_open:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                log.debug("error while closing consumer connection", exc_info=True)
+
+    def _on_message(self, _channel, method, properties, body) -> None:
+        self._buffer.append((method.delivery_tag, properties, body))
+
+    def _flush(self, channel) -> None:
+        """Handle what arrived in one transaction; ack what committed, nack the rest."""
+        batch, self._buffer = self._buffer, []
+        events = []
+        for tag, properties, body in batch:
+            try:
+                events.append((tag, properties, parse_event(body)))
+            except EnvelopeError as exc:
+                log.error("dead-lettering a malformed message %s: %s",
+                          properties.message_id, exc)
+                self.metrics.dead_lettered.inc()
+                channel.basic_reject(tag, requeue=False)
+        if not events:
+            return
+        results = self._dispatch([event for _, _, event in events])
+        failures = 0
+        for (tag, properties, event), result in zip(events, results):
+            if isinstance(result, Exception):
+                failures += 1
+                self._failed(channel, tag, properties, event, result)
+            elif result:
+                self.metrics.consumed.labels(event.event_type).inc()
+            else:
+                log.warning("no handler for %s here; acking it", event.routing_key)
+        if failures == 0:
+            # Everything up to the last delivery of the window, in one frame.
+            channel.basic_ack(events[-1][0], multiple=True)
+            return
+        for (tag, _properties, _event), result in zip(events, results):
+            if not isinstance(result, Exception):
+                channel.basic_ack(tag)
+
+    def _dispatch(self, events: list[Event]) -> list:
+        """Dispatch the window; while the database itself is unavailable, keep the
+        messages and try again (heartbeats serviced) instead of burning their
+        delivery attempts: an outage must not dead-letter good events."""
+        delay = 0.25
+        while True:
+            try:
+                results = self.dispatcher.dispatch_batch(events)
+            except Exception as exc:  # noqa: BLE001 - the commit failed: every one failed
+                results = [exc] * len(events)
+            unavailable = [r for r in results if isinstance(r, OperationalError)]
+            if not unavailable or self._stop.is_set():
+                return results
+            log.warning("database unavailable (%r); retrying %d events in %.1fs",
+                        unavailable[0], len(events), delay)
+            self._connection.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    def _failed(self, channel, tag, properties, event, error: Exception) -> None:
+        attempt = (properties.headers or {}).get("x-delivery-count", 0) + 1
+        log.error("handling %s %s failed (delivery %s of %s): %r", event.event_type,
+                  event.event_id, attempt, self.delivery_limit + 1, error,
+                  exc_info=(type(error), error, error.__traceback__))
+        self.metrics.failed.labels(event.event_type).inc()
+        channel.basic_nack(tag, requeue=True)

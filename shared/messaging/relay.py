@@ -1,0 +1,144 @@
+"""The relay: moves committed outbox rows to the broker, never losing one.
+
+Each round claims a batch of pending rows, publishes them all with confirms and
+marks sent only those the broker confirmed. A crash before the mark leaves the
+rows pending and they are published again (consumers' inboxes absorb the
+duplicate); a broker outage leaves them pending until it is back. On PostgreSQL
+the claim is ``FOR UPDATE SKIP LOCKED``, so several relays can share one outbox;
+on SQLite one relay per service is the rule, and the claim takes no lock while
+publishing so API writers are never held up by the broker.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+import pika
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import OperationalError
+
+from shared.db import Database
+from shared.messaging import topology
+from shared.messaging.publisher import ConfirmingPublisher, Message, PublishError
+from shared.messaging.tables import utcnow
+from shared.metrics import metrics_for
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    def __init__(self, service: str, db: Database, outbox_model, amqp_url: str,
+                 names: topology.Names, batch_size: int = 500, poll_seconds: float = 0.02,
+                 retention: timedelta = timedelta(days=7), delivery_limit: int = 5):
+        self.service = service
+        self.db = db
+        self.outbox = outbox_model
+        self.amqp_url = amqp_url
+        self.names = names
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.retention = retention
+        self.delivery_limit = delivery_limit
+        self.metrics = metrics_for(service)
+        self.publisher: ConfirmingPublisher | None = None
+        self._last_purge = utcnow()
+
+    @property
+    def ready(self) -> bool:
+        return self.publisher is not None and self.publisher.is_open
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                self._connect()
+                backoff = 0.5
+                idle = self.poll_seconds
+                while not stop.is_set():
+                    if self.relay_once():
+                        idle = self.poll_seconds
+                        continue
+                    # Poll fast while events flow, slower (up to 5x) while nothing does.
+                    self.publisher.idle(idle)
+                    idle = min(idle * 1.25, self.poll_seconds * 5)
+                    self._maybe_purge()
+            except (PublishError, pika.exceptions.AMQPError, OSError, OperationalError) as exc:
+                # Broker or database gone: rows stay pending until both are back.
+                log.warning("relay interrupted, retrying in %.1fs: %r", backoff, exc)
+                self._disconnect()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 15.0)
+        self._disconnect()
+
+    def _connect(self) -> None:
+        params = pika.URLParameters(self.amqp_url)
+        conn = pika.BlockingConnection(params)
+        try:
+            topology.declare(conn.channel(), self.names, self.delivery_limit)
+        finally:
+            conn.close()
+        self.publisher = ConfirmingPublisher(self.amqp_url, self.names.exchange)
+        self.publisher.connect()
+        log.info("relay connected to the broker")
+
+    def _disconnect(self) -> None:
+        if self.publisher is not None:
+            self.publisher.close()
+            self.publisher = None
+
+    def relay_once(self) -> int:
+        """Publish one batch; return how many rows it held (0: nothing pending)."""
+        if self.db.dialect == "postgresql":
+            with self.db.transaction() as session:
+                rows = self._pending(session, lock=True)
+                if rows:
+                    self._mark(session, rows, *self._publish(rows))
+                return len(rows)
+        with self.db.reader() as session:
+            rows = self._pending(session, lock=False)
+        if rows:
+            outcome = self._publish(rows)
+            with self.db.transaction() as session:
+                self._mark(session, rows, *outcome)
+        return len(rows)
+
+    def _pending(self, session, lock: bool):
+        query = (select(self.outbox.id, self.outbox.event_id, self.outbox.event_type,
+                        self.outbox.routing_key, self.outbox.body, self.outbox.attempts)
+                 .where(self.outbox.sent_at.is_(None), self.outbox.available_at <= utcnow())
+                 .order_by(self.outbox.id).limit(self.batch_size))
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        return session.execute(query).all()
+
+    def _publish(self, rows):
+        return self.publisher.publish_batch(
+            Message(row.id, row.event_id, row.routing_key, row.body.encode(), row.event_type)
+            for row in rows)
+
+    def _mark(self, session, rows, confirmed, failed) -> None:
+        by_id = {row.id: row for row in rows}
+        now = utcnow()
+        if confirmed:
+            session.execute(update(self.outbox).where(self.outbox.id.in_(confirmed))
+                            .values(sent_at=now))
+        for row_id in failed:
+            row = by_id[row_id]
+            delay = timedelta(seconds=min(2 ** row.attempts, 300))
+            session.execute(update(self.outbox).where(self.outbox.id == row_id).values(
+                attempts=row.attempts + 1, available_at=now + delay,
+                last_error="nacked or returned as unroutable by the broker"))
+            self.metrics.publish_failed.labels(row.event_type).inc()
+            log.error("broker refused event %s (%s); will retry", row.event_id, row.routing_key)
+        for row_id in confirmed:
+            self.metrics.published.labels(by_id[row_id].event_type).inc()
+
+    def _maybe_purge(self) -> None:
+        """Sent rows are kept a while for inspection, then removed."""
+        now = utcnow()
+        if now - self._last_purge < timedelta(minutes=10):
+            return
+        self._last_purge = now
+        with self.db.transaction() as session:
+            session.execute(delete(self.outbox).where(self.outbox.sent_at < now - self.retention))

@@ -1,0 +1,63 @@
+"""Outbox and inbox tables, mixed into each service's own declarative base.
+
+The outbox row is written in the business transaction, so an event exists if and
+only if the change that caused it was committed. The inbox row is written in the
+handler's transaction, so a handler's effect happens once per event id.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from shared.events import Event
+from shared.types import UTCDateTime
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class OutboxMixin:
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(80))
+    routing_key: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A row the broker refused waits before it is tried again, so it cannot hog the relay.
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        # Only pending rows are ever looked up by the relay: keep that index small.
+        return (Index("ix_outbox_pending", "id", sqlite_where=cls.sent_at.is_(None),
+                      postgresql_where=cls.sent_at.is_(None)),)
+
+    @classmethod
+    def row_for(cls, event: Event, now: datetime) -> dict:
+        """The outbox row of an event, for a bulk insert."""
+        return {"event_id": event.event_id, "event_type": event.event_type,
+                "routing_key": event.routing_key, "body": event.to_json(),
+                "created_at": now, "available_at": now, "attempts": 0}
+
+    @classmethod
+    def from_event(cls, event: Event):
+        return cls(**cls.row_for(event, utcnow()))
+
+
+class InboxMixin:
+    __tablename__ = "inbox"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    handler: Mapped[str] = mapped_column(String(120), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(80))
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,107 @@
+"""The unit of work: one transaction in which domain changes and the events they
+cause are written together."""
+from __future__ import annotations
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from shared import context
+from shared.db import Database
+from shared.events import Event, make_event
+from shared.messaging.tables import utcnow
+from shared.web.idempotency import claim_row
+
+
+class UnitOfWork:
+    """A session plus ``emit``, which puts an event in the outbox of the same
+    transaction. Emitted events are written in one bulk insert just before the
+    commit, not as an ORM object each."""
+
+    def __init__(self, session: Session, outbox_model, producer: str, idempotency_model=None):
+        self.session = session
+        self._outbox = outbox_model
+        self._idempotency = idempotency_model
+        self.producer = producer
+        self._pending: list[dict] = []
+        self._rows: dict = {}
+
+    def emit(self, event_type: str, payload: dict, version: int = 1) -> Event:
+        event = make_event(event_type, payload, producer=self.producer, version=version)
+        self._pending.append(self._outbox.row_for(event, utcnow()))
+        return event
+
+    def emit_many(self, event_type: str, payloads, version: int = 1) -> int:
+        """Emit one event per payload, written at once (for runs too large to hold)."""
+        now = utcnow()
+        rows = [self._outbox.row_for(make_event(event_type, payload, producer=self.producer,
+                                                version=version), now)
+                for payload in payloads]
+        if rows:
+            self._insert(self._outbox, rows)
+        return len(rows)
+
+    def add_row(self, model, row: dict) -> None:
+        """Insert ``row`` into ``model``'s table with the others of its kind, in one
+        statement before the commit: for append-only rows nothing reads back in the
+        same unit of work (timelines, logs), far cheaper than an ORM object each."""
+        self._rows.setdefault(model, []).append(row)
+
+    def write_events(self) -> None:
+        """Write what was deferred: the request's Idempotency-Key claim, appended
+        rows, then the outbox."""
+        claim = context.idempotency_claim.get()
+        if claim is not None and self._idempotency is not None:
+            # Claimed in the transaction of the change itself; once per request.
+            self._insert(self._idempotency, [claim_row(claim)])
+            context.idempotency_claim.set(None)
+        for model, rows in self._rows.items():
+            self._insert(model, rows)
+        self._rows = {}
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self._insert(self._outbox, rows)
+
+    def _insert(self, model, rows: list[dict]) -> None:
+        # A Core executemany in the session's transaction: the ORM's bulk path
+        # would first autoflush and then process every row again.
+        self.session.connection().execute(insert(model.__table__), rows)
+
+
+class UnitOfWorkFactory:
+    """``with uow() as work:`` commits on success, rolls back on any error."""
+
+    def __init__(self, db: Database, outbox_model, producer: str, idempotency_model=None):
+        self.db = db
+        self.outbox_model = outbox_model
+        self.producer = producer
+        self.idempotency_model = idempotency_model
+
+    def __call__(self):
+        return _Scope(self)
+
+    def reader(self):
+        """A read-only session (no events can be emitted from it)."""
+        return self.db.reader()
+
+
+class _Scope:
+    def __init__(self, factory: UnitOfWorkFactory):
+        self._factory = factory
+        self._cm = None
+        self._work: UnitOfWork | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        self._cm = self._factory.db.transaction()
+        session = self._cm.__enter__()
+        self._work = UnitOfWork(session, self._factory.outbox_model, self._factory.producer,
+                                 self._factory.idempotency_model)
+        return self._work
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            try:
+                self._work.write_events()
+            except BaseException as error:  # noqa: BLE001 - roll back, then raise it
+                self._cm.__exit__(type(error), error, error.__traceback__)
+                raise
+        return self._cm.__exit__(*exc)

@@ -1,0 +1,91 @@
+"""Prometheus metrics, named ``<service>_<thing>_<unit>`` with low-cardinality labels.
+
+Under gunicorn the API runs in prometheus-client's multiprocess mode (the launcher
+sets ``PROMETHEUS_MULTIPROC_DIR``); consumer and relay are single processes with
+the default registry. Outbox depth is read from the database at scrape time.
+"""
+from __future__ import annotations
+
+import os
+import time
+from functools import lru_cache
+
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
+                               Histogram, generate_latest, multiprocess)
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+
+from shared.types import UTCDateTime
+
+
+class ServiceMetrics:
+    def __init__(self, service: str):
+        s = service
+        self.http_requests = Counter(f"{s}_http_requests_total", "HTTP requests answered",
+                                     ["method", "endpoint", "status"])
+        self.http_latency = Histogram(f"{s}_http_request_duration_seconds",
+                                      "HTTP request latency", ["method", "endpoint"])
+        self.published = Counter(f"{s}_events_published_total",
+                                 "Events confirmed by the broker", ["event_type"])
+        self.publish_failed = Counter(f"{s}_events_publish_failed_total",
+                                      "Events the broker nacked or returned", ["event_type"])
+        self.consumed = Counter(f"{s}_events_consumed_total",
+                                "Events handled and acked", ["event_type"])
+        self.failed = Counter(f"{s}_events_failed_total",
+                              "Event deliveries whose handling failed", ["event_type"])
+        self.duplicate = Counter(f"{s}_events_duplicate_total",
+                                 "Redelivered events skipped by the inbox", ["event_type"])
+        self.dead_lettered = Counter(f"{s}_events_dead_lettered_total",
+                                     "Malformed messages sent straight to the dead-letter queue")
+
+
+@lru_cache(maxsize=None)
+def metrics_for(service: str) -> ServiceMetrics:
+    return ServiceMetrics(service)
+
+
+class OutboxCollector:
+    """Pending outbox rows and the age of the oldest, read when scraped."""
+
+    def __init__(self, service: str, db, outbox_model):
+        self.service, self.db, self.outbox = service, db, outbox_model
+
+    def collect(self):
+        pending = GaugeMetricFamily(f"{self.service}_outbox_pending_events",
+                                    "Outbox rows not yet confirmed by the broker")
+        age = GaugeMetricFamily(f"{self.service}_outbox_oldest_pending_age_seconds",
+                                "Age of the oldest outbox row not yet confirmed")
+        try:
+            with self.db.reader() as session:
+                count, oldest = session.execute(
+                    select(func.count(), func.min(self.outbox.created_at))
+                    .where(self.outbox.sent_at.is_(None))).one()
+                oldest = UTCDateTime().process_result_value(oldest, None)
+        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
+            return
+        pending.add_metric([], count)
+        age.add_metric([], _age_seconds(oldest))
+        yield pending
+        yield age
+
+
+def _age_seconds(oldest) -> float:
+    return 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
+
+
+def exposition(extra_collectors=()) -> tuple[bytes, str]:
+    """The text exposition for this process (all gunicorn workers in multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = CollectorRegistry()
+        registry.register(_Default())
+    for collector in extra_collectors:
+        registry.register(collector)
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _Default:
+    def collect(self):
+        return REGISTRY.collect()

@@ -1,0 +1,70 @@
+"""Running a consumer or relay as its own OS process, with health and metrics.
+
+Each such process serves ``/healthz``, ``/readyz`` and ``/metrics`` on a small
+HTTP server of its own, stops cleanly on SIGTERM or SIGINT, and runs the
+service's migrations first so it can start in any order with the others.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from typing import Callable
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from shared import logs
+from shared.config import Settings
+from shared.metrics import exposition
+
+log = logging.getLogger(__name__)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *_args):
+        pass
+
+
+def health_app(ready: Callable[[], bool], collectors=()):
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "/")
+        if path == "/metrics":
+            body, content_type = exposition(collectors)
+            start_response("200 OK", [("Content-Type", content_type)])
+            return [body]
+        if path in ("/healthz", "/readyz"):
+            ok = path == "/healthz" or ready()
+            status = "200 OK" if ok else "503 Service Unavailable"
+            start_response(status, [("Content-Type", "application/json")])
+            return [json.dumps({"status": "ok" if ok else "unavailable"}).encode()]
+        start_response("404 Not Found", [("Content-Type", "application/json")])
+        return [b'{"status": 404}']
+    return app
+
+
+def serve_health(host: str, port: int, ready: Callable[[], bool], collectors=()):
+    server = make_server(host, port, health_app(ready, collectors), handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    return server
+
+
+def run(settings: Settings, role: str, worker, collectors=()) -> None:
+    """Run ``worker.run(stop)`` until a signal asks it to stop."""
+    logs.configure(settings.service, role, settings.log_level)
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        log.info("received signal %s, stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    host = settings.get("HOST", "127.0.0.1")
+    server = serve_health(host, settings.process_port(role), lambda: worker.ready, collectors)
+    log.info("%s %s started; health on %s:%s", settings.service, role, host,
+             settings.process_port(role))
+    try:
+        worker.run(stop)
+    finally:
+        server.shutdown()
+        log.info("%s %s stopped", settings.service, role)

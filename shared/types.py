@@ -1,0 +1,69 @@
+"""Column types every service shares."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import BigInteger, DateTime, TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored in UTC and always read back time-zone aware.
+
+    SQLite keeps no zone; without this, values come back naive and comparisons
+    with aware datetimes fail."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Rapport stores aware UTC times only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+PLACES = 4
+_STEP = Decimal(1).scaleb(-PLACES)
+CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator):
+    """An exact ``Decimal`` stored as a whole number of ten-thousandths (BIGINT).
+
+    Sums the database does (``SUM(revenue)``, ``revenue = revenue + :x``) are then
+    integer arithmetic on SQLite and PostgreSQL alike; a NUMERIC column on SQLite
+    is a float. Four places let unit prices and costs be finer than a cent; an
+    amount with more is rounded half-up to four (the APIs refuse such input)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        amount = Decimal(value)
+        if not amount.is_finite():
+            raise ValueError(f"not a finite amount: {value!r}")
+        return int(amount.quantize(_STEP, rounding=ROUND_HALF_UP).scaleb(PLACES))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-PLACES)
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    """The one rounding rule for reported money: to cents, half-up, once, at the end;
+    never ``-0.00``."""
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded

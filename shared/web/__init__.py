@@ -1,0 +1,1 @@
+"""Flask app factory helpers shared by every service's API."""

@@ -1,0 +1,148 @@
+"""Build a service's Flask app: config, OpenAPI, problem+json errors, request ids,
+bearer auth, health, readiness and metrics, identical in every service."""
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from flask import Flask, Response, current_app, g, jsonify, request
+
+from shared import context
+from shared.auth import Principal, TokenError, verify_token
+from shared.config import Settings
+from shared.db import Database
+from shared.errors import Forbidden, Unauthorized
+from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.metrics import OutboxCollector, exposition, metrics_for
+from shared.web import problems
+
+PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs")
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    db: Database
+    uow: UnitOfWorkFactory
+    idempotency_model: type | None = None
+
+
+def service() -> ServiceContext:
+    """The running service's settings, database and unit-of-work factory."""
+    return current_app.extensions["rapport"]
+
+
+def principal() -> Principal:
+    return g.principal
+
+
+def require_roles(*roles: str) -> None:
+    """Refuse the request unless the caller holds one of ``roles`` (admin always may)."""
+    if g.principal.role not in roles and g.principal.role != "admin":
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+
+
+def roles(*names: str):
+    """Decorate a view so that callers without one of ``names`` get 403 before
+    anything of their request is read (place it above the arguments decorator)."""
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            require_roles(*names)
+            return view(*args, **kwargs)
+        return guarded
+    return decorate
+
+
+def create_service_app(settings: Settings, *, title: str, description: str,
+                       blueprints: Iterable, outbox_model, idempotency_model=None,
+                       setup: Callable[[Flask], None] | None = None) -> Flask:
+    app = Flask(settings.service)
+    app.config.update(
+        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/docs", OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/", OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        MAX_CONTENT_LENGTH=int(settings.get("MAX_BODY_BYTES", 8 * 1024 * 1024)),
+        RAPPORT_SETTINGS=settings,
+    )
+    db = Database(settings.database_url)
+    app.extensions["rapport"] = ServiceContext(
+        settings=settings, db=db,
+        uow=UnitOfWorkFactory(db, outbox_model, settings.service, idempotency_model),
+        idempotency_model=idempotency_model)
+    api = problems.ProblemApi(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    problems.register(app)
+    _install_hooks(app, settings, outbox_model, db)
+    if setup is not None:
+        setup(app)
+    return app
+
+
+def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -> None:
+    metrics = metrics_for(settings.service)
+    outbox_collector = OutboxCollector(settings.service, db, outbox_model)
+
+    @app.before_request
+    def _start():
+        g.started = time.perf_counter()
+        rid = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+        g.context_tokens = (context.request_id.set(rid), context.correlation_id.set(
+            request.headers.get("X-Correlation-ID") or rid))
+        if not request.path.startswith(PUBLIC_PREFIXES):
+            g.principal = _authenticate(settings.auth_secret)
+
+    @app.after_request
+    def _finish(response: Response):
+        response.headers["X-Request-ID"] = context.request_id.get() or ""
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.http_requests.labels(request.method, endpoint, response.status_code).inc()
+        if "started" in g:
+            metrics.http_latency.labels(request.method, endpoint).observe(
+                time.perf_counter() - g.started)
+        return response
+
+    @app.teardown_request
+    def _reset(_exc):
+        tokens = g.pop("context_tokens", None)
+        if tokens:
+            context.request_id.reset(tokens[0])
+            context.correlation_id.reset(tokens[1])
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok", service=settings.service)
+
+    @app.get("/readyz")
+    def readyz():
+        try:
+            db.ping()
+        except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
+            return jsonify(status="unavailable", database=repr(exc)), 503
+        return jsonify(status="ready", database="ok")
+
+    @app.get("/metrics")
+    def metrics_endpoint():
+        body, content_type = exposition([outbox_collector])
+        return Response(body, content_type=content_type)
+
+
+def _authenticate(secret: str) -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send a bearer token: Authorization: Bearer <token>")
+    try:
+        return verify_token(secret, token.strip())
+    except TokenError as exc:
+        raise Unauthorized(f"the token is not valid: {exc}") from exc

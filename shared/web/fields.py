@@ -1,0 +1,53 @@
+"""marshmallow fields every API uses: phones in E.164, money as exact decimals."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from marshmallow import ValidationError, fields
+
+
+class Phone(fields.String):
+    """A phone number, normalised to E.164; numbers without a country code are read
+    in ``region`` (Hong Kong by default)."""
+
+    def __init__(self, region: str = "HK", **kwargs):
+        super().__init__(**kwargs)
+        self.region = region
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 40:
+            raise ValidationError("Not a phone number: too long.")
+        try:
+            number = phonenumbers.parse(text, self.region)
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError(f"Not a phone number: {exc}.") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError("Not a valid phone number for its region.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Money(fields.Decimal):
+    """An exact amount sent as a string ("12.50"); floats and too many places refused."""
+
+    def __init__(self, places: int = 4, **kwargs):
+        super().__init__(as_string=True, allow_nan=False, **kwargs)
+        self.max_places = places
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float):
+            raise ValidationError("Send amounts as strings (\"12.50\"), not as JSON numbers.")
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid amount.")
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise ValidationError("Not a valid amount.") from exc
+        if not amount.is_finite():
+            raise ValidationError("Not a valid amount.")
+        if -amount.as_tuple().exponent > self.max_places:
+            raise ValidationError(f"At most {self.max_places} decimal places.")
+        if abs(amount) >= Decimal(10) ** 14:
+            raise ValidationError("Amount out of range.")
+        return amount

@@ -1,0 +1,68 @@
+"""Helpers shared by the calls tests: a migrated app, the projection, row counts."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from services.calls import config
+from services.calls.app import create_app
+from services.calls.models import Call, CallPlan, Customer, Outbox
+from tests.conftest import auth
+
+WEEKLY = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"
+PAST = "2024-01-01T00:00:00+08:00"
+
+
+def build_app(service_app, url):
+    return service_app(create_app, config.MIGRATIONS, url)
+
+
+def project(app, *ids: str, segment: str = "smb", status: str = "active") -> None:
+    """Put customers in the projection, as the customer events would."""
+    with app.extensions["rapport"].uow() as work:
+        for customer_id in ids:
+            work.session.add(Customer(customer_id=customer_id, name=f"Customer {customer_id}",
+                                      segment=segment, lifecycle_status=status,
+                                      updated_at=datetime.now(timezone.utc)))
+
+
+def counts(app) -> tuple[int, int, int]:
+    """Plans, calls and outbox rows."""
+    with app.extensions["rapport"].db.reader() as s:
+        return tuple(s.scalar(select(func.count()).select_from(model))
+                     for model in (CallPlan, Call, Outbox))
+
+
+def outbox(app, event_type: str | None = None) -> list[Outbox]:
+    query = select(Outbox).order_by(Outbox.id)
+    if event_type:
+        query = query.where(Outbox.event_type == event_type)
+    with app.extensions["rapport"].db.reader() as s:
+        return list(s.scalars(query))
+
+
+def create_plan(client, **fields) -> dict:
+    body = {"name": "SMB weekly", "segment": "smb", "channel": "phone", "rrule": WEEKLY,
+            "starts_at": PAST, **fields}
+    r = client.post("/api/v1/call-plans", headers=auth(), json=body)
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def schedule(client, plan_id: str, days: int = 28, role: str = "manager"):
+    return client.post(f"/api/v1/call-plans/{plan_id}/schedule", headers=auth(role),
+                       json={"horizon_days": days})
+
+
+def calls_of(client, **filters) -> list[dict]:
+    """Every call matching the filters, following the cursor."""
+    items, cursor = [], None
+    while True:
+        query = {**filters, "limit": 500, **({"cursor": cursor} if cursor else {})}
+        r = client.get("/api/v1/calls", headers=auth("analyst"), query_string=query)
+        assert r.status_code == 200, r.json
+        items += r.json["items"]
+        cursor = r.json["next_cursor"]
+        if not cursor:
+            return items

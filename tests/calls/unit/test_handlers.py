@@ -1,0 +1,97 @@
+"""The customer projection, fed through the real dispatcher and inbox, without a broker."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from services.calls import config
+from services.calls.handlers import SUBSCRIPTIONS
+from services.calls.models import Customer, Inbox, Outbox
+from shared import migrations
+from shared.db import Database
+from shared.entrypoints import build_dispatcher
+from shared.events import make_event
+from shared.messaging.topology import BINDINGS
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def dispatcher(sqlite_url):
+    migrations.upgrade(sqlite_url, config.MIGRATIONS)
+    settings = config.load({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
+    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, SUBSCRIPTIONS)
+
+
+def registered(at=NOW, **kw):
+    payload = {"customer_id": "c1", "name": "Chan Tai Man", "phone": "+85291234567",
+               "segment": "smb", "preferred_language": "zh-HK", "lifecycle_status": "active",
+               "registered_at": at, **kw}
+    return make_event("customer.registered", payload, producer="customer", occurred_at=at)
+
+
+def updated(at=NOW, segment="enterprise", name=None, **changes):
+    return make_event("customer.updated", {"customer_id": "c1", "segment": segment,
+                                           "name": name, "changes": changes},
+                      producer="customer", occurred_at=at)
+
+
+def customer(dispatcher) -> Customer | None:
+    with dispatcher.uow.reader() as s:
+        return s.get(Customer, "c1")
+
+
+def test_subscriptions_stay_within_the_queue_bindings():
+    assert set(SUBSCRIPTIONS) <= set(BINDINGS["calls"])
+
+
+def test_registered_customer_is_projected_once(dispatcher):
+    event = registered()
+    assert dispatcher.dispatch(event)
+    assert dispatcher.dispatch(event)  # redelivered: no second effect
+    c = customer(dispatcher)
+    assert (c.name, c.phone, c.segment, c.preferred_language, c.lifecycle_status,
+            c.updated_at) == ("Chan Tai Man", "+85291234567", "smb", "zh-HK", "active", NOW)
+    with dispatcher.uow.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Customer)) == 1
+        assert s.scalar(select(func.count()).select_from(Inbox)) == 1
+        assert s.scalar(select(func.count()).select_from(Outbox)) == 0
+
+
+def test_registered_again_with_a_new_event_id_upserts(dispatcher):
+    dispatcher.dispatch(registered())
+    dispatcher.dispatch(registered(at=NOW + timedelta(minutes=1), name="Chan T. M."))
+    assert customer(dispatcher).name == "Chan T. M."
+
+
+def test_update_moves_the_customer_and_applies_known_changes(dispatcher):
+    dispatcher.dispatch(registered())
+    dispatcher.dispatch(updated(at=NOW + timedelta(hours=1), lifecycle_status="dormant",
+                                name="Chan Tai-man", owner_team="east", phone={"not": "text"}))
+    c = customer(dispatcher)
+    assert (c.segment, c.lifecycle_status, c.name, c.phone) == (
+        "enterprise", "dormant", "Chan Tai-man", "+85291234567")
+
+
+def test_an_update_before_the_registration_creates_the_customer(dispatcher):
+    dispatcher.dispatch(updated(at=NOW + timedelta(hours=1)))
+    c = customer(dispatcher)
+    assert (c.segment, c.name, c.lifecycle_status) == ("enterprise", None, "active")
+    dispatcher.dispatch(registered())  # older: fills gaps, keeps the newer segment
+    c = customer(dispatcher)
+    assert (c.segment, c.name, c.phone) == ("enterprise", "Chan Tai Man", "+85291234567")
+    assert c.updated_at == NOW + timedelta(hours=1)
+
+
+def test_an_update_carrying_the_name_applies_it(dispatcher):
+    dispatcher.dispatch(registered())
+    dispatcher.dispatch(updated(at=NOW + timedelta(hours=1), segment="smb", name="Chan Tai-man"))
+    c = customer(dispatcher)
+    assert (c.name, c.segment) == ("Chan Tai-man", "smb")
+
+
+def test_a_stale_update_changes_nothing(dispatcher):
+    dispatcher.dispatch(registered())
+    dispatcher.dispatch(updated(at=NOW + timedelta(hours=2), segment="vip"))
+    dispatcher.dispatch(updated(at=NOW + timedelta(hours=1), segment="smb"))
+    assert customer(dispatcher).segment == "vip"

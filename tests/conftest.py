@@ -1,0 +1,116 @@
+"""Fixtures for the whole suite: databases, the real broker, tokens, apps.
+
+Integration tests use the real local RabbitMQ (``RAPPORT_TEST_AMQP_URL``) and
+PostgreSQL (``RAPPORT_TEST_POSTGRES_URL``); PostgreSQL comes from testcontainers
+only where a Docker engine answers, and tests needing it skip cleanly otherwise.
+Each test gets its own broker namespace and its own databases, removed after.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pika
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from shared import migrations
+from shared.auth import issue_token
+from shared.config import DEV_SECRET
+from shared.messaging import topology
+
+AMQP_URL = os.environ.get("RAPPORT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    try:
+        pika.BlockingConnection(pika.URLParameters(AMQP_URL + "?connection_attempts=1")).close()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"RabbitMQ is not reachable at {AMQP_URL}: {exc!r}")
+    return AMQP_URL
+
+
+@pytest.fixture
+def namespace(amqp_url):
+    """A broker namespace of the test's own, its exchanges and queues deleted after."""
+    names = topology.Names(f"t-{uuid.uuid4().hex[:10]}")
+    yield names
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        topology.delete(conn.channel(), names)
+    finally:
+        conn.close()
+
+
+def _admin_postgres_url() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return POSTGRES_URL
+    except Exception:  # noqa: BLE001 - fall back to a container, or skip
+        pass
+    try:
+        from testcontainers.postgres import PostgresContainer
+        container = PostgresContainer("postgres:16-alpine", driver="psycopg")
+        container.start()
+        return container.get_connection_url()
+    except Exception:  # noqa: BLE001 - no Docker engine here
+        return None
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    url = _admin_postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL: neither RAPPORT_TEST_POSTGRES_URL nor Docker answers")
+    return url
+
+
+@pytest.fixture
+def postgres_database(postgres_admin_url):
+    """Create a fresh database, yield its URL, drop it after."""
+    name = f"rapport_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Run the test on SQLite and again on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'service.db'}"
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'service.db'}"
+
+
+def make_token(role: str = "manager", subject: str = "tester", partner_id: str | None = None):
+    return issue_token(DEV_SECRET, subject, role, partner_id)
+
+
+def auth(role: str = "manager", partner_id: str | None = None) -> dict:
+    return {"Authorization": f"Bearer {make_token(role, partner_id=partner_id)}"}
+
+
+@pytest.fixture
+def service_app():
+    """``service_app(create_app, migrations_dir, url)``: a migrated app in dev mode."""
+    def build(create_app, migrations_dir, url, **extra):
+        migrations.upgrade(url, migrations_dir)
+        return create_app({"DATABASE_URL": url, "DEV_MODE": "1", **extra})
+    return build

@@ -1,0 +1,107 @@
+"""The whole system as separate OS processes, as ``make run`` starts it.
+
+Every process reaches RabbitMQ through a TCP proxy the tests can cut. The system
+runs once on SQLite files and once on PostgreSQL databases.
+"""
+from __future__ import annotations
+
+import secrets
+import socket
+import uuid
+
+import pika
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from deploy.launcher import SERVICES, System
+from shared.auth import issue_token
+from shared.messaging import topology
+from tests.support.tcp_proxy import TcpProxy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """HTTP against one running system, with tokens signed by its secret."""
+
+    def __init__(self, system: System, secret: str):
+        self.system = system
+        self.secret = secret
+        self.http = requests.Session()
+
+    def headers(self, role="manager", partner_id=None):
+        return {"Authorization": f"Bearer {issue_token(self.secret, 'e2e', role, partner_id)}"}
+
+    def call(self, method, service, path, role="manager", **kw):
+        kw.setdefault("headers", self.headers(role))
+        return self.http.request(method, f"{self.system.api_url(service)}/api/v1{path}",
+                                 timeout=10, **kw)
+
+    def get(self, service, path, **kw):
+        return self.call("GET", service, path, **kw)
+
+    def post(self, service, path, **kw):
+        return self.call("POST", service, path, **kw)
+
+
+def _postgres_urls(admin_url: str, tag: str) -> dict:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    urls = {}
+    with admin.connect() as conn:
+        for service in SERVICES:
+            name = f"rapport_e2e_{tag}_{service}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            urls[service] = make_url(admin_url).set(database=name).render_as_string(
+                hide_password=False)
+    admin.dispose()
+    return urls
+
+
+def _drop_postgres(admin_url: str, urls: dict) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for url in urls.values():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def running_system(request, amqp_url, tmp_path_factory):
+    tag = uuid.uuid4().hex[:8]
+    proxy = TcpProxy()
+    secret = secrets.token_hex(32)
+    data = tmp_path_factory.mktemp(f"system-{request.param}")
+    env = {
+        "PATH": "/usr/bin:/bin", "RAPPORT_AUTH_SECRET": secret, "RAPPORT_AMQP_URL": proxy.url(),
+        "RAPPORT_NAMESPACE": f"e2e-{tag}", "RAPPORT_DATA_DIR": str(data / "data"),
+        "RAPPORT_WEB_WORKERS": "1", "RAPPORT_LOG_LEVEL": "INFO",
+    }
+    pg_urls = {}
+    if request.param == "postgres":
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        pg_urls = _postgres_urls(admin_url, tag)
+        env.update({f"{s.upper()}_DATABASE_URL": url for s, url in pg_urls.items()})
+    for service in SERVICES:
+        for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT"):
+            env[f"{service.upper()}_{key}"] = str(free_port())
+    system = System(env, log_dir=data / "log")
+    system.start()
+    try:
+        system.wait_ready(90)
+        client = Client(system, secret)
+        client.proxy = proxy
+        yield client
+    finally:
+        system.stop()
+        proxy.close()
+        conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        topology.delete(conn.channel(), topology.Names(env["RAPPORT_NAMESPACE"]))
+        conn.close()
+        if pg_urls:
+            _drop_postgres(request.getfixturevalue("postgres_admin_url"), pg_urls)
