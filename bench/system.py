@@ -13,10 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pika
 import requests
 
 from deploy.launcher import SERVICES, System
 from shared.auth import issue_token
+from shared.messaging import topology
 
 
 def _free_port() -> int:
@@ -52,6 +54,11 @@ class Bench:
 
     def __exit__(self, *exc):
         self.system.stop()
+        conn = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+        try:
+            topology.delete(conn.channel(), topology.Names(self.namespace))
+        finally:
+            conn.close()
 
     def http(self) -> requests.Session:
         if not hasattr(self.local, "session"):

@@ -13,6 +13,16 @@ if ! port_open 5672; then
   fi
   port_open 5672 || echo "RabbitMQ is not reachable on 127.0.0.1:5672; the integration tests will fail."
 fi
+# An open port is not yet a broker that completes handshakes: wait for the node
+# to report itself running (it may still be recovering its queues).
+if port_open 5672 && command -v rabbitmq-diagnostics >/dev/null; then
+  for _ in $(seq 45); do
+    timeout 20 rabbitmq-diagnostics -q check_running >/dev/null 2>&1 && break
+    sleep 2
+  done
+  timeout 20 rabbitmq-diagnostics -q check_local_alarms >/dev/null 2>&1 \
+    || echo "RabbitMQ reports a resource alarm (memory or disk); publishers will be blocked."
+fi
 
 if ! port_open 5432 && command -v pg_ctlcluster >/dev/null; then
   echo "starting the local PostgreSQL…"

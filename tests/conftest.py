@@ -8,6 +8,7 @@ Each test gets its own broker namespace and its own databases, removed after.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pika
@@ -27,11 +28,20 @@ POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL",
 
 @pytest.fixture(scope="session")
 def amqp_url() -> str:
-    try:
-        pika.BlockingConnection(pika.URLParameters(AMQP_URL + "?connection_attempts=1")).close()
-    except Exception as exc:  # noqa: BLE001
-        pytest.fail(f"RabbitMQ is not reachable at {AMQP_URL}: {exc!r}")
-    return AMQP_URL
+    """The local broker, given up to a minute to answer: a broker that has just
+    started (or is busy recovering queues) accepts TCP before it completes an
+    AMQP handshake."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            pika.BlockingConnection(pika.URLParameters(
+                AMQP_URL + "?connection_attempts=1&socket_timeout=10"
+                "&blocked_connection_timeout=10")).close()
+            return AMQP_URL
+        except Exception as exc:  # noqa: BLE001
+            if time.monotonic() > deadline:
+                pytest.fail(f"RabbitMQ is not reachable at {AMQP_URL}: {exc!r}")
+            time.sleep(2)
 
 
 @pytest.fixture
