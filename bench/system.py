@@ -45,6 +45,7 @@ class Bench:
         self.system = System(env, log_dir=workdir / "log")
         self.headers = {"Authorization": f"Bearer {issue_token(self.secret, 'bench', 'admin')}"}
         self.local = threading.local()
+        self.registered = 0
 
     # -- plumbing ---------------------------------------------------------
     def __enter__(self):
@@ -82,11 +83,14 @@ class Bench:
 
     # -- set-up -----------------------------------------------------------
     def customers(self, n: int, segment: str) -> list[str]:
-        def one(i):
+        self.post("customer", "/segments", {"code": segment, "name": segment})
+        first, self.registered = self.registered, self.registered + n
+
+        def one(i):  # every phone distinct over the run, or registration answers 409
             return self.post("customer", "/customers", {
                 "name": f"Bench {i}", "phone": f"+8529{1000000 + i:07d}", "segment": segment})["id"]
         with ThreadPoolExecutor(8) as pool:
-            return list(pool.map(one, range(n)))
+            return list(pool.map(one, range(first, first + n)))
 
     def calls(self, segment: str, customer_ids: list[str], rrule: str, horizon: int) -> dict:
         plan = self.post("calls", "/call-plans", {

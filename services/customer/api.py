@@ -1,24 +1,50 @@
 """Customer routes: load input, call one use case, dump output."""
-from flask import url_for
+from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.customer import services
+from services.customer import consent, exporter, merging, profiles
 from services.customer.schemas import (
     ActivityPage,
+    AsOfArgs,
+    ConsentIn,
+    ConsentOut,
+    ConsentsOut,
     CustomerIn,
     CustomerListArgs,
     CustomerOut,
     CustomerPage,
+    CustomerPatch,
+    MergeIn,
+    SubjectExport,
+    VersionPage,
 )
-from shared.web.app import roles, service
+from shared.errors import Invalid
+from shared.web.app import principal, roles, service
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 
 blp = Blueprint("customers", __name__, url_prefix="/customers",
-                description="Customer profiles and their activity record")
+                description="Customer profiles, their permanent record and consent")
 WRITERS = ("manager", "agent")
 READERS = ("manager", "agent", "analyst")
+ADMINS = ("manager",)
+
+
+def etag(version: int) -> dict:
+    return {"ETag": f'W/"{version}"'}
+
+
+def if_match() -> int | None:
+    """The version named by If-Match (``W/"3"`` or ``"3"``), if one was sent."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise Invalid("If-Match must be an ETag this API issued",
+                      errors={"If-Match": ["Not an ETag of this resource."]})
+    return int(value)
 
 
 @blp.route("")
@@ -27,30 +53,55 @@ class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query")
     @blp.response(200, CustomerPage)
     def get(self, args):
-        """List customers, oldest first, optionally of one segment."""
-        return services.list_customers(service().uow, args["segment"], args["limit"],
-                                       args["cursor"])
+        """List live customers, oldest first, filtered by segment, status, team, phone."""
+        limit, cursor = args.pop("limit"), args.pop("cursor")
+        return profiles.list_customers(service().uow, args, limit, cursor)
 
     @roles(*WRITERS)
     @idempotent
     @blp.arguments(CustomerIn)
     @blp.response(201, CustomerOut)
     def post(self, data):
-        """Register a customer; the phone is normalised to E.164."""
-        customer = services.register_customer(service().uow, data)
+        """Register a customer. A likely duplicate answers 409 with the candidates
+        unless ``confirm_duplicate`` is true."""
+        customer = profiles.register_customer(service().uow, data, principal().subject)
         return customer, 201, {"Location": url_for("customers.Customer",
-                                                   customer_id=customer.id),
-                               "ETag": f'W/"{customer.version}"'}
+                                                   customer_id=customer["id"]),
+                               **etag(customer["version"])}
 
 
 @blp.route("/<string:customer_id>")
 class Customer(MethodView):
     @roles(*READERS)
+    @blp.arguments(AsOfArgs, location="query")
     @blp.response(200, CustomerOut)
-    def get(self, customer_id):
-        """One customer's profile and relationship state."""
-        customer = services.get_customer(service().uow, customer_id)
-        return customer, 200, {"ETag": f'W/"{customer.version}"'}
+    def get(self, args, customer_id):
+        """A profile and its relationship state; with ``as_of``, the profile as it
+        was then."""
+        if args["as_of"] is not None:
+            return profiles.as_of(service().uow, customer_id, args["as_of"])
+        customer = profiles.get_customer(service().uow, customer_id)
+        return customer, 200, etag(customer["version"])
+
+    @roles(*WRITERS)
+    @blp.arguments(CustomerPatch)
+    @blp.response(200, CustomerOut)
+    def patch(self, data, customer_id):
+        """Change a profile: a new version. With If-Match, a stale version answers 412.
+        Archive by setting ``lifecycle_status`` to ``archived``; nothing is deleted."""
+        customer = profiles.update_customer(service().uow, customer_id, data,
+                                            principal().subject, if_match())
+        return customer, 200, etag(customer["version"])
+
+
+@blp.route("/<string:customer_id>/history")
+class History(MethodView):
+    @roles(*READERS)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, VersionPage)
+    def get(self, args, customer_id):
+        """Every version of the profile (and of profiles merged into it), newest first."""
+        return profiles.history(service().uow, customer_id, args["limit"], args["cursor"])
 
 
 @blp.route("/<string:customer_id>/activities")
@@ -59,6 +110,45 @@ class Activities(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, ActivityPage)
     def get(self, args, customer_id):
-        """The customer's timeline, newest first."""
-        return services.list_activities(service().uow, customer_id, args["limit"],
+        """The customer's timeline of calls and sales, newest first."""
+        return profiles.list_activities(service().uow, customer_id, args["limit"],
                                         args["cursor"])
+
+
+@blp.route("/<string:customer_id>/consents")
+class Consents(MethodView):
+    @roles(*READERS)
+    @blp.response(200, ConsentsOut)
+    def get(self, customer_id):
+        """Current consent per channel and purpose, and the whole record."""
+        return consent.overview(service().uow, customer_id)
+
+    @roles(*WRITERS)
+    @idempotent
+    @blp.arguments(ConsentIn)
+    @blp.response(201, ConsentOut)
+    def post(self, data, customer_id):
+        """Record a grant or a withdrawal; a withdrawal announces the opt-out at once."""
+        return consent.record(service().uow, customer_id, data, principal().subject)
+
+
+@blp.route("/<string:customer_id>/merge")
+class Merge(MethodView):
+    @roles(*ADMINS)
+    @blp.arguments(MergeIn)
+    @blp.response(200, CustomerOut)
+    def post(self, data, customer_id):
+        """Merge ``duplicate_id`` into this customer, keeping both histories."""
+        merging.merge(service().uow, customer_id, data["duplicate_id"], principal().subject,
+                      data["reason"])
+        customer = profiles.get_customer(service().uow, customer_id)
+        return customer, 200, etag(customer["version"])
+
+
+@blp.route("/<string:customer_id>/export")
+class Export(MethodView):
+    @roles(*ADMINS)
+    @blp.response(200, SubjectExport)
+    def get(self, customer_id):
+        """Everything held about this customer (a data access request)."""
+        return exporter.subject(service().uow, customer_id)

@@ -1,11 +1,26 @@
 """What the customer service does when other services' events arrive."""
-from services.customer import services
+from services.customer import relationship
 
 
 def on_call_completed(work, event):
-    services.record_completed_call(work, event)
+    relationship.record_completed_call(work, event)
+
+
+def on_sale_recorded(work, event):
+    relationship.record_sale(work, event, "sale", +1)
+
+
+def on_sale_returned(work, event):
+    relationship.record_sale(work, event, "return", -1)
+
+
+def on_sale_cancelled(work, event):
+    relationship.record_sale(work, event, "cancellation", -1)
 
 
 SUBSCRIPTIONS = {
     "call.completed.v1": [on_call_completed],
+    "sale.recorded.v1": [on_sale_recorded],
+    "sale.returned.v1": [on_sale_returned],
+    "sale.cancelled.v1": [on_sale_cancelled],
 }

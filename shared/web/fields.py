@@ -1,9 +1,11 @@
-"""marshmallow fields every API uses: phones in E.164, money as exact decimals."""
+"""marshmallow fields every API uses: phones in E.164, e-mails checked, money as
+exact decimals."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields
 
 
@@ -51,3 +53,16 @@ class Money(fields.Decimal):
         if abs(amount) >= Decimal(10) ** 14:
             raise ValidationError("Amount out of range.")
         return amount
+
+
+class Email(fields.String):
+    """An e-mail address, syntax-checked (no DNS look-up) and lower-cased."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 254:
+            raise ValidationError("Not an e-mail address: too long.")
+        try:
+            return validate_email(text, check_deliverability=False).normalized.lower()
+        except EmailNotValidError as exc:
+            raise ValidationError(f"Not a valid e-mail address: {exc}") from exc

@@ -24,8 +24,15 @@ def segment() -> str:
     return f"e2e-{uuid.uuid4().hex[:8]}"
 
 
-def register(client, seg, phone="9123 4567", name="Chan Tai Man"):
-    r = client.post("customer", "/customers", json={"name": name, "phone": phone, "segment": seg})
+def ensure_segment(client, seg):
+    r = client.post("customer", "/segments", json={"code": seg, "name": f"Segment {seg}"})
+    assert r.status_code in (201, 409), r.text
+
+
+def register(client, seg, phone="9123 4567", name="Chan Tai Man", **fields):
+    ensure_segment(client, seg)
+    r = client.post("customer", "/customers",
+                    json={"name": name, "phone": phone, "segment": seg, **fields})
     assert r.status_code == 201, r.text
     return r.json()
 

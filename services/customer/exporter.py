@@ -1,0 +1,87 @@
+"""Exports: a segment's customers as CSV (streamed, in the import's own columns, so
+an export re-imports as an upsert), and everything held about one data subject."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from services.customer import consent
+from services.customer.models import Activity, ContactPoint, Customer, CustomerVersion
+from services.customer.models_ops import QualityItem
+from services.customer.profiles import absorbed_ids, get_customer
+from services.customer.rows import ADDRESS, COLUMNS
+
+BATCH = 2000
+
+
+def _line(values) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(values)
+    return out.getvalue()
+
+
+def _row(customer: Customer, points: list[ContactPoint]) -> list:
+    address = customer.address or {}
+    phones = ";".join(p.value for p in points if p.kind == "phone")
+    emails = ";".join(p.value for p in points if p.kind == "email")
+    values = {
+        "external_ref": customer.external_ref, "kind": customer.kind, "name": customer.name,
+        "phones": phones, "emails": emails, "segment": customer.segment,
+        "preferred_language": customer.preferred_language,
+        "lifecycle_status": customer.lifecycle_status, "owner_team": customer.owner_team,
+        "tags": ";".join(customer.tags or []),
+        "date_of_birth": customer.date_of_birth and customer.date_of_birth.isoformat(),
+        "do_not_call": "true" if customer.do_not_call else "false",
+        **{f"address_{k}": address.get(k) for k in ADDRESS}}
+    return [values.get(c) or "" for c in EXPORTED]
+
+
+EXPORTED = [c for c in COLUMNS if c not in ("phone", "email")]
+
+
+def segment_csv(uow, segment: str | None) -> Iterator[str]:
+    yield _line(EXPORTED)
+    after = ""
+    while True:
+        with uow.reader() as session:
+            query = (select(Customer).where(Customer.merged_into.is_(None), Customer.id > after)
+                     .order_by(Customer.id).limit(BATCH))
+            if segment:
+                query = query.where(Customer.segment == segment)
+            customers = list(session.scalars(query))
+            if not customers:
+                return
+            points: dict[str, list] = {}
+            for p in session.scalars(select(ContactPoint).where(
+                    ContactPoint.customer_id.in_([c.id for c in customers]))
+                    .order_by(ContactPoint.kind, ContactPoint.value)):
+                points.setdefault(p.customer_id, []).append(p)
+        yield "".join(_line(_row(c, points.get(c.id, []))) for c in customers)
+        after = customers[-1].id
+
+
+def subject(uow, customer_id: str) -> dict:
+    """Every record held about a person (PDPO data access request)."""
+    profile = get_customer(uow, customer_id)
+    with uow.reader() as session:
+        ids = absorbed_ids(session, customer_id)
+        versions = session.scalars(select(CustomerVersion).where(
+            CustomerVersion.customer_id.in_(ids)).order_by(CustomerVersion.changed_at))
+        activities = session.scalars(select(Activity).where(Activity.customer_id.in_(ids))
+                                     .order_by(Activity.occurred_at))
+        items = session.scalars(select(QualityItem).where(QualityItem.customer_id.in_(ids)))
+        return {
+            "profile": profile,
+            "merged_profiles": ids[1:],
+            "consents": consent.overview(uow, customer_id)["history"],
+            "history": [{"version": v.version, "changed_at": v.changed_at, "actor": v.actor,
+                         "source": v.source, "reason": v.reason, "changes": v.changes,
+                         "customer_id": v.customer_id} for v in versions],
+            "activities": [{"kind": a.kind, "occurred_at": a.occurred_at,
+                            "summary": a.summary} for a in activities],
+            "data_quality_items": [{"rule": i.rule, "detail": i.detail, "status": i.status}
+                                   for i in items],
+        }

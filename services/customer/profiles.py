@@ -1,0 +1,299 @@
+"""Profile use cases: register, change, read as of a time. Every change of a
+profile is written as a new append-only version in the same transaction as the
+change and its event; nothing is deleted (archiving is a change of status)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+
+from services.customer import duplicates, optouts
+from services.customer.models import (
+    Activity,
+    ContactPoint,
+    Customer,
+    CustomerVersion,
+    Segment,
+    new_id,
+)
+from shared.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from shared.messaging.tables import utcnow
+from shared.web.pagination import decode_time_cursor, page
+
+SCALARS = ("kind", "name", "segment", "preferred_language", "lifecycle_status",
+           "owner_team", "external_ref", "tags", "address", "date_of_birth", "do_not_call")
+
+
+def snapshot(customer: Customer, points: list[ContactPoint]) -> dict:
+    """The profile as the permanent record keeps it (JSON-ready)."""
+    return snapshot_of({f: getattr(customer, f) for f in SCALARS},
+                       [{"kind": p.kind, "value": p.value, "do_not_contact": p.do_not_contact,
+                         "status": p.status} for p in points])
+
+
+def snapshot_of(values: dict, points: list[dict]) -> dict:
+    data = {f: values.get(f) for f in SCALARS}
+    if data["date_of_birth"] is not None:
+        data["date_of_birth"] = data["date_of_birth"].isoformat()
+    data["contact_points"] = sorted(
+        ({"kind": p["kind"], "value": p["value"], "do_not_contact": bool(p["do_not_contact"]),
+          "status": p.get("status") or "valid"} for p in points),
+        key=lambda p: (p["kind"], p["value"]))
+    return data
+
+
+def contact_points(session, customer_id: str) -> list[ContactPoint]:
+    return list(session.scalars(select(ContactPoint).where(
+        ContactPoint.customer_id == customer_id).order_by(ContactPoint.kind,
+                                                          ContactPoint.value)))
+
+
+def completeness(profile: dict, required: list[str]) -> dict:
+    """Share of the segment's required fields the profile carries, and the rest."""
+    kinds = {p["kind"] for p in profile.get("contact_points", [])}
+
+    def has(field):
+        if field in ("phone", "email"):
+            return field in kinds
+        return profile.get(field) not in (None, "", [], {})
+
+    missing = [f for f in required if not has(f)]
+    score = 1.0 if not required else round(1 - len(missing) / len(required), 3)
+    return {"score": score, "missing": missing}
+
+
+def load_segment(session, code: str) -> Segment:
+    segment = session.get(Segment, code)
+    if segment is None:
+        raise Invalid(f"there is no segment {code!r}", errors={"segment": ["Unknown segment."]})
+    return segment
+
+
+def write_version(work, customer: Customer, before: dict, actor: str, source: str,
+                  reason: str | None, now: datetime) -> dict:
+    """Record what changed as a new version; return the changes ({} if none)."""
+    work.session.flush()
+    after = snapshot(customer, contact_points(work.session, customer.id))
+    changes = {k: {"old": before.get(k), "new": v} for k, v in after.items()
+               if before.get(k) != v}
+    if not changes:
+        return {}
+    if before:
+        customer.version += 1
+        customer.updated_at = now
+    work.add_row(CustomerVersion, {
+        "id": new_id(), "customer_id": customer.id, "version": customer.version,
+        "changed_at": now, "actor": actor, "source": source, "reason": reason,
+        "changes": changes, "snapshot": after})
+    segment = work.session.get(Segment, customer.segment)
+    missing = completeness(after, segment.required_fields)["missing"]
+    if missing and missing != completeness(before, segment.required_fields)["missing"]:
+        work.emit("customer.gaps_detected", {"customer_id": customer.id,
+                                             "segment": customer.segment,
+                                             "missing_fields": missing, "detected_at": now})
+    return changes
+
+
+def apply_contact_points(session, customer: Customer, points: list[dict]) -> None:
+    """Replace the customer's contact points, keeping what is known of kept ones."""
+    existing = {(p.kind, p.value): p for p in contact_points(session, customer.id)}
+    wanted = {(p["kind"], p["value"]): p for p in points}
+    for key, point in existing.items():
+        if key not in wanted:
+            session.delete(point)
+    for key, point in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            row = ContactPoint(id=new_id(), customer_id=customer.id, kind=key[0], value=key[1],
+                               status="valid", do_not_contact=False)
+            session.add(row)
+        if point.get("do_not_contact") is not None:
+            row.do_not_contact = point["do_not_contact"]
+        if point.get("status") is not None:
+            row.status = point["status"]
+    customer.phone = next((p["value"] for p in points if p["kind"] == "phone"), None)
+    customer.email = next((p["value"] for p in points if p["kind"] == "email"), None)
+
+
+def register_customer(uow, data: dict, actor: str, source: str = "api") -> dict:
+    data = dict(data)
+    confirm = data.pop("confirm_duplicate", False)
+    points = [p for kind in data.pop("contact_points").values() for p in kind]
+    with uow() as work:
+        load_segment(work.session, data["segment"])
+        if data.get("external_ref") and work.session.scalar(
+                select(Customer.id).where(Customer.external_ref == data["external_ref"])):
+            raise Conflict(f"a customer with external reference {data['external_ref']!r} exists")
+        if not confirm:
+            found = duplicates.candidates_for(work.session, data["name"], data.get("address"),
+                                              points)
+            if found:
+                raise Conflict("this looks like a customer already on file; send "
+                               "confirm_duplicate: true to register it anyway",
+                               candidates=found)
+        customer = create(work, data, points, actor, source, utcnow())
+        return view(customer, contact_points(work.session, customer.id),
+                    work.session.get(Segment, customer.segment))
+
+
+def create(work, data: dict, points: list[dict], actor: str, source: str, now) -> Customer:
+    customer = Customer(id=new_id(), **data,
+                        created_at=now, updated_at=now, version=1, calls_completed=0,
+                        source=source)
+    customer.lifecycle_status = data.get("lifecycle_status") or "active"
+    customer.kind = data.get("kind") or "person"
+    customer.tags = data.get("tags") or []
+    customer.do_not_call = bool(data.get("do_not_call"))
+    work.session.add(customer)
+    work.session.flush()
+    apply_contact_points(work.session, customer, points)
+    write_version(work, customer, {}, actor, source, "registered", now)
+    work.emit("customer.registered", {
+        "customer_id": customer.id, "name": customer.name, "phone": customer.phone,
+        "segment": customer.segment, "preferred_language": customer.preferred_language,
+        "lifecycle_status": customer.lifecycle_status, "registered_at": now,
+        "kind": customer.kind, "owner_team": customer.owner_team, "source": source,
+        "referred_by_call_id": customer.referred_by_call_id})
+    return customer
+
+
+def update_customer(uow, customer_id: str, data: dict, actor: str,
+                    if_match: int | None) -> dict:
+    data = dict(data)
+    reason = data.pop("reason", None)
+    given = data.pop("contact_points", {})
+    with uow() as work:
+        customer = live(work.session, customer_id)
+        if if_match is not None and if_match != customer.version:
+            raise PreconditionFailed(f"the profile is at version {customer.version}, "
+                                     f"not {if_match}; read it again and retry")
+        if "segment" in data:
+            load_segment(work.session, data["segment"])
+        points = None
+        if given:  # a kind sent replaces that kind; the other kind stays as it is
+            kept = [{"kind": p.kind, "value": p.value, "do_not_contact": p.do_not_contact,
+                     "status": p.status}
+                    for p in contact_points(work.session, customer.id) if p.kind not in given]
+            points = kept + [p for kind in given.values() for p in kind]
+        change(work, customer, data, points, actor, "api", reason)
+        return view(customer, contact_points(work.session, customer.id),
+                    work.session.get(Segment, customer.segment))
+
+
+def change(work, customer: Customer, data: dict, points: list[dict] | None, actor: str,
+           source: str, reason: str | None) -> dict:
+    """Apply a change to a live profile: version, events, opt-outs it implies."""
+    now = utcnow()
+    before = snapshot(customer, contact_points(work.session, customer.id))
+    for field, value in data.items():
+        setattr(customer, field, value)
+    if points is not None:
+        apply_contact_points(work.session, customer, points)
+    changes = write_version(work, customer, before, actor, source, reason, now)
+    if not changes:
+        return changes
+    work.emit("customer.updated", {
+        "customer_id": customer.id, "segment": customer.segment, "name": customer.name,
+        "changes": changes, "version": customer.version, "updated_at": now,
+        "preferred_language": customer.preferred_language,
+        "lifecycle_status": customer.lifecycle_status, "owner_team": customer.owner_team})
+    optouts.announce(work, customer, before, now)
+    return changes
+
+
+def live(session, customer_id: str) -> Customer:
+    """A customer that can be changed: merged profiles point to their survivor."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    if customer.merged_into:
+        raise Conflict(f"customer {customer_id} was merged into {customer.merged_into}",
+                       merged_into=customer.merged_into)
+    return customer
+
+
+def get_customer(uow, customer_id: str) -> dict:
+    with uow.reader() as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+        return view(customer, contact_points(session, customer_id),
+                    session.get(Segment, customer.segment))
+
+
+def as_of(uow, customer_id: str, when: datetime) -> dict:
+    with uow.reader() as session:
+        version = session.scalar(
+            select(CustomerVersion).where(CustomerVersion.customer_id == customer_id,
+                                          CustomerVersion.changed_at <= when)
+            .order_by(CustomerVersion.version.desc()).limit(1))
+    if version is None:
+        raise NotFound(f"customer {customer_id} did not exist at {when.isoformat()}")
+    return {"id": customer_id, "as_of": when, "version": version.version,
+            "changed_at": version.changed_at, **version.snapshot}
+
+
+def absorbed_ids(session, customer_id: str) -> list[str]:
+    """The customer and every profile merged into it (their records stay theirs)."""
+    ids, frontier = [customer_id], [customer_id]
+    while frontier:
+        frontier = list(session.scalars(select(Customer.id).where(
+            Customer.merged_into.in_(frontier))))
+        ids.extend(frontier)
+    return ids
+
+
+def history(uow, customer_id: str, limit: int, cursor: str | None) -> dict:
+    with uow.reader() as session:
+        if session.get(Customer, customer_id) is None:
+            raise NotFound(f"no customer {customer_id}")
+        query = (select(CustomerVersion)
+                 .where(CustomerVersion.customer_id.in_(absorbed_ids(session, customer_id)))
+                 .order_by(CustomerVersion.changed_at.desc(), CustomerVersion.id.desc())
+                 .limit(limit + 1))
+        before = decode_time_cursor(cursor)
+        if before:
+            query = query.where(tuple_(CustomerVersion.changed_at, CustomerVersion.id) < before)
+        rows = list(session.scalars(query))
+    return page(rows, limit, lambda v: (v.changed_at.isoformat(), v.id))
+
+
+def list_customers(uow, filters: dict, limit: int, cursor: str | None) -> dict:
+    query = (select(Customer).where(Customer.merged_into.is_(None))
+             .order_by(Customer.created_at, Customer.id).limit(limit + 1))
+    for field in ("segment", "lifecycle_status", "owner_team", "external_ref"):
+        if filters.get(field):
+            query = query.where(getattr(Customer, field) == filters[field])
+    if filters.get("phone"):
+        query = query.where(Customer.id.in_(select(ContactPoint.customer_id).where(
+            ContactPoint.kind == "phone", ContactPoint.value == filters["phone"])))
+    after = decode_time_cursor(cursor)
+    if after:
+        query = query.where(tuple_(Customer.created_at, Customer.id) > after)
+    with uow.reader() as session:
+        rows = list(session.scalars(query))
+    return page(rows, limit, lambda c: (c.created_at.isoformat(), c.id))
+
+
+def view(customer: Customer, points: list[ContactPoint], segment: Segment | None) -> dict:
+    """A profile as the API shows it: its fields, contact points, completeness."""
+    data = {c.key: getattr(customer, c.key) for c in Customer.__table__.columns}
+    data["contact_points"] = points
+    data["completeness"] = completeness(snapshot(customer, points),
+                                        segment.required_fields if segment else [])
+    return data
+
+
+def list_activities(uow, customer_id: str, limit: int, cursor: str | None) -> dict:
+    """The timeline, newest first, including profiles merged into this one."""
+    with uow.reader() as session:
+        if session.get(Customer, customer_id) is None:
+            raise NotFound(f"no customer {customer_id}")
+        query = (select(Activity).where(Activity.customer_id.in_(absorbed_ids(session,
+                                                                              customer_id)))
+                 .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit + 1))
+        before = decode_time_cursor(cursor)
+        if before:
+            query = query.where(tuple_(Activity.occurred_at, Activity.id) < before)
+        rows = list(session.scalars(query))
+    return page(rows, limit, lambda a: (a.occurred_at.isoformat(), a.id))
