@@ -1,5 +1,6 @@
 """Customer handlers run through the real dispatcher and inbox, without a broker."""
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 from services.customer import config
 from services.customer.handlers import SUBSCRIPTIONS
 from services.customer.models import Activity, Customer, Inbox, Outbox
+from services.customer.models_ops import QualityItem
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher
@@ -58,3 +60,99 @@ def test_unknown_customer_fails_so_the_broker_retries_then_dead_letters(dispatch
         dispatcher.dispatch(completed("nobody"))
     with dispatcher.uow.reader() as s:
         assert s.scalar(select(func.count()).select_from(Inbox)) == 0
+
+
+def add_customer(dispatcher, customer_id="c1", **kw):
+    with dispatcher.uow() as work:
+        work.session.add(Customer(id=customer_id, name=kw.pop("name", "A"), phone=None,
+                                  segment="smb", calls_completed=0, version=1, **kw))
+
+
+def outbox_types(dispatcher) -> list[str]:
+    with dispatcher.uow.reader() as s:
+        return list(s.scalars(select(Outbox.event_type).order_by(Outbox.id)))
+
+
+def open_items(dispatcher) -> list[tuple[str, str]]:
+    with dispatcher.uow.reader() as s:
+        return [(i.rule, i.customer_id) for i in s.scalars(
+            select(QualityItem).where(QualityItem.status == "open").order_by(QualityItem.rule))]
+
+
+def test_satisfaction_trend_and_relationship_score_follow_the_calls(dispatcher):
+    add_customer(dispatcher)
+    now = datetime.now(timezone.utc)
+    for days, sat in ((3, 2), (2, 3), (1, 5)):
+        dispatcher.dispatch(completed("c1", completed_at=now - timedelta(days=days),
+                                      satisfaction=sat, propensity=40,
+                                      opt_out_notice_given=True))
+    with dispatcher.uow.reader() as s:
+        c = s.get(Customer, "c1")
+        # EWMA α=0.3: 2 → 2.3 → 3.11; the last call lifted it by 5 - 2.3
+        assert round(c.satisfaction_avg, 2) == 3.11 and c.satisfaction_trend == 2.7
+        assert c.relationship_score == round(0.5 * (3.11 - 1) * 25 + 0.3 * 40, 2)
+
+
+def test_sales_returns_and_cancellations_move_lifetime_revenue_and_margin(dispatcher):
+    add_customer(dispatcher)
+    now = datetime.now(timezone.utc)
+    line = {"sku": "A", "quantity": "1", "unit_price": "100.00", "unit_cost": "60.00"}
+    sale = {"sale_id": "s1", "customer_id": "c1", "currency": "HKD", "recorded_at": now,
+            "lines": [line], "revenue": "100.00", "cost": "60.00"}
+    dispatcher.dispatch(make_event("sale.recorded", sale, producer="sales"))
+    dispatcher.dispatch(make_event("sale.recorded", {**sale, "sale_id": "s2"}, producer="sales"))
+    dispatcher.dispatch(make_event("sale.returned", {
+        "return_id": "r1", "sale_id": "s1", "customer_id": "c1", "currency": "HKD",
+        "returned_at": now, "revenue": "25.00", "cost": "15.00"}, producer="sales"))
+    dispatcher.dispatch(make_event("sale.cancelled", {
+        "sale_id": "s2", "customer_id": "c1", "currency": "HKD", "revenue": "100.00",
+        "cost": "60.00", "cancelled_at": now}, producer="sales"))
+    with dispatcher.uow.reader() as s:
+        c = s.get(Customer, "c1")
+        assert (c.lifetime_revenue, c.lifetime_margin) == (Decimal("75.00"), Decimal("30.00"))
+        kinds = sorted(s.scalars(select(Activity.kind)))
+    assert kinds == ["cancellation", "return", "sale", "sale"]
+
+
+def test_a_referral_becomes_a_prospect_once(dispatcher):
+    add_customer(dispatcher)
+    referral = {"name": "Lee Siu Ming", "phone": "6111 2222", "note": "his brother"}
+    dispatcher.dispatch(completed("c1", referrals=[referral], opt_out_notice_given=True))
+    dispatcher.dispatch(completed("c1", call_id="call-2", referrals=[referral],
+                                  opt_out_notice_given=True))
+    with dispatcher.uow.reader() as s:
+        [prospect] = s.scalars(select(Customer).where(Customer.source == "referral"))
+        assert (prospect.lifecycle_status, prospect.phone, prospect.referred_by_call_id) == \
+            ("prospect", "+85261112222", "call-1")
+        referrals = list(s.scalars(select(Activity).where(Activity.kind == "referral")))
+    assert len(referrals) == 2  # the second naming is noted on the same prospect
+    assert outbox_types(dispatcher).count("customer.registered") == 1
+
+
+def test_do_not_call_requested_on_a_call_opts_the_customer_out(dispatcher):
+    add_customer(dispatcher)
+    dispatcher.dispatch(completed("c1", outcome="do_not_call_requested", satisfaction=None,
+                                  propensity=None, opt_out_notice_given=True))
+    with dispatcher.uow.reader() as s:
+        assert s.get(Customer, "c1").do_not_call is True
+    assert "customer.opted_out" in outbox_types(dispatcher)
+    dispatcher.dispatch(completed("c1", call_id="call-2", opt_out_notice_given=True))
+    assert open_items(dispatcher) == [("dnc_call_logged", "c1")]
+
+
+def test_a_first_contact_without_the_opt_out_notice_is_flagged(dispatcher):
+    add_customer(dispatcher)
+    dispatcher.dispatch(completed("c1", outcome="no_answer", satisfaction=None, propensity=None))
+    assert open_items(dispatcher) == []  # nobody was reached: nothing to tell yet
+    dispatcher.dispatch(completed("c1", call_id="call-2"))
+    assert open_items(dispatcher) == [("opt_out_notice_missing", "c1")]
+    assert "customer.quality_flagged" in outbox_types(dispatcher)
+
+
+def test_events_for_a_merged_customer_land_on_the_survivor(dispatcher):
+    add_customer(dispatcher, "keep")
+    add_customer(dispatcher, "gone", merged_into="keep")
+    dispatcher.dispatch(completed("gone", opt_out_notice_given=True))
+    with dispatcher.uow.reader() as s:
+        assert s.get(Customer, "keep").calls_completed == 1
+        assert s.get(Customer, "gone").calls_completed == 0
