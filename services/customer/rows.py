@@ -22,6 +22,8 @@ COLUMNS = ("external_ref", "kind", "name", "phone", "phones", "email", "emails",
            "preferred_language", "lifecycle_status", "owner_team", "tags", "date_of_birth",
            "do_not_call", *(f"address_{k}" for k in ADDRESS))
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}
+# Bulk inserts need every row to name the same columns.
+EMPTY = {c.key: None for c in Customer.__table__.columns}
 
 
 class ImportRow(CustomerIn):
@@ -135,11 +137,11 @@ def _on_file(session, refs: list[str]) -> dict[str, Customer]:
 
 def _create_all(work, new: list, segments: dict, actor: str, counts: dict) -> None:
     wanted = {(p["kind"], p["value"]) for _, d in new for p in _points(d["contact_points"])}
-    taken = dict(work.session.execute(
-        select(tuple_(ContactPoint.kind, ContactPoint.value), ContactPoint.customer_id)
+    taken = {(kind, value): owner for kind, value, owner in work.session.execute(
+        select(ContactPoint.kind, ContactPoint.value, ContactPoint.customer_id)
         .join(Customer, Customer.id == ContactPoint.customer_id)
         .where(duplicates.LIVE, tuple_(ContactPoint.kind, ContactPoint.value).in_(wanted)))
-        .all()) if wanted else {}
+    } if wanted else {}
     now = utcnow()
     for line, data in new:
         points = _points(data.pop("contact_points"))
@@ -161,7 +163,7 @@ def _write_new(work, customer_id, data, points, segment, actor, now) -> None:
     phone = next((p["value"] for p in points if p["kind"] == "phone"), None)
     email = next((p["value"] for p in points if p["kind"] == "email"), None)
     work.add_row(Customer, {
-        **values, **duplicates.keys(values["name"]), "id": customer_id, "phone": phone,
+        **EMPTY, **values, **duplicates.keys(values["name"]), "id": customer_id, "phone": phone,
         "email": email, "source": "import", "version": 1, "created_at": now,
         "updated_at": now, "calls_completed": 0, "lifetime_revenue": 0,
         "lifetime_margin": 0})

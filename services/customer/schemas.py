@@ -123,6 +123,7 @@ class CustomerOut(Schema):
     date_of_birth = fields.Date(allow_none=True)
     do_not_call = fields.Boolean()
     source = fields.String()
+    referred_by_call_id = fields.String(allow_none=True)
     merged_into = fields.String(allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
