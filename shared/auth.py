@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 import jwt
 
@@ -46,6 +48,17 @@ def issue_token(secret: str, subject: str, role: str, partner_id: str | None = N
 
 
 def verify_token(secret: str, token: str) -> Principal:
+    principal, expires = _verified(secret, token)
+    if time.time() >= expires:
+        raise TokenError("Signature has expired")
+    return principal
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> tuple[Principal, float]:
+    """Signature and claims checked once per token (a client sends the same one
+    many times); the expiry is checked again on every use by the caller. A token
+    that fails raises, and failures are not cached."""
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE,
                             issuer=ISSUER, options={"require": ["exp", "sub", "role"]})
@@ -54,7 +67,8 @@ def verify_token(secret: str, token: str) -> Principal:
     role = claims.get("role")
     if role not in ROLES or (role == "partner") != bool(claims.get("partner_id")):
         raise TokenError("token carries no valid role")
-    return Principal(subject=claims["sub"], role=role, partner_id=claims.get("partner_id"))
+    return (Principal(subject=claims["sub"], role=role, partner_id=claims.get("partner_id")),
+            float(claims["exp"]))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -125,6 +125,12 @@ class Database:
         with self.ReadSession() as session, session.begin():
             yield session
 
+    @contextmanager
+    def connection(self) -> Iterator:
+        """A bare connection for hot read paths that need no ORM objects."""
+        with self.engine.connect() as conn:
+            yield conn
+
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -212,13 +212,30 @@ def live(session, customer_id: str) -> Customer:
     return customer
 
 
+_PROFILE = (select(Customer.__table__, ContactPoint.kind.label("cp_kind"),
+                   ContactPoint.value.label("cp_value"),
+                   ContactPoint.do_not_contact.label("cp_do_not_contact"),
+                   ContactPoint.status.label("cp_status"),
+                   Segment.required_fields.label("segment_required"))
+            .outerjoin(ContactPoint, ContactPoint.customer_id == Customer.id)
+            .outerjoin(Segment, Segment.code == Customer.segment)
+            .order_by(ContactPoint.kind, ContactPoint.value))
+
+
 def get_customer(uow, customer_id: str) -> dict:
-    with uow.reader() as session:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer {customer_id}")
-        return view(customer, contact_points(session, customer_id),
-                    session.get(Segment, customer.segment))
+    """One profile in one query (the hottest read: Core rows, no identity map)."""
+    with uow.db.connection() as conn:
+        rows = conn.execute(_PROFILE.where(Customer.id == customer_id)).all()
+    if not rows:
+        raise NotFound(f"no customer {customer_id}")
+    first = rows[0]._mapping
+    data = {c.key: first[c.key] for c in Customer.__table__.columns}
+    data["contact_points"] = [
+        {"kind": r.cp_kind, "value": r.cp_value, "do_not_contact": r.cp_do_not_contact,
+         "status": r.cp_status} for r in rows if r.cp_kind is not None]
+    data["completeness"] = completeness(snapshot_of(data, data["contact_points"]),
+                                        first["segment_required"] or [])
+    return data
 
 
 def as_of(uow, customer_id: str, when: datetime) -> dict:

@@ -1,0 +1,248 @@
+"""Customer service figures, each a ratio against a baseline measured in the same run.
+
+1. Import: 100,000 customers through the import pipeline (parse, validate,
+   normalise phones and e-mails, duplicate checks, profile versions and events)
+   vs a raw bulk insert of the same rows into the same (migrated SQLite) schema.
+2. ``GET /customers/{id}`` requests per second through gunicorn (the service's
+   own configuration) vs a bare Flask endpoint under the same configuration, at
+   10,000 and at 1,000,000 customers on file.
+
+    python -m bench.customer [--rows 100000] [--sizes 10000 1000000] [--seconds 10]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+
+from services.customer import config, importer
+from services.customer.matching import name_key
+from services.customer.models import ContactPoint, Customer
+from services.customer.models_ops import ImportJob
+from shared import migrations
+from shared.auth import issue_token
+from shared.db import Database
+from shared.messaging.unit_of_work import UnitOfWorkFactory
+
+SECRET = "bench-secret-" + "x" * 32
+SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Leung", "Ho", "Lam", "Tam"]
+GIVEN = ["Tai", "Man", "Siu", "Ming", "Ka", "Wai", "Chi", "Kin", "Wing", "Yan", "Hoi"]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    rng = random.Random(1)
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["external_ref", "name", "phone", "email", "segment", "address_line1",
+                      "address_district"])
+        for i in range(rows):
+            name = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)} {rng.choice(GIVEN)}"
+            out.writerow([f"EXT-{i}", name, f"51{i:06d}",
+                          f"c{i}@example.com", "smb", f"{rng.randint(1, 999)} Nathan Road",
+                          "Mong Kok"])
+
+
+def _migrated(folder: Path, name: str) -> str:
+    url = f"sqlite:///{folder / name}"
+    migrations.upgrade(url, config.MIGRATIONS)
+    return url
+
+
+def raw_insert(url: str, path: Path) -> float:
+    """The baseline: the same rows, read and bulk-inserted, no checks."""
+    engine = create_engine(url)
+    started = time.perf_counter()
+    now = datetime.now(timezone.utc)
+    with path.open(newline="") as fh, engine.begin() as conn:
+        batch = []
+        for row in csv.DictReader(fh):
+            batch.append({"id": str(uuid.uuid4()), "kind": "person", "name": row["name"],
+                          "name_key": row["name"], "name_rkey": row["name"],
+                          "phone": row["phone"], "email": row["email"],
+                          "segment": row["segment"], "external_ref": row["external_ref"],
+                          "lifecycle_status": "active", "tags": "[]", "version": 1,
+                          "created_at": now, "updated_at": now, "calls_completed": 0,
+                          "do_not_call": False, "source": "import", "lifetime_revenue": 0,
+                          "lifetime_margin": 0})
+            if len(batch) == 5000:
+                conn.execute(insert(Customer.__table__), batch)
+                batch = []
+        if batch:
+            conn.execute(insert(Customer.__table__), batch)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed
+
+
+def rapport_import(url: str, path: Path) -> tuple[float, ImportJob]:
+    db = Database(url)
+    uow = UnitOfWorkFactory(db, config_outbox(), "customer")
+    job = ImportJob(id=str(uuid.uuid4()), format="csv", path=str(path), actor="bench",
+                    status="queued", total_bytes=path.stat().st_size)
+    with uow() as work:
+        work.session.add(job)
+    started = time.perf_counter()
+    importer.run(uow, job.id)
+    elapsed = time.perf_counter() - started
+    with db.reader() as s:
+        done = s.get(ImportJob, job.id)
+    db.dispose()
+    return elapsed, done
+
+
+def config_outbox():
+    from services.customer.models import Outbox
+    return Outbox
+
+
+def populate(url: str, n: int) -> list[str]:
+    """``n`` customers with a phone each, inserted in bulk (the state, not the path)."""
+    engine = create_engine(url)
+    now = datetime.now(timezone.utc)
+    ids = []
+    with engine.begin() as conn:
+        for start in range(0, n, 20_000):
+            customers, points = [], []
+            for i in range(start, min(start + 20_000, n)):
+                cid = str(uuid.uuid4())
+                ids.append(cid)
+                name = f"Customer {i}"
+                key = name_key(name)
+                phone = f"+8525{i:07d}"
+                customers.append({
+                    "id": cid, "kind": "person", "name": name, "name_key": key,
+                    "name_rkey": key[::-1], "phone": phone, "email": None, "segment": "smb",
+                    "lifecycle_status": "active", "tags": "[]", "version": 1,
+                    "created_at": now, "updated_at": now, "calls_completed": 3,
+                    "do_not_call": False, "source": "import", "lifetime_revenue": 0,
+                    "lifetime_margin": 0, "satisfaction": 4, "propensity": 50})
+                points.append({"id": str(uuid.uuid4()), "customer_id": cid, "kind": "phone",
+                               "value": phone, "do_not_contact": False, "status": "valid"})
+            conn.execute(insert(Customer.__table__), customers)
+            conn.execute(insert(ContactPoint.__table__), points)
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return ids
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app: str, url: str, folder: Path) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    env = {**os.environ, "RAPPORT_SERVICE": "customer", "CUSTOMER_DATABASE_URL": url,
+           "RAPPORT_AUTH_SECRET": SECRET, "RAPPORT_BIND": f"127.0.0.1:{port}",
+           "RAPPORT_DATA_DIR": str(folder), "RAPPORT_LOG_LEVEL": "WARNING",
+           "PROMETHEUS_MULTIPROC_DIR": str(folder / f"prom-{port}")}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
+                             "python:deploy.gunicorn_conf", app], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def _client(port: int, ids: list[str], seconds: float, token: str, out) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Authorization": f"Bearer {token}"}
+    rng = random.Random()
+    done, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        conn.request("GET", f"/api/v1/customers/{rng.choice(ids)}", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET answered {response.status}")
+        done += 1
+    out.put(done)
+
+
+def load(port: int, ids: list[str], seconds: float, clients: int = 4) -> float:
+    token = issue_token(SECRET, "bench", "manager")
+    sample = random.Random(3).sample(ids, min(len(ids), 5000))
+    out = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_client, args=(port, sample, seconds, token, out))
+             for _ in range(clients)]
+    for p in procs:
+        p.start()
+    total = sum(out.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return total / seconds
+
+
+def reads(folder: Path, n: int, seconds: float) -> tuple[float, float]:
+    url = _migrated(folder, f"read-{n}.db")
+    ids = populate(url, n)
+    bare, bare_port = serve("bench.bare_app:app", url, folder)
+    try:
+        load(bare_port, ids, 2)  # warm up
+        baseline = load(bare_port, ids, seconds)
+    finally:
+        bare.terminate()
+        bare.wait()
+    api, port = serve("services.customer.app:create_app()", url, folder)
+    try:
+        load(port, ids, 2)
+        rapport = load(port, ids, seconds)
+    finally:
+        api.terminate()
+        api.wait()
+    return baseline, rapport
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 1_000_000])
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work)
+        path = folder / "customers.csv"
+        write_csv(path, args.rows)
+        raw = args.rows / raw_insert(_migrated(folder, "raw.db"), path)
+        elapsed, job = rapport_import(_migrated(folder, "import.db"), path)
+        rate = args.rows / elapsed
+        print(f"raw bulk insert        {raw:10.0f} rows/s")
+        print(f"import                 {rate:10.0f} rows/s  ({job.created} created, "
+              f"{job.rejected} rejected, {elapsed:.1f} s)")
+        print(f"ratio, import          {rate / raw:10.3f}  (target >= 0.3, under 20 s)",
+              flush=True)
+        results = {}
+        for n in args.sizes:
+            baseline, rapport = reads(folder, n, args.seconds)
+            results[n] = rapport
+            print(f"GET at {n:>9,} customers: bare Flask {baseline:7.0f}/s, "
+                  f"Rapport {rapport:7.0f}/s, ratio {rapport / baseline:.3f} (target >= 0.6)",
+                  flush=True)
+        if len(results) > 1:
+            small, large = results[min(results)], results[max(results)]
+            print(f"GET slowdown {max(results):,} vs {min(results):,}: "
+                  f"{small / large:.2f}x (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()
