@@ -1,20 +1,22 @@
 """Sales ledger routes: load input, call one use case, dump output.
 
-The ledger is append-only, so there is no route to change or delete a sale.
-Roles are checked for the whole blueprint before any body is read, so a caller
-without the role gets 403 whatever it sent.
+The ledger is append-only, so there is no route to change or delete a sale: a
+return or a cancellation is a new, reversing entry. Roles are checked for the
+whole blueprint before any body is read, so a caller without the role gets 403
+whatever it sent.
 """
 from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.sales import services
-from services.sales.schemas import SaleIn, SaleListArgs, SaleOut, SalePage
+from services.sales import config, returns, services
+from services.sales.schemas import CancelIn, CancellationOut, ReturnIn, ReturnOut, SaleIn, \
+    SaleListArgs, SaleOut, SalePage
 from shared.web.app import principal, require_roles, service
 from shared.web.idempotency import idempotent
 
 blp = Blueprint("transactions", __name__, url_prefix="/transactions",
-                description="The sales ledger: recorded sales and their lines")
+                description="The sales ledger: sales, returns and cancellations")
 WRITERS = ("manager", "agent")
 READERS = ("manager", "agent", "analyst")
 
@@ -22,6 +24,10 @@ READERS = ("manager", "agent", "analyst")
 @blp.before_request
 def authorize():
     require_roles(*(WRITERS if request.method == "POST" else READERS))
+
+
+def _zone():
+    return config.timezone(service().settings)
 
 
 @blp.route("")
@@ -39,9 +45,11 @@ class Transactions(MethodView):
     def post(self, data):
         """Record a sale; totals are exact sums rounded once to the cent, half up.
 
-        Money is sent as decimal strings ("19.99"). A customer not yet known here is
-        accepted and answered with ``customer_known: false``."""
-        sale = services.record_sale(service().uow, data, principal().subject)
+        Money is sent as decimal strings ("19.99"). A line naming a catalogue SKU
+        takes the product's price and unit cost in effect at the sale's time unless
+        given. A customer not yet known here is accepted and answered with
+        ``customer_known: false``."""
+        sale = services.record_sale(service().uow, data, principal().subject, _zone())
         return sale, 201, {"Location": url_for("transactions.Transaction", sale_id=sale.id)}
 
 
@@ -49,5 +57,30 @@ class Transactions(MethodView):
 class Transaction(MethodView):
     @blp.response(200, SaleOut)
     def get(self, sale_id):
-        """One sale with its lines."""
+        """One sale with its lines, returns and cancellation."""
         return services.get_sale(service().uow, sale_id)
+
+
+@blp.route("/<string:sale_id>/returns")
+class Returns(MethodView):
+    @idempotent
+    @blp.arguments(ReturnIn)
+    @blp.response(201, ReturnOut)
+    def post(self, data, sale_id):
+        """Return goods of a sale, by line number and quantity. Over all its returns
+        a line can never take back more than was sold (422)."""
+        entry = returns.return_sale(service().uow, sale_id, data, principal().subject, _zone())
+        return entry, 201, {"Location": url_for("transactions.Transaction", sale_id=sale_id)}
+
+
+@blp.route("/<string:sale_id>/cancellation")
+class Cancellation(MethodView):
+    @idempotent
+    @blp.arguments(CancelIn)
+    @blp.response(201, CancellationOut)
+    def post(self, data, sale_id):
+        """Cancel a sale with a reversing entry (409 if it was cancelled already or
+        has returns)."""
+        entry = returns.cancel_sale(service().uow, sale_id, data["reason"],
+                                    principal().subject, _zone())
+        return entry, 201, {"Location": url_for("transactions.Transaction", sale_id=sale_id)}

@@ -1,11 +1,48 @@
-"""What the sales service does when other services' events arrive."""
-from services.sales import services
+"""What the sales service does when other services' events arrive.
+
+``subscriptions(settings)`` binds the handlers to the service's time zone (the local
+day a call's cost counts on). Each handler keeps a stable inbox name, so renaming
+code never makes an old event look new.
+"""
+from __future__ import annotations
+
+from services.sales import config, costs, customers, deals
+from shared.config import Settings
+from shared.messaging.tables import utcnow
+
+OPPORTUNITY = "sale_opportunity"
 
 
-def on_customer_registered(work, event):
-    services.project_registered_customer(work, event.payload)
+def subscriptions(settings: Settings) -> dict:
+    zone = config.timezone(settings)
 
+    def on_customer_registered(work, event):
+        customers.customer_seen(work, event.payload, event.occurred_at)
 
-SUBSCRIPTIONS = {
-    "customer.registered.v1": [on_customer_registered],
-}
+    def on_customer_updated(work, event):
+        customers.customer_seen(work, event.payload, event.occurred_at)
+
+    def on_customer_merged(work, event):
+        customers.customer_merged(work, event.payload)
+
+    def on_customer_erased(work, event):
+        customers.customer_erased(work, event.payload)
+
+    def on_call_completed(work, event):
+        """Book the call's cost once; a sale opportunity opens one deal, once."""
+        call = event.payload
+        costs.book_call_cost(work, call, zone)
+        if call["outcome"] == OPPORTUNITY and deals.deal_of_call(work, call["call_id"]) is None:
+            deals.open_deal(work, customer_id=call["customer_id"], by="call.completed",
+                            now=utcnow(), source_call_id=call["call_id"],
+                            owner=call.get("agent_id"), currency=call["currency"],
+                            segment=call.get("segment"))
+
+    handlers = {"customer.registered.v1": on_customer_registered,
+                "customer.updated.v1": on_customer_updated,
+                "customer.merged.v1": on_customer_merged,
+                "customer.erased.v1": on_customer_erased,
+                "call.completed.v1": on_call_completed}
+    for handler in handlers.values():
+        handler.inbox_name = f"{__name__}.{handler.__name__}"
+    return {key: [handler] for key, handler in handlers.items()}

@@ -1,10 +1,14 @@
-"""The sales ledger (sales and their lines), the projection of known customers, and
-the service's outbox and inbox.
+"""The sales ledger (sales, their lines, returns and cancellations), the product
+catalogue, the projection of known customers, and the service's outbox and inbox.
 
-The ledger is append-only: rows are inserted and never updated or deleted; a
-correction will be a reversing entry. A sale names its customer by id without a
-foreign key, because the customer's registration may reach this service after the
-sale does.
+The ledger is append-only: rows are inserted and never updated or deleted (the
+database refuses it, see the ``append-only ledger`` migration); a correction is a
+reversing entry. A sale names its customer by id without a foreign key, because the
+customer's registration may reach this service after the sale does.
+
+Each entry's money is rounded to the cent once, when it is recorded; each line then
+carries its cent share of the entry's totals (``*_cents``), apportioned by largest
+remainder so that the lines add up to the entry exactly (see ``ledger.py``).
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
 
 from shared.messaging.tables import InboxMixin, OutboxMixin
@@ -41,17 +45,63 @@ def new_id() -> str:
 
 
 class Customer(Base):
-    """What the sales service knows of a customer, kept from ``customer.registered``."""
+    """What the sales service knows of a customer, kept from customer events.
+
+    ``as_of`` is the time of the newest event applied, so a late, older update never
+    overwrites a newer one; an erased customer keeps its id (the ledger is kept for
+    accounting) but loses its name."""
 
     __tablename__ = "customers"
 
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     segment: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CustomerAlias(Base):
+    """A customer merged into another: its ledger rows stay as written, and the
+    P&L counts them, and everything booked later, under the survivor."""
+
+    __tablename__ = "customer_aliases"
+
+    merged_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    survivor_id: Mapped[str] = mapped_column(String(64), index=True)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    prices: Mapped[list[ProductPrice]] = relationship(
+        order_by="ProductPrice.effective_from", lazy="raise")
+
+
+class ProductPrice(Base):
+    """A price and unit cost in effect from ``effective_from`` until the next one;
+    append-only, so the price of any past moment can always be told."""
+
+    __tablename__ = "product_prices"
+
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    price: Mapped[Decimal] = mapped_column(Money)
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(200))
 
 
 class Sale(Base):
-    """One recorded sale; ``revenue`` and ``cost`` are its totals, rounded to the cent."""
+    """One recorded sale. ``revenue`` is what the customer pays (net of line
+    discounts), ``discount`` the discounts given, ``cost`` the cost of goods: each the
+    exact sum of the lines rounded once to the cent."""
 
     __tablename__ = "sales"
     __table_args__ = (
@@ -65,11 +115,23 @@ class Sale(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revenue: Mapped[Decimal] = mapped_column(Money)
     cost: Mapped[Decimal] = mapped_column(Money)
+    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    segment: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    team: Mapped[str | None] = mapped_column(String(100))
+    agent_kind: Mapped[str | None] = mapped_column(String(16))
+    deal_id: Mapped[str | None] = mapped_column(String(36))
+    source_call_id: Mapped[str | None] = mapped_column(String(64))
+    below_cost: Mapped[bool] = mapped_column(Boolean, default=False)
+    approval_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
 
     # Loaded only where asked for (one sale's detail), never by accident for a list.
     lines: Mapped[list[SaleLine]] = relationship(order_by="SaleLine.line_no", lazy="raise")
+    returns: Mapped[list[SaleReturn]] = relationship(order_by="SaleReturn.returned_at",
+                                                     lazy="raise")
+    cancellation: Mapped[SaleCancellation | None] = relationship(lazy="raise")
     customer: Mapped[Customer | None] = relationship(
         primaryjoin=lambda: foreign(Sale.customer_id) == Customer.customer_id,
         viewonly=True, lazy="selectin")
@@ -85,8 +147,57 @@ class SaleLine(Base):
 
     sale_id: Mapped[str] = mapped_column(ForeignKey("sales.id"), primary_key=True)
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sku: Mapped[str | None] = mapped_column(String(64))
+    sku: Mapped[str | None] = mapped_column(String(64), index=True)
     description: Mapped[str | None] = mapped_column(String(200))
     quantity: Mapped[Decimal] = mapped_column(Money)
     unit_price: Mapped[Decimal] = mapped_column(Money)
     unit_cost: Mapped[Decimal] = mapped_column(Money)
+    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    revenue_cents: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    discount_cents: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    cost_cents: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class SaleReturn(Base):
+    """Goods taken back against a sale: ``revenue`` refunded, ``cost`` of the goods
+    back in stock, both positive; ``seconds_after_sale`` tells a late return."""
+
+    __tablename__ = "sale_returns"
+    __table_args__ = (Index("ix_returns_sale", "sale_id"),
+                      Index("ix_returns_time", "returned_at", "id"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sales.id"))
+    customer_id: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    returned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seconds_after_sale: Mapped[int] = mapped_column(BigInteger)
+    revenue: Mapped[Decimal] = mapped_column(Money)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    lines: Mapped[list[ReturnLine]] = relationship(order_by="ReturnLine.line_no",
+                                                   lazy="selectin")
+
+
+class ReturnLine(Base):
+    __tablename__ = "return_lines"
+
+    return_id: Mapped[str] = mapped_column(ForeignKey("sale_returns.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sale_id: Mapped[str] = mapped_column(String(36))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    revenue_cents: Mapped[Decimal] = mapped_column(Money)
+    cost_cents: Mapped[Decimal] = mapped_column(Money)
+
+
+class SaleCancellation(Base):
+    """The reversing entry of a whole sale (at most one per sale)."""
+
+    __tablename__ = "sale_cancellations"
+
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sales.id"), primary_key=True)
+    cancelled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))

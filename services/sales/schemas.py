@@ -1,4 +1,4 @@
-"""What the sales API accepts and answers (marshmallow, edges only).
+"""What the transactions API accepts and answers (marshmallow, edges only).
 
 Money comes in as decimal strings (``shared.web.fields.Money`` refuses floats and
 more than four places) and goes out as strings: line amounts at the ledger's four
@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from shared.events.contracts import AGENT_KINDS, CHANNELS
 from shared.web.fields import Money
 from shared.web.pagination import PageArgs, page_schema
 
@@ -20,37 +21,68 @@ CURRENCY = validate.Regexp(r"^[A-Z]{3}$",
 CUSTOMER_ID = validate.Length(min=1, max=64)
 # apispec documents a Decimal as a number; on the wire it is a string.
 DECIMAL_STRING = {"type": "string", "format": "decimal"}
+TEXT = validate.Length(min=1, max=500)
 
 
-def _not_in_future(value: datetime) -> None:
+def not_in_future(value: datetime) -> None:
     if value > datetime.now(timezone.utc) + CLOCK_SKEW:
-        raise ValidationError("A sale cannot be recorded in the future.")
+        raise ValidationError("Cannot be in the future.")
 
 
 class LineIn(Schema):
-    sku = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    sku = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
+                        metadata={"description": "A catalogue product; its price and unit "
+                                  "cost at the sale's time are used when not given."})
     description = fields.String(load_default=None, validate=validate.Length(max=200))
     quantity = Money(required=True, metadata=DECIMAL_STRING,
                      validate=validate.Range(min=Decimal(0), min_inclusive=False))
-    unit_price = Money(required=True, metadata=DECIMAL_STRING,
+    unit_price = Money(load_default=None, metadata=DECIMAL_STRING,
                        validate=validate.Range(min=Decimal(0)))
-    unit_cost = Money(required=True, metadata=DECIMAL_STRING,
+    unit_cost = Money(load_default=None, metadata=DECIMAL_STRING,
                       validate=validate.Range(min=Decimal(0)))
+    discount = Money(load_default=Decimal(0), metadata={
+        **DECIMAL_STRING, "description": "An amount off the whole line, not per unit."},
+        validate=validate.Range(min=Decimal(0)))
 
 
 class SaleIn(Schema):
     customer_id = fields.String(required=True, validate=CUSTOMER_ID)
     currency = fields.String(load_default="HKD", validate=CURRENCY)
-    recorded_at = fields.AwareDateTime(load_default=None, validate=_not_in_future)
+    recorded_at = fields.AwareDateTime(load_default=None, validate=not_in_future)
     lines = fields.List(fields.Nested(LineIn), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
+    deal_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    source_call_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
+    team = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    agent_kind = fields.String(load_default=None, validate=validate.OneOf(AGENT_KINDS))
+    approval_reason = fields.String(load_default=None, validate=TEXT, metadata={
+        "description": "Why a sale below cost was approved; without one it is listed "
+                       "as an irregularity."})
+
+
+class ReturnLineIn(Schema):
+    line_no = fields.Integer(required=True, validate=validate.Range(min=1))
+    quantity = Money(required=True, metadata=DECIMAL_STRING,
+                     validate=validate.Range(min=Decimal(0), min_inclusive=False))
+
+
+class ReturnIn(Schema):
+    lines = fields.List(fields.Nested(ReturnLineIn), required=True,
+                        validate=validate.Length(min=1, max=MAX_LINES))
+    returned_at = fields.AwareDateTime(load_default=None, validate=not_in_future)
+    reason = fields.String(load_default=None, validate=TEXT)
+
+
+class CancelIn(Schema):
+    reason = fields.String(required=True, validate=TEXT)
 
 
 class SaleListArgs(PageArgs):
     customer_id = fields.String(load_default=None, validate=CUSTOMER_ID)
 
 
-def _amount(places: int):
+def amount_field(places: int):
     return fields.Decimal(places=places, as_string=True, metadata=DECIMAL_STRING)
 
 
@@ -58,9 +90,40 @@ class LineOut(Schema):
     line_no = fields.Integer()
     sku = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
-    quantity = _amount(4)
-    unit_price = _amount(4)
-    unit_cost = _amount(4)
+    quantity = amount_field(4)
+    unit_price = amount_field(4)
+    unit_cost = amount_field(4)
+    discount = amount_field(4)
+
+
+class ReturnLineOut(Schema):
+    line_no = fields.Integer()
+    quantity = amount_field(4)
+    revenue = fields.Decimal(places=2, as_string=True, attribute="revenue_cents",
+                             metadata=DECIMAL_STRING)
+    cost = fields.Decimal(places=2, as_string=True, attribute="cost_cents",
+                          metadata=DECIMAL_STRING)
+
+
+class ReturnOut(Schema):
+    id = fields.String()
+    sale_id = fields.String()
+    customer_id = fields.String()
+    currency = fields.String()
+    returned_at = fields.DateTime()
+    revenue = amount_field(2)
+    cost = amount_field(2)
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    created_by = fields.String()
+    lines = fields.List(fields.Nested(ReturnLineOut))
+
+
+class CancellationOut(Schema):
+    sale_id = fields.String()
+    cancelled_at = fields.DateTime()
+    reason = fields.String(allow_none=True)
+    created_by = fields.String()
 
 
 class SaleOut(Schema):
@@ -69,18 +132,29 @@ class SaleOut(Schema):
     customer_known = fields.Boolean()
     currency = fields.String()
     recorded_at = fields.DateTime()
-    revenue = _amount(2)
-    cost = _amount(2)
+    revenue = amount_field(2)
+    discount = amount_field(2)
+    cost = amount_field(2)
+    segment = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    team = fields.String(allow_none=True)
+    agent_kind = fields.String(allow_none=True)
+    deal_id = fields.String(allow_none=True)
+    source_call_id = fields.String(allow_none=True)
+    below_cost = fields.Boolean()
+    approval_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     created_by = fields.String()
     lines = fields.List(fields.Nested(LineOut))
+    returns = fields.List(fields.Nested(ReturnOut))
+    cancellation = fields.Nested(CancellationOut, allow_none=True)
 
 
 class SaleSummaryOut(SaleOut):
-    """A sale in a list: its totals without its lines."""
+    """A sale in a list: its totals without its lines, returns or cancellation."""
 
     class Meta:
-        exclude = ("lines",)
+        exclude = ("lines", "returns", "cancellation")
 
 
 SalePage = page_schema(SaleSummaryOut, "SalePage")

@@ -1,64 +1,154 @@
-"""Sales use cases: each opens one unit of work and emits its events in it."""
+"""Recording and reading sales: each use case opens one unit of work and emits its
+events in it; the P&L summary is booked in the same transaction."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from services.sales import ledger
+from services.sales import ledger, summary
 from services.sales.models import Customer, Sale, SaleLine
-from shared.errors import NotFound
+from services.sales.models_costs import CallCost
+from services.sales.models_deals import Deal
+from services.sales.products import prices_at
+from shared.errors import Invalid, NotFound
 from shared.messaging.tables import utcnow
-from shared.messaging.unit_of_work import UnitOfWork
 from shared.web.pagination import decode_time_cursor, page
 
-AMOUNTS = ("quantity", "unit_price", "unit_cost")
+AMOUNTS = ("quantity", "unit_price", "unit_cost", "discount")
 LINE_FIELDS = ("sku", "description", *AMOUNTS)
+ATTRIBUTION = ("channel", "team", "agent_kind")
 
 
-def record_sale(uow, data: dict, recorded_by: str) -> Sale:
-    """Append a sale to the ledger and emit ``sale.recorded`` with it.
+def record_sale(uow, data: dict, recorded_by: str, zone: ZoneInfo) -> Sale:
+    """Append a sale to the ledger, book it in the P&L and emit ``sale.recorded``.
 
     A customer this service has not heard of yet is accepted (its registration may
-    still be on its way); the sale then says ``customer_known`` is false."""
-    lines = [_line(no, line) for no, line in enumerate(data["lines"], start=1)]
-    totals = ledger.totals(_pick(line, AMOUNTS) for line in lines)
+    still be on its way); the sale then says ``customer_known`` is false and is
+    listed as an irregularity until it arrives."""
     now = utcnow()
     recorded_at = data["recorded_at"].astimezone(timezone.utc) if data["recorded_at"] else now
     with uow() as work:
+        session = work.session
+        lines = _lines(session, data, recorded_at)
+        totals = ledger.totals(_pick(line, AMOUNTS) for line in lines)
+        for line, (revenue, discount, cost) in zip(lines, totals.lines):
+            line.revenue_cents, line.discount_cents, line.cost_cents = revenue, discount, cost
+        customer = session.get(Customer, data["customer_id"])
         sale = Sale(customer_id=data["customer_id"], currency=data["currency"],
-                    recorded_at=recorded_at, revenue=totals.revenue,
-                    cost=totals.cost, created_at=now, created_by=recorded_by, lines=lines)
-        work.session.add(sale)
-        work.session.flush()
-        work.session.refresh(sale, ["customer"])  # read while the session is open
+                    recorded_at=recorded_at, revenue=totals.revenue, cost=totals.cost,
+                    discount=totals.discount, segment=customer.segment if customer else None,
+                    below_cost=any(_below_cost(line) for line in lines),
+                    approval_reason=data["approval_reason"], created_at=now,
+                    created_by=recorded_by, lines=lines, returns=[], cancellation=None,
+                    **_attribution(session, data))
+        session.add(sale)
+        session.flush()
+        session.refresh(sale, ["customer"])  # read while the session is open
+        summary.book(session, [_booking(sale, line, zone) for line in lines])
         work.emit("sale.recorded", {
             "sale_id": sale.id, "customer_id": sale.customer_id, "currency": sale.currency,
             "recorded_at": sale.recorded_at, "revenue": sale.revenue, "cost": sale.cost,
+            "discount": sale.discount, "segment": sale.segment, "deal_id": sale.deal_id,
+            "source_call_id": sale.source_call_id,
             "lines": [_pick(line, LINE_FIELDS) for line in lines],
         })
     return sale
+
+
+def _lines(session: Session, data: dict, moment: datetime) -> list[SaleLine]:
+    """The sale's lines, catalogue prices filled in; every bad line named at once."""
+    skus = {line["sku"] for line in data["lines"] if line["sku"]}
+    catalogue = prices_at(session, skus, moment) if skus else {}
+    lines, errors = [], {}
+    for index, line in enumerate(data["lines"]):
+        problems = _line_problems(line, catalogue, data["currency"])
+        if problems:
+            errors[index] = problems
+            continue
+        lines.append(_line(index + 1, line, catalogue.get(line["sku"], (None, None))[1]))
+    if errors:
+        raise Invalid("one or more lines cannot be recorded", errors={"lines": errors})
+    return lines
+
+
+def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
+    problems: dict[str, list[str]] = {}
+    price = None
+    if line["sku"]:
+        if line["sku"] not in catalogue:
+            return {"sku": [f"No product {line['sku']} in the catalogue."]}
+        product, price = catalogue[line["sku"]]
+        if product.currency != currency:
+            return {"sku": [f"{line['sku']} is priced in {product.currency}, the sale is in "
+                            f"{currency}; mixing currencies needs a rate."]}
+    for name, source in (("unit_price", "price"), ("unit_cost", "unit_cost")):
+        if line[name] is None and price is None:
+            problems[name] = ["Required: no catalogue price is in effect at the sale's time."
+                              if line["sku"] else "Required for a line without a SKU."]
+        elif line[name] is None:
+            line[name] = getattr(price, source)
+    if not problems and ledger.exact_line(line)[0] < 0:
+        problems["discount"] = ["More than the line's amount (quantity × unit price)."]
+    return problems
+
+
+def _line(line_no: int, data: dict, price) -> SaleLine:
+    return SaleLine(line_no=line_no, sku=data["sku"], description=data["description"],
+                    quantity=ledger.amount(data["quantity"]),
+                    unit_price=ledger.amount(data["unit_price"]),
+                    unit_cost=ledger.amount(data["unit_cost"]),
+                    discount=ledger.amount(data["discount"]))
+
+
+def _below_cost(line: SaleLine) -> bool:
+    revenue, _, cost = ledger.exact_line(_pick(line, AMOUNTS))
+    return revenue < cost
+
+
+def _attribution(session: Session, data: dict) -> dict:
+    """Deal, source call, channel, team and agent kind: given, or taken from the
+    deal and from the call it came from."""
+    found = {name: data[name] for name in ("deal_id", "source_call_id", *ATTRIBUTION)}
+    if data["deal_id"]:
+        deal = session.get(Deal, data["deal_id"])
+        if deal is None or deal.customer_id != data["customer_id"]:
+            raise Invalid("the deal is not one of this customer's",
+                          errors={"deal_id": [f"No deal {data['deal_id']} of customer "
+                                              f"{data['customer_id']}."]})
+        found["source_call_id"] = found["source_call_id"] or deal.source_call_id
+    call = session.get(CallCost, found["source_call_id"]) if found["source_call_id"] else None
+    for name in ATTRIBUTION:
+        found[name] = found[name] or (getattr(call, name) if call else None)
+    return found
+
+
+def _booking(sale: Sale, line: SaleLine, zone: ZoneInfo) -> dict:
+    return summary.entry(summary.local_day(sale.recorded_at, zone), sale.currency,
+                         sale.customer_id, segment=sale.segment, product=line.sku,
+                         channel=sale.channel, team=sale.team, agent_kind=sale.agent_kind,
+                         revenue=line.revenue_cents + line.discount_cents,
+                         discounts=line.discount_cents, cost_of_goods=line.cost_cents)
 
 
 def _pick(obj, names) -> dict:
     return {name: getattr(obj, name) for name in names}
 
 
-def _line(line_no: int, data: dict) -> SaleLine:
-    return SaleLine(line_no=line_no, sku=data["sku"], description=data["description"],
-                    quantity=ledger.amount(data["quantity"]),
-                    unit_price=ledger.amount(data["unit_price"]),
-                    unit_cost=ledger.amount(data["unit_cost"]))
+def load_sale(session: Session, sale_id: str, lock: bool = False) -> Sale:
+    query = select(Sale).where(Sale.id == sale_id).options(
+        selectinload(Sale.lines), selectinload(Sale.returns), selectinload(Sale.cancellation))
+    sale = session.scalar(query.with_for_update(of=Sale) if lock else query)
+    if sale is None:
+        raise NotFound(f"no sale {sale_id}")
+    return sale
 
 
 def get_sale(uow, sale_id: str) -> Sale:
     with uow.reader() as session:
-        sale = session.scalar(select(Sale).where(Sale.id == sale_id)
-                              .options(selectinload(Sale.lines)))
-    if sale is None:
-        raise NotFound(f"no sale {sale_id}")
-    return sale
+        return load_sale(session, sale_id)
 
 
 def list_sales(uow, customer_id: str | None, limit: int, cursor: str | None) -> dict:
@@ -72,13 +162,3 @@ def list_sales(uow, customer_id: str | None, limit: int, cursor: str | None) -> 
     with uow.reader() as session:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda s: (s.recorded_at.isoformat(), s.id))
-
-
-def project_registered_customer(work: UnitOfWork, customer: dict) -> None:
-    """Insert or refresh what this service knows of a customer."""
-    known = work.session.get(Customer, customer["customer_id"])
-    if known is None:
-        work.session.add(Customer(customer_id=customer["customer_id"],
-                                  segment=customer["segment"], name=customer["name"]))
-        return
-    known.segment, known.name = customer["segment"], customer["name"]

@@ -86,6 +86,11 @@ def test_skeleton_end_to_end(running_system):
     wait_for(lambda: activity_totals(client)["outcomes"].get("reached", 0) == before + 1, 10,
              message="the activity report to count the call")
 
+    # Sales refuses lines of unknown products: the product goes in the catalogue first.
+    product = client.post("sales", "/products", json={
+        "sku": "TEA-1", "name": "Jasmine tea", "price": "19.99", "unit_cost": "7.50",
+        "effective_from": "2025-01-01T00:00:00+00:00"})
+    assert product.status_code in (201, 409), product.text
     sale = client.post("sales", "/transactions", role="agent", json={
         "customer_id": customer["id"], "currency": "HKD",
         "lines": [{"sku": "TEA-1", "quantity": "3", "unit_price": "19.99", "unit_cost": "7.50"}]})

@@ -18,6 +18,9 @@ def client(service_app, database_url):
 
 
 def test_a_sale_round_trips_exactly(client):
+    client.post("/api/v1/products", headers=auth(), json={
+        "sku": "TEA-1", "name": "Jasmine tea", "currency": "EUR", "price": "19.99",
+        "unit_cost": "7.5", "effective_from": "2025-01-01T00:00:00+00:00"})
     r = client.post(URL, headers=auth(), json={
         "customer_id": "c1", "currency": "EUR", "recorded_at": "2025-06-30T23:59:59.123456+02:00",
         "lines": [{"quantity": "1", "unit_price": "99999999999.9999", "unit_cost": "0.0001"},

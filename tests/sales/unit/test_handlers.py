@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from services.sales import config
 from services.sales.app import create_app
-from services.sales.handlers import SUBSCRIPTIONS
+from services.sales.handlers import subscriptions
 from services.sales.models import Customer, Inbox, Outbox
 from shared import migrations
 from shared.db import Database
@@ -20,7 +20,7 @@ from tests.conftest import auth
 def dispatcher(sqlite_url):
     migrations.upgrade(sqlite_url, config.MIGRATIONS)
     settings = config.load({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
-    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, SUBSCRIPTIONS)
+    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, subscriptions(settings))
 
 
 def registered(customer_id="c1", **kw):
@@ -35,8 +35,10 @@ def known(dispatcher) -> list[tuple]:
                 for c in s.scalars(select(Customer).order_by(Customer.customer_id))]
 
 
-def test_subscriptions_stay_within_the_queue_bindings():
-    assert set(SUBSCRIPTIONS) <= set(BINDINGS["sales"])
+def test_subscriptions_are_exactly_the_queue_bindings():
+    handlers = subscriptions(config.load({"DEV_MODE": "1"}))
+    assert set(handlers) == set(BINDINGS["sales"])
+    assert all(h.__name__ == "on_" + "_".join(key.split(".")[:2]) for key, [h] in handlers.items())
 
 
 def test_registration_is_projected_and_a_redelivery_changes_nothing(dispatcher):

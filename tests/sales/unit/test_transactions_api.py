@@ -43,6 +43,9 @@ def outbox_payloads(app) -> list[dict]:
 
 
 def test_record_sale_answers_exact_totals_as_strings_and_emits_the_event(app, client):
+    client.post("/api/v1/products", headers=auth(), json={
+        "sku": "TEA-1", "name": "Jasmine tea", "price": "19.99", "unit_cost": "7.50",
+        "effective_from": "2025-01-01T00:00:00+00:00"})
     r = client.post(URL, headers=auth("agent"), json=sale(
         line("3", "19.99", "7.50", sku="TEA-1", description="Jasmine tea")))
     assert r.status_code == 201
@@ -50,7 +53,7 @@ def test_record_sale_answers_exact_totals_as_strings_and_emits_the_event(app, cl
     assert (body["revenue"], body["cost"], body["currency"]) == ("59.97", "22.50", "HKD")
     assert body["lines"] == [{"line_no": 1, "sku": "TEA-1", "description": "Jasmine tea",
                               "quantity": "3.0000", "unit_price": "19.9900",
-                              "unit_cost": "7.5000"}]
+                              "unit_cost": "7.5000", "discount": "0.0000"}]
     assert body["customer_known"] is False and body["created_by"] == "tester"
     assert r.headers["Location"].endswith(f"{URL}/{body['id']}")
     assert counts(app) == (1, 1, 1)
@@ -103,7 +106,10 @@ BAD = [
     (sale(line(unit_price="1e20")), "lines"),
     (sale(line(sku="x" * 65)), "lines"),
     (sale(line(description="x" * 201)), "lines"),
-    (sale(line(discount="1")), "lines"),
+    (sale(line(discount="10.0001")), "lines"),  # more off than the line's amount
+    (sale(line(discount="-1")), "lines"),
+    (sale(line(sku="NO-SUCH-PRODUCT")), "lines"),
+    (sale(line(unit_price=None)), "lines"),
     (sale(currency="hkd"), "currency"),
     (sale(currency="XX"), "currency"),
     (sale(currency="HKDD"), "currency"),

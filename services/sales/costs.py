@@ -1,0 +1,140 @@
+"""Cost to serve: each completed call's cost, booked once into the ledger for its
+customer, and the allocation ledger (training, promotion material, marketing
+fund) apportioned to customers.
+
+Apportioning rule (``rule``, default ``SALES_ALLOCATION_RULE``): the customers are
+those the allocation's target (team, channel and/or segment) served in its period,
+weighted either by ``calls`` (calls completed in the period that match the target)
+or by ``revenue`` (sales revenue net of discounts and returns, in the allocation's
+currency, in the period, matching the target; a customer with none or less gets
+nothing). The amount is split by largest remainder on the exact weights, so every
+cent lands on exactly one customer and the shares sum to the amount.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, tuple_, type_coerce
+
+from services.sales import apportion, summary
+from services.sales.models import Customer
+from services.sales.models_costs import Allocation, AllocationShare, CallCost, PnlDaily
+from shared.errors import Invalid, NotFound
+from shared.messaging.tables import utcnow
+from shared.messaging.unit_of_work import UnitOfWork
+from shared.types import Money, to_cents
+from shared.web.pagination import decode_time_cursor, page
+
+TARGETS = ("team", "channel", "segment")
+
+
+def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
+    """Book a completed call's cost (rounded once to the cent) for its customer;
+    False if this call was booked already."""
+    if work.session.get(CallCost, call["call_id"]) is not None:
+        return False
+    customer = work.session.get(Customer, call["customer_id"])
+    segment = call.get("segment") or (customer.segment if customer else None)
+    cost = to_cents(call["cost"]) if call.get("cost") is not None else Decimal(0)
+    work.session.add(CallCost(
+        call_id=call["call_id"], customer_id=call["customer_id"],
+        completed_at=call["completed_at"], cost=cost, currency=call["currency"],
+        outcome=call["outcome"], channel=call["channel"], team=call.get("team"),
+        agent_kind=call.get("agent_kind"), partner_id=call.get("partner_id"),
+        segment=segment, booked_at=utcnow()))
+    work.session.flush()
+    summary.book(work.session, [summary.entry(
+        summary.local_day(call["completed_at"], zone), call["currency"], call["customer_id"],
+        segment=segment, channel=call["channel"], team=call.get("team"),
+        agent_kind=call.get("agent_kind"), cost_to_serve=cost, calls=1)])
+    return True
+
+
+def record_allocation(uow, data: dict, by: str, zone: ZoneInfo) -> Allocation:
+    if not any(data[name] for name in TARGETS):
+        raise Invalid("an allocation goes to a team, a channel or a segment",
+                      errors={name: ["One of team, channel, segment is required."]
+                              for name in TARGETS})
+    if data["period_end"] < data["period_start"]:
+        raise Invalid("the period ends before it starts",
+                      errors={"period_end": ["Before period_start."]})
+    now = utcnow()
+    with uow() as work:
+        weights = _weights(work.session, data)
+        if not weights:
+            raise Invalid("nobody to apportion the allocation to",
+                          errors={"rule": [f"No customer of this target has {data['rule']} "
+                                           "in the period."]})
+        customers = sorted(weights)
+        cents = apportion.by_weights(int(data["amount"].scaleb(2)),
+                                     [int(weights[c]) for c in customers])
+        allocation = Allocation(**data, recorded_at=now, recorded_by=by, shares=[
+            AllocationShare(customer_id=c, weight=weights[c], amount=Decimal(share).scaleb(-2))
+            for c, share in zip(customers, cents) if share])
+        work.session.add(allocation)
+        work.session.flush()
+        _book(work, allocation, zone)
+        work.emit("allocation.recorded", {
+            "allocation_id": allocation.id, "kind": allocation.kind, "amount": allocation.amount,
+            "currency": allocation.currency, "team": allocation.team,
+            "channel": allocation.channel, "segment": allocation.segment,
+            "period_start": allocation.period_start, "period_end": allocation.period_end,
+            "rule": allocation.rule, "recorded_at": now,
+            "shares": [{"customer_id": s.customer_id, "amount": s.amount}
+                       for s in allocation.shares]})
+    return allocation
+
+
+def _weights(session, data: dict) -> dict[str, Decimal]:
+    """Customer → weight (calls, or net revenue in cents) of the target in the period."""
+    if data["rule"] == "calls":
+        measure = func.sum(PnlDaily.calls)
+    else:
+        measure = type_coerce(func.sum(PnlDaily.revenue - PnlDaily.discounts
+                                       - PnlDaily.returns), Money())
+    query = (select(PnlDaily.customer_id, measure)
+             .where(PnlDaily.day.between(data["period_start"], data["period_end"]))
+             .group_by(PnlDaily.customer_id))
+    if data["rule"] == "revenue":
+        query = query.where(PnlDaily.currency == data["currency"])
+    for name in TARGETS:
+        if data[name]:
+            query = query.where(getattr(PnlDaily, name) == data[name])
+    weights = {}
+    for customer_id, weight in session.execute(query):
+        # Revenue weights are whole cents (the summary holds cents).
+        value = Decimal(weight) if data["rule"] == "calls" else Decimal(weight).scaleb(2)
+        if value > 0:
+            weights[customer_id] = value
+    return weights
+
+
+def _book(work: UnitOfWork, allocation: Allocation, zone: ZoneInfo) -> None:
+    segments = dict(work.session.execute(select(Customer.customer_id, Customer.segment).where(
+        Customer.customer_id.in_([s.customer_id for s in allocation.shares]))).all())
+    summary.book(work.session, [summary.entry(
+        allocation.period_start, allocation.currency, share.customer_id,
+        segment=allocation.segment or segments.get(share.customer_id),
+        channel=allocation.channel, team=allocation.team, allocations=share.amount)
+        for share in allocation.shares])
+
+
+def get_allocation(uow, allocation_id: str) -> Allocation:
+    with uow.reader() as session:
+        allocation = session.get(Allocation, allocation_id)
+        if allocation is None:
+            raise NotFound(f"no allocation {allocation_id}")
+        return allocation
+
+
+def list_allocations(uow, limit: int, cursor: str | None) -> dict:
+    query = (select(Allocation).order_by(Allocation.recorded_at.desc(), Allocation.id.desc())
+             .limit(limit + 1))
+    before = decode_time_cursor(cursor)
+    if before:
+        query = query.where(tuple_(Allocation.recorded_at, Allocation.id) < before)
+    with uow.reader() as session:
+        rows = list(session.scalars(query))
+    return page(rows, limit, lambda a: (a.recorded_at.isoformat(), a.id))
+

@@ -1,0 +1,59 @@
+"""What the sales service knows of customers, kept from customer events.
+
+Registrations and updates keep the segment and name (the newest event wins, by
+its time, whatever the order of arrival). A merge makes the merged customer an
+alias of the survivor: its ledger rows stay as written, its deals and its P&L
+move to the survivor. An erasure forgets the name; the ledger keeps the id (sales
+records are kept for accounting, and hold no other personal data).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from services.sales import summary
+from services.sales.models import Customer, CustomerAlias
+from services.sales.models_deals import Deal
+from shared.messaging.unit_of_work import UnitOfWork
+
+
+def customer_seen(work: UnitOfWork, data: dict, at: datetime) -> None:
+    """customer.registered / customer.updated: insert or refresh, newest wins."""
+    known = work.session.get(Customer, data["customer_id"])
+    if known is None:
+        work.session.add(Customer(customer_id=data["customer_id"], segment=data["segment"],
+                                  name=data.get("name"), as_of=at, erased=False))
+        return
+    if known.as_of is not None and at < known.as_of:
+        return
+    known.segment, known.as_of = data["segment"], at
+    if data.get("name") and not known.erased:
+        known.name = data["name"]
+
+
+def customer_merged(work: UnitOfWork, data: dict) -> None:
+    merged, survivor = data["merged_id"], data["survivor_id"]
+    session = work.session
+    if merged == survivor or session.get(CustomerAlias, merged) is not None:
+        return
+    session.execute(update(CustomerAlias).where(CustomerAlias.survivor_id == merged)
+                    .values(survivor_id=survivor))
+    session.add(CustomerAlias(merged_id=merged, survivor_id=survivor,
+                              merged_at=data["merged_at"]))
+    session.flush()
+    session.execute(update(Deal).where(Deal.customer_id == merged).values(customer_id=survivor))
+    summary.move_customer(session, merged, survivor)
+    if data.get("segment") and session.get(Customer, survivor) is not None:
+        session.get(Customer, survivor).segment = data["segment"]
+
+
+def customer_erased(work: UnitOfWork, data: dict) -> None:
+    known = work.session.get(Customer, data["customer_id"])
+    if known is not None:
+        known.name, known.erased = None, True
+
+
+def known_ids(session, ids: set[str]) -> set[str]:
+    return set(session.scalars(select(Customer.customer_id)
+                               .where(Customer.customer_id.in_(ids))))

@@ -1,0 +1,83 @@
+"""Booking ledger entries into the maintained P&L summary (``pnl_daily``).
+
+Every ledger entry adds its amounts to the summary row of its local day and
+dimensions in the same transaction, as an upsert that adds in the database
+(``revenue = revenue + excluded.revenue``): never read-modify-written, so two
+transactions booking at once cannot lose an update. Amounts are already in cents
+(each entry was rounded once when recorded), so the summary is exact sums.
+
+The customer of a summary row is the surviving customer after merges.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.sales.models import CustomerAlias
+from services.sales.models_costs import AMOUNTS, DIMENSIONS, PnlDaily
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+KEYS = ("day", "currency", *DIMENSIONS)
+COLUMNS = (*AMOUNTS, "calls")
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def survivor(session: Session, customer_id: str) -> str:
+    """The customer that ``customer_id`` was merged into, if it was."""
+    alias = session.get(CustomerAlias, customer_id)
+    return alias.survivor_id if alias else customer_id
+
+
+def entry(day: date, currency: str, customer_id: str, *, segment=None, product=None,
+          channel=None, team=None, agent_kind=None, **amounts) -> dict:
+    """One summary increment; dimensions that do not apply are ``""``."""
+    row = {"day": day, "currency": currency, "customer_id": customer_id,
+           "segment": segment or "", "product": product or "", "channel": channel or "",
+           "team": team or "", "agent_kind": agent_kind or ""}
+    row.update({name: Decimal(amounts.get(name, 0)) for name in AMOUNTS})
+    row["calls"] = int(amounts.get("calls", 0))
+    return row
+
+
+def book(session: Session, rows: list[dict]) -> None:
+    """Add ``rows`` to the summary: one upsert per distinct key."""
+    merged: dict[tuple, dict] = {}
+    survivors = {c: survivor(session, c) for c in {row["customer_id"] for row in rows}}
+    for row in rows:
+        row = {**row, "customer_id": survivors[row["customer_id"]]}
+        key = tuple(row[k] for k in KEYS)
+        if key in merged:
+            for name in COLUMNS:
+                merged[key][name] += row[name]
+        else:
+            merged[key] = row
+    if merged:
+        dialect = session.get_bind().dialect.name
+        session.connection().execute(_upsert(dialect), list(merged.values()))
+
+
+@lru_cache(maxsize=None)
+def _upsert(dialect: str):
+    table = PnlDaily.__table__
+    insert = _INSERTS[dialect](PnlDaily).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in KEYS + COLUMNS})
+    return insert.on_conflict_do_update(
+        index_elements=list(KEYS),
+        set_={name: table.c[name] + insert.excluded[name] for name in COLUMNS})
+
+
+def move_customer(session: Session, merged_id: str, survivor_id: str) -> None:
+    """A merge: the merged customer's summary rows are added to the survivor's."""
+    rows = [{**{k: getattr(r, k) for k in KEYS + COLUMNS}, "customer_id": survivor_id}
+            for r in session.scalars(select(PnlDaily).where(PnlDaily.customer_id == merged_id))]
+    session.execute(delete(PnlDaily).where(PnlDaily.customer_id == merged_id))
+    book(session, rows)
