@@ -108,16 +108,33 @@ def _records(job: ImportJob, counter: _Counting) -> Iterator[tuple[int, dict | N
             yield (number, record, None) if isinstance(record, dict) \
                 else (number, None, "each line must be a JSON object")
         return
-    reader = csv.DictReader(text)
+    lines = _Numbered(text)
+    reader = csv.DictReader(lines)
     while True:
         try:
             record = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield reader.line_num, None, f"malformed CSV: {exc}"
+            yield lines.count, None, f"malformed CSV: {exc}"
             continue
-        yield reader.line_num, record, None
+        yield lines.count, record, None
+
+
+class _Numbered:
+    """The lines of a file, counted as the CSV reader takes them: the count is the
+    physical line a record (or an error) ended on."""
+
+    def __init__(self, lines):
+        self.lines, self.count = lines, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = next(self.lines)
+        self.count += 1
+        return line
 
 
 def run(uow, job_id: str) -> None:

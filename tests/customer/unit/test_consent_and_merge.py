@@ -125,3 +125,24 @@ def test_subject_export_holds_every_record(client):
     assert r.status_code == 200
     assert r.json["profile"]["owner_team"] == "x"
     assert len(r.json["history"]) == 2 and len(r.json["consents"]) == 1
+
+
+def test_duplicates_over_the_base_are_listed_best_first_and_paged(client):
+    a = register(client, name="Chan Tai Man", address={"line1": "Flat 3A, 12 Nathan Road"})
+    b = register(client, name="CHAN Tai-man", phone="6123 4567",
+                 address={"line1": "Flat 3A 12 Nathan Rd"}, confirm_duplicate=True)
+    c = register(client, name="Wong Siu Ming", phone="5123 4567", email="w@example.com")
+    d = register(client, name="Lee Ka Yan", phone="5123 4568", email="w@example.com",
+                 confirm_duplicate=True)
+    register(client, name="Ho Wing", phone="5123 4569")
+    r = client.get("/api/v1/duplicates", headers=auth(), query_string={"limit": 1})
+    assert r.status_code == 200
+    first = r.json
+    assert first["items"][0]["score"] == 1.0 and first["next_cursor"]
+    assert {first["items"][0]["customer_id"], first["items"][0]["other_id"]} == {c["id"], d["id"]}
+    second = client.get("/api/v1/duplicates", headers=auth(),
+                        query_string={"limit": 1, "cursor": first["next_cursor"]}).json
+    assert {second["items"][0]["customer_id"], second["items"][0]["other_id"]} == \
+        {a["id"], b["id"]}
+    assert second["next_cursor"] is None and first["comparisons"] > 0
+    assert client.get("/api/v1/duplicates", headers=auth("agent")).status_code == 403

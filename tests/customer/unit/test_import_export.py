@@ -172,3 +172,10 @@ def test_a_multipart_upload_works_too(client, app):
                     data={"file": (io.BytesIO(csv_file(GOOD)), "customers.csv")})
     assert r.status_code == 202, r.json
     assert finished(client, r.json)["created"] == 4
+
+
+def test_a_huge_field_rejects_its_row_only(client, app):
+    huge = "R30,Huge," + "9" * 100_000 + ",,smb,,,,"
+    job = finished(client, upload(client, csv_file([GOOD[0], huge, GOOD[1]])).json)
+    assert (job["created"], job["rejected"]) == (2, 1)
+    assert "_row" in rejections(client, job)[3]
