@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, select, tuple_
 
 from services.customer.models import ContactPoint, Customer, Segment
 from services.customer.models_ops import QualityItem
-from services.customer.profiles import completeness, contact_points, snapshot
+from services.customer.profiles import SCALARS, completeness, snapshot_of
 from shared.errors import Conflict, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_time_cursor, page
@@ -68,12 +68,17 @@ def _findings(session, now) -> dict[str, tuple[str, Customer | None, str]]:
         found[f"invalid_contact:{point.id}"] = ("invalid_contact", customer,
                                                 f"{point.kind} {point.value} is {point.status}")
     segments = {s.code: s for s in session.scalars(select(Segment))}
+    kinds: dict[str, set[str]] = {}
+    for customer_id, kind in session.execute(select(ContactPoint.customer_id,
+                                                    ContactPoint.kind)):
+        kinds.setdefault(customer_id, set()).add(kind)
     for customer in session.scalars(select(Customer).where(LIVE)):
-        _profile_findings(session, customer, segments[customer.segment], now, found)
+        _profile_findings(customer, kinds.get(customer.id, set()),
+                          segments[customer.segment], now, found)
     return found
 
 
-def _profile_findings(session, customer, segment, now, found) -> None:
+def _profile_findings(customer, kinds: set[str], segment, now, found) -> None:
     cutoff = now - timedelta(days=segment.stale_after_days)
     if customer.updated_at < cutoff and (customer.last_contacted_at is None
                                          or customer.last_contacted_at < cutoff):
@@ -81,8 +86,9 @@ def _profile_findings(session, customer, segment, now, found) -> None:
             "stale_profile", customer, f"not updated or contacted for over "
                                        f"{segment.stale_after_days} days")
     if segment.required_fields:
-        missing = completeness(snapshot(customer, contact_points(session, customer.id)),
-                               segment.required_fields)["missing"]
+        points = [{"kind": k, "value": "", "do_not_contact": False} for k in kinds]
+        missing = completeness(snapshot_of({f: getattr(customer, f) for f in SCALARS},
+                                           points), segment.required_fields)["missing"]
         if missing:
             found[f"incomplete:{customer.id}"] = ("incomplete", customer,
                                                   "missing: " + ", ".join(missing))
