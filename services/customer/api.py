@@ -3,7 +3,7 @@ from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.customer import consent, exporter, merging, profiles
+from services.customer import consent, erasure, exporter, merging, profiles
 from services.customer.schemas import (
     ActivityPage,
     AsOfArgs,
@@ -15,6 +15,7 @@ from services.customer.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerPatch,
+    ErasureIn,
     MergeIn,
     SubjectExport,
     VersionPage,
@@ -152,3 +153,14 @@ class Export(MethodView):
     def get(self, customer_id):
         """Everything held about this customer (a data access request)."""
         return exporter.subject(service().uow, customer_id)
+
+
+@blp.route("/<string:customer_id>/erasure")
+class Erasure(MethodView):
+    @roles(*ADMINS)
+    @blp.arguments(ErasureIn)
+    @blp.response(200, CustomerOut)
+    def post(self, data, customer_id):
+        """Erase what identifies the customer here and, by event, everywhere."""
+        erasure.erase(service().uow, customer_id, principal().subject, data["reason"])
+        return profiles.get_customer(service().uow, customer_id)

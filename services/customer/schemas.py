@@ -194,6 +194,10 @@ class ConsentsOut(Schema):
     history = fields.List(fields.Nested(ConsentOut))
 
 
+class ErasureIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
 class MergeIn(Schema):
     duplicate_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     reason = fields.String(load_default=None, validate=validate.Length(max=500))

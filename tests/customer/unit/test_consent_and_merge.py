@@ -146,3 +146,44 @@ def test_duplicates_over_the_base_are_listed_best_first_and_paged(client):
         {a["id"], b["id"]}
     assert second["next_cursor"] is None and first["comparisons"] > 0
     assert client.get("/api/v1/duplicates", headers=auth("agent")).status_code == 403
+
+
+def test_erasure_removes_what_identifies_the_person_and_says_so(client, app):
+    customer = register(client, email="tm@example.com", address={"line1": "1 Queen's Road"},
+                        external_ref="ERP-9")
+    consent(client, customer["id"], "withdrawn")
+    client.patch(f"/api/v1/customers/{customer['id']}", json={"owner_team": "x"},
+                 headers=auth())
+    r = client.post(f"/api/v1/customers/{customer['id']}/erasure", headers=auth(),
+                    json={"reason": "data subject request"})
+    assert r.status_code == 200, r.json
+    erased = r.json
+    assert (erased["name"], erased["contact_points"], erased["address"],
+            erased["external_ref"]) == ("[erased]", [], None, None)
+    everything = json.dumps(client.get(f"/api/v1/customers/{customer['id']}/export",
+                                       headers=auth()).json)
+    for personal in ("Chan Tai Man", "91234567", "tm@example.com", "Queen", "ERP-9"):
+        assert personal not in everything
+    assert "withdrawn" in everything  # the proof that the opt-out was honoured stays
+    [event] = outbox(app, "customer.erased")
+    assert event["customer_id"] == customer["id"]
+    assert client.post(f"/api/v1/customers/{customer['id']}/erasure", headers=auth("agent"),
+                       json={"reason": "x"}).status_code == 403
+
+
+def test_profiles_past_retention_are_erased(client, app):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from services.customer import erasure
+    from services.customer.models import Customer
+    old, recent = register(client), register(client, name="Wong", phone="5123 4567")
+    ctx = app.extensions["rapport"]
+    with ctx.db.transaction() as s:
+        s.execute(update(Customer).where(Customer.id == old["id"]).values(
+            updated_at=datetime.now(timezone.utc) - timedelta(days=3000)))
+    assert erasure.erase_expired(ctx.uow, retention_days=7 * 365) == 1
+    assert client.get(f"/api/v1/customers/{old['id']}", headers=auth()).json["name"] == "[erased]"
+    assert client.get(f"/api/v1/customers/{recent['id']}", headers=auth()).json["name"] == "Wong"
+    assert erasure.erase_expired(ctx.uow, retention_days=7 * 365) == 0
