@@ -8,7 +8,7 @@ nothing and a changed one gets a version and a ``customer.updated`` event.
 from __future__ import annotations
 
 from marshmallow import RAISE, ValidationError, fields
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from services.customer import duplicates
 from services.customer.models import ContactPoint, Customer, CustomerVersion, Segment, new_id
@@ -137,11 +137,15 @@ def _on_file(session, refs: list[str]) -> dict[str, Customer]:
 
 def _create_all(work, new: list, segments: dict, actor: str, counts: dict) -> None:
     wanted = {(p["kind"], p["value"]) for _, d in new for p in _points(d["contact_points"])}
-    taken = {(kind, value): owner for kind, value, owner in work.session.execute(
-        select(ContactPoint.kind, ContactPoint.value, ContactPoint.customer_id)
-        .join(Customer, Customer.id == ContactPoint.customer_id)
-        .where(duplicates.LIVE, tuple_(ContactPoint.kind, ContactPoint.value).in_(wanted)))
-    } if wanted else {}
+    taken: dict[tuple[str, str], str] = {}
+    for kind in ("phone", "email"):  # one indexed look-up per kind, not a tuple IN
+        values = [value for k, value in wanted if k == kind]
+        if values:
+            taken.update({(kind, value): owner for value, owner in work.session.execute(
+                select(ContactPoint.value, ContactPoint.customer_id)
+                .join(Customer, Customer.id == ContactPoint.customer_id)
+                .where(duplicates.LIVE, ContactPoint.kind == kind,
+                       ContactPoint.value.in_(values)))})
     now = utcnow()
     for line, data in new:
         points = _points(data.pop("contact_points"))
