@@ -1,9 +1,11 @@
 """Calls routes: load input, call one use case, dump output."""
+import functools
+
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.calls import outcomes, scheduling, services
+from services.calls import outcomes, plans as plan_cases, scheduling, services
 from services.calls.schemas import (
     BulkOutcomesIn,
     BulkOutcomesOut,
@@ -11,15 +13,31 @@ from services.calls.schemas import (
     CallOut,
     CallPage,
     OutcomeIn,
+    PlanEdit,
     PlanIn,
     PlanOut,
     PlanPage,
+    PlanVersionOut,
+    PlanVersionPage,
+    QueuePage,
     ScheduleIn,
     ScheduleOut,
 )
+from shared.errors import NotFound
 from shared.web.app import principal, roles, service
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
+
+def staff_only(view):
+    """On routes about one call: a partner token learns nothing of any call here
+    (404, as in the partner API), never a 403 that would tell it the call exists."""
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        if principal().role == "partner":
+            raise NotFound(f"no call {kwargs.get('call_id')}")
+        return view(*args, **kwargs)
+    return guarded
+
 
 plans = Blueprint("call_plans", __name__, url_prefix="/call-plans",
                   description="Call plans: whom to call, how and how often")
@@ -37,7 +55,7 @@ class Plans(MethodView):
     @plans.response(200, PlanPage)
     def get(self, args):
         """List call plans, oldest first."""
-        return services.list_plans(service().uow, args["limit"], args["cursor"])
+        return plan_cases.list_plans(service().uow, args["limit"], args["cursor"])
 
     @roles(*PLANNERS)
     @idempotent
@@ -45,7 +63,7 @@ class Plans(MethodView):
     @plans.response(201, PlanOut)
     def post(self, data):
         """Define a call plan: a segment, a channel and an RFC 5545 recurrence."""
-        plan = services.create_plan(service().uow, data)
+        plan = plan_cases.create_plan(service().uow, data, principal().subject)
         return plan, 201, {"Location": url_for("call_plans.Plan", plan_id=plan.id)}
 
 
@@ -54,8 +72,34 @@ class Plan(MethodView):
     @roles(*READERS)
     @plans.response(200, PlanOut)
     def get(self, plan_id):
-        """One call plan."""
-        return services.get_plan(service().uow, plan_id)
+        """One call plan, at its current version."""
+        return plan_cases.get_plan(service().uow, plan_id)
+
+    @roles(*PLANNERS)
+    @plans.arguments(PlanEdit)
+    @plans.response(200, PlanOut)
+    def patch(self, data, plan_id):
+        """Edit the plan: a new version; calls already planned keep theirs."""
+        return plan_cases.edit_plan(service().uow, plan_id, data, principal().subject)
+
+
+@plans.route("/<string:plan_id>/versions")
+class PlanVersions(MethodView):
+    @roles(*READERS)
+    @plans.arguments(PageArgs, location="query")
+    @plans.response(200, PlanVersionPage)
+    def get(self, args, plan_id):
+        """Every version of the plan, oldest first."""
+        return plan_cases.list_versions(service().uow, plan_id, args["limit"], args["cursor"])
+
+
+@plans.route("/<string:plan_id>/versions/<int:version>")
+class PlanVersion(MethodView):
+    @roles(*READERS)
+    @plans.response(200, PlanVersionOut)
+    def get(self, plan_id, version):
+        """The plan as it was at one version (the checklist a call was planned with)."""
+        return plan_cases.get_version(service().uow, plan_id, version)
 
 
 @plans.route("/<string:plan_id>/schedule")
@@ -79,6 +123,21 @@ class Calls(MethodView):
         return services.list_calls(service().uow, args, args["limit"], args["cursor"])
 
 
+queue_bp = Blueprint("queue", __name__, url_prefix="/queue",
+                     description="The calling agent's own work list")
+
+
+@queue_bp.route("")
+class Queue(MethodView):
+    @roles(*CALLERS)
+    @queue_bp.arguments(PageArgs, location="query")
+    @queue_bp.response(200, QueuePage)
+    def get(self, args):
+        """Your open calls by due time, then priority, with what each needs: the
+        customer's contact details, the checklist and the profile items to confirm."""
+        return services.queue(service().uow, principal(), args["limit"], args["cursor"])
+
+
 @calls.route("/outcomes")
 class BulkOutcomes(MethodView):
     @roles(*CALLERS)
@@ -88,11 +147,12 @@ class BulkOutcomes(MethodView):
     def post(self, data):
         """Record up to 1,000 outcomes at once; each item is judged on its own and
         answered in order (created, unchanged, or rejected with its reasons)."""
-        return outcomes.record_outcomes(service().uow, data["outcomes"], principal().subject)
+        return outcomes.record_outcomes(service().uow, data["outcomes"], principal())
 
 
 @calls.route("/<string:call_id>")
 class Call(MethodView):
+    @staff_only
     @roles(*READERS)
     @calls.response(200, CallOut)
     def get(self, call_id):
@@ -102,6 +162,7 @@ class Call(MethodView):
 
 @calls.route("/<string:call_id>/outcome")
 class Outcome(MethodView):
+    @staff_only
     @roles(*CALLERS)
     @idempotent
     @calls.arguments(OutcomeIn)
@@ -110,6 +171,5 @@ class Outcome(MethodView):
                         "recorded; nothing changed")
     def post(self, data, call_id):
         """Record the call's outcome, once; satisfaction and propensity when reached."""
-        call, created = outcomes.record_outcome(service().uow, call_id, data,
-                                                principal().subject)
+        call, created = outcomes.record_outcome(service().uow, call_id, data, principal())
         return call, 201 if created else 200

@@ -6,8 +6,11 @@ from typing import Mapping
 from flask import Flask
 
 from services.calls import config
-from services.calls.api import calls, plans
+from services.calls.api import calls, plans, queue_bp
 from services.calls.models import IdempotencyKey, Outbox
+from services.calls.partner_api import audit_bp, partner_bp
+from services.calls.people_api import people_bp
+from services.calls.planning_api import planning
 from shared.web.app import create_service_app
 
 
@@ -16,5 +19,6 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     return create_service_app(
         settings, title="Rapport calls service",
         description="Call plans, scheduled calls and their outcomes.",
-        blueprints=[plans, calls], outbox_model=Outbox,
+        blueprints=[plans, planning, people_bp, calls, queue_bp, partner_bp,
+                    audit_bp], outbox_model=Outbox,
         idempotency_model=IdempotencyKey)

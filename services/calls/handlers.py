@@ -1,16 +1,66 @@
 """What the calls service does when other services' events arrive."""
-from services.calls import projection
+from services.calls import consent, projection, reactions
 
 
 def on_customer_registered(work, event):
     projection.apply_registered(work.session, event.payload, event.occurred_at)
+    work.session.flush()
+    reactions.plan_customer(work, event.payload["customer_id"])
 
 
 def on_customer_updated(work, event):
-    projection.apply_updated(work.session, event.payload, event.occurred_at)
+    before = projection.apply_updated(work.session, event.payload, event.occurred_at)
+    work.session.flush()
+    customer = event.payload["customer_id"]
+    if event.payload.get("lifecycle_status") == "archived":
+        reactions.cancel_calls(work, customer, "archived")
+    elif before is not None:
+        reactions.move_segment(work, customer, before)
+
+
+def on_customer_merged(work, event):
+    reactions.merge(work, event.payload["merged_id"], event.payload["survivor_id"])
+
+
+def on_customer_consent_changed(work, event):
+    p = event.payload
+    if not consent.record(work.session, p["customer_id"], p["channel"], p["purpose"],
+                          p["status"], p["changed_at"]):
+        return
+    work.session.flush()
+    if p["status"] == "withdrawn":
+        reactions.cancel_calls(work, p["customer_id"], "consent_withdrawn",
+                               channel=p["channel"], purpose=p["purpose"])
+    else:
+        reactions.plan_customer(work, p["customer_id"], p["channel"], p["purpose"])
+
+
+def on_customer_opted_out(work, event):
+    p = event.payload
+    consent.record(work.session, p["customer_id"], p["channel"], p["purpose"], "withdrawn",
+                   p["opted_out_at"])
+    reactions.cancel_calls(work, p["customer_id"], "opted_out", channel=p["channel"],
+                           purpose=p["purpose"])
+
+
+def on_customer_erased(work, event):
+    customer = event.payload["customer_id"]
+    projection.apply_erased(work.session, customer, event.payload["erased_at"])
+    reactions.cancel_calls(work, customer, "erased")
+    reactions.scrub(work, customer)
+
+
+def on_customer_gaps_detected(work, event):
+    projection.apply_gaps(work.session, event.payload["customer_id"],
+                          event.payload["missing_fields"])
 
 
 SUBSCRIPTIONS = {
     "customer.registered.v1": [on_customer_registered],
     "customer.updated.v1": [on_customer_updated],
+    "customer.merged.v1": [on_customer_merged],
+    "customer.consent_changed.v1": [on_customer_consent_changed],
+    "customer.opted_out.v1": [on_customer_opted_out],
+    "customer.erased.v1": [on_customer_erased],
+    "customer.gaps_detected.v1": [on_customer_gaps_detected],
 }

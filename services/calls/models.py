@@ -5,21 +5,28 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from decimal import Decimal
+
 from sqlalchemy import (
+    JSON,
+    Float,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.messaging.tables import InboxMixin, OutboxMixin, utcnow
-from shared.types import UTCDateTime
+from shared.types import Money, UTCDateTime
 from shared.web.idempotency import IdempotencyMixin
 
 STATUSES = ("scheduled", "completed", "cancelled", "missed")
+KINDS = ("planned", "callback", "retry", "escalation", "replan")
 
 
 class Base(DeclarativeBase):
@@ -58,23 +65,52 @@ class Customer(Base):
     preferred_language: Mapped[str | None] = mapped_column(String(16))
     lifecycle_status: Mapped[str] = mapped_column(String(16), default="active")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Profile fields the customer service found missing: confirmed on the next call.
+    gaps: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class CallPlan(Base):
-    """A coverage policy: call every customer of a segment on a recurrence."""
+    """A coverage policy: call the customers of some segments (and/or some named
+    customers) on a recurrence, within calling windows. The row is the current
+    version; every version is kept in ``call_plan_versions``."""
 
     __tablename__ = "call_plans"
     __table_args__ = (Index("ix_call_plans_created", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
-    segment: Mapped[str] = mapped_column(String(64), index=True)
+    # The first of ``segments`` (kept for the events and older readers).
+    segment: Mapped[str | None] = mapped_column(String(64), index=True)
+    segments: Mapped[list] = mapped_column(JSON, default=list)
+    customer_ids: Mapped[list] = mapped_column(JSON, default=list)
     channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(64), default="service")
     rrule: Mapped[str] = mapped_column(String(500))
     timezone: Mapped[str] = mapped_column(String(64))
+    windows: Mapped[list] = mapped_column(JSON, default=list)
+    allow_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     priority: Mapped[int] = mapped_column(Integer)
+    checklist: Mapped[list] = mapped_column(JSON, default=list)
+    required_trainings: Mapped[list] = mapped_column(JSON, default=list)
+    required_certifications: Mapped[list] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CallPlanVersion(Base):
+    """A plan as it was at one version: calls keep the version they were planned
+    with, and their checklist is that version's."""
+
+    __tablename__ = "call_plan_versions"
+
+    plan_id: Mapped[str] = mapped_column(ForeignKey("call_plans.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Call(Base):
@@ -89,6 +125,22 @@ class Call(Base):
         Index("ix_calls_plan_due", "plan_id", "due_at", "id"),
         Index("ix_calls_customer_due", "customer_id", "due_at", "id"),
         CheckConstraint(f"status IN {STATUSES!r}", name="ck_calls_status"),
+        # Partial: a scheduling run inserts unassigned calls, which these skip.
+        Index("ix_calls_agent_queue", "agent_id", "status", "due_at",
+              sqlite_where=text("agent_id IS NOT NULL"),
+              postgresql_where=text("agent_id IS NOT NULL")),
+        Index("ix_calls_partner", "partner_id", "status", "due_at", "id",
+              sqlite_where=text("partner_id IS NOT NULL"),
+              postgresql_where=text("partner_id IS NOT NULL")),
+        Index("ix_calls_status_window", "status", "window_end"),
+        # The quality rules look up an agent's recent completed calls; partial, so the
+        # open calls a scheduling run inserts cost these indexes nothing.
+        Index("ix_calls_agent_completed", "agent_id", "completed_at",
+              sqlite_where=text("completed_at IS NOT NULL"),
+              postgresql_where=text("completed_at IS NOT NULL")),
+        Index("ix_calls_completer_completed", "completed_by", "completed_at",
+              sqlite_where=text("completed_at IS NOT NULL"),
+              postgresql_where=text("completed_at IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -107,3 +159,150 @@ class Call(Base):
     notes: Mapped[str | None] = mapped_column(String(2000))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    # Planning: the plan version, purpose and the end of the calling window.
+    plan_version: Mapped[int | None] = mapped_column(Integer)
+    purpose: Mapped[str | None] = mapped_column(String(64))
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16), default="planned")
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    source_call_id: Mapped[str | None] = mapped_column(String(36))
+    # Escalations are for a manager, never an agent's queue.
+    for_role: Mapped[str] = mapped_column(String(16), default="agent")
+    # Assignment.
+    agent_id: Mapped[str | None] = mapped_column(String(36))
+    partner_id: Mapped[str | None] = mapped_column(String(36))
+    unassigned_reason: Mapped[str | None] = mapped_column(String(300))
+    cancel_reason: Mapped[str | None] = mapped_column(String(64))
+    # Findings beyond the outcome.
+    answers: Mapped[dict | None] = mapped_column(JSON)
+    checklist_compliance: Mapped[float | None] = mapped_column(Float)
+    competitor_mentions: Mapped[list | None] = mapped_column(JSON)
+    referrals: Mapped[list | None] = mapped_column(JSON)
+    confirmed_fields: Mapped[dict | None] = mapped_column(JSON)
+    opt_out_notice_given: Mapped[bool | None] = mapped_column(Boolean)
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cost: Mapped[Decimal | None] = mapped_column(Money())
+
+
+class Consent(Base):
+    """The local consent projection, from ``customer.consent_changed`` and
+    ``customer.opted_out``. ``*`` in channel or purpose stands for all of them
+    (an opt-out from every channel, a do-not-call on every purpose)."""
+
+    __tablename__ = "consents"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Partner(Base):
+    """An outsourcer organisation; paid a fee per completed call."""
+
+    __tablename__ = "partners"
+    __table_args__ = (Index("ix_partners_created", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    fee_per_call: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3), default="HKD")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Agent(Base):
+    """A staff agent, or an outsourcer agent of a partner. Its id is the subject
+    of its bearer token. ``last_assigned_seq`` orders equals for round-robin."""
+
+    __tablename__ = "agents"
+    __table_args__ = (Index("ix_agents_created", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"))
+    team: Mapped[str | None] = mapped_column(String(64))
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    segments: Mapped[list] = mapped_column(JSON, default=list)
+    channels: Mapped[list] = mapped_column(JSON, default=list)
+    certifications: Mapped[list] = mapped_column(JSON, default=list)
+    trainings: Mapped[list] = mapped_column(JSON, default=list)
+    daily_capacity: Mapped[int] = mapped_column(Integer)
+    rate_per_minute: Mapped[Decimal | None] = mapped_column(Money())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_assigned_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Assignment(Base):
+    """Every assignment decision, automatic or manual, with its reason."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_call", "call_id", "decided_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    call_id: Mapped[str] = mapped_column(String(36))
+    agent_id: Mapped[str | None] = mapped_column(String(36))
+    partner_id: Mapped[str | None] = mapped_column(String(36))
+    mode: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Followup(Base):
+    __tablename__ = "followups"
+    __table_args__ = (Index("ix_followups_created", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[str] = mapped_column(String(36))
+    source_call_id: Mapped[str] = mapped_column(String(36))
+    call_id: Mapped[str | None] = mapped_column(String(36))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class QualityFlag(Base):
+    """An implausible call record, flagged for review."""
+
+    __tablename__ = "quality_flags"
+    __table_args__ = (Index("ix_quality_flags_created", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    call_id: Mapped[str] = mapped_column(String(36))
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerRead(Base):
+    """The audit of every partner read of customer data (PDPO)."""
+
+    __tablename__ = "partner_reads"
+    __table_args__ = (Index("ix_partner_reads_partner", "partner_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(String(36))
+    subject: Mapped[str] = mapped_column(String(200))
+    call_id: Mapped[str] = mapped_column(String(36))
+    customer_id: Mapped[str] = mapped_column(String(36))
+    fields: Mapped[str] = mapped_column(String(200))
+    endpoint: Mapped[str] = mapped_column(String(120))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ContactPolicy(Base):
+    """The company's contact-frequency cap: at most ``max_calls`` calls to one
+    customer in any ``per_days`` days, across every plan and channel. One row."""
+
+    __tablename__ = "contact_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    max_calls: Mapped[int | None] = mapped_column(Integer)
+    per_days: Mapped[int] = mapped_column(Integer, default=7)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

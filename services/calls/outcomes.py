@@ -1,46 +1,72 @@
 """Recording a call's outcome, once, and announcing it as ``call.completed``;
-one at a time, or many in one request with an answer per item."""
+one at a time, or many in one request with an answer per item.
+
+The caller decides what it may touch: an agent records on calls assigned to it (or
+not yet assigned), a manager on any, a partner only on its own agents' calls
+(another's is "not found"). What the outcome carries is checked against the call's
+plan version (checklist) and the customer's open gaps; cost, quality flags and
+follow-ups are written in the same transaction."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import timedelta, timezone
+from decimal import Decimal
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from services.calls.models import Call, Customer
+from services.calls import findings, followups, quality
+from services.calls.models import Agent, Call, CallPlan, CallPlanVersion, Customer, Partner
+from services.calls.people_schemas import money_text
 from services.calls.schemas import BulkOutcomeItem
-from shared.errors import AppError, Conflict, NotFound
+from shared.auth import Principal
+from shared.errors import AppError, Conflict, Forbidden, NotFound
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
-FINDINGS = ("outcome", "satisfaction", "propensity", "duration_seconds", "notes")
+FINDINGS = ("outcome", "satisfaction", "propensity", "duration_seconds", "notes", "answers",
+            "competitor_mentions", "referrals", "opt_out_notice_given", "callback_at",
+            "confirmed_fields")
+EMPTY = {"answers": {}, "competitor_mentions": [], "referrals": [], "confirmed_fields": {},
+         "opt_out_notice_given": False, "callback_at": None}
 
 
-def record_outcome(uow, call_id: str, data: dict, agent_id: str) -> tuple[Call, bool]:
+def record_outcome(uow, call_id: str, data: dict, caller: Principal) -> tuple[Call, bool]:
     """Record the outcome; ``(call, False)`` if this same outcome was already recorded."""
     with uow() as work:
         call = work.session.get(Call, call_id, with_for_update=True)
-        return call, _apply(work, call, call_id, data, agent_id)
+        return call, _apply(work, call, call_id, data, caller)
+
+
+def visible(call: Call | None, caller: Principal) -> bool:
+    return call is not None and (caller.role != "partner" or call.partner_id == caller.partner_id)
 
 
 def _apply(work: UnitOfWork, call: Call | None, call_id: str, data: dict,
-           agent_id: str) -> bool:
+           caller: Principal, known: dict | None = None) -> bool:
     """Complete ``call`` with ``data``; False if this same outcome was already recorded."""
-    if call is None:
+    if not visible(call, caller):
         raise NotFound(f"no call {call_id}")
+    if caller.role == "agent" and call.agent_id not in (None, caller.subject):
+        raise Forbidden(f"call {call_id} is assigned to another agent")
     if call.status == "cancelled":
-        raise Conflict(f"call {call_id} was cancelled; it takes no outcome")
+        raise Conflict(f"call {call_id} was cancelled ({call.cancel_reason or 'no reason'}); "
+                       "it takes no outcome")
+    data = {**EMPTY, **data}
     if call.status == "completed":
         if _same(call, data):
             return False
         raise Conflict(f"call {call_id} already has the outcome '{call.outcome}' of "
                        f"{call.completed_at.isoformat()}; an outcome is recorded once")
-    _complete(call, data, agent_id)
+    compliance = findings.check(work.session, call, data)
+    _complete(call, data, caller, compliance)
+    quality.review(work, call, known)
+    _clear_gaps(work, call)
     work.emit("call.completed", _completed_payload(work, call))
+    followups.follow_up(work, call, utcnow())
     return True
 
 
-def record_outcomes(uow, items: list, agent_id: str) -> dict:
+def record_outcomes(uow, items: list, caller: Principal) -> dict:
     """Record many outcomes in one transaction, each validated and judged on its own.
 
     Answers one result per item, in order: ``created`` (201), ``unchanged`` (200: the
@@ -58,16 +84,20 @@ def record_outcomes(uow, items: list, agent_id: str) -> dict:
         calls = {c.id: c for c in work.session.scalars(
             select(Call).where(Call.id.in_(ids)).with_for_update())}
         # Load their customers now, held here so the session's (weak) identity map
-        # keeps them: then no per-item look-up goes to the database and flushes.
-        customers = work.session.scalars(select(Customer).where(  # noqa: F841
-            Customer.customer_id.in_({c.customer_id for c in calls.values()}))).all()
+        # keeps them: then no per-item look-up goes to the database.
+        held = _hold(work.session, list(calls.values()))  # noqa: F841
+        known = _recent(work.session, calls, loaded, caller)
         for index, data in loaded.items():
             outcome = {k: v for k, v in data.items() if k != "call_id"}
             try:
-                created = _apply(work, calls.get(data["call_id"]), data["call_id"], outcome,
-                                 agent_id)
+                # Every check comes before any change, so a rejected item wrote nothing;
+                # everything an item reads is held above, so nothing needs flushing first.
+                with work.session.no_autoflush:
+                    created = _apply(work, calls.get(data["call_id"]), data["call_id"],
+                                     outcome, caller, known)
             except AppError as exc:
-                results[index] = _rejected(index, data, exc.status, exc.slug, detail=exc.detail)
+                results[index] = _rejected(index, data, exc.status, exc.slug, detail=exc.detail,
+                                           **({"errors": exc.errors} if exc.errors else {}))
                 continue
             results[index] = {"index": index, "call_id": data["call_id"],
                               "result": "created" if created else "unchanged",
@@ -75,6 +105,34 @@ def record_outcomes(uow, items: list, agent_id: str) -> dict:
     counts = {name: sum(r["result"] == name for r in results)
               for name in ("created", "unchanged", "rejected")}
     return {"results": results, **counts}
+
+
+def _hold(session, calls: list[Call]) -> list:
+    """Load what every item needs in a few queries, held here so the session's (weak)
+    identity map keeps it: then no per-item look-up goes to the database."""
+    if not calls:
+        return []
+    customers = session.scalars(select(Customer).where(
+        Customer.customer_id.in_({c.customer_id for c in calls}))).all()
+    plans = session.scalars(select(CallPlan).where(
+        CallPlan.id.in_({c.plan_id for c in calls}))).all()
+    versions = session.scalars(select(CallPlanVersion).where(
+        CallPlanVersion.plan_id.in_({c.plan_id for c in calls}))).all()
+    agents = session.scalars(select(Agent).where(
+        Agent.id.in_({c.agent_id for c in calls if c.agent_id}))).all()
+    partners = session.scalars(select(Partner)).all()
+    return [customers, plans, versions, agents, partners]
+
+
+def _recent(session, calls: dict, loaded: dict, caller: Principal) -> dict:
+    """The agents' completed calls around the upload's times, for the quality rules."""
+    items = [(calls.get(d["call_id"]), d) for d in loaded.values()]
+    items = [(c, d) for c, d in items if c is not None]
+    if not items:
+        return {}
+    agents = {c.agent_id or caller.subject for c, _ in items}
+    times = [(d["completed_at"] or utcnow()).astimezone(timezone.utc) for _, d in items]
+    return quality.recent_calls(session, agents, min(times), max(times) + timedelta(minutes=1))
 
 
 def _rejected(index: int, item, status: int, slug: str, **why) -> dict:
@@ -85,27 +143,44 @@ def _rejected(index: int, item, status: int, slug: str, **why) -> dict:
 
 def _same(call: Call, data: dict) -> bool:
     """A retry of the request that recorded the outcome (a missing time means "now")."""
-    return (all(getattr(call, name) == data[name] for name in FINDINGS)
+    stored = {name: getattr(call, name) for name in FINDINGS}
+    stored = {**stored, **{k: v if v is not None else EMPTY[k] for k, v in stored.items()
+                           if k in EMPTY}}
+    return (all(stored[name] == data[name] for name in FINDINGS)
             and data["completed_at"] in (None, call.completed_at))
 
 
-def _complete(call: Call, data: dict, agent_id: str) -> None:
+def _complete(call: Call, data: dict, caller: Principal, compliance: float | None) -> None:
     for name in FINDINGS:
         setattr(call, name, data[name])
     call.completed_at = (data["completed_at"] or utcnow()).astimezone(timezone.utc)
-    call.completed_by = agent_id
+    call.completed_by = caller.subject
+    call.checklist_compliance = compliance
     call.status = "completed"
+
+
+def _clear_gaps(work: UnitOfWork, call: Call) -> None:
+    customer = work.session.get(Customer, call.customer_id)
+    if customer is not None and call.confirmed_fields:
+        customer.gaps = [g for g in customer.gaps or [] if g not in call.confirmed_fields]
 
 
 def _completed_payload(work: UnitOfWork, call: Call) -> dict:
     customer = work.session.get(Customer, call.customer_id)  # identity map: once a batch
+    agent_id = call.agent_id or call.completed_by
+    cost = findings.costing(work.session, agent_id, call.duration_seconds or 0)
+    if cost["cost"] is not None:
+        call.cost = cost["cost"]
+        cost["cost"] = Decimal(money_text(cost["cost"]))
     return {
         "call_id": call.id, "plan_id": call.plan_id, "customer_id": call.customer_id,
         "channel": call.channel, "outcome": call.outcome, "completed_at": call.completed_at,
         "duration_seconds": call.duration_seconds, "satisfaction": call.satisfaction,
         "propensity": call.propensity, "notes": call.notes,
-        "segment": customer.segment if customer else None,
-        "agent_id": call.completed_by, "agent_kind": "staff", "partner_id": None,
-        # Costing (staff minutes x rate) arrives with agents and their rates.
-        "cost": None, "currency": "HKD",
+        "segment": customer.segment if customer else None, "agent_id": agent_id, **cost,
+        "currency": "HKD", "purpose": call.purpose, "plan_version": call.plan_version,
+        "due_at": call.due_at, "checklist_compliance": call.checklist_compliance,
+        "competitor_mentions": call.competitor_mentions or [],
+        "referrals": call.referrals or [], "opt_out_notice_given": bool(call.opt_out_notice_given),
+        "callback_at": call.callback_at, "confirmed_fields": call.confirmed_fields or {},
     }

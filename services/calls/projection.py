@@ -19,7 +19,7 @@ def apply_registered(session: Session, payload: dict, at: datetime) -> None:
     customer = session.get(Customer, payload["customer_id"])
     if customer is None:
         session.add(Customer(customer_id=payload["customer_id"], segment=payload["segment"],
-                             lifecycle_status=payload["lifecycle_status"], updated_at=at,
+                             lifecycle_status=payload["lifecycle_status"], updated_at=at, gaps=[],
                              **{name: payload[name] for name in PROFILE}))
         return
     if customer.updated_at > at:
@@ -33,29 +33,56 @@ def apply_registered(session: Session, payload: dict, at: datetime) -> None:
     customer.updated_at = at
 
 
-def apply_updated(session: Session, payload: dict, at: datetime) -> None:
+def apply_updated(session: Session, payload: dict, at: datetime) -> str | None:
     """Move the customer to its new segment and apply the changed fields known here;
-    an update for a customer not seen yet creates it from what the event has."""
+    an update for a customer not seen yet creates it from what the event has.
+    Answers the segment it had before, or None if the event was stale."""
     customer = session.get(Customer, payload["customer_id"])
     if customer is None:
-        customer = Customer(customer_id=payload["customer_id"], lifecycle_status="active")
+        customer = Customer(customer_id=payload["customer_id"], lifecycle_status="active",
+                            segment=payload["segment"], gaps=[])
         session.add(customer)
+        before = None
     elif customer.updated_at > at:
-        return
+        return None
+    else:
+        before = customer.segment
     customer.segment = payload["segment"]
     for name, value in _known_changes(payload).items():
         setattr(customer, name, value)
     customer.updated_at = at
+    return before
 
 
 def _known_changes(payload: dict) -> dict:
-    """The changed fields this projection keeps: ``changes`` maps a field to its new
-    value; the contract's optional ``name`` is the current name."""
-    changes = payload["changes"]
-    known = {name: changes[name] for name in PROFILE
-             if name in changes and (changes[name] is None or isinstance(changes[name], str))}
-    if isinstance(changes.get("lifecycle_status"), str):
-        known["lifecycle_status"] = changes["lifecycle_status"]
-    if payload.get("name"):
-        known["name"] = payload["name"]
+    """The changed fields this projection keeps: ``changes`` maps a field to its old
+    and new value; the contract's optional top-level fields are current values."""
+    changes = payload["changes"] or {}
+    known = {}
+    for name in (*PROFILE, "lifecycle_status"):
+        new = (changes.get(name) or {}).get("new")
+        if name in changes and (new is None or isinstance(new, str)):
+            known[name] = new
+    for name in ("name", "preferred_language", "lifecycle_status"):
+        if payload.get(name):
+            known[name] = payload[name]
     return known
+
+
+def apply_erased(session: Session, customer_id: str, at: datetime) -> None:
+    """Keep only what calls needs to stay consistent: the id and that it is gone."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        customer = Customer(customer_id=customer_id, segment="", updated_at=at)
+        session.add(customer)
+    for name in PROFILE:
+        setattr(customer, name, None)
+    customer.gaps = []
+    customer.lifecycle_status = "erased"
+    customer.updated_at = max(customer.updated_at or at, at)
+
+
+def apply_gaps(session: Session, customer_id: str, missing: list[str]) -> None:
+    customer = session.get(Customer, customer_id)
+    if customer is not None:
+        customer.gaps = sorted(set(missing))

@@ -109,3 +109,13 @@ def occurrences(text: str, zone: str, starts_at: datetime, start: datetime,
             raise TooManyOccurrences(limit)
         found.append(local.astimezone(timezone.utc))
     return found
+
+
+def next_n(text: str, zone: str, starts_at: datetime, start: datetime, n: int) -> list[datetime]:
+    """The rule's next ``n`` occurrences from ``start`` (fewer if it ends), in UTC."""
+    found: list[datetime] = []
+    for local in _rule(text, zone, starts_at).xafter(start, inc=True):
+        found.append(local.astimezone(timezone.utc))
+        if len(found) == n:
+            break
+    return found

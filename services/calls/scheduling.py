@@ -1,100 +1,165 @@
-"""Scheduling: turn a plan's recurrence into call rows for every customer of its
-segment over a horizon, idempotently and in bulk.
+"""Scheduling: turn a plan's recurrence into call rows for every customer it
+targets over a horizon, idempotently, in bulk, consent-gated and capped.
 
 The rows go in in transactions of about ``ROWS_PER_TRANSACTION`` so that a run over
 a large segment never holds the database's write lock for long; each transaction
 writes its calls and their ``call.scheduled`` events together. A run that fails
-half-way leaves whole chunks behind, and running it again fills in the rest.
+half-way leaves whole chunks behind, and running it again fills in the rest. The
+event handlers use ``materialise`` for one customer inside their own unit of work.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 
-from services.calls import recurrence
-from services.calls.models import Call, CallPlan, Customer, new_id
-from services.calls.services import get_plan
+from services.calls import bulk_events, consent, policy, recurrence, windows
+from services.calls.models import Call, CallPlan, Customer, Outbox, new_id
+from services.calls.plans import get_plan
 from shared.errors import Invalid
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
 ROWS_PER_TRANSACTION = 10_000
 MAX_CALLS_PER_CUSTOMER = 1_000
-NOT_CALLED = ("archived",)
+NOT_CALLED = ("archived", "erased", "merged")
+# How far ahead calls are planned for a customer that arrives by event.
+EVENT_HORIZON_DAYS = 30
+
+Slot = tuple[datetime, datetime]  # (due_at, window_end)
 
 
 def schedule_plan(uow, plan_id: str, horizon_days: int) -> dict:
     """Create the plan's missing calls due in [now, now + horizon]."""
     plan = get_plan(uow, plan_id)
     now = utcnow()
-    due = _due_times(plan, now, now + timedelta(days=horizon_days))
-    created = existing = 0
-    if due:
-        per_chunk = max(1, ROWS_PER_TRANSACTION // len(due))
-        for chunk in _chunks(_targets(uow, plan.segment), per_chunk):
-            new = _schedule_chunk(uow, plan, chunk, due, now)
-            created, existing = created + new, existing + len(chunk) * len(due) - new
-    return {"created": created, "existing": existing}
+    slots = due_slots(plan, now, now + timedelta(days=horizon_days))
+    totals = Counter()
+    if slots:
+        cap = policy.current(uow)
+        per_chunk = max(1, ROWS_PER_TRANSACTION // len(slots))
+        for chunk in _chunks(_targets(uow, plan), per_chunk):
+            with uow() as work:
+                _roomy(work)
+                totals += materialise(work, plan, chunk, slots, now, cap)
+    return {name: totals[name] for name in ("created", "existing", "no_consent", "capped")}
 
 
-def _chunks(items: list[str], size: int):
+def _roomy(work: UnitOfWork) -> None:
+    """A large run inserts into every index of ``calls`` and ``outbox`` at random
+    places (uuid keys): on SQLite, give the connection a page cache the size of
+    those indexes (64 MB) instead of the default 2 MB, or each chunk rereads them."""
+    connection = work.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA cache_size = -65536")
+
+
+def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def _due_times(plan: CallPlan, start: datetime, end: datetime) -> list[datetime]:
+def due_slots(plan: CallPlan, start: datetime, end: datetime) -> list[Slot]:
+    """The plan's occurrences in [start, end], each moved into a calling window."""
     try:
-        return recurrence.occurrences(plan.rrule, plan.timezone, plan.starts_at, start, end,
-                                      MAX_CALLS_PER_CUSTOMER)
+        found = recurrence.occurrences(plan.rrule, plan.timezone, plan.starts_at, start, end,
+                                       MAX_CALLS_PER_CUSTOMER)
     except recurrence.TooManyOccurrences:
         why = (f"This plan gives more than {MAX_CALLS_PER_CUSTOMER} calls per customer "
                "over this horizon; choose a shorter one.")
         raise Invalid("the horizon gives too many calls per customer",
                       errors={"horizon_days": [why]}) from None
+    slots = {}
+    for occurrence in found:
+        try:
+            due, window_end = windows.place(occurrence, plan.timezone, plan.windows,
+                                            plan.allow_holidays)
+        except windows.NeverOpens:
+            continue
+        if plan.ends_at is None or due <= plan.ends_at:
+            slots.setdefault(due, window_end)
+    return sorted(slots.items())
 
 
-def _targets(uow, segment: str) -> list[str]:
-    query = (select(Customer.customer_id)
-             .where(Customer.segment == segment, Customer.lifecycle_status.not_in(NOT_CALLED))
-             .order_by(Customer.customer_id))
+def targets_query(plan: CallPlan):
+    who = []
+    if plan.segments:
+        who.append(Customer.segment.in_(plan.segments))
+    if plan.customer_ids:
+        who.append(Customer.customer_id.in_(plan.customer_ids))
+    return (select(Customer.customer_id, Customer.segment)
+            .where(or_(*who), Customer.lifecycle_status.not_in(NOT_CALLED))
+            .order_by(Customer.customer_id))
+
+
+def _targets(uow, plan: CallPlan) -> list[tuple[str, str]]:
     with uow.reader() as session:
-        return list(session.scalars(query))
+        return [tuple(row) for row in session.execute(targets_query(plan))]
 
 
-def _schedule_chunk(uow, plan: CallPlan, customers: list[str], due: list[datetime],
-                    now: datetime) -> int:
-    with uow() as work:
-        # Concurrent runs of one plan take turns, so neither inserts what the other did.
-        work.session.execute(select(CallPlan.id).where(CallPlan.id == plan.id).with_for_update())
-        have = _existing(work, plan.id, customers, due)
-        rows = [_call_row(plan, customer, at, now) for customer in customers for at in due
-                if (customer, at) not in have]
-        if rows:
-            work.session.execute(insert(Call), rows)
-            _emit_scheduled(work, plan, rows)
-    return len(rows)
+def targets(plan: CallPlan, customer: Customer) -> bool:
+    return customer.lifecycle_status not in NOT_CALLED and (
+        customer.segment in plan.segments or customer.customer_id in plan.customer_ids)
+
+
+def materialise(work: UnitOfWork, plan: CallPlan, customers: list[tuple[str, str]],
+                slots: list[Slot], now: datetime, cap=None) -> Counter:
+    """Insert the calls these (sorted) customers lack for these slots."""
+    # Concurrent runs of one plan take turns, so neither inserts what the other did.
+    work.session.execute(select(CallPlan.id).where(CallPlan.id == plan.id).with_for_update())
+    ids = [customer_id for customer_id, _ in customers]
+    have = _existing(work, plan.id, ids, slots)
+    ok = consent.allowed(work.session, ids, plan.channel, plan.purpose)
+    near = policy.booked(work.session, ids, slots[0][0], slots[-1][0], cap) if cap else None
+    counts, rows = Counter(), []
+    for customer_id, segment in customers:
+        for due, window_end in slots:
+            if (customer_id, due) in have:
+                counts["existing"] += 1
+            elif customer_id not in ok:
+                counts["no_consent"] += 1
+            elif cap and not policy.fits(near[customer_id], due, cap):
+                counts["capped"] += 1
+            else:
+                rows.append(call_row(plan, customer_id, due, window_end, now, segment))
+                if cap:
+                    near[customer_id].append(due)
+    if rows:
+        insert_calls(work, rows)
+    counts["created"] += len(rows)
+    return counts
 
 
 def _existing(work: UnitOfWork, plan_id: str, customers: list[str],
-              due: list[datetime]) -> set[tuple[str, datetime]]:
+              slots: list[Slot]) -> set[tuple[str, datetime]]:
     """One query for the chunk: a range over the (plan, customer, due) unique index."""
     query = select(Call.customer_id, Call.due_at).where(
         Call.plan_id == plan_id, Call.customer_id.between(customers[0], customers[-1]),
-        Call.due_at.between(due[0], due[-1]))
+        Call.due_at.between(slots[0][0], slots[-1][0]))
     return {(customer, due_at) for customer, due_at in work.session.execute(query)}
 
 
-def _call_row(plan: CallPlan, customer_id: str, due_at: datetime, now: datetime) -> dict:
+def call_row(plan: CallPlan, customer_id: str, due_at: datetime, window_end: datetime,
+             now: datetime, segment: str | None = None, **extra) -> dict:
     return {"id": new_id(), "plan_id": plan.id, "customer_id": customer_id,
             "channel": plan.channel, "due_at": due_at, "status": "scheduled",
-            "priority": plan.priority, "created_at": now}
+            "priority": plan.priority, "created_at": now, "plan_version": plan.version,
+            "purpose": plan.purpose, "window_end": window_end, "kind": "planned",
+            "attempt": 0, "for_role": "agent", "segment": segment, **extra}
 
 
-def _emit_scheduled(work: UnitOfWork, plan: CallPlan, rows: list[dict]) -> None:
-    """One bulk insert for the chunk's events: a run of a million calls could not
+def insert_calls(work: UnitOfWork, rows: list[dict]) -> None:
+    """The calls and their ``call.scheduled`` events, each in one Core executemany
+    (the ORM's bulk path would process every row again)."""
+    connection = work.session.connection()
+    connection.execute(insert(Call.__table__), [
+        {k: v for k, v in row.items() if k != "segment"} for row in rows])
+    emit_scheduled(work, rows)
+
+
+def emit_scheduled(work: UnitOfWork, rows: list[dict]) -> None:
+    """One bulk insert for the rows' events: a run of a million calls could not
     hold an object per event."""
-    work.emit_many("call.scheduled", ({
-        "call_id": row["id"], "plan_id": plan.id, "customer_id": row["customer_id"],
-        "channel": plan.channel, "due_at": row["due_at"], "segment": plan.segment,
-    } for row in rows))
+    work.session.connection().execute(insert(Outbox.__table__),
+                                      bulk_events.outbox_rows(Outbox, work.producer, rows))

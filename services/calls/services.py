@@ -1,48 +1,14 @@
-"""Call plan use cases and call reads; scheduling and outcomes have their own modules."""
+"""Call reads: one call, lists of calls, an agent's queue."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
 
-from services.calls import recurrence
-from services.calls.models import Call, CallPlan
+from services.calls.findings import checklist
+from services.calls.models import Call, Customer
 from shared.errors import Invalid, NotFound
-from shared.messaging.tables import utcnow
-from shared.web.pagination import decode_time_cursor, page
-
-
-def create_plan(uow, data: dict) -> CallPlan:
-    now = utcnow()
-    starts_at = (data["starts_at"] or now).astimezone(timezone.utc)
-    # Calls are planned to the minute: seconds of "now" must not leak into due times.
-    starts_at = starts_at.replace(second=0, microsecond=0)
-    rule = recurrence.normalise(data["rrule"])
-    if recurrence.first(rule, data["timezone"], starts_at) is None:
-        raise Invalid("the recurrence rule never occurs",
-                      errors={"rrule": ["The rule has no occurrence from starts_at on."]})
-    with uow() as work:
-        plan = CallPlan(**{**data, "rrule": rule, "starts_at": starts_at}, created_at=now)
-        work.session.add(plan)
-    return plan
-
-
-def get_plan(uow, plan_id: str) -> CallPlan:
-    with uow.reader() as session:
-        plan = session.get(CallPlan, plan_id)
-    if plan is None:
-        raise NotFound(f"no call plan {plan_id}")
-    return plan
-
-
-def list_plans(uow, limit: int, cursor: str | None) -> dict:
-    query = select(CallPlan).order_by(CallPlan.created_at, CallPlan.id).limit(limit + 1)
-    after = decode_time_cursor(cursor)
-    if after:
-        query = query.where(tuple_(CallPlan.created_at, CallPlan.id) > after)
-    with uow.reader() as session:
-        rows = list(session.scalars(query))
-    return page(rows, limit, lambda p: (p.created_at.isoformat(), p.id))
+from shared.web.pagination import decode_cursor, decode_time_cursor, encode_cursor, page
 
 
 def get_call(uow, call_id: str) -> Call:
@@ -56,9 +22,12 @@ def get_call(uow, call_id: str) -> Call:
 def list_calls(uow, filters: dict, limit: int, cursor: str | None) -> dict:
     """Calls by due time, optionally of one customer, plan or status."""
     query = select(Call).order_by(Call.due_at, Call.id).limit(limit + 1)
-    for name in ("customer_id", "plan_id", "status"):
+    for name in ("customer_id", "plan_id", "status", "agent_id", "partner_id"):
         if filters.get(name):
             query = query.where(getattr(Call, name) == filters[name])
+    if filters.get("unassignable"):
+        query = query.where(Call.status == "scheduled", Call.agent_id.is_(None),
+                            Call.unassigned_reason.is_not(None))
     after = decode_time_cursor(cursor)
     if after:
         query = query.where(tuple_(Call.due_at, Call.id) > after)
@@ -66,3 +35,46 @@ def list_calls(uow, filters: dict, limit: int, cursor: str | None) -> dict:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda c: (c.due_at.isoformat(), c.id))
 
+
+
+def queue(uow, caller, limit: int, cursor: str | None) -> dict:
+    """The caller's own open calls by due time, then priority: an agent's assigned
+    calls; for a manager, also the escalations no one has taken."""
+
+    mine = Call.agent_id == caller.subject
+    if caller.role in ("manager", "admin"):
+        mine = or_(mine, (Call.for_role == "manager") & Call.agent_id.is_(None))
+    query = (select(Call).where(Call.status == "scheduled", mine)
+             .order_by(Call.due_at, Call.priority, Call.id).limit(limit + 1))
+    after = decode_cursor(cursor, 3)
+    if after:
+        query = query.where(tuple_(Call.due_at, Call.priority, Call.id) > _queue_key(after))
+    with uow.reader() as session:
+        calls = list(session.scalars(query))
+        items = [_queue_item(session, call, checklist(session, call)) for call in calls[:limit]]
+    more = len(calls) > limit
+    last = calls[limit - 1] if more else None
+    return {"items": items, "next_cursor": encode_cursor(
+        last.due_at.isoformat(), last.priority, last.id) if more else None}
+
+
+def _queue_key(key: list):
+    try:
+        when = datetime.fromisoformat(key[0])
+        if when.tzinfo is None or not isinstance(key[1], int) or not isinstance(key[2], str):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise Invalid("the cursor is not one this API issued",
+                      errors={"cursor": ["not a valid cursor"]}) from None
+    return when, key[1], key[2]
+
+
+def _queue_item(session, call: Call, items: list) -> dict:
+    customer = session.get(Customer, call.customer_id)
+    return {"call": call, "checklist": items,
+            "items_to_confirm": list(customer.gaps or []) if customer else [],
+            "customer": {"customer_id": call.customer_id,
+                         "name": customer.name if customer else None,
+                         "phone": customer.phone if customer else None,
+                         "preferred_language": customer.preferred_language if customer else None,
+                         "segment": customer.segment if customer else None}}

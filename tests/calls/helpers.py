@@ -45,6 +45,7 @@ def outbox(app, event_type: str | None = None) -> list[Outbox]:
 def create_plan(client, **fields) -> dict:
     body = {"name": "SMB weekly", "segment": "smb", "channel": "phone", "rrule": WEEKLY,
             "starts_at": PAST, **fields}
+    body = {name: value for name, value in body.items() if value is not None}
     r = client.post("/api/v1/call-plans", headers=auth(), json=body)
     assert r.status_code == 201, r.json
     return r.json
@@ -66,3 +67,68 @@ def calls_of(client, **filters) -> list[dict]:
         cursor = r.json["next_cursor"]
         if not cursor:
             return items
+
+
+def dispatcher_for(app):
+    """The consumer's dispatcher on the app's database (handlers + inbox, no broker)."""
+    from services.calls.handlers import SUBSCRIPTIONS
+    from services.calls.models import Inbox
+    from shared.entrypoints import build_dispatcher
+
+    ctx = app.extensions["rapport"]
+    settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
+    return build_dispatcher(settings, ctx.db, Outbox, Inbox, SUBSCRIPTIONS)
+
+
+def deliver(app, event_type: str, at: datetime | None = None, **payload):
+    """Deliver one customer event as the consumer would; answers the event."""
+    from shared.events import make_event
+
+    event = make_event(event_type, payload, producer="customer",
+                       occurred_at=at or datetime.now(timezone.utc))
+    assert dispatcher_for(app).dispatch(event)
+    return event
+
+
+def register(app, customer_id: str, segment: str = "smb", **extra):
+    return deliver(app, "customer.registered", customer_id=customer_id, name=customer_id,
+                   segment=segment, registered_at=datetime.now(timezone.utc), **extra)
+
+
+def consent(app, customer_id: str, status: str = "granted", channel: str = "phone",
+            purpose: str = "insurance"):
+    return deliver(app, "customer.consent_changed", customer_id=customer_id, channel=channel,
+                   purpose=purpose, status=status, changed_at=datetime.now(timezone.utc))
+
+
+def payloads(app, event_type: str) -> list[dict]:
+    import json
+    return [json.loads(row.body)["payload"] for row in outbox(app, event_type)]
+
+
+TRAINED = [{"name": "pdpo", "expires_on": "2099-12-31"}]
+
+
+def add_partner(client, name="CallCo", fee="25.00") -> dict:
+    r = client.post("/api/v1/partners", headers=auth(), json={"name": name, "fee_per_call": fee})
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def add_agent(client, agent_id, kind="staff", partner_id=None, **fields) -> dict:
+    body = {"id": agent_id, "name": agent_id.title(), "kind": kind, "daily_capacity": 50,
+            "languages": ["zh-HK", "en"], "segments": ["smb"], "channels": ["phone"],
+            "trainings": TRAINED, **fields}
+    if kind == "staff":
+        body.setdefault("rate_per_minute", "2.00")
+    else:
+        body["partner_id"] = partner_id
+    r = client.post("/api/v1/agents", headers=auth(), json=body)
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def assign(client, **body):
+    r = client.post("/api/v1/calls/assign", headers=auth(), json=body)
+    assert r.status_code == 200, r.json
+    return r.json

@@ -60,8 +60,10 @@ def test_customers_from_events_are_scheduled_once_and_called(app, client):
     register(app, "c1", "c2", "c3")
     register(app, "e1", segment="enterprise")
     plan = create_plan(client)
-    assert schedule(client, plan["id"]).json == {"created": 12, "existing": 0}
-    assert schedule(client, plan["id"]).json == {"created": 0, "existing": 12}
+    assert schedule(client, plan["id"]).json == {"created": 12, "existing": 0,
+        "no_consent": 0, "capped": 0}
+    assert schedule(client, plan["id"]).json == {"created": 0, "existing": 12,
+        "no_consent": 0, "capped": 0}
     assert counts(app) == (1, 12, 12)
     call = calls_of(client, customer_id="c2")[0]
     assert call["due_at"].endswith("T02:00:00+00:00")

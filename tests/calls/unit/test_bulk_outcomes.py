@@ -39,7 +39,9 @@ def test_good_and_bad_items_mixed_record_only_the_good(app, client, calls):
     assert "satisfaction" in body["results"][1]["errors"]
     assert "satisfaction" in body["results"][3]["errors"]
     assert len(outbox(app, "call.completed")) == 2
-    assert counts(app)[2] == before[2] + 2
+    # Two completions, and the no-answer's retry: its call.scheduled and followup.created.
+    assert counts(app)[2] == before[2] + 4
+    assert [e.event_type for e in outbox(app)[before[2]:]].count("followup.created") == 1
     statuses = {c["id"]: c["status"] for c in calls_of(client, customer_id="c1")}
     assert (statuses[first], statuses[second], statuses[third]) == \
         ("completed", "completed", "scheduled")

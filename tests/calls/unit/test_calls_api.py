@@ -44,7 +44,10 @@ def test_reached_outcome_completes_the_call_and_announces_it(app, client, call):
         "channel": "phone", "outcome": "reached", "completed_at": body["completed_at"],
         "duration_seconds": 300, "satisfaction": 4, "propensity": 70,
         "notes": "Interested in the new plan.", "segment": "smb", "agent_id": "tester",
-        "agent_kind": "staff", "partner_id": None, "cost": None, "currency": "HKD"}
+        "agent_kind": "staff", "partner_id": None, "cost": None, "currency": "HKD",
+        "team": None, "purpose": "service", "plan_version": 1, "due_at": call["due_at"],
+        "checklist_compliance": 1.0, "competitor_mentions": [], "referrals": [],
+        "opt_out_notice_given": False, "callback_at": None, "confirmed_fields": {}}
 
 
 def test_other_outcomes_need_no_findings(app, client, call):

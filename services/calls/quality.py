@@ -1,0 +1,109 @@
+"""Quality rules that flag implausible call records for review: overlapping calls by
+one agent, more calls in an hour than one person can make, durations out of range,
+outcomes logged outside the calling window."""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from datetime import timedelta
+
+from sqlalchemy import select, tuple_
+
+from services.calls import windows
+from services.calls.findings import SPOKEN
+from services.calls.models import Call, CallPlan, QualityFlag, new_id
+from shared.messaging.unit_of_work import UnitOfWork
+from shared.web.pagination import decode_time_cursor, page
+
+MIN_SPOKEN_SECONDS = 10
+MAX_SECONDS = 3 * 3600
+MAX_CALLS_PER_HOUR = 30
+
+
+def _END(row: tuple):
+    return row[1]
+
+
+class _Sorted(list):
+    sorted = True
+
+
+def recent_calls(session, agents: set[str], first, last) -> dict[str, list[tuple]]:
+    """Completed calls of these agents around [first, last], for ``review`` in bulk."""
+    found: dict[str, list[tuple]] = {agent: [] for agent in agents}
+    for agent in agents:
+        found[agent] = _recent(session, agent, first - timedelta(hours=1),
+                               last + timedelta(hours=3))
+    return found
+
+
+def _recent(session, agent: str, low, high) -> list[tuple]:
+    """Two index range scans (by assigned agent, by who recorded an unassigned call)."""
+    columns = (Call.id, Call.completed_at, Call.duration_seconds)
+    window = (Call.completed_at.is_not(None), Call.completed_at.between(low, high),
+              Call.status == "completed")
+    assigned = select(*columns).where(Call.agent_id == agent, *window)
+    recorded = select(*columns).where(Call.completed_by == agent, Call.agent_id.is_(None),
+                                      *window)
+    return [tuple(r) for q in (assigned, recorded) for r in session.execute(q)]
+
+
+def review(work: UnitOfWork, call: Call, known: dict | None = None) -> list[str]:
+    """Flag the just-completed ``call`` where it is implausible; answers the rules hit.
+    ``known`` (from ``recent_calls``) spares a query per call in a bulk upload."""
+    hits = []
+    agent = call.agent_id or call.completed_by
+    end = call.completed_at
+    start = end - timedelta(seconds=call.duration_seconds or 0)
+    if call.outcome in SPOKEN and (call.duration_seconds or 0) < MIN_SPOKEN_SECONDS:
+        hits.append(("duration", f"{call.duration_seconds}s is too short for a conversation"))
+    if (call.duration_seconds or 0) > MAX_SECONDS:
+        hits.append(("duration", f"{call.duration_seconds}s is longer than {MAX_SECONDS}s"))
+    if known is None or agent not in known:
+        known = {agent: [r for r in _recent(work.session, agent, end - timedelta(hours=1),
+                                            end + timedelta(hours=3)) if r[0] != call.id]}
+    # The agent's calls sorted by end time: each rule looks at a slice, found by
+    # bisection, so a large upload costs O(log n) per call, not O(n).
+    calls = known[agent]
+    if not getattr(calls, "sorted", False):
+        calls = known[agent] = _Sorted(sorted(calls, key=_END))
+    overlapping = calls[bisect_right(calls, start, key=_END):
+                        bisect_right(calls, end + timedelta(seconds=MAX_SECONDS), key=_END)]
+    for other_id, other_end, seconds in overlapping:
+        other_start = other_end - timedelta(seconds=seconds or 0)
+        if other_id != call.id and seconds and call.duration_seconds and other_start < end:
+            hits.append(("overlap", f"overlaps call {other_id} by the same agent"))
+            break
+    in_hour = (bisect_right(calls, end, key=_END)
+               - bisect_left(calls, end - timedelta(hours=1), key=_END))
+    if in_hour + 1 > MAX_CALLS_PER_HOUR:
+        hits.append(("rate", f"{in_hour + 1} calls by one agent within an hour"))
+    insort(calls, (call.id, end, call.duration_seconds), key=_END)
+    plan = work.session.get(CallPlan, call.plan_id)
+    if plan is not None and call.kind != "escalation" and not _in_window(plan, end):
+        hits.append(("outside_window", "outcome logged outside the plan's calling windows"))
+    for rule, detail in hits:
+        work.session.add(QualityFlag(id=new_id(), call_id=call.id, agent_id=agent, rule=rule,
+                                     detail=detail, created_at=end))
+    return [rule for rule, _ in hits]
+
+
+def _in_window(plan: CallPlan, when) -> bool:
+    if not plan.windows:
+        return True
+    day = when.astimezone(windows.ZoneInfo(plan.timezone)).date()
+    if not plan.allow_holidays and windows.is_holiday(day):
+        return False
+    return windows.inside(when, plan.timezone, plan.windows)
+
+
+def list_flags(uow, filters: dict, limit: int, cursor: str | None) -> dict:
+    query = select(QualityFlag).order_by(QualityFlag.created_at, QualityFlag.id).limit(limit + 1)
+    for name in ("rule", "agent_id", "call_id"):
+        if filters.get(name):
+            query = query.where(getattr(QualityFlag, name) == filters[name])
+    after = decode_time_cursor(cursor)
+    if after:
+        query = query.where(tuple_(QualityFlag.created_at, QualityFlag.id) > after)
+    with uow.reader() as session:
+        rows = list(session.scalars(query))
+    return page(rows, limit, lambda f: (f.created_at.isoformat(), f.id))
