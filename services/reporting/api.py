@@ -1,10 +1,11 @@
-"""Report routes: load the query, call one report use case, dump the answer."""
+"""Report routes: load the query, call one report use case, answer it as JSON, CSV
+(``?format=csv``, streamed) or a PNG chart (``?format=png``)."""
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from services.reporting import config, services
-from services.reporting.schemas import ActivityReport, PeriodArgs, PnlArgs, PnlReport
+from services.reporting import config, schemas, services
+from services.reporting.render import respond
 from shared.web.app import roles, service
 
 blp = Blueprint("reports", __name__, url_prefix="/reports",
@@ -12,33 +13,42 @@ blp = Blueprint("reports", __name__, url_prefix="/reports",
 READERS = ("analyst", "manager")
 # A misspelt filter (?form=) must not quietly answer for another period.
 STRICT = {"location": "query", "unknown": RAISE}
+ROUTES = {
+    "activity": (schemas.ActivityArgs, "Calls planned, completed, missed; plan adherence."),
+    "coverage": (schemas.CoverageArgs, "Customers overdue against their call plan."),
+    "findings": (schemas.FindingsArgs,
+                 "Outcome mix, satisfaction and propensity distributions, competitors."),
+    "sales": (schemas.SalesArgs, "Revenue, pipeline, call-to-won funnel, sales cycle."),
+    "pnl": (schemas.PnlArgs, "P&L by segment, customer, day or month, reconciled."),
+    "call-effectiveness": (schemas.EffectivenessArgs,
+                           "Calls in a window against the change in the relationship."),
+    "outsourcers": (schemas.OutsourcerArgs, "Own staff against each partner, with 95% CIs."),
+    "data-quality": (schemas.QualityArgs, "Open and resolved data-quality items."),
+    "follow-ups": (schemas.FollowupArgs, "Proposed next actions per customer, with reasons."),
+}
 
 
-@blp.route("/activity")
-class Activity(MethodView):
-    @roles(*READERS)
-    @blp.arguments(PeriodArgs, **STRICT)
-    @blp.response(200, ActivityReport)
-    def get(self, args):
-        """Calls planned and completed per local day, completed ones by outcome.
-
-        ``from``/``to`` are local dates in the reporting time zone, both included;
-        by default the last 30 days up to today. Only days with data are listed."""
-        ctx = service()
-        return services.activity_report(ctx.uow, config.timezone(ctx.settings),
-                                        args["start"], args["end"])
+def answer(name: str, args: dict):
+    ctx = service()
+    fmt = args.pop("format", "json")
+    report = services.report(name, ctx.uow, config.timezone(ctx.settings), args)
+    return respond(name, report, fmt, services.REPORTS[name][0])
 
 
-@blp.route("/pnl")
-class Pnl(MethodView):
-    @roles(*READERS)
-    @blp.arguments(PnlArgs, **STRICT)
-    @blp.response(200, PnlReport)
-    def get(self, args):
-        """Revenue, cost and margin of one currency by customer segment.
+def _register(name: str, schema, summary: str) -> None:
+    class Report(MethodView):
+        @roles(*READERS)
+        @blp.arguments(schema, **STRICT)
+        @blp.response(200, description=summary)
+        @blp.alt_response(200, content_type="text/csv", description="?format=csv")
+        @blp.alt_response(200, content_type="image/png", description="?format=png")
+        def get(self, args):
+            return answer(name, args)
 
-        Sales of customers not yet known here count under segment ``unknown``.
-        Each figure is the exact sum rounded once to cents, half-up (ROUND_HALF_UP),
-        so a total may differ by a cent from the sum of rounded segment figures.
-        ``from``/``to`` are optional local dates, both included."""
-        return services.pnl_report(service().uow, args["currency"], args["start"], args["end"])
+    Report.get.__doc__ = f"{summary} See docs/reporting.md for definitions and methods."
+    Report.__name__ = "Report_" + name.replace("-", "_")
+    blp.add_url_rule(f"/{name}", view_func=Report.as_view(name.replace("-", "_")))
+
+
+for _name, (_schema, _summary) in ROUTES.items():
+    _register(_name, _schema, _summary)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.reporting import config, projections, services
 from services.reporting.app import create_app
-from services.reporting.models import SalesDaily
+from services.reporting.models_facts import PnlDaily
 from tests.conftest import auth
 from tests.reporting.events import completed, registered, sale, scheduled, updated
 
@@ -61,5 +61,6 @@ def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
     assert services.activity_report(uow, ZoneInfo("Asia/Hong_Kong"), day, day)["totals"][
         "completed"] == 40
     with uow.reader() as session:
-        row = session.execute(select(SalesDaily.revenue, SalesDaily.cost, SalesDaily.sales)).one()
+        row = session.execute(
+            select(PnlDaily.revenue, PnlDaily.cost_of_goods, PnlDaily.sales)).one()
     assert tuple(row) == (Decimal("0.0040"), Decimal("0.0080"), 40)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.reporting import config, projections, services
-from services.reporting.models import CustomerDim, EventLog, Inbox, SalesDaily
+from services.reporting.models import CustomerDim, EventLog, Inbox
+from services.reporting.models_facts import PnlDaily
 from shared.config import ConfigError
 from shared.events import Event, parse_event
 from tests.reporting.events import completed, registered, sale, scheduled, updated
@@ -40,11 +41,13 @@ def test_calls_count_on_their_hong_kong_day_by_outcome(dispatcher):
     report = activity(dispatcher, "2025-03-01", "2025-03-02")
     assert report["timezone"] == "Asia/Hong_Kong"
     assert report["days"] == [
-        {"day": date(2025, 3, 1), "planned": 0, "completed": 1, "outcomes": {"reached": 1}},
-        {"day": date(2025, 3, 2), "planned": 2, "completed": 2,
+        {"day": date(2025, 3, 1), "planned": 0, "completed": 1, "missed": 0,
+         "outcomes": {"reached": 1}},
+        {"day": date(2025, 3, 2), "planned": 2, "completed": 2, "missed": 0,
          "outcomes": {"no_answer": 1, "reached": 1}}]
-    assert report["totals"] == {"planned": 2, "completed": 3,
-                                "outcomes": {"reached": 2, "no_answer": 1}}
+    totals = report["totals"]
+    assert (totals["planned"], totals["completed"], totals["outcomes"]) == (
+        2, 3, {"reached": 2, "no_answer": 1})
 
 
 def test_the_reporting_time_zone_decides_the_day(make_dispatcher, sqlite_url):
@@ -90,7 +93,8 @@ def test_the_newest_segment_wins_whatever_the_order_of_arrival(dispatcher):
 
 def test_every_event_is_logged_once_in_wire_form(dispatcher):
     sold = sale("c1", "100.5", "60.25")
-    merged = Event(event_id="7b0c4a52-5d8e-4c59-9d3a-3f5cb1a0c001", event_type="customer.merged",
+    # an event type without a contract here (customer.merged has one now) is kept as it came
+    merged = Event(event_id="7b0c4a52-5d8e-4c59-9d3a-3f5cb1a0c001", event_type="customer.tagged",
                    event_version=1, occurred_at=datetime.now(timezone.utc), producer="customer",
                    correlation_id="corr-1", causation_id=None,
                    payload={"into": "c1", "merged": ["c2"]})
@@ -111,7 +115,7 @@ def test_money_is_summed_exactly_and_currencies_never_mix(dispatcher):
             ("c1", "12345678901.2345", "HKD"), ("c1", "0.0001", "HKD"), ("c1", "5", "USD")]):
         dispatcher.dispatch(sale(customer, amount, "0", currency=currency, sale_id=f"s{n}"))
     with dispatcher.uow.reader() as s:
-        stored = s.scalars(select(SalesDaily.revenue).order_by(SalesDaily.currency)).all()
+        stored = s.scalars(select(PnlDaily.revenue).order_by(PnlDaily.currency)).all()
     assert stored == [Decimal("12345678901.2346"), Decimal("5")]
     assert pnl(dispatcher, "USD")["totals"]["revenue"] == Decimal("5.00")
 

@@ -1,0 +1,219 @@
+"""Reporting figures: each report's p95 latency with 10k, 100k (and 1M) calls and
+sale lines behind it, and the consumer's catch-up rate on a backlog against a raw
+pika consumer draining the same backlog in the same run.
+
+    .venv/bin/python -m bench.reporting --sizes 10000,100000 [--postgres URL]
+    .venv/bin/python -m bench.reporting --catch-up 100000 [--amqp URL]
+
+Targets (issue 6): p95 ≤ 50 ms at 1M and 1M no slower than 1.5× 10k; catch-up
+rate ≥ 0.3 × raw pika. The read models are fed through the real dispatcher
+(inbox, event log and projections) in consumer-sized batches.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pika
+
+from services.reporting import config
+from services.reporting.app import create_app
+from services.reporting.handlers import subscriptions
+from services.reporting.models import Inbox, Outbox
+from shared import migrations
+from shared.auth import issue_token
+from shared.config import DEV_SECRET
+from shared.db import Database
+from shared.entrypoints import build_dispatcher
+from shared.events import make_event, routing_key
+from shared.messaging import topology
+from shared.messaging.consumer import Consumer
+from shared.messaging.publisher import ConfirmingPublisher, Message
+
+REPORTS = {"activity": {"group_by": "month"}, "coverage": {}, "findings": {},
+           "sales": {}, "pnl": {}, "call-effectiveness": {}, "outsourcers": {},
+           "data-quality": {}, "follow-ups": {}}
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def events(n: int, seed: int = 1):
+    """``n`` completed calls and ``n`` single-line sales over 300 days, 5,000 customers."""
+    rng = random.Random(seed)
+    for i in range(n):
+        at = START + timedelta(minutes=rng.randrange(300 * 24 * 60))
+        cid = f"c{rng.randrange(5000)}"
+        partner = rng.choice((None, None, "p1", "p2"))
+        yield make_event("call.completed", {
+            "call_id": f"call-{i}", "customer_id": cid, "channel": "phone",
+            "outcome": rng.choice(("reached", "reached", "no_answer", "interested")),
+            "completed_at": at, "satisfaction": rng.randint(1, 5),
+            "propensity": rng.randrange(101), "segment": rng.choice(("retail", "sme", "vip")),
+            "agent_kind": "partner" if partner else "staff", "partner_id": partner,
+            "team": rng.choice(("t1", "t2")), "cost": Decimal("10.00")},
+            producer="calls", occurred_at=at)
+        yield make_event("sale.recorded", {
+            "sale_id": f"s-{i}", "customer_id": cid, "currency": "HKD", "recorded_at": at,
+            "revenue": Decimal("100.00"), "cost": Decimal("60.00"),
+            "lines": [{"quantity": Decimal(1), "unit_price": Decimal("100"),
+                       "unit_cost": Decimal("60")}]}, producer="sales", occurred_at=at)
+
+
+def seed(url: str, n: int, batch: int = 500) -> float:
+    migrations.upgrade(url, config.MIGRATIONS)
+    settings = config.load({"DATABASE_URL": url, "DEV_MODE": "1"})
+    db = Database(url)
+    dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
+    started, pending = time.perf_counter(), []
+    for event in events(n):
+        pending.append(event)
+        if len(pending) == batch:
+            dispatcher.dispatch_batch(pending)
+            pending = []
+    if pending:
+        dispatcher.dispatch_batch(pending)
+    db.dispose()
+    return 2 * n / (time.perf_counter() - started)
+
+
+def latencies(url: str, requests: int = 40) -> dict:
+    client = create_app({"DATABASE_URL": url, "DEV_MODE": "1"}).test_client()
+    headers = {"Authorization": f"Bearer {issue_token(DEV_SECRET, 'bench', 'analyst')}"}
+    window = {"from": "2026-01-01", "to": "2026-10-31"}
+    out = {}
+    for name, query in REPORTS.items():
+        query = {**query, **(window if name not in ("coverage", "data-quality", "follow-ups")
+                             else {})}
+        times = []
+        for _ in range(requests):
+            t = time.perf_counter()
+            assert client.get(f"/api/v1/reports/{name}", headers=headers,
+                              query_string=query).status_code == 200
+            times.append(time.perf_counter() - t)
+        out[name] = statistics.quantiles(times, n=20)[18] * 1000
+    return out
+
+
+def run_latency(sizes: list[int], url_for) -> None:
+    table = {}
+    for n in sizes:
+        url = url_for(n)
+        rate = seed(url, n)
+        table[n] = latencies(url)
+        print(f"{n:>9} calls + {n} sale lines: folded {rate:,.0f} events/s")
+    print(f"{'report':<20}" + "".join(f"{n:>12}" for n in sizes) + "   ratio last/first")
+    for name in REPORTS:
+        row = [table[n][name] for n in sizes]
+        print(f"{name:<20}" + "".join(f"{v:>10.1f}ms" for v in row) + f"   {row[-1] / row[0]:.2f}×")
+
+
+def _publish(amqp_url: str, names, n: int) -> None:
+    publisher = ConfirmingPublisher(amqp_url, names.exchange)
+    publisher.connect()
+    try:
+        batch = []
+        for event in events(n // 2 + n % 2):
+            batch.append(Message(len(batch), event.event_id,
+                                 routing_key(event.event_type, 1), event.to_json().encode()))
+            if len(batch) == 500:
+                assert not publisher.publish_batch(batch)[1]
+                batch = []
+        if batch:
+            assert not publisher.publish_batch(batch)[1]
+    finally:
+        publisher.close()
+
+
+def raw_drain(amqp_url: str, names, n: int) -> float:
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    channel = conn.channel()
+    channel.basic_qos(prefetch_count=500)
+    seen, started = 0, time.perf_counter()
+    for method, _props, _body in channel.consume(names.queue("reporting")):
+        channel.basic_ack(method.delivery_tag)
+        seen += 1
+        if seen >= n:
+            break
+    rate = n / (time.perf_counter() - started)
+    channel.cancel()
+    conn.close()
+    return rate
+
+
+def consumer_drain(amqp_url: str, names, url: str, n: int) -> float:
+    migrations.upgrade(url, config.MIGRATIONS)
+    settings = config.load({"DATABASE_URL": url, "DEV_MODE": "1"})
+    db = Database(url)
+    dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
+    consumer = Consumer("reporting", dispatcher, amqp_url, names, prefetch=500)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    started = time.perf_counter()
+    thread.start()
+    from sqlalchemy import func, select
+    while True:
+        with db.reader() as session:
+            if session.scalar(select(func.count()).select_from(Inbox)) >= n:
+                break
+        time.sleep(0.2)
+    rate = n / (time.perf_counter() - started)
+    stop.set()
+    thread.join(10)
+    db.dispose()
+    return rate
+
+
+def run_catch_up(amqp_url: str, n: int, url: str) -> None:
+    names = topology.Names(f"bench-rep-{uuid.uuid4().hex[:8]}")
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    topology.declare(conn.channel(), names)
+    try:
+        _publish(amqp_url, names, n)
+        raw = raw_drain(amqp_url, names, n)
+        _publish(amqp_url, names, n)
+        ours = consumer_drain(amqp_url, names, url, n)
+        print(f"backlog {n:,}: raw pika {raw:,.0f} msg/s, reporting consumer {ours:,.0f} "
+              f"events/s, ratio {ours / raw:.2f} (target ≥ 0.3)")
+    finally:
+        topology.delete(conn.channel(), names)
+        conn.close()
+
+
+def _postgres_database(admin_url: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    name = f"rapport_bench_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--postgres", help="an admin URL; databases are created under it")
+    parser.add_argument("--catch-up", type=int, default=0)
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/%2F")
+    options = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="bench-reporting-")
+
+    def url_for(n):
+        if not options.postgres:
+            return f"sqlite:///{scratch}/reporting-{n}.db"
+        return _postgres_database(options.postgres)
+    if options.catch_up:
+        run_catch_up(options.amqp, options.catch_up, url_for("catchup"))
+    else:
+        run_latency([int(s) for s in options.sizes.split(",")], url_for)
+
+
+if __name__ == "__main__":
+    main()

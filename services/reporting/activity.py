@@ -1,0 +1,85 @@
+"""The activity report: calls planned, completed, missed and cancelled, and plan
+adherence, by period and any dimension, from the activity and findings cubes.
+
+Plan adherence = calls completed on or before their due day ÷ calls planned; a call
+counts as planned on its local due day, so a period's edges can split the two.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from services.reporting.filters import (default_period, group_key, ratio, where_dimensions,
+                                        where_period)
+from services.reporting.models_facts import ActivityCube, FindingsCube
+
+ACTIVITY_DAYS = 30
+COUNTS = ("planned", "completed", "missed", "cancelled", "on_time")
+COLUMNS = {"segment": "segment", "channel": "channel", "team": "team",
+           "agent_kind": "agent_kind", "partner": "partner_id"}
+
+
+def _rows(session, args, start, end, model, values, extra=()):
+    group = getattr(model, COLUMNS.get(args["group_by"], "day"))
+    keys = [model.day, group, *extra] if group is not model.day else [model.day, *extra]
+    query = select(*keys, *values).group_by(*keys)
+    query = where_dimensions(where_period(query, model.day, start, end), model, args)
+    return session.execute(query).all()
+
+
+def _bucket(args, row):
+    by = args["group_by"]
+    return row[1] if by in COLUMNS else group_key(by, row[0])
+
+
+def _blank() -> dict:
+    return {**dict.fromkeys(COUNTS, 0), "outcomes": {}}
+
+
+def activity_report(uow, zone, args: dict) -> dict:
+    args = {"group_by": "day", **args}
+    start, end = default_period(args, zone, ACTIVITY_DAYS)
+    sums = [func.sum(getattr(ActivityCube, name)) for name in COUNTS]
+    with uow.reader() as session:
+        counts = _rows(session, args, start, end, ActivityCube, sums)
+        outcomes = _rows(session, args, start, end, FindingsCube,
+                         [func.sum(FindingsCube.calls)], extra=[FindingsCube.outcome])
+    days, groups, totals = {}, {}, _blank()
+    for row in counts:
+        for bucket in (days.setdefault(row[0], _blank()),
+                       groups.setdefault(_bucket(args, row), _blank()), totals):
+            for name, value in zip(COUNTS, row[-len(COUNTS):]):
+                bucket[name] += int(value or 0)
+    for row in outcomes:
+        outcome, calls = row[-2], int(row[-1])
+        for bucket in (days.setdefault(row[0], _blank()),
+                       groups.setdefault(_bucket(args, row), _blank()), totals):
+            bucket["outcomes"][outcome] = bucket["outcomes"].get(outcome, 0) + calls
+    return {"start": start, "end": end, "timezone": zone.key, "group_by": args["group_by"],
+            "days": [_day(day, days[day]) for day in sorted(days)],
+            "groups": [{"key": key or "", **_with_rates(groups[key])}
+                       for key in sorted(groups, key=str)],
+            "totals": _with_rates(totals)}
+
+
+def _day(day, counts) -> dict:
+    return {"day": day, "planned": counts["planned"], "completed": counts["completed"],
+            "missed": counts["missed"], "outcomes": counts["outcomes"]}
+
+
+def _with_rates(counts: dict) -> dict:
+    return {**counts, "adherence": ratio(counts["on_time"], counts["planned"]),
+            "completion_rate": ratio(counts["completed"], counts["planned"])}
+
+
+def table(report: dict):
+    columns = ["key", *COUNTS, "adherence", "completion_rate"]
+    return columns, ([g[c] for c in columns] for g in report["groups"])
+
+
+def chart(report: dict, plot):
+    groups = report["groups"]
+    keys = [str(g["key"]) or "(none)" for g in groups]
+    return plot.bars(f"Call activity {report['start']} to {report['end']}",
+                     keys, {name: [g[name] for g in groups]
+                            for name in ("planned", "completed", "missed")},
+                     xlabel=report["group_by"], ylabel="calls (count)")

@@ -1,0 +1,210 @@
+"""The read models behind the reports, each a projection of the event log.
+
+Aggregates ("cubes") are keyed by local day and the report dimensions and only
+ever incremented, so the order events arrive in does not change them. Per-entity
+state (a call, a deal, a customer) is kept where a later event has to move a count
+(an assignment moves a planned call to its agent's bucket) and keeps the newest
+value by event time. A missing team or partner is stored as "" (keys cannot be NULL).
+Checklist compliance is stored in whole per-mille so that sums are exact integers.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.reporting.models import Base
+from shared.types import Money, UTCDateTime
+
+DIMENSIONS = ("segment", "channel", "team", "agent_kind", "partner_id")
+
+
+class _Dims:
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    segment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    team: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ActivityCube(_Dims, Base):
+    """Calls planned (by due day), completed, missed, cancelled; on_time = completed
+    on or before the local day it was due."""
+    __tablename__ = "activity_cube"
+    planned: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FindingsCube(_Dims, Base):
+    """Completed calls by outcome with the sums statistics need (n, Σx, Σx²)."""
+    __tablename__ = "findings_cube"
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    sat_n: Mapped[int] = mapped_column(Integer, default=0)
+    sat_sum: Mapped[int] = mapped_column(Integer, default=0)
+    sat_sq: Mapped[int] = mapped_column(Integer, default=0)
+    prop_n: Mapped[int] = mapped_column(Integer, default=0)
+    prop_sum: Mapped[int] = mapped_column(Integer, default=0)
+    prop_sq: Mapped[int] = mapped_column(Integer, default=0)
+    chk_n: Mapped[int] = mapped_column(Integer, default=0)
+    chk_sum: Mapped[int] = mapped_column(Integer, default=0)
+    chk_sq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScoreCube(_Dims, Base):
+    """Distributions: ``measure`` satisfaction (bucket 1..5) or propensity (bucket =
+    decile 0..9, 100 in 9)."""
+    __tablename__ = "score_cube"
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CompetitorDaily(Base):
+    __tablename__ = "competitor_daily"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    segment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    competitor: Mapped[str] = mapped_column(String(120), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CallState(Base):
+    """One call as far as reporting knows it; ``rank`` orders statuses so that a
+    late ``scheduled`` never reopens a completed call."""
+    __tablename__ = "call_state"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    segment: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    team: Mapped[str] = mapped_column(String(64), default="")
+    agent_kind: Mapped[str] = mapped_column(String(16), default="")
+    partner_id: Mapped[str] = mapped_column(String(64), default="")
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="unknown")
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+    planned_key: Mapped[str | None] = mapped_column(Text)  # the cube row counting it
+
+
+class CustomerFacts(Base):
+    """Per customer: last contact, last propensity, last contacted outcome, and the
+    due time since which it is overdue (None when nothing is owed)."""
+    __tablename__ = "customer_facts"
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_outcome: Mapped[str | None] = mapped_column(String(32))
+    last_propensity: Mapped[int | None] = mapped_column(Integer)
+    last_propensity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    merged_into: Mapped[str | None] = mapped_column(String(64))
+
+
+class CustomerMonth(Base):
+    """Per customer and calendar month (local): calls and the relationship signals."""
+    __tablename__ = "customer_month"
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    planned: Mapped[int] = mapped_column(Integer, default=0)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    contacts: Mapped[int] = mapped_column(Integer, default=0)
+    sat_n: Mapped[int] = mapped_column(Integer, default=0)
+    sat_sum: Mapped[int] = mapped_column(Integer, default=0)
+    prop_n: Mapped[int] = mapped_column(Integer, default=0)
+    prop_sum: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PnlDaily(Base):
+    """The P&L entries of a local day, customer and currency, as the sales service
+    defines them (see docs/reporting.md)."""
+    __tablename__ = "pnl_daily"
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revenue: Mapped[Decimal] = mapped_column(Money(), default=0)
+    discounts: Mapped[Decimal] = mapped_column(Money(), default=0)
+    returns: Mapped[Decimal] = mapped_column(Money(), default=0)
+    cost_of_goods: Mapped[Decimal] = mapped_column(Money(), default=0)
+    cost_to_serve: Mapped[Decimal] = mapped_column(Money(), default=0)
+    allocations: Mapped[Decimal] = mapped_column(Money(), default=0)
+    sales: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DealState(Base):
+    __tablename__ = "deal_state"
+    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str | None] = mapped_column(String(16))
+    stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    currency: Mapped[str] = mapped_column(String(3), default="HKD")
+    value: Mapped[Decimal] = mapped_column(Money(), default=0)
+    from_call: Mapped[int | None] = mapped_column(Integer)  # 1/0; None until created
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_as: Mapped[str | None] = mapped_column(String(8))
+    counted: Mapped[str | None] = mapped_column(Text)  # the pipeline row counting it
+
+
+class PipelineStage(Base):
+    __tablename__ = "pipeline_stage"
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    deals: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[Decimal] = mapped_column(Money(), default=0)
+
+
+class StageMove(Base):
+    """Stage-to-stage transitions and the time spent in the stage left."""
+    __tablename__ = "stage_move"
+    from_stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    to_stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    moves: Mapped[int] = mapped_column(Integer, default=0)
+    timed: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DealFunnel(Base):
+    """Deals created/won/lost per local day of the event, and cycle lengths."""
+    __tablename__ = "deal_funnel"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    from_calls: Mapped[int] = mapped_column(Integer, default=0)
+    won: Mapped[int] = mapped_column(Integer, default=0)
+    won_from_calls: Mapped[int] = mapped_column(Integer, default=0)
+    lost: Mapped[int] = mapped_column(Integer, default=0)
+    cycles: Mapped[int] = mapped_column(Integer, default=0)
+    cycle_seconds: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QualityItem(Base):
+    __tablename__ = "quality_item"
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))
+    segment: Mapped[str | None] = mapped_column(String(64))
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CustomerGaps(Base):
+    __tablename__ = "customer_gaps"
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    missing: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FollowupOpen(Base):
+    __tablename__ = "followup_open"
+    followup_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,115 @@
+"""The P&L report, by the sales service's definitions, from ``pnl_daily``.
+
+- revenue: sales net of line discounts, less cancelled sales (the sales service
+  reports list-price revenue and discounts apart: its revenue − discounts = ours);
+- returns: refunded; cost (of goods): sold, less returned or cancelled goods;
+- margin (gross) = revenue − returns − cost;
+- cost_to_serve: cost of completed calls; allocations: customers' shares;
+- net_contribution = margin − cost_to_serve − allocations.
+Figures are exact sums rounded once, half-up, to cents. ``reconciliation`` sums the
+per-customer rows and compares them with the totals taken in one separate sum.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select, type_coerce
+
+from services.reporting.filters import check_period, join_segment, segment_of, where_period
+from services.reporting.models_facts import PnlDaily
+from shared.types import Money, to_cents
+
+AMOUNTS = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve", "allocations")
+ZERO = Decimal(0)
+
+
+def _query(args, *keys, labels=False):
+    sums = [func.sum(getattr(PnlDaily, n)) for n in AMOUNTS]
+    query = select(*keys, *((s.label(n) for s, n in zip(sums, AMOUNTS)) if labels else sums),
+                   func.sum(PnlDaily.sales)).select_from(PnlDaily)
+    query = join_segment(query, PnlDaily.customer_id, args.get("segment"))
+    return where_period(query.where(PnlDaily.currency == args["currency"]), PnlDaily.day,
+                        args.get("start"), args.get("end"))
+
+
+def _sums(session, args, *keys):
+    query = _query(args, *keys)
+    return session.execute(query.group_by(*keys) if keys else query).all()
+
+
+def _customer_sums(session, args):
+    """(customers, Σ over customers of each customer's exact sums), summed in the
+    database from the per-customer rows, without fetching them."""
+    rows = _query(args, PnlDaily.customer_id, labels=True).group_by(
+        PnlDaily.customer_id).subquery()
+    return session.execute(select(func.count(), *(
+        type_coerce(func.sum(rows.c[n]), Money()) for n in AMOUNTS))).one()
+
+
+def _group_column(by: str):
+    if by == "customer":
+        return PnlDaily.customer_id
+    if by in ("day", "month"):
+        return PnlDaily.day
+    return segment_of(PnlDaily.customer_id)
+
+
+def figures(values) -> dict:
+    sums = dict(zip(AMOUNTS, (v if v is not None else ZERO for v in values[:-1])))
+    margin = sums["revenue"] - sums["returns"] - sums["cost_of_goods"]
+    net = margin - sums["cost_to_serve"] - sums["allocations"]
+    out = {name: to_cents(value) for name, value in sums.items()}
+    return {**out, "cost": out["cost_of_goods"], "margin": to_cents(margin),
+            "net_contribution": to_cents(net), "sales": int(values[-1] or 0),
+            "_exact": (sums, margin, net)}
+
+
+def pnl_report(uow, args: dict, reconcile: bool = True) -> dict:
+    check_period(args.get("start"), args.get("end"))
+    by = args.get("group_by", "segment")
+    with uow.reader() as session:
+        rows = _sums(session, args, _group_column(by))
+        customers = _customer_sums(session, args) if reconcile else None
+        total = _sums(session, args)[0]
+    groups: dict = {}
+    for key, *values in rows:
+        key = key.strftime("%Y-%m") if by == "month" else key
+        exact = groups.setdefault(key, [ZERO] * len(AMOUNTS) + [0])
+        for i, value in enumerate(values):
+            exact[i] += value or 0
+    segments = [{by: key, **_public(figures(groups[key]))} for key in sorted(groups, key=str)]
+    totals = figures(total)
+    return {"currency": args["currency"], "start": args.get("start"), "end": args.get("end"),
+            "group_by": by, "segments": segments, "totals": _public(totals),
+            "reconciliation": _reconcile(customers, totals) if reconcile else None}
+
+
+def _public(row: dict) -> dict:
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+def _reconcile(customers, totals) -> dict:
+    """Σ per-customer exact figures against the total; both exact, so any
+    difference is a defect, reported rather than rounded away."""
+    summed = [value or ZERO for value in customers[1:]]
+    differences = {name: str(summed[i] - totals["_exact"][0][name])
+                   for i, name in enumerate(AMOUNTS) if summed[i] != totals["_exact"][0][name]}
+    return {"customers": int(customers[0]), "balanced": not differences,
+            "differences": differences,
+            "ledger": "compare totals with GET /api/v1/pnl on the sales service: revenue "
+                      "there less discounts equals revenue here"}
+
+
+def table(report: dict):
+    key = report["group_by"]
+    columns = [key, *AMOUNTS, "margin", "net_contribution", "sales"]
+    return columns, ([row[c] for c in columns] for row in report["segments"])
+
+
+def chart(report: dict, plot):
+    rows = report["segments"]
+    return plot.bars(f"P&L by {report['group_by']} ({report['currency']})",
+                     [str(r[report["group_by"]]) for r in rows],
+                     {name: [float(r[name]) for r in rows]
+                      for name in ("revenue", "margin", "net_contribution")},
+                     xlabel=report["group_by"], ylabel=f"amount ({report['currency']})")

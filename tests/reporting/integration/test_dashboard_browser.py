@@ -1,0 +1,117 @@
+"""The dashboard in a real headless Chromium (Debian's package), driven over the
+DevTools protocol: it loads, shows its charts, and logs no console error.
+
+Skips, saying why, where there is no Chromium or no websocket-client."""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import socket
+import subprocess
+import threading
+
+import pytest
+import requests
+
+from services.reporting.app import create_app
+from shared.testing import wait_for
+from tests.conftest import make_token
+from tests.reporting import generate
+
+websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium (apt-get install chromium)")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(make_dispatcher, sqlite_url):
+    from werkzeug.serving import make_server
+    dispatcher = make_dispatcher(sqlite_url)
+    events = (generate.effectiveness_stream(per_segment=12)[0]
+              + generate.parity_stream(calls=120)[0] + generate.commerce_stream())
+    random.Random(2).shuffle(events)
+    for event in events:
+        dispatcher.dispatch(event)
+    server = make_server("127.0.0.1", free_port(),
+                         create_app({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    port = free_port()
+    process = subprocess.Popen([BROWSER, *FLAGS, f"--remote-debugging-port={port}",
+                                f"--user-data-dir={tmp_path / 'profile'}", "about:blank"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def pages():
+            try:
+                targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=2).json()
+            except requests.RequestException:
+                return None  # not listening yet
+            return [t for t in targets if t["type"] == "page"]
+        found = wait_for(pages, timeout=30, message="Chromium's DevTools endpoint")
+        yield DevTools(found[0]["webSocketDebuggerUrl"])
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class DevTools:
+    def __init__(self, url: str):
+        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
+        self.next_id, self.events = 0, []
+
+    def send(self, method: str, **params) -> dict:
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                return message.get("result", {})
+            self.events.append(message)
+
+    def until(self, method: str) -> dict:
+        for seen in self.events:
+            if seen.get("method") == method:
+                return seen
+        while True:
+            message = json.loads(self.ws.recv())
+            self.events.append(message)
+            if message.get("method") == method:
+                return message
+
+
+def test_the_dashboard_loads_with_charts_and_no_console_errors(served, browser):
+    for domain in ("Page", "Runtime", "Log"):
+        browser.send(f"{domain}.enable")
+    browser.send("Page.navigate", url=f"{served}/dashboard?token={make_token('manager')}")
+    browser.until("Page.loadEventFired")
+    result = browser.send("Runtime.evaluate", returnByValue=True, expression=(
+        "JSON.stringify({title: document.title, url: location.href,"
+        " images: Array.from(document.images).map(i => i.complete && i.naturalWidth),"
+        " sections: Array.from(document.querySelectorAll('section h2')).map(h => h.textContent)})"))
+    page = json.loads(result["result"]["value"])
+    assert page["title"].startswith("Rapport") and "token=" not in page["url"]
+    assert len(page["images"]) >= 6 and all(width and width > 100 for width in page["images"])
+    assert "Does calling work?" in page["sections"]
+    errors = [e for e in browser.events
+              if e.get("method") == "Runtime.exceptionThrown"
+              or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
+              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    assert errors == []
