@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    false,
     JSON,
     Boolean,
     Date,
@@ -81,6 +82,9 @@ class Customer(Base):
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     do_not_call: Mapped[bool] = mapped_column(Boolean, default=False)
     opt_out_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Raised once: a first contact without the opt-out notice (see relationship.py).
+    opt_out_notice_flagged: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default=false())
     source: Mapped[str] = mapped_column(String(16), default="api")
     referred_by_call_id: Mapped[str | None] = mapped_column(String(36))
     merged_into: Mapped[str | None] = mapped_column(String(36), index=True)

@@ -32,6 +32,10 @@ LIVE = and_(Customer.merged_into.is_(None), Customer.lifecycle_status != "archiv
 
 def flag(work, rule: str, customer: Customer | None, detail: str, key: str) -> bool:
     """Raise a fix-it item unless the same finding is already on file."""
+    known = work.session.info.setdefault("quality_keys", set())
+    if key in known:  # looked up (or raised) already in this transaction
+        return False
+    known.add(key)
     with work.session.no_autoflush:
         if work.session.scalar(select(QualityItem.id).where(QualityItem.key == key)):
             return False

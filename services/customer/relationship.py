@@ -89,7 +89,8 @@ def _pdpo_checks(work, customer: Customer, call: dict, was_do_not_call: bool) ->
     if customer.opt_out_notice_at is None and call["outcome"] in CONTACTED:
         if call["opt_out_notice_given"]:
             customer.opt_out_notice_at = call["completed_at"]
-        else:
+        elif not customer.opt_out_notice_flagged:
+            customer.opt_out_notice_flagged = True
             quality.flag(work, "opt_out_notice_missing", customer,
                          f"first contact (call {call['call_id']}) does not record that the "
                          f"customer was told of the right to opt out",

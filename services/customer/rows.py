@@ -103,7 +103,7 @@ def _load(record: dict | None, error: str | None, fmt: str):
 def apply(work, batch: list, actor: str, fmt: str) -> dict:
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0, "rejections": []}
     segments = {s.code: s for s in work.session.scalars(select(Segment))}
-    good, refs, values = [], {}, {}
+    good, refs = [], {}
     for line, record, error in batch:
         data, reasons = _load(record, error, fmt)
         if data is None:
@@ -188,6 +188,7 @@ def _write_new(work, customer_id, data, points, segment, actor, now) -> None:
         **EMPTY, **values, **duplicates.keys(values["name"]), "id": customer_id, "phone": phone,
         "email": email, "source": "import", "version": 1, "created_at": now,
         "updated_at": now, "calls_completed": 0, "lifetime_revenue": 0,
+        "opt_out_notice_flagged": False,
         "lifetime_margin": 0})
     for p in points:
         work.add_row(ContactPoint, {"id": new_id(), "customer_id": customer_id,

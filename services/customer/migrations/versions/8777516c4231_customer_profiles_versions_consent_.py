@@ -139,6 +139,7 @@ def upgrade() -> None:
     sa.Column('date_of_birth', sa.Date(), nullable=True),
     sa.Column('do_not_call', sa.Boolean(), nullable=False),
     sa.Column('opt_out_notice_at', shared.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opt_out_notice_flagged', sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('referred_by_call_id', sa.String(length=36), nullable=True),
     sa.Column('merged_into', sa.String(length=36), nullable=True),
