@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, tuple_, type_coerce
+from sqlalchemy import bindparam, func, select, tuple_, type_coerce
 
 from services.sales import apportion, summary
 from services.sales.models import Customer
@@ -27,28 +27,47 @@ from shared.types import Money, to_cents
 from shared.web.pagination import decode_time_cursor, page
 
 TARGETS = ("team", "channel", "segment")
+BOOKED = "sales.costs.booked"  # session.info: calls booked in this transaction
+_BOOKED_BEFORE = select(CallCost.call_id).where(CallCost.call_id == bindparam("call_id"))
 
 
 def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
     """Book a completed call's cost (rounded once to the cent) for its customer;
-    False if this call was booked already."""
-    if work.session.get(CallCost, call["call_id"]) is not None:
+    False if this call was booked already.
+
+    A consumer hands a whole delivery window to one transaction, so the row goes
+    in with the unit of work's deferred rows and the summary increment with the
+    others at the commit; the calls booked in this transaction are remembered, as
+    nothing else here would see them yet (the same call can come twice in one
+    window, under two event ids)."""
+    booked = work.session.info.setdefault(BOOKED, set())
+    call_id = call["call_id"]
+    if call_id in booked or _booked_before(work, call_id):
         return False
-    customer = work.session.get(Customer, call["customer_id"])
-    segment = call.get("segment") or (customer.segment if customer else None)
+    booked.add(call_id)
+    segment = call.get("segment") or _segment(work, call["customer_id"])
     cost = to_cents(call["cost"]) if call.get("cost") is not None else Decimal(0)
-    work.session.add(CallCost(
-        call_id=call["call_id"], customer_id=call["customer_id"],
-        completed_at=call["completed_at"], cost=cost, currency=call["currency"],
-        outcome=call["outcome"], channel=call["channel"], team=call.get("team"),
-        agent_kind=call.get("agent_kind"), partner_id=call.get("partner_id"),
-        segment=segment, booked_at=utcnow()))
-    work.session.flush()
-    summary.book(work.session, [summary.entry(
+    work.add_row(CallCost, {
+        "call_id": call_id, "customer_id": call["customer_id"],
+        "completed_at": call["completed_at"], "cost": cost, "currency": call["currency"],
+        "outcome": call["outcome"], "channel": call["channel"], "team": call.get("team"),
+        "agent_kind": call.get("agent_kind"), "partner_id": call.get("partner_id"),
+        "segment": segment, "booked_at": utcnow()})
+    summary.add(work.session, [summary.entry(
         summary.local_day(call["completed_at"], zone), call["currency"], call["customer_id"],
         segment=segment, channel=call["channel"], team=call.get("team"),
         agent_kind=call.get("agent_kind"), cost_to_serve=cost, calls=1)])
     return True
+
+
+def _booked_before(work: UnitOfWork, call_id: str) -> bool:
+    found = work.session.connection().execute(_BOOKED_BEFORE, {"call_id": call_id})
+    return found.first() is not None
+
+
+def _segment(work: UnitOfWork, customer_id: str) -> str | None:
+    customer = work.session.get(Customer, customer_id)
+    return customer.segment if customer else None
 
 
 def record_allocation(uow, data: dict, by: str, zone: ZoneInfo) -> Allocation:

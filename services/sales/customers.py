@@ -37,6 +37,9 @@ def customer_merged(work: UnitOfWork, data: dict) -> None:
     session = work.session
     if merged == survivor or session.get(CustomerAlias, merged) is not None:
         return
+    # Increments deferred in this transaction count under the customers of before
+    # the merge, and are then moved with the rest.
+    summary.book_pending(session)
     session.execute(update(CustomerAlias).where(CustomerAlias.survivor_id == merged)
                     .values(survivor_id=survivor))
     session.add(CustomerAlias(merged_id=merged, survivor_id=survivor,

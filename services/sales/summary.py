@@ -6,6 +6,10 @@ dimensions in the same transaction, as an upsert that adds in the database
 transactions booking at once cannot lose an update. Amounts are already in cents
 (each entry was rounded once when recorded), so the summary is exact sums.
 
+``add`` defers the increments to the end of the transaction instead (for a consumer
+that books a whole delivery window in one): they are merged and upserted once,
+just before the commit; a merge in the same transaction upserts them first.
+
 The customer of a summary row is the surviving customer after merges.
 """
 from __future__ import annotations
@@ -15,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +29,8 @@ from services.sales.models_costs import AMOUNTS, DIMENSIONS, PnlDaily
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 KEYS = ("day", "currency", *DIMENSIONS)
 COLUMNS = (*AMOUNTS, "calls")
+PENDING = "sales.summary.pending"
+_IN_CHUNK = 500  # ids per IN (...): well under any database's bind parameter limit
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
@@ -35,6 +41,16 @@ def survivor(session: Session, customer_id: str) -> str:
     """The customer that ``customer_id`` was merged into, if it was."""
     alias = session.get(CustomerAlias, customer_id)
     return alias.survivor_id if alias else customer_id
+
+
+def survivors(session: Session, customer_ids: set[str]) -> dict[str, str]:
+    """``survivor`` of each id, in one query per few hundred ids."""
+    ids, found = sorted(customer_ids), {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        found.update(session.execute(
+            select(CustomerAlias.merged_id, CustomerAlias.survivor_id)
+            .where(CustomerAlias.merged_id.in_(ids[start:start + _IN_CHUNK]))).all())
+    return {c: found.get(c, c) for c in ids}
 
 
 def entry(day: date, currency: str, customer_id: str, *, segment=None, product=None,
@@ -51,9 +67,9 @@ def entry(day: date, currency: str, customer_id: str, *, segment=None, product=N
 def book(session: Session, rows: list[dict]) -> None:
     """Add ``rows`` to the summary: one upsert per distinct key."""
     merged: dict[tuple, dict] = {}
-    survivors = {c: survivor(session, c) for c in {row["customer_id"] for row in rows}}
+    found = survivors(session, {row["customer_id"] for row in rows})
     for row in rows:
-        row = {**row, "customer_id": survivors[row["customer_id"]]}
+        row = {**row, "customer_id": found[row["customer_id"]]}
         key = tuple(row[k] for k in KEYS)
         if key in merged:
             for name in COLUMNS:
@@ -63,6 +79,25 @@ def book(session: Session, rows: list[dict]) -> None:
     if merged:
         dialect = session.get_bind().dialect.name
         session.connection().execute(_upsert(dialect), list(merged.values()))
+
+
+def add(session: Session, rows: list[dict]) -> None:
+    """``book`` ``rows`` just before the transaction commits, with every other row
+    added in it. (A unit of work's session lives for one transaction, so what its
+    ``info`` holds goes with a rollback.)"""
+    pending = session.info.get(PENDING)
+    if pending is None:
+        pending = session.info[PENDING] = []
+        event.listen(session, "before_commit", book_pending)
+    pending.extend(rows)
+
+
+def book_pending(session: Session) -> None:
+    """Upsert what ``add`` deferred (at the commit, or before a merge)."""
+    rows = session.info.get(PENDING)
+    if rows:
+        session.info[PENDING] = []
+        book(session, rows)
 
 
 @lru_cache(maxsize=None)
