@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
@@ -58,41 +58,7 @@ def _write_increments(session: Session) -> None:
 def _upsert(dialect: str, model, keys: tuple, amounts: tuple):
     """Built once per shape: building a statement per event costs more than running it."""
     table = model.__table__
-    insert = _INSERTS[dialect](model).values({name: bindparam(name) for name in keys + amounts})
+    insert = INSERTS[dialect](model).values({name: bindparam(name) for name in keys + amounts})
     return insert.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: table.c[name] + insert.excluded[name] for name in amounts})
-
-
-def row_for_update(session: Session, model, key: dict, **defaults):
-    """The row ``key`` locked for this transaction, inserted first if missing.
-
-    Insert-or-nothing then lock, rather than get-then-add: two consumers seeing a
-    new customer at once must not both insert it."""
-    identity = tuple(key.values())
-    held = session.identity_map.get(session.identity_key(model, identity))
-    if held is not None:
-        return held
-    dialect = session.get_bind().dialect.name
-    statement = _insert_if_absent(dialect, model, tuple(key) + tuple(defaults))
-    if session.connection().execute(statement, {**key, **defaults}).rowcount == 1:
-        # Inserted just now (and so locked by us): we know every column, no read needed.
-        row = model(**{**_column_defaults(model), **key, **defaults})
-        make_transient_to_detached(row)
-        session.add(row)
-        return row
-    with session.no_autoflush:  # the row is in the database; pending changes can wait
-        return session.get(model, identity, with_for_update=True)
-
-
-@lru_cache(maxsize=None)
-def _column_defaults(model) -> dict:
-    """What an INSERT naming none of them stores in each column."""
-    return {column.key: column.default.arg if column.default is not None
-            and column.default.is_scalar else None for column in model.__table__.columns}
-
-
-@lru_cache(maxsize=None)
-def _insert_if_absent(dialect: str, model, names: tuple):
-    return _INSERTS[dialect](model).values(
-        {name: bindparam(name) for name in names}).on_conflict_do_nothing()

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from services.reporting import (event_log, models_facts, projections_calls,
                                 projections_customers, projections_sales)
-from services.reporting.increments import add_to, local_day, row_for_update  # noqa: F401
+from services.reporting.increments import add_to, local_day  # noqa: F401
 from services.reporting.models import CustomerDim
+from services.reporting.rows import row_for_update
 from shared.events import Event
 
 __all__ = ["add_to", "local_day", "apply", "rebuild", "READ_MODELS"]
@@ -29,6 +30,7 @@ def customer_seen(session: Session, event: Event, _zone: ZoneInfo) -> None:
     order of arrival; the name comes from the registration."""
     data = event.payload
     row = row_for_update(session, CustomerDim, {"customer_id": data["customer_id"]},
+                         new=event.event_type == "customer.registered",
                          segment=data["segment"], as_of=event.occurred_at)
     if event.occurred_at >= row.as_of:
         row.segment, row.as_of = data["segment"], event.occurred_at

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.reporting.increments import add_to, local_day, month_of, row_for_update
+from services.reporting import overdue
+from services.reporting.increments import add_to, local_day, month_of
 from services.reporting.models_facts import (ActivityCube, CallState, CompetitorDaily,
                                              CustomerFacts, CustomerMonth, FindingsCube,
                                              ScoreCube)
+from services.reporting.rows import held, insert_if_absent, row_for_update, set_later
 
 UNKNOWN = "unknown"
 # Outcomes where nobody was reached; every other outcome is a contact.
@@ -55,12 +56,15 @@ def _move_planned(session: Session, state: CallState, zone, change) -> None:
     if new_text == state.planned_key:
         return
     if old:
-        add_to(session, ActivityCube, old, {"planned": -1})
-        _month(session, state.customer_id, old["day"], planned=-1)
+        _count_planned(session, state, old, -1)
     if new:
-        add_to(session, ActivityCube, new, {"planned": 1})
-        _month(session, state.customer_id, new["day"], planned=1)
+        _count_planned(session, state, new, 1)
     state.planned_key = new_text
+
+
+def _count_planned(session: Session, state: CallState, key: dict, sign: int) -> None:
+    add_to(session, ActivityCube, key, {"planned": sign})
+    _month(session, state.customer_id, key["day"], planned=sign)
 
 
 def _as_key(stored: dict) -> dict:
@@ -80,6 +84,8 @@ def _advance(state: CallState, status: str) -> bool:
 
 def call_scheduled(session: Session, event, zone) -> None:
     data = event.payload
+    if _scheduled_first(session, data, zone):
+        return
     state = call_state(session, data["call_id"], data["customer_id"])
 
     if state.status == "cancelled" and state.due_at is None:  # the cancel came first
@@ -92,7 +98,23 @@ def call_scheduled(session: Session, event, zone) -> None:
         if state.rank == 0:
             state.status, state.rank = "scheduled", RANKS["scheduled"]
     _move_planned(session, state, zone, change)
-    refresh_overdue(session, state.customer_id)
+    overdue.mark(session, state.customer_id)
+
+
+def _scheduled_first(session: Session, data: dict, zone) -> bool:
+    """The usual case, nothing heard of the call before: the row is inserted
+    whole, as the general path below would leave it, with no update after."""
+    state = CallState(call_id=data["call_id"], customer_id=data["customer_id"],
+                      channel=data["channel"], segment=data.get("segment"),
+                      due_at=data["due_at"], team="", agent_kind="", partner_id="",
+                      assigned_at=None, status="scheduled", rank=RANKS["scheduled"])
+    key = _planned_key(state, zone)
+    state.planned_key = json.dumps(key, default=str, sort_keys=True)
+    if not insert_if_absent(session, state):
+        return False
+    _count_planned(session, state, key, 1)
+    overdue.mark(session, state.customer_id)
+    return True
 
 
 def call_assigned(session: Session, event, zone) -> None:
@@ -115,7 +137,7 @@ def call_cancelled(session: Session, event, zone) -> None:
         add_to(session, ActivityCube, {"day": local_day(state.due_at, zone), **dims({}, state)},
                {"cancelled": 1})
     _move_planned(session, state, zone, lambda: _advance(state, "cancelled"))
-    refresh_overdue(session, state.customer_id)
+    overdue.mark(session, state.customer_id)
 
 
 def call_missed(session: Session, event, zone) -> None:
@@ -126,7 +148,7 @@ def call_missed(session: Session, event, zone) -> None:
     _advance(state, "missed")
     add_to(session, ActivityCube, {"day": local_day(data["due_at"], zone), **dims(data)},
            {"missed": 1})
-    refresh_overdue(session, state.customer_id)
+    overdue.mark(session, state.customer_id)
 
 
 def call_completed(session: Session, event, zone) -> None:
@@ -144,11 +166,20 @@ def call_completed(session: Session, event, zone) -> None:
     contacted = data["outcome"] not in NOT_CONTACTED
     _month(session, data["customer_id"], day, calls=1, contacts=int(contacted),
            **_signals(data))
-    state = call_state(session, data["call_id"], data["customer_id"])
-    _advance(state, "completed")
-    facts = _facts(session, data, contacted)
-    if facts.overdue_since is not None:  # with nothing owed, a completion changes nothing
-        refresh_overdue(session, data["customer_id"])
+    _complete(session, data["call_id"], data["customer_id"])
+    overdue.change_later(session, data["customer_id"],
+                         lambda facts: _facts(session, facts, data, contacted))
+
+
+def _complete(session: Session, call_id: str, customer_id: str) -> None:
+    """Completed is the highest rank, so it always wins: written blind, without
+    loading the call, unless an earlier event of this transaction already holds it."""
+    state = held(session, CallState, {"call_id": call_id})
+    if state is not None:
+        _advance(state, "completed")
+        return
+    set_later(session, CallState, {"call_id": call_id}, {"customer_id": customer_id},
+              {"status": "completed", "rank": RANKS["completed"]})
 
 
 def _findings(data: dict) -> dict:
@@ -177,16 +208,11 @@ def _scores(session, key, data) -> None:
                                     "bucket": min(data["propensity"] // 10, 9)}, {"count": 1})
 
 
-def customer_facts(session: Session, customer_id: str) -> CustomerFacts:
-    return row_for_update(session, CustomerFacts, {"customer_id": customer_id})
-
-
 def _later(new, old) -> bool:
     return old is None or new >= old
 
 
-def _facts(session, data: dict, contacted: bool) -> CustomerFacts:
-    facts = customer_facts(session, data["customer_id"])
+def _facts(session, facts: CustomerFacts, data: dict, contacted: bool) -> None:
     at = data["completed_at"]
     if _later(at, facts.last_call_at):
         facts.last_call_at = at
@@ -194,21 +220,8 @@ def _facts(session, data: dict, contacted: bool) -> CustomerFacts:
         facts.last_contact_at, facts.last_outcome = at, data["outcome"]
     if data.get("propensity") is not None and _later(at, facts.last_propensity_at):
         facts.last_propensity, facts.last_propensity_at = data["propensity"], at
-    return facts
-
-
-def refresh_overdue(session: Session, customer_id: str) -> None:
-    """The oldest due time of a call still owed (scheduled or missed) that no later
-    contact has made up for; recomputed from the customer's calls, so order-free."""
-    facts = customer_facts(session, customer_id)
-    session.flush()
-    query = select(CallState.due_at).where(
-        CallState.customer_id == customer_id, CallState.status.in_(("scheduled", "missed")),
-        CallState.due_at.is_not(None))
-    if facts.last_contact_at is not None:
-        query = query.where(CallState.due_at > facts.last_contact_at)
-    dues = list(session.scalars(query))
-    facts.overdue_since = min(dues) if dues else None
+    if facts.overdue_since is not None:  # with nothing owed, a completion changes nothing
+        overdue.mark(session, data["customer_id"])
 
 
 PROJECTIONS = {

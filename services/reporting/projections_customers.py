@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.reporting import erasure
-from services.reporting.increments import row_for_update
 from services.reporting.models_facts import CustomerGaps, FollowupOpen, QualityItem
-from services.reporting.projections_calls import customer_facts
+from services.reporting.overdue import customer_facts
+from services.reporting.rows import row_for_update
 
 
 def customer_merged(session: Session, event, _zone) -> None:

@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from services.reporting.increments import add_to, local_day, row_for_update
+from services.reporting.increments import add_to, local_day
 from services.reporting.models_facts import (DealFunnel, DealState, PipelineStage, PnlDaily,
                                              StageMove)
+from services.reporting.rows import row_for_update
 
 CLOSED = ("won", "lost")
 

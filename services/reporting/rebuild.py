@@ -16,7 +16,7 @@ import sys
 
 from sqlalchemy import select
 
-from services.reporting import config, increments, projections
+from services.reporting import config, increments, overdue, projections
 from shared.db import Database
 from shared import migrations
 
@@ -50,6 +50,7 @@ def rebuild(db: Database, zone, check: bool = False) -> tuple[int, list[str]]:
             if not check:
                 result = (replayed, [])
                 return result
+            overdue.refresh(session)
             increments.flush(session)
             result = (replayed, differences(live, snapshot(session)))
             raise _Checked()

@@ -1,0 +1,83 @@
+"""Each customer's facts (``customer_facts``) as calls change them, and its
+``overdue_since``: the oldest due time of a call still owed (scheduled or missed)
+that no later contact has made up for.
+
+The overdue time is recomputed from the customer's calls, so it does not depend on
+the order events arrive in. Projections only mark a customer as changed, and queue
+what a completed call does to its facts; both are done once per transaction, just
+before it commits: the facts of every customer concerned read in one query, then
+one query for all their overdue times. The queued changes are applied in the order
+they were made, so the facts end as if applied one by one; the overdue time depends
+only on the state the transaction ends with, so computing it once at the end gives
+what computing it after every event would.
+"""
+from __future__ import annotations
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from services.reporting import rows
+from services.reporting.models_facts import CallState, CustomerFacts
+
+OWED = ("scheduled", "missed")
+
+
+def customer_facts(session: Session, customer_id: str) -> CustomerFacts:
+    """The customer's facts, with the changes queued for them applied."""
+    facts = rows.row_for_update(session, CustomerFacts, {"customer_id": customer_id})
+    pending = session.info.get("overdue")
+    for change in pending["changes"].pop(customer_id, ()) if pending else ():
+        change(facts)
+    return facts
+
+
+def change_later(session: Session, customer_id: str, change) -> None:
+    """Apply ``change(facts)`` to the customer's facts before the commit (or as soon
+    as anything here reads them)."""
+    _pending(session)["changes"].setdefault(customer_id, []).append(change)
+
+
+def mark(session: Session, customer_id: str) -> None:
+    """Recompute this customer's overdue time before the transaction commits."""
+    _pending(session)["marked"].add(customer_id)
+
+
+def _pending(session: Session) -> dict:
+    pending = session.info.get("overdue")
+    if pending is None:
+        pending = session.info["overdue"] = {"marked": set(), "changes": {}}
+        sa_event.listen(session, "before_commit", refresh, once=True)
+    return pending
+
+
+def refresh(session: Session) -> None:
+    """Apply the queued changes and recompute every marked customer now (a check
+    that reads before committing)."""
+    rows.write_sets(session)  # calls completed blind count here
+    pending = session.info.get("overdue")
+    if pending is None:
+        return
+    # sorted: one lock order for all; read in one query, changes may mark more
+    concerned = sorted(pending["changes"].keys() | pending["marked"])
+    rows.hold_rows(session, CustomerFacts, [{"customer_id": c} for c in concerned])
+    for customer_id in list(pending["changes"]):
+        customer_facts(session, customer_id)
+    marked = sorted(pending["marked"])
+    if marked:
+        _recompute(session, {customer_id: customer_facts(session, customer_id)
+                             for customer_id in marked})
+    session.info.pop("overdue")
+
+
+def _recompute(session: Session, facts: dict) -> None:
+    session.flush()
+    owed = select(CallState.customer_id, func.min(CallState.due_at)).join(
+        CustomerFacts, CustomerFacts.customer_id == CallState.customer_id).where(
+        CallState.customer_id.in_(list(facts)), CallState.status.in_(OWED),
+        CallState.due_at.is_not(None), or_(CustomerFacts.last_contact_at.is_(None),
+                                           CallState.due_at > CustomerFacts.last_contact_at)
+    ).group_by(CallState.customer_id)
+    since = dict(session.execute(owed).all())
+    for customer_id, row in facts.items():
+        row.overdue_since = since.get(customer_id)
