@@ -20,8 +20,8 @@ ESCALATE_WITHIN = timedelta(hours=24)
 CALLBACK_WINDOW = timedelta(hours=2)
 
 
-def follow_up(work: UnitOfWork, call: Call, now: datetime) -> None:
-    plan = work.session.get(CallPlan, call.plan_id)
+def follow_up(work: UnitOfWork, call: Call, now: datetime, held=None) -> None:
+    plan = (held or work.session).get(CallPlan, call.plan_id)
     outcome = call.outcome
     if outcome == "callback_requested" and call.callback_at:
         new = _call(work, call, plan, now, "callback", call.callback_at,

@@ -8,14 +8,16 @@ plan version (checklist) and the customer's open gaps; cost, quality flags and
 follow-ups are written in the same transaction."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta, timezone
 from decimal import Decimal
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from services.calls import findings, followups, quality
-from services.calls.models import Agent, Call, CallPlan, CallPlanVersion, Customer, Partner
+from services.calls import completed_events, findings, followups, quality
+from services.calls.held import Held, hold
+from services.calls.models import Call, Customer, Outbox
 from services.calls.people_schemas import money_text
 from services.calls.schemas import BulkOutcomeItem
 from shared.auth import Principal
@@ -30,11 +32,20 @@ EMPTY = {"answers": {}, "competitor_mentions": [], "referrals": [], "confirmed_f
          "opt_out_notice_given": False, "callback_at": None}
 
 
+@dataclass
+class _Batch:
+    """What the items of one request share: look-ups, the agents' recent calls (for
+    the quality rules), and the ``call.completed`` payloads (None: emit each at once)."""
+    held: Held
+    known: dict | None = None
+    completed: list | None = None
+
+
 def record_outcome(uow, call_id: str, data: dict, caller: Principal) -> tuple[Call, bool]:
     """Record the outcome; ``(call, False)`` if this same outcome was already recorded."""
     with uow() as work:
         call = work.session.get(Call, call_id, with_for_update=True)
-        return call, _apply(work, call, call_id, data, caller)
+        return call, _apply(work, call, call_id, data, caller, _Batch(Held(work.session)))
 
 
 def visible(call: Call | None, caller: Principal) -> bool:
@@ -42,7 +53,7 @@ def visible(call: Call | None, caller: Principal) -> bool:
 
 
 def _apply(work: UnitOfWork, call: Call | None, call_id: str, data: dict,
-           caller: Principal, known: dict | None = None) -> bool:
+           caller: Principal, batch: _Batch) -> bool:
     """Complete ``call`` with ``data``; False if this same outcome was already recorded."""
     if not visible(call, caller):
         raise NotFound(f"no call {call_id}")
@@ -57,12 +68,16 @@ def _apply(work: UnitOfWork, call: Call | None, call_id: str, data: dict,
             return False
         raise Conflict(f"call {call_id} already has the outcome '{call.outcome}' of "
                        f"{call.completed_at.isoformat()}; an outcome is recorded once")
-    compliance = findings.check(work.session, call, data)
+    compliance = findings.check(batch.held, call, data)
     _complete(call, data, caller, compliance)
-    quality.review(work, call, known)
-    _clear_gaps(work, call)
-    work.emit("call.completed", _completed_payload(work, call))
-    followups.follow_up(work, call, utcnow())
+    quality.review(work, call, batch.known, batch.held)
+    _clear_gaps(batch.held, call)
+    payload = _completed_payload(batch.held, call)
+    if batch.completed is None:
+        work.emit("call.completed", payload)
+    else:
+        batch.completed.append(payload)
+    followups.follow_up(work, call, utcnow(), batch.held)
     return True
 
 
@@ -83,10 +98,9 @@ def record_outcomes(uow, items: list, caller: Principal) -> dict:
         ids = {data["call_id"] for data in loaded.values()}
         calls = {c.id: c for c in work.session.scalars(
             select(Call).where(Call.id.in_(ids)).with_for_update())}
-        # Load their customers now, held here so the session's (weak) identity map
-        # keeps them: then no per-item look-up goes to the database.
-        held = _hold(work.session, list(calls.values()))  # noqa: F841
-        known = _recent(work.session, calls, loaded, caller)
+        # What the items look up, loaded once: no per-item look-up goes to the database.
+        batch = _Batch(hold(work.session, list(calls.values()), caller.subject),
+                       _recent(work.session, calls, loaded, caller), [])
         for index, data in loaded.items():
             outcome = {k: v for k, v in data.items() if k != "call_id"}
             try:
@@ -94,7 +108,7 @@ def record_outcomes(uow, items: list, caller: Principal) -> dict:
                 # everything an item reads is held above, so nothing needs flushing first.
                 with work.session.no_autoflush:
                     created = _apply(work, calls.get(data["call_id"]), data["call_id"],
-                                     outcome, caller, known)
+                                     outcome, caller, batch)
             except AppError as exc:
                 results[index] = _rejected(index, data, exc.status, exc.slug, detail=exc.detail,
                                            **({"errors": exc.errors} if exc.errors else {}))
@@ -102,26 +116,14 @@ def record_outcomes(uow, items: list, caller: Principal) -> dict:
             results[index] = {"index": index, "call_id": data["call_id"],
                               "result": "created" if created else "unchanged",
                               "status": 201 if created else 200}
+        # Written with the other appended rows, before the events the items' follow-ups
+        # emitted: an item's own events keep their order, items' may interleave less.
+        if batch.completed:
+            for row in completed_events.outbox_rows(Outbox, work.producer, batch.completed):
+                work.add_row(Outbox, row)
     counts = {name: sum(r["result"] == name for r in results)
               for name in ("created", "unchanged", "rejected")}
     return {"results": results, **counts}
-
-
-def _hold(session, calls: list[Call]) -> list:
-    """Load what every item needs in a few queries, held here so the session's (weak)
-    identity map keeps it: then no per-item look-up goes to the database."""
-    if not calls:
-        return []
-    customers = session.scalars(select(Customer).where(
-        Customer.customer_id.in_({c.customer_id for c in calls}))).all()
-    plans = session.scalars(select(CallPlan).where(
-        CallPlan.id.in_({c.plan_id for c in calls}))).all()
-    versions = session.scalars(select(CallPlanVersion).where(
-        CallPlanVersion.plan_id.in_({c.plan_id for c in calls}))).all()
-    agents = session.scalars(select(Agent).where(
-        Agent.id.in_({c.agent_id for c in calls if c.agent_id}))).all()
-    partners = session.scalars(select(Partner)).all()
-    return [customers, plans, versions, agents, partners]
 
 
 def _recent(session, calls: dict, loaded: dict, caller: Principal) -> dict:
@@ -159,16 +161,16 @@ def _complete(call: Call, data: dict, caller: Principal, compliance: float | Non
     call.status = "completed"
 
 
-def _clear_gaps(work: UnitOfWork, call: Call) -> None:
-    customer = work.session.get(Customer, call.customer_id)
+def _clear_gaps(held: Held, call: Call) -> None:
+    customer = held.get(Customer, call.customer_id)
     if customer is not None and call.confirmed_fields:
         customer.gaps = [g for g in customer.gaps or [] if g not in call.confirmed_fields]
 
 
-def _completed_payload(work: UnitOfWork, call: Call) -> dict:
-    customer = work.session.get(Customer, call.customer_id)  # identity map: once a batch
+def _completed_payload(held: Held, call: Call) -> dict:
+    customer = held.get(Customer, call.customer_id)
     agent_id = call.agent_id or call.completed_by
-    cost = findings.costing(work.session, agent_id, call.duration_seconds or 0)
+    cost = findings.costing(held, agent_id, call.duration_seconds or 0)
     if cost["cost"] is not None:
         call.cost = cost["cost"]
         cost["cost"] = Decimal(money_text(cost["cost"]))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 
 from services.calls import windows
 from services.calls.findings import SPOKEN
@@ -47,7 +48,7 @@ def _recent(session, agent: str, low, high) -> list[tuple]:
     return [tuple(r) for q in (assigned, recorded) for r in session.execute(q)]
 
 
-def review(work: UnitOfWork, call: Call, known: dict | None = None) -> list[str]:
+def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -> list[str]:
     """Flag the just-completed ``call`` where it is implausible; answers the rules hit.
     ``known`` (from ``recent_calls``) spares a query per call in a bulk upload."""
     hits = []
@@ -58,11 +59,24 @@ def review(work: UnitOfWork, call: Call, known: dict | None = None) -> list[str]
         hits.append(("duration", f"{call.duration_seconds}s is too short for a conversation"))
     if (call.duration_seconds or 0) > MAX_SECONDS:
         hits.append(("duration", f"{call.duration_seconds}s is longer than {MAX_SECONDS}s"))
-    if known is None or agent not in known:
-        known = {agent: [r for r in _recent(work.session, agent, end - timedelta(hours=1),
-                                            end + timedelta(hours=3)) if r[0] != call.id]}
+    if known is not None and agent in known:
+        hits += _held_hits(known, agent, call, start, end)
+    else:
+        hits += _asked_hits(work.session, agent, call, start, end)
+    plan = (held or work.session).get(CallPlan, call.plan_id)
+    if plan is not None and call.kind != "escalation" and not _in_window(plan, end):
+        hits.append(("outside_window", "outcome logged outside the plan's calling windows"))
+    for rule, detail in hits:
+        # Append-only, read by no one in this unit of work: one insert for them all.
+        work.add_row(QualityFlag, {"id": new_id(), "call_id": call.id, "agent_id": agent,
+                                   "rule": rule, "detail": detail, "created_at": end})
+    return [rule for rule, _ in hits]
+
+
+def _held_hits(known: dict, agent: str, call: Call, start, end) -> list[tuple]:
     # The agent's calls sorted by end time: each rule looks at a slice, found by
     # bisection, so a large upload costs O(log n) per call, not O(n).
+    hits = []
     calls = known[agent]
     if not getattr(calls, "sorted", False):
         calls = known[agent] = _Sorted(sorted(calls, key=_END))
@@ -78,13 +92,64 @@ def review(work: UnitOfWork, call: Call, known: dict | None = None) -> list[str]
     if in_hour + 1 > MAX_CALLS_PER_HOUR:
         hits.append(("rate", f"{in_hour + 1} calls by one agent within an hour"))
     insort(calls, (call.id, end, call.duration_seconds), key=_END)
-    plan = work.session.get(CallPlan, call.plan_id)
-    if plan is not None and call.kind != "escalation" and not _in_window(plan, end):
-        hits.append(("outside_window", "outcome logged outside the plan's calling windows"))
-    for rule, detail in hits:
-        work.session.add(QualityFlag(id=new_id(), call_id=call.id, agent_id=agent, rule=rule,
-                                     detail=detail, created_at=end))
-    return [rule for rule, _ in hits]
+    return hits
+
+
+def _asked_hits(session, agent: str, call: Call, start, end) -> list[tuple]:
+    """The same rules for one call, asked of the database: the first overlapping call
+    and a count, not every call of the agent's hours (which grow all day). Calls that
+    ended before ``end - 1h`` are not looked at, as in ``_recent``'s window."""
+    hits, low = [], end - timedelta(hours=1)
+    overlap, count = _statements()
+    params = {"agent": agent, "call_id": call.id, "start": start, "low": low, "end": end,
+              "high": end + timedelta(seconds=MAX_SECONDS)}
+    first = None
+    for query in overlap if call.duration_seconds else ():
+        found = _first_overlap(session, query, params, end)
+        if found is not None and (first is None or found[1] < first[1]):
+            first = found  # on a tie, an assigned call first, as in ``_held_hits``
+    if first is not None:
+        hits.append(("overlap", f"overlaps call {first[0]} by the same agent"))
+    in_hour = sum(session.scalar(query, params) for query in count)
+    if in_hour + 1 > MAX_CALLS_PER_HOUR:
+        hits.append(("rate", f"{in_hour + 1} calls by one agent within an hour"))
+    return hits
+
+
+def _first_overlap(session, query, params: dict, end) -> tuple | None:
+    """The first call by end time that started before ``end``, a page at a time."""
+    offset = 0
+    while True:
+        rows = session.execute(query, {**params, "offset": offset}).all()
+        found = next((r for r in rows if r[1] - timedelta(seconds=r[2]) < end), None)
+        if found is not None or len(rows) < _PAGE:
+            return found
+        offset += _PAGE
+
+
+_PAGE = 50
+
+
+@cache
+def _statements() -> tuple[tuple, tuple]:
+    """The agent's other completed calls (assigned to it, or recorded by it while
+    unassigned): overlap candidates by end time, and the count within the hour.
+    Built once: building a statement costs more than running it."""
+    done = (Call.status == "completed", Call.completed_at.is_not(None),
+            Call.id != bindparam("call_id"))
+    whose = ((Call.agent_id == bindparam("agent"),),
+             (Call.completed_by == bindparam("agent"), Call.agent_id.is_(None)))
+    overlap = tuple(
+        select(Call.id, Call.completed_at, Call.duration_seconds)
+        .where(*who, *done, Call.completed_at > bindparam("start"),
+               Call.completed_at >= bindparam("low"), Call.completed_at <= bindparam("high"),
+               Call.duration_seconds != 0)
+        .order_by(Call.completed_at, Call.id).limit(_PAGE).offset(bindparam("offset"))
+        for who in whose)
+    count = tuple(select(func.count()).where(
+        *who, *done, Call.completed_at.between(bindparam("low"), bindparam("end")))
+        for who in whose)
+    return overlap, count
 
 
 def _in_window(plan: CallPlan, when) -> bool:
