@@ -1,8 +1,12 @@
 """CPU seconds each process spends per outcome, bulk path (``python -m
 bench.cpu_per_outcome``): where the end-to-end time goes."""
-import os, tempfile, time
+import os
+import tempfile
 from pathlib import Path
+
 from bench import system
+
+
 def cpu(pid):
     total = 0
     for p in [pid] + [int(x) for x in os.popen(f"pgrep -P {pid}").read().split()]:
