@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 
 from services.customer import duplicates, optouts
 from services.customer.models import (
@@ -212,20 +212,22 @@ def live(session, customer_id: str) -> Customer:
     return customer
 
 
-_PROFILE = (select(Customer.__table__, ContactPoint.kind.label("cp_kind"),
-                   ContactPoint.value.label("cp_value"),
-                   ContactPoint.do_not_contact.label("cp_do_not_contact"),
-                   ContactPoint.status.label("cp_status"),
-                   Segment.required_fields.label("segment_required"))
-            .outerjoin(ContactPoint, ContactPoint.customer_id == Customer.id)
-            .outerjoin(Segment, Segment.code == Customer.segment)
-            .order_by(ContactPoint.kind, ContactPoint.value))
+_C, _P, _S = Customer.__table__, ContactPoint.__table__, Segment.__table__
+# Built once, Core only (no ORM compile step), the id bound at execution.
+_PROFILE = (select(_C, _P.c.kind.label("cp_kind"), _P.c.value.label("cp_value"),
+                   _P.c.do_not_contact.label("cp_do_not_contact"),
+                   _P.c.status.label("cp_status"),
+                   _S.c.required_fields.label("segment_required"))
+            .select_from(_C.outerjoin(_P, _P.c.customer_id == _C.c.id)
+                         .outerjoin(_S, _S.c.code == _C.c.segment))
+            .where(_C.c.id == bindparam("customer_id"))
+            .order_by(_P.c.kind, _P.c.value))
 
 
 def get_customer(uow, customer_id: str) -> dict:
     """One profile in one query (the hottest read: Core rows, no identity map)."""
     with uow.db.connection() as conn:
-        rows = conn.execute(_PROFILE.where(Customer.id == customer_id)).all()
+        rows = conn.execute(_PROFILE, {"customer_id": customer_id}).all()
     if not rows:
         raise NotFound(f"no customer {customer_id}")
     first = rows[0]._mapping
