@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
+from bench.system import _free_port
 from services.customer import config, importer
 from services.customer.matching import name_key
 from services.customer.models import ContactPoint, Customer
@@ -136,12 +137,6 @@ def populate(url: str, n: int) -> list[str]:
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return ids
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(app: str, url: str, folder: Path) -> tuple[subprocess.Popen, int]:

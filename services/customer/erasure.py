@@ -15,7 +15,13 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_, select
 
-from services.customer.models import Activity, ContactPoint, Customer, CustomerVersion, new_id
+from services.customer.models import (
+    Activity,
+    ContactPoint,
+    Customer,
+    CustomerVersion,
+    new_id,
+)
 from services.customer.profiles import live
 from shared.messaging.tables import utcnow
 

@@ -18,11 +18,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlalchemy import select, tuple_
+
 from services.customer import rows as import_rows
 from services.customer.models import new_id
 from services.customer.models_ops import ImportJob, ImportRejection
-from sqlalchemy import select, tuple_
-
 from shared.errors import Invalid, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, page

@@ -11,7 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.customer import consent
-from services.customer.profiles import change, contact_points, live, snapshot, write_version
+from services.customer.profiles import (
+    change,
+    contact_points,
+    live,
+    snapshot,
+    write_version,
+)
 from services.customer.relationship import score
 from shared.errors import Conflict
 from shared.messaging.tables import utcnow

@@ -6,7 +6,6 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
-    false,
     JSON,
     Boolean,
     Date,
@@ -17,11 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from services.customer.matching import name_key
-
 from shared.messaging.tables import InboxMixin, OutboxMixin, utcnow
 from shared.types import Money, UTCDateTime
 from shared.web.idempotency import IdempotencyMixin

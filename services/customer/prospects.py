@@ -3,31 +3,27 @@ source, deduplicated like any other registration; a referral of someone already
 on file is noted on that profile's timeline instead."""
 from __future__ import annotations
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from marshmallow import ValidationError
 
 from services.customer import duplicates
 from services.customer.models import Activity, Segment, new_id
 from services.customer.profiles import create
 from shared.messaging.tables import utcnow
+from shared.web.fields import Email, Phone
+
+_FIELDS = {"phone": Phone(), "email": Email()}
 
 
 def _points(referral: dict) -> list[dict]:
+    """The referral's phone and e-mail, normalised as the API would; one that
+    does not validate is left out (the prospect is still worth having)."""
     points = []
-    if referral.get("phone"):
-        try:
-            number = phonenumbers.parse(referral["phone"], "HK")
-            if phonenumbers.is_valid_number(number):
-                points.append({"kind": "phone", "value": phonenumbers.format_number(
-                    number, phonenumbers.PhoneNumberFormat.E164)})
-        except phonenumbers.NumberParseException:
-            pass
-    if referral.get("email"):
-        try:
-            points.append({"kind": "email", "value": validate_email(
-                referral["email"], check_deliverability=False).normalized})
-        except EmailNotValidError:
-            pass
+    for kind, field in _FIELDS.items():
+        if referral.get(kind):
+            try:
+                points.append({"kind": kind, "value": field.deserialize(referral[kind])})
+            except ValidationError:
+                pass
     return points
 
 

@@ -13,7 +13,13 @@ from marshmallow import RAISE, ValidationError, fields
 from sqlalchemy import select
 
 from services.customer import duplicates
-from services.customer.models import ContactPoint, Customer, CustomerVersion, Segment, new_id
+from services.customer.models import (
+    ContactPoint,
+    Customer,
+    CustomerVersion,
+    Segment,
+    new_id,
+)
 from services.customer.profiles import change, completeness, contact_points, snapshot_of
 from services.customer.schemas import CustomerIn
 from shared.messaging.tables import utcnow

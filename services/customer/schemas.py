@@ -1,5 +1,12 @@
 """What the customer API accepts and answers about profiles (marshmallow, edges only)."""
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from shared.events.contracts import CHANNELS
 from shared.web.fields import Email, Phone
