@@ -104,9 +104,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
-        self.ReadSession = sessionmaker(
-            self.engine.execution_options(read_only=True), expire_on_commit=False
-        )
+        # Reads never take SQLite's write lock: sessions and bare connections alike.
+        self.read_engine = self.engine.execution_options(read_only=True)
+        self.ReadSession = sessionmaker(self.read_engine, expire_on_commit=False)
         _hold_strong_references(self.Session)
 
     @property
@@ -127,12 +127,14 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator:
-        """A bare connection for hot read paths that need no ORM objects."""
-        with self.engine.connect() as conn:
+        """A bare connection for hot read paths that need no ORM objects; on SQLite
+        it reads beside writers and other readers instead of queueing for the write
+        lock."""
+        with self.read_engine.connect() as conn:
             yield conn
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
+        with self.read_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
