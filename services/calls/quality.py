@@ -18,6 +18,7 @@ from shared.web.pagination import decode_time_cursor, page
 MIN_SPOKEN_SECONDS = 10
 MAX_SECONDS = 3 * 3600
 MAX_CALLS_PER_HOUR = 30
+_RATE = ("rate", f"more than {MAX_CALLS_PER_HOUR} calls by one agent within an hour")
 
 
 def _END(row: tuple):
@@ -90,7 +91,7 @@ def _held_hits(known: dict, agent: str, call: Call, start, end) -> list[tuple]:
     in_hour = (bisect_right(calls, end, key=_END)
                - bisect_left(calls, end - timedelta(hours=1), key=_END))
     if in_hour + 1 > MAX_CALLS_PER_HOUR:
-        hits.append(("rate", f"{in_hour + 1} calls by one agent within an hour"))
+        hits.append(_RATE)
     insort(calls, (call.id, end, call.duration_seconds), key=_END)
     return hits
 
@@ -112,7 +113,7 @@ def _asked_hits(session, agent: str, call: Call, start, end) -> list[tuple]:
         hits.append(("overlap", f"overlaps call {first[0]} by the same agent"))
     in_hour = sum(session.scalar(query, params) for query in count)
     if in_hour + 1 > MAX_CALLS_PER_HOUR:
-        hits.append(("rate", f"{in_hour + 1} calls by one agent within an hour"))
+        hits.append(_RATE)
     return hits
 
 
@@ -127,7 +128,7 @@ def _first_overlap(session, query, params: dict, end) -> tuple | None:
         offset += _PAGE
 
 
-_PAGE = 50
+_PAGE = 10
 
 
 @cache
@@ -146,8 +147,12 @@ def _statements() -> tuple[tuple, tuple]:
                Call.duration_seconds != 0)
         .order_by(Call.completed_at, Call.id).limit(_PAGE).offset(bindparam("offset"))
         for who in whose)
-    count = tuple(select(func.count()).where(
-        *who, *done, Call.completed_at.between(bindparam("low"), bindparam("end")))
+    # Counted only up to the limit: whether it is passed is all the rule asks, and an
+    # agent (or an upload) past it must not make every further call cost a longer scan.
+    count = tuple(select(func.count()).select_from(
+        select(Call.id).where(*who, *done,
+                              Call.completed_at.between(bindparam("low"), bindparam("end")))
+        .limit(MAX_CALLS_PER_HOUR).subquery())
         for who in whose)
     return overlap, count
 

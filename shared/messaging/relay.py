@@ -26,6 +26,9 @@ from shared.metrics import metrics_for
 
 log = logging.getLogger(__name__)
 
+# How often an idle relay asks the database whether anything was committed.
+WATCH_TICK = 0.004
+
 
 class Relay:
     def __init__(self, service: str, db: Database, outbox_model, amqp_url: str,
@@ -43,6 +46,7 @@ class Relay:
         self.metrics = metrics_for(service)
         self.publisher: ConfirmingPublisher | None = None
         self._last_purge = utcnow()
+        self._watch = db.change_watch()
 
     @property
     def ready(self) -> bool:
@@ -59,8 +63,9 @@ class Relay:
                     if self.relay_once():
                         idle = self.poll_seconds
                         continue
-                    # Poll fast while events flow, slower (up to 5x) while nothing does.
-                    self.publisher.idle(idle)
+                    # Poll fast while events flow, slower (up to 5x) while nothing does;
+                    # where the database says when it changed, wake as soon as it does.
+                    self._wait(idle, stop)
                     idle = min(idle * 1.25, self.poll_seconds * 5)
                     self._maybe_purge()
             except (PublishError, pika.exceptions.AMQPError, OSError, OperationalError) as exc:
@@ -70,6 +75,20 @@ class Relay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 15.0)
         self._disconnect()
+        self._watch.close()
+
+    def _wait(self, seconds: float, stop: threading.Event) -> None:
+        """Service the broker for up to ``seconds``, returning early once somebody
+        has committed to the database (a new outbox row is then likely)."""
+        if not self._watch.precise:
+            self.publisher.idle(seconds)
+            return
+        waited = 0.0
+        while waited < seconds and not stop.is_set():
+            self.publisher.idle(WATCH_TICK)
+            waited += WATCH_TICK
+            if self._watch.changed():
+                return
 
     def _connect(self) -> None:
         params = pika.URLParameters(self.amqp_url)
