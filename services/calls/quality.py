@@ -105,23 +105,26 @@ def _asked_hits(session, agent: str, call: Call, start, end) -> list[tuple]:
     params = {"agent": agent, "call_id": call.id, "start": start, "low": low, "end": end,
               "high": end + timedelta(seconds=MAX_SECONDS)}
     first = None
+    # Core statements on the unit of work's connection: these run on every outcome,
+    # and the ORM's per-statement bookkeeping cost more than the queries themselves.
+    conn = session.connection()
     for query in overlap if call.duration_seconds else ():
-        found = _first_overlap(session, query, params, end)
+        found = _first_overlap(conn, query, params, end)
         if found is not None and (first is None or found[1] < first[1]):
             first = found  # on a tie, an assigned call first, as in ``_held_hits``
     if first is not None:
         hits.append(("overlap", f"overlaps call {first[0]} by the same agent"))
-    in_hour = sum(session.scalar(query, params) for query in count)
+    in_hour = sum(conn.execute(query, params).scalar() for query in count)
     if in_hour + 1 > MAX_CALLS_PER_HOUR:
         hits.append(_RATE)
     return hits
 
 
-def _first_overlap(session, query, params: dict, end) -> tuple | None:
+def _first_overlap(conn, query, params: dict, end) -> tuple | None:
     """The first call by end time that started before ``end``, a page at a time."""
     offset = 0
     while True:
-        rows = session.execute(query, {**params, "offset": offset}).all()
+        rows = conn.execute(query, {**params, "offset": offset}).all()
         found = next((r for r in rows if r[1] - timedelta(seconds=r[2]) < end), None)
         if found is not None or len(rows) < _PAGE:
             return found
