@@ -56,7 +56,9 @@ def seed(db, rows: list[dict]) -> None:
 
 # -- 1. scheduling ------------------------------------------------------------
 
-def time_scheduling(url: str, n: int, rrule: str, horizon: int = 90) -> tuple[float, int]:
+def time_scheduling(url: str, n: int, rrule: str,
+                    horizon: int = 90) -> tuple[float, float, int]:
+    """Wall and in-process CPU seconds of one run, and the calls it made."""
     migrations.upgrade(url, config.MIGRATIONS)
     app = create_app({"DATABASE_URL": url, "DEV_MODE": "1"})
     ctx = app.extensions["rapport"]
@@ -67,13 +69,13 @@ def time_scheduling(url: str, n: int, rrule: str, horizon: int = 90) -> tuple[fl
         "allow_holidays": False, "starts_at": datetime.now(timezone.utc), "ends_at": None,
         "priority": 3, "checklist": [], "required_trainings": [],
         "required_certifications": []})
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = scheduling.schedule_plan(ctx.uow, plan.id, horizon)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     again = scheduling.schedule_plan(ctx.uow, plan.id, horizon)
     assert again["created"] == 0 and again["existing"] == result["created"], again
     ctx.db.dispose()
-    return elapsed, result["created"]
+    return elapsed, cpu, result["created"]
 
 
 def postgres_database(admin_url: str):
@@ -103,14 +105,16 @@ def run_scheduling(sizes: list[int], rrule: str, postgres: str | None) -> None:
                 else:
                     url, name = postgres_database(postgres)
                 try:
-                    seconds, calls = time_scheduling(url, n, rrule)
+                    seconds, cpu, calls = time_scheduling(url, n, rrule)
                 finally:
                     if name:
                         drop_postgres(postgres, name)
             per_customer.append(seconds / n)
+            # CPU of this process only (not the PostgreSQL server's): steadier than
+            # wall time on a shared machine.
             print(f"  {backend:10s} {n:>8,} customers  {calls:>9,} calls  {seconds:7.2f} s  "
-                  f"({calls / seconds:,.0f} calls/s, {seconds / n * 1e6:.0f} us/customer)",
-                  flush=True)
+                  f"(cpu {cpu:.2f} s; {calls / seconds:,.0f} calls/s, "
+                  f"{seconds / n * 1e6:.0f} us/customer)", flush=True)
         if len(sizes) > 1:
             print(f"  {backend:10s} linearity: time per customer at {sizes[-1]:,} / at "
                   f"{sizes[0]:,} = {per_customer[-1] / per_customer[0]:.2f} (1.00 = linear)")

@@ -44,13 +44,16 @@ def set_policy(uow, max_calls: int | None, per_days: int) -> dict:
     return describe(uow)
 
 
-def booked(session: Session, customer_ids: list[str], first: datetime, last: datetime,
+def booked(session: Session, customer_ids: list[str], first: datetime,
            policy: ContactPolicy) -> dict[str, list[datetime]]:
-    """Every live call of these customers near [first, last], by customer."""
+    """Every live call of these customers from ``per_days`` before ``first`` on, by
+    customer (``fits`` ignores those too far from a slot). No upper bound on
+    ``due_at``: as in ``scheduling._existing``, a range on both the customer and the
+    time lets PostgreSQL's generic plan scan every call in the time range instead of
+    the chunk's customers' calls."""
     span = timedelta(days=policy.per_days)
     query = select(Call.customer_id, Call.due_at).where(
-        Call.status.in_(("scheduled", "completed")),
-        Call.due_at.between(first - span, last + span))
+        Call.status.in_(("scheduled", "completed")), Call.due_at >= first - span)
     if len(customer_ids) > 500:
         query = query.where(Call.customer_id.between(min(customer_ids), max(customer_ids)))
     else:

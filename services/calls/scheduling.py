@@ -3,9 +3,14 @@ targets over a horizon, idempotently, in bulk, consent-gated and capped.
 
 The rows go in in transactions of about ``ROWS_PER_TRANSACTION`` so that a run over
 a large segment never holds the database's write lock for long; each transaction
-writes its calls and their ``call.scheduled`` events together. A run that fails
+writes its calls and their ``call.scheduled`` events together (``scheduled_rows``:
+time-ordered keys, one bulk insert through the driver per table). A run that fails
 half-way leaves whole chunks behind, and running it again fills in the rest. The
 event handlers use ``materialise`` for one customer inside their own unit of work.
+
+The recurrence, windows and holidays are worked out once per run (``due_slots``: no
+slot depends on the customer), and each chunk asks the database three set-based
+questions (existing calls, consent, and the cap's nearby calls if there is a cap).
 """
 from __future__ import annotations
 
@@ -14,9 +19,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select
 
-from services.calls import bulk_events, consent, policy, recurrence, windows
+from services.calls import bulk_events, consent, policy, recurrence, scheduled_rows, windows
 from services.calls.models import Call, CallPlan, Customer, Outbox, new_id
 from services.calls.plans import get_plan
+from services.calls.scheduled_events import Slot
 from shared.errors import Invalid
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
@@ -26,8 +32,6 @@ MAX_CALLS_PER_CUSTOMER = 1_000
 NOT_CALLED = ("archived", "erased", "merged")
 # How far ahead calls are planned for a customer that arrives by event.
 EVENT_HORIZON_DAYS = 30
-
-Slot = tuple[datetime, datetime]  # (due_at, window_end)
 
 
 def schedule_plan(uow, plan_id: str, horizon_days: int) -> dict:
@@ -41,18 +45,8 @@ def schedule_plan(uow, plan_id: str, horizon_days: int) -> dict:
         per_chunk = max(1, ROWS_PER_TRANSACTION // len(slots))
         for chunk in _chunks(_targets(uow, plan), per_chunk):
             with uow() as work:
-                _roomy(work)
                 totals += materialise(work, plan, chunk, slots, now, cap)
     return {name: totals[name] for name in ("created", "existing", "no_consent", "capped")}
-
-
-def _roomy(work: UnitOfWork) -> None:
-    """A large run inserts into every index of ``calls`` and ``outbox`` at random
-    places (uuid keys): on SQLite, give the connection a page cache the size of
-    those indexes (64 MB) instead of the default 2 MB, or each chunk rereads them."""
-    connection = work.session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("PRAGMA cache_size = -65536")
 
 
 def _chunks(items: list, size: int):
@@ -111,32 +105,37 @@ def materialise(work: UnitOfWork, plan: CallPlan, customers: list[tuple[str, str
     ids = [customer_id for customer_id, _ in customers]
     have = _existing(work, plan.id, ids, slots)
     ok = consent.allowed(work.session, ids, plan.channel, plan.purpose)
-    near = policy.booked(work.session, ids, slots[0][0], slots[-1][0], cap) if cap else None
-    counts, rows = Counter(), []
+    near = policy.booked(work.session, ids, slots[0][0], cap) if cap else None
+    counts, picks = Counter(), []
     for customer_id, segment in customers:
-        for due, window_end in slots:
+        consented = customer_id in ok
+        for slot, (due, _) in enumerate(slots):
             if (customer_id, due) in have:
                 counts["existing"] += 1
-            elif customer_id not in ok:
+            elif not consented:
                 counts["no_consent"] += 1
             elif cap and not policy.fits(near[customer_id], due, cap):
                 counts["capped"] += 1
             else:
-                rows.append(call_row(plan, customer_id, due, window_end, now, segment))
+                picks.append((customer_id, segment, slot))
                 if cap:
                     near[customer_id].append(due)
-    if rows:
-        insert_calls(work, rows)
-    counts["created"] += len(rows)
+    scheduled_rows.write(work, plan, slots, picks, now)
+    counts["created"] += len(picks)
     return counts
 
 
 def _existing(work: UnitOfWork, plan_id: str, customers: list[str],
               slots: list[Slot]) -> set[tuple[str, datetime]]:
-    """One query for the chunk: a range over the (plan, customer, due) unique index."""
+    """One query for the chunk: a range over the (plan, customer, due) unique index.
+
+    No upper bound on ``due_at`` (a later call is simply not a slot of this run): with
+    a range on both columns, PostgreSQL's generic plan for the prepared statement,
+    made before ``calls`` has statistics, could as well take the (plan, due) index
+    and read every call of the plan for each chunk, which made a run quadratic."""
     query = select(Call.customer_id, Call.due_at).where(
         Call.plan_id == plan_id, Call.customer_id.between(customers[0], customers[-1]),
-        Call.due_at.between(slots[0][0], slots[-1][0]))
+        Call.due_at >= slots[0][0])
     return {(customer, due_at) for customer, due_at in work.session.execute(query)}
 
 
@@ -150,8 +149,8 @@ def call_row(plan: CallPlan, customer_id: str, due_at: datetime, window_end: dat
 
 
 def insert_calls(work: UnitOfWork, rows: list[dict]) -> None:
-    """The calls and their ``call.scheduled`` events, each in one Core executemany
-    (the ORM's bulk path would process every row again)."""
+    """A few calls of any kind (re-plans, follow-ups) and their ``call.scheduled``
+    events, each in one Core executemany; scheduling runs use ``scheduled_rows``."""
     connection = work.session.connection()
     connection.execute(insert(Call.__table__), [
         {k: v for k, v in row.items() if k != "segment"} for row in rows])
