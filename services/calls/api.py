@@ -5,28 +5,25 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.calls import outcomes, plans as plan_cases, scheduling, services
-from services.calls.schemas import (
-    BulkOutcomesIn,
-    BulkOutcomesOut,
-    CallListArgs,
-    CallOut,
-    CallPage,
-    OutcomeIn,
+from services.calls import outcomes, scheduling, services
+from services.calls import plans as plan_cases
+from services.calls.outcome_schemas import BulkOutcomesIn, BulkOutcomesOut, OutcomeIn
+from services.calls.plan_schemas import (
     PlanEdit,
     PlanIn,
     PlanOut,
     PlanPage,
     PlanVersionOut,
     PlanVersionPage,
-    QueuePage,
     ScheduleIn,
     ScheduleOut,
 )
+from services.calls.schemas import CallListArgs, CallOut, CallPage, QueuePage
 from shared.errors import NotFound
 from shared.web.app import principal, roles, service
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
+
 
 def staff_only(view):
     """On routes about one call: a partner token learns nothing of any call here

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from services.calls import completed_events, findings, followups, quality
 from services.calls.held import Held, hold
 from services.calls.models import Call, Customer, Outbox
+from services.calls.outcome_schemas import BulkOutcomeItem
 from services.calls.people_schemas import money_text
-from services.calls.schemas import BulkOutcomeItem
 from shared.auth import Principal
 from shared.errors import AppError, Conflict, Forbidden, NotFound
 from shared.messaging.tables import utcnow

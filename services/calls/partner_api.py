@@ -3,9 +3,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.calls import outcomes, partner
+from services.calls.outcome_schemas import BulkOutcomesIn, BulkOutcomesOut, OutcomeIn
 from services.calls.partner_schemas import (
-    PartnerCallArgs, PartnerCallOut, PartnerCallPage, PartnerReadArgs, PartnerReadPage)
-from services.calls.schemas import BulkOutcomesIn, BulkOutcomesOut, OutcomeIn
+    PartnerCallArgs,
+    PartnerCallOut,
+    PartnerCallPage,
+    PartnerReadArgs,
+    PartnerReadPage,
+)
 from shared.web.app import principal, roles, service
 from shared.web.idempotency import idempotent
 

@@ -1,7 +1,7 @@
 """What the partner API answers: the call as a partner may see it, and the audit."""
 from marshmallow import Schema, fields, validate
 
-from services.calls.schemas import ChecklistItemOut
+from services.calls.plan_schemas import ChecklistItemOut
 from shared.web.pagination import PageArgs, page_schema
 
 
