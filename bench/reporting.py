@@ -7,12 +7,15 @@ pika consumer draining the same backlog in the same run.
 
 Targets (issue 6): p95 ≤ 50 ms at 1M and 1M no slower than 1.5× 10k; catch-up
 rate ≥ 0.3 × raw pika. The read models are fed through the real dispatcher
-(inbox, event log and projections) in consumer-sized batches.
+(inbox, event log and projections) in windows of 2,000 events, as the reporting
+consumer's largest; the catch-up runs reporting's own consumer
+(``services.reporting.consumer``).
 """
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import tempfile
 import threading
@@ -25,6 +28,7 @@ import pika
 
 from services.reporting import config
 from services.reporting.app import create_app
+from services.reporting.consumer import WINDOW, WindowedConsumer
 from services.reporting.handlers import subscriptions
 from services.reporting.models import Inbox, Outbox
 from shared import migrations
@@ -34,7 +38,6 @@ from shared.db import Database
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event, routing_key
 from shared.messaging import topology
-from shared.messaging.consumer import Consumer
 from shared.messaging.publisher import ConfirmingPublisher, Message
 
 REPORTS = {"activity": {"group_by": "month"}, "coverage": {}, "findings": {},
@@ -65,7 +68,7 @@ def events(n: int, seed: int = 1):
                        "unit_cost": Decimal("60")}]}, producer="sales", occurred_at=at)
 
 
-def seed(url: str, n: int, batch: int = 500) -> float:
+def seed(url: str, n: int, batch: int = 2000) -> float:
     migrations.upgrade(url, config.MIGRATIONS)
     settings = config.load({"DATABASE_URL": url, "DEV_MODE": "1"})
     db = Database(url)
@@ -104,9 +107,12 @@ def run_latency(sizes: list[int], url_for) -> None:
     table = {}
     for n in sizes:
         url = url_for(n)
+        started = time.perf_counter()
         rate = seed(url, n)
+        seconds = time.perf_counter() - started
         table[n] = latencies(url)
-        print(f"{n:>9} calls + {n} sale lines: folded {rate:,.0f} events/s")
+        print(f"{n:>9} calls + {n} sale lines: folded {rate:,.0f} events/s "
+              f"({seconds:,.0f} s)", flush=True)
     print(f"{'report':<20}" + "".join(f"{n:>12}" for n in sizes) + "   ratio last/first")
     for name in REPORTS:
         row = [table[n][name] for n in sizes]
@@ -146,12 +152,12 @@ def raw_drain(amqp_url: str, names, n: int) -> float:
     return rate
 
 
-def consumer_drain(amqp_url: str, names, url: str, n: int) -> float:
+def consumer_drain(amqp_url: str, names, url: str, n: int, window: int = WINDOW) -> float:
     migrations.upgrade(url, config.MIGRATIONS)
     settings = config.load({"DATABASE_URL": url, "DEV_MODE": "1"})
     db = Database(url)
     dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
-    consumer = Consumer("reporting", dispatcher, amqp_url, names, prefetch=500)
+    consumer = WindowedConsumer("reporting", dispatcher, amqp_url, names, window=window)
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     started = time.perf_counter()
@@ -185,15 +191,20 @@ def run_catch_up(amqp_url: str, n: int, url: str) -> None:
         conn.close()
 
 
-def _postgres_database(admin_url: str) -> str:
-    from sqlalchemy import create_engine, text
+def _postgres_database(admin_url: str, created: list) -> str:
     from sqlalchemy.engine import make_url
     name = f"rapport_bench_{uuid.uuid4().hex[:8]}"
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
+    created.append(name)
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(admin_url: str, statement: str) -> None:
+    from sqlalchemy import create_engine, text
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(statement))
     engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def main() -> None:
@@ -204,15 +215,21 @@ def main() -> None:
     parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/%2F")
     options = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="bench-reporting-")
+    created: list[str] = []
 
     def url_for(n):
         if not options.postgres:
             return f"sqlite:///{scratch}/reporting-{n}.db"
-        return _postgres_database(options.postgres)
-    if options.catch_up:
-        run_catch_up(options.amqp, options.catch_up, url_for("catchup"))
-    else:
-        run_latency([int(s) for s in options.sizes.split(",")], url_for)
+        return _postgres_database(options.postgres, created)
+    try:
+        if options.catch_up:
+            run_catch_up(options.amqp, options.catch_up, url_for("catchup"))
+        else:
+            run_latency([int(s) for s in options.sizes.split(",")], url_for)
+    finally:
+        for name in created:  # leave no benchmark database behind
+            _admin(options.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -11,21 +11,26 @@ counts for calls only). Per customer with a known or unknown segment:
 Per segment, Spearman's rho of calls against each change (customers with both
 halves measured), and on-plan (calls ≥ planned) vs under-called (calls < planned)
 customers' mean Δ satisfaction, by Welch. See ``stats`` for the methods.
+
+Read from the per-customer monthly rows (``customer_month``, ``pnl_month``), so
+the cost grows with customers × months of the window, not with calls or sales;
+the per-customer changes and statistics are computed in ``effect_measures``.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import func, select, type_coerce, union_all
 
-from services.reporting import advice
-from services.reporting.filters import default_period, join_segment, segment_of
+from services.reporting import effect_measures, periods
+from services.reporting.filters import UNKNOWN_SEGMENT, default_period
+from services.reporting.models import CustomerDim
 from services.reporting.models_facts import CustomerMonth, PnlDaily
-from services.reporting.stats import spearman, welch
+from services.reporting.models_rollups import PnlMonth
+from shared.types import Money
 
 WINDOW_DAYS = 183
-MEASURES = ("satisfaction", "relationship", "revenue")
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -41,54 +46,59 @@ def _halves(months):
     return set(months[:half]), set(months[len(months) - half:])
 
 
-def _customers(session, args, months):
-    query = select(CustomerMonth.customer_id, segment_of(CustomerMonth.customer_id),
-                   CustomerMonth.month, CustomerMonth.planned, CustomerMonth.calls,
-                   CustomerMonth.sat_n, CustomerMonth.sat_sum, CustomerMonth.prop_n,
-                   CustomerMonth.prop_sum).select_from(CustomerMonth)
-    query = join_segment(query, CustomerMonth.customer_id, args.get("segment"))
-    return session.execute(query.where(CustomerMonth.month.between(months[0], months[-1]))).all()
+def _customers(session, args, months, first, second):
+    """One row per customer: segment, planned, calls, and per half the sums the
+    satisfaction and relationship means need. Each half (and an odd middle month)
+    is summed by its own plain range query over ``customer_month``: the key order
+    streams it, where one query picking halves row by row cost twice as much."""
+    m = CustomerMonth
+    parts = [(months[0], max(first), 0), (min(second), months[-1], 1)]
+    if len(months) % 2:
+        middle = months[len(months) // 2]
+        parts.append((middle, middle, None))
+    people: dict = {}
+    for low, high, half in parts:
+        query = select(m.customer_id, func.sum(m.planned), func.sum(m.calls), func.sum(m.sat_n),
+                       func.sum(m.sat_sum), func.sum(m.prop_n), func.sum(m.prop_sum)
+                       ).where(m.month.between(low, high)).group_by(m.customer_id)
+        for cid, planned, calls, *sums in session.execute(query):
+            row = people.setdefault(cid, [0, 0] + [0] * 8)
+            row[0] += planned or 0
+            row[1] += calls or 0
+            if half is not None:
+                row[2 + 4 * half:6 + 4 * half] = sums
+    segments = dict(session.execute(select(CustomerDim.customer_id, CustomerDim.segment)).all())
+    wanted = args.get("segment")
+    out = []
+    for cid, row in people.items():
+        segment = segments.get(cid, UNKNOWN_SEGMENT)
+        if wanted is None or segment == wanted:
+            out.append((cid, segment, *row))
+    return out
 
 
 def _revenue(session, args, first_end: date, second_start: date, start: date, end: date):
-    half = (PnlDaily.day >= second_start).label("second")
-    amount = func.sum(PnlDaily.revenue) - func.sum(PnlDaily.returns)
-    query = (select(PnlDaily.customer_id, half, amount)
-             .where(PnlDaily.currency == args["currency"], PnlDaily.day.between(start, end),
-                    (PnlDaily.day <= first_end) | (PnlDaily.day >= second_start))
-             .group_by(PnlDaily.customer_id, half))
-    return session.execute(query).all()
+    """Per customer and half, revenue less returns: whole months from ``pnl_month``,
+    a last month that ``end`` cuts short from ``pnl_daily``; a half at a time."""
+    out = []
+    for second, (low, high) in enumerate(((start, first_end), (second_start, end))):
+        parts = periods.split(low, high)
+        selects = [_revenue_part(PnlDaily, args).where(PnlDaily.day.between(lo, hi))
+                   for lo, hi in parts.edges]
+        if not parts.months_empty():
+            selects.append(periods.where_months(_revenue_part(PnlMonth, args),
+                                                PnlMonth.month, parts))
+        query = selects[0] if len(selects) == 1 else select(
+            (rows := union_all(*selects).subquery()).c.customer_id,
+            type_coerce(func.sum(rows.c.amount), Money())).group_by(rows.c.customer_id)
+        out += [(cid, second, amount) for cid, amount in session.execute(query)]
+    return out
 
 
-def _score(sat_n, sat_sum, prop_n, prop_sum):
-    parts = ([(sat_sum / sat_n - 1) * 25] if sat_n else []) + \
-        ([prop_sum / prop_n] if prop_n else [])
-    return sum(parts) / len(parts) if parts else None
-
-
-def per_customer(rows, revenue, first, second) -> dict:
-    people: dict = {}
-    for cid, segment, month, planned, calls, sat_n, sat_sum, prop_n, prop_sum in rows:
-        p = people.setdefault(cid, {"segment": segment, "calls": 0, "planned": 0,
-                                    "halves": [[0, 0, 0, 0], [0, 0, 0, 0]],
-                                    "revenue": [Decimal(0), Decimal(0)]})
-        p["calls"] += calls
-        p["planned"] += planned
-        for i, months in enumerate((first, second)):
-            if month in months:
-                h = p["halves"][i]
-                for j, v in enumerate((sat_n, sat_sum, prop_n, prop_sum)):
-                    h[j] += v
-    for cid, second_half, amount in revenue:
-        if cid in people:
-            people[cid]["revenue"][1 if second_half else 0] += amount or 0
-    for p in people.values():
-        (a, b) = p["halves"]
-        p["d_satisfaction"] = (b[1] / b[0] - a[1] / a[0]) if a[0] and b[0] else None
-        ra, rb = _score(*a), _score(*b)
-        p["d_relationship"] = rb - ra if ra is not None and rb is not None else None
-        p["d_revenue"] = float(p["revenue"][1] - p["revenue"][0])
-    return people
+def _revenue_part(model, args):
+    amount = type_coerce(func.sum(model.revenue) - func.sum(model.returns), Money())
+    return (select(model.customer_id, amount.label("amount"))
+            .where(model.currency == args["currency"]).group_by(model.customer_id))
 
 
 def effectiveness_report(uow, zone, args: dict) -> dict:
@@ -101,43 +111,17 @@ def effectiveness_report(uow, zone, args: dict) -> dict:
     first_end = max(first).replace(day=28) + timedelta(days=4)
     first_end = first_end - timedelta(days=first_end.day)
     with uow.reader() as session:
-        rows = _customers(session, args, months)
+        rows = _customers(session, args, months, first, second)
         revenue = _revenue(session, args, first_end, min(second), months[0],
                            max(end, months[-1]))
-    people = per_customer(rows, revenue, first, second)
-    segments = sorted({p["segment"] for p in people.values()})
+    people = effect_measures.per_customer(rows, revenue)
+    segments = sorted(set(people["segment"]))
     return {"start": months[0], "end": end, "currency": args["currency"],
             "halves": {"first": [min(first), first_end], "second": [min(second), end]},
-            "segments": [_segment(name, [p for p in people.values() if p["segment"] == name])
+            "segments": [effect_measures.segment_stats(name, people, people["segment"] == name)
                          for name in segments],
-            "all": _segment("all", list(people.values()))}
-
-
-def _segment(name: str, people: list) -> dict:
-    correlations = {}
-    for measure in MEASURES:
-        pairs = [(p["calls"], p[f"d_{measure}"]) for p in people if p[f"d_{measure}"] is not None]
-        correlations[measure] = spearman([c for c, _ in pairs], [d for _, d in pairs])
-    cohorts = _cohorts(people)
-    return {"segment": name, "customers": len(people), "correlations": correlations,
-            "cohorts": cohorts, "proposal": advice.propose(name, correlations, cohorts)}
-
-
-def _cohorts(people: list) -> dict:
-    def sums(group):
-        values = [p["d_satisfaction"] for p in group if p["d_satisfaction"] is not None]
-        return len(values), sum(values), sum(v * v for v in values)
-    planned = [p for p in people if p["planned"] > 0]
-    on_plan = sums([p for p in planned if p["calls"] >= p["planned"]])
-    under = sums([p for p in planned if p["calls"] < p["planned"]])
-    return {"measure": "satisfaction change (points on the 1–5 scale)",
-            "on_plan": _mean(on_plan), "under_called": _mean(under),
-            "difference": welch(on_plan, under)}
-
-
-def _mean(sums) -> dict:
-    n, total, _ = sums
-    return {"n": n, "mean": round(total / n, 4) if n else None}
+            "all": effect_measures.segment_stats("all", people,
+                                                 np.ones(len(people["calls"]), bool))}
 
 
 def table(report: dict):

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from services.reporting import bulk
 from services.reporting.models import EventLog
 from shared.events import Event, contract_for, parse_event
 from shared.messaging.tables import utcnow
@@ -33,13 +35,27 @@ def wire_payload(event: Event) -> dict:
 
 def append(work: UnitOfWork, event: Event) -> None:
     """Log the event. The consumer's inbox lets each event through once; a second
-    copy would break the primary key rather than be logged twice."""
-    work.add_row(EventLog, {
+    copy would break the primary key rather than be logged twice. Rows are written
+    together before the commit (or before anything reads the log)."""
+    session = work.session
+    pending = session.info.get("event_log")
+    if pending is None:
+        pending = session.info["event_log"] = []
+        sa_event.listen(session, "before_commit", write_pending, once=True)
+    pending.append({
         "event_id": event.event_id, "event_type": event.event_type,
         "event_version": event.event_version, "occurred_at": event.occurred_at,
         "producer": event.producer, "correlation_id": event.correlation_id,
         "causation_id": event.causation_id, "received_at": utcnow(),
         "payload": json.dumps(wire_payload(event), separators=(",", ":"))})
+
+
+def write_pending(session: Session) -> None:
+    """Write the events logged in this transaction now."""
+    bulk.run(session, _INSERT, EventLog, session.info.pop("event_log", []))
+
+
+_INSERT = insert(EventLog)
 
 
 def to_event(row: EventLog) -> Event:

@@ -1,14 +1,16 @@
 """The findings report: outcome mix, satisfaction (1–5) and propensity (0–100)
 distributions and their trend, checklist compliance and competitor mentions, from
-the findings, score and competitor cubes."""
+the findings, score and competitor cubes (whole months from their monthly roll-ups)."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from services.reporting.activity import COLUMNS
+from services.reporting import periods
 from services.reporting.filters import (default_period, group_key, ratio, where_dimensions,
                                         where_period)
 from services.reporting.models_facts import CompetitorDaily, FindingsCube, ScoreCube
+from services.reporting.models_rollups import FindingsMonth, ScoreMonth
 from services.reporting.stats import mean_of
 
 FINDINGS_DAYS = 90
@@ -20,17 +22,34 @@ def _query(args, start, end, model, *columns):
     return where_dimensions(where_period(query, model.day, start, end), model, args)
 
 
+def _parts(by: str, start, end):
+    """Day and week trends need the day cubes; anything else reads whole months
+    from the monthly roll-ups and only the period's edges from the day cubes."""
+    if by in ("day", "week"):
+        return [((FindingsCube, ScoreCube), start, end)]
+    return [((findings, scores), low, high) for (findings, low, high), (scores, _, _) in zip(
+        periods.cube_parts(FindingsCube, FindingsMonth, start, end),
+        periods.cube_parts(ScoreCube, ScoreMonth, start, end))]
+
+
+def _read(session, args, by, start, end):
+    rows, scores = [], []
+    for (cube, score), low, high in _parts(by, start, end):
+        group = getattr(cube, COLUMNS.get(by, "day"))
+        sums = [func.sum(getattr(cube, name)) for name in SUMS]
+        rows += session.execute(_query(args, low, high, cube, group, cube.outcome, *sums)
+                                .group_by(group, cube.outcome)).all()
+        scores += session.execute(_query(
+            args, low, high, score, score.measure, score.bucket,
+            func.sum(score.count)).group_by(score.measure, score.bucket)).all()
+    return rows, scores
+
+
 def findings_report(uow, zone, args: dict) -> dict:
     start, end = default_period(args, zone, FINDINGS_DAYS)
     by = args.get("group_by", "month")
-    group = getattr(FindingsCube, COLUMNS.get(by, "day"))
-    sums = [func.sum(getattr(FindingsCube, name)) for name in SUMS]
     with uow.reader() as session:
-        rows = session.execute(_query(args, start, end, FindingsCube, group, FindingsCube.outcome,
-                                      *sums).group_by(group, FindingsCube.outcome)).all()
-        scores = session.execute(_query(
-            args, start, end, ScoreCube, ScoreCube.measure, ScoreCube.bucket,
-            func.sum(ScoreCube.count)).group_by(ScoreCube.measure, ScoreCube.bucket)).all()
+        rows, scores = _read(session, args, by, start, end)
         competitors = session.execute(_competitors(args, start, end)).all()
     outcomes, trend, total = {}, {}, dict.fromkeys(SUMS, 0)
     for key, outcome, *values in rows:
@@ -59,7 +78,10 @@ def _measure(sums: dict, prefix: str) -> dict:
 
 
 def _dist(scores, measure: str, buckets) -> dict:
-    counts = {bucket: int(n) for m, bucket, n in scores if m == measure}
+    counts: dict = {}
+    for m, bucket, n in scores:
+        if m == measure:
+            counts[bucket] = counts.get(bucket, 0) + int(n)
     label = (lambda b: str(b)) if measure == "satisfaction" else \
         (lambda b: f"{b * 10}-{b * 10 + 9 if b < 9 else 100}")
     return {label(b): counts.get(b, 0) for b in buckets}

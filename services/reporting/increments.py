@@ -16,6 +16,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.reporting import bulk
+
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -45,13 +47,20 @@ def flush(session: Session) -> None:
     session.flush()
 
 
+def flush_rows(session: Session) -> None:
+    """Write the pending increments now, before a statement that reads them."""
+    _write_increments(session)
+
+
 def _write_increments(session: Session) -> None:
-    pending = session.info.pop("increments", {})
-    dialect = session.get_bind().dialect.name
-    for (model, keys, names), rows in pending.items():
-        # Core, not ORM execution: nothing to autoflush, one executemany per shape.
-        session.connection().execute(_upsert(dialect, model, keys, names), [
-            {**dict(zip(keys, key)), **amounts} for key, amounts in rows.items()])
+    for (model, keys, names), rows in session.info.pop("increments", {}).items():
+        write(session, model, keys, names, rows)
+
+
+def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> None:
+    """Add each row's amounts (``{key values: {name: amount}}``) to the table now."""
+    bulk.run(session, _upsert(session.get_bind().dialect.name, model, keys, names), model,
+             [{**dict(zip(keys, key)), **amounts} for key, amounts in rows.items()])
 
 
 @lru_cache(maxsize=None)

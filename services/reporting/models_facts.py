@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, String, Text
+from sqlalchemy import Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.reporting.models import Base
@@ -21,7 +21,7 @@ from shared.types import Money, UTCDateTime
 DIMENSIONS = ("segment", "channel", "team", "agent_kind", "partner_id")
 
 
-class _Dims:
+class Dims:
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     segment: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -30,7 +30,7 @@ class _Dims:
     partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
-class ActivityCube(_Dims, Base):
+class ActivityCube(Dims, Base):
     """Calls planned (by due day), completed, missed, cancelled; on_time = completed
     on or before the local day it was due."""
     __tablename__ = "activity_cube"
@@ -41,9 +41,8 @@ class ActivityCube(_Dims, Base):
     on_time: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class FindingsCube(_Dims, Base):
+class FindingsSums:
     """Completed calls by outcome with the sums statistics need (n, Σx, Σx²)."""
-    __tablename__ = "findings_cube"
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     sat_n: Mapped[int] = mapped_column(Integer, default=0)
@@ -57,13 +56,20 @@ class FindingsCube(_Dims, Base):
     chk_sq: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ScoreCube(_Dims, Base):
+class FindingsCube(Dims, FindingsSums, Base):
+    __tablename__ = "findings_cube"
+
+
+class ScoreCounts:
     """Distributions: ``measure`` satisfaction (bucket 1..5) or propensity (bucket =
     decile 0..9, 100 in 9)."""
-    __tablename__ = "score_cube"
     measure: Mapped[str] = mapped_column(String(16), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScoreCube(Dims, ScoreCounts, Base):
+    __tablename__ = "score_cube"
 
 
 class CompetitorDaily(Base):
@@ -110,6 +116,8 @@ class CustomerFacts(Base):
 class CustomerMonth(Base):
     """Per customer and calendar month (local): calls and the relationship signals."""
     __tablename__ = "customer_month"
+    # Read a customer at a time: clustered by key on SQLite, not by rowid.
+    __table_args__ = {"sqlite_with_rowid": False}
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     planned: Mapped[int] = mapped_column(Integer, default=0)
@@ -125,6 +133,8 @@ class PnlDaily(Base):
     """The P&L entries of a local day, customer and currency, as the sales service
     defines them (see docs/reporting.md)."""
     __tablename__ = "pnl_daily"
+    # A customer's history is moved between segments' cube rows by this index.
+    __table_args__ = (Index("ix_pnl_daily_customer_id", "customer_id"),)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)

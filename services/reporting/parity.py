@@ -16,7 +16,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from services.reporting.filters import check_period, where_dimensions, where_period
+from services.reporting import periods
 from services.reporting.models_facts import FindingsCube
+from services.reporting.models_rollups import FindingsMonth
 from services.reporting.projections_calls import NOT_CONTACTED
 from services.reporting.stats import mean_of, newcombe, proportion, welch
 
@@ -27,13 +29,21 @@ RATES = {"contact_rate": ("contacts", "calls", 1), "conversion": ("converted", "
 MEANS = {"satisfaction": ("sat", 1.0), "checklist_compliance": ("chk", 1000.0)}
 
 
+def _rows(session, args):
+    """Whole months from the monthly roll-up, the period's edges from the day cube."""
+    rows = []
+    for cube, start, end in periods.cube_parts(FindingsCube, FindingsMonth, args.get("start"),
+                                               args.get("end")):
+        query = select(cube.agent_kind, cube.partner_id, cube.outcome,
+                       *(func.sum(getattr(cube, n)) for n in SUMS))
+        query = where_dimensions(where_period(query, cube.day, start, end), cube, args)
+        rows += session.execute(query.group_by(cube.agent_kind, cube.partner_id,
+                                               cube.outcome)).all()
+    return rows
+
+
 def _groups(session, args):
-    query = select(FindingsCube.agent_kind, FindingsCube.partner_id, FindingsCube.outcome,
-                   *(func.sum(getattr(FindingsCube, n)) for n in SUMS))
-    query = where_dimensions(where_period(query, FindingsCube.day, args.get("start"),
-                                          args.get("end")), FindingsCube, args)
-    rows = session.execute(query.group_by(FindingsCube.agent_kind, FindingsCube.partner_id,
-                                          FindingsCube.outcome)).all()
+    rows = _rows(session, args)
     groups: dict = {}
     for kind, partner, outcome, *values in rows:
         name = "staff" if kind != "partner" else f"partner:{partner or '?'}"

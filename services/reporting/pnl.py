@@ -1,4 +1,6 @@
-"""The P&L report, by the sales service's definitions, from ``pnl_daily``.
+"""The P&L report, by the sales service's definitions, from the P&L roll-ups:
+segments, days, months and totals from ``pnl_cube``; customers from ``pnl_month``
+(whole months) and ``pnl_daily`` (the days at the period's edges).
 
 - revenue: sales net of line discounts, less cancelled sales (the sales service
   reports list-price revenue and discounts apart: its revenue − discounts = ours);
@@ -7,51 +9,79 @@
 - cost_to_serve: cost of completed calls; allocations: customers' shares;
 - net_contribution = margin − cost_to_serve − allocations.
 Figures are exact sums rounded once, half-up, to cents. ``reconciliation`` sums the
-per-customer rows and compares them with the totals taken in one separate sum.
+per-customer roll-ups and compares them with the cube's totals: two separately
+maintained paths (the cube's includes every segment move) that must agree exactly.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import func, literal, select, type_coerce, union_all
 
-from services.reporting.filters import check_period, join_segment, segment_of, where_period
+from services.reporting import periods
+from services.reporting.filters import check_period, where_period
 from services.reporting.models_facts import PnlDaily
+from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlMonth
 from shared.types import Money, to_cents
 
 AMOUNTS = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve", "allocations")
 ZERO = Decimal(0)
 
 
-def _query(args, *keys, labels=False):
-    sums = [func.sum(getattr(PnlDaily, n)) for n in AMOUNTS]
-    query = select(*keys, *((s.label(n) for s, n in zip(sums, AMOUNTS)) if labels else sums),
-                   func.sum(PnlDaily.sales)).select_from(PnlDaily)
-    query = join_segment(query, PnlDaily.customer_id, args.get("segment"))
-    return where_period(query.where(PnlDaily.currency == args["currency"]), PnlDaily.day,
-                        args.get("start"), args.get("end"))
-
-
 def _sums(session, args, *keys):
-    query = _query(args, *keys)
+    """The period's sums from the segment cube, grouped by ``keys``."""
+    query = select(*keys, *(func.sum(getattr(PnlCube, n)) for n in AMOUNTS),
+                   func.sum(PnlCube.sales)).where(PnlCube.currency == args["currency"])
+    if args.get("segment") is not None:
+        query = query.where(PnlCube.segment == args["segment"])
+    query = where_period(query, PnlCube.day, args.get("start"), args.get("end"))
     return session.execute(query.group_by(*keys) if keys else query).all()
+
+
+def _per_customer(args):
+    """Each customer's entries of the period: whole months from ``pnl_month``, the
+    days at the period's edges from ``pnl_daily``; one row per customer and part."""
+    parts = periods.split(args.get("start"), args.get("end"))
+    selects = []
+    if not parts.months_empty():
+        selects.append(periods.where_months(_customer_part(PnlMonth, args), PnlMonth.month,
+                                            parts))
+    for low, high in parts.edges:
+        selects.append(_customer_part(PnlDaily, args).where(PnlDaily.day.between(low, high)))
+    if not selects:
+        selects.append(_customer_part(PnlDaily, args).where(literal(False)))
+    return union_all(*selects).subquery()
+
+
+def _customer_part(model, args):
+    query = select(model.customer_id, *(func.sum(getattr(model, n)).label(n)
+                                        for n in AMOUNTS + ("sales",)))
+    query = query.where(model.currency == args["currency"])
+    if args.get("segment") is not None:
+        query = query.join(CustomerSegment, CustomerSegment.customer_id == model.customer_id
+                           ).where(CustomerSegment.segment == args["segment"])
+    return query.group_by(model.customer_id)
+
+
+def _by_customer(session, args):
+    rows = _per_customer(args)
+    return session.execute(select(rows.c.customer_id, *(
+        type_coerce(func.sum(rows.c[n]), Money()) for n in AMOUNTS), func.sum(rows.c.sales))
+        .group_by(rows.c.customer_id)).all()
 
 
 def _customer_sums(session, args):
     """(customers, Σ over customers of each customer's exact sums), summed in the
-    database from the per-customer rows, without fetching them."""
-    rows = _query(args, PnlDaily.customer_id, labels=True).group_by(
-        PnlDaily.customer_id).subquery()
-    return session.execute(select(func.count(), *(
+    database from the per-customer roll-ups: a separate path from the cube's."""
+    rows = _per_customer(args)
+    return session.execute(select(func.count(func.distinct(rows.c.customer_id)), *(
         type_coerce(func.sum(rows.c[n]), Money()) for n in AMOUNTS))).one()
 
 
 def _group_column(by: str):
-    if by == "customer":
-        return PnlDaily.customer_id
     if by in ("day", "month"):
-        return PnlDaily.day
-    return segment_of(PnlDaily.customer_id)
+        return PnlCube.day
+    return PnlCube.segment
 
 
 def figures(values) -> dict:
@@ -68,7 +98,8 @@ def pnl_report(uow, args: dict, reconcile: bool = True) -> dict:
     check_period(args.get("start"), args.get("end"))
     by = args.get("group_by", "segment")
     with uow.reader() as session:
-        rows = _sums(session, args, _group_column(by))
+        rows = _by_customer(session, args) if by == "customer" else \
+            _sums(session, args, _group_column(by))
         customers = _customer_sums(session, args) if reconcile else None
         total = _sums(session, args)[0]
     groups: dict = {}

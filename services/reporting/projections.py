@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from services.reporting import (event_log, models_facts, projections_calls,
-                                projections_customers, projections_sales)
+from services.reporting import (event_log, models_facts, models_rollups, pnl_book,
+                                projections_calls, projections_customers, projections_sales)
+from services.reporting import increments, overdue
 from services.reporting.increments import add_to, local_day  # noqa: F401
 from services.reporting.models import CustomerDim
 from services.reporting.rows import row_for_update
@@ -34,6 +35,8 @@ def customer_seen(session: Session, event: Event, _zone: ZoneInfo) -> None:
                          segment=data["segment"], as_of=event.occurred_at)
     if event.occurred_at >= row.as_of:
         row.segment, row.as_of = data["segment"], event.occurred_at
+    pnl_book.move(session, data["customer_id"], row.segment,
+                  new=event.event_type == "customer.registered")
     if event.event_type == "customer.registered":
         row.name = data["name"]
 
@@ -49,13 +52,20 @@ for _table in (_OWN, projections_calls.PROJECTIONS, projections_sales.PROJECTION
         PROJECTIONS.setdefault(_key, []).append(_fold)
 READ_MODELS = (CustomerDim, *(
     mapper.class_ for mapper in models_facts.Base.registry.mappers
-    if mapper.class_.__module__ == models_facts.__name__))
+    if mapper.class_.__module__ in (models_facts.__name__, models_rollups.__name__)))
 
 
 def apply(session: Session, event: Event, zone: ZoneInfo) -> None:
     """Fold one event into the read models; types no report needs yet are only logged."""
     for project in PROJECTIONS.get((event.event_type, event.event_version), ()):
         project(session, event, zone)
+
+
+def settle(session: Session) -> None:
+    """Write now what the projections leave to the commit (a check that reads first)."""
+    pnl_book.settle(session)
+    overdue.refresh(session)
+    increments.flush(session)
 
 
 def rebuild(session: Session, zone: ZoneInfo) -> int:

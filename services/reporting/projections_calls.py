@@ -17,6 +17,7 @@ from services.reporting.increments import add_to, local_day, month_of
 from services.reporting.models_facts import (ActivityCube, CallState, CompetitorDaily,
                                              CustomerFacts, CustomerMonth, FindingsCube,
                                              ScoreCube)
+from services.reporting.models_rollups import MONTHLY
 from services.reporting.rows import held, insert_if_absent, row_for_update, set_later
 
 UNKNOWN = "unknown"
@@ -158,7 +159,7 @@ def call_completed(session: Session, event, zone) -> None:
     due = data.get("due_at")
     on_time = int(due is not None and day <= local_day(due, zone))
     add_to(session, ActivityCube, key, {"completed": 1, "on_time": on_time})
-    add_to(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
+    _cube(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
     _scores(session, key, data)
     for name in data.get("competitor_mentions") or ():
         add_to(session, CompetitorDaily, {"day": day, "segment": key["segment"],
@@ -182,6 +183,12 @@ def _complete(session: Session, call_id: str, customer_id: str) -> None:
               {"status": "completed", "rank": RANKS["completed"]})
 
 
+def _cube(session, model, key: dict, amounts: dict) -> None:
+    """The day cube and its monthly roll-up."""
+    add_to(session, model, key, amounts)
+    add_to(session, MONTHLY[model.__tablename__], {**key, "day": month_of(key["day"])}, amounts)
+
+
 def _findings(data: dict) -> dict:
     sat, prop, chk = data.get("satisfaction"), data.get("propensity"), \
         data.get("checklist_compliance")
@@ -201,11 +208,11 @@ def _signals(data: dict) -> dict:
 
 def _scores(session, key, data) -> None:
     if data.get("satisfaction") is not None:
-        add_to(session, ScoreCube, {**key, "measure": "satisfaction",
-                                    "bucket": data["satisfaction"]}, {"count": 1})
+        _cube(session, ScoreCube, {**key, "measure": "satisfaction",
+                                   "bucket": data["satisfaction"]}, {"count": 1})
     if data.get("propensity") is not None:
-        add_to(session, ScoreCube, {**key, "measure": "propensity",
-                                    "bucket": min(data["propensity"] // 10, 9)}, {"count": 1})
+        _cube(session, ScoreCube, {**key, "measure": "propensity",
+                                   "bucket": min(data["propensity"] // 10, 9)}, {"count": 1})
 
 
 def _later(new, old) -> bool:

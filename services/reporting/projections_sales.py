@@ -13,17 +13,16 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from services.reporting import pnl_book
 from services.reporting.increments import add_to, local_day
-from services.reporting.models_facts import (DealFunnel, DealState, PipelineStage, PnlDaily,
-                                             StageMove)
+from services.reporting.models_facts import DealFunnel, DealState, PipelineStage, StageMove
 from services.reporting.rows import row_for_update
 
 CLOSED = ("won", "lost")
 
 
 def _pnl(session, currency, day, customer_id, **amounts) -> None:
-    add_to(session, PnlDaily, {"currency": currency, "day": day, "customer_id": customer_id},
-           amounts)
+    pnl_book.book(session, currency, day, customer_id, amounts)
 
 
 def sale_recorded(session: Session, event, zone) -> None:

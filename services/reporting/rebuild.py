@@ -14,20 +14,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from services.reporting import config, increments, overdue, projections
+from services.reporting import config, pnl_book, projections
+from services.reporting.models_rollups import PnlCube
 from shared.db import Database
 from shared import migrations
 
 
 def snapshot(session) -> dict:
-    """Every read model's rows, sorted, as plain tuples."""
+    """Every read model's rows, sorted, as plain tuples. A cube row of zeros counts
+    as no row: a segment move leaves one only where another entry netted to zero."""
     out = {}
     for model in projections.READ_MODELS:
         table = model.__table__
-        rows = session.execute(select(table)).all()
-        out[table.name] = sorted((tuple(row) for row in rows), key=repr)
+        query = select(table)
+        if model is PnlCube:
+            query = query.where(or_(*(table.c[name] != 0 for name in pnl_book.AMOUNTS)))
+        out[table.name] = sorted((tuple(row) for row in session.execute(query)), key=repr)
     return out
 
 
@@ -50,8 +54,7 @@ def rebuild(db: Database, zone, check: bool = False) -> tuple[int, list[str]]:
             if not check:
                 result = (replayed, [])
                 return result
-            overdue.refresh(session)
-            increments.flush(session)
+            projections.settle(session)
             result = (replayed, differences(live, snapshot(session)))
             raise _Checked()
     except _Checked:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from services.reporting import bulk
 from services.reporting.increments import INSERTS
 
 
@@ -98,9 +99,9 @@ def write_sets(session: Session) -> None:
     """Write every queued change now, one statement per kind."""
     dialect = session.get_bind().dialect.name
     for (model, keys, defaults, values), rows in session.info.pop("sets", {}).items():
-        if rows:  # all of them may have been written early, before a read
-                session.connection().execute(
-                _set_or_insert(dialect, model, keys, defaults, values), list(rows.values()))
+        # all of them may have been written early, before a read: then rows is empty
+        bulk.run(session, _set_or_insert(dialect, model, keys, defaults, values), model,
+                 list(rows.values()))
 
 
 def _write_queued(session: Session, model, key: dict) -> None:

@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from services.reporting import pnl
+from services.reporting import periods, pnl
 from services.reporting.filters import check_period, ratio, where_period
 from services.reporting.models_facts import (ActivityCube, DealFunnel, FindingsCube,
                                              PipelineStage, StageMove)
+from services.reporting.models_rollups import FindingsMonth
 from shared.events.contracts import DEAL_STAGES
 from shared.types import to_cents
 
@@ -22,14 +23,18 @@ DAY = 86400
 
 
 def _calls(session, args):
-    def count(model, column, *where):
-        query = where_period(select(func.sum(column)), model.day, args.get("start"),
-                             args.get("end")).where(*where)
+    """Completed calls, and those with a sale opportunity (whole months of the
+    period from the findings roll-up)."""
+    def count(model, column, start, end, *where):
+        query = where_period(select(func.sum(column)), model.day, start, end).where(*where)
         if args.get("segment"):
             query = query.where(model.segment == args["segment"])
         return int(session.scalar(query) or 0)
-    return (count(ActivityCube, ActivityCube.completed),
-            count(FindingsCube, FindingsCube.calls, FindingsCube.outcome == "sale_opportunity"))
+    completed = count(ActivityCube, ActivityCube.completed, args.get("start"), args.get("end"))
+    opportunities = sum(count(cube, cube.calls, start, end, cube.outcome == "sale_opportunity")
+                        for cube, start, end in periods.cube_parts(
+                            FindingsCube, FindingsMonth, args.get("start"), args.get("end")))
+    return completed, opportunities
 
 
 def sales_report(uow, args: dict) -> dict:

@@ -27,9 +27,10 @@ def spearman(x, y) -> dict:
     n = len(x)
     if n < MIN_N:
         return too_few(n)
-    if len(set(x)) < 2 or len(set(y)) < 2:
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if (x == x[0]).all() or (y == y[0]).all():
         return {"n": n, "insufficient": "no variation in one of the variables"}
-    result = stats.spearmanr(np.asarray(x, float), np.asarray(y, float))
+    result = stats.spearmanr(x, y)
     rho, p = float(result.statistic), float(result.pvalue)
     z, se = math.atanh(max(min(rho, 0.999999), -0.999999)), math.sqrt(1.06 / (n - 3))
     return {"n": n, "rho": round(rho, 4), "p_value": _p(p),

@@ -1,4 +1,4 @@
-from services.reporting import models_facts  # noqa: F401 - registers the read models
+from services.reporting import models_facts, models_rollups  # noqa: F401 - registers the read models
 from services.reporting.models import Base
 from shared.migrations import run_env
 

@@ -1,0 +1,74 @@
+"""Call effectiveness per customer, as columns: calls, planned and the changes
+between the window's halves, and the statistics over them per segment.
+
+One row per customer arrives summed by the database; the changes and every
+segment's statistics are computed on numpy columns, so 5,000 customers take a
+few milliseconds rather than a Python loop per customer and segment.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from services.reporting import advice
+from services.reporting.stats import spearman, welch
+
+MEASURES = ("satisfaction", "relationship", "revenue")
+
+
+def _score(sat_n, sat_sum, prop_n, prop_sum):
+    """The relationship score 0–100: the mean of the available of
+    (mean satisfaction − 1) × 25 and mean propensity; NaN with neither."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sat = np.where(sat_n > 0, (sat_sum / sat_n - 1) * 25, 0.0)
+        prop = np.where(prop_n > 0, prop_sum / prop_n, 0.0)
+        parts = (sat_n > 0).astype(float) + (prop_n > 0)
+        return np.where(parts > 0, (sat + prop) / np.maximum(parts, 1), np.nan)
+
+
+def per_customer(rows, revenue) -> dict:
+    """Columns from (customer, segment, planned, calls, 4 sums of the first half,
+    4 of the second) rows and (customer, second half?, revenue − returns) rows."""
+    ids = [row[0] for row in rows]
+    sums = np.array([[float(v or 0) for v in row[2:]] for row in rows], float).reshape(-1, 10)
+    a, b = sums[:, 2:6].T, sums[:, 6:10].T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_sat = np.where((a[0] > 0) & (b[0] > 0), b[1] / b[0] - a[1] / a[0], np.nan)
+    money = {cid: [Decimal(0), Decimal(0)] for cid in ids}
+    for cid, second_half, amount in revenue:
+        if cid in money:
+            money[cid][1 if second_half else 0] += amount or 0
+    return {"segment": np.array([row[1] for row in rows], dtype=object),
+            "planned": sums[:, 0], "calls": sums[:, 1], "d_satisfaction": d_sat,
+            "d_relationship": _score(*b) - _score(*a),
+            "d_revenue": np.array([float(money[cid][1] - money[cid][0]) for cid in ids])}
+
+
+def segment_stats(name: str, people: dict, mask) -> dict:
+    calls = people["calls"][mask]
+    correlations = {}
+    for measure in MEASURES:
+        change = people[f"d_{measure}"][mask]
+        known = ~np.isnan(change)
+        correlations[measure] = spearman(calls[known], change[known])
+    cohorts = _cohorts(calls, people["planned"][mask], people["d_satisfaction"][mask])
+    return {"segment": name, "customers": int(np.count_nonzero(mask)),
+            "correlations": correlations, "cohorts": cohorts,
+            "proposal": advice.propose(name, correlations, cohorts)}
+
+
+def _cohorts(calls, planned, change) -> dict:
+    def sums(group):
+        values = change[group & ~np.isnan(change)]
+        return len(values), float(values.sum()), float((values * values).sum())
+    on_plan = sums((planned > 0) & (calls >= planned))
+    under = sums((planned > 0) & (calls < planned))
+    return {"measure": "satisfaction change (points on the 1–5 scale)",
+            "on_plan": _mean(on_plan), "under_called": _mean(under),
+            "difference": welch(on_plan, under)}
+
+
+def _mean(sums) -> dict:
+    n, total, _ = sums
+    return {"n": n, "mean": round(total / n, 4) if n else None}

@@ -1,0 +1,146 @@
+"""Booking a P&L entry into the P&L read models: per customer and day
+(``pnl_daily``), per customer and month (``pnl_month``) and per segment and day
+(``pnl_cube``), and moving a customer's history between segments.
+
+The segment an entry counts under is the customer's ``customer_segment`` row.
+Entries are gathered for the transaction and booked into the cube just before it
+commits: the segment rows of every customer concerned are read (and locked) in one
+query, those of customers not seen yet inserted as ``unknown``. A segment change
+first books what is gathered under the old segment, then moves the customer's
+whole history, so the cube ends as if every entry had been booked one by one.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import bindparam, delete, literal, select, tuple_
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from services.reporting import increments
+from services.reporting.increments import INSERTS, add_to, month_of
+from services.reporting.models_facts import PnlDaily
+from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlMonth
+from services.reporting.rows import held, row_for_update
+
+UNKNOWN = "unknown"
+AMOUNTS = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve",
+           "allocations", "sales")
+CUBE_KEY = ("currency", "day", "segment")
+ZEROS = dict.fromkeys(AMOUNTS, 0)
+CHUNK = 1000
+
+
+def book(session: Session, currency: str, day, customer_id: str, amounts: dict) -> None:
+    """Add ``amounts`` (some of ``AMOUNTS``) to the customer's P&L of that day."""
+    # Every entry in one shape, so a sale and a call cost of one customer and day
+    # are summed into one upsert rather than written as two.
+    amounts = {**ZEROS, **amounts}
+    add_to(session, PnlDaily, {"currency": currency, "day": day, "customer_id": customer_id},
+           amounts)
+    add_to(session, PnlMonth, {"currency": currency, "customer_id": customer_id,
+                               "month": month_of(day)}, amounts)
+    gathered = _gathered(session).setdefault(customer_id, {})
+    entry = gathered.setdefault((currency, day), dict.fromkeys(AMOUNTS, 0))
+    for name, value in amounts.items():
+        entry[name] += value
+
+
+def _gathered(session: Session) -> dict:
+    gathered = session.info.get("pnl_entries")
+    if gathered is None:
+        gathered = session.info["pnl_entries"] = {}
+        sa_event.listen(session, "before_commit", settle, once=True)
+    return gathered
+
+
+def settle(session: Session) -> None:
+    """Book the gathered entries into the cube under each customer's segment now."""
+    gathered = session.info.pop("pnl_entries", None)
+    if not gathered:
+        return
+    segments = _segments(session, sorted(gathered))
+    rows: dict = {}
+    for customer_id, entries in gathered.items():
+        for (currency, day), amounts in entries.items():
+            row = rows.setdefault((currency, day, segments[customer_id]),
+                                  dict.fromkeys(AMOUNTS, 0))
+            for name, value in amounts.items():
+                row[name] += value
+    increments.write(session, PnlCube, CUBE_KEY, AMOUNTS, rows)
+
+
+def _segments(session: Session, customers: list[str]) -> dict:
+    """Each customer's segment row, locked; sorted, so every consumer locks in one order."""
+    out = {}
+    wanted = []
+    for customer_id in customers:
+        row = held(session, CustomerSegment, {"customer_id": customer_id})
+        if row is None:
+            wanted.append(customer_id)
+        else:
+            out[customer_id] = row.segment
+    for attempt in range(2):
+        for start in range(0, len(wanted), CHUNK):  # a rebuild gathers every customer
+            with session.no_autoflush:
+                out.update(session.execute(
+                    select(CustomerSegment.customer_id, CustomerSegment.segment)
+                    .where(CustomerSegment.customer_id.in_(wanted[start:start + CHUNK]))
+                    .with_for_update()).all())
+        wanted = [c for c in wanted if c not in out]
+        if wanted and attempt == 0:  # new customers: insert-or-nothing, then lock
+            session.connection().execute(_insert_unknown(session.get_bind().dialect.name),
+                                         [{"customer_id": c} for c in wanted])
+    return out
+
+
+def move(session: Session, customer_id: str, segment: str, new: bool = False) -> None:
+    """Count the customer's P&L under ``segment`` from now on, history included.
+    ``new``: most likely a customer not seen before (a registration)."""
+    key = {"customer_id": customer_id}
+    if new and customer_id not in session.info.get("pnl_entries", {}):
+        # Inserted just now means no entry was ever booked for it: nothing to move.
+        row = row_for_update(session, CustomerSegment, key, new=True, segment=segment)
+    else:
+        row = row_for_update(session, CustomerSegment, key, segment=UNKNOWN)
+    if row.segment == segment:
+        return
+    settle(session)  # what this transaction booked counts under the old segment first
+    increments.flush_rows(session)  # and is in pnl_daily, which the move reads
+    dialect = session.get_bind().dialect.name
+    for name, sign in ((row.segment, -1), (segment, 1)):
+        session.connection().execute(_move(dialect, sign),
+                                     {"customer_id": customer_id, "segment": name})
+    # Rows the move emptied go, as if the customer had been in ``segment`` all along.
+    session.connection().execute(_drop_emptied(), {"customer_id": customer_id,
+                                                   "segment": row.segment})
+    row.segment = segment
+
+
+@lru_cache(maxsize=None)
+def _drop_emptied():
+    daily, cube = PnlDaily.__table__.c, PnlCube.__table__.c
+    days = select(daily.currency, daily.day).where(daily.customer_id == bindparam("customer_id"))
+    return delete(PnlCube).where(cube.segment == bindparam("segment"),
+                                 tuple_(cube.currency, cube.day).in_(days),
+                                 *(cube[name] == 0 for name in AMOUNTS))
+
+
+@lru_cache(maxsize=None)
+def _insert_unknown(dialect: str):
+    return INSERTS[dialect](CustomerSegment).values(
+        customer_id=bindparam("customer_id"), segment=UNKNOWN).on_conflict_do_nothing()
+
+
+@lru_cache(maxsize=None)
+def _move(dialect: str, sign: int):
+    """Add ``sign`` × the customer's per-day P&L to the segment's cube rows."""
+    daily = PnlDaily.__table__.c
+    source = select(daily.currency, daily.day, bindparam("segment", type_=PnlCube.segment.type),
+                    *((daily[name] * literal(sign)).label(name) for name in AMOUNTS)
+                    ).where(daily.customer_id == bindparam("customer_id"))
+    insert = INSERTS[dialect](PnlCube).from_select(CUBE_KEY + AMOUNTS, source)
+    table = PnlCube.__table__
+    return insert.on_conflict_do_update(
+        index_elements=list(CUBE_KEY),
+        set_={name: table.c[name] + insert.excluded[name] for name in AMOUNTS})
