@@ -1,28 +1,18 @@
-"""One chunk of an import: rows read, checked and written.
+"""What one row of an import file says: CSV cells as the API's own fields, checked
+by the API's own schema (``CustomerIn``), or the reasons the row is rejected.
 
-New customers are written in bulk (one statement per table for the chunk, with
-their versions and ``customer.registered`` events); rows whose ``external_ref``
-is on file go through the ordinary change path, so an unchanged row writes
-nothing and a changed one gets a version and a ``customer.updated`` event.
+CSV rows take the fast loader first (``row_fields``: the same fields without the
+schema's machinery); a row it cannot vouch for goes through ``Schema.load``, so
+every rejection and its messages are marshmallow's own.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from marshmallow import RAISE, ValidationError, fields
-from sqlalchemy import select
+from marshmallow import RAISE, ValidationError
 
-from services.customer import duplicates
-from services.customer.models import (
-    ContactPoint,
-    Customer,
-    CustomerVersion,
-    Segment,
-    new_id,
-)
-from services.customer.profiles import change, completeness, contact_points, snapshot_of
+from services.customer import row_fields
 from services.customer.schemas import CustomerIn
-from shared.messaging.tables import utcnow
 
 ADDRESS = ("line1", "line2", "district", "city", "postal_code", "country")
 LISTS = ("phones", "emails", "tags")
@@ -30,13 +20,9 @@ COLUMNS = ("external_ref", "kind", "name", "phone", "phones", "email", "emails",
            "preferred_language", "lifecycle_status", "owner_team", "tags", "date_of_birth",
            "do_not_call", *(f"address_{k}" for k in ADDRESS))
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}
-# Bulk inserts need every row to name the same columns.
-EMPTY = {c.key: None for c in Customer.__table__.columns}
 
 
 class ImportRow(CustomerIn):
-    external_ref = fields.String(allow_none=True)  # checked again below, after load
-
     class Meta:
         unknown = RAISE
         exclude = ("confirm_duplicate",)
@@ -91,7 +77,33 @@ def from_csv(record: dict) -> dict:
     return data
 
 
-def _load(record: dict | None, error: str | None, fmt: str):
+def normalise_ahead(records: list[dict]) -> None:
+    """Parse the phones and e-mails of a piece of CSV rows column by column, as
+    their rows will ask for them (``row_fields.ahead``)."""
+    by_header: dict[tuple, list[dict]] = {}
+    for record in records:
+        if None not in record:  # a row with surplus cells is refused anyway
+            by_header.setdefault(tuple(record), []).append(record)
+    for columns, group in by_header.items():
+        fields_ = schema_for(columns).load_fields
+        for column, nested in (("phone", None), ("phones", "number"), ("email", None),
+                               ("emails", "address")):
+            if column not in fields_:
+                continue
+            field = fields_[column] if nested is None else \
+                fields_[column].inner.schema.load_fields[nested]
+            texts = []
+            for record in group:  # the cells as from_csv hands them to the field
+                cell = (record.get(column) or "").strip()
+                if nested:
+                    texts += [v.strip() for v in cell.split(";") if v.strip()]
+                elif cell:
+                    texts.append(cell)
+            row_fields.ahead(field, texts)
+
+
+def load(record: dict | None, error: str | None, fmt: str) -> tuple[dict | None, dict | None]:
+    """(the row as loaded, None) or (None, the reasons it is rejected)."""
     if error:
         return None, {"_row": [error]}
     try:
@@ -101,120 +113,10 @@ def _load(record: dict | None, error: str | None, fmt: str):
             data, schema = record, ROW
         if any("\ufffd" in str(v) for v in data.values()):
             return None, {"_row": ["not valid UTF-8"]}
+        if fmt == "csv":
+            loaded = row_fields.load(schema, data)
+            if loaded is not None:
+                return loaded, None
         return schema.load(data), None
     except ValidationError as exc:
         return None, exc.messages if isinstance(exc.messages, dict) else {"_row": exc.messages}
-
-
-def apply(work, batch: list, actor: str, fmt: str) -> dict:
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0, "rejections": []}
-    segments = {s.code: s for s in work.session.scalars(select(Segment))}
-    good, refs = [], {}
-    for line, record, error in batch:
-        data, reasons = _load(record, error, fmt)
-        if data is None:
-            _reject(counts, line, reasons)
-        elif data["segment"] not in segments:
-            _reject(counts, line, {"segment": [f"Unknown segment {data['segment']!r}."]})
-        elif data.get("external_ref") in refs:
-            _reject(counts, line, {"external_ref": [
-                f"repeats the external_ref of line {refs[data['external_ref']]}"]})
-        else:
-            if data.get("external_ref"):
-                refs[data["external_ref"]] = line
-            good.append((line, data))
-    on_file = _on_file(work.session, list(refs))
-    new = []
-    for line, data in good:
-        customer = on_file.get(data.get("external_ref"))
-        if customer is None:
-            new.append((line, data))
-            continue
-        given = data.pop("contact_points")
-        points = _points(given) if given else None
-        if points is not None:
-            kept = [{"kind": p.kind, "value": p.value, "do_not_contact": p.do_not_contact,
-                     "status": p.status}
-                    for p in contact_points(work.session, customer.id) if p.kind not in given]
-            points = kept + points
-        changed = change(work, customer, data, points, actor, "import", "imported")
-        counts["updated" if changed else "unchanged"] += 1
-    _create_all(work, new, segments, actor, counts)
-    return counts
-
-
-def _points(by_kind: dict) -> list[dict]:
-    return [p for points in by_kind.values() for p in points]
-
-
-def _reject(counts: dict, line: int, reasons: dict) -> None:
-    counts["rejected"] += 1
-    counts["rejections"].append((line, reasons))
-
-
-def _on_file(session, refs: list[str]) -> dict[str, Customer]:
-    if not refs:
-        return {}
-    return {c.external_ref: c for c in session.scalars(
-        select(Customer).where(Customer.external_ref.in_(refs)))}
-
-
-def _create_all(work, new: list, segments: dict, actor: str, counts: dict) -> None:
-    wanted = {(p["kind"], p["value"]) for _, d in new for p in _points(d["contact_points"])}
-    taken: dict[tuple[str, str], str] = {}
-    for kind in ("phone", "email"):  # one indexed look-up per kind, not a tuple IN
-        values = [value for k, value in wanted if k == kind]
-        if values:
-            taken.update({(kind, value): owner for value, owner in work.session.execute(
-                select(ContactPoint.value, ContactPoint.customer_id)
-                .join(Customer, Customer.id == ContactPoint.customer_id)
-                .where(duplicates.LIVE, ContactPoint.kind == kind,
-                       ContactPoint.value.in_(values)))})
-    now = utcnow()
-    for line, data in new:
-        points = _points(data.pop("contact_points"))
-        clash = next((p for p in points if (p["kind"], p["value"]) in taken), None)
-        if clash:
-            owner = taken[(clash["kind"], clash["value"])]
-            _reject(counts, line, {clash["kind"]: [
-                f"{clash['value']} belongs to customer {owner}: a likely duplicate"]})
-            continue
-        customer_id = new_id()
-        taken.update({(p["kind"], p["value"]): customer_id for p in points})
-        _write_new(work, customer_id, data, points, segments[data["segment"]], actor, now)
-        counts["created"] += 1
-
-
-def _write_new(work, customer_id, data, points, segment, actor, now) -> None:
-    values = {"kind": "person", "lifecycle_status": "active", "tags": [],
-              "do_not_call": False, **data}
-    phone = next((p["value"] for p in points if p["kind"] == "phone"), None)
-    email = next((p["value"] for p in points if p["kind"] == "email"), None)
-    work.add_row(Customer, {
-        **EMPTY, **values, **duplicates.keys(values["name"]), "id": customer_id, "phone": phone,
-        "email": email, "source": "import", "version": 1, "created_at": now,
-        "updated_at": now, "calls_completed": 0, "lifetime_revenue": 0,
-        "opt_out_notice_flagged": False,
-        "lifetime_margin": 0})
-    for p in points:
-        work.add_row(ContactPoint, {"id": new_id(), "customer_id": customer_id,
-                                    "kind": p["kind"], "value": p["value"],
-                                    "do_not_contact": bool(p.get("do_not_contact")),
-                                    "status": p.get("status") or "valid"})
-    after = snapshot_of(values, points)
-    work.add_row(CustomerVersion, {
-        "id": new_id(), "customer_id": customer_id, "version": 1, "changed_at": now,
-        "actor": actor, "source": "import", "reason": "imported",
-        "changes": {k: {"old": None, "new": v} for k, v in after.items()
-                    if v not in (None, [], False)}, "snapshot": after})
-    work.emit("customer.registered", {
-        "customer_id": customer_id, "name": values["name"], "phone": phone,
-        "segment": values["segment"], "preferred_language": values.get("preferred_language"),
-        "lifecycle_status": values["lifecycle_status"], "registered_at": now,
-        "kind": values["kind"], "owner_team": values.get("owner_team"), "source": "import"})
-    missing = completeness(after, segment.required_fields)["missing"]
-    if missing:
-        work.emit("customer.gaps_detected", {"customer_id": customer_id,
-                                             "segment": values["segment"],
-                                             "missing_fields": missing, "detected_at": now})
-

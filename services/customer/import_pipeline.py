@@ -1,0 +1,63 @@
+"""Pieces of an import file prepared by worker processes, handed back in file order.
+
+Checking a row (phone and e-mail parsing above all) costs more than writing it,
+and one Python process uses one core. The importing process keeps every database
+read and write, in file order, so line numbers, rejections and the upsert by
+``external_ref`` are exactly as if it did everything itself; worker processes
+only turn raw records into prepared rows (``import_prepare.prepare``), a few
+pieces ahead of the writes. Workers come from a fork server that has loaded the
+import's modules once (a worker neither re-imports them nor inherits the threads
+and locks of a web server). A small file is prepared in-process: starting
+workers would cost more than they save.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+from services.customer.import_prepare import Prepared, Setup, prepare
+
+AHEAD = 2  # pieces queued per worker: enough to keep it busy while others are written
+
+
+def default_workers() -> int:
+    """As many as there are cores: the importing process's own share of a row
+    (reading it, writing it) is about half of what checking and preparing it costs."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def prepared(setup: Setup, pieces: Iterable[tuple[list, int]],
+             workers: int) -> Iterator[tuple[list, Prepared, int]]:
+    """(batch, prepared piece, position after it in the file) for each (batch, position)."""
+    if workers < 1:
+        for batch, position in pieces:
+            yield batch, prepare(setup, batch), position
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["services.customer.import_prepare"])
+    pool = ProcessPoolExecutor(workers, mp_context=context)
+    try:
+        started = [pool.submit(_ready) for _ in range(workers)]
+        ahead: deque = deque()
+        for batch, position in pieces:
+            if not ahead and not all(future.done() for future in started):
+                # Starting the workers takes a second: meanwhile, do the work here.
+                yield batch, prepare(setup, batch), position
+                continue
+            ahead.append((batch, pool.submit(prepare, setup, batch), position))
+            if len(ahead) > AHEAD * workers:
+                batch, future, at = ahead.popleft()
+                yield batch, future.result(), at
+        while ahead:
+            batch, future, at = ahead.popleft()
+            yield batch, future.result(), at
+    finally:
+        # A failed write stops the job: drop what was queued rather than finish it.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ready() -> bool:
+    return True

@@ -1,0 +1,155 @@
+"""The part of an import that needs no database, one chunk at a time: rows read and
+checked (``rows.load``) and, for each good row, everything its creation as a new
+customer would write, made ready for the driver (profile, contact points, first
+version, ``customer.registered``).
+
+It runs in the import's worker processes (``import_pipeline``), a few chunks ahead
+of the writes. Nothing here depends on what is on file: whether a row really is
+new (its ``external_ref`` unknown, its phone and e-mail no one's) is decided when
+its chunk is written (``import_writes``), and a row that is not discards what was
+made for it. Results travel back between processes, so they are plain tuples of
+driver-ready values: unpickling a dict or an object per field would cost the
+importing process more than the writes.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
+
+from uuid_utils import uuid7
+
+from services.customer import duplicates, registered_events
+from services.customer import rows as import_rows
+from services.customer.driver_rows import DriverInsert, dialect_for
+from services.customer.models import ContactPoint, Customer, CustomerVersion, Outbox
+from services.customer.profiles import completeness, snapshot_of
+from services.customer.segments import REQUIRABLE
+from shared.messaging.tables import utcnow
+
+# Columns an import never fills (relationship state, merges, notices) are left out.
+UNSET = ("opt_out_notice_at", "referred_by_call_id", "merged_into", "last_contacted_at",
+         "satisfaction", "satisfaction_avg", "satisfaction_trend", "propensity",
+         "relationship_score")
+EMPTY = {c.key: None for c in Customer.__table__.columns if c.key not in UNSET}
+TABLES = {
+    "customers": (Customer, tuple(EMPTY)),
+    "contact_points": (ContactPoint, ("id", "customer_id", "kind", "value", "do_not_contact",
+                                      "status")),
+    "customer_versions": (CustomerVersion, ("id", "customer_id", "version", "changed_at",
+                                            "actor", "source", "reason", "changes",
+                                            "snapshot")),
+    "outbox": (Outbox, ("event_id", "event_type", "routing_key", "body", "created_at",
+                        "available_at", "attempts")),
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every chunk of one job is prepared with (sent to the workers)."""
+    fmt: str
+    actor: str
+    producer: str
+    drivername: str  # the engine's, e.g. "sqlite" or "postgresql+psycopg"
+    requirable: frozenset = frozenset(REQUIRABLE)  # fields a segment may require
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+class NewCustomer(NamedTuple):
+    id: str
+    at: datetime  # registered at
+    points: tuple  # ((kind, value), …), for the duplicate checks
+    gaps: tuple  # which of ``Setup.requirable`` the profile lacks
+    customer: tuple  # driver-ready rows, one tuple each
+    contact_points: tuple
+    version: tuple
+    event: tuple
+
+
+class Row(NamedTuple):
+    line: int
+    reasons: dict | None  # why it is rejected, or None
+    external_ref: str | None
+    segment: str | None
+    new: NewCustomer | None
+
+
+@dataclass
+class Prepared:
+    rows: list[Row]
+    statements: dict[str, str]  # table name → the statement its rows are ready for
+
+
+@lru_cache(maxsize=8)
+def inserts(drivername: str) -> dict[str, DriverInsert]:
+    dialect = dialect_for(drivername)
+    return {name: DriverInsert(model.__table__, keys, dialect)
+            for name, (model, keys) in TABLES.items()}
+
+
+def prepare(setup: Setup, batch: list[tuple[int, dict | None, str | None]]) -> Prepared:
+    """``batch``: (line, record or None, why it could not be read) per row."""
+    ready = inserts(setup.drivername)
+    now, requirable = utcnow(), sorted(setup.requirable)
+    ids = new_ids()
+    if setup.fmt == "csv":
+        import_rows.normalise_ahead([record for _, record, _ in batch if record is not None])
+    loaded = [(line, *import_rows.load(record, error, setup.fmt))
+              for line, record, error in batch]
+    out = []
+    for line, data, reasons in loaded:
+        if data is None:
+            out.append(Row(line, reasons, None, None, None))
+        else:
+            out.append(Row(line, None, data.get("external_ref"), data["segment"],
+                           _new_customer(data, setup, ready, now, requirable, ids)))
+    return Prepared(out, {name: ready[name].statement for name in ready})
+
+
+def new_ids() -> Iterator[str]:
+    """Time-ordered UUIDs (version 7, RFC 9562, by ``uuid-utils``), as text like
+    ``models.new_id``'s. They sort in the order they were made, so a chunk's rows are
+    added at the end of every index on an id instead of on pages all over it: that
+    is what a transaction writes back and what the page cache must hold."""
+    while True:
+        yield str(uuid7())
+
+
+def _new_customer(data: dict, setup: Setup, ready: dict, now: datetime,
+                  requirable: list[str], ids: Iterator[str]) -> NewCustomer:
+    values = {"kind": "person", "lifecycle_status": "active", "tags": [],
+              "do_not_call": False, **data}
+    points = [p for kind in values.pop("contact_points").values() for p in kind]
+    customer_id = next(ids)
+    phone = next((p["value"] for p in points if p["kind"] == "phone"), None)
+    email = next((p["value"] for p in points if p["kind"] == "email"), None)
+    customer = {
+        **EMPTY, **values, **duplicates.keys(values["name"]), "id": customer_id,
+        "phone": phone, "email": email, "source": "import", "version": 1, "created_at": now,
+        "updated_at": now, "calls_completed": 0, "lifetime_revenue": 0,
+        "lifetime_margin": 0, "opt_out_notice_flagged": False}
+    contact = ready["contact_points"]
+    point_rows = tuple(contact.row({
+        "id": next(ids), "customer_id": customer_id, "kind": p["kind"], "value": p["value"],
+        "do_not_contact": bool(p.get("do_not_contact")), "status": p.get("status") or "valid"})
+        for p in points)
+    after = snapshot_of(values, points)
+    version = {
+        "id": next(ids), "customer_id": customer_id, "version": 1, "changed_at": now,
+        "actor": setup.actor, "source": "import", "reason": "imported",
+        "changes": {k: {"old": None, "new": v} for k, v in after.items()
+                    if v not in (None, [], False)}, "snapshot": after}
+    event = registered_events.outbox_row(Outbox, setup, now, {
+        "customer_id": customer_id, "name": values["name"], "phone": phone,
+        "segment": values["segment"], "preferred_language": values.get("preferred_language"),
+        "lifecycle_status": values["lifecycle_status"], "registered_at": now,
+        "kind": values["kind"], "owner_team": values.get("owner_team"), "source": "import"},
+        next(ids))
+    return NewCustomer(
+        customer_id, now, tuple((p["kind"], p["value"]) for p in points),
+        tuple(completeness(after, requirable)["missing"]),
+        ready["customers"].row(customer), point_rows,
+        ready["customer_versions"].row(version), ready["outbox"].row(event))
