@@ -8,8 +8,8 @@ pika consumer draining the same backlog in the same run.
 Targets (issue 6): p95 ≤ 50 ms at 1M and 1M no slower than 1.5× 10k; catch-up
 rate ≥ 0.3 × raw pika. The read models are fed through the real dispatcher
 (inbox, event log and projections) in windows of 2,000 events, as the reporting
-consumer's largest; the catch-up runs reporting's own consumer
-(``services.reporting.consumer``).
+consumer's largest; the catch-up runs the consumer as reporting's process runs it
+(the shared loop, windows of 1,000).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import pika
 
 from services.reporting import config
 from services.reporting.app import create_app
-from services.reporting.consumer import WINDOW, WindowedConsumer
+from services.reporting.entrypoints.consumer import WINDOW
 from services.reporting.handlers import subscriptions
 from services.reporting.models import Inbox, Outbox
 from shared import migrations
@@ -38,6 +38,7 @@ from shared.db import Database
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event, routing_key
 from shared.messaging import topology
+from shared.messaging.consumer import Consumer
 from shared.messaging.publisher import ConfirmingPublisher, Message
 
 REPORTS = {"activity": {"group_by": "month"}, "coverage": {}, "findings": {},
@@ -157,7 +158,7 @@ def consumer_drain(amqp_url: str, names, url: str, n: int, window: int = WINDOW)
     settings = config.load({"DATABASE_URL": url, "DEV_MODE": "1"})
     db = Database(url)
     dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
-    consumer = WindowedConsumer("reporting", dispatcher, amqp_url, names, window=window)
+    consumer = Consumer("reporting", dispatcher, amqp_url, names, 2 * window, window=window)
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     started = time.perf_counter()
