@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 import pika
@@ -26,8 +27,12 @@ from shared.metrics import metrics_for
 
 log = logging.getLogger(__name__)
 
-# How often an idle relay asks the database whether anything was committed.
+# How often an idle relay asks the database whether anything was committed, how
+# often it drives the broker connection meanwhile, and how long it goes without
+# looking at the outbox when nothing was committed (rows waiting for a retry).
 WATCH_TICK = 0.004
+SERVICE_SECONDS = 0.1
+QUIET_LOOK_SECONDS = 1.0
 
 
 class Relay:
@@ -78,17 +83,24 @@ class Relay:
         self._watch.close()
 
     def _wait(self, seconds: float, stop: threading.Event) -> None:
-        """Service the broker for up to ``seconds``, returning early once somebody
-        has committed to the database (a new outbox row is then likely)."""
+        """Wait for the next look at the outbox, servicing the broker connection.
+
+        Where the database says when anyone committed, wait for that (looking every
+        few milliseconds, a sleep and a pragma each), and look anyway once a second
+        for rows whose retry time has come; elsewhere, wait ``seconds``."""
         if not self._watch.precise:
             self.publisher.idle(seconds)
             return
-        waited = 0.0
-        while waited < seconds and not stop.is_set():
-            self.publisher.idle(WATCH_TICK)
-            waited += WATCH_TICK
-            if self._watch.changed():
-                return
+        now = time.monotonic()
+        deadline, service = now + QUIET_LOOK_SECONDS, now + SERVICE_SECONDS
+        while not stop.wait(WATCH_TICK) and not self._watch.changed():
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            if now >= service:  # heartbeats, and a broker that closed on us
+                self.publisher.idle(0)
+                service = now + SERVICE_SECONDS
+        self.publisher.idle(0)
 
     def _connect(self) -> None:
         params = pika.URLParameters(self.amqp_url)
