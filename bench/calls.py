@@ -207,7 +207,12 @@ def partner_throughput(svc: CallsService, outcomes: int, per_request: int, clien
     def post(batch):
         answer = svc.call("POST", "/partner/outcomes", role="partner",
                           partner_id=partner["id"],
-                          headers={"Idempotency-Key": uuid.uuid4().hex},
+                          # A connection per upload: gunicorn's threaded workers keep
+                          # a kept-alive connection on the worker that accepted it, and
+                          # two clients' connections often land on one worker, leaving
+                          # the other (and a core) idle for the whole run.
+                          headers={"Idempotency-Key": uuid.uuid4().hex,
+                                   "Connection": "close"},
                           json={"outcomes": batch})
         assert answer["created"] == len(batch), answer["results"][:3]
         return len(batch)
