@@ -21,10 +21,15 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Read pages through a memory map of the file, shared by every connection and
+    # process, instead of a read() into each connection's own 2 MB cache: a large
+    # database's hot pages then cost no system call.
+    cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     cursor.close()
 
 
 BUSY_TIMEOUT_MS = 30000
+MMAP_BYTES = 1 << 30
 
 
 def _sqlite_begin(conn):
