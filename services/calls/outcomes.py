@@ -13,7 +13,7 @@ from datetime import timedelta, timezone
 from decimal import Decimal
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from services.calls import completed_events, findings, followups, quality
 from services.calls.held import Held, hold
@@ -116,6 +116,8 @@ def record_outcomes(uow, items: list, caller: Principal) -> dict:
             results[index] = {"index": index, "call_id": data["call_id"],
                               "result": "created" if created else "unchanged",
                               "status": 201 if created else 200}
+        _write_completed(work.session, [calls[r["call_id"]] for r in results
+                                        if r is not None and r["result"] == "created"])
         # Written with the other appended rows, before the events the items' follow-ups
         # emitted: an item's own events keep their order, items' may interleave less.
         if batch.completed:
@@ -124,6 +126,27 @@ def record_outcomes(uow, items: list, caller: Principal) -> dict:
     counts = {name: sum(r["result"] == name for r in results)
               for name in ("created", "unchanged", "rejected")}
     return {"results": results, **counts}
+
+
+# What completing a call changes on its row (``_complete``, and the cost).
+COMPLETED = (*FINDINGS, "completed_at", "completed_by", "checklist_compliance", "status",
+             "cost")
+_C = Call.__table__.c
+_COMPLETE = (update(Call.__table__).where(_C.id == bindparam("b_id"))
+             .values({name: bindparam(f"b_{name}") for name in COMPLETED}))
+
+
+def _write_completed(session, done: list[Call]) -> None:
+    """An upload's completed calls in one executemany UPDATE, and out of the unit of
+    work: its per-object change tracking at flush cost more than the statement, in
+    the transaction that holds SQLite's write lock."""
+    if not done:
+        return
+    session.connection().execute(_COMPLETE, [
+        {"b_id": call.id, **{f"b_{name}": getattr(call, name) for name in COMPLETED}}
+        for call in done])
+    for call in done:
+        session.expunge(call)
 
 
 def _recent(session, calls: dict, loaded: dict, caller: Principal) -> dict:
