@@ -1,7 +1,7 @@
 """Writing a scheduling chunk: its calls and their ``call.scheduled`` events, in the
 unit of work's transaction, each table in one bulk insert through the driver.
 
-The calls and events get time-ordered keys (``timeids``), so they append to the
+The calls and events get time-ordered keys (``shared.ids``), so they append to the
 indexes; every value that repeats across the chunk (the plan's fields, the due
 times and window ends, the creation time) is converted to the driver's form once.
 """
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.calls import scheduled_events, timeids
+from services.calls import scheduled_events
 from services.calls.bulk_rows import insert_rows, to_db
 from services.calls.models import Call, CallPlan, Outbox
 from services.calls.scheduled_events import Slot
+from shared.ids import ordered_ids
 from shared.messaging.unit_of_work import UnitOfWork
 
 # What differs from one call of a chunk to the next, then what the chunk shares.
@@ -35,7 +36,7 @@ def write(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: list[Pick]
         "planned", 0, "agent")))
     times = [(to_db(connection, column.due_at, due), to_db(connection, column.window_end, end))
              for due, end in slots]
-    call_ids = timeids.batch(len(picks))
+    call_ids = ordered_ids(len(picks))
     insert_rows(connection, Call.__table__, OWN + SHARED, (
         (call_id, customer_id) + times[slot] + shared
         for call_id, (customer_id, _, slot) in zip(call_ids, picks)))
@@ -49,5 +50,5 @@ def _write_events(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: li
     calls = [(call_id, customer_id, segment, slot)
              for call_id, (customer_id, segment, slot) in zip(call_ids, picks)]
     rows = scheduled_events.outbox_rows(work.producer, plan, now, created, slots, calls,
-                                        timeids.batch(len(calls)))
+                                        ordered_ids(len(calls)))
     insert_rows(connection, Outbox.__table__, scheduled_events.COLUMNS, rows)

@@ -19,14 +19,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from uuid_utils import uuid7
-
 from services.customer import duplicates, registered_events
 from services.customer import rows as import_rows
 from services.customer.driver_rows import DriverInsert, dialect_for
 from services.customer.models import ContactPoint, Customer, CustomerVersion, Outbox
 from services.customer.profiles import completeness, snapshot_of
 from services.customer.segments import REQUIRABLE
+from shared.ids import ordered_id
 from shared.messaging.tables import utcnow
 
 # Columns an import never fills (relationship state, merges, notices) are left out.
@@ -110,12 +109,10 @@ def prepare(setup: Setup, batch: list[tuple[int, dict | None, str | None]]) -> P
 
 
 def new_ids() -> Iterator[str]:
-    """Time-ordered UUIDs (version 7, RFC 9562, by ``uuid-utils``), as text like
-    ``models.new_id``'s. They sort in the order they were made, so a chunk's rows are
-    added at the end of every index on an id instead of on pages all over it: that
-    is what a transaction writes back and what the page cache must hold."""
+    """Time-ordered ids (``shared.ids``), as text like ``models.new_id``'s: a chunk's
+    rows are added at the end of every index on an id instead of all over it."""
     while True:
-        yield str(uuid7())
+        yield ordered_id()
 
 
 def _new_customer(data: dict, setup: Setup, ready: dict, now: datetime,

@@ -129,7 +129,18 @@ class CustomerMonth(Base):
     prop_sum: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class PnlDaily(Base):
+class Amounts:
+    """A P&L row's sums (the day's, a cube cell's, a month's)."""
+    revenue: Mapped[Decimal] = mapped_column(Money(), default=0)
+    discounts: Mapped[Decimal] = mapped_column(Money(), default=0)
+    returns: Mapped[Decimal] = mapped_column(Money(), default=0)
+    cost_of_goods: Mapped[Decimal] = mapped_column(Money(), default=0)
+    cost_to_serve: Mapped[Decimal] = mapped_column(Money(), default=0)
+    allocations: Mapped[Decimal] = mapped_column(Money(), default=0)
+    sales: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PnlDaily(Amounts, Base):
     """The P&L entries of a local day, customer and currency, as the sales service
     defines them (see docs/reporting.md)."""
     __tablename__ = "pnl_daily"
@@ -138,13 +149,6 @@ class PnlDaily(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    revenue: Mapped[Decimal] = mapped_column(Money(), default=0)
-    discounts: Mapped[Decimal] = mapped_column(Money(), default=0)
-    returns: Mapped[Decimal] = mapped_column(Money(), default=0)
-    cost_of_goods: Mapped[Decimal] = mapped_column(Money(), default=0)
-    cost_to_serve: Mapped[Decimal] = mapped_column(Money(), default=0)
-    allocations: Mapped[Decimal] = mapped_column(Money(), default=0)
-    sales: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DealState(Base):

@@ -15,27 +15,15 @@ ends up under the right segment, as a read-time join would have put it.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.reporting.models import Base
-from services.reporting.models_facts import Dims, FindingsSums, ScoreCounts
-from shared.types import Money
+from services.reporting.models_facts import Amounts, Dims, FindingsSums, ScoreCounts
 
 
-class _Amounts:
-    revenue: Mapped[Decimal] = mapped_column(Money(), default=0)
-    discounts: Mapped[Decimal] = mapped_column(Money(), default=0)
-    returns: Mapped[Decimal] = mapped_column(Money(), default=0)
-    cost_of_goods: Mapped[Decimal] = mapped_column(Money(), default=0)
-    cost_to_serve: Mapped[Decimal] = mapped_column(Money(), default=0)
-    allocations: Mapped[Decimal] = mapped_column(Money(), default=0)
-    sales: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class PnlCube(_Amounts, Base):
+class PnlCube(Amounts, Base):
     """The P&L of a currency, local day and customer segment."""
     __tablename__ = "pnl_cube"
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
@@ -43,7 +31,7 @@ class PnlCube(_Amounts, Base):
     segment: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
-class PnlMonth(_Amounts, Base):
+class PnlMonth(Amounts, Base):
     """The P&L of a currency, customer and local calendar month (its first day)."""
     __tablename__ = "pnl_month"
     # Read a customer at a time: clustered by key on SQLite, not by rowid.

@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.calls import scheduled_events, timeids
+from services.calls import scheduled_events
 from shared import context
 from shared.events import make_event, parse_event
+from shared.ids import ordered_ids
 
 NOW = datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=timezone.utc)
 SLOTS = [(NOW + timedelta(days=d), NOW + timedelta(days=d, hours=8)) for d in (1, 31)]
@@ -18,7 +19,7 @@ AWKWARD = ['c1', 'qu"ote', 'back\\slash', 'tab\there', 'new\nline', 'caf\u00e9 \
 
 
 def rows(calls, producer="calls"):
-    ids = timeids.batch(len(calls))
+    ids = ordered_ids(len(calls))
     return ids, list(scheduled_events.outbox_rows(producer, PLAN, NOW, "created", SLOTS,
                                                   calls, ids))
 

@@ -1,13 +1,13 @@
-"""Time-ordered ids for bulk rows: valid version 7 UUIDs, distinct, in order."""
+"""Time-ordered ids for bulk rows (shared.ids): valid version 7 UUIDs, distinct, in order."""
 import time
 import uuid
 
-from services.calls import timeids
+from shared.ids import ordered_ids
 
 
 def test_a_batch_is_distinct_sorted_version_7_uuids_of_now():
     before = time.time_ns() // 1_000_000
-    ids = timeids.batch(5000)
+    ids = ordered_ids(5000)
     after = time.time_ns() // 1_000_000
     assert len(set(ids)) == 5000 and ids == sorted(ids)
     for text in (ids[0], ids[-1]):
@@ -20,7 +20,7 @@ def test_a_batch_is_distinct_sorted_version_7_uuids_of_now():
 def test_later_batches_sort_after_and_never_repeat():
     seen, last = set(), ""
     for _ in range(200):
-        batch = timeids.batch(50)
+        batch = ordered_ids(50)
         assert not seen.intersection(batch)
         seen.update(batch)
         time.sleep(0.002)
