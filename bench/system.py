@@ -2,6 +2,8 @@
 reflected in the customer profile and in the reporting read model."""
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import socket
 import statistics
@@ -42,6 +44,9 @@ class Bench:
         for service in SERVICES:
             for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT"):
                 env[f"{service.upper()}_{key}"] = str(_free_port())
+        # A process's CPU priority can be tried from the command line, e.g.
+        # REPORTING_CONSUMER_NICE=0 python -m bench.calls …
+        env.update({k: v for k, v in os.environ.items() if k.endswith("_NICE")})
         self.system = System(env, log_dir=workdir / "log")
         self.headers = {"Authorization": f"Bearer {issue_token(self.secret, 'bench', 'admin')}"}
         self.local = threading.local()
@@ -219,6 +224,7 @@ def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, in
     sent: dict[str, float] = {}
     answered: dict[str, float] = {}
     seen: dict[str, float] = {}
+    sent_wall: dict[str, float] = {}
     lock, done = threading.Lock(), threading.Event()
     watcher = threading.Thread(target=_watch, args=(bench, sent, seen, lock, done), daemon=True)
     watcher.start()
@@ -231,6 +237,7 @@ def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, in
                 t = time.perf_counter()
                 with lock:
                     sent[cid] = t
+                    sent_wall[cid] = time.time()
                 bench.record(calls[cid][0])
                 answered[cid] = time.perf_counter()
             pool.submit(send)
@@ -244,14 +251,52 @@ def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, in
     post = sorted(answered[c] - sent[c] for c in ids)
     print(f"  (POST answered p50 {_ms(post, 0.5)}, p99 {_ms(post, 0.99)}; answer -> profile "
           f"p50 {_ms(after_answer, 0.5)}, p99 {_ms(after_answer, 0.99)})", flush=True)
+    wall_offset = time.time() - time.perf_counter()
+    _print_stages(bench, sent_wall, {c: t + wall_offset for c, t in seen.items()})
     return statistics.median(lat), _quantile(lat, 0.99), len(lat)
 
 
-def _watch(bench: Bench, sent: dict, seen: dict, lock, done) -> None:
+def _print_stages(bench: Bench, sent: dict[str, float], seen: dict[str, float]) -> None:
+    """Where each outcome's time went, from the services' own timestamps: the calls
+    API's outbox row (written inside the POST), the relay's ``sent_at`` (the broker
+    confirmed it), the customer consumer's inbox row (handled, not yet committed),
+    and the watcher seeing the committed profile."""
+    calls, customer = _read_only(bench, "calls"), _read_only(bench, "customer")
+    try:
+        outbox = {json.loads(body)["payload"]["customer_id"]: (event_id, created, sent_at)
+                  for event_id, body, created, sent_at in calls.execute(
+                      "SELECT event_id, body, created_at, sent_at FROM outbox "
+                      "WHERE event_type = 'call.completed'")}
+        handled = dict(customer.execute(
+            "SELECT event_id, min(processed_at) FROM inbox "
+            "WHERE event_type = 'call.completed' GROUP BY event_id"))
+    finally:
+        calls.close()
+        customer.close()
+    stages: dict[str, list[float]] = {"API to outbox row": [], "outbox row to confirmed": [],
+                                      "confirmed to handled": [], "handled to seen": []}
+    for cid, start in sent.items():
+        event_id, created, sent_at = outbox[cid]
+        times = [start, _epoch(created), _epoch(sent_at), _epoch(handled[event_id]), seen[cid]]
+        for (name, values), a, b in zip(stages.items(), times, times[1:]):
+            values.append(b - a)
+    print("  (" + "; ".join(f"{name} p50 {_ms(sorted(v), 0.5)}, p99 {_ms(sorted(v), 0.99)}"
+                            for name, v in stages.items()) + ")", flush=True)
+
+
+def _epoch(stored: str) -> float:
+    return datetime.fromisoformat(stored).replace(tzinfo=timezone.utc).timestamp()
+
+
+def _read_only(bench: Bench, service: str):
     import sqlite3
 
-    path = bench.system.settings["customer"].database_url.removeprefix("sqlite:///")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    path = bench.system.settings[service].database_url.removeprefix("sqlite:///")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+
+
+def _watch(bench: Bench, sent: dict, seen: dict, lock, done) -> None:
+    db = _read_only(bench, "customer")
     give_up = None
     try:
         while not done.is_set() or len(seen) < len(sent):

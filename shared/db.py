@@ -36,9 +36,13 @@ def _sqlite_begin(conn):
     # A writing transaction takes the write lock when it starts, not when it first
     # writes: a deferred one that upgrades later fails with "database is locked"
     # instead of waiting for the busy timeout. Readers stay deferred (WAL lets them
-    # run beside a writer).
-    if conn.get_execution_options().get("read_only"):
-        conn.exec_driver_sql("BEGIN")
+    # run beside a writer); a one-statement read needs no transaction at all: the
+    # statement reads its own committed snapshot.
+    options = conn.get_execution_options()
+    if options.get("one_statement"):
+        return
+    if options.get("read_only"):
+        conn.connection.driver_connection.execute("BEGIN")
     else:
         _begin_immediate(conn)
 
@@ -132,11 +136,12 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator:
-        """A bare connection for hot read paths that need no ORM objects; on SQLite
-        it reads beside writers and other readers instead of queueing for the write
-        lock."""
+        """A bare connection for hot read paths of one statement that need no ORM
+        objects. On SQLite it reads beside writers and other readers, and opens no
+        transaction: each statement sees its own committed snapshot, so a caller
+        that needs two statements to agree uses :meth:`reader` instead."""
         with self.read_engine.connect() as conn:
-            yield conn
+            yield conn.execution_options(one_statement=True)
 
     def change_watch(self) -> "ChangeWatch":
         """A cheap way to ask whether anyone committed since the last asking."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 from typing import Callable
@@ -48,9 +49,17 @@ def serve_health(host: str, port: int, ready: Callable[[], bool], collectors=())
     return server
 
 
-def run(settings: Settings, role: str, worker, collectors=()) -> None:
-    """Run ``worker.run(stop)`` until a signal asks it to stop."""
+def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0) -> None:
+    """Run ``worker.run(stop)`` until a signal asks it to stop.
+
+    ``nice`` lowers the process's CPU priority (``<SERVICE>_<ROLE>_NICE`` overrides
+    it): work nobody waits on, such as reporting's read models, then yields the
+    cores to the processes on a customer's or an agent's path whenever both want
+    them, and catches up in larger windows."""
     logs.configure(settings.service, role, settings.log_level)
+    niceness = int(settings.get(f"{role.upper()}_NICE", nice))
+    if niceness:
+        os.nice(niceness)
     stop = threading.Event()
 
     def _stop(signum, _frame):

@@ -3,7 +3,6 @@ import functools
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.calls import outcomes, scheduling, services
 from services.calls import plans as plan_cases
@@ -21,6 +20,7 @@ from services.calls.plan_schemas import (
 from services.calls.schemas import CallListArgs, CallOut, CallPage, QueuePage
 from shared.errors import NotFound
 from shared.web.app import principal, roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 

@@ -1,6 +1,5 @@
 """The partner API (partner tokens only) and the audit of partner reads."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.calls import outcomes, partner
 from services.calls.outcome_schemas import BulkOutcomesIn, BulkOutcomesOut, OutcomeIn
@@ -12,6 +11,7 @@ from services.calls.partner_schemas import (
     PartnerReadPage,
 )
 from shared.web.app import principal, roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
 partner_bp = Blueprint("partner", __name__, url_prefix="/partner",

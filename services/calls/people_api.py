@@ -1,15 +1,26 @@
 """Agents, partners and assignment routes."""
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.calls import assignment, people
 from services.calls.api import staff_only
 from services.calls.people_schemas import (
-    AgentEdit, AgentIn, AgentListArgs, AgentOut, AgentPage, AssignIn, AssignmentPage, AssignOut,
-    PartnerIn, PartnerOut, PartnerPage, ReassignIn)
+    AgentEdit,
+    AgentIn,
+    AgentListArgs,
+    AgentOut,
+    AgentPage,
+    AssignIn,
+    AssignmentPage,
+    AssignOut,
+    PartnerIn,
+    PartnerOut,
+    PartnerPage,
+    ReassignIn,
+)
 from services.calls.schemas import CallOut
 from shared.web.app import principal, roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 

@@ -1,13 +1,22 @@
 """Planning routes beside the plans: missed-call sweeps, coverage compliance and
 the company's contact-frequency cap."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from services.calls import coverage as coverage_cases, followups, missed, policy, quality
+from services.calls import coverage as coverage_cases
+from services.calls import followups, missed, policy, quality
 from services.calls.planning_schemas import (
-    CoverageArgs, CoveragePage, FlagArgs, FlagPage, FollowupArgs, FollowupPage, PolicyIn,
-    PolicyOut, SweepOut)
+    CoverageArgs,
+    CoveragePage,
+    FlagArgs,
+    FlagPage,
+    FollowupArgs,
+    FollowupPage,
+    PolicyIn,
+    PolicyOut,
+    SweepOut,
+)
 from shared.web.app import roles, service
+from shared.web.blueprint import Blueprint
 
 planning = Blueprint("planning", __name__, url_prefix="",
                      description="Missed calls, coverage compliance, contact policy")

@@ -1,7 +1,6 @@
 """Customer routes: load input, call one use case, dump output."""
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.customer import consent, erasure, exporter, merging, profiles
 from services.customer.schemas import (
@@ -22,6 +21,7 @@ from services.customer.schemas import (
 )
 from shared.errors import Invalid
 from shared.web.app import principal, roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 

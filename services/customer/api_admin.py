@@ -1,7 +1,6 @@
 """Data administration routes: segments, duplicates, data quality, import, export."""
 from flask import Response, request, stream_with_context, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.customer import duplicates, exporter, importer, quality, segments
 from services.customer.schemas_admin import (
@@ -22,6 +21,7 @@ from services.customer.schemas_admin import (
 )
 from shared.errors import Invalid
 from shared.web.app import principal, roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs, decode_cursor, encode_cursor
 
 ADMINS = ("manager",)

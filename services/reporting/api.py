@@ -1,12 +1,12 @@
 """Report routes: load the query, call one report use case, answer it as JSON, CSV
 (``?format=csv``, streamed) or a PNG chart (``?format=png``)."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from services.reporting import config, schemas, services
 from services.reporting.render import respond
 from shared.web.app import roles, service
+from shared.web.blueprint import Blueprint
 
 blp = Blueprint("reports", __name__, url_prefix="/reports",
                 description="Reports answered from read models maintained from events")

@@ -7,12 +7,20 @@ whatever it sent.
 """
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.sales import config, returns, services
-from services.sales.schemas import CancelIn, CancellationOut, ReturnIn, ReturnOut, SaleIn, \
-    SaleListArgs, SaleOut, SalePage
+from services.sales.schemas import (
+    CancelIn,
+    CancellationOut,
+    ReturnIn,
+    ReturnOut,
+    SaleIn,
+    SaleListArgs,
+    SaleOut,
+    SalePage,
+)
 from shared.web.app import principal, require_roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
 blp = Blueprint("transactions", __name__, url_prefix="/transactions",

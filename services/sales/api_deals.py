@@ -1,11 +1,17 @@
 """Deal routes: open a deal, move it through the sales cycle, read its history."""
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.sales import deals
-from services.sales.schemas_deals import DealIn, DealListArgs, DealOut, DealPage, StageChangeIn
+from services.sales.schemas_deals import (
+    DealIn,
+    DealListArgs,
+    DealOut,
+    DealPage,
+    StageChangeIn,
+)
 from shared.web.app import principal, require_roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
 blp = Blueprint("deals", __name__, url_prefix="/deals",

@@ -1,12 +1,19 @@
 """Routes for allocations, the P&L and the irregularities list."""
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.sales import config, costs, irregularities, pnl
-from services.sales.schemas_pnl import AllocationIn, AllocationOut, AllocationPage, \
-    IrregularityArgs, IrregularityPage, PnlArgs, PnlOut
+from services.sales.schemas_pnl import (
+    AllocationIn,
+    AllocationOut,
+    AllocationPage,
+    IrregularityArgs,
+    IrregularityPage,
+    PnlArgs,
+    PnlOut,
+)
 from shared.web.app import principal, roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 

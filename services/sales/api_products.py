@@ -1,12 +1,17 @@
 """Product catalogue routes: products, and price changes as new history entries."""
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.sales import products
-from services.sales.schemas_products import PriceIn, ProductIn, ProductListArgs, ProductOut, \
-    ProductPage
+from services.sales.schemas_products import (
+    PriceIn,
+    ProductIn,
+    ProductListArgs,
+    ProductOut,
+    ProductPage,
+)
 from shared.web.app import principal, require_roles, service
+from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
 blp = Blueprint("products", __name__, url_prefix="/products",

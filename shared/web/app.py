@@ -18,6 +18,7 @@ from shared.errors import Forbidden, Unauthorized
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import OutboxCollector, exposition, metrics_for
 from shared.web import problems
+from shared.web.json import JSONProvider
 
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs")
 
@@ -61,6 +62,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
                        blueprints: Iterable, outbox_model, idempotency_model=None,
                        setup: Callable[[Flask], None] | None = None) -> Flask:
     app = Flask(settings.service)
+    app.json = JSONProvider(app)
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/docs", OPENAPI_JSON_PATH="openapi.json",

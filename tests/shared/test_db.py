@@ -53,3 +53,16 @@ def test_without_a_change_counter_the_watch_always_says_look(postgres_admin_url)
     watch = Database(postgres_admin_url).change_watch()
     assert not watch.precise
     assert watch.changed() and watch.changed()
+
+
+def test_a_bare_read_opens_no_transaction_on_sqlite(tmp_path):
+    # One statement reads its own snapshot: no BEGIN, nothing to roll back.
+    db = Database(f"sqlite:///{tmp_path}/r.db")
+    _table(db)
+    with db.connection() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        assert not conn.connection.driver_connection.in_transaction
+    with db.reader() as session:  # a reader of several statements still has one
+        session.execute(text("SELECT count(*) FROM t"))
+        assert session.connection().connection.driver_connection.in_transaction
+    db.dispose()

@@ -1,0 +1,38 @@
+"""Consumer and relay processes: the CPU priority they can be asked to run at."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = """
+import os, sys
+from shared import process
+from shared.config import Settings
+
+class Worker:
+    ready = True
+    def run(self, stop):
+        print(os.nice(0))
+
+env = {"AUTH_SECRET": "x" * 32, "DATA_DIR": sys.argv[1], "CONSUMER_PORT": "0",
+       "LOG_LEVEL": "WARNING", **dict(a.split("=") for a in sys.argv[2:])}
+process.run(Settings.from_env("reporting", env), "consumer", Worker(), nice=3)
+"""
+
+
+def _niceness(tmp_path, *overrides: str) -> int:
+    out = subprocess.run([sys.executable, "-c", RUN, str(tmp_path), *overrides], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) - os.nice(0)
+
+
+def test_a_process_runs_at_the_priority_its_caller_gives(tmp_path):
+    assert _niceness(tmp_path) == 3
+
+
+def test_the_setting_overrides_the_callers_priority(tmp_path):
+    assert _niceness(tmp_path, "CONSUMER_NICE=0") == 0
+    assert _niceness(tmp_path, "CONSUMER_NICE=8") == 8

@@ -1,0 +1,74 @@
+"""The web pieces every service's API shares: the blueprint's argument schemas and
+the JSON provider."""
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from flask.views import MethodView
+from flask_smorest import Api
+
+from shared.web.blueprint import Blueprint
+from shared.web.json import JSONProvider
+
+
+class CountingArgs(ma.Schema):
+    made = 0
+    name = ma.fields.String(required=True)
+
+    def __init__(self, *args, **kwargs):
+        type(self).made += 1
+        super().__init__(*args, **kwargs)
+
+
+def _api_app() -> Flask:
+    app = Flask("t")
+    app.config.update(API_TITLE="t", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
+    api = Api(app)
+    blp = Blueprint("things", __name__, url_prefix="/things")
+
+    @blp.route("")
+    class Things(MethodView):
+        @blp.arguments(CountingArgs, location="query")
+        @blp.response(200)
+        def get(self, args):
+            return {"hello": args["name"]}
+
+    api.register_blueprint(blp)
+    return app
+
+
+def test_an_argument_schema_named_by_class_is_made_once_not_per_request():
+    app = _api_app()
+    made = CountingArgs.made
+    client = app.test_client()
+    for name in ("a", "b", "c"):
+        assert client.get(f"/things?name={name}").get_json() == {"hello": name}
+    assert client.get("/things").status_code == 422  # still validated on every request
+    assert CountingArgs.made == made
+
+
+def test_the_openapi_document_names_the_schema_as_before():
+    spec = _api_app().extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    parameters = spec["paths"]["/things"]["get"]["parameters"]
+    assert [p["name"] for p in parameters] == ["name"]
+    assert parameters[0]["required"] is True
+
+
+def test_json_responses_sort_keys_and_write_values_as_the_schemas_do():
+    app = Flask("t")
+    app.json = JSONProvider(app)
+    when = datetime(2026, 11, 30, 8, 5, tzinfo=timezone.utc)
+    with app.app_context():
+        response = jsonify({"b": Decimal("1.50"), "a": when, "c": date(2026, 1, 2),
+                            "d": math.nan, 3: "int key"})
+        text = response.get_data(as_text=True)
+        assert response.mimetype == "application/json"
+        assert list(json.loads(text)) == ["3", "a", "b", "c", "d"]
+        assert json.loads(text) == {"3": "int key", "a": "2026-11-30T08:05:00+00:00",
+                                    "b": "1.50", "c": "2026-01-02", "d": None}
+        assert app.json.dumps({"x": 1}, indent=2) == '{\n  "x": 1\n}'
