@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 
 import pika
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 
 from shared.db import Database
@@ -52,6 +52,12 @@ class Relay:
         self.publisher: ConfirmingPublisher | None = None
         self._last_purge = utcnow()
         self._watch = db.change_watch()
+        # Built once: an idle relay on SQLite looks after every commit anyone makes.
+        self._pending_query = (
+            select(outbox_model.id, outbox_model.event_id, outbox_model.event_type,
+                   outbox_model.routing_key, outbox_model.body, outbox_model.attempts)
+            .where(outbox_model.sent_at.is_(None), outbox_model.available_at <= bindparam("now"))
+            .order_by(outbox_model.id).limit(batch_size))
 
     @property
     def ready(self) -> bool:
@@ -126,8 +132,8 @@ class Relay:
                 if rows:
                     self._mark(session, rows, *self._publish(rows))
                 return len(rows)
-        with self.db.reader() as session:
-            rows = self._pending(session, lock=False)
+        with self.db.connection() as conn:  # one statement, no transaction, no session
+            rows = conn.execute(self._pending_query, {"now": utcnow()}).all()
         if rows:
             outcome = self._publish(rows)
             with self.db.transaction() as session:
@@ -135,13 +141,10 @@ class Relay:
         return len(rows)
 
     def _pending(self, session, lock: bool):
-        query = (select(self.outbox.id, self.outbox.event_id, self.outbox.event_type,
-                        self.outbox.routing_key, self.outbox.body, self.outbox.attempts)
-                 .where(self.outbox.sent_at.is_(None), self.outbox.available_at <= utcnow())
-                 .order_by(self.outbox.id).limit(self.batch_size))
+        query = self._pending_query
         if lock:
             query = query.with_for_update(skip_locked=True)
-        return session.execute(query).all()
+        return session.execute(query, {"now": utcnow()}).all()
 
     def _publish(self, rows):
         return self.publisher.publish_batch(

@@ -12,9 +12,9 @@ the caller (the token's subject), never shared between callers.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 import hashlib
 import re
+from datetime import datetime
 
 from flask import Response, make_response, request
 from sqlalchemy import Integer, String, Text, select, update
