@@ -259,8 +259,8 @@ def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, in
 def _print_stages(bench: Bench, sent: dict[str, float], seen: dict[str, float]) -> None:
     """Where each outcome's time went, from the services' own timestamps: the calls
     API's outbox row (written inside the POST), the relay's ``sent_at`` (the broker
-    confirmed it), the customer consumer's inbox row (handled, not yet committed),
-    and the watcher seeing the committed profile."""
+    confirmed it), the customer consumer's inbox row (stamped when the delivery
+    window holding the event began) and the watcher seeing the committed profile."""
     calls, customer = _read_only(bench, "calls"), _read_only(bench, "customer")
     try:
         outbox = {json.loads(body)["payload"]["customer_id"]: (event_id, created, sent_at)
@@ -274,7 +274,7 @@ def _print_stages(bench: Bench, sent: dict[str, float], seen: dict[str, float]) 
         calls.close()
         customer.close()
     stages: dict[str, list[float]] = {"API to outbox row": [], "outbox row to confirmed": [],
-                                      "confirmed to handled": [], "handled to seen": []}
+                                      "confirmed to taken up": [], "taken up to seen": []}
     for cid, start in sent.items():
         event_id, created, sent_at = outbox[cid]
         times = [start, _epoch(created), _epoch(sent_at), _epoch(handled[event_id]), seen[cid]]

@@ -2,21 +2,25 @@
 
 ``make_event`` validates the payload against its contract before it is written to
 the outbox, so a producer cannot emit what consumers would refuse; ``parse_event``
-validates both envelope and payload on the way in.
+validates both envelope and payload on the way in. Both load through
+``shared.events.loading``: marshmallow's answers, without its per-field cost for
+well-formed events.
 """
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared import context
 from shared.events.contracts import contract_for, routing_key
+from shared.events.loading import loader
+from shared.ids import ordered_id
 
 
 class EnvelopeError(ValueError):
@@ -38,6 +42,7 @@ class EnvelopeSchema(Schema):
 
 
 _ENVELOPE = EnvelopeSchema()
+_load_envelope = loader(_ENVELOPE)
 
 
 @dataclass(frozen=True)
@@ -78,17 +83,24 @@ def schema_for(event_type: str, version: int):
     return contract_for(event_type, version)()
 
 
+@lru_cache(maxsize=None)
+def load_for(event_type: str, version: int):
+    """The contract's ``load``, checked path first (see ``shared.events.loading``)."""
+    return loader(schema_for(event_type, version))
+
+
 def make_event(event_type: str, payload: dict, *, producer: str, version: int = 1,
                occurred_at: datetime | None = None) -> Event:
     """Build an event, taking correlation and causation from the current context."""
-    schema = schema_for(event_type, version)
-    wire = schema.dump(payload)
+    wire = schema_for(event_type, version).dump(payload)
     try:
-        loaded = schema.load(wire)
+        loaded = load_for(event_type, version)(wire)
     except ValidationError as exc:
         raise ValueError(f"{event_type}.v{version} payload breaks its contract: "
                          f"{exc.messages}") from exc
-    event_id = str(uuid.uuid4())
+    # Time-ordered, so the outbox, inbox and event-log indexes keyed by event id grow
+    # at their end instead of taking a random page of each per event (shared.ids).
+    event_id = ordered_id()
     return Event(
         event_id=event_id,
         event_type=event_type,
@@ -105,18 +117,17 @@ def make_event(event_type: str, payload: dict, *, producer: str, version: int = 
 def parse_event(body: bytes | str) -> Event:
     """Validate an incoming message; raise EnvelopeError if it can never be handled."""
     try:
-        raw = json.loads(body)
-        env = _ENVELOPE.load(raw)
+        env = _load_envelope(_decode(body))
     except (ValueError, ValidationError, TypeError) as exc:
         raise EnvelopeError(f"malformed envelope: {exc}") from exc
     try:
-        schema = schema_for(env["event_type"], env["event_version"])
+        load = load_for(env["event_type"], env["event_version"])
     except KeyError:
-        schema = None
+        load = None
     payload = env["payload"]
-    if schema is not None:
+    if load is not None:
         try:
-            payload = schema.load(payload)
+            payload = load(payload)
         except ValidationError as exc:
             raise EnvelopeError(f"payload breaks {env['event_type']} contract: {exc.messages}") from exc
     return Event(
@@ -128,5 +139,15 @@ def parse_event(body: bytes | str) -> Event:
         correlation_id=env["correlation_id"],
         causation_id=env["causation_id"],
         payload=payload,
-        wire_payload=env["payload"] if schema is not None else None,
+        wire_payload=env["payload"] if load is not None else None,
     )
+
+
+def _decode(body: bytes | str):
+    """orjson where it can (a third of ``json``'s time); ``json`` for what orjson
+    refuses and ``json`` accepts (NaN, UTF-16, integers past 64 bits), so that the
+    messages accepted stay the same."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)

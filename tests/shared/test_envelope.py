@@ -1,0 +1,97 @@
+"""What a consumer accepts as an event and what it refuses (dead-letters) for good."""
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from shared.events import EnvelopeError, make_event, parse_event
+from shared.events.envelope import schema_for
+
+AT = datetime(2026, 3, 1, 4, 5, 6, tzinfo=timezone.utc)
+
+
+def completed(**overrides):
+    return make_event("call.completed", {
+        "call_id": "call-1", "customer_id": "c1", "channel": "phone", "outcome": "reached",
+        "completed_at": AT, "cost": Decimal("10.50"), **overrides}, producer="calls")
+
+
+def wire(event=None, **envelope) -> dict:
+    data = json.loads((event or completed()).to_json())
+    data.update(envelope)
+    return data
+
+
+def test_an_event_comes_back_as_it_was_made():
+    event = completed(referrals=[{"name": "Lee", "phone": None}])
+    parsed = parse_event(event.to_json().encode())
+    assert parsed == event
+    assert parsed.payload["cost"] == Decimal("10.50") and parsed.payload["duration_seconds"] == 0
+    assert parsed.wire_payload == json.loads(event.to_json())["payload"]
+
+
+def test_event_ids_are_time_ordered():
+    ids = [uuid.UUID(completed().event_id) for _ in range(50)]
+    assert all(i.version == 7 for i in ids) and ids == sorted(ids)
+
+
+@pytest.mark.parametrize("body", [
+    b"not json at all", b"", b"[1, 2]", b'"text"', b"{}", "\ufeff{}",
+    json.dumps(wire(event_id="not-a-uuid")), json.dumps(wire(event_type="CallCompleted")),
+    json.dumps(wire(event_version=0)), json.dumps(wire(event_version=True)),
+    json.dumps(wire(occurred_at="yesterday")), json.dumps(wire(payload=[1])),
+    json.dumps({k: v for k, v in wire().items() if k != "producer"}),
+])
+def test_a_malformed_envelope_is_refused(body):
+    with pytest.raises(EnvelopeError, match="malformed envelope"):
+        parse_event(body)
+
+
+def test_a_payload_that_breaks_its_contract_is_refused_with_the_contracts_messages():
+    data = wire()
+    data["payload"].update(outcome="teleported", satisfaction="great")
+    del data["payload"]["customer_id"]
+    with pytest.raises(EnvelopeError, match="payload breaks call.completed contract") as raised:
+        parse_event(json.dumps(data))
+    try:
+        schema_for("call.completed", 1).load(data["payload"])
+    except Exception as error:  # noqa: BLE001 - the contract's own words
+        assert str(error.messages) in str(raised.value)
+    for bad in ({"cost": "NaN"}, {"cost": "-Infinity"}, {"duration_seconds": -1},
+                {"duration_seconds": "1.5"}, {"completed_at": "2026-03-01T04:05:06"},
+                {"referrals": [{"phone": "1"}]}, {"opt_out_notice_given": "maybe"}):
+        data = wire()
+        data["payload"].update(bad)
+        with pytest.raises(EnvelopeError, match="contract"):
+            parse_event(json.dumps(data))
+
+
+def test_what_marshmallow_accepts_loosely_is_still_accepted():
+    data = wire(event_version="1", occurred_at="2026-03-01T04:05:06")
+    data["payload"].update(duration_seconds=42.9, satisfaction="4", opt_out_notice_given="yes",
+                           cost=10)
+    event = parse_event(json.dumps(data))
+    assert (event.event_version, event.occurred_at) == (1, AT)
+    assert (event.payload["duration_seconds"], event.payload["satisfaction"],
+            event.payload["opt_out_notice_given"], event.payload["cost"]) == (
+        42, 4, True, Decimal("10"))
+
+
+def test_json_that_only_the_standard_library_reads_is_still_read():
+    data = wire()
+    data["payload"]["confirmed_fields"] = {"score": math.nan, "big": 2 ** 80}
+    for body in (json.dumps(data).encode(), json.dumps(data).encode("utf-16"),
+                 json.dumps(data).encode("utf-8-sig")):
+        confirmed = parse_event(body).payload["confirmed_fields"]
+        assert math.isnan(confirmed["score"]) and confirmed["big"] == 2 ** 80
+
+
+def test_an_event_type_without_a_contract_is_kept_as_it_came():
+    data = wire(event_type="call.teleported", payload={"anything": ["goes", 1]})
+    event = parse_event(json.dumps(data))
+    assert event.payload == {"anything": ["goes", 1]} and event.wire_payload is None
