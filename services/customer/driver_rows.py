@@ -10,11 +10,12 @@ one ``COPY`` (a statement a row costs the server more than the insert itself).
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
+
+import orjson
 
 from sqlalchemy import JSON, Table, insert
 from sqlalchemy.engine import Dialect, make_url
@@ -88,9 +89,12 @@ def _processor(column, dialect: Dialect) -> Callable | None:
     if isinstance(column.type, JSON):
         # psycopg's JSON processor only wraps the value, leaving the encoding to the
         # driver in the importing process; encode it here, as SQLite's does (the
-        # statement casts the text to JSON on PostgreSQL).
+        # statement casts the text to JSON on PostgreSQL). orjson: the same JSON in a
+        # tenth of json.dumps' time (compact, text as UTF-8); the values imported are
+        # strings, numbers, booleans, lists and objects only.
         none_as_null = column.type.none_as_null
-        return lambda value: None if value is None and none_as_null else json.dumps(value)
+        return lambda value: (None if value is None and none_as_null
+                              else orjson.dumps(value).decode())
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return None if process is None else _remembering(process)
 

@@ -65,7 +65,11 @@ class Event:
         wire = self.wire_payload
         if wire is None:
             wire = schema_for(self.event_type, self.event_version).dump(self.payload)
-        return json.dumps({
+        # orjson: the compact form json.dumps(separators=(",", ":")) wrote, with text
+        # as UTF-8 instead of \u escapes, in a tenth of the time. A contract's wire
+        # form holds only JSON types (its Float fields refuse NaN), so nothing else
+        # differs.
+        return orjson.dumps({
             "event_id": self.event_id,
             "event_type": self.event_type,
             "event_version": self.event_version,
@@ -74,7 +78,7 @@ class Event:
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
             "payload": wire,
-        }, separators=(",", ":"))
+        }, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 @lru_cache(maxsize=None)
