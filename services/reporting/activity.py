@@ -3,14 +3,19 @@ adherence, by period and any dimension, from the activity and findings cubes.
 
 Plan adherence = calls completed on or before their due day ÷ calls planned; a call
 counts as planned on its local due day, so a period's edges can split the two.
+
+Unfiltered and grouped by day, week or month, it reads the day totals
+(``activity_day``, ``outcome_day``): a row per day and outcome, however many
+dimension combinations the cubes hold; otherwise the cubes.
 """
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from services.reporting.filters import (default_period, group_key, ratio, where_dimensions,
-                                        where_period)
+from services.reporting.filters import (FILTERS, default_period, group_key, ratio,
+                                        where_dimensions, where_period)
 from services.reporting.models_facts import ActivityCube, FindingsCube
+from services.reporting.models_rollups import ActivityDay, OutcomeDay
 
 ACTIVITY_DAYS = 30
 COUNTS = ("planned", "completed", "missed", "cancelled", "on_time")
@@ -35,14 +40,22 @@ def _blank() -> dict:
     return {**dict.fromkeys(COUNTS, 0), "outcomes": {}}
 
 
+def _sources(args):
+    """The day totals when no dimension is asked for, else the cubes."""
+    if args["group_by"] in COLUMNS or any(args.get(name) is not None for name in FILTERS):
+        return ActivityCube, FindingsCube
+    return ActivityDay, OutcomeDay
+
+
 def activity_report(uow, zone, args: dict) -> dict:
     args = {"group_by": "day", **args}
     start, end = default_period(args, zone, ACTIVITY_DAYS)
-    sums = [func.sum(getattr(ActivityCube, name)) for name in COUNTS]
+    activity, findings = _sources(args)
+    sums = [func.sum(getattr(activity, name)) for name in COUNTS]
     with uow.reader() as session:
-        counts = _rows(session, args, start, end, ActivityCube, sums)
-        outcomes = _rows(session, args, start, end, FindingsCube,
-                         [func.sum(FindingsCube.calls)], extra=[FindingsCube.outcome])
+        counts = _rows(session, args, start, end, activity, sums)
+        outcomes = _rows(session, args, start, end, findings,
+                         [func.sum(findings.calls)], extra=[findings.outcome])
     days, groups, totals = {}, {}, _blank()
     for row in counts:
         for bucket in (days.setdefault(row[0], _blank()),

@@ -12,114 +12,101 @@ Per segment, Spearman's rho of calls against each change (customers with both
 halves measured), and on-plan (calls ≥ planned) vs under-called (calls < planned)
 customers' mean Δ satisfaction, by Welch. See ``stats`` for the methods.
 
-Read from the per-customer monthly rows (``customer_month``, ``pnl_month``), so
-the cost grows with customers × months of the window, not with calls or sales;
-the per-customer changes and statistics are computed in ``effect_measures``.
+Read from the per-customer year-to-date rows (``customer_ytd``, ``pnl_ytd``) of the
+halves' boundary months, a row per customer each (see ``cumulative``), and for a
+last month that ``to`` cuts short from ``pnl_daily``; so the cost grows with
+customers, not with months, calls or sales. The per-customer changes and the
+statistics are computed on numpy columns in ``effect_measures``.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
-from sqlalchemy import func, select, type_coerce, union_all
+from sqlalchemy import BigInteger, func, select, type_coerce
 
-from services.reporting import effect_measures, periods
+from services.reporting import cumulative, effect_measures, periods
 from services.reporting.filters import UNKNOWN_SEGMENT, default_period
 from services.reporting.models import CustomerDim
-from services.reporting.models_facts import CustomerMonth, PnlDaily
-from services.reporting.models_rollups import PnlMonth
-from shared.types import Money
+from services.reporting.models_facts import PnlDaily
+from services.reporting.models_rollups import CustomerYtd, PnlYtd
 
 WINDOW_DAYS = 183
+SIGNALS = ("sat_n", "sat_sum", "prop_n", "prop_sum")
 
 
 def _months(start: date, end: date) -> list[date]:
     months, month = [], start.replace(day=1)
     while month <= end:
         months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
+        month = periods.next_month(month)
     return months
 
 
-def _halves(months):
-    half = len(months) // 2
-    return set(months[:half]), set(months[len(months) - half:])
+def _customers(session, args, months: list[date], half: int):
+    """Customers with calls planned or made in the window: their ids, segments,
+    (planned, calls) over the window and the score sums of each half."""
+    ids, sums = cumulative.read(session, CustomerYtd, ("planned", "calls") + SIGNALS, {
+        "all": (months[0], months[-1]), "first": (months[0], months[half - 1]),
+        "second": (months[-half], months[-1])})
+    segments = dict(session.connection().execute(
+        select(CustomerDim.customer_id, CustomerDim.segment)).all())
+    segment = np.array([segments.get(cid, UNKNOWN_SEGMENT) for cid in ids], dtype=object)
+    keep = sums["all"][:, :2].any(axis=1)
+    if args.get("segment") is not None:
+        keep &= segment == args["segment"]
+    return ([cid for cid, kept in zip(ids, keep) if kept], segment[keep],
+            sums["all"][keep, :2], sums["first"][keep, 2:], sums["second"][keep, 2:])
 
 
-def _customers(session, args, months, first, second):
-    """One row per customer: segment, planned, calls, and per half the sums the
-    satisfaction and relationship means need. Each half (and an odd middle month)
-    is summed by its own plain range query over ``customer_month``: the key order
-    streams it, where one query picking halves row by row cost twice as much."""
-    m = CustomerMonth
-    parts = [(months[0], max(first), 0), (min(second), months[-1], 1)]
-    if len(months) % 2:
-        middle = months[len(months) // 2]
-        parts.append((middle, middle, None))
-    people: dict = {}
-    for low, high, half in parts:
-        query = select(m.customer_id, func.sum(m.planned), func.sum(m.calls), func.sum(m.sat_n),
-                       func.sum(m.sat_sum), func.sum(m.prop_n), func.sum(m.prop_sum)
-                       ).where(m.month.between(low, high)).group_by(m.customer_id)
-        for cid, planned, calls, *sums in session.execute(query):
-            row = people.setdefault(cid, [0, 0] + [0] * 8)
-            row[0] += planned or 0
-            row[1] += calls or 0
-            if half is not None:
-                row[2 + 4 * half:6 + 4 * half] = sums
-    segments = dict(session.execute(select(CustomerDim.customer_id, CustomerDim.segment)).all())
-    wanted = args.get("segment")
-    out = []
-    for cid, row in people.items():
-        segment = segments.get(cid, UNKNOWN_SEGMENT)
-        if wanted is None or segment == wanted:
-            out.append((cid, segment, *row))
+def _revenue(session, currency: str, ids: list, halves) -> np.ndarray:
+    """Revenue less returns per customer of ``ids`` and half (ten-thousandths): whole
+    months from ``pnl_ytd``, a last month that the window's end cuts short from
+    ``pnl_daily``."""
+    position = {cid: i for i, cid in enumerate(ids)}
+    out = np.zeros((len(ids), 2), np.int64)
+    parts = [periods.split(low, high) for low, high in halves]
+    whole = {column: (part.first_month, periods.month_before(part.after_months))
+             for column, part in enumerate(parts) if not part.months_empty()}
+    found, sums = cumulative.read(session, PnlYtd, ("revenue", "returns"), whole,
+                                  PnlYtd.currency == currency)
+    for column, net in sums.items():
+        _add(out[:, column], position, found, net[:, 0] - net[:, 1])
+    for column, part in enumerate(parts):
+        for first_day, last_day in part.edges:
+            d = PnlDaily
+            net = type_coerce(func.sum(d.revenue) - func.sum(d.returns), BigInteger)
+            rows = session.connection().execute(select(d.customer_id, net).where(
+                d.currency == currency, d.day.between(first_day, last_day))
+                .group_by(d.customer_id)).all()
+            _add(out[:, column], position, [r[0] for r in rows], [r[1] or 0 for r in rows])
     return out
 
 
-def _revenue(session, args, first_end: date, second_start: date, start: date, end: date):
-    """Per customer and half, revenue less returns: whole months from ``pnl_month``,
-    a last month that ``end`` cuts short from ``pnl_daily``; a half at a time."""
-    out = []
-    for second, (low, high) in enumerate(((start, first_end), (second_start, end))):
-        parts = periods.split(low, high)
-        selects = [_revenue_part(PnlDaily, args).where(PnlDaily.day.between(lo, hi))
-                   for lo, hi in parts.edges]
-        if not parts.months_empty():
-            selects.append(periods.where_months(_revenue_part(PnlMonth, args),
-                                                PnlMonth.month, parts))
-        query = selects[0] if len(selects) == 1 else select(
-            (rows := union_all(*selects).subquery()).c.customer_id,
-            type_coerce(func.sum(rows.c.amount), Money())).group_by(rows.c.customer_id)
-        out += [(cid, second, amount) for cid, amount in session.execute(query)]
-    return out
-
-
-def _revenue_part(model, args):
-    amount = type_coerce(func.sum(model.revenue) - func.sum(model.returns), Money())
-    return (select(model.customer_id, amount.label("amount"))
-            .where(model.currency == args["currency"]).group_by(model.customer_id))
+def _add(column: np.ndarray, position: dict, ids, amounts) -> None:
+    """Add ``amounts`` of the customers ``ids`` (each once) to their places in ``column``."""
+    places = np.array([position.get(cid, -1) for cid in ids], np.int64)
+    known = places >= 0
+    column[places[known]] += np.asarray(amounts, np.int64)[known]
 
 
 def effectiveness_report(uow, zone, args: dict) -> dict:
     start, end = default_period(args, zone, WINDOW_DAYS)
     months = _months(start, end)
-    first, second = _halves(months)
-    if not first:
+    half = len(months) // 2
+    if not half:
         return {"start": start, "end": end, "segments": [],
                 "insufficient": "the window needs at least two calendar months"}
-    first_end = max(first).replace(day=28) + timedelta(days=4)
-    first_end = first_end - timedelta(days=first_end.day)
+    first_end = periods.month_end(months[half - 1])
     with uow.reader() as session:
-        rows = _customers(session, args, months, first, second)
-        revenue = _revenue(session, args, first_end, min(second), months[0],
-                           max(end, months[-1]))
-    people = effect_measures.per_customer(rows, revenue)
-    segments = sorted(set(people["segment"]))
+        ids, segment, totals, first, second = _customers(session, args, months, half)
+        revenue = _revenue(session, args["currency"], ids,
+                           ((months[0], first_end), (months[-half], end)))
+    people = effect_measures.per_customer(segment, totals, first, second, revenue)
     return {"start": months[0], "end": end, "currency": args["currency"],
-            "halves": {"first": [min(first), first_end], "second": [min(second), end]},
+            "halves": {"first": [months[0], first_end], "second": [months[-half], end]},
             "segments": [effect_measures.segment_stats(name, people, people["segment"] == name)
-                         for name in segments],
+                         for name in sorted(set(people["segment"]))],
             "all": effect_measures.segment_stats("all", people,
                                                  np.ones(len(people["calls"]), bool))}
 

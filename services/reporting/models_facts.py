@@ -30,15 +30,18 @@ class Dims:
     partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
-class ActivityCube(Dims, Base):
+class ActivityCounts:
     """Calls planned (by due day), completed, missed, cancelled; on_time = completed
     on or before the local day it was due."""
-    __tablename__ = "activity_cube"
     planned: Mapped[int] = mapped_column(Integer, default=0)
     completed: Mapped[int] = mapped_column(Integer, default=0)
     missed: Mapped[int] = mapped_column(Integer, default=0)
     cancelled: Mapped[int] = mapped_column(Integer, default=0)
     on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActivityCube(Dims, ActivityCounts, Base):
+    __tablename__ = "activity_cube"
 
 
 class FindingsSums:
@@ -111,22 +114,6 @@ class CustomerFacts(Base):
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     merged_into: Mapped[str | None] = mapped_column(String(64))
-
-
-class CustomerMonth(Base):
-    """Per customer and calendar month (local): calls and the relationship signals."""
-    __tablename__ = "customer_month"
-    # Read a customer at a time: clustered by key on SQLite, not by rowid.
-    __table_args__ = {"sqlite_with_rowid": False}
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    planned: Mapped[int] = mapped_column(Integer, default=0)
-    calls: Mapped[int] = mapped_column(Integer, default=0)
-    contacts: Mapped[int] = mapped_column(Integer, default=0)
-    sat_n: Mapped[int] = mapped_column(Integer, default=0)
-    sat_sum: Mapped[int] = mapped_column(Integer, default=0)
-    prop_n: Mapped[int] = mapped_column(Integer, default=0)
-    prop_sum: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Amounts:

@@ -1,7 +1,12 @@
 """Roll-ups that let the P&L, sales and call-effectiveness reports answer from rows
 whose number does not grow with the number of sales: P&L per currency × local day
-× segment (``pnl_cube``) and per currency × customer × month (``pnl_month``), and
-the segment each customer's P&L is counted under (``customer_segment``).
+× segment (``pnl_cube``) and per currency × customer, year to date by month
+(``pnl_ytd``), and the segment each customer's P&L is counted under
+(``customer_segment``).
+
+``activity_day`` and ``outcome_day`` are the activity cube and the findings cube's
+calls by outcome summed over every dimension: the activity report, unfiltered and
+grouped by time, reads a row per day (and outcome) however full the cubes are.
 
 ``findings_month`` and ``score_month`` are the findings and score cubes by local
 calendar month (``day`` holds the month's first day): a period of whole months reads
@@ -11,16 +16,21 @@ one row per month and key instead of one per day and key.
 known); when it changes, the customer's whole P&L history is moved from the old
 segment's cube rows to the new one's, so a sale booked before its customer arrived
 ends up under the right segment, as a read-time join would have put it.
+
+``customer_ytd`` and ``pnl_ytd`` are per customer and month, summed year to date
+(see ``cumulative``): the call-effectiveness and P&L reports read a period's sums
+per customer from the rows of its boundary months, a row per customer each.
 """
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, String
+from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.reporting.models import Base
-from services.reporting.models_facts import Amounts, Dims, FindingsSums, ScoreCounts
+from services.reporting.models_facts import (ActivityCounts, Amounts, Dims, FindingsSums,
+                                             ScoreCounts)
 
 
 class PnlCube(Amounts, Base):
@@ -29,16 +39,6 @@ class PnlCube(Amounts, Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     segment: Mapped[str] = mapped_column(String(64), primary_key=True)
-
-
-class PnlMonth(Amounts, Base):
-    """The P&L of a currency, customer and local calendar month (its first day)."""
-    __tablename__ = "pnl_month"
-    # Read a customer at a time: clustered by key on SQLite, not by rowid.
-    __table_args__ = {"sqlite_with_rowid": False}
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
 class CustomerSegment(Base):
@@ -50,12 +50,54 @@ class CustomerSegment(Base):
     segment: Mapped[str] = mapped_column(String(64))
 
 
+class CustomerYtd(Base):
+    """A customer's calls and relationship signals from January through ``month``
+    (local calendar months): planned calls (by due day), completed calls, contacts,
+    and the counts and sums of satisfaction and propensity scores."""
+    __tablename__ = "customer_ytd"
+    # A month's rows together: a report reads every customer's row of a few months.
+    __table_args__ = {"sqlite_with_rowid": False}
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    planned: Mapped[int] = mapped_column(Integer, default=0)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    contacts: Mapped[int] = mapped_column(Integer, default=0)
+    sat_n: Mapped[int] = mapped_column(Integer, default=0)
+    sat_sum: Mapped[int] = mapped_column(Integer, default=0)
+    prop_n: Mapped[int] = mapped_column(Integer, default=0)
+    prop_sum: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PnlYtd(Amounts, Base):
+    """A customer's P&L in a currency from January through ``month``."""
+    __tablename__ = "pnl_ytd"
+    # A month's rows together: a report reads every customer's row of a few months.
+    __table_args__ = {"sqlite_with_rowid": False}
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class FindingsMonth(Dims, FindingsSums, Base):
     __tablename__ = "findings_month"
 
 
 class ScoreMonth(Dims, ScoreCounts, Base):
     __tablename__ = "score_month"
+
+
+class ActivityDay(ActivityCounts, Base):
+    """The activity cube summed over every dimension, per local day."""
+    __tablename__ = "activity_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class OutcomeDay(Base):
+    """Completed calls per local day and outcome, over every dimension."""
+    __tablename__ = "outcome_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
 
 
 MONTHLY = {"findings_cube": FindingsMonth, "score_cube": ScoreMonth}

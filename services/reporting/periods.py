@@ -21,6 +21,10 @@ def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def month_before(month: date) -> date:
+    return (month - timedelta(days=1)).replace(day=1)
+
+
 def month_end(day: date) -> date:
     return next_month(day) - timedelta(days=1)
 

@@ -1,6 +1,7 @@
 """The P&L report, by the sales service's definitions, from the P&L roll-ups:
-segments, days, months and totals from ``pnl_cube``; customers from ``pnl_month``
-(whole months) and ``pnl_daily`` (the days at the period's edges).
+segments, days, months and totals from ``pnl_cube``; customers from ``pnl_ytd``
+(whole months, from a row per customer for each of a few boundary months, see
+``cumulative``) and ``pnl_daily`` (the days at the period's edges).
 
 - revenue: sales net of line discounts, less cancelled sales (the sales service
   reports list-price revenue and discounts apart: its revenue − discounts = ours);
@@ -16,12 +17,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, literal, select, type_coerce, union_all
+from sqlalchemy import case, func, literal, or_, select, type_coerce, union_all
 
-from services.reporting import periods
+from services.reporting import cumulative, periods
 from services.reporting.filters import check_period, where_period
 from services.reporting.models_facts import PnlDaily
-from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlMonth
+from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlYtd
 from shared.types import Money, to_cents
 
 AMOUNTS = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve", "allocations")
@@ -38,24 +39,41 @@ def _sums(session, args, *keys):
     return session.execute(query.group_by(*keys) if keys else query).all()
 
 
-def _per_customer(args):
-    """Each customer's entries of the period: whole months from ``pnl_month``, the
-    days at the period's edges from ``pnl_daily``; one row per customer and part."""
+def _per_customer(session, args) -> list:
+    """Each customer's entries of the period, a query (a row per customer) for each
+    part: whole months from the year-to-date rows of their boundary months
+    (``pnl_ytd``), the days at the period's edges from ``pnl_daily``."""
     parts = periods.split(args.get("start"), args.get("end"))
-    selects = []
-    if not parts.months_empty():
-        selects.append(periods.where_months(_customer_part(PnlMonth, args), PnlMonth.month,
-                                            parts))
-    for low, high in parts.edges:
-        selects.append(_customer_part(PnlDaily, args).where(PnlDaily.day.between(low, high)))
-    if not selects:
-        selects.append(_customer_part(PnlDaily, args).where(literal(False)))
-    return union_all(*selects).subquery()
+    selects = [_customer_part(PnlDaily, args).where(PnlDaily.day.between(low, high))
+               for low, high in parts.edges]
+    months = None if parts.months_empty() else _whole_months(session, args, parts)
+    if months is not None:
+        signs = cumulative.terms(*months)
+        sign = case(signs, value=PnlYtd.month, else_=0)
+        selects.append(_customer_part(PnlYtd, args, lambda column: sign * column)
+                       .where(PnlYtd.month.in_(signs)))
+    return selects or [_customer_part(PnlDaily, args).where(literal(False))]
 
 
-def _customer_part(model, args):
-    query = select(model.customer_id, *(func.sum(getattr(model, n)).label(n)
-                                        for n in AMOUNTS + ("sales",)))
+def _whole_months(session, args, parts):
+    """(first, last) whole month of the period; an open end is where the rows end."""
+    first, after = parts.first_month, parts.after_months
+    if first is None or after is None:
+        # Two queries: each is a single seek in the key's order, both in one is a scan.
+        low, high = (session.scalar(select(edge(PnlYtd.month))
+                                    .where(PnlYtd.currency == args["currency"]))
+                     for edge in (func.min, func.max))
+        if low is None:
+            return None
+        first, after = first or low, after or periods.next_month(high)
+    return (first, periods.month_before(after)) if first < after else None
+
+
+def _customer_part(model, args, signed=lambda column: column):
+    sums = [func.sum(signed(getattr(model, n))) for n in AMOUNTS + ("sales",)]
+    query = select(model.customer_id, *(type_coerce(total, Money()).label(n)
+                                        for total, n in zip(sums, AMOUNTS)),
+                   sums[-1].label("sales"))
     query = query.where(model.currency == args["currency"])
     if args.get("segment") is not None:
         query = query.join(CustomerSegment, CustomerSegment.customer_id == model.customer_id
@@ -63,18 +81,32 @@ def _customer_part(model, args):
     return query.group_by(model.customer_id)
 
 
+def _customers(session, args):
+    """Each customer's exact sums of the period; customers whose figures there are
+    all zero (nothing in the period, or entries that cancel out) are left out. A
+    period of one part is that part: summing parts again per customer costs a sort;
+    and the test is on the sums (a HAVING would compute them again)."""
+    parts = _per_customer(session, args)
+    if len(parts) == 1:
+        rows = parts[0].subquery()
+    else:
+        union = union_all(*parts).subquery()
+        rows = select(union.c.customer_id, *(type_coerce(func.sum(union.c[n]), Money()).label(n)
+                                             for n in AMOUNTS),
+                      func.sum(union.c.sales).label("sales")
+                      ).group_by(union.c.customer_id).subquery()
+    return select(rows).where(or_(*(rows.c[n] != 0 for n in AMOUNTS + ("sales",))))
+
+
 def _by_customer(session, args):
-    rows = _per_customer(args)
-    return session.execute(select(rows.c.customer_id, *(
-        type_coerce(func.sum(rows.c[n]), Money()) for n in AMOUNTS), func.sum(rows.c.sales))
-        .group_by(rows.c.customer_id)).all()
+    return session.connection().execute(_customers(session, args)).all()
 
 
 def _customer_sums(session, args):
     """(customers, Σ over customers of each customer's exact sums), summed in the
     database from the per-customer roll-ups: a separate path from the cube's."""
-    rows = _per_customer(args)
-    return session.execute(select(func.count(func.distinct(rows.c.customer_id)), *(
+    rows = _customers(session, args).subquery()
+    return session.connection().execute(select(func.count(), *(
         type_coerce(func.sum(rows.c[n]), Money()) for n in AMOUNTS))).one()
 
 

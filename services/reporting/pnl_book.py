@@ -1,6 +1,6 @@
 """Booking a P&L entry into the P&L read models: per customer and day
-(``pnl_daily``), per customer and month (``pnl_month``) and per segment and day
-(``pnl_cube``), and moving a customer's history between segments.
+(``pnl_daily``), per customer year to date by month (``pnl_ytd``) and per segment
+and day (``pnl_cube``), and moving a customer's history between segments.
 
 The segment an entry counts under is the customer's ``customer_segment`` row.
 Entries are gathered for the transaction and booked into the cube just before it
@@ -17,10 +17,10 @@ from sqlalchemy import bindparam, delete, literal, select, tuple_
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from services.reporting import increments
-from services.reporting.increments import INSERTS, add_to, month_of
+from services.reporting import cumulative, increments
+from services.reporting.increments import INSERTS, add_to
 from services.reporting.models_facts import PnlDaily
-from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlMonth
+from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlYtd
 from services.reporting.rows import held, row_for_update
 
 UNKNOWN = "unknown"
@@ -38,8 +38,8 @@ def book(session: Session, currency: str, day, customer_id: str, amounts: dict) 
     amounts = {**ZEROS, **amounts}
     add_to(session, PnlDaily, {"currency": currency, "day": day, "customer_id": customer_id},
            amounts)
-    add_to(session, PnlMonth, {"currency": currency, "customer_id": customer_id,
-                               "month": month_of(day)}, amounts)
+    cumulative.add(session, PnlYtd, {"currency": currency, "customer_id": customer_id}, day,
+                   amounts)
     gathered = _gathered(session).setdefault(customer_id, {})
     entry = gathered.setdefault((currency, day), dict.fromkeys(AMOUNTS, 0))
     for name, value in amounts.items():

@@ -12,12 +12,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from services.reporting import overdue
+from services.reporting import cumulative, overdue
 from services.reporting.increments import add_to, local_day, month_of
 from services.reporting.models_facts import (ActivityCube, CallState, CompetitorDaily,
-                                             CustomerFacts, CustomerMonth, FindingsCube,
-                                             ScoreCube)
-from services.reporting.models_rollups import MONTHLY
+                                             CustomerFacts, FindingsCube, ScoreCube)
+from services.reporting.models_rollups import MONTHLY, ActivityDay, CustomerYtd, OutcomeDay
 from services.reporting.rows import held, insert_if_absent, row_for_update, set_later
 
 UNKNOWN = "unknown"
@@ -64,8 +63,14 @@ def _move_planned(session: Session, state: CallState, zone, change) -> None:
 
 
 def _count_planned(session: Session, state: CallState, key: dict, sign: int) -> None:
-    add_to(session, ActivityCube, key, {"planned": sign})
+    _activity(session, key, {"planned": sign})
     _month(session, state.customer_id, key["day"], planned=sign)
+
+
+def _activity(session: Session, key: dict, amounts: dict) -> None:
+    """The activity cube and its day totals over every dimension."""
+    add_to(session, ActivityCube, key, amounts)
+    add_to(session, ActivityDay, {"day": key["day"]}, amounts)
 
 
 def _as_key(stored: dict) -> dict:
@@ -73,7 +78,7 @@ def _as_key(stored: dict) -> dict:
 
 
 def _month(session, customer_id, day, **amounts) -> None:
-    add_to(session, CustomerMonth, {"customer_id": customer_id, "month": month_of(day)}, amounts)
+    cumulative.add(session, CustomerYtd, {"customer_id": customer_id}, day, amounts)
 
 
 def _advance(state: CallState, status: str) -> bool:
@@ -90,8 +95,8 @@ def call_scheduled(session: Session, event, zone) -> None:
     state = call_state(session, data["call_id"], data["customer_id"])
 
     if state.status == "cancelled" and state.due_at is None:  # the cancel came first
-        add_to(session, ActivityCube, {"day": local_day(data["due_at"], zone),
-                                       **dims(data, state)}, {"cancelled": 1})
+        _activity(session, {"day": local_day(data["due_at"], zone), **dims(data, state)},
+                  {"cancelled": 1})
 
     def change():
         state.due_at, state.channel = data["due_at"], data["channel"]
@@ -135,8 +140,8 @@ def call_cancelled(session: Session, event, zone) -> None:
     data = event.payload
     state = call_state(session, data["call_id"], data["customer_id"])
     if state.due_at is not None:
-        add_to(session, ActivityCube, {"day": local_day(state.due_at, zone), **dims({}, state)},
-               {"cancelled": 1})
+        _activity(session, {"day": local_day(state.due_at, zone), **dims({}, state)},
+                  {"cancelled": 1})
     _move_planned(session, state, zone, lambda: _advance(state, "cancelled"))
     overdue.mark(session, state.customer_id)
 
@@ -147,8 +152,7 @@ def call_missed(session: Session, event, zone) -> None:
     if state.due_at is None:
         _move_planned(session, state, zone, lambda: setattr(state, "due_at", data["due_at"]))
     _advance(state, "missed")
-    add_to(session, ActivityCube, {"day": local_day(data["due_at"], zone), **dims(data)},
-           {"missed": 1})
+    _activity(session, {"day": local_day(data["due_at"], zone), **dims(data)}, {"missed": 1})
     overdue.mark(session, state.customer_id)
 
 
@@ -158,8 +162,9 @@ def call_completed(session: Session, event, zone) -> None:
     key = {"day": day, **dims(data)}
     due = data.get("due_at")
     on_time = int(due is not None and day <= local_day(due, zone))
-    add_to(session, ActivityCube, key, {"completed": 1, "on_time": on_time})
+    _activity(session, key, {"completed": 1, "on_time": on_time})
     _cube(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
+    add_to(session, OutcomeDay, {"day": day, "outcome": data["outcome"]}, {"calls": 1})
     _scores(session, key, data)
     for name in data.get("competitor_mentions") or ():
         add_to(session, CompetitorDaily, {"day": day, "segment": key["segment"],
