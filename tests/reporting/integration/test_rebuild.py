@@ -6,20 +6,13 @@ from zoneinfo import ZoneInfo
 from services.reporting import rebuild
 from shared.db import Database
 from tests.reporting import generate
+from tests.reporting.tables import snapshot
 
 
 def stream():
     return (generate.effectiveness_stream(per_segment=8)[0]
             + generate.parity_stream(calls=80)[0] + generate.commerce_stream())
 
-
-def snapshot(url):
-    db = Database(url)
-    try:
-        with db.reader() as session:
-            return rebuild.snapshot(session)
-    finally:
-        db.dispose()
 
 
 def test_rebuild_equals_live_row_for_row(database_url, make_dispatcher):

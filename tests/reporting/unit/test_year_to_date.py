@@ -16,7 +16,7 @@ from alembic.config import Config
 from scipy import stats as sp
 from sqlalchemy import inspect
 
-from services.reporting import config, cumulative, periods, rebuild, services
+from services.reporting import config, cumulative, periods, services
 from services.reporting.app import create_app
 from services.reporting.handlers import subscriptions
 from services.reporting.models import Inbox, Outbox
@@ -25,6 +25,7 @@ from shared.db import Database, make_engine
 from shared.entrypoints import build_dispatcher
 from tests.conftest import auth
 from tests.reporting.generate import event, utc
+from tests.reporting.tables import snapshot
 
 HK = ZoneInfo("Asia/Hong_Kong")
 WINDOWS = [("2024-11-10", "2025-04-20", None), ("2024-10-01", "2025-02-28", None),
@@ -206,14 +207,6 @@ def _migrate(url, revision, down=False):
         engine.dispose()
 
 
-def _rows(url):
-    db = Database(url)
-    try:
-        with db.reader() as session:
-            return rebuild.snapshot(session)
-    finally:
-        db.dispose()
-
 
 def test_the_migration_fills_the_rollups_as_the_projections_write_them(make_dispatcher,
                                                                        database_url):
@@ -222,7 +215,7 @@ def test_the_migration_fills_the_rollups_as_the_projections_write_them(make_disp
     dispatcher = make_dispatcher(database_url)
     for e in stream(seed=6)[0]:
         dispatcher.dispatch(e)
-    live = _rows(database_url)
+    live = snapshot(database_url)
     assert len(live["customer_ytd"]) > 200 and len(live["pnl_ytd"]) > 200
     _migrate(database_url, "c3e1a9d4f7b2", down=True)
     engine = make_engine(database_url)
@@ -231,7 +224,7 @@ def test_the_migration_fills_the_rollups_as_the_projections_write_them(make_disp
     assert {"customer_month", "pnl_month"} <= names and not {"customer_ytd", "pnl_ytd"} & names
     engine.dispose()
     _migrate(database_url, "head")
-    assert _rows(database_url) == live
+    assert snapshot(database_url) == live
 
 
 def test_pnl_customers_are_those_with_figures_in_the_period(dispatcher):
