@@ -17,6 +17,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from shared import logs
 from shared.config import Settings
 from shared.metrics import exposition
+from shared.startup import freeze_startup_objects
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0) -> 
     server = serve_health(host, settings.process_port(role), lambda: worker.ready, collectors)
     log.info("%s %s started; health on %s:%s", settings.service, role, host,
              settings.process_port(role))
+    freeze_startup_objects()
     try:
         worker.run(stop)
     finally:

@@ -12,7 +12,6 @@ type nobody here handles is logged and acked.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -24,7 +23,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
 from shared import context
-from shared.events import Event, EnvelopeError, parse_event
+from shared.events import EnvelopeError, Event, parse_event
 from shared.messaging import topology
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -135,16 +134,6 @@ def _leave_context(tokens: tuple) -> None:
     context.correlation_id.reset(correlation)
 
 
-def _freeze_startup_objects() -> None:
-    """Move what start-up made (modules, SQLAlchemy's mappers, marshmallow's schemas)
-    out of the cyclic garbage collector's reach, once per process. A window of a
-    thousand events allocates enough to trigger a full collection every few
-    windows, and walking those long-lived objects cost reporting's consumer
-    ≈ 20 µs an event (as ``services.reporting.app`` found for report requests)."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-
-
 class Consumer:
     def __init__(self, service: str, dispatcher: Dispatcher, amqp_url: str,
                  names: topology.Names, prefetch: int = 200, delivery_limit: int = 5,
@@ -174,7 +163,6 @@ class Consumer:
 
     def run(self, stop: threading.Event) -> None:
         self._stop = stop
-        _freeze_startup_objects()
         backoff = 0.5
         while not stop.is_set():
             try:

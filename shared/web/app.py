@@ -17,6 +17,7 @@ from shared.db import Database
 from shared.errors import Forbidden, Unauthorized
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import OutboxCollector, exposition, metrics_for
+from shared.startup import freeze_startup_objects
 from shared.web import problems
 from shared.web.json import JSONProvider
 
@@ -88,6 +89,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
     _install_hooks(app, settings, outbox_model, db)
     if setup is not None:
         setup(app)
+    freeze_startup_objects()
     return app
 
 

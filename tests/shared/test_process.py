@@ -1,4 +1,5 @@
-"""Consumer and relay processes: the CPU priority they can be asked to run at."""
+"""Long-running processes: the CPU priority a consumer or relay can be asked to run
+at, and start-up objects kept out of the garbage collector's full collections."""
 from __future__ import annotations
 
 import os
@@ -15,6 +16,8 @@ from shared.config import Settings
 class Worker:
     ready = True
     def run(self, stop):
+        import gc
+        print("frozen" if gc.get_freeze_count() else "not frozen")
         print(os.nice(0))
 
 env = {"AUTH_SECRET": "x" * 32, "DATA_DIR": sys.argv[1], "CONSUMER_PORT": "0",
@@ -36,3 +39,18 @@ def test_a_process_runs_at_the_priority_its_caller_gives(tmp_path):
 def test_the_setting_overrides_the_callers_priority(tmp_path):
     assert _niceness(tmp_path, "CONSUMER_NICE=0") == 0
     assert _niceness(tmp_path, "CONSUMER_NICE=8") == 8
+
+
+def test_a_consumer_or_relay_freezes_its_start_up_objects(tmp_path):
+    out = subprocess.run([sys.executable, "-c", RUN, str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.splitlines()[-2] == "frozen"
+
+
+def test_an_api_freezes_its_start_up_objects(tmp_path):
+    code = ("import gc, sys; from services.calls.app import create_app; "
+            "print(gc.get_freeze_count() > 0); create_app({'DEV_MODE': '1', "
+            "'DATABASE_URL': 'sqlite:///' + sys.argv[1]}); print(gc.get_freeze_count() > 0)")
+    out = subprocess.run([sys.executable, "-c", code, f"{tmp_path}/calls.db"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["False", "True"]
