@@ -21,6 +21,7 @@ from services.customer.models_ops import ImportJob
 from shared import migrations
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.startup import freeze_startup_objects
 
 SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Leung", "Ho", "Lam", "Tam"]
 GIVEN = ["Tai", "Man", "Siu", "Ming", "Ka", "Wai", "Chi", "Kin", "Wing", "Yan", "Hoi"]
@@ -99,6 +100,9 @@ def rapport_import(url: str, path: Path, workers: int | None = None) -> tuple[fl
                     status="queued", total_bytes=path.stat().st_size)
     with uow() as work:
         work.session.add(job)
+    # The import runs in a thread of the customer API's process, which froze its
+    # start-up objects out of the garbage collector when its app was made.
+    freeze_startup_objects()
     started = time.perf_counter()
     importer.run(uow, job.id, workers=workers)
     elapsed = time.perf_counter() - started

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 from services.customer.import_prepare import Prepared, Setup, prepare
+from shared.startup import freeze_startup_objects
 
 AHEAD = 2  # pieces queued per worker: enough to keep it busy while others are written
 
@@ -60,4 +61,7 @@ def prepared(setup: Setup, pieces: Iterable[tuple[list, int]],
 
 
 def _ready() -> bool:
+    # A worker is a long-running process too: what it imported at start-up stays out
+    # of the full collections its pieces' allocations trigger.
+    freeze_startup_objects()
     return True
