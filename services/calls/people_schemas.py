@@ -1,9 +1,16 @@
 """What the agents and partners API accepts and answers."""
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
-from services.calls.schemas import SEGMENT, SLUG, NOT_BLANK
+from services.calls.schemas import NOT_BLANK, SEGMENT, SLUG, defaults_unless_editing
 from shared.events.contracts import CHANNELS
 from shared.web.pagination import PageArgs, page_schema
 
@@ -65,10 +72,7 @@ class TrainingIn(Schema):
 
 def _agent_fields(edit: bool) -> dict:
     """The agent's fields: with defaults to create one, all optional to edit one."""
-    def opt(field_cls, *args, default=None, **kw):
-        if not edit:
-            kw["load_default"] = default
-        return field_cls(*args, **kw)
+    opt = defaults_unless_editing(edit)
     return {
         "name": fields.String(required=not edit,
                               validate=[validate.Length(min=1, max=200), NOT_BLANK]),

@@ -9,7 +9,7 @@ from marshmallow import (
 )
 
 from services.calls import recurrence, windows
-from services.calls.schemas import NOT_BLANK, SEGMENT, SLUG
+from services.calls.schemas import NOT_BLANK, SEGMENT, SLUG, defaults_unless_editing
 from shared.events.contracts import CHANNELS
 from shared.web.pagination import page_schema
 
@@ -69,10 +69,7 @@ def _unique_ids(items: list) -> None:
 
 def _plan_fields(edit: bool) -> dict:
     """The plan's fields: with defaults to create one, all optional to edit one."""
-    def opt(field_cls, *args, default=None, **kw):
-        if not edit:
-            kw["load_default"] = default
-        return field_cls(*args, **kw)
+    opt = defaults_unless_editing(edit)
     return {
         "name": fields.String(required=not edit,
                               validate=[validate.Length(min=1, max=200), NOT_BLANK]),

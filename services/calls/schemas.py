@@ -13,6 +13,17 @@ SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$",
                        error="Lower-case letters, digits, '-' and '_' (at most 64).")
 
 
+def defaults_unless_editing(edit: bool):
+    """A field maker for schemas shared by create and edit: a field made by it gets
+    ``default`` as its load default when creating, and none when editing (where a
+    field left out means "unchanged")."""
+    def field(field_cls, *args, default=None, **kw):
+        if not edit:
+            kw["load_default"] = default
+        return field_cls(*args, **kw)
+    return field
+
+
 def _money_text(value):
     from services.calls.people_schemas import money_text
     return money_text(value)
