@@ -143,6 +143,36 @@ class Database:
         with self.read_engine.connect() as conn:
             yield conn.execution_options(one_statement=True)
 
+    def fetch(self, statement, params: dict) -> list[dict]:
+        """Run a read of one statement on a pooled driver connection: the hottest read
+        paths' rows as dicts, each value converted by its column type as SQLAlchemy
+        would. The statement is compiled once per dialect; SQLAlchemy's per-execution
+        work (connection wrapper, compiled-cache look-up, result object) cost more
+        than the database's own work for a one-row read. Like :meth:`connection`, it
+        opens no transaction on SQLite."""
+        prepared = _prepared(self.engine.dialect, statement)
+        raw = self.read_engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(prepared.sql, prepared.parameters(params))
+                rows = cursor.fetchall()
+                convert = prepared.converters(cursor.description)
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+        keys = prepared.keys
+        if not convert:
+            return [dict(zip(keys, row)) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, f in convert:
+                values[i] = f(values[i])
+            out.append(dict(zip(keys, values)))
+        return out
+
     def change_watch(self) -> "ChangeWatch":
         """A cheap way to ask whether anyone committed since the last asking."""
         return ChangeWatch(self.engine.url)
@@ -153,6 +183,45 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Prepared:
+    """A statement compiled for one dialect, with its parameters' and columns'
+    conversions (the result conversions are fixed at the first execution, where the
+    driver says what type each column came as)."""
+
+    def __init__(self, dialect, statement):
+        compiled = statement.compile(dialect=dialect)
+        self.dialect, self.sql = dialect, compiled.string
+        self.order = tuple(compiled.positiontup or ())
+        self.binds = {name: bind.type._cached_bind_processor(dialect)
+                      for name, bind in compiled.binds.items()}
+        self.keys = tuple(entry[0] for entry in compiled._result_columns)
+        self.types = tuple(entry[3] for entry in compiled._result_columns)
+        self._converters = None
+
+    def parameters(self, params: dict):
+        values = {name: (self.binds[name](value) if self.binds.get(name) else value)
+                  for name, value in params.items()}
+        return tuple(values[name] for name in self.order) if self.order else values
+
+    def converters(self, description) -> tuple:
+        if self._converters is None:
+            self._converters = tuple(
+                (i, f) for i, (type_, column) in enumerate(zip(self.types, description))
+                if (f := type_._cached_result_processor(self.dialect, column[1])))
+        return self._converters
+
+
+_PREPARED: dict = {}
+
+
+def _prepared(dialect, statement) -> _Prepared:
+    key = (dialect.name, dialect.driver, statement)
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        prepared = _PREPARED[key] = _Prepared(dialect, statement)
+    return prepared
 
 
 class ChangeWatch:

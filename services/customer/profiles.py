@@ -222,19 +222,19 @@ _PROFILE = (select(_C, _P.c.kind.label("cp_kind"), _P.c.value.label("cp_value"),
                          .outerjoin(_S, _S.c.code == _C.c.segment))
             .where(_C.c.id == bindparam("customer_id"))
             .order_by(_P.c.kind, _P.c.value))
+_PROFILE_KEYS = tuple(c.key for c in _C.columns)
 
 
 def get_customer(uow, customer_id: str) -> dict:
     """One profile in one query (the hottest read: Core rows, no identity map)."""
-    with uow.db.connection() as conn:
-        rows = conn.execute(_PROFILE, {"customer_id": customer_id}).all()
+    rows = uow.db.fetch(_PROFILE, {"customer_id": customer_id})
     if not rows:
         raise NotFound(f"no customer {customer_id}")
-    first = rows[0]._mapping
-    data = {c.key: first[c.key] for c in Customer.__table__.columns}
+    first = rows[0]
+    data = {key: first[key] for key in _PROFILE_KEYS}
     data["contact_points"] = [
-        {"kind": r.cp_kind, "value": r.cp_value, "do_not_contact": r.cp_do_not_contact,
-         "status": r.cp_status} for r in rows if r.cp_kind is not None]
+        {"kind": r["cp_kind"], "value": r["cp_value"], "do_not_contact": r["cp_do_not_contact"],
+         "status": r["cp_status"]} for r in rows if r["cp_kind"] is not None]
     data["completeness"] = completeness(snapshot_of(data, data["contact_points"]),
                                         first["segment_required"] or [])
     return data

@@ -5,11 +5,17 @@ argument schema by class (``@blp.arguments(CustomerIn)``): field copies and hook
 look-ups each time, tens of microseconds on the hottest reads. The schemas here
 keep no per-request state, so one instance made when the route is declared serves
 every request; the OpenAPI document is the same either way.
+
+Responses are dumped through ``shared.web.dumping``: marshmallow's output, without
+its per-field calls for the plain values most fields hold.
 """
 from __future__ import annotations
 
 import marshmallow as ma
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.utils import resolve_schema_instance
+
+from shared.web.dumping import dumper
 
 
 class Blueprint(SmorestBlueprint):
@@ -17,3 +23,9 @@ class Blueprint(SmorestBlueprint):
         if isinstance(schema, type) and issubclass(schema, ma.Schema):
             schema = schema()
         return super().arguments(schema, **kwargs)
+
+    def response(self, status_code, schema=None, **kwargs):
+        schema = resolve_schema_instance(schema)
+        if schema is not None:
+            schema.dump = dumper(schema)  # this instance serves only this route
+        return super().response(status_code, schema, **kwargs)
