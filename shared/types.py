@@ -34,6 +34,7 @@ class UTCDateTime(TypeDecorator):
 
 PLACES = 4
 _STEP = Decimal(1).scaleb(-PLACES)
+_SCALE = 10 ** PLACES
 CENT = Decimal("0.01")
 
 
@@ -51,6 +52,8 @@ class Money(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
+        if type(value) is int:  # whole amounts (read-model zeros, most of them) exactly
+            return value * _SCALE
         amount = Decimal(value)
         if not amount.is_finite():
             raise ValueError(f"not a finite amount: {value!r}")

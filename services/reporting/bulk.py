@@ -14,6 +14,25 @@ from functools import lru_cache
 from sqlalchemy.orm import Session
 
 
+def run_tuples(session: Session, statement, model, names: tuple, rows) -> None:
+    """``run`` for rows given as tuples of the values of ``names``, in that order:
+    no dict per row, each value converted by position."""
+    if not rows:
+        return
+    connection = session.connection()
+    sql, every, order, processors, fill = _by_position(connection.dialect, statement,
+                                                       model, names)
+    params = []
+    for row in rows:
+        values = list(row)
+        for at, process in processors:
+            values[at] = process(values[at])
+        values.extend(fill)
+        params.append(tuple(values[at] for at in order) if order is not None
+                      else dict(zip(every, values)))
+    connection.exec_driver_sql(sql, params)
+
+
 def run(session: Session, statement, model, rows: list[dict]) -> None:
     if not rows:
         return
@@ -42,3 +61,18 @@ def _compiled(dialect, statement, model):
             value = column.default.arg
             defaults[column.key] = process(value) if process else value
     return compiled.string, tuple(compiled.positiontup or ()), tuple(processors), defaults
+
+
+@lru_cache(maxsize=None)
+def _by_position(dialect, statement, model, names: tuple):
+    """The SQL, every column a row fills (``names``, then defaulted ones), the
+    driver's parameter order as positions in it (None for named parameters), the
+    conversions by position and the default values."""
+    sql, positional, processors, defaults = _compiled(dialect, statement, model)
+    filled = tuple(name for name in defaults if name not in names)
+    every = names + filled
+    by_name = dict(processors)
+    at_processors = tuple((at, by_name[name]) for at, name in enumerate(names)
+                          if name in by_name)
+    order = tuple(every.index(name) for name in positional) if positional else None
+    return sql, every, order, at_processors, tuple(defaults[name] for name in filled)

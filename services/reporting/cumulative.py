@@ -12,7 +12,9 @@ a row per customer; its cost grows with customers, not with months or entries.
 Writing stays an increment (``add_to``), so the order events arrive in does not
 matter and concurrent consumers lose nothing: an entry of month ``m`` adds to the
 rows ``m``..December of its year, at most twelve; a customer with no row for a
-month has had no entry in its year up to that month, so the sums are zero.
+month has had no entry in its year up to that month, so the sums are zero. A
+transaction sums its entries per customer and month first and spreads the sums
+over the following months only when it writes (``spread``).
 """
 from __future__ import annotations
 
@@ -28,8 +30,28 @@ from services.reporting.increments import add_to
 
 def add(session: Session, model, key: dict, day: date, amounts: dict) -> None:
     """Add ``amounts`` of an entry on ``day`` to the customer's year-to-date rows."""
-    for month in range(day.month, 13):
-        add_to(session, model, {**key, "month": date(day.year, month, 1)}, amounts)
+    add_to(session, model, {**key, "month": day.replace(day=1)}, amounts, spread)
+
+
+def spread(keys: tuple, rows: dict) -> dict:
+    """Monthly sums (``{key values with the month: amounts}``, as ``add_to`` keeps
+    them) → the year-to-date increments they make: each month's amounts added to
+    that month's row and every later month's of its year."""
+    at = keys.index("month")
+    years: dict = {}
+    for values, amounts in rows.items():
+        month = values[at]
+        years.setdefault((values[:at] + values[at + 1:], month.year), {})[month.month] = amounts
+    out = {}
+    for (rest, year), months in years.items():
+        running = None
+        for number in range(min(months), 13):
+            amounts = months.get(number)
+            if amounts is not None:
+                running = (dict(amounts) if running is None else
+                           {name: running[name] + value for name, value in amounts.items()})
+            out[rest[:at] + (date(year, number, 1),) + rest[at:]] = running
+    return out
 
 
 def _before(month: date) -> date | None:

@@ -29,14 +29,25 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-def add_to(session: Session, model, key: dict, amounts: dict) -> None:
-    """Add ``amounts`` to the row ``key`` (inserting it if new)."""
+def add_to(session: Session, model, key: dict, amounts: dict, expand=None) -> None:
+    """Add ``amounts`` to the row ``key`` (inserting it if new).
+
+    ``expand``, if given, turns the transaction's summed rows of this table into the
+    rows to write, just before writing (a roll-up that one entry adds to in several
+    rows is summed once per entry, then spread)."""
     pending = session.info.get("increments")
     if pending is None:
         pending = session.info["increments"] = {}
         sa_event.listen(session, "before_commit", _write_increments, once=True)
-    shape = (model, tuple(key), tuple(amounts))
-    row = pending.setdefault(shape, {}).setdefault(tuple(key.values()), dict.fromkeys(amounts, 0))
+    shape = (model, tuple(key), tuple(amounts), expand)
+    rows = pending.get(shape)
+    if rows is None:
+        rows = pending[shape] = {}
+    values = tuple(key.values())
+    row = rows.get(values)
+    if row is None:
+        rows[values] = dict(amounts)
+        return
     for name, value in amounts.items():
         row[name] += value
 
@@ -53,14 +64,16 @@ def flush_rows(session: Session) -> None:
 
 
 def _write_increments(session: Session) -> None:
-    for (model, keys, names), rows in session.info.pop("increments", {}).items():
-        write(session, model, keys, names, rows)
+    for (model, keys, names, expand), rows in session.info.pop("increments", {}).items():
+        write(session, model, keys, names, rows if expand is None else expand(keys, rows))
 
 
 def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> None:
     """Add each row's amounts (``{key values: {name: amount}}``) to the table now."""
-    bulk.run(session, _upsert(session.get_bind().dialect.name, model, keys, names), model,
-             [{**dict(zip(keys, key)), **amounts} for key, amounts in rows.items()])
+    bulk.run_tuples(session, _upsert(session.get_bind().dialect.name, model, keys, names),
+                    model, keys + names,
+                    [key + tuple(map(amounts.__getitem__, names))
+                     for key, amounts in rows.items()])
 
 
 @lru_cache(maxsize=None)

@@ -36,6 +36,30 @@ def _month(year, month):
     return date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
 
 
+def test_a_window_s_monthly_sums_spread_as_each_entry_would():
+    rng = random.Random(5)
+    keys = ("currency", "customer_id", "month")
+    entries = [(rng.choice("HU"), f"c{rng.randrange(4)}",
+                date(rng.choice((2024, 2025)), rng.randrange(1, 13), 1),
+                {"revenue": rng.randrange(-50, 100), "returns": rng.randrange(5)})
+               for _ in range(300)]
+    one_by_one: dict = {}  # each entry added to its month and every later one of its year
+    monthly: dict = {}
+    for currency, cid, month, amounts in entries:
+        for number in range(month.month, 13):
+            row = one_by_one.setdefault((currency, cid, month.replace(month=number)),
+                                        {"revenue": 0, "returns": 0})
+            for name, value in amounts.items():
+                row[name] += value
+        row = monthly.setdefault((currency, cid, month), {"revenue": 0, "returns": 0})
+        for name, value in amounts.items():
+            row[name] += value
+    assert cumulative.spread(keys, monthly) == one_by_one
+    assert cumulative.spread(("month", "customer_id"), {
+        (date(2025, 11, 1), "c"): {"n": 1}, (date(2025, 3, 1), "c"): {"n": 2}}) == {
+        (date(2025, m, 1), "c"): {"n": 2 if m < 11 else 3} for m in range(3, 13)}
+
+
 def test_boundary_terms_sum_to_every_range_of_months():
     months = [_month(2023, m) for m in range(1, 40)]
     rng = random.Random(1)
@@ -164,8 +188,8 @@ def world(tmp_path_factory):
     rng = random.Random(8)
     mixed = events + rng.sample(events, len(events) // 4)
     rng.shuffle(mixed)
-    for e in mixed:
-        dispatcher.dispatch(e)
+    for at in range(0, len(mixed), 37):  # windows: entries of many months and years
+        dispatcher.dispatch_batch(mixed[at:at + 37])
     yield url, create_app({"DATABASE_URL": url, "DEV_MODE": "1"}).test_client(), calls, money
     db.dispose()
 
