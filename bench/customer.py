@@ -9,7 +9,7 @@
    own configuration) vs a bare Flask endpoint under the same configuration, at
    10,000 and at 1,000,000 customers on file.
 
-    python -m bench.customer [--rows 100000] [--sizes 10000 1000000] [--seconds 10]
+    python -m bench.customer [--rows 100000] [--sizes 10000 1000000] [--seconds 20]
                              [--postgres URL] [--workers N]
 
 ``--sizes`` with no number skips the GET figures; ``--workers 0`` imports without
@@ -93,6 +93,7 @@ def serve(app: str, url: str, folder: Path) -> tuple[subprocess.Popen, int]:
 
 
 CONNECTIONS = 8
+ROUNDS = 5
 
 
 def _client(port: int, ids: list[str], seconds: float, token: str, out) -> None:
@@ -128,23 +129,26 @@ def load(port: int, ids: list[str], seconds: float, clients: int = 4) -> float:
     return total / seconds
 
 
-def reads(folder: Path, n: int, seconds: float) -> tuple[float, float]:
+def reads(folder: Path, n: int, seconds: float, rounds: int = ROUNDS) -> tuple[float, float]:
+    """Requests per second of the bare endpoint and of Rapport's, each served by its
+    own gunicorn, measured in turns (``rounds`` of ``seconds / rounds`` each): the
+    machine's speed drifts by a fifth over a minute, and one long turn each had the
+    ratio swing with it. The two servers run side by side; the idle one sleeps."""
     url = customer_import.migrated(folder, f"read-{n}.db")
     ids = populate(url, n)
     bare, bare_port = serve("bench.bare_app:app", url, folder)
-    try:
-        load(bare_port, ids, 2)  # warm up
-        baseline = load(bare_port, ids, seconds)
-    finally:
-        bare.terminate()
-        bare.wait()
     api, port = serve("services.customer.app:create_app()", url, folder)
     try:
+        load(bare_port, ids, 2)  # warm up
         load(port, ids, 2)
-        rapport = load(port, ids, seconds)
+        baseline = rapport = 0.0
+        for _ in range(rounds):
+            baseline += load(bare_port, ids, seconds / rounds) / rounds
+            rapport += load(port, ids, seconds / rounds) / rounds
     finally:
-        api.terminate()
-        api.wait()
+        for proc in (bare, api):
+            proc.terminate()
+            proc.wait()
     return baseline, rapport
 
 
@@ -152,7 +156,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 1_000_000])
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=20,
+                        help="each server's measured time, in turns of a fifth")
     parser.add_argument("--postgres", help="an admin URL: also measure the import there")
     parser.add_argument("--workers", type=int, help="the import's worker processes")
     args = parser.parse_args()

@@ -106,14 +106,22 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
         if not request.path.startswith(PUBLIC_PREFIXES):
             g.principal = _authenticate(settings.auth_secret)
 
+    counters, latencies = {}, {}  # labelled children, looked up once per label set
+
     @app.after_request
     def _finish(response: Response):
         response.headers["X-Request-ID"] = context.request_id.get() or ""
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.http_requests.labels(request.method, endpoint, response.status_code).inc()
+        key = (request.method, endpoint, response.status_code)
+        counter = counters.get(key)
+        if counter is None:
+            counter = counters[key] = metrics.http_requests.labels(*key)
+        counter.inc()
         if "started" in g:
-            metrics.http_latency.labels(request.method, endpoint).observe(
-                time.perf_counter() - g.started)
+            latency = latencies.get(key[:2])
+            if latency is None:
+                latency = latencies[key[:2]] = metrics.http_latency.labels(*key[:2])
+            latency.observe(time.perf_counter() - g.started)
         return response
 
     @app.teardown_request

@@ -115,3 +115,42 @@ def test_money_binds_whole_numbers_as_their_decimals():
         assert money.process_bind_param(value, None) == money.process_bind_param(
             Decimal(int(value)), None) == int(value) * 10_000
     assert money.process_bind_param(Decimal("1.23456"), None) == 12346
+
+
+def test_a_thread_keeps_its_sqlite_read_connection_and_sees_every_commit(tmp_path):
+    import sqlite3
+
+    import pytest
+    from sqlalchemy import column, select, table
+
+    db = Database(f"sqlite:///{tmp_path}/hot.db")
+    _table(db)
+    t = table("t", column("x"))
+
+    def xs():
+        return [row["x"] for row in db.fetch(select(t.c.x), {})]
+
+    assert xs() == []
+    first = db._hot.held[1]
+    with db.engine.begin() as conn:  # another connection commits: the next read sees it
+        conn.execute(text("INSERT INTO t (x) VALUES (1)"))
+    assert xs() == [1] and db._hot.held[1] is first
+    assert not first.dbapi_connection.in_transaction  # nothing held between reads
+
+    seen = {}
+
+    def other_thread():
+        seen["xs"], seen["connection"] = xs(), db._hot.held[1]
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert seen["xs"] == [1] and seen["connection"] is not first
+
+    with pytest.raises(sqlite3.Error):  # a failed read drops its connection
+        db.fetch(select(column("nope")).select_from(t), {})
+    assert db._hot.held is None
+    assert xs() == [1] and db._hot.held[1] is not first
+    kept = db._hot.held[1].dbapi_connection
+    db.dispose()
+    with pytest.raises(sqlite3.ProgrammingError):  # closed with the database
+        kept.execute("SELECT 1")

@@ -72,3 +72,46 @@ def test_json_responses_sort_keys_and_write_values_as_the_schemas_do():
         assert json.loads(text) == {"3": "int key", "a": "2026-11-30T08:05:00+00:00",
                                     "b": "1.50", "c": "2026-01-02", "d": None}
         assert app.json.dumps({"x": 1}, indent=2) == '{\n  "x": 1\n}'
+
+
+class WindowArgs(ma.Schema):
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(1, 100))
+    as_of = ma.fields.DateTime(load_default=None)
+
+
+class StampedArgs(ma.Schema):
+    at = ma.fields.DateTime(load_default=lambda: datetime.now(timezone.utc))
+
+
+def _query_app(schema) -> Flask:
+    app = Flask("q")
+    app.config.update(API_TITLE="q", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
+    api = Api(app)
+    blp = Blueprint("q", __name__, url_prefix="/q")
+
+    @blp.route("")
+    class Query(MethodView):
+        @blp.arguments(schema, location="query")
+        @blp.response(200)
+        def get(self, args):
+            args["seen"] = True  # a view changing its arguments changes no later request's
+            return {k: str(v) for k, v in args.items()}
+
+    api.register_blueprint(blp)
+    return app
+
+
+def test_an_empty_query_loads_to_the_defaults_and_any_other_is_loaded_and_checked():
+    client = _query_app(WindowArgs).test_client()
+    for _ in range(2):
+        assert client.get("/q").get_json() == {"limit": "50", "as_of": "None", "seen": "True"}
+    assert client.get("/q?limit=7").get_json()["limit"] == "7"
+    assert client.get("/q?limit=0").status_code == 422
+    assert client.get("/q?as_of=yesterday").status_code == 422
+    assert client.get("/q?other=1").get_json()["limit"] == "50"  # unknown keys ignored
+
+
+def test_a_default_made_by_a_call_is_made_on_every_request():
+    client = _query_app(StampedArgs).test_client()
+    first, second = (client.get("/q").get_json()["at"] for _ in range(2))
+    assert first != second
