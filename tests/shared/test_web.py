@@ -25,7 +25,9 @@ class CountingArgs(ma.Schema):
         super().__init__(*args, **kwargs)
 
 
-def _api_app() -> Flask:
+def _api_app(schema=CountingArgs, answer=lambda args: {"hello": args["name"]}) -> Flask:
+    """An app of one route, ``GET /things``, whose query ``schema`` loads what
+    ``answer`` turns into the response."""
     app = Flask("t")
     app.config.update(API_TITLE="t", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
     api = Api(app)
@@ -33,10 +35,10 @@ def _api_app() -> Flask:
 
     @blp.route("")
     class Things(MethodView):
-        @blp.arguments(CountingArgs, location="query")
+        @blp.arguments(schema, location="query")
         @blp.response(200)
         def get(self, args):
-            return {"hello": args["name"]}
+            return answer(args)
 
     api.register_blueprint(blp)
     return app
@@ -84,34 +86,23 @@ class StampedArgs(ma.Schema):
 
 
 def _query_app(schema) -> Flask:
-    app = Flask("q")
-    app.config.update(API_TITLE="q", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
-    api = Api(app)
-    blp = Blueprint("q", __name__, url_prefix="/q")
-
-    @blp.route("")
-    class Query(MethodView):
-        @blp.arguments(schema, location="query")
-        @blp.response(200)
-        def get(self, args):
-            args["seen"] = True  # a view changing its arguments changes no later request's
-            return {k: str(v) for k, v in args.items()}
-
-    api.register_blueprint(blp)
-    return app
+    def answer(args):
+        args["seen"] = True  # a view changing its arguments changes no later request's
+        return {k: str(v) for k, v in args.items()}
+    return _api_app(schema, answer)
 
 
 def test_an_empty_query_loads_to_the_defaults_and_any_other_is_loaded_and_checked():
     client = _query_app(WindowArgs).test_client()
     for _ in range(2):
-        assert client.get("/q").get_json() == {"limit": "50", "as_of": "None", "seen": "True"}
-    assert client.get("/q?limit=7").get_json()["limit"] == "7"
-    assert client.get("/q?limit=0").status_code == 422
-    assert client.get("/q?as_of=yesterday").status_code == 422
-    assert client.get("/q?other=1").get_json()["limit"] == "50"  # unknown keys ignored
+        assert client.get("/things").get_json() == {"limit": "50", "as_of": "None", "seen": "True"}
+    assert client.get("/things?limit=7").get_json()["limit"] == "7"
+    assert client.get("/things?limit=0").status_code == 422
+    assert client.get("/things?as_of=yesterday").status_code == 422
+    assert client.get("/things?other=1").get_json()["limit"] == "50"  # unknown keys ignored
 
 
 def test_a_default_made_by_a_call_is_made_on_every_request():
     client = _query_app(StampedArgs).test_client()
-    first, second = (client.get("/q").get_json()["at"] for _ in range(2))
+    first, second = (client.get("/things").get_json()["at"] for _ in range(2))
     assert first != second
