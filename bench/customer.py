@@ -9,7 +9,7 @@
    own configuration) vs a bare Flask endpoint under the same configuration, at
    10,000 and at 1,000,000 customers on file.
 
-    python -m bench.customer [--rows 100000] [--sizes 10000 1000000] [--seconds 20]
+    python -m bench.customer [--rows 100000] [--sizes 10000 1000000] [--seconds 30]
                              [--postgres URL] [--workers N]
 
 ``--sizes`` with no number skips the GET figures; ``--workers 0`` imports without
@@ -93,7 +93,7 @@ def serve(app: str, url: str, folder: Path) -> tuple[subprocess.Popen, int]:
 
 
 CONNECTIONS = 8
-ROUNDS = 5
+ROUNDS = 10
 
 
 def _client(port: int, ids: list[str], seconds: float, token: str, out) -> None:
@@ -156,8 +156,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 1_000_000])
-    parser.add_argument("--seconds", type=float, default=20,
-                        help="each server's measured time, in turns of a fifth")
+    parser.add_argument("--seconds", type=float, default=30,
+                        help="each server's measured time, in ten turns")
     parser.add_argument("--postgres", help="an admin URL: also measure the import there")
     parser.add_argument("--workers", type=int, help="the import's worker processes")
     args = parser.parse_args()
