@@ -64,16 +64,38 @@ def flush_rows(session: Session) -> None:
 
 
 def _write_increments(session: Session) -> None:
-    for (model, keys, names, expand), rows in session.info.pop("increments", {}).items():
+    pending = session.info.pop("increments", {})
+    shapes = list(pending)
+    if _locks_rows(session):  # tables in one order, whatever the window's first event
+        shapes.sort(key=lambda shape: (shape[0].__tablename__, shape[1], shape[2]))
+    for shape in shapes:
+        model, keys, names, expand = shape
+        rows = pending[shape]
         write(session, model, keys, names, rows if expand is None else expand(keys, rows))
 
 
 def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> None:
-    """Add each row's amounts (``{key values: {name: amount}}``) to the table now."""
+    """Add each row's amounts (``{key values: {name: amount}}``) to the table now.
+
+    On a database that locks rows (PostgreSQL), rows are written in key order: two
+    consumers' windows touching the same rows then wait for each other instead of
+    deadlocking. SQLite has one writer at a time and keeps the order they came in."""
+    items = rows.items()
+    if _locks_rows(session):
+        items = sorted(items, key=_key_order)
     bulk.run_tuples(session, _upsert(session.get_bind().dialect.name, model, keys, names),
                     model, keys + names,
-                    [key + tuple(map(amounts.__getitem__, names))
-                     for key, amounts in rows.items()])
+                    [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items])
+
+
+def _locks_rows(session: Session) -> bool:
+    return session.get_bind().dialect.name != "sqlite"
+
+
+def _key_order(item) -> tuple:
+    """A row's key values in an order defined for every key, NULLs (a staff call's
+    partner) last."""
+    return tuple((value is None, value) for value in item[0])
 
 
 @lru_cache(maxsize=None)

@@ -99,9 +99,13 @@ def write_sets(session: Session) -> None:
     """Write every queued change now, one statement per kind."""
     dialect = session.get_bind().dialect.name
     for (model, keys, defaults, values), rows in session.info.pop("sets", {}).items():
-        # all of them may have been written early, before a read: then rows is empty
+        # all of them may have been written early, before a read: then rows is empty;
+        # in key order where rows are locked (see ``increments.write``)
+        ordered = rows.values() if dialect == "sqlite" else (
+            rows[key] for key in sorted(rows, key=lambda key: tuple(
+                (value is None, value) for value in key)))
         bulk.run(session, _set_or_insert(dialect, model, keys, defaults, values), model,
-                 list(rows.values()))
+                 list(ordered))
 
 
 def _write_queued(session: Session, model, key: dict) -> None:

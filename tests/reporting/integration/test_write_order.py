@@ -1,0 +1,60 @@
+"""Where rows are locked (PostgreSQL), a window writes its counters table by table
+and row by row in one order, whatever order its events came in: two consumers'
+windows touching the same rows then queue behind each other instead of
+deadlocking. On SQLite (one writer at a time) the order is left as it came."""
+from datetime import date
+
+import pytest
+
+from services.reporting import bulk, increments, rows
+from services.reporting.models_facts import CallState
+from services.reporting.models_rollups import ActivityDay, OutcomeDay
+
+pytestmark = pytest.mark.integration
+
+
+def _writes(monkeypatch, dispatcher):
+    seen = []
+    real = bulk.run_tuples
+
+    def run_tuples(session, statement, model, names, values):
+        seen.append((model.__tablename__, [v[:len(names) - 1] for v in values]))
+        return real(session, statement, model, names, values)
+    monkeypatch.setattr(bulk, "run_tuples", run_tuples)
+    real_run = bulk.run
+
+    def run(session, statement, model, values):
+        seen.append((model.__tablename__, [v["call_id"] for v in values]))
+        return real_run(session, statement, model, values)
+    monkeypatch.setattr(bulk, "run", run)
+    with dispatcher.uow() as work:
+        session = work.session
+        for day in (date(2025, 3, 9), date(2025, 3, 1)):  # newest first
+            increments.add_to(session, OutcomeDay, {"day": day, "outcome": "reached"},
+                              {"calls": 1})
+            increments.add_to(session, ActivityDay, {"day": day}, {"completed": 1})
+        for call_id in ("c9", "c1"):
+            rows.set_later(session, CallState, {"call_id": call_id}, {"customer_id": "x"},
+                           {"status": "completed", "rank": 9})
+    return seen
+
+
+def test_counters_and_blind_writes_go_in_one_order_where_rows_are_locked(
+        postgres_database, make_dispatcher, monkeypatch):
+    seen = _writes(monkeypatch, make_dispatcher(postgres_database))
+    assert [table for table, _ in seen] == ["activity_day", "outcome_day", "call_state"]
+    assert seen[0][1] == [(date(2025, 3, 1),), (date(2025, 3, 9),)]
+    assert seen[2][1] == ["c1", "c9"]
+
+
+def test_sqlite_keeps_the_order_they_came_in(sqlite_url, make_dispatcher, monkeypatch):
+    seen = _writes(monkeypatch, make_dispatcher(sqlite_url))
+    assert [table for table, _ in seen] == ["outcome_day", "activity_day", "call_state"]
+    assert seen[1][1] == [(date(2025, 3, 9),), (date(2025, 3, 1),)]
+    assert seen[2][1] == ["c9", "c1"]
+
+
+def test_a_null_key_value_sorts_last():
+    assert sorted([(("a", None), 1), (("a", "p"), 2), (("A", None), 3)],
+                  key=increments._key_order) == [
+        (("A", None), 3), (("a", "p"), 2), (("a", None), 1)]
