@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import tempfile
 import time
 import uuid
@@ -122,17 +121,11 @@ def run_scheduling(sizes: list[int], rrule: str, postgres: str | None) -> None:
 
 # -- 2. partner bulk outcomes -----------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class CallsService:
     """The calls service alone, as its own API, consumer and relay processes."""
 
     def __init__(self, amqp_url: str, workdir: Path, web_workers: int):
-        from deploy.launcher import System
+        from deploy.launcher import System, port_settings
         self.secret = secrets.token_hex(32)
         self.namespace = f"bench-{uuid.uuid4().hex[:8]}"
         self.amqp_url = amqp_url
@@ -141,8 +134,7 @@ class CallsService:
                "RAPPORT_AMQP_URL": amqp_url, "RAPPORT_NAMESPACE": self.namespace,
                "RAPPORT_DATA_DIR": str(workdir / "data"), "RAPPORT_LOG_LEVEL": "WARNING",
                "RAPPORT_WEB_WORKERS": str(web_workers), "CALLS_SWEEP_SECONDS": "0"}
-        for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT"):
-            env[f"CALLS_{key}"] = str(_free_port())
+        env.update(port_settings(("calls",)))
         self.system = System(env, services=("calls",), log_dir=workdir / "log")
         self.http = requests.Session()
 

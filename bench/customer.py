@@ -34,7 +34,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 
 from bench import customer_import
-from bench.system import _free_port
+from deploy.launcher import free_ports
 from services.customer.matching import name_key
 from services.customer.models import ContactPoint, Customer
 from shared.auth import issue_token
@@ -73,7 +73,7 @@ def populate(url: str, n: int) -> list[str]:
 
 
 def serve(app: str, url: str, folder: Path) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
+    [port] = free_ports(1)
     env = {**os.environ, "RAPPORT_SERVICE": "customer", "CUSTOMER_DATABASE_URL": url,
            "RAPPORT_AUTH_SECRET": SECRET, "RAPPORT_BIND": f"127.0.0.1:{port}",
            "RAPPORT_DATA_DIR": str(folder), "RAPPORT_LOG_LEVEL": "WARNING",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import statistics
 import threading
 import time
@@ -18,15 +17,9 @@ from pathlib import Path
 import pika
 import requests
 
-from deploy.launcher import SERVICES, System
+from deploy.launcher import SERVICES, System, port_settings
 from shared.auth import issue_token
 from shared.messaging import topology
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 OUTCOME = {"outcome": "reached", "satisfaction": 4, "propensity": 60, "duration_seconds": 120}
@@ -41,9 +34,7 @@ class Bench:
                "RAPPORT_AMQP_URL": amqp_url, "RAPPORT_NAMESPACE": self.namespace,
                "RAPPORT_DATA_DIR": str(workdir / "data"), "RAPPORT_LOG_LEVEL": "WARNING",
                "RAPPORT_WEB_WORKERS": str(web_workers)}
-        for service in SERVICES:
-            for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT"):
-                env[f"{service.upper()}_{key}"] = str(_free_port())
+        env.update(port_settings(SERVICES))
         # A process's CPU priority can be tried from the command line, e.g.
         # REPORTING_CONSUMER_NICE=0 python -m bench.calls …
         env.update({k: v for k, v in os.environ.items() if k.endswith("_NICE")})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,29 @@ from deploy.run import SERVICES, command
 from shared.config import Settings
 
 ROLES = ("api", "consumer", "relay")
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports free on 127.0.0.1 now. Every socket stays bound
+    until all are chosen: asked one at a time, the kernel may hand out a port it has
+    just handed out, and two processes of a test system then share it."""
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sockets.append(socket.socket())
+            sockets[-1].bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def port_settings(services=SERVICES) -> dict:
+    """Settings giving every process of ``services`` a port of its own
+    (``<SERVICE>_PORT``, ``_CONSUMER_PORT``, ``_RELAY_PORT``)."""
+    keys = [f"{service.upper()}_{key}" for service in services
+            for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT")]
+    return dict(zip(keys, map(str, free_ports(len(keys)))))
 
 
 @dataclass

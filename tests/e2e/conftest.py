@@ -6,7 +6,6 @@ runs once on SQLite files and once on PostgreSQL databases.
 from __future__ import annotations
 
 import secrets
-import socket
 import uuid
 
 import pika
@@ -15,16 +14,10 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from deploy.launcher import SERVICES, System
+from deploy.launcher import SERVICES, System, port_settings
 from shared.auth import issue_token
 from shared.messaging import topology
 from tests.support.tcp_proxy import TcpProxy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Client:
@@ -87,9 +80,7 @@ def running_system(request, amqp_url, tmp_path_factory):
         admin_url = request.getfixturevalue("postgres_admin_url")
         pg_urls = _postgres_urls(admin_url, tag)
         env.update({f"{s.upper()}_DATABASE_URL": url for s, url in pg_urls.items()})
-    for service in SERVICES:
-        for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT"):
-            env[f"{service.upper()}_{key}"] = str(free_port())
+    env.update(port_settings())
     system = System(env, log_dir=data / "log")
     system.start()
     try:

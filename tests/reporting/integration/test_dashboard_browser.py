@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import socket
 import subprocess
 import threading
 
 import pytest
 import requests
 
+from deploy.launcher import free_ports
 from services.reporting.app import create_app
 from shared.testing import wait_for
 from tests.conftest import make_token
@@ -26,12 +26,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(make_dispatcher, sqlite_url):
     from werkzeug.serving import make_server
@@ -41,7 +35,7 @@ def served(make_dispatcher, sqlite_url):
     random.Random(2).shuffle(events)
     for event in events:
         dispatcher.dispatch(event)
-    server = make_server("127.0.0.1", free_port(),
+    server = make_server("127.0.0.1", 0,
                          create_app({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"}), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -51,7 +45,7 @@ def served(make_dispatcher, sqlite_url):
 
 @pytest.fixture
 def browser(tmp_path):
-    port = free_port()
+    [port] = free_ports(1)
     process = subprocess.Popen([BROWSER, *FLAGS, f"--remote-debugging-port={port}",
                                 f"--user-data-dir={tmp_path / 'profile'}", "about:blank"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
