@@ -34,18 +34,12 @@ def run_tuples(session: Session, statement, model, names: tuple, rows) -> None:
 
 
 def run(session: Session, statement, model, rows: list[dict]) -> None:
+    """``run_tuples`` for rows given as dicts, every one with the keys of the first."""
     if not rows:
         return
-    connection = session.connection()
-    sql, positional, processors, defaults = _compiled(connection.dialect, statement, model)
-    params = []
-    for row in rows:
-        values = {**defaults, **row}
-        for name, process in processors:
-            if name in values:
-                values[name] = process(values[name])
-        params.append(tuple(values[name] for name in positional) if positional else values)
-    connection.exec_driver_sql(sql, params)
+    names = tuple(rows[0])
+    run_tuples(session, statement, model, names,
+               [tuple(row[name] for name in names) for row in rows])
 
 
 @lru_cache(maxsize=None)

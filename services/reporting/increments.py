@@ -66,7 +66,7 @@ def flush_rows(session: Session) -> None:
 def _write_increments(session: Session) -> None:
     pending = session.info.pop("increments", {})
     shapes = list(pending)
-    if _locks_rows(session):  # tables in one order, whatever the window's first event
+    if locks_rows(session):  # tables in one order, whatever the window's first event
         shapes.sort(key=lambda shape: (shape[0].__tablename__, shape[1], shape[2]))
     for shape in shapes:
         model, keys, names, expand = shape
@@ -81,21 +81,22 @@ def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> Non
     consumers' windows touching the same rows then wait for each other instead of
     deadlocking. SQLite has one writer at a time and keeps the order they came in."""
     items = rows.items()
-    if _locks_rows(session):
-        items = sorted(items, key=_key_order)
+    if locks_rows(session):
+        items = sorted(items, key=lambda item: key_order(item[0]))
     bulk.run_tuples(session, _upsert(session.get_bind().dialect.name, model, keys, names),
                     model, keys + names,
                     [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items])
 
 
-def _locks_rows(session: Session) -> bool:
+def locks_rows(session: Session) -> bool:
+    """Whether concurrent writers lock rows (and so must take them in one order)."""
     return session.get_bind().dialect.name != "sqlite"
 
 
-def _key_order(item) -> tuple:
-    """A row's key values in an order defined for every key, NULLs (a staff call's
-    partner) last."""
-    return tuple((value is None, value) for value in item[0])
+def key_order(values: tuple) -> tuple:
+    """Key values in an order defined for every key, NULLs (a staff call's partner)
+    last."""
+    return tuple((value is None, value) for value in values)
 
 
 @lru_cache(maxsize=None)

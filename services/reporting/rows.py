@@ -14,7 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from services.reporting import bulk
-from services.reporting.increments import INSERTS
+from services.reporting.increments import INSERTS, key_order, locks_rows
 
 
 def held(session: Session, model, key: dict):
@@ -101,9 +101,8 @@ def write_sets(session: Session) -> None:
     for (model, keys, defaults, values), rows in session.info.pop("sets", {}).items():
         # all of them may have been written early, before a read: then rows is empty;
         # in key order where rows are locked (see ``increments.write``)
-        ordered = rows.values() if dialect == "sqlite" else (
-            rows[key] for key in sorted(rows, key=lambda key: tuple(
-                (value is None, value) for value in key)))
+        ordered = (rows[key] for key in sorted(rows, key=key_order)) if locks_rows(
+            session) else rows.values()
         bulk.run(session, _set_or_insert(dialect, model, keys, defaults, values), model,
                  list(ordered))
 
