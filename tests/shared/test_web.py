@@ -106,3 +106,32 @@ def test_a_default_made_by_a_call_is_made_on_every_request():
     client = _query_app(StampedArgs).test_client()
     first, second = (client.get("/things").get_json()["at"] for _ in range(2))
     assert first != second
+
+
+def test_an_empty_query_never_reaches_the_parser_and_path_values_still_do(monkeypatch):
+    app = Flask("t")
+    app.config.update(API_TITLE="t", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
+    api = Api(app)
+    blp = Blueprint("things", __name__, url_prefix="/things")
+
+    @blp.route("/<string:thing_id>")
+    class Thing(MethodView):
+        @blp.arguments(WindowArgs, location="query")
+        @blp.response(200)
+        def get(self, args, thing_id):
+            return {"thing": thing_id, **{k: str(v) for k, v in args.items()}}
+
+    api.register_blueprint(blp)
+    parsed = []
+    parse = blp.ARGUMENTS_PARSER.parse
+    monkeypatch.setattr(blp.ARGUMENTS_PARSER, "parse",
+                        lambda *a, **k: parsed.append(1) or parse(*a, **k))
+    client = app.test_client()
+    assert client.get("/things/t1").get_json() == {"thing": "t1", "limit": "50", "as_of": "None"}
+    assert parsed == []
+    assert client.get("/things/t2?limit=3").get_json() == {"thing": "t2", "limit": "3",
+                                                            "as_of": "None"}
+    assert client.get("/things/t2?limit=-3").status_code == 422
+    assert parsed == [1, 1]
+    spec = api.spec.to_dict()["paths"]["/things/{thing_id}"]["get"]
+    assert {p["name"] for p in spec["parameters"]} >= {"limit", "as_of"}
