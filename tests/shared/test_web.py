@@ -25,20 +25,21 @@ class CountingArgs(ma.Schema):
         super().__init__(*args, **kwargs)
 
 
-def _api_app(schema=CountingArgs, answer=lambda args: {"hello": args["name"]}) -> Flask:
-    """An app of one route, ``GET /things``, whose query ``schema`` loads what
-    ``answer`` turns into the response."""
+def _api_app(schema=CountingArgs, answer=lambda args: {"hello": args["name"]},
+             rule: str = "") -> Flask:
+    """An app of one route, ``GET /things`` + ``rule``, whose query ``schema`` loads
+    what ``answer`` (given the path's values too) turns into the response."""
     app = Flask("t")
     app.config.update(API_TITLE="t", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
     api = Api(app)
     blp = Blueprint("things", __name__, url_prefix="/things")
 
-    @blp.route("")
+    @blp.route(rule)
     class Things(MethodView):
         @blp.arguments(schema, location="query")
         @blp.response(200)
-        def get(self, args):
-            return answer(args)
+        def get(self, args, **path):
+            return answer(args, **path)
 
     api.register_blueprint(blp)
     return app
@@ -109,23 +110,11 @@ def test_a_default_made_by_a_call_is_made_on_every_request():
 
 
 def test_an_empty_query_never_reaches_the_parser_and_path_values_still_do(monkeypatch):
-    app = Flask("t")
-    app.config.update(API_TITLE="t", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
-    api = Api(app)
-    blp = Blueprint("things", __name__, url_prefix="/things")
-
-    @blp.route("/<string:thing_id>")
-    class Thing(MethodView):
-        @blp.arguments(WindowArgs, location="query")
-        @blp.response(200)
-        def get(self, args, thing_id):
-            return {"thing": thing_id, **{k: str(v) for k, v in args.items()}}
-
-    api.register_blueprint(blp)
-    parsed = []
-    parse = blp.ARGUMENTS_PARSER.parse
-    monkeypatch.setattr(blp.ARGUMENTS_PARSER, "parse",
-                        lambda *a, **k: parsed.append(1) or parse(*a, **k))
+    app = _api_app(WindowArgs, lambda args, thing_id: {
+        "thing": thing_id, **{k: str(v) for k, v in args.items()}}, "/<string:thing_id>")
+    parser, parsed = Blueprint.ARGUMENTS_PARSER, []
+    parse = parser.parse
+    monkeypatch.setattr(parser, "parse", lambda *a, **k: parsed.append(1) or parse(*a, **k))
     client = app.test_client()
     assert client.get("/things/t1").get_json() == {"thing": "t1", "limit": "50", "as_of": "None"}
     assert parsed == []
@@ -133,5 +122,6 @@ def test_an_empty_query_never_reaches_the_parser_and_path_values_still_do(monkey
                                                             "as_of": "None"}
     assert client.get("/things/t2?limit=-3").status_code == 422
     assert parsed == [1, 1]
-    spec = api.spec.to_dict()["paths"]["/things/{thing_id}"]["get"]
-    assert {p["name"] for p in spec["parameters"]} >= {"limit", "as_of"}
+    spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    parameters = spec["paths"]["/things/{thing_id}"]["get"]["parameters"]
+    assert {p["name"] for p in parameters} >= {"limit", "as_of"}
