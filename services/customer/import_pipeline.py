@@ -4,8 +4,8 @@ Checking a row (phone and e-mail parsing above all) costs more than writing it,
 and one Python process uses one core. The importing process keeps every database
 read and write, in file order, so line numbers, rejections and the upsert by
 ``external_ref`` are exactly as if it did everything itself; worker processes
-only turn raw records into prepared rows (``import_prepare.prepare``), a few
-pieces ahead of the writes. Workers come from a fork server that has loaded the
+only turn raw records into prepared rows (``import_prepare.prepare``), up to a
+chunk ahead of the writes. Workers come from a fork server that has loaded the
 import's modules once (a worker neither re-imports them nor inherits the threads
 and locks of a web server). A small file is prepared in-process: starting
 workers would cost more than they save.
@@ -21,7 +21,11 @@ from concurrent.futures import ProcessPoolExecutor
 from services.customer.import_prepare import Prepared, Setup, prepare
 from shared.startup import freeze_startup_objects
 
-AHEAD = 2  # pieces queued per worker: enough to keep it busy while others are written
+# Pieces queued per worker. The importing process takes a chunk's ten pieces, then
+# writes them for a while: with two queued a worker, the workers went idle during
+# every write and then kept the writer waiting (the machine 86 % busy over an
+# import of 100,000); with twelve they prepare the next chunk meanwhile (94 %).
+AHEAD = 12
 
 
 def default_workers() -> int:

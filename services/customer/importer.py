@@ -10,7 +10,7 @@ phone or e-mail belongs to a customer on file is rejected as a likely duplicate.
 
 The job reads the file and writes every chunk in order; checking the rows is left
 to worker processes on a large file (``import_pipeline``), in pieces of 1,000
-rows a few pieces ahead of the writes.
+rows up to a chunk ahead of the writes.
 """
 from __future__ import annotations
 
