@@ -23,9 +23,10 @@ from services.reporting.models_facts import CallState, CustomerFacts
 OWED = ("scheduled", "missed")
 
 
-def customer_facts(session: Session, customer_id: str) -> CustomerFacts:
-    """The customer's facts, with the changes queued for them applied."""
-    facts = rows.row_for_update(session, CustomerFacts, {"customer_id": customer_id})
+def customer_facts(session: Session, customer_id: str, *, new: bool = False) -> CustomerFacts:
+    """The customer's facts, with the changes queued for them applied (``new``: most
+    likely not on file yet, see ``rows.row_for_update``)."""
+    facts = rows.row_for_update(session, CustomerFacts, {"customer_id": customer_id}, new=new)
     pending = session.info.get("overdue")
     for change in pending["changes"].pop(customer_id, ()) if pending else ():
         change(facts)
@@ -61,11 +62,15 @@ def refresh(session: Session) -> None:
     # sorted: one lock order for all; read in one query, changes may mark more
     concerned = sorted(pending["changes"].keys() | pending["marked"])
     rows.hold_rows(session, CustomerFacts, [{"customer_id": c} for c in concerned])
+    # What that read did not find is most likely new: inserted first, not looked for
+    # again one by one (a backlog's first sight of its customers).
+    absent = {c for c in concerned if rows.held(session, CustomerFacts, {"customer_id": c}) is None}
     for customer_id in list(pending["changes"]):
-        customer_facts(session, customer_id)
+        customer_facts(session, customer_id, new=customer_id in absent)
     marked = sorted(pending["marked"])
     if marked:
-        _recompute(session, {customer_id: customer_facts(session, customer_id)
+        _recompute(session, {customer_id: customer_facts(session, customer_id,
+                                                         new=customer_id in absent)
                              for customer_id in marked})
     session.info.pop("overdue")
 

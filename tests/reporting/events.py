@@ -31,9 +31,10 @@ def scheduled(due_at: str, call_id: str = "call-1"):
         "due_at": at(due_at)}, producer="calls")
 
 
-def completed(completed_at: str, outcome: str = "reached", call_id: str = "call-1"):
+def completed(completed_at: str, outcome: str = "reached", call_id: str = "call-1",
+              customer_id: str = "c1"):
     return make_event("call.completed", {
-        "call_id": call_id, "customer_id": "c1", "channel": "phone", "outcome": outcome,
+        "call_id": call_id, "customer_id": customer_id, "channel": "phone", "outcome": outcome,
         "completed_at": at(completed_at)}, producer="calls")
 
 
