@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -38,6 +39,12 @@ def registered(customer_id="c1", segment="smb", name="Chan Tai Man", **kw):
     return make_event("customer.registered", {
         "customer_id": customer_id, "name": name, "segment": segment,
         "registered_at": datetime.now(timezone.utc), **kw}, producer="customer")
+
+
+def local_today() -> str:
+    """Today where the sales service counts days (a call completed now falls on it;
+    the machine's own date is a day behind from 16:00 UTC)."""
+    return datetime.now(ZoneInfo(config.DEFAULT_TIMEZONE)).date().isoformat()
 
 
 def completed(customer_id="c1", outcome="reached", cost="12.50", call_id=None, **kw):

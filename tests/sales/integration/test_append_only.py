@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from services.sales.append_only import LEDGER_TABLES
 from tests.conftest import auth
-from tests.sales.conftest import completed, dispatcher_for
+from tests.sales.conftest import completed, dispatcher_for, local_today
 
 
 def fill(app):
@@ -23,8 +23,7 @@ def fill(app):
     client.post(f"/api/v1/transactions/{other['id']}/cancellation", headers=auth(),
                 json={"reason": "test"})
     dispatcher_for(app).dispatch(completed("c1", outcome="sale_opportunity"))
-    from datetime import date
-    today = date.today().isoformat()
+    today = local_today()
     r = client.post("/api/v1/allocations", headers=auth(), json={
         "kind": "training", "amount": "100.00", "team": "east", "period_start": "2020-01-01",
         "period_end": today})

@@ -1,5 +1,4 @@
 """Irregularities surfaced, and allocations refused when they cannot land."""
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -7,7 +6,7 @@ from sqlalchemy import func, select
 from services.sales.models import Outbox
 from services.sales.models_costs import Allocation, AllocationShare
 from tests.conftest import auth
-from tests.sales.conftest import completed, dispatcher_for, registered
+from tests.sales.conftest import completed, dispatcher_for, local_today, registered
 
 IRREGULAR = "/api/v1/irregularities"
 
@@ -72,7 +71,7 @@ def test_irregularities_need_a_known_kind(client):
 
 def allocation(**kw):
     return {"kind": "training", "amount": "100.00", "team": "east",
-            "period_start": "2020-01-01", "period_end": date.today().isoformat(), **kw}
+            "period_start": "2020-01-01", "period_end": local_today(), **kw}
 
 
 def counts(app):
