@@ -3,8 +3,9 @@ the statement compiled once per dialect.
 
 A delivery window writes thousands of rows (event log, counters); SQLAlchemy's
 per-row parameter handling in ``execute(statement, rows)`` cost more than the
-database's own work. The columns' bind processors still convert each value (money
-to ten-thousandths, times to UTC), and columns a row leaves out get their scalar
+database's own work. Each value is still converted as the statement binds it
+(by its column's type unless the statement names another: money to
+ten-thousandths, times to UTC), and columns a row leaves out get their scalar
 defaults, as ``execute`` would give them.
 """
 from __future__ import annotations
@@ -48,7 +49,9 @@ def _compiled(dialect, statement, model):
     named = set(compiled.binds)
     processors, defaults = [], {}
     for column in model.__table__.columns:
-        process = column.type.bind_processor(dialect)
+        # the type the statement binds the value as: its column's, unless it says otherwise
+        bind = compiled.binds.get(column.key)
+        process = (column.type if bind is None else bind.type).bind_processor(dialect)
         if process is not None:
             processors.append((column.key, process))
         if column.key in named and column.default is not None and column.default.is_scalar:

@@ -3,7 +3,10 @@ read-modify-written, so concurrent consumers cannot lose an update.
 
 Increments are summed in memory for the transaction and written just before it
 commits, one upsert per distinct row: a window of 500 completed calls touches a
-handful of (day, outcome) rows, so it writes a handful of times, not 500.
+handful of (day, outcome) rows, so it writes a handful of times, not 500. Money is
+summed as it is stored, whole ten-thousandths (``shared.types.Money``), each
+entry rounded once when added: exact, the same whatever window an entry comes
+in, and no ``Decimal`` arithmetic or conversion per written row.
 """
 from __future__ import annotations
 
@@ -11,12 +14,13 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import BigInteger, bindparam
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.reporting import bulk
+from shared.types import Money
 
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -43,10 +47,11 @@ def add_to(session: Session, model, key: dict, amounts: dict, expand=None) -> No
     rows = pending.get(shape)
     if rows is None:
         rows = pending[shape] = {}
+    amounts = in_stored_units(model, amounts)
     values = tuple(key.values())
     row = rows.get(values)
     if row is None:
-        rows[values] = dict(amounts)
+        rows[values] = amounts
         return
     for name, value in amounts.items():
         row[name] += value
@@ -71,11 +76,14 @@ def _write_increments(session: Session) -> None:
     for shape in shapes:
         model, keys, names, expand = shape
         rows = pending[shape]
-        write(session, model, keys, names, rows if expand is None else expand(keys, rows))
+        write(session, model, keys, names, rows if expand is None else expand(keys, rows),
+              stored=True)
 
 
-def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> None:
-    """Add each row's amounts (``{key values: {name: amount}}``) to the table now.
+def write(session: Session, model, keys: tuple, names: tuple, rows: dict,
+          stored: bool = False) -> None:
+    """Add each row's amounts (``{key values: {name: amount}}``) to the table now;
+    ``stored``: money amounts are already in stored units (see ``add_to``).
 
     On a database that locks rows (PostgreSQL), rows are written in key order: two
     consumers' windows touching the same rows then wait for each other instead of
@@ -83,8 +91,8 @@ def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> Non
     items = rows.items()
     if locks_rows(session):
         items = sorted(items, key=lambda item: key_order(item[0]))
-    bulk.run_tuples(session, _upsert(session.get_bind().dialect.name, model, keys, names),
-                    model, keys + names,
+    bulk.run_tuples(session, _upsert(session.get_bind().dialect.name, model, keys, names,
+                                     stored), model, keys + names,
                     [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items])
 
 
@@ -99,11 +107,39 @@ def key_order(values: tuple) -> tuple:
     return tuple((value is None, value) for value in values)
 
 
+def in_stored_units(model, amounts: dict) -> dict:
+    """``amounts`` with the money among them as ``add_to`` sums it (for a caller that
+    sums entries itself and writes them with ``write(..., stored=True)``)."""
+    stored = _stored(model, tuple(amounts))
+    return dict(amounts) if stored is None else stored(amounts)
+
+
 @lru_cache(maxsize=None)
-def _upsert(dialect: str, model, keys: tuple, amounts: tuple):
-    """Built once per shape: building a statement per event costs more than running it."""
+def _stored(model, names: tuple):
+    """A function giving ``amounts`` with their money in stored units, or None when
+    none of ``names`` is a money column of ``model``."""
+    money = [name for name in names if isinstance(model.__table__.c[name].type, Money)]
+    if not money:
+        return None
+    to_stored = Money().process_bind_param
+
+    def convert(amounts: dict) -> dict:
+        out = dict(amounts)
+        for name in money:
+            out[name] = to_stored(out[name], None)
+        return out
+    return convert
+
+
+@lru_cache(maxsize=None)
+def _upsert(dialect: str, model, keys: tuple, amounts: tuple, stored: bool = False):
+    """Built once per shape: building a statement per event costs more than running it.
+    ``stored``: money binds as the whole number it is stored as, not through ``Money``."""
     table = model.__table__
-    insert = INSERTS[dialect](model).values({name: bindparam(name) for name in keys + amounts})
+    money = _stored(model, amounts) is not None and stored
+    binds = {name: bindparam(name, type_=BigInteger) if money and isinstance(
+        table.c[name].type, Money) else bindparam(name) for name in keys + amounts}
+    insert = INSERTS[dialect](model).values(binds)
     return insert.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: table.c[name] + insert.excluded[name] for name in amounts})

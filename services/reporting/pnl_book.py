@@ -42,7 +42,7 @@ def book(session: Session, currency: str, day, customer_id: str, amounts: dict) 
                    amounts)
     gathered = _gathered(session).setdefault(customer_id, {})
     entry = gathered.setdefault((currency, day), dict.fromkeys(AMOUNTS, 0))
-    for name, value in amounts.items():
+    for name, value in increments.in_stored_units(PnlCube, amounts).items():
         entry[name] += value
 
 
@@ -67,7 +67,7 @@ def settle(session: Session) -> None:
                                   dict.fromkeys(AMOUNTS, 0))
             for name, value in amounts.items():
                 row[name] += value
-    increments.write(session, PnlCube, CUBE_KEY, AMOUNTS, rows)
+    increments.write(session, PnlCube, CUBE_KEY, AMOUNTS, rows, stored=True)
 
 
 def _segments(session: Session, customers: list[str]) -> dict:

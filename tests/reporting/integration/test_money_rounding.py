@@ -1,0 +1,29 @@
+"""Money finer than the stored ten-thousandths is rounded once per entry, when it is
+added: the read models are the same whether the entries came one per window or
+together (as a rebuild folds them)."""
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from services.reporting.models_facts import PnlDaily
+from services.reporting.models_rollups import PnlCube, PnlYtd
+from tests.reporting.events import sale
+
+pytestmark = pytest.mark.integration
+
+
+def _revenues(dispatcher) -> list:
+    with dispatcher.uow.reader() as session:
+        return [session.scalar(select(model.revenue)) for model in (PnlDaily, PnlYtd, PnlCube)]
+
+
+def test_an_entry_is_rounded_alone_whatever_window_it_comes_in(
+        database_url, make_dispatcher, tmp_path):
+    events = [sale("c1", "0.00005", "0", sale_id=f"s{i}") for i in range(2)]
+    apart = make_dispatcher(database_url)
+    for event in events:
+        apart.dispatch(event)
+    together = make_dispatcher(f"sqlite:///{tmp_path / 'together.db'}")
+    together.dispatch_batch(events)
+    assert _revenues(apart) == _revenues(together) == [Decimal("0.0002")] * 3
