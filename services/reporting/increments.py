@@ -136,8 +136,7 @@ def _upsert(dialect: str, model, keys: tuple, amounts: tuple, stored: bool = Fal
     """Built once per shape: building a statement per event costs more than running it.
     ``stored``: money binds as the whole number it is stored as, not through ``Money``."""
     table = model.__table__
-    money = _stored(model, amounts) is not None and stored
-    binds = {name: bindparam(name, type_=BigInteger) if money and isinstance(
+    binds = {name: bindparam(name, type_=BigInteger) if stored and isinstance(
         table.c[name].type, Money) else bindparam(name) for name in keys + amounts}
     insert = INSERTS[dialect](model).values(binds)
     return insert.on_conflict_do_update(
