@@ -76,14 +76,12 @@ def _write_increments(session: Session) -> None:
     for shape in shapes:
         model, keys, names, expand = shape
         rows = pending[shape]
-        write(session, model, keys, names, rows if expand is None else expand(keys, rows),
-              stored=True)
+        write(session, model, keys, names, rows if expand is None else expand(keys, rows))
 
 
-def write(session: Session, model, keys: tuple, names: tuple, rows: dict,
-          stored: bool = False) -> None:
-    """Add each row's amounts (``{key values: {name: amount}}``) to the table now;
-    ``stored``: money amounts are already in stored units (see ``add_to``).
+def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> None:
+    """Add each row's amounts (``{key values: {name: amount}}``, money in stored units,
+    see ``in_stored_units``) to the table now.
 
     On a database that locks rows (PostgreSQL), rows are written in key order: two
     consumers' windows touching the same rows then wait for each other instead of
@@ -91,8 +89,8 @@ def write(session: Session, model, keys: tuple, names: tuple, rows: dict,
     items = rows.items()
     if locks_rows(session):
         items = sorted(items, key=lambda item: key_order(item[0]))
-    bulk.run_tuples(session, _upsert(session.get_bind().dialect.name, model, keys, names,
-                                     stored), model, keys + names,
+    bulk.run_tuples(session, _upsert(session.get_bind().dialect.name, model, keys, names),
+                    model, keys + names,
                     [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items])
 
 
@@ -108,8 +106,8 @@ def key_order(values: tuple) -> tuple:
 
 
 def in_stored_units(model, amounts: dict) -> dict:
-    """``amounts`` with the money among them as ``add_to`` sums it (for a caller that
-    sums entries itself and writes them with ``write(..., stored=True)``)."""
+    """``amounts`` with the money among them as ``add_to`` sums it and ``write`` takes
+    it (for a caller that sums entries itself)."""
     stored = _stored(model, tuple(amounts))
     return dict(amounts) if stored is None else stored(amounts)
 
@@ -132,12 +130,12 @@ def _stored(model, names: tuple):
 
 
 @lru_cache(maxsize=None)
-def _upsert(dialect: str, model, keys: tuple, amounts: tuple, stored: bool = False):
+def _upsert(dialect: str, model, keys: tuple, amounts: tuple):
     """Built once per shape: building a statement per event costs more than running it.
-    ``stored``: money binds as the whole number it is stored as, not through ``Money``."""
+    Money binds as the whole number it is stored as, not through ``Money``."""
     table = model.__table__
-    binds = {name: bindparam(name, type_=BigInteger) if stored and isinstance(
-        table.c[name].type, Money) else bindparam(name) for name in keys + amounts}
+    binds = {name: bindparam(name, type_=BigInteger) if isinstance(table.c[name].type, Money)
+             else bindparam(name) for name in keys + amounts}
     insert = INSERTS[dialect](model).values(binds)
     return insert.on_conflict_do_update(
         index_elements=list(keys),

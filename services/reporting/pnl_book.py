@@ -67,7 +67,7 @@ def settle(session: Session) -> None:
                                   dict.fromkeys(AMOUNTS, 0))
             for name, value in amounts.items():
                 row[name] += value
-    increments.write(session, PnlCube, CUBE_KEY, AMOUNTS, rows, stored=True)
+    increments.write(session, PnlCube, CUBE_KEY, AMOUNTS, rows)
 
 
 def _segments(session: Session, customers: list[str]) -> dict:
