@@ -10,11 +10,17 @@ are stored together (keyed month first), so a boundary is one contiguous read of
 a row per customer; its cost grows with customers, not with months or entries.
 
 Writing stays an increment (``add_to``), so the order events arrive in does not
-matter and concurrent consumers lose nothing: an entry of month ``m`` adds to the
-rows ``m``..December of its year, at most twelve; a customer with no row for a
-month has had no entry in its year up to that month, so the sums are zero. A
-transaction sums its entries per customer and month first and spreads the sums
-over the following months only when it writes (``spread``).
+matter and concurrent consumers lose nothing. An entry of month ``m`` belongs in
+the rows ``m``..December of its year, up to twelve; a customer with no row for a
+month has had no entry in its year up to that month, so the sums are zero. The
+consumer does not spread entries as they come: it adds them to the customer's
+month in the pending table (``PENDING``), one row, and ``fold`` spreads the pending
+months (summed over every window since the last fold) and deletes them, in one
+transaction, when the consumer is idle (and every so many windows of a backlog).
+Readers add the pending rows of their ranges' months (a pending row of month ``m``
+belongs in every row from ``m`` to December, so to a range's signed ``terms``
+exactly when ``m`` is in the range): a report counts an entry the moment its
+window commits, folded or not.
 """
 from __future__ import annotations
 
@@ -22,15 +28,59 @@ from collections import Counter
 from datetime import date
 
 import numpy as np
-from sqlalchemy import BigInteger, select, type_coerce
+from sqlalchemy import BigInteger, and_, bindparam, case, delete, literal, select, type_coerce
+from sqlalchemy import union_all
 from sqlalchemy.orm import Session
 
+from services.reporting import increments
 from services.reporting.increments import add_to
+from services.reporting.models_rollups import PENDING
+from shared.types import Money
 
 
 def add(session: Session, model, key: dict, day: date, amounts: dict) -> None:
-    """Add ``amounts`` of an entry on ``day`` to the customer's year-to-date rows."""
-    add_to(session, model, {**key, "month": day.replace(day=1)}, amounts, spread)
+    """Add ``amounts`` of an entry on ``day`` to the customer's year-to-date rows (to
+    its month's pending row, until ``fold``)."""
+    add_to(session, PENDING[model], {**key, "month": day.replace(day=1)}, amounts)
+
+
+def fold(session: Session) -> int:
+    """Spread every pending month into its year-to-date rows and delete it, in the
+    session's transaction (the moved sums are never in both tables, or in neither,
+    for a reader). Returns the pending rows folded.
+
+    On PostgreSQL the pending rows are locked in key order, as windows write them,
+    and only those are deleted: a window committing meanwhile keeps its rows for the
+    next fold. On SQLite this transaction is the only writer."""
+    increments.flush_rows(session)  # the transaction's own entries too
+    folded = 0
+    for model, pending in PENDING.items():
+        table = pending.__table__
+        keys = tuple(column.key for column in table.primary_key.columns)
+        names = tuple(column.key for column in table.columns if column.key not in keys)
+        query = select(*(table.c[k] for k in keys), *(_stored(table.c[n]) for n in names))
+        connection = session.connection()
+        if increments.locks_rows(session):
+            rows = connection.execute(query.order_by(*(table.c[k] for k in keys))
+                                      .with_for_update()).all()
+            if rows:
+                connection.execute(delete(table).where(and_(*(
+                    table.c[k] == bindparam(f"key_{k}") for k in keys))),
+                    [{f"key_{k}": value for k, value in zip(keys, row)} for row in rows])
+        else:
+            rows = connection.execute(query).all()
+            connection.execute(delete(table))
+        if rows:
+            width = len(keys)
+            increments.write(session, model, keys, names, spread(keys, {
+                tuple(row[:width]): dict(zip(names, row[width:])) for row in rows}))
+            folded += len(rows)
+    return folded
+
+
+def _stored(column):
+    """A column as stored: money as its whole ten-thousandths."""
+    return type_coerce(column, BigInteger) if isinstance(column.type, Money) else column
 
 
 def spread(keys: tuple, rows: dict) -> dict:
@@ -72,26 +122,60 @@ def terms(first: date, last: date) -> dict[date, int]:
     return {month: sign for month, sign in out.items() if sign}
 
 
-def read(session: Session, model, columns: tuple, ranges: dict, *where):
+def read(session: Session, model, columns: tuple, ranges: dict, **equal):
     """Each customer's sums of ``columns`` over each named range of months
     (``{name: (first month, last month)}``), from the rows of the ranges' boundary
-    months only: ``(customer ids, {name: int64 array, a row per customer})``. Money
-    columns come as their stored ten-thousandths, so sums stay exact."""
+    months and the pending rows of their months, where every column named in
+    ``equal`` has its value: ``(customer ids, {name: int64 array, a row per
+    customer})``. Money columns come as their stored ten-thousandths, so sums stay
+    exact. One statement, so it sees a fold either wholly done or not begun."""
+    if not ranges:
+        return [], {}
     signs = {name: terms(*span) for name, span in ranges.items()}
+    boundaries = sorted(set().union(*signs.values()))
+    pending = PENDING[model]
+    low = min(first for first, _ in ranges.values())
+    high = max(last for _, last in ranges.values())
+    months = _months_between(low, high)
+    parts = [select(literal(at), *_columns(model, columns)).where(
+        model.month == month, *_equal(model, equal)) for at, month in enumerate(boundaries)]
+    # a pending row is tagged by its month's place after the boundaries
+    parts.append(select(case({month: len(boundaries) + at for at, month in enumerate(months)},
+                             value=pending.month), *_columns(pending, columns))
+                 .where(pending.month.between(low, high), *_equal(pending, equal)))
+    # Core, not ORM, execution: the ORM's result handling cost as much as the read.
+    rows = session.connection().execute(union_all(*parts)).all()
     index: dict = {}
-    parts = []
-    for month in sorted(set().union(*signs.values())):
-        query = select(model.customer_id, *(type_coerce(getattr(model, name), BigInteger)
-                                            for name in columns))
-        # Core, not ORM, execution: the ORM's result handling cost as much as the read.
-        rows = session.connection().execute(query.where(model.month == month, *where)).all()
-        if rows:
-            ids, *values = zip(*rows)
-            parts.append((month, [index.setdefault(cid, len(index)) for cid in ids],
-                          np.array(values, np.int64).T))
-    out = {name: np.zeros((len(index), len(columns)), np.int64) for name in ranges}
-    for month, positions, values in parts:
-        for name, wanted in signs.items():
-            if month in wanted:
-                out[name][positions] += wanted[month] * values
-    return list(index), out
+    out = {name: np.zeros((len(rows), len(columns)), np.int64) for name in ranges}
+    if rows:
+        tags, ids, *values = zip(*rows)
+        positions = np.array([index.setdefault(cid, len(index)) for cid in ids], np.int64)
+        tags, values = np.array(tags, np.int64), np.array(values, np.int64).T
+        for tag in np.unique(tags):
+            taken = tags == tag
+            at, rows_values = positions[taken], values[taken]
+            for name, (first, last) in ranges.items():
+                if tag < len(boundaries):
+                    sign = signs[name].get(boundaries[tag], 0)
+                else:
+                    sign = int(first <= months[tag - len(boundaries)] <= last)
+                if sign:
+                    out[name][at] += sign * rows_values  # a customer once per tag
+    return list(index), {name: sums[:len(index)] for name, sums in out.items()}
+
+
+def _columns(model, columns: tuple) -> list:
+    return [model.customer_id, *(type_coerce(getattr(model, name), BigInteger)
+                                 for name in columns)]
+
+
+def _equal(model, equal: dict) -> list:
+    return [getattr(model, name) == value for name, value in equal.items()]
+
+
+def _months_between(first: date, last: date) -> list[date]:
+    months = []
+    while first <= last:
+        months.append(first)
+        first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return months

@@ -69,7 +69,7 @@ def _revenue(session, currency: str, ids: list, halves) -> np.ndarray:
     whole = {column: (part.first_month, periods.month_before(part.after_months))
              for column, part in enumerate(parts) if not part.months_empty()}
     found, sums = cumulative.read(session, PnlYtd, ("revenue", "returns"), whole,
-                                  PnlYtd.currency == currency)
+                                  currency=currency)
     for column, net in sums.items():
         _add(out[:, column], position, found, net[:, 0] - net[:, 1])
     for column, part in enumerate(parts):

@@ -20,6 +20,9 @@ ends up under the right segment, as a read-time join would have put it.
 ``customer_ytd`` and ``pnl_ytd`` are per customer and month, summed year to date
 (see ``cumulative``): the call-effectiveness and P&L reports read a period's sums
 per customer from the rows of its boundary months, a row per customer each.
+An entry first goes to the customer's month in ``customer_ytd_pending`` or
+``pnl_ytd_pending`` (one row, where spreading it takes up to twelve); the consumer
+spreads those months when it is idle, and reports add what is pending.
 """
 from __future__ import annotations
 
@@ -50,15 +53,9 @@ class CustomerSegment(Base):
     segment: Mapped[str] = mapped_column(String(64))
 
 
-class CustomerYtd(Base):
-    """A customer's calls and relationship signals from January through ``month``
-    (local calendar months): planned calls (by due day), completed calls, contacts,
-    and the counts and sums of satisfaction and propensity scores."""
-    __tablename__ = "customer_ytd"
-    # A month's rows together: a report reads every customer's row of a few months.
-    __table_args__ = {"sqlite_with_rowid": False}
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+class CustomerYtdCounts:
+    """A customer's planned calls (by due day), completed calls, contacts, and the
+    counts and sums of satisfaction and propensity scores."""
     planned: Mapped[int] = mapped_column(Integer, default=0)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     contacts: Mapped[int] = mapped_column(Integer, default=0)
@@ -66,6 +63,25 @@ class CustomerYtd(Base):
     sat_sum: Mapped[int] = mapped_column(Integer, default=0)
     prop_n: Mapped[int] = mapped_column(Integer, default=0)
     prop_sum: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CustomerYtd(CustomerYtdCounts, Base):
+    """A customer's calls and relationship signals from January through ``month``
+    (local calendar months)."""
+    __tablename__ = "customer_ytd"
+    # A month's rows together: a report reads every customer's row of a few months.
+    __table_args__ = {"sqlite_with_rowid": False}
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CustomerYtdPending(CustomerYtdCounts, Base):
+    """Entries of ``customer_ytd`` not spread yet: a customer's sums of ``month``
+    alone (see ``cumulative``)."""
+    __tablename__ = "customer_ytd_pending"
+    __table_args__ = {"sqlite_with_rowid": False}
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class PnlYtd(Amounts, Base):
@@ -76,6 +92,19 @@ class PnlYtd(Amounts, Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class PnlYtdPending(Amounts, Base):
+    """Entries of ``pnl_ytd`` not spread yet: a customer's P&L of ``month`` alone."""
+    __tablename__ = "pnl_ytd_pending"
+    __table_args__ = {"sqlite_with_rowid": False}
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+# Each year-to-date table and the table of its entries not spread yet.
+PENDING = {CustomerYtd: CustomerYtdPending, PnlYtd: PnlYtdPending}
 
 
 class FindingsMonth(Dims, FindingsSums, Base):

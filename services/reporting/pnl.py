@@ -1,7 +1,7 @@
 """The P&L report, by the sales service's definitions, from the P&L roll-ups:
 segments, days, months and totals from ``pnl_cube``; customers from ``pnl_ytd``
-(whole months, from a row per customer for each of a few boundary months, see
-``cumulative``) and ``pnl_daily`` (the days at the period's edges).
+(whole months, from a row per customer for each of a few boundary months and the
+entries not spread yet, see ``cumulative``) and ``pnl_daily`` (the days at the period's edges).
 
 - revenue: sales net of line discounts, less cancelled sales (the sales service
   reports list-price revenue and discounts apart: its revenue − discounts = ours);
@@ -22,7 +22,7 @@ from sqlalchemy import case, func, literal, or_, select, type_coerce, union_all
 from services.reporting import cumulative, periods
 from services.reporting.filters import check_period, where_period
 from services.reporting.models_facts import PnlDaily
-from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlYtd
+from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlYtd, PnlYtdPending
 from shared.types import Money, to_cents
 
 AMOUNTS = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve", "allocations")
@@ -52,6 +52,9 @@ def _per_customer(session, args) -> list:
         sign = case(signs, value=PnlYtd.month, else_=0)
         selects.append(_customer_part(PnlYtd, args, lambda column: sign * column)
                        .where(PnlYtd.month.in_(signs)))
+        # entries not spread yet: each adds to the months' sums when it lies in them
+        selects.append(_customer_part(PnlYtdPending, args)
+                       .where(PnlYtdPending.month.between(*months)))
     return selects or [_customer_part(PnlDaily, args).where(literal(False))]
 
 
@@ -59,14 +62,22 @@ def _whole_months(session, args, parts):
     """(first, last) whole month of the period; an open end is where the rows end."""
     first, after = parts.first_month, parts.after_months
     if first is None or after is None:
-        # Two queries: each is a single seek in the key's order, both in one is a scan.
-        low, high = (session.scalar(select(edge(PnlYtd.month))
-                                    .where(PnlYtd.currency == args["currency"]))
+        low, high = (session.scalar(_edge(edge, args["currency"]))
                      for edge in (func.min, func.max))
         if low is None:
             return None
         first, after = first or low, after or periods.next_month(high)
     return (first, periods.month_before(after)) if first < after else None
+
+
+def _edge(edge, currency: str):
+    """The first or last month (``edge``: ``func.min``, ``func.max``) with P&L rows in
+    ``currency``, spread or pending. Each edge is its own statement, a seek in each
+    table's key order (MIN and MAX together are a scan); both tables are in it, as a
+    fold moves rows from one to the other."""
+    both = union_all(*(select(edge(model.month).label("month")).where(model.currency == currency)
+                       for model in (PnlYtd, PnlYtdPending))).subquery()
+    return select(edge(both.c.month))
 
 
 def _customer_part(model, args, signed=lambda column: column):

@@ -140,7 +140,13 @@ def _leave_context(tokens: tuple) -> None:
 class Consumer:
     def __init__(self, service: str, dispatcher: Dispatcher, amqp_url: str,
                  names: topology.Names, prefetch: int = 200, delivery_limit: int = 5,
-                 window: int | None = None):
+                 window: int | None = None, idle: Callable[[], object] | None = None,
+                 idle_every: float = 60.0):
+        """``idle``, if given, is work a service defers while events keep coming: it
+        runs once the queue has gone quiet after a window, and during a backlog after
+        the first window ``idle_every`` seconds since it last ran, so that the
+        deferred work does not pile up. If it fails, it is logged and runs again at
+        the next such point."""
         allowed = set(topology.BINDINGS.get(service, ()))
         unbound = set(dispatcher.subscriptions) - allowed
         if unbound and WILDCARD not in allowed:
@@ -154,6 +160,9 @@ class Consumer:
         # streams the next window while this one is handled.
         self.window = window or max(1, prefetch // 2)
         self.delivery_limit = delivery_limit
+        self.idle, self.idle_every = idle, idle_every
+        self._since_idle = 0  # windows handled since ``idle`` last ran
+        self._idle_at = time.monotonic()
         self.metrics = metrics_for(service)
         self._connection: pika.BlockingConnection | None = None
         self._buffer: list = []
@@ -177,6 +186,11 @@ class Consumer:
                     if self._buffer:
                         self._gather()
                         self._flush(channel)
+                        self._since_idle += 1
+                        if time.monotonic() - self._idle_at >= self.idle_every:
+                            self._run_idle()
+                    elif self._since_idle:
+                        self._run_idle()
                 channel.cancel()
             except (pika.exceptions.AMQPError, OSError) as exc:
                 log.warning("consumer lost the broker, retrying in %.1fs: %r", backoff, exc)
@@ -184,6 +198,15 @@ class Consumer:
                 backoff = min(backoff * 2, 15.0)
             finally:
                 self._close()
+
+    def _run_idle(self) -> None:
+        self._since_idle, self._idle_at = 0, time.monotonic()
+        if self.idle is None:
+            return
+        try:
+            self.idle()
+        except Exception:  # noqa: BLE001 - deferred work waits for the next quiet moment
+            log.exception("%s: the deferred work between windows failed", self.service)
 
     def _connect(self):
         self._buffer = []  # unacked deliveries of a lost connection are redelivered

@@ -6,9 +6,15 @@ from shared.db import Database
 
 
 def snapshot(url: str) -> dict:
+    """The read models as reports see them: what is pending spread (in a transaction
+    rolled back, so the database keeps its pending rows)."""
     db = Database(url)
     try:
-        with db.reader() as session:
-            return rebuild.snapshot(session)
+        with db.Session() as session:
+            session.begin()
+            try:
+                return rebuild.folded_snapshot(session)
+            finally:
+                session.rollback()
     finally:
         db.dispose()

@@ -50,10 +50,11 @@ def relay(db, amqp_url, names, **kw):
     return Relay(m.SERVICE, db, m.Outbox, amqp_url, names, delivery_limit=2, **kw)
 
 
-def consumer(db, amqp_url, names, prefetch=50):
+def consumer(db, amqp_url, names, prefetch=50, **kw):
     settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": db.url})
     dispatcher = build_dispatcher(settings, db, m.Outbox, m.Inbox, m.SUBSCRIPTIONS)
-    return Consumer(m.SERVICE, dispatcher, amqp_url, names, prefetch=prefetch, delivery_limit=2)
+    return Consumer(m.SERVICE, dispatcher, amqp_url, names, prefetch=prefetch, delivery_limit=2,
+                    **kw)
 
 
 def applied(db) -> tuple[int, int]:
@@ -81,6 +82,43 @@ def test_every_outbox_row_is_delivered_and_applied_once(db, amqp_url, namespace)
             running(consumer(db, amqp_url, namespace)):
         wait_for(lambda: applied(db) == (1200, 1200), 30, message="1200 effects")
     assert pending(db) == 0
+
+
+def _queued(db, amqp_url, names, n: int) -> None:
+    """``n`` events waiting in the queue, no consumer yet."""
+    m.emit_calls(db, n)
+    with running(relay(db, amqp_url, names, batch_size=500)):
+        wait_for(lambda: pending(db) == 0, 30, message="relayed")
+
+
+def test_deferred_work_runs_once_the_queue_is_quiet(db, amqp_url, namespace):
+    _queued(db, amqp_url, namespace, 600)
+    seen = []  # what was applied each time the deferred work ran
+    with running(consumer(db, amqp_url, namespace, idle=lambda: seen.append(applied(db)[0]),
+                          idle_every=3600)):
+        wait_for(lambda: seen, 30, message="the deferred work ran")
+        time.sleep(1.5)  # quiet, with nothing new: it does not run again
+        assert seen == [600]
+        m.emit_calls(db, 5)
+        with running(relay(db, amqp_url, namespace)):
+            wait_for(lambda: len(seen) == 2, 15, message="it ran after the new events")
+    assert seen == [600, 605]
+
+
+def test_deferred_work_runs_during_a_backlog_and_a_failure_stops_nothing(db, amqp_url,
+                                                                          namespace):
+    _queued(db, amqp_url, namespace, 600)
+    seen = []
+
+    def idle():
+        seen.append(applied(db)[0])
+        if len(seen) == 1:
+            raise RuntimeError("the deferred work failed")
+
+    with running(consumer(db, amqp_url, namespace, idle=idle, idle_every=0)):
+        wait_for(lambda: seen and seen[-1] == 600, 30, message="all applied, then it ran")
+    assert applied(db) == (600, 600)
+    assert len(seen) > 3 and seen[0] < 600  # after windows, not only at the end
 
 
 def test_the_same_event_delivered_twice_changes_nothing_the_second_time(db, amqp_url, namespace):

@@ -1,17 +1,43 @@
 """The reporting service's consumer process: every event into the log and read models,
 up to a thousand events per transaction."""
-from services.reporting import config
+import logging
+import time
+
+from services.reporting import config, cumulative
 from services.reporting.handlers import subscriptions
 from services.reporting.models import Inbox, Outbox
 from shared import migrations, process
 from shared.db import Database
 from shared.entrypoints import build_dispatcher
-from shared.messaging.consumer import Consumer
+from shared.messaging.consumer import Consumer, Dispatcher
 from shared.messaging.topology import Names
+
+log = logging.getLogger(__name__)
 
 # Reporting's per-window costs (the commit, the inbox look-up, one upsert per touched
 # read-model row) favour larger windows than the other services'.
 WINDOW = 1000
+# Seconds of a backlog between two spreads of the pending year-to-date months: the
+# longer, the more of a customer's entries are spread as one (a spread costs about
+# as much whatever it holds, a row per customer and month to December), and the more
+# pending rows a report reads meanwhile.
+FOLD_EVERY = 60.0
+
+
+def build_consumer(settings, db: Database, dispatcher: Dispatcher, names: Names,
+                   window: int = WINDOW) -> Consumer:
+    """The consumer, with a prefetch of two windows, spreading the pending
+    year-to-date months (``cumulative.fold``) when idle."""
+    def fold() -> None:
+        started = time.perf_counter()
+        with db.transaction() as session:
+            folded = cumulative.fold(session)
+        if folded:
+            log.info("spread %d pending year-to-date months in %.2fs", folded,
+                     time.perf_counter() - started)
+
+    return Consumer(settings.service, dispatcher, settings.amqp_url, names, 2 * window,
+                    settings.delivery_limit, window=window, idle=fold, idle_every=FOLD_EVERY)
 
 
 def main() -> None:
@@ -20,10 +46,8 @@ def main() -> None:
     db = Database(settings.database_url)
     dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
     # REPORTING_WINDOW (default 1000) sets the window; the prefetch is twice it.
-    window = int(settings.get("WINDOW", WINDOW))
-    consumer = Consumer(settings.service, dispatcher, settings.amqp_url,
-                        Names(settings.namespace), 2 * window, settings.delivery_limit,
-                        window=window)
+    consumer = build_consumer(settings, db, dispatcher, Names(settings.namespace),
+                              int(settings.get("WINDOW", WINDOW)))
     process.run(settings, "consumer", consumer)
 
 

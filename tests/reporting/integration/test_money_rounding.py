@@ -7,15 +7,21 @@ import pytest
 from sqlalchemy import select
 
 from services.reporting.models_facts import PnlDaily
-from services.reporting.models_rollups import PnlCube, PnlYtd
+from services.reporting import cumulative
+from services.reporting.models_rollups import PnlCube, PnlYtd, PnlYtdPending
 from tests.reporting.events import sale
 
 pytestmark = pytest.mark.integration
 
 
 def _revenues(dispatcher) -> list:
-    with dispatcher.uow.reader() as session:
-        return [session.scalar(select(model.revenue)) for model in (PnlDaily, PnlYtd, PnlCube)]
+    """The revenue of the day, the month pending, the cube, and the year to date once
+    the pending month is spread."""
+    with dispatcher.uow.db.transaction() as session:
+        out = [session.scalar(select(model.revenue))
+               for model in (PnlDaily, PnlYtdPending, PnlCube)]
+        cumulative.fold(session)
+        return out + [session.scalar(select(PnlYtd.revenue))]
 
 
 def test_an_entry_is_rounded_alone_whatever_window_it_comes_in(
@@ -26,4 +32,4 @@ def test_an_entry_is_rounded_alone_whatever_window_it_comes_in(
         apart.dispatch(event)
     together = make_dispatcher(f"sqlite:///{tmp_path / 'together.db'}")
     together.dispatch_batch(events)
-    assert _revenues(apart) == _revenues(together) == [Decimal("0.0002")] * 3
+    assert _revenues(apart) == _revenues(together) == [Decimal("0.0002")] * 4

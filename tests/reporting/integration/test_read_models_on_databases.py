@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from services.reporting import config, projections, services
+from services.reporting import config, cumulative, projections, services
 from services.reporting.app import create_app
 from services.reporting.models_facts import PnlDaily
+from services.reporting.models_rollups import CustomerYtd, PnlYtd
 from tests.conftest import auth
 from tests.reporting.events import completed, registered, sale, scheduled, updated
 
@@ -39,28 +40,53 @@ def test_reports_redelivery_and_rebuild(database_url, make_dispatcher, service_a
 
 
 def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
+    """Four consumers, and the pending year-to-date months spread again and again
+    meanwhile (as an idle consumer does): nothing lost, nothing counted twice."""
     dispatchers = [make_dispatcher(database_url) for _ in range(4)]
-    errors = []
+    errors, done = [], threading.Event()
 
     def consume(n, dispatcher):
         try:
             for i in range(10):
                 dispatcher.dispatch(completed("2025-03-01T04:00", call_id=f"{n}-{i}"))
                 dispatcher.dispatch(sale("c1", "0.0001", "0.0002", sale_id=f"{n}-{i}"))
+                dispatcher.dispatch_batch([  # a window of several customers and months
+                    sale(f"k{k}", "1", "0", f"2025-{1 + (n + k + i) % 12:02d}-10T04:00",
+                         sale_id=f"{n}-{i}-{k}") for k in range(3)])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def spread():
+        try:
+            while not done.is_set():
+                with dispatchers[0].uow.db.transaction() as session:
+                    cumulative.fold(session)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=consume, args=(n, d)) for n, d in enumerate(dispatchers)]
-    for thread in threads:
+    folding = threading.Thread(target=spread)
+    for thread in threads + [folding]:
         thread.start()
     for thread in threads:
         thread.join(60)
+    done.set()
+    folding.join(60)
     assert errors == []
+    with dispatchers[0].uow.db.transaction() as session:
+        cumulative.fold(session)
+    with dispatchers[0].uow.reader() as session:
+        december = dict(session.execute(select(PnlYtd.customer_id, PnlYtd.sales).where(
+            PnlYtd.month == date(2025, 12, 1))).all())
+        assert december == {"c1": 40, "k0": 40, "k1": 40, "k2": 40}
+        march = session.scalar(select(CustomerYtd.calls).where(CustomerYtd.month == date(2025, 3, 1)))
+        assert march == 40
     uow = dispatchers[0].uow
     day = date(2025, 3, 1)
     assert services.activity_report(uow, ZoneInfo("Asia/Hong_Kong"), day, day)["totals"][
         "completed"] == 40
     with uow.reader() as session:
         row = session.execute(
-            select(PnlDaily.revenue, PnlDaily.cost_of_goods, PnlDaily.sales)).one()
+            select(PnlDaily.revenue, PnlDaily.cost_of_goods, PnlDaily.sales)
+            .where(PnlDaily.customer_id == "c1")).one()
     assert tuple(row) == (Decimal("0.0040"), Decimal("0.0080"), 40)

@@ -14,12 +14,13 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from scipy import stats as sp
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from services.reporting import config, cumulative, periods, services
 from services.reporting.app import create_app
 from services.reporting.handlers import subscriptions
 from services.reporting.models import Inbox, Outbox
+from services.reporting.models_rollups import PENDING
 from shared import migrations
 from shared.db import Database, make_engine
 from shared.entrypoints import build_dispatcher
@@ -190,6 +191,12 @@ def world(tmp_path_factory):
     rng.shuffle(mixed)
     for at in range(0, len(mixed), 37):  # windows: entries of many months and years
         dispatcher.dispatch_batch(mixed[at:at + 37])
+        if at % (37 * 5) == 0 and at < len(mixed) * 3 // 4:  # some spread, the rest pending
+            with db.transaction() as session:
+                cumulative.fold(session)
+    with db.reader() as session:
+        assert all(session.scalar(select(func.count()).select_from(pending))
+                   for pending in PENDING.values())
     yield url, create_app({"DATABASE_URL": url, "DEV_MODE": "1"}).test_client(), calls, money
     db.dispose()
 
@@ -234,11 +241,20 @@ def _migrate(url, revision, down=False):
 
 def test_the_migration_fills_the_rollups_as_the_projections_write_them(make_dispatcher,
                                                                        database_url):
-    """Down to customer_month (made from the year-to-date rows) and up again: the
-    upgrade's fill from customer_month and pnl_month gives the same rows."""
+    """Down to customer_month (made from the year-to-date rows, after the pending
+    entries are spread into them) and up again: the upgrade's fill from
+    customer_month and pnl_month gives the same rows."""
     dispatcher = make_dispatcher(database_url)
-    for e in stream(seed=6)[0]:
+    events = stream(seed=6)[0]
+    for e in events[:len(events) // 2]:
         dispatcher.dispatch(e)
+    with dispatcher.uow.db.transaction() as session:
+        assert cumulative.fold(session) > 50
+    for e in events[len(events) // 2:]:
+        dispatcher.dispatch(e)
+    with dispatcher.uow.db.reader() as session:  # the downgrade has pending rows to spread
+        assert all(session.scalar(select(func.count()).select_from(pending)) > 50
+                   for pending in PENDING.values())
     live = snapshot(database_url)
     assert len(live["customer_ytd"]) > 200 and len(live["pnl_ytd"]) > 200
     _migrate(database_url, "c3e1a9d4f7b2", down=True)
@@ -249,6 +265,38 @@ def test_the_migration_fills_the_rollups_as_the_projections_write_them(make_disp
     engine.dispose()
     _migrate(database_url, "head")
     assert snapshot(database_url) == live
+
+
+def test_reports_are_the_same_before_and_after_the_pending_months_are_spread(dispatcher):
+    events = stream(seed=9)[0]
+    for at in range(0, len(events), 50):
+        dispatcher.dispatch_batch(events[at:at + 50])
+        if at == 500:
+            with dispatcher.uow.db.transaction() as session:
+                cumulative.fold(session)
+
+    def reports():
+        out = []
+        for start, end, segment in WINDOWS + [(None, None, None), ("2024-12-01", None, "b")]:
+            args = {"start": start and date.fromisoformat(start),
+                    "end": end and date.fromisoformat(end), "segment": segment,
+                    "currency": "HKD"}
+            out.append(services.report("call-effectiveness", dispatcher.uow, HK, args))
+            out.append(services.report("pnl", dispatcher.uow, HK, {**args, "group_by": "customer"}))
+        return out
+
+    def pending():
+        with dispatcher.uow.reader() as session:
+            return [session.scalar(select(func.count()).select_from(model))
+                    for model in PENDING.values()]
+
+    before = reports()
+    assert min(pending()) > 20
+    with dispatcher.uow.db.transaction() as session:
+        assert cumulative.fold(session) == sum(pending())
+    assert pending() == [0, 0]
+    assert reports() == before
+    assert any(row["revenue"] for body in before[1::2] for row in body["segments"])
 
 
 def test_pnl_customers_are_those_with_figures_in_the_period(dispatcher):
