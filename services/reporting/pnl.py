@@ -52,9 +52,13 @@ def _per_customer(session, args) -> list:
         sign = case(signs, value=PnlYtd.month, else_=0)
         selects.append(_customer_part(PnlYtd, args, lambda column: sign * column)
                        .where(PnlYtd.month.in_(signs)))
-        # entries not spread yet: each adds to the months' sums when it lies in them
-        selects.append(_customer_part(PnlYtdPending, args)
-                       .where(PnlYtdPending.month.between(*months)))
+        # Entries not spread yet: each adds to the months' sums when it lies in them.
+        # Looked for first: with none (the consumer idle), a period of whole months
+        # stays one part, summed without a second grouping.
+        within = PnlYtdPending.month.between(*months)
+        if session.scalar(select(literal(1)).where(
+                PnlYtdPending.currency == args["currency"], within).limit(1)):
+            selects.append(_customer_part(PnlYtdPending, args).where(within))
     return selects or [_customer_part(PnlDaily, args).where(literal(False))]
 
 
