@@ -37,6 +37,10 @@ class ServiceMetrics:
                                  "Redelivered events skipped by the inbox", ["event_type"])
         self.dead_lettered = Counter(f"{s}_events_dead_lettered_total",
                                      "Malformed messages sent straight to the dead-letter queue")
+        self.deferred = Histogram(f"{s}_consumer_deferred_work_seconds",
+                                  "Deferred work the consumer ran between windows")
+        self.deferred_failed = Counter(f"{s}_consumer_deferred_work_failed_total",
+                                       "Runs of the consumer's deferred work that failed")
 
 
 @lru_cache(maxsize=None)

@@ -204,8 +204,10 @@ class Consumer:
         if self.idle is None:
             return
         try:
-            self.idle()
+            with self.metrics.deferred.time():
+                self.idle()
         except Exception:  # noqa: BLE001 - deferred work waits for the next quiet moment
+            self.metrics.deferred_failed.inc()
             log.exception("%s: the deferred work between windows failed", self.service)
 
     def _connect(self):

@@ -18,6 +18,7 @@ from sqlalchemy import distinct, func, select
 
 from shared.entrypoints import build_dispatcher
 from shared.config import Settings
+from shared.metrics import metrics_for
 from shared.messaging.consumer import Consumer
 from shared.messaging.relay import Relay
 from shared.testing import wait_for
@@ -115,9 +116,12 @@ def test_deferred_work_runs_during_a_backlog_and_a_failure_stops_nothing(db, amq
         if len(seen) == 1:
             raise RuntimeError("the deferred work failed")
 
+    failed = metrics_for(m.SERVICE).deferred_failed
+    failures = failed._value.get()
     with running(consumer(db, amqp_url, namespace, idle=idle, idle_every=0)):
         wait_for(lambda: seen and seen[-1] == 600, 30, message="all applied, then it ran")
     assert applied(db) == (600, 600)
+    assert failed._value.get() == failures + 1
     assert len(seen) > 3 and seen[0] < 600  # after windows, not only at the end
 
 
