@@ -16,7 +16,7 @@ month has had no entry in its year up to that month, so the sums are zero. The
 consumer does not spread entries as they come: it adds them to the customer's
 month in the pending table (``PENDING``), one row, and ``fold`` spreads the pending
 months (summed over every window since the last fold) and deletes them, in one
-transaction, when the consumer is idle (and every so many windows of a backlog).
+transaction, when the consumer is idle (and at least once a minute of a backlog).
 Readers add the pending rows of their ranges' months (a pending row of month ``m``
 belongs in every row from ``m`` to December, so to a range's signed ``terms``
 exactly when ``m`` is in the range): a report counts an entry the moment its
@@ -32,7 +32,7 @@ from sqlalchemy import BigInteger, and_, bindparam, case, delete, literal, selec
 from sqlalchemy import union_all
 from sqlalchemy.orm import Session
 
-from services.reporting import increments
+from services.reporting import increments, periods
 from services.reporting.increments import add_to
 from services.reporting.models_rollups import PENDING
 from shared.types import Money
@@ -136,7 +136,7 @@ def read(session: Session, model, columns: tuple, ranges: dict, **equal):
     pending = PENDING[model]
     low = min(first for first, _ in ranges.values())
     high = max(last for _, last in ranges.values())
-    months = _months_between(low, high)
+    months = periods.months(low, high)
     parts = [select(literal(at), *_columns(model, columns)).where(
         model.month == month, *_equal(model, equal)) for at, month in enumerate(boundaries)]
     # a pending row is tagged by its month's place after the boundaries
@@ -171,11 +171,3 @@ def _columns(model, columns: tuple) -> list:
 
 def _equal(model, equal: dict) -> list:
     return [getattr(model, name) == value for name, value in equal.items()]
-
-
-def _months_between(first: date, last: date) -> list[date]:
-    months = []
-    while first <= last:
-        months.append(first)
-        first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return months

@@ -35,14 +35,6 @@ WINDOW_DAYS = 183
 SIGNALS = ("sat_n", "sat_sum", "prop_n", "prop_sum")
 
 
-def _months(start: date, end: date) -> list[date]:
-    months, month = [], start.replace(day=1)
-    while month <= end:
-        months.append(month)
-        month = periods.next_month(month)
-    return months
-
-
 def _customers(session, args, months: list[date], half: int):
     """Customers with calls planned or made in the window: their ids, segments,
     (planned, calls) over the window and the score sums of each half."""
@@ -92,7 +84,7 @@ def _add(column: np.ndarray, position: dict, ids, amounts) -> None:
 
 def effectiveness_report(uow, zone, args: dict) -> dict:
     start, end = default_period(args, zone, WINDOW_DAYS)
-    months = _months(start, end)
+    months = periods.months(start, end)
     half = len(months) // 2
     if not half:
         return {"start": start, "end": end, "segments": [],

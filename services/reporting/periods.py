@@ -21,6 +21,15 @@ def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def months(start: date, end: date) -> list[date]:
+    """The first days of the months from ``start``'s through ``end``'s."""
+    out, month = [], start.replace(day=1)
+    while month <= end:
+        out.append(month)
+        month = next_month(month)
+    return out
+
+
 def month_before(month: date) -> date:
     return (month - timedelta(days=1)).replace(day=1)
 

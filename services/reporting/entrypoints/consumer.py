@@ -25,9 +25,10 @@ FOLD_EVERY = 60.0
 
 
 def build_consumer(settings, db: Database, dispatcher: Dispatcher, names: Names,
-                   window: int = WINDOW) -> Consumer:
+                   window: int = WINDOW, fold_every: float = FOLD_EVERY) -> Consumer:
     """The consumer, with a prefetch of two windows, spreading the pending
-    year-to-date months (``cumulative.fold``) when idle."""
+    year-to-date months (``cumulative.fold``) when idle and at least every
+    ``fold_every`` seconds of a backlog."""
     def fold() -> None:
         started = time.perf_counter()
         with db.transaction() as session:
@@ -37,7 +38,7 @@ def build_consumer(settings, db: Database, dispatcher: Dispatcher, names: Names,
                      time.perf_counter() - started)
 
     return Consumer(settings.service, dispatcher, settings.amqp_url, names, 2 * window,
-                    settings.delivery_limit, window=window, idle=fold, idle_every=FOLD_EVERY)
+                    settings.delivery_limit, window=window, idle=fold, idle_every=fold_every)
 
 
 def main() -> None:
@@ -45,9 +46,11 @@ def main() -> None:
     migrations.upgrade(settings.database_url, config.MIGRATIONS)
     db = Database(settings.database_url)
     dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
-    # REPORTING_WINDOW (default 1000) sets the window; the prefetch is twice it.
+    # REPORTING_WINDOW (default 1000) sets the window, the prefetch is twice it;
+    # REPORTING_FOLD_SECONDS (default 60) how long a backlog goes between folds.
     consumer = build_consumer(settings, db, dispatcher, Names(settings.namespace),
-                              int(settings.get("WINDOW", WINDOW)))
+                              int(settings.get("WINDOW", WINDOW)),
+                              float(settings.get("FOLD_SECONDS", FOLD_EVERY)))
     process.run(settings, "consumer", consumer)
 
 
