@@ -53,6 +53,18 @@ class CustomerSegment(Base):
     segment: Mapped[str] = mapped_column(String(64))
 
 
+class CustomerMonth:
+    """Keyed month first, customer last: a month's rows together, as a report reads
+    every customer's row of a few months."""
+    __table_args__ = {"sqlite_with_rowid": False}
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CurrencyCustomerMonth(CustomerMonth):
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+
 class CustomerYtdCounts:
     """A customer's planned calls (by due day), completed calls, contacts, and the
     counts and sums of satisfaction and propensity scores."""
@@ -65,42 +77,26 @@ class CustomerYtdCounts:
     prop_sum: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class CustomerYtd(CustomerYtdCounts, Base):
+class CustomerYtd(CustomerMonth, CustomerYtdCounts, Base):
     """A customer's calls and relationship signals from January through ``month``
     (local calendar months)."""
     __tablename__ = "customer_ytd"
-    # A month's rows together: a report reads every customer's row of a few months.
-    __table_args__ = {"sqlite_with_rowid": False}
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
-class CustomerYtdPending(CustomerYtdCounts, Base):
+class CustomerYtdPending(CustomerMonth, CustomerYtdCounts, Base):
     """Entries of ``customer_ytd`` not spread yet: a customer's sums of ``month``
     alone (see ``cumulative``)."""
     __tablename__ = "customer_ytd_pending"
-    __table_args__ = {"sqlite_with_rowid": False}
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
-class PnlYtd(Amounts, Base):
+class PnlYtd(CurrencyCustomerMonth, Amounts, Base):
     """A customer's P&L in a currency from January through ``month``."""
     __tablename__ = "pnl_ytd"
-    # A month's rows together: a report reads every customer's row of a few months.
-    __table_args__ = {"sqlite_with_rowid": False}
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
-class PnlYtdPending(Amounts, Base):
+class PnlYtdPending(CurrencyCustomerMonth, Amounts, Base):
     """Entries of ``pnl_ytd`` not spread yet: a customer's P&L of ``month`` alone."""
     __tablename__ = "pnl_ytd_pending"
-    __table_args__ = {"sqlite_with_rowid": False}
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 # Each year-to-date table and the table of its entries not spread yet.
