@@ -1,7 +1,8 @@
 """The P&L report, by the sales service's definitions, from the P&L roll-ups:
 segments, days, months and totals from ``pnl_cube``; customers from ``pnl_ytd``
 (whole months, from a row per customer for each of a few boundary months and the
-entries not spread yet, see ``cumulative``) and ``pnl_daily`` (the days at the period's edges).
+entries not spread yet, see ``cumulative``) and ``pnl_daily`` (the days at the
+period's edges).
 
 - revenue: sales net of line discounts, less cancelled sales (the sales service
   reports list-price revenue and discounts apart: its revenue − discounts = ours);

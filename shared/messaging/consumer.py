@@ -144,9 +144,9 @@ class Consumer:
                  idle_every: float = 60.0):
         """``idle``, if given, is work a service defers while events keep coming: it
         runs once the queue has gone quiet after a window, and during a backlog after
-        the first window ``idle_every`` seconds since it last ran, so that the
-        deferred work does not pile up. If it fails, it is logged and runs again at
-        the next such point."""
+        any window that ends ``idle_every`` seconds or more after it last ran, so that
+        the deferred work does not pile up. If it fails, it is logged and runs again
+        at the next such point."""
         allowed = set(topology.BINDINGS.get(service, ()))
         unbound = set(dispatcher.subscriptions) - allowed
         if unbound and WILDCARD not in allowed:

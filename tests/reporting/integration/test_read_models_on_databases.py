@@ -79,8 +79,8 @@ def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
         december = dict(session.execute(select(PnlYtd.customer_id, PnlYtd.sales).where(
             PnlYtd.month == date(2025, 12, 1))).all())
         assert december == {"c1": 40, "k0": 40, "k1": 40, "k2": 40}
-        march = session.scalar(select(CustomerYtd.calls).where(CustomerYtd.month == date(2025, 3, 1)))
-        assert march == 40
+        assert session.scalar(select(CustomerYtd.calls).where(
+            CustomerYtd.month == date(2025, 3, 1))) == 40
     uow = dispatchers[0].uow
     day = date(2025, 3, 1)
     assert services.activity_report(uow, ZoneInfo("Asia/Hong_Kong"), day, day)["totals"][
