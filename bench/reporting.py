@@ -28,9 +28,10 @@ import pika
 
 from sqlalchemy import func, select
 
-from services.reporting import config, cumulative
+from services.reporting import config
 from services.reporting.app import create_app
-from services.reporting.entrypoints.consumer import FOLD_EVERY, WINDOW, build_consumer
+from services.reporting.entrypoints.consumer import (FOLD_EVERY, WINDOW, build_consumer,
+                                                      fold_pending)
 from services.reporting.handlers import subscriptions
 from services.reporting.models import Inbox, Outbox
 from services.reporting.models_rollups import PENDING
@@ -84,18 +85,13 @@ def seed(url: str, n: int, batch: int = 2000) -> float:
             dispatcher.dispatch_batch(pending)
             pending = []
             if time.perf_counter() - folded >= FOLD_EVERY:  # as the consumer does
-                _fold(db)
+                fold_pending(db)
                 folded = time.perf_counter()
     if pending:
         dispatcher.dispatch_batch(pending)
-    _fold(db)  # and once idle
+    fold_pending(db)  # and once idle
     db.dispose()
     return 2 * n / (time.perf_counter() - started)
-
-
-def _fold(db: Database) -> None:
-    with db.transaction() as session:
-        cumulative.fold(session)
 
 
 def _pending(db: Database) -> int:

@@ -145,23 +145,24 @@ def read(session: Session, model, columns: tuple, ranges: dict, **equal):
                  .where(pending.month.between(low, high), *_equal(pending, equal)))
     # Core, not ORM, execution: the ORM's result handling cost as much as the read.
     rows = session.connection().execute(union_all(*parts)).all()
+    if not rows:
+        return [], {name: np.zeros((0, len(columns)), np.int64) for name in ranges}
     index: dict = {}
-    out = {name: np.zeros((len(rows), len(columns)), np.int64) for name in ranges}
-    if rows:
-        tags, ids, *values = zip(*rows)
-        positions = np.array([index.setdefault(cid, len(index)) for cid in ids], np.int64)
-        tags, values = np.array(tags, np.int64), np.array(values, np.int64).T
-        for tag in np.unique(tags):
-            taken = tags == tag
-            at, rows_values = positions[taken], values[taken]
-            for name, (first, last) in ranges.items():
-                if tag < len(boundaries):
-                    sign = signs[name].get(boundaries[tag], 0)
-                else:
-                    sign = int(first <= months[tag - len(boundaries)] <= last)
-                if sign:
-                    out[name][at] += sign * rows_values  # a customer once per tag
-    return list(index), {name: sums[:len(index)] for name, sums in out.items()}
+    tags, ids, *values = zip(*rows)
+    positions = np.array([index.setdefault(cid, len(index)) for cid in ids], np.int64)
+    tags, values = np.array(tags, np.int64), np.array(values, np.int64).T
+    out = {name: np.zeros((len(index), len(columns)), np.int64) for name in ranges}
+    for tag in np.unique(tags):
+        taken = tags == tag
+        at, rows_values = positions[taken], values[taken]
+        for name, (first, last) in ranges.items():
+            if tag < len(boundaries):
+                sign = signs[name].get(boundaries[tag], 0)
+            else:
+                sign = int(first <= months[tag - len(boundaries)] <= last)
+            if sign:
+                out[name][at] += sign * rows_values  # a customer once per tag
+    return list(index), out
 
 
 def _columns(model, columns: tuple) -> list:

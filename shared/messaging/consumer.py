@@ -161,7 +161,7 @@ class Consumer:
         self.window = window or max(1, prefetch // 2)
         self.delivery_limit = delivery_limit
         self.idle, self.idle_every = idle, idle_every
-        self._since_idle = 0  # windows handled since ``idle`` last ran
+        self._worked = False  # a window handled since ``idle`` last ran
         self._idle_at = time.monotonic()
         self.metrics = metrics_for(service)
         self._connection: pika.BlockingConnection | None = None
@@ -186,10 +186,10 @@ class Consumer:
                     if self._buffer:
                         self._gather()
                         self._flush(channel)
-                        self._since_idle += 1
+                        self._worked = True
                         if time.monotonic() - self._idle_at >= self.idle_every:
                             self._run_idle()
-                    elif self._since_idle:
+                    elif self._worked:
                         self._run_idle()
                 channel.cancel()
             except (pika.exceptions.AMQPError, OSError) as exc:
@@ -200,7 +200,7 @@ class Consumer:
                 self._close()
 
     def _run_idle(self) -> None:
-        self._since_idle, self._idle_at = 0, time.monotonic()
+        self._worked, self._idle_at = False, time.monotonic()
         if self.idle is None:
             return
         try:

@@ -24,21 +24,25 @@ WINDOW = 1000
 FOLD_EVERY = 60.0
 
 
+def fold_pending(db: Database) -> int:
+    """Spread the pending year-to-date months now, in a transaction of its own."""
+    started = time.perf_counter()
+    with db.transaction() as session:
+        folded = cumulative.fold(session)
+    if folded:
+        log.info("spread %d pending year-to-date months in %.2fs", folded,
+                 time.perf_counter() - started)
+    return folded
+
+
 def build_consumer(settings, db: Database, dispatcher: Dispatcher, names: Names,
                    window: int = WINDOW, fold_every: float = FOLD_EVERY) -> Consumer:
     """The consumer, with a prefetch of two windows, spreading the pending
-    year-to-date months (``cumulative.fold``) when idle and at least every
+    year-to-date months (``fold_pending``) when idle and at least every
     ``fold_every`` seconds of a backlog."""
-    def fold() -> None:
-        started = time.perf_counter()
-        with db.transaction() as session:
-            folded = cumulative.fold(session)
-        if folded:
-            log.info("spread %d pending year-to-date months in %.2fs", folded,
-                     time.perf_counter() - started)
-
     return Consumer(settings.service, dispatcher, settings.amqp_url, names, 2 * window,
-                    settings.delivery_limit, window=window, idle=fold, idle_every=fold_every)
+                    settings.delivery_limit, window=window, idle=lambda: fold_pending(db),
+                    idle_every=fold_every)
 
 
 def main() -> None:
