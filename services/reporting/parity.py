@@ -19,7 +19,7 @@ from services.reporting.filters import check_period, where_dimensions, where_per
 from services.reporting import periods
 from services.reporting.models_facts import FindingsCube
 from services.reporting.models_rollups import FindingsMonth
-from services.reporting.projections_calls import NOT_CONTACTED
+from services.reporting.projections_outcomes import NOT_CONTACTED
 from services.reporting.stats import mean_of, newcombe, proportion, welch
 
 CONVERTED = ("interested", "sale_opportunity")

@@ -1,6 +1,6 @@
-"""Folding events into the read models: the customer dimension here, calls in
-``projections_calls``, sales and deals in ``projections_sales``, the rest of the
-customer events in ``projections_customers``.
+"""Folding events into the read models: the customer dimension here, a call's plan
+in ``projections_calls`` and its outcome in ``projections_outcomes``, sales and deals
+in ``projections_sales``, the rest of the customer events in ``projections_customers``.
 
 Each projection is a function of (session, event, zone) only, so a rebuild can
 replay the event log through the same code the consumer runs. Counters and sums
@@ -16,7 +16,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from services.reporting import (event_log, models_facts, models_rollups, pnl_book,
-                                projections_calls, projections_customers, projections_sales)
+                                projections_calls, projections_customers, projections_outcomes,
+                                projections_sales)
 from services.reporting import increments, overdue
 from services.reporting.increments import add_to, local_day  # noqa: F401
 from services.reporting.models import CustomerDim
@@ -46,7 +47,8 @@ _OWN = {
     ("customer.updated", 1): customer_seen,
 }
 PROJECTIONS: dict[tuple[str, int], list] = {}
-for _table in (_OWN, projections_calls.PROJECTIONS, projections_sales.PROJECTIONS,
+for _table in (_OWN, projections_calls.PROJECTIONS, projections_outcomes.PROJECTIONS,
+               projections_sales.PROJECTIONS,
                projections_customers.PROJECTIONS):
     for _key, _fold in _table.items():
         PROJECTIONS.setdefault(_key, []).append(_fold)

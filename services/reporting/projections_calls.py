@@ -1,9 +1,11 @@
-"""Call events folded into the activity, findings and customer read models.
+"""A call's plan folded into the activity read models: scheduled, assigned,
+cancelled and missed calls, and the helpers the outcome's projection shares
+(``projections_outcomes``).
 
 A planned call counts on its local due day under its current assignment: an
 assignment (or a re-schedule) moves the count from the old bucket to the new one,
-so the cube holds the same whatever order the events arrive in. Completed and
-missed calls count under the dimensions their event carries.
+so the cube holds the same whatever order the events arrive in. Missed calls count
+under the dimensions their event carries.
 """
 from __future__ import annotations
 
@@ -13,15 +15,12 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from services.reporting import cumulative, overdue
-from services.reporting.increments import add_to, local_day, month_of
-from services.reporting.models_facts import (ActivityCube, CallState, CompetitorDaily,
-                                             CustomerFacts, FindingsCube, ScoreCube)
-from services.reporting.models_rollups import MONTHLY, ActivityDay, CustomerYtd, OutcomeDay
-from services.reporting.rows import held, insert_if_absent, row_for_update, set_later
+from services.reporting.increments import add_to, local_day
+from services.reporting.models_facts import ActivityCube, CallState
+from services.reporting.models_rollups import ActivityDay, CustomerYtd
+from services.reporting.rows import insert_if_absent, row_for_update
 
 UNKNOWN = "unknown"
-# Outcomes where nobody was reached; every other outcome is a contact.
-NOT_CONTACTED = frozenset({"no_answer", "busy", "wrong_number"})
 RANKS = {"scheduled": 1, "missed": 2, "cancelled": 3, "completed": 4}
 
 
@@ -63,12 +62,12 @@ def _move_planned(session: Session, state: CallState, zone, change) -> None:
 
 
 def _count_planned(session: Session, state: CallState, key: dict, sign: int) -> None:
-    _activity(session, key, {"planned": sign})
-    _month(session, state.customer_id, key["day"], planned=sign)
+    activity(session, key, {"planned": sign})
+    customer_month(session, state.customer_id, key["day"], planned=sign)
 
 
-def _activity(session: Session, key: dict, amounts: dict) -> None:
-    """The activity cube and its day totals over every dimension."""
+def activity(session: Session, key: dict, amounts: dict) -> None:
+    """Add to the activity cube and its day totals over every dimension."""
     add_to(session, ActivityCube, key, amounts)
     add_to(session, ActivityDay, {"day": key["day"]}, amounts)
 
@@ -77,11 +76,12 @@ def _as_key(stored: dict) -> dict:
     return {**stored, "day": date.fromisoformat(stored["day"])}
 
 
-def _month(session, customer_id, day, **amounts) -> None:
+def customer_month(session, customer_id, day, **amounts) -> None:
+    """Add to the customer's year-to-date calls and signals from ``day``'s month."""
     cumulative.add(session, CustomerYtd, {"customer_id": customer_id}, day, amounts)
 
 
-def _advance(state: CallState, status: str) -> bool:
+def advance(state: CallState, status: str) -> bool:
     if RANKS[status] < state.rank:
         return False
     state.status, state.rank = status, RANKS[status]
@@ -95,7 +95,7 @@ def call_scheduled(session: Session, event, zone) -> None:
     state = call_state(session, data["call_id"], data["customer_id"])
 
     if state.status == "cancelled" and state.due_at is None:  # the cancel came first
-        _activity(session, {"day": local_day(data["due_at"], zone), **dims(data, state)},
+        activity(session, {"day": local_day(data["due_at"], zone), **dims(data, state)},
                   {"cancelled": 1})
 
     def change():
@@ -140,9 +140,9 @@ def call_cancelled(session: Session, event, zone) -> None:
     data = event.payload
     state = call_state(session, data["call_id"], data["customer_id"])
     if state.due_at is not None:
-        _activity(session, {"day": local_day(state.due_at, zone), **dims({}, state)},
+        activity(session, {"day": local_day(state.due_at, zone), **dims({}, state)},
                   {"cancelled": 1})
-    _move_planned(session, state, zone, lambda: _advance(state, "cancelled"))
+    _move_planned(session, state, zone, lambda: advance(state, "cancelled"))
     overdue.mark(session, state.customer_id)
 
 
@@ -151,95 +151,14 @@ def call_missed(session: Session, event, zone) -> None:
     state = call_state(session, data["call_id"], data["customer_id"])
     if state.due_at is None:
         _move_planned(session, state, zone, lambda: setattr(state, "due_at", data["due_at"]))
-    _advance(state, "missed")
-    _activity(session, {"day": local_day(data["due_at"], zone), **dims(data)}, {"missed": 1})
+    advance(state, "missed")
+    activity(session, {"day": local_day(data["due_at"], zone), **dims(data)}, {"missed": 1})
     overdue.mark(session, state.customer_id)
-
-
-def call_completed(session: Session, event, zone) -> None:
-    data = event.payload
-    day = local_day(data["completed_at"], zone)
-    key = {"day": day, **dims(data)}
-    due = data.get("due_at")
-    on_time = int(due is not None and day <= local_day(due, zone))
-    _activity(session, key, {"completed": 1, "on_time": on_time})
-    _cube(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
-    add_to(session, OutcomeDay, {"day": day, "outcome": data["outcome"]}, {"calls": 1})
-    _scores(session, key, data)
-    for name in data.get("competitor_mentions") or ():
-        add_to(session, CompetitorDaily, {"day": day, "segment": key["segment"],
-                                          "competitor": name[:120]}, {"mentions": 1})
-    contacted = data["outcome"] not in NOT_CONTACTED
-    _month(session, data["customer_id"], day, calls=1, contacts=int(contacted),
-           **_signals(data))
-    _complete(session, data["call_id"], data["customer_id"])
-    overdue.change_later(session, data["customer_id"],
-                         lambda facts: _facts(session, facts, data, contacted))
-
-
-def _complete(session: Session, call_id: str, customer_id: str) -> None:
-    """Completed is the highest rank, so it always wins: written blind, without
-    loading the call, unless an earlier event of this transaction already holds it."""
-    state = held(session, CallState, {"call_id": call_id})
-    if state is not None:
-        _advance(state, "completed")
-        return
-    set_later(session, CallState, {"call_id": call_id}, {"customer_id": customer_id},
-              {"status": "completed", "rank": RANKS["completed"]})
-
-
-def _cube(session, model, key: dict, amounts: dict) -> None:
-    """The day cube and its monthly roll-up."""
-    add_to(session, model, key, amounts)
-    add_to(session, MONTHLY[model.__tablename__], {**key, "day": month_of(key["day"])}, amounts)
-
-
-def _findings(data: dict) -> dict:
-    sat, prop, chk = data.get("satisfaction"), data.get("propensity"), \
-        data.get("checklist_compliance")
-    chk = None if chk is None else round(chk * 1000)
-    out = {"calls": 1}
-    for prefix, value in (("sat", sat), ("prop", prop), ("chk", chk)):
-        out.update({f"{prefix}_n": int(value is not None), f"{prefix}_sum": value or 0,
-                    f"{prefix}_sq": (value or 0) ** 2})
-    return out
-
-
-def _signals(data: dict) -> dict:
-    sat, prop = data.get("satisfaction"), data.get("propensity")
-    return {"sat_n": int(sat is not None), "sat_sum": sat or 0,
-            "prop_n": int(prop is not None), "prop_sum": prop or 0}
-
-
-def _scores(session, key, data) -> None:
-    if data.get("satisfaction") is not None:
-        _cube(session, ScoreCube, {**key, "measure": "satisfaction",
-                                   "bucket": data["satisfaction"]}, {"count": 1})
-    if data.get("propensity") is not None:
-        _cube(session, ScoreCube, {**key, "measure": "propensity",
-                                   "bucket": min(data["propensity"] // 10, 9)}, {"count": 1})
-
-
-def _later(new, old) -> bool:
-    return old is None or new >= old
-
-
-def _facts(session, facts: CustomerFacts, data: dict, contacted: bool) -> None:
-    at = data["completed_at"]
-    if _later(at, facts.last_call_at):
-        facts.last_call_at = at
-    if contacted and _later(at, facts.last_contact_at):
-        facts.last_contact_at, facts.last_outcome = at, data["outcome"]
-    if data.get("propensity") is not None and _later(at, facts.last_propensity_at):
-        facts.last_propensity, facts.last_propensity_at = data["propensity"], at
-    if facts.overdue_since is not None:  # with nothing owed, a completion changes nothing
-        overdue.mark(session, data["customer_id"])
 
 
 PROJECTIONS = {
     ("call.scheduled", 1): call_scheduled,
     ("call.assigned", 1): call_assigned,
-    ("call.completed", 1): call_completed,
     ("call.missed", 1): call_missed,
     ("call.cancelled", 1): call_cancelled,
 }

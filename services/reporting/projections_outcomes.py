@@ -1,0 +1,103 @@
+"""A completed call folded into the activity, findings, score and customer read
+models: its outcome, satisfaction, propensity, checklist compliance and competitor
+mentions count under the dimensions its event carries, on its local day (and the
+monthly roll-ups), and in the customer's year-to-date signals and facts.
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from services.reporting import overdue
+from services.reporting.increments import add_to, local_day, month_of
+from services.reporting.models_facts import (CallState, CompetitorDaily, CustomerFacts,
+                                             FindingsCube, ScoreCube)
+from services.reporting.models_rollups import MONTHLY, OutcomeDay
+from services.reporting.projections_calls import (RANKS, activity, advance, customer_month,
+                                                  dims)
+from services.reporting.rows import held, set_later
+
+# Outcomes where nobody was reached; every other outcome is a contact.
+NOT_CONTACTED = frozenset({"no_answer", "busy", "wrong_number"})
+
+
+def call_completed(session: Session, event, zone) -> None:
+    data = event.payload
+    day = local_day(data["completed_at"], zone)
+    key = {"day": day, **dims(data)}
+    due = data.get("due_at")
+    on_time = int(due is not None and day <= local_day(due, zone))
+    activity(session, key, {"completed": 1, "on_time": on_time})
+    _cube(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
+    add_to(session, OutcomeDay, {"day": day, "outcome": data["outcome"]}, {"calls": 1})
+    _scores(session, key, data)
+    for name in data.get("competitor_mentions") or ():
+        add_to(session, CompetitorDaily, {"day": day, "segment": key["segment"],
+                                          "competitor": name[:120]}, {"mentions": 1})
+    contacted = data["outcome"] not in NOT_CONTACTED
+    customer_month(session, data["customer_id"], day, calls=1, contacts=int(contacted),
+                   **_signals(data))
+    _complete(session, data["call_id"], data["customer_id"])
+    overdue.change_later(session, data["customer_id"],
+                         lambda facts: _facts(session, facts, data, contacted))
+
+
+def _complete(session: Session, call_id: str, customer_id: str) -> None:
+    """Completed is the highest rank, so it always wins: written blind, without
+    loading the call, unless an earlier event of this transaction already holds it."""
+    state = held(session, CallState, {"call_id": call_id})
+    if state is not None:
+        advance(state, "completed")
+        return
+    set_later(session, CallState, {"call_id": call_id}, {"customer_id": customer_id},
+              {"status": "completed", "rank": RANKS["completed"]})
+
+
+def _cube(session, model, key: dict, amounts: dict) -> None:
+    """The day cube and its monthly roll-up."""
+    add_to(session, model, key, amounts)
+    add_to(session, MONTHLY[model.__tablename__], {**key, "day": month_of(key["day"])}, amounts)
+
+
+def _findings(data: dict) -> dict:
+    sat, prop, chk = data.get("satisfaction"), data.get("propensity"), \
+        data.get("checklist_compliance")
+    chk = None if chk is None else round(chk * 1000)
+    out = {"calls": 1}
+    for prefix, value in (("sat", sat), ("prop", prop), ("chk", chk)):
+        out.update({f"{prefix}_n": int(value is not None), f"{prefix}_sum": value or 0,
+                    f"{prefix}_sq": (value or 0) ** 2})
+    return out
+
+
+def _signals(data: dict) -> dict:
+    sat, prop = data.get("satisfaction"), data.get("propensity")
+    return {"sat_n": int(sat is not None), "sat_sum": sat or 0,
+            "prop_n": int(prop is not None), "prop_sum": prop or 0}
+
+
+def _scores(session, key, data) -> None:
+    if data.get("satisfaction") is not None:
+        _cube(session, ScoreCube, {**key, "measure": "satisfaction",
+                                   "bucket": data["satisfaction"]}, {"count": 1})
+    if data.get("propensity") is not None:
+        _cube(session, ScoreCube, {**key, "measure": "propensity",
+                                   "bucket": min(data["propensity"] // 10, 9)}, {"count": 1})
+
+
+def _later(new, old) -> bool:
+    return old is None or new >= old
+
+
+def _facts(session, facts: CustomerFacts, data: dict, contacted: bool) -> None:
+    at = data["completed_at"]
+    if _later(at, facts.last_call_at):
+        facts.last_call_at = at
+    if contacted and _later(at, facts.last_contact_at):
+        facts.last_contact_at, facts.last_outcome = at, data["outcome"]
+    if data.get("propensity") is not None and _later(at, facts.last_propensity_at):
+        facts.last_propensity, facts.last_propensity_at = data["propensity"], at
+    if facts.overdue_since is not None:  # with nothing owed, a completion changes nothing
+        overdue.mark(session, data["customer_id"])
+
+
+PROJECTIONS = {("call.completed", 1): call_completed}
