@@ -2,7 +2,14 @@
 from flask import request, url_for
 from flask.views import MethodView
 
-from services.customer import consent, erasure, exporter, merging, profiles
+from services.customer import (
+    consent,
+    erasure,
+    exporter,
+    merging,
+    profile_reads,
+    profiles,
+)
 from services.customer.schemas import (
     ActivityPage,
     AsOfArgs,
@@ -56,7 +63,7 @@ class Customers(MethodView):
     def get(self, args):
         """List live customers, oldest first, filtered by segment, status, team, phone."""
         limit, cursor = args.pop("limit"), args.pop("cursor")
-        return profiles.list_customers(service().uow, args, limit, cursor)
+        return profile_reads.list_customers(service().uow, args, limit, cursor)
 
     @roles(*WRITERS)
     @idempotent
@@ -80,8 +87,8 @@ class Customer(MethodView):
         """A profile and its relationship state; with ``as_of``, the profile as it
         was then."""
         if args["as_of"] is not None:
-            return profiles.as_of(service().uow, customer_id, args["as_of"])
-        customer = profiles.get_customer(service().uow, customer_id)
+            return profile_reads.as_of(service().uow, customer_id, args["as_of"])
+        customer = profile_reads.get_customer(service().uow, customer_id)
         return customer, 200, etag(customer["version"])
 
     @roles(*WRITERS)
@@ -102,7 +109,7 @@ class History(MethodView):
     @blp.response(200, VersionPage)
     def get(self, args, customer_id):
         """Every version of the profile (and of profiles merged into it), newest first."""
-        return profiles.history(service().uow, customer_id, args["limit"], args["cursor"])
+        return profile_reads.history(service().uow, customer_id, args["limit"], args["cursor"])
 
 
 @blp.route("/<string:customer_id>/activities")
@@ -112,8 +119,8 @@ class Activities(MethodView):
     @blp.response(200, ActivityPage)
     def get(self, args, customer_id):
         """The customer's timeline of calls and sales, newest first."""
-        return profiles.list_activities(service().uow, customer_id, args["limit"],
-                                        args["cursor"])
+        return profile_reads.list_activities(service().uow, customer_id, args["limit"],
+                                             args["cursor"])
 
 
 @blp.route("/<string:customer_id>/consents")
@@ -142,7 +149,7 @@ class Merge(MethodView):
         """Merge ``duplicate_id`` into this customer, keeping both histories."""
         merging.merge(service().uow, customer_id, data["duplicate_id"], principal().subject,
                       data["reason"])
-        customer = profiles.get_customer(service().uow, customer_id)
+        customer = profile_reads.get_customer(service().uow, customer_id)
         return customer, 200, etag(customer["version"])
 
 
@@ -163,4 +170,4 @@ class Erasure(MethodView):
     def post(self, data, customer_id):
         """Erase what identifies the customer here and, by event, everywhere."""
         erasure.erase(service().uow, customer_id, principal().subject, data["reason"])
-        return profiles.get_customer(service().uow, customer_id)
+        return profile_reads.get_customer(service().uow, customer_id)

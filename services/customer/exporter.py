@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.customer import consent
 from services.customer.models import Activity, ContactPoint, Customer, CustomerVersion
 from services.customer.models_ops import QualityItem
-from services.customer.profiles import absorbed_ids, get_customer
+from services.customer.profile_reads import absorbed_ids, get_customer
 from services.customer.rows import ADDRESS, COLUMNS
 
 BATCH = 2000
