@@ -6,7 +6,8 @@ from pathlib import Path
 from shared import migrations, process
 from shared.config import Settings
 from shared.db import Database
-from shared.messaging.consumer import Consumer, Dispatcher
+from shared.messaging.consumer import Consumer
+from shared.messaging.dispatcher import Dispatcher
 from shared.messaging.relay import Relay
 from shared.messaging.topology import Names
 from shared.messaging.unit_of_work import UnitOfWorkFactory

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from services.reporting import config, event_log, projections
 from shared.config import Settings
-from shared.messaging.consumer import WILDCARD
+from shared.messaging.dispatcher import WILDCARD
 
 INBOX_NAME = "services.reporting.handlers.on_event"
 

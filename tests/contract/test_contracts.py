@@ -5,7 +5,7 @@ import pytest
 
 from deploy.launcher import SERVICES, broker_problem
 from shared.events import CONTRACTS, routing_key
-from shared.messaging.consumer import WILDCARD
+from shared.messaging.dispatcher import WILDCARD
 from shared.messaging.topology import BINDINGS
 
 

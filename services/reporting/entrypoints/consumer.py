@@ -9,7 +9,8 @@ from services.reporting.models import Inbox, Outbox
 from shared import migrations, process
 from shared.db import Database
 from shared.entrypoints import build_dispatcher
-from shared.messaging.consumer import Consumer, Dispatcher
+from shared.messaging.consumer import Consumer
+from shared.messaging.dispatcher import Dispatcher
 from shared.messaging.topology import Names
 
 log = logging.getLogger(__name__)
