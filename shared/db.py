@@ -16,6 +16,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.change_watch import ChangeWatch
+from shared.prepared import prepare
+
 
 def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
@@ -153,7 +156,7 @@ class Database:
         work (connection wrapper, compiled-cache look-up, result object) cost more
         than the database's own work for a one-row read. Like :meth:`connection`, it
         opens no transaction on SQLite."""
-        prepared = _prepared(self.engine.dialect, statement)
+        prepared = prepare(self.engine.dialect, statement)
         with self._hot_connection() as raw:
             cursor = raw.cursor()
             try:
@@ -203,9 +206,9 @@ class Database:
             _close_quietly(held[1])
             raise
 
-    def change_watch(self) -> "ChangeWatch":
+    def change_watch(self) -> ChangeWatch:
         """A cheap way to ask whether anyone committed since the last asking."""
-        return ChangeWatch(self.engine.url)
+        return ChangeWatch(self.engine.url, timeout=BUSY_TIMEOUT_MS / 1000)
 
     def ping(self) -> None:
         with self.read_engine.connect() as conn:
@@ -226,77 +229,3 @@ def _close_quietly(fairy) -> None:
         fairy.dbapi_connection.close()
     except sqlite3.Error:
         pass
-
-
-class _Prepared:
-    """A statement compiled for one dialect, with its parameters' and columns'
-    conversions (the result conversions are fixed at the first execution, where the
-    driver says what type each column came as)."""
-
-    def __init__(self, dialect, statement):
-        compiled = statement.compile(dialect=dialect)
-        self.dialect, self.sql = dialect, compiled.string
-        self.order = tuple(compiled.positiontup or ())
-        self.binds = {name: bind.type._cached_bind_processor(dialect)
-                      for name, bind in compiled.binds.items()}
-        self.keys = tuple(entry[0] for entry in compiled._result_columns)
-        self.types = tuple(entry[3] for entry in compiled._result_columns)
-        self._converters = None
-
-    def parameters(self, params: dict):
-        values = {name: (self.binds[name](value) if self.binds.get(name) else value)
-                  for name, value in params.items()}
-        return tuple(values[name] for name in self.order) if self.order else values
-
-    def converters(self, description) -> tuple:
-        if self._converters is None:
-            self._converters = tuple(
-                (i, f) for i, (type_, column) in enumerate(zip(self.types, description))
-                if (f := type_._cached_result_processor(self.dialect, column[1])))
-        return self._converters
-
-
-_PREPARED: dict = {}
-
-
-def _prepared(dialect, statement) -> _Prepared:
-    key = (dialect.name, dialect.driver, statement)
-    prepared = _PREPARED.get(key)
-    if prepared is None:
-        prepared = _PREPARED[key] = _Prepared(dialect, statement)
-    return prepared
-
-
-class ChangeWatch:
-    """Whether another connection committed to the database since the last call.
-
-    On SQLite this is ``PRAGMA data_version`` on a connection of its own (a few
-    microseconds, no table read), so a poller can look every few milliseconds and
-    query only when something changed. Other databases have no such counter here:
-    the answer is always yes, and the poller falls back to its own interval."""
-
-    def __init__(self, url):
-        self._conn = None
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            self._conn = sqlite3.connect(url.database, timeout=BUSY_TIMEOUT_MS / 1000,
-                                         isolation_level=None, check_same_thread=False)
-        self._version = None
-
-    @property
-    def precise(self) -> bool:
-        return self._conn is not None
-
-    def changed(self) -> bool:
-        if self._conn is None:
-            return True
-        try:
-            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error:
-            return True  # cannot tell: let the caller look
-        changed, self._version = version != self._version, version
-        return changed
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None

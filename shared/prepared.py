@@ -1,0 +1,42 @@
+"""Statements compiled once per dialect, with the conversions of their parameters
+and columns, for the hottest reads (``Database.fetch`` says why)."""
+from __future__ import annotations
+
+
+class Prepared:
+    """A statement compiled for one dialect, with its parameters' and columns'
+    conversions (the result conversions are fixed at the first execution, where the
+    driver says what type each column came as)."""
+
+    def __init__(self, dialect, statement):
+        compiled = statement.compile(dialect=dialect)
+        self.dialect, self.sql = dialect, compiled.string
+        self.order = tuple(compiled.positiontup or ())
+        self.binds = {name: bind.type._cached_bind_processor(dialect)
+                      for name, bind in compiled.binds.items()}
+        self.keys = tuple(entry[0] for entry in compiled._result_columns)
+        self.types = tuple(entry[3] for entry in compiled._result_columns)
+        self._converters = None
+
+    def parameters(self, params: dict):
+        values = {name: (self.binds[name](value) if self.binds.get(name) else value)
+                  for name, value in params.items()}
+        return tuple(values[name] for name in self.order) if self.order else values
+
+    def converters(self, description) -> tuple:
+        if self._converters is None:
+            self._converters = tuple(
+                (i, f) for i, (type_, column) in enumerate(zip(self.types, description))
+                if (f := type_._cached_result_processor(self.dialect, column[1])))
+        return self._converters
+
+
+_PREPARED: dict = {}
+
+
+def prepare(dialect, statement) -> Prepared:
+    key = (dialect.name, dialect.driver, statement)
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        prepared = _PREPARED[key] = Prepared(dialect, statement)
+    return prepared
