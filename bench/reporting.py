@@ -2,7 +2,7 @@
 sale lines behind it, and the consumer's catch-up rate on a backlog against a raw
 pika consumer draining the same backlog in the same run.
 
-    .venv/bin/python -m bench.reporting --sizes 10000,100000 [--postgres URL]
+    .venv/bin/python -m bench.reporting --sizes 10000,100000 [--postgres URL] [--keep DIR]
     .venv/bin/python -m bench.reporting --catch-up 100000 [--amqp URL]
 
 Targets (issue 6): p95 ≤ 50 ms at 1M and 1M no slower than 1.5× 10k; catch-up
@@ -14,26 +14,31 @@ consumer's largest; the catch-up runs the consumer as reporting's process runs i
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import shutil
+import sqlite3
 import statistics
 import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import numpy as np
 import pika
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from services.reporting import config
 from services.reporting.app import create_app
 from services.reporting.entrypoints.consumer import (FOLD_EVERY, WINDOW, build_consumer,
                                                       fold_pending)
 from services.reporting.handlers import subscriptions
-from services.reporting.models import Inbox, Outbox
+from services.reporting.models import EventLog, Inbox, Outbox
 from services.reporting.models_rollups import PENDING
 from shared import migrations
 from shared.auth import issue_token
@@ -100,42 +105,104 @@ def _pending(db: Database) -> int:
                    for model in PENDING.values())
 
 
-def latencies(url: str, requests: int = 100, warm_up: int = 5) -> dict:
-    """Each report's p95 over ``requests`` requests, after ``warm_up`` not counted (the
-    first requests fill caches; with 40 requests the p95 was the second-slowest one,
-    and one slow sample moved a ratio by a third)."""
-    client = create_app({"DATABASE_URL": url, "DEV_MODE": "1"}).test_client()
+class Yardstick:
+    """A fixed piece of work like a report's, none of Rapport's code in it: 5,000 rows
+    of an id and six integers read from an in-memory SQLite table, placed by id and
+    summed in numpy. Timed in the same rounds as the reports, it says how fast the
+    machine runs at the time: a p95 in yardsticks compares across machines and days
+    (this machine has run the same code from one to five times slower)."""
+
+    def __init__(self, rows: int = 5000):
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute("CREATE TABLE t (id TEXT PRIMARY KEY, a INT, b INT, c INT, d INT, "
+                        "e INT, f INT) WITHOUT ROWID")
+        rng = random.Random(1)
+        self.db.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (f"c{i}", *(rng.randrange(10 ** 4) for _ in range(6))) for i in range(rows)])
+
+    def __call__(self) -> float:
+        t = time.perf_counter()
+        ids, *columns = zip(*self.db.execute("SELECT * FROM t").fetchall())
+        place = {cid: at for at, cid in enumerate(ids)}
+        assert int(np.array(columns, np.int64).sum()) > len(place)
+        return time.perf_counter() - t
+
+
+def latencies(urls: dict, rounds: int = 5, requests: int = 20, warm_up: int = 5) -> dict:
+    """Each report's p95 per size (``{size: database URL}``) over ``rounds`` ×
+    ``requests`` requests, after ``warm_up`` not counted (the first requests fill
+    caches). The sizes take turns, a round each, so a machine that slows down or
+    speeds up during the run weighs on every size alike: the ratio between sizes is
+    measured as a same-run comparison (one slow stretch once made 1M look 1.5× 10k).
+    The ``Yardstick`` takes its turn in every round too (under the key ``0``)."""
     headers = {"Authorization": f"Bearer {issue_token(DEV_SECRET, 'bench', 'analyst')}"}
     window = {"from": "2026-01-01", "to": "2026-10-31"}
-    out = {}
-    for name, query in REPORTS.items():
-        query = {**query, **(window if name not in ("coverage", "data-quality", "follow-ups")
-                             else {})}
-        times = []
-        for i in range(warm_up + requests):
-            t = time.perf_counter()
-            assert client.get(f"/api/v1/reports/{name}", headers=headers,
-                              query_string=query).status_code == 200
-            if i >= warm_up:
-                times.append(time.perf_counter() - t)
-        out[name] = statistics.quantiles(times, n=20)[18] * 1000
+    clients = {n: create_app({"DATABASE_URL": url, "DEV_MODE": "1"}).test_client()
+               for n, url in urls.items()}
+    # A service process freezes its one app's start-up objects out of the garbage
+    # collector's reach (``freeze_startup_objects``); here the later apps' too, or
+    # every full collection would walk them: the yardstick ran twice as slow.
+    gc.freeze()
+    queries = {name: {**query, **(window if name not in ("coverage", "data-quality",
+                                                         "follow-ups") else {})}
+               for name, query in REPORTS.items()}
+    times: dict = {(n, name): [] for n in urls for name in REPORTS}
+    yardstick, times[0] = Yardstick(), []
+
+    def get(client, name):
+        t = time.perf_counter()
+        assert client.get(f"/api/v1/reports/{name}", headers=headers,
+                          query_string=queries[name]).status_code == 200
+        return time.perf_counter() - t
+    for n, client in clients.items():
+        for name in REPORTS:
+            for _ in range(warm_up):
+                get(client, name)
+    for _ in range(rounds):
+        for n, client in clients.items():
+            for name in REPORTS:
+                times[n, name] += [get(client, name) for _ in range(requests)]
+            times[0] += [yardstick() for _ in range(requests)]
+    out = {n: {name: _p95(times[n, name]) for name in REPORTS} for n in urls}
+    out[0] = _p95(times[0])
     return out
 
 
+def _p95(seconds: list) -> float:
+    return statistics.quantiles(seconds, n=20)[18] * 1000
+
+
+def _seeded(url: str, n: int) -> bool:
+    """Whether the database at ``url`` already holds the ``2n`` events ``seed`` adds."""
+    if not url.startswith("sqlite") or not Path(make_url(url).database).exists():
+        return False
+    db = Database(url)
+    try:
+        with db.reader() as session:
+            return session.scalar(select(func.count()).select_from(EventLog)) == 2 * n
+    finally:
+        db.dispose()
+
+
 def run_latency(sizes: list[int], url_for) -> None:
-    table = {}
+    urls = {}
     for n in sizes:
-        url = url_for(n)
+        urls[n] = url_for(n)
+        if _seeded(urls[n], n):
+            print(f"{n:>9} calls + {n} sale lines: already seeded", flush=True)
+            continue
         started = time.perf_counter()
-        rate = seed(url, n)
-        seconds = time.perf_counter() - started
-        table[n] = latencies(url)
+        rate = seed(urls[n], n)
         print(f"{n:>9} calls + {n} sale lines: folded {rate:,.0f} events/s "
-              f"({seconds:,.0f} s)", flush=True)
-    print(f"{'report':<20}" + "".join(f"{n:>12}" for n in sizes) + "   ratio last/first")
+              f"({time.perf_counter() - started:,.0f} s)", flush=True)
+    table = latencies(urls)
+    print(f"{'report':<20}" + "".join(f"{n:>12}" for n in sizes) + "   ratio last/first   last in yardsticks")
     for name in REPORTS:
         row = [table[n][name] for n in sizes]
-        print(f"{name:<20}" + "".join(f"{v:>10.1f}ms" for v in row) + f"   {row[-1] / row[0]:.2f}×")
+        print(f"{name:<20}" + "".join(f"{v:>10.1f}ms" for v in row) + f"   {row[-1] / row[0]:.2f}×"
+              f"   {row[-1] / table[0]:>8.1f}")
+    print(f"yardstick (5,000 rows from SQLite into numpy, no Rapport code): p95 "
+          f"{table[0]:.1f} ms in the same rounds")
 
 
 def _publish(amqp_url: str, names, n: int) -> None:
@@ -223,7 +290,6 @@ def run_catch_up(amqp_url: str, n: int, url: str, window: int = WINDOW) -> None:
 
 
 def _postgres_database(admin_url: str, created: list) -> str:
-    from sqlalchemy.engine import make_url
     name = f"rapport_bench_{uuid.uuid4().hex[:8]}"
     _admin(admin_url, f'CREATE DATABASE "{name}"')
     created.append(name)
@@ -246,8 +312,11 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=WINDOW,
                         help="the catch-up consumer's window (default: the service's)")
     parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/%2F")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="keep the seeded SQLite databases in DIR and measure those "
+                             "already there instead of seeding them again (1M takes ~20 min)")
     options = parser.parse_args()
-    scratch = tempfile.mkdtemp(prefix="bench-reporting-")
+    scratch = options.keep or tempfile.mkdtemp(prefix="bench-reporting-")
     created: list[str] = []
 
     def url_for(n):
@@ -262,7 +331,8 @@ def main() -> None:
     finally:
         for name in created:  # leave no benchmark database behind
             _admin(options.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(scratch, ignore_errors=True)
+        if not options.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
