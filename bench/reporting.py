@@ -23,9 +23,9 @@ import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pika
@@ -110,7 +110,8 @@ class Yardstick:
     of an id and six integers read from an in-memory SQLite table, placed by id and
     summed in numpy. Timed in the same rounds as the reports, it says how fast the
     machine runs at the time: a p95 in yardsticks compares across machines and days
-    (this machine has run the same code from one to five times slower)."""
+    (the same reports have measured up to five times slower here from one day to
+    another)."""
 
     def __init__(self, rows: int = 5000):
         self.db = sqlite3.connect(":memory:")
@@ -140,8 +141,8 @@ def latencies(urls: dict, rounds: int = 5, requests: int = 20, warm_up: int = 5)
     clients = {n: create_app({"DATABASE_URL": url, "DEV_MODE": "1"}).test_client()
                for n, url in urls.items()}
     # A service process freezes its one app's start-up objects out of the garbage
-    # collector's reach (``freeze_startup_objects``); here the later apps' too, or
-    # every full collection would walk them: the yardstick ran twice as slow.
+    # collector's reach (``freeze_startup_objects``, at its first app); the later
+    # apps' here too, as each would be in a process of its own.
     gc.freeze()
     queries = {name: {**query, **(window if name not in ("coverage", "data-quality",
                                                          "follow-ups") else {})}
@@ -196,11 +197,12 @@ def run_latency(sizes: list[int], url_for) -> None:
         print(f"{n:>9} calls + {n} sale lines: folded {rate:,.0f} events/s "
               f"({time.perf_counter() - started:,.0f} s)", flush=True)
     table = latencies(urls)
-    print(f"{'report':<20}" + "".join(f"{n:>12}" for n in sizes) + "   ratio last/first   last in yardsticks")
+    print(f"{'report':<20}" + "".join(f"{n:>12}" for n in sizes)
+          + "   ratio last/first   last in yardsticks")
     for name in REPORTS:
         row = [table[n][name] for n in sizes]
-        print(f"{name:<20}" + "".join(f"{v:>10.1f}ms" for v in row) + f"   {row[-1] / row[0]:.2f}×"
-              f"   {row[-1] / table[0]:>8.1f}")
+        print(f"{name:<20}" + "".join(f"{v:>10.1f}ms" for v in row)
+              + f"   {row[-1] / row[0]:.2f}×   {row[-1] / table[0]:>8.1f}")
     print(f"yardstick (5,000 rows from SQLite into numpy, no Rapport code): p95 "
           f"{table[0]:.1f} ms in the same rounds")
 
