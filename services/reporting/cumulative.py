@@ -166,8 +166,7 @@ def read(session: Session, model, columns: tuple, ranges: dict, **equal):
 
 
 def _columns(model, columns: tuple) -> list:
-    return [model.customer_id, *(type_coerce(getattr(model, name), BigInteger)
-                                 for name in columns)]
+    return [model.customer_id, *(_stored(model.__table__.c[name]) for name in columns)]
 
 
 def _equal(model, equal: dict) -> list:
