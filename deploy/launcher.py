@@ -3,10 +3,17 @@
 ``python -m deploy.launcher`` (``make run``) checks the broker, migrates each
 service's SQLite database, starts an API (gunicorn), a consumer and a relay per
 service, restarts any that crash, prints where everything is, and stops them all
-cleanly on Ctrl-C. The tests use ``System`` to run the same processes.
+cleanly on Ctrl-C, SIGTERM or a closed terminal (SIGHUP). The tests use ``System``
+to run the same processes.
+
+No process outlives its supervisor: each is started with the kernel's parent-death
+signal (``PR_SET_PDEATHSIG``, Linux), so a launcher that is SIGKILLed, or dies in
+any other way that skips its clean-up, takes every process of its system with it.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -23,6 +30,22 @@ from deploy.run import SERVICES, command
 from shared.config import Settings
 
 ROLES = ("api", "consumer", "relay")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with(supervisor: int):
+    """A ``preexec_fn``: the child gets SIGTERM when ``supervisor`` dies (and exits
+    at once if it already has). Elsewhere than Linux, nothing: there the launcher's
+    own SIGTERM and SIGHUP handling is what stops its processes."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != supervisor:  # died before the signal was armed
+            os._exit(1)
+    return arm
 
 
 def free_ports(count: int) -> list[int]:
@@ -101,7 +124,8 @@ class System:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
                 out = open(self.log_dir / f"{proc.name}.log", "ab")
             proc.popen = subprocess.Popen(proc.argv, env=proc.env, stdout=out,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+                                          stderr=subprocess.STDOUT, start_new_session=True,
+                                          preexec_fn=_die_with(os.getpid()))
 
     def signal(self, name: str, sig: int) -> None:
         proc = self.procs[name]
@@ -179,7 +203,8 @@ def main() -> int:
         print(problem, file=sys.stderr)
         return 1
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal was closed
+        signal.signal(sig, lambda *_: stopping.append(True))
     try:
         system.migrate()
         system.start()
