@@ -20,7 +20,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
               "customer.erased.v1", "customer.gaps_detected.v1",
               "subject.export_requested.v1"),
     "sales": ("customer.registered.v1", "customer.updated.v1", "customer.merged.v1",
-              "customer.erased.v1", "call.completed.v1"),
+              "customer.erased.v1", "call.completed.v1", "subject.export_requested.v1"),
     "reporting": ("#",),
 }
 
