@@ -1,5 +1,5 @@
 """What the calls service does when other services' events arrive."""
-from services.calls import consent, projection, reactions
+from services.calls import consent, projection, reactions, subject_export
 
 
 def on_customer_registered(work, event):
@@ -55,6 +55,10 @@ def on_customer_gaps_detected(work, event):
                           event.payload["missing_fields"])
 
 
+def on_subject_export_requested(work, event):
+    subject_export.contribute(work, event.payload)
+
+
 SUBSCRIPTIONS = {
     "customer.registered.v1": [on_customer_registered],
     "customer.updated.v1": [on_customer_updated],
@@ -63,4 +67,5 @@ SUBSCRIPTIONS = {
     "customer.opted_out.v1": [on_customer_opted_out],
     "customer.erased.v1": [on_customer_erased],
     "customer.gaps_detected.v1": [on_customer_gaps_detected],
+    "subject.export_requested.v1": [on_subject_export_requested],
 }

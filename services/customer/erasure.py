@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_, select
 
+from services.customer import exports
 from services.customer.models import (
     Activity,
     ContactPoint,
@@ -40,6 +41,7 @@ def _erase(work, customer: Customer, actor: str, reason: str) -> None:
     now = utcnow()
     ids = [customer.id] + list(work.session.scalars(
         select(Customer.id).where(Customer.merged_into == customer.id)))
+    exports.forget(work.session, ids)
     for person in work.session.scalars(select(Customer).where(Customer.id.in_(ids))):
         person.name = ERASED_NAME
         person.phone = person.email = person.address = person.date_of_birth = None

@@ -1,5 +1,5 @@
 """What the customer service does when other services' events arrive."""
-from services.customer import relationship
+from services.customer import exports, relationship
 
 
 def on_call_completed(work, event):
@@ -18,9 +18,14 @@ def on_sale_cancelled(work, event):
     relationship.record_sale(work, event, "cancellation", -1)
 
 
+def on_subject_export_contributed(work, event):
+    exports.record_contribution(work, event.payload)
+
+
 SUBSCRIPTIONS = {
     "call.completed.v1": [on_call_completed],
     "sale.recorded.v1": [on_sale_recorded],
     "sale.returned.v1": [on_sale_returned],
     "sale.cancelled.v1": [on_sale_cancelled],
+    "subject.export_contributed.v1": [on_subject_export_contributed],
 }

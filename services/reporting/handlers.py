@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from services.reporting import config, event_log, projections
 from shared.config import Settings
+from shared.events.contracts import SUBJECT_RECORDS
 from shared.messaging.dispatcher import WILDCARD
 
 INBOX_NAME = "services.reporting.handlers.on_event"
@@ -19,6 +20,8 @@ def subscriptions(settings: Settings) -> dict:
     zone = config.timezone(settings)
 
     def on_event(work, event):
+        if event.event_type in SUBJECT_RECORDS:
+            return  # a person's records on their way to the customer service: not ours to keep
         event_log.append(work, event)
         projections.apply(work.session, event, zone)
 

@@ -6,7 +6,7 @@ code never makes an old event look new.
 """
 from __future__ import annotations
 
-from services.sales import config, costs, customers, deals
+from services.sales import config, costs, customers, deals, subject_export
 from shared.config import Settings
 from shared.messaging.tables import utcnow
 
@@ -38,11 +38,15 @@ def subscriptions(settings: Settings) -> dict:
                             owner=call.get("agent_id"), currency=call["currency"],
                             segment=call.get("segment"))
 
+    def on_subject_export_requested(work, event):
+        subject_export.contribute(work, event.payload)
+
     handlers = {"customer.registered.v1": on_customer_registered,
                 "customer.updated.v1": on_customer_updated,
                 "customer.merged.v1": on_customer_merged,
                 "customer.erased.v1": on_customer_erased,
-                "call.completed.v1": on_call_completed}
+                "call.completed.v1": on_call_completed,
+                "subject.export_requested.v1": on_subject_export_requested}
     for handler in handlers.values():
         handler.inbox_name = f"{__name__}.{handler.__name__}"
     return {key: [handler] for key, handler in handlers.items()}

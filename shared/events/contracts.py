@@ -375,3 +375,39 @@ def contract_for(event_type: str, version: int) -> type[Contract]:
 def routing_key(event_type: str, version: int) -> str:
     """``<aggregate>.<past-tense-verb>.v<version>``, as the spec names them."""
     return f"{event_type}.v{version}"
+
+
+# -- data-subject export -----------------------------------------------------
+
+class SubjectExportRequestedV1(Contract):
+    """A data access request (PDPO): every service that holds records about the
+    customer answers with ``subject.export_contributed``. ``customer_ids`` is the
+    customer and every profile merged into it, so absorbed records are found."""
+    export_id = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    customer_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    requested_at = fields.AwareDateTime(required=True)
+
+
+class SubjectExportContributedV1(Contract):
+    """One service's records about the subject, part ``part`` of ``parts`` (a large
+    contribution is cut into parts, see ``shared.events.export_parts``). ``sections``
+    maps a section name (``calls``, ``deals``…) to its records, in wire form."""
+    export_id = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    service = fields.String(required=True)
+    part = fields.Integer(required=True, validate=validate.Range(min=1))
+    parts = fields.Integer(required=True, validate=validate.Range(min=1))
+    sections = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()),
+                           required=True)
+    contributed_at = fields.AwareDateTime(required=True)
+
+
+# Events that carry one data subject's records to one recipient: a service that keeps
+# every event it sees (reporting's log) keeps no copy of these.
+SUBJECT_RECORDS = frozenset({"subject.export_contributed"})
+
+CONTRACTS.update({
+    ("subject.export_requested", 1): SubjectExportRequestedV1,
+    ("subject.export_contributed", 1): SubjectExportContributedV1,
+})

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 # nothing outside its list (checked when its consumer starts and by a contract test).
 BINDINGS: dict[str, tuple[str, ...]] = {
     "customer": ("call.completed.v1", "sale.recorded.v1", "sale.returned.v1",
-                 "sale.cancelled.v1"),
+                 "sale.cancelled.v1", "subject.export_contributed.v1"),
     "calls": ("customer.registered.v1", "customer.updated.v1", "customer.merged.v1",
               "customer.consent_changed.v1", "customer.opted_out.v1",
-              "customer.erased.v1", "customer.gaps_detected.v1"),
+              "customer.erased.v1", "customer.gaps_detected.v1",
+              "subject.export_requested.v1"),
     "sales": ("customer.registered.v1", "customer.updated.v1", "customer.merged.v1",
-              "customer.erased.v1", "call.completed.v1"),
+              "customer.erased.v1", "call.completed.v1", "subject.export_requested.v1"),
     "reporting": ("#",),
 }
 
