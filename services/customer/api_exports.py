@@ -3,7 +3,7 @@ download it as one document once every service has answered."""
 from flask import url_for
 from flask.views import MethodView
 
-from services.customer import exports
+from services.customer import config, exports
 from services.customer.api import ADMINS
 from services.customer.schemas_exports import ExportOut
 from shared.web.app import principal, roles, service
@@ -15,8 +15,7 @@ exports_blp = Blueprint("exports", __name__, url_prefix="/customers",
 
 
 def timeout_seconds() -> float:
-    return float(service().settings.get("EXPORT_TIMEOUT_SECONDS",
-                                        exports.DEFAULT_TIMEOUT_SECONDS))
+    return config.export_timeout(service().settings)
 
 
 @exports_blp.route("/<string:customer_id>/exports")

@@ -26,7 +26,6 @@ from shared.messaging.tables import utcnow
 
 log = logging.getLogger(__name__)
 CONTRIBUTORS = ("calls", "sales")
-DEFAULT_TIMEOUT_SECONDS = 300
 
 
 def request_export(uow, customer_id: str, actor: str, timeout_seconds: float) -> dict:

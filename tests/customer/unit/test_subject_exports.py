@@ -159,3 +159,11 @@ def test_unknown_customers_and_exports_are_404_and_start_nothing(app, client):
     for path in (f"{customer}/exports/no-such-export", f"{other}/exports/{job['id']}"):
         r = client.get(f"/api/v1/customers/{path}", headers=auth())
         assert r.status_code == 404 and r.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("value", ["soon", "-5", "nan"])
+def test_a_misspelt_export_timeout_stops_the_service_at_start(value):
+    from services.customer.app import create_app
+
+    with pytest.raises(ValueError, match="EXPORT_TIMEOUT_SECONDS"):
+        create_app({"DEV_MODE": "1", "EXPORT_TIMEOUT_SECONDS": value})
