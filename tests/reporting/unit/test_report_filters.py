@@ -19,7 +19,6 @@ from tests.conftest import auth
 from tests.reporting import dimensions as d
 
 FILTERS = [(name, value) for name, values in d.VALUES.items() for value in values]
-RECORD_KEY = {"partner": "partner"}
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +144,8 @@ def test_sales_equal_every_segments_events_and_no_rate_exceeds_one(world, curren
         "lost": sum(x["closed_as"] == "lost" for x in closed)}
     for rate in ("call_to_opportunity", "opportunity_to_deal", "deal_to_won", "win_rate"):
         assert 0 < funnel[rate] <= 1, rate
-    revenue = sum(s["revenue"] for s in sales if s["currency"] == currency and d.in_period(s["day"]))
+    revenue = sum(s["revenue"] for s in sales
+                  if s["currency"] == currency and d.in_period(s["day"]))
     assert Decimal(body["revenue"]["totals"]["revenue"]) == revenue > 0
     mine = [x for x in deals.values() if x["currency"] == currency]
     assert {p["stage"]: (p["deals"], Decimal(p["value"])) for p in body["pipeline"] if p["deals"]} \
