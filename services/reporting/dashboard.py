@@ -69,6 +69,7 @@ def dashboard():
     zone = config.timezone(service().settings)
     end = datetime.now(zone).date()
     period = {"start": end - timedelta(days=PERIOD_DAYS - 1), "end": end}
+    _refuse_filters()
     currency = request.args.get("currency", "HKD")
     if not CURRENCY.fullmatch(currency):
         raise Invalid("not a currency", errors={"currency": ["An ISO 4217 code, e.g. HKD."]})
@@ -89,6 +90,17 @@ def dashboard():
                        "Content-Security-Policy": "default-src 'none'; img-src data:; "
                                                   "style-src 'unsafe-inline'",
                        "Cache-Control": "no-store"}
+
+
+def _refuse_filters() -> None:
+    """The sections answer fixed periods over every segment, channel and team: a
+    filter in the address would be ignored by all of them, so it is refused."""
+    refused = sorted(set(request.args) - {"currency"})
+    if refused:
+        raise Invalid("the dashboard takes no filters", errors={
+            name: ["The dashboard shows every segment, channel and team over fixed periods; "
+                   "only currency can be chosen. Filter the reports under /api/v1/reports."]
+            for name in refused})
 
 
 def _query_without_token() -> str:

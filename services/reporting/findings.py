@@ -1,6 +1,8 @@
 """The findings report: outcome mix, satisfaction (1–5) and propensity (0–100)
 distributions and their trend, checklist compliance and competitor mentions, from
-the findings, score and competitor cubes (whole months from their monthly roll-ups)."""
+the findings, score and competitor cubes (whole months from the findings and score
+cubes' monthly roll-ups). Every filter applies to every figure: the three cubes have
+the same dimensions."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -9,7 +11,7 @@ from services.reporting.activity import COLUMNS
 from services.reporting import periods
 from services.reporting.filters import (default_period, group_key, ratio, where_dimensions,
                                         where_period)
-from services.reporting.models_facts import CompetitorDaily, FindingsCube, ScoreCube
+from services.reporting.models_facts import CompetitorCube, FindingsCube, ScoreCube
 from services.reporting.models_rollups import FindingsMonth, ScoreMonth
 from services.reporting.stats import mean_of
 
@@ -88,12 +90,11 @@ def _dist(scores, measure: str, buckets) -> dict:
 
 
 def _competitors(args, start, end):
-    query = select(CompetitorDaily.competitor, func.sum(CompetitorDaily.mentions))
-    query = where_period(query, CompetitorDaily.day, start, end)
-    if args.get("segment"):
-        query = query.where(CompetitorDaily.segment == args["segment"])
-    return (query.group_by(CompetitorDaily.competitor)
-            .order_by(func.sum(CompetitorDaily.mentions).desc()).limit(20))
+    """The top 20, under the same period and filters as every other figure."""
+    mentions = func.sum(CompetitorCube.mentions)
+    query = _query(args, start, end, CompetitorCube, CompetitorCube.competitor, mentions)
+    return (query.group_by(CompetitorCube.competitor)
+            .order_by(mentions.desc(), CompetitorCube.competitor).limit(20))
 
 
 def table(report: dict):

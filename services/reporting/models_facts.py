@@ -75,10 +75,10 @@ class ScoreCube(Dims, ScoreCounts, Base):
     __tablename__ = "score_cube"
 
 
-class CompetitorDaily(Base):
-    __tablename__ = "competitor_daily"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    segment: Mapped[str] = mapped_column(String(64), primary_key=True)
+class CompetitorCube(Dims, Base):
+    """Competitor mentions of completed calls, under every dimension of the call, so
+    the findings report's filters apply to them as to its other figures."""
+    __tablename__ = "competitor_cube"
     competitor: Mapped[str] = mapped_column(String(120), primary_key=True)
     mentions: Mapped[int] = mapped_column(Integer, default=0)
 

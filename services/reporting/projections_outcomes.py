@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.reporting import overdue
 from services.reporting.increments import add_to, local_day, month_of
-from services.reporting.models_facts import (CallState, CompetitorDaily, CustomerFacts,
+from services.reporting.models_facts import (CallState, CompetitorCube, CustomerFacts,
                                              FindingsCube, ScoreCube)
 from services.reporting.models_rollups import MONTHLY, OutcomeDay
 from services.reporting.projections_calls import (RANKS, activity, advance, customer_month,
@@ -31,8 +31,7 @@ def call_completed(session: Session, event, zone) -> None:
     add_to(session, OutcomeDay, {"day": day, "outcome": data["outcome"]}, {"calls": 1})
     _scores(session, key, data)
     for name in data.get("competitor_mentions") or ():
-        add_to(session, CompetitorDaily, {"day": day, "segment": key["segment"],
-                                          "competitor": name[:120]}, {"mentions": 1})
+        add_to(session, CompetitorCube, {**key, "competitor": name[:120]}, {"mentions": 1})
     contacted = data["outcome"] not in NOT_CONTACTED
     customer_month(session, data["customer_id"], day, calls=1, contacts=int(contacted),
                    **_signals(data))

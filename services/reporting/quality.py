@@ -1,21 +1,29 @@
 """The data-quality report, from customer.quality_flagged/resolved and
 customer.gaps_detected: open and resolved items by rule and segment, the mean time
-to resolve, and the profile fields most often missing."""
+to resolve, and the profile fields most often missing.
+
+``segment`` applies to every figure: an item counts under the segment its events
+carry, a customer's gaps under the customer's segment (``customer_dim``, as the
+other customer-level reports), ``unknown`` for either until it is known.
+"""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from services.reporting.filters import UNKNOWN_SEGMENT, join_segment
 from services.reporting.models_facts import CustomerGaps, QualityItem
 
 
 def quality_report(uow, args: dict) -> dict:
-    query = select(QualityItem.rule, func.coalesce(QualityItem.segment, "unknown"),
-                   QualityItem.flagged_at, QualityItem.resolved_at)
-    if args.get("segment"):
-        query = query.where(QualityItem.segment == args["segment"])
+    segment = func.coalesce(QualityItem.segment, UNKNOWN_SEGMENT)
+    query = select(QualityItem.rule, segment, QualityItem.flagged_at, QualityItem.resolved_at)
+    if args.get("segment") is not None:
+        query = query.where(segment == args["segment"])
+    gaps_query = join_segment(select(CustomerGaps.missing), CustomerGaps.customer_id,
+                              args.get("segment"))
     with uow.reader() as session:
         items = session.execute(query).all()
-        gaps = list(session.scalars(select(CustomerGaps.missing)))
+        gaps = list(session.scalars(gaps_query))
     rules: dict = {}
     for rule, segment, flagged, resolved in items:
         r = rules.setdefault((rule, segment), {"rule": rule, "segment": segment, "open": 0,

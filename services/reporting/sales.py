@@ -1,9 +1,10 @@
 """The sales report: revenue over the period, the open pipeline by stage, the
 call → opportunity → deal → won funnel, and sales-cycle statistics.
 
-Pipeline and stage statistics are as of now (all deals ever seen; deal events
-carry no segment reporting can rely on, so they are not filtered by segment);
-revenue and the funnel follow the period (and segment, for revenue and calls).
+Pipeline and stage statistics are as of now (all deals ever seen); revenue and the
+funnel follow the period. Deal events carry no segment, so a segment filter is
+refused (``schemas.SalesArgs``) rather than applied to revenue and calls alone, which
+put deals of every segment over one segment's opportunities.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.reporting.filters import check_period, ratio, where_period
 from services.reporting.models_facts import (ActivityCube, DealFunnel, FindingsCube,
                                              PipelineStage, StageMove)
 from services.reporting.models_rollups import FindingsMonth
+from shared.errors import Invalid
 from shared.events.contracts import DEAL_STAGES
 from shared.types import to_cents
 
@@ -27,8 +29,6 @@ def _calls(session, args):
     period from the findings roll-up)."""
     def count(model, column, start, end, *where):
         query = where_period(select(func.sum(column)), model.day, start, end).where(*where)
-        if args.get("segment"):
-            query = query.where(model.segment == args["segment"])
         return int(session.scalar(query) or 0)
     completed = count(ActivityCube, ActivityCube.completed, args.get("start"), args.get("end"))
     opportunities = sum(count(cube, cube.calls, start, end, cube.outcome == "sale_opportunity")
@@ -39,6 +39,9 @@ def _calls(session, args):
 
 def sales_report(uow, args: dict) -> dict:
     check_period(args.get("start"), args.get("end"))
+    if args.get("segment") is not None:
+        raise Invalid("the sales report cannot apply a segment filter",
+                      errors={"segment": ["Deal events carry no segment."]})
     revenue = pnl.pnl_report(uow, {**args, "group_by": "month"}, reconcile=False)
     with uow.reader() as session:
         completed, opportunities = _calls(session, args)
