@@ -126,3 +126,16 @@ def test_an_erasure_reaches_the_projections_of_profiles_merged_into_the_customer
 def _payload(row):
     import json
     return json.loads(row.body)["payload"]
+
+
+def test_a_profile_event_arriving_after_the_erasure_does_not_bring_the_person_back(app):
+    from tests.calls.helpers import register
+    erased_at = datetime.now(timezone.utc)
+    deliver(app, "customer.erased", customer_id="c7", erased_at=erased_at)
+    earlier = erased_at.replace(year=erased_at.year - 1)
+    register(app, "c7", phone=PHONE)  # a redelivered registration
+    deliver(app, "customer.updated", at=earlier, customer_id="c7", segment="smb",
+            name="Chan Tai Man", changes={"phone": {"old": None, "new": PHONE}})
+    with app.extensions["rapport"].db.reader() as s:
+        c = s.get(Customer, "c7")
+        assert (c.name, c.phone, c.lifecycle_status) == (None, None, "erased")
