@@ -15,6 +15,7 @@ proves that a withdrawal was honoured.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
 
@@ -27,7 +28,7 @@ from services.customer.models import (
     Outbox,
     new_id,
 )
-from services.customer.models_ops import QualityItem
+from services.customer.models_ops import ImportJob, QualityItem
 from services.customer.profiles import live
 from shared.messaging.erasure import scrub_outbox
 from shared.messaging.tables import utcnow
@@ -79,7 +80,8 @@ def _erase(work, customer: Customer, actor: str, reason: str) -> None:
 
 def _forget_elsewhere(work, ids: list[str]) -> None:
     """What else held the person: findings quoting their phone or values (a finding
-    about a phone shared with others names them too), the outbox, stored answers."""
+    about a phone shared with others names them too), the outbox, stored answers,
+    uploaded import files."""
     session = work.session
     for customer_id in ids:
         session.execute(update(QualityItem).where(or_(
@@ -87,6 +89,10 @@ def _forget_elsewhere(work, ids: list[str]) -> None:
             QualityItem.detail.contains(customer_id, autoescape=True))).values(detail=ERASED_NAME))
     scrub_outbox(session, Outbox, ids)
     idempotency.forget(session, IdempotencyKey, ids)
+    # Uploads of ended imports left on disk (their jobs remove them now).
+    for path in session.scalars(select(ImportJob.path).where(
+            ImportJob.status.in_(("done", "failed")))):
+        Path(path).unlink(missing_ok=True)
 
 
 def _scrub(snapshot: dict) -> dict:

@@ -149,3 +149,27 @@ def test_a_finding_that_names_the_erased_customer_loses_its_detail(app, client):
         outbox = " ".join(s.scalars(select(Outbox.body).where(
             Outbox.event_type == "customer.quality_flagged")))
     assert erased["id"] not in outbox.replace(f'"customer_id":"{erased["id"]}"', "")
+
+
+def test_an_uploaded_import_holding_the_person_is_kept_no_longer_than_its_job(
+        service_app, sqlite_url, tmp_path):
+    from services.customer.models_ops import ImportJob
+    from shared.testing import wait_for
+    app = service_app(create_app, config.MIGRATIONS, sqlite_url, DATA_DIR=str(tmp_path))
+    client = app.test_client()
+    r = client.post("/api/v1/customers/import", headers={**auth(), "Content-Type": "text/csv"},
+                    data=b"name,phone,segment\nChan Tai Man,9123 4567,smb\n")
+    assert r.status_code == 202, r.json
+    wait_for(lambda: client.get(f"/api/v1/customers/import/{r.json['id']}",
+                                headers=auth()).json["status"] == "done", 30,
+             message="the import to finish")
+    assert not list((tmp_path / "imports").iterdir())
+    # An upload an earlier version left behind goes with the next erasure.
+    with app.extensions["rapport"].db.reader() as s:
+        left = tmp_path / "imports" / f"{s.scalar(select(ImportJob.id))}.csv"
+    left.write_text("name,phone,segment\nChan Tai Man,9123 4567,smb\n")
+    with app.extensions["rapport"].uow() as work:
+        work.session.execute(update(ImportJob).values(path=str(left)))
+    [customer] = client.get("/api/v1/customers", headers=auth()).json["items"]
+    erase(app, client, customer["id"])
+    assert not left.exists()
