@@ -86,7 +86,8 @@ def _forget_elsewhere(work, ids: list[str]) -> None:
     for customer_id in ids:
         session.execute(update(QualityItem).where(or_(
             QualityItem.customer_id == customer_id,
-            QualityItem.detail.contains(customer_id, autoescape=True))).values(detail=ERASED_NAME))
+            QualityItem.detail.contains(customer_id, autoescape=True))).values(
+            detail=ERASED_NAME, resolution=None))
     scrub_outbox(session, Outbox, ids)
     idempotency.forget(session, IdempotencyKey, ids)
     # Uploads of ended imports left on disk (their jobs remove them now).
