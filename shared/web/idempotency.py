@@ -48,7 +48,7 @@ class IdempotencyMixin:
     location: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # " id1 id2 ": the customers the answer concerns, each between spaces so that an
-    # erasure finds its subject's answers with one LIKE.
+    # erasure finds its subject's answers with one LIKE (" ": none; NULL: not recorded).
     subjects: Mapped[str | None] = mapped_column(Text)
 
 
@@ -87,9 +87,10 @@ GONE = json.dumps({
               "concerned was erased"})
 
 
-def _subjects() -> str | None:
+def _subjects() -> str:
+    # " " for an answer about no one: NULL is left to answers stored before subjects were.
     subjects = context.idempotency_subjects.get()
-    return f" {' '.join(subjects)} " if subjects else None
+    return f" {' '.join(subjects)} " if subjects else " "
 
 
 def idempotent(view=None, *, on_replay=None):

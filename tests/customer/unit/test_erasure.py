@@ -173,3 +173,16 @@ def test_an_uploaded_import_holding_the_person_is_kept_no_longer_than_its_job(
     [customer] = client.get("/api/v1/customers", headers=auth()).json["items"]
     erase(app, client, customer["id"])
     assert not left.exists()
+
+
+def test_an_answer_stored_before_subjects_were_recorded_is_found_by_its_content(app, client):
+    from services.customer.models import IdempotencyKey
+    first = register(client).json
+    kept = register(client, {"name": "Wong Siu Fong", "phone": "6123 4567", "segment": "smb"},
+                    key="reg-2")
+    with app.extensions["rapport"].uow() as work:  # as an earlier version stored them
+        work.session.execute(update(IdempotencyKey).values(subjects=None))
+    erase(app, client, first["id"])
+    assert register(client).status_code == 410
+    assert register(client, {"name": "Wong Siu Fong", "phone": "6123 4567", "segment": "smb"},
+                    key="reg-2").json == kept.json

@@ -20,7 +20,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """Upgrade schema: answers stored before concern no one known (NULL)."""
+    """Upgrade schema: answers stored before have none recorded (NULL); an erasure
+    finds those by their content."""
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.add_column(sa.Column('subjects', sa.Text(), nullable=True))
 
