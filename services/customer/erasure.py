@@ -7,10 +7,9 @@ address, date of birth, external reference, tags, the personal values in the
 profile's versions, notes on its timeline, quality findings that quote its data,
 the personal fields of the events about it in the outbox (sent ones keep their
 payloads) and every stored idempotent answer about it (a replay is then 410 Gone).
-What remains is the anonymous skeleton the figures
-need (the customer id, segment, the relationship and revenue figures, the dates of
-the versions and activities) and the consent record, which names no one but
-proves that a withdrawal was honoured.
+What remains is the anonymous skeleton the figures need (the customer id, segment,
+the relationship and revenue figures, the dates of the versions and activities) and
+the consent record, which names no one but proves that a withdrawal was honoured.
 """
 from __future__ import annotations
 
