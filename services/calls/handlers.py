@@ -1,5 +1,11 @@
-"""What the calls service does when other services' events arrive."""
+"""What the calls service does when other services' events arrive.
+
+An erasure reaches every store here that held the person: the projection, the calls'
+notes and answers, the outbox's sent events and the stored idempotent answers."""
 from services.calls import consent, projection, reactions, subject_export
+from services.calls.models import IdempotencyKey, Outbox
+from shared.messaging.erasure import scrub_outbox
+from shared.web import idempotency
 
 
 def on_customer_registered(work, event):
@@ -45,9 +51,13 @@ def on_customer_opted_out(work, event):
 
 def on_customer_erased(work, event):
     customer = event.payload["customer_id"]
-    projection.apply_erased(work.session, customer, event.payload["erased_at"])
+    ids = [customer, *event.payload.get("merged_ids", [])]
+    for person in ids:
+        projection.apply_erased(work.session, person, event.payload["erased_at"])
+        reactions.scrub(work, person)
     reactions.cancel_calls(work, customer, "erased")
-    reactions.scrub(work, customer)
+    scrub_outbox(work.session, Outbox, ids)
+    idempotency.forget(work.session, IdempotencyKey, ids)
 
 
 def on_customer_gaps_detected(work, event):

@@ -24,6 +24,7 @@ from shared.auth import Principal
 from shared.errors import AppError, Conflict, Forbidden, NotFound
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
+from shared.web import idempotency
 
 FINDINGS = ("outcome", "satisfaction", "propensity", "duration_seconds", "notes", "answers",
             "competitor_mentions", "referrals", "opt_out_notice_given", "callback_at",
@@ -45,6 +46,8 @@ def record_outcome(uow, call_id: str, data: dict, caller: Principal) -> tuple[Ca
     """Record the outcome; ``(call, False)`` if this same outcome was already recorded."""
     with uow() as work:
         call = work.session.get(Call, call_id, with_for_update=True)
+        if visible(call, caller):  # its answer shows the call's notes, or to a partner
+            idempotency.concerns(call.customer_id)  # the customer's name and phone
         return call, _apply(work, call, call_id, data, caller, _Batch(Held(work.session)))
 
 

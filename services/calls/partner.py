@@ -67,6 +67,18 @@ def _view(work, caller: Principal, call: Call, endpoint: str) -> dict:
             "items_to_confirm": list(customer.gaps or []) if customer else []}
 
 
+def audit_replay(uow, caller: Principal, answer: dict) -> None:
+    """A stored outcome answer given again shows the customer again: audit it as the
+    live answer was audited (the fields it shows, the call), marked as a replay."""
+    call_id = answer["call"]["id"]
+    with uow() as work:
+        call = work.session.get(Call, call_id)
+        work.add_row(PartnerRead, {
+            "partner_id": caller.partner_id, "subject": caller.subject, "call_id": call_id,
+            "customer_id": call.customer_id, "fields": ",".join(answer["customer"]),
+            "endpoint": "outcome-replay", "read_at": utcnow()})
+
+
 def list_reads(uow, partner_id: str | None, limit: int, cursor: str | None) -> dict:
     query = select(PartnerRead).order_by(PartnerRead.id).limit(limit + 1)
     if partner_id:

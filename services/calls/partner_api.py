@@ -48,10 +48,14 @@ class PartnerCall(MethodView):
     patch = delete = post = put
 
 
+def _audit_replay(answer: dict) -> None:
+    partner.audit_replay(service().uow, principal(), answer)
+
+
 @partner_bp.route("/calls/<string:call_id>/outcome")
 class PartnerOutcome(MethodView):
     @roles("partner")
-    @idempotent
+    @idempotent(on_replay=_audit_replay)  # a replayed answer is a read too
     @partner_bp.arguments(OutcomeIn)
     @partner_bp.response(201, PartnerCallOut)
     @partner_bp.alt_response(200, schema=PartnerCallOut, description="Already recorded")

@@ -17,6 +17,8 @@ PROFILE = ("name", "phone", "preferred_language")
 def apply_registered(session: Session, payload: dict, at: datetime) -> None:
     """Insert the customer, or bring a row an earlier-delivered update made up to date."""
     customer = session.get(Customer, payload["customer_id"])
+    if customer is not None and customer.lifecycle_status == "erased":
+        return  # a late copy of the profile must not bring the person back
     if customer is None:
         session.add(Customer(customer_id=payload["customer_id"], segment=payload["segment"],
                              lifecycle_status=payload["lifecycle_status"], updated_at=at, gaps=[],
@@ -43,7 +45,7 @@ def apply_updated(session: Session, payload: dict, at: datetime) -> str | None:
                             segment=payload["segment"], gaps=[])
         session.add(customer)
         before = None
-    elif customer.updated_at > at:
+    elif customer.updated_at > at or customer.lifecycle_status == "erased":
         return None
     else:
         before = customer.segment

@@ -2,18 +2,21 @@
 asks, is anonymised here and ``customer.erased`` tells every other service to do
 the same with its copies.
 
-What identifies the person goes: name, contact points, address, date of birth,
-external reference, tags, and the personal values in the profile's versions and
-in call notes on its timeline. What remains is the anonymous skeleton the figures
-need (the customer id, segment, the relationship and revenue figures, the dates of
-the versions and activities) and the consent record, which names no one but
-proves that a withdrawal was honoured.
+What identifies the person goes: name (its matching keys follow it), contact points,
+address, date of birth, external reference, tags, the personal values in the
+profile's versions, notes on its timeline, quality findings that quote its data,
+the personal fields of the events about it in the outbox (sent ones keep their
+payloads) and every stored idempotent answer about it (a replay is then 410 Gone).
+What remains is the anonymous skeleton the figures need (the customer id, segment,
+the relationship and revenue figures, the dates of the versions and activities) and
+the consent record, which names no one but proves that a withdrawal was honoured.
 """
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from services.customer import exports
 from services.customer.models import (
@@ -21,10 +24,15 @@ from services.customer.models import (
     ContactPoint,
     Customer,
     CustomerVersion,
+    IdempotencyKey,
+    Outbox,
     new_id,
 )
+from services.customer.models_ops import ImportJob, QualityItem
 from services.customer.profiles import live
+from shared.messaging.erasure import scrub_outbox
 from shared.messaging.tables import utcnow
+from shared.web import idempotency
 
 ERASED_NAME = "[erased]"
 PERSONAL = ("name", "address", "date_of_birth", "external_ref", "tags", "contact_points")
@@ -57,7 +65,9 @@ def _erase(work, customer: Customer, actor: str, reason: str) -> None:
                            for k, v in version.changes.items()}
     for activity in work.session.scalars(select(Activity).where(
             Activity.customer_id.in_(ids), Activity.kind.in_(("call", "referral")))):
-        activity.summary = {k: v for k, v in activity.summary.items() if k != "notes"}
+        activity.summary = {k: v for k, v in activity.summary.items()
+                            if k not in ("notes", "note")}
+    _forget_elsewhere(work, ids)
     customer.version += 1
     work.add_row(CustomerVersion, {
         "id": new_id(),
@@ -65,7 +75,26 @@ def _erase(work, customer: Customer, actor: str, reason: str) -> None:
         "actor": actor, "source": "erasure", "reason": reason,
         "changes": {"erased": {"old": False, "new": True}},
         "snapshot": _scrub({"segment": customer.segment})})
-    work.emit("customer.erased", {"customer_id": customer.id, "erased_at": now})
+    work.emit("customer.erased", {"customer_id": customer.id, "erased_at": now,
+                                  "merged_ids": ids[1:]})
+
+
+def _forget_elsewhere(work, ids: list[str]) -> None:
+    """What else held the person: findings quoting their phone or values (a finding
+    about a phone shared with others names them too), the outbox, stored answers,
+    uploaded import files."""
+    session = work.session
+    for customer_id in ids:
+        session.execute(update(QualityItem).where(or_(
+            QualityItem.customer_id == customer_id,
+            QualityItem.detail.contains(customer_id, autoescape=True))).values(
+            detail=ERASED_NAME, resolution=None))
+    scrub_outbox(session, Outbox, ids)
+    idempotency.forget(session, IdempotencyKey, ids)
+    # Uploads of ended imports left on disk (their jobs remove them now).
+    for path in session.scalars(select(ImportJob.path).where(
+            ImportJob.status.in_(("done", "failed")))):
+        Path(path).unlink(missing_ok=True)
 
 
 def _scrub(snapshot: dict) -> dict:
@@ -98,7 +127,6 @@ def main(argv=None) -> int:
     import argparse
 
     from services.customer import config
-    from services.customer.models import IdempotencyKey, Outbox
     from shared import migrations
     from shared.db import Database
     from shared.messaging.unit_of_work import UnitOfWorkFactory

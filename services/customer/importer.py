@@ -78,10 +78,20 @@ def _check_header(path: Path) -> None:
 
 
 def start(uow, job_id: str) -> threading.Thread:
-    thread = threading.Thread(target=run, args=(uow, job_id), name=f"import-{job_id}",
+    thread = threading.Thread(target=_run_upload, args=(uow, job_id), name=f"import-{job_id}",
                               daemon=True)
     thread.start()
     return thread
+
+
+def _run_upload(uow, job_id: str) -> None:
+    """Run an uploaded job, then remove the upload: it holds everyone in it, and is
+    kept no longer than its job needs it (PDPO)."""
+    try:
+        run(uow, job_id)
+    finally:
+        with uow.reader() as session:
+            Path(session.get(ImportJob, job_id).path).unlink(missing_ok=True)
 
 
 def run(uow, job_id: str, workers: int | None = None, chunk: int = CHUNK,

@@ -18,6 +18,7 @@ from services.customer.models import (
 )
 from shared.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from shared.messaging.tables import utcnow
+from shared.web import idempotency
 
 SCALARS = ("kind", "name", "segment", "preferred_language", "lifecycle_status",
            "owner_team", "external_ref", "tags", "address", "date_of_birth", "do_not_call")
@@ -131,6 +132,7 @@ def register_customer(uow, data: dict, actor: str, source: str = "api") -> dict:
                                "confirm_duplicate: true to register it anyway",
                                candidates=found)
         customer = create(work, data, points, actor, source, utcnow())
+        idempotency.concerns(customer.id)
         return view(customer, contact_points(work.session, customer.id),
                     work.session.get(Segment, customer.segment))
 

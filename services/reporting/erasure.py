@@ -1,6 +1,7 @@
 """PDPO erasure in reporting: on ``customer.erased`` the customer's personal data is
 scrubbed from the event log (names, phone numbers, e-mail, free-text notes, referral
-details, field changes) and from the customer dimension.
+details, the personal values of field changes, findings that name them) and from the
+customer dimension.
 
 This is the one exception to the log being append-only: the events stay, with their
 ids, times and every figure reports use; only the personal fields are blanked, with
@@ -10,34 +11,26 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from services.reporting import event_log
 from services.reporting.models import CustomerDim, EventLog
-
-ERASED = "[erased]"
-BLANK = {"name": ERASED, "phone": None, "email": None, "notes": None, "contact_point": None,
-         "referrals": [], "changes": {}}
+from shared.messaging.erasure import ERASED, mentioning
+from shared.messaging.erasure import scrub as scrub_payload
 
 
-def scrub(payload: dict) -> dict:
-    return {key: (BLANK[key] if key in BLANK and value not in (None, [], {}) else value)
-            for key, value in payload.items()}
+def scrub(payload: dict, customer_id: str) -> dict:
+    return scrub_payload(payload, {customer_id})
 
 
 def erase(session: Session, customer_id: str) -> int:
     """Blank the personal fields of every logged event about the customer."""
     event_log.write_pending(session)  # events of this window before the erasure too
-    marker = json.dumps({"customer_id": customer_id}, separators=(",", ":"))[1:-1]
-    rows = session.execute(select(EventLog.event_id, EventLog.payload)
-                           .where(EventLog.payload.contains(marker, autoescape=True))).all()
     changed = 0
-    for event_id, text in rows:
+    for event_id, text in mentioning(session, EventLog.payload, customer_id):
         payload = json.loads(text)
-        if payload.get("customer_id") != customer_id:
-            continue
-        scrubbed = scrub(payload)
+        scrubbed = scrub(payload, customer_id)
         if scrubbed != payload:
             session.execute(update(EventLog).where(EventLog.event_id == event_id)
                             .values(payload=json.dumps(scrubbed, separators=(",", ":"))))

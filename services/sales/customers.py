@@ -3,8 +3,9 @@
 Registrations and updates keep the segment and name (the newest event wins, by
 its time, whatever the order of arrival). A merge makes the merged customer an
 alias of the survivor: its ledger rows stay as written, its deals and its P&L
-move to the survivor. An erasure forgets the name; the ledger keeps the id (sales
-records are kept for accounting, and hold no other personal data).
+move to the survivor. An erasure forgets the name and its deals' free text (title,
+lost reason); the ledger keeps the id (sales records are kept for accounting, and
+hold no other personal data).
 """
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from services.sales import summary
-from services.sales.models import Customer, CustomerAlias
+from services.sales.models import Customer, CustomerAlias, IdempotencyKey, Outbox
 from services.sales.models_deals import Deal
+from shared.messaging.erasure import scrub_outbox
 from shared.messaging.unit_of_work import UnitOfWork
+from shared.web import idempotency
 
 
 def customer_seen(work: UnitOfWork, data: dict, at: datetime) -> None:
@@ -52,9 +55,18 @@ def customer_merged(work: UnitOfWork, data: dict) -> None:
 
 
 def customer_erased(work: UnitOfWork, data: dict) -> None:
-    known = work.session.get(Customer, data["customer_id"])
-    if known is not None:
-        known.name, known.erased = None, True
+    """Forget the name (of the profiles merged into it too), the free text of its
+    deals, the personal fields of its events in the outbox and the stored answers
+    about it (a replay is then 410 Gone)."""
+    ids = [data["customer_id"], *data.get("merged_ids", [])]
+    for customer_id in ids:
+        known = work.session.get(Customer, customer_id)
+        if known is not None:
+            known.name, known.erased = None, True
+    work.session.execute(update(Deal).where(Deal.customer_id.in_(ids))
+                         .values(title=None, lost_reason=None))
+    scrub_outbox(work.session, Outbox, ids)
+    idempotency.forget(work.session, IdempotencyKey, ids)
 
 
 def known_ids(session, ids: set[str]) -> set[str]:

@@ -20,6 +20,7 @@ from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.types import to_cents
 from shared.web.pagination import decode_time_cursor, page
+from shared.web import idempotency
 
 TRANSITIONS = {
     "lead": ("qualified", "lost"),
@@ -68,7 +69,9 @@ def create_deal(uow, data: dict, by: str) -> Deal:
     with uow() as work:
         if data["source_call_id"] and deal_of_call(work, data["source_call_id"]):
             raise Conflict(f"call {data['source_call_id']} already opened a deal")
-        return open_deal(work, by=by, now=utcnow(), **data)
+        deal = open_deal(work, by=by, now=utcnow(), **data)
+        idempotency.concerns(deal.customer_id)  # its title is free text about them
+        return deal
 
 
 def deal_of_call(work: UnitOfWork, call_id: str) -> Deal | None:

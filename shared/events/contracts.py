@@ -105,6 +105,8 @@ class CustomerErasedV1(Contract):
     """Past retention or on request: erase or anonymise every personal datum."""
     customer_id = fields.String(required=True)
     erased_at = fields.AwareDateTime(required=True)
+    # The profiles merged into it, erased with it (their copies elsewhere hold data too).
+    merged_ids = fields.List(fields.String(), load_default=list)
 
 
 class CustomerGapsDetectedV1(Contract):

@@ -8,16 +8,22 @@ different request is refused (422); a retry while the first is still running, or
 after it committed but before its answer was stored, gets 409 with Retry-After.
 A request that fails stores nothing, so the key can be used again. Keys belong to
 the caller (the token's subject), never shared between callers.
+
+A stored answer records the customers it concerns (``concerns``, called by the use
+case); an erasure ``forget``s every answer about its subject, and a replay of one then
+gets 410 Gone, never the person's data and never a second run of the request. A view
+may audit a replay (``on_replay``), as the partner API audits every read it answers.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 from datetime import datetime
 
 from flask import Response, make_response, request
-from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy import Integer, String, Text, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +33,7 @@ from shared.messaging.tables import utcnow
 from shared.types import UTCDateTime
 
 HEADER = "Idempotency-Key"
+PROBLEM_JSON = "application/problem+json"
 _VALID = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
@@ -40,15 +47,58 @@ class IdempotencyMixin:
     body: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # " id1 id2 ": the customers the answer concerns, each between spaces so that an
+    # erasure finds its subject's answers with one LIKE (" ": none; NULL: not recorded).
+    subjects: Mapped[str | None] = mapped_column(Text)
 
 
 def claim_row(claim: tuple) -> dict:
     owner, key, digest = claim
-    return {"owner": owner, "key": key, "request_hash": digest, "created_at": utcnow()}
+    return {"owner": owner, "key": key, "request_hash": digest, "created_at": utcnow(),
+            "subjects": _subjects()}
 
 
-def idempotent(view):
-    """Decorate a POST view (below ``roles``, above the arguments decorator)."""
+def concerns(*customer_ids: str) -> None:
+    """Record that the current request's answer carries these customers' data. Call it
+    before the unit of work commits, so the claim holds them from the start."""
+    subjects = context.idempotency_subjects.get()
+    if subjects is not None:
+        subjects.extend(c for c in customer_ids if c and c not in subjects)
+
+
+def forget(session, model, customer_ids) -> int:
+    """Erasure: every stored answer about these customers becomes a 410 Gone, in the
+    erasure's own transaction; a request still running keeps its live answer but
+    stores nothing after (``_store`` only fills an empty claim)."""
+    forgotten = 0
+    for customer_id in customer_ids:
+        # Answers stored before subjects were recorded are found by their content.
+        about = or_(model.subjects.contains(f" {customer_id} ", autoescape=True),
+                    and_(model.subjects.is_(None), model.status < 400,
+                         model.body.contains(customer_id, autoescape=True)))
+        forgotten += session.execute(update(model).where(about).values(
+            status=410, body=GONE, location=None, subjects=None)).rowcount
+    return forgotten
+
+
+GONE = json.dumps({
+    "type": "urn:rapport:problem:subject-erased", "title": "Gone", "status": 410,
+    "detail": "the answer to this request is no longer available: the customer it "
+              "concerned was erased"})
+
+
+def _subjects() -> str:
+    # " " for an answer about no one: NULL is left to answers stored before subjects were.
+    subjects = context.idempotency_subjects.get()
+    return f" {' '.join(subjects)} " if subjects else " "
+
+
+def idempotent(view=None, *, on_replay=None):
+    """Decorate a POST view (below ``roles``, above the arguments decorator).
+    ``on_replay(answer)`` runs when a stored successful answer is given again."""
+    if view is None:
+        return functools.partial(idempotent, on_replay=on_replay)
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get(HEADER)
@@ -67,19 +117,22 @@ def idempotent(view):
         model = ctx.idempotency_model
         stored = _stored(ctx, model, owner, key)
         if stored is not None:
-            return _replay(stored, digest)
+            return _replay(stored, digest, on_replay)
         token = context.idempotency_claim.set((owner, key, digest))
+        subjects = context.idempotency_subjects.set([])
         try:
             response = make_response(view(*args, **kwargs))
+            if 200 <= response.status_code < 300:
+                _store(ctx, model, owner, key, response)
         except IntegrityError:
             stored = _stored(ctx, model, owner, key)
             if stored is None:
                 raise
-            return _replay(stored, digest)  # a concurrent request with this key won
+            # a concurrent request with this key won
+            return _replay(stored, digest, on_replay)
         finally:
             context.idempotency_claim.reset(token)
-        if 200 <= response.status_code < 300:
-            _store(ctx, model, owner, key, response)
+            context.idempotency_subjects.reset(subjects)
         return response
     return wrapper
 
@@ -91,18 +144,24 @@ def _stored(ctx, model, owner: str, key: str):
 
 def _store(ctx, model, owner: str, key: str, response: Response) -> None:
     with ctx.db.transaction() as session:
-        session.execute(update(model).where(model.owner == owner, model.key == key).values(
+        session.execute(update(model).where(
+            model.owner == owner, model.key == key, model.status.is_(None)).values(
             status=response.status_code, body=response.get_data(as_text=True),
-            location=response.headers.get("Location")))
+            location=response.headers.get("Location"), subjects=_subjects()))
 
 
-def _replay(stored, digest: str) -> Response:
+def _replay(stored, digest: str, on_replay) -> Response:
     if stored.request_hash != digest:
         raise Invalid("this Idempotency-Key was used for a different request",
                       errors={HEADER: ["already used with a different request"]})
     if stored.status is None:
         raise Conflict("a request with this Idempotency-Key is still being processed; "
                        "retry shortly", retry_after=1)
+    if stored.status >= 400:  # forgotten by an erasure
+        return Response(stored.body, status=stored.status, mimetype=PROBLEM_JSON,
+                        headers={"Idempotent-Replayed": "true"})
+    if on_replay is not None:
+        on_replay(json.loads(stored.body))
     response = Response(stored.body, status=stored.status, mimetype="application/json")
     if stored.location:
         response.headers["Location"] = stored.location

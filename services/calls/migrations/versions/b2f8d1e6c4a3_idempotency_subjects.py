@@ -1,0 +1,32 @@
+"""The customers each stored idempotent answer concerns (idempotency_keys.subjects),
+so that an erasure finds and forgets its subject's answers
+
+Revision ID: b2f8d1e6c4a3
+Revises: 2ca664988c56
+Create Date: 2026-12-06 13:30:00.000000
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = 'b2f8d1e6c4a3'
+down_revision: Union[str, Sequence[str], None] = '2ca664988c56'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema: answers stored before have none recorded (NULL); an erasure
+    finds those by their content."""
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('subjects', sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_column('subjects')
