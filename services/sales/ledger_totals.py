@@ -1,0 +1,82 @@
+"""The ledger's own figures: totals per local day and currency (``ledger_days``),
+published as ``ledger.totals_published`` for reporting to reconcile against.
+
+Every write that books ledger entries into the P&L summary adds the same amounts
+to its days' totals in the same statement batch and puts one event per day
+touched in the outbox of the same transaction, carrying the day's totals after
+the write and a ``revision`` one higher than the last. A write for a past day
+(a return dated back, a late call cost) therefore re-publishes that day: the
+newest revision is the day's figure. Nothing periodic is needed and nothing can
+be missed: the totals are committed, or not, with the entries they sum.
+
+The upsert adds in the database and hands back the row it left, under its row
+lock: two transactions writing one day wait for each other, so each publishes
+totals that include everything committed before it, and revisions follow the
+commit order. Days are locked in key order, so writers of several days cannot
+deadlock on them. A merge moves entries between customers and leaves every day's
+totals alone, so it publishes nothing.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+from sqlalchemy import bindparam, insert, literal
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.sales.models import Outbox
+from services.sales.models_costs import AMOUNTS, LedgerDay
+from shared.events import make_event
+from shared.messaging.tables import utcnow
+from shared.types import CENT
+
+EVENT = "ledger.totals_published"
+PRODUCER = "sales"
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_COLUMNS = (*AMOUNTS, "calls")
+
+
+def add(session: Session, rows: list[dict], zone) -> None:
+    """Add summary ``rows`` (``summary.entry``) to their days' totals and publish
+    each day touched."""
+    days: dict[tuple, dict] = {}
+    for row in rows:
+        day = days.setdefault((row["day"], row["currency"]), dict.fromkeys(_COLUMNS, 0))
+        for name in _COLUMNS:
+            day[name] += row[name]
+    if not days:
+        return
+    statement = _upsert(session.get_bind().dialect.name)
+    now, events = utcnow(), []
+    for (day, currency), amounts in sorted(days.items()):
+        totals = session.connection().execute(
+            statement, {"day": day, "currency": currency, **amounts}).one()
+        events.append(Outbox.row_for(make_event(EVENT, payload(totals, zone.key),
+                                                producer=PRODUCER), now))
+    session.connection().execute(insert(Outbox.__table__), events)
+
+
+def payload(totals, zone_name: str) -> dict:
+    # Sums of cents: shown with two places, not rounded (``quantize`` of an exact cent).
+    amounts = {name: Decimal(getattr(totals, name)).quantize(CENT) for name in AMOUNTS}
+    net = (amounts["revenue"] - amounts["discounts"] - amounts["returns"]
+           - amounts["cost_of_goods"] - amounts["cost_to_serve"] - amounts["allocations"])
+    return {"day": totals.day, "currency": totals.currency, "timezone": zone_name,
+            "revision": int(totals.revision), **amounts, "net_contribution": net,
+            "calls": int(totals.calls)}
+
+
+@lru_cache(maxsize=None)
+def _upsert(dialect: str):
+    table = LedgerDay.__table__
+    insert_ = _INSERTS[dialect](LedgerDay).values(
+        day=bindparam("day", type_=table.c.day.type),
+        currency=bindparam("currency", type_=table.c.currency.type),
+        revision=literal(1),
+        **{name: bindparam(name, type_=table.c[name].type) for name in _COLUMNS})
+    return insert_.on_conflict_do_update(
+        index_elements=["day", "currency"],
+        set_={"revision": table.c.revision + 1,
+              **{name: table.c[name] + insert_.excluded[name] for name in _COLUMNS}},
+    ).returning(*table.c)
