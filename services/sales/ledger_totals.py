@@ -21,7 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import bindparam, insert, literal
+from sqlalchemy import bindparam, insert, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,25 @@ def add(session: Session, rows: list[dict], zone) -> None:
         events.append(Outbox.row_for(make_event(EVENT, payload(totals, zone.key),
                                                 producer=PRODUCER), now))
     session.connection().execute(insert(Outbox.__table__), events)
+
+
+def republish(session: Session, zone, start=None, end=None) -> int:
+    """Publish the stored totals of the days from ``start`` to ``end`` again, each
+    with the next revision (after the upgrade that filled ``ledger_days`` from the
+    summary at revision 0, or for a consumer that lost them); returns the days."""
+    table = LedgerDay.__table__
+    statement = update(table).values(revision=table.c.revision + 1).returning(*table.c)
+    if start:
+        statement = statement.where(table.c.day >= start)
+    if end:
+        statement = statement.where(table.c.day <= end)
+    now = utcnow()
+    events = [Outbox.row_for(make_event(EVENT, payload(totals, zone.key), producer=PRODUCER),
+                             now)
+              for totals in session.connection().execute(statement)]
+    if events:
+        session.connection().execute(insert(Outbox.__table__), events)
+    return len(events)
 
 
 def payload(totals, zone_name: str) -> dict:

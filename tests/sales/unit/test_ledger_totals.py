@@ -3,12 +3,16 @@ day re-publishes that day, with a higher revision, in the write's transaction.""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
+from services.sales import config, publish_totals
 from services.sales.models import Outbox
+from services.sales.models_costs import LedgerDay
+from shared import migrations
 from shared.events import make_event
 from tests.conftest import auth
 from tests.sales.conftest import completed, dispatcher_for, registered
@@ -98,3 +102,34 @@ def test_a_refused_write_publishes_nothing(lite_app, client):
         "lines": [{"line_no": 1, "quantity": "4"}]})
     assert r.status_code == 422
     assert [p["revision"] for p in published(lite_app)] == [1]
+
+
+def test_stored_totals_are_published_again_on_demand_with_the_next_revision(lite_app, client,
+                                                                            sqlite_url):
+    sell(client, "2025-03-01T10:00:00+08:00")
+    sell(client, "2025-03-02T10:00:00+08:00")
+    env = {"SALES_DATABASE_URL": sqlite_url, "SALES_DEV_MODE": "1"}
+    assert publish_totals.main(["--from", "2025-03-02"], env) == 0
+    again = published(lite_app)[2:]
+    assert [(p["day"], p["revision"], p["revenue"]) for p in again] == [("2025-03-02", 2, "30.00")]
+
+
+def test_the_migration_fills_the_day_totals_from_the_summary_kept_before(sqlite_url):
+    migrations.upgrade(sqlite_url, config.MIGRATIONS, "0091e87c9c9e")
+    engine = create_engine(sqlite_url)
+    keys = {"currency": "HKD", "segment": "", "product": "", "channel": "", "team": "",
+            "agent_kind": "", "discounts": 0, "returns": 0, "cost_to_serve": 0,
+            "allocations": 0, "calls": 0}
+    # Money as stored: ten-thousandths (10.01 and 0.99 of revenue, 0.04 of cost each).
+    rows = [{**keys, "day": "2025-03-01", "customer_id": c, "revenue": stored,
+             "cost_of_goods": 400} for c, stored in (("a", 100100), ("b", 9900))]
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO pnl_daily VALUES (:day, :currency, :customer_id, :segment, :product, "
+            ":channel, :team, :agent_kind, :revenue, :discounts, :returns, :cost_of_goods, "
+            ":cost_to_serve, :allocations, :calls)"), rows)
+    migrations.upgrade(sqlite_url, config.MIGRATIONS)
+    with engine.connect() as conn:
+        day = conn.execute(select(LedgerDay.__table__)).one()
+    engine.dispose()
+    assert (day.revenue, day.cost_of_goods, day.revision) == (Decimal("11"), Decimal("0.08"), 0)
