@@ -39,14 +39,15 @@ def reconcile(session, args: dict, zone=None) -> dict:
         return {"compared": False, "balanced": True, "differences": [],
                 "why": "the ledger publishes totals per day and currency, not per segment"}
     ours = {day: _ours(values) for day, *values in session.execute(_per_day(args))}
-    theirs = {row.day: _theirs(row) for row in session.scalars(_published(args))}
+    published = list(session.scalars(_published(args)))
+    theirs = {row.day: _theirs(row) for row in published}
     differences = [d for day in sorted(theirs) for d in _compare(day, theirs[day],
                                                                  ours.get(day))]
     differences += _compare("total", _sum(theirs.values()),
                             _sum([ours[day] for day in theirs if day in ours]))
     missing = sorted(day for day, values in ours.items()
                      if day not in theirs and any(values.values()))
-    zones = sorted({row.timezone for row in session.scalars(_published(args))})
+    zones = sorted({row.timezone for row in published})
     wrong_zone = zone is not None and any(name != zone.key for name in zones)
     out = {"compared": True, "days_published": len(theirs),
            "days_without_ledger_totals": [day.isoformat() for day in missing],
