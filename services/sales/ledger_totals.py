@@ -1,20 +1,24 @@
 """The ledger's own figures: totals per local day and currency (``ledger_days``),
 published as ``ledger.totals_published`` for reporting to reconcile against.
 
-Every write that books ledger entries into the P&L summary adds the same amounts
-to its days' totals in the same statement batch and puts one event per day
-touched in the outbox of the same transaction, carrying the day's totals after
-the write and a ``revision`` one higher than the last. A write for a past day
-(a return dated back, a late call cost) therefore re-publishes that day: the
-newest revision is the day's figure. Nothing periodic is needed and nothing can
-be missed: the totals are committed, or not, with the entries they sum.
+Every write that books ledger entries into the P&L summary gathers the same
+amounts by local day and currency (``gather``); just before its transaction
+commits, after every summary row it writes, ``flush`` adds them to the days'
+totals and puts one event per day touched in the outbox of the same transaction,
+carrying the day's totals after the write and a ``revision`` one higher than the
+last. A write for a past day (a return dated back, a late call cost) therefore
+re-publishes that day: the newest revision is the day's figure. Nothing periodic
+is needed and nothing can be missed: the totals are committed, or not, with the
+entries they sum.
 
 The upsert adds in the database and hands back the row it left, under its row
 lock: two transactions writing one day wait for each other, so each publishes
 totals that include everything committed before it, and revisions follow the
-commit order. Days are locked in key order, so writers of several days cannot
-deadlock on them. A merge moves entries between customers and leaves every day's
-totals alone, so it publishes nothing.
+commit order. The lock is the last a transaction takes and is held only through
+its commit; days are locked in key order, so writers cannot deadlock on them. It
+does serialize the commits of one day's writes (a sale, a return, a consumer's
+window of call costs). A merge moves entries between customers and leaves every
+day's totals alone, so it publishes nothing.
 """
 from __future__ import annotations
 
@@ -37,19 +41,28 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _COLUMNS = (*AMOUNTS, "calls")
 
 
-def add(session: Session, rows: list[dict], zone) -> None:
-    """Add summary ``rows`` (``summary.entry``) to their days' totals and publish
-    each day touched."""
-    days: dict[tuple, dict] = {}
+GATHERED = "sales.ledger_totals.gathered"
+
+
+def gather(session: Session, rows: list[dict], zone) -> None:
+    """Remember summary ``rows`` (``summary.entry``) for their days' totals, to be
+    added and published by ``flush`` at the commit."""
+    days = session.info.setdefault(GATHERED, {})
     for row in rows:
-        day = days.setdefault((row["day"], row["currency"]), dict.fromkeys(_COLUMNS, 0))
+        day = days.setdefault((row["day"], row["currency"], zone),
+                              dict.fromkeys(_COLUMNS, 0))
         for name in _COLUMNS:
             day[name] += row[name]
+
+
+def flush(session: Session) -> None:
+    """Add what was gathered to the days' totals and publish each day touched."""
+    days = session.info.pop(GATHERED, None)
     if not days:
         return
     statement = _upsert(session.get_bind().dialect.name)
     now, events = utcnow(), []
-    for (day, currency), amounts in sorted(days.items()):
+    for (day, currency, zone), amounts in sorted(days.items(), key=lambda item: item[0][:2]):
         totals = session.connection().execute(
             statement, {"day": day, "currency": currency, **amounts}).one()
         events.append(Outbox.row_for(make_event(EVENT, payload(totals, zone.key),

@@ -35,6 +35,7 @@ KEYS = ("day", "currency", *DIMENSIONS)
 COLUMNS = (*AMOUNTS, "calls")
 PENDING = "sales.summary.pending"
 ZONE = "sales.summary.zone"
+LISTENING = "sales.summary.listening"
 _IN_CHUNK = 500  # ids per IN (...): well under any database's bind parameter limit
 
 
@@ -86,19 +87,29 @@ def book(session: Session, rows: list[dict], zone: ZoneInfo | None = None) -> No
         dialect = session.get_bind().dialect.name
         session.connection().execute(_upsert(dialect), list(merged.values()))
     if zone is not None:
-        ledger_totals.add(session, rows, zone)
+        ledger_totals.gather(session, rows, zone)
+        _at_commit(session)
 
 
 def add(session: Session, rows: list[dict], zone: ZoneInfo) -> None:
     """``book`` ``rows`` just before the transaction commits, with every other row
     added in it. (A unit of work's session lives for one transaction, so what its
     ``info`` holds goes with a rollback.)"""
-    pending = session.info.get(PENDING)
+    session.info.setdefault(PENDING, []).extend(rows)
     session.info[ZONE] = zone
-    if pending is None:
-        pending = session.info[PENDING] = []
-        event.listen(session, "before_commit", book_pending)
-    pending.extend(rows)
+    _at_commit(session)
+
+
+def _at_commit(session: Session) -> None:
+    if not session.info.get(LISTENING):
+        session.info[LISTENING] = True
+        event.listen(session, "before_commit", _before_commit)
+
+
+def _before_commit(session: Session) -> None:
+    """The deferred rows, then the days' totals: the last rows the transaction locks."""
+    book_pending(session)
+    ledger_totals.flush(session)
 
 
 def book_pending(session: Session) -> None:

@@ -58,7 +58,7 @@ def test_record_sale_answers_exact_totals_as_strings_and_emits_the_event(app, cl
     assert body["customer_known"] is False and body["created_by"] == "tester"
     assert r.headers["Location"].endswith(f"{URL}/{body['id']}")
     assert counts(app) == (1, 1, 2)  # sale.recorded and its day's ledger totals
-    totals, event = outbox_payloads(app)  # the totals are written with the entries
+    event, totals = outbox_payloads(app)
     assert (totals["revenue"], totals["cost_of_goods"], totals["revision"]) == \
         ("59.97", "22.50", 1)
     assert (event["sale_id"], event["revenue"], event["cost"]) == (body["id"], "59.97", "22.50")
