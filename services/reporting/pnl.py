@@ -150,35 +150,27 @@ def pnl_report(uow, args: dict, reconcile: bool = True, zone=None) -> dict:
     with uow.reader() as session:
         rows = _by_customer(session, args) if by == "customer" else \
             _sums(session, args, _group_column(by))
+        survivors = pnl_ledger.survivors(session) if by == "customer" else {}
         customers = _customer_sums(session, args) if reconcile else None
         total = _sums(session, args)[0]
         ledger = pnl_ledger.reconcile(session, args, zone) if reconcile else None
     groups: dict = {}
     for key, *values in rows:
-        key = key.strftime("%Y-%m") if by == "month" else key
+        key = key.strftime("%Y-%m") if by == "month" else survivors.get(key, key)
         exact = groups.setdefault(key, [ZERO] * len(AMOUNTS) + [0])
         for i, value in enumerate(values):
             exact[i] += value or 0
-    segments = [{by: key, **_public(figures(groups[key]))} for key in sorted(groups, key=str)]
+    segments = [{by: key, **_public(figures(groups[key]))} for key in sorted(groups, key=str)
+                if by != "customer" or any(groups[key])]
     totals = figures(total)
     return {"currency": args["currency"], "start": args.get("start"), "end": args.get("end"),
             "group_by": by, "segments": segments, "totals": _public(totals),
-            "reconciliation": _reconcile(customers, totals, ledger) if reconcile else None}
+            "reconciliation": pnl_ledger.combine(customers, totals, ledger)
+            if reconcile else None}
 
 
 def _public(row: dict) -> dict:
     return {k: v for k, v in row.items() if not k.startswith("_")}
-
-
-def _reconcile(customers, totals, ledger: dict) -> dict:
-    """Σ per-customer exact figures against the total, and both against the ledger;
-    all exact, so any difference is a defect, reported rather than rounded away."""
-    summed = [value or ZERO for value in customers[1:]]
-    differences = {name: str(summed[i] - totals["_exact"][0][name])
-                   for i, name in enumerate(AMOUNTS) if summed[i] != totals["_exact"][0][name]}
-    return {"customers": int(customers[0]),
-            "balanced": not differences and ledger["balanced"],
-            "differences": differences, "ledger": ledger}
 
 
 def table(report: dict):

@@ -1,4 +1,7 @@
-"""The P&L's reconciliation with the sales ledger: reporting's figures of each day
+"""The P&L's reconciliation, and what reporting's P&L takes from the ledger's
+definitions beyond the entries (a merged customer counts under its survivor).
+
+With the sales ledger: reporting's figures of each day
 of the period, and of the whole period, against the totals the ledger itself
 published for those days (``ledger.totals_published``, kept in ``ledger_totals``).
 
@@ -25,12 +28,40 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from services.reporting.filters import where_period
+from services.reporting.models_facts import CustomerFacts
 from services.reporting.models_rollups import LedgerTotals, PnlCube
 from shared.types import CENT
 
 SUMMED = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve", "allocations")
 MEASURES = (*SUMMED, "net_contribution")
 ZERO = Decimal(0)
+
+
+def combine(customers, totals, ledger: dict) -> dict:
+    """Σ per-customer exact figures against the total, and both against the ledger;
+    all exact, so any difference is a defect, reported rather than rounded away."""
+    summed = [value or ZERO for value in customers[1:]]
+    exact = totals["_exact"][0]
+    differences = {name: str(summed[i] - exact[name])
+                   for i, name in enumerate(SUMMED) if summed[i] != exact[name]}
+    return {"customers": int(customers[0]),
+            "balanced": not differences and ledger["balanced"],
+            "differences": differences, "ledger": ledger}
+
+
+def survivors(session) -> dict:
+    """Each merged customer → the customer its entries count under, as in the
+    ledger: the end of its chain of merges."""
+    merged = dict(session.execute(select(CustomerFacts.customer_id, CustomerFacts.merged_into)
+                                  .where(CustomerFacts.merged_into.is_not(None))).all())
+    out = {}
+    for customer in merged:
+        last, seen = customer, {customer}
+        while last in merged and merged[last] not in seen:  # a cycle stops where it closes
+            last = merged[last]
+            seen.add(last)
+        out[customer] = last
+    return out
 
 
 def reconcile(session, args: dict, zone=None) -> dict:

@@ -4,8 +4,8 @@ finds what it does not.
 A generated month goes through the sales service's real use cases (its API and
 its consumer's handlers): many customers and products in two currencies, line
 discounts, partial and full returns, cancellations of discounted sales, staff
-calls costed per second at fractional per-minute rates, partner fees,
-allocations. Reporting is fed through its real handler with the calls and
+calls costed per second at fractional per-minute rates, partner fees, a merge of
+two customers, allocations. Reporting is fed through its real handler with the calls and
 customer events both services received and the very events the sales service
 put in its outbox, in outbox order. Then both services' P&L is asked for every
 grouping they both offer and for a day, a month and the whole period.
@@ -136,6 +136,15 @@ def generate_month(client, both, rng, start, now) -> dict:
             kind = "staff"
         both(call(calls, cid, customers[cid], moment(), cost, kind,
                   team=rng.choice(TEAMS), channel=rng.choice(CHANNELS)))
+    # A merge: the ledger counts the merged customer's entries, before and after it,
+    # under the survivor.
+    both(make_event("customer.merged", {"survivor_id": "c03", "merged_id": "c06",
+                                        "merged_at": now}, producer="customer"))
+    post(client, "/api/v1/transactions", {
+        "customer_id": "c06", "recorded_at": moment().isoformat(),
+        "lines": [{"quantity": "1", "unit_price": "8.8888", "unit_cost": "1"}]})
+    calls += 1
+    both(call(calls, "c06", customers["c06"], moment(), staff_cost(61, "3.35")))
     first = start.date() + timedelta(days=1)
     for spec in ({"kind": "training", "amount": "10000.01", "team": "east", "rule": "calls"},
                  {"kind": "marketing_fund", "amount": "7777.77", "segment": "smb",
@@ -251,8 +260,10 @@ def test_reporting_pnl_equals_the_ledger_pnl_to_the_cent_for_every_grouping_and_
                 compared += len(want)
     assert compared > 300
     # The issue's customer: 36 calls of 3.1667, each booked as 3.17.
-    c01 = reporting_pnl(ours, "customer", "HKD", None, None)[0]["c01"]
-    assert c01 == ledger_pnl(ledger, "customer", "HKD", None, None)["c01"]
+    by_customer = reporting_pnl(ours, "customer", "HKD", None, None)[0]
+    assert by_customer["c01"] == ledger_pnl(ledger, "customer", "HKD", None, None)["c01"]
+    assert by_customer["c01"]["cost_to_serve"] >= Decimal("114.12")
+    assert "c06" not in by_customer and "c03" in by_customer  # merged: the survivor's
     whole = reporting_pnl(ours, "day", "HKD", None, None)[1]["ledger"]
     assert whole["days_published"] == len({d for e in events if e.payload.get("currency") == "HKD"
                                             and e.event_type == "ledger.totals_published"
