@@ -14,7 +14,8 @@ Figures are exact sums rounded once, half-up, to cents. ``reconciliation`` sums 
 per-customer roll-ups and compares them with the cube's totals: two separately
 maintained paths (the cube's includes every segment move) that must agree exactly;
 and compares reporting's figures per day and in total with the totals the sales
-ledger published (``pnl_ledger``).
+ledger published (``pnl_ledger``). By customer, a merged customer's rows count
+under its survivor, as in the ledger.
 """
 from __future__ import annotations
 

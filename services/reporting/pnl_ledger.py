@@ -1,9 +1,11 @@
-"""The P&L's reconciliation, and what reporting's P&L takes from the ledger's
-definitions beyond the entries (a merged customer counts under its survivor).
+"""The P&L's reconciliation, and the one rule of the ledger's that reporting's P&L
+applies when it reads rather than when it books (a merged customer's entries
+count under its survivor).
 
-With the sales ledger: reporting's figures of each day
-of the period, and of the whole period, against the totals the ledger itself
-published for those days (``ledger.totals_published``, kept in ``ledger_totals``).
+The reconciliation compares reporting's figures of each day of the period, and of
+the whole period, with the totals the sales ledger itself published for those days
+(``ledger.totals_published``, kept in ``ledger_totals``), and the per-customer
+roll-ups with the cube's totals (``combine``).
 
 Both sides are exact sums of entries each rounded to the cent once (the ledger
 when it recorded them, reporting when it counted them, by the same rule,
