@@ -39,9 +39,7 @@ EVENT = "ledger.totals_published"
 PRODUCER = "sales"
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _COLUMNS = (*AMOUNTS, "calls")
-
-
-GATHERED = "sales.ledger_totals.gathered"
+GATHERED = "sales.ledger_totals.gathered"  # session.info: this transaction's days
 
 
 def gather(session: Session, rows: list[dict], zone) -> None:
