@@ -66,7 +66,16 @@ class Money(TypeDecorator):
 
 
 def to_cents(amount: Decimal) -> Decimal:
-    """The one rounding rule for reported money: to cents, half-up, once, at the end;
-    never ``-0.00``."""
+    """The one rounding rule for money, in every service: to the cent, half-up (half
+    a cent away from zero, so a refund rounds as the sale it takes back); never
+    ``-0.00``.
+
+    The sales ledger applies it to each entry once, when the entry is recorded (a
+    sale's totals, each return's refund, each call's cost, each allocation share);
+    events carry the rounded amounts and reporting counts them as they are,
+    rounding by this same rule only what arrives finer than a cent (a call's cost
+    from the calls service), entry by entry. Every figure after that is an exact
+    sum of cents, which both services' P&L report as they are (see docs/sales.md,
+    "The rounding rule, applied once")."""
     rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     return rounded.copy_abs() if rounded.is_zero() else rounded

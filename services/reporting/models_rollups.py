@@ -23,10 +23,14 @@ per customer from the rows of its boundary months, a row per customer each.
 An entry first goes to the customer's month in ``customer_ytd_pending`` or
 ``pnl_ytd_pending`` (one row, where spreading it takes up to twelve); the consumer
 spreads those months when it is idle, and reports add what is pending.
+
+``ledger_totals`` holds the figures the sales ledger publishes per day and currency,
+which the P&L's reconciliation compares with reporting's own.
 """
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.reporting.models import Base
 from services.reporting.models_facts import (ActivityCounts, Amounts, Dims, FindingsSums,
                                              ScoreCounts)
+from shared.types import Money
 
 
 class PnlCube(Amounts, Base):
@@ -126,3 +131,23 @@ class OutcomeDay(Base):
 
 
 MONTHLY = {"findings_cube": FindingsMonth, "score_cube": ScoreMonth}
+
+
+class LedgerTotals(Base):
+    """The sales ledger's own totals of a local day (in ``timezone``) and currency,
+    the newest ``revision`` of ``ledger.totals_published``: what the P&L's
+    reconciliation compares reporting's figures with. ``revenue`` is the ledger's,
+    at list price (reporting's is net of discounts)."""
+    __tablename__ = "ledger_totals"
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[Decimal] = mapped_column(Money())
+    discounts: Mapped[Decimal] = mapped_column(Money())
+    returns: Mapped[Decimal] = mapped_column(Money())
+    cost_of_goods: Mapped[Decimal] = mapped_column(Money())
+    cost_to_serve: Mapped[Decimal] = mapped_column(Money())
+    allocations: Mapped[Decimal] = mapped_column(Money())
+    net_contribution: Mapped[Decimal] = mapped_column(Money())
+    calls: Mapped[int] = mapped_column(Integer)

@@ -12,7 +12,10 @@ period's edges).
 - net_contribution = margin − cost_to_serve − allocations.
 Figures are exact sums rounded once, half-up, to cents. ``reconciliation`` sums the
 per-customer roll-ups and compares them with the cube's totals: two separately
-maintained paths (the cube's includes every segment move) that must agree exactly.
+maintained paths (the cube's includes every segment move) that must agree exactly;
+and compares reporting's figures per day and in total with the totals the sales
+ledger published (``pnl_ledger``). By customer, a merged customer's rows count
+under its survivor, as in the ledger.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, literal, or_, select, type_coerce, union_all
 
-from services.reporting import cumulative, periods
+from services.reporting import cumulative, periods, pnl_ledger
 from services.reporting.filters import check_period, where_period
 from services.reporting.models_facts import PnlDaily
 from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlYtd, PnlYtdPending
@@ -142,41 +145,33 @@ def figures(values) -> dict:
             "_exact": (sums, margin, net)}
 
 
-def pnl_report(uow, args: dict, reconcile: bool = True) -> dict:
+def pnl_report(uow, args: dict, reconcile: bool = True, zone=None) -> dict:
     check_period(args.get("start"), args.get("end"))
     by = args.get("group_by", "segment")
     with uow.reader() as session:
         rows = _by_customer(session, args) if by == "customer" else \
             _sums(session, args, _group_column(by))
+        survivors = pnl_ledger.survivors(session) if by == "customer" else {}
         customers = _customer_sums(session, args) if reconcile else None
         total = _sums(session, args)[0]
+        ledger = pnl_ledger.reconcile(session, args, zone) if reconcile else None
     groups: dict = {}
     for key, *values in rows:
-        key = key.strftime("%Y-%m") if by == "month" else key
+        key = key.strftime("%Y-%m") if by == "month" else survivors.get(key, key)
         exact = groups.setdefault(key, [ZERO] * len(AMOUNTS) + [0])
         for i, value in enumerate(values):
             exact[i] += value or 0
-    segments = [{by: key, **_public(figures(groups[key]))} for key in sorted(groups, key=str)]
+    segments = [{by: key, **_public(figures(groups[key]))} for key in sorted(groups, key=str)
+                if by != "customer" or any(groups[key])]
     totals = figures(total)
     return {"currency": args["currency"], "start": args.get("start"), "end": args.get("end"),
             "group_by": by, "segments": segments, "totals": _public(totals),
-            "reconciliation": _reconcile(customers, totals) if reconcile else None}
+            "reconciliation": pnl_ledger.combine(customers, totals, ledger)
+            if reconcile else None}
 
 
 def _public(row: dict) -> dict:
     return {k: v for k, v in row.items() if not k.startswith("_")}
-
-
-def _reconcile(customers, totals) -> dict:
-    """Σ per-customer exact figures against the total; both exact, so any
-    difference is a defect, reported rather than rounded away."""
-    summed = [value or ZERO for value in customers[1:]]
-    differences = {name: str(summed[i] - totals["_exact"][0][name])
-                   for i, name in enumerate(AMOUNTS) if summed[i] != totals["_exact"][0][name]}
-    return {"customers": int(customers[0]), "balanced": not differences,
-            "differences": differences,
-            "ledger": "compare totals with GET /api/v1/pnl on the sales service: revenue "
-                      "there less discounts equals revenue here"}
 
 
 def table(report: dict):

@@ -1,10 +1,15 @@
-"""Sales events folded into the P&L, pipeline and funnel read models.
+"""Sales events folded into the P&L, pipeline and funnel read models, and the
+ledger's published day totals kept for the P&L's reconciliation.
 
 P&L entries follow the sales service's definitions: revenue net of line discounts
-less cancelled sales; returns as refunded; cost of goods less what came back;
-cost to serve from completed calls; allocations by their customer shares, booked
-on the first day of the allocation's period. Each entry counts on its own local
-day. A deal's pipeline count follows its newest stage by event time.
+less cancelled sales (a cancellation takes back the sale's discount too); returns
+as refunded; cost of goods less what came back; cost to serve from completed
+calls, each call's cost rounded to the cent as the ledger books it
+(``shared.types.to_cents``: the events of sales carry amounts in cents already, a
+call's cost comes from the calls service with up to four places); allocations by
+their customer shares, booked on the first day of the allocation's period. Each
+entry counts on its own local day. A deal's pipeline count follows its newest
+stage by event time.
 """
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ from sqlalchemy.orm import Session
 from services.reporting import pnl_book
 from services.reporting.increments import add_to, local_day
 from services.reporting.models_facts import DealFunnel, DealState, PipelineStage, StageMove
+from services.reporting.models_rollups import LedgerTotals
 from services.reporting.rows import row_for_update
+from shared.types import to_cents
 
 CLOSED = ("won", "lost")
 
@@ -41,14 +48,15 @@ def sale_returned(session: Session, event, zone) -> None:
 def sale_cancelled(session: Session, event, zone) -> None:
     s = event.payload
     _pnl(session, s["currency"], local_day(s["cancelled_at"], zone), s["customer_id"],
-         revenue=-s["revenue"], cost_of_goods=-s["cost"], sales=-1)
+         revenue=-s["revenue"], discounts=-(s.get("discount") or 0), cost_of_goods=-s["cost"],
+         sales=-1)
 
 
 def call_cost(session: Session, event, zone) -> None:
     call = event.payload
     if call.get("cost") is not None:
         _pnl(session, call.get("currency") or "HKD", local_day(call["completed_at"], zone),
-             call["customer_id"], cost_to_serve=call["cost"])
+             call["customer_id"], cost_to_serve=to_cents(call["cost"]))
 
 
 def allocation_recorded(session: Session, event, _zone) -> None:
@@ -56,6 +64,21 @@ def allocation_recorded(session: Session, event, _zone) -> None:
     for share in a.get("shares") or ():
         _pnl(session, a["currency"], a["period_start"], share["customer_id"],
              allocations=share["amount"])
+
+
+LEDGER_FIGURES = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve",
+                  "allocations", "net_contribution", "calls", "timezone", "revision")
+
+
+def ledger_totals(session: Session, event, _zone) -> None:
+    """Keep the newest revision of the ledger's totals of a day, whatever the order."""
+    t = event.payload
+    figures = {name: t[name] for name in LEDGER_FIGURES}
+    row = row_for_update(session, LedgerTotals, {"currency": t["currency"], "day": t["day"]},
+                         **figures)
+    if t["revision"] > row.revision:
+        for name, value in figures.items():
+            setattr(row, name, value)
 
 
 def _deal(session, deal_id, customer_id) -> DealState:
@@ -140,4 +163,5 @@ PROJECTIONS = {
     ("allocation.recorded", 1): allocation_recorded,
     ("deal.created", 1): deal_created,
     ("deal.stage_changed", 1): deal_stage_changed,
+    ("ledger.totals_published", 1): ledger_totals,
 }

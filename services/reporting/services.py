@@ -19,7 +19,7 @@ REPORTS = {
     "coverage": (coverage, lambda uow, zone, a: coverage.coverage_report(uow, a)),
     "findings": (findings, lambda uow, zone, a: findings.findings_report(uow, zone, a)),
     "sales": (sales, lambda uow, zone, a: sales.sales_report(uow, a)),
-    "pnl": (pnl, lambda uow, zone, a: pnl.pnl_report(uow, a)),
+    "pnl": (pnl, lambda uow, zone, a: pnl.pnl_report(uow, a, zone=zone)),
     "call-effectiveness": (effectiveness,
                            lambda uow, zone, a: effectiveness.effectiveness_report(uow, zone, a)),
     "outsourcers": (parity, lambda uow, zone, a: parity.parity_report(uow, a)),
@@ -38,6 +38,7 @@ def activity_report(uow, zone: ZoneInfo, start: date | None = None,
     return activity.activity_report(uow, zone, {"start": start, "end": end})
 
 
-def pnl_report(uow, currency: str, start: date | None = None, end: date | None = None) -> dict:
+def pnl_report(uow, currency: str, start: date | None = None, end: date | None = None,
+               zone: ZoneInfo | None = None) -> dict:
     """Revenue, cost and margin of one currency by customer segment, and the totals."""
-    return pnl.pnl_report(uow, {"currency": currency, "start": start, "end": end})
+    return pnl.pnl_report(uow, {"currency": currency, "start": start, "end": end}, zone=zone)

@@ -56,7 +56,7 @@ def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
     summary.add(work.session, [summary.entry(
         summary.local_day(call["completed_at"], zone), call["currency"], call["customer_id"],
         segment=segment, channel=call["channel"], team=call.get("team"),
-        agent_kind=call.get("agent_kind"), cost_to_serve=cost, calls=1)])
+        agent_kind=call.get("agent_kind"), cost_to_serve=cost, calls=1)], zone)
     return True
 
 
@@ -136,7 +136,7 @@ def _book(work: UnitOfWork, allocation: Allocation, zone: ZoneInfo) -> None:
         allocation.period_start, allocation.currency, share.customer_id,
         segment=allocation.segment or segments.get(share.customer_id),
         channel=allocation.channel, team=allocation.team, allocations=share.amount)
-        for share in allocation.shares])
+        for share in allocation.shares], zone)
 
 
 def get_allocation(uow, allocation_id: str) -> Allocation:

@@ -6,7 +6,8 @@ Call costs, allocations and their shares are ledger rows: append-only like sales
 every ledger entry: one row per local day × currency × customer × segment ×
 product × channel × team × agent kind. A dimension that does not apply (the
 product of a call cost) is stored as ``""`` so that the key stays unique on
-every database (NULLs never collide in a unique index).
+every database (NULLs never collide in a unique index). ``ledger_days`` is the
+same sum per local day and currency, the figures the ledger publishes.
 """
 from __future__ import annotations
 
@@ -95,3 +96,22 @@ class PnlDaily(Base):
     cost_to_serve: Mapped[Decimal] = mapped_column(Money)
     allocations: Mapped[Decimal] = mapped_column(Money)
     calls: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerDay(Base):
+    """The ledger's own totals of a local day and currency, as last published in
+    ``ledger.totals_published`` (``services.sales.ledger_totals``); ``revision``
+    counts the writes that changed them."""
+    __tablename__ = "ledger_days"
+    __table_args__ = (PrimaryKeyConstraint("day", "currency"),)
+
+    day: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    revenue: Mapped[Decimal] = mapped_column(Money)
+    discounts: Mapped[Decimal] = mapped_column(Money)
+    returns: Mapped[Decimal] = mapped_column(Money)
+    cost_of_goods: Mapped[Decimal] = mapped_column(Money)
+    cost_to_serve: Mapped[Decimal] = mapped_column(Money)
+    allocations: Mapped[Decimal] = mapped_column(Money)
+    calls: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)

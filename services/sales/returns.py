@@ -44,7 +44,7 @@ def return_sale(uow, sale_id: str, data: dict, by: str, zone: ZoneInfo) -> SaleR
         day = summary.local_day(returned_at, zone)
         summary.book(work.session, [_booking(sale, sold[ln.line_no], day,
                                              returns=ln.revenue_cents,
-                                             cost_of_goods=-ln.cost_cents) for ln in lines])
+                                             cost_of_goods=-ln.cost_cents) for ln in lines], zone)
         work.emit("sale.returned", {
             "return_id": entry.id, "sale_id": sale.id, "customer_id": sale.customer_id,
             "currency": sale.currency, "returned_at": returned_at, "revenue": entry.revenue,
@@ -103,10 +103,11 @@ def cancel_sale(uow, sale_id: str, reason: str, by: str, zone: ZoneInfo) -> Sale
         summary.book(work.session, [_booking(
             sale, line, day, revenue=-(line.revenue_cents + line.discount_cents),
             discounts=-line.discount_cents, cost_of_goods=-line.cost_cents)
-            for line in sale.lines])
+            for line in sale.lines], zone)
         work.emit("sale.cancelled", {
             "sale_id": sale.id, "customer_id": sale.customer_id, "currency": sale.currency,
-            "revenue": sale.revenue, "cost": sale.cost, "reason": reason,
+            "revenue": sale.revenue, "cost": sale.cost, "discount": sale.discount,
+            "reason": reason,
             "segment": sale.segment, "cancelled_at": now})
     return cancellation
 

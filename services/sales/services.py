@@ -47,7 +47,7 @@ def record_sale(uow, data: dict, recorded_by: str, zone: ZoneInfo) -> Sale:
         session.add(sale)
         session.flush()
         session.refresh(sale, ["customer"])  # read while the session is open
-        summary.book(session, [_booking(sale, line, zone) for line in lines])
+        summary.book(session, [_booking(sale, line, zone) for line in lines], zone)
         work.emit("sale.recorded", {
             "sale_id": sale.id, "customer_id": sale.customer_id, "currency": sale.currency,
             "recorded_at": sale.recorded_at, "revenue": sale.revenue, "cost": sale.cost,

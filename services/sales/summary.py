@@ -6,6 +6,9 @@ dimensions in the same transaction, as an upsert that adds in the database
 transactions booking at once cannot lose an update. Amounts are already in cents
 (each entry was rounded once when recorded), so the summary is exact sums.
 
+Every write of new entries (a ``zone`` given) also adds them to their days' totals
+and publishes those (``ledger_totals``); a merge only moves entries.
+
 ``add`` defers the increments to the end of the transaction instead (for a consumer
 that books a whole delivery window in one): they are merged and upserted once,
 just before the commit; a merge in the same transaction upserts them first.
@@ -23,6 +26,7 @@ from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.sales import ledger_totals
 from services.sales.models import CustomerAlias
 from services.sales.models_costs import AMOUNTS, DIMENSIONS, PnlDaily
 
@@ -30,6 +34,8 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 KEYS = ("day", "currency", *DIMENSIONS)
 COLUMNS = (*AMOUNTS, "calls")
 PENDING = "sales.summary.pending"
+ZONE = "sales.summary.zone"
+LISTENING = "sales.summary.listening"
 _IN_CHUNK = 500  # ids per IN (...): well under any database's bind parameter limit
 
 
@@ -64,8 +70,9 @@ def entry(day: date, currency: str, customer_id: str, *, segment=None, product=N
     return row
 
 
-def book(session: Session, rows: list[dict]) -> None:
-    """Add ``rows`` to the summary: one upsert per distinct key."""
+def book(session: Session, rows: list[dict], zone: ZoneInfo | None = None) -> None:
+    """Add ``rows`` to the summary: one upsert per distinct key; new entries (the
+    ``zone`` their days are in given) to their days' published totals too."""
     merged: dict[tuple, dict] = {}
     found = survivors(session, {row["customer_id"] for row in rows})
     for row in rows:
@@ -79,17 +86,30 @@ def book(session: Session, rows: list[dict]) -> None:
     if merged:
         dialect = session.get_bind().dialect.name
         session.connection().execute(_upsert(dialect), list(merged.values()))
+    if zone is not None:
+        ledger_totals.gather(session, rows, zone)
+        _at_commit(session)
 
 
-def add(session: Session, rows: list[dict]) -> None:
+def add(session: Session, rows: list[dict], zone: ZoneInfo) -> None:
     """``book`` ``rows`` just before the transaction commits, with every other row
     added in it. (A unit of work's session lives for one transaction, so what its
     ``info`` holds goes with a rollback.)"""
-    pending = session.info.get(PENDING)
-    if pending is None:
-        pending = session.info[PENDING] = []
-        event.listen(session, "before_commit", book_pending)
-    pending.extend(rows)
+    session.info.setdefault(PENDING, []).extend(rows)
+    session.info[ZONE] = zone
+    _at_commit(session)
+
+
+def _at_commit(session: Session) -> None:
+    if not session.info.get(LISTENING):
+        session.info[LISTENING] = True
+        event.listen(session, "before_commit", _before_commit)
+
+
+def _before_commit(session: Session) -> None:
+    """The deferred rows, then the days' totals: the last rows the transaction locks."""
+    book_pending(session)
+    ledger_totals.flush(session)
 
 
 def book_pending(session: Session) -> None:
@@ -97,7 +117,7 @@ def book_pending(session: Session) -> None:
     rows = session.info.get(PENDING)
     if rows:
         session.info[PENDING] = []
-        book(session, rows)
+        book(session, rows, session.info[ZONE])
 
 
 @lru_cache(maxsize=None)

@@ -312,12 +312,15 @@ class SaleReturnedV1(Contract):
 
 
 class SaleCancelledV1(Contract):
-    """The sale is reversed in full by a reversing entry."""
+    """The sale is reversed in full by a reversing entry: ``revenue`` (net of
+    discounts), ``discount`` and ``cost`` are the reversed sale's, as it carried
+    them (``discount`` is absent from events before it was added)."""
     sale_id = fields.String(required=True)
     customer_id = fields.String(required=True)
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     revenue = _money(required=True)
     cost = _money(required=True)
+    discount = _money(load_default=None, allow_none=True)
     reason = fields.String(load_default=None, allow_none=True)
     segment = fields.String(load_default=None, allow_none=True)
     cancelled_at = fields.AwareDateTime(required=True)
@@ -413,3 +416,28 @@ CONTRACTS.update({
     ("subject.export_requested", 1): SubjectExportRequestedV1,
     ("subject.export_contributed", 1): SubjectExportContributedV1,
 })
+
+
+# -- ledger (sales) -----------------------------------------------------------
+
+class LedgerTotalsPublishedV1(Contract):
+    """The sales ledger's own totals of one local day (in ``timezone``, the sales
+    service's) and currency, re-published with a higher ``revision`` by every
+    ledger write that changes them: the newest revision is the day's figure.
+    ``revenue`` is at list price (sales less cancelled ones); every amount is an
+    exact sum of entries each rounded to the cent once, when it was recorded."""
+    day = fields.Date(required=True)
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    timezone = fields.String(required=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    revenue = _money(required=True)
+    discounts = _money(required=True)
+    returns = _money(required=True)
+    cost_of_goods = _money(required=True)
+    cost_to_serve = _money(required=True)
+    allocations = _money(required=True)
+    net_contribution = _money(required=True)
+    calls = fields.Integer(required=True)
+
+
+CONTRACTS[("ledger.totals_published", 1)] = LedgerTotalsPublishedV1

@@ -75,6 +75,15 @@ def test_an_opportunity_becomes_a_deal_and_its_sale_reaches_the_pnls(running_sys
     assert (Decimal(row["revenue"]), Decimal(row["cost"]), Decimal(row["margin"])) == \
         (Decimal("59.00"), Decimal("22.50"), Decimal("36.50"))
 
+    def reconciled_with_the_ledger():
+        # The ledger's day totals travel through the sales relay and the broker too.
+        r = client.get("reporting", "/reports/pnl", role="analyst",
+                       params={"currency": "HKD", "group_by": "day"}).json()["reconciliation"]
+        return r if r["balanced"] and r["ledger"]["days_published"] else None
+    ledger = wait_for(reconciled_with_the_ledger, 30,
+                      message="reporting's P&L to reconcile with the ledger's day totals")
+    assert ledger["ledger"]["differences"] == []
+
     profile = client.get("customer", f"/customers/{customer['id']}").json()
     if "lifetime_revenue" in profile:  # the customer service keeps it from sale events
         def revenue_on_profile():

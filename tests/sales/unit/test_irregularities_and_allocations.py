@@ -113,11 +113,12 @@ def test_an_allocation_lands_on_the_customers_called_every_cent_once(lite_app, c
 ])
 def test_bad_allocations_are_problems_and_write_nothing(lite_app, client, body, field):
     dispatcher_for(lite_app).dispatch(completed("a", team="east"))
+    before = counts(lite_app)  # the call cost's day totals are in the outbox
     body = {k: v for k, v in body.items() if v is not None}
     r = client.post("/api/v1/allocations", headers=auth(), json=body)
     assert r.status_code == 422 and r.content_type == "application/problem+json"
     assert field in r.json["errors"]
-    assert counts(lite_app) == (0, 0, 0)
+    assert before[:2] == (0, 0) and counts(lite_app) == before
 
 
 def test_pnl_refuses_to_mix_currencies(client):

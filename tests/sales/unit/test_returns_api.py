@@ -84,8 +84,10 @@ def test_a_return_emits_sale_returned(lite_app, client):
     give_back(client, sale["id"], (1, "1"), reason="damaged")
     with lite_app.extensions["rapport"].db.reader() as s:
         events = [json.loads(b) for b in s.scalars(select(Outbox.body).order_by(Outbox.id))]
-    assert [e["event_type"] for e in events] == ["sale.recorded", "sale.returned"]
-    returned = events[1]["payload"]
+    assert [e["event_type"] for e in events] == ["sale.recorded", "ledger.totals_published",
+                                                 "sale.returned", "ledger.totals_published"]
+    returned = events[2]["payload"]
+    assert events[3]["payload"]["returns"] == "5.00"  # the return's own day
     assert (returned["sale_id"], returned["revenue"], returned["cost"]) == \
         (sale["id"], "5.00", "1.00")
 

@@ -39,7 +39,8 @@ def sale(*lines, customer_id="c1", **kw):
 
 def outbox_payloads(app) -> list[dict]:
     with app.extensions["rapport"].db.reader() as s:
-        return [json.loads(row.body)["payload"] for row in s.scalars(select(Outbox))]
+        return [json.loads(row.body)["payload"]
+                for row in s.scalars(select(Outbox).order_by(Outbox.id))]
 
 
 def test_record_sale_answers_exact_totals_as_strings_and_emits_the_event(app, client):
@@ -56,8 +57,10 @@ def test_record_sale_answers_exact_totals_as_strings_and_emits_the_event(app, cl
                               "unit_cost": "7.5000", "discount": "0.0000"}]
     assert body["customer_known"] is False and body["created_by"] == "tester"
     assert r.headers["Location"].endswith(f"{URL}/{body['id']}")
-    assert counts(app) == (1, 1, 1)
-    [event] = outbox_payloads(app)
+    assert counts(app) == (1, 1, 2)  # sale.recorded and its day's ledger totals
+    event, totals = outbox_payloads(app)
+    assert (totals["revenue"], totals["cost_of_goods"], totals["revision"]) == \
+        ("59.97", "22.50", 1)
     assert (event["sale_id"], event["revenue"], event["cost"]) == (body["id"], "59.97", "22.50")
     assert event["lines"][0]["unit_price"] == "19.9900"
     got = client.get(r.headers["Location"], headers=auth("analyst"))
