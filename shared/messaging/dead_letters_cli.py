@@ -102,6 +102,9 @@ def _run(action, connection, names: Names, service: str, *args) -> list[dict]:
             raise Refused(f"no queue {names.dead_letter_queue(service)}: has the topology of "
                           f"namespace {names.namespace!r} been declared?") from exc
         raise Refused(f"the broker refused: {exc.reply_text}") from exc
+    except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
+        raise Refused(f"the broker did not take a replayed copy for {names.queue(service)}; "
+                      "what was not replayed stays dead-lettered") from exc
     except pika.exceptions.AMQPError as exc:
         raise Refused(f"lost the broker: {type(exc).__name__} {exc}") from exc
 
