@@ -35,6 +35,6 @@ def run_relay(settings: Settings, migrations_dir: Path, outbox_model) -> None:
     db = Database(settings.database_url)
     relay = Relay(settings.service, db, outbox_model, settings.amqp_url,
                   Names(settings.namespace), settings.relay_batch,
-                  settings.relay_poll_seconds, delivery_limit=settings.delivery_limit)
+                  settings.relay_poll_seconds)
     process.run(settings, "relay", relay,
                 [OutboxCollector(settings.service, db, outbox_model)])

@@ -36,7 +36,8 @@ class ServiceMetrics:
         self.duplicate = Counter(f"{s}_events_duplicate_total",
                                  "Redelivered events skipped by the inbox", ["event_type"])
         self.dead_lettered = Counter(f"{s}_events_dead_lettered_total",
-                                     "Malformed messages sent straight to the dead-letter queue")
+                                     "Messages the consumer sent to the dead-letter queue",
+                                     ["reason"])
         self.deferred = Histogram(f"{s}_consumer_deferred_work_seconds",
                                   "Deferred work the consumer ran between windows")
         self.deferred_failed = Counter(f"{s}_consumer_deferred_work_failed_total",

@@ -3,27 +3,30 @@
 Messages arrive with manual acks inside a prefetch window. What has arrived is
 handed to the dispatcher (``shared.messaging.dispatcher``), which applies it in one
 transaction with the inbox; a message is acked only after that transaction has
-committed (should one event fail, the others are applied again without it). A
-redelivered event is applied without effect and acked. A handler failure is nacked
-back to the queue; the quorum queue's delivery limit bounds the retries and then
-dead-letters the message, while the messages behind it keep flowing. A message
-that is not a valid event at all goes to the dead-letter queue at once; an event
-type nobody here handles is logged and acked.
+committed (should one event fail, the others are applied again without it). An
+event applied before is applied without effect and acked. A handler failure is
+counted on a confirmed copy at the back of the queue (``shared.messaging.retries``);
+after ``delivery_limit`` failures the message is dead-lettered, while the messages
+behind it keep flowing. What is decided for each delivery is
+``shared.messaging.settling``'s; this module owns the connection and the windows.
+
+After connecting, the prefetch is one until a fresh delivery arrives (or none
+does): a message that killed the consumer comes back alone, applied in a
+transaction of its own, and does not make the broker count a return for every
+message of a window beside it.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections import Counter
 from typing import Callable
 
 import pika
-from sqlalchemy.exc import OperationalError
 
-from shared.events import EnvelopeError, Event, parse_event
-from shared.messaging import topology
+from shared.messaging import retries, topology
 from shared.messaging.dispatcher import WILDCARD, Dispatcher
+from shared.messaging.settling import Settler
 from shared.metrics import metrics_for
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,8 @@ class Consumer:
         self._idle_at = time.monotonic()
         self.metrics = metrics_for(service)
         self._connection: pika.BlockingConnection | None = None
+        self._settler: Settler | None = None
+        self._cautious = True  # prefetch of one until a fresh delivery arrives
         self._buffer: list = []
         self._consuming = False
         self._stop = threading.Event()
@@ -81,10 +86,13 @@ class Consumer:
                     self._connection.process_data_events(time_limit=0.5)
                     if self._buffer:
                         self._gather()
-                        self._flush(channel)
+                        if self._settler.settle(self._take()) and self._cautious:
+                            self._widen(channel)
                         self._worked = True
                         if time.monotonic() - self._idle_at >= self.idle_every:
                             self._run_idle()
+                    elif self._cautious:
+                        self._widen(channel)
                     elif self._worked:
                         self._run_idle()
                 channel.cancel()
@@ -111,9 +119,12 @@ class Consumer:
         params = pika.URLParameters(self.amqp_url)
         params.heartbeat = params.heartbeat or 30
         self._connection = pika.BlockingConnection(params)
-        channel = self._connection.channel()
-        topology.declare(channel, self.names, self.delivery_limit)
-        channel.basic_qos(prefetch_count=self.prefetch)
+        channel = topology.declare(self._connection.channel(), self.names)
+        retrier = retries.Retrier(self._connection.channel(), self.names.queue(self.service))
+        self._settler = Settler(self.dispatcher, channel, retrier, self.delivery_limit,
+                                sleep=self._connection.sleep, stopping=self._stop.is_set)
+        self._cautious = True
+        channel.basic_qos(prefetch_count=1)
         channel.basic_consume(self.names.queue(self.service), self._on_message)
         self._consuming = True
         log.info("consuming from %s", self.names.queue(self.service))
@@ -141,64 +152,12 @@ class Consumer:
                 return
 
     def _on_message(self, _channel, method, properties, body) -> None:
-        self._buffer.append((method.delivery_tag, properties, body))
+        self._buffer.append((method.delivery_tag, properties, body, method.redelivered))
 
-    def _flush(self, channel) -> None:
-        """Handle what arrived in one transaction; ack what committed, nack the rest."""
+    def _take(self) -> list:
         batch, self._buffer = self._buffer, []
-        events = []
-        for tag, properties, body in batch:
-            try:
-                events.append((tag, properties, parse_event(body)))
-            except EnvelopeError as exc:
-                log.error("dead-lettering a malformed message %s: %s",
-                          properties.message_id, exc)
-                self.metrics.dead_lettered.inc()
-                channel.basic_reject(tag, requeue=False)
-        if not events:
-            return
-        results = self._dispatch([event for _, _, event in events])
-        failures, consumed = 0, Counter()
-        for (tag, properties, event), result in zip(events, results):
-            if isinstance(result, Exception):
-                failures += 1
-                self._failed(channel, tag, properties, event, result)
-            elif result:
-                consumed[event.event_type] += 1
-            else:
-                log.warning("no handler for %s here; acking it", event.routing_key)
-        for event_type, count in consumed.items():
-            self.metrics.consumed.labels(event_type).inc(count)
-        if failures == 0:
-            # Everything up to the last delivery of the window, in one frame.
-            channel.basic_ack(events[-1][0], multiple=True)
-            return
-        for (tag, _properties, _event), result in zip(events, results):
-            if not isinstance(result, Exception):
-                channel.basic_ack(tag)
+        return batch
 
-    def _dispatch(self, events: list[Event]) -> list:
-        """Dispatch the window; while the database itself is unavailable, keep the
-        messages and try again (heartbeats serviced) instead of burning their
-        delivery attempts: an outage must not dead-letter good events."""
-        delay = 0.25
-        while True:
-            try:
-                results = self.dispatcher.dispatch_batch(events)
-            except Exception as exc:  # noqa: BLE001 - the commit failed: every one failed
-                results = [exc] * len(events)
-            unavailable = [r for r in results if isinstance(r, OperationalError)]
-            if not unavailable or self._stop.is_set():
-                return results
-            log.warning("database unavailable (%r); retrying %d events in %.1fs",
-                        unavailable[0], len(events), delay)
-            self._connection.sleep(delay)
-            delay = min(delay * 2, 30.0)
-
-    def _failed(self, channel, tag, properties, event, error: Exception) -> None:
-        attempt = (properties.headers or {}).get("x-delivery-count", 0) + 1
-        log.error("handling %s %s failed (delivery %s of %s): %r", event.event_type,
-                  event.event_id, attempt, self.delivery_limit + 1, error,
-                  exc_info=(type(error), error, error.__traceback__))
-        self.metrics.failed.labels(event.event_type).inc()
-        channel.basic_nack(tag, requeue=True)
+    def _widen(self, channel) -> None:
+        channel.basic_qos(prefetch_count=self.prefetch)
+        self._cautious = False

@@ -38,7 +38,7 @@ QUIET_LOOK_SECONDS = 1.0
 class Relay:
     def __init__(self, service: str, db: Database, outbox_model, amqp_url: str,
                  names: topology.Names, batch_size: int = 500, poll_seconds: float = 0.02,
-                 retention: timedelta = timedelta(days=7), delivery_limit: int = 5):
+                 retention: timedelta = timedelta(days=7)):
         self.service = service
         self.db = db
         self.outbox = outbox_model
@@ -47,7 +47,6 @@ class Relay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.retention = retention
-        self.delivery_limit = delivery_limit
         self.metrics = metrics_for(service)
         self.publisher: ConfirmingPublisher | None = None
         self._last_purge = utcnow()
@@ -112,7 +111,7 @@ class Relay:
         params = pika.URLParameters(self.amqp_url)
         conn = pika.BlockingConnection(params)
         try:
-            topology.declare(conn.channel(), self.names, self.delivery_limit)
+            topology.declare(conn.channel(), self.names)
         finally:
             conn.close()
         self.publisher = ConfirmingPublisher(self.amqp_url, self.names.exchange)

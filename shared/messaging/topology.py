@@ -5,10 +5,25 @@ service bound to the routing keys its handlers subscribe to; a dead-letter
 exchange with one dead-letter queue per service. Declaring is idempotent, and
 both relays and consumers declare everything on start, so no event is unroutable
 just because its consumer has not started yet.
+
+The queues' ``x-delivery-limit`` is a backstop, not the retry budget: RabbitMQ 3.10
+counts every return of a message, a consumer's restart or lost connection as much
+as a requeue, so it would spend the budget of good messages a consumer merely held.
+Consumers count handler failures themselves (``shared.messaging.retries``).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+
+import pika
+
+log = logging.getLogger(__name__)
+
+# Returns of one message the broker tolerates before dead-lettering it: only a
+# message that kills its consumer before any verdict gets there (consumers take
+# redelivered messages one at a time, so a crash loop returns that one alone).
+BROKER_DELIVERY_LIMIT = 50
 
 # Routing keys each consuming service binds; a service's handlers may subscribe to
 # nothing outside its list (checked when its consumer starts and by a contract test).
@@ -44,11 +59,12 @@ class Names:
         return f"{self.namespace}.{service}.dead-letter"
 
 
-def queue_arguments(names: Names, service: str, delivery_limit: int) -> dict:
+def queue_arguments(names: Names, service: str) -> dict:
     return {
         "x-queue-type": "quorum",
-        # 3.10 has no default delivery limit: without one a poison message loops forever.
-        "x-delivery-limit": delivery_limit,
+        # 3.10 has no default delivery limit: without one a message that kills its
+        # consumer loops forever.
+        "x-delivery-limit": BROKER_DELIVERY_LIMIT,
         "x-dead-letter-exchange": names.dead_letter_exchange,
         "x-dead-letter-routing-key": service,
         # Dead-lettering is at-most-once unless both of these are set.
@@ -57,9 +73,9 @@ def queue_arguments(names: Names, service: str, delivery_limit: int) -> dict:
     }
 
 
-def declare(channel, names: Names, delivery_limit: int = 5,
-            bindings: dict[str, tuple[str, ...]] = BINDINGS) -> None:
-    """Declare the whole topology on a pika blocking channel."""
+def declare(channel, names: Names, bindings: dict[str, tuple[str, ...]] = BINDINGS):
+    """Declare the whole topology on a pika blocking channel; return an open channel
+    of the same connection (a new one if the broker closed the one given)."""
     channel.exchange_declare(names.exchange, exchange_type="topic", durable=True)
     channel.exchange_declare(names.dead_letter_exchange, exchange_type="direct", durable=True)
     for service, keys in bindings.items():
@@ -67,10 +83,30 @@ def declare(channel, names: Names, delivery_limit: int = 5,
         channel.queue_declare(dlq, durable=True, arguments={"x-queue-type": "quorum"})
         channel.queue_bind(dlq, names.dead_letter_exchange, routing_key=service)
         queue = names.queue(service)
-        channel.queue_declare(queue, durable=True,
-                              arguments=queue_arguments(names, service, delivery_limit))
+        channel = _declare_queue(channel, queue, queue_arguments(names, service))
         for key in keys:
             channel.queue_bind(queue, names.exchange, routing_key=key)
+    return channel
+
+
+def _declare_queue(channel, queue: str, arguments: dict):
+    """A queue declared earlier with other arguments (an older delivery limit) makes
+    the broker close the channel (406 PRECONDITION_FAILED); it is kept as it is, and
+    the log says how to move it to the new arguments."""
+    try:
+        channel.queue_declare(queue, durable=True, arguments=arguments)
+        return channel
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code != 406:
+            raise
+        channel = channel.connection.channel()
+        channel.queue_declare(queue, passive=True)
+        log.warning(
+            "queue %s exists with other arguments than %s (%s); keeping it. To migrate: "
+            "stop its consumers and relays, let it drain (or move its messages with a "
+            "shovel), delete it (rabbitmqctl delete_queue %s) and start them again: they "
+            "declare it anew", queue, arguments, exc.reply_text, queue)
+        return channel
 
 
 def delete(channel, names: Names, bindings: dict[str, tuple[str, ...]] = BINDINGS) -> None:

@@ -38,10 +38,13 @@ class Applied(Base):
 
 
 OUTAGE = {"until": 0.0}  # while time.monotonic() is below this, the "database" is down
+POISONED: list[str] = []  # the event id of every attempt at a poison event
+CURED = {"poison": False}  # once True, poison events are handled like any other
 
 
 def on_call_completed(work, event):
-    if event.payload["notes"] == "poison":
+    if event.payload["notes"] == "poison" and not CURED["poison"]:
+        POISONED.append(event.event_id)
         raise RuntimeError("this event always fails")
     if time.monotonic() < OUTAGE["until"]:
         raise OperationalError("INSERT ...", {}, Exception("database is locked"))
@@ -79,6 +82,5 @@ if __name__ == "__main__":
 
     logs.configure("test", "relay")
     url, amqp, namespace = sys.argv[1:4]
-    relay = Relay(SERVICE, make_db(url), Outbox, amqp, Names(namespace), batch_size=200,
-                  delivery_limit=2)
+    relay = Relay(SERVICE, make_db(url), Outbox, amqp, Names(namespace), batch_size=200)
     relay.run(threading.Event())

@@ -95,3 +95,48 @@ def test_an_event_type_without_a_contract_is_kept_as_it_came():
     data = wire(event_type="call.teleported", payload={"anything": ["goes", 1]})
     event = parse_event(json.dumps(data))
     assert event.payload == {"anything": ["goes", 1]} and event.wire_payload is None
+
+
+HOSTILE = {
+    "deeply nested": b"[" * 5000,
+    "deeply nested inside an envelope": json.dumps(wire()).encode()[:-1] + b',"x":'
+    + b"[" * 5000 + b"]" * 5000 + b"}",
+    "nested past orjson's limit, with NaN so json would be tried": b"[NaN," + b"[" * 1100
+    + b"]" * 1101,
+    "binary": bytes(range(256)) * 4,
+    "not UTF-8": json.dumps(wire(producer="caf\u00e9"), ensure_ascii=False).encode("latin-1"),
+    "a lone surrogate": b'{"event_id": "\xed\xa0\x80"}',
+    "valid JSON of the wrong shape": b'{"events": [1, 2, 3]}',
+    "a JSON number": b"12345678901234567890123456789",
+    "null": b"null",
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_body_is_refused_as_malformed_not_raised(body):
+    with pytest.raises(EnvelopeError, match="malformed envelope") as raised:
+        parse_event(body)
+    assert raised.value.reason in {"not_json", "bad_envelope"}
+
+
+def test_a_body_over_the_cap_is_refused_before_it_is_parsed(monkeypatch):
+    from shared.events import envelope
+    decoded = []
+    monkeypatch.setattr(envelope, "decode", decoded.append)
+    body = b'{"pad": "' + b"x" * envelope.MAX_BODY_BYTES + b'"}'
+    with pytest.raises(EnvelopeError, match="over the") as raised:
+        parse_event(body)
+    assert raised.value.reason == "too_large" and decoded == []
+
+
+def test_json_still_takes_what_orjson_refuses_when_it_is_shallow():
+    data = wire()
+    data["payload"]["notes"] = "ok"
+    body = json.dumps(data).encode("utf-16")  # orjson reads UTF-8 only
+    assert parse_event(body).payload["notes"] == "ok"
+
+
+def test_nesting_is_counted_outside_strings_only():
+    from shared.events.decoding import nesting_depth
+    assert nesting_depth('{"a": [[1], {"b": "[[[[\\"]]"}]}') == 3
+    assert nesting_depth("[" * 5000) == 5000

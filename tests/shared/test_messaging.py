@@ -48,14 +48,14 @@ def running(worker):
 
 
 def relay(db, amqp_url, names, **kw):
-    return Relay(m.SERVICE, db, m.Outbox, amqp_url, names, delivery_limit=2, **kw)
+    return Relay(m.SERVICE, db, m.Outbox, amqp_url, names, **kw)
 
 
-def consumer(db, amqp_url, names, prefetch=50, **kw):
+def consumer(db, amqp_url, names, prefetch=50, delivery_limit=2, **kw):
     settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": db.url})
     dispatcher = build_dispatcher(settings, db, m.Outbox, m.Inbox, m.SUBSCRIPTIONS)
-    return Consumer(m.SERVICE, dispatcher, amqp_url, names, prefetch=prefetch, delivery_limit=2,
-                    **kw)
+    return Consumer(m.SERVICE, dispatcher, amqp_url, names, prefetch=prefetch,
+                    delivery_limit=delivery_limit, **kw)
 
 
 def applied(db) -> tuple[int, int]:
@@ -140,11 +140,13 @@ def test_the_same_event_delivered_twice_changes_nothing_the_second_time(db, amqp
     assert applied(db) == (1, 1)
 
 
-def test_poison_message_is_dead_lettered_after_bounded_retries_and_others_flow(
+def test_a_handler_failing_every_time_is_dead_lettered_after_exactly_the_delivery_limit_of_attempts_with_its_reason_while_others_flow(  # noqa: E501
         db, amqp_url, namespace):
     [poison] = m.emit_calls(db, 1, notes="poison")
     m.emit_calls(db, 50)
-    with running(relay(db, amqp_url, namespace)), running(consumer(db, amqp_url, namespace)):
+    m.POISONED.clear()
+    with running(relay(db, amqp_url, namespace)), \
+            running(consumer(db, amqp_url, namespace, delivery_limit=3)):
         wait_for(lambda: applied(db) == (50, 50), 20, message="the good events")
         dlq = namespace.dead_letter_queue(m.SERVICE)
         wait_for(lambda: queue_depth(amqp_url, dlq) == 1, 20, message="poison dead-lettered")
@@ -152,8 +154,12 @@ def test_poison_message_is_dead_lettered_after_bounded_retries_and_others_flow(
     method, props, body = conn.channel().basic_get(namespace.dead_letter_queue(m.SERVICE))
     conn.close()
     assert json.loads(body)["event_id"] == poison
-    # Dead-lettered for exceeding the delivery limit: it was retried before giving up.
-    assert props.headers["x-death"][0]["reason"] == "delivery_limit"
+    assert m.POISONED == [poison] * 3
+    # The consumer counted the failures and rejected it (the broker's own count is a
+    # backstop for restarts, see shared.messaging.retries), carrying the last error.
+    assert props.headers["x-death"][0]["reason"] == "rejected"
+    assert props.headers["x-rapport-failures"] == 3
+    assert props.headers["x-rapport-error"] == "RuntimeError: this event always fails"
 
 
 def test_a_database_outage_keeps_events_instead_of_dead_lettering_them(

@@ -75,7 +75,7 @@ def test_registered_customer_is_projected_and_its_calls_are_published(
     settings = config.load({"DATABASE_URL": database_url, "DEV_MODE": "1"})
     dispatcher = build_dispatcher(settings, db, Outbox, Inbox, SUBSCRIPTIONS)
     consumer = Consumer("calls", dispatcher, amqp_url, namespace, prefetch=10, delivery_limit=2)
-    relay = Relay("calls", db, Outbox, amqp_url, namespace, delivery_limit=2)
+    relay = Relay("calls", db, Outbox, amqp_url, namespace)
     registered = make_event("customer.registered", {
         "customer_id": "c1", "name": "Chan Tai Man", "segment": "smb",
         "registered_at": datetime.now(timezone.utc)}, producer="customer")
