@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from shared import migrations, process
 from shared.config import Settings
@@ -12,6 +13,7 @@ from shared.messaging.relay import Relay
 from shared.messaging.topology import Names
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import OutboxCollector
+from shared.periodic import Job, Scheduler
 
 
 def build_dispatcher(settings: Settings, db: Database, outbox_model, inbox_model,
@@ -30,11 +32,18 @@ def run_consumer(settings: Settings, migrations_dir: Path, outbox_model, inbox_m
     process.run(settings, "consumer", consumer)
 
 
-def run_relay(settings: Settings, migrations_dir: Path, outbox_model) -> None:
+def run_relay(settings: Settings, migrations_dir: Path, outbox_model, periodic_model=None,
+              jobs: Callable[[Settings, Database], list[Job]] | None = None) -> None:
+    """The relay process; a service with periodic work (``jobs``, over the
+    ``periodic_model`` table) runs its scheduler in the same process."""
     migrations.upgrade(settings.database_url, migrations_dir)
     db = Database(settings.database_url)
     relay = Relay(settings.service, db, outbox_model, settings.amqp_url,
                   Names(settings.namespace), settings.relay_batch,
                   settings.relay_poll_seconds)
+    background = []
+    if jobs is not None:
+        background.append(Scheduler(settings.service, db, periodic_model, jobs(settings, db),
+                                    settings, tick=float(settings.get("PERIODIC_TICK_SECONDS", 1))))
     process.run(settings, "relay", relay,
-                [OutboxCollector(settings.service, db, outbox_model)])
+                [OutboxCollector(settings.service, db, outbox_model)], background=background)

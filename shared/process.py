@@ -50,8 +50,11 @@ def serve_health(host: str, port: int, ready: Callable[[], bool], collectors=())
     return server
 
 
-def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0) -> None:
-    """Run ``worker.run(stop)`` until a signal asks it to stop.
+def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0,
+        background=()) -> None:
+    """Run ``worker.run(stop)`` until a signal asks it to stop, and each of
+    ``background`` (work beside the main one, such as the periodic jobs' scheduler)
+    in a thread of its own until the same stop.
 
     ``nice`` lowers the process's CPU priority (``<SERVICE>_<ROLE>_NICE`` overrides
     it): work nobody waits on, such as reporting's read models, then yields the
@@ -74,8 +77,15 @@ def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0) -> 
     log.info("%s %s started; health on %s:%s", settings.service, role, host,
              settings.process_port(role))
     freeze_startup_objects()
+    threads = [threading.Thread(target=other.run, args=(stop,), daemon=True,
+                                name=type(other).__name__) for other in background]
+    for thread in threads:
+        thread.start()
     try:
         worker.run(stop)
     finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
         server.shutdown()
         log.info("%s %s stopped", settings.service, role)

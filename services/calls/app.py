@@ -7,10 +7,11 @@ from flask import Flask
 
 from services.calls import config
 from services.calls.api import calls, plans, queue_bp
-from services.calls.models import IdempotencyKey, Outbox
+from services.calls.models import IdempotencyKey, Outbox, PeriodicJob
 from services.calls.partner_api import audit_bp, partner_bp
 from services.calls.people_api import people_bp
 from services.calls.planning_api import planning
+from shared.web import periodic_jobs
 from shared.web.app import create_service_app
 
 
@@ -20,5 +21,5 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         settings, title="Rapport calls service",
         description="Call plans, scheduled calls and their outcomes.",
         blueprints=[plans, planning, people_bp, calls, queue_bp, partner_bp,
-                    audit_bp], outbox_model=Outbox,
+                    audit_bp, periodic_jobs.blueprint(PeriodicJob)], outbox_model=Outbox,
         idempotency_model=IdempotencyKey)

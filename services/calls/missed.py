@@ -2,8 +2,9 @@
 missed (``call.missed``) and planned again at the next opening of its plan's
 windows, a bounded number of times, if the customer may still be called.
 
-Run by the consumer process every ``CALLS_SWEEP_SECONDS``, by
-``POST /api/v1/calls/missed`` and by ``python -m services.calls.entrypoints.sweep``.
+Run by the relay process's periodic job ``missed-calls`` (every minute by default,
+``CALLS_JOB_MISSED_CALLS_SECONDS``), by ``POST /api/v1/calls/missed`` and by
+``python -m services.calls.entrypoints.sweep``.
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.messaging.tables import InboxMixin, OutboxMixin, utcnow
+from shared.periodic import PeriodicJobMixin
 from shared.types import Money, UTCDateTime
 from shared.web.idempotency import IdempotencyMixin
 
@@ -38,6 +39,10 @@ class Outbox(OutboxMixin, Base):
 
 
 class Inbox(InboxMixin, Base):
+    pass
+
+
+class PeriodicJob(PeriodicJobMixin, Base):
     pass
 
 

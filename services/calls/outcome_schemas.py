@@ -1,9 +1,10 @@
 """What the outcome routes accept and answer: one outcome, or many in a bulk upload."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.calls.schemas import NOT_BLANK, SEGMENT
+from shared import clock
 from shared.events.contracts import OUTCOMES
 
 # A client's clock a little ahead of ours is not a call completed in the future.
@@ -11,7 +12,7 @@ CLOCK_SKEW = timedelta(minutes=1)
 
 
 def _not_future(value: datetime) -> None:
-    if value > datetime.now(timezone.utc) + CLOCK_SKEW:
+    if value > clock.now() + CLOCK_SKEW:
         raise ValidationError("Must not be in the future.")
 
 
@@ -58,7 +59,7 @@ class OutcomeIn(Schema):
     @validates_schema
     def _callback_time(self, data, **_kwargs):
         wanted, at = data["outcome"] == "callback_requested", data.get("callback_at")
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         if wanted and at is None:
             raise ValidationError("Required when the outcome is 'callback_requested'.",
                                   "callback_at")

@@ -102,9 +102,9 @@ def _scrub(snapshot: dict) -> dict:
             "external_ref": None, "tags": [], "contact_points": []}
 
 
-def expired(uow, retention_days: int) -> list[str]:
+def expired(uow, retention_days: int, now=None) -> list[str]:
     """Live profiles neither updated nor contacted for ``retention_days``."""
-    cutoff = utcnow() - timedelta(days=retention_days)
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
     with uow.reader() as session:
         return list(session.scalars(select(Customer.id).where(
             Customer.merged_into.is_(None), Customer.name != ERASED_NAME,
@@ -112,9 +112,9 @@ def expired(uow, retention_days: int) -> list[str]:
             or_(Customer.last_contacted_at.is_(None), Customer.last_contacted_at < cutoff))))
 
 
-def erase_expired(uow, retention_days: int, actor: str = "retention") -> int:
+def erase_expired(uow, retention_days: int, actor: str = "retention", now=None) -> int:
     erased = 0
-    for customer_id in expired(uow, retention_days):
+    for customer_id in expired(uow, retention_days, now):
         erase(uow, customer_id, actor, f"past the retention period of {retention_days} days")
         erased += 1
     return erased
@@ -123,7 +123,8 @@ def erase_expired(uow, retention_days: int, actor: str = "retention") -> int:
 
 def main(argv=None) -> int:
     """``python -m services.customer.erasure --retention-days N``: erase every
-    profile past the retention period (run it daily, e.g. from cron)."""
+    profile past the retention period now (the relay process does it daily by
+    itself: the ``retention-erasure`` periodic job)."""
     import argparse
 
     from services.customer import config

@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from services.customer.matching import name_key
 from shared.messaging.tables import InboxMixin, OutboxMixin, utcnow
+from shared.periodic import PeriodicJobMixin
 from shared.types import Money, UTCDateTime
 from shared.web.idempotency import IdempotencyMixin
 
@@ -35,6 +36,10 @@ class Outbox(OutboxMixin, Base):
 
 
 class Inbox(InboxMixin, Base):
+    pass
+
+
+class PeriodicJob(PeriodicJobMixin, Base):
     pass
 
 

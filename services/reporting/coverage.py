@@ -7,19 +7,20 @@ range read, not a scan of calls.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from services.reporting.filters import join_segment, segment_of
 from services.reporting.models import CustomerDim
 from services.reporting.models_facts import CustomerFacts
+from shared import clock
 
 BANDS = ((7, "1-7 days"), (30, "8-30 days"), (90, "31-90 days"), (None, "over 90 days"))
 
 
 def coverage_report(uow, args: dict, now: datetime | None = None) -> dict:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     cutoff = now - timedelta(days=args.get("min_days", 0))
     query = (select(CustomerFacts.customer_id, segment_of(CustomerFacts.customer_id),
                     CustomerFacts.overdue_since, CustomerFacts.last_contact_at)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, redirect, render_template, request
 
 from services.reporting import charts, config, services
+from shared import clock
 from shared.errors import Invalid
 from shared.web.app import require_roles, service
 
@@ -67,7 +68,7 @@ def dashboard():
         return response
     require_roles("analyst", "manager")
     zone = config.timezone(service().settings)
-    end = datetime.now(zone).date()
+    end = clock.now().astimezone(zone).date()
     period = {"start": end - timedelta(days=PERIOD_DAYS - 1), "end": end}
     _refuse_filters()
     currency = request.args.get("currency", "HKD")
@@ -85,7 +86,7 @@ def dashboard():
         "data-quality": {},
     })
     html = render_template("dashboard.html", s=sections, period=period, currency=currency,
-                           generated=datetime.now(zone))
+                           generated=clock.now().astimezone(zone))
     return html, 200, {"Content-Type": "text/html; charset=utf-8",
                        "Content-Security-Policy": "default-src 'none'; img-src data:; "
                                                   "style-src 'unsafe-inline'",

@@ -2,12 +2,13 @@
 keys over days, and the segment of a customer (``unknown`` until it is known)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 
 from services.reporting.models import CustomerDim
+from shared import clock
 from shared.errors import Invalid
 
 UNKNOWN_SEGMENT = "unknown"
@@ -22,7 +23,7 @@ def check_period(start: date | None, end: date | None) -> None:
 
 
 def default_period(args: dict, zone: ZoneInfo, days: int) -> tuple[date, date]:
-    end = args.get("end") or datetime.now(zone).date()
+    end = args.get("end") or clock.now().astimezone(zone).date()
     start = args.get("start") or end - timedelta(days=days - 1)
     check_period(start, end)
     return start, end

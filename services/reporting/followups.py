@@ -8,12 +8,13 @@ Customers who opted out of everything, were erased or merged get no proposals.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
 from services.reporting.filters import join_segment, segment_of
 from services.reporting.models_facts import CustomerFacts, FollowupOpen
+from shared import clock
 
 OVERDUE_DAYS = 7
 # Plain columns, not ORM objects: this can return thousands of customers.
@@ -26,7 +27,7 @@ def _reachable(query):
 
 
 def followups_report(uow, args: dict, now: datetime | None = None) -> dict:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     quiet = now - timedelta(days=args.get("days", 30))
     floor = args.get("min_propensity", 70)
     facts = select(*FACTS, segment_of(CustomerFacts.customer_id).label("segment")).select_from(

@@ -4,11 +4,12 @@ Money comes in as decimal strings (``shared.web.fields.Money`` refuses floats an
 more than four places) and goes out as strings: line amounts at the ledger's four
 places, totals at two.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from shared import clock
 from shared.events.contracts import AGENT_KINDS, CHANNELS
 from shared.web.fields import Money
 from shared.web.pagination import PageArgs, page_schema
@@ -25,7 +26,7 @@ TEXT = validate.Length(min=1, max=500)
 
 
 def not_in_future(value: datetime) -> None:
-    if value > datetime.now(timezone.utc) + CLOCK_SKEW:
+    if value > clock.now() + CLOCK_SKEW:
         raise ValidationError("Cannot be in the future.")
 
 

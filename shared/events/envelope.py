@@ -9,19 +9,18 @@ well-formed events.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from shared import context
+from shared import clock, context
 from shared.events.contracts import contract_for, routing_key
 from shared.events.decoding import decode
 from shared.events.loading import loader
 from shared.ids import ordered_id
-
 
 # A body over this many bytes is refused before it is parsed: events are a few
 # hundred bytes, and a consumer must not spend its memory on a hostile one.
@@ -121,7 +120,7 @@ def make_event(event_type: str, payload: dict, *, producer: str, version: int = 
         event_id=event_id,
         event_type=event_type,
         event_version=version,
-        occurred_at=occurred_at or datetime.now(timezone.utc),
+        occurred_at=occurred_at or clock.now(),
         producer=producer,
         correlation_id=context.correlation_id.get() or event_id,
         causation_id=context.causation_id.get(),

@@ -6,11 +6,12 @@ handler's transaction, so a handler's effect happens once per event id.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from shared import clock
 from shared.events import Event
 from shared.types import UTCDateTime
 
@@ -18,7 +19,8 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The system's clock (``shared.clock``), kept here for the modules that import it."""
+    return clock.now()
 
 
 class OutboxMixin:

@@ -1,7 +1,7 @@
-"""The calls service's outbox relay process."""
-from services.calls import config
-from services.calls.models import Outbox
+"""The calls service's outbox relay process, which also runs its periodic work."""
+from services.calls import config, periodic
+from services.calls.models import Outbox, PeriodicJob
 from shared.entrypoints import run_relay
 
 if __name__ == "__main__":
-    run_relay(config.load(), config.MIGRATIONS, Outbox)
+    run_relay(config.load(), config.MIGRATIONS, Outbox, PeriodicJob, periodic.jobs)

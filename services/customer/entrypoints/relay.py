@@ -1,7 +1,7 @@
-"""The customer service's outbox relay process."""
-from services.customer import config
-from services.customer.models import Outbox
+"""The customer service's outbox relay process, which also runs its periodic work."""
+from services.customer import config, periodic
+from services.customer.models import Outbox, PeriodicJob
 from shared.entrypoints import run_relay
 
 if __name__ == "__main__":
-    run_relay(config.load(), config.MIGRATIONS, Outbox)
+    run_relay(config.load(), config.MIGRATIONS, Outbox, PeriodicJob, periodic.jobs)

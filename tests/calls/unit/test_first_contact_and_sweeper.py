@@ -2,7 +2,6 @@
 import threading
 from datetime import datetime, timedelta, timezone
 
-from services.calls.entrypoints.consumer import sweep_forever
 from services.calls.models import Call
 from tests.calls.helpers import calls_of, consent, create_plan, project, schedule
 from tests.conftest import auth
@@ -33,18 +32,22 @@ def test_service_calls_need_no_notice(app, client):
     assert r.status_code == 201
 
 
-def test_the_consumer_process_sweeps_missed_calls_periodically(app, client):
-    from services.calls import config
+def test_the_relay_process_sweeps_missed_calls_periodically(app, client):
+    from services.calls import config, periodic
+    from services.calls.models import PeriodicJob
+    from shared.periodic import Scheduler
     project(app, "c1")
     schedule(client, create_plan(client)["id"], days=7)
     [call] = calls_of(client)
     with app.extensions["rapport"].uow() as work:
         work.session.get(Call, call["id"]).window_end = \
             datetime.now(timezone.utc) - timedelta(hours=1)
-    settings = config.load({"DATABASE_URL": app.extensions["rapport"].db.url, "DEV_MODE": "1",
-                            "CALLS_SWEEP_SECONDS": "0.05"})
+    settings = config.load({"DATABASE_URL": app.extensions["rapport"].db.url, "DEV_MODE": "1"})
+    db = app.extensions["rapport"].db
+    scheduler = Scheduler("calls", db, PeriodicJob, periodic.jobs(settings, db), settings,
+                          tick=0.05)
     stop = threading.Event()
-    thread = threading.Thread(target=sweep_forever, args=(settings, stop), daemon=True)
+    thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
     thread.start()
     try:
         from shared.testing import wait_for

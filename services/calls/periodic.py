@@ -1,0 +1,19 @@
+"""The calls service's periodic work, run by its relay process once across replicas
+(``shared.periodic``); operators see and set it at ``/api/v1/periodic-jobs``."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.calls import missed
+from services.calls.models import Outbox
+from shared.db import Database
+from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.periodic import Job
+
+
+def jobs(settings, db: Database) -> list[Job]:
+    uow = UnitOfWorkFactory(db, Outbox, settings.service)
+    return [
+        # Calls whose window has closed are marked missed and planned again.
+        Job("missed-calls", lambda now: missed.sweep_missed(uow, now), timedelta(minutes=1)),
+    ]

@@ -1,0 +1,32 @@
+"""The customer service's periodic work, run by its relay process once across
+replicas (``shared.periodic``); operators see and set it at ``/api/v1/periodic-jobs``."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.customer import erasure
+from services.customer.models import IdempotencyKey, Outbox
+from shared.db import Database
+from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.periodic import Job
+
+DEFAULT_RETENTION_DAYS = 7 * 365
+
+
+def retention_days(settings) -> int:
+    """``CUSTOMER_RETENTION_DAYS``: a profile neither updated nor contacted for this
+    long is erased (PDPO: kept no longer than its purpose needs)."""
+    raw = settings.get("RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+    days = int(raw)
+    if days < 1:
+        raise ValueError(f"RETENTION_DAYS must be at least 1, not {raw!r}")
+    return days
+
+
+def jobs(settings, db: Database) -> list[Job]:
+    uow = UnitOfWorkFactory(db, Outbox, settings.service, IdempotencyKey)
+    days = retention_days(settings)
+    return [
+        Job("retention-erasure", lambda now: erasure.erase_expired(uow, days, now=now),
+            timedelta(days=1), lease=timedelta(hours=2)),
+    ]
