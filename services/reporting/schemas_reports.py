@@ -86,7 +86,8 @@ class ActivityDay(Schema):
 
 
 class ActivityCounts(Schema):
-    planned, completed, missed, cancelled, on_time = integer(), integer(), integer(), integer(), integer()
+    planned, completed, missed = integer(), integer(), integer()
+    cancelled, on_time = integer(), integer()
     outcomes = counts()
     adherence = ratio()
     completion_rate = ratio("Completed ÷ planned; above 1 when calls were added.")
