@@ -31,6 +31,19 @@ def test_the_document_is_valid_openapi(service, service_app, sqlite_url):
         "$ref": "#/components/schemas/Problem"}
 
 
+def test_every_report_documents_its_parameters_and_answers(service_app, sqlite_url):
+    document = _app("reporting", service_app, sqlite_url).test_client().get(DOCUMENT).get_json()
+    reports = {path: item["get"] for path, item in document["paths"].items()
+               if path.startswith("/api/v1/reports/")}
+    assert len(reports) == 9
+    for path, operation in reports.items():
+        assert "format" in {p["name"] for p in operation["parameters"]}, path
+        answers = operation["responses"]["200"]["content"]
+        assert set(answers) == {"application/json", "text/csv", "image/png"}, path
+        schema = answers["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert document["components"]["schemas"][schema]["required"], path
+
+
 ROLES = ("admin", "manager", "agent", "analyst")
 
 
