@@ -73,7 +73,9 @@ class CallOut(Schema):
     confirmed_fields = fields.Dict(allow_none=True)
     opt_out_notice_given = fields.Boolean(allow_none=True)
     callback_at = fields.DateTime(allow_none=True)
-    cost = fields.Function(lambda call: _money_text(call.cost), allow_none=True)
+    cost = fields.Function(lambda call: _money_text(call.cost), allow_none=True,
+                           metadata={"type": "string", "format": "decimal",
+                                     "pattern": r"^-?\d+(\.\d+)?$"})
 
 
 class QueueCustomerOut(Schema):

@@ -168,6 +168,8 @@ class Rejections(MethodView):
 class Export(MethodView):
     @roles(*ADMINS)
     @transfer_blp.arguments(ExportArgs, location="query")
+    @transfer_blp.alt_response(200, content_type="text/csv", schema={"type": "string"},
+                               description="The customers as CSV.", success=True)
     def get(self, args):
         """Customers (of one segment) as CSV in the import's columns, streamed."""
         body = exporter.segment_csv(service().uow, args["segment"])

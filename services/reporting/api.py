@@ -4,6 +4,10 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from services.reporting import config, schemas, services
+from services.reporting.schemas_reports import (ActivityReport, CoverageReport, FindingsReport,
+                                                FollowupReport, QualityReport)
+from services.reporting.schemas_reports_sales import PnlReport, SalesReport
+from services.reporting.schemas_reports_statistics import EffectivenessReport, OutsourcerReport
 from services.reporting.render import respond
 from shared.web.app import roles, service
 from shared.web.blueprint import Blueprint
@@ -14,17 +18,24 @@ READERS = ("analyst", "manager")
 # A misspelt filter (?form=) must not quietly answer for another period.
 STRICT = {"location": "query", "unknown": RAISE}
 ROUTES = {
-    "activity": (schemas.ActivityArgs, "Calls planned, completed, missed; plan adherence."),
-    "coverage": (schemas.CoverageArgs, "Customers overdue against their call plan."),
-    "findings": (schemas.FindingsArgs,
+    "activity": (schemas.ActivityArgs, ActivityReport,
+                 "Calls planned, completed, missed; plan adherence."),
+    "coverage": (schemas.CoverageArgs, CoverageReport,
+                 "Customers overdue against their call plan."),
+    "findings": (schemas.FindingsArgs, FindingsReport,
                  "Outcome mix, satisfaction and propensity distributions, competitors."),
-    "sales": (schemas.SalesArgs, "Revenue, pipeline, call-to-won funnel, sales cycle."),
-    "pnl": (schemas.PnlArgs, "P&L by segment, customer, day or month, reconciled."),
-    "call-effectiveness": (schemas.EffectivenessArgs,
+    "sales": (schemas.SalesArgs, SalesReport,
+              "Revenue, pipeline, call-to-won funnel, sales cycle."),
+    "pnl": (schemas.PnlArgs, PnlReport,
+            "P&L by segment, customer, day or month, reconciled."),
+    "call-effectiveness": (schemas.EffectivenessArgs, EffectivenessReport,
                            "Calls in a window against the change in the relationship."),
-    "outsourcers": (schemas.OutsourcerArgs, "Own staff against each partner, with 95% CIs."),
-    "data-quality": (schemas.QualityArgs, "Open and resolved data-quality items."),
-    "follow-ups": (schemas.FollowupArgs, "Proposed next actions per customer, with reasons."),
+    "outsourcers": (schemas.OutsourcerArgs, OutsourcerReport,
+                    "Own staff against each partner, with 95% CIs."),
+    "data-quality": (schemas.QualityArgs, QualityReport,
+                     "Open and resolved data-quality items."),
+    "follow-ups": (schemas.FollowupArgs, FollowupReport,
+                   "Proposed next actions per customer, with reasons."),
 }
 
 
@@ -35,20 +46,29 @@ def answer(name: str, args: dict):
     return respond(name, report, fmt, services.REPORTS[name][0])
 
 
-def _register(name: str, schema, summary: str) -> None:
+def _register(name: str, query, report, summary: str) -> None:
+    """One report route, documented through flask-smorest: its query parameters,
+    its JSON answer (built by the report module, so documented rather than dumped)
+    and the CSV and PNG alternatives."""
     class Report(MethodView):
         @roles(*READERS)
-        @blp.arguments(schema, **STRICT)
-        @blp.response(200, description=summary)
-        @blp.alt_response(200, content_type="text/csv", description="?format=csv")
-        @blp.alt_response(200, content_type="image/png", description="?format=png")
+        @blp.arguments(query, **STRICT)
+        @blp.response(200, description=ANSWERS)
+        @blp.alt_response(200, schema=report, description=ANSWERS, success=True)
+        @blp.alt_response(200, content_type="text/csv", description=ANSWERS,
+                          success=True, schema=TEXT)
+        @blp.alt_response(200, content_type="image/png", description=ANSWERS,
+                          success=True, schema=BINARY)
         def get(self, args):
             return answer(name, args)
 
     Report.get.__doc__ = f"{summary} See docs/reporting.md for definitions and methods."
     Report.__name__ = "Report_" + name.replace("-", "_")
-    blp.add_url_rule(f"/{name}", view_func=Report.as_view(name.replace("-", "_")))
+    blp.add_url_rule(f"/{name}", endpoint=name.replace("-", "_"), view_func=Report)
 
 
-for _name, (_schema, _summary) in ROUTES.items():
-    _register(_name, _schema, _summary)
+ANSWERS = "The report as JSON; with ?format=csv its table, with ?format=png its chart."
+TEXT = {"type": "string"}
+BINARY = {"type": "string", "format": "binary"}
+for _name, (_query, _report, _summary) in ROUTES.items():
+    _register(_name, _query, _report, _summary)

@@ -6,6 +6,8 @@ them. A filter a report cannot honour is refused (422), never ignored. Answers a
 by the report modules and documented in docs/reporting.md; money is answered as
 strings rounded to cents.
 """
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.events.contracts import AGENT_KINDS, CHANNELS
@@ -20,9 +22,14 @@ class _Base(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
 
+# A period a report can read: a window reaching back centuries would be read month by
+# month and overflow the database's limit on one statement's terms.
+IN_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
+
+
 class _Period(_Base):
-    start = fields.Date(data_key="from", load_default=None)
-    end = fields.Date(data_key="to", load_default=None)
+    start = fields.Date(data_key="from", load_default=None, validate=IN_RANGE)
+    end = fields.Date(data_key="to", load_default=None, validate=IN_RANGE)
 
     @validates_schema
     def _ordered(self, data, **_kw):

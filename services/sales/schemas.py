@@ -83,8 +83,8 @@ class SaleListArgs(PageArgs):
     customer_id = fields.String(load_default=None, validate=CUSTOMER_ID)
 
 
-def amount_field(places: int):
-    return fields.Decimal(places=places, as_string=True, metadata=DECIMAL_STRING)
+def amount_field(places: int, **kwargs):
+    return fields.Decimal(places=places, as_string=True, metadata=DECIMAL_STRING, **kwargs)
 
 
 class LineOut(Schema):

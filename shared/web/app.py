@@ -18,7 +18,7 @@ from shared.errors import Forbidden, Unauthorized
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import OutboxCollector, exposition, metrics_for
 from shared.startup import freeze_startup_objects
-from shared.web import problems
+from shared.web import openapi, problems
 from shared.web.json import JSONProvider
 
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs")
@@ -82,7 +82,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
         settings=settings, db=db,
         uow=UnitOfWorkFactory(db, outbox_model, settings.service, idempotency_model),
         idempotency_model=idempotency_model)
-    api = problems.ProblemApi(app)
+    api = openapi.ProblemApi(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     problems.register(app)

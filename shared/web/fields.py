@@ -36,11 +36,19 @@ class Phone(fields.String):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-class Money(fields.Decimal):
+class DecimalString(fields.Decimal):
+    """An exact decimal, on the wire a string of digits ("12.50"); documented as one,
+    its bounds as numbers (``shared.web.openapi``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, allow_nan=False, **kwargs)
+
+
+class Money(DecimalString):
     """An exact amount sent as a string ("12.50"); floats and too many places refused."""
 
     def __init__(self, places: int = 4, **kwargs):
-        super().__init__(as_string=True, allow_nan=False, **kwargs)
+        super().__init__(**kwargs)
         self.max_places = places
 
     def _deserialize(self, value, attr, data, **kwargs):

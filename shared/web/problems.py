@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 from flask import Response, json, request
-from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared import context
@@ -75,13 +74,6 @@ def handle_unexpected(exc: Exception) -> Response:
         return handle_http_exception(exc)
     log.exception("unhandled error")
     return handle_http_exception(InternalServerError())
-
-
-class ProblemApi(Api):
-    """flask-smorest's Api with its error handler answering problem+json."""
-
-    def handle_http_exception(self, error):  # noqa: D102 - overrides flask-smorest
-        return handle_http_exception(error)
 
 
 def register(app) -> None:

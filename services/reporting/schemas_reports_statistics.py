@@ -1,0 +1,66 @@
+"""What the call-effectiveness and outsourcer-parity reports answer as JSON, for the
+OpenAPI document (see ``schemas_reports``): statistics as ``Estimate``s."""
+from marshmallow import Schema, fields
+
+from services.reporting.schemas_reports import (FIELD, Estimate, Mean, OpenPeriod, Period, integer,
+                                                many, text)
+
+
+class Correlations(Schema):
+    satisfaction = fields.Nested(Estimate, **FIELD)
+    relationship = fields.Nested(Estimate, **FIELD)
+    revenue = fields.Nested(Estimate, **FIELD)
+
+
+class Cohorts(Schema):
+    measure = text()
+    on_plan = fields.Nested(Mean, **FIELD)
+    under_called = fields.Nested(Mean, **FIELD)
+    difference = fields.Nested(Estimate, **FIELD)
+
+
+class Proposal(Schema):
+    change = fields.String(**FIELD, metadata={
+        "enum": ["none", "keep_or_increase", "review", "reduce"]})
+    reason = text()
+
+
+class SegmentEffect(Schema):
+    segment = text()
+    customers = integer()
+    correlations = fields.Nested(Correlations, **FIELD)
+    cohorts = fields.Nested(Cohorts, **FIELD)
+    proposal = fields.Nested(Proposal, **FIELD)
+
+
+class Halves(Schema):
+    first = fields.List(fields.Date(), **FIELD)
+    second = fields.List(fields.Date(), **FIELD)
+
+
+class EffectivenessReport(Period):
+    """A window shorter than two calendar months answers only the period, no
+    segments and ``insufficient``."""
+    currency = fields.String()
+    halves = fields.Nested(Halves)
+    segments = many(SegmentEffect)
+    all = fields.Nested(SegmentEffect)
+    insufficient = fields.String()
+
+
+def _estimates():
+    return fields.Dict(keys=fields.String(), values=fields.Nested(Estimate), **FIELD)
+
+
+class PartnerParity(Schema):
+    partner = text()
+    metrics = _estimates()
+    difference_from_staff = _estimates()
+    below_parity = fields.List(fields.String(), **FIELD)
+    flagged = fields.Boolean(**FIELD)
+
+
+class OutsourcerReport(OpenPeriod):
+    staff = _estimates()
+    partners = many(PartnerParity)
+    flagged = fields.List(fields.String(), **FIELD)

@@ -1,0 +1,104 @@
+"""What makes every service's OpenAPI document say what the service answers: one
+Problem schema for every error, documented as ``application/problem+json``, and
+decimals documented in their wire form, a string of digits, with numeric bounds.
+
+Both go through apispec's public extension points: a plugin's ``response_helper``
+(flask-smorest registers its error responses as components) and the marshmallow
+converter's ``add_attribute_function``.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask_smorest import Api
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from shared.web import problems
+
+DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+
+
+class Problem(Schema):
+    """An error answer (RFC 9457); a problem may carry more members of its own
+    (``retry_after``, ``existing_id``...)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as additionalProperties: true
+
+    type = fields.String(required=True, metadata={"example": "urn:rapport:problem:not-found"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True, validate=validate.Range(400, 599))
+    instance = fields.String(required=True, metadata={"description": "The request's path."})
+    request_id = fields.String(allow_none=True)
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "Field-level detail: each field (or location) and why it was "
+                       "refused, nested as the request body is."})
+
+
+class ProblemResponses(BasePlugin):
+    """flask-smorest documents its error responses (one component per status, and
+    the default) as ``application/json``; they are answered as problem+json."""
+
+    def response_helper(self, response, **kwargs):
+        content = response.get("content")
+        if not content or "application/json" not in content:
+            return None
+        content = dict(content)
+        content[problems.PROBLEM_JSON] = content.pop("application/json")
+        return {"content": content}
+
+
+def decimal_properties(self, field, ret=None, **kwargs) -> dict:
+    """A decimal sent as a string is documented as one: type string with a pattern,
+    and its Range bounds as numbers (apispec writes them as the field dumps them,
+    strings, which OpenAPI refuses)."""
+    if not isinstance(field, fields.Decimal) or not field.as_string:
+        return {}
+    places = getattr(field, "max_places", None)
+    pattern = (rf"^-?\d{{1,14}}(\.\d{{1,{places}}})?$" if places else DECIMAL_PATTERN)
+    return {"type": "string", "format": "decimal", "pattern": pattern, **_bounds(field)}
+
+
+def _bounds(field) -> dict:
+    out: dict = {}
+    for v in field.validators:
+        if not isinstance(v, validate.Range):
+            continue
+        if v.min is not None:
+            out["minimum"] = _number(v.min)
+            if not v.min_inclusive:
+                out["exclusiveMinimum"] = True
+        if v.max is not None:
+            out["maximum"] = _number(v.max)
+            if not v.max_inclusive:
+                out["exclusiveMaximum"] = True
+    return out
+
+
+def _number(value) -> int | float:
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api answering and documenting errors as problem+json, and
+    decimals as strings."""
+
+    ERROR_SCHEMA = Problem
+
+    def __init__(self, app=None, **kwargs):
+        self.marshmallow = MarshmallowPlugin()
+        spec = kwargs.setdefault("spec_kwargs", {})
+        spec.setdefault("marshmallow_plugin", self.marshmallow)
+        spec.setdefault("extra_plugins", [ProblemResponses()])
+        super().__init__(app, **kwargs)
+
+    def init_app(self, app, **kwargs):
+        super().init_app(app, **kwargs)
+        self.marshmallow.converter.add_attribute_function(decimal_properties)
+
+    def handle_http_exception(self, error):  # noqa: D102 - overrides flask-smorest
+        return problems.handle_http_exception(error)
