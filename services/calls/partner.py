@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select, tuple_
 
 from services.calls import outcomes
+from services.calls.bounds import cursor_integer
 from services.calls.findings import checklist
 from services.calls.models import Call, Customer, PartnerRead
 from shared.auth import Principal
-from shared.errors import Invalid, NotFound
+from shared.errors import NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
@@ -73,10 +74,7 @@ def list_reads(uow, partner_id: str | None, limit: int, cursor: str | None) -> d
         query = query.where(PartnerRead.partner_id == partner_id)
     if cursor:
         [after] = decode_cursor(cursor, 1)
-        if not isinstance(after, int):
-            raise Invalid("the cursor is not one this API issued",
-                          errors={"cursor": ["not a valid cursor"]})
-        query = query.where(PartnerRead.id > after)
+        query = query.where(PartnerRead.id > cursor_integer(after))
     with uow.reader() as session:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda r: (r.id,))
