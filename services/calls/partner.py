@@ -1,11 +1,12 @@
 """The partner API's use cases: a partner sees and updates only the calls assigned
 to its own agents, with only the customer fields needed to make the call, and every
-read of customer data is recorded (PDPO). Another partner's call does not exist."""
+read of customer data is recorded (PDPO). Any call it may not name (``reach``) does
+not exist for it."""
 from __future__ import annotations
 
 from sqlalchemy import select, tuple_
 
-from services.calls import outcomes
+from services.calls import outcomes, reach
 from services.calls.bounds import cursor_integer
 from services.calls.findings import checklist
 from services.calls.models import Call, Customer, PartnerRead
@@ -19,7 +20,6 @@ NEEDED = {"phone": ("name", "phone", "preferred_language"),
           "video": ("name", "phone", "preferred_language"),
           "visit": ("name", "preferred_language"),
           "email": ("name", "preferred_language")}
-VISIBLE = ("scheduled", "completed")
 
 
 def list_calls(uow, caller: Principal, status: str | None, limit: int,
@@ -50,8 +50,8 @@ def record_outcome(uow, caller: Principal, call_id: str, data: dict) -> tuple[di
 
 
 def _own(session, caller: Principal, call_id: str) -> Call:
-    call = session.get(Call, call_id)
-    if call is None or call.partner_id != caller.partner_id or call.status not in VISIBLE:
+    call = reach.find(session, caller, call_id)
+    if call is None:
         raise NotFound(f"no call {call_id}")
     return call
 
