@@ -1,14 +1,15 @@
 """Requests a fuzzer found answered 500 are the caller's mistakes, answered 4xx
 problem+json with nothing written: a staff token on the partner API, numbers past
-the database's integers in a path or a cursor, a staff agent with a partner id."""
+the database's integers in a path or a cursor, a staff agent with a partner id,
+a NUL character PostgreSQL cannot store."""
 from datetime import datetime, timezone
 
 import pytest
 
 from tests.calls.helpers import (
-    add_agent, add_partner, assign, calls_of, counts, create_plan, project, schedule)
-from tests.conftest import auth
+    add_agent, add_partner, assign, build_app, calls_of, counts, create_plan, project, schedule)
 from shared.web.pagination import encode_cursor
+from tests.conftest import auth, make_token
 
 PROBLEM = "application/problem+json"
 HUGE = (2 ** 31, 2 ** 63, 10 ** 30)
@@ -99,3 +100,32 @@ def test_a_staff_agent_with_an_empty_partner_id_is_422_and_not_added(app, client
     assert (r.status_code, r.content_type) == (422, PROBLEM)
     assert r.json["errors"]["partner_id"] == ["A staff agent belongs to no partner."]
     assert client.get("/api/v1/agents/agent-e", headers=auth()).status_code == 404
+
+
+@pytest.fixture
+def both_app(service_app, database_url):
+    """The app on SQLite and again on PostgreSQL, where a NUL failed in SQL."""
+    return build_app(service_app, database_url)
+
+
+@pytest.mark.parametrize("method, path, body, role, where", [
+    ("GET", "/calls/a%00b", None, "manager", "path"),
+    ("GET", "/calls?customer_id=a%00b", None, "manager", "query"),
+    ("GET", "/call-plans/a%00b/versions/1", None, "manager", "path"),
+    ("POST", "/partners", {"name": "Call\u0000Co", "fee_per_call": "1"}, "manager", "json"),
+    ("GET", "/partner/calls/a%00b", None, "partner", "path"),
+    ("POST", "/partner/calls/a%00b/outcome", {"outcome": "busy"}, "partner", "path"),
+    ("POST", "/partner/outcomes", {"outcomes": [{"call_id": "a\u0000b", "outcome": "busy"}]},
+     "partner", "json"),
+])
+def test_a_nul_character_anywhere_is_422_on_every_database(both_app, method, path, body, role,
+                                                            where):
+    client = both_app.test_client()
+    before = counts(both_app)
+    token = make_token(role, "someone", "p1" if role == "partner" else None)
+    r = client.open(f"/api/v1{path}", method=method, json=body,
+                    headers={"Authorization": f"Bearer {token}"})
+    assert (r.status_code, r.content_type) == (422, PROBLEM)
+    assert r.json["errors"] == {where: ["NUL characters (U+0000) are not accepted in text."]}
+    assert counts(both_app) == before
+    assert client.open(f"/api/v1{path}", method=method, json=body).status_code == 401

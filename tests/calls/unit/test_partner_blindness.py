@@ -12,7 +12,8 @@ from sqlalchemy import event
 
 from services.calls.models import Call
 from tests.calls.helpers import (
-    add_agent, add_partner, assign, calls_of, counts, create_plan, deliver, project, schedule)
+    add_agent, add_partner, assign, build_app, calls_of, counts, create_plan, deliver, project,
+    schedule)
 from tests.conftest import auth, make_token
 
 REACHED = {"outcome": "reached", "satisfaction": 5, "propensity": 60, "duration_seconds": 200}
@@ -23,6 +24,12 @@ ENDPOINTS = [("GET", "/partner/calls/{id}", None),
              ("DELETE", "/partner/calls/{id}", None),
              ("GET", "/partner/calls/{id}/outcome", None),
              ("POST", "/partner/outcomes", {"outcomes": [{"call_id": "{id}", **REACHED}]})]
+
+
+@pytest.fixture
+def app(service_app, database_url):
+    """On SQLite and on PostgreSQL, where the look-up also takes a row lock."""
+    return build_app(service_app, database_url)
 
 
 @pytest.fixture
