@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from services.calls import recurrence
 from services.calls.models import Call, CallPlan, Customer
 from services.calls.scheduling import NOT_CALLED
+from shared.errors import Invalid
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, encode_cursor
 
@@ -34,6 +35,9 @@ def required_days(plan: CallPlan, now: datetime) -> int:
 def coverage(uow, filters: dict, limit: int, cursor: str | None) -> dict:
     now = utcnow()
     after = (decode_cursor(cursor, 1) or [""])[0]
+    if not isinstance(after, str):
+        raise Invalid("the cursor is not one this API issued",
+                      errors={"cursor": ["not a valid cursor"]})
     items: list[dict] = []
     with uow.reader() as session:
         plans = [(p, required_days(p, now)) for p in session.scalars(select(CallPlan))]

@@ -2,10 +2,11 @@
 one at a time, or many in one request with an answer per item.
 
 The caller decides what it may touch: an agent records on calls assigned to it (or
-not yet assigned), a manager on any, a partner only on its own agents' calls
-(another's is "not found"). What the outcome carries is checked against the call's
-plan version (checklist) and the customer's open gaps; cost, quality flags and
-follow-ups are written in the same transaction."""
+not yet assigned), a manager on any, a partner only on the calls it may name
+(``reach``: any other is "not found", whatever the reason, where staff are told the
+reason). What the outcome carries is checked against the call's plan version
+(checklist) and the customer's open gaps; cost, quality flags and follow-ups are
+written in the same transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from decimal import Decimal
 from marshmallow import ValidationError
 from sqlalchemy import bindparam, select, update
 
-from services.calls import completed_events, findings, followups, quality
+from services.calls import completed_events, findings, followups, quality, reach
 from services.calls.held import Held, hold
 from services.calls.models import Call, Customer, Outbox
 from services.calls.outcome_schemas import BulkOutcomeItem
@@ -45,20 +46,16 @@ class _Batch:
 def record_outcome(uow, call_id: str, data: dict, caller: Principal) -> tuple[Call, bool]:
     """Record the outcome; ``(call, False)`` if this same outcome was already recorded."""
     with uow() as work:
-        call = work.session.get(Call, call_id, with_for_update=True)
-        if visible(call, caller):  # its answer shows the call's notes, or to a partner
+        call = reach.find(work.session, caller, call_id, lock=True)
+        if call is not None:  # its answer shows the call's notes, or to a partner
             idempotency.concerns(call.customer_id)  # the customer's name and phone
         return call, _apply(work, call, call_id, data, caller, _Batch(Held(work.session)))
-
-
-def visible(call: Call | None, caller: Principal) -> bool:
-    return call is not None and (caller.role != "partner" or call.partner_id == caller.partner_id)
 
 
 def _apply(work: UnitOfWork, call: Call | None, call_id: str, data: dict,
            caller: Principal, batch: _Batch) -> bool:
     """Complete ``call`` with ``data``; False if this same outcome was already recorded."""
-    if not visible(call, caller):
+    if call is None:
         raise NotFound(f"no call {call_id}")
     if caller.role == "agent" and call.agent_id not in (None, caller.subject):
         raise Forbidden(f"call {call_id} is assigned to another agent")
@@ -100,7 +97,7 @@ def record_outcomes(uow, items: list, caller: Principal) -> dict:
     with uow() as work:
         ids = {data["call_id"] for data in loaded.values()}
         calls = {c.id: c for c in work.session.scalars(
-            select(Call).where(Call.id.in_(ids)).with_for_update())}
+            select(Call).where(Call.id.in_(ids), *reach.scope(caller)).with_for_update())}
         # What the items look up, loaded once: no per-item look-up goes to the database.
         batch = _Batch(hold(work.session, list(calls.values()), caller.subject),
                        _recent(work.session, calls, loaded, caller), [])

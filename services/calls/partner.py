@@ -1,15 +1,17 @@
 """The partner API's use cases: a partner sees and updates only the calls assigned
 to its own agents, with only the customer fields needed to make the call, and every
-read of customer data is recorded (PDPO). Another partner's call does not exist."""
+read of customer data is recorded (PDPO). Any call it may not name (``reach``) does
+not exist for it."""
 from __future__ import annotations
 
 from sqlalchemy import select, tuple_
 
-from services.calls import outcomes
+from services.calls import outcomes, reach
+from services.calls.bounds import cursor_integer
 from services.calls.findings import checklist
 from services.calls.models import Call, Customer, PartnerRead
 from shared.auth import Principal
-from shared.errors import Invalid, NotFound
+from shared.errors import NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
@@ -18,7 +20,6 @@ NEEDED = {"phone": ("name", "phone", "preferred_language"),
           "video": ("name", "phone", "preferred_language"),
           "visit": ("name", "preferred_language"),
           "email": ("name", "preferred_language")}
-VISIBLE = ("scheduled", "completed")
 
 
 def list_calls(uow, caller: Principal, status: str | None, limit: int,
@@ -49,8 +50,8 @@ def record_outcome(uow, caller: Principal, call_id: str, data: dict) -> tuple[di
 
 
 def _own(session, caller: Principal, call_id: str) -> Call:
-    call = session.get(Call, call_id)
-    if call is None or call.partner_id != caller.partner_id or call.status not in VISIBLE:
+    call = reach.find(session, caller, call_id)
+    if call is None:
         raise NotFound(f"no call {call_id}")
     return call
 
@@ -85,10 +86,7 @@ def list_reads(uow, partner_id: str | None, limit: int, cursor: str | None) -> d
         query = query.where(PartnerRead.partner_id == partner_id)
     if cursor:
         [after] = decode_cursor(cursor, 1)
-        if not isinstance(after, int):
-            raise Invalid("the cursor is not one this API issued",
-                          errors={"cursor": ["not a valid cursor"]})
-        query = query.where(PartnerRead.id > after)
+        query = query.where(PartnerRead.id > cursor_integer(after))
     with uow.reader() as session:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda r: (r.id,))

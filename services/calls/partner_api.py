@@ -1,4 +1,6 @@
 """The partner API (partner tokens only) and the audit of partner reads."""
+import functools
+
 from flask.views import MethodView
 
 from services.calls import outcomes, partner
@@ -10,6 +12,7 @@ from services.calls.partner_schemas import (
     PartnerReadArgs,
     PartnerReadPage,
 )
+from shared.errors import Forbidden
 from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
@@ -20,9 +23,21 @@ audit_bp = Blueprint("partner_reads", __name__, url_prefix="/partner-reads",
                      description="The audit of partner reads of customer data")
 
 
+def partners_only(view):
+    """403 for any token but a partner's, an admin's too, before anything of the
+    request is read: every answer here is scoped to, and audited under, the
+    caller's partner, and staff have the /calls routes for the same work."""
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        if principal().role != "partner":
+            raise Forbidden("the partner API is for partner credentials; staff use /calls")
+        return view(*args, **kwargs)
+    return guarded
+
+
 @partner_bp.route("/calls")
 class PartnerCalls(MethodView):
-    @roles("partner")
+    @partners_only
     @partner_bp.arguments(PartnerCallArgs, location="query")
     @partner_bp.response(200, PartnerCallPage)
     def get(self, args):
@@ -34,13 +49,13 @@ class PartnerCalls(MethodView):
 
 @partner_bp.route("/calls/<string:call_id>")
 class PartnerCall(MethodView):
-    @roles("partner")
+    @partners_only
     @partner_bp.response(200, PartnerCallOut)
     def get(self, call_id):
         """One of your agents' calls; any other call is not found."""
         return partner.get_call(service().uow, principal(), call_id)
 
-    @roles("partner")
+    @partners_only
     def put(self, call_id):
         """Not offered (405); another partner's call is 404."""
         partner.refuse_method(service().uow, principal(), call_id)
@@ -54,7 +69,7 @@ def _audit_replay(answer: dict) -> None:
 
 @partner_bp.route("/calls/<string:call_id>/outcome")
 class PartnerOutcome(MethodView):
-    @roles("partner")
+    @partners_only
     @idempotent(on_replay=_audit_replay)  # a replayed answer is a read too
     @partner_bp.arguments(OutcomeIn)
     @partner_bp.response(201, PartnerCallOut)
@@ -64,7 +79,7 @@ class PartnerOutcome(MethodView):
         view, created = partner.record_outcome(service().uow, principal(), call_id, data)
         return view, 201 if created else 200
 
-    @roles("partner")
+    @partners_only
     def get(self, call_id):
         """Not offered (405: read the call); another partner's call is 404."""
         partner.refuse_method(service().uow, principal(), call_id)
@@ -74,7 +89,7 @@ class PartnerOutcome(MethodView):
 
 @partner_bp.route("/outcomes")
 class PartnerOutcomes(MethodView):
-    @roles("partner")
+    @partners_only
     @idempotent
     @partner_bp.arguments(BulkOutcomesIn)
     @partner_bp.response(200, BulkOutcomesOut)

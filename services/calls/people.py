@@ -56,7 +56,8 @@ def update_agent(uow, agent_id: str, changes: dict) -> Agent:
 
 def _check_kind(data: dict) -> None:
     errors = {}
-    if data["kind"] == "staff" and data.get("partner_id"):
+    # An empty partner id is a partner id too: it names no partner, and no row.
+    if data["kind"] == "staff" and data.get("partner_id") is not None:
         errors["partner_id"] = ["A staff agent belongs to no partner."]
     if data["kind"] == "staff" and data.get("rate_per_minute") is None:
         errors["rate_per_minute"] = ["A staff agent needs a rate per minute."]

@@ -11,6 +11,7 @@ from datetime import timezone
 from sqlalchemy import select, tuple_
 
 from services.calls import recurrence, windows
+from services.calls.bounds import cursor_integer, fits
 from services.calls.models import CallPlan, CallPlanVersion
 from shared.errors import Invalid, NotFound
 from shared.messaging.tables import utcnow
@@ -107,8 +108,10 @@ def list_plans(uow, limit: int, cursor: str | None) -> dict:
 
 
 def get_version(uow, plan_id: str, version: int) -> CallPlanVersion:
-    with uow.reader() as session:
-        found = session.get(CallPlanVersion, (plan_id, version))
+    found = None
+    if fits(version):
+        with uow.reader() as session:
+            found = session.get(CallPlanVersion, (plan_id, version))
     if found is None:
         raise NotFound(f"no version {version} of call plan {plan_id}")
     return found
@@ -120,10 +123,7 @@ def list_versions(uow, plan_id: str, limit: int, cursor: str | None) -> dict:
              .order_by(CallPlanVersion.version).limit(limit + 1))
     after = decode_cursor(cursor, 1)
     if after:
-        if not isinstance(after[0], int):
-            raise Invalid("the cursor is not one this API issued",
-                          errors={"cursor": ["not a valid cursor"]})
-        query = query.where(CallPlanVersion.version > after[0])
+        query = query.where(CallPlanVersion.version > cursor_integer(after[0]))
     with uow.reader() as session:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda v: (v.version,))

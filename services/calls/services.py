@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select, tuple_
 
+from services.calls.bounds import fits
 from services.calls.findings import checklist
 from services.calls.models import Call, Customer
 from shared.errors import Invalid, NotFound
@@ -61,7 +62,7 @@ def queue(uow, caller, limit: int, cursor: str | None) -> dict:
 def _queue_key(key: list):
     try:
         when = datetime.fromisoformat(key[0])
-        if when.tzinfo is None or not isinstance(key[1], int) or not isinstance(key[2], str):
+        if when.tzinfo is None or not fits(key[1]) or not isinstance(key[2], str):
             raise ValueError
     except (TypeError, ValueError):
         raise Invalid("the cursor is not one this API issued",
