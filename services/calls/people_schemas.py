@@ -120,7 +120,7 @@ class AgentIn(_AgentLoad.from_dict(_agent_fields(edit=False))):
     id = fields.String(validate=AGENT_ID)
     kind = fields.String(required=True, validate=validate.OneOf(("staff", "partner")))
     partner_id = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Length(min=1, max=36))
+                               validate=validate.Length(max=36))
 
     @validates_schema
     def _kind_fits(self, data, **_kwargs):

@@ -23,11 +23,29 @@ class PnlRow(Figures):
     month = fields.String(metadata={"pattern": r"^\d{4}-\d{2}$"})
 
 
+class LedgerDifference(Schema):
+    day = fields.String(**FIELD, metadata={"description": "A date, or `total`"})
+    measure = text()
+    ledger, reporting, difference = DecimalString(**FIELD), DecimalString(**FIELD), \
+        DecimalString(**FIELD)
+
+
+class LedgerCheck(Schema):
+    """Reporting's figures against the totals the sales ledger published, per day."""
+    compared = fields.Boolean(**FIELD)
+    balanced = fields.Boolean(**FIELD)
+    days_published = fields.Integer()
+    days_without_ledger_totals = fields.List(fields.Date())
+    differences = many(LedgerDifference)
+    timezone = fields.String(metadata={"description": "Set when the two count days apart"})
+    why = fields.String(metadata={"description": "Set when nothing was compared"})
+
+
 class Reconciliation(Schema):
     customers = integer()
     balanced = fields.Boolean(**FIELD)
     differences = fields.Dict(keys=fields.String(), values=DecimalString(), **FIELD)
-    ledger = text()
+    ledger = fields.Nested(LedgerCheck, **FIELD)
 
 
 class PnlReport(OpenPeriod):
