@@ -5,7 +5,7 @@ from typing import Mapping
 
 from flask import Flask
 
-from services.calls import config, plain_text
+from services.calls import config
 from services.calls.api import calls, plans, queue_bp
 from services.calls.models import IdempotencyKey, Outbox, PeriodicJob
 from services.calls.partner_api import audit_bp, partner_bp
@@ -22,4 +22,4 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         description="Call plans, scheduled calls and their outcomes.",
         blueprints=[plans, planning, people_bp, calls, queue_bp, partner_bp,
                     audit_bp, periodic_jobs.blueprint(PeriodicJob)], outbox_model=Outbox,
-        idempotency_model=IdempotencyKey, setup=plain_text.install)
+        idempotency_model=IdempotencyKey)

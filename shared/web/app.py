@@ -18,7 +18,7 @@ from shared.errors import Forbidden, Unauthorized
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import OutboxCollector, exposition, metrics_for
 from shared.startup import freeze_startup_objects
-from shared.web import openapi, problems
+from shared.web import openapi, plain_text, problems
 from shared.web.json import JSONProvider
 
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs")
@@ -87,6 +87,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     problems.register(app)
     _install_hooks(app, settings, outbox_model, db)
+    plain_text.install(app)
     if setup is not None:
         setup(app)
     freeze_startup_objects()

@@ -1,7 +1,7 @@
 """Text the database cannot store, refused before the request is read: PostgreSQL's
 text types hold no NUL character (U+0000), so a NUL in an id or a field passed
 every schema and then failed in SQL, a 500. A NUL anywhere in the path, the query
-or a JSON body is a 422 instead."""
+or a JSON body is a 422 instead, in every service (the app factory installs it)."""
 from __future__ import annotations
 
 from flask import Flask, request
