@@ -2,7 +2,10 @@
 (``pnl_daily``), per customer year to date by month (``pnl_ytd``) and per segment
 and day (``pnl_cube``), and moving a customer's history between segments.
 
-The segment an entry counts under is the customer's ``customer_segment`` row.
+The segment an entry counts under is the customer's ``customer_segment`` row: the
+customer's segment now, or, once it is merged into another, its survivor's (the
+merged customer's entries count under the survivor, as in the ledger; the sales
+service's summary follows the same rule, docs/sales.md).
 Entries are gathered for the transaction and booked into the cube just before it
 commits: the segment rows of every customer concerned are read (and locked) in one
 query, those of customers not seen yet inserted as ``unknown``. A segment change
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.reporting import cumulative, increments
 from services.reporting.increments import INSERTS, add_to
-from services.reporting.models_facts import PnlDaily
+from services.reporting.models_facts import CustomerFacts, PnlDaily
 from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlYtd
 from services.reporting.rows import held, row_for_update
 
@@ -95,8 +98,46 @@ def _segments(session: Session, customers: list[str]) -> dict:
 
 
 def move(session: Session, customer_id: str, segment: str, new: bool = False) -> None:
-    """Count the customer's P&L under ``segment`` from now on, history included.
-    ``new``: most likely a customer not seen before (a registration)."""
+    """Count the customer's P&L, and that of the customers merged into it, under
+    ``segment`` from now on, history included; nothing for a customer merged into
+    another (its P&L follows the survivor's). ``new``: most likely a customer not
+    seen before (a registration)."""
+    if _merged_into(session, customer_id) is not None:
+        return
+    _move_one(session, customer_id, segment, new)
+    for merged in _merged_ones(session, customer_id):
+        _move_one(session, merged, segment)
+
+
+def follow(session: Session, merged_id: str, survivor_id: str) -> None:
+    """A merge: the merged customer's P&L (and that of those merged into it) counts
+    under the survivor's segment from now on, history included."""
+    root, seen = survivor_id, {merged_id, survivor_id}
+    while (up := _merged_into(session, root)) is not None and up not in seen:
+        root = up
+        seen.add(up)
+    segment = row_for_update(session, CustomerSegment, {"customer_id": root},
+                             segment=UNKNOWN).segment
+    for customer_id in (merged_id, *_merged_ones(session, merged_id)):
+        _move_one(session, customer_id, segment)
+
+
+def _merged_into(session: Session, customer_id: str):
+    return session.scalar(select(CustomerFacts.merged_into)
+                          .where(CustomerFacts.customer_id == customer_id))
+
+
+def _merged_ones(session: Session, customer_id: str) -> list[str]:
+    """The customers merged into ``customer_id``, directly or along a chain."""
+    found, frontier = [], [customer_id]
+    while frontier:
+        frontier = [c for c in session.scalars(select(CustomerFacts.customer_id).where(
+            CustomerFacts.merged_into.in_(frontier))) if c not in found and c != customer_id]
+        found += frontier
+    return found
+
+
+def _move_one(session: Session, customer_id: str, segment: str, new: bool = False) -> None:
     key = {"customer_id": customer_id}
     if new and customer_id not in session.info.get("pnl_entries", {}):
         # Inserted just now means no entry was ever booked for it: nothing to move.
