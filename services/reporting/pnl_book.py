@@ -102,11 +102,9 @@ def move(session: Session, customer_id: str, segment: str, new: bool = False) ->
     ``segment`` from now on, history included; nothing for a customer merged into
     another (its P&L follows the survivor's). ``new``: most likely a customer not
     seen before (a registration)."""
-    if _merged_into(session, customer_id) is not None:
-        return
-    _move_one(session, customer_id, segment, new)
-    for merged in _merged_ones(session, customer_id):
-        _move_one(session, merged, segment)
+    if _merged_into(session, customer_id) is None and _move_one(session, customer_id,
+                                                                 segment, new):
+        _move_merged(session, customer_id, segment)
 
 
 def follow(session: Session, merged_id: str, survivor_id: str) -> None:
@@ -118,26 +116,34 @@ def follow(session: Session, merged_id: str, survivor_id: str) -> None:
         seen.add(up)
     segment = row_for_update(session, CustomerSegment, {"customer_id": root},
                              segment=UNKNOWN).segment
-    for customer_id in (merged_id, *_merged_ones(session, merged_id)):
-        _move_one(session, customer_id, segment)
+    if _move_one(session, merged_id, segment):
+        _move_merged(session, merged_id, segment)
+
+
+def _move_merged(session: Session, customer_id: str, segment: str) -> None:
+    """The customers merged into ``customer_id`` (directly or along a chain) carry
+    its segment: they move with it. (Read with autoflush: a merge folded earlier in
+    this transaction is in a held row not written yet.)"""
+    found, frontier = set(), [customer_id]
+    while frontier:
+        frontier = sorted(set(session.scalars(select(CustomerFacts.customer_id).where(
+            CustomerFacts.merged_into.in_(frontier)))) - found - {customer_id})
+        found.update(frontier)
+        for merged in frontier:
+            _move_one(session, merged, segment)
 
 
 def _merged_into(session: Session, customer_id: str):
-    return session.scalar(select(CustomerFacts.merged_into)
-                          .where(CustomerFacts.customer_id == customer_id))
+    facts = held(session, CustomerFacts, {"customer_id": customer_id})
+    if facts is not None:
+        return facts.merged_into
+    with session.no_autoflush:
+        return session.scalar(select(CustomerFacts.merged_into)
+                              .where(CustomerFacts.customer_id == customer_id))
 
 
-def _merged_ones(session: Session, customer_id: str) -> list[str]:
-    """The customers merged into ``customer_id``, directly or along a chain."""
-    found, frontier = [], [customer_id]
-    while frontier:
-        frontier = [c for c in session.scalars(select(CustomerFacts.customer_id).where(
-            CustomerFacts.merged_into.in_(frontier))) if c not in found and c != customer_id]
-        found += frontier
-    return found
-
-
-def _move_one(session: Session, customer_id: str, segment: str, new: bool = False) -> None:
+def _move_one(session: Session, customer_id: str, segment: str, new: bool = False) -> bool:
+    """Move one customer's history to ``segment``; False if it was there already."""
     key = {"customer_id": customer_id}
     if new and customer_id not in session.info.get("pnl_entries", {}):
         # Inserted just now means no entry was ever booked for it: nothing to move.
@@ -145,7 +151,7 @@ def _move_one(session: Session, customer_id: str, segment: str, new: bool = Fals
     else:
         row = row_for_update(session, CustomerSegment, key, segment=UNKNOWN)
     if row.segment == segment:
-        return
+        return False
     settle(session)  # what this transaction booked counts under the old segment first
     increments.flush_rows(session)  # and is in pnl_daily, which the move reads
     dialect = session.get_bind().dialect.name
@@ -156,6 +162,7 @@ def _move_one(session: Session, customer_id: str, segment: str, new: bool = Fals
     session.connection().execute(_drop_emptied(), {"customer_id": customer_id,
                                                    "segment": row.segment})
     row.segment = segment
+    return True
 
 
 @lru_cache(maxsize=None)
