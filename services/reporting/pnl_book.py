@@ -102,8 +102,8 @@ def move(session: Session, customer_id: str, segment: str, new: bool = False) ->
     ``segment`` from now on, history included; nothing for a customer merged into
     another (its P&L follows the survivor's). ``new``: most likely a customer not
     seen before (a registration)."""
-    if _merged_into(session, customer_id) is None and _move_one(session, customer_id,
-                                                                 segment, new):
+    if _merged_into(session, customer_id) in (None, customer_id) and _move_one(
+            session, customer_id, segment, new):
         _move_merged(session, customer_id, segment)
 
 
