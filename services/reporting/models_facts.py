@@ -113,7 +113,7 @@ class CustomerFacts(Base):
     last_propensity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    merged_into: Mapped[str | None] = mapped_column(String(64))
+    merged_into: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Amounts:

@@ -2,7 +2,10 @@
 (``pnl_daily``), per customer year to date by month (``pnl_ytd``) and per segment
 and day (``pnl_cube``), and moving a customer's history between segments.
 
-The segment an entry counts under is the customer's ``customer_segment`` row.
+The segment an entry counts under is the customer's ``customer_segment`` row: the
+customer's segment now, or, once it is merged into another, its survivor's (the
+merged customer's entries count under the survivor, as in the ledger; the sales
+service's summary follows the same rule, docs/sales.md).
 Entries are gathered for the transaction and booked into the cube just before it
 commits: the segment rows of every customer concerned are read (and locked) in one
 query, those of customers not seen yet inserted as ``unknown``. A segment change
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.reporting import cumulative, increments
 from services.reporting.increments import INSERTS, add_to
-from services.reporting.models_facts import PnlDaily
+from services.reporting.models_facts import CustomerFacts, PnlDaily
 from services.reporting.models_rollups import CustomerSegment, PnlCube, PnlYtd
 from services.reporting.rows import held, row_for_update
 
@@ -95,8 +98,52 @@ def _segments(session: Session, customers: list[str]) -> dict:
 
 
 def move(session: Session, customer_id: str, segment: str, new: bool = False) -> None:
-    """Count the customer's P&L under ``segment`` from now on, history included.
-    ``new``: most likely a customer not seen before (a registration)."""
+    """Count the customer's P&L, and that of the customers merged into it, under
+    ``segment`` from now on, history included; nothing for a customer merged into
+    another (its P&L follows the survivor's). ``new``: most likely a customer not
+    seen before (a registration)."""
+    if _merged_into(session, customer_id) in (None, customer_id) and _move_one(
+            session, customer_id, segment, new):
+        _move_merged(session, customer_id, segment)
+
+
+def follow(session: Session, merged_id: str, survivor_id: str) -> None:
+    """A merge: the merged customer's P&L (and that of those merged into it) counts
+    under the survivor's segment from now on, history included."""
+    root, seen = survivor_id, {merged_id, survivor_id}
+    while (up := _merged_into(session, root)) is not None and up not in seen:
+        root = up
+        seen.add(up)
+    segment = row_for_update(session, CustomerSegment, {"customer_id": root},
+                             segment=UNKNOWN).segment
+    if _move_one(session, merged_id, segment):
+        _move_merged(session, merged_id, segment)
+
+
+def _move_merged(session: Session, customer_id: str, segment: str) -> None:
+    """The customers merged into ``customer_id`` (directly or along a chain) carry
+    its segment: they move with it. (Read with autoflush: a merge folded earlier in
+    this transaction is in a held row not written yet.)"""
+    found, frontier = set(), [customer_id]
+    while frontier:
+        frontier = sorted(set(session.scalars(select(CustomerFacts.customer_id).where(
+            CustomerFacts.merged_into.in_(frontier)))) - found - {customer_id})
+        found.update(frontier)
+        for merged in frontier:
+            _move_one(session, merged, segment)
+
+
+def _merged_into(session: Session, customer_id: str):
+    facts = held(session, CustomerFacts, {"customer_id": customer_id})
+    if facts is not None:
+        return facts.merged_into
+    with session.no_autoflush:
+        return session.scalar(select(CustomerFacts.merged_into)
+                              .where(CustomerFacts.customer_id == customer_id))
+
+
+def _move_one(session: Session, customer_id: str, segment: str, new: bool = False) -> bool:
+    """Move one customer's history to ``segment``; False if it was there already."""
     key = {"customer_id": customer_id}
     if new and customer_id not in session.info.get("pnl_entries", {}):
         # Inserted just now means no entry was ever booked for it: nothing to move.
@@ -104,7 +151,7 @@ def move(session: Session, customer_id: str, segment: str, new: bool = False) ->
     else:
         row = row_for_update(session, CustomerSegment, key, segment=UNKNOWN)
     if row.segment == segment:
-        return
+        return False
     settle(session)  # what this transaction booked counts under the old segment first
     increments.flush_rows(session)  # and is in pnl_daily, which the move reads
     dialect = session.get_bind().dialect.name
@@ -115,6 +162,7 @@ def move(session: Session, customer_id: str, segment: str, new: bool = False) ->
     session.connection().execute(_drop_emptied(), {"customer_id": customer_id,
                                                    "segment": row.segment})
     row.segment = segment
+    return True
 
 
 @lru_cache(maxsize=None)

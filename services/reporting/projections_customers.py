@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.reporting import erasure
+from services.reporting import erasure, pnl_book
 from services.reporting.models_facts import CustomerGaps, FollowupOpen, QualityItem
 from services.reporting.overdue import customer_facts
 from services.reporting.rows import row_for_update
@@ -18,6 +18,7 @@ def customer_merged(session: Session, event, _zone) -> None:
     if "merged_id" not in data:  # logged as received, but not a V1 merge we can fold
         return
     customer_facts(session, data["merged_id"]).merged_into = data["survivor_id"]
+    pnl_book.follow(session, data["merged_id"], data["survivor_id"])
 
 
 def customer_opted_out(session: Session, event, _zone) -> None:

@@ -55,7 +55,7 @@ def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
         "segment": segment, "booked_at": utcnow()})
     summary.add(work.session, [summary.entry(
         summary.local_day(call["completed_at"], zone), call["currency"], call["customer_id"],
-        segment=segment, channel=call["channel"], team=call.get("team"),
+        channel=call["channel"], team=call.get("team"),
         agent_kind=call.get("agent_kind"), cost_to_serve=cost, calls=1)], zone)
     return True
 
@@ -130,11 +130,8 @@ def _weights(session, data: dict) -> dict[str, Decimal]:
 
 
 def _book(work: UnitOfWork, allocation: Allocation, zone: ZoneInfo) -> None:
-    segments = dict(work.session.execute(select(Customer.customer_id, Customer.segment).where(
-        Customer.customer_id.in_([s.customer_id for s in allocation.shares]))).all())
     summary.book(work.session, [summary.entry(
         allocation.period_start, allocation.currency, share.customer_id,
-        segment=allocation.segment or segments.get(share.customer_id),
         channel=allocation.channel, team=allocation.team, allocations=share.amount)
         for share in allocation.shares], zone)
 

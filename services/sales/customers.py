@@ -1,9 +1,12 @@
 """What the sales service knows of customers, kept from customer events.
 
 Registrations and updates keep the segment and name (the newest event wins, by
-its time, whatever the order of arrival). A merge makes the merged customer an
-alias of the survivor: its ledger rows stay as written, its deals and its P&L
-move to the survivor. An erasure forgets the name and its deals' free text (title,
+its time, whatever the order of arrival); the customer's P&L history moves to a
+new segment with it, in the same transaction (``summary.resegment``), so a segment's
+P&L is that of the customers in it now, whichever of a sale and the update came
+first. A merge makes the merged customer an alias of the survivor: its ledger
+rows stay as written, its deals and its P&L move to the survivor, under the
+survivor's segment. An erasure forgets the name and its deals' free text (title,
 lost reason); the ledger keeps the id (sales records are kept for accounting, and
 hold no other personal data).
 """
@@ -23,16 +26,20 @@ from shared.web import idempotency
 
 def customer_seen(work: UnitOfWork, data: dict, at: datetime) -> None:
     """customer.registered / customer.updated: insert or refresh, newest wins."""
-    known = work.session.get(Customer, data["customer_id"])
+    session = work.session
+    known = session.get(Customer, data["customer_id"], with_for_update=True)
     if known is None:
-        work.session.add(Customer(customer_id=data["customer_id"], segment=data["segment"],
-                                  name=data.get("name"), as_of=at, erased=False))
+        known = Customer(customer_id=data["customer_id"], segment=data["segment"],
+                         name=data.get("name"), as_of=at, erased=False)
+        session.add(known)
+    elif known.as_of is not None and at < known.as_of:
         return
-    if known.as_of is not None and at < known.as_of:
-        return
-    known.segment, known.as_of = data["segment"], at
-    if data.get("name") and not known.erased:
-        known.name = data["name"]
+    else:
+        known.segment, known.as_of = data["segment"], at
+        if data.get("name") and not known.erased:
+            known.name = data["name"]
+    if session.get(CustomerAlias, known.customer_id) is None:  # else its P&L is the survivor's
+        summary.resegment(session, known.customer_id, known.segment)
 
 
 def customer_merged(work: UnitOfWork, data: dict) -> None:
@@ -49,9 +56,12 @@ def customer_merged(work: UnitOfWork, data: dict) -> None:
                               merged_at=data["merged_at"]))
     session.flush()
     session.execute(update(Deal).where(Deal.customer_id == merged).values(customer_id=survivor))
-    summary.move_customer(session, merged, survivor)
-    if data.get("segment") and session.get(Customer, survivor) is not None:
-        session.get(Customer, survivor).segment = data["segment"]
+    summary.merge(session, merged, survivor)
+    kept = session.get(Customer, survivor, with_for_update=True)
+    if data.get("segment") and kept is not None and (
+            kept.as_of is None or data["merged_at"] >= kept.as_of):
+        kept.segment, kept.as_of = data["segment"], data["merged_at"]
+        summary.resegment(session, survivor, kept.segment)
 
 
 def customer_erased(work: UnitOfWork, data: dict) -> None:

@@ -17,8 +17,9 @@ totals that include everything committed before it, and revisions follow the
 commit order. The lock is the last a transaction takes and is held only through
 its commit; days are locked in key order, so writers cannot deadlock on them. It
 does serialize the commits of one day's writes (a sale, a return, a consumer's
-window of call costs). A merge moves entries between customers and leaves every
-day's totals alone, so it publishes nothing.
+window of call costs). A merge or a segment change moves entries between
+customers or segments and leaves every day's totals alone, so it publishes
+nothing.
 """
 from __future__ import annotations
 

@@ -6,8 +6,10 @@ Call costs, allocations and their shares are ledger rows: append-only like sales
 every ledger entry: one row per local day × currency × customer × segment ×
 product × channel × team × agent kind. A dimension that does not apply (the
 product of a call cost) is stored as ``""`` so that the key stays unique on
-every database (NULLs never collide in a unique index). ``ledger_days`` is the
-same sum per local day and currency, the figures the ledger publishes.
+every database (NULLs never collide in a unique index). A row's segment is the
+one its customer's P&L counts under now (``pnl_segments``), not the one an entry
+was booked with. ``ledger_days`` is the same sum per local day and currency, the
+figures the ledger publishes.
 """
 from __future__ import annotations
 
@@ -96,6 +98,16 @@ class PnlDaily(Base):
     cost_to_serve: Mapped[Decimal] = mapped_column(Money)
     allocations: Mapped[Decimal] = mapped_column(Money)
     calls: Mapped[int] = mapped_column(Integer)
+
+
+class PnlSegment(Base):
+    """The segment a customer's P&L counts under (``services.sales.segments``): its
+    segment as last heard, ``unknown`` until it is heard of. Every ``pnl_daily`` row
+    of the customer carries it; booking and moving both lock this row."""
+    __tablename__ = "pnl_segments"
+
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(64))
 
 
 class LedgerDay(Base):

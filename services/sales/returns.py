@@ -113,6 +113,6 @@ def cancel_sale(uow, sale_id: str, reason: str, by: str, zone: ZoneInfo) -> Sale
 
 
 def _booking(sale: Sale, line, day, **amounts) -> dict:
-    return summary.entry(day, sale.currency, sale.customer_id, segment=sale.segment,
-                         product=line.sku, channel=sale.channel, team=sale.team,
-                         agent_kind=sale.agent_kind, **amounts)
+    return summary.entry(day, sale.currency, sale.customer_id, product=line.sku,
+                         channel=sale.channel, team=sale.team, agent_kind=sale.agent_kind,
+                         **amounts)

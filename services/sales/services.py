@@ -127,7 +127,7 @@ def _attribution(session: Session, data: dict) -> dict:
 
 def _booking(sale: Sale, line: SaleLine, zone: ZoneInfo) -> dict:
     return summary.entry(summary.local_day(sale.recorded_at, zone), sale.currency,
-                         sale.customer_id, segment=sale.segment, product=line.sku,
+                         sale.customer_id, product=line.sku,
                          channel=sale.channel, team=sale.team, agent_kind=sale.agent_kind,
                          revenue=line.revenue_cents + line.discount_cents,
                          discounts=line.discount_cents, cost_of_goods=line.cost_cents)

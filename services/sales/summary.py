@@ -13,7 +13,12 @@ and publishes those (``ledger_totals``); a merge only moves entries.
 that books a whole delivery window in one): they are merged and upserted once,
 just before the commit; a merge in the same transaction upserts them first.
 
-The customer of a summary row is the surviving customer after merges.
+The customer of a summary row is the surviving customer after merges, and its
+segment that customer's segment now (``segments``): a booking takes it, under the
+customer's lock, whatever segment the entry was recorded with; ``resegment`` and
+``merge`` move a customer's rows when it changes, summing them into the rows
+already there, in the same transaction. A move changes no day's total, so it
+publishes nothing.
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.sales import ledger_totals
+from services.sales import ledger_totals, segments
 from services.sales.models import CustomerAlias
 from services.sales.models_costs import AMOUNTS, DIMENSIONS, PnlDaily
 
@@ -59,11 +64,12 @@ def survivors(session: Session, customer_ids: set[str]) -> dict[str, str]:
     return {c: found.get(c, c) for c in ids}
 
 
-def entry(day: date, currency: str, customer_id: str, *, segment=None, product=None,
+def entry(day: date, currency: str, customer_id: str, *, product=None,
           channel=None, team=None, agent_kind=None, **amounts) -> dict:
-    """One summary increment; dimensions that do not apply are ``""``."""
+    """One summary increment; dimensions that do not apply are ``""`` (the segment
+    is the customer's, taken when it is booked)."""
     row = {"day": day, "currency": currency, "customer_id": customer_id,
-           "segment": segment or "", "product": product or "", "channel": channel or "",
+           "segment": "", "product": product or "", "channel": channel or "",
            "team": team or "", "agent_kind": agent_kind or ""}
     row.update({name: Decimal(amounts.get(name, 0)) for name in AMOUNTS})
     row["calls"] = int(amounts.get("calls", 0))
@@ -73,22 +79,37 @@ def entry(day: date, currency: str, customer_id: str, *, segment=None, product=N
 def book(session: Session, rows: list[dict], zone: ZoneInfo | None = None) -> None:
     """Add ``rows`` to the summary: one upsert per distinct key; new entries (the
     ``zone`` their days are in given) to their days' published totals too."""
+    if rows:
+        _add_up(session, _keyed(session, rows))
+    if zone is not None:
+        ledger_totals.gather(session, rows, zone)
+        _at_commit(session)
+
+
+def _keyed(session: Session, rows: list[dict]) -> list[dict]:
+    """``rows`` under their customers' survivors and those's segments, the segment
+    rows locked; survivors are read again once locked, as a merge may have committed
+    while this waited for it."""
+    ids = {row["customer_id"] for row in rows}
+    held = segments.locked(session, ids | set(survivors(session, ids).values()))
+    found = survivors(session, ids)
+    held.update(segments.locked(session, set(found.values()) - set(held)))
+    return [{**row, "customer_id": found[row["customer_id"]],
+             "segment": held[found[row["customer_id"]]]} for row in rows]
+
+
+def _add_up(session: Session, rows: list[dict]) -> None:
     merged: dict[tuple, dict] = {}
-    found = survivors(session, {row["customer_id"] for row in rows})
     for row in rows:
-        row = {**row, "customer_id": found[row["customer_id"]]}
         key = tuple(row[k] for k in KEYS)
         if key in merged:
             for name in COLUMNS:
                 merged[key][name] += row[name]
         else:
-            merged[key] = row
+            merged[key] = dict(row)
     if merged:
         dialect = session.get_bind().dialect.name
         session.connection().execute(_upsert(dialect), list(merged.values()))
-    if zone is not None:
-        ledger_totals.gather(session, rows, zone)
-        _at_commit(session)
 
 
 def add(session: Session, rows: list[dict], zone: ZoneInfo) -> None:
@@ -130,9 +151,29 @@ def _upsert(dialect: str):
         set_={name: table.c[name] + insert.excluded[name] for name in COLUMNS})
 
 
-def move_customer(session: Session, merged_id: str, survivor_id: str) -> None:
-    """A merge: the merged customer's summary rows are added to the survivor's."""
-    rows = [{**{k: getattr(r, k) for k in KEYS + COLUMNS}, "customer_id": survivor_id}
-            for r in session.scalars(select(PnlDaily).where(PnlDaily.customer_id == merged_id))]
-    session.execute(delete(PnlDaily).where(PnlDaily.customer_id == merged_id))
-    book(session, rows)
+def merge(session: Session, merged_id: str, survivor_id: str) -> None:
+    """A merge: the merged customer's rows are added to the survivor's, under the
+    survivor's segment."""
+    held = segments.locked(session, {merged_id, survivor_id})
+    _move(session, merged_id, survivor_id, held[survivor_id])
+
+
+def resegment(session: Session, customer_id: str, segment: str) -> None:
+    """The customer's P&L counts under ``segment`` from now on, history included."""
+    held = segments.locked(session, {customer_id}, new={customer_id: segment})
+    if held[customer_id] != segment:
+        _move(session, customer_id, customer_id, segment)
+        segments.change(session, customer_id, segment)
+
+
+def _move(session: Session, customer_id: str, to_customer: str, segment: str) -> None:
+    """Every row of ``customer_id`` to ``to_customer`` and ``segment``, added into the
+    rows there; the rows it leaves are deleted (the caller holds the customers'
+    segment rows, so no booking adds to them meanwhile)."""
+    table = PnlDaily.__table__
+    rows = [{**row._mapping, "customer_id": to_customer, "segment": segment}
+            for row in session.connection().execute(
+                select(*(table.c[k] for k in KEYS + COLUMNS))
+                .where(table.c.customer_id == customer_id))]
+    session.connection().execute(delete(table).where(table.c.customer_id == customer_id))
+    _add_up(session, rows)

@@ -5,10 +5,14 @@ A generated month goes through the sales service's real use cases (its API and
 its consumer's handlers): many customers and products in two currencies, line
 discounts, partial and full returns, cancellations of discounted sales, staff
 calls costed per second at fractional per-minute rates, partner fees, a merge of
-two customers, allocations. Reporting is fed through its real handler with the calls and
-customer events both services received and the very events the sales service
-put in its outbox, in outbox order. Then both services' P&L is asked for every
-grouping they both offer and for a day, a month and the whole period.
+two customers, allocations; customers whose segment changes mid-month (one twice),
+a customer registered after its first sale, one never registered, and a merge
+across segments whose survivor then changes segment (a segment's P&L is that of
+the customers in it now, history included, in both services). Reporting is fed
+through its real handler with the calls and customer events both services received
+and the very events the sales service put in its outbox, in outbox order. Then both
+services' P&L is asked for every grouping they both offer and for a day, a month
+and the whole period.
 """
 from __future__ import annotations
 
@@ -100,6 +104,7 @@ def generate_month(client, both, rng, start, now) -> dict:
             "recorded_at": moment().isoformat(), "lines": lines,
             "team": rng.choice(TEAMS), "channel": rng.choice(CHANNELS)})
         sales.append(sale)
+    segment_changes(client, both, moment)
     # The issue's own case: a sale with a 50.00 discount, cancelled.
     sales.append(post(client, "/api/v1/transactions", {
         "customer_id": "c00", "recorded_at": moment().isoformat(), "team": "east",
@@ -157,6 +162,33 @@ def generate_month(client, both, rng, start, now) -> dict:
             **spec, "period_start": (first + timedelta(days=rng.randint(0, 5))).isoformat(),
             "period_end": (now.date() - timedelta(days=1)).isoformat()})
     return customers
+
+
+def segment_changes(client, both, moment) -> None:
+    """Segments learnt and changed after sales were booked under the old ones."""
+    def sell(customer_id):
+        post(client, "/api/v1/transactions", {
+            "customer_id": customer_id, "recorded_at": moment().isoformat(), "team": "west",
+            "lines": [{"quantity": "3", "unit_price": "19.99", "unit_cost": "7.5",
+                       "discount": "1.01"}]})
+
+    def customer(kind, customer_id, segment):
+        both(make_event(kind, {"customer_id": customer_id, "name": customer_id,
+                               "segment": segment, "registered_at": moment()},
+                        producer="customer"))
+
+    for customer_id in ("late", "ghost", "c07"):
+        sell(customer_id)
+    both(call("late-1", "late", None, moment(), staff_cost(200, "1.50")))
+    for customer_id, segment in (("c04", "enterprise"), ("c10", "smb"), ("c10", "enterprise")):
+        customer("customer.updated", customer_id, segment)
+    customer("customer.registered", "late", "retail")
+    both(make_event("customer.merged", {"survivor_id": "c09", "merged_id": "c07",
+                                        "merged_at": datetime.now(HK), "segment": "smb"},
+                    producer="customer"))
+    for customer_id in ("c04", "c10", "late", "c07"):
+        sell(customer_id)
+    customer("customer.updated", "c09", "enterprise")
 
 
 def post(client, url, body) -> dict:
@@ -223,7 +255,8 @@ def test_reporting_pnl_equals_the_ledger_pnl_to_the_cent_for_every_grouping_and_
 
     generate_month(sales.test_client(), both, rng, start, now)
     events = sales_outbox(sales)
-    held = next(e for e in events if e.event_type == "sale.returned")
+    held = next(e for e in events if e.event_type == "sale.returned"
+                and e.payload["currency"] == "HKD")
     for event in events:
         if event is not held:
             assert reporting_dispatcher.dispatch(event)
@@ -264,6 +297,10 @@ def test_reporting_pnl_equals_the_ledger_pnl_to_the_cent_for_every_grouping_and_
     assert by_customer["c01"] == ledger_pnl(ledger, "customer", "HKD", None, None)["c01"]
     assert by_customer["c01"]["cost_to_serve"] >= Decimal("114.12")
     assert "c06" not in by_customer and "c03" in by_customer  # merged: the survivor's
+    assert "c07" not in by_customer and "c09" in by_customer
+    segments = reporting_pnl(ours, "segment", "HKD", None, None)[0]
+    assert set(segments) == {*SEGMENTS, "unknown"}  # "ghost" was never registered
+    assert segments == ledger_pnl(ledger, "segment", "HKD", None, None)
     whole = reporting_pnl(ours, "day", "HKD", None, None)[1]["ledger"]
     assert whole["days_published"] == len({d for e in events if e.payload.get("currency") == "HKD"
                                             and e.event_type == "ledger.totals_published"
