@@ -37,6 +37,7 @@ class DealState(Base):
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_as: Mapped[str | None] = mapped_column(String(8))
+    source_call_id: Mapped[str | None] = mapped_column(String(64), index=True)
     segment: Mapped[str | None] = mapped_column(String(64))
     history: Mapped[str | None] = mapped_column(Text)
     counted: Mapped[str | None] = mapped_column(Text)
@@ -68,10 +69,12 @@ class StageMove(DealKey, Base):
 
 class DealFunnel(DealKey, Base):
     """Deals created on a local day, and closed (won or lost) on it with the cycle of
-    those won."""
+    those won; ``from_opportunities``: deals from the day's sale-opportunity calls,
+    under the call's segment (so that they are a part of the day's opportunities)."""
     __tablename__ = "deal_funnel"
     created: Mapped[int] = mapped_column(Integer, default=0)
     from_calls: Mapped[int] = mapped_column(Integer, default=0)
+    from_opportunities: Mapped[int] = mapped_column(Integer, default=0)
     won: Mapped[int] = mapped_column(Integer, default=0)
     won_from_calls: Mapped[int] = mapped_column(Integer, default=0)
     lost: Mapped[int] = mapped_column(Integer, default=0)
@@ -80,10 +83,20 @@ class DealFunnel(DealKey, Base):
     cycle_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class OpportunityCall(Base):
+    """A completed call with outcome ``sale_opportunity``: its local day and segment
+    (as its event carries it, ``unknown`` if none); or a call a deal came from that is
+    not known as one (``day`` None)."""
+    __tablename__ = "opportunity_call"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date | None] = mapped_column(Date)
+    segment: Mapped[str | None] = mapped_column(String(64))
+
+
 # The count columns of each table, in the order ``counted`` stores them.
 COUNTS = {PipelineChange: ("deals", "value"), StageMove: ("moves", "timed", "seconds"),
-          DealFunnel: ("created", "from_calls", "won", "won_from_calls", "lost",
-                       "lost_from_calls", "cycles", "cycle_seconds")}
+          DealFunnel: ("created", "from_calls", "from_opportunities", "won", "won_from_calls",
+                       "lost", "lost_from_calls", "cycles", "cycle_seconds")}
 KEYS = {PipelineChange: ("day", "currency", "segment", "stage"),
         StageMove: ("day", "currency", "segment", "from_stage", "to_stage"),
         DealFunnel: ("day", "currency", "segment")}

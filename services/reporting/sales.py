@@ -21,8 +21,8 @@ from shared.events.contracts import DEAL_STAGES
 from shared.types import to_cents
 
 DAY = 86400
-FUNNEL = ("created", "from_calls", "won", "won_from_calls", "lost", "lost_from_calls", "cycles",
-          "cycle_seconds")
+FUNNEL = ("created", "from_calls", "from_opportunities", "won", "won_from_calls", "lost",
+          "lost_from_calls", "cycles", "cycle_seconds")
 
 
 def _segment(query, model, segment):
@@ -66,7 +66,7 @@ def sales_report(uow, args: dict) -> dict:
             StageMove, args, StageMove.from_stage, StageMove.to_stage,
             *(func.sum(getattr(StageMove, n)) for n in ("moves", "timed", "seconds")),
             start=start).group_by(StageMove.from_stage, StageMove.to_stage)).all()
-    created, from_calls, won, won_calls, lost, lost_calls, cycles, seconds = (
+    created, from_calls, from_opportunities, won, won_calls, lost, lost_calls, cycles, seconds = (
         int(v or 0) for v in funnel)
     return {"currency": args["currency"], "segment": args.get("segment"),
             "start": start, "end": args.get("end"),
@@ -76,7 +76,9 @@ def sales_report(uow, args: dict) -> dict:
                        "deals_from_calls": from_calls, "won_from_calls": won_calls,
                        "lost_from_calls": lost_calls,
                        "call_to_opportunity": ratio(opportunities, completed),
-                       "opportunity_to_deal": ratio(from_calls, opportunities),
+                       "deals_from_opportunities": from_opportunities,
+                       # of the period's opportunities, those that became a deal
+                       "opportunity_to_deal": ratio(from_opportunities, opportunities),
                        # of the deals from calls closed in the period, those won
                        "deal_to_won": ratio(won_calls, won_calls + lost_calls),
                        "deals_created": created, "won": won, "lost": lost,

@@ -61,6 +61,9 @@ def test_outcomes_and_sales_reach_every_report(running_system):
     sales = wait_for(with_the_deal, 15, message="the deal in the sales report")
     assert Decimal(sales["revenue"]["totals"]["revenue"]) == Decimal("39.98")
     assert (sales["funnel"]["calls_completed"], sales["funnel"]["deals_from_calls"]) == (2, 1)
+    # its call was no sale opportunity: not in the opportunity → deal step
+    assert (sales["funnel"]["opportunities"], sales["funnel"]["deals_from_opportunities"]) == (
+        0, 0)
     assert [(p["stage"], p["deals"]) for p in sales["pipeline"] if p["deals"]] == [("lead", 1)]
     follow = report(client, "follow-ups", segment=seg)["actions"]
     assert [(a["customer_id"], a["action"]) for a in follow] == [

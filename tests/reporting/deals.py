@@ -41,10 +41,12 @@ def world(seed: int = 11):
     events = [event("customer.registered", utc(2025, 1, 1), customer_id=cid, name=cid,
                     segment=segment, registered_at=utc(2025, 1, 1))
               for cid, segment in CUSTOMERS.items()]
-    calls = [_call(rng, n, events) for n in range(220)]
+    calls = [_call(rng, n, events) for n in range(300)]
+    # Most opportunities open a deal, a few other calls do too (not in the funnel's
+    # opportunity → deal step).
     deals = [_deal(rng, f"deal-{c['call_id']}", c["customer_id"], c["at"] + timedelta(hours=20),
-                   c["call_id"], events)
-             for c in calls if c["outcome"] == "sale_opportunity" and rng.random() < .8]
+                   c, events)
+             for c in calls if rng.random() < (.8 if c["outcome"] == "sale_opportunity" else .05)]
     deals += [_deal(rng, f"walk-in-{n}", rng.choice(sorted(CUSTOMERS)), _moment(rng), None,
                     events) for n in range(30)]
     return events, calls, _sales(rng, events), deals
@@ -66,9 +68,10 @@ def _call(rng, n: int, events: list) -> dict:
             "at": at, "day": local_day(at), "outcome": outcome}
 
 
-def _deal(rng, deal_id: str, cid: str, created, call_id, events: list) -> dict:
-    """A deal and its walk through the stages; its record lists each stage it was
-    in from when, with its value then."""
+def _deal(rng, deal_id: str, cid: str, created, call, events: list) -> dict:
+    """A deal (from ``call``, or none) and its walk through the stages; its record
+    lists each stage it was in from when, with its value then."""
+    call_id = call and call["call_id"]
     currency = rng.choice(CURRENCIES)
     carried = CUSTOMERS[cid] if rng.random() < .5 else None
     value = Decimal(rng.randrange(100, 5000)) + Decimal(rng.randrange(100)) / 100
@@ -76,12 +79,13 @@ def _deal(rng, deal_id: str, cid: str, created, call_id, events: list) -> dict:
     events.append(event("deal.created", created, stage="lead", expected_value=value,
                         source_call_id=call_id, created_at=created, **common))
     deal = {"currency": currency, "segment": carried or CUSTOMERS[cid], "from_call": bool(
-        call_id), "created": created, "path": [(created, "lead", value)], "changes": []}
+        call_id), "call": call, "created": created, "path": [(created, "lead", value)],
+            "changes": []}
     stage, at = "lead", created
     while stage in OPEN and rng.random() < .75:
         later = OPEN[OPEN.index(stage) + 1:] + ("won",)
         to = "lost" if rng.random() < .2 else rng.choice(later[:2])
-        moved = at + timedelta(hours=rng.randrange(3, 400))
+        moved = at + timedelta(hours=rng.randrange(3, 200))
         seconds = int((moved - at).total_seconds()) if rng.random() < .85 else None
         if rng.random() < .4:
             value = value + Decimal(rng.randrange(-50, 300))

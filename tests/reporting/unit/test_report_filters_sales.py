@@ -63,8 +63,12 @@ def mine(records, currency=None, segment=None):
             and (currency is None or r["currency"] == currency)]
 
 
-def expected_funnel(calls, deals, period):
+def expected_funnel(calls, deals, period, segment):
     done = [c for c in calls if w.within(c["day"], period)]
+    # A deal from an opportunity counts with the call: its day, its segment.
+    from_opportunities = [d for d in deals if d["call"] and d["call"]["outcome"] == (
+        "sale_opportunity") and w.within(d["call"]["day"], period) and segment in (
+        None, d["call"]["segment"])]
     created = [d for d in deals if w.within(w.local_day(d["created"]), period)]
     closes = [(d, next(c for c in d["changes"] if c["to"] in ("won", "lost")))
               for d in deals if any(c["to"] in ("won", "lost") for c in d["changes"])]
@@ -74,6 +78,7 @@ def expected_funnel(calls, deals, period):
     return {"calls_completed": len(done),
             "opportunities": sum(c["outcome"] == "sale_opportunity" for c in done),
             "deals_created": len(created), "deals_from_calls": sum(d["from_call"] for d in created),
+            "deals_from_opportunities": len(from_opportunities),
             "won": len(won), "lost": len(closed) - len(won),
             "won_from_calls": sum(d["from_call"] for d, _ in won),
             "lost_from_calls": sum(d["from_call"] for d, c in closed if c["to"] == "lost")}, {
@@ -114,7 +119,9 @@ def test_sales_filtered_equals_the_matching_records_alone(world, period, currenc
     client, calls, sales, deals = world
     body = report(client, **query(period, currency, segment))
     matching = mine(deals, currency, segment)
-    funnel, cycle = expected_funnel(mine(calls, segment=segment), matching, period)
+    funnel, cycle = expected_funnel(mine(calls, segment=segment), matching, period, None)
+    funnel["deals_from_opportunities"] = expected_funnel(
+        calls, mine(deals, currency), period, segment)[0]["deals_from_opportunities"]
     assert {k: body["funnel"][k] for k in funnel} == funnel
     assert body["cycle"] == cycle
     assert {p["stage"]: (p["deals"], Decimal(p["value"])) for p in body["pipeline"]
@@ -124,6 +131,7 @@ def test_sales_filtered_equals_the_matching_records_alone(world, period, currenc
                   if w.within(s["day"], period))
     assert Decimal(body["revenue"]["totals"]["revenue"]) == revenue
     assert funnel["deals_created"] and funnel["won"] and revenue  # the filter keeps data
+    assert funnel["deals_from_opportunities"] and body["stages"][0]["left"]
     for rate in RATES:
         assert body["funnel"][rate] is None or 0 <= body["funnel"][rate] <= 1, rate
     assert all(s["conversion"] is None or s["conversion"] <= 1 for s in body["stages"])
@@ -186,8 +194,14 @@ def test_a_parameter_no_sales_figure_has_is_a_422_naming_it(world, name):
     assert name in str(r.json)
 
 
-def test_the_opportunities_of_a_segment_are_its_calls_alone(world):
-    client, calls, _, _ = world
+def test_deals_from_calls_that_were_no_opportunity_stay_out_of_that_step(world):
+    client, calls, _, deals = world
     counts = Counter(c["segment"] for c in calls if c["outcome"] == "sale_opportunity")
+    others = [d for d in deals if d["call"] and d["call"]["outcome"] != "sale_opportunity"]
+    assert others
     for segment in w.SEGMENTS:
-        assert report(client, segment=segment)["funnel"]["opportunities"] == counts[segment]
+        funnel = report(client, segment=segment)["funnel"]
+        assert funnel["opportunities"] == counts[segment]
+        assert funnel["deals_from_opportunities"] <= funnel["opportunities"]
+        assert funnel["deals_from_calls"] == sum(  # the default currency's
+            1 for d in deals if d["call"] and d["segment"] == segment and d["currency"] == "HKD")

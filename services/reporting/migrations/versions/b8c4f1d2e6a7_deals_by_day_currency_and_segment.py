@@ -1,6 +1,7 @@
 """Deal figures by local day, currency and segment (pipeline_change replaces
 pipeline_stage; deal_funnel and stage_move gain currency and segment, stage_move a
-day; deal_state keeps each deal's history)
+day; deal_state keeps each deal's history; opportunity_call the sale-opportunity
+calls deals come from)
 
 Revision ID: b8c4f1d2e6a7
 Revises: a7d2c4e8f913
@@ -55,15 +56,23 @@ def upgrade() -> None:
     op.create_table(
         'deal_funnel', *_key_columns(),
         *(sa.Column(name, sa.Integer(), nullable=False)
-          for name in ('created', 'from_calls', 'won', 'won_from_calls', 'lost',
-                       'lost_from_calls', 'cycles')),
+          for name in ('created', 'from_calls', 'from_opportunities', 'won', 'won_from_calls',
+                       'lost', 'lost_from_calls', 'cycles')),
         sa.Column('cycle_seconds', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(*KEY))
+    op.create_table(
+        'opportunity_call',
+        sa.Column('call_id', sa.String(length=64), nullable=False),
+        sa.Column('day', sa.Date(), nullable=True),
+        sa.Column('segment', sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint('call_id'))
     op.execute(sa.text('DELETE FROM deal_state'))
     with op.batch_alter_table('deal_state', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('source_call_id', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('segment', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('history', sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f('ix_deal_state_customer_id'), ['customer_id'])
+        batch_op.create_index(batch_op.f('ix_deal_state_source_call_id'), ['source_call_id'])
 
 
 def downgrade() -> None:
@@ -102,9 +111,12 @@ def downgrade() -> None:
             Decimal('0.0001')))]) if stage else None
         bind.execute(sa.update(deals).where(deals.c.deal_id == deal_id).values(counted=old))
     with op.batch_alter_table('deal_state', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deal_state_source_call_id'))
         batch_op.drop_index(batch_op.f('ix_deal_state_customer_id'))
         batch_op.drop_column('history')
         batch_op.drop_column('segment')
+        batch_op.drop_column('source_call_id')
+    op.drop_table('opportunity_call')
 
 
 def _sum_into(name: str, keys: tuple, counts: tuple, columns: list) -> None:
