@@ -20,7 +20,7 @@ import json
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from services.reporting import deal_figures
@@ -53,8 +53,8 @@ def deal_stage_changed(session: Session, event, zone) -> None:
 def customer_segment_set(session: Session, event, zone) -> None:
     """customer.registered/updated (after ``customer_segment`` has followed it): the
     deals of the customer whose events carry no segment move with it."""
-    _recount_all(session, zone, DealState.customer_id == event.payload["customer_id"],
-                 DealState.segment.is_(None))
+    customer_id = event.payload["customer_id"]
+    _recount_all(session, zone, ("customer", customer_id), _BY_CUSTOMER, customer_id)
 
 
 def opportunity(session: Session, event, zone) -> None:
@@ -64,12 +64,27 @@ def opportunity(session: Session, event, zone) -> None:
         return
     row = row_for_update(session, OpportunityCall, {"call_id": call["call_id"]})
     row.day, row.segment = local_day(call["completed_at"], zone), call.get("segment") or UNKNOWN
-    _recount_all(session, zone, DealState.source_call_id == call["call_id"])
+    _recount_all(session, zone, ("call", call["call_id"]), _BY_CALL, call["call_id"])
 
 
-def _recount_all(session: Session, zone, *where) -> None:
-    for deal in session.scalars(select(DealState).where(*where).with_for_update()).all():
-        _recount(session, deal, zone)
+# Core statements, built once: the ORM's per-query cost dominated customer events.
+_BY_CUSTOMER = select(DealState.deal_id).where(DealState.customer_id == bindparam("key"),
+                                               DealState.segment.is_(None))
+_BY_CALL = select(DealState.deal_id).where(DealState.source_call_id == bindparam("key"))
+
+
+def _recount_all(session: Session, zone, held: tuple, query, key: str) -> None:
+    """Recount the deals ``query`` finds in the database and those of ``held`` this
+    transaction folded (not written yet: flushing the whole window's changes before
+    each query would cost more than the queries). Recounting one more is harmless."""
+    ids = set(session.connection().execute(query, {"key": key}).scalars())
+    for deal_id in sorted(ids | _held(session).get(held, set())):
+        _recount(session, row_for_update(session, DealState, {"deal_id": deal_id}), zone)
+
+
+def _held(session: Session) -> dict:
+    """The deals this session folded, by ("customer", id) and ("call", id)."""
+    return session.info.setdefault("deals_folded", {})
 
 
 def _fold(session: Session, d: dict, zone, point: Point) -> None:
@@ -79,6 +94,9 @@ def _fold(session: Session, d: dict, zone, point: Point) -> None:
         row_for_update(session, OpportunityCall, {"call_id": point.call})
     deal = row_for_update(session, DealState, {"deal_id": d["deal_id"]},
                           customer_id=d["customer_id"], currency=d["currency"], value=0)
+    _held(session).setdefault(("customer", d["customer_id"]), set()).add(d["deal_id"])
+    if point.call:
+        _held(session).setdefault(("call", point.call), set()).add(d["deal_id"])
     history = deal_figures.load(deal.history) + [point]
     deal.history = json.dumps(sorted(history, key=Point.order))
     _recount(session, deal, zone)
