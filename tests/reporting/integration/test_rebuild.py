@@ -81,6 +81,31 @@ def test_a_delivery_window_in_one_transaction_counts_as_events_one_by_one(
     assert snapshot(one_by_one) == snapshot(windowed)
 
 
+def test_deals_shuffled_redelivered_and_in_windows_count_as_in_order(make_dispatcher, tmp_path):
+    """Stage changes before their deal, deals before their customer or their call,
+    every event twice, whole windows in one transaction: the deal models come out as
+    from the events one by one in order, and as a rebuild makes them."""
+    events = deals.world()[0]
+    in_order, windowed = (f"sqlite:///{tmp_path / name}.db" for name in ("ordered", "windows"))
+    first = make_dispatcher(in_order)
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        first.dispatch(event)
+    second = make_dispatcher(windowed)
+    mixed = events * 2
+    random.Random(6).shuffle(mixed)
+    for start in range(0, len(mixed), 200):
+        assert not [r for r in second.dispatch_batch(mixed[start:start + 200])
+                    if isinstance(r, Exception)]
+    ordered = snapshot(in_order)
+    assert len(ordered["deal_state"]) > 80 and len(ordered["pipeline_change"]) > 200
+    assert snapshot(windowed) == ordered
+    db = Database(windowed)
+    try:
+        assert rebuild.rebuild(db, ZoneInfo("Asia/Hong_Kong"), check=True) == (len(events), [])
+    finally:
+        db.dispose()
+
+
 def _migrate(url, revision, down=False):
     engine = make_engine(url)
     try:

@@ -4,7 +4,6 @@ a shuffled order), each filtered answer equals the one computed here from only t
 matching records (``tests/reporting/deals``), and no rate exceeds 1."""
 import random
 from collections import Counter
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +18,6 @@ from shared.entrypoints import build_dispatcher
 from shared.events.contracts import DEAL_STAGES
 from tests.conftest import auth
 from tests.reporting import deals as w
-from tests.reporting.generate import event, utc
 
 FILTERS = [(period, currency, segment) for period in w.PERIODS for currency in w.CURRENCIES
            for segment in (None, *w.SEGMENTS)]
@@ -157,33 +155,6 @@ def test_the_pipeline_is_as_of_the_periods_end_not_now(world):
     still_open = sum(p["deals"] for p in april["pipeline"] if p["stage"] in w.OPEN)
     assert still_open == sum(n for stage, (n, _) in expected_pipeline(
         mine(deals, "HKD"), "april").items() if stage in w.OPEN) > 0
-
-
-def test_a_deal_without_a_segment_counts_under_its_customers_once_known(tmp_path):
-    """Events that carry no segment: ``unknown`` until the customer arrives, then the
-    customer's segment; a segment the events carry wins over the customer's."""
-    db, dispatcher = _dispatcher(f"sqlite:///{tmp_path / 'r.db'}")
-    client = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
-                         "DEV_MODE": "1"}).test_client()
-    at = utc(2025, 5, 2, 3)
-    for deal_id, segment in (("d-plain", None), ("d-carried", "corporate")):
-        dispatcher.dispatch(event("deal.created", at, deal_id=deal_id, customer_id="late",
-                                  stage="lead", expected_value=Decimal(100), segment=segment,
-                                  created_at=at))
-    dispatcher.dispatch(event("deal.stage_changed", at + timedelta(days=1), deal_id="d-plain",
-                              customer_id="late", from_stage="lead", to_stage="won",
-                              changed_at=at + timedelta(days=1)))
-
-    def created(segment):
-        return report(client, segment=segment)["funnel"]["deals_created"]
-    assert (created("unknown"), created("sme"), created("corporate")) == (1, 0, 1)
-    dispatcher.dispatch(event("customer.registered", utc(2025, 1, 1), customer_id="late",
-                              name="Late", segment="sme", registered_at=utc(2025, 1, 1)))
-    assert (created("unknown"), created("sme"), created("corporate")) == (0, 1, 1)
-    sme = report(client, segment="sme")
-    assert (sme["funnel"]["won"], sme["stages"][0]["left"]) == (1, 1)
-    assert {p["stage"]: p["deals"] for p in sme["pipeline"] if p["deals"]} == {"won": 1}
-    db.dispose()
 
 
 @pytest.mark.parametrize("name", ["channel", "team", "agent_kind", "partner", "group_by"])
