@@ -2,10 +2,11 @@
 
 Aggregates ("cubes") are keyed by local day and the report dimensions and only
 ever incremented, so the order events arrive in does not change them. Per-entity
-state (a call, a deal, a customer) is kept where a later event has to move a count
-(an assignment moves a planned call to its agent's bucket) and keeps the newest
-value by event time. A missing team or partner is stored as "" (keys cannot be NULL).
-Checklist compliance is stored in whole per-mille so that sums are exact integers.
+state (a call, a customer) is kept where a later event has to move a count (an
+assignment moves a planned call to its agent's bucket) and keeps the newest value
+by event time; the deal tables are in ``models_deals``. A missing team or partner
+is stored as "" (keys cannot be NULL). Checklist compliance is stored in whole
+per-mille so that sums are exact integers.
 """
 from __future__ import annotations
 
@@ -136,52 +137,6 @@ class PnlDaily(Amounts, Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-
-
-class DealState(Base):
-    __tablename__ = "deal_state"
-    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(64))
-    stage: Mapped[str | None] = mapped_column(String(16))
-    stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    currency: Mapped[str] = mapped_column(String(3), default="HKD")
-    value: Mapped[Decimal] = mapped_column(Money(), default=0)
-    from_call: Mapped[int | None] = mapped_column(Integer)  # 1/0; None until created
-    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_as: Mapped[str | None] = mapped_column(String(8))
-    counted: Mapped[str | None] = mapped_column(Text)  # the pipeline row counting it
-
-
-class PipelineStage(Base):
-    __tablename__ = "pipeline_stage"
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
-    deals: Mapped[int] = mapped_column(Integer, default=0)
-    value: Mapped[Decimal] = mapped_column(Money(), default=0)
-
-
-class StageMove(Base):
-    """Stage-to-stage transitions and the time spent in the stage left."""
-    __tablename__ = "stage_move"
-    from_stage: Mapped[str] = mapped_column(String(16), primary_key=True)
-    to_stage: Mapped[str] = mapped_column(String(16), primary_key=True)
-    moves: Mapped[int] = mapped_column(Integer, default=0)
-    timed: Mapped[int] = mapped_column(Integer, default=0)
-    seconds: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class DealFunnel(Base):
-    """Deals created/won/lost per local day of the event, and cycle lengths."""
-    __tablename__ = "deal_funnel"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    created: Mapped[int] = mapped_column(Integer, default=0)
-    from_calls: Mapped[int] = mapped_column(Integer, default=0)
-    won: Mapped[int] = mapped_column(Integer, default=0)
-    won_from_calls: Mapped[int] = mapped_column(Integer, default=0)
-    lost: Mapped[int] = mapped_column(Integer, default=0)
-    cycles: Mapped[int] = mapped_column(Integer, default=0)
-    cycle_seconds: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class QualityItem(Base):

@@ -1,6 +1,7 @@
 """Folding events into the read models: the customer dimension here, a call's plan
-in ``projections_calls`` and its outcome in ``projections_outcomes``, sales and deals
-in ``projections_sales``, the rest of the customer events in ``projections_customers``.
+in ``projections_calls`` and its outcome in ``projections_outcomes``, sales in
+``projections_sales``, deals in ``projections_deals``, the rest of the customer events
+in ``projections_customers``.
 
 Each projection is a function of (session, event, zone) only, so a rebuild can
 replay the event log through the same code the consumer runs. Counters and sums
@@ -15,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from services.reporting import (event_log, models_facts, models_rollups, pnl_book,
-                                projections_calls, projections_customers, projections_outcomes,
-                                projections_sales)
+from services.reporting import (event_log, models_deals, models_facts, models_rollups,
+                                pnl_book, projections_calls, projections_customers,
+                                projections_deals, projections_outcomes, projections_sales)
 from services.reporting import increments, overdue
 from services.reporting.increments import add_to, local_day  # noqa: F401
 from services.reporting.models import CustomerDim
@@ -48,13 +49,14 @@ _OWN = {
 }
 PROJECTIONS: dict[tuple[str, int], list] = {}
 for _table in (_OWN, projections_calls.PROJECTIONS, projections_outcomes.PROJECTIONS,
-               projections_sales.PROJECTIONS,
+               projections_sales.PROJECTIONS, projections_deals.PROJECTIONS,
                projections_customers.PROJECTIONS):
     for _key, _fold in _table.items():
         PROJECTIONS.setdefault(_key, []).append(_fold)
 READ_MODELS = (CustomerDim, *(
     mapper.class_ for mapper in models_facts.Base.registry.mappers
-    if mapper.class_.__module__ in (models_facts.__name__, models_rollups.__name__)))
+    if mapper.class_.__module__ in (models_facts.__name__, models_rollups.__name__,
+                                    models_deals.__name__)))
 
 
 def apply(session: Session, event: Event, zone: ZoneInfo) -> None:

@@ -16,21 +16,26 @@ import sys
 
 from sqlalchemy import or_, select
 
-from services.reporting import config, cumulative, pnl_book, projections
+from services.reporting import config, cumulative, models_deals, pnl_book, projections
 from services.reporting.models_rollups import PnlCube
 from shared.db import Database
 from shared import migrations
 
 
+# Tables whose row of zeros counts as no row, by their amounts: a P&L segment move
+# leaves one only where another entry netted to zero; a deal's figures moved by a
+# later event (an earlier stage change, its segment or currency) leave one behind.
+ZERO_IS_NO_ROW = {PnlCube: pnl_book.AMOUNTS, **models_deals.COUNTS}
+
+
 def snapshot(session) -> dict:
-    """Every read model's rows, sorted, as plain tuples. A cube row of zeros counts
-    as no row: a segment move leaves one only where another entry netted to zero."""
+    """Every read model's rows, sorted, as plain tuples (see ``ZERO_IS_NO_ROW``)."""
     out = {}
     for model in projections.READ_MODELS:
         table = model.__table__
         query = select(table)
-        if model is PnlCube:
-            query = query.where(or_(*(table.c[name] != 0 for name in pnl_book.AMOUNTS)))
+        if model in ZERO_IS_NO_ROW:
+            query = query.where(or_(*(table.c[name] != 0 for name in ZERO_IS_NO_ROW[model])))
         out[table.name] = sorted((tuple(row) for row in session.execute(query)), key=repr)
     return out
 

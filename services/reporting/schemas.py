@@ -52,15 +52,6 @@ def _group_by(default, choices):
     return fields.String(load_default=default, validate=validate.OneOf(choices))
 
 
-def _refused(why: str):
-    """A filter some figure of the report cannot honour: answered 422 naming it, with
-    the reason, rather than applied to the other figures only."""
-    def refuse(_value):
-        raise ValidationError(f"This report cannot apply this filter: {why}")
-    return fields.String(load_default=None, validate=refuse,
-                         metadata={"description": f"Refused (422): {why}"})
-
-
 class ActivityArgs(_Dimensions):
     group_by = _group_by("day", TIME_GROUPS + DIMENSION_GROUPS)
 
@@ -85,10 +76,7 @@ class _Money(_Segment):
 
 
 class SalesArgs(_Money):
-    segment = _refused(
-        "deal events carry no segment, so the pipeline, the deals of the funnel, the "
-        "cycle and the stage statistics cannot be split by segment. Revenue by segment: "
-        "/reports/pnl?segment=; calls by segment: /reports/activity?segment=.")
+    """Period, currency and segment apply to every figure (docs/reporting.md)."""
 
 
 class PnlArgs(_Money):

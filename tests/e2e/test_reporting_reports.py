@@ -49,13 +49,22 @@ def test_outcomes_and_sales_reach_every_report(running_system):
                    message="the sale in the P&L")[0]
     assert (Decimal(row["revenue"]), Decimal(row["cost"])) == (Decimal("39.98"), Decimal("15.00"))
     assert report(client, "pnl", segment=seg)["reconciliation"]["balanced"] is True
-    # Deal events carry no segment: the sales report refuses the filter rather than
-    # apply it to revenue and calls only; unfiltered, it holds this segment's figures.
-    refused = client.get("reporting", "/reports/sales", role="analyst", params={"segment": seg})
-    assert refused.status_code == 422 and "segment" in refused.json()["errors"]
-    sales = report(client, "sales")
-    assert Decimal(sales["revenue"]["totals"]["revenue"]) >= Decimal("39.98")
-    assert sales["funnel"]["calls_completed"] >= 2
+    # A deal carries its customer's segment: the sales report filtered by it holds
+    # this customer's revenue, calls and deal alone.
+    deal = client.post("sales", "/deals", role="agent", json={
+        "customer_id": customer["id"], "amount": "500.00", "source_call_id": calls[0]["id"]})
+    assert deal.status_code == 201, deal.text
+
+    def with_the_deal():
+        body = report(client, "sales", segment=seg)
+        return body if body["funnel"]["deals_created"] else None
+    sales = wait_for(with_the_deal, 15, message="the deal in the sales report")
+    assert Decimal(sales["revenue"]["totals"]["revenue"]) == Decimal("39.98")
+    assert (sales["funnel"]["calls_completed"], sales["funnel"]["deals_from_calls"]) == (2, 1)
+    # its call was no sale opportunity: not in the opportunity → deal step
+    assert (sales["funnel"]["opportunities"], sales["funnel"]["deals_from_opportunities"]) == (
+        0, 0)
+    assert [(p["stage"], p["deals"]) for p in sales["pipeline"] if p["deals"]] == [("lead", 1)]
     follow = report(client, "follow-ups", segment=seg)["actions"]
     assert [(a["customer_id"], a["action"]) for a in follow] == [
         (customer["id"], "resolve_complaint")]

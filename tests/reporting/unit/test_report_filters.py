@@ -1,10 +1,10 @@
-"""Every filter of the call and sales reports applies to every figure they answer,
-or is refused: a filtered answer equals the one computed here from only the
-matching events (``tests/reporting/dimensions``), with data in two values of each
-dimension; a filter a report cannot apply answers 422 naming it and saying why."""
+"""Every filter of the call reports applies to every figure they answer, or is
+refused: a filtered answer equals the one computed here from only the matching
+events (``tests/reporting/dimensions``), with data in two values of each dimension;
+a filter a report cannot apply answers 422 naming it. The sales report's filters:
+``test_report_filters_sales``."""
 import statistics
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 
@@ -122,46 +122,6 @@ def test_outsourcers_filtered_equal_the_matching_calls_alone(world, name, value)
         assert (metrics["checklist_compliance"]["n"],
                 metrics["checklist_compliance"]["mean"]) == _mean(r["checklist"] for r in mine)
         assert metrics["conversion"]["rate"] is None or metrics["conversion"]["rate"] <= 1
-
-
-@pytest.mark.parametrize("currency", ["HKD", "USD"])
-def test_sales_equal_every_segments_events_and_no_rate_exceeds_one(world, currency):
-    """The sales report takes no segment (see the refusal below): its funnel holds
-    every segment's calls and deals; money figures are of the chosen currency."""
-    client, calls, sales, deals = world
-    body = report(client, "sales", **d.PERIOD, currency=currency)
-    done = done_in_period(calls)
-    created = [x for x in deals.values() if d.in_period(x["created"])]
-    closed = [x for x in deals.values() if d.in_period(x.get("closed"))]
-    funnel = body["funnel"]
-    assert {k: funnel[k] for k in ("calls_completed", "opportunities", "deals_from_calls",
-                                   "won_from_calls", "deals_created", "won", "lost")} == {
-        "calls_completed": len(done),
-        "opportunities": sum(r["outcome"] == "sale_opportunity" for r in done),
-        "deals_from_calls": sum(x["from_call"] for x in created),
-        "won_from_calls": sum(x["from_call"] and x["closed_as"] == "won" for x in closed),
-        "deals_created": len(created), "won": sum(x["closed_as"] == "won" for x in closed),
-        "lost": sum(x["closed_as"] == "lost" for x in closed)}
-    for rate in ("call_to_opportunity", "opportunity_to_deal", "deal_to_won", "win_rate"):
-        assert 0 < funnel[rate] <= 1, rate
-    revenue = sum(s["revenue"] for s in sales
-                  if s["currency"] == currency and d.in_period(s["day"]))
-    assert Decimal(body["revenue"]["totals"]["revenue"]) == revenue > 0
-    mine = [x for x in deals.values() if x["currency"] == currency]
-    assert {p["stage"]: (p["deals"], Decimal(p["value"])) for p in body["pipeline"] if p["deals"]} \
-        == {stage: (sum(x["stage"] == stage for x in mine),
-                    sum(x["value"] for x in mine if x["stage"] == stage))
-            for stage in {x["stage"] for x in mine}}
-
-
-@pytest.mark.parametrize("name, query, why", [
-    ("sales", {"segment": "retail"}, "deal events carry no segment"),
-    ("sales", {**d.PERIOD, "segment": "sme", "currency": "USD"}, "deal events carry no segment"),
-])
-def test_a_filter_a_report_cannot_apply_is_a_422_naming_it_and_why(world, name, query, why):
-    r = get(world[0], name, **query)
-    assert r.status_code == 422 and r.content_type == "application/problem+json"
-    assert why in " ".join(r.json["errors"]["segment"])
 
 
 @pytest.mark.parametrize("query", [{"segment": "retail"}, {"team": "north"},
