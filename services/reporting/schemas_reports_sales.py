@@ -69,6 +69,9 @@ class PipelineStage(Schema):
 class Funnel(Schema):
     calls_completed, opportunities, deals_from_calls, won_from_calls = (
         integer(), integer(), integer(), integer())
+    lost_from_calls = integer()
+    deals_from_opportunities = fields.Integer(**FIELD, metadata={
+        "description": "The period's sale-opportunity calls that became a deal"})
     deals_created, won, lost = integer(), integer(), integer()
     call_to_opportunity, opportunity_to_deal, deal_to_won, win_rate = (
         ratio(), ratio(), ratio(), ratio())
@@ -88,6 +91,7 @@ class StageExit(Schema):
 
 class SalesReport(OpenPeriod):
     currency = text()
+    segment = fields.String(**NULLABLE, metadata={"description": "The filter, if any"})
     revenue = fields.Nested(Revenue, **FIELD)
     pipeline = many(PipelineStage)
     funnel = fields.Nested(Funnel, **FIELD)
