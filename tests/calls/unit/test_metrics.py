@@ -188,3 +188,26 @@ def test_coverage_compliance_by_segment_matches_the_coverage_report(app, client)
             got["rapport_coverage_targeted_customers"].items()} == targeted
     assert {dict(k)["segment"]: v for k, v in
             got["rapport_coverage_compliant_customers"].items()} == compliant
+
+
+def test_each_periodic_jobs_interval_and_pause_are_exposed_as_an_operator_set_them(app, client):
+    from services.calls import periodic
+    from services.calls.models import PeriodicJob
+    from shared.metrics import PeriodicJobsCollector
+    from shared.periodic import Scheduler
+
+    ctx = app.extensions["rapport"]
+    Scheduler("calls", ctx.db, PeriodicJob, periodic.jobs(ctx.settings, ctx.db)).register()
+    r = client.patch("/api/v1/periodic-jobs/missed-calls", headers=auth("admin"),
+                     json={"every_seconds": 600, "paused": True})
+    assert r.status_code == 200, r.json
+    body, _ = exposition([PeriodicJobsCollector("calls", ctx.db, PeriodicJob)])
+    samples = {(s.name, s.labels["job"]): s.value
+               for f in text_string_to_metric_families(body.decode()) for s in f.samples
+               if s.name in ("rapport_periodic_job_interval_seconds", "rapport_periodic_job_paused")
+               and s.labels.get("service") == "calls"}
+    jobs = client.get("/api/v1/periodic-jobs", headers=auth()).json
+    assert samples == {
+        **{("rapport_periodic_job_interval_seconds", j["name"]): j["every_seconds"] for j in jobs},
+        **{("rapport_periodic_job_paused", j["name"]): float(j["paused"]) for j in jobs}}
+    assert samples[("rapport_periodic_job_paused", "missed-calls")] == 1
