@@ -29,6 +29,27 @@ def test_the_prometheus_config_and_its_alert_rules_are_valid():
 
 
 @needs_promtool
+def test_every_rule_file_passes_promtool_check_rules():
+    config = pytest.importorskip("yaml").safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    checked = promtool("check", "rules", *config["rule_files"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "operations.yml" in config["rule_files"]
+
+
+def test_every_alert_has_a_unit_test_and_the_tests_load_every_rule_file():
+    yaml = pytest.importorskip("yaml")
+    rule_files = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["rule_files"]
+    alerts = {rule["alert"] for name in rule_files
+              for group in yaml.safe_load((PROMETHEUS / name).read_text())["groups"]
+              for rule in group["rules"] if "alert" in rule}
+    tests = yaml.safe_load((PROMETHEUS / "alerts_test.yml").read_text())
+    firing = {case["alertname"] for test in tests["tests"] for case in test["alert_rule_test"]
+              if case.get("exp_alerts")}
+    assert sorted(tests["rule_files"]) == sorted(rule_files)
+    assert alerts - firing == set(), "alerts no test sees firing"
+
+
+@needs_promtool
 def test_the_alert_rules_pass_their_unit_tests():
     tested = promtool("test", "rules", "alerts_test.yml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
