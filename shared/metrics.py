@@ -67,7 +67,7 @@ class OutboxCollector:
         age = GaugeMetricFamily(f"{self.service}_outbox_oldest_pending_age_seconds",
                                 "Age of the oldest outbox row not yet confirmed")
         try:
-            with self.db.reader() as session:
+            with scrape_reader(self.db) as session:
                 count, oldest = session.execute(
                     select(func.count(), func.min(self.outbox.created_at))
                     .where(self.outbox.sent_at.is_(None))).one()
@@ -81,7 +81,7 @@ class OutboxCollector:
 
 
 @contextmanager
-def scrape_reader(db, timeout_ms: int = 3000):
+def scrape_reader(db, timeout_ms: int = 2000):
     """A read session whose statements give up after ``timeout_ms`` on PostgreSQL, where
     a table locked by a migration would otherwise hold the scrape until Prometheus
     times out. (SQLite's readers never wait for a writer under WAL.)"""

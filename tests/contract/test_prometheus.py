@@ -94,7 +94,7 @@ def test_the_rules_read_the_names_the_calls_and_periodic_collectors_expose(sqlit
 
     from services.calls import config, metrics
     from services.calls.models import PeriodicJob
-    from shared import migrations, periodic
+    from shared import clock, migrations, periodic
     from shared.db import Database
     from shared.metrics import PeriodicJobsCollector, exposition
 
@@ -103,7 +103,7 @@ def test_the_rules_read_the_names_the_calls_and_periodic_collectors_expose(sqlit
     try:
         with db.transaction() as session:
             session.add(PeriodicJob(name="x", every_seconds=60, paused=False,
-                                    next_run_at=periodic.clock.now(), runs=0, failures=0))
+                                    next_run_at=clock.now(), runs=0, failures=0))
         periodic.LAST_SUCCESS.labels("calls", "x").set(0)
         periodic.RUNS.labels("calls", "x", "ok")
         body, _ = exposition([metrics.CallsCollector("calls", db, 0, 0),
