@@ -211,3 +211,25 @@ def test_each_periodic_jobs_interval_and_pause_are_exposed_as_an_operator_set_th
         **{("rapport_periodic_job_interval_seconds", j["name"]): j["every_seconds"] for j in jobs},
         **{("rapport_periodic_job_paused", j["name"]): float(j["paused"]) for j in jobs}}
     assert samples[("rapport_periodic_job_paused", "missed-calls")] == 1
+
+
+def test_scrapes_within_a_minute_share_one_round_of_queries(app, client):
+    from sqlalchemy import event
+
+    project(app, "c1")
+    schedule(client, create_plan(client, rrule=DAILY)["id"], days=2)
+    db = app.extensions["rapport"].db
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        collector = CallsCollector("calls", db)
+        first, _ = exposition([collector])
+        ran = len(statements)
+        second, _ = exposition([collector])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert ran >= 6 and len(statements) == ran
+    [targeted] = [line for line in first.decode().splitlines()
+                  if line.startswith("rapport_coverage_targeted_customers{")]
+    assert targeted.endswith(" 1.0") and targeted in second.decode().splitlines()
