@@ -12,7 +12,7 @@ from shared.messaging.dispatcher import Dispatcher
 from shared.messaging.relay import Relay
 from shared.messaging.topology import Names
 from shared.messaging.unit_of_work import UnitOfWorkFactory
-from shared.metrics import OutboxCollector
+from shared.metrics import OutboxCollector, PeriodicJobsCollector
 from shared.periodic import Job, Scheduler
 
 
@@ -33,17 +33,22 @@ def run_consumer(settings: Settings, migrations_dir: Path, outbox_model, inbox_m
 
 
 def run_relay(settings: Settings, migrations_dir: Path, outbox_model, periodic_model=None,
-              jobs: Callable[[Settings, Database], list[Job]] | None = None) -> None:
+              jobs: Callable[[Settings, Database], list[Job]] | None = None,
+              collectors: Callable[[Settings, Database], list] | None = None) -> None:
     """The relay process; a service with periodic work (``jobs``, over the
-    ``periodic_model`` table) runs its scheduler in the same process."""
+    ``periodic_model`` table) runs its scheduler in the same process, and its
+    ``/metrics`` carries the service's business gauges (``collectors``)."""
     migrations.upgrade(settings.database_url, migrations_dir)
     db = Database(settings.database_url)
     relay = Relay(settings.service, db, outbox_model, settings.amqp_url,
                   Names(settings.namespace), settings.relay_batch,
                   settings.relay_poll_seconds)
     background = []
+    scraped = [OutboxCollector(settings.service, db, outbox_model)]
     if jobs is not None:
+        scraped.append(PeriodicJobsCollector(settings.service, db, periodic_model))
         background.append(Scheduler(settings.service, db, periodic_model, jobs(settings, db),
                                     settings, tick=float(settings.get("PERIODIC_TICK_SECONDS", 1))))
-    process.run(settings, "relay", relay,
-                [OutboxCollector(settings.service, db, outbox_model)], background=background)
+    if collectors is not None:
+        scraped += collectors(settings, db)
+    process.run(settings, "relay", relay, scraped, background=background)

@@ -3,17 +3,23 @@
 Under gunicorn the API runs in prometheus-client's multiprocess mode (the launcher
 sets ``PROMETHEUS_MULTIPROC_DIR``); consumer and relay are single processes with
 the default registry. Outbox depth is read from the database at scrape time.
+
+Business gauges for the operations team (``rapport_<thing>_<unit>`` with a
+``service`` label) are read the same way, by collectors each service hands its
+relay process; ``scrape_reader`` bounds their queries so a locked table costs a
+scrape those gauges, never the scrape itself.
 """
 from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
                                Histogram, generate_latest, multiprocess)
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from shared.types import UTCDateTime
 
@@ -61,7 +67,7 @@ class OutboxCollector:
         age = GaugeMetricFamily(f"{self.service}_outbox_oldest_pending_age_seconds",
                                 "Age of the oldest outbox row not yet confirmed")
         try:
-            with self.db.reader() as session:
+            with scrape_reader(self.db) as session:
                 count, oldest = session.execute(
                     select(func.count(), func.min(self.outbox.created_at))
                     .where(self.outbox.sent_at.is_(None))).one()
@@ -72,6 +78,44 @@ class OutboxCollector:
         age.add_metric([], _age_seconds(oldest))
         yield pending
         yield age
+
+
+@contextmanager
+def scrape_reader(db, timeout_ms: int = 2000):
+    """A read session whose statements give up after ``timeout_ms`` on PostgreSQL, where
+    a table locked by a migration would otherwise hold the scrape until Prometheus
+    times out. (SQLite's readers never wait for a writer under WAL.)"""
+    with db.reader() as session:
+        if db.dialect == "postgresql":
+            session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+        yield session
+
+
+class PeriodicJobsCollector:
+    """Each periodic job's interval and pause, from the ``periodic_jobs`` table, so an
+    alert can tell a job that stopped succeeding from one that runs rarely or is paused."""
+
+    def __init__(self, service: str, db, periodic_model):
+        self.service, self.db, self.model = service, db, periodic_model
+
+    def collect(self):
+        every = GaugeMetricFamily("rapport_periodic_job_interval_seconds",
+                                  "How often a periodic job is meant to run",
+                                  labels=["service", "job"])
+        paused = GaugeMetricFamily("rapport_periodic_job_paused",
+                                   "1 if an operator paused the periodic job",
+                                   labels=["service", "job"])
+        try:
+            with scrape_reader(self.db) as session:
+                rows = session.execute(select(self.model.name, self.model.every_seconds,
+                                              self.model.paused)).all()
+        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
+            return
+        for name, seconds, is_paused in rows:
+            every.add_metric([self.service, name], seconds)
+            paused.add_metric([self.service, name], 1 if is_paused else 0)
+        yield every
+        yield paused
 
 
 def _age_seconds(oldest) -> float:

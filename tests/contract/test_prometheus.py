@@ -4,6 +4,8 @@ depth, and its alert rules pass promtool's checks and their unit tests
 (Debian: ``apt-get install prometheus``)."""
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -29,6 +31,27 @@ def test_the_prometheus_config_and_its_alert_rules_are_valid():
 
 
 @needs_promtool
+def test_every_rule_file_passes_promtool_check_rules():
+    config = pytest.importorskip("yaml").safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    checked = promtool("check", "rules", *config["rule_files"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "operations.yml" in config["rule_files"]
+
+
+def test_every_alert_has_a_unit_test_and_the_tests_load_every_rule_file():
+    yaml = pytest.importorskip("yaml")
+    rule_files = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["rule_files"]
+    alerts = {rule["alert"] for name in rule_files
+              for group in yaml.safe_load((PROMETHEUS / name).read_text())["groups"]
+              for rule in group["rules"] if "alert" in rule}
+    tests = yaml.safe_load((PROMETHEUS / "alerts_test.yml").read_text())
+    firing = {case["alertname"] for test in tests["tests"] for case in test["alert_rule_test"]
+              if case.get("exp_alerts")}
+    assert sorted(tests["rule_files"]) == sorted(rule_files)
+    assert alerts - firing == set(), "alerts no test sees firing"
+
+
+@needs_promtool
 def test_the_alert_rules_pass_their_unit_tests():
     tested = promtool("test", "rules", "alerts_test.yml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
@@ -46,3 +69,54 @@ def test_rabbitmq_serves_per_queue_metrics_that_prometheus_scrapes():
     assert job["metrics_path"] == "/metrics/detailed"
     assert job["params"] == {"family": ["queue_coarse_metrics"]}
     assert job["static_configs"][0]["targets"] == ["rabbitmq:15692"]
+
+
+def _metric_names(expr: str) -> set[str]:
+    return set(re.findall(r"\brapport[_:][a-z0-9_:]+", expr))
+
+
+def test_every_operations_alert_has_a_grafana_panel_on_its_metric():
+    yaml = pytest.importorskip("yaml")
+    groups = yaml.safe_load((PROMETHEUS / "operations.yml").read_text())["groups"]
+    alerts = {rule["alert"]: _metric_names(rule["expr"])
+              for group in groups for rule in group["rules"] if "alert" in rule}
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "rapport.json")
+                           .read_text())
+    charted = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in _metric_names(target["expr"])}
+    assert {alert for alert, names in alerts.items() if not names & charted} == set()
+
+
+def test_the_rules_read_the_names_the_calls_and_periodic_collectors_expose(sqlite_url):
+    """A renamed gauge would silence its alert: every rapport_ name the rules read is
+    exposed (bar the webhook counter, which comes with the webhooks)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from services.calls import config, metrics
+    from services.calls.models import PeriodicJob
+    from shared import clock, migrations, periodic
+    from shared.db import Database
+    from shared.metrics import PeriodicJobsCollector, exposition
+
+    migrations.upgrade(sqlite_url, config.MIGRATIONS)
+    db = Database(sqlite_url)
+    try:
+        with db.transaction() as session:
+            session.add(PeriodicJob(name="x", every_seconds=60, paused=False,
+                                    next_run_at=clock.now(), runs=0, failures=0))
+        periodic.LAST_SUCCESS.labels("calls", "x").set(0)
+        periodic.RUNS.labels("calls", "x", "ok")
+        body, _ = exposition([metrics.CallsCollector("calls", db, 0, 0),
+                              PeriodicJobsCollector("calls", db, PeriodicJob)])
+    finally:
+        db.dispose()
+    families = list(text_string_to_metric_families(body.decode()))
+    exposed = {f.name + suffix for f in families
+               for suffix in {"counter": ("_total",), "histogram": ("_bucket",),
+                              "gaugehistogram": ("_bucket",)}.get(f.type, ("",))}
+    yaml = pytest.importorskip("yaml")
+    rules = yaml.safe_load((PROMETHEUS / "operations.yml").read_text())
+    read = {name for group in rules["groups"]
+            for rule in group["rules"] for name in _metric_names(rule["expr"])
+            if ":" not in name}
+    assert read - exposed == {"rapport_webhook_deliveries_failed_total"}
