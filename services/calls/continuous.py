@@ -22,7 +22,6 @@ from services.calls.assignment import (
     unfit,
 )
 from services.calls.models import Agent, Call, CallPlan, Customer, Partner
-from shared.messaging.unit_of_work import UnitOfWork
 
 BATCH = 500
 DECIDED_BY = "assign-calls"
@@ -51,60 +50,70 @@ def run_pass(uow, now: datetime, lead: timedelta = DEFAULT_LEAD) -> dict:
 
 
 def return_unfit(uow, until: datetime) -> Counter:
-    """Every open assigned call due by ``until`` whose agent may no longer take it."""
+    """Every open assigned call due by ``until`` whose agent may no longer take it.
+    Each batch is judged on a read first; only the calls found to move are then
+    locked (SKIP LOCKED), judged again and returned, so a pass with nothing to move
+    writes nothing."""
     with uow.reader() as session:
         ids = list(session.scalars(
             select(Call.id).where(Call.status == "scheduled", Call.agent_id.is_not(None),
                                   Call.due_at <= until).order_by(*ORDER)))
     totals = Counter()
     for start in range(0, len(ids), BATCH):
+        with uow.reader() as session:
+            moving = [call.id for call, _, _ in _verdicts(session, _held(
+                session, ids[start:start + BATCH]))]
+        if not moving:
+            continue
         with uow() as work:
-            calls = list(work.session.scalars(
-                select(Call).where(Call.id.in_(ids[start:start + BATCH]),
-                                   Call.status == "scheduled", Call.agent_id.is_not(None))
-                .order_by(*ORDER).with_for_update(skip_locked=True)))
-            totals += _return_batch(work, calls)
+            for call, basis, why in _verdicts(work.session, _held(work.session, moving, True)):
+                release(work, call, basis, DECIDED_BY, why)
+                totals[basis] += 1
     return totals
 
 
-def _return_batch(work: UnitOfWork, calls: list[Call]) -> Counter:
-    session = work.session
+def _held(session, ids: list[str], lock: bool = False) -> list[Call]:
+    query = (select(Call).where(Call.id.in_(ids), Call.status == "scheduled",
+                                Call.agent_id.is_not(None)).order_by(*ORDER))
+    return list(session.scalars(query.with_for_update(skip_locked=True) if lock else query))
+
+
+def _verdicts(session, calls: list[Call]) -> list[tuple[Call, str, str]]:
+    """The calls that must go back to the pool, each with its basis and why."""
     agents = {a.id: a for a in session.scalars(
         select(Agent).where(Agent.id.in_({c.agent_id for c in calls})))}
     partners = {p.id: p.active for p in session.scalars(select(Partner))}
     customers = {c.customer_id: c for c in session.scalars(select(Customer).where(
         Customer.customer_id.in_({c.customer_id for c in calls})))}
     plans = {p.id: p for p in session.scalars(select(CallPlan))}
-    totals, kept = Counter(), []
+    moving, kept = [], []
     for call in calls:
         agent = agents.get(call.agent_id)
         why = "inactive" if agent is None else unfit(
             agent, call, customers.get(call.customer_id), plans.get(call.plan_id), partners)
         if why:
-            basis = _basis(agent, why, partners)
-            release(work, call, basis, DECIDED_BY, f"{call.agent_id} may no longer take it: {why}")
-            totals[basis] += 1
+            moving.append((call, _basis(agent, why, partners),
+                           f"{call.agent_id} may no longer take it: {why}"))
         else:
             kept.append(call)
-    return totals + _over_capacity(work, kept, agents)
+    return moving + _over_capacity(session, kept, agents)
 
 
-def _over_capacity(work: UnitOfWork, calls: list[Call], agents: dict) -> Counter:
-    """Return the latest of an agent's open calls of a day beyond its capacity
-    (lowered since they were assigned), counting every call it holds that day."""
-    load = load_around(work.session, list({c.agent_id for c in calls}), calls)
+def _over_capacity(session, calls: list[Call], agents: dict) -> list[tuple[Call, str, str]]:
+    """The latest of an agent's open calls of a day beyond its capacity (lowered
+    since they were assigned), counting every call it holds that day."""
+    load = load_around(session, list({c.agent_id for c in calls}), calls)
     held = defaultdict(list)
     for call in calls:
         held[(call.agent_id, local_day(call.due_at))].append(call)
-    returned = 0
+    moving = []
     for (agent_id, day), day_calls in held.items():
-        excess = load[(agent_id, day)] - agents[agent_id].daily_capacity
-        for call in day_calls[::-1][:max(excess, 0)]:
-            release(work, call, "over_capacity", DECIDED_BY,
-                    f"{agent_id} holds {load[(agent_id, day)]} calls on {day}, over its "
-                    f"capacity of {agents[agent_id].daily_capacity}")
-            returned += 1
-    return Counter({"over_capacity": returned} if returned else {})
+        capacity = agents[agent_id].daily_capacity
+        excess = load[(agent_id, day)] - capacity
+        moving += [(call, "over_capacity", f"{agent_id} holds {load[(agent_id, day)]} calls "
+                    f"on {day}, over its capacity of {capacity}")
+                   for call in day_calls[::-1][:max(excess, 0)]]
+    return moving
 
 
 def _basis(agent: Agent | None, why: str, partners: dict) -> str:

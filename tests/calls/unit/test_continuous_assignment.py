@@ -196,3 +196,24 @@ def test_the_lead_time_is_a_setting_and_a_bad_one_stops_the_start(app):
                             "CALLS_ASSIGN_LEAD_HOURS": "0"})
     with pytest.raises(ValueError, match="ASSIGN_LEAD_HOURS"):
         periodic.jobs(settings, ctx.db)
+
+
+def test_work_returned_by_a_suspended_partner_goes_back_through_the_job(app, client, job):
+    project(app, "c1", "c2")
+    partner = add_partner(client)
+    schedule(client, create_plan(client, rrule=DAILY)["id"], days=3)
+    add_agent(client, "pat", kind="partner", partner_id=partner["id"])
+    job()
+    pats = set(holders(client))
+    assert pats and set(holders(client).values()) == {"pat"}
+    add_agent(client, "alice")
+    r = client.patch(f"/api/v1/partners/{partner['id']}", headers=auth(),
+                     json={"status": "suspended"})
+    assert r.status_code == 200
+    assert {holders(client)[i] for i in pats} == {None}
+    job()
+    assert {holders(client)[i] for i in pats} == {"alice"}
+    some = sorted(pats)[0]
+    assert [h[:3] for h in history(client, some)] == [
+        ("pat", "auto", "round_robin"), (None, "returned", "partner_suspended"),
+        ("alice", "auto", "round_robin")]
