@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.calls import config, periodic
+from services.calls import config, continuous, periodic
 from services.calls.models import Assignment, PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler
@@ -217,3 +217,17 @@ def test_work_returned_by_a_suspended_partner_goes_back_through_the_job(app, cli
     assert [h[:3] for h in history(client, some)] == [
         ("pat", "auto", "round_robin"), (None, "returned", "partner_suspended"),
         ("alice", "auto", "round_robin")]
+
+
+def test_a_pass_says_what_it_did_and_a_second_finds_nothing_to_do(app, client, moved_clock):
+    project(app, "c1", "c2")
+    schedule(client, create_plan(client, rrule=DAILY)["id"], days=1)
+    add_agent(client, "alice")
+    add_agent(client, "bob")
+    uow = app.extensions["rapport"].uow
+    assert continuous.run_pass(uow, clock.now()) == {"assigned": 2, "unassignable": 0}
+    client.patch("/api/v1/agents/alice", headers=auth(), json={"active": False})
+    assert continuous.run_pass(uow, clock.now()) == {
+        "returned_agent_deactivated": 1, "assigned": 1, "unassignable": 0}
+    assert continuous.run_pass(uow, clock.now()) == {"assigned": 0, "unassignable": 0}
+    assert set(holders(client).values()) == {"bob"}
