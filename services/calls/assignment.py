@@ -1,6 +1,7 @@
 """Assignment: each open call to an agent qualified for its customer's language and
 segment and its channel, with valid training, within the agent's daily capacity;
-among equals, round-robin (the one that least recently got a call goes first).
+among equals, the customer's previous agent or partner first (``continuity``), then
+round-robin (the one that least recently got a call goes first).
 Every decision, automatic or manual, is recorded with its reason and announced as
 ``call.assigned``; a call no agent can take keeps the reason, for all to see."""
 from __future__ import annotations
@@ -11,15 +12,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, tuple_
 
+from services.calls import continuity
 from services.calls.models import Agent, Assignment, Call, CallPlan, Customer, Partner
-from shared.errors import Conflict, Invalid, NotFound
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
-from shared.web.pagination import decode_time_cursor, page
 
 # Capacity is counted per calendar day in Hong Kong, where the call centre works.
 HKT = ZoneInfo("Asia/Hong_Kong")
 BATCH = 2000
+ORDER = (Call.due_at, Call.priority, Call.id)
 
 
 def local_day(when: datetime) -> date:
@@ -54,38 +55,69 @@ def unfit(agent: Agent, call: Call, customer: Customer | None, plan: CallPlan | 
 def assign_open(uow, decided_by: str, call_ids: list[str] | None = None,
                 within_days: int = 7) -> dict:
     """Assign every open, unassigned call due within ``within_days`` (or the given ones)."""
-    totals = Counter()
-    with uow() as work:
-        query = select(Call).where(Call.status == "scheduled", Call.agent_id.is_(None),
-                                   Call.for_role == "agent")
-        if call_ids is not None:
-            query = query.where(Call.id.in_(call_ids))
-        else:
-            query = query.where(Call.due_at <= utcnow() + timedelta(days=within_days))
-        calls = list(work.session.scalars(query.order_by(Call.due_at, Call.priority, Call.id)
-                                          .with_for_update()))
-        if calls:
-            totals += _assign(work, calls, decided_by)
-    return {"assigned": totals["assigned"], "unassignable": totals["unassignable"]}
+    if call_ids is not None:
+        with uow() as work:
+            calls = list(work.session.scalars(_unassigned().where(Call.id.in_(call_ids))
+                                              .order_by(*ORDER).with_for_update()))
+            totals = assign_calls(work, calls, decided_by) if calls else Counter()
+        return {"assigned": totals["assigned"], "unassignable": totals["unassignable"]}
+    return assign_due(uow, decided_by, utcnow() + timedelta(days=within_days))
 
 
-def _assign(work: UnitOfWork, calls: list[Call], decided_by: str) -> Counter:
+def assign_due(uow, decided_by: str, until: datetime) -> dict:
+    """Assign the open, unassigned calls due by ``until``, a batch per transaction.
+    Each batch's calls are taken FOR UPDATE SKIP LOCKED (PostgreSQL), so two passes
+    at once never decide about the same call, and neither waits for the other."""
+    totals, after = Counter(), None
+    while True:
+        query = _unassigned().where(Call.due_at <= until)
+        if after is not None:  # past the calls no one could take in an earlier batch
+            query = query.where(tuple_(Call.due_at, Call.priority, Call.id) > after)
+        with uow() as work:
+            calls = list(work.session.scalars(query.order_by(*ORDER).limit(BATCH)
+                                              .with_for_update(skip_locked=True)))
+            if calls:
+                totals += assign_calls(work, calls, decided_by)
+        if len(calls) < BATCH:
+            return {"assigned": totals["assigned"], "unassignable": totals["unassignable"]}
+        after = (calls[-1].due_at, calls[-1].priority, calls[-1].id)
+
+
+def _unassigned():
+    return select(Call).where(Call.status == "scheduled", Call.agent_id.is_(None),
+                              Call.for_role == "agent")
+
+
+def active_agents(session) -> list[Agent]:
+    """Every active agent, locked in one order: concurrent assigners then queue for
+    the agents' turns and capacity instead of overfilling or deadlocking on them."""
+    return list(session.scalars(select(Agent).where(Agent.active.is_(True))
+                                .order_by(Agent.id).with_for_update()))
+
+
+def assign_calls(work: UnitOfWork, calls: list[Call], decided_by: str,
+                 avoid: dict[str, str] | None = None) -> Counter:
+    """Decide about ``calls`` (locked by the caller); ``avoid`` maps a call to an agent
+    it must not go back to."""
     session = work.session
-    agents = list(session.scalars(select(Agent).where(Agent.active.is_(True))
-                                  .order_by(Agent.last_assigned_seq, Agent.id)))
+    agents = active_agents(session)
     partners = {p.id: p.active for p in session.scalars(select(Partner))}
     customers = {c.customer_id: c for c in session.scalars(select(Customer).where(
         Customer.customer_id.in_({c.customer_id for c in calls})))}
     plans = {p.id: p for p in session.scalars(select(CallPlan))}
-    load = _load(session, [a.id for a in agents], calls)
+    before = continuity.previous(session, {c.customer_id for c in calls})
+    load = load_around(session, [a.id for a in agents], calls)
     seq = session.scalar(select(func.max(Agent.last_assigned_seq))) or 0
     totals = Counter()
     for call in calls:
         customer, plan = customers.get(call.customer_id), plans.get(call.plan_id)
         why: Counter = Counter()
         chosen = None
-        for agent in sorted(agents, key=lambda a: (a.last_assigned_seq, a.id)):
+        turns = sorted(agents, key=lambda a: (a.last_assigned_seq, a.id))
+        for agent, basis in continuity.ranked(turns, before.get(call.customer_id)):
             reason = unfit(agent, call, customer, plan, partners)
+            if reason is None and avoid and avoid.get(call.id) == agent.id:
+                reason = "returned by a manager"
             if reason is None and load[(agent.id, local_day(call.due_at))] >= agent.daily_capacity:
                 reason = "at capacity"
             if reason:
@@ -102,11 +134,15 @@ def _assign(work: UnitOfWork, calls: list[Call], decided_by: str) -> Counter:
         day = local_day(call.due_at)
         load[(chosen.id, day)] += 1
         eligible = len(agents) - sum(why.values())
+        lead = (f"continuity: served the customer on call {before[call.customer_id].call_id}"
+                if basis == "continuity" else
+                f"next in round-robin of {eligible} eligible")
         record(work, call, chosen, "auto", decided_by,
                f"qualified for {call.channel}, segment {customer.segment}, language "
-               f"{customer.preferred_language or 'any'}; next in round-robin of {eligible} "
-               f"eligible; {load[(chosen.id, day)]}/{chosen.daily_capacity} on {day}")
+               f"{customer.preferred_language or 'any'}; {lead}; "
+               f"{load[(chosen.id, day)]}/{chosen.daily_capacity} on {day}", basis)
         totals["assigned"] += 1
+        totals[basis] += 1
     return totals
 
 
@@ -117,7 +153,7 @@ def _unassignable(why: Counter, agents: int) -> str:
     return f"no qualified agent with capacity: {parts}"[:300]
 
 
-def _load(session, agent_ids: list[str], calls: list[Call]) -> Counter:
+def load_around(session, agent_ids: list[str], calls: list[Call]) -> Counter:
     """Calls already held per (agent, Hong Kong day) around these calls' days."""
     if not calls or not agent_ids:
         return Counter()
@@ -130,51 +166,32 @@ def _load(session, agent_ids: list[str], calls: list[Call]) -> Counter:
 
 
 def record(work: UnitOfWork, call: Call, agent: Agent, mode: str, decided_by: str,
-           reason: str) -> None:
+           reason: str, basis: str) -> None:
     now = utcnow()
     call.agent_id, call.partner_id, call.unassigned_reason = agent.id, agent.partner_id, None
     work.session.add(Assignment(call_id=call.id, agent_id=agent.id, partner_id=agent.partner_id,
-                                mode=mode, reason=reason, decided_by=decided_by, decided_at=now))
+                                mode=mode, basis=basis, reason=reason[:500],
+                                decided_by=decided_by, decided_at=now))
     work.emit("call.assigned", {
         "call_id": call.id, "customer_id": call.customer_id, "agent_id": agent.id,
         "agent_kind": agent.kind, "partner_id": agent.partner_id, "team": agent.team,
-        "reason": reason, "assigned_at": now})
+        "reason": reason, "assigned_at": now, "basis": basis})
 
 
-def reassign(uow, call_id: str, agent_id: str, reason: str, decided_by: str) -> Call:
-    """Manual reassignment: still only to a qualified agent within capacity."""
-    with uow() as work:
-        call = work.session.get(Call, call_id, with_for_update=True)
-        if call is None:
-            raise NotFound(f"no call {call_id}")
-        if call.status != "scheduled":
-            raise Conflict(f"call {call_id} is {call.status}; only an open call is reassigned")
-        agent = work.session.get(Agent, agent_id)
-        if agent is None:
-            raise Invalid("no such agent", errors={"agent_id": [f"No agent {agent_id}."]})
-        if agent.id == call.agent_id:
-            return call
-        partners = {p.id: p.active for p in work.session.scalars(select(Partner))}
-        why = unfit(agent, call, work.session.get(Customer, call.customer_id),
-                    work.session.get(CallPlan, call.plan_id), partners)
-        if why is None and _load(work.session, [agent.id], [call])[
-                (agent.id, local_day(call.due_at))] >= agent.daily_capacity:
-            why = "at capacity"
-        if why:
-            raise Invalid(f"agent {agent_id} may not take this call: {why}",
-                          errors={"agent_id": [f"Not qualified: {why}."]})
-        record(work, call, agent, "manual", decided_by, f"manual: {reason}")
-    return call
+def release(work: UnitOfWork, call: Call, basis: str, decided_by: str, reason: str) -> None:
+    """Back to the pool: the call is unassigned, and the decision recorded with why."""
+    work.session.add(Assignment(call_id=call.id, agent_id=None, partner_id=None,
+                                mode="returned", basis=basis, reason=reason[:500],
+                                decided_by=decided_by, decided_at=utcnow()))
+    call.agent_id = call.partner_id = None
+    call.unassigned_reason = f"returned to the pool: {basis}"
 
 
-def history(uow, call_id: str, limit: int, cursor: str | None) -> dict:
-    query = (select(Assignment).where(Assignment.call_id == call_id)
-             .order_by(Assignment.decided_at, Assignment.id).limit(limit + 1))
-    after = decode_time_cursor(cursor)
-    if after:
-        query = query.where(tuple_(Assignment.decided_at, Assignment.id) > after)
-    with uow.reader() as session:
-        if session.get(Call, call_id) is None:
-            raise NotFound(f"no call {call_id}")
-        rows = list(session.scalars(query))
-    return page(rows, limit, lambda a: (a.decided_at.isoformat(), a.id))
+def why_not(session, agent: Agent, call: Call, partners: dict) -> str | None:
+    """Why ``agent`` may not take ``call`` now, capacity included, or None."""
+    why = unfit(agent, call, session.get(Customer, call.customer_id),
+                session.get(CallPlan, call.plan_id), partners)
+    if why is None and load_around(session, [agent.id], [call])[
+            (agent.id, local_day(call.due_at))] >= agent.daily_capacity:
+        why = "at capacity"
+    return why

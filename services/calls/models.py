@@ -252,6 +252,9 @@ class Assignment(Base):
     agent_id: Mapped[str | None] = mapped_column(String(36))
     partner_id: Mapped[str | None] = mapped_column(String(36))
     mode: Mapped[str] = mapped_column(String(16))
+    # Why, as a code: continuity, round_robin, manual, or why it went back to the pool
+    # (agent_deactivated, training_expired, over_capacity, partner_suspended, ...).
+    basis: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(500))
     decided_by: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())

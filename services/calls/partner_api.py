@@ -3,7 +3,7 @@ import functools
 
 from flask.views import MethodView
 
-from services.calls import outcomes, partner
+from services.calls import outcomes, partner, people
 from services.calls.outcome_schemas import BulkOutcomesIn, BulkOutcomesOut, OutcomeIn
 from services.calls.partner_schemas import (
     PartnerCallArgs,
@@ -31,6 +31,9 @@ def partners_only(view):
     def guarded(*args, **kwargs):
         if principal().role != "partner":
             raise Forbidden("the partner API is for partner credentials; staff use /calls")
+        # Looked up on every request, so a suspension refuses tokens issued before it.
+        if not people.partner_active(service().uow, principal().partner_id):
+            raise Forbidden("partner suspended")
         return view(*args, **kwargs)
     return guarded
 

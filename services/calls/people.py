@@ -1,10 +1,11 @@
 """Agents and partners: staff agents, outsourcer agents of a partner organisation,
-their qualifications, capacity and cost."""
+their qualifications, capacity and cost; a partner's suspension."""
 from __future__ import annotations
 
 from sqlalchemy import select, tuple_
 
-from services.calls.models import Agent, Partner
+from services.calls.assignment import release
+from services.calls.models import Agent, Call, Partner
 from shared.errors import Conflict, Invalid, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_time_cursor, page
@@ -23,6 +24,37 @@ def get_partner(uow, partner_id: str) -> Partner:
     if partner is None:
         raise NotFound(f"no partner {partner_id}")
     return partner
+
+
+def update_partner(uow, partner_id: str, changes: dict, decided_by: str) -> Partner:
+    """Change a partner's name, fee or status. A new fee costs the calls completed
+    after it (the cost is taken when a call is completed). Suspending returns the
+    partner's open calls to the pool at once, in the same transaction, for the
+    ``assign-calls`` job to place; its tokens are refused from then on."""
+    with uow() as work:
+        partner = work.session.get(Partner, partner_id, with_for_update=True)
+        if partner is None:
+            raise NotFound(f"no partner {partner_id}")
+        status = changes.pop("status", None)
+        for name, value in changes.items():
+            setattr(partner, name, value)
+        if status == "suspended" and partner.active:
+            partner.active = False
+            calls = work.session.scalars(select(Call).where(
+                Call.partner_id == partner_id, Call.status == "scheduled").with_for_update())
+            for call in calls:
+                release(work, call, "partner_suspended", decided_by,
+                        f"partner {partner.name} suspended")
+        elif status == "active":
+            partner.active = True
+    return partner
+
+
+def partner_active(uow, partner_id: str | None) -> bool:
+    """False for a suspended partner; True for an active or an unknown one (whose
+    token then finds nothing of its own)."""
+    with uow.reader() as session:
+        return session.scalar(select(Partner.active).where(Partner.id == partner_id)) is not False
 
 
 def list_partners(uow, limit: int, cursor: str | None) -> dict:

@@ -2,21 +2,26 @@
 from flask import url_for
 from flask.views import MethodView
 
-from services.calls import assignment, people
+from services.calls import assignment, people, reassignment
 from services.calls.api import staff_only
+from services.calls.assignment_schemas import (
+    AssignIn,
+    AssignmentPage,
+    AssignOut,
+    BulkReassignIn,
+    BulkReassignOut,
+    ReassignIn,
+)
 from services.calls.people_schemas import (
     AgentEdit,
     AgentIn,
     AgentListArgs,
     AgentOut,
     AgentPage,
-    AssignIn,
-    AssignmentPage,
-    AssignOut,
+    PartnerEdit,
     PartnerIn,
     PartnerOut,
     PartnerPage,
-    ReassignIn,
 )
 from services.calls.schemas import CallOut
 from shared.web.app import principal, roles, service
@@ -55,6 +60,15 @@ class Partner(MethodView):
     @people_bp.response(200, PartnerOut)
     def get(self, partner_id):
         return people.get_partner(service().uow, partner_id)
+
+    @roles(*MANAGERS)
+    @people_bp.arguments(PartnerEdit)
+    @people_bp.response(200, PartnerOut)
+    def patch(self, data, partner_id):
+        """Change the fee per call (for calls completed from now on) or suspend the
+        partner (its open calls return to the pool, its tokens stop working) and
+        make it active again."""
+        return people.update_partner(service().uow, partner_id, data, principal().subject)
 
 
 @people_bp.route("/agents")
@@ -104,6 +118,22 @@ class Assign(MethodView):
                                       data["within_days"])
 
 
+@people_bp.route("/calls/reassign")
+class BulkReassign(MethodView):
+    @roles(*MANAGERS)
+    @idempotent
+    @people_bp.arguments(BulkReassignIn)
+    @people_bp.response(200, BulkReassignOut)
+    def post(self, data):
+        """Move a manager's choice of open calls (by agent, partner, segment and/or
+        plan) to one qualified agent with room, or back to the pool for the
+        assignment rules; at most ``limit`` a request, all or none of them."""
+        filters = {name: data.get(name) for name in ("agent_id", "partner_id", "segment",
+                                                     "plan_id")}
+        return reassignment.reassign_many(service().uow, filters, data["to_agent_id"],
+                                          data["reason"], principal().subject, data["limit"])
+
+
 @people_bp.route("/calls/<string:call_id>/assignment")
 class Reassign(MethodView):
     @staff_only
@@ -113,7 +143,7 @@ class Reassign(MethodView):
     @people_bp.response(200, CallOut)
     def post(self, data, call_id):
         """Reassign the call by hand, with a reason, to another qualified agent."""
-        return assignment.reassign(service().uow, call_id, data["agent_id"], data["reason"],
+        return reassignment.reassign(service().uow, call_id, data["agent_id"], data["reason"],
                                    principal().subject)
 
 
@@ -125,4 +155,4 @@ class Assignments(MethodView):
     @people_bp.response(200, AssignmentPage)
     def get(self, args, call_id):
         """Every assignment decision about the call, with its reason, oldest first."""
-        return assignment.history(service().uow, call_id, args["limit"], args["cursor"])
+        return reassignment.history(service().uow, call_id, args["limit"], args["cursor"])

@@ -58,12 +58,31 @@ class PartnerIn(Schema):
             raise ValidationError(exc.messages, "fee_per_call") from None
 
 
+class PartnerEdit(Schema):
+    """A partner's changes: a new fee costs the calls completed after it; suspended
+    returns its open calls to the pool and refuses its tokens until it is active again."""
+    name = fields.String(validate=[validate.Length(min=1, max=200), NOT_BLANK])
+    fee_per_call = _money()
+    status = fields.String(validate=validate.OneOf(("active", "suspended")))
+
+    @validates_schema
+    def _something(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("Send at least one of name, fee_per_call, status.")
+        try:
+            _cents(data.get("fee_per_call"))
+        except ValidationError as exc:
+            raise ValidationError(exc.messages, "fee_per_call") from None
+
+
 class PartnerOut(Schema):
     id = fields.String()
     name = fields.String()
     fee_per_call = money_field("fee_per_call")
     currency = fields.String()
     active = fields.Boolean()
+    status = fields.Function(lambda p: "active" if p.active else "suspended",
+                             metadata={"type": "string", "enum": ["active", "suspended"]})
     created_at = fields.DateTime()
 
 
@@ -160,34 +179,5 @@ class AgentListArgs(PageArgs):
     team = fields.String(load_default=None, validate=validate.Length(max=64))
 
 
-class AssignIn(Schema):
-    call_ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=None,
-                           validate=validate.Length(min=1, max=10000))
-    within_days = fields.Integer(strict=True, load_default=7,
-                                 validate=validate.Range(min=0, max=90))
-
-
-class AssignOut(Schema):
-    assigned = fields.Integer()
-    unassignable = fields.Integer()
-
-
-class ReassignIn(Schema):
-    agent_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
-    reason = fields.String(required=True, validate=[validate.Length(min=1, max=300), NOT_BLANK])
-
-
-class AssignmentOut(Schema):
-    id = fields.String()
-    call_id = fields.String()
-    agent_id = fields.String(allow_none=True)
-    partner_id = fields.String(allow_none=True)
-    mode = fields.String()
-    reason = fields.String()
-    decided_by = fields.String()
-    decided_at = fields.DateTime()
-
-
 PartnerPage = page_schema(PartnerOut, "PartnerPage")
 AgentPage = page_schema(AgentOut, "AgentPage")
-AssignmentPage = page_schema(AssignmentOut, "AssignmentPage")

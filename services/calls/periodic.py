@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.calls import missed
+from services.calls import continuous
 from services.calls.models import Outbox
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
@@ -16,4 +17,5 @@ def jobs(settings, db: Database) -> list[Job]:
     return [
         # Calls whose window has closed are marked missed and planned again.
         Job("missed-calls", lambda now: missed.sweep_missed(uow, now), timedelta(minutes=1)),
+        Job("assign-calls", continuous.job(uow, settings), timedelta(minutes=1)),
     ]

@@ -160,6 +160,9 @@ class CallAssignedV1(Contract):
     team = fields.String(load_default=None, allow_none=True)
     reason = fields.String(load_default=None, allow_none=True)
     assigned_at = fields.AwareDateTime(required=True)
+    # Why, as a code: continuity (the customer's previous agent or partner), round_robin,
+    # manual, bulk. Optional: older events have none.
+    basis = fields.String(load_default=None, allow_none=True)
 
 
 class ReferralV1(Contract):

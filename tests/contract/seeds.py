@@ -52,7 +52,9 @@ def calls(app, url: str) -> tuple[dict, dict]:
         "POST /api/v1/call-plans": [{"name": "Gold monthly", "segment": "smb",
                                      "channel": "phone", "rrule": WEEKLY, "starts_at": PAST}],
         "POST /api/v1/calls/{call_id}/outcome": [reached, {"outcome": "no_answer"}],
-        "POST /api/v1/partner/calls/{call_id}/outcome": [reached]}
+        "POST /api/v1/partner/calls/{call_id}/outcome": [reached],
+        "POST /api/v1/calls/reassign": [{"agent_id": "agent-s", "reason": "on leave"}],
+        "PATCH /api/v1/partners/{partner_id}": [{"fee_per_call": "30.00"}]}
 
 
 def sales(app, url: str) -> tuple[dict, dict]:
