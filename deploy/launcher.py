@@ -80,10 +80,12 @@ class Proc:
     port: int
     popen: subprocess.Popen | None = None
     restarts: int = 0
+    replica: int = 0  # 0 the first of its kind; a second consumer or relay is 1
 
     @property
     def name(self) -> str:
-        return f"{self.service}-{self.role}"
+        suffix = f"-{self.replica + 1}" if self.replica else ""
+        return f"{self.service}-{self.role}{suffix}"
 
     @property
     def ready_url(self) -> str:
@@ -91,22 +93,33 @@ class Proc:
 
 
 class System:
-    def __init__(self, env: dict, services=SERVICES, log_dir: Path | None = None):
+    def __init__(self, env: dict, services=SERVICES, log_dir: Path | None = None,
+                 replicas: int = 1):
+        """``replicas`` of each consumer and relay (one API each): several share a
+        queue and an outbox, which PostgreSQL allows and SQLite does not."""
         self.env = env
         self.settings = {s: Settings.from_env(s, env) for s in services}
         self.log_dir = log_dir
+        self.replicas = replicas
         self.procs = {p.name: p for p in self._procs()}
 
     def _procs(self):
+        extra = iter(free_ports(2 * len(self.settings) * (self.replicas - 1)))
         for service, settings in self.settings.items():
             host = settings.get("HOST", "127.0.0.1")
             for role in ROLES:
-                env = {**self.env, "RAPPORT_SERVICE": service}
-                port = settings.port if role == "api" else settings.process_port(role)
-                if role == "api":
-                    env["PROMETHEUS_MULTIPROC_DIR"] = str(settings.data_dir / "prometheus" / service)
-                    env["RAPPORT_BIND"] = f"{host}:{port}"
-                yield Proc(service, role, command(service, role, host, port), env, port)
+                for replica in range(1 if role == "api" else self.replicas):
+                    env = {**self.env, "RAPPORT_SERVICE": service}
+                    port = settings.port if role == "api" else settings.process_port(role)
+                    if replica:
+                        port = next(extra)
+                        env[f"{service.upper()}_{role.upper()}_PORT"] = str(port)
+                    if role == "api":
+                        env["PROMETHEUS_MULTIPROC_DIR"] = str(
+                            settings.data_dir / "prometheus" / service)
+                        env["RAPPORT_BIND"] = f"{host}:{port}"
+                    yield Proc(service, role, command(service, role, host, port), env, port,
+                               replica=replica)
 
     def migrate(self) -> None:
         import importlib

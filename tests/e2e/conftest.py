@@ -66,6 +66,13 @@ def _drop_postgres(admin_url: str, urls: dict) -> None:
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def running_system(request, amqp_url, tmp_path_factory):
+    yield from start_system(request, amqp_url, tmp_path_factory)
+
+
+def start_system(request, amqp_url, tmp_path_factory, extra_env=None, replicas=1):
+    """Every process of the system on ``request.param``'s databases (``extra_env``
+    added to the environment; ``replicas`` of each consumer and relay, which only
+    PostgreSQL allows); yields a ``Client``."""
     tag = uuid.uuid4().hex[:8]
     proxy = TcpProxy()
     secret = secrets.token_hex(32)
@@ -73,7 +80,7 @@ def running_system(request, amqp_url, tmp_path_factory):
     env = {
         "PATH": "/usr/bin:/bin", "RAPPORT_AUTH_SECRET": secret, "RAPPORT_AMQP_URL": proxy.url(),
         "RAPPORT_NAMESPACE": f"e2e-{tag}", "RAPPORT_DATA_DIR": str(data / "data"),
-        "RAPPORT_WEB_WORKERS": "1", "RAPPORT_LOG_LEVEL": "INFO",
+        "RAPPORT_WEB_WORKERS": "1", "RAPPORT_LOG_LEVEL": "INFO", **(extra_env or {}),
     }
     pg_urls = {}
     if request.param == "postgres":
@@ -81,7 +88,7 @@ def running_system(request, amqp_url, tmp_path_factory):
         pg_urls = _postgres_urls(admin_url, tag)
         env.update({f"{s.upper()}_DATABASE_URL": url for s, url in pg_urls.items()})
     env.update(port_settings())
-    system = System(env, log_dir=data / "log")
+    system = System(env, log_dir=data / "log", replicas=replicas)
     system.start()
     try:
         system.wait_ready(90)
