@@ -13,13 +13,13 @@ from sqlalchemy import select, tuple_
 from services.calls import recurrence, windows
 from services.calls.bounds import cursor_integer, fits
 from services.calls.models import CallPlan, CallPlanVersion
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
 EDITABLE = ("name", "segments", "customer_ids", "channel", "purpose", "rrule", "timezone",
             "windows", "allow_holidays", "starts_at", "ends_at", "priority", "checklist",
-            "required_trainings", "required_certifications")
+            "required_trainings", "required_certifications", "horizon_days", "status")
 
 
 def create_plan(uow, data: dict, author: str | None = None) -> CallPlan:
@@ -34,11 +34,14 @@ def create_plan(uow, data: dict, author: str | None = None) -> CallPlan:
 
 
 def edit_plan(uow, plan_id: str, changes: dict, author: str | None = None) -> CallPlan:
-    """Apply ``changes`` as a new version; calls already planned keep theirs."""
+    """Apply ``changes`` as a new version; calls already planned keep theirs (the
+    rolling schedule then cancels those ahead that no longer fit)."""
     with uow() as work:
         plan = work.session.get(CallPlan, plan_id, with_for_update=True)
         if plan is None:
             raise NotFound(f"no call plan {plan_id}")
+        if plan.status == "ended" and changes.get("status", "ended") != "ended":
+            raise Conflict("an ended call plan cannot be resumed; define a new plan")
         merged = {name: getattr(plan, name) for name in EDITABLE}
         merged.update(changes)
         fields = _checked(merged, merged["starts_at"])
@@ -72,6 +75,8 @@ def _checked(data: dict, starts_at) -> dict:
     except windows.NeverOpens as exc:
         raise Invalid("the calling windows never open", errors={"windows": [str(exc)]}) from None
     return {**{name: data.get(name) for name in EDITABLE}, "segments": segments,
+            "horizon_days": data.get("horizon_days") or 30,
+            "status": data.get("status") or "active",
             "segment": segments[0] if segments else None, "rrule": rule, "starts_at": starts_at,
             "ends_at": ends_at,
             "customer_ids": list(dict.fromkeys(data.get("customer_ids") or []))}
