@@ -6,7 +6,7 @@ call had to ask.
 """
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from sqlalchemy import select, tuple_
 
@@ -17,6 +17,8 @@ from shared.errors import Conflict, Invalid, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
+# A run plans at most this many calls per customer: a horizon that gives more is refused.
+MAX_CALLS_PER_CUSTOMER = 1_000
 EDITABLE = ("name", "segments", "customer_ids", "channel", "purpose", "rrule", "timezone",
             "windows", "allow_holidays", "starts_at", "ends_at", "priority", "checklist",
             "required_trainings", "required_certifications", "horizon_days", "status")
@@ -74,8 +76,16 @@ def _checked(data: dict, starts_at) -> dict:
         windows.place(first, data["timezone"], data["windows"], data["allow_holidays"])
     except windows.NeverOpens as exc:
         raise Invalid("the calling windows never open", errors={"windows": [str(exc)]}) from None
+    horizon = data.get("horizon_days") or 30
+    try:
+        recurrence.occurrences(rule, data["timezone"], starts_at, first,
+                               first + timedelta(days=horizon), MAX_CALLS_PER_CUSTOMER)
+    except recurrence.TooManyOccurrences:
+        why = f"The rule gives more than {MAX_CALLS_PER_CUSTOMER} calls over it; shorten it."
+        raise Invalid("the horizon gives too many calls per customer",
+                      errors={"horizon_days": [why]}) from None
     return {**{name: data.get(name) for name in EDITABLE}, "segments": segments,
-            "horizon_days": data.get("horizon_days") or 30,
+            "horizon_days": horizon,
             "status": data.get("status") or "active",
             "segment": segments[0] if segments else None, "rrule": rule, "starts_at": starts_at,
             "ends_at": ends_at,

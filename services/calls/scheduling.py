@@ -21,14 +21,13 @@ from sqlalchemy import insert, or_, select, text
 
 from services.calls import bulk_events, consent, policy, recurrence, scheduled_rows, windows
 from services.calls.models import HOLDS_SLOT, Call, CallPlan, Customer, Outbox, new_id
-from services.calls.plans import get_plan
+from services.calls.plans import MAX_CALLS_PER_CUSTOMER, get_plan
 from services.calls.scheduled_events import Slot
 from shared.errors import Conflict, Invalid
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
 ROWS_PER_TRANSACTION = 10_000
-MAX_CALLS_PER_CUSTOMER = 1_000
 NOT_CALLED = ("archived", "erased", "merged")
 COUNTS = ("created", "existing", "no_consent", "capped")
 

@@ -287,3 +287,11 @@ def test_a_bad_horizon_or_status_is_a_422_and_changes_nothing(app, client, body,
                           **body})
     assert r.status_code == 422 and field in r.json["errors"]
     assert len(client.get("/api/v1/call-plans", headers=auth()).json["items"]) == 1
+
+
+def test_a_horizon_giving_more_calls_than_a_run_plans_is_refused(app, client):
+    dense = "FREQ=DAILY;BYHOUR=9,10,11,12,13,14,15,16;BYMINUTE=0,30"
+    plan = create_plan(client, rrule=dense, allow_holidays=True, horizon_days=30)
+    r = patch(client, plan["id"], horizon_days=90)
+    assert r.status_code == 422 and "horizon_days" in r.json["errors"]
+    assert client.get(f"/api/v1/call-plans/{plan['id']}", headers=auth()).json["version"] == 1
