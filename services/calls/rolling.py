@@ -26,7 +26,7 @@ from sqlalchemy import select, tuple_
 from services.calls import plans, scheduling
 from services.calls.models import Call, CallPlan, CallPlanVersion, Customer
 from services.calls.reactions import cancel_calls_by_id
-from shared.errors import Invalid
+from shared.errors import Conflict, Invalid
 from shared.messaging.tables import utcnow
 
 BATCH = 1000
@@ -39,7 +39,7 @@ WINDOW_SLACK = timedelta(days=8)
 def edit_plan(uow, plan_id: str, changes: dict, author: str | None = None) -> CallPlan:
     """Edit the plan into a new version, then cancel the calls ahead that it no
     longer asks for; the next extension plans what it does ask for."""
-    plan = plans.edit_plan(uow, plan_id, changes, author)
+    plans.edit_plan(uow, plan_id, changes, author)
     realign(uow, plan_id)
     return plans.get_plan(uow, plan_id)
 
@@ -59,6 +59,8 @@ def extend_schedules(uow, now: datetime | None = None) -> dict:
         totals["plans"] += 1
         try:
             totals.update(scheduling.schedule_plan(uow, plan_id, now=now))
+        except Conflict:
+            continue  # paused or ended since the list was read
         except Invalid:
             totals["too_dense"] += 1  # more calls per customer than a run plans
     names = ("plans", *scheduling.COUNTS, "cancelled", "too_dense")

@@ -2,7 +2,7 @@
 race each other (no lease between them) plan each slot once, and a pause then a
 resumption plans the cancelled slots again beside the cancelled calls."""
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -256,7 +257,7 @@ def test_an_opt_out_and_the_frequency_cap_still_gate_the_extension(app, client):
     assert {c["customer_id"] for c in ahead(client)} == {"c1"}
     assert done["no_consent"] == len(mondays(clock.now(), 28)) and done["capped"] > 0
     whens = sorted(datetime.fromisoformat(c["due_at"]) for c in ahead(client))
-    assert all(b - a > timedelta(days=10) for a, b in zip(whens, whens[1:]))
+    assert all(b - a > timedelta(days=10) for a, b in pairwise(whens))
 
 
 def test_customers_who_join_by_event_are_planned_over_the_plans_horizon_not_paused_plans(
