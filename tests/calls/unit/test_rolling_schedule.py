@@ -296,3 +296,19 @@ def test_a_horizon_giving_more_calls_than_a_run_plans_is_refused(app, client):
     r = patch(client, plan["id"], horizon_days=90)
     assert r.status_code == 422 and "horizon_days" in r.json["errors"]
     assert client.get(f"/api/v1/call-plans/{plan['id']}", headers=auth()).json["version"] == 1
+
+
+def test_an_edit_whose_check_of_the_calls_ahead_was_cut_short_is_finished_by_the_next_pass(
+        app, client):
+    from services.calls import plans
+    project(app, "c1")
+    plan = create_plan(client, rrule=MONDAYS, allow_holidays=True)
+    extend(app)
+    before = slots(ahead(client))
+    # The edit committed, then its process died before it checked the calls ahead.
+    plans.edit_plan(app.extensions["rapport"].uow, plan["id"], {"channel": "email"})
+    assert {c["channel"] for c in ahead(client)} == {"phone"}
+    done = extend(app)
+    assert done["cancelled"] == len(before) and done["created"] == len(before)
+    assert {(c["channel"], c["plan_version"]) for c in ahead(client)} == {("email", 2)}
+    assert extend(app)["cancelled"] == 0
