@@ -30,6 +30,8 @@ from shared.errors import Conflict, Invalid
 from shared.messaging.tables import utcnow
 
 BATCH = 1000
+# An edit's request checks this many batches itself; the job finishes a larger plan.
+REQUEST_BATCHES = 20
 # What a call takes from its plan's version besides its time, channel and purpose.
 SHAPE = ("checklist", "required_trainings", "required_certifications")
 # A slot can be an occurrence moved forward into the next open window.
@@ -38,9 +40,10 @@ WINDOW_SLACK = timedelta(days=8)
 
 def edit_plan(uow, plan_id: str, changes: dict, author: str | None = None) -> CallPlan:
     """Edit the plan into a new version, then cancel the calls ahead that it no
-    longer asks for; the next extension plans what it does ask for."""
+    longer asks for (the first ``REQUEST_BATCHES`` batches here, any more in the
+    next pass); the next extension plans what it does ask for."""
     plans.edit_plan(uow, plan_id, changes, author)
-    realign(uow, plan_id)
+    realign(uow, plan_id, batches=REQUEST_BATCHES)
     return plans.get_plan(uow, plan_id)
 
 
@@ -67,15 +70,16 @@ def extend_schedules(uow, now: datetime | None = None) -> dict:
     return {name: totals[name] for name in names}
 
 
-def realign(uow, plan_id: str, now: datetime | None = None) -> int:
-    """Cancel the calls ahead that the plan's current version no longer asks for;
-    answers how many."""
+def realign(uow, plan_id: str, now: datetime | None = None, batches: int | None = None) -> int:
+    """Cancel the calls ahead that the plan's current version no longer asks for
+    (in at most ``batches`` transactions, if given); answers how many."""
     now = now or utcnow()
     plan = plans.get_plan(uow, plan_id)
     if plan.aligned_version >= plan.version:
         return 0
     shapes, cancelled, after = {}, 0, (now, "")
-    while True:
+    while batches is None or batches > 0:
+        batches = None if batches is None else batches - 1
         with uow() as work:
             locked = work.session.get(CallPlan, plan_id, with_for_update=True)
             if locked.version != plan.version:
@@ -90,6 +94,7 @@ def realign(uow, plan_id: str, now: datetime | None = None) -> int:
                     cancel_calls_by_id(work, call, unfit[call.id])
             cancelled += len(unfit)
             after = (calls[-1].due_at, calls[-1].id)
+    return cancelled  # not all checked: the plan stays behind for the next pass
 
 
 def _ahead(plan: CallPlan, after: tuple[datetime, str]):

@@ -312,3 +312,18 @@ def test_an_edit_whose_check_of_the_calls_ahead_was_cut_short_is_finished_by_the
     assert done["cancelled"] == len(before) and done["created"] == len(before)
     assert {(c["channel"], c["plan_version"]) for c in ahead(client)} == {("email", 2)}
     assert extend(app)["cancelled"] == 0
+
+
+def test_a_pause_of_a_large_plan_cancels_a_bounded_part_at_once_and_the_pass_the_rest(
+        app, client, monkeypatch):
+    monkeypatch.setattr(rolling, "BATCH", 3)
+    monkeypatch.setattr(rolling, "REQUEST_BATCHES", 2)
+    project(app, *[f"c{i}" for i in range(5)])
+    plan = create_plan(client, rrule=MONDAYS, allow_holidays=True)
+    extend(app)
+    total = len(ahead(client))
+    assert total > 6
+    assert patch(client, plan["id"], status="paused").status_code == 200
+    assert len(ahead(client, status="cancelled")) == 6
+    assert extend(app)["cancelled"] == total - 6
+    assert ahead(client) == [] and len(ahead(client, status="cancelled")) == total
