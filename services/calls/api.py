@@ -4,7 +4,7 @@ import functools
 from flask import url_for
 from flask.views import MethodView
 
-from services.calls import outcomes, scheduling, services
+from services.calls import outcomes, rolling, scheduling, services
 from services.calls import plans as plan_cases
 from services.calls.outcome_schemas import BulkOutcomesIn, BulkOutcomesOut, OutcomeIn
 from services.calls.plan_schemas import (
@@ -76,8 +76,10 @@ class Plan(MethodView):
     @plans.arguments(PlanEdit)
     @plans.response(200, PlanOut)
     def patch(self, data, plan_id):
-        """Edit the plan: a new version; calls already planned keep theirs."""
-        return plan_cases.edit_plan(service().uow, plan_id, data, principal().subject)
+        """Edit, pause (status paused), resume or end the plan: a new version. Calls
+        ahead that it no longer asks for are cancelled; the rolling schedule plans
+        the new ones. Calls already made keep their version."""
+        return rolling.edit_plan(service().uow, plan_id, data, principal().subject)
 
 
 @plans.route("/<string:plan_id>/versions")
@@ -106,7 +108,10 @@ class Schedule(MethodView):
     @plans.arguments(ScheduleIn)
     @plans.response(200, ScheduleOut)
     def post(self, data, plan_id):
-        """Create the plan's missing calls over the horizon; running it again adds none."""
+        """Optional: the periodic job extend-schedules keeps every active plan planned
+        over its horizon. This plans the missing calls now (over the plan's horizon
+        unless one is given); running it again adds none. 409 if the plan is paused
+        or ended."""
         return scheduling.schedule_plan(service().uow, plan_id, data["horizon_days"])
 
 

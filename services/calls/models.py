@@ -16,7 +16,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -27,6 +26,12 @@ from shared.types import Money, UTCDateTime
 from shared.web.idempotency import IdempotencyMixin
 
 STATUSES = ("scheduled", "completed", "cancelled", "missed")
+PLAN_STATUSES = ("active", "paused", "ended")
+# Calls cancelled because their plan changed, paused or ended free their slot, so
+# that the plan's new version (or its resumption) plans the slot again.
+PLAN_REASONS = ("plan_changed", "plan_paused", "plan_ended")
+HOLDS_SLOT = ("(cancel_reason IS NULL OR cancel_reason NOT IN "
+              "('plan_changed', 'plan_paused', 'plan_ended'))")
 KINDS = ("planned", "callback", "retry", "escalation", "replan")
 
 
@@ -103,6 +108,12 @@ class CallPlan(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The rolling schedule: calls are kept planned ``horizon_days`` ahead while the
+    # plan is active; ``aligned_version`` is the last version whose calls ahead have
+    # been checked against it (``rolling.realign``).
+    horizon_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    aligned_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CallPlanVersion(Base):
@@ -119,12 +130,14 @@ class CallPlanVersion(Base):
 
 
 class Call(Base):
-    """One call instance; (plan, customer, due time) is unique, which makes
+    """One call instance; (plan, customer, due time) is unique among the calls that
+    hold their slot (all but those cancelled by a plan change), which makes
     scheduling idempotent."""
 
     __tablename__ = "calls"
     __table_args__ = (
-        UniqueConstraint("plan_id", "customer_id", "due_at", name="uq_calls_plan_customer_due"),
+        Index("uq_calls_plan_customer_due", "plan_id", "customer_id", "due_at", unique=True,
+              sqlite_where=text(HOLDS_SLOT), postgresql_where=text(HOLDS_SLOT)),
         # Every list of calls is ordered by (due_at, id): by plan, by customer, or all.
         Index("ix_calls_due", "due_at", "id"),
         Index("ix_calls_plan_due", "plan_id", "due_at", "id"),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.calls import missed
-from services.calls import continuous
+from services.calls import continuous, missed, rolling
 from services.calls.models import Outbox
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
@@ -17,5 +16,9 @@ def jobs(settings, db: Database) -> list[Job]:
     return [
         # Calls whose window has closed are marked missed and planned again.
         Job("missed-calls", lambda now: missed.sweep_missed(uow, now), timedelta(minutes=1)),
+        # Open calls due within the lead time assigned, the previous agent first.
         Job("assign-calls", continuous.job(uow, settings), timedelta(minutes=1)),
+        # Every active plan's calls kept planned its horizon ahead (docs/calls.md).
+        Job("extend-schedules", lambda now: rolling.extend_schedules(uow, now),
+            timedelta(minutes=15)),
     ]

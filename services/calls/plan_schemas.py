@@ -9,6 +9,7 @@ from marshmallow import (
 )
 
 from services.calls import recurrence, windows
+from services.calls.models import PLAN_STATUSES
 from services.calls.schemas import NOT_BLANK, SEGMENT, SLUG, defaults_unless_editing
 from shared.events.contracts import CHANNELS
 from shared.web.pagination import page_schema
@@ -27,6 +28,7 @@ def _timezone(value: str) -> None:
 
 
 ANSWER_TYPES = ("yes_no", "text", "number", "choice", "rating")
+HORIZON = validate.Range(min=1, max=366)
 HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", error="A time as HH:MM.")
 
 
@@ -93,6 +95,12 @@ def _plan_fields(edit: bool) -> dict:
                          validate=[validate.Length(max=100), _unique_ids]),
         "required_trainings": opt(fields.List, fields.String(validate=SLUG), default=list),
         "required_certifications": opt(fields.List, fields.String(validate=SLUG), default=list),
+        "horizon_days": opt(fields.Integer, strict=True, default=30, validate=HORIZON, metadata={
+            "description": "how many days ahead the plan's calls are kept planned"}),
+        "status": opt(fields.String, default="active", validate=validate.OneOf(PLAN_STATUSES),
+                      metadata={"description": "active plans keep their calls planned ahead; "
+                                "pausing or ending one cancels its calls ahead (an ended plan "
+                                "stays ended)"}),
     }
 
 
@@ -154,6 +162,8 @@ class PlanOut(Schema):
     checklist = fields.List(fields.Nested(ChecklistItemOut))
     required_trainings = fields.List(fields.String())
     required_certifications = fields.List(fields.String())
+    horizon_days = fields.Integer()
+    status = fields.String()
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
@@ -168,8 +178,8 @@ class PlanVersionOut(Schema):
 
 
 class ScheduleIn(Schema):
-    horizon_days = fields.Integer(strict=True, load_default=30,
-                                  validate=validate.Range(min=1, max=366))
+    horizon_days = fields.Integer(strict=True, load_default=None, validate=HORIZON, metadata={
+        "description": "days ahead to plan; the plan's own horizon if left out"})
 
 
 class ScheduleOut(Schema):

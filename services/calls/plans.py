@@ -6,20 +6,22 @@ call had to ask.
 """
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from sqlalchemy import select, tuple_
 
 from services.calls import recurrence, windows
 from services.calls.bounds import cursor_integer, fits
 from services.calls.models import CallPlan, CallPlanVersion
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
+# A run plans at most this many calls per customer: a horizon that gives more is refused.
+MAX_CALLS_PER_CUSTOMER = 1_000
 EDITABLE = ("name", "segments", "customer_ids", "channel", "purpose", "rrule", "timezone",
             "windows", "allow_holidays", "starts_at", "ends_at", "priority", "checklist",
-            "required_trainings", "required_certifications")
+            "required_trainings", "required_certifications", "horizon_days", "status")
 
 
 def create_plan(uow, data: dict, author: str | None = None) -> CallPlan:
@@ -34,11 +36,14 @@ def create_plan(uow, data: dict, author: str | None = None) -> CallPlan:
 
 
 def edit_plan(uow, plan_id: str, changes: dict, author: str | None = None) -> CallPlan:
-    """Apply ``changes`` as a new version; calls already planned keep theirs."""
+    """Apply ``changes`` as a new version; calls already planned keep theirs (the
+    rolling schedule then cancels those ahead that no longer fit)."""
     with uow() as work:
         plan = work.session.get(CallPlan, plan_id, with_for_update=True)
         if plan is None:
             raise NotFound(f"no call plan {plan_id}")
+        if plan.status == "ended" and changes.get("status", "ended") != "ended":
+            raise Conflict("an ended call plan cannot be resumed; define a new plan")
         merged = {name: getattr(plan, name) for name in EDITABLE}
         merged.update(changes)
         fields = _checked(merged, merged["starts_at"])
@@ -71,7 +76,17 @@ def _checked(data: dict, starts_at) -> dict:
         windows.place(first, data["timezone"], data["windows"], data["allow_holidays"])
     except windows.NeverOpens as exc:
         raise Invalid("the calling windows never open", errors={"windows": [str(exc)]}) from None
+    horizon = data.get("horizon_days") or 30
+    try:
+        recurrence.occurrences(rule, data["timezone"], starts_at, first,
+                               first + timedelta(days=horizon), MAX_CALLS_PER_CUSTOMER)
+    except recurrence.TooManyOccurrences:
+        why = f"The rule gives more than {MAX_CALLS_PER_CUSTOMER} calls over it; shorten it."
+        raise Invalid("the horizon gives too many calls per customer",
+                      errors={"horizon_days": [why]}) from None
     return {**{name: data.get(name) for name in EDITABLE}, "segments": segments,
+            "horizon_days": horizon,
+            "status": data.get("status") or "active",
             "segment": segments[0] if segments else None, "rrule": rule, "starts_at": starts_at,
             "ends_at": ends_at,
             "customer_ids": list(dict.fromkeys(data.get("customer_ids") or []))}

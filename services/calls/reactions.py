@@ -18,8 +18,8 @@ from shared.messaging.unit_of_work import UnitOfWork
 
 def plan_customer(work: UnitOfWork, customer_id: str, channel: str | None = None,
                   purpose: str | None = None) -> int:
-    """Plan the customer's calls for every plan targeting it (optionally only plans
-    of one channel and purpose) over the event horizon; answers how many."""
+    """Plan the customer's calls for every active plan targeting it (optionally only
+    plans of one channel and purpose) over each plan's horizon; answers how many."""
     customer = work.session.get(Customer, customer_id)
     if customer is None or customer.lifecycle_status in scheduling.NOT_CALLED:
         return 0
@@ -27,13 +27,13 @@ def plan_customer(work: UnitOfWork, customer_id: str, channel: str | None = None
     cap = work.session.get(ContactPolicy, POLICY_ID)
     cap = cap if cap is not None and cap.max_calls else None
     created = 0
-    for plan in work.session.scalars(select(CallPlan).order_by(CallPlan.created_at)):
+    for plan in work.session.scalars(select(CallPlan).where(CallPlan.status == "active")
+                                     .order_by(CallPlan.created_at)):
         if not scheduling.targets(plan, customer) or (channel and plan.channel != channel) \
                 or (purpose and plan.purpose != purpose):
             continue
         try:
-            slots = scheduling.due_slots(plan, now,
-                                         now + timedelta(days=scheduling.EVENT_HORIZON_DAYS))
+            slots = scheduling.due_slots(plan, now, now + timedelta(days=plan.horizon_days))
         except Invalid:
             continue  # a plan too dense for the horizon is scheduled by hand
         if slots:

@@ -17,36 +17,46 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, text
 
 from services.calls import bulk_events, consent, policy, recurrence, scheduled_rows, windows
-from services.calls.models import Call, CallPlan, Customer, Outbox, new_id
-from services.calls.plans import get_plan
+from services.calls.models import HOLDS_SLOT, Call, CallPlan, Customer, Outbox, new_id
+from services.calls.plans import MAX_CALLS_PER_CUSTOMER, get_plan
 from services.calls.scheduled_events import Slot
-from shared.errors import Invalid
+from shared.errors import Conflict, Invalid
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
 ROWS_PER_TRANSACTION = 10_000
-MAX_CALLS_PER_CUSTOMER = 1_000
 NOT_CALLED = ("archived", "erased", "merged")
-# How far ahead calls are planned for a customer that arrives by event.
-EVENT_HORIZON_DAYS = 30
+COUNTS = ("created", "existing", "no_consent", "capped")
 
 
-def schedule_plan(uow, plan_id: str, horizon_days: int) -> dict:
-    """Create the plan's missing calls due in [now, now + horizon]."""
+class Stale(Exception):
+    """The plan changed (a new version, paused, ended) while a run was planning it."""
+
+
+def schedule_plan(uow, plan_id: str, horizon_days: int | None = None,
+                  now: datetime | None = None) -> dict:
+    """Create the plan's missing calls due in [now, now + horizon] (the plan's own
+    horizon unless one is given). A run that finds the plan changed under it stops:
+    the next run plans what the new version asks for."""
     plan = get_plan(uow, plan_id)
-    now = utcnow()
-    slots = due_slots(plan, now, now + timedelta(days=horizon_days))
+    if plan.status != "active":
+        raise Conflict(f"the call plan is {plan.status}: it plans no calls")
+    now = now or utcnow()
+    slots = due_slots(plan, now, now + timedelta(days=horizon_days or plan.horizon_days))
     totals = Counter()
     if slots:
         cap = policy.current(uow)
         per_chunk = max(1, ROWS_PER_TRANSACTION // len(slots))
-        for chunk in _chunks(_targets(uow, plan), per_chunk):
-            with uow() as work:
-                totals += materialise(work, plan, chunk, slots, now, cap)
-    return {name: totals[name] for name in ("created", "existing", "no_consent", "capped")}
+        try:
+            for chunk in _chunks(_targets(uow, plan), per_chunk):
+                with uow() as work:
+                    totals += materialise(work, plan, chunk, slots, now, cap)
+        except Stale:
+            pass
+    return {name: totals[name] for name in COUNTS}
 
 
 def _chunks(items: list, size: int):
@@ -54,11 +64,12 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-def due_slots(plan: CallPlan, start: datetime, end: datetime) -> list[Slot]:
+def due_slots(plan: CallPlan, start: datetime, end: datetime,
+              limit: int = MAX_CALLS_PER_CUSTOMER) -> list[Slot]:
     """The plan's occurrences in [start, end], each moved into a calling window."""
     try:
         found = recurrence.occurrences(plan.rrule, plan.timezone, plan.starts_at, start, end,
-                                       MAX_CALLS_PER_CUSTOMER)
+                                       limit)
     except recurrence.TooManyOccurrences:
         why = (f"This plan gives more than {MAX_CALLS_PER_CUSTOMER} calls per customer "
                "over this horizon; choose a shorter one.")
@@ -100,8 +111,12 @@ def targets(plan: CallPlan, customer: Customer) -> bool:
 def materialise(work: UnitOfWork, plan: CallPlan, customers: list[tuple[str, str]],
                 slots: list[Slot], now: datetime, cap=None) -> Counter:
     """Insert the calls these (sorted) customers lack for these slots."""
-    # Concurrent runs of one plan take turns, so neither inserts what the other did.
-    work.session.execute(select(CallPlan.id).where(CallPlan.id == plan.id).with_for_update())
+    # Concurrent runs of one plan take turns, so neither inserts what the other did;
+    # a run holding an older version of the plan stops before planning for it.
+    current = work.session.execute(select(CallPlan.version, CallPlan.status)
+                                   .where(CallPlan.id == plan.id).with_for_update()).one()
+    if tuple(current) != (plan.version, "active"):
+        raise Stale(plan.id)
     ids = [customer_id for customer_id, _ in customers]
     have = _existing(work, plan.id, ids, slots)
     ok = consent.allowed(work.session, ids, plan.channel, plan.purpose)
@@ -132,10 +147,12 @@ def _existing(work: UnitOfWork, plan_id: str, customers: list[str],
     No upper bound on ``due_at`` (a later call is simply not a slot of this run): with
     a range on both columns, PostgreSQL's generic plan for the prepared statement,
     made before ``calls`` has statistics, could as well take the (plan, due) index
-    and read every call of the plan for each chunk, which made a run quadratic."""
+    and read every call of the plan for each chunk, which made a run quadratic. Calls
+    cancelled by a plan change free their slot: the index's own predicate, in the
+    same words, so that PostgreSQL can use that partial index."""
     query = select(Call.customer_id, Call.due_at).where(
         Call.plan_id == plan_id, Call.customer_id.between(customers[0], customers[-1]),
-        Call.due_at >= slots[0][0])
+        Call.due_at >= slots[0][0], text(HOLDS_SLOT))
     return {(customer, due_at) for customer, due_at in work.session.execute(query)}
 
 
