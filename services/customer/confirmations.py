@@ -45,9 +45,10 @@ def apply(work, customer: Customer, call: dict) -> dict:
     changed = change(work, customer, data, _points(points, given), actor, "call",
                      reason) if data or given else {}
     for field, why in refused.items():
+        shown = str(confirmed[field])[:100]
         quality.flag(work, "confirmed_value_invalid", customer,
-                     f"call {call['call_id']} confirmed {field} = {str(confirmed[field])[:100]!r}"
-                     f", refused: {why}", key=f"confirmed_value_invalid:{call['call_id']}:{field}"[:200])
+                     f"call {call['call_id']} confirmed {field} = {shown!r}, refused: {why}",
+                     key=f"confirmed_value_invalid:{call['call_id']}:{field}"[:200])
     _follow_gaps(work, customer, actor, reason, announce=bool(refused))
     return {"changed": sorted(changed), "refused": sorted(refused)}
 
