@@ -24,14 +24,16 @@ def wire(row: dict) -> dict:
             "channel": row["channel"], "due_at": row["due_at"].isoformat(),
             "segment": row["segment"], "plan_version": row["plan_version"],
             "purpose": row["purpose"], "priority": row["priority"],
-            "window_end": window_end.isoformat() if window_end else None}
+            "window_end": window_end.isoformat() if window_end else None,
+            "max_gap_days": row.get("max_gap_days")}
 
 
 def payload(row: dict) -> dict:
     return {"call_id": row["id"], "plan_id": row["plan_id"], "customer_id": row["customer_id"],
             "channel": row["channel"], "due_at": row["due_at"], "segment": row["segment"],
             "plan_version": row["plan_version"], "purpose": row["purpose"],
-            "priority": row["priority"], "window_end": row["window_end"]}
+            "priority": row["priority"], "window_end": row["window_end"],
+            "max_gap_days": row.get("max_gap_days")}
 
 
 def outbox_rows(outbox_model, producer: str, rows: list[dict]) -> list[dict]:

@@ -62,7 +62,7 @@ def on_customer_erased(work, event):
 
 def on_customer_gaps_detected(work, event):
     projection.apply_gaps(work.session, event.payload["customer_id"],
-                          event.payload["missing_fields"])
+                          event.payload["missing_fields"], event.payload["detected_at"])
 
 
 def on_subject_export_requested(work, event):

@@ -77,6 +77,8 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Profile fields the customer service found missing: confirmed on the next call.
     gaps: Mapped[list] = mapped_column(JSON, default=list)
+    # When the customer service found the gaps held here (an older finding is ignored).
+    gaps_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CallPlan(Base):
@@ -327,3 +329,14 @@ class ContactPolicy(Base):
     max_calls: Mapped[int | None] = mapped_column(Integer)
     per_days: Mapped[int] = mapped_column(Integer, default=7)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EarlyGaps(Base):
+    """Gaps found on a profile whose registration has not reached calls yet: kept
+    here and moved onto the customer when its row is made."""
+
+    __tablename__ = "early_gaps"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    missing: Mapped[list] = mapped_column(JSON, default=list)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,6 +2,8 @@
 
 Events may arrive late or out of order: each row remembers the time of the newest
 event applied to it, and an older event never overwrites what a newer one set.
+Gaps found on a profile may arrive before the customer itself (the customer service
+finds them while registering): they wait in ``early_gaps`` until the row is made.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from services.calls.models import Customer
+from services.calls.models import Customer, EarlyGaps
 
 PROFILE = ("name", "phone", "preferred_language")
 
@@ -20,9 +22,11 @@ def apply_registered(session: Session, payload: dict, at: datetime) -> None:
     if customer is not None and customer.lifecycle_status == "erased":
         return  # a late copy of the profile must not bring the person back
     if customer is None:
-        session.add(Customer(customer_id=payload["customer_id"], segment=payload["segment"],
-                             lifecycle_status=payload["lifecycle_status"], updated_at=at, gaps=[],
-                             **{name: payload[name] for name in PROFILE}))
+        customer = Customer(customer_id=payload["customer_id"], segment=payload["segment"],
+                            lifecycle_status=payload["lifecycle_status"], updated_at=at, gaps=[],
+                            **{name: payload[name] for name in PROFILE})
+        session.add(customer)
+        _adopt_early_gaps(session, customer)
         return
     if customer.updated_at > at:
         # A newer update got here first: keep what it set, fill in what it did not know.
@@ -44,6 +48,7 @@ def apply_updated(session: Session, payload: dict, at: datetime) -> str | None:
         customer = Customer(customer_id=payload["customer_id"], lifecycle_status="active",
                             segment=payload["segment"], gaps=[])
         session.add(customer)
+        _adopt_early_gaps(session, customer)
         before = None
     elif customer.updated_at > at or customer.lifecycle_status == "erased":
         return None
@@ -80,11 +85,33 @@ def apply_erased(session: Session, customer_id: str, at: datetime) -> None:
     for name in PROFILE:
         setattr(customer, name, None)
     customer.gaps = []
+    early = session.get(EarlyGaps, customer_id)
+    if early is not None:
+        session.delete(early)
     customer.lifecycle_status = "erased"
     customer.updated_at = max(customer.updated_at or at, at)
 
 
-def apply_gaps(session: Session, customer_id: str, missing: list[str]) -> None:
+def apply_gaps(session: Session, customer_id: str, missing: list[str], at: datetime) -> None:
+    """The customer's gaps become the ones found at ``at``, unless a newer finding is
+    already applied; for a customer not seen yet they wait in ``early_gaps``."""
     customer = session.get(Customer, customer_id)
-    if customer is not None:
-        customer.gaps = sorted(set(missing))
+    if customer is None:
+        early = session.get(EarlyGaps, customer_id)
+        if early is None:
+            session.add(EarlyGaps(customer_id=customer_id, missing=sorted(set(missing)),
+                                  detected_at=at))
+        elif early.detected_at <= at:
+            early.missing, early.detected_at = sorted(set(missing)), at
+        return
+    if customer.lifecycle_status == "erased" or (customer.gaps_at and customer.gaps_at > at):
+        return
+    customer.gaps, customer.gaps_at = sorted(set(missing)), at
+
+
+def _adopt_early_gaps(session: Session, customer: Customer) -> None:
+    with session.no_autoflush:  # the new row is not complete yet
+        early = session.get(EarlyGaps, customer.customer_id)
+    if early is not None:
+        customer.gaps, customer.gaps_at = list(early.missing), early.detected_at
+        session.delete(early)

@@ -7,8 +7,9 @@ sub-daily rules so slowly that they are refused here before they reach it.
 """
 from __future__ import annotations
 
+import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -119,3 +120,16 @@ def next_n(text: str, zone: str, starts_at: datetime, start: datetime, n: int) -
         if len(found) == n:
             break
     return found
+
+
+_PERIOD_DAYS = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 31, "YEARLY": 366}
+
+
+def longest_gap_days(text: str, zone: str, starts_at: datetime, now: datetime) -> int:
+    """A plan's coverage policy (shared.coverage): the longest gap between two of its
+    next occurrences from ``now``, in whole days (at least 1)."""
+    due = next_n(text, zone, starts_at, max(now, starts_at), 13)
+    if len(due) < 2:
+        parts = _parts(text)
+        return _PERIOD_DAYS.get(parts.get("FREQ", ""), 1) * int(parts.get("INTERVAL", 1))
+    return max(1, math.ceil(max(b - a for a, b in zip(due, due[1:])) / timedelta(days=1)))

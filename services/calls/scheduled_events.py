@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from json.encoder import encode_basestring_ascii as quoted
 
+from services.calls import recurrence
 from services.calls.models import CallPlan, Outbox
 from shared import context
 from shared.events import make_event, routing_key
@@ -49,6 +50,8 @@ class Envelopes:
         self.producer, self.plan, self.now = producer, plan, now
         self.correlation = context.correlation_id.get()
         self.slots = [(_iso(due), _iso(end)) for due, end in slots]
+        self.policy = recurrence.longest_gap_days(plan.rrule, plan.timezone, plan.starts_at,
+                                                  now)
         self._format = self._template()
 
     def _template(self) -> str:
@@ -63,7 +66,8 @@ class Envelopes:
                         "customer_id": hole["customer_id"], "channel": plan.channel,
                         "due_at": hole["due_at"], "segment": hole["segment"],
                         "plan_version": plan.version, "purpose": plan.purpose,
-                        "priority": plan.priority, "window_end": hole["window_end"]}}
+                        "priority": plan.priority, "window_end": hole["window_end"],
+                        "max_gap_days": self.policy}}
         text = json.dumps(envelope, separators=(",", ":")).replace("{", "{{").replace("}", "}}")
         # json.dumps writes each hole's NUL as \u0000, which no real value turns into.
         return re.sub(r'"\\u0000(%s)"' % "|".join(_HOLES), r"{\1}", text)
@@ -86,7 +90,8 @@ class Envelopes:
         return {"call_id": call_id, "plan_id": plan.id, "customer_id": customer_id,
                 "channel": plan.channel, "due_at": slots[slot][0], "segment": segment,
                 "plan_version": plan.version, "purpose": plan.purpose,
-                "priority": plan.priority, "window_end": slots[slot][1]}
+                "priority": plan.priority, "window_end": slots[slot][1],
+                "max_gap_days": self.policy}
 
 
 def outbox_rows(producer: str, plan: CallPlan, now, created, slots: list[Slot],

@@ -156,13 +156,18 @@ def _existing(work: UnitOfWork, plan_id: str, customers: list[str],
     return {(customer, due_at) for customer, due_at in work.session.execute(query)}
 
 
+EVENT_ONLY = ("segment", "max_gap_days")  # on the call.scheduled event, not the call's row
+
+
 def call_row(plan: CallPlan, customer_id: str, due_at: datetime, window_end: datetime,
              now: datetime, segment: str | None = None, **extra) -> dict:
     return {"id": new_id(), "plan_id": plan.id, "customer_id": customer_id,
             "channel": plan.channel, "due_at": due_at, "status": "scheduled",
             "priority": plan.priority, "created_at": now, "plan_version": plan.version,
             "purpose": plan.purpose, "window_end": window_end, "kind": "planned",
-            "attempt": 0, "for_role": "agent", "segment": segment, **extra}
+            "attempt": 0, "for_role": "agent", "segment": segment,
+            "max_gap_days": recurrence.longest_gap_days(plan.rrule, plan.timezone,
+                                                        plan.starts_at, now), **extra}
 
 
 def insert_calls(work: UnitOfWork, rows: list[dict]) -> None:
@@ -170,7 +175,7 @@ def insert_calls(work: UnitOfWork, rows: list[dict]) -> None:
     events, each in one Core executemany; scheduling runs use ``scheduled_rows``."""
     connection = work.session.connection()
     connection.execute(insert(Call.__table__), [
-        {k: v for k, v in row.items() if k != "segment"} for row in rows])
+        {k: v for k, v in row.items() if k not in EVENT_ONLY} for row in rows])
     emit_scheduled(work, rows)
 
 

@@ -87,7 +87,9 @@ def write_version(work, customer: Customer, before: dict, actor: str, source: st
         "changes": changes, "snapshot": after})
     segment = work.session.get(Segment, customer.segment)
     missing = completeness(after, segment.required_fields)["missing"]
-    if missing and missing != completeness(before, segment.required_fields)["missing"]:
+    # Announced when they change, also to none left, so calls drops what was filled.
+    if missing != completeness(before, segment.required_fields)["missing"] and (
+            missing or before):
         work.emit("customer.gaps_detected", {"customer_id": customer.id,
                                              "segment": customer.segment,
                                              "missing_fields": missing, "detected_at": now})

@@ -11,7 +11,9 @@ the scan itself once its finding is gone, or by a person):
   lifetime revenue, a last contact in the future.
 Rules raised as events arrive (resolved by a person only):
 - ``dnc_call_logged``: call findings logged for a do-not-call customer;
-- ``opt_out_notice_missing``: a first contact that does not record the opt-out notice.
+- ``opt_out_notice_missing``: a first contact that does not record the opt-out notice;
+- ``confirmed_value_invalid``: a value confirmed on a call that the profile refuses
+  (``confirmations``, which also resolves ``incomplete`` once nothing is missing).
 """
 from __future__ import annotations
 
@@ -134,6 +136,9 @@ def _resolve(work, item: QualityItem, actor: str, resolution: str, now) -> None:
     work.emit("customer.quality_resolved", {
         "item_id": item.id, "customer_id": item.customer_id, "rule": item.rule,
         "segment": item.segment, "resolution": resolution, "resolved_at": now})
+
+
+resolve_item = _resolve  # for use cases that resolve an item in their own transaction
 
 
 def resolve(uow, item_id: str, actor: str, resolution: str) -> QualityItem:

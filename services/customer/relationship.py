@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from services.customer import prospects, quality
+from services.customer import confirmations, prospects, quality
 from services.customer.models import Activity, Customer, new_id
 from services.customer.profiles import change
 from shared.errors import NotFound
@@ -53,6 +53,7 @@ def record_completed_call(work, event) -> None:
             "call_id", "outcome", "channel", "satisfaction", "propensity",
             "duration_seconds", "notes", "agent_id", "agent_kind", "competitor_mentions")}})
     _pdpo_checks(work, customer, call, was_do_not_call)
+    confirmations.apply(work, customer, call)
     noted: set[str] = set()
     for referral in call["referrals"]:
         prospects.from_referral(work, customer, call, referral, noted)

@@ -1,8 +1,9 @@
 """The activity report: calls planned, completed, missed and cancelled, and plan
 adherence, by period and any dimension, from the activity and findings cubes.
 
-Plan adherence = calls completed on or before their due day ÷ calls planned; a call
-counts as planned on its local due day, so a period's edges can split the two.
+Plan adherence (``shared.coverage``) = calls due in the period that were completed
+by the end of their local due day ÷ calls due in it: a call done early counts on its
+due day, once, so adherence stays within 0..1.
 
 Unfiltered and grouped by day, week or month, it reads the day totals
 (``activity_day``, ``outcome_day``): a row per day and outcome, however many
@@ -16,6 +17,7 @@ from services.reporting.filters import (FILTERS, default_period, group_key, rati
                                         where_dimensions, where_period)
 from services.reporting.models_facts import ActivityCube, FindingsCube
 from services.reporting.models_rollups import ActivityDay, OutcomeDay
+from shared import coverage
 
 ACTIVITY_DAYS = 30
 COUNTS = ("planned", "completed", "missed", "cancelled", "on_time")
@@ -80,7 +82,7 @@ def _day(day, counts) -> dict:
 
 
 def _with_rates(counts: dict) -> dict:
-    return {**counts, "adherence": ratio(counts["on_time"], counts["planned"]),
+    return {**counts, "adherence": coverage.adherence(counts["on_time"], counts["planned"]),
             "completion_rate": ratio(counts["completed"], counts["planned"])}
 
 

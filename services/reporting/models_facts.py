@@ -100,11 +100,15 @@ class CallState(Base):
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     rank: Mapped[int] = mapped_column(Integer, default=0)
     planned_key: Mapped[str | None] = mapped_column(Text)  # the cube row counting it
+    # Its plan, and the plan's coverage policy when the call was planned.
+    plan_id: Mapped[str | None] = mapped_column(String(64))
+    max_gap_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class CustomerFacts(Base):
-    """Per customer: last contact, last propensity, last contacted outcome, and the
-    due time since which it is overdue (None when nothing is owed)."""
+    """Per customer: last qualifying contact, last propensity, its outcome, and the
+    time it is due by (shared.coverage): overdue once that time is past (None when
+    no plan's policy is known for it or nothing is planned yet)."""
     __tablename__ = "customer_facts"
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

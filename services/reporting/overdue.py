@@ -1,9 +1,11 @@
 """Each customer's facts (``customer_facts``) as calls change them, and its
-``overdue_since``: the oldest due time of a call still owed (scheduled or missed)
-that no later contact has made up for.
+``overdue_since``: the time it is due by under ``shared.coverage`` — its plans'
+tightest policy after its last qualifying contact, or, never contacted, its first
+planned call's due time. A plan's policy is the one its latest call to the customer
+that is not cancelled carries (``call_state.max_gap_days``).
 
-The overdue time is recomputed from the customer's calls, so it does not depend on
-the order events arrive in. Projections only mark a customer as changed, and queue
+The due time is recomputed from the customer's calls and facts, so it does not
+depend on the order events arrive in. Projections only mark a customer as changed, and queue
 what a completed call does to its facts; both are done once per transaction, just
 before it commits: the facts of every customer concerned read in one query, then
 one query for all their overdue times. The queued changes are applied in the order
@@ -14,13 +16,12 @@ what computing it after every event would.
 from __future__ import annotations
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.reporting import rows
 from services.reporting.models_facts import CallState, CustomerFacts
-
-OWED = ("scheduled", "missed")
+from shared import coverage as rule
 
 
 def customer_facts(session: Session, customer_id: str, *, new: bool = False) -> CustomerFacts:
@@ -77,12 +78,17 @@ def refresh(session: Session) -> None:
 
 def _recompute(session: Session, facts: dict) -> None:
     session.flush()
-    owed = select(CallState.customer_id, func.min(CallState.due_at)).join(
-        CustomerFacts, CustomerFacts.customer_id == CallState.customer_id).where(
-        CallState.customer_id.in_(list(facts)), CallState.status.in_(OWED),
-        CallState.due_at.is_not(None), or_(CustomerFacts.last_contact_at.is_(None),
-                                           CallState.due_at > CustomerFacts.last_contact_at)
+    ids, live = list(facts), CallState.status != "cancelled"
+    first = select(CallState.customer_id, func.min(CallState.due_at)).where(
+        CallState.customer_id.in_(ids), live, CallState.due_at.is_not(None)
     ).group_by(CallState.customer_id)
-    since = dict(session.execute(owed).all())
+    latest = select(CallState.customer_id, CallState.max_gap_days, func.row_number().over(
+        partition_by=(CallState.customer_id, CallState.plan_id),
+        order_by=(CallState.due_at.desc(), CallState.call_id.desc())).label("n")).where(
+        CallState.customer_id.in_(ids), live, CallState.max_gap_days.is_not(None)).subquery()
+    policy = select(latest.c.customer_id, func.min(latest.c.max_gap_days)).where(
+        latest.c.n == 1).group_by(latest.c.customer_id)
+    firsts, policies = dict(session.execute(first).all()), dict(session.execute(policy).all())
     for customer_id, row in facts.items():
-        row.overdue_since = since.get(customer_id)
+        row.overdue_since = rule.due_by(row.last_contact_at, policies.get(customer_id),
+                                        firsts.get(customer_id))

@@ -19,8 +19,8 @@ from services.reporting.filters import check_period, where_dimensions, where_per
 from services.reporting import periods
 from services.reporting.models_facts import FindingsCube
 from services.reporting.models_rollups import FindingsMonth
-from services.reporting.projections_outcomes import NOT_CONTACTED
 from services.reporting.stats import mean_of, newcombe, proportion, welch
+from shared.coverage import NOT_SPOKEN as NOT_CONTACTED
 
 CONVERTED = ("interested", "sale_opportunity")
 SUMS = ("calls", "sat_n", "sat_sum", "sat_sq", "chk_n", "chk_sum", "chk_sq")

@@ -101,6 +101,7 @@ def call_scheduled(session: Session, event, zone) -> None:
     def change():
         state.due_at, state.channel = data["due_at"], data["channel"]
         state.segment = data.get("segment") or state.segment
+        state.plan_id, state.max_gap_days = data["plan_id"], data.get("max_gap_days")
         if state.rank == 0:
             state.status, state.rank = "scheduled", RANKS["scheduled"]
     _move_planned(session, state, zone, change)
@@ -113,7 +114,8 @@ def _scheduled_first(session: Session, data: dict, zone) -> bool:
     state = CallState(call_id=data["call_id"], customer_id=data["customer_id"],
                       channel=data["channel"], segment=data.get("segment"),
                       due_at=data["due_at"], team="", agent_kind="", partner_id="",
-                      assigned_at=None, status="scheduled", rank=RANKS["scheduled"])
+                      assigned_at=None, status="scheduled", rank=RANKS["scheduled"],
+                      plan_id=data["plan_id"], max_gap_days=data.get("max_gap_days"))
     key = _planned_key(state, zone)
     state.planned_key = json.dumps(key, default=str, sort_keys=True)
     if not insert_if_absent(session, state):

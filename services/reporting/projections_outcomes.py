@@ -15,24 +15,25 @@ from services.reporting.models_rollups import MONTHLY, OutcomeDay
 from services.reporting.projections_calls import (RANKS, activity, advance, customer_month,
                                                   dims)
 from services.reporting.rows import held, set_later
+from shared import coverage
 
-# Outcomes where nobody was reached; every other outcome is a contact.
-NOT_CONTACTED = frozenset({"no_answer", "busy", "wrong_number"})
 
 
 def call_completed(session: Session, event, zone) -> None:
     data = event.payload
     day = local_day(data["completed_at"], zone)
     key = {"day": day, **dims(data)}
+    activity(session, key, {"completed": 1})
     due = data.get("due_at")
-    on_time = int(due is not None and day <= local_day(due, zone))
-    activity(session, key, {"completed": 1, "on_time": on_time})
+    if due is not None and day <= local_day(due, zone):
+        # Done in time counts on its due day, where it is planned: never above planned.
+        activity(session, {**key, "day": local_day(due, zone)}, {"on_time": 1})
     _cube(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
     add_to(session, OutcomeDay, {"day": day, "outcome": data["outcome"]}, {"calls": 1})
     _scores(session, key, data)
     for name in data.get("competitor_mentions") or ():
         add_to(session, CompetitorCube, {**key, "competitor": name[:120]}, {"mentions": 1})
-    contacted = data["outcome"] not in NOT_CONTACTED
+    contacted = coverage.qualifies(data["outcome"])
     customer_month(session, data["customer_id"], day, calls=1, contacts=int(contacted),
                    **_signals(data))
     _complete(session, data["call_id"], data["customer_id"])
@@ -95,7 +96,7 @@ def _facts(session, facts: CustomerFacts, data: dict, contacted: bool) -> None:
         facts.last_contact_at, facts.last_outcome = at, data["outcome"]
     if data.get("propensity") is not None and _later(at, facts.last_propensity_at):
         facts.last_propensity, facts.last_propensity_at = data["propensity"], at
-    if facts.overdue_since is not None:  # with nothing owed, a completion changes nothing
+    if contacted:  # a newer qualifying contact moves the due time
         overdue.mark(session, data["customer_id"])
 
 

@@ -149,6 +149,9 @@ class CallScheduledV1(Contract):
     purpose = fields.String(load_default=None, allow_none=True)
     priority = fields.Integer(load_default=None, allow_none=True)
     window_end = fields.AwareDateTime(load_default=None, allow_none=True)
+    # The plan's coverage policy when the call was planned (shared.coverage).
+    max_gap_days = fields.Integer(load_default=None, allow_none=True,
+                                  validate=validate.Range(min=1))
 
 
 class CallAssignedV1(Contract):

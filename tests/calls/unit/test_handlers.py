@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from services.calls import config
 from services.calls.handlers import SUBSCRIPTIONS
-from services.calls.models import Customer, Inbox, Outbox
+from services.calls.models import Customer, EarlyGaps, Inbox, Outbox
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher
@@ -98,3 +98,53 @@ def test_a_stale_update_changes_nothing(dispatcher):
     dispatcher.dispatch(updated(at=NOW + timedelta(hours=2), segment="vip"))
     dispatcher.dispatch(updated(at=NOW + timedelta(hours=1), segment="smb"))
     assert customer(dispatcher).segment == "vip"
+
+
+def gaps_found(missing, at=NOW):
+    return make_event("customer.gaps_detected", {"customer_id": "c1", "segment": "smb",
+                                                 "missing_fields": missing, "detected_at": at},
+                      producer="customer", occurred_at=at)
+
+
+def test_gaps_found_before_the_registration_arrives_reach_the_customer(dispatcher):
+    dispatcher.dispatch(gaps_found(["email", "address"]))
+    assert customer(dispatcher) is None  # no customer made up from a finding alone
+    dispatcher.dispatch(registered())
+    assert customer(dispatcher).gaps == ["address", "email"]
+    with dispatcher.uow.reader() as s:
+        assert s.get(EarlyGaps, "c1") is None
+
+
+def test_gaps_found_after_the_registration_reach_the_customer(dispatcher):
+    dispatcher.dispatch(registered())
+    dispatcher.dispatch(gaps_found(["email"]))
+    assert customer(dispatcher).gaps == ["email"]
+
+
+def test_gaps_before_an_update_that_creates_the_customer_reach_it(dispatcher):
+    dispatcher.dispatch(gaps_found(["email"]))
+    dispatcher.dispatch(updated(at=NOW + timedelta(hours=1)))
+    assert customer(dispatcher).gaps == ["email"]
+
+
+def test_an_older_finding_arriving_late_does_not_bring_resolved_gaps_back(dispatcher):
+    dispatcher.dispatch(registered())
+    dispatcher.dispatch(gaps_found([], at=NOW + timedelta(hours=2)))  # all confirmed
+    dispatcher.dispatch(gaps_found(["email"], at=NOW + timedelta(hours=1)))
+    assert customer(dispatcher).gaps == []
+
+
+def test_an_older_early_finding_does_not_replace_a_newer_one(dispatcher):
+    dispatcher.dispatch(gaps_found(["address"], at=NOW + timedelta(hours=2)))
+    dispatcher.dispatch(gaps_found(["address", "email"], at=NOW + timedelta(hours=1)))
+    dispatcher.dispatch(registered())
+    assert customer(dispatcher).gaps == ["address"]
+
+
+def test_an_erased_customer_keeps_no_early_gaps(dispatcher):
+    dispatcher.dispatch(gaps_found(["email"]))
+    dispatcher.dispatch(make_event("customer.erased", {"customer_id": "c1", "erased_at": NOW},
+                                   producer="customer", occurred_at=NOW))
+    with dispatcher.uow.reader() as s:
+        assert s.get(EarlyGaps, "c1") is None
+        assert s.get(Customer, "c1").gaps == []

@@ -61,31 +61,39 @@ def test_a_completed_call_is_never_missed(app, client):
     assert counts(app) == before
 
 
-def test_coverage_compares_the_last_qualified_contact_with_the_plans(app, client):
-    project(app, "fresh", "stale", "never")
+def test_coverage_compares_the_last_qualifying_contact_with_the_tightest_plan(app, client):
+    project(app, "fresh", "stale", "late")
     project(app, "untargeted", segment="other")
     create_plan(client, rrule="FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=10")
-    weekly = create_plan(client, customer_ids=["stale"], segment=None,
+    weekly = create_plan(client, customer_ids=["stale", "late"], segment=None,
                          rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=10")
     schedule(client, weekly["id"], days=7)
     [stale_call] = calls_of(client, customer_id="stale")
-    long_ago = (datetime.now(timezone.utc) - timedelta(days=20)).isoformat()
+    [late_call] = calls_of(client, customer_id="late")
+    age(app, late_call["id"], 10)
+    long_ago = datetime.now(timezone.utc) - timedelta(days=20)
     client.post(f"/api/v1/calls/{stale_call['id']}/outcome", headers=auth("agent"),
-                json={**REACHED, "completed_at": long_ago})
+                json={**REACHED, "completed_at": long_ago.isoformat()})
     rows = {r["customer_id"]: r for r in client.get(
         "/api/v1/coverage", headers=auth("analyst")).json["items"]}
-    assert set(rows) == {"fresh", "stale", "never"}
+    assert set(rows) == {"fresh", "stale", "late"}
+    # contacted: due the policy's days after the contact
     assert rows["stale"]["required_days"] == 7 and not rows["stale"]["compliant"]
     assert 19.9 < rows["stale"]["days_since_contact"] < 20.1
-    assert rows["never"]["required_days"] in (28, 29, 30, 31)
-    assert rows["never"]["last_contact_at"] is None and not rows["never"]["compliant"]
+    assert datetime.fromisoformat(rows["stale"]["due_by"]) == long_ago + timedelta(days=7)
+    # never contacted: due when its first planned call was
+    late_due = datetime.fromisoformat(late_call["due_at"]) - timedelta(days=10)
+    assert datetime.fromisoformat(rows["late"]["due_by"]) == late_due
+    assert rows["late"]["last_contact_at"] is None and not rows["late"]["compliant"]
+    # never contacted, nothing planned yet: nothing due
+    assert rows["fresh"]["required_days"] in (28, 29, 30, 31)
+    assert rows["fresh"]["due_by"] is None and rows["fresh"]["compliant"]
     overdue = client.get("/api/v1/coverage", headers=auth(), query_string={
         "overdue": "true", "limit": 1}).json
     assert len(overdue["items"]) == 1 and overdue["next_cursor"]
     nxt = client.get("/api/v1/coverage", headers=auth(), query_string={
         "overdue": "true", "cursor": overdue["next_cursor"]}).json
-    assert {r["customer_id"] for r in overdue["items"] + nxt["items"]} == {"fresh", "stale",
-                                                                           "never"}
+    assert {r["customer_id"] for r in overdue["items"] + nxt["items"]} == {"stale", "late"}
 
 
 def test_a_recent_contact_is_compliant(app, client):

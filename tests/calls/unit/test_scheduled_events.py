@@ -13,7 +13,9 @@ from shared.ids import ordered_ids
 
 NOW = datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=timezone.utc)
 SLOTS = [(NOW + timedelta(days=d), NOW + timedelta(days=d, hours=8)) for d in (1, 31)]
-PLAN = SimpleNamespace(id="plan-1", channel="visit", version=3, purpose='say "hi"\\', priority=2)
+PLAN = SimpleNamespace(id="plan-1", channel="visit", version=3, purpose='say "hi"\\', priority=2,
+                       rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=10", timezone="Asia/Hong_Kong",
+                       starts_at=NOW)
 AWKWARD = ['c1', 'qu"ote', 'back\\slash', 'tab\there', 'new\nline', 'caf\u00e9 \u5ba2\u6236',
            '{event_id}', '\x00call_id']
 
@@ -30,7 +32,7 @@ def contract_body(event_id, call, correlation=None):
         "call_id": call_id, "plan_id": PLAN.id, "customer_id": customer_id,
         "channel": PLAN.channel, "due_at": SLOTS[slot][0], "segment": segment,
         "plan_version": PLAN.version, "purpose": PLAN.purpose, "priority": PLAN.priority,
-        "window_end": SLOTS[slot][1]}, producer="calls", occurred_at=NOW)
+        "window_end": SLOTS[slot][1], "max_gap_days": 7}, producer="calls", occurred_at=NOW)
     wanted = json.loads(event.to_json())
     wanted["event_id"] = event_id
     wanted["correlation_id"] = correlation or event_id

@@ -84,7 +84,7 @@ def test_each_new_call_is_announced_with_its_plan_and_segment(app, client):
     assert payload == {"call_id": call["id"], "plan_id": plan["id"], "customer_id": "c1",
                        "channel": "visit", "due_at": call["due_at"], "segment": "smb",
                        "plan_version": 1, "purpose": "service", "priority": 1,
-                       "window_end": call["window_end"]}
+                       "window_end": call["window_end"], "max_gap_days": 7}
     assert (call["status"], call["priority"], call["channel"]) == ("scheduled", 1, "visit")
     assert (events[0]["event_type"], events[0]["producer"]) == ("call.scheduled", "calls")
 

@@ -35,19 +35,31 @@ def test_follow_ups_propose_actions_with_reasons(dispatcher):
     assert "call after the holidays" in actions[2]["reason"]
 
 
-def test_coverage_counts_from_the_oldest_owed_call_until_a_contact(dispatcher):
+def test_coverage_counts_from_the_due_time_until_a_qualifying_contact(dispatcher):
     due = NOW - timedelta(days=10)
     dispatcher.dispatch(event("call.missed", due + timedelta(hours=1), call_id="m1",
                               customer_id="late", channel="phone", due_at=due,
                               missed_at=due + timedelta(hours=1), segment="retail"))
-    dispatcher.dispatch(event("call.scheduled", due, call_id="m2", plan_id="p",
-                              customer_id="late", channel="phone", due_at=NOW + timedelta(days=5)))
-    body = report(dispatcher, "coverage")
+    for call_id, at in (("m1", due), ("m2", NOW + timedelta(days=5))):  # after the miss
+        dispatcher.dispatch(event("call.scheduled", due, call_id=call_id, plan_id="p",
+                                  customer_id="late", channel="phone", due_at=at,
+                                  max_gap_days=7))
+    body = report(dispatcher, "coverage")  # never contacted: due at its first call
     assert [(c["customer_id"], round(c["days_overdue"])) for c in body["customers"]] == [
         ("late", 10)]
     dispatcher.dispatch(done("late", "c1", NOW - timedelta(days=1), outcome="no_answer"))
     assert report(dispatcher, "coverage")["overdue_customers"] == 1  # no contact yet
-    dispatcher.dispatch(done("late", "c2", NOW - timedelta(hours=1)))
+    dispatcher.dispatch(done("late", "c2", NOW - timedelta(days=9)))  # due 7 days after
+    assert [(c["customer_id"], round(c["days_overdue"])) for c in report(
+        dispatcher, "coverage")["customers"]] == [("late", 2)]
+    dispatcher.dispatch(done("late", "c3", NOW - timedelta(hours=1)))
+    assert report(dispatcher, "coverage")["overdue_customers"] == 0
+
+
+def test_no_customer_is_overdue_without_a_known_plan_policy(dispatcher):
+    dispatcher.dispatch(event("call.scheduled", NOW, call_id="s1", plan_id="p",
+                              customer_id="old", channel="phone",
+                              due_at=NOW - timedelta(days=30)))
     assert report(dispatcher, "coverage")["overdue_customers"] == 0
 
 

@@ -58,9 +58,11 @@ def test_activity_filtered_equals_the_matching_calls_alone(world, name, value):
     expected = {"planned": sum(d.in_period(r["due_day"]) for r in mine),
                 "completed": len(done),
                 "missed": sum(d.in_period(r["due_day"]) for r in mine if r.get("missed")),
-                "on_time": sum(r["day"] <= r["due_day"] for r in done),
+                "on_time": sum(d.in_period(r["due_day"]) and r["day"] is not None
+                               and r["day"] <= r["due_day"] for r in mine),
                 "outcomes": dict(Counter(r["outcome"] for r in done))}
     assert {k: body["totals"][k] for k in expected} == expected
+    assert body["totals"]["adherence"] == round(expected["on_time"] / expected["planned"], 4)
     assert expected["completed"] and expected["planned"]  # the filter has data to keep
     assert sum(day["completed"] for day in body["days"]) == expected["completed"]
 

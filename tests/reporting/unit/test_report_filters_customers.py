@@ -19,6 +19,7 @@ from tests.reporting.generate import event
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SEGMENTS = ("retail", "sme")
 NOT_CONTACTED = ("no_answer", "busy", "wrong_number")
+POLICY = 14  # the plan's max_gap_days, carried by call.scheduled
 FIELDS = ("email", "birthday", "address")
 
 
@@ -27,9 +28,16 @@ def _customer(segment: str, n: int) -> tuple[list, dict]:
     a follow-up due, or opted out after a complaint. Returns its events and facts."""
     cid, ago = f"{segment}-{n}", lambda days: NOW - timedelta(days=days, hours=n)
     facts = {"customer_id": cid, "segment": segment, "missed": [], "done": [],
-             "followups": [], "opted_out": False}
+             "followups": [], "opted_out": False, "planned": []}
     events = [event("customer.registered", ago(400), customer_id=cid, name=cid, segment=segment,
                     registered_at=ago(400))]
+
+    def scheduled(call, days):
+        events.append(event("call.scheduled", ago(400), call_id=f"{cid}-{call}", plan_id="plan",
+                            customer_id=cid, channel="phone", due_at=ago(days), segment=segment,
+                            max_gap_days=POLICY))
+        facts["planned"].append(ago(days))
+    scheduled("next", -5)
 
     def done(call, days, outcome, propensity=None):
         events.append(event("call.completed", ago(days), call_id=f"{cid}-{call}",
@@ -38,6 +46,7 @@ def _customer(segment: str, n: int) -> tuple[list, dict]:
         facts["done"].append((ago(days), outcome, propensity))
 
     def missed(call, days):
+        scheduled(call, days)
         events.append(event("call.missed", ago(days), call_id=f"{cid}-{call}", customer_id=cid,
                             channel="phone", due_at=ago(days), missed_at=ago(days),
                             segment=segment))
@@ -105,9 +114,11 @@ def _contacts(c):
 
 
 def overdue_since(c):
-    """The oldest missed call no later contact made up for."""
-    owed = [due for due in c["missed"] if not any(at > due for at in _contacts(c))]
-    return min(owed, default=None)
+    """The time the customer was due by, if past: the policy's days after its last
+    qualifying contact, or, never contacted, its first planned call's due time."""
+    contacts = _contacts(c)
+    due = max(contacts) + timedelta(days=POLICY) if contacts else min(c["planned"])
+    return due if due < NOW else None
 
 
 @pytest.mark.parametrize("segment", SEGMENTS)

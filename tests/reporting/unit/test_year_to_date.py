@@ -264,7 +264,14 @@ def test_the_migration_fills_the_rollups_as_the_projections_write_them(make_disp
     assert {"customer_month", "pnl_month"} <= names and not {"customer_ytd", "pnl_ytd"} & names
     engine.dispose()
     _migrate(database_url, "head")
-    assert snapshot(database_url) == live
+    assert _before_policy(snapshot(database_url)) == _before_policy(live)
+
+
+def _before_policy(tables: dict) -> dict:
+    """call_state's plan and policy (its last two columns) came in a later revision:
+    a downgrade below it drops them, so they are not compared."""
+    return {**tables, "call_state": sorted((row[:-2] for row in tables["call_state"]),
+                                           key=repr)}
 
 
 def test_reports_are_the_same_before_and_after_the_pending_months_are_spread(dispatcher):
