@@ -132,3 +132,10 @@ def assign(client, **body):
     r = client.post("/api/v1/calls/assign", headers=auth(), json=body)
     assert r.status_code == 200, r.json
     return r.json
+
+
+def only_jobs(settings, db, *names):
+    """The calls service's periodic jobs of these names alone (a test of one job
+    runs it without the others changing what it looks at)."""
+    from services.calls import periodic
+    return [job for job in periodic.jobs(settings, db) if job.name in names]

@@ -9,11 +9,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.calls import config, continuous, periodic
+from services.calls import config, continuous
 from services.calls.models import Assignment, Call, PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler
-from tests.calls.helpers import add_agent, build_app, create_plan, payloads, project, schedule
+from tests.calls.helpers import (
+    add_agent,
+    build_app,
+    create_plan,
+    only_jobs,
+    payloads,
+    project,
+    schedule,
+)
 
 pytestmark = pytest.mark.integration
 DAILY = "FREQ=DAILY;BYHOUR=10;BYMINUTE=0"
@@ -34,7 +42,7 @@ def test_two_replicas_and_stray_passes_never_assign_a_call_twice(app):
     for name in ("ann", "ben", "cat", "dan"):  # room for exactly one day's calls each
         add_agent(client, name, daily_capacity=CUSTOMERS // 4)
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
-    replicas = [Scheduler("calls", ctx.db, PeriodicJob, periodic.jobs(settings, ctx.db),
+    replicas = [Scheduler("calls", ctx.db, PeriodicJob, only_jobs(settings, ctx.db, "assign-calls"),
                           settings=settings, owner=f"relay-{i}") for i in range(2)]
     for replica in replicas:
         replica.register()

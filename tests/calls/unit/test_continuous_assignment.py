@@ -7,12 +7,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.calls import config, continuous, periodic
+from services.calls import config, continuous
 from services.calls.models import Assignment, PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler
 from tests.calls.helpers import (
-    TRAINED, add_agent, add_partner, calls_of, create_plan, payloads, project, schedule)
+    TRAINED,
+    add_agent,
+    add_partner,
+    calls_of,
+    create_plan,
+    only_jobs,
+    payloads,
+    project,
+    schedule,
+)
 from tests.conftest import auth
 
 DAILY = "FREQ=DAILY;BYHOUR=10;BYMINUTE=0"
@@ -37,7 +46,7 @@ def job(app, moved_clock):
     """One pass of the service's periodic work as its relay would run it, a minute on."""
     ctx = app.extensions["rapport"]
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
-    scheduler = Scheduler("calls", ctx.db, PeriodicJob, periodic.jobs(settings, ctx.db),
+    scheduler = Scheduler("calls", ctx.db, PeriodicJob, only_jobs(settings, ctx.db, "assign-calls"),
                           settings=settings)
     scheduler.register()
 
@@ -195,7 +204,7 @@ def test_the_lead_time_is_a_setting_and_a_bad_one_stops_the_start(app):
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1",
                             "CALLS_ASSIGN_LEAD_HOURS": "0"})
     with pytest.raises(ValueError, match="ASSIGN_LEAD_HOURS"):
-        periodic.jobs(settings, ctx.db)
+        only_jobs(settings, ctx.db, "assign-calls")
 
 
 def test_work_returned_by_a_suspended_partner_goes_back_through_the_job(app, client, job):

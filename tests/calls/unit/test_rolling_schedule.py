@@ -11,11 +11,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.calls import periodic, rolling
+from services.calls import rolling
 from services.calls.models import PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler
-from tests.calls.helpers import build_app, calls_of, create_plan, payloads, project
+from tests.calls.helpers import (
+    build_app,
+    calls_of,
+    create_plan,
+    only_jobs,
+    payloads,
+    project,
+)
 from tests.conftest import auth
 
 HKT = ZoneInfo("Asia/Hong_Kong")
@@ -89,7 +96,8 @@ def test_over_ninety_days_each_customer_has_its_calls_a_horizon_ahead_and_never_
     project(app, "c1", "c2", "c3")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=14)
     ctx = app.extensions["rapport"]
-    replicas = [Scheduler("calls", ctx.db, PeriodicJob, periodic.jobs(ctx.settings, ctx.db),
+    jobs = only_jobs(ctx.settings, ctx.db, "extend-schedules")
+    replicas = [Scheduler("calls", ctx.db, PeriodicJob, jobs,
                           ctx.settings, owner=f"relay-{i}") for i in range(2)]
     replicas[0].register()
     runs = Counter()
