@@ -28,8 +28,8 @@ class Client:
         self.secret = secret
         self.http = requests.Session()
 
-    def headers(self, role="manager", partner_id=None):
-        return {"Authorization": f"Bearer {issue_token(self.secret, 'e2e', role, partner_id)}"}
+    def headers(self, role="manager", partner_id=None, subject="e2e"):
+        return {"Authorization": f"Bearer {issue_token(self.secret, subject, role, partner_id)}"}
 
     def call(self, method, service, path, role="manager", **kw):
         kw.setdefault("headers", self.headers(role))
@@ -69,21 +69,23 @@ def running_system(request, amqp_url, tmp_path_factory):
     yield from start_system(request, amqp_url, tmp_path_factory)
 
 
-def start_system(request, amqp_url, tmp_path_factory, extra_env=None, replicas=1):
-    """Every process of the system on ``request.param``'s databases (``extra_env``
-    added to the environment; ``replicas`` of each consumer and relay, which only
-    PostgreSQL allows); yields a ``Client``."""
+def start_system(request, amqp_url, tmp_path_factory, extra_env=None, replicas=1,
+                 database=None):
+    """Every process of the system on ``database``'s (else ``request.param``'s)
+    databases, ``extra_env`` added to the environment and ``replicas`` of each
+    consumer and relay (which only PostgreSQL allows); yields a ``Client``."""
+    database = database or request.param
     tag = uuid.uuid4().hex[:8]
     proxy = TcpProxy()
     secret = secrets.token_hex(32)
-    data = tmp_path_factory.mktemp(f"system-{request.param}")
+    data = tmp_path_factory.mktemp(f"system-{database}")
     env = {
         "PATH": "/usr/bin:/bin", "RAPPORT_AUTH_SECRET": secret, "RAPPORT_AMQP_URL": proxy.url(),
         "RAPPORT_NAMESPACE": f"e2e-{tag}", "RAPPORT_DATA_DIR": str(data / "data"),
         "RAPPORT_WEB_WORKERS": "1", "RAPPORT_LOG_LEVEL": "INFO", **(extra_env or {}),
     }
     pg_urls = {}
-    if request.param == "postgres":
+    if database == "postgres":
         admin_url = request.getfixturevalue("postgres_admin_url")
         pg_urls = _postgres_urls(admin_url, tag)
         env.update({f"{s.upper()}_DATABASE_URL": url for s, url in pg_urls.items()})
