@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.calls import missed
+from services.calls import deliveries, missed, notifications
 from services.calls.models import Outbox
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
@@ -16,4 +16,6 @@ def jobs(settings, db: Database) -> list[Job]:
     return [
         # Calls whose window has closed are marked missed and planned again.
         Job("missed-calls", lambda now: missed.sweep_missed(uow, now), timedelta(minutes=1)),
+        Job("deliver-webhooks", lambda now: deliveries.deliver_due(db, now), timedelta(seconds=1)),
+        Job("callback-due", lambda now: notifications.announce_due_callbacks(uow, now), timedelta(minutes=1)),
     ]
