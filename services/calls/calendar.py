@@ -81,4 +81,4 @@ def minimised(name: str | None) -> str:
     words = (name or "").split()
     if not words:
         return "a customer"
-    return " ".join([words[0], *(f"{w[0]}." for w in words[1:])])
+    return " ".join([words[0], *(f"{w[0].upper()}." for w in words[1:])])
