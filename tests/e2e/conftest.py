@@ -81,6 +81,7 @@ def running_system(request, amqp_url, tmp_path_factory):
         pg_urls = _postgres_urls(admin_url, tag)
         env.update({f"{s.upper()}_DATABASE_URL": url for s, url in pg_urls.items()})
     env.update(port_settings())
+    env.update(getattr(request.module, "SYSTEM_ENV", {}))  # a test module's own settings
     system = System(env, log_dir=data / "log")
     system.start()
     try:
