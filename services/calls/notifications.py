@@ -66,7 +66,7 @@ def on_assigned(session, event_id: str, p: dict, now: datetime) -> None:
         return
     internal = {**_partner_view(call), "agent_id": p["agent_id"],
                 "customer_id": p["customer_id"], "partner_id": p.get("partner_id"),
-                "team": p.get("team")}
+                "team": p.get("team"), "reason": p.get("reason")}
     notify(session, "call.assigned", event_id, p.get("partner_id"), internal,
            {**_partner_view(call), "agent_id": p["agent_id"]}, now)
     before = session.scalars(

@@ -16,6 +16,6 @@ def jobs(settings, db: Database) -> list[Job]:
     return [
         # Calls whose window has closed are marked missed and planned again.
         Job("missed-calls", lambda now: missed.sweep_missed(uow, now), timedelta(minutes=1)),
-        Job("deliver-webhooks", lambda now: deliveries.deliver_due(db, now), timedelta(seconds=1)),
+        Job("deliver-webhooks", lambda now: deliveries.deliver_due(db, now, linger=deliveries.LINGER_SECONDS), timedelta(seconds=1), lease=timedelta(minutes=1)),  # noqa: E501
         Job("callback-due", lambda now: notifications.announce_due_callbacks(uow, now), timedelta(minutes=1)),
     ]
