@@ -50,16 +50,18 @@ def backoff(attempts: int) -> timedelta:
 def deliver_due(db, now: datetime, timeout: float = TIMEOUT_SECONDS,
                 linger: float = 0.0) -> dict:
     """One pass of ``deliver-webhooks``: what it sent, will retry and gave up on.
-    With ``linger`` the pass keeps watching for new due deliveries that long (every
-    ``POLL_SECONDS``), so a notification waits a fraction of a second, not a tick of
-    the scheduler and an interval of the job."""
+    With ``linger``, a pass that sent something keeps watching for new due
+    deliveries that long (every ``POLL_SECONDS``), so while notifications flow each
+    waits a fraction of a second, not a tick of the scheduler and an interval of
+    the job; an idle pass ends at once."""
     totals = {"delivered": 0, "retrying": 0, "failed": 0, "skipped": 0}
     started = time.monotonic()
     with ThreadPoolExecutor(WORKERS) as pool:
         while time.monotonic() - started < PASS_BUDGET_SECONDS:
             due = _due(db, max(now, clock.now()))
             if not due:
-                if time.monotonic() - started >= linger:
+                # Idle, the pass ends at once; while deliveries flow it keeps watching.
+                if not any(totals.values()) or time.monotonic() - started >= linger:
                     break
                 time.sleep(POLL_SECONDS)
                 continue

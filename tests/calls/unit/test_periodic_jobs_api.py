@@ -22,10 +22,10 @@ def scheduler(app):
 
 
 def test_the_jobs_show_their_schedule_and_last_pass(client, scheduler):
-    assert scheduler.run_due() == ["missed-calls"]
+    assert "missed-calls" in scheduler.run_due()
     r = client.get(URL, headers=auth("manager"))
     assert r.status_code == 200
-    [job] = r.json
+    job = named(r.json, "missed-calls")
     assert job["name"] == "missed-calls" and job["every_seconds"] == 60
     assert (job["runs"], job["failures"], job["last_status"], job["running"]) == (1, 0, "ok", False)
 
@@ -40,12 +40,17 @@ def test_an_admin_pauses_resumes_reschedules_and_runs_a_job_now(client, schedule
     r = client.patch(url, json={"paused": True}, headers=auth("admin"))
     assert r.status_code == 200 and r.json["paused"] is True
     client.patch(url, json={"run_now": True}, headers=auth("admin"))
-    assert scheduler.run_due() == []  # paused: due, but not run
+    assert "missed-calls" not in scheduler.run_due()  # paused: due, but not run
     r = client.patch(url, json={"paused": False}, headers=auth("admin"))
     assert not r.json["paused"]
-    assert scheduler.run_due() == ["missed-calls"]
-    [job] = client.get(URL, headers=auth("manager")).json
+    assert "missed-calls" in scheduler.run_due()
+    job = named(client.get(URL, headers=auth("manager")).json, "missed-calls")
     assert job["runs"] == 2
+
+
+def named(jobs, name):
+    """One job of the list (the service has others)."""
+    return next(job for job in jobs if job["name"] == name)
 
 
 def job_time(text):
@@ -60,7 +65,7 @@ def test_a_bad_change_is_a_422_naming_the_field_and_changes_nothing(client, sche
     r = client.patch(f"{URL}/missed-calls", json=body, headers=auth("admin"))
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     assert field in str(r.json)
-    [job] = client.get(URL, headers=auth("manager")).json
+    job = named(client.get(URL, headers=auth("manager")).json, "missed-calls")
     assert (job["every_seconds"], job["paused"]) == (60, False)
 
 

@@ -272,3 +272,29 @@ def test_an_escalation_is_raised_to_internal_subscribers_only(app, client, world
     with app.extensions["rapport"].db.reader() as s:
         assert s.scalar(select(func.count()).select_from(WebhookDelivery).where(
             WebhookDelivery.kind == "escalation.raised")) == 1
+
+
+def test_a_pass_that_is_sending_also_takes_deliveries_written_meanwhile(app, world, receiver):
+    import threading
+
+    handle_own_events(app)
+    subs = len(rows(app, WebhookDelivery))
+    written = threading.Event()
+
+    def later():  # a reassignment's notifications, written while the pass runs
+        receiver_seen = lambda: len(receiver.received) >= subs  # noqa: E731
+        from shared.testing import wait_for
+        wait_for(receiver_seen, 10, message="the first deliveries sent")
+        client = app.test_client()
+        r = client.post(f"/api/v1/calls/{world['mine'][0]['id']}/assignment", headers=auth(),
+                        json={"agent_id": "agent-b", "reason": "moved"})
+        assert r.status_code == 200, r.json
+        handle_own_events(app)
+        written.set()
+    thread = threading.Thread(target=later)
+    thread.start()
+    totals = deliveries.deliver_due(app.extensions["rapport"].db, clock.now(), linger=3)
+    thread.join()
+    assert written.is_set()
+    assert totals["delivered"] == len(rows(app, WebhookDelivery)) > subs
+    assert send(app)["delivered"] == 0  # nothing was left for the next pass
