@@ -1,7 +1,8 @@
 """What the calls service does when other services' events arrive.
 
 An erasure reaches every store here that held the person: the projection, the calls'
-notes and answers, the outbox's sent events and the stored idempotent answers."""
+notes and answers, the webhook deliveries, the outbox's sent events and the stored
+idempotent answers."""
 from services.calls import consent, notifications, projection, reactions, subject_export
 from services.calls.models import IdempotencyKey, Outbox
 from shared.messaging.erasure import scrub_outbox
@@ -57,6 +58,7 @@ def on_customer_erased(work, event):
         projection.apply_erased(work.session, person, event.payload["erased_at"])
         reactions.scrub(work, person)
     reactions.cancel_calls(work, customer, "erased")
+    notifications.forget(work.session, ids)
     scrub_outbox(work.session, Outbox, ids)
     idempotency.forget(work.session, IdempotencyKey, ids)
 

@@ -339,6 +339,7 @@ class WebhookDelivery(Base):
         UniqueConstraint("subscription_id", "source_id", "kind", name="uq_webhook_deliveries_source"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at", "id"),
+        Index("ix_webhook_deliveries_customer", "customer_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -347,6 +348,8 @@ class WebhookDelivery(Base):
     kind: Mapped[str] = mapped_column(String(40))
     # The event (or the call, for a callback due) the notification comes from.
     source_id: Mapped[str] = mapped_column(String(36))
+    # Whom the body names, so that an erasure finds it.
+    customer_id: Mapped[str | None] = mapped_column(String(36))
     payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

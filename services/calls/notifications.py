@@ -18,6 +18,7 @@ from services.calls.models import (
     Assignment,
     Call,
     CallbackNotice,
+    Customer,
     WebhookDelivery,
     WebhookSubscription,
     Withdrawal,
@@ -36,6 +37,9 @@ def notify(session, kind: str, source_id: str, partner_id: str | None, internal:
     """A delivery of ``kind`` to every subscription that may hear it: internal ones
     get ``internal``, the call's partner's get ``for_partner``."""
     written = 0
+    person = session.get(Customer, internal["customer_id"]) if internal.get("customer_id") else None
+    if person is not None and person.lifecycle_status == "erased":
+        internal = {k: v for k, v in internal.items() if k != "customer_id"}
     for sub in session.scalars(select(WebhookSubscription)):
         if kind not in sub.kinds:
             continue
@@ -49,10 +53,19 @@ def notify(session, kind: str, source_id: str, partner_id: str | None, internal:
         body = {"id": delivery_id, "kind": kind, "occurred_at": now.isoformat(),
                 "data": {k: _wire(v) for k, v in data.items()}}
         session.add(WebhookDelivery(id=delivery_id, subscription_id=sub.id, kind=kind,
-                                    source_id=source_id, payload=body, status="pending",
+                                    source_id=source_id, customer_id=internal.get("customer_id"),
+                                    payload=body, status="pending",
                                     attempts=0, next_attempt_at=now, created_at=now))
         written += 1
     return written
+
+
+def forget(session, customer_ids: list[str]) -> None:
+    """Erasure: no delivery, sent or not, names the customer any more."""
+    for row in session.scalars(select(WebhookDelivery).where(
+            WebhookDelivery.customer_id.in_(customer_ids))):
+        data = {k: v for k, v in row.payload.get("data", {}).items() if k != "customer_id"}
+        row.payload, row.customer_id = {**row.payload, "data": data}, None
 
 
 def _partner_view(call: Call) -> dict:

@@ -298,3 +298,17 @@ def test_a_pass_that_is_sending_also_takes_deliveries_written_meanwhile(app, wor
     assert written.is_set()
     assert totals["delivered"] == len(rows(app, WebhookDelivery)) > subs
     assert send(app)["delivered"] == 0  # nothing was left for the next pass
+
+
+def test_an_erasure_leaves_no_delivery_naming_the_customer(app, world, receiver):
+    from tests.calls.helpers import deliver
+    handle_own_events(app)
+    send(app)
+    gone = world["calls"][0]["customer_id"]
+    deliver(app, "customer.erased", customer_id=gone, erased_at=clock.now())
+    handle_own_events(app)  # its calls' cancellations too
+    assert len(rows(app, WebhookDelivery)) > len(world["calls"]) + len(world["mine"]) + len(
+        world["theirs"])
+    assert not [d for d in rows(app, WebhookDelivery) if gone in d.payload["data"].values()]
+    assert {d.customer_id for d in rows(app, WebhookDelivery)} - {None} == {
+        c["customer_id"] for c in world["calls"]} - {gone}

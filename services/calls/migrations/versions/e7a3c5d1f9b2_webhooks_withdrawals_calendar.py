@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column('subscription_id', sa.String(length=36), nullable=False),
         sa.Column('kind', sa.String(length=40), nullable=False),
         sa.Column('source_id', sa.String(length=36), nullable=False),
+        sa.Column('customer_id', sa.String(length=36), nullable=True),
         sa.Column('payload', sa.JSON(), nullable=False),
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
@@ -59,6 +60,8 @@ def upgrade() -> None:
                     ['status', 'next_attempt_at'], unique=False)
     op.create_index('ix_webhook_deliveries_subscription', 'webhook_deliveries',
                     ['subscription_id', 'created_at', 'id'], unique=False)
+    op.create_index('ix_webhook_deliveries_customer', 'webhook_deliveries',
+                    ['customer_id'], unique=False)
     op.create_table(
         'withdrawals',
         sa.Column('id', sa.String(length=36), nullable=False),
@@ -93,6 +96,7 @@ def downgrade() -> None:
     op.drop_table('callback_notices')
     op.drop_index('ix_withdrawals_partner', table_name='withdrawals')
     op.drop_table('withdrawals')
+    op.drop_index('ix_webhook_deliveries_customer', table_name='webhook_deliveries')
     op.drop_index('ix_webhook_deliveries_subscription', table_name='webhook_deliveries')
     op.drop_index('ix_webhook_deliveries_due', table_name='webhook_deliveries')
     op.drop_table('webhook_deliveries')
