@@ -21,8 +21,8 @@ OWN_EVENTS = ("call.assigned", "call.cancelled", "followup.created")
 
 
 @pytest.fixture
-def app(service_app, sqlite_url):
-    return build_app(service_app, sqlite_url, WEBHOOK_ALLOW_PRIVATE="1")
+def app(service_app, database_url):
+    return build_app(service_app, database_url, WEBHOOK_ALLOW_PRIVATE="1")
 
 
 @pytest.fixture
