@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.calls import deliveries, missed, notifications
+from services.calls import missed
+from services.calls import deliveries, notifications  # webhooks
 from services.calls.models import Outbox
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
