@@ -312,3 +312,19 @@ def test_an_erasure_leaves_no_delivery_naming_the_customer(app, world, receiver)
     assert not [d for d in rows(app, WebhookDelivery) if gone in d.payload["data"].values()]
     assert {d.customer_id for d in rows(app, WebhookDelivery)} - {None} == {
         c["customer_id"] for c in world["calls"]} - {gone}
+
+
+def test_other_follow_ups_are_announced_as_created_to_internal_subscribers(
+        app, client, world, receiver):
+    hook = subscribe(client, auth(), f"{receiver.base}/followups", ["followup.created"]).json
+    call = world["calls"][0]
+    r = client.post(f"/api/v1/calls/{call['id']}/outcome", headers=auth(),
+                    json={"outcome": "no_answer"})
+    assert r.status_code == 201, r.json
+    handle_own_events(app)
+    send(app)
+    [created] = receiver.bodies("/followups")
+    assert (created["kind"], created["data"]["kind"], created["data"]["source_call_id"]) == (
+        "followup.created", "retry", call["id"])
+    assert verify(hook["secret"], *[(h, b) for p, h, b in receiver.received
+                                    if p == "/followups"][0])
