@@ -26,7 +26,8 @@ OUTCOME = {"outcome": "reached", "satisfaction": 4, "propensity": 60, "duration_
 
 
 class Bench:
-    def __init__(self, amqp_url: str, workdir: Path, web_workers: int = 2):
+    def __init__(self, amqp_url: str, workdir: Path, web_workers: int = 2,
+                 settings: dict | None = None):
         self.secret = secrets.token_hex(32)
         self.namespace = f"bench-{uuid.uuid4().hex[:8]}"
         self.amqp_url = amqp_url
@@ -38,6 +39,7 @@ class Bench:
         # A process's CPU priority can be tried from the command line, e.g.
         # REPORTING_CONSUMER_NICE=0 python -m bench.calls …
         env.update({k: v for k, v in os.environ.items() if k.endswith("_NICE")})
+        env.update(settings or {})
         self.system = System(env, log_dir=workdir / "log")
         self.headers = {"Authorization": f"Bearer {issue_token(self.secret, 'bench', 'admin')}"}
         self.local = threading.local()

@@ -1,10 +1,14 @@
-"""What the calls service does when other services' events arrive.
+"""What the calls service does when other services' events arrive, and with its own
+call and follow-up events: the webhook deliveries they owe (``notifications``).
 
 An erasure reaches every store here that held the person: the projection, the calls'
-notes and answers, the outbox's sent events and the stored idempotent answers."""
+notes and answers, the webhook deliveries, the outbox's sent events and the stored
+idempotent answers."""
 from services.calls import consent, projection, reactions, subject_export
+from services.calls import notifications  # webhooks
 from services.calls.models import IdempotencyKey, Outbox
 from shared.messaging.erasure import scrub_outbox
+from shared.messaging.tables import utcnow
 from shared.web import idempotency
 
 
@@ -56,6 +60,7 @@ def on_customer_erased(work, event):
         projection.apply_erased(work.session, person, event.payload["erased_at"])
         reactions.scrub(work, person)
     reactions.cancel_calls(work, customer, "erased")
+    notifications.forget(work.session, ids)
     scrub_outbox(work.session, Outbox, ids)
     idempotency.forget(work.session, IdempotencyKey, ids)
 
@@ -69,6 +74,18 @@ def on_subject_export_requested(work, event):
     subject_export.contribute(work, event.payload)
 
 
+def on_call_assigned(work, event):
+    notifications.on_assigned(work.session, event.event_id, event.payload, utcnow())
+
+
+def on_call_cancelled(work, event):
+    notifications.on_cancelled(work.session, event.event_id, event.payload, utcnow())
+
+
+def on_followup_created(work, event):
+    notifications.on_followup(work.session, event.event_id, event.payload, utcnow())
+
+
 SUBSCRIPTIONS = {
     "customer.registered.v1": [on_customer_registered],
     "customer.updated.v1": [on_customer_updated],
@@ -78,4 +95,8 @@ SUBSCRIPTIONS = {
     "customer.erased.v1": [on_customer_erased],
     "customer.gaps_detected.v1": [on_customer_gaps_detected],
     "subject.export_requested.v1": [on_subject_export_requested],
+    # The service's own events, for the webhook deliveries they owe.
+    "call.assigned.v1": [on_call_assigned],
+    "call.cancelled.v1": [on_call_cancelled],
+    "followup.created.v1": [on_followup_created],
 }

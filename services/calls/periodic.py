@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.calls import continuous, missed, rolling
+from services.calls import continuous, deliveries, missed, notifications, rolling
 from services.calls.models import Outbox
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
@@ -21,4 +21,11 @@ def jobs(settings, db: Database) -> list[Job]:
         # Every active plan's calls kept planned its horizon ahead (docs/calls.md).
         Job("extend-schedules", lambda now: rolling.extend_schedules(uow, now),
             timedelta(minutes=15)),
+        # Webhook deliveries sent, retried with backoff (docs/calls.md, Webhooks).
+        Job("deliver-webhooks",
+            lambda now: deliveries.deliver_due(db, now, linger=deliveries.LINGER_SECONDS),
+            timedelta(seconds=1), lease=timedelta(minutes=1)),
+        # Each callback announced once when it falls due.
+        Job("callback-due", lambda now: notifications.announce_due_callbacks(uow, now),
+            timedelta(minutes=1)),
     ]

@@ -104,7 +104,7 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
         rid = request.headers.get("X-Request-ID") or str(uuid.uuid4())
         g.context_tokens = (context.request_id.set(rid), context.correlation_id.set(
             request.headers.get("X-Correlation-ID") or rid))
-        if not request.path.startswith(PUBLIC_PREFIXES):
+        if not request.path.startswith(PUBLIC_PREFIXES) and not _public(app):
             g.principal = _authenticate(settings.auth_secret)
 
     counters, latencies = {}, {}  # labelled children, looked up once per label set
@@ -148,6 +148,18 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
     def metrics_endpoint():
         body, content_type = exposition([outbox_collector])
         return Response(body, content_type=content_type)
+
+
+def public(view_class):
+    """Mark a route's view class as answering without a bearer token (it checks a
+    secret of its own, such as a calendar feed's)."""
+    view_class.public = True
+    return view_class
+
+
+def _public(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(getattr(view, "view_class", None), "public", False))
 
 
 def _authenticate(secret: str) -> Principal:

@@ -14,8 +14,8 @@ WEEKLY = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"
 PAST = "2024-01-01T00:00:00+08:00"
 
 
-def build_app(service_app, url):
-    return service_app(create_app, config.MIGRATIONS, url)
+def build_app(service_app, url, **settings):
+    return service_app(create_app, config.MIGRATIONS, url, **settings)
 
 
 def project(app, *ids: str, segment: str = "smb", status: str = "active") -> None:

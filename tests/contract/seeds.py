@@ -47,14 +47,36 @@ def calls(app, url: str) -> tuple[dict, dict]:
     ids = [c["id"] for c in calls_of(client)]
     reached = {"outcome": "reached", "satisfaction": 4, "propensity": 60,
                "duration_seconds": 200}
+    hooks = _webhooks(app, partner["id"], ids[0])
     return {"plan_id": [plan["id"]], "version": [1], "call_id": ids[:4],
-            "partner_id": [partner["id"]], "agent_id": ["agent-s", "agent-p"]}, {
+            "partner_id": [partner["id"]], "agent_id": ["agent-s", "agent-p"], **hooks}, {
         "POST /api/v1/call-plans": [{"name": "Gold monthly", "segment": "smb",
                                      "channel": "phone", "rrule": WEEKLY, "starts_at": PAST}],
         "POST /api/v1/calls/{call_id}/outcome": [reached, {"outcome": "no_answer"}],
         "POST /api/v1/partner/calls/{call_id}/outcome": [reached],
         "POST /api/v1/calls/reassign": [{"agent_id": "agent-s", "reason": "on leave"}],
         "PATCH /api/v1/partners/{partner_id}": [{"fee_per_call": "30.00"}]}
+
+
+def _webhooks(app, partner_id: str, call_id: str) -> dict:
+    """A partner's subscription with one delivery, and a withdrawal (written directly:
+    the fuzzed app refuses loopback URLs, and no other host resolves here)."""
+    from services.calls.models import WebhookDelivery, WebhookSubscription, Withdrawal
+    from shared import clock
+    now = clock.now()
+    with app.extensions["rapport"].uow() as work:
+        work.session.add(WebhookSubscription(
+            id="hook-1", url="https://hooks.example.com/rapport", kinds=["call.assigned"],
+            partner_id=partner_id, secret="s" * 32, created_by="seed", created_at=now))
+        work.session.flush()
+        work.session.add(WebhookDelivery(
+            id="delivery-1", subscription_id="hook-1", kind="call.assigned", source_id="e1",
+            payload={"id": "delivery-1", "kind": "call.assigned", "data": {}},
+            status="failed", attempts=8, next_attempt_at=now, created_at=now))
+        work.session.add(Withdrawal(id="withdrawal-1", source_id="e2", call_id=call_id,
+                                    partner_id=partner_id, withdrawn_at=now))
+    return {"webhook_id": ["hook-1"], "delivery_id": ["delivery-1"],
+            "withdrawal_id": ["withdrawal-1"]}
 
 
 def sales(app, url: str) -> tuple[dict, dict]:

@@ -64,7 +64,8 @@ def _drop_postgres(admin_url: str, urls: dict) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def running_system(request, amqp_url, tmp_path_factory):
     yield from start_system(request, amqp_url, tmp_path_factory)
 
@@ -90,6 +91,7 @@ def start_system(request, amqp_url, tmp_path_factory, extra_env=None, replicas=1
         pg_urls = _postgres_urls(admin_url, tag)
         env.update({f"{s.upper()}_DATABASE_URL": url for s, url in pg_urls.items()})
     env.update(port_settings())
+    env.update(getattr(request.module, "SYSTEM_ENV", {}))  # a test module's own settings
     system = System(env, log_dir=data / "log", replicas=replicas)
     system.start()
     try:

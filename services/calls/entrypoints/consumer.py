@@ -1,5 +1,6 @@
 """The calls service's consumer process: keeps the customer and consent projections
-current. (Missed calls are swept by the periodic work in the relay process.)"""
+current, and writes the webhook deliveries its own events owe. (Missed calls are swept,
+and deliveries sent, by the periodic work in the relay process.)"""
 from services.calls import config
 from services.calls.handlers import SUBSCRIPTIONS
 from services.calls.models import Inbox, Outbox

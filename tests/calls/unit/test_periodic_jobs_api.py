@@ -53,6 +53,11 @@ def test_an_admin_pauses_resumes_reschedules_and_runs_a_job_now(client, schedule
     assert missed_calls(client)["runs"] == 2
 
 
+def named(jobs, name):
+    """One job of the list (the service has others)."""
+    return next(job for job in jobs if job["name"] == name)
+
+
 def job_time(text):
     return datetime.fromisoformat(text)
 
