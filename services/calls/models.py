@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -365,7 +366,8 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        UniqueConstraint("subscription_id", "source_id", "kind", name="uq_webhook_deliveries_source"),
+        UniqueConstraint("subscription_id", "source_id", "kind",
+                         name="uq_webhook_deliveries_source"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at", "id"),
         Index("ix_webhook_deliveries_customer", "customer_id"),
