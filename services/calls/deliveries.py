@@ -20,11 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import requests
+from prometheus_client import Counter
 from sqlalchemy import select
 
 from services.calls.models import WebhookDelivery, WebhookSubscription
 from shared import clock
 
+# Every attempt a receiver did not take (an error or a non-2xx answer), retried or not.
+FAILED = Counter("rapport_webhook_deliveries_failed_total",
+                 "Webhook delivery attempts that did not get through", ["service", "kind"])
 BATCH = 100
 WORKERS = 8
 TIMEOUT_SECONDS = 5.0
@@ -112,6 +116,7 @@ def _answer(row: WebhookDelivery | None, code: int | None, error: str | None,
     if code is not None and 200 <= code < 300:
         row.status, row.delivered_at = "delivered", now
         return "delivered"
+    FAILED.labels("calls", row.kind).inc()
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
         return "failed"

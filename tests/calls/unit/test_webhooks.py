@@ -136,10 +136,16 @@ def test_a_receiver_down_for_a_while_gets_everything_once_when_back(
     assert {d.status for d in rows(app, WebhookDelivery)} == {"delivered"}
 
 
+def failed_attempts() -> float:
+    return sum(sample.value for metric in deliveries.FAILED.collect()
+               for sample in metric.samples if sample.name.endswith("_total"))
+
+
 def test_a_delivery_that_never_gets_through_is_failed_visible_and_resendable(
         app, client, world, receiver, moved_clock):
     handle_own_events(app)
     receiver.down()
+    counted = failed_attempts()
     for _ in range(deliveries.MAX_ATTEMPTS):
         send(app)
         moved_clock(timedelta(hours=2))
@@ -148,6 +154,8 @@ def test_a_delivery_that_never_gets_through_is_failed_visible_and_resendable(
     failed = client.get(path, headers=headers, query_string={"status": "failed"}).json
     assert len(failed) == len(world["theirs"])
     assert failed[0]["attempts"] == deliveries.MAX_ATTEMPTS
+    # Operators see it: every attempt not taken counted (the alert reads this).
+    assert failed_attempts() - counted >= len(failed) * deliveries.MAX_ATTEMPTS
     receiver.up()
     r = client.post(f"{path}/{failed[0]['id']}/resend", headers=headers)
     assert (r.status_code, r.json["status"], r.json["attempts"]) == (200, "pending", 0)
