@@ -21,14 +21,21 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
+from prometheus_client import Gauge
 from sqlalchemy import select, tuple_
 
 from services.calls import plans, scheduling
 from services.calls.models import Call, CallPlan, CallPlanVersion, Customer
 from services.calls.reactions import cancel_calls_by_id
 from shared.errors import Conflict, Invalid
+from shared.events.contracts import CHANNELS
 from shared.messaging.tables import utcnow
 
+# Slots a pass left unplanned for want of consent, by the plan's channel: the same
+# slots are skipped again every pass until consent comes, so a gauge of the last pass.
+CONSENT_REFUSED = Gauge("rapport_calls_consent_refused_slots",
+                        "Calls the last extend-schedules pass did not plan for want of consent",
+                        ["service", "channel"])
 BATCH = 1000
 # An edit's request checks this many batches itself; the job finishes a larger plan.
 REQUEST_BATCHES = 20
@@ -54,18 +61,24 @@ def extend_schedules(uow, now: datetime | None = None) -> dict:
     with uow.reader() as session:
         behind = list(session.scalars(select(CallPlan.id).where(
             CallPlan.aligned_version < CallPlan.version)))
-        active = list(session.scalars(select(CallPlan.id).where(
-            CallPlan.status == "active").order_by(CallPlan.created_at, CallPlan.id)))
+        active = session.execute(select(CallPlan.id, CallPlan.channel).where(
+            CallPlan.status == "active").order_by(CallPlan.created_at, CallPlan.id)).all()
     for plan_id in behind:
         totals["cancelled"] += realign(uow, plan_id, now)
-    for plan_id in active:
+    refused = Counter()
+    for plan_id, channel in active:
         totals["plans"] += 1
         try:
-            totals.update(scheduling.schedule_plan(uow, plan_id, now=now))
+            counts = scheduling.schedule_plan(uow, plan_id, now=now)
         except Conflict:
             continue  # paused or ended since the list was read
         except Invalid:
             totals["too_dense"] += 1  # more calls per customer than a run plans
+            continue
+        totals.update(counts)
+        refused[channel] += counts["no_consent"]
+    for channel in CHANNELS:
+        CONSENT_REFUSED.labels("calls", channel).set(refused[channel])
     names = ("plans", *scheduling.COUNTS, "cancelled", "too_dense")
     return {name: totals[name] for name in names}
 

@@ -10,6 +10,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.calls import rolling
 from services.calls.models import PeriodicJob
@@ -264,6 +265,10 @@ def test_an_opt_out_and_the_frequency_cap_still_gate_the_extension(app, client):
     done = extend(app)
     assert {c["customer_id"] for c in ahead(client)} == {"c1"}
     assert done["no_consent"] == len(mondays(clock.now(), 28)) and done["capped"] > 0
+    # Operators see the refusals of the last pass, by channel.
+    assert REGISTRY.get_sample_value("rapport_calls_consent_refused_slots",
+                                     {"service": "calls", "channel": "phone"}) \
+        == done["no_consent"]
     whens = sorted(datetime.fromisoformat(c["due_at"]) for c in ahead(client))
     assert all(b - a > timedelta(days=10) for a, b in pairwise(whens))
 
