@@ -1,6 +1,7 @@
 """Customer routes: load input, call one use case, dump output."""
 from flask import request, url_for
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from services.customer import (
     consent,
@@ -58,7 +59,7 @@ def if_match() -> int | None:
 @blp.route("")
 class Customers(MethodView):
     @roles(*READERS)
-    @blp.arguments(CustomerListArgs, location="query")
+    @blp.arguments(CustomerListArgs, location="query", unknown=RAISE)
     @blp.response(200, CustomerPage)
     def get(self, args):
         """List live customers, oldest first, filtered by segment, status, team, phone."""
@@ -81,7 +82,7 @@ class Customers(MethodView):
 @blp.route("/<string:customer_id>")
 class Customer(MethodView):
     @roles(*READERS)
-    @blp.arguments(AsOfArgs, location="query")
+    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
     @blp.response(200, CustomerOut)
     def get(self, args, customer_id):
         """A profile and its relationship state; with ``as_of``, the profile as it
@@ -105,7 +106,7 @@ class Customer(MethodView):
 @blp.route("/<string:customer_id>/history")
 class History(MethodView):
     @roles(*READERS)
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, VersionPage)
     def get(self, args, customer_id):
         """Every version of the profile (and of profiles merged into it), newest first."""
@@ -115,7 +116,7 @@ class History(MethodView):
 @blp.route("/<string:customer_id>/activities")
 class Activities(MethodView):
     @roles(*READERS)
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs, location="query", unknown=RAISE)
     @blp.response(200, ActivityPage)
     def get(self, args, customer_id):
         """The customer's timeline of calls and sales, newest first."""

@@ -1,6 +1,7 @@
 """Data administration routes: segments, duplicates, data quality, import, export."""
 from flask import Response, request, stream_with_context, url_for
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from services.customer import duplicates, exporter, importer, quality, segments
 from services.customer.schemas_admin import (
@@ -71,7 +72,7 @@ class Segment(MethodView):
 @quality_blp.route("/duplicates")
 class Duplicates(MethodView):
     @roles(*ADMINS)
-    @quality_blp.arguments(DuplicateArgs, location="query")
+    @quality_blp.arguments(DuplicateArgs, location="query", unknown=RAISE)
     @quality_blp.response(200, DuplicatePage)
     def get(self, args):
         """Candidate duplicate pairs over the whole base, best first."""
@@ -90,7 +91,7 @@ class Duplicates(MethodView):
 @quality_blp.route("/data-quality")
 class DataQuality(MethodView):
     @roles(*READERS)
-    @quality_blp.arguments(QualityArgs, location="query")
+    @quality_blp.arguments(QualityArgs, location="query", unknown=RAISE)
     @quality_blp.response(200, DataQualityOut)
     def get(self, args):
         """Open items by rule and segment, and the list of fix-it items."""
@@ -122,7 +123,7 @@ class Resolve(MethodView):
 @transfer_blp.route("/import")
 class Import(MethodView):
     @roles(*ADMINS)
-    @transfer_blp.arguments(ImportArgs, location="query")
+    @transfer_blp.arguments(ImportArgs, location="query", unknown=RAISE)
     @transfer_blp.response(202, ImportJobOut)
     def post(self, args):
         """Upload a CSV or JSON Lines file (the body itself, or a multipart ``file``);
@@ -157,7 +158,7 @@ class ImportJob(MethodView):
 @transfer_blp.route("/import/<string:job_id>/rejections")
 class Rejections(MethodView):
     @roles(*ADMINS)
-    @transfer_blp.arguments(PageArgs, location="query")
+    @transfer_blp.arguments(PageArgs, location="query", unknown=RAISE)
     @transfer_blp.response(200, RejectionPage)
     def get(self, args, job_id):
         """Rejected rows by line number, with the reasons."""
@@ -167,7 +168,7 @@ class Rejections(MethodView):
 @transfer_blp.route("/export")
 class Export(MethodView):
     @roles(*ADMINS)
-    @transfer_blp.arguments(ExportArgs, location="query")
+    @transfer_blp.arguments(ExportArgs, location="query", unknown=RAISE)
     @transfer_blp.alt_response(200, content_type="text/csv", schema={"type": "string"},
                                description="The customers as CSV.", success=True)
     def get(self, args):

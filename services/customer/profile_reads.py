@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, tuple_
 
+from services.customer import search
 from services.customer.models import (
     Activity,
     ContactPoint,
@@ -15,8 +16,8 @@ from services.customer.models import (
     Segment,
 )
 from services.customer.profiles import completeness, snapshot_of
-from shared.errors import NotFound
-from shared.web.pagination import decode_time_cursor, page
+from shared.errors import Invalid, NotFound
+from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
 _C, _P, _S = Customer.__table__, ContactPoint.__table__, Segment.__table__
 # Built once, Core only (no ORM compile step), the id bound at execution.
@@ -84,20 +85,42 @@ def history(uow, customer_id: str, limit: int, cursor: str | None) -> dict:
 
 
 def list_customers(uow, filters: dict, limit: int, cursor: str | None) -> dict:
-    query = (select(Customer).where(Customer.merged_into.is_(None))
-             .order_by(Customer.created_at, Customer.id).limit(limit + 1))
+    """Live customers, oldest first; with ``q``, the search's matches, best first
+    then by name (see ``search``)."""
+    q = filters.pop("q", None)
+    query = select(Customer).where(Customer.merged_into.is_(None)).limit(limit + 1)
     for field in ("segment", "lifecycle_status", "owner_team", "external_ref"):
         if filters.get(field):
             query = query.where(getattr(Customer, field) == filters[field])
     if filters.get("phone"):
         query = query.where(Customer.id.in_(select(ContactPoint.customer_id).where(
             ContactPoint.kind == "phone", ContactPoint.value == filters["phone"])))
+    if q is not None:
+        return _search(uow, query, q, limit, cursor)
+    query = query.order_by(Customer.created_at, Customer.id)
     after = decode_time_cursor(cursor)
     if after:
         query = query.where(tuple_(Customer.created_at, Customer.id) > after)
     with uow.reader() as session:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda c: (c.created_at.isoformat(), c.id))
+
+
+def _search(uow, query, q: str, limit: int, cursor: str | None) -> dict:
+    where, rank = search.match(q)
+    query = query.add_columns(rank.label("rank")).where(where).order_by(
+        rank, Customer.name, Customer.id)
+    after = decode_cursor(cursor, 3)
+    if after:
+        if not (isinstance(after[0], int) and all(isinstance(k, str) for k in after[1:])):
+            raise Invalid("the cursor is not one this API issued",
+                          errors={"cursor": ["not a valid cursor"]})
+        query = query.where(tuple_(rank, Customer.name, Customer.id) > tuple(after))
+    with uow.reader() as session:
+        rows = list(session.execute(query))
+    result = page(rows, limit, lambda r: (r.rank, r.Customer.name, r.Customer.id))
+    result["items"] = [r.Customer for r in result["items"]]
+    return result
 
 
 def list_activities(uow, customer_id: str, limit: int, cursor: str | None) -> dict:

@@ -149,6 +149,9 @@ class CustomerOut(Schema):
 
 
 class CustomerListArgs(PageArgs):
+    # One search box: a phone in any format, an e-mail, an external reference or a
+    # name (see services/customer/search.py).
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     segment = fields.String(load_default=None, validate=SEGMENT)
     lifecycle_status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     owner_team = fields.String(load_default=None, validate=validate.Length(max=64))
