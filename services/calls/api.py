@@ -4,9 +4,14 @@ import functools
 from flask import url_for
 from flask.views import MethodView
 
-from services.calls import outcomes, rolling, scheduling, services
+from services.calls import outcomes, rolling, scheduling, services, unplanned
 from services.calls import plans as plan_cases
-from services.calls.outcome_schemas import BulkOutcomesIn, BulkOutcomesOut, OutcomeIn
+from services.calls.outcome_schemas import (
+    BulkOutcomesIn,
+    BulkOutcomesOut,
+    OutcomeIn,
+    UnplannedCallIn,
+)
 from services.calls.plan_schemas import (
     PlanEdit,
     PlanIn,
@@ -150,6 +155,18 @@ class BulkOutcomes(MethodView):
         """Record up to 1,000 outcomes at once; each item is judged on its own and
         answered in order (created, unchanged, or rejected with its reasons)."""
         return outcomes.record_outcomes(service().uow, data["outcomes"], principal())
+
+
+@calls.route("/unplanned")
+class Unplanned(MethodView):
+    @roles(*CALLERS)
+    @idempotent
+    @calls.arguments(UnplannedCallIn)
+    @calls.response(201, CallOut)
+    def post(self, data):
+        """Log an inbound or unplanned call against a known customer, with its outcome;
+        an outbound one needs the customer's consent (409 with the reason otherwise)."""
+        return unplanned.log_call(service().uow, data, principal()), 201
 
 
 @calls.route("/<string:call_id>")

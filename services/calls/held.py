@@ -26,6 +26,8 @@ class Held:
         self._found: dict = {}
 
     def get(self, model, key):
+        if key is None:  # a call without a plan (inbound or unplanned)
+            return None
         try:
             return self._found[model, key]
         except KeyError:

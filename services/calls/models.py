@@ -33,7 +33,7 @@ PLAN_STATUSES = ("active", "paused", "ended")
 PLAN_REASONS = ("plan_changed", "plan_paused", "plan_ended")
 HOLDS_SLOT = ("(cancel_reason IS NULL OR cancel_reason NOT IN "
               "('plan_changed', 'plan_paused', 'plan_ended'))")
-KINDS = ("planned", "callback", "retry", "escalation", "replan")
+KINDS = ("planned", "callback", "retry", "escalation", "replan", "inbound", "unplanned")
 
 
 class Base(DeclarativeBase):
@@ -165,7 +165,8 @@ class Call(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    plan_id: Mapped[str] = mapped_column(ForeignKey("call_plans.id"))
+    # None for an inbound or unplanned call (kind ``inbound``/``unplanned``).
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("call_plans.id"))
     customer_id: Mapped[str] = mapped_column(String(36))
     channel: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.calls.schemas import NOT_BLANK, SEGMENT
+from services.calls.schemas import NOT_BLANK, SEGMENT, SLUG
 from shared import clock
-from shared.events.contracts import OUTCOMES
+from shared.events.contracts import CHANNELS, OUTCOMES
 
 # A client's clock a little ahead of ours is not a call completed in the future.
 CLOCK_SKEW = timedelta(minutes=1)
@@ -79,6 +79,14 @@ class OutcomeIn(Schema):
                 errors[name] = [f"Only recorded when the outcome is 'reached', not '{outcome}'."]
         if errors:
             raise ValidationError(errors)
+
+
+class UnplannedCallIn(OutcomeIn):
+    """An inbound or unplanned call, logged with its outcome (see ``unplanned``)."""
+    customer_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    direction = fields.String(required=True, validate=validate.OneOf(("inbound", "outbound")))
+    purpose = fields.String(load_default=None, validate=SLUG)
 
 
 class BulkOutcomeItem(OutcomeIn):

@@ -41,7 +41,7 @@ class CallListArgs(PageArgs):
 
 class CallOut(Schema):
     id = fields.String()
-    plan_id = fields.String()
+    plan_id = fields.String(allow_none=True)
     customer_id = fields.String()
     channel = fields.String()
     due_at = fields.DateTime()
