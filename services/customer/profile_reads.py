@@ -107,16 +107,16 @@ def list_customers(uow, filters: dict, limit: int, cursor: str | None) -> dict:
 
 
 def _search(uow, query, q: str, limit: int, cursor: str | None) -> dict:
-    where, rank = search.match(q)
-    query = query.add_columns(rank.label("rank")).where(where).order_by(
-        rank, Customer.name, Customer.id)
     after = decode_cursor(cursor, 3)
-    if after:
-        if not (isinstance(after[0], int) and all(isinstance(k, str) for k in after[1:])):
-            raise Invalid("the cursor is not one this API issued",
-                          errors={"cursor": ["not a valid cursor"]})
-        query = query.where(tuple_(rank, Customer.name, Customer.id) > tuple(after))
+    if after and not (isinstance(after[0], int) and all(isinstance(k, str) for k in after[1:])):
+        raise Invalid("the cursor is not one this API issued",
+                      errors={"cursor": ["not a valid cursor"]})
     with uow.reader() as session:
+        where, rank = search.match(session, q)
+        query = query.add_columns(rank.label("rank")).where(where).order_by(
+            rank, Customer.name, Customer.id)
+        if after:
+            query = query.where(tuple_(rank, Customer.name, Customer.id) > tuple(after))
         rows = list(session.execute(query))
     result = page(rows, limit, lambda r: (r.rank, r.Customer.name, r.Customer.id))
     result["items"] = [r.Customer for r in result["items"]]

@@ -7,14 +7,15 @@ every word of the query must begin a word of the name, in any order. That is a
 ``LIKE '% word%'`` per word over the key: a scan of the live customers, not an
 index seek (its cost at 100,000 customers is in docs/benchmarks.md); an exact key
 or a key starting with the first word is ranked first. A phone, an e-mail and an
-external reference are exact look-ups through their indexes and ranked first.
+external reference are exact look-ups through their indexes; when ``q`` is one of
+them, the customers it names are the whole answer (no name scan).
 """
 from __future__ import annotations
 
 import re
 
 import phonenumbers
-from sqlalchemy import and_, case, literal, or_, select
+from sqlalchemy import and_, case, literal, select
 
 from services.customer.matching import name_key, tokens
 from services.customer.models import ContactPoint, Customer
@@ -35,26 +36,28 @@ def as_phone(q: str, region: str = "HK") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _points(kind: str, value: str):
-    return Customer.id.in_(select(ContactPoint.customer_id).where(
-        ContactPoint.kind == kind, ContactPoint.value == value))
+def exact_ids(session, q: str) -> list[str]:
+    """Customers whose external reference, phone or e-mail is ``q`` (index look-ups)."""
+    ids = list(session.scalars(select(Customer.id).where(Customer.external_ref == q)))
+    points = [("phone", as_phone(q))] + ([("email", q.casefold())] if "@" in q else [])
+    for kind, value in points:
+        if value:
+            ids += session.scalars(select(ContactPoint.customer_id).where(
+                ContactPoint.kind == kind, ContactPoint.value == value))
+    return ids
 
 
-def match(q: str):
-    """The WHERE clause and the relevance rank (0 is best) for the search ``q``."""
+def match(session, q: str):
+    """The WHERE clause and the relevance rank (0 is best) for the search ``q``: the
+    customers it identifies exactly if there are any (so an identifier costs an index
+    look-up, not a scan), else those whose name has every word of ``q``."""
     q = q.strip()
-    exact = [Customer.external_ref == q]
-    phone = as_phone(q)
-    if phone:
-        exact.append(_points("phone", phone))
-    if "@" in q:
-        exact.append(_points("email", q.casefold()))
-    words = [] if len(exact) > 1 else tokens(q)  # a phone or an e-mail is not a name
-    if words:
-        padded = literal(" ").concat(Customer.name_key)
-        named = [padded.contains(" " + w, autoescape=True) for w in words]
-        by_name = and_(*named)
-        rank = case((or_(*exact), 0), (Customer.name_key == name_key(q), 1),
-                    (Customer.name_key.startswith(words[0], autoescape=True), 2), else_=3)
-        return or_(*exact, by_name), rank
-    return or_(*exact), literal(0)
+    ids = exact_ids(session, q)
+    words = tokens(q)
+    if ids or not words:
+        return Customer.id.in_(ids), literal(0)
+    padded = literal(" ").concat(Customer.name_key)
+    where = and_(*(padded.contains(" " + w, autoescape=True) for w in words))
+    rank = case((Customer.name_key == name_key(q), 1),
+                (Customer.name_key.startswith(words[0], autoescape=True), 2), else_=3)
+    return where, rank
