@@ -30,6 +30,7 @@ from shared.web import idempotency
 FINDINGS = ("outcome", "satisfaction", "propensity", "duration_seconds", "notes", "answers",
             "competitor_mentions", "referrals", "opt_out_notice_given", "callback_at",
             "confirmed_fields")
+UNPLANNED = ("inbound", "unplanned")
 EMPTY = {"answers": {}, "competitor_mentions": [], "referrals": [], "confirmed_fields": {},
          "opt_out_notice_given": False, "callback_at": None}
 
@@ -204,7 +205,10 @@ def _completed_payload(held: Held, call: Call) -> dict:
         "propensity": call.propensity, "notes": call.notes,
         "segment": customer.segment if customer else None, "agent_id": agent_id, **cost,
         "currency": "HKD", "purpose": call.purpose, "plan_version": call.plan_version,
-        "due_at": call.due_at, "checklist_compliance": call.checklist_compliance,
+        # An inbound or unplanned call was due at no time: it counts as done, never
+        # as done on time against a plan (reporting's on-time never exceeds planned).
+        "due_at": call.due_at if call.kind not in UNPLANNED else None, "kind": call.kind,
+        "checklist_compliance": call.checklist_compliance,
         "competitor_mentions": call.competitor_mentions or [],
         "referrals": call.referrals or [], "opt_out_notice_given": bool(call.opt_out_notice_given),
         "callback_at": call.callback_at, "confirmed_fields": call.confirmed_fields or {},

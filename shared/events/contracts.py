@@ -210,6 +210,8 @@ class CallCompletedV1(Contract):
     # The customer confirmed these profile fields (gaps put on the checklist).
     confirmed_fields = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
                                    load_default=dict)
+    # planned, callback, retry, escalation, replan; inbound or unplanned (no due time).
+    kind = fields.String(load_default=None, allow_none=True)
 
 
 class CallMissedV1(Contract):

@@ -30,6 +30,8 @@ def test_an_inbound_call_is_logged_completed_and_announced_like_any_outcome(app,
     [done] = payloads(app, "call.completed")
     assert (done["call_id"], done["customer_id"], done["outcome"], done["satisfaction"],
             done["competitor_mentions"]) == (call["id"], "c1", "reached", 4, ["RivalCo"])
+    # Due at no time: it counts as done, never as done on time against a plan.
+    assert (done["kind"], done["due_at"], done["plan_id"]) == ("inbound", None, None)
 
 
 def test_an_unplanned_call_belongs_to_the_customers_plan_and_its_callback_is_scheduled(
