@@ -24,6 +24,7 @@ from services.customer.schemas import (
     CustomerPatch,
     ErasureIn,
     MergeIn,
+    NoArgs,
     SubjectExport,
     VersionPage,
 )
@@ -127,8 +128,9 @@ class Activities(MethodView):
 @blp.route("/<string:customer_id>/consents")
 class Consents(MethodView):
     @roles(*READERS)
+    @blp.arguments(NoArgs, location="query", unknown=RAISE)
     @blp.response(200, ConsentsOut)
-    def get(self, customer_id):
+    def get(self, _args, customer_id):
         """Current consent per channel and purpose, and the whole record."""
         return consent.overview(service().uow, customer_id)
 
@@ -157,8 +159,9 @@ class Merge(MethodView):
 @blp.route("/<string:customer_id>/export")
 class Export(MethodView):
     @roles(*ADMINS)
+    @blp.arguments(NoArgs, location="query", unknown=RAISE)
     @blp.response(200, SubjectExport)
-    def get(self, customer_id):
+    def get(self, _args, customer_id):
         """Everything held about this customer (a data access request)."""
         return exporter.subject(service().uow, customer_id)
 

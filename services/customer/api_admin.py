@@ -4,6 +4,7 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from services.customer import duplicates, exporter, importer, quality, segments
+from services.customer.schemas import NoArgs
 from services.customer.schemas_admin import (
     DataQualityOut,
     DuplicateArgs,
@@ -41,8 +42,9 @@ transfer_blp = Blueprint("transfer", __name__, url_prefix="/customers",
 @segments_blp.route("")
 class Segments(MethodView):
     @roles(*READERS)
+    @segments_blp.arguments(NoArgs, location="query", unknown=RAISE)
     @segments_blp.response(200, SegmentOut(many=True))
-    def get(self):
+    def get(self, _args):
         """Every segment."""
         return segments.list_segments(service().uow)
 
@@ -57,8 +59,9 @@ class Segments(MethodView):
 @segments_blp.route("/<string:code>")
 class Segment(MethodView):
     @roles(*READERS)
+    @segments_blp.arguments(NoArgs, location="query", unknown=RAISE)
     @segments_blp.response(200, SegmentOut)
-    def get(self, code):
+    def get(self, _args, code):
         return segments.get_segment(service().uow, code)
 
     @roles(*ADMINS)
@@ -149,8 +152,9 @@ class Import(MethodView):
 @transfer_blp.route("/import/<string:job_id>")
 class ImportJob(MethodView):
     @roles(*ADMINS)
+    @transfer_blp.arguments(NoArgs, location="query", unknown=RAISE)
     @transfer_blp.response(200, ImportJobOut)
-    def get(self, job_id):
+    def get(self, _args, job_id):
         """An import's progress and counts."""
         return importer.get_job(service().uow, job_id)
 

@@ -2,9 +2,11 @@
 download it as one document once every service has answered."""
 from flask import url_for
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from services.customer import config, exports
 from services.customer.api import ADMINS
+from services.customer.schemas import NoArgs
 from services.customer.schemas_exports import ExportOut
 from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
@@ -34,8 +36,9 @@ class Exports(MethodView):
 @exports_blp.route("/<string:customer_id>/exports/<string:export_id>")
 class Export(MethodView):
     @roles(*ADMINS)
+    @exports_blp.arguments(NoArgs, location="query", unknown=RAISE)
     @exports_blp.response(200, ExportOut)
-    def get(self, customer_id, export_id):
+    def get(self, _args, customer_id, export_id):
         """The export's status; once complete, the whole document as a download."""
         job = exports.read(service().uow, customer_id, export_id)
         if job["status"] != "complete":

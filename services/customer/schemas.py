@@ -148,6 +148,10 @@ class CustomerOut(Schema):
     as_of = fields.DateTime()
 
 
+class NoArgs(Schema):
+    """The query of a GET that takes no parameter: any one sent is refused (422)."""
+
+
 class CustomerListArgs(PageArgs):
     # One search box: a phone in any format, an e-mail, an external reference or a
     # name (see services/customer/search.py).
