@@ -140,3 +140,27 @@ def test_the_projection_keeps_the_call_context_from_updates_and_erasure_clears_i
     with app.extensions["rapport"].db.reader() as s:
         c = s.get(Customer, "c2")
         assert (c.email, c.address, c.relationship_score) == (None, None, None)
+
+
+def test_a_first_marketing_phone_call_shows_the_tel_link_and_the_notice_owed(app, client):
+    from tests.calls.helpers import consent
+    register(app, "c3", phone="+852 9123 4567", email="c3@example.hk")
+    consent(app, "c3", purpose="insurance")
+    add_agent(client, "ann")
+    schedule(client, create_plan(client, purpose="insurance",
+                                 rrule="FREQ=DAILY;BYHOUR=10")["id"], days=2)
+    assign(client)
+    call = calls_of(client)[0]
+    client.get("/workspace/", query_string={"token": make_token("agent", "ann")})
+    html = client.get(f"/workspace/calls/{call['id']}").get_data(as_text=True)
+    assert 'href="tel:+85291234567"' in html and "mailto:" not in html
+    assert "still owed" in html and 'name="opt_out_notice_given"' in html
+    assert "phone for insurance: granted" in html
+    page = client.get(f"/workspace/calls/{call['id']}").get_data(as_text=True)
+    r = client.post(f"/workspace/calls/{call['id']}", data={
+        "csrf_token": _csrf(page), "outcome": "reached", "satisfaction": "4",
+        "propensity": "40"})
+    assert r.status_code == 422
+    assert 'id="opt_out_notice_given-error">Required on the first direct-marketing contact' \
+        in r.get_data(as_text=True)
+    assert _state(app, call["id"]) == ("scheduled", None, 0)
