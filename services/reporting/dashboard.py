@@ -71,8 +71,8 @@ def dashboard():
                            generated=clock.now().astimezone(zone))
     # Its own policy: the charts are inline images and its style is inline.
     return html, 200, {"Content-Type": "text/html; charset=utf-8",
-                       "Content-Security-Policy": "default-src 'none'; img-src data:; "
-                                                  "style-src 'unsafe-inline'"}
+                       "Content-Security-Policy": ("default-src 'none'; img-src data:; "
+                                                   "style-src 'unsafe-inline'")}
 
 
 def _refuse_filters() -> None:

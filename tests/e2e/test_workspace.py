@@ -14,7 +14,6 @@ from services.calls.workspace.form import ZONE
 from shared.auth import issue_token
 from shared.testing import wait_for
 from tests.e2e.test_system import register, segment
-from tests.support.browser import axe_source, chromium  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 ADDRESS = {"line1": "8 Argyle Street", "district": "Mong Kok", "city": "Hong Kong",
@@ -82,8 +81,10 @@ def test_an_agent_records_a_visit_in_the_workspace_and_the_profile_and_reports_s
     assert wait_for(profile, 15, message="the call on the profile")["last_contacted_at"]
 
     today = datetime.now(timezone.utc).date()
-    activity = wait_for(lambda: (lambda t: t if t["completed"] >= 1 else None)(client.get(
-        "reporting", "/reports/activity", role="analyst", params={
+
+    def reported():
+        totals = client.get("reporting", "/reports/activity", role="analyst", params={
             "from": str(today - timedelta(days=2)), "to": str(today + timedelta(days=2)),
-            "segment": seg}).json()["totals"]), 15, message="the call in the activity report")
-    assert activity["completed"] == 1
+            "segment": seg}).json()["totals"]
+        return totals if totals["completed"] >= 1 else None
+    assert wait_for(reported, 15, message="the call in the activity report")["completed"] == 1

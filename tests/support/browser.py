@@ -4,8 +4,8 @@ console errors, and an accessibility check with axe-core.
 
 Fixtures ``chromium`` (a fresh browser and page) and ``axe_source`` (axe.min.js from
 the npm registry, installed once into a cache folder) skip, saying why, where there
-is no Chromium, no websocket-client, or no npm / axe-core. Use them with
-``from tests.support.browser import chromium, axe_source  # noqa: F401``."""
+is no Chromium, no websocket-client, or no npm / axe-core; tests/conftest.py makes
+them available to every test."""
 from __future__ import annotations
 
 import base64
@@ -61,7 +61,7 @@ class DevTools:
 class Page(DevTools):
     """One tab, with Page, Runtime and Log enabled."""
 
-    def start(self) -> "Page":
+    def start(self) -> Page:
         for domain in ("Page", "Runtime", "Log"):
             self.send(f"{domain}.enable")
         return self

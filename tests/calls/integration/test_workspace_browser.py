@@ -15,10 +15,16 @@ import pytest
 from services.calls.models import Call
 from services.calls.workspace.form import ZONE
 from tests.calls.helpers import (
-    add_agent, assign, build_app, calls_of, create_plan, deliver, schedule)
+    add_agent,
+    assign,
+    build_app,
+    calls_of,
+    create_plan,
+    deliver,
+    schedule,
+)
 from tests.calls.unit.test_workspace import ADDRESS, CHECKLIST
 from tests.conftest import make_token
-from tests.support.browser import axe_source, chromium  # noqa: F401
 
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 pytestmark = pytest.mark.integration

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from services.calls.models import Call, Customer, Followup, Outbox
 from services.calls.workspace.form import ZONE
 from tests.calls.helpers import (
-    add_agent, assign, calls_of, create_plan, deliver, register, schedule)
+    add_agent,
+    assign,
+    calls_of,
+    create_plan,
+    deliver,
+    register,
+    schedule,
+)
 from tests.conftest import make_token
 
 ADDRESS = {"line1": "12 Nathan Road", "district": "Yau Tsim Mong", "city": "Hong Kong",

@@ -13,7 +13,6 @@ import pytest
 from services.reporting.app import create_app
 from tests.conftest import make_token
 from tests.reporting import generate
-from tests.support.browser import chromium  # noqa: F401
 
 
 @pytest.fixture
