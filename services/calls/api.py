@@ -22,7 +22,7 @@ from services.calls.plan_schemas import (
     ScheduleIn,
     ScheduleOut,
 )
-from services.calls.schemas import CallListArgs, CallOut, CallPage, QueuePage
+from services.calls.schemas import CallListArgs, CallOut, CallPage, QueueArgs, QueuePage
 from shared.errors import NotFound
 from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
@@ -137,12 +137,14 @@ queue_bp = Blueprint("queue", __name__, url_prefix="/queue",
 @queue_bp.route("")
 class Queue(MethodView):
     @roles(*CALLERS)
-    @queue_bp.arguments(PageArgs, location="query")
+    @queue_bp.arguments(QueueArgs, location="query")
     @queue_bp.response(200, QueuePage)
     def get(self, args):
         """Your open calls by due time, then priority, with what each needs: the
-        customer's contact details, the checklist and the profile items to confirm."""
-        return services.queue(service().uow, principal(), args["limit"], args["cursor"])
+        customer's contact details, the checklist and the profile items to confirm;
+        ``show`` narrows it to the due, overdue, callbacks or escalations."""
+        return services.queue(service().uow, principal(), args["limit"], args["cursor"],
+                              args["show"])
 
 
 @calls.route("/outcomes")

@@ -5,7 +5,7 @@ from typing import Mapping
 
 from flask import Flask
 
-from services.calls import config
+from services.calls import config, workspace
 from services.calls.api import calls, plans, queue_bp
 from services.calls.calendar_api import calendar_bp
 from services.calls.models import IdempotencyKey, Outbox, PeriodicJob
@@ -25,4 +25,4 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         blueprints=[plans, planning, people_bp, calls, queue_bp, partner_bp,
                     audit_bp, periodic_jobs.blueprint(PeriodicJob),
                     webhooks_bp, withdrawals_bp, partner_withdrawals_bp, calendar_bp],
-        outbox_model=Outbox, idempotency_model=IdempotencyKey)
+        outbox_model=Outbox, idempotency_model=IdempotencyKey, setup=workspace.install)

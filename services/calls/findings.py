@@ -48,7 +48,7 @@ def check(session, call: Call, data: dict) -> float | None:
                     for key, item in items.items() if item.get("required") and key not in answers})
     if bad:
         errors["answers"] = bad
-    if _first_marketing_contact(session, call) and not data.get("opt_out_notice_given"):
+    if first_marketing_contact(session, call) and not data.get("opt_out_notice_given"):
         errors["opt_out_notice_given"] = [
             "Required on the first direct-marketing contact: tell the customer of the right "
             "to opt out (PDPO), and record that it was done."]
@@ -64,7 +64,7 @@ def check(session, call: Call, data: dict) -> float | None:
     return round(sum(key in answers for key in required) / len(required), 4)
 
 
-def _first_marketing_contact(session, call: Call) -> bool:
+def first_marketing_contact(session, call: Call) -> bool:
     """No earlier direct-marketing conversation with this customer is on record."""
     if (call.purpose or "service") in NOT_MARKETING:
         return False

@@ -80,6 +80,11 @@ class Customer(Base):
     gaps: Mapped[list] = mapped_column(JSON, default=list)
     # When the customer service found the gaps held here (an older finding is ignored).
     gaps_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The context a call page shows: e-mail calls, visits, and how the relationship goes.
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[dict | None] = mapped_column(JSON)
+    relationship_score: Mapped[float | None] = mapped_column(Float)
+    satisfaction_trend: Mapped[float | None] = mapped_column(Float)
 
 
 class CallPlan(Base):

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from services.calls.models import Customer, EarlyGaps
 
 PROFILE = ("name", "phone", "preferred_language")
+# Current values an event may carry (optional in the contracts): absent means unknown.
+CONTEXT = ("email", "address", "relationship_score", "satisfaction_trend")
 
 
 def apply_registered(session: Session, payload: dict, at: datetime) -> None:
@@ -24,18 +26,21 @@ def apply_registered(session: Session, payload: dict, at: datetime) -> None:
     if customer is None:
         customer = Customer(customer_id=payload["customer_id"], segment=payload["segment"],
                             lifecycle_status=payload["lifecycle_status"], updated_at=at, gaps=[],
-                            **{name: payload[name] for name in PROFILE})
+                            **{name: payload[name] for name in PROFILE},
+                            **{name: payload.get(name) for name in CONTEXT})
         session.add(customer)
         _adopt_early_gaps(session, customer)
         return
     if customer.updated_at > at:
         # A newer update got here first: keep what it set, fill in what it did not know.
-        for name in PROFILE:
+        for name in (*PROFILE, *CONTEXT):
             if getattr(customer, name) is None:
-                setattr(customer, name, payload[name])
+                setattr(customer, name, payload.get(name))
         return
     for name in (*PROFILE, "segment", "lifecycle_status"):
         setattr(customer, name, payload[name])
+    for name in CONTEXT:
+        setattr(customer, name, payload.get(name))
     customer.updated_at = at
 
 
@@ -73,6 +78,9 @@ def _known_changes(payload: dict) -> dict:
     for name in ("name", "preferred_language", "lifecycle_status"):
         if payload.get(name):
             known[name] = payload[name]
+    for name in CONTEXT:  # current values when the producer sends them
+        if name in payload and (payload[name] is not None or name in changes):
+            known[name] = payload[name]
     return known
 
 
@@ -82,7 +90,7 @@ def apply_erased(session: Session, customer_id: str, at: datetime) -> None:
     if customer is None:
         customer = Customer(customer_id=customer_id, segment="", updated_at=at)
         session.add(customer)
-    for name in PROFILE:
+    for name in (*PROFILE, *CONTEXT):
         setattr(customer, name, None)
     customer.gaps = []
     early = session.get(EarlyGaps, customer_id)

@@ -4,6 +4,7 @@ validators, calls and the queue. Plans are in ``plan_schemas``, outcomes in
 from marshmallow import Schema, fields, validate
 
 from services.calls.models import STATUSES
+from services.calls.services import QUEUE_VIEWS
 from shared.web.pagination import PageArgs, page_schema
 
 SEGMENT = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$",
@@ -37,6 +38,12 @@ class CallListArgs(PageArgs):
     partner_id = fields.String(load_default=None, validate=validate.Length(max=36))
     unassignable = fields.Boolean(load_default=False, metadata={
         "description": "only open calls no agent could take (see unassigned_reason)"})
+
+
+class QueueArgs(PageArgs):
+    show = fields.String(load_default="all", validate=validate.OneOf(QUEUE_VIEWS), metadata={
+        "description": "due: due within a day or already; overdue: past its due time; "
+                       "callbacks; escalations"})
 
 
 class CallOut(Schema):

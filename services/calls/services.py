@@ -1,13 +1,14 @@
 """Call reads: one call, lists of calls, an agent's queue."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, tuple_
 
 from services.calls.bounds import fits
 from services.calls.findings import checklist
 from services.calls.models import Call, Customer
+from shared import clock
 from shared.errors import Invalid, NotFound
 from shared.web.pagination import decode_cursor, decode_time_cursor, encode_cursor, page
 
@@ -38,14 +39,21 @@ def list_calls(uow, filters: dict, limit: int, cursor: str | None) -> dict:
 
 
 
-def queue(uow, caller, limit: int, cursor: str | None) -> dict:
+# The queue's views: "due" is due within the next day (or already), "overdue" is past
+# its due time and still open.
+QUEUE_VIEWS = ("all", "due", "overdue", "callbacks", "escalations")
+DUE_AHEAD = timedelta(days=1)
+
+
+def queue(uow, caller, limit: int, cursor: str | None, show: str = "all") -> dict:
     """The caller's own open calls by due time, then priority: an agent's assigned
-    calls; for a manager, also the escalations no one has taken."""
+    calls; for a manager, also the escalations no one has taken. ``show`` narrows
+    it to one of ``QUEUE_VIEWS``."""
 
     mine = Call.agent_id == caller.subject
     if caller.role in ("manager", "admin"):
         mine = or_(mine, (Call.for_role == "manager") & Call.agent_id.is_(None))
-    query = (select(Call).where(Call.status == "scheduled", mine)
+    query = (select(Call).where(Call.status == "scheduled", mine, *_view(show))
              .order_by(Call.due_at, Call.priority, Call.id).limit(limit + 1))
     after = decode_cursor(cursor, 3)
     if after:
@@ -57,6 +65,13 @@ def queue(uow, caller, limit: int, cursor: str | None) -> dict:
     last = calls[limit - 1] if more else None
     return {"items": items, "next_cursor": encode_cursor(
         last.due_at.isoformat(), last.priority, last.id) if more else None}
+
+
+def _view(show: str) -> list:
+    now = clock.now()
+    return {"all": [], "due": [Call.due_at <= now + DUE_AHEAD], "overdue": [Call.due_at < now],
+            "callbacks": [Call.kind == "callback"],
+            "escalations": [Call.kind == "escalation"]}[show]
 
 
 def _queue_key(key: list):

@@ -156,7 +156,7 @@ def create(work, data: dict, points: list[dict], actor: str, source: str, now) -
         "segment": customer.segment, "preferred_language": customer.preferred_language,
         "lifecycle_status": customer.lifecycle_status, "registered_at": now,
         "kind": customer.kind, "owner_team": customer.owner_team, "source": source,
-        "referred_by_call_id": customer.referred_by_call_id})
+        "referred_by_call_id": customer.referred_by_call_id, **call_context(customer)})
     return customer
 
 
@@ -199,9 +199,17 @@ def change(work, customer: Customer, data: dict, points: list[dict] | None, acto
         "customer_id": customer.id, "segment": customer.segment, "name": customer.name,
         "changes": changes, "version": customer.version, "updated_at": now,
         "preferred_language": customer.preferred_language,
-        "lifecycle_status": customer.lifecycle_status, "owner_team": customer.owner_team})
+        "lifecycle_status": customer.lifecycle_status, "owner_team": customer.owner_team,
+        **call_context(customer)})
     optouts.announce(work, customer, before, now)
     return changes
+
+
+def call_context(customer: Customer) -> dict:
+    """What a call page shows of the profile, current values (calls projects them)."""
+    return {"email": customer.email, "address": customer.address,
+            "relationship_score": customer.relationship_score,
+            "satisfaction_trend": customer.satisfaction_trend}
 
 
 def live(session, customer_id: str) -> Customer:

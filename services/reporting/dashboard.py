@@ -1,28 +1,25 @@
 """``/dashboard``: the manager's page, server-rendered HTML with the key charts
 (inline PNG, so the page needs no further authenticated requests) and tables.
 
-A browser cannot send a bearer header on navigation, so besides
-``Authorization: Bearer <token>`` the dashboard accepts ``?token=<token>`` once:
-the token is moved into an HttpOnly, SameSite=Strict cookie scoped to
-``/dashboard`` and the browser is redirected to the same URL without it (so the
-token does not stay in the address bar or history). Only ``/dashboard`` reads the
-cookie; the API never does.
+Besides ``Authorization: Bearer <token>`` it is signed in like every page
+(shared/web/pages.py): ``?token=<token>`` once, moved into an HttpOnly,
+SameSite=Strict cookie scoped to ``/dashboard``. Only pages read the cookie; the
+API never does.
 """
 from __future__ import annotations
 
 import base64
 import re
 from datetime import timedelta
-from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, redirect, render_template, request
+from flask import Blueprint, Flask, render_template, request
 
 from services.reporting import charts, config, services
 from shared import clock
 from shared.errors import Invalid
+from shared.web import pages
 from shared.web.app import require_roles, service
 
-COOKIE = "rapport_token"
 PATH = "/dashboard"
 PERIOD_DAYS = 90
 CURRENCY = re.compile(r"[A-Z]{3}")
@@ -32,17 +29,7 @@ bp = Blueprint("dashboard", __name__, template_folder="templates")
 
 def install(app: Flask) -> None:
     app.register_blueprint(bp)
-    # Ahead of the shared authentication hook, which reads only the header.
-    app.before_request_funcs.setdefault(None, []).insert(0, _token_from_browser)
-
-
-def _token_from_browser():
-    if request.path != PATH or request.headers.get("Authorization"):
-        return None
-    token = request.args.get("token") or request.cookies.get(COOKIE)
-    if token:
-        request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return None
+    pages.install(app, PATH)
 
 
 def _png(module, report) -> str:
@@ -61,11 +48,6 @@ def _sections(args_by_report: dict) -> dict:
 
 @bp.get(PATH)
 def dashboard():
-    if "token" in request.args:
-        response = redirect(PATH + _query_without_token(), code=303)
-        response.set_cookie(COOKIE, request.args["token"], httponly=True, samesite="Strict",
-                            secure=request.is_secure, path=PATH, max_age=8 * 3600)
-        return response
     require_roles("analyst", "manager")
     zone = config.timezone(service().settings)
     end = clock.now().astimezone(zone).date()
@@ -87,10 +69,10 @@ def dashboard():
     })
     html = render_template("dashboard.html", s=sections, period=period, currency=currency,
                            generated=clock.now().astimezone(zone))
+    # Its own policy: the charts are inline images and its style is inline.
     return html, 200, {"Content-Type": "text/html; charset=utf-8",
-                       "Content-Security-Policy": "default-src 'none'; img-src data:; "
-                                                  "style-src 'unsafe-inline'",
-                       "Cache-Control": "no-store"}
+                       "Content-Security-Policy": ("default-src 'none'; img-src data:; "
+                                                   "style-src 'unsafe-inline'")}
 
 
 def _refuse_filters() -> None:
@@ -103,7 +85,3 @@ def _refuse_filters() -> None:
                    "only currency can be chosen. Filter the reports under /api/v1/reports."]
             for name in refused})
 
-
-def _query_without_token() -> str:
-    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
-    return "?" + urlencode(rest) if rest else ""

@@ -49,6 +49,11 @@ class CustomerRegisteredV1(Contract):
     source = fields.String(load_default="api")
     referred_by_call_id = fields.String(load_default=None, allow_none=True)
     referred_by_customer_id = fields.String(load_default=None, allow_none=True)
+    # The contact context a call page shows (optional: older producers omit them).
+    email = fields.String(load_default=None, allow_none=True)
+    address = fields.Dict(load_default=None, allow_none=True)
+    relationship_score = fields.Float(load_default=None, allow_none=True)
+    satisfaction_trend = fields.Float(load_default=None, allow_none=True)
 
 
 class FieldChangeV1(Contract):
@@ -69,6 +74,11 @@ class CustomerUpdatedV1(Contract):
     lifecycle_status = fields.String(load_default=None, allow_none=True)
     owner_team = fields.String(load_default=None, allow_none=True)
     updated_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    # The contact context a call page shows (optional: older producers omit them).
+    email = fields.String(load_default=None, allow_none=True)
+    address = fields.Dict(load_default=None, allow_none=True)
+    relationship_score = fields.Float(load_default=None, allow_none=True)
+    satisfaction_trend = fields.Float(load_default=None, allow_none=True)
 
 
 class CustomerMergedV1(Contract):

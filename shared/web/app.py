@@ -21,7 +21,7 @@ from shared.startup import freeze_startup_objects
 from shared.web import openapi, plain_text, problems
 from shared.web.json import JSONProvider
 
-PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs")
+PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs", "/pages-static")
 
 
 @dataclass

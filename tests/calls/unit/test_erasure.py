@@ -17,7 +17,10 @@ NOTES = "Mrs Chan's son Wai Ming answers after 6pm"
 OUTCOME = {"outcome": "reached", "satisfaction": 4, "propensity": 50, "duration_seconds": 120,
            "notes": NOTES,
            "referrals": [{"name": "Lee Siu Ming", "phone": "+85298765432"}]}
-PERSONAL = ("Customer c1", PHONE, NOTES, "Wai Ming", "Lee Siu Ming", "98765432")
+EMAIL = "chan.tai.man@example.hk"
+ADDRESS = {"line1": "12 Nathan Road", "district": "Yau Tsim Mong", "country": "HK"}
+PERSONAL = ("Customer c1", PHONE, NOTES, "Wai Ming", "Lee Siu Ming", "98765432", EMAIL,
+            "Nathan Road", "0.731")
 
 
 def partner_headers(partner_id, key):
@@ -31,7 +34,8 @@ def world(app, client):
     project(app, "c1", "c2")
     with app.extensions["rapport"].uow() as work:
         work.session.execute(update(Customer).where(Customer.customer_id == "c1")
-                             .values(phone=PHONE))
+                             .values(phone=PHONE, email=EMAIL, address=ADDRESS,
+                                     relationship_score=0.731, satisfaction_trend=0.5))
     a, b = add_partner(client, "A-Call"), add_partner(client, "B-Call", fee="20")
     add_agent(client, "agent-a", kind="partner", partner_id=a["id"])
     add_agent(client, "agent-b", kind="partner", partner_id=b["id"])
@@ -106,6 +110,9 @@ def test_erasure_leaves_no_personal_value_in_any_calls_table_or_sent_event(app, 
                         for row in s.execute(select(Customer.metadata.tables[table])))
         kept = s.get(Customer, "c2")
         assert kept.name == "Customer c2"  # others are untouched
+        gone = s.get(Customer, "c1")
+        assert (gone.email, gone.address, gone.relationship_score,
+                gone.satisfaction_trend) == (None, None, None, None)
         assert s.scalar(select(func.count()).select_from(IdempotencyKey)
                         .where(IdempotencyKey.status == 410)) == 2
     assert not [value for value in PERSONAL if value in dump]

@@ -1,0 +1,17 @@
+"""The agent's workspace: server-rendered pages under ``/workspace`` (my queue, a
+call page with its outcome form), signed in like every page (shared/web/pages.py).
+Views call the API's own use cases: ``services.queue``, ``context.call_page`` and
+``outcomes.record_outcome`` through ``OutcomeIn``."""
+from __future__ import annotations
+
+from flask import Flask
+
+from shared.web import pages
+
+PREFIX = "/workspace"
+
+
+def install(app: Flask) -> None:
+    from services.calls.workspace.views import bp
+    app.register_blueprint(bp)
+    pages.install(app, PREFIX)
