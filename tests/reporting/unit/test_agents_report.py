@@ -3,8 +3,10 @@ partners, every figure equals the one computed here from the calls' records alon
 (``tests/reporting/agents_world``), whatever the order and redelivery of the events,
 under every filter, and again after a rebuild from the event log."""
 import random
+import re
 import statistics
 from collections import Counter
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +15,7 @@ from services.reporting import config, rebuild
 from services.reporting.app import create_app
 from services.reporting.handlers import subscriptions
 from services.reporting.models import Inbox, Outbox
-from shared import migrations
+from shared import clock, migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher
 from tests.conftest import auth
@@ -156,3 +158,30 @@ def test_a_bad_query_is_refused_naming_the_field(world, query, field):
 def test_only_analysts_and_managers_read_it(world):
     r = world[0].get("/api/v1/reports/agents", headers=auth("agent"), query_string=w.PERIOD)
     assert r.status_code == 403
+
+
+@pytest.fixture
+def on_the_period_s_last_day(tmp_path):
+    """The clock moved to noon of the period's last day in Hong Kong."""
+    path = tmp_path / "offset"
+    clock.use_offset_file(path)
+    target = datetime.combine(w.END, time(12), tzinfo=w.HK)
+    clock.set_offset(path, target - datetime.now(timezone.utc))
+    yield w.END
+    clock.use_offset_file(None)
+
+
+def test_the_dashboard_tables_show_the_report_s_figures(world, on_the_period_s_last_day):
+    client, _, _ = world
+    page = client.get("/dashboard", headers=auth("manager")).get_data(as_text=True)
+    start = on_the_period_s_last_day - timedelta(days=89)
+    for by, blank in (("agent", "Not assigned"), ("partner", "Own staff")):
+        table = page.split(f'<table id="agents-by-{by}">')[1].split("</table>")[0]
+        assert "<caption>" in table and '<th scope="col">' in table
+        shown = {name: [int(n) for n in cells] for name, *cells in re.findall(
+            r'<tr><th scope="row">([^<]*)</th><td class="num">(\d+)</td>\s*'
+            r'<td class="num">(\d+)</td>', table)}
+        body = get(client, **{"from": str(start), "to": str(w.END)}, group_by=by).json
+        assert shown == {g["key"] or next(k for k in shown if k.startswith(blank)):
+                         [g["planned"], g["completed"]] for g in body["groups"]}
+        assert len(shown) == (4 if by == "agent" else 2)
