@@ -185,3 +185,15 @@ def test_the_dashboard_tables_show_the_report_s_figures(world, on_the_period_s_l
         assert shown == {g["key"] or next(k for k in shown if k.startswith(blank)):
                          [g["planned"], g["completed"]] for g in body["groups"]}
         assert len(shown) == (4 if by == "agent" else 2)
+
+
+def test_activity_counts_a_cancelled_call_under_its_last_assignment(world):
+    """Whether the cancellation or the assignment arrived first (events shuffled)."""
+    client, calls, _ = world
+    body = client.get("/api/v1/reports/activity", headers=auth("analyst"),
+                      query_string={**w.PERIOD, "group_by": "team"}).json
+    cancelled = Counter(c["team"] for c in calls if c["cancelled"] and w.in_period(c["due_day"]))
+    assert {g["key"]: g["cancelled"] for g in body["groups"]} == cancelled
+    refused = client.get("/api/v1/reports/activity", headers=auth("analyst"),
+                         query_string={"group_by": "agent"})
+    assert refused.status_code == 422 and "group_by" in refused.json["errors"]
