@@ -7,7 +7,8 @@ from services.reporting import config, schemas, services
 from services.reporting.schemas_reports import (ActivityReport, CoverageReport, FindingsReport,
                                                 FollowupReport, QualityReport)
 from services.reporting.schemas_reports_sales import PnlReport, SalesReport
-from services.reporting.schemas_reports_statistics import EffectivenessReport, OutsourcerReport
+from services.reporting.schemas_reports_statistics import (AgentsReport, EffectivenessReport,
+                                                           OutsourcerReport)
 from services.reporting.render import respond
 from shared.web.app import roles, service
 from shared.web.blueprint import Blueprint
@@ -32,6 +33,9 @@ ROUTES = {
                            "Calls in a window against the change in the relationship."),
     "outsourcers": (schemas.OutsourcerArgs, OutsourcerReport,
                     "Own staff against each partner, with 95% CIs."),
+    "agents": (schemas.AgentsArgs, AgentsReport,
+               "Per agent, per partner or staff against partners: calls due and done, "
+               "adherence, outcomes, satisfaction, propensity, conversion, checklist."),
     "data-quality": (schemas.QualityArgs, QualityReport,
                      "Open and resolved data-quality items."),
     "follow-ups": (schemas.FollowupArgs, FollowupReport,

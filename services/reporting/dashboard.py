@@ -46,6 +46,14 @@ def _sections(args_by_report: dict) -> dict:
     return out
 
 
+def _performance(period: dict) -> dict:
+    """The agents report per agent and per partner: the same use case as the API."""
+    ctx = service()
+    zone = config.timezone(ctx.settings)
+    return {by: services.report("agents", ctx.uow, zone, {**period, "group_by": by})
+            for by in ("agent", "partner")}
+
+
 @bp.get(PATH)
 def dashboard():
     require_roles("analyst", "manager")
@@ -67,6 +75,7 @@ def dashboard():
         "follow-ups": {"days": 30, "min_propensity": 70, "limit": 20},
         "data-quality": {},
     })
+    sections["agents"] = _performance(period)
     html = render_template("dashboard.html", s=sections, period=period, currency=currency,
                            generated=clock.now().astimezone(zone))
     # Its own policy: the charts are inline images and its style is inline.

@@ -103,6 +103,7 @@ class CallState(Base):
     # Its plan, and the plan's coverage policy when the call was planned.
     plan_id: Mapped[str | None] = mapped_column(String(64))
     max_gap_days: Mapped[int | None] = mapped_column(Integer)
+    agent_id: Mapped[str] = mapped_column(String(64), default="")  # who holds it now
 
 
 class CustomerFacts(Base):
@@ -168,3 +169,27 @@ class FollowupOpen(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AgentCube(Dims, ActivityCounts, Base):
+    """Per agent (``""``: a call no one holds) and day under every call dimension:
+    the activity counts, and of completed calls the satisfaction and propensity
+    sums, calls with a checklist (``chk_n``) and with every required item answered
+    (``chk_full``), and sale opportunities. The agents report reads it."""
+    __tablename__ = "agent_cube"
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sat_n: Mapped[int] = mapped_column(Integer, default=0)
+    sat_sum: Mapped[int] = mapped_column(Integer, default=0)
+    prop_n: Mapped[int] = mapped_column(Integer, default=0)
+    prop_sum: Mapped[int] = mapped_column(Integer, default=0)
+    chk_n: Mapped[int] = mapped_column(Integer, default=0)
+    chk_full: Mapped[int] = mapped_column(Integer, default=0)
+    opportunities: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentOutcome(Dims, Base):
+    """Completed calls per agent, day, call dimensions and outcome: the outcome mix."""
+    __tablename__ = "agent_outcome"
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)

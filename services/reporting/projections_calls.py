@@ -5,7 +5,9 @@ cancelled and missed calls, and the helpers the outcome's projection shares
 A planned call counts on its local due day under its current assignment: an
 assignment (or a re-schedule) moves the count from the old bucket to the new one,
 so the cube holds the same whatever order the events arrive in. Missed calls count
-under the dimensions their event carries.
+under the dimensions their event carries. Every activity count is also kept per
+agent (``agent_cube``, agent ``""`` for a call no one holds): a key may name its
+``agent_id``, which only that table is keyed by.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.reporting import cumulative, overdue
 from services.reporting.increments import add_to, local_day
-from services.reporting.models_facts import ActivityCube, CallState
+from services.reporting.models_facts import ActivityCube, AgentCube, CallState
 from services.reporting.models_rollups import ActivityDay, CustomerYtd
 from services.reporting.rows import insert_if_absent, row_for_update
 
@@ -35,15 +37,25 @@ def dims(data: dict, state: CallState | None = None) -> dict:
             "partner_id": pick("partner_id")}
 
 
+def agent_of(data: dict, state: CallState | None = None) -> dict:
+    """The agent a count goes to: the event's, else the call's holder, else ""."""
+    return {"agent_id": data.get("agent_id") or (state.agent_id if state else "") or ""}
+
+
 def call_state(session: Session, call_id: str, customer_id: str) -> CallState:
     return row_for_update(session, CallState, {"call_id": call_id}, customer_id=customer_id,
-                          team="", agent_kind="", partner_id="", status="unknown", rank=0)
+                          team="", agent_kind="", partner_id="", agent_id="",
+                          status="unknown", rank=0)
 
 
 def _planned_key(state: CallState, zone) -> dict | None:
-    if state.due_at is None or state.status in ("cancelled",):
+    """Where the call counts: planned, or once cancelled as cancelled (so a cancelled
+    call too counts under its last assignment, whether that came before or after)."""
+    if state.due_at is None:
         return None
-    return {"day": local_day(state.due_at, zone), **dims({}, state)}
+    count = "cancelled" if state.status == "cancelled" else "planned"
+    return {"day": local_day(state.due_at, zone), **dims({}, state), **agent_of({}, state),
+            "count": count}
 
 
 def _move_planned(session: Session, state: CallState, zone, change) -> None:
@@ -62,14 +74,19 @@ def _move_planned(session: Session, state: CallState, zone, change) -> None:
 
 
 def _count_planned(session: Session, state: CallState, key: dict, sign: int) -> None:
-    activity(session, key, {"planned": sign})
-    customer_month(session, state.customer_id, key["day"], planned=sign)
+    key = dict(key)
+    count = key.pop("count", "planned")  # keys stored before cancellations moved
+    activity(session, key, {count: sign})
+    if count == "planned":
+        customer_month(session, state.customer_id, key["day"], planned=sign)
 
 
 def activity(session: Session, key: dict, amounts: dict) -> None:
-    """Add to the activity cube and its day totals over every dimension."""
-    add_to(session, ActivityCube, key, amounts)
+    """Add to the activity cube, its day totals over every dimension, and the agent's."""
+    cube = {name: value for name, value in key.items() if name != "agent_id"}
+    add_to(session, ActivityCube, cube, amounts)
     add_to(session, ActivityDay, {"day": key["day"]}, amounts)
+    add_to(session, AgentCube, {**cube, "agent_id": key.get("agent_id") or ""}, amounts)
 
 
 def _as_key(stored: dict) -> dict:
@@ -94,10 +111,6 @@ def call_scheduled(session: Session, event, zone) -> None:
         return
     state = call_state(session, data["call_id"], data["customer_id"])
 
-    if state.status == "cancelled" and state.due_at is None:  # the cancel came first
-        activity(session, {"day": local_day(data["due_at"], zone), **dims(data, state)},
-                  {"cancelled": 1})
-
     def change():
         state.due_at, state.channel = data["due_at"], data["channel"]
         state.segment = data.get("segment") or state.segment
@@ -113,7 +126,7 @@ def _scheduled_first(session: Session, data: dict, zone) -> bool:
     whole, as the general path below would leave it, with no update after."""
     state = CallState(call_id=data["call_id"], customer_id=data["customer_id"],
                       channel=data["channel"], segment=data.get("segment"),
-                      due_at=data["due_at"], team="", agent_kind="", partner_id="",
+                      due_at=data["due_at"], team="", agent_kind="", partner_id="", agent_id="",
                       assigned_at=None, status="scheduled", rank=RANKS["scheduled"],
                       plan_id=data["plan_id"], max_gap_days=data.get("max_gap_days"))
     key = _planned_key(state, zone)
@@ -135,15 +148,13 @@ def call_assigned(session: Session, event, zone) -> None:
         state.assigned_at = data["assigned_at"]
         state.team, state.agent_kind = data.get("team") or "", data["agent_kind"]
         state.partner_id = data.get("partner_id") or ""
+        state.agent_id = data["agent_id"]
     _move_planned(session, state, zone, change)
 
 
 def call_cancelled(session: Session, event, zone) -> None:
     data = event.payload
     state = call_state(session, data["call_id"], data["customer_id"])
-    if state.due_at is not None:
-        activity(session, {"day": local_day(state.due_at, zone), **dims({}, state)},
-                  {"cancelled": 1})
     _move_planned(session, state, zone, lambda: advance(state, "cancelled"))
     overdue.mark(session, state.customer_id)
 
@@ -154,7 +165,8 @@ def call_missed(session: Session, event, zone) -> None:
     if state.due_at is None:
         _move_planned(session, state, zone, lambda: setattr(state, "due_at", data["due_at"]))
     advance(state, "missed")
-    activity(session, {"day": local_day(data["due_at"], zone), **dims(data)}, {"missed": 1})
+    activity(session, {"day": local_day(data["due_at"], zone), **dims(data), **agent_of(data)},
+             {"missed": 1})
     overdue.mark(session, state.customer_id)
 
 

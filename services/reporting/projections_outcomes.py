@@ -1,7 +1,8 @@
 """A completed call folded into the activity, findings, score and customer read
 models: its outcome, satisfaction, propensity, checklist compliance and competitor
 mentions count under the dimensions its event carries, on its local day (and the
-monthly roll-ups), and in the customer's year-to-date signals and facts.
+monthly roll-ups), per agent (``agent_cube``, ``agent_outcome``), and in the
+customer's year-to-date signals and facts.
 """
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from services.reporting import overdue
 from services.reporting.increments import add_to, local_day, month_of
-from services.reporting.models_facts import (CallState, CompetitorCube, CustomerFacts,
-                                             FindingsCube, ScoreCube)
+from services.reporting.models_facts import (AgentCube, AgentOutcome, CallState,
+                                             CompetitorCube, CustomerFacts, FindingsCube,
+                                             ScoreCube)
 from services.reporting.models_rollups import MONTHLY, OutcomeDay
-from services.reporting.projections_calls import (RANKS, activity, advance, customer_month,
-                                                  dims)
+from services.reporting.projections_calls import (RANKS, activity, advance, agent_of,
+                                                  customer_month, dims)
 from services.reporting.rows import held, set_later
 from shared import coverage
 
@@ -23,11 +25,13 @@ def call_completed(session: Session, event, zone) -> None:
     data = event.payload
     day = local_day(data["completed_at"], zone)
     key = {"day": day, **dims(data)}
-    activity(session, key, {"completed": 1})
+    agent = {**key, **agent_of(data)}
+    activity(session, agent, {"completed": 1})
     due = data.get("due_at")
     if due is not None and day <= local_day(due, zone):
         # Done in time counts on its due day, where it is planned: never above planned.
-        activity(session, {**key, "day": local_day(due, zone)}, {"on_time": 1})
+        activity(session, {**agent, "day": local_day(due, zone)}, {"on_time": 1})
+    _agent(session, agent, data)
     _cube(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
     add_to(session, OutcomeDay, {"day": day, "outcome": data["outcome"]}, {"calls": 1})
     _scores(session, key, data)
@@ -50,6 +54,18 @@ def _complete(session: Session, call_id: str, customer_id: str) -> None:
         return
     set_later(session, CallState, {"call_id": call_id}, {"customer_id": customer_id},
               {"status": "completed", "rank": RANKS["completed"]})
+
+
+def _agent(session, key: dict, data: dict) -> None:
+    """The agent's outcome mix, scores, checklist and opportunities."""
+    add_to(session, AgentOutcome, {**key, "outcome": data["outcome"]}, {"calls": 1})
+    sat, prop = data.get("satisfaction"), data.get("propensity")
+    chk = data.get("checklist_compliance")
+    add_to(session, AgentCube, key, {
+        "sat_n": int(sat is not None), "sat_sum": sat or 0,
+        "prop_n": int(prop is not None), "prop_sum": prop or 0,
+        "chk_n": int(chk is not None), "chk_full": int(chk is not None and chk >= 1),
+        "opportunities": int(data["outcome"] == "sale_opportunity")})
 
 
 def _cube(session, model, key: dict, amounts: dict) -> None:

@@ -16,7 +16,9 @@ import sys
 
 from sqlalchemy import or_, select
 
-from services.reporting import config, cumulative, models_deals, pnl_book, projections
+from services.reporting import (agents, config, cumulative, models_deals, pnl_book,
+                                projections)
+from services.reporting.models_facts import ActivityCube, AgentCube
 from services.reporting.models_rollups import PnlCube
 from shared.db import Database
 from shared import migrations
@@ -24,8 +26,11 @@ from shared import migrations
 
 # Tables whose row of zeros counts as no row, by their amounts: a P&L segment move
 # leaves one only where another entry netted to zero; a deal's figures moved by a
-# later event (an earlier stage change, its segment or currency) leave one behind.
-ZERO_IS_NO_ROW = {PnlCube: pnl_book.AMOUNTS, **models_deals.COUNTS}
+# later event (an earlier stage change, its segment or currency) leave one behind;
+# a planned or cancelled call moved by its assignment leaves one under the old
+# holder (the activity cube's too: an assignment before its call leaves none).
+ZERO_IS_NO_ROW = {PnlCube: pnl_book.AMOUNTS, **models_deals.COUNTS,
+                  AgentCube: agents.COUNTS + agents.SUMS, ActivityCube: agents.COUNTS}
 
 
 def snapshot(session) -> dict:

@@ -60,6 +60,12 @@ class FindingsArgs(_Dimensions):
     group_by = _group_by("month", TIME_GROUPS + DIMENSION_GROUPS)
 
 
+class AgentsArgs(_Dimensions):
+    """Every filter of the activity report, and one agent (``agent``: its id)."""
+    agent = fields.String(load_default=None, validate=validate.Length(1, 64))
+    group_by = _group_by("agent", ("agent", "partner", "agent_kind"))
+
+
 class OutsourcerArgs(_Segment):
     channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
     team = fields.String(load_default=None, validate=validate.Length(1, 64))

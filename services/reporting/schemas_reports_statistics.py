@@ -2,8 +2,8 @@
 OpenAPI document (see ``schemas_reports``): statistics as ``Estimate``s."""
 from marshmallow import Schema, fields
 
-from services.reporting.schemas_reports import (FIELD, Estimate, Mean, OpenPeriod, Period, integer,
-                                                many, text)
+from services.reporting.schemas_reports import (FIELD, Estimate, Mean, OpenPeriod, Period,
+                                                counts, integer, many, ratio, text)
 
 
 class Correlations(Schema):
@@ -64,3 +64,44 @@ class OutsourcerReport(OpenPeriod):
     staff = _estimates()
     partners = many(PartnerParity)
     flagged = fields.List(fields.String(), **FIELD)
+
+
+class AgentMean(Schema):
+    n = integer()
+    mean = fields.Float(required=True, allow_none=True)
+
+
+class Checklist(Schema):
+    n = fields.Integer(required=True, metadata={"description": "Completed calls with a checklist."})
+    complete = fields.Integer(required=True, metadata={
+        "description": "Of them, calls with every required item answered."})
+    compliance = ratio("complete ÷ n; null with no checklist.")
+
+
+class AgentFigures(Schema):
+    planned = integer()
+    completed = integer()
+    missed = integer()
+    cancelled = integer()
+    on_time = integer()
+    outcomes = counts()
+    adherence = ratio("Plan adherence (shared.coverage): on_time ÷ planned.")
+    completion_rate = ratio("completed ÷ planned; can exceed 1 with unplanned calls.")
+    satisfaction = fields.Nested(AgentMean, required=True)
+    propensity = fields.Nested(AgentMean, required=True)
+    opportunities = integer()
+    conversion = ratio("Sale opportunities ÷ completed calls.")
+    checklist = fields.Nested(Checklist, required=True)
+
+
+class AgentGroup(AgentFigures):
+    key = fields.String(required=True, metadata={
+        "description": "Agent id, partner id or agent kind; \"\" for calls no one holds "
+                       "(by agent) or staff (by partner)."})
+
+
+class AgentsReport(Period):
+    timezone = text()
+    group_by = text()
+    groups = many(AgentGroup)
+    totals = fields.Nested(AgentFigures, required=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from services.reporting import (activity, coverage, effectiveness, findings, followups, parity,
-                                pnl, quality, sales)
+from services.reporting import (activity, agents, coverage, effectiveness, findings,
+                                followups, parity, pnl, quality, sales)
 from services.reporting.filters import UNKNOWN_SEGMENT  # noqa: F401 - re-exported
 
 REPORTS = {
@@ -23,6 +23,7 @@ REPORTS = {
     "call-effectiveness": (effectiveness,
                            lambda uow, zone, a: effectiveness.effectiveness_report(uow, zone, a)),
     "outsourcers": (parity, lambda uow, zone, a: parity.parity_report(uow, a)),
+    "agents": (agents, lambda uow, zone, a: agents.agents_report(uow, zone, a)),
     "data-quality": (quality, lambda uow, zone, a: quality.quality_report(uow, a)),
     "follow-ups": (followups, lambda uow, zone, a: followups.followups_report(uow, a)),
 }

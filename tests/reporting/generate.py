@@ -92,7 +92,8 @@ def parity_stream(seed: int = 11, calls: int = 900):
                             channel="phone", outcome=outcome, completed_at=when,
                             satisfaction=satisfaction, checklist_compliance=checklist,
                             segment="corporate", agent_kind="partner" if partner else "staff",
-                            partner_id=partner, cost=Decimal("12.50")))
+                            partner_id=partner, agent_id=f"{agent}-{n % 3}",
+                            cost=Decimal("12.50")))
         truth[agent].append({"outcome": outcome, "satisfaction": satisfaction,
                              "checklist": checklist})
     return events, truth

@@ -7,16 +7,30 @@ from __future__ import annotations
 import json
 import random
 import threading
+from datetime import datetime, timezone
 
 import pytest
 
 from services.reporting.app import create_app
+from shared import clock
 from tests.conftest import make_token
 from tests.reporting import generate
 
 
 @pytest.fixture
-def served(make_dispatcher, sqlite_url):
+def in_september_2025(tmp_path):
+    """The clock moved to just after the parity stream's month, so the dashboard's
+    fixed periods hold the generated calls."""
+    path = tmp_path / "clock-offset"
+    clock.use_offset_file(path)
+    clock.set_offset(path, datetime(2025, 9, 1, 4, tzinfo=timezone.utc)
+                     - datetime.now(timezone.utc))
+    yield
+    clock.use_offset_file(None)
+
+
+@pytest.fixture
+def served(make_dispatcher, sqlite_url, in_september_2025):
     from werkzeug.serving import make_server
     dispatcher = make_dispatcher(sqlite_url)
     events = (generate.effectiveness_stream(per_segment=12)[0]
@@ -38,9 +52,19 @@ def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium)
     result = browser.send("Runtime.evaluate", returnByValue=True, expression=(
         "JSON.stringify({title: document.title, url: location.href,"
         " images: Array.from(document.images).map(i => i.complete && i.naturalWidth),"
-        " sections: Array.from(document.querySelectorAll('section h2')).map(h => h.textContent)})"))
+        " sections: Array.from(document.querySelectorAll('section h2')).map(h => h.textContent),"
+        " agents: Array.from(document.querySelectorAll('#agents table')).map(t => ({"
+        "   caption: t.caption && t.caption.textContent,"
+        "   rows: Array.from(t.tBodies[0].rows).map(r => r.cells[0].scope === 'row'"
+        "     && r.cells[0].textContent)}))})"))
     page = json.loads(result["result"]["value"])
     assert page["title"].startswith("Rapport") and "token=" not in page["url"]
     assert len(page["images"]) >= 6 and all(width and width > 100 for width in page["images"])
     assert "Does calling work?" in page["sections"]
+    # The per-agent and per-partner tables: captioned, a header cell heading each row.
+    by_agent, by_partner = page["agents"]
+    assert by_agent["caption"].startswith("Per agent")
+    assert by_partner["caption"].startswith("Per partner")
+    assert len(by_agent["rows"]) > 1 and all(by_agent["rows"])
+    assert {"p-good", "p-bad"} <= set(by_partner["rows"])
     assert browser.errors() == []
