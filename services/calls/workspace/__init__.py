@@ -12,6 +12,8 @@ PREFIX = "/workspace"
 
 
 def install(app: Flask) -> None:
+    from services.calls.workspace import board_views
     from services.calls.workspace.views import bp
     app.register_blueprint(bp)
+    app.register_blueprint(board_views.bp)  # the manager's board under the same prefix
     pages.install(app, PREFIX)
