@@ -10,7 +10,14 @@ import pytest
 from services.calls.assignment import local_day
 from services.calls.workspace.board import end_of_today
 from shared import clock
-from tests.calls.helpers import add_agent, assign, calls_of, create_plan, project, schedule
+from tests.calls.helpers import (
+    add_agent,
+    assign,
+    calls_of,
+    create_plan,
+    project,
+    schedule,
+)
 from tests.conftest import make_token
 
 
@@ -32,7 +39,7 @@ def _csrf(html: str) -> str:
 
 
 def _cell(html: str, agent: str, col: str) -> int:
-    row = re.search(rf'<tr id="agent-{agent}">(.*?)</tr>', html, re.S).group(1)
+    row = re.search(rf'<tr id="agent-{agent}">(.*?)</tr>', html, re.DOTALL).group(1)
     return int(re.search(rf'data-col="{col}">(\d+)', row).group(1))
 
 
