@@ -5,16 +5,21 @@ from marshmallow import Schema, ValidationError, fields, validate
 from services.calls.plan_schemas import WindowIn, _rrule, _timezone
 
 
+def window_parts(text: str) -> dict:
+    """``MO,TU 09:00-18:00`` as the plan's window body (not yet judged)."""
+    days, _, span = text.strip().partition(" ")
+    start, _, end = span.strip().partition("-")
+    return {"days": [d for d in days.upper().split(",") if d], "start": start.strip(),
+            "end": end.strip()}
+
+
 class WindowText(fields.String):
     """``DAYS HH:MM-HH:MM`` into the plan's window form."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        days, _, span = text.strip().partition(" ")
-        start, _, end = span.strip().partition("-")
         try:
-            return WindowIn().load({"days": [d for d in days.upper().split(",") if d],
-                                    "start": start.strip(), "end": end.strip()})
+            return WindowIn().load(window_parts(text))
         except ValidationError as exc:
             raise ValidationError(f"Not a window like 'MO,TU 09:00-18:00': {exc.messages}") \
                 from None
