@@ -23,6 +23,8 @@ from shared.web.app import principal, require_roles, service
 bp = Blueprint("plan_editor", __name__, url_prefix="/workspace/plans",
                template_folder="../templates", static_folder="../static")
 MANAGERS = ("manager",)
+# The preview script fetches its list from this service; nothing else is loosened.
+EDITOR_CSP = {"Content-Security-Policy": pages.CSP + "; connect-src 'self'"}
 
 
 @bp.errorhandler(AppError)
@@ -77,7 +79,7 @@ def _editor(plan_id: str | None):
     return render_template("manager/plan.html", title=plan.name if plan else "New call plan",
                            plan=plan, f=f, errors=errors, preview=preview,
                            channels=CHANNELS, statuses=PLAN_STATUSES,
-                           saved=request.args.get("saved")), status
+                           saved=request.args.get("saved")), status, EDITOR_CSP
 
 
 @bp.post("/<string:plan_id>/status")

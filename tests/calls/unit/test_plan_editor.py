@@ -92,6 +92,7 @@ def test_the_preview_button_works_without_script_and_saves_nothing(app, signed_i
                                                   "action": "preview"})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and len(re.findall(r"data-occurs=", html)) == 10
+    assert "connect-src 'self'" in r.headers["Content-Security-Policy"]  # the live script
     assert _plans(app) == (0, 0)
 
 
