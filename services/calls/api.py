@@ -4,7 +4,14 @@ import functools
 from flask import url_for
 from flask.views import MethodView
 
-from services.calls import outcomes, rolling, scheduling, services, unplanned
+from services.calls import (
+    outcomes,
+    plan_preview,
+    rolling,
+    scheduling,
+    services,
+    unplanned,
+)
 from services.calls import plans as plan_cases
 from services.calls.outcome_schemas import (
     BulkOutcomesIn,
@@ -22,7 +29,9 @@ from services.calls.plan_schemas import (
     ScheduleIn,
     ScheduleOut,
 )
+from services.calls.preview_schemas import PreviewArgs, PreviewOut
 from services.calls.schemas import CallListArgs, CallOut, CallPage, QueueArgs, QueuePage
+from shared import clock
 from shared.errors import NotFound
 from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
@@ -67,6 +76,19 @@ class Plans(MethodView):
         """Define a call plan: a segment, a channel and an RFC 5545 recurrence."""
         plan = plan_cases.create_plan(service().uow, data, principal().subject)
         return plan, 201, {"Location": url_for("call_plans.Plan", plan_id=plan.id)}
+
+
+@plans.route("/preview")
+class Preview(MethodView):
+    @roles(*READERS)
+    @plans.arguments(PreviewArgs, location="query")
+    @plans.response(200, PreviewOut)
+    def get(self, args):
+        """The next ``count`` dates the rule gives in the time zone, and where the
+        calling windows place each call (a plan editor's preview; nothing is saved)."""
+        return plan_preview.preview(args["rrule"], args["timezone"], args["starts_at"],
+                                    args["count"], args["window"], args["allow_holidays"],
+                                    clock.now())
 
 
 @plans.route("/<string:plan_id>")
