@@ -60,7 +60,7 @@ def queue():
         service().uow, principal(), args["status"], args["limit"], args["cursor"]))
     open_ = withdrawals.listed(service().uow, principal(), False, WITHDRAWALS_SHOWN)
     return _render("portal/queue.html", title="Your agents' calls", page=page,
-                   status=args["status"] or "scheduled", withdrawn=open_)
+                   showing=args["status"] or "scheduled", withdrawn=open_)
 
 
 @bp.route("/calls/<string:call_id>", methods=["GET", "POST"])

@@ -48,7 +48,9 @@ def a(client, world):  # noqa: F811
 
 
 def test_a_partner_sees_only_its_own_work_with_the_apis_minimised_fields(client, a):
-    html = client.get("/portal/").get_data(as_text=True)
+    r = client.get("/portal/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and f"{len(a['mine'])} open calls" in html
     for c in a["mine"]:
         assert f"/portal/calls/{c['id']}" in html
     for c in a["theirs"]:
