@@ -2,8 +2,7 @@
 partner API's minimised customer fields, and every page showing customer data is
 audited like the API; any other call is the same neutral page; withdrawn work is
 listed with a neutral notice to acknowledge; forms need their CSRF token; a CSV of
-outcomes is judged row by row by the bulk use case, and a malformed file writes
-nothing."""
+outcomes needs its token too (the upload itself: test_portal_upload.py)."""
 import io
 import re
 
@@ -12,12 +11,23 @@ from sqlalchemy import select
 
 from services.calls.models import Call, PartnerRead, Withdrawal
 from shared.events import parse_event
-from tests.calls.helpers import counts, dispatcher_for, outbox, payloads
+from tests.calls.helpers import (
+    add_agent,
+    add_partner,
+    assign,
+    calls_of,
+    consent,
+    counts,
+    create_plan,
+    dispatcher_for,
+    outbox,
+    payloads,
+    register,
+    schedule,
+)
 from tests.calls.unit.test_partner_api import world  # noqa: F401 (fixture)
 from tests.calls.unit.test_webhooks import OWN_EVENTS
 from tests.conftest import auth, make_token
-
-HEADER = "call_id,outcome,satisfaction,propensity,duration_seconds,notes\n"
 
 
 def sign_in(client, partner_id):
@@ -120,70 +130,10 @@ def test_a_form_without_its_csrf_token_is_refused_and_writes_nothing(app, client
     before = counts(app)
     r = client.post(f"/portal/calls/{mine}", data={"outcome": "reached"})
     assert r.status_code == 403 and "nothing was saved" in r.get_data(as_text=True)
-    up = client.post("/portal/outcomes", data={"file": (_csv(f"{mine},reached,,,,\n"), "o.csv")},
-                     content_type="multipart/form-data")
+    up = client.post("/portal/outcomes", data={"file": (io.BytesIO(
+        f"call_id,outcome\n{mine},reached\n".encode()), "o.csv")},
+        content_type="multipart/form-data")
     assert up.status_code == 403
-    assert counts(app) == before and _completed(app) == {}
-
-
-def _csv(body: str, header: str = HEADER):
-    return io.BytesIO((header + body).encode())
-
-
-def _upload(client, data, name="outcomes.csv"):
-    csrf = _csrf(client.get("/portal/outcomes").get_data(as_text=True))
-    return client.post("/portal/outcomes", data={"csrf_token": csrf, "file": (data, name)},
-                       content_type="multipart/form-data")
-
-
-def _report(html: str) -> list[list[str]]:
-    """The report table's cells, as text, row by row."""
-    body = html.split("<tbody>")[1].split("</tbody>")[0]
-    return [[" ".join(re.sub(r"<[^>]+>", " ", cell).split())
-             for cell in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
-            for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
-
-
-def test_a_bulk_upload_reports_each_row_and_records_only_the_good_ones(app, client, a):
-    mine = [c["id"] for c in a["mine"]]
-    theirs = a["theirs"][0]["id"]
-    assert len(mine) >= 3
-    r = _upload(client, _csv(f"{mine[0]},reached,5,60,200,fine\n"
-                             f"{theirs},reached,5,60,200,\n"
-                             f"{mine[1]},shrug,,,,\n"
-                             f"{mine[1]},reached,7,,abc,\n"
-                             f"no-such-call,busy,,,,\n"
-                             f"{mine[2]},no_answer,,,,\n"))
-    assert r.status_code == 200
-    rows = _report(r.get_data(as_text=True))
-    assert [row[:3] for row in rows] == [
-        ["2", mine[0], "accepted"], ["3", theirs, "refused"], ["4", mine[1], "refused"],
-        ["5", mine[1], "refused"], ["6", "no-such-call", "refused"], ["7", mine[2], "accepted"]]
-    assert rows[1][3] == rows[4][3] == "This call is not in your work."
-    assert rows[2][3].startswith("outcome: Must be one of")
-    assert "satisfaction:" in rows[3][3] and "duration_seconds: Not a valid integer." in rows[3][3]
-    assert _completed(app) == {mine[0]: "reached", mine[2]: "no_answer"}
-    assert len(payloads(app, "call.completed")) == 2
-    again = _report(_upload(client, _csv(f"{mine[0]},reached,5,60,200,fine\n"))
-                    .get_data(as_text=True))
-    assert again == [["2", mine[0], "accepted (already recorded)", ""]]
-
-
-@pytest.mark.parametrize("data, why", [
-    (_csv("x,reached\n", header="call,outcome\n"), "unknown: call; missing: call_id"),
-    (_csv("", header="call_id,outcome\n"), "no rows"),
-    (_csv("c,reached\n" * 1001, header="call_id,outcome\n"), "more than 1000 rows"),
-    (io.BytesIO("call_id,outcome\nc,réussi\n".encode("latin-1")), "not UTF-8"),
-    (_csv("x" * (1024 * 1024), header="call_id,outcome\n"), "larger than 1024 KB"),
-    (_csv("c,reached,extra\n", header="call_id,outcome\n"), "more values than columns"),
-])
-def test_a_malformed_file_is_refused_whole_and_writes_nothing(app, client, a, data, why):
-    mine = a["mine"][0]["id"]
-    body = data.getvalue().replace(b"c,reached", f"{mine},reached".encode())
-    before = counts(app)
-    r = _upload(client, io.BytesIO(body))
-    html = r.get_data(as_text=True)
-    assert r.status_code == 422 and "Nothing was saved." in html and why in html
     assert counts(app) == before and _completed(app) == {}
 
 
@@ -216,3 +166,27 @@ def test_withdrawn_work_disappears_with_a_neutral_notice_and_is_acknowledged(app
         [row] = s.scalars(select(Withdrawal).where(Withdrawal.call_id == moved["id"]))
         assert (row.acknowledged_by, row.acknowledged_at is not None) == ("supervisor", True)
     assert "Work withdrawn from you" not in client.get(r.location).get_data(as_text=True)
+
+
+def test_the_opt_out_notice_the_api_asks_for_can_be_given_on_the_refused_form(app, client):
+    register(app, "c3", phone="+852 9123 4567")
+    consent(app, "c3", purpose="insurance")
+    partner = add_partner(client, "A-Call")
+    add_agent(client, "agent-a", kind="partner", partner_id=partner["id"])
+    schedule(client, create_plan(client, purpose="insurance",
+                                 rrule="FREQ=DAILY;BYHOUR=10")["id"], days=2)
+    assign(client)
+    call = calls_of(client)[0]
+    sign_in(client, partner["id"])
+    page = client.get(f"/portal/calls/{call['id']}").get_data(as_text=True)
+    assert 'name="opt_out_notice_given"' not in page  # the partner API does not say ahead
+    reached = {"csrf_token": _csrf(page), "outcome": "reached", "satisfaction": "4",
+               "propensity": "40"}
+    r = client.post(f"/portal/calls/{call['id']}", data=reached)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="opt_out_notice_given-error"' in html
+    assert 'id="opt_out_notice_given" name="opt_out_notice_given"' in html
+    assert _completed(app) == {}
+    r = client.post(f"/portal/calls/{call['id']}",
+                    data={**reached, "opt_out_notice_given": "yes"})
+    assert r.status_code == 303 and _completed(app) == {call["id"]: "reached"}
