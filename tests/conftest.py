@@ -20,7 +20,7 @@ from shared import migrations
 from shared.auth import issue_token
 from shared.config import DEV_SECRET
 from shared.messaging import topology
-from tests.support.browser import axe_source, chromium  # noqa: F401  (browser fixtures)
+from tests.support.browser import axe_source, chromium, shots  # noqa: F401  (fixtures)
 
 AMQP_URL = os.environ.get("RAPPORT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL",

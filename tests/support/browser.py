@@ -25,6 +25,7 @@ BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
          "--hide-scrollbars"]
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 AXE_CACHE = Path(os.environ.get("RAPPORT_AXE_CACHE", Path.home() / ".cache" / "rapport-axe"))
 SERIOUS = ("serious", "critical")
 
@@ -122,6 +123,7 @@ class Page(DevTools):
         data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         Path(path).write_bytes(base64.b64decode(data["data"]))
 
+
     def axe(self, source: str) -> list[dict]:
         """Serious and critical WCAG 2 A/AA violations axe-core finds on the page."""
         self.js(source + "\n;0")
@@ -175,3 +177,11 @@ def axe_source() -> str:
         except (subprocess.SubprocessError, OSError) as exc:
             pytest.skip(f"axe-core could not be installed: {exc}")
     return path.read_text()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where a browser test saves its screenshots: docs/screenshots/ (the pictures the
+    docs show) with ``RAPPORT_SCREENSHOTS=1``, else the test's own folder, so a test
+    run leaves the checkout as it was."""
+    return DOCS_SHOTS if os.environ.get("RAPPORT_SCREENSHOTS") == "1" else tmp_path

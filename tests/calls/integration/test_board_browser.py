@@ -3,12 +3,11 @@ calls in bulk on the assignment board (a refusal first, with the API's reasons b
 the fields and nothing moved), and the plan editor previews the dates a rule gives
 as it is typed, equal to dateutil's own. No console errors, no serious axe-core
 violations, no horizontal scroll on a 375 px phone. Screenshots go to
-docs/screenshots/ (linked from docs/calls.md)."""
+docs/screenshots/ (linked from docs/calls.md) with RAPPORT_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import threading
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +26,6 @@ from tests.calls.helpers import (
 )
 from tests.conftest import make_token
 
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 RULE = "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=10;BYMINUTE=30"
 pytestmark = pytest.mark.integration
 
@@ -55,13 +53,13 @@ def _holders(client) -> dict:
     return {c["id"]: c["agent_id"] for c in calls_of(client, status="scheduled")}
 
 
-def test_a_manager_reassigns_an_agents_calls_in_bulk(served, chromium, axe_source):
+def test_a_manager_reassigns_an_agents_calls_in_bulk(served, chromium, axe_source, shots):
     url, client = served
     page = chromium
     page.goto(f"{url}/workspace/board/?token={make_token('manager', 'meg')}")
     assert "Assignment board" in page.text() and "token=" not in page.js("location.href")
     assert page.axe(axe_source) == []
-    page.screenshot(SHOTS / "board.png")
+    page.screenshot(shots / "board.png")
     anns = {i for i, agent in _holders(client).items() if agent == "ann"}
     assert anns
 
@@ -78,14 +76,15 @@ def test_a_manager_reassigns_an_agents_calls_in_bulk(served, chromium, axe_sourc
     assert f"{len(anns)} calls matched" in page.text()
     after = _holders(client)
     assert all(after[i] == "cat" for i in anns) and "ann" not in after.values()
-    page.screenshot(SHOTS / "board-reassigned.png")
+    page.screenshot(shots / "board-reassigned.png")
     page.viewport(375, 800, mobile=True)
     assert not page.scrolls_sideways()
     page.viewport(1280, 800)
     assert page.errors() == []
 
 
-def test_the_plan_editor_previews_the_rules_dates_as_it_is_typed(served, chromium, axe_source):
+def test_the_plan_editor_previews_the_rules_dates_as_it_is_typed(
+        served, chromium, axe_source, shots):
     url, _client = served
     page = chromium
     page.goto(f"{url}/workspace/plans/new?token={make_token('manager', 'meg')}")
@@ -101,7 +100,7 @@ def test_the_plan_editor_previews_the_rules_dates_as_it_is_typed(served, chromiu
                                                          count=10))
     assert [datetime.fromisoformat(s) for s in shown] == expected
     assert page.axe(axe_source) == []
-    page.screenshot(SHOTS / "plan-editor.png")
+    page.screenshot(shots / "plan-editor.png")
     page.viewport(375, 800, mobile=True)
     assert not page.scrolls_sideways()
     page.viewport(1280, 800)

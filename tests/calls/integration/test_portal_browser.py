@@ -3,7 +3,7 @@ agents' queue, opens a call (audited), records an outcome through the form, and
 uploads a CSV whose per-row report accepts the good row and refuses the others,
 writing only the good one. No console errors, no serious axe-core violations, no
 horizontal scroll on a 375 px phone. Screenshots go to docs/screenshots/ (linked
-from docs/calls.md)."""
+from docs/calls.md) with RAPPORT_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import threading
@@ -25,7 +25,6 @@ from tests.calls.helpers import (
 )
 from tests.conftest import make_token
 
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 pytestmark = pytest.mark.integration
 
 
@@ -68,14 +67,14 @@ def _choose_file(page, path: Path) -> None:
 
 
 def test_a_partner_works_its_queue_and_uploads_outcomes_in_the_browser(
-        served, chromium, axe_source, tmp_path):
+        served, chromium, axe_source, tmp_path, shots):
     url, app, partner, calls = served
     first, second, third = calls[0], calls[1], calls[2]
     page = chromium
     page.goto(f"{url}/portal/?token={make_token('partner', 'supervisor', partner['id'])}")
     assert "token=" not in page.js("location.href") and "Your agents' calls" in page.text()
     assert page.axe(axe_source) == []
-    page.screenshot(SHOTS / "portal-queue.png")
+    page.screenshot(shots / "portal-queue.png")
 
     page.load(lambda: page.js(f"document.querySelector('a[href$=\"{first['id']}\"]').click()"))
     assert "+852 9123 4567" in page.text() and "zh-HK" in page.text()
@@ -104,7 +103,7 @@ def test_a_partner_works_its_queue_and_uploads_outcomes_in_the_browser(
     assert "This call is not in your work." in text and "satisfaction:" in text
     assert _outcomes(app) == {first["id"]: "reached", second["id"]: "no_answer"}
     assert page.axe(axe_source) == []
-    page.screenshot(SHOTS / "portal-upload-report.png")
+    page.screenshot(shots / "portal-upload-report.png")
 
     page.viewport(375, 800, mobile=True)
     assert not page.scrolls_sideways()

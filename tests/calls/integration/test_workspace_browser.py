@@ -3,12 +3,12 @@ due visit in the queue, sees the address with its map link, answers the checklis
 is refused with the API's reasons next to the fields (nothing written), records a
 callback, and a form without its CSRF token is refused. No console errors, no
 serious axe-core violations, no horizontal scroll on a 375 px phone. Screenshots of
-the pages go to docs/screenshots/ (linked from docs/calls.md)."""
+the pages go to docs/screenshots/ (linked from docs/calls.md) with
+RAPPORT_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +26,6 @@ from tests.calls.helpers import (
 from tests.calls.unit.test_workspace import ADDRESS, CHECKLIST
 from tests.conftest import make_token
 
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 pytestmark = pytest.mark.integration
 
 
@@ -55,19 +54,19 @@ def _call(app, call_id):
         return s.get(Call, call_id)
 
 
-def test_an_agent_works_a_visit_in_the_browser(served, chromium, axe_source):
+def test_an_agent_works_a_visit_in_the_browser(served, chromium, axe_source, shots):
     url, app, due = served
     page = chromium
     page.goto(f"{url}/workspace/?token={make_token('agent', 'ann')}")
     assert "token=" not in page.js("location.href") and "My queue" in page.text()
     assert page.axe(axe_source) == []
-    page.screenshot(SHOTS / "workspace-queue.png")
+    page.screenshot(shots / "workspace-queue.png")
     page.load(lambda: page.js(f"document.querySelector('a[href$=\"{due['id']}\"]').click()"))
     text = page.text()
     assert "12 Nathan Road" in text and "zh-HK" in text and "score 0.62" in text
     assert page.js("!!document.querySelector('a[href*=\"openstreetmap.org\"]')")
     assert page.axe(axe_source) == []
-    page.screenshot(SHOTS / "workspace-call.png")
+    page.screenshot(shots / "workspace-call.png")
 
     page.fill({"outcome": "reached", "propensity": "150", "answer.budget": "20000",
                "answer.renewing": "yes"})
@@ -78,7 +77,7 @@ def test_an_agent_works_a_visit_in_the_browser(served, chromium, axe_source):
     assert page.js("document.getElementById('propensity').getAttribute('aria-invalid')") == "true"
     assert _call(app, due["id"]).status == "scheduled"
     assert page.axe(axe_source) == []
-    page.screenshot(SHOTS / "workspace-refusal.png")
+    page.screenshot(shots / "workspace-refusal.png")
 
     page.viewport(375, 800, mobile=True)
     assert not page.scrolls_sideways()
