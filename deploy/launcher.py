@@ -252,6 +252,11 @@ def _print_welcome(system: System, env: dict) -> None:
         print("\n  development mode: a built-in secret signs tokens. An admin token for trying it:")
         print(f"  export TOKEN={token}")
         print(f"  curl -H \"Authorization: Bearer $TOKEN\" {system.api_url('customer')}/api/v1/customers")
+        print("\n  pages (a token in the address signs you in once; see docs/pages.md):")
+        print(f"  workspace {system.api_url('calls')}/workspace/?token=$TOKEN"
+              "   (agents: a token of role agent; managers: the board and plans)")
+        print(f"  portal    {system.api_url('calls')}/portal/?token=<partner token>")
+        print(f"  dashboard {system.api_url('reporting')}/dashboard?token=$TOKEN")
     print(flush=True)
 
 
