@@ -8,6 +8,7 @@ from flask import Flask
 from services.calls import config, portal, workspace
 from services.calls.api import calls, plans, queue_bp
 from services.calls.calendar_api import calendar_bp
+from services.calls.find_api import customers_bp
 from services.calls.models import IdempotencyKey, Outbox, PeriodicJob
 from services.calls.partner_api import audit_bp, partner_bp
 from services.calls.people_api import people_bp
@@ -28,7 +29,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         description="Call plans, scheduled calls and their outcomes.",
         blueprints=[plans, planning, people_bp, calls, queue_bp, partner_bp,
                     audit_bp, periodic_jobs.blueprint(PeriodicJob),
-                    webhooks_bp, withdrawals_bp, partner_withdrawals_bp, calendar_bp],
+                    webhooks_bp, withdrawals_bp, partner_withdrawals_bp, calendar_bp,
+                    customers_bp],
         outbox_model=Outbox, idempotency_model=IdempotencyKey, setup=_pages)
 
 

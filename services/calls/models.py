@@ -19,10 +19,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from shared.messaging.tables import InboxMixin, OutboxMixin, utcnow
 from shared.periodic import PeriodicJobMixin
+from shared.search_keys import as_phone, name_key
 from shared.types import Money, UTCDateTime
 from shared.web.idempotency import IdempotencyMixin
 
@@ -85,6 +86,20 @@ class Customer(Base):
     address: Mapped[dict | None] = mapped_column(JSON)
     relationship_score: Mapped[float | None] = mapped_column(Float)
     satisfaction_trend: Mapped[float | None] = mapped_column(Float)
+    # The workspace search's keys (shared.search_keys), kept with the name and phone
+    # they come from: set whenever an event sets those, so rows fill as events arrive.
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(20), index=True)
+
+    @validates("name")
+    def _keep_name_key(self, _key, value):
+        self.name_key = name_key(value) if value else None
+        return value
+
+    @validates("phone")
+    def _keep_phone_key(self, _key, value):
+        self.phone_key = as_phone(value) if value else None
+        return value
 
 
 class CallPlan(Base):

@@ -17,31 +17,15 @@ in an address must match, or it scores little); without addresses a name alone s
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from shared.search_keys import name_key, tokens  # noqa: F401 (the customer service's names)
+
 THRESHOLD = 0.85
 WINDOW = 10
-# Words that say what kind of organisation it is, not which one.
-NOISE = frozenset({"ltd", "limited", "co", "company", "inc", "corp", "corporation",
-                   "llc", "hk", "the", "mr", "mrs", "ms", "dr"})
-_NOT_WORD = re.compile(r"[^\w]+")
-
-
-def tokens(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text).casefold()
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return [t for t in _NOT_WORD.split(folded) if t and t not in NOISE]
-
-
-def name_key(name: str) -> str:
-    return " ".join(sorted(tokens(name)))[:200]
-
-
 def address_key(address: dict | None) -> str:
     if not address:
         return ""

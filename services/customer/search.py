@@ -1,7 +1,7 @@
 """Customer search: what one search box finds (a phone in any format, an e-mail, an
 external reference, else a name) and in which order, for ``GET /customers?q=``.
 
-A name is matched on the stored ``name_key`` (``matching.name_key``: NFKD, case
+A name is matched on the stored ``name_key`` (``shared.search_keys.name_key``: NFKD, case
 folded, combining marks stripped, tokens sorted), so "chan tai" finds "CHÂN Tài Man":
 every word of the query must begin a word of the name, in any order. That is a
 ``LIKE '% word%'`` per word over the key: a scan of the live customers, not an
@@ -12,28 +12,10 @@ them, the customers it names are the whole answer (no name scan).
 """
 from __future__ import annotations
 
-import re
-
-import phonenumbers
 from sqlalchemy import and_, case, literal, select
 
-from services.customer.matching import name_key, tokens
 from services.customer.models import ContactPoint, Customer
-
-_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{6,40}$")
-
-
-def as_phone(q: str, region: str = "HK") -> str | None:
-    """The E.164 form of ``q`` if it reads as a valid phone number, else None."""
-    if not _PHONE_LIKE.match(q) or sum(c.isdigit() for c in q) < 6:
-        return None
-    try:
-        number = phonenumbers.parse(q, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+from shared.search_keys import as_phone, name_key, tokens
 
 
 def exact_ids(session, q: str) -> list[str]:

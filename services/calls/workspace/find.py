@@ -1,0 +1,61 @@
+"""Finding a customer from the workspace: the search the customer service answers for
+``GET /customers?q=`` (services/customer/search.py), over this service's customer
+projection, for ``GET /api/v1/customers/search`` and the workspace's search page.
+
+One box: a phone in any format (its E.164 ``phone_key``), an e-mail (case-insensitive),
+else a name: every word of ``q`` must begin a word of the name (``name_key``: accents
+and case folded, any order). An identifier that matches is the whole answer. The
+projection holds no external reference (no customer event carries one), so one is not
+searched here. Keys are set as customer events arrive (models.Customer).
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, case, false, func, literal, or_, select, tuple_
+
+from services.calls.models import Customer
+from shared.errors import Invalid
+from shared.search_keys import as_phone, name_key, tokens
+from shared.web.pagination import decode_cursor, page
+
+GONE = ("erased", "merged")
+
+
+def match(q: str):
+    """The WHERE clause and the rank (0 is best) of the customers ``q`` names."""
+    q = q.strip()
+    exact = []
+    if phone := as_phone(q):
+        exact.append(Customer.phone_key == phone)
+    if "@" in q:
+        exact.append(func.lower(Customer.email) == q.casefold())
+    words = tokens(q)
+    if exact:
+        return or_(*exact), literal(0)
+    if not words:
+        return false(), literal(0)
+    padded = literal(" ").concat(Customer.name_key)
+    where = and_(*(padded.contains(" " + w, autoescape=True) for w in words))
+    rank = case((Customer.name_key == name_key(q), 1),
+                (Customer.name_key.startswith(words[0], autoescape=True), 2), else_=3)
+    return where, rank
+
+
+def search(uow, q: str, limit: int, cursor: str | None) -> dict:
+    """A page of the customers ``q`` finds, best first, then by name."""
+    after = decode_cursor(cursor, 3)
+    if after and not (isinstance(after[0], int) and all(isinstance(k, str) for k in after[1:])):
+        raise Invalid("the cursor is not one this API issued",
+                      errors={"cursor": ["not a valid cursor"]})
+    where, rank = match(q)
+    name = func.coalesce(Customer.name, "")
+    with uow.reader() as session:
+        query = (select(Customer, rank.label("rank"), name.label("sort_name"))
+                 .where(where, Customer.lifecycle_status.not_in(GONE))
+                 .order_by(rank, name, Customer.customer_id).limit(limit + 1))
+        if after:
+            query = query.where(tuple_(rank, name, Customer.customer_id) > tuple(after))
+        rows = list(session.execute(query))
+    result = page(rows, limit, lambda r: (r.rank, r.sort_name, r.Customer.customer_id))
+    result["items"] = [r.Customer for r in result["items"]]
+    return result
+
