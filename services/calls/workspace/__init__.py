@@ -12,9 +12,10 @@ PREFIX = "/workspace"
 
 
 def install(app: Flask) -> None:
-    from services.calls.workspace import board_views, plan_views
+    from services.calls.workspace import board_views, find_views, plan_views
     from services.calls.workspace.views import bp
     app.register_blueprint(bp)
     app.register_blueprint(board_views.bp)  # the manager's pages under the same prefix
     app.register_blueprint(plan_views.bp)
+    app.register_blueprint(find_views.bp)  # finding a customer, logging a call
     pages.install(app, PREFIX)

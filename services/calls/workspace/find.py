@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from sqlalchemy import and_, case, false, func, literal, or_, select, tuple_
 
-from services.calls.models import Customer
-from shared.errors import Invalid
+from services.calls.models import Call, Consent, Customer
+from services.calls.workspace import context
+from shared.errors import Invalid, NotFound
 from shared.search_keys import as_phone, name_key, tokens
 from shared.web.pagination import decode_cursor, page
 
 GONE = ("erased", "merged")
+OPEN_SHOWN = 50
 
 
 def match(q: str):
@@ -59,3 +61,29 @@ def search(uow, q: str, limit: int, cursor: str | None) -> dict:
     result["items"] = [r.Customer for r in result["items"]]
     return result
 
+
+
+def customer_page(uow, caller, customer_id: str) -> dict:
+    """A found customer: the context the call page shows and the calls still open
+    (an agent sees the open calls it may open: its own and those not assigned)."""
+    with uow.reader() as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None or customer.lifecycle_status in GONE:
+            raise NotFound(f"no customer {customer_id} known here")
+        open_calls = select(Call).where(Call.customer_id == customer_id,
+                                        Call.status == "scheduled")
+        if caller.role == "agent":
+            open_calls = open_calls.where(or_(Call.agent_id.is_(None),
+                                              Call.agent_id == caller.subject))
+        return {
+            "customer": customer, "gaps": list(customer.gaps or []),
+            "open_calls": list(session.scalars(open_calls.order_by(Call.due_at, Call.id)
+                                               .limit(OPEN_SHOWN))),
+            "consents": list(session.scalars(select(Consent).where(
+                Consent.customer_id == customer_id).order_by(Consent.channel,
+                                                             Consent.purpose))),
+            "last_calls": list(session.scalars(select(Call).where(
+                Call.customer_id == customer_id, Call.status == "completed")
+                .order_by(Call.completed_at.desc()).limit(context.LAST_OUTCOMES))),
+            "open_followups": context._open_followups(session, customer_id),
+        }

@@ -1,9 +1,12 @@
 """Finding a customer from the workspace (GET /api/v1/customers/search and the search
 page): the customer service's semantics over the calls projection, fed by events."""
+import re
+from datetime import UTC, datetime
+
 import pytest
+from sqlalchemy import select
 
-from datetime import datetime, timezone
-
+from services.calls.models import Call, Outbox
 from tests.calls.helpers import deliver
 from tests.conftest import make_token
 
@@ -12,7 +15,7 @@ AGENT = {"Authorization": f"Bearer {make_token('agent', 'ann')}"}
 
 def register(app, customer_id, name, phone=None, **extra):
     deliver(app, "customer.registered", customer_id=customer_id, name=name, phone=phone,
-            segment="smb", registered_at=datetime.now(timezone.utc), **extra)
+            segment="smb", registered_at=datetime.now(UTC), **extra)
 
 
 @pytest.fixture
@@ -76,3 +79,86 @@ def test_bad_search_input_is_refused_with_the_field_named(people, client):
     partner = {"Authorization": f"Bearer {make_token('partner', 'p1', 'acme')}"}
     assert client.get("/api/v1/customers/search", headers=partner,
                       query_string={"q": "chan"}).status_code == 403
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
+
+
+@pytest.fixture
+def signed_in(people, client):
+    client.get("/workspace/", query_string={"token": make_token("agent", "ann")})
+    return client
+
+
+def test_the_search_page_lists_what_the_search_use_case_finds(signed_in):
+    r = signed_in.get("/workspace/customers", query_string={"q": "chan TA"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Find a customer" in html
+    assert "/workspace/customers/c1" in html and "/workspace/customers/c4" in html
+    assert "/workspace/customers/c2" not in html and "External references are not" in html
+    paged = signed_in.get("/workspace/customers", query_string={"q": "ch", "limit": 2})
+    more = re.search(r'href="([^"]+cursor=[^"]+)">More customers', paged.get_data(as_text=True))
+    rest = signed_in.get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "/workspace/customers/c4" in rest and "/workspace/customers/c1" not in rest
+    none = signed_in.get("/workspace/customers", query_string={"q": "zzz"})
+    assert "No customer known here matches" in none.get_data(as_text=True)
+
+
+def test_the_search_page_refuses_a_bad_query_next_to_the_box(signed_in):
+    r = signed_in.get("/workspace/customers", query_string={"q": ""})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="q-error"' in html and 'aria-invalid="true"' in html
+    assert signed_in.get("/workspace/customers").status_code == 200  # the empty form
+
+
+def _logged(app, customer_id):
+    with app.extensions["rapport"].db.reader() as s:
+        calls = s.scalars(select(Call).where(Call.customer_id == customer_id)).all()
+        sent = s.scalars(select(Outbox.event_type)).all()
+        return [(c.kind, c.status, c.outcome, c.channel) for c in calls], \
+            sent.count("call.completed")
+
+
+def test_logging_an_inbound_call_from_the_customer_page_records_it_like_any_outcome(
+        signed_in, app):
+    page = signed_in.get("/workspace/customers/c1")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "CHÂN Tài Man" in html and "Log a call" in html
+    assert "chan.tai@example.hk" in html.lower() and 'name="direction"' in html
+    r = signed_in.post("/workspace/customers/c1", data={
+        "csrf_token": _csrf(html), "direction": "inbound", "channel": "phone",
+        "outcome": "reached", "satisfaction": "4", "propensity": "70", "notes": "asked about renewal"})
+    assert r.status_code == 303
+    assert _logged(app, "c1") == ([("inbound", "completed", "reached", "phone")], 1)
+    shown = signed_in.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Call logged." in shown and "asked about renewal" in shown
+
+
+def test_a_refused_log_shows_why_next_to_the_fields_and_writes_nothing(signed_in, app):
+    html = signed_in.get("/workspace/customers/c1").get_data(as_text=True)
+    r = signed_in.post("/workspace/customers/c1", data={
+        "csrf_token": _csrf(html), "direction": "sideways", "channel": "pigeon",
+        "outcome": "", "satisfaction": "9"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Nothing was saved" in page
+    for field in ("direction", "channel", "outcome", "satisfaction"):
+        assert f'id="{field}-error"' in page, field
+    # outbound without consent: the use case's 409 reason, shown on the page
+    r = signed_in.post("/workspace/customers/c1", data={
+        "csrf_token": _csrf(html), "direction": "outbound", "channel": "phone",
+        "purpose": "insurance", "outcome": "reached", "satisfaction": "4",
+        "propensity": "70"})
+    assert r.status_code == 409 and "no consent" in r.get_data(as_text=True)
+    assert _logged(app, "c1") == ([], 0)
+
+
+def test_a_log_without_the_csrf_field_is_refused_and_writes_nothing(signed_in, app):
+    r = signed_in.post("/workspace/customers/c1", data={
+        "direction": "inbound", "channel": "phone", "outcome": "interested"})
+    assert r.status_code == 403 and "nothing was saved" in r.get_data(as_text=True).lower()
+    assert _logged(app, "c1") == ([], 0)
+
+
+def test_an_unknown_customer_page_is_a_404_page(signed_in):
+    assert signed_in.get("/workspace/customers/nobody").status_code == 404
