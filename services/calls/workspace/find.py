@@ -7,6 +7,8 @@ else a name: every word of ``q`` must begin a word of the name (``name_key``: ac
 and case folded, any order). An identifier that matches is the whole answer. The
 projection holds no external reference (no customer event carries one), so one is not
 searched here. Keys are set as customer events arrive (models.Customer).
+``customer_page`` is the workspace's customer page: the call page's context and the
+customer's open calls.
 """
 from __future__ import annotations
 
