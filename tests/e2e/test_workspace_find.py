@@ -40,6 +40,9 @@ def test_an_agent_finds_a_customer_works_the_due_call_and_logs_an_inbound_one(
     assert f"NGÔ Thị {word}" in page.text()
     assert page.axe(axe_source) == []
     page.screenshot(shots / "workspace-search.png")
+    page.viewport(375, mobile=True)
+    assert not page.scrolls_sideways()
+    page.viewport(1280)
 
     page.load(lambda: page.js(
         f"document.querySelector('a[href$=\"/customers/{customer['id']}\"]').click()"))
