@@ -9,6 +9,7 @@ them available to every test."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import shutil
@@ -166,16 +167,20 @@ def chromium(tmp_path):
 def axe_source() -> str:
     """axe.min.js, installed from the npm registry into ``AXE_CACHE`` once."""
     path = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
-    if not path.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("no npm to install axe-core")
-        try:
-            subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "axe-core",
-                            "--no-audit", "--no-fund"], check=True, timeout=180,
-                           capture_output=True)
-        except (subprocess.SubprocessError, OSError) as exc:
-            pytest.skip(f"axe-core could not be installed: {exc}")
+    AXE_CACHE.mkdir(parents=True, exist_ok=True)
+    # One install at a time: test processes running side by side share the cache.
+    with open(AXE_CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.skip("no npm to install axe-core")
+            try:
+                subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "axe-core",
+                                "--no-audit", "--no-fund"], check=True, timeout=180,
+                               capture_output=True)
+            except (subprocess.SubprocessError, OSError) as exc:
+                pytest.skip(f"axe-core could not be installed: {exc}")
     return path.read_text()
 
 
