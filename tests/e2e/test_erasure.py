@@ -53,7 +53,7 @@ def test_an_erasure_reaches_every_store_of_every_service(running_system):
     client, tag = running_system, uuid.uuid4().hex[:8]
     seg = segment()
     ensure_segment(client, seg)
-    person = {"name": f"Erasable {tag}", "phone": f"6{uuid.uuid4().int % 10**7:07d}",
+    person = {"name": f"Erasable {tag}", "phone": f"6123{uuid.uuid4().int % 10**4:04d}",  # a valid HK mobile range
               "email": f"p{tag}@example.com", "segment": seg, "external_ref": f"ERP-{tag}"}
     personal = (person["name"], person["phone"], person["email"], person["external_ref"],
                 f"notes {tag}", f"Deal for {tag}")
