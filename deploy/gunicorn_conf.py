@@ -3,7 +3,6 @@
 The master runs the service's migrations once before forking workers, and
 prometheus-client's multiprocess files are cleaned on start and when a worker dies.
 """
-import importlib
 import os
 import shutil
 
@@ -26,11 +25,9 @@ def on_starting(server):
     if prom_dir:
         shutil.rmtree(prom_dir, ignore_errors=True)
         os.makedirs(prom_dir, exist_ok=True)
-    service = os.environ["RAPPORT_SERVICE"]
-    from shared import migrations
+    from deploy.run import migrate
 
-    config = importlib.import_module(f"services.{service}.config")
-    migrations.upgrade(config.load().database_url, config.MIGRATIONS)
+    migrate(os.environ["RAPPORT_SERVICE"])
 
 
 def child_exit(server, worker):
