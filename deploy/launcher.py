@@ -73,6 +73,8 @@ def free_ports(count: int) -> list[int]:
         raise ValueError(f"{count} ports asked of a range of {size}")
     cursor = _next_port.get(span, low + int.from_bytes(os.urandom(2)) % size)
     chosen: list[int] = []
+    if not count:
+        return chosen
     for _ in range(size):
         port, cursor = cursor, low + (cursor + 1 - low) % size
         with socket.socket() as probe:
