@@ -181,7 +181,8 @@ def test_every_process_reports_health_and_metrics(running_system):
         assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
         assert requests.get(f"{base}/metrics", timeout=5).status_code == 200
     metrics = requests.get(f"{running_system.system.api_url('calls')}/metrics", timeout=5).text
-    assert "calls_http_requests_total" in metrics and "calls_outbox_pending_events" in metrics
+    assert 'rapport_http_requests_total{service="calls",' in metrics
+    assert 'rapport_outbox_pending_events{service="calls"}' in metrics
     relay = running_system.system.procs["calls-relay"]
     business = requests.get(f"http://127.0.0.1:{relay.port}/metrics", timeout=10).text
     for name in ("rapport_calls_due_today_calls", "rapport_coverage_targeted_customers",

@@ -101,8 +101,9 @@ def test_health_and_metrics_need_no_token(client):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").json["database"] == "ok"
     body = client.get("/metrics").data.decode()
-    assert "customer_http_requests_total" in body
-    assert "customer_outbox_pending_events" in body
+    assert ('rapport_http_requests_total{service="customer",method="GET",endpoint="/healthz",'
+            'status="200"} 1.0') in body
+    assert 'rapport_outbox_pending_events{service="customer"} 0.0' in body
 
 
 def test_a_forged_cursor_is_a_422_not_a_500(client):
