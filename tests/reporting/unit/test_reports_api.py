@@ -131,6 +131,7 @@ def test_health_metrics_and_openapi(client):
     assert client.get("/healthz").json["service"] == "reporting"
     assert client.get("/readyz").json["database"] == "ok"
     metrics = client.get("/metrics").data.decode()
-    assert 'rapport_http_requests_total{service="reporting",' in metrics
+    assert any(line.startswith("rapport_http_requests_total{") and 'service="reporting"' in line
+               for line in metrics.splitlines())
     paths = client.get("/api/docs/openapi.json").json["paths"]
     assert {ACTIVITY, PNL} <= set(paths)
