@@ -3,7 +3,7 @@
 Every process writes only these lines on stderr: ``configure`` sets the root logger's
 handler, routes Python's warnings through it, and logs an exception nothing caught
 (in the main thread or another) as a record with its traceback, where Python would
-print the bare traceback. The API's gunicorn puts its own error and access logs
+print the bare traceback (an exception it could not raise, too). The API's gunicorn puts its own error and access logs
 through the same handler (``structure``; see ``deploy/gunicorn_conf.py``).
 """
 from __future__ import annotations
@@ -61,10 +61,18 @@ def configure(service: str, role: str, level: str = "INFO") -> None:
     logging.captureWarnings(True)
     sys.excepthook = _uncaught
     threading.excepthook = _uncaught_in_thread
+    sys.unraisablehook = _unraisable
 
 
 def _uncaught(kind, value, traceback) -> None:
     log.critical("uncaught exception", exc_info=(kind, value, traceback))
+
+
+def _unraisable(args) -> None:
+    """An exception Python could not raise (in a finaliser, say): it prints
+    ``Exception ignored in ...`` otherwise."""
+    log.error("%s: %r", args.err_msg or "exception ignored in", args.object,
+              exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
 
 
 def _uncaught_in_thread(args) -> None:

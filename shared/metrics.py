@@ -61,6 +61,8 @@ class _ForService:
         return self.metric.labels(self.service, *values)
 
     def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.metric.labels(self.service), name)
 
 

@@ -105,6 +105,10 @@ logging.getLogger("x").info("handled")
 warnings.warn("a warning")
 thread = threading.Thread(target=lambda: 1 / 0, name="worker")
 thread.start(); thread.join()
+class Finalised:
+    def __del__(self):
+        raise ValueError("in a finaliser")
+Finalised()
 raise RuntimeError("nothing caught this")
 """
 
@@ -117,11 +121,12 @@ def test_a_configured_process_writes_warnings_and_uncaught_errors_as_json():
     assert {(r["service"], r["process_role"]) for r in records} == {("sales", "consumer")}
     assert [(r["logger"], r["level"]) for r in records] == [
         ("x", "INFO"), ("py.warnings", "WARNING"),
-        ("shared.logs", "CRITICAL"), ("shared.logs", "CRITICAL")]
+        ("shared.logs", "CRITICAL"), ("shared.logs", "ERROR"), ("shared.logs", "CRITICAL")]
     assert records[0]["event_id"] == "evt-1"
     assert "ZeroDivisionError" in records[2]["exc_info"]
     assert "worker" in records[2]["message"]
-    assert "RuntimeError: nothing caught this" in records[3]["exc_info"]
+    assert "ValueError: in a finaliser" in records[3]["exc_info"]
+    assert "RuntimeError: nothing caught this" in records[4]["exc_info"]
 
 
 def test_an_id_a_record_brings_is_kept():
