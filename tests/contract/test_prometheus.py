@@ -138,3 +138,29 @@ def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url):
             "rapport_outbox_oldest_pending_age_seconds"} <= read
     assert read - exposed == set()
     assert not [expr for expr in exprs if "__name__" in expr], "no regex on metric names"
+
+
+def test_every_metric_the_services_define_is_rapport_with_a_service_label():
+    """Any process's metrics, the service's own included: one name for every service,
+    told apart by the label. (The python_ and process_ ones are prometheus-client's.)"""
+    import importlib
+
+    from prometheus_client import REGISTRY
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from deploy.run import SERVICES
+    from shared.metrics import metrics_for
+
+    for service in SERVICES:
+        metrics_for(service)  # what each process binds to its service
+        for module in ("app", "entrypoints.consumer", "entrypoints.relay", "periodic"):
+            try:
+                importlib.import_module(f"services.{service}.{module}")
+            except ModuleNotFoundError as exc:
+                assert exc.name == f"services.{service}.{module}", exc
+    ours = [c for c in REGISTRY._collector_to_names if isinstance(c, MetricWrapperBase)]
+    assert len(ours) >= 15
+    assert {c._name for c in ours if not c._name.startswith("rapport_")} == set()
+    assert {c._name for c in ours if "service" not in c._labelnames} == set()
+    names = {f.name for f in REGISTRY.collect()}
+    assert {n for n in names if not n.startswith(("rapport_", "python_", "process_"))} == set()
