@@ -2,9 +2,9 @@
 
 Every process writes only these lines on stderr: ``configure`` sets the root logger's
 handler, routes Python's warnings through it, and logs an exception nothing caught
-(in the main thread or another) as a record with its traceback, where Python would
-print the bare traceback (an exception it could not raise, too). The API's gunicorn puts its own error and access logs
-through the same handler (``structure``; see ``deploy/gunicorn_conf.py``).
+(in the main thread or another, or one Python could not raise) as a record with its
+traceback, where Python would print bare text. The API's gunicorn puts its own error
+and access logs through the same formatter (``structure``; ``deploy/gunicorn_conf.py``).
 """
 from __future__ import annotations
 
