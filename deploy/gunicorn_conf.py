@@ -25,6 +25,10 @@ worker_class = "gthread"  # keeps connections alive; a request runs on a worker 
 threads = int(os.environ.get("RAPPORT_WEB_THREADS", "4"))
 timeout = 30
 graceful_timeout = 10
+# No runtime control socket: its default path (~/.gunicorn/gunicorn.ctl) is one per
+# user, so the four APIs of a system (and any other system on the machine) would
+# take it from each other; processes are managed by signals and their supervisor.
+control_socket_disable = True
 errorlog = "-"
 accesslog = "-"  # one JSON line a request (JsonLogger.access); on stderr with the rest
 
