@@ -29,11 +29,12 @@ token: $(STAMP)
 clean:
 	rm -rf $(VENV) $(VENV)-lock var
 
-# Re-resolve the lock file from pyproject.toml: the newest versions its ranges allow
-# (pip-compile, in a venv of its own); then `make test` installs and tests them.
+# Re-resolve the lock file from pyproject.toml (pip-compile, in a venv of its own),
+# keeping the pinned versions that still fit; LOCK_ARGS=--upgrade takes the newest
+# its ranges allow. `make test` then installs and tests them.
 lock:
 	$(PYTHON) -m venv $(VENV)-lock
 	$(VENV)-lock/bin/pip install --quiet pip-tools
-	$(VENV)-lock/bin/pip-compile --quiet --upgrade --extra test --strip-extras \
+	$(VENV)-lock/bin/pip-compile --quiet $(LOCK_ARGS) --extra test --strip-extras \
 	  --no-emit-index-url --no-emit-find-links --unsafe-package rapport \
 	  --unsafe-package pip --unsafe-package setuptools --output-file $(LOCK) pyproject.toml
