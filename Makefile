@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every dependency at the version CI tested (docs/operations.md: refreshing it).
+LOCK := requirements/lock.txt
 
-.PHONY: run test bench token clean
+.PHONY: run test bench token clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -28,4 +30,14 @@ token: $(STAMP)
 	$(BIN)/rapport-token $(TOKEN_ARGS)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(VENV)-lock var
+
+# Re-resolve the lock file from pyproject.toml (pip-compile, in a venv of its own),
+# keeping the pinned versions that still fit; LOCK_ARGS=--upgrade takes the newest
+# its ranges allow. `make test` then installs and tests them.
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet pip-tools
+	$(VENV)-lock/bin/pip-compile --quiet $(LOCK_ARGS) --extra test --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --unsafe-package rapport \
+	  --unsafe-package pip --unsafe-package setuptools --output-file $(LOCK) pyproject.toml

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import jwt
 
+from shared.cli import Failed, command
 from shared.config import ConfigError, Settings
 
 ROLES = ("admin", "manager", "agent", "analyst", "partner")
@@ -71,6 +72,7 @@ def _verified(secret: str, token: str) -> tuple[Principal, float]:
             float(claims["exp"]))
 
 
+@command("rapport-token")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rapport-token", description="Issue an API token.")
     parser.add_argument("--role", required=True, choices=ROLES)
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partner-id", help="the partner organisation (partner role only)")
     parser.add_argument("--hours", type=float, default=8.0, help="validity (default 8)")
     args = parser.parse_args(argv)
+    if not 0 < args.hours <= 24 * 366:  # also refuses nan and inf
+        raise Failed(f"--hours must be more than 0 and at most a year, not {args.hours}")
     try:
         secret = Settings.from_env("rapport").auth_secret
         print(issue_token(secret, args.subject, args.role, args.partner_id,

@@ -3,7 +3,9 @@
 ``rapport-customers import FILE`` uploads a CSV or JSON Lines file to the customer
 API and follows the import job with a progress bar, then prints the counts and
 the first rejected rows. The API address and token come from the options or from
-``RAPPORT_CUSTOMER_URL`` and ``RAPPORT_TOKEN``.
+``RAPPORT_CUSTOMER_URL`` and ``RAPPORT_TOKEN``. A file that cannot be read, an API
+that cannot be reached or that refuses the token is one line and exit status 2
+(``shared/cli.py``); an import that ran but failed is exit status 1.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import requests
 from tqdm import tqdm
+
+from shared.cli import Failed, command, expect
 
 TYPES = {".csv": "text/csv", ".jsonl": "application/x-ndjson",
          ".ndjson": "application/x-ndjson"}
@@ -35,33 +39,35 @@ def _args(argv):
 def import_file(url: str, token: str, path: Path, quiet: bool = False) -> dict:
     headers = {"Authorization": f"Bearer {token}",
                "Content-Type": TYPES.get(path.suffix.lower(), "text/csv")}
+    # Opened before anything is sent: a missing or unreadable file is said as such.
     with path.open("rb") as body:
         r = requests.post(f"{url}/api/v1/customers/import", data=body, headers=headers,
                           timeout=600)
-    if r.status_code != 202:
-        raise SystemExit(f"import refused ({r.status_code}): {r.text}")
-    job_url = f"{url}/api/v1/customers/import/{r.json()['id']}"
-    job = r.json()
+    job = expect(r, 202, what="the customer API").json()
+    job_url = f"{url}/api/v1/customers/import/{job['id']}"
     with tqdm(total=job["total_bytes"], unit="B", unit_scale=True, disable=quiet,
               desc=path.name) as bar:
         while job["status"] in ("queued", "running"):
             time.sleep(0.5)
-            job = requests.get(job_url, headers=headers, timeout=30).json()
+            job = expect(requests.get(job_url, headers=headers, timeout=30), 200,
+                         what="the customer API").json()
             bar.update(job["bytes_read"] - bar.n)
             bar.set_postfix(created=job["created"], updated=job["updated"],
                             rejected=job["rejected"])
     if job["rejected"]:
-        rejected = requests.get(f"{job_url}/rejections", headers=headers,
-                                params={"limit": 20}, timeout=30).json()["items"]
+        rejected = expect(requests.get(f"{job_url}/rejections", headers=headers,
+                                       params={"limit": 20}, timeout=30), 200,
+                          what="the customer API").json()["items"]
         for row in rejected:
             print(f"line {row['line']}: {row['reasons']}", file=sys.stderr)
     return job
 
 
+@command("rapport-customers")
 def main(argv=None) -> int:
     args = _args(argv)
     if not args.token:
-        raise SystemExit("give a token: --token or RAPPORT_TOKEN (make a token with rapport-token)")
+        raise Failed("give a token: --token or RAPPORT_TOKEN (make a token with rapport-token)")
     job = import_file(args.url.rstrip("/"), args.token, args.file, args.quiet)
     print(f"{job['status']}: {job['created']} created, {job['updated']} updated, "
           f"{job['unchanged']} unchanged, {job['rejected']} rejected of {job['rows_read']} rows")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pika
 
+from shared.cli import command
 from shared.messaging import dead_letters
 from shared.messaging.topology import BINDINGS, Names
 
@@ -32,6 +33,7 @@ class Refused(Exception):
         self.status = status
 
 
+@command(PROG)
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:

@@ -18,7 +18,7 @@ from shared.errors import Forbidden, Unauthorized
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import OutboxCollector, exposition, metrics_for
 from shared.startup import freeze_startup_objects
-from shared.web import openapi, plain_text, problems
+from shared.web import openapi, plain_text, problems, swagger_ui
 from shared.web.json import JSONProvider
 
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs", "/pages-static")
@@ -67,7 +67,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/docs", OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/", OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_PATH="/", OPENAPI_SWAGGER_UI_URL=swagger_ui.URL,
         API_SPEC_OPTIONS={
             "info": {"description": description},
             "components": {"securitySchemes": {
@@ -86,6 +86,7 @@ def create_service_app(settings: Settings, *, title: str, description: str,
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     problems.register(app)
+    swagger_ui.install(app)
     _install_hooks(app, settings, outbox_model, db)
     plain_text.install(app)
     if setup is not None:
