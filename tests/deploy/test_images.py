@@ -79,6 +79,8 @@ def third_party_imports(folder: Path) -> dict[str, str]:
     library nor Rapport's own, each with one file importing it."""
     found = {}
     for path in folder.rglob("*.py"):
+        if any(path.is_relative_to(left_out) for left_out in NOT_IN_IMAGES):
+            continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -92,6 +94,11 @@ def third_party_imports(folder: Path) -> dict[str, str]:
                         "shared", "services", "deploy", "bench"):
                     found.setdefault(top, str(path.relative_to(ROOT)))
     return found
+
+
+# What .dockerignore keeps out of every image (its plain paths, not its patterns).
+NOT_IN_IMAGES = [ROOT / line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+                 if line.strip() and not line.startswith("#") and "*" not in line]
 
 
 @lru_cache(maxsize=None)
