@@ -29,11 +29,6 @@ from shared.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
-ERRORS = Counter("rapport_shared_state_errors_total",
-                 "Calls to the shared state (Redis) that failed and were let through",
-                 ["use"])
-LIMITED = Counter("rapport_rate_limited_total", "Requests refused over a rate limit",
-                  ["service", "scope"])
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
 
@@ -44,6 +39,19 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}
 """
+
+
+@lru_cache(maxsize=None)
+def errors() -> Counter:
+    return Counter("rapport_shared_state_errors_total",
+                   "Calls to the shared state (Redis) that failed and were let through",
+                   ["use"])
+
+
+@lru_cache(maxsize=None)
+def limited() -> Counter:
+    return Counter("rapport_rate_limited_total", "Requests refused over a rate limit",
+                   ["service", "scope"])
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ class SharedState:
         return time.monotonic() >= self._down_until
 
     def _failed(self, use: str, exc: Exception) -> None:
-        ERRORS.labels(use).inc()
+        errors().labels(use).inc()
         with self._lock:
             first = self._available()
             self._down_until = time.monotonic() + self.pause
