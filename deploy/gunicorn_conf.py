@@ -2,10 +2,18 @@
 
 The master runs the service's migrations once before forking workers, and
 prometheus-client's multiprocess files are cleaned on start and when a worker dies.
+Everything the process logs, gunicorn's own lines and its access log included, is a
+JSON line on stderr (``JsonLogger``).
 """
-import importlib
 import os
 import shutil
+import sys
+
+from gunicorn.glogging import Logger
+
+from shared import logs
+
+SERVICE = os.environ.get("RAPPORT_SERVICE", "rapport")
 
 bind = os.environ.get("RAPPORT_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("RAPPORT_WEB_WORKERS", "2"))
@@ -17,8 +25,54 @@ worker_class = "gthread"  # keeps connections alive; a request runs on a worker 
 threads = int(os.environ.get("RAPPORT_WEB_THREADS", "4"))
 timeout = 30
 graceful_timeout = 10
-accesslog = None
+# No runtime control socket: its default path (~/.gunicorn/gunicorn.ctl) is one per
+# user, so the four APIs of a system (and any other system on the machine) would
+# take it from each other; processes are managed by signals and their supervisor.
+control_socket_disable = True
 errorlog = "-"
+accesslog = "-"  # one JSON line a request (JsonLogger.access); on stderr with the rest
+
+
+class JsonLogger(Logger):
+    """gunicorn's logs as the service's JSON lines: the root logger (the app's records)
+    is configured here, in the master before it forks, and gunicorn's error and access
+    handlers get the same formatter, the access log moving from stdout to stderr."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        level = (os.environ.get(f"{SERVICE.upper()}_LOG_LEVEL")
+                 or os.environ.get("RAPPORT_LOG_LEVEL") or "INFO")
+        logs.configure(SERVICE, "api", level)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if getattr(handler, "_gunicorn", False):
+                    logs.structure(handler, SERVICE, "api")
+                    if getattr(handler, "stream", None) is sys.stdout:
+                        handler.setStream(sys.stderr)
+
+    def access(self, resp, req, environ, request_time):
+        """The app leaves the request's ids in the WSGI environ: its context is gone
+        by the time gunicorn has sent the answer and calls this."""
+        if not self.access_log_enabled:
+            return
+        try:
+            status = resp.status
+            status = int(status.split(None, 1)[0]) if isinstance(status, str) else status
+            method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+            request_id = environ.get("rapport.request_id") or next(
+                (v for k, v in resp.headers if k.lower() == "x-request-id"), None)
+            self.access_log.info("%s %s %s", method, path, status, extra={
+                "method": method, "path": path, "status": status,
+                "duration_ms": round(request_time.total_seconds() * 1000, 3),
+                "bytes": getattr(resp, "sent", None),
+                "remote_addr": environ.get("REMOTE_ADDR"),
+                "user_agent": environ.get("HTTP_USER_AGENT"),
+                "request_id": request_id,
+                "correlation_id": environ.get("rapport.correlation_id") or request_id})
+        except Exception:  # noqa: BLE001 - a request is never failed by its log line
+            self.error_log.exception("could not write the access log line")
+
+logger_class = JsonLogger
 
 
 def on_starting(server):
@@ -26,11 +80,9 @@ def on_starting(server):
     if prom_dir:
         shutil.rmtree(prom_dir, ignore_errors=True)
         os.makedirs(prom_dir, exist_ok=True)
-    service = os.environ["RAPPORT_SERVICE"]
-    from shared import migrations
+    from deploy.run import migrate
 
-    config = importlib.import_module(f"services.{service}.config")
-    migrations.upgrade(config.load().database_url, config.MIGRATIONS)
+    migrate(os.environ["RAPPORT_SERVICE"])
 
 
 def child_exit(server, worker):

@@ -48,19 +48,45 @@ def _die_with(supervisor: int):
     return arm
 
 
+# Ports handed to a system's processes come from a range below Linux's ephemeral
+# one (32768-60999 by default): a port the kernel gives an outgoing connection, or
+# a test's server bound to port 0, never lands on one chosen here and released
+# before its process binds it. RAPPORT_PORT_RANGE ("20000-25999") narrows it, so
+# that test processes running side by side each draw from a block of their own.
+DEFAULT_PORT_RANGE = "20000-32000"
+_next_port: dict[tuple[int, int], int] = {}
+
+
+def port_range() -> tuple[int, int]:
+    low, _, high = os.environ.get("RAPPORT_PORT_RANGE", DEFAULT_PORT_RANGE).partition("-")
+    return int(low), int(high)
+
+
 def free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports free on 127.0.0.1 now. Every socket stays bound
-    until all are chosen: asked one at a time, the kernel may hand out a port it has
-    just handed out, and two processes of a test system then share it."""
-    sockets: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            sockets.append(socket.socket())
-            sockets[-1].bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+    """``count`` distinct TCP ports free on 127.0.0.1 now, from ``port_range()``.
+    Ports are taken in turn from where the last call stopped (from a random place
+    in the range at first), so a port just released by a stopped system is not
+    handed out again at once; each is checked by binding it."""
+    low, high = span = port_range()
+    size = high - low + 1
+    if count > size:
+        raise ValueError(f"{count} ports asked of a range of {size}")
+    cursor = _next_port.get(span, low + int.from_bytes(os.urandom(2)) % size)
+    chosen: list[int] = []
+    if not count:
+        return chosen
+    for _ in range(size):
+        port, cursor = cursor, low + (cursor + 1 - low) % size
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        chosen.append(port)
+        if len(chosen) == count:
+            _next_port[span] = cursor
+            return chosen
+    raise OSError(f"fewer than {count} free ports in {low}-{high}")
 
 
 def port_settings(services=SERVICES) -> dict:

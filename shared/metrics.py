@@ -1,12 +1,15 @@
-"""Prometheus metrics, named ``<service>_<thing>_<unit>`` with low-cardinality labels.
+"""Prometheus metrics, every one named ``rapport_<thing>_<unit>`` with the service as
+its ``service`` label (and other low-cardinality labels), so one rule or panel reads
+the same metric of every service.
 
 Under gunicorn the API runs in prometheus-client's multiprocess mode (the launcher
 sets ``PROMETHEUS_MULTIPROC_DIR``); consumer and relay are single processes with
-the default registry. Outbox depth is read from the database at scrape time.
+the default registry where that is unset (an image may set it for every process, so
+each gauge says how its processes' values combine). Outbox depth is read from the
+database at scrape time.
 
-Business gauges for the operations team (``rapport_<thing>_<unit>`` with a
-``service`` label) are read the same way, by collectors each service hands its
-relay process; ``scrape_reader`` bounds their queries so a locked table costs a
+Business gauges for the operations team are read the same way, by collectors each
+service hands its relay process; ``scrape_reader`` bounds their queries so a locked table costs a
 scrape those gauges, never the scrape itself.
 """
 from __future__ import annotations
@@ -24,30 +27,55 @@ from sqlalchemy import func, select, text
 from shared.types import UTCDateTime
 
 
+HTTP_REQUESTS = Counter("rapport_http_requests_total", "HTTP requests answered",
+                        ["service", "method", "endpoint", "status"])
+HTTP_LATENCY = Histogram("rapport_http_request_duration_seconds", "HTTP request latency",
+                         ["service", "method", "endpoint"])
+PUBLISHED = Counter("rapport_events_published_total", "Events confirmed by the broker",
+                    ["service", "event_type"])
+PUBLISH_FAILED = Counter("rapport_events_publish_failed_total",
+                         "Events the broker nacked or returned", ["service", "event_type"])
+CONSUMED = Counter("rapport_events_consumed_total", "Events handled and acked",
+                   ["service", "event_type"])
+FAILED = Counter("rapport_events_failed_total", "Event deliveries whose handling failed",
+                 ["service", "event_type"])
+DUPLICATE = Counter("rapport_events_duplicate_total", "Redelivered events skipped by the inbox",
+                    ["service", "event_type"])
+DEAD_LETTERED = Counter("rapport_events_dead_lettered_total",
+                        "Messages the consumer sent to the dead-letter queue",
+                        ["service", "reason"])
+DEFERRED = Histogram("rapport_consumer_deferred_work_seconds",
+                     "Deferred work the consumer ran between windows", ["service"])
+DEFERRED_FAILED = Counter("rapport_consumer_deferred_work_failed_total",
+                          "Runs of the consumer's deferred work that failed", ["service"])
+
+
+class _ForService:
+    """One metric with its ``service`` label already given: ``labels`` takes the rest,
+    and a metric with no other label is used as it is (``inc``, ``observe``, ``time``)."""
+
+    def __init__(self, metric, service: str):
+        self.metric, self.service = metric, service
+
+    def labels(self, *values):
+        return self.metric.labels(self.service, *values)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.metric.labels(self.service), name)
+
+
 class ServiceMetrics:
+    """A service's view of the shared metrics, every sample labelled with its name."""
+
     def __init__(self, service: str):
-        s = service
-        self.http_requests = Counter(f"{s}_http_requests_total", "HTTP requests answered",
-                                     ["method", "endpoint", "status"])
-        self.http_latency = Histogram(f"{s}_http_request_duration_seconds",
-                                      "HTTP request latency", ["method", "endpoint"])
-        self.published = Counter(f"{s}_events_published_total",
-                                 "Events confirmed by the broker", ["event_type"])
-        self.publish_failed = Counter(f"{s}_events_publish_failed_total",
-                                      "Events the broker nacked or returned", ["event_type"])
-        self.consumed = Counter(f"{s}_events_consumed_total",
-                                "Events handled and acked", ["event_type"])
-        self.failed = Counter(f"{s}_events_failed_total",
-                              "Event deliveries whose handling failed", ["event_type"])
-        self.duplicate = Counter(f"{s}_events_duplicate_total",
-                                 "Redelivered events skipped by the inbox", ["event_type"])
-        self.dead_lettered = Counter(f"{s}_events_dead_lettered_total",
-                                     "Messages the consumer sent to the dead-letter queue",
-                                     ["reason"])
-        self.deferred = Histogram(f"{s}_consumer_deferred_work_seconds",
-                                  "Deferred work the consumer ran between windows")
-        self.deferred_failed = Counter(f"{s}_consumer_deferred_work_failed_total",
-                                       "Runs of the consumer's deferred work that failed")
+        bound = lambda metric: _ForService(metric, service)  # noqa: E731
+        self.http_requests, self.http_latency = bound(HTTP_REQUESTS), bound(HTTP_LATENCY)
+        self.published, self.publish_failed = bound(PUBLISHED), bound(PUBLISH_FAILED)
+        self.consumed, self.failed = bound(CONSUMED), bound(FAILED)
+        self.duplicate, self.dead_lettered = bound(DUPLICATE), bound(DEAD_LETTERED)
+        self.deferred, self.deferred_failed = bound(DEFERRED), bound(DEFERRED_FAILED)
 
 
 @lru_cache(maxsize=None)
@@ -62,10 +90,12 @@ class OutboxCollector:
         self.service, self.db, self.outbox = service, db, outbox_model
 
     def collect(self):
-        pending = GaugeMetricFamily(f"{self.service}_outbox_pending_events",
-                                    "Outbox rows not yet confirmed by the broker")
-        age = GaugeMetricFamily(f"{self.service}_outbox_oldest_pending_age_seconds",
-                                "Age of the oldest outbox row not yet confirmed")
+        pending = GaugeMetricFamily("rapport_outbox_pending_events",
+                                    "Outbox rows not yet confirmed by the broker",
+                                    labels=["service"])
+        age = GaugeMetricFamily("rapport_outbox_oldest_pending_age_seconds",
+                                "Age of the oldest outbox row not yet confirmed",
+                                labels=["service"])
         try:
             with scrape_reader(self.db) as session:
                 count, oldest = session.execute(
@@ -74,8 +104,8 @@ class OutboxCollector:
                 oldest = UTCDateTime().process_result_value(oldest, None)
         except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
             return
-        pending.add_metric([], count)
-        age.add_metric([], _age_seconds(oldest))
+        pending.add_metric([self.service], count)
+        age.add_metric([self.service], _age_seconds(oldest))
         yield pending
         yield age
 

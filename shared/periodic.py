@@ -40,9 +40,11 @@ log = logging.getLogger(__name__)
 
 RUNS = Counter("rapport_periodic_job_runs_total", "Passes of periodic jobs, by outcome",
                ["service", "job", "status"])
+# A timestamp: across processes (multiprocess mode) the latest is the one that counts,
+# and it outlives the process that set it, as a single process's gauge would.
 LAST_SUCCESS = Gauge("rapport_periodic_job_last_success_timestamp_seconds",
                      "When a periodic job last finished a pass without error (system clock)",
-                     ["service", "job"])
+                     ["service", "job"], multiprocess_mode="max")
 DURATION = Histogram("rapport_periodic_job_duration_seconds", "How long a pass took",
                      ["service", "job"])
 

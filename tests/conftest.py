@@ -16,11 +16,37 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from deploy.launcher import DEFAULT_PORT_RANGE
 from shared import migrations
 from shared.auth import issue_token
 from shared.config import DEV_SECRET
 from shared.messaging import topology
 from tests.support.browser import axe_source, chromium, shots  # noqa: F401  (fixtures)
+
+def _port_block() -> None:
+    """Under pytest-xdist each test process draws its systems' ports from a block
+    of its own (``RAPPORT_PORT_RANGE``, deploy/launcher.py), so two systems started
+    by two processes at once never pick the same port."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get(
+        "PYTEST_XDIST_WORKER_COUNT")
+    if worker and count:
+        low, high = map(int, DEFAULT_PORT_RANGE.split("-"))
+        size = (high - low + 1) // int(count)
+        start = low + int(worker.removeprefix("gw")) * size
+        os.environ["RAPPORT_PORT_RANGE"] = f"{start}-{start + size - 1}"
+
+
+_port_block()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs) the end-to-end
+    tests, each module of which starts every process of the system, run one after
+    another in one test process while the others share the rest: two whole systems
+    at once on a two-core machine miss their waits."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("system"))
 
 AMQP_URL = os.environ.get("RAPPORT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL",

@@ -33,9 +33,10 @@ from shared.messaging.tables import utcnow
 
 # Slots a pass left unplanned for want of consent, by the plan's channel: the same
 # slots are skipped again every pass until consent comes, so a gauge of the last pass.
+# (In multiprocess mode the last pass of any process is the one to show.)
 CONSENT_REFUSED = Gauge("rapport_calls_consent_refused_slots",
                         "Calls the last extend-schedules pass did not plan for want of consent",
-                        ["service", "channel"])
+                        ["service", "channel"], multiprocess_mode="mostrecent")
 BATCH = 1000
 # An edit's request checks this many batches itself; the job finishes a larger plan.
 REQUEST_BATCHES = 20

@@ -111,8 +111,11 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
     def _start():
         g.started = time.perf_counter()
         rid = request.headers.get("X-Request-ID") or str(uuid.uuid4())
-        g.context_tokens = (context.request_id.set(rid), context.correlation_id.set(
-            request.headers.get("X-Correlation-ID") or rid))
+        cid = request.headers.get("X-Correlation-ID") or rid
+        g.context_tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
+        # For the server's access log line, written once this context is gone.
+        request.environ["rapport.request_id"], request.environ["rapport.correlation_id"] = (
+            rid, cid)
         if not request.path.startswith(PUBLIC_PREFIXES) and not _public(app):
             g.principal = authenticate(request.headers.get("Authorization", ""))
 

@@ -87,16 +87,17 @@ def test_every_operations_alert_has_a_grafana_panel_on_its_metric():
     assert {alert for alert, names in alerts.items() if not names & charted} == set()
 
 
-def test_the_rules_read_the_names_the_calls_and_periodic_collectors_expose(sqlite_url):
-    """A renamed gauge would silence its alert: every rapport_ name the rules read is
-    exposed by the calls relay's collectors and counters."""
+def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url):
+    """A renamed metric would silence its alert or empty its panel: every rapport_ name
+    the rules and the dashboard read is exposed, with its service label, by the
+    shared counters, the outbox and periodic collectors and the calls relay's own."""
     from prometheus_client.parser import text_string_to_metric_families
 
     from services.calls import config, deliveries, metrics
-    from services.calls.models import PeriodicJob
+    from services.calls.models import Outbox, PeriodicJob
     from shared import clock, migrations, periodic
     from shared.db import Database
-    from shared.metrics import PeriodicJobsCollector, exposition
+    from shared.metrics import OutboxCollector, PeriodicJobsCollector, exposition, metrics_for
 
     migrations.upgrade(sqlite_url, config.MIGRATIONS)
     db = Database(sqlite_url)
@@ -107,17 +108,59 @@ def test_the_rules_read_the_names_the_calls_and_periodic_collectors_expose(sqlit
         periodic.LAST_SUCCESS.labels("calls", "x").set(0)
         periodic.RUNS.labels("calls", "x", "ok")
         deliveries.FAILED.labels("calls", "call.assigned")
+        shared = metrics_for("calls")
+        shared.http_requests.labels("GET", "/x", 200)
+        shared.http_latency.labels("GET", "/x").observe(0.1)
+        for counter in (shared.published, shared.consumed, shared.failed, shared.duplicate):
+            counter.labels("call.assigned")
+        shared.dead_lettered.labels("malformed")
         body, _ = exposition([metrics.CallsCollector("calls", db, 0, 0),
-                              PeriodicJobsCollector("calls", db, PeriodicJob)])
+                              PeriodicJobsCollector("calls", db, PeriodicJob),
+                              OutboxCollector("calls", db, Outbox)])
     finally:
         db.dispose()
     families = list(text_string_to_metric_families(body.decode()))
     exposed = {f.name + suffix for f in families
                for suffix in {"counter": ("_total",), "histogram": ("_bucket",),
                               "gaugehistogram": ("_bucket",)}.get(f.type, ("",))}
+    ours = [f for f in families if f.name.startswith("rapport_")]
+    assert ours and all(sample.labels.get("service") for f in ours for sample in f.samples)
     yaml = pytest.importorskip("yaml")
-    rules = yaml.safe_load((PROMETHEUS / "operations.yml").read_text())
-    read = {name for group in rules["groups"]
-            for rule in group["rules"] for name in _metric_names(rule["expr"])
-            if ":" not in name}
+    rule_files = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["rule_files"]
+    exprs = [rule["expr"] for name in rule_files
+             for group in yaml.safe_load((PROMETHEUS / name).read_text())["groups"]
+             for rule in group["rules"]]
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "rapport.json")
+                           .read_text())
+    exprs += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    read = {name for expr in exprs for name in _metric_names(expr) if ":" not in name}
+    assert {"rapport_http_request_duration_seconds_bucket", "rapport_events_failed_total",
+            "rapport_outbox_oldest_pending_age_seconds"} <= read
     assert read - exposed == set()
+    assert not [expr for expr in exprs if "__name__" in expr], "no regex on metric names"
+
+
+def test_every_metric_the_services_define_is_rapport_with_a_service_label():
+    """Any process's metrics, the service's own included: one name for every service,
+    told apart by the label. (The python_ and process_ ones are prometheus-client's.)"""
+    import importlib
+
+    from prometheus_client import REGISTRY
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from deploy.run import SERVICES
+    from shared.metrics import metrics_for
+
+    for service in SERVICES:
+        metrics_for(service)  # what each process binds to its service
+        for module in ("app", "entrypoints.consumer", "entrypoints.relay", "periodic"):
+            try:
+                importlib.import_module(f"services.{service}.{module}")
+            except ModuleNotFoundError as exc:
+                assert exc.name == f"services.{service}.{module}", exc
+    ours = [c for c in REGISTRY._collector_to_names if isinstance(c, MetricWrapperBase)]
+    assert len(ours) >= 15
+    assert {c._name for c in ours if not c._name.startswith("rapport_")} == set()
+    assert {c._name for c in ours if "service" not in c._labelnames} == set()
+    names = {f.name for f in REGISTRY.collect()}
+    assert {n for n in names if not n.startswith(("rapport_", "python_", "process_"))} == set()

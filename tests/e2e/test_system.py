@@ -180,10 +180,33 @@ def test_every_process_reports_health_and_metrics(running_system):
         assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
         assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
         assert requests.get(f"{base}/metrics", timeout=5).status_code == 200
+    from prometheus_client.parser import text_string_to_metric_families
+
     metrics = requests.get(f"{running_system.system.api_url('calls')}/metrics", timeout=5).text
-    assert "calls_http_requests_total" in metrics and "calls_outbox_pending_events" in metrics
+    samples = {(sample.name, sample.labels.get("service"))
+               for family in text_string_to_metric_families(metrics)
+               for sample in family.samples}  # gunicorn's workers, in multiprocess mode
+    assert {("rapport_http_requests_total", "calls"),
+            ("rapport_outbox_pending_events", "calls")} <= samples
     relay = running_system.system.procs["calls-relay"]
     business = requests.get(f"http://127.0.0.1:{relay.port}/metrics", timeout=10).text
     for name in ("rapport_calls_due_today_calls", "rapport_coverage_targeted_customers",
                  'rapport_periodic_job_interval_seconds{job="missed-calls",service="calls"}'):
         assert name in business
+
+
+def test_every_process_logs_json_lines_only(running_system):
+    """What the API (gunicorn's master and workers), consumer and relay of every
+    service wrote, stdout and stderr both, is JSON lines naming the service."""
+    import json
+
+    system = running_system.system
+    for proc in system.procs.values():
+        lines = (system.log_dir / f"{proc.name}.log").read_text().splitlines()
+        assert lines, proc.name
+        records = [json.loads(line) for line in lines]
+        assert {r["service"] for r in records} == {proc.service}, proc.name
+        assert {r["process_role"] for r in records} == {proc.role}, proc.name
+    api = [json.loads(line) for line in
+           (system.log_dir / "calls-api.log").read_text().splitlines()]
+    assert any(r["logger"] == "gunicorn.access" and r["path"] == "/metrics" for r in api)

@@ -43,11 +43,11 @@ def test_a_scrape_answers_in_time_while_a_migration_holds_the_calls_table(
         started = time.monotonic()
         names = scraped_names(collectors)
         assert time.monotonic() - started < 10
-        assert not BUSINESS & names and "calls_outbox_pending_events" not in names
+        assert not BUSINESS & names and "rapport_outbox_pending_events" not in names
         assert "python_info" in names  # the rest of the scrape is there
         held.rollback()
     locker.dispose()
-    assert BUSINESS | {"calls_outbox_pending_events"} <= scraped_names(collectors)
+    assert BUSINESS | {"rapport_outbox_pending_events"} <= scraped_names(collectors)
 
 
 def test_a_scrape_answers_while_the_database_is_down():

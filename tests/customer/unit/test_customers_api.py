@@ -101,8 +101,13 @@ def test_health_and_metrics_need_no_token(client):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").json["database"] == "ok"
     body = client.get("/metrics").data.decode()
-    assert "customer_http_requests_total" in body
-    assert "customer_outbox_pending_events" in body
+    from prometheus_client.parser import text_string_to_metric_families
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(body) for s in family.samples}
+    assert samples[("rapport_http_requests_total", (
+        ("endpoint", "/healthz"), ("method", "GET"), ("service", "customer"),
+        ("status", "200")))] == 1
+    assert samples[("rapport_outbox_pending_events", (("service", "customer"),))] == 0
 
 
 def test_a_forged_cursor_is_a_422_not_a_500(client):

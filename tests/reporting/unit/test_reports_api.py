@@ -130,6 +130,8 @@ def test_only_analysts_and_managers_read_reports(client, url, role, partner_id, 
 def test_health_metrics_and_openapi(client):
     assert client.get("/healthz").json["service"] == "reporting"
     assert client.get("/readyz").json["database"] == "ok"
-    assert "reporting_http_requests_total" in client.get("/metrics").data.decode()
+    metrics = client.get("/metrics").data.decode()
+    assert any(line.startswith("rapport_http_requests_total{") and 'service="reporting"' in line
+               for line in metrics.splitlines())
     paths = client.get("/api/docs/openapi.json").json["paths"]
     assert {ACTIVITY, PNL} <= set(paths)

@@ -220,4 +220,4 @@ def test_a_cursor_this_api_did_not_issue_is_422(client, cursor):
 
 def test_health_and_metrics_need_no_token(client):
     assert client.get("/healthz").json["service"] == "sales"
-    assert "sales_outbox_pending_events" in client.get("/metrics").data.decode()
+    assert 'rapport_outbox_pending_events{service="sales"}' in client.get("/metrics").data.decode()
