@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import redis
-from prometheus_client import Counter
 
 from shared.config import ConfigError, Settings
+from shared.metrics import metrics_for
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +39,6 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}
 """
-
-
-@lru_cache(maxsize=None)
-def errors() -> Counter:
-    return Counter("rapport_shared_state_errors_total",
-                   "Calls to the shared state (Redis) that failed and were let through",
-                   ["use"])
-
-
-@lru_cache(maxsize=None)
-def limited() -> Counter:
-    return Counter("rapport_rate_limited_total", "Requests refused over a rate limit",
-                   ["service", "scope"])
 
 
 @dataclass(frozen=True)
@@ -77,8 +64,10 @@ class Limit:
 class SharedState:
     """One Redis connection pool per process, with the fail-open guard."""
 
-    def __init__(self, url: str, prefix: str, timeout: float = 0.25, pause: float = 5.0):
+    def __init__(self, url: str, prefix: str, service: str, timeout: float = 0.25,
+                 pause: float = 5.0):
         self.prefix, self.pause = prefix, pause
+        self.errors = metrics_for(service).shared_state_errors
         self.redis = redis.Redis.from_url(url, socket_timeout=timeout,
                                           socket_connect_timeout=timeout)
         self._hit = self.redis.register_script(_HIT)
@@ -89,7 +78,7 @@ class SharedState:
         return time.monotonic() >= self._down_until
 
     def _failed(self, use: str, exc: Exception) -> None:
-        errors().labels(use).inc()
+        self.errors.labels(use).inc()
         with self._lock:
             first = self._available()
             self._down_until = time.monotonic() + self.pause
@@ -134,8 +123,8 @@ class SharedState:
 
 
 @lru_cache(maxsize=None)
-def _state(url: str, prefix: str) -> SharedState:
-    return SharedState(url, prefix)
+def _state(url: str, prefix: str, service: str) -> SharedState:
+    return SharedState(url, prefix, service)
 
 
 def shared_state(settings: Settings) -> SharedState | None:
@@ -143,7 +132,7 @@ def shared_state(settings: Settings) -> SharedState | None:
     url = settings.get("REDIS_URL")
     if not url:
         return None
-    return _state(url, settings.get("REDIS_PREFIX", settings.namespace))
+    return _state(url, settings.get("REDIS_PREFIX", settings.namespace), settings.service)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from shared.db import Database
 from shared.errors import Forbidden, TooManyRequests, Unauthorized, Unavailable
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import OutboxCollector, exposition, metrics_for
-from shared.redis_state import RateLimits, SharedState, limited, shared_state
+from shared.redis_state import RateLimits, SharedState, shared_state
 from shared.startup import freeze_startup_objects
 from shared.web import openapi, plain_text, problems
 from shared.web.json import JSONProvider
@@ -200,7 +200,8 @@ def _install_rate_limits(app: Flask, settings: Settings, shared: SharedState) ->
     limits = RateLimits.from_settings(settings)
     if limits.partner is None and limits.token is None:
         return
-    refused = {scope: limited().labels(settings.service, scope) for scope in ("partner", "token")}
+    counted = metrics_for(settings.service).rate_limited
+    refused = {scope: counted.labels(scope) for scope in ("partner", "token")}
 
     @app.before_request
     def _limit():

@@ -95,14 +95,14 @@ def test_redis_away_lets_requests_through_logged_and_counted(service_app, tmp_pa
                   REDIS_PREFIX=f"t-{uuid.uuid4().hex}", RATE_LIMIT_TOKEN="1/minute")
     token = issue_token(DEV_SECRET, "alice", "analyst")
     before = REGISTRY.get_sample_value("rapport_shared_state_errors_total",
-                                       {"use": "rate_limit"}) or 0
+                                       {"service": "customer", "use": "rate_limit"}) or 0
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="shared.redis_state"):
         assert [_get(app, token).status_code for _ in range(5)] == [200] * 5
     assert time.monotonic() - started < 3  # one failed attempt, not one per request
     assert any("letting requests through" in r.getMessage() for r in caplog.records)
     assert REGISTRY.get_sample_value("rapport_shared_state_errors_total",
-                                     {"use": "rate_limit"}) == before + 1
+                                     {"service": "customer", "use": "rate_limit"}) == before + 1
 
 
 @pytest.mark.parametrize("text, limit", [("600/minute", Limit(600, 60)),
