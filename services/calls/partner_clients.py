@@ -20,13 +20,13 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 
 from services.calls.models import Partner, PartnerClient
-from services.calls.people import _page
 from shared.auth import Principal, issue_token
 from shared.errors import NotFound
 from shared.messaging.tables import utcnow
+from shared.web.pagination import decode_time_cursor, page
 
 DEFAULT_TOKEN_SECONDS = 900
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -78,11 +78,16 @@ def create_client(uow, partner_id: str, name: str, created_by: str) -> tuple[Par
 
 
 def list_clients(uow, partner_id: str, limit: int, cursor: str | None) -> dict:
+    query = (select(PartnerClient).where(PartnerClient.partner_id == partner_id)
+             .order_by(PartnerClient.created_at, PartnerClient.id).limit(limit + 1))
+    after = decode_time_cursor(cursor)
+    if after:
+        query = query.where(tuple_(PartnerClient.created_at, PartnerClient.id) > after)
     with uow.reader() as session:
         if session.get(Partner, partner_id) is None:
             raise NotFound(f"no partner {partner_id}")
-    return _page(uow, select(PartnerClient).where(PartnerClient.partner_id == partner_id),
-                 PartnerClient, limit, cursor)
+        rows = list(session.scalars(query))
+    return page(rows, limit, lambda c: (c.created_at.isoformat(), c.id))
 
 
 def revoke_client(uow, shared, partner_id: str, client_id: str, revoked_by: str,

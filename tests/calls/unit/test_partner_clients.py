@@ -176,3 +176,16 @@ def test_the_revocation_reaches_the_other_services_through_redis(service_app, tm
     assert refused.status_code == 401 and "revoked" in refused.json["detail"]
     ttl = redis.Redis().ttl(f"{shared['REDIS_PREFIX']}:revoked-client:{made['client_id']}")
     assert 900 < ttl <= 1200  # as long as a token can live, and its clock skew
+
+
+def test_a_partners_clients_are_listed_a_page_at_a_time(client, partner):
+    made = [_client(client, partner["id"], f"client {n}")["client_id"] for n in range(3)]
+    _client(client, add_partner(client, "Globex")["id"])  # another partner's: not listed
+    url = f"/api/v1/partners/{partner['id']}/clients"
+    first = client.get(url, headers=auth("manager"), query_string={"limit": 2}).json
+    rest = client.get(url, headers=auth("manager"),
+                      query_string={"limit": 2, "cursor": first["next_cursor"]}).json
+    assert [c["client_id"] for c in first["items"] + rest["items"]] == made
+    assert rest["next_cursor"] is None
+    assert client.get("/api/v1/partners/nope/clients", headers=auth()).status_code == 404
+    assert client.get(url, headers=auth("agent")).status_code == 403
