@@ -36,3 +36,11 @@ class Unauthorized(AppError):
 
 class Forbidden(AppError):
     status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class TooManyRequests(AppError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class Unavailable(AppError):
+    status, slug, title = 503, "unavailable", "Service unavailable"

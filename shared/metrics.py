@@ -48,6 +48,11 @@ DEFERRED = Histogram("rapport_consumer_deferred_work_seconds",
                      "Deferred work the consumer ran between windows", ["service"])
 DEFERRED_FAILED = Counter("rapport_consumer_deferred_work_failed_total",
                           "Runs of the consumer's deferred work that failed", ["service"])
+RATE_LIMITED = Counter("rapport_rate_limited_total", "Requests refused over a rate limit",
+                       ["service", "scope"])
+SHARED_STATE_ERRORS = Counter("rapport_shared_state_errors_total",
+                              "Calls to the shared state (Redis) that failed and were let "
+                              "through", ["service", "use"])
 
 
 class _ForService:
@@ -76,6 +81,8 @@ class ServiceMetrics:
         self.consumed, self.failed = bound(CONSUMED), bound(FAILED)
         self.duplicate, self.dead_lettered = bound(DUPLICATE), bound(DEAD_LETTERED)
         self.deferred, self.deferred_failed = bound(DEFERRED), bound(DEFERRED_FAILED)
+        self.rate_limited = bound(RATE_LIMITED)
+        self.shared_state_errors = bound(SHARED_STATE_ERRORS)
 
 
 @lru_cache(maxsize=None)

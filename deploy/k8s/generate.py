@@ -66,6 +66,10 @@ def env(service: str, role: str) -> list[dict]:
                (f"{prefix}_DATABASE_URL", f"rapport-{service}-database", "url")]
     values += [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
                for name, secret, key in secrets]
+    # Redis holds the rate-limit counts and revoked partner clients every replica
+    # shares (docs/security.md); without the key, no limits apply.
+    values.append({"name": "RAPPORT_REDIS_URL", "valueFrom": {"secretKeyRef": {
+        "name": "rapport", "key": "redis-url", "optional": True}}})
     return values
 
 

@@ -324,6 +324,25 @@ class QualityFlag(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PartnerClient(Base):
+    """A partner's OAuth2 client (client-credentials grant): its id is public, its
+    secret is stored only as a salted scrypt hash, shown once when made. A revoked
+    client gets no more tokens and its tokens already issued are refused."""
+
+    __tablename__ = "partner_clients"
+    __table_args__ = (Index("ix_partner_clients_partner", "partner_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+    last_token_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class PartnerRead(Base):
     """The audit of every partner read of customer data (PDPO)."""
 

@@ -11,12 +11,13 @@ from typing import Callable, Iterable
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from shared import context
-from shared.auth import Principal, TokenError, verify_token
+from shared.auth import Authenticator, Principal, ProviderUnavailable, TokenError
 from shared.config import Settings
 from shared.db import Database
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Forbidden, TooManyRequests, Unauthorized, Unavailable
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import OutboxCollector, exposition, metrics_for
+from shared.redis_state import RateLimits, SharedState, shared_state
 from shared.startup import freeze_startup_objects
 from shared.web import openapi, plain_text, problems, swagger_ui
 from shared.web.json import JSONProvider
@@ -30,6 +31,8 @@ class ServiceContext:
     db: Database
     uow: UnitOfWorkFactory
     idempotency_model: type | None = None
+    authenticator: Authenticator | None = None
+    shared: SharedState | None = None  # Redis, when RAPPORT_REDIS_URL is set
 
 
 def service() -> ServiceContext:
@@ -78,16 +81,22 @@ def create_service_app(settings: Settings, *, title: str, description: str,
         RAPPORT_SETTINGS=settings,
     )
     db = Database(settings.database_url)
+    shared = shared_state(settings)
     app.extensions["rapport"] = ServiceContext(
         settings=settings, db=db,
         uow=UnitOfWorkFactory(db, outbox_model, settings.service, idempotency_model),
-        idempotency_model=idempotency_model)
+        idempotency_model=idempotency_model,
+        authenticator=Authenticator.from_settings(
+            settings, shared.client_revoked if shared is not None else None),
+        shared=shared)
     api = openapi.ProblemApi(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     problems.register(app)
     swagger_ui.install(app)
     _install_hooks(app, settings, outbox_model, db)
+    if shared is not None:
+        _install_rate_limits(app, settings, shared)
     plain_text.install(app)
     if setup is not None:
         setup(app)
@@ -109,7 +118,7 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
         request.environ["rapport.request_id"], request.environ["rapport.correlation_id"] = (
             rid, cid)
         if not request.path.startswith(PUBLIC_PREFIXES) and not _public(app):
-            g.principal = _authenticate(settings.auth_secret)
+            g.principal = authenticate(request.headers.get("Authorization", ""))
 
     counters, latencies = {}, {}  # labelled children, looked up once per label set
 
@@ -166,12 +175,49 @@ def _public(app: Flask) -> bool:
     return bool(getattr(getattr(view, "view_class", None), "public", False))
 
 
-def _authenticate(secret: str) -> Principal:
-    header = request.headers.get("Authorization", "")
+def authenticate(header: str) -> Principal:
+    """The principal of an ``Authorization: Bearer`` header; 401 for no or a bad
+    token, 503 when the identity provider's keys cannot be fetched."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send a bearer token: Authorization: Bearer <token>")
+    return verify(token.strip())
+
+
+def verify(token: str) -> Principal:
     try:
-        return verify_token(secret, token.strip())
+        return service().authenticator.verify(token)
     except TokenError as exc:
         raise Unauthorized(f"the token is not valid: {exc}") from exc
+    except ProviderUnavailable as exc:
+        raise Unavailable(f"tokens cannot be checked just now: {exc}", retry_after=30) from exc
+
+
+def _install_rate_limits(app: Flask, settings: Settings, shared: SharedState) -> None:
+    """Count each authenticated request against its partner's limit (every token
+    of the partner together) and its token's, in Redis, so that every worker and
+    replica counts the same; over either, 429 with Retry-After, before the view
+    reads anything."""
+    limits = RateLimits.from_settings(settings)
+    if limits.partner is None and limits.token is None:
+        return
+    counted = metrics_for(settings.service).rate_limited
+    refused = {scope: counted.labels(scope) for scope in ("partner", "token")}
+
+    @app.before_request
+    def _limit():
+        caller = g.get("principal")
+        if caller is None:
+            return
+        checks = []
+        if limits.partner is not None and caller.partner_id:
+            checks.append(("partner", f"partner:{caller.partner_id}", limits.partner))
+        if limits.token is not None and caller.token_id:
+            checks.append(("token", f"token:{caller.token_id}", limits.token))
+        for scope, key, limit in checks:
+            wait = shared.hit(key, limit)
+            if wait is not None:
+                refused[scope].inc()
+                raise TooManyRequests(
+                    f"over the {scope} rate limit of {limit.count} requests per "
+                    f"{limit.seconds} s; try again in {wait} s", retry_after=wait)

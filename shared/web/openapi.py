@@ -38,9 +38,22 @@ class Problem(Schema):
                        "refused, nested as the request body is."})
 
 
+RATE_LIMITED = "TOO_MANY_REQUESTS"
+
+
 class ProblemResponses(BasePlugin):
     """flask-smorest documents its error responses (one component per status, and
-    the default) as ``application/json``; they are answered as problem+json."""
+    the default) as ``application/json``; they are answered as problem+json.
+
+    Every operation that takes a bearer token (all but those documented with
+    ``security=[]``) may also answer 429 when a rate limit is configured."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict) or operation.get("security") == []:
+                continue
+            operation.setdefault("responses", {}).setdefault(
+                "429", {"$ref": f"#/components/responses/{RATE_LIMITED}"})
 
     def response_helper(self, response, **kwargs):
         content = response.get("content")
@@ -99,6 +112,13 @@ class ProblemApi(Api):
     def init_app(self, app, **kwargs):
         super().init_app(app, **kwargs)
         self.marshmallow.converter.add_attribute_function(decimal_properties)
+        self.spec.components.response(RATE_LIMITED, {
+            "description": "Over a rate limit (per partner or per token): wait the "
+                           "Retry-After seconds, then send again.",
+            "headers": {"Retry-After": {
+                "description": "Seconds until the limit's window ends.",
+                "schema": {"type": "integer", "minimum": 1}}},
+            "content": {problems.PROBLEM_JSON: {"schema": "Problem"}}})
 
     def handle_http_exception(self, error):  # noqa: D102 - overrides flask-smorest
         return problems.handle_http_exception(error)

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, current_app, redirect, render_template, request
 from markupsafe import Markup
 
-from shared.auth import TokenError, verify_token
+from shared.auth import ProviderUnavailable, TokenError
 
 COOKIE = "rapport_token"
 FIELD = "csrf_token"
@@ -94,7 +94,9 @@ def _sign_in():
     if not token:
         return message(401, "Sign in", "Paste the access token you were given.", sign_in=True)
     try:
-        verify_token(_secret(), token)
+        _verify(token)
+    except ProviderUnavailable:
+        return _provider_away()
     except TokenError:
         return message(401, "Sign in again", "Your sign-in has expired or is not valid; "
                        "paste a current access token.", sign_in=True)
@@ -106,6 +108,17 @@ def _sign_in():
     return None
 
 
+def _verify(token: str) -> None:
+    """Any token the API accepts signs in to the pages: Rapport's own, and the
+    identity provider's when one is configured."""
+    current_app.extensions["rapport"].authenticator.verify(token)
+
+
+def _provider_away():
+    return message(503, "Sign-in unavailable", "Access tokens cannot be checked just now; "
+                   "try again in a minute.")
+
+
 def _csrf_ok(token: str) -> bool:
     sent = request.form.get(FIELD, "")
     return bool(sent) and hmac.compare_digest(sent, csrf_token(token))
@@ -113,7 +126,9 @@ def _csrf_ok(token: str) -> bool:
 
 def _take_token(prefix: str, token: str):
     try:
-        verify_token(_secret(), token)
+        _verify(token)
+    except ProviderUnavailable:
+        return _provider_away()
     except TokenError:
         return message(401, "Sign in", "That access token is not valid or has expired.",
                        sign_in=True)

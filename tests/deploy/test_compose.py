@@ -21,7 +21,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 SERVICES = ("customer", "calls", "sales", "reporting")
 # Official images whose entry point starts as root only to hand the data directory
 # to their own user (gosu) before the server starts.
-DROP_ROOT_THEMSELVES = {"rabbitmq", "postgres"}
+DROP_ROOT_THEMSELVES = {"rabbitmq", "postgres", "redis"}
 
 
 def compose_command() -> list[str] | None:
