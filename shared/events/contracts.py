@@ -54,6 +54,8 @@ class CustomerRegisteredV1(Contract):
     address = fields.Dict(load_default=None, allow_none=True)
     relationship_score = fields.Float(load_default=None, allow_none=True)
     satisfaction_trend = fields.Float(load_default=None, allow_none=True)
+    # The reference another system knows the customer by (the workspace finds by it).
+    external_ref = fields.String(load_default=None, allow_none=True)
 
 
 class FieldChangeV1(Contract):
@@ -79,6 +81,8 @@ class CustomerUpdatedV1(Contract):
     address = fields.Dict(load_default=None, allow_none=True)
     relationship_score = fields.Float(load_default=None, allow_none=True)
     satisfaction_trend = fields.Float(load_default=None, allow_none=True)
+    # The reference another system knows the customer by (the workspace finds by it).
+    external_ref = fields.String(load_default=None, allow_none=True)
 
 
 class CustomerMergedV1(Contract):
