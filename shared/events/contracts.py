@@ -31,6 +31,9 @@ CONSENT_STATUSES = ("granted", "withdrawn")
 FOLLOWUP_KINDS = ("callback", "retry", "opportunity", "escalation", "opt_out")
 DEAL_STAGES = ("lead", "qualified", "proposal", "negotiation", "won", "lost")
 ALLOCATION_KINDS = ("training", "promotion_material", "marketing_fund")
+# The calls service's quality rules a completed call can hit (services/calls/quality.py).
+# Consumers take any other name too: a rule added later must not make events invalid.
+QUALITY_FLAGS = ("duration", "overlap", "rate", "outside_window", "checklist_incomplete")
 
 
 # -- customer ---------------------------------------------------------------
@@ -226,6 +229,10 @@ class CallCompletedV1(Contract):
                                    load_default=dict)
     # planned, callback, retry, escalation, replan; inbound or unplanned (no due time).
     kind = fields.String(load_default=None, allow_none=True)
+    # The quality rules the record hit when it was recorded (QUALITY_FLAGS), each once;
+    # older events have none.
+    quality_flags = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
+                                load_default=list)
 
 
 class CallMissedV1(Contract):
