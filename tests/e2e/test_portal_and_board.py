@@ -118,8 +118,7 @@ def test_a_partner_sees_only_its_own_work_and_a_neutral_page_for_anyone_elses(
     # Its own call: the outcome form records a sale opportunity too short to be real.
     mine = _held_by(work, "a")[0]
     page.goto(f"{base}/portal/calls/{mine['id']}")
-    page.fill({"outcome": "sale_opportunity", "duration_seconds": "4",
-               "opt_out_notice_given": True})
+    page.fill({"outcome": "sale_opportunity", "duration_seconds": "4"})
     page.submit()
     assert "Outcome recorded: sale_opportunity" in page.text()
     assert page.errors() == []

@@ -77,5 +77,6 @@ def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium,
                        ".textContent")
     assert re.match(r"\d+ calls \(\d+\.\d%\):", flags), flags
     assert browser.axe(axe_source) == []
+    browser.viewport(1600, 900)  # wide enough that the tables need no scrolling
     browser.screenshot(shots / "dashboard-agents.png", "#agents")
     assert browser.errors() == []
