@@ -136,7 +136,7 @@ def test_a_partner_sees_only_its_own_work_and_a_neutral_page_for_anyone_elses(
                             params=period).json()["groups"]
         mine = next((g for g in groups if g["key"] == work["partners"]["a"]), None)
         return mine if mine and mine["deals"]["from_opportunities"] else None
-    partner_a = wait_for(reported, 20, message="the partner's flag and deal reported")
+    partner_a = wait_for(reported, 30, message="the partner's flag and deal reported")
     assert partner_a["completed"] == partner_a["opportunities"] == 1
     assert partner_a["quality_flags"] == {"flagged": 1, "rate": 1.0, "rules": {"duration": 1}}
     assert partner_a["deals"]["conversion"] == 1.0
