@@ -5,7 +5,7 @@ As in ``bulk_events``: the first payload of each shape (which fields are empty, 
 type of the others, and the values of the enumerated ones) goes through the contract
 (``make_event``), and its wire form is compared with the one built here by hand; only
 if they are identical are the others of that shape built by hand. Payloads with
-referrals, mentions or confirmed fields always go through the contract, as does
+referrals, mentions, confirmed fields or quality flags always go through the contract, as does
 every shape whose check fails: a change to the contract can make this slower, never
 wrong. Every value here was validated already on the way in, with the same ranges."""
 from __future__ import annotations
@@ -21,7 +21,7 @@ from shared.messaging.tables import utcnow
 
 EVENT = "call.completed"
 ENUMERATED = ("outcome", "channel", "agent_kind", "currency")
-NESTED = ("competitor_mentions", "referrals", "confirmed_fields")
+NESTED = ("competitor_mentions", "referrals", "confirmed_fields", "quality_flags")
 _WIRE = {str: None, int: None, bool: None, float: float, Decimal: str,
          datetime: datetime.isoformat}
 

@@ -10,7 +10,7 @@ from shared.web.pagination import PageArgs, page_schema
 
 
 class FindArgs(PageArgs):
-    # One box: a phone in any format, an e-mail, or (part of) a name.
+    # One box: an external reference, a phone in any format, an e-mail, or (part of) a name.
     q = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
@@ -19,6 +19,7 @@ class FoundCustomer(Schema):
     name = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
+    external_ref = fields.String(allow_none=True)
     segment = fields.String()
     preferred_language = fields.String(allow_none=True)
     lifecycle_status = fields.String()
@@ -36,6 +37,7 @@ class Search(MethodView):
     @customers_bp.arguments(FindArgs, location="query")
     @customers_bp.response(200, FoundPage)
     def get(self, args):
-        """Customers known here whose phone (any format), e-mail (any case) or name
-        (accent- and case-insensitive word prefixes, any order) is ``q``; best first."""
+        """Customers known here whose external reference (exactly), phone (any format),
+        e-mail (any case) or name (accent- and case-insensitive word prefixes, any
+        order) is ``q``; best first."""
         return find.search(service().uow, args["q"], args["limit"], args["cursor"])

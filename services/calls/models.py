@@ -85,6 +85,8 @@ class Customer(Base):
     address: Mapped[dict | None] = mapped_column(JSON)
     relationship_score: Mapped[float | None] = mapped_column(Float)
     satisfaction_trend: Mapped[float | None] = mapped_column(Float)
+    # The reference another system knows the customer by: the search finds it exactly.
+    external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     # The workspace search's keys (shared.search_keys), kept with the name and phone
     # they come from: set whenever an event sets those, so rows fill as events arrive.
     name_key: Mapped[str | None] = mapped_column(String(200), index=True)

@@ -71,9 +71,9 @@ def _apply(work: UnitOfWork, call: Call | None, call_id: str, data: dict,
                        f"{call.completed_at.isoformat()}; an outcome is recorded once")
     compliance = findings.check(batch.held, call, data)
     _complete(call, data, caller, compliance)
-    quality.review(work, call, batch.known, batch.held)
+    flags = quality.review(work, call, batch.known, batch.held)
     _clear_gaps(batch.held, call)
-    payload = _completed_payload(batch.held, call)
+    payload = _completed_payload(batch.held, call, flags)
     if batch.completed is None:
         work.emit("call.completed", payload)
     else:
@@ -191,7 +191,7 @@ def _clear_gaps(held: Held, call: Call) -> None:
         customer.gaps = [g for g in customer.gaps or [] if g not in call.confirmed_fields]
 
 
-def _completed_payload(held: Held, call: Call) -> dict:
+def _completed_payload(held: Held, call: Call, flags: list[str]) -> dict:
     customer = held.get(Customer, call.customer_id)
     agent_id = call.agent_id or call.completed_by
     cost = findings.costing(held, agent_id, call.duration_seconds or 0)
@@ -212,4 +212,6 @@ def _completed_payload(held: Held, call: Call) -> dict:
         "competitor_mentions": call.competitor_mentions or [],
         "referrals": call.referrals or [], "opt_out_notice_given": bool(call.opt_out_notice_given),
         "callback_at": call.callback_at, "confirmed_fields": call.confirmed_fields or {},
+        # Each rule once (the duration rule can be hit only once, but say so here).
+        "quality_flags": list(dict.fromkeys(flags)),
     }

@@ -3,6 +3,7 @@ quality flags and follow-ups."""
 from marshmallow import Schema, fields, validate
 
 from services.calls.schemas import SEGMENT
+from shared.events.contracts import QUALITY_FLAGS
 from shared.web.pagination import PageArgs, page_schema
 
 
@@ -44,7 +45,7 @@ class PolicyOut(Schema):
 
 class FlagArgs(PageArgs):
     rule = fields.String(load_default=None, validate=validate.OneOf(
-        ("duration", "overlap", "rate", "outside_window")))
+        QUALITY_FLAGS))
     agent_id = fields.String(load_default=None, validate=validate.Length(max=200))
     call_id = fields.String(load_default=None, validate=validate.Length(max=36))
 

@@ -15,7 +15,7 @@ from services.calls.models import Customer, EarlyGaps
 
 PROFILE = ("name", "phone", "preferred_language")
 # Current values an event may carry (optional in the contracts): absent means unknown.
-CONTEXT = ("email", "address", "relationship_score", "satisfaction_trend")
+CONTEXT = ("email", "address", "relationship_score", "satisfaction_trend", "external_ref")
 
 
 def apply_registered(session: Session, payload: dict, at: datetime) -> None:

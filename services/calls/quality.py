@@ -1,6 +1,8 @@
-"""Quality rules that flag implausible call records for review: overlapping calls by
-one agent, more calls in an hour than one person can make, durations out of range,
-outcomes logged outside the calling window."""
+"""Quality rules that flag call records for review: overlapping calls by one agent,
+more calls in an hour than one person can make, durations out of range, outcomes
+logged outside the calling window, conversations that left required checklist items
+unanswered. The rules a call hits travel on its ``call.completed`` (``quality_flags``),
+so reporting counts them per agent and partner."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
@@ -60,6 +62,12 @@ def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -
         hits.append(("duration", f"{call.duration_seconds}s is too short for a conversation"))
     if (call.duration_seconds or 0) > MAX_SECONDS:
         hits.append(("duration", f"{call.duration_seconds}s is longer than {MAX_SECONDS}s"))
+    # ``reached`` must answer every required item (refused otherwise); another spoken
+    # outcome may stop short of the guideline, and a reviewer should know how often.
+    compliance = call.checklist_compliance
+    if call.outcome in SPOKEN and compliance is not None and compliance < 1:
+        hits.append(("checklist_incomplete", f"{compliance:.0%} of the "
+                     "required checklist items answered"))
     if known is not None and agent in known:
         hits += _held_hits(known, agent, call, start, end)
     else:

@@ -143,7 +143,8 @@ def _new_customer(data: dict, setup: Setup, ready: dict, now: datetime,
         "customer_id": customer_id, "name": values["name"], "phone": phone,
         "segment": values["segment"], "preferred_language": values.get("preferred_language"),
         "lifecycle_status": values["lifecycle_status"], "registered_at": now,
-        "kind": values["kind"], "owner_team": values.get("owner_team"), "source": "import"},
+        "kind": values["kind"], "owner_team": values.get("owner_team"), "source": "import",
+        "external_ref": values.get("external_ref")},
         next(ids))
     return NewCustomer(
         customer_id, now, tuple((p["kind"], p["value"]) for p in points),

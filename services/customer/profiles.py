@@ -206,10 +206,12 @@ def change(work, customer: Customer, data: dict, points: list[dict] | None, acto
 
 
 def call_context(customer: Customer) -> dict:
-    """What a call page shows of the profile, current values (calls projects them)."""
+    """What a call page shows of the profile and what the workspace finds it by,
+    current values (calls projects them)."""
     return {"email": customer.email, "address": customer.address,
             "relationship_score": customer.relationship_score,
-            "satisfaction_trend": customer.satisfaction_trend}
+            "satisfaction_trend": customer.satisfaction_trend,
+            "external_ref": customer.external_ref}
 
 
 def live(session, customer_id: str) -> Customer:

@@ -16,10 +16,10 @@ from datetime import datetime
 from shared.events import Event, make_event
 
 EVENT = "customer.registered"
-OPTIONAL = ("phone", "preferred_language", "owner_team")
+OPTIONAL = ("phone", "preferred_language", "owner_team", "external_ref")
 ENUMERATED = ("kind", "lifecycle_status", "source")
 FIELDS = ("customer_id", "name", "phone", "segment", "preferred_language",
-          "lifecycle_status", "registered_at", "kind", "owner_team", "source")
+          "lifecycle_status", "registered_at", "kind", "owner_team", "source", "external_ref")
 _TRUSTED: dict[tuple, bool] = {}  # per process: the contract does not change at run time
 
 

@@ -1,8 +1,10 @@
 """The agents report: per agent, per partner, or staff against partners (group_by
 ``agent``, ``partner``, ``agent_kind``), the calls due and done in the period with
 plan adherence (``shared.coverage``), the outcome mix, mean satisfaction and
-propensity with their n, conversion (completed calls → sale opportunities) and
-checklist compliance, from ``agent_cube`` and ``agent_outcome``.
+propensity with their n, conversion (completed calls → sale opportunities, and
+those opportunities → deals and deals won), checklist compliance and quality
+flags (calls flagged, and the mix of rules), from ``agent_cube``, ``agent_outcome``
+and ``agent_flag``.
 
 A call counts under the agent who holds it (planned, on its due day) or whose
 event it is (completed, missed); agent ``""`` holds the calls no one was assigned.
@@ -15,13 +17,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from services.reporting.filters import default_period, ratio, where_dimensions, where_period
-from services.reporting.models_facts import AgentCube, AgentOutcome
+from services.reporting.models_facts import AgentCube, AgentFlag, AgentOutcome
 from shared import coverage
 
 AGENT_DAYS = 30
 GROUPS = {"agent": "agent_id", "partner": "partner_id", "agent_kind": "agent_kind"}
 COUNTS = ("planned", "completed", "missed", "cancelled", "on_time")
-SUMS = ("sat_n", "sat_sum", "prop_n", "prop_sum", "chk_n", "chk_full", "opportunities")
+SUMS = ("sat_n", "sat_sum", "prop_n", "prop_sum", "chk_n", "chk_full", "opportunities",
+        "flagged", "deals", "deals_won")
 
 
 def _query(model, args, start, end, values, extra=()):
@@ -42,14 +45,18 @@ def agents_report(uow, zone, args: dict) -> dict:
         outcomes = session.execute(_query(AgentOutcome, args, start, end,
                                           [func.sum(AgentOutcome.calls)],
                                           extra=[AgentOutcome.outcome])).all()
+        flags = session.execute(_query(AgentFlag, args, start, end,
+                                       [func.sum(AgentFlag.calls)],
+                                       extra=[AgentFlag.rule])).all()
     groups, totals = {}, _blank()
     for key, *values in counts:
         for bucket in (groups.setdefault(key or "", _blank()), totals):
             for name, value in zip(COUNTS + SUMS, values):
                 bucket[name] += int(value or 0)
-    for key, outcome, calls in outcomes:
-        for bucket in (groups.setdefault(key or "", _blank()), totals):
-            bucket["outcomes"][outcome] = bucket["outcomes"].get(outcome, 0) + int(calls)
+    for mix, rows in (("outcomes", outcomes), ("rules", flags)):
+        for key, name, calls in rows:
+            for bucket in (groups.setdefault(key or "", _blank()), totals):
+                bucket[mix][name] = bucket[mix].get(name, 0) + int(calls)
     return {"start": start, "end": end, "timezone": zone.key, "group_by": args["group_by"],
             # A count moved away by a reassignment leaves a row of zeros: no group.
             "groups": [{"key": key, **_figures(groups[key])} for key in sorted(groups)
@@ -58,7 +65,7 @@ def agents_report(uow, zone, args: dict) -> dict:
 
 
 def _blank() -> dict:
-    return {**dict.fromkeys(COUNTS + SUMS, 0), "outcomes": {}}
+    return {**dict.fromkeys(COUNTS + SUMS, 0), "outcomes": {}, "rules": {}}
 
 
 def _mean(total: int, n: int) -> dict:
@@ -73,14 +80,21 @@ def _figures(sums: dict) -> dict:
             "propensity": _mean(sums["prop_sum"], sums["prop_n"]),
             "opportunities": sums["opportunities"],
             "conversion": ratio(sums["opportunities"], sums["completed"]),
+            "deals": {"from_opportunities": sums["deals"], "won": sums["deals_won"],
+                      "conversion": ratio(sums["deals"], sums["opportunities"]),
+                      "won_rate": ratio(sums["deals_won"], sums["opportunities"])},
             "checklist": {"n": sums["chk_n"], "complete": sums["chk_full"],
-                          "compliance": ratio(sums["chk_full"], sums["chk_n"])}}
+                          "compliance": ratio(sums["chk_full"], sums["chk_n"])},
+            "quality_flags": {"flagged": sums["flagged"],
+                              "rate": ratio(sums["flagged"], sums["completed"]),
+                              "rules": dict(sorted(sums["rules"].items()))}}
 
 
 COLUMNS = ["key", *COUNTS, "adherence", "completion_rate", "satisfaction_n",
            "satisfaction_mean", "propensity_n", "propensity_mean", "opportunities",
-           "conversion", "checklist_n", "checklist_complete", "checklist_compliance",
-           "outcomes"]
+           "conversion", "deals", "deals_won", "deal_conversion", "checklist_n",
+           "checklist_complete", "checklist_compliance", "flagged", "flagged_rate",
+           "quality_flags", "outcomes"]
 
 
 def table(report: dict):
@@ -88,8 +102,10 @@ def table(report: dict):
         return [g["key"], *(g[c] for c in COUNTS), g["adherence"], g["completion_rate"],
                 g["satisfaction"]["n"], g["satisfaction"]["mean"], g["propensity"]["n"],
                 g["propensity"]["mean"], g["opportunities"], g["conversion"],
+                g["deals"]["from_opportunities"], g["deals"]["won"], g["deals"]["conversion"],
                 g["checklist"]["n"], g["checklist"]["complete"],
-                g["checklist"]["compliance"], g["outcomes"]]
+                g["checklist"]["compliance"], g["quality_flags"]["flagged"],
+                g["quality_flags"]["rate"], g["quality_flags"]["rules"], g["outcomes"]]
     return COLUMNS, (row(g) for g in report["groups"])
 
 

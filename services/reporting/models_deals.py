@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.reporting.models import Base
+from services.reporting.models_facts import AgentCube
 from shared.types import Money, UTCDateTime
 
 
@@ -85,18 +86,30 @@ class DealFunnel(DealKey, Base):
 
 class OpportunityCall(Base):
     """A completed call with outcome ``sale_opportunity``: its local day and segment
-    (as its event carries it, ``unknown`` if none); or a call a deal came from that is
-    not known as one (``day`` None)."""
+    (as its event carries it, ``unknown`` if none) and the rest of its ``agent_cube``
+    key (channel, team, agent kind, partner, agent: a deal from it counts under its
+    agent too; None on rows folded before they were kept); or a call a deal came from
+    that is not known as one (``day`` None)."""
     __tablename__ = "opportunity_call"
     call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date | None] = mapped_column(Date)
     segment: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    team: Mapped[str | None] = mapped_column(String(64))
+    agent_kind: Mapped[str | None] = mapped_column(String(16))
+    partner_id: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+
+    AGENT_KEY = ("channel", "team", "agent_kind", "partner_id", "agent_id")
 
 
 # The count columns of each table, in the order ``counted`` stores them.
 COUNTS = {PipelineChange: ("deals", "value"), StageMove: ("moves", "timed", "seconds"),
           DealFunnel: ("created", "from_calls", "from_opportunities", "won", "won_from_calls",
-                       "lost", "lost_from_calls", "cycles", "cycle_seconds")}
+                       "lost", "lost_from_calls", "cycles", "cycle_seconds"),
+          AgentCube: ("deals", "deals_won")}
 KEYS = {PipelineChange: ("day", "currency", "segment", "stage"),
         StageMove: ("day", "currency", "segment", "from_stage", "to_stage"),
-        DealFunnel: ("day", "currency", "segment")}
+        DealFunnel: ("day", "currency", "segment"),
+        AgentCube: ("day", "segment", "channel", "team", "agent_kind", "partner_id",
+                    "agent_id")}

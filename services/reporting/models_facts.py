@@ -175,7 +175,10 @@ class AgentCube(Dims, ActivityCounts, Base):
     """Per agent (``""``: a call no one holds) and day under every call dimension:
     the activity counts, and of completed calls the satisfaction and propensity
     sums, calls with a checklist (``chk_n``) and with every required item answered
-    (``chk_full``), and sale opportunities. The agents report reads it."""
+    (``chk_full``), sale opportunities, calls with a quality flag (``flagged``); and
+    the deals that came from its sale-opportunity calls (``deals``, of them
+    ``deals_won``), counted with the call (its day and dimensions) as the sales
+    funnel's ``from_opportunities``. The agents report reads it."""
     __tablename__ = "agent_cube"
     agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sat_n: Mapped[int] = mapped_column(Integer, default=0)
@@ -185,6 +188,18 @@ class AgentCube(Dims, ActivityCounts, Base):
     chk_n: Mapped[int] = mapped_column(Integer, default=0)
     chk_full: Mapped[int] = mapped_column(Integer, default=0)
     opportunities: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+    deals: Mapped[int] = mapped_column(Integer, default=0)
+    deals_won: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentFlag(Dims, Base):
+    """Completed calls per agent, day, call dimensions and quality rule they hit (the
+    calls service's ``quality_flags`` on ``call.completed``): the flag mix."""
+    __tablename__ = "agent_flag"
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(32), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AgentOutcome(Dims, Base):

@@ -11,7 +11,9 @@ customer's segment when the deal opens); if none does, under the customer's segm
 as reporting knows it (``customer_segment``, as the P&L: ``unknown`` until known),
 moved when that changes. It counts under the currency of its newest event. A deal
 from a sale-opportunity call also counts with that call (its day and segment), so
-the deals from a period's opportunities are a part of them whatever the period.
+the deals from a period's opportunities are a part of them whatever the period; and
+under the call's agent in ``agent_cube`` (the call's whole key there: ``deals``,
+``deals_won``), so an agent's opportunities → deals is a ratio of one row's counts.
 Rows are locked in one order: customer segment, call, deal.
 """
 from __future__ import annotations
@@ -28,6 +30,8 @@ from services.reporting.deal_figures import Point
 from services.reporting.increments import add_to, local_day
 from services.reporting.models_deals import (COUNTS, KEYS, DealFunnel, DealState,
                                              OpportunityCall)
+from services.reporting.models_facts import AgentCube
+from services.reporting.projections_calls import agent_of, dims
 from services.reporting.models_rollups import CustomerSegment
 from services.reporting.rows import row_for_update
 
@@ -63,7 +67,10 @@ def opportunity(session: Session, event, zone) -> None:
     if call["outcome"] != "sale_opportunity":
         return
     row = row_for_update(session, OpportunityCall, {"call_id": call["call_id"]})
-    row.day, row.segment = local_day(call["completed_at"], zone), call.get("segment") or UNKNOWN
+    key = {**dims(call), **agent_of(call)}  # as projections_outcomes counts the call
+    row.day, row.segment = local_day(call["completed_at"], zone), key["segment"]
+    for name in OpportunityCall.AGENT_KEY:
+        setattr(row, name, key[name])
     _recount_all(session, zone, ("call", call["call_id"]), _BY_CALL, call["call_id"])
 
 
@@ -116,6 +123,10 @@ def _recount(session: Session, deal: DealState, zone) -> None:
         key = (DealFunnel, (call.day, currency, call.segment))
         figures[key] = {**dict.fromkeys(COUNTS[DealFunnel], 0), **figures.get(key, {}),
                         "from_opportunities": 1}
+        if call.agent_id is not None:  # None: folded before the agent was kept
+            agent = (call.day, call.segment, *(getattr(call, n) for n in call.AGENT_KEY))
+            won = int(known.close is not None and known.close.stage == "won")
+            figures[(AgentCube, agent)] = {"deals": 1, "deals_won": won}
     old = deal_figures.parse(deal.counted)
     for model, key in sorted(old.keys() | figures.keys(), key=repr):
         now, before = figures.get((model, key), {}), old.get((model, key), {})

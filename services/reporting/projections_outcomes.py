@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.reporting import overdue
 from services.reporting.increments import add_to, local_day, month_of
-from services.reporting.models_facts import (AgentCube, AgentOutcome, CallState,
+from services.reporting.models_facts import (AgentCube, AgentFlag, AgentOutcome, CallState,
                                              CompetitorCube, CustomerFacts, FindingsCube,
                                              ScoreCube)
 from services.reporting.models_rollups import MONTHLY, OutcomeDay
@@ -57,15 +57,19 @@ def _complete(session: Session, call_id: str, customer_id: str) -> None:
 
 
 def _agent(session, key: dict, data: dict) -> None:
-    """The agent's outcome mix, scores, checklist and opportunities."""
+    """The agent's outcome mix, scores, checklist, opportunities and quality flags."""
     add_to(session, AgentOutcome, {**key, "outcome": data["outcome"]}, {"calls": 1})
     sat, prop = data.get("satisfaction"), data.get("propensity")
     chk = data.get("checklist_compliance")
+    rules = set(data.get("quality_flags") or ())
     add_to(session, AgentCube, key, {
         "sat_n": int(sat is not None), "sat_sum": sat or 0,
         "prop_n": int(prop is not None), "prop_sum": prop or 0,
         "chk_n": int(chk is not None), "chk_full": int(chk is not None and chk >= 1),
-        "opportunities": int(data["outcome"] == "sale_opportunity")})
+        "opportunities": int(data["outcome"] == "sale_opportunity"),
+        "flagged": int(bool(rules))})
+    for rule in sorted(rules):
+        add_to(session, AgentFlag, {**key, "rule": rule[:32]}, {"calls": 1})
 
 
 def _cube(session, model, key: dict, amounts: dict) -> None:

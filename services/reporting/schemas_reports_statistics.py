@@ -78,6 +78,25 @@ class Checklist(Schema):
     compliance = ratio("complete ÷ n; null with no checklist.")
 
 
+class AgentDeals(Schema):
+    from_opportunities = fields.Integer(required=True, metadata={
+        "description": "Deals opened from these sale-opportunity calls (deal.created "
+                       "naming the call as its source_call_id), whenever they opened."})
+    won = fields.Integer(required=True, metadata={"description": "Of them, deals won."})
+    conversion = ratio("from_opportunities ÷ opportunities.")
+    won_rate = ratio("won ÷ opportunities.")
+
+
+class QualityFlags(Schema):
+    flagged = fields.Integer(required=True, metadata={
+        "description": "Completed calls whose record hit at least one quality rule."})
+    rate = ratio("flagged ÷ completed.")
+    rules = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                        metadata={"description": "Completed calls per rule hit "
+                                  "(duration, overlap, rate, outside_window, "
+                                  "checklist_incomplete); a call may hit several."})
+
+
 class AgentFigures(Schema):
     planned = integer()
     completed = integer()
@@ -91,7 +110,9 @@ class AgentFigures(Schema):
     propensity = fields.Nested(AgentMean, required=True)
     opportunities = integer()
     conversion = ratio("Sale opportunities ÷ completed calls.")
+    deals = fields.Nested(AgentDeals, required=True)
     checklist = fields.Nested(Checklist, required=True)
+    quality_flags = fields.Nested(QualityFlags, required=True)
 
 
 class AgentGroup(AgentFigures):

@@ -31,6 +31,9 @@ CONSENT_STATUSES = ("granted", "withdrawn")
 FOLLOWUP_KINDS = ("callback", "retry", "opportunity", "escalation", "opt_out")
 DEAL_STAGES = ("lead", "qualified", "proposal", "negotiation", "won", "lost")
 ALLOCATION_KINDS = ("training", "promotion_material", "marketing_fund")
+# The calls service's quality rules a completed call can hit (services/calls/quality.py).
+# Consumers take any other name too: a rule added later must not make events invalid.
+QUALITY_FLAGS = ("duration", "overlap", "rate", "outside_window", "checklist_incomplete")
 
 
 # -- customer ---------------------------------------------------------------
@@ -54,6 +57,8 @@ class CustomerRegisteredV1(Contract):
     address = fields.Dict(load_default=None, allow_none=True)
     relationship_score = fields.Float(load_default=None, allow_none=True)
     satisfaction_trend = fields.Float(load_default=None, allow_none=True)
+    # The reference another system knows the customer by (the workspace finds by it).
+    external_ref = fields.String(load_default=None, allow_none=True)
 
 
 class FieldChangeV1(Contract):
@@ -79,6 +84,8 @@ class CustomerUpdatedV1(Contract):
     address = fields.Dict(load_default=None, allow_none=True)
     relationship_score = fields.Float(load_default=None, allow_none=True)
     satisfaction_trend = fields.Float(load_default=None, allow_none=True)
+    # The reference another system knows the customer by (the workspace finds by it).
+    external_ref = fields.String(load_default=None, allow_none=True)
 
 
 class CustomerMergedV1(Contract):
@@ -222,6 +229,10 @@ class CallCompletedV1(Contract):
                                    load_default=dict)
     # planned, callback, retry, escalation, replan; inbound or unplanned (no due time).
     kind = fields.String(load_default=None, allow_none=True)
+    # The quality rules the record hit when it was recorded (QUALITY_FLAGS), each once;
+    # older events have none.
+    quality_flags = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
+                                load_default=list)
 
 
 class CallMissedV1(Contract):

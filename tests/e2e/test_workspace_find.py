@@ -1,9 +1,10 @@
 """Finding a customer and logging a call in the workspace, end to end in a real
 Chromium, every process separate: a customer registered through the customer service
 reaches the calls service's projection by event; the agent finds them by a partial,
-unaccented name, opens the due visit from their page, answers the checklist and asks
-for a callback; the profile and the reports show it; then the agent logs an inbound
-call from the customer page. No console errors; no serious axe-core violations."""
+unaccented name and by their external reference (a changed one too), opens the due
+visit from their page, answers the checklist and asks for a callback; the profile
+and the reports show it; then the agent logs an inbound call from the customer page.
+No console errors; no serious axe-core violations."""
 from __future__ import annotations
 
 import uuid
@@ -30,7 +31,7 @@ def test_an_agent_finds_a_customer_works_the_due_call_and_logs_an_inbound_one(
     client, page, seg = running_system, chromium, segment()
     word = _unique_word()
     customer = register(client, seg, name=f"NGÔ Thị {word}", phone="6234 5691",
-                        address=ADDRESS)
+                        address=ADDRESS, external_ref=f"ERP-{word}")
     agent = f"ann-{seg}"
     call = _visit_for(client, seg, customer["id"], agent)  # so the projection has them
     base = client.system.api_url("calls")
@@ -43,6 +44,19 @@ def test_an_agent_finds_a_customer_works_the_due_call_and_logs_an_inbound_one(
     page.viewport(375, mobile=True)
     assert not page.scrolls_sideways()
     page.viewport(1280)
+    # The external reference came with customer.registered; a new one with the update.
+    page.fill({"q": f"ERP-{word}"})
+    page.submit()
+    assert f"NGÔ Thị {word}" in page.text() and f"ERP-{word}" in page.text()
+    assert client.call("PATCH", "customer", f"/customers/{customer['id']}",
+                       json={"external_ref": f"CRM-{word}"}).status_code == 200
+
+    def found(q):
+        return [c["customer_id"] for c in client.get(
+            "calls", "/customers/search", params={"q": q}).json()["items"]]
+    wait_for(lambda: found(f"CRM-{word}") == [customer["id"]], 15,
+             message="the new reference in the calls service's projection")
+    assert found(f"ERP-{word}") == []
 
     page.load(lambda: page.js(
         f"document.querySelector('a[href$=\"/customers/{customer['id']}\"]').click()"))

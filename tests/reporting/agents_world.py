@@ -4,7 +4,9 @@ the raw record of each, so a test can compute the agents report's answer from on
 the records, without the read models' code.
 
 Times are spread over the hours of the day, so a call's local (Hong Kong) day is not
-always its UTC day; the test period cuts the calls' months at both ends.
+always its UTC day; the test period cuts the calls' months at both ends. A completed
+call may carry quality flags (or, as from an older producer, no such field); a
+sale-opportunity call may have opened a deal, later won or lost, dated after it.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ PERIOD = {"from": str(START), "to": str(END)}
 AGENTS = {"ann": ("staff", "", "north"), "bob": ("staff", "", "south"),
           "pat": ("partner", "p1", "")}
 OUTCOMES = ("reached", "no_answer", "interested", "sale_opportunity", "complaint")
+FLAGS = ((), (), (), ("duration",), ("overlap", "rate"), ("checklist_incomplete",),
+         ("outside_window", "duration"))
 SEGMENTS, CHANNELS = ("retail", "sme"), ("phone", "visit")
 
 
@@ -84,9 +88,34 @@ def _call(rng, n: int, events: list) -> dict:
                  propensity=rng.randint(0, 100) if spoken and rng.random() < .7 else None,
                  checklist=rng.choice((None, 0.5, 1.0, 1.0)))
         completed = {**holder, "agent_kind": kind}
+        # Drawn apart, so the calls' other figures are those of the world before.
+        extra = random.Random(n)
+        r["flags"] = extra.choice(FLAGS)
+        flagged = {"quality_flags": list(r["flags"])} if r["flags"] or extra.random() < .5 \
+            else {}  # an older producer's event has no such field
         events.append(event("call.completed", at, call_id=r["call_id"],
                             customer_id=r["customer_id"], outcome=outcome, completed_at=at,
                             due_at=due, satisfaction=r["satisfaction"],
                             propensity=r["propensity"], checklist_compliance=r["checklist"],
-                            **dims, **completed))
+                            **dims, **completed, **flagged))
+        r["deal"] = None
+        if outcome == "sale_opportunity" and extra.random() < .75:
+            r["deal"] = _deal(extra, r, at, events)
     return r
+
+
+def _deal(rng, r: dict, at, events: list) -> str:
+    """A deal opened from the call (its segment may differ from the call's); answers
+    its stage now: ``lead`` or the stage it closed in."""
+    deal = {"deal_id": f"deal-{r['call_id']}", "customer_id": r["customer_id"]}
+    opened = at + timedelta(hours=rng.randrange(1, 48))
+    events.append(event("deal.created", opened, **deal, stage="lead", expected_value="900",
+                        source_call_id=r["call_id"], segment=rng.choice(SEGMENTS),
+                        created_at=opened))
+    close = rng.choice(("lead", "won", "won", "lost"))
+    if close != "lead":
+        # Closed after the period too: it counts with the call, whenever it closed.
+        moved = opened + timedelta(days=rng.randrange(1, 60))
+        events.append(event("deal.stage_changed", moved, **deal, from_stage="lead",
+                            to_stage=close, changed_at=moved))
+    return close

@@ -73,8 +73,11 @@ def effectiveness_stream(seed: int = 7, per_segment: int = 60):
 AGENTS = {"staff": (0.8, 0.02, 0), "p-good": (0.8, 0.02, 0), "p-bad": (0.55, 0.15, -1)}
 
 
-def parity_stream(seed: int = 11, calls: int = 900):
-    rng = random.Random(seed)
+def parity_stream(seed: int = 11, calls: int = 900, flagged: bool = False):
+    """Staff against two partners; with ``flagged``, some calls carry quality flags
+    and some sale opportunities open a deal, some won (drawn apart, so every other
+    value is the same as without)."""
+    rng, flags = random.Random(seed), random.Random(seed + 1)
     events, truth = [], {name: [] for name in AGENTS}
     for n in range(calls):
         agent = rng.choice(("staff", "staff", "p-good", "p-bad"))
@@ -88,12 +91,24 @@ def parity_stream(seed: int = 11, calls: int = 900):
             satisfaction = max(1, min(5, rng.choice((3, 4, 4, 5)) + shift))
             checklist = rng.choice((0.8, 0.9, 1.0)) + (-0.1 if agent == "p-bad" else 0)
         partner = None if agent == "staff" else agent
+        extra = {"quality_flags": list(flags.choice(
+            ((), (), (), ("duration",), ("outside_window",), ("checklist_incomplete",))))} \
+            if flagged else {}
         events.append(event("call.completed", when, call_id=f"par-{n}", customer_id=f"cp-{n % 50}",
                             channel="phone", outcome=outcome, completed_at=when,
                             satisfaction=satisfaction, checklist_compliance=checklist,
                             segment="corporate", agent_kind="partner" if partner else "staff",
                             partner_id=partner, agent_id=f"{agent}-{n % 3}",
-                            cost=Decimal("12.50")))
+                            cost=Decimal("12.50"), **extra))
+        if flagged and outcome == "sale_opportunity" and flags.random() < .7:
+            deal = {"deal_id": f"par-deal-{n}", "customer_id": f"cp-{n % 50}"}
+            opened = when + timedelta(hours=2)
+            events.append(event("deal.created", opened, **deal, stage="lead",
+                                source_call_id=f"par-{n}", created_at=opened))
+            if flags.random() < .5:
+                won = opened + timedelta(days=3)
+                events.append(event("deal.stage_changed", won, **deal, from_stage="lead",
+                                    to_stage="won", changed_at=won))
         truth[agent].append({"outcome": outcome, "satisfaction": satisfaction,
                              "checklist": checklist})
     return events, truth

@@ -120,8 +120,16 @@ class Page(DevTools):
     def scrolls_sideways(self) -> bool:
         return self.js("document.documentElement.scrollWidth > window.innerWidth")
 
-    def screenshot(self, path: Path) -> None:
-        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, path: Path, selector: str | None = None) -> None:
+        """The whole page, or only the element ``selector`` finds (a long page's part)."""
+        clip = {}
+        if selector is not None:
+            box = self.js(f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+                          ".getBoundingClientRect(); return {x: r.left + scrollX, "
+                          "y: r.top + scrollY, width: r.width, height: r.height}; })()")
+            clip = {"clip": {**box, "scale": 1}}
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                         **clip)
         Path(path).write_bytes(base64.b64decode(data["data"]))
 
 

@@ -2,11 +2,12 @@
 ``GET /customers?q=`` (services/customer/search.py), over this service's customer
 projection, for ``GET /api/v1/customers/search`` and the workspace's search page.
 
-One box: a phone in any format (its E.164 ``phone_key``), an e-mail (case-insensitive),
-else a name: every word of ``q`` must begin a word of the name (``name_key``: accents
-and case folded, any order). An identifier that matches is the whole answer. The
-projection holds no external reference (no customer event carries one), so one is not
-searched here. Keys are set as customer events arrive (models.Customer).
+One box: an external reference (exactly, as the customer service matches it), a phone
+in any format (its E.164 ``phone_key``), an e-mail (case-insensitive), else a name:
+every word of ``q`` must begin a word of the name (``name_key``: accents and case
+folded, any order). An identifier that matches is the whole answer. Keys are set as
+customer events arrive (models.Customer; the external reference travels on
+``customer.registered`` and ``customer.updated``).
 ``customer_page`` is the workspace's customer page: the call page's context and the
 customer's open calls.
 """
@@ -24,9 +25,14 @@ GONE = ("erased", "merged")
 OPEN_SHOWN = 50
 
 
-def match(q: str):
-    """The WHERE clause and the rank (0 is best) of the customers ``q`` names."""
+def match(session, q: str):
+    """The WHERE clause and the rank (0 is best) of the customers ``q`` names: those
+    whose external reference it is, if any (an index look-up), else those whose phone
+    or e-mail it is if it reads as one, else those whose name has every word of it."""
     q = q.strip()
+    if q and session.scalar(select(Customer.customer_id)
+                            .where(Customer.external_ref == q).limit(1)) is not None:
+        return Customer.external_ref == q, literal(0)
     exact = []
     if phone := as_phone(q):
         exact.append(Customer.phone_key == phone)
@@ -50,9 +56,9 @@ def search(uow, q: str, limit: int, cursor: str | None) -> dict:
     if after and not (isinstance(after[0], int) and all(isinstance(k, str) for k in after[1:])):
         raise Invalid("the cursor is not one this API issued",
                       errors={"cursor": ["not a valid cursor"]})
-    where, rank = match(q)
     name = func.coalesce(Customer.name, "")
     with uow.reader() as session:
+        where, rank = match(session, q)
         query = (select(Customer, rank.label("rank"), name.label("sort_name"))
                  .where(where, Customer.lifecycle_status.not_in(GONE))
                  .order_by(rank, name, Customer.customer_id).limit(limit + 1))

@@ -2,8 +2,10 @@
 agents' queue, opens a call (audited), records an outcome through the form, and
 uploads a CSV whose per-row report accepts the good row and refuses the others,
 writing only the good one. No console errors, no serious axe-core violations, no
-horizontal scroll on a 375 px phone. Screenshots go to docs/screenshots/ (linked
-from docs/calls.md) with RAPPORT_SCREENSHOTS=1."""
+horizontal scroll on a 375 px phone. The upload report's screenshot goes to
+docs/screenshots/ (linked from docs/calls.md) with RAPPORT_SCREENSHOTS=1. Signing in,
+seeing only one's own work and the neutral page for another partner's call are driven
+against the running system in tests/e2e/test_portal_and_board.py."""
 from __future__ import annotations
 
 import threading
@@ -74,7 +76,6 @@ def test_a_partner_works_its_queue_and_uploads_outcomes_in_the_browser(
     page.goto(f"{url}/portal/?token={make_token('partner', 'supervisor', partner['id'])}")
     assert "token=" not in page.js("location.href") and "Your agents' calls" in page.text()
     assert page.axe(axe_source) == []
-    page.screenshot(shots / "portal-queue.png")
 
     page.load(lambda: page.js(f"document.querySelector('a[href$=\"{first['id']}\"]').click()"))
     assert "+852 9123 4567" in page.text() and "zh-HK" in page.text()

@@ -48,7 +48,7 @@ def test_reached_outcome_completes_the_call_and_announces_it(app, client, call):
         "team": None, "purpose": "service", "plan_version": 1, "due_at": call["due_at"],
         "checklist_compliance": 1.0, "competitor_mentions": [], "referrals": [],
         "opt_out_notice_given": False, "callback_at": None, "confirmed_fields": {},
-        "kind": "planned"}
+        "kind": "planned", "quality_flags": []}
 
 
 def test_other_outcomes_need_no_findings(app, client, call):

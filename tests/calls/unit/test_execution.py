@@ -233,9 +233,41 @@ def test_implausible_records_are_flagged(app, client):
     rules = {(f["call_id"], f["rule"]) for f in flags}
     assert (a, "outside_window") in rules and (b, "overlap") in rules
     assert (c, "duration") in rules
+    # Each call's event names the rules listed for it, each once.
+    events = {e["call_id"]: sorted(e["quality_flags"])
+              for e in payloads(app, "call.completed")}
+    assert events == {x: sorted({r for i, r in rules if i == x}) for x in (a, b, c)}
+    assert events[c] == ["duration", "outside_window"]
     only = client.get("/api/v1/quality-flags", headers=auth(),
                       query_string={"rule": "overlap"}).json["items"]
     assert {f["rule"] for f in only} == {"overlap"}
+
+
+def test_a_conversation_short_of_the_checklist_is_flagged_and_flags_travel_on_the_event(
+        app, client, assigned):
+    first, second, third = (c["id"] for c in assigned)
+    hours = [(datetime.now(timezone.utc) - timedelta(hours=h)).isoformat() for h in (3, 2, 1)]
+    r = outcome(client, first, {"outcome": "interested", "duration_seconds": 120,
+                                "answers": {"needs": "A bigger plan"},
+                                "completed_at": hours[0]}, as_agent("alice"))
+    assert r.status_code == 201, r.json
+    # One upload, each item judged on its own: one short of the list and too short.
+    r = client.post("/api/v1/calls/outcomes", headers=as_agent("alice"), json={"outcomes": [
+        {"call_id": second, "outcome": "sale_opportunity", "duration_seconds": 4,
+         "completed_at": hours[1]},
+        {"call_id": third, "outcome": "no_answer", "duration_seconds": 20,
+         "completed_at": hours[2]}]})
+    assert r.json["created"] == 2, r.json
+    events = {e["call_id"]: e for e in payloads(app, "call.completed")}
+    assert events[first]["quality_flags"] == ["checklist_incomplete"]
+    assert events[first]["checklist_compliance"] == 0.5
+    assert events[second]["quality_flags"] == ["duration", "checklist_incomplete"]
+    assert events[third]["quality_flags"] == []
+    flags = client.get("/api/v1/quality-flags", headers=auth(),
+                       query_string={"rule": "checklist_incomplete"}).json["items"]
+    assert sorted((f["call_id"], f["agent_id"]) for f in flags) == sorted(
+        [(first, "alice"), (second, "alice")])
+    assert "50% of the required" in next(f["detail"] for f in flags if f["call_id"] == first)
 
 
 def test_too_many_calls_in_an_hour_are_flagged_in_bulk_and_one_by_one(app, client):

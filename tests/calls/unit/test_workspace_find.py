@@ -57,6 +57,31 @@ def test_an_email_finds_its_customer_in_any_case(people, client):
     assert _found(client, "nobody@example.hk")[0] == []
 
 
+def test_an_external_reference_from_the_customer_events_finds_its_customer(people, app,
+                                                                             client):
+    register(app, "c5", "Lam Wai Kit", external_ref="ERP-00042")
+    deliver(app, "customer.updated", customer_id="c2", segment="smb", external_ref="CHAN-7",
+            changes={"external_ref": {"old": None, "new": "CHAN-7"}})
+    assert _found(client, "ERP-00042")[0] == ["c5"]
+    assert _found(client, " ERP-00042 ")[0] == ["c5"]
+    # Exactly: neither another case nor a prefix, and a reference no one has is a name.
+    assert _found(client, "erp-00042")[0] == []
+    assert _found(client, "ERP-0004")[0] == []
+    # A reference that reads as a name word still finds its customer first and only.
+    assert _found(client, "CHAN-7")[0] == ["c2"]
+    assert _found(client, "chan")[0] == ["c1", "c2", "c4"]
+    # An update that does not carry it (an older producer) leaves it as it was.
+    deliver(app, "customer.updated", customer_id="c5", segment="smb", name="Lam Wai Kit",
+            changes={})
+    assert _found(client, "ERP-00042")[0] == ["c5"]
+    # A reference that moves away (a merge, a correction) stops finding the customer.
+    deliver(app, "customer.updated", customer_id="c5", segment="smb", external_ref=None,
+            changes={"external_ref": {"old": "ERP-00042", "new": None}})
+    assert _found(client, "ERP-00042")[0] == []
+    r = client.get("/api/v1/customers/search", headers=AGENT, query_string={"q": "CHAN-7"})
+    assert r.json["items"][0]["external_ref"] == "CHAN-7"
+
+
 def test_the_results_come_in_pages_without_repeats_or_gaps(people, client):
     first, cursor = _found(client, "ch", limit=2)
     assert first == ["c1", "c2"] and cursor
@@ -96,7 +121,7 @@ def test_the_search_page_lists_what_the_search_use_case_finds(signed_in):
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Find a customer" in html
     assert "/workspace/customers/c1" in html and "/workspace/customers/c4" in html
-    assert "/workspace/customers/c2" not in html and "External references are not" in html
+    assert "/workspace/customers/c2" not in html and "a customer reference" in html
     paged = signed_in.get("/workspace/customers", query_string={"q": "ch", "limit": 2})
     more = re.search(r'href="([^"]+cursor=[^"]+)">More customers', paged.get_data(as_text=True))
     rest = signed_in.get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)

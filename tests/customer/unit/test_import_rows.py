@@ -113,11 +113,12 @@ def registered(**changes):
     return {"customer_id": str(uuid.uuid4()), "name": "Chan Tai Man", "phone": "+85291234567",
             "segment": "smb", "preferred_language": None, "lifecycle_status": "active",
             "registered_at": now, "kind": "person", "owner_team": None, "source": "import",
-            **changes}
+            "external_ref": None, **changes}
 
 
 @pytest.mark.parametrize("changes", [{}, {"phone": None, "owner_team": "a"},
-                                     {"kind": "company", "preferred_language": "en"}])
+                                     {"kind": "company", "preferred_language": "en"},
+                                     {"external_ref": "ERP-1"}])
 def test_a_registered_event_built_by_hand_is_the_contracts_own(changes):
     setup = Setup("csv", "tester", "customer", "sqlite", correlation_id="corr-1")
     ids = new_ids()

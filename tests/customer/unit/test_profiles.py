@@ -1,5 +1,6 @@
 """Profiles: the permanent record, optimistic concurrency, as-of reads, duplicates
 on registration, and what a bad request leaves behind (nothing)."""
+import json
 import time
 from datetime import datetime, timezone
 
@@ -187,3 +188,17 @@ def test_segments_are_managed_and_drive_completeness(client):
         "code": "insurance", "name": "again"}).status_code == 409
     assert client.post("/api/v1/segments", headers=auth("agent"), json={
         "code": "other", "name": "x"}).status_code == 403
+
+
+def test_the_external_reference_travels_on_registered_and_updated(client, app):
+    """The calls service's workspace search finds a customer by it (from these events)."""
+    customer = register(client, external_ref="ERP-7")
+    url = f"/api/v1/customers/{customer['id']}"
+    assert client.patch(url, json={"external_ref": "ERP-8"}, headers=auth()).status_code == 200
+    assert client.patch(url, json={"owner_team": "a"}, headers=auth()).status_code == 200
+    with app.extensions["rapport"].db.reader() as s:
+        bodies = [json.loads(b) for b in s.scalars(select(Outbox.body).order_by(Outbox.id))]
+    assert [(b["event_type"], b["payload"]["external_ref"]) for b in bodies] == [
+        ("customer.registered", "ERP-7"), ("customer.updated", "ERP-8"),
+        ("customer.updated", "ERP-8")]
+    assert bodies[1]["payload"]["changes"]["external_ref"] == {"old": "ERP-7", "new": "ERP-8"}

@@ -1,11 +1,15 @@
 """The dashboard in a real headless Chromium (Debian's package), driven over the
-DevTools protocol: it loads, shows its charts, and logs no console error.
+DevTools protocol: it loads, shows its charts and the per-agent and per-partner
+tables (quality flags and deal conversion too), logs no console error, and has no
+serious axe-core violation. The per-agent tables' screenshot goes to
+docs/screenshots/ with RAPPORT_SCREENSHOTS=1.
 
 Skips, saying why, where there is no Chromium or no websocket-client."""
 from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 from datetime import datetime, timezone
 
@@ -34,7 +38,8 @@ def served(make_dispatcher, sqlite_url, in_september_2025):
     from werkzeug.serving import make_server
     dispatcher = make_dispatcher(sqlite_url)
     events = (generate.effectiveness_stream(per_segment=12)[0]
-              + generate.parity_stream(calls=120)[0] + generate.commerce_stream())
+              + generate.parity_stream(calls=120, flagged=True)[0]
+              + generate.commerce_stream())
     random.Random(2).shuffle(events)
     for event in events:
         dispatcher.dispatch(event)
@@ -46,7 +51,8 @@ def served(make_dispatcher, sqlite_url, in_september_2025):
     server.shutdown()
 
 
-def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium):
+def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium, axe_source,
+                                                               shots):
     browser = chromium
     browser.goto(f"{served}/dashboard?token={make_token('manager')}")
     result = browser.send("Runtime.evaluate", returnByValue=True, expression=(
@@ -67,4 +73,10 @@ def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium)
     assert by_partner["caption"].startswith("Per partner")
     assert len(by_agent["rows"]) > 1 and all(by_agent["rows"])
     assert {"p-good", "p-bad"} <= set(by_partner["rows"])
+    flags = browser.js("document.querySelector('#agents-by-partner tbody tr').lastElementChild"
+                       ".textContent")
+    assert re.match(r"\d+ calls \(\d+\.\d%\):", flags), flags
+    assert browser.axe(axe_source) == []
+    browser.viewport(1600, 900)  # wide enough that the tables need no scrolling
+    browser.screenshot(shots / "dashboard-agents.png", "#agents")
     assert browser.errors() == []

@@ -62,6 +62,9 @@ def expected(calls: list) -> dict:
     checked = [r for r in done if r["checklist"] is not None]
     full = [r for r in checked if r["checklist"] == 1.0]
     opportunities = sum(r["outcome"] == "sale_opportunity" for r in done)
+    deals = [r for r in done if r["deal"] is not None]
+    won = sum(r["deal"] == "won" for r in deals)
+    flagged = sum(bool(r["flags"]) for r in done)
     return {"planned": len(planned), "completed": len(done),
             "missed": sum(r["missed"] for r in due), "cancelled": len(due) - len(planned),
             "on_time": len(on_time), "outcomes": dict(Counter(r["outcome"] for r in done)),
@@ -71,8 +74,18 @@ def expected(calls: list) -> dict:
             "propensity": _mean(r["propensity"] for r in done),
             "opportunities": opportunities,
             "conversion": round(opportunities / len(done), 4) if done else None,
+            "deals": {"from_opportunities": len(deals), "won": won,
+                      "conversion": _share(len(deals), opportunities),
+                      "won_rate": _share(won, opportunities)},
             "checklist": {"n": len(checked), "complete": len(full),
-                          "compliance": round(len(full) / len(checked), 4) if checked else None}}
+                          "compliance": round(len(full) / len(checked), 4) if checked else None},
+            "quality_flags": {"flagged": flagged, "rate": _share(flagged, len(done)),
+                              "rules": dict(sorted(Counter(
+                                  rule for r in done for rule in r["flags"]).items()))}}
+
+
+def _share(part: int, whole: int):
+    return round(part / whole, 4) if whole else None
 
 
 def by(calls: list, field: str) -> dict:
@@ -92,6 +105,11 @@ def test_each_agent_s_figures_equal_those_of_the_calls_they_held(world):
         assert figures["completed"] and figures["planned"] and figures["missed"]
         assert figures["satisfaction"]["n"] and figures["checklist"]["complete"]
         assert 0 < figures["adherence"] <= 1
+        assert figures["quality_flags"]["flagged"] and len(figures["quality_flags"]["rules"]) > 1
+        assert 0 < figures["deals"]["won"] < figures["deals"]["from_opportunities"] \
+            <= figures["opportunities"]
+    deals = body["totals"]["deals"]  # some opportunities opened no deal
+    assert 0 < deals["won_rate"] < deals["conversion"] < 1
 
 
 def test_a_reassigned_call_counts_for_its_last_holder_only(world):
@@ -185,6 +203,16 @@ def test_the_dashboard_tables_show_the_report_s_figures(world, on_the_period_s_l
         assert shown == {g["key"] or next(k for k in shown if k.startswith(blank)):
                          [g["planned"], g["completed"]] for g in body["groups"]}
         assert len(shown) == (4 if by == "agent" else 2)
+        rows = {row.split("</th>")[0]: row for row in table.split('<th scope="row">')[1:]}
+        for g in body["groups"]:  # the quality flags and deal columns too
+            row = next(v for k, v in rows.items() if k == g["key"] or
+                       (not g["key"] and k.startswith(blank)))
+            flags = g["quality_flags"]
+            assert f'{flags["flagged"]} calls' in row
+            assert all(f'{rule.replace("_", " ")} {n}' in row
+                       for rule, n in flags["rules"].items())
+            if g["deals"]["conversion"] is not None:
+                assert f'{g["deals"]["conversion"] * 100:.1f}% (' in row
 
 
 def test_activity_counts_a_cancelled_call_under_its_last_assignment(world):

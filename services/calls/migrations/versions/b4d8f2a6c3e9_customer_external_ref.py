@@ -1,0 +1,30 @@
+"""customers: external_ref, the reference another system knows a customer by, which
+the workspace search finds (from customer events that carry it)
+
+Revision ID: b4d8f2a6c3e9
+Revises: a9c4e2f7b1d6
+Create Date: 2026-12-06 16:30:00.000000
+
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = 'b4d8f2a6c3e9'
+down_revision: Union[str, Sequence[str], None] = 'a9c4e2f7b1d6'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('external_ref', sa.String(length=100), nullable=True))
+        batch_op.create_index('ix_customers_external_ref', ['external_ref'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_index('ix_customers_external_ref')
+        batch_op.drop_column('external_ref')
