@@ -2,7 +2,7 @@
 the workspace search finds (from customer events that carry it)
 
 Revision ID: b4d8f2a6c3e9
-Revises: a9c4e2f7b1d6
+Revises: b6d1f3a8c2e5
 Create Date: 2026-12-06 16:30:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = 'b4d8f2a6c3e9'
-down_revision: Union[str, Sequence[str], None] = 'a9c4e2f7b1d6'
+down_revision: Union[str, Sequence[str], None] = 'b6d1f3a8c2e5'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
