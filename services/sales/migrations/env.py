@@ -1,4 +1,5 @@
-from services.sales import models_costs, models_deals  # noqa: F401 - registers their tables
+# noqa below: importing them registers their tables
+from services.sales import models_costs, models_deals, models_imports  # noqa: F401
 from services.sales.models import Base
 from shared.migrations import run_env
 
