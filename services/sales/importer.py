@@ -40,7 +40,9 @@ from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, page
 
 log = logging.getLogger(__name__)
-CHUNK = 2000  # sales a transaction (about 8,000 lines of an invoice export)
+# Sales a transaction (about 20,000 lines of an invoice export): each commit also
+# publishes the totals of every day its sales fall on.
+CHUNK = 5000
 FIELD_LIMIT = 64 * 1024
 STALE = timedelta(minutes=10)  # a running job's heartbeat is at most a chunk old
 ATTEMPTS = 3  # a chunk racing a sale recorded meanwhile with one of its references

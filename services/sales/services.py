@@ -106,9 +106,8 @@ def build_entry(data: dict, catalogue: dict, segment: str | None, attributed: di
              "revenue": sale["revenue"], "cost": sale["cost"], "discount": sale["discount"],
              "segment": segment, "deal_id": sale["deal_id"],
              "source_call_id": sale["source_call_id"],
-             "lines": [_pick_key(line, LINE_FIELDS) for line in lines]}
-    if sale["external_ref"]:
-        event["external_ref"] = sale["external_ref"]
+             "lines": [_pick_key(line, LINE_FIELDS) for line in lines],
+             "external_ref": sale["external_ref"]}
     return Entry(sale, lines, bookings, event)
 
 
