@@ -81,7 +81,8 @@ def build_entry(data: dict, catalogue: dict, segment: str | None, attributed: di
     are the same rows."""
     recorded_at = data["recorded_at"].astimezone(timezone.utc) if data["recorded_at"] else now
     lines = _lines(data, catalogue)
-    totals = ledger.totals(_pick_key(line, AMOUNTS) for line in lines)
+    exact = [ledger.exact_line(line) for line in lines]
+    totals = ledger.totals_of(exact)
     for line, (revenue, discount, cost) in zip(lines, totals.lines):
         line["revenue_cents"], line["discount_cents"], line["cost_cents"] = \
             revenue, discount, cost
@@ -90,7 +91,7 @@ def build_entry(data: dict, catalogue: dict, segment: str | None, attributed: di
             "customer_id": data["customer_id"], "currency": data["currency"],
             "recorded_at": recorded_at, "revenue": totals.revenue, "cost": totals.cost,
             "discount": totals.discount, "segment": segment,
-            "below_cost": any(_below_cost(line) for line in lines),
+            "below_cost": any(revenue < cost for revenue, _, cost in exact),
             "approval_reason": data["approval_reason"], "created_at": now,
             "created_by": recorded_by, **attributed}
     day = summary.local_day(recorded_at, zone)
@@ -152,11 +153,6 @@ def _line(line_no: int, data: dict) -> dict:
             "unit_price": ledger.amount(data["unit_price"]),
             "unit_cost": ledger.amount(data["unit_cost"]),
             "discount": ledger.amount(data["discount"])}
-
-
-def _below_cost(line: dict) -> bool:
-    revenue, _, cost = ledger.exact_line(line)
-    return revenue < cost
 
 
 def attribution(session: Session, data: dict) -> dict:

@@ -81,6 +81,10 @@ def _is_plain(schema: Schema) -> bool:
 
 
 def _value(field: fields.Field, value, remember: bool = False):
+    if remember and type(value) is str:
+        found = _SEEN.get((field, value))  # only pure fields' successes are kept
+        if found is not None:
+            return found
     if isinstance(field, fields.Nested) and isinstance(value, dict) and not field.many:
         return _validated(field, _load(field.schema, value, remember))
     if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) \
