@@ -5,7 +5,8 @@ from typing import Mapping
 
 from flask import Flask
 
-from services.sales import api, api_deals, api_imports, api_pnl, api_products, config
+from services.sales import api, api_deals, api_pnl, api_products, config
+from services.sales.imports import api as api_imports
 from services.sales.models import IdempotencyKey, Outbox
 from shared.web.app import create_service_app
 

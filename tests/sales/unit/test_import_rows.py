@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from marshmallow import ValidationError
 
-from services.sales import import_rows, recorded_events
+from services.sales.imports import events as recorded_events
+from services.sales.imports import rows as import_rows
 from services.sales.models import Outbox
 from shared.events import make_event, parse_event
 from shared.web import row_fields

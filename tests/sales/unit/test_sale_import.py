@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services.sales import api_imports, config, importer
+from services.sales import config
+from services.sales.imports import api as api_imports
+from services.sales.imports import jobs as importer
 from services.sales.app import create_app
 from services.sales.models import Outbox, Sale, SaleLine
 from services.sales.models_costs import LedgerDay, PnlDaily
-from services.sales.models_imports import SaleImportJob
+from services.sales.imports.tables import SaleImportJob
 from shared.messaging.tables import utcnow
 from shared.testing import wait_for
 from tests.conftest import auth

@@ -3,8 +3,9 @@ from flask import request, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from services.sales import config, importer
-from services.sales.schemas_imports import ImportArgs, ImportJobOut, RejectionPage
+from services.sales import config
+from services.sales.imports import jobs as importer
+from services.sales.imports.schemas import ImportArgs, ImportJobOut, RejectionPage
 from shared.errors import Invalid
 from shared.web.app import principal, require_roles, service
 from shared.web.blueprint import Blueprint

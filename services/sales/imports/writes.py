@@ -6,7 +6,7 @@ priced at its own moment), the segment of every customer. Each sale is then buil
 by ``services.build_entry``, the code ``POST /transactions`` records one with, and
 the chunk written with one ``executemany`` (``COPY`` on PostgreSQL) per table, its
 P&L bookings in one ``summary.book``, its ``sale.recorded`` events built by hand
-once the contract has vouched for their shape (``recorded_events``).
+once the contract has vouched for their shape (``imports.events``).
 """
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from services.sales import recorded_events, summary
-from services.sales.import_rows import Loaded, by_line, printable_ref
+from services.sales import summary
+from services.sales.imports import events as recorded_events
+from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.models import Customer, Outbox, Sale, SaleLine
 from services.sales.products import in_effect, price_lists
 from services.sales.services import attribution, build_entry

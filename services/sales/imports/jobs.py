@@ -31,9 +31,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
-from services.sales import import_rows, import_writes
+from services.sales.imports import rows as import_rows
+from services.sales.imports import writes as import_writes
 from services.sales.models import new_id
-from services.sales.models_imports import SaleImportJob, SaleImportRejection
+from services.sales.imports.tables import SaleImportJob, SaleImportRejection
 from shared.errors import Invalid, NotFound
 from shared.import_files import Counting, records
 from shared.messaging.tables import utcnow
