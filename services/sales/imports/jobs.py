@@ -20,6 +20,7 @@ import of the same file records the rest).
 """
 from __future__ import annotations
 
+import contextvars
 import csv
 import logging
 import threading
@@ -99,7 +100,10 @@ def _check_header(path: Path) -> None:
 
 
 def start(uow, job_id: str, zone: ZoneInfo) -> threading.Thread:
-    thread = threading.Thread(target=_run_upload, args=(uow, job_id, zone),
+    """Run the job in a thread of this process, in the upload request's context: its
+    events carry the request's correlation id."""
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(_run_upload, uow, job_id, zone),
                               name=f"sale-import-{job_id}", daemon=True)
     thread.start()
     return thread

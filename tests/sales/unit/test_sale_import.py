@@ -70,9 +70,10 @@ def count(app, model, *where) -> int:
         return s.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def upload(client, body: bytes, content_type="text/csv", role="manager", **query):
+def upload(client, body: bytes, content_type="text/csv", role="manager", headers=None,
+           **query):
     return client.post("/api/v1/sales/imports", data=body, query_string=query,
-                       headers={**auth(role), "Content-Type": content_type})
+                       headers={**auth(role), "Content-Type": content_type, **(headers or {})})
 
 
 def finished(client, job):
@@ -162,7 +163,8 @@ def test_an_imported_sale_is_the_sale_a_post_records(client, app):
     assert posted.status_code == 201, posted.json
     pnl_before = _pnl(app)
     job = finished(client, upload(client, json.dumps({**body, "external_ref": "IMPORTED"})
-                                  .encode() + b"\n", "application/x-ndjson"))
+                                  .encode() + b"\n", "application/x-ndjson",
+                                  headers={"X-Correlation-ID": "upload-1"}))
     assert job["created"] == 1, job
     imported = next(s for s in client.get("/api/v1/transactions", headers=auth())
                     .json["items"] if s["external_ref"] == "IMPORTED")
@@ -176,6 +178,10 @@ def test_an_imported_sale_is_the_sale_a_post_records(client, app):
     assert {k: v for k, v in first.items() if k not in ("sale_id", "external_ref")} == \
         {k: v for k, v in second.items() if k not in ("sale_id", "external_ref")}
     assert (first["external_ref"], second["external_ref"]) == ("POSTED", "IMPORTED")
+    with app.extensions["rapport"].db.reader() as s:
+        envelope = json.loads(s.scalars(select(Outbox.body).where(
+            Outbox.event_type == "sale.recorded").order_by(Outbox.created_at.desc())).first())
+    assert envelope["correlation_id"] == "upload-1"  # the job runs in the upload's context
     assert _pnl(app) == {key: tuple(2 * v for v in amounts)
                          for key, amounts in pnl_before.items()}
     with app.extensions["rapport"].db.reader() as s:
