@@ -46,18 +46,31 @@ BAD = {  # line (after the header and GOOD) → rows of one sale and the fields 
 }
 
 
-@pytest.fixture
-def app(service_app, database_url, tmp_path):
-    app = service_app(create_app, config.MIGRATIONS, database_url,
-                      DATA_DIR=str(tmp_path / "data"))
+def _seeded(app):
     client = app.test_client()
     r = client.post("/api/v1/products", headers=auth(), json={
         "sku": "TEA-1", "name": "Jasmine tea", "price": "19.99", "unit_cost": "7.50",
         "effective_from": "2025-01-01T00:00:00+00:00"})
     assert r.status_code == 201, r.json
     dispatcher_for(app).dispatch(registered("c1", segment="smb"))
+    return app
+
+
+@pytest.fixture
+def app(service_app, database_url, tmp_path):
+    """On SQLite and again on PostgreSQL."""
+    app = _seeded(service_app(create_app, config.MIGRATIONS, database_url,
+                              DATA_DIR=str(tmp_path / "data")))
     yield app
     app.extensions["rapport"].db.dispose()
+
+
+@pytest.fixture
+def lite(service_app, sqlite_url, tmp_path):
+    """On SQLite only, for what is answered before any database write (the upload's
+    checks, roles)."""
+    return _seeded(service_app(create_app, config.MIGRATIONS, sqlite_url,
+                               DATA_DIR=str(tmp_path / "data")))
 
 
 @pytest.fixture
@@ -225,14 +238,16 @@ def test_json_lines_and_their_bad_lines(client, app):
     (b"\xff\xfe\x00e\x00x\x00t", "text/csv"),
     (b"whatever", "application/pdf"),
 ])
-def test_a_malformed_upload_is_refused_before_any_job(client, app, body, content_type):
+def test_a_malformed_upload_is_refused_before_any_job(lite, body, content_type):
+    app, client = lite, lite.test_client()
     r = upload(client, body, content_type)
     assert r.status_code == 422 and r.content_type == "application/problem+json", r.json
     assert count(app, SaleImportJob) == 0
     assert not any((app.extensions["rapport"].settings.data_dir / "sale-imports").glob("*"))
 
 
-def test_an_oversized_upload_is_refused(client, app, monkeypatch):
+def test_an_oversized_upload_is_refused(lite, monkeypatch):
+    app, client = lite, lite.test_client()
     monkeypatch.setattr(api_imports, "IMPORT_MAX_BYTES", 100)
     r = upload(client, csv_file(GOOD))
     assert r.status_code == 413 and r.content_type == "application/problem+json", r.data
@@ -247,7 +262,8 @@ def test_garbage_rows_reject_only_their_sales(client, app):
     assert count(app, Sale, Sale.external_ref == "INV-2") == 1
 
 
-def test_a_multipart_upload_and_roles(client, app):
+def test_a_multipart_upload_and_roles(lite):
+    client = lite.test_client()
     r = client.post("/api/v1/sales/imports", headers=auth(), content_type="multipart/form-data",
                     data={"file": (io.BytesIO(csv_file(GOOD)), "sales.csv")})
     assert r.status_code == 202, r.json
@@ -259,7 +275,8 @@ def test_a_multipart_upload_and_roles(client, app):
     assert missing.status_code == 404 and missing.content_type == "application/problem+json"
 
 
-def test_a_job_left_running_by_a_stopped_service_is_reported_failed(client, app):
+def test_a_job_left_running_by_a_stopped_service_is_reported_failed(lite):
+    app, client = lite, lite.test_client()
     uow = app.extensions["rapport"].uow
     with uow() as work:
         work.session.add(SaleImportJob(
