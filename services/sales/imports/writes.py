@@ -65,9 +65,7 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
     counts["skipped"] += len(good) - len(sales)
     catalogue = price_lists(session, {line["sku"] for loaded in sales
                                       for line in loaded.data["lines"] if line["sku"]})
-    segments = dict(session.execute(select(Customer.customer_id, Customer.segment).where(
-        Customer.customer_id.in_({s.data["customer_id"] for s in sales}))).all()) \
-        if sales else {}
+    segments = _segments(session, sorted({s.data["customer_id"] for s in sales}))
     now = utcnow()
     written: dict[str, list] = {"sales": [], "lines": [], "bookings": [], "events": []}
     for loaded in sales:
@@ -109,6 +107,15 @@ def _in(session, column, values: list[str]) -> set[str]:
     for start in range(0, len(values), _IN_CHUNK):
         found.update(session.scalars(select(column).where(
             column.in_(values[start:start + _IN_CHUNK]))))
+    return found
+
+
+def _segments(session, ids: list[str]) -> dict[str, str]:
+    """The segment of each customer known here (a sale of one not known yet has none)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        found.update(session.execute(select(Customer.customer_id, Customer.segment).where(
+            Customer.customer_id.in_(ids[start:start + _IN_CHUNK]))).all())
     return found
 
 
