@@ -2,6 +2,11 @@
 one run on this machine, and their ratio.
 
     python -m bench.run [--outcomes 2000] [--customers 100] [--latency-rate 50]
+                        [--sales-import-lines 70000 [--postgres ADMIN_URL]]
+
+``--sales-import-lines`` adds the sales import figure (``bench.sales_import``: an
+invoice export of that many lines against a raw bulk insert of the same rows, on
+SQLite and, with ``--postgres``, on PostgreSQL); 0, the default, leaves it out.
 """
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench import broker, system
+from bench import broker, sales_import, system
 
 
 def main() -> None:
@@ -24,7 +29,14 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--latency-rate", type=float, default=50.0)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument("--sales-import-lines", type=int, default=0)
+    parser.add_argument("--postgres", default=None,
+                        help="an admin URL for the figures measured on PostgreSQL too")
     args = parser.parse_args()
+
+    if args.sales_import_lines:
+        with tempfile.TemporaryDirectory() as work:
+            sales_import.imports(Path(work), args.sales_import_lines, args.postgres)
 
     before = broker.ceiling(args.amqp_url, args.messages)
     print(f"raw broker ceiling      {before:10.0f} msg/s  (persistent 1 KB, quorum queue, "

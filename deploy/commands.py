@@ -1,7 +1,7 @@
 """Entry points of the command lines that belong to one service.
 
 Every image installs every console script of the package, but holds only its own
-service: ``rapport-customers`` in the calls image would otherwise end in a
+service: ``rapport-customers`` in the calls image (or ``rapport-sales``) would otherwise end in a
 ModuleNotFoundError traceback. Here it says in one line where the command lives.
 """
 from __future__ import annotations
@@ -12,6 +12,10 @@ import sys
 
 def customers() -> int:
     return _run("rapport-customers", "customer", "services.customer.cli")
+
+
+def sales() -> int:
+    return _run("rapport-sales", "sales", "services.sales.cli")
 
 
 def _run(prog: str, service: str, module: str) -> int:

@@ -54,6 +54,13 @@ class Money(TypeDecorator):
             return None
         if type(value) is int:  # whole amounts (read-model zeros, most of them) exactly
             return value * _SCALE
+        if type(value) is Decimal and value.is_finite():
+            # Four places or fewer (every amount the APIs take): exact as it is, a
+            # third of the time of the quantize below.
+            scaled = value.scaleb(PLACES)
+            whole = int(scaled)
+            if whole == scaled:
+                return whole
         amount = Decimal(value)
         if not amount.is_finite():
             raise ValueError(f"not a finite amount: {value!r}")

@@ -21,10 +21,10 @@ from typing import NamedTuple
 
 from services.customer import duplicates, registered_events
 from services.customer import rows as import_rows
-from services.customer.driver_rows import DriverInsert, dialect_for
 from services.customer.models import ContactPoint, Customer, CustomerVersion, Outbox
 from services.customer.profiles import completeness, snapshot_of
 from services.customer.segments import REQUIRABLE
+from shared.driver_rows import DriverInsert, dialect_for
 from shared.ids import ordered_id
 from shared.messaging.tables import utcnow
 

@@ -14,11 +14,12 @@ import json
 
 from sqlalchemy import ARRAY, any_, bindparam, func, select
 
-from services.customer import driver_rows, duplicates
+from services.customer import duplicates
 from services.customer import rows as import_rows
 from services.customer.import_prepare import TABLES, Prepared, Row, Setup
 from services.customer.models import ContactPoint, Customer, Segment
 from services.customer.profiles import change, completeness, contact_points
+from shared import driver_rows
 
 SNAPSHOT = TABLES["customer_versions"][1].index("snapshot")
 # A chunk touches pages all over the name, ref, phone and e-mail indexes: with

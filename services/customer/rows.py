@@ -11,8 +11,8 @@ from functools import lru_cache
 
 from marshmallow import RAISE, ValidationError
 
-from services.customer import row_fields
 from services.customer.schemas import CustomerIn
+from shared.web import row_fields
 
 ADDRESS = ("line1", "line2", "district", "city", "postal_code", "country")
 LISTS = ("phones", "emails", "tags")

@@ -30,8 +30,9 @@ def by_weights(total_cents: int, weights: Sequence[int]) -> list[int]:
 def to_parts(total: Decimal, exact_parts: Sequence[Decimal]) -> list[Decimal]:
     """A total already rounded to the cent, split over the exact amounts it was
     rounded from: each part within a cent of its exact amount."""
-    fine = [int(part.scaleb(8)) for part in exact_parts]
-    if any(Decimal(f).scaleb(-8) != p for f, p in zip(fine, exact_parts)):
+    scaled = [part.scaleb(8) for part in exact_parts]
+    fine = [int(part) for part in scaled]
+    if fine != scaled:  # element by element, an int against its exact Decimal
         raise ValueError("a part has more than eight decimal places")
     per_cent = _FINE // 100
     shares = [f // per_cent for f in fine]

@@ -61,7 +61,11 @@ def exact_line(line: Mapping[str, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
 def totals(lines: Iterable[Mapping[str, Decimal]]) -> Totals:
     """Revenue (net of discounts), discount and cost of a sale's lines, exact until
     rounded once to the cent, with each line's share of them."""
-    exact = [exact_line(line) for line in lines]
+    return totals_of([exact_line(line) for line in lines])
+
+
+def totals_of(exact: list[tuple[Decimal, Decimal, Decimal]]) -> Totals:
+    """``totals`` of lines already made exact (``exact_line``)."""
     with localcontext(_EXACT):
         sums = [sum((e[i] for e in exact), ZERO) for i in range(3)]
     too_large = [name for name, total in (("revenue", sums[0] + sums[1]), ("cost", sums[2]))

@@ -107,9 +107,13 @@ class Sale(Base):
     __table_args__ = (
         Index("ix_sales_customer_time", "customer_id", "recorded_at", "id"),
         Index("ix_sales_time", "recorded_at", "id"),
+        Index("ux_sales_external_ref", "external_ref", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # The sale's own reference where it came from (an invoice number): at most one
+    # sale a reference, so recording or importing it again never makes a second.
+    external_ref: Mapped[str | None] = mapped_column(String(100))
     customer_id: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,6 +6,7 @@ of a sale) can always be told.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -16,6 +17,8 @@ from services.sales.models import Product, ProductPrice
 from shared.errors import Conflict, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, page
+
+_IN_CHUNK = 500  # SKUs per IN (...)
 
 
 def create_product(uow, data: dict, created_by: str) -> Product:
@@ -86,7 +89,31 @@ def prices_at(session: Session, skus: set[str], moment: datetime) -> dict[str, t
     return {sku: (product, in_effect(product, moment)) for sku, product in products.items()}
 
 
-def in_effect(product: Product, moment: datetime) -> ProductPrice | None:
+@dataclass
+class Listed:
+    """A product as a bulk write prices it: its currency and price history (rows
+    with ``effective_from``, ``price`` and ``unit_cost``, oldest first)."""
+    currency: str
+    prices: list
+
+
+def price_lists(session: Session, skus: set[str]) -> dict[str, Listed]:
+    """``Listed`` for each known SKU of ``skus``, read without the ORM (an import
+    chunk names thousands)."""
+    ordered, found = sorted(skus), {}
+    for start in range(0, len(ordered), _IN_CHUNK):
+        part = ordered[start:start + _IN_CHUNK]
+        found.update((sku, Listed(currency, [])) for sku, currency in session.execute(
+            select(Product.sku, Product.currency).where(Product.sku.in_(part))))
+        for row in session.execute(
+                select(ProductPrice.sku, ProductPrice.effective_from, ProductPrice.price,
+                       ProductPrice.unit_cost).where(ProductPrice.sku.in_(part))
+                .order_by(ProductPrice.sku, ProductPrice.effective_from)):
+            found[row.sku].prices.append(row)
+    return found
+
+
+def in_effect(product: Product | Listed, moment: datetime) -> ProductPrice | None:
     current = None
     for price in product.prices:  # ordered by effective_from
         if price.effective_from <= moment:

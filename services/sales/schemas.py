@@ -46,7 +46,13 @@ class LineIn(Schema):
         validate=validate.Range(min=Decimal(0)))
 
 
+EXTERNAL_REF = validate.Length(min=1, max=100)
+
+
 class SaleIn(Schema):
+    external_ref = fields.String(load_default=None, validate=EXTERNAL_REF, metadata={
+        "description": "The sale's reference where it came from (an invoice number): "
+                       "a second sale with the same reference is refused (409)."})
     customer_id = fields.String(required=True, validate=CUSTOMER_ID)
     currency = fields.String(load_default="HKD", validate=CURRENCY)
     recorded_at = fields.AwareDateTime(load_default=None, validate=not_in_future)
@@ -129,6 +135,7 @@ class CancellationOut(Schema):
 
 class SaleOut(Schema):
     id = fields.String()
+    external_ref = fields.String(allow_none=True)
     customer_id = fields.String()
     customer_known = fields.Boolean()
     currency = fields.String()

@@ -2,18 +2,20 @@
 events in it; the P&L summary is booked in the same transaction."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from services.sales import ledger, summary
-from services.sales.models import Customer, Sale, SaleLine
+from services.sales.models import Customer, Sale, SaleLine, new_id
 from services.sales.models_costs import CallCost
 from services.sales.models_deals import Deal
 from services.sales.products import prices_at
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_time_cursor, page
 
@@ -27,48 +29,98 @@ def record_sale(uow, data: dict, recorded_by: str, zone: ZoneInfo) -> Sale:
 
     A customer this service has not heard of yet is accepted (its registration may
     still be on its way); the sale then says ``customer_known`` is false and is
-    listed as an irregularity until it arrives."""
+    listed as an irregularity until it arrives. A sale with an ``external_ref``
+    already on file is refused (409): at most one sale a reference."""
     now = utcnow()
     recorded_at = data["recorded_at"].astimezone(timezone.utc) if data["recorded_at"] else now
     with uow() as work:
         session = work.session
-        lines = _lines(session, data, recorded_at)
-        totals = ledger.totals(_pick(line, AMOUNTS) for line in lines)
-        for line, (revenue, discount, cost) in zip(lines, totals.lines):
-            line.revenue_cents, line.discount_cents, line.cost_cents = revenue, discount, cost
+        ref = data.get("external_ref")
+        if ref:
+            _refuse_known_ref(session, ref)
+        skus = {line["sku"] for line in data["lines"] if line["sku"]}
+        catalogue = prices_at(session, skus, recorded_at) if skus else {}
         customer = session.get(Customer, data["customer_id"])
-        sale = Sale(customer_id=data["customer_id"], currency=data["currency"],
-                    recorded_at=recorded_at, revenue=totals.revenue, cost=totals.cost,
-                    discount=totals.discount, segment=customer.segment if customer else None,
-                    below_cost=any(_below_cost(line) for line in lines),
-                    approval_reason=data["approval_reason"], created_at=now,
-                    created_by=recorded_by, lines=lines, returns=[], cancellation=None,
-                    **_attribution(session, data))
+        entry = build_entry(data, catalogue, customer.segment if customer else None,
+                            attribution(session, data), new_id(), recorded_by, now, zone)
+        sale = Sale(**entry.sale, lines=[SaleLine(**line) for line in entry.lines],
+                    returns=[], cancellation=None)
         session.add(sale)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # the same reference recorded meanwhile
+            session.rollback()
+            _refuse_known_ref(session, ref)
+            raise
         session.refresh(sale, ["customer"])  # read while the session is open
-        summary.book(session, [_booking(sale, line, zone) for line in lines], zone)
-        work.emit("sale.recorded", {
-            "sale_id": sale.id, "customer_id": sale.customer_id, "currency": sale.currency,
-            "recorded_at": sale.recorded_at, "revenue": sale.revenue, "cost": sale.cost,
-            "discount": sale.discount, "segment": sale.segment, "deal_id": sale.deal_id,
-            "source_call_id": sale.source_call_id,
-            "lines": [_pick(line, LINE_FIELDS) for line in lines],
-        })
+        summary.book(session, entry.bookings, zone)
+        work.emit("sale.recorded", entry.event)
     return sale
 
 
-def _lines(session: Session, data: dict, moment: datetime) -> list[SaleLine]:
+def _refuse_known_ref(session: Session, ref: str) -> None:
+    known = session.scalar(select(Sale.id).where(Sale.external_ref == ref))
+    if known is not None:
+        raise Conflict(f"sale {known} already has external_ref {ref}")
+
+
+@dataclass
+class Entry:
+    """Everything one sale writes: its ledger rows, its P&L bookings, its event."""
+    sale: dict
+    lines: list[dict]
+    bookings: list[dict]
+    event: dict
+
+
+def build_entry(data: dict, catalogue: dict, segment: str | None, attributed: dict,
+                sale_id: str, recorded_by: str, now: datetime, zone: ZoneInfo) -> Entry:
+    """A sale as it is recorded, checked (``Invalid`` naming every bad line) with
+    ``catalogue`` ({sku: (product, price in effect at its time)}) and the customer's
+    ``segment``; nothing read or written here, so one sale and an import of many
+    are the same rows."""
+    recorded_at = data["recorded_at"].astimezone(timezone.utc) if data["recorded_at"] else now
+    lines = _lines(data, catalogue)
+    exact = [ledger.exact_line(line) for line in lines]
+    totals = ledger.totals_of(exact)
+    for line, (revenue, discount, cost) in zip(lines, totals.lines):
+        line["revenue_cents"], line["discount_cents"], line["cost_cents"] = \
+            revenue, discount, cost
+        line["sale_id"] = sale_id
+    sale = {"id": sale_id, "external_ref": data.get("external_ref"),
+            "customer_id": data["customer_id"], "currency": data["currency"],
+            "recorded_at": recorded_at, "revenue": totals.revenue, "cost": totals.cost,
+            "discount": totals.discount, "segment": segment,
+            "below_cost": any(revenue < cost for revenue, _, cost in exact),
+            "approval_reason": data["approval_reason"], "created_at": now,
+            "created_by": recorded_by, **attributed}
+    day = summary.local_day(recorded_at, zone)
+    bookings = [summary.entry(day, sale["currency"], sale["customer_id"], product=line["sku"],
+                              channel=sale["channel"], team=sale["team"],
+                              agent_kind=sale["agent_kind"],
+                              revenue=line["revenue_cents"] + line["discount_cents"],
+                              discounts=line["discount_cents"],
+                              cost_of_goods=line["cost_cents"])
+                for line in lines]
+    event = {"sale_id": sale_id, "customer_id": sale["customer_id"],
+             "currency": sale["currency"], "recorded_at": recorded_at,
+             "revenue": sale["revenue"], "cost": sale["cost"], "discount": sale["discount"],
+             "segment": segment, "deal_id": sale["deal_id"],
+             "source_call_id": sale["source_call_id"],
+             "lines": [_pick_key(line, LINE_FIELDS) for line in lines],
+             "external_ref": sale["external_ref"]}
+    return Entry(sale, lines, bookings, event)
+
+
+def _lines(data: dict, catalogue: dict) -> list[dict]:
     """The sale's lines, catalogue prices filled in; every bad line named at once."""
-    skus = {line["sku"] for line in data["lines"] if line["sku"]}
-    catalogue = prices_at(session, skus, moment) if skus else {}
     lines, errors = [], {}
     for index, line in enumerate(data["lines"]):
         problems = _line_problems(line, catalogue, data["currency"])
         if problems:
             errors[index] = problems
             continue
-        lines.append(_line(index + 1, line, catalogue.get(line["sku"], (None, None))[1]))
+        lines.append(_line(index + 1, line))
     if errors:
         raise Invalid("one or more lines cannot be recorded", errors={"lines": errors})
     return lines
@@ -95,20 +147,15 @@ def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
     return problems
 
 
-def _line(line_no: int, data: dict, price) -> SaleLine:
-    return SaleLine(line_no=line_no, sku=data["sku"], description=data["description"],
-                    quantity=ledger.amount(data["quantity"]),
-                    unit_price=ledger.amount(data["unit_price"]),
-                    unit_cost=ledger.amount(data["unit_cost"]),
-                    discount=ledger.amount(data["discount"]))
+def _line(line_no: int, data: dict) -> dict:
+    return {"line_no": line_no, "sku": data["sku"], "description": data["description"],
+            "quantity": ledger.amount(data["quantity"]),
+            "unit_price": ledger.amount(data["unit_price"]),
+            "unit_cost": ledger.amount(data["unit_cost"]),
+            "discount": ledger.amount(data["discount"])}
 
 
-def _below_cost(line: SaleLine) -> bool:
-    revenue, _, cost = ledger.exact_line(_pick(line, AMOUNTS))
-    return revenue < cost
-
-
-def _attribution(session: Session, data: dict) -> dict:
+def attribution(session: Session, data: dict) -> dict:
     """Deal, source call, channel, team and agent kind: given, or taken from the
     deal and from the call it came from."""
     found = {name: data[name] for name in ("deal_id", "source_call_id", *ATTRIBUTION)}
@@ -125,16 +172,8 @@ def _attribution(session: Session, data: dict) -> dict:
     return found
 
 
-def _booking(sale: Sale, line: SaleLine, zone: ZoneInfo) -> dict:
-    return summary.entry(summary.local_day(sale.recorded_at, zone), sale.currency,
-                         sale.customer_id, product=line.sku,
-                         channel=sale.channel, team=sale.team, agent_kind=sale.agent_kind,
-                         revenue=line.revenue_cents + line.discount_cents,
-                         discounts=line.discount_cents, cost_of_goods=line.cost_cents)
-
-
-def _pick(obj, names) -> dict:
-    return {name: getattr(obj, name) for name in names}
+def _pick_key(row: dict, names) -> dict:
+    return {name: row[name] for name in names}
 
 
 def load_sale(session: Session, sale_id: str, lock: bool = False) -> Sale:

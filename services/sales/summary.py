@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from services.sales import ledger_totals, segments
 from services.sales.models import CustomerAlias
 from services.sales.models_costs import AMOUNTS, DIMENSIONS, PnlDaily
+from shared.driver_rows import DriverStatement, dialect_for
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 KEYS = ("day", "currency", *DIMENSIONS)
@@ -71,7 +72,10 @@ def entry(day: date, currency: str, customer_id: str, *, product=None,
     row = {"day": day, "currency": currency, "customer_id": customer_id,
            "segment": "", "product": product or "", "channel": channel or "",
            "team": team or "", "agent_kind": agent_kind or ""}
-    row.update({name: Decimal(amounts.get(name, 0)) for name in AMOUNTS})
+    # An amount not given stays the int 0: it is stored as it is, without the
+    # conversion a Decimal takes (most of an entry's amounts are not given).
+    row.update({name: Decimal(value) if (value := amounts.get(name, 0)) else 0
+                for name in AMOUNTS})
     row["calls"] = int(amounts.get("calls", 0))
     return row
 
@@ -108,8 +112,8 @@ def _add_up(session: Session, rows: list[dict]) -> None:
         else:
             merged[key] = dict(row)
     if merged:
-        dialect = session.get_bind().dialect.name
-        session.connection().execute(_upsert(dialect), list(merged.values()))
+        _upsert(session.get_bind().url.drivername).run(session.connection(),
+                                                       list(merged.values()))
 
 
 def add(session: Session, rows: list[dict], zone: ZoneInfo) -> None:
@@ -142,13 +146,16 @@ def book_pending(session: Session) -> None:
 
 
 @lru_cache(maxsize=None)
-def _upsert(dialect: str):
+def _upsert(drivername: str) -> DriverStatement:
+    """The upsert, its rows handed to the driver: a sale books a row a line, and an
+    import thousands, where SQLAlchemy's work per row cost more than the upsert."""
+    dialect = dialect_for(drivername)
     table = PnlDaily.__table__
-    insert = _INSERTS[dialect](PnlDaily).values(
+    insert = _INSERTS[dialect.name](PnlDaily).values(
         {name: bindparam(name, type_=table.c[name].type) for name in KEYS + COLUMNS})
-    return insert.on_conflict_do_update(
+    return DriverStatement(insert.on_conflict_do_update(
         index_elements=list(KEYS),
-        set_={name: table.c[name] + insert.excluded[name] for name in COLUMNS})
+        set_={name: table.c[name] + insert.excluded[name] for name in COLUMNS}), dialect)
 
 
 def merge(session: Session, merged_id: str, survivor_id: str) -> None:

@@ -324,6 +324,8 @@ class SaleRecordedV1(Contract):
     segment = fields.String(load_default=None, allow_none=True)
     deal_id = fields.String(load_default=None, allow_none=True)
     source_call_id = fields.String(load_default=None, allow_none=True)
+    # The sale's own reference (an invoice number), when it was given one.
+    external_ref = fields.String(load_default=None, allow_none=True)
 
 
 class SaleReturnedV1(Contract):

@@ -29,3 +29,11 @@ def test_rapport_customers_runs_the_customer_command_line(tmp_path, monkeypatch,
                                       str(tmp_path / "gone.csv"), "--token", "t"])
     assert commands.customers() == 2
     assert capsys.readouterr().err.startswith("rapport-customers: cannot read ")
+
+
+def test_rapport_sales_runs_the_sales_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["rapport-sales", "import",
+                                      str(tmp_path / "gone.csv"), "--token", "t"])
+    assert commands.sales() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rapport-sales: ") and err.count("\n") == 1 and "gone.csv" in err

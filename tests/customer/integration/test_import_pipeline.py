@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.customer import config, driver_rows, importer
+from services.customer import config, importer
 from services.customer.import_prepare import TABLES, inserts
 from services.customer.models import (
     ContactPoint,
@@ -22,7 +22,7 @@ from services.customer.models import (
     Segment,
 )
 from services.customer.models_ops import ImportJob, ImportRejection
-from shared import migrations
+from shared import driver_rows, migrations
 from shared.db import Database
 from shared.events import parse_event
 from shared.messaging.unit_of_work import UnitOfWorkFactory

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 import pytest
 from marshmallow import ValidationError
 
-from services.customer import registered_events, row_fields, rows
+from services.customer import registered_events, rows
 from services.customer.import_prepare import Setup, new_ids
 from services.customer.models import Outbox
 from shared.events import parse_event
+from shared.web import row_fields
 
 # Per column: cells that load, and cells that are refused (or that the fast path
 # must step around).

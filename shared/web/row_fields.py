@@ -15,7 +15,7 @@ form depends on nothing but the text and the field).
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, missing
+from marshmallow import Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
 from shared.web.fields import Email, Phone
@@ -25,15 +25,17 @@ class _Unsure(Exception):
     """The fast path cannot vouch for this row: let ``Schema.load`` decide."""
 
 
-def load(schema: Schema, data: dict) -> dict | None:
-    """The row as ``schema.load(data)`` returns it, or None to ask it instead."""
+def load(schema: Schema, data: dict, remember: bool = False) -> dict | None:
+    """The row as ``schema.load(data)`` returns it, or None to ask it instead.
+    ``remember``: a cell a pure field (``_pure``) accepted before is not checked
+    again (an invoice export repeats its SKUs, prices, quantities, currency)."""
     try:
-        return _load(schema, data)
+        return _load(schema, data, remember)
     except (_Unsure, ValidationError):
         return None
 
 
-def _load(schema: Schema, data) -> dict:
+def _load(schema: Schema, data, remember: bool = False) -> dict:
     if not isinstance(data, dict) or not _plain(schema):
         raise _Unsure
     declared = schema.load_fields
@@ -42,7 +44,7 @@ def _load(schema: Schema, data) -> dict:
     out = {}
     for key, field in declared.items():  # in declared order, as marshmallow builds it
         if key in data:
-            out[key] = _value(field, data[key])
+            out[key] = _value(field, data[key], remember)
         elif field.required:
             raise _Unsure
         elif field.load_default is not missing:
@@ -78,15 +80,39 @@ def _is_plain(schema: Schema) -> bool:
     return all(f.data_key is None for f in schema.load_fields.values())
 
 
-def _value(field: fields.Field, value):
+def _value(field: fields.Field, value, remember: bool = False):
+    if remember and type(value) is str:
+        found = _SEEN.get((field, value))  # only pure fields' successes are kept
+        if found is not None:
+            return found
     if isinstance(field, fields.Nested) and isinstance(value, dict) and not field.many:
-        return _validated(field, _load(field.schema, value))
+        return _validated(field, _load(field.schema, value, remember))
     if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) \
             and isinstance(value, list) and not field.inner.many:
-        return _validated(field, [_value(field.inner, item) for item in value])
+        return _validated(field, [_value(field.inner, item, remember) for item in value])
     if isinstance(field, (Phone, Email)) and isinstance(value, str):
         return _normalised(field, value)
+    if remember and type(value) is str and _pure(field):
+        return _normalised(field, value)
     return field.deserialize(value)
+
+
+# Fields whose answer depends on nothing but the text: their own conversion and
+# marshmallow's declarative validators. A validator that is a plain function (say,
+# "not in the future") may depend on more, so its field is checked every time.
+_PURE_FIELDS = (fields.String, fields.Decimal, fields.Integer, fields.Boolean)
+_PURE_VALIDATORS = (validate.Length, validate.Range, validate.OneOf, validate.Regexp)
+_PURITY: dict[fields.Field, bool] = {}
+
+
+def _pure(field: fields.Field) -> bool:
+    found = _PURITY.get(field)
+    if found is None:
+        found = _PURITY[field] = (
+            type(field).__module__.startswith(("marshmallow", "shared.web"))
+            and isinstance(field, _PURE_FIELDS)
+            and all(type(v) in _PURE_VALIDATORS for v in field.validators))
+    return found
 
 
 def _validated(field: fields.Field, value):
@@ -111,8 +137,8 @@ _SEEN: dict[tuple[fields.Field, str], str] = {}
 _SEEN_MAX = 50_000
 
 
-def _normalised(field: fields.Field, text: str) -> str:
-    """A phone or e-mail field's result, remembered per field and text (only
+def _normalised(field: fields.Field, text: str):
+    """A phone, e-mail or pure field's result, remembered per field and text (only
     successes: a failure goes back to ``Schema.load`` anyway)."""
     key = (field, text)  # the field itself, not its id: an id can be reused
     found = _SEEN.get(key)

@@ -1,6 +1,6 @@
 """Inserts whose rows are made ready for the database driver where they are built.
 
-An import writes five rows a customer, and SQLAlchemy's own work per row of an
+A customer import writes five rows a customer, and SQLAlchemy's own work per row of an
 executemany (the columns' bind processors: JSON encoding, time zones, booleans,
 dates) costs more than the database's insert. ``DriverInsert`` runs the same
 processors where the rows are built (the import's worker processes) and compiles
@@ -117,3 +117,30 @@ def _remembering(process: Callable) -> Callable:
             last[0], last[1] = value, out
         return out
     return run
+
+
+class DriverStatement:
+    """Any statement (an upsert, say) compiled once for the driver, its rows made
+    ready as ``DriverInsert``'s are, run with one ``executemany`` (``run``)."""
+
+    def __init__(self, statement, dialect: Dialect):
+        if not dialect.positional:
+            raise ValueError(f"{dialect.paramstyle} is not a positional parameter style")
+        compiled = statement.compile(dialect=dialect, for_executemany=True)
+        self.sql = str(compiled)
+        binds = [compiled.binds[name] for name in compiled.positiontup]
+        self.keys = tuple(bind.key for bind in binds)
+        self._values = itemgetter(*self.keys) if len(self.keys) > 1 \
+            else lambda v: (v[self.keys[0]],)
+        self._processing = [(i, _remembering(process)) for i, process in enumerate(
+            bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds)
+            if process is not None]
+
+    def row(self, values: dict) -> tuple:
+        row = list(self._values(values))
+        for i, process in self._processing:
+            row[i] = process(row[i])
+        return tuple(row)
+
+    def run(self, connection, rows: list[dict]) -> None:
+        connection.exec_driver_sql(self.sql, [self.row(values) for values in rows])

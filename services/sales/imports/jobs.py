@@ -1,0 +1,219 @@
+"""Bulk import of sales with their lines from CSV or JSON Lines, streamed.
+
+Shaped as the customer import is: the upload is saved to the data folder, a job
+row registered, and the job run by a thread of the API process that took the
+upload. It reads the file a sale at a time and writes ``CHUNK`` sales a
+transaction; the job row carries its progress in the same transaction as the
+sales, so what it reports is what is committed. A sale that fails any check is
+rejected whole (nothing of it written), each line at fault reported with its
+line number and field messages, while the others go in.
+
+Every sale is recorded exactly as ``POST /transactions`` records one
+(``services.build_entry``: the same checks, catalogue prices, ledger rows, P&L
+bookings and ``sale.recorded`` event), only many to a statement. A sale whose
+``external_ref`` is on file is skipped: importing the same file twice records
+nothing the second time, and a job cut short can simply be run again.
+
+If the process stops during a job, the job is left without a heartbeat; asked
+for after ``STALE``, it is reported failed (its committed sales stay, and a new
+import of the same file records the rest).
+"""
+from __future__ import annotations
+
+import contextvars
+import csv
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from services.sales.imports import rows as import_rows
+from services.sales.imports import writes as import_writes
+from services.sales.models import new_id
+from services.sales.imports.tables import SaleImportJob, SaleImportRejection
+from shared.errors import Invalid, NotFound
+from shared.import_files import Counting, records
+from shared.messaging.tables import utcnow
+from shared.web.pagination import decode_cursor, page
+
+log = logging.getLogger(__name__)
+# Sales a transaction (about 20,000 lines of an invoice export): each commit also
+# publishes the totals of every day its sales fall on.
+CHUNK = 5000
+FIELD_LIMIT = 64 * 1024
+STALE = timedelta(minutes=10)  # a running job's heartbeat is at most a chunk old
+ATTEMPTS = 3  # a chunk racing a sale recorded meanwhile with one of its references
+FIRST_REJECTIONS = 100
+
+
+@dataclass(frozen=True)
+class Setup:
+    fmt: str
+    actor: str
+    zone: ZoneInfo
+
+
+def save_upload(settings, stream, fmt: str, actor: str, uow) -> SaleImportJob:
+    """Store the upload, check its header, and register the job (queued)."""
+    folder = Path(settings.data_dir) / "sale-imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    job = SaleImportJob(format=fmt, actor=actor, status="queued", created_at=utcnow(),
+                        total_bytes=0, bytes_read=0, rows_read=0, sales_read=0, created=0,
+                        lines_created=0, skipped=0, rejected=0)
+    job.id = new_id()
+    path = folder / f"{job.id}.{fmt}"
+    size = 0
+    try:
+        with path.open("wb") as out:
+            while chunk := stream.read(1 << 20):
+                out.write(chunk)
+                size += len(chunk)
+        if size == 0:
+            raise Invalid("the upload is empty", errors={"file": ["Empty file."]})
+        if fmt == "csv":
+            _check_header(path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    job.path, job.total_bytes = str(path), size
+    with uow() as work:
+        work.session.add(job)
+    return job
+
+
+def _check_header(path: Path) -> None:
+    with path.open("rb") as fh:
+        first = fh.readline(FIELD_LIMIT)
+    try:
+        header = next(csv.reader([first.decode("utf-8-sig")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
+        raise Invalid("the CSV header cannot be read (it must be UTF-8)",
+                      errors={"file": [str(exc) or "No header line."]}) from exc
+    problems = import_rows.header_problems([c.strip() for c in header])
+    if problems:
+        raise Invalid("the CSV header is not one this import reads", errors={"file": problems})
+
+
+def start(uow, job_id: str, zone: ZoneInfo) -> threading.Thread:
+    """Run the job in a thread of this process, in the upload request's context: its
+    events carry the request's correlation id."""
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(_run_upload, uow, job_id, zone),
+                              name=f"sale-import-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _run_upload(uow, job_id: str, zone: ZoneInfo) -> None:
+    """Run an uploaded job, then remove the upload: it is kept no longer than its
+    job needs it."""
+    try:
+        run(uow, job_id, zone)
+    finally:
+        with uow.reader() as session:
+            Path(session.get(SaleImportJob, job_id).path).unlink(missing_ok=True)
+
+
+def run(uow, job_id: str, zone: ZoneInfo, chunk: int = CHUNK) -> None:
+    """Process a queued job, ``chunk`` sales a transaction."""
+    with uow() as work:
+        job = work.session.get(SaleImportJob, job_id)
+        job.status, job.heartbeat_at = "running", utcnow()
+        setup = Setup(job.format, job.actor, zone)
+    try:
+        csv.field_size_limit(FIELD_LIMIT)
+        with open(job.path, "rb", buffering=0) as raw:
+            counter = Counting(raw)
+            batch: list = []
+            for group in import_rows.groups(setup.fmt, records(setup.fmt, counter)):
+                batch.append(import_rows.load(group, setup.fmt))
+                if len(batch) >= chunk:
+                    _commit_chunk(uow, job_id, setup, batch, counter.count)
+                    batch = []
+            if batch:
+                _commit_chunk(uow, job_id, setup, batch, counter.count)
+        with uow() as work:
+            job = work.session.get(SaleImportJob, job_id)
+            job.status, job.finished_at, job.bytes_read = "done", utcnow(), job.total_bytes
+            job.heartbeat_at = job.finished_at
+    except Exception as exc:  # the job reports it; committed chunks stay
+        log.exception("sale import %s failed", job_id)
+        with uow() as work:
+            job = work.session.get(SaleImportJob, job_id)
+            job.status, job.error, job.finished_at = "failed", str(exc)[:2000], utcnow()
+
+
+def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, position: int) -> None:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with uow() as work:
+                counts = import_writes.apply(work, setup, batch)
+                for line, ref, reasons in counts.pop("rejections"):
+                    work.add_row(SaleImportRejection, {
+                        "id": new_id(), "job_id": job_id, "line": line, "external_ref": ref,
+                        "reasons": reasons})
+                job = work.session.get(SaleImportJob, job_id)
+                for key, value in counts.items():
+                    setattr(job, key, getattr(job, key) + value)
+                job.bytes_read = min(position, job.total_bytes)
+                job.heartbeat_at = utcnow()
+            return
+        except IntegrityError:
+            # A sale with one of the chunk's references was recorded meanwhile: the
+            # chunk is written again, that sale now found on file and skipped.
+            if attempt == ATTEMPTS:
+                raise
+            log.info("sale import %s: a chunk met a reference recorded meanwhile", job_id)
+
+
+def get_job(uow, job_id: str) -> dict:
+    data = _job(uow, job_id)
+    if data["status"] in ("queued", "running") and \
+            (data["heartbeat_at"] or data["created_at"]) < utcnow() - STALE:
+        _interrupted(uow, job_id)
+        data = _job(uow, job_id)
+    data["progress"] = round(data["bytes_read"] / data["total_bytes"], 4) \
+        if data["total_bytes"] else 0.0
+    return data
+
+
+def _job(uow, job_id: str) -> dict:
+    with uow.reader() as session:
+        job = session.get(SaleImportJob, job_id)
+        if job is None:
+            raise NotFound(f"no sale import job {job_id}")
+        data = {c.key: getattr(job, c.key) for c in SaleImportJob.__table__.columns
+                if c.key not in ("path", "actor")}
+        data["rejections"] = list(session.scalars(
+            select(SaleImportRejection).where(SaleImportRejection.job_id == job_id)
+            .order_by(SaleImportRejection.line, SaleImportRejection.id)
+            .limit(FIRST_REJECTIONS)))
+    return data
+
+
+def _interrupted(uow, job_id: str) -> None:
+    with uow() as work:
+        job = work.session.get(SaleImportJob, job_id, with_for_update=True)
+        if job.status in ("queued", "running") and \
+                (job.heartbeat_at or job.created_at) < utcnow() - STALE:
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = ("interrupted: the service stopped during the import; import the "
+                         "file again (the sales it recorded are skipped)")
+
+
+def rejections(uow, job_id: str, limit: int, cursor: str | None) -> dict:
+    after = decode_cursor(cursor, 2) or [0, ""]
+    with uow.reader() as session:
+        if session.get(SaleImportJob, job_id) is None:
+            raise NotFound(f"no sale import job {job_id}")
+        rows = list(session.scalars(
+            select(SaleImportRejection).where(
+                SaleImportRejection.job_id == job_id,
+                tuple_(SaleImportRejection.line, SaleImportRejection.id) > tuple(after))
+            .order_by(SaleImportRejection.line, SaleImportRejection.id).limit(limit + 1)))
+    return page(rows, limit, lambda r: (r.line, r.id))
