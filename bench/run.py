@@ -2,6 +2,10 @@
 one run on this machine, and their ratio.
 
     python -m bench.run [--outcomes 2000] [--customers 100] [--latency-rate 50]
+                        [--replicas]
+
+``--replicas`` adds two replicas of every consumer and relay against one, on
+PostgreSQL (``bench.replicas``).
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench import broker, system
+from bench import broker, replicas, system
 
 
 def main() -> None:
@@ -24,6 +28,11 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--latency-rate", type=float, default=50.0)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument("--replicas", action="store_true",
+                        help="also two replicas of each consumer and relay against one, "
+                             "on PostgreSQL")
+    parser.add_argument("--postgres", default=replicas.POSTGRES,
+                        help="an admin URL, for --replicas")
     args = parser.parse_args()
 
     before = broker.ceiling(args.amqp_url, args.messages)
@@ -47,6 +56,9 @@ def main() -> None:
     print(f"raw broker ceiling      {after:10.0f} msg/s  (again, after; mean {raw:.0f})")
     print(f"ratio, one a POST       {single / raw:10.3f}")
     print(f"ratio, bulk             {bulk / raw:10.3f}  (target >= 0.10)")
+    if args.replicas:
+        replicas.compare(args.amqp_url, args.postgres, args.outcomes // 2, args.customers,
+                         args.per_request)
 
 
 if __name__ == "__main__":
