@@ -2,11 +2,13 @@
 one run on this machine, and their ratio.
 
     python -m bench.run [--outcomes 2000] [--customers 100] [--latency-rate 50]
-                        [--sales-import-lines 70000 [--postgres ADMIN_URL]]
+                        [--sales-import-lines 70000] [--replicas] [--postgres ADMIN_URL]
 
 ``--sales-import-lines`` adds the sales import figure (``bench.sales_import``: an
 invoice export of that many lines against a raw bulk insert of the same rows, on
 SQLite and, with ``--postgres``, on PostgreSQL); 0, the default, leaves it out.
+``--replicas`` adds two replicas of every consumer and relay against one, on
+PostgreSQL (``bench.replicas``; ``--postgres`` or the local server).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench import broker, sales_import, system
+from bench import broker, replicas, sales_import, system
 
 
 def main() -> None:
@@ -30,8 +32,12 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=50.0)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
     parser.add_argument("--sales-import-lines", type=int, default=0)
+    parser.add_argument("--replicas", action="store_true",
+                        help="also two replicas of each consumer and relay against one, "
+                             "on PostgreSQL")
     parser.add_argument("--postgres", default=None,
-                        help="an admin URL for the figures measured on PostgreSQL too")
+                        help="an admin URL: the sales import on PostgreSQL too, and the "
+                             "server --replicas uses (else the local one)")
     args = parser.parse_args()
 
     if args.sales_import_lines:
@@ -59,6 +65,9 @@ def main() -> None:
     print(f"raw broker ceiling      {after:10.0f} msg/s  (again, after; mean {raw:.0f})")
     print(f"ratio, one a POST       {single / raw:10.3f}")
     print(f"ratio, bulk             {bulk / raw:10.3f}  (target >= 0.10)")
+    if args.replicas:
+        replicas.compare(args.amqp_url, args.postgres or replicas.POSTGRES, args.outcomes // 2, args.customers,
+                         args.per_request)
 
 
 if __name__ == "__main__":

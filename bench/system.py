@@ -27,7 +27,9 @@ OUTCOME = {"outcome": "reached", "satisfaction": 4, "propensity": 60, "duration_
 
 class Bench:
     def __init__(self, amqp_url: str, workdir: Path, web_workers: int = 2,
-                 settings: dict | None = None):
+                 settings: dict | None = None, replicas: int = 1):
+        """``replicas`` of each consumer and relay: PostgreSQL only (databases
+        given in ``settings`` as ``<SERVICE>_DATABASE_URL``)."""
         self.secret = secrets.token_hex(32)
         self.namespace = f"bench-{uuid.uuid4().hex[:8]}"
         self.amqp_url = amqp_url
@@ -40,7 +42,7 @@ class Bench:
         # REPORTING_CONSUMER_NICE=0 python -m bench.calls …
         env.update({k: v for k, v in os.environ.items() if k.endswith("_NICE")})
         env.update(settings or {})
-        self.system = System(env, log_dir=workdir / "log")
+        self.system = System(env, log_dir=workdir / "log", replicas=replicas)
         self.headers = {"Authorization": f"Bearer {issue_token(self.secret, 'bench', 'admin')}"}
         self.local = threading.local()
         self.registered = 0

@@ -28,6 +28,7 @@ import requests
 
 from deploy.run import SERVICES, command
 from shared.config import Settings
+from shared.messaging import brokers
 
 ROLES = ("api", "consumer", "relay")
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -221,13 +222,15 @@ class System:
 
 
 def broker_problem(amqp_url: str) -> str | None:
-    params = pika.URLParameters(amqp_url)
-    params.connection_attempts, params.socket_timeout = 1, 3
+    """None if a node of ``amqp_url`` (one URL, or a cluster's, comma-separated)
+    answers, else what to do about it."""
+    nodes = brokers.parameters(amqp_url, connection_attempts=1, socket_timeout=3)
     try:
-        pika.BlockingConnection(params).close()
+        pika.BlockingConnection(nodes).close()
         return None
     except Exception as exc:  # noqa: BLE001 - reported in one line
-        return (f"RabbitMQ is not reachable at {params.host}:{params.port} ({type(exc).__name__}). "
+        where = ", ".join(brokers.where(params) for params in nodes)
+        return (f"RabbitMQ is not reachable at {where} ({type(exc).__name__}). "
                 "Start one: `apt-get install rabbitmq-server && rabbitmq-server -detached`, "
                 "or `docker compose up -d rabbitmq`, or set RAPPORT_AMQP_URL.")
 

@@ -17,16 +17,18 @@ from shared.periodic import Job, Scheduler
 
 
 def build_dispatcher(settings: Settings, db: Database, outbox_model, inbox_model,
-                     subscriptions) -> Dispatcher:
+                     subscriptions, prepare=None) -> Dispatcher:
     uow = UnitOfWorkFactory(db, outbox_model, settings.service)
-    return Dispatcher(settings.service, uow, inbox_model, subscriptions)
+    return Dispatcher(settings.service, uow, inbox_model, subscriptions, prepare)
 
 
 def run_consumer(settings: Settings, migrations_dir: Path, outbox_model, inbox_model,
-                 subscriptions) -> None:
+                 subscriptions, prepare=None) -> None:
+    """``prepare``: see ``Dispatcher`` (locks what a window's events concern)."""
     migrations.upgrade(settings.database_url, migrations_dir)
     db = Database(settings.database_url)
-    dispatcher = build_dispatcher(settings, db, outbox_model, inbox_model, subscriptions)
+    dispatcher = build_dispatcher(settings, db, outbox_model, inbox_model, subscriptions,
+                                  prepare)
     consumer = Consumer(settings.service, dispatcher, settings.amqp_url,
                         Names(settings.namespace), settings.prefetch, settings.delivery_limit)
     process.run(settings, "consumer", consumer)

@@ -1,5 +1,6 @@
 """What the customer service does when other services' events arrive."""
 from services.customer import exports, relationship
+from services.customer.relationship import lock_customers  # noqa: F401 - the consumer's prepare
 
 
 def on_call_completed(work, event):

@@ -166,7 +166,8 @@ def update_customer(uow, customer_id: str, data: dict, actor: str,
     reason = data.pop("reason", None)
     given = data.pop("contact_points", {})
     with uow() as work:
-        customer = live(work.session, customer_id)
+        # Locked: the consumer changes the same row (counters, do_not_call, version).
+        customer = live(work.session, customer_id, lock=True)
         if if_match is not None and if_match != customer.version:
             raise PreconditionFailed(f"the profile is at version {customer.version}, "
                                      f"not {if_match}; read it again and retry")
@@ -214,9 +215,10 @@ def call_context(customer: Customer) -> dict:
             "external_ref": customer.external_ref}
 
 
-def live(session, customer_id: str) -> Customer:
-    """A customer that can be changed: merged profiles point to their survivor."""
-    customer = session.get(Customer, customer_id)
+def live(session, customer_id: str, lock: bool = False) -> Customer:
+    """A customer that can be changed: merged profiles point to their survivor;
+    ``lock``: read ``FOR UPDATE``, for a change that reads what it writes."""
+    customer = session.get(Customer, customer_id, with_for_update=True if lock else None)
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     if customer.merged_into:

@@ -13,6 +13,8 @@ import math
 from decimal import Decimal
 
 from services.customer import confirmations, prospects, quality
+from sqlalchemy import select
+
 from services.customer.models import Activity, Customer, new_id
 from services.customer.profiles import change
 from shared.errors import NotFound
@@ -30,11 +32,38 @@ def score(customer: Customer) -> float:
     return round(0.5 * s + 0.3 * p + 0.2 * v, 2)
 
 
+LOCKED = "customer.locked"  # session.info: customer ids this transaction holds locked
+CONCERNED = {"call.completed", "sale.recorded", "sale.returned", "sale.cancelled"}
+
+
+def lock_customers(work, events) -> None:
+    """Lock, in id order and in one query, the customers of the window's events
+    (the dispatcher's ``prepare``); the handlers then find them held."""
+    ids = sorted({e.payload["customer_id"] for e in events if e.event_type in CONCERNED
+                  and isinstance(e.payload.get("customer_id"), str)})
+    if not ids:
+        return
+    with work.session.no_autoflush:
+        found = work.session.scalars(select(Customer).where(Customer.id.in_(ids))
+                                     .order_by(Customer.id).with_for_update()).all()
+    work.session.info.setdefault(LOCKED, set()).update(c.id for c in found)
+
+
+def _locked(session, customer_id: str) -> Customer | None:
+    held = session.info.setdefault(LOCKED, set())
+    if customer_id in held:
+        return session.get(Customer, customer_id)
+    customer = session.get(Customer, customer_id, with_for_update=True)
+    if customer is not None:
+        held.add(customer_id)
+    return customer
+
+
 def survivor(session, customer_id: str, what: str) -> Customer:
-    """The live profile an event is about, following merges."""
-    customer = session.get(Customer, customer_id)
+    """The live profile an event is about, following merges, locked."""
+    customer = _locked(session, customer_id)
     while customer is not None and customer.merged_into:
-        customer = session.get(Customer, customer.merged_into)
+        customer = _locked(session, customer.merged_into)
     if customer is None:
         raise NotFound(f"{what} is for unknown customer {customer_id}")
     return customer

@@ -24,7 +24,7 @@ from typing import Callable
 
 import pika
 
-from shared.messaging import retries, topology
+from shared.messaging import brokers, retries, topology
 from shared.messaging.dispatcher import WILDCARD, Dispatcher
 from shared.messaging.settling import Settler
 from shared.metrics import metrics_for
@@ -116,9 +116,8 @@ class Consumer:
 
     def _connect(self):
         self._buffer = []  # unacked deliveries of a lost connection are redelivered
-        params = pika.URLParameters(self.amqp_url)
-        params.heartbeat = params.heartbeat or 30
-        self._connection = pika.BlockingConnection(params)
+        # Several URLs (a cluster's nodes): the first that answers.
+        self._connection = brokers.connect(self.amqp_url, heartbeat=30)
         channel = topology.declare(self._connection.channel(), self.names)
         retrier = retries.Retrier(self._connection.channel(), self.names.queue(self.service))
         self._settler = Settler(self.dispatcher, channel, retrier, self.delivery_limit,

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pika
 
 from shared.cli import command
-from shared.messaging import dead_letters
+from shared.messaging import brokers, dead_letters
 from shared.messaging.topology import BINDINGS, Names
 
 PROG = "rapport-dead-letters"
@@ -82,7 +82,7 @@ class _connected:
 
     def __enter__(self):
         try:
-            self.connection = pika.BlockingConnection(pika.URLParameters(self.url))
+            self.connection = brokers.connect(self.url)
         except (pika.exceptions.AMQPError, OSError, ValueError) as exc:
             raise Refused(f"cannot reach the broker at {_safe(self.url)}: "
                           f"{type(exc).__name__} {exc}".rstrip()) from exc
@@ -134,9 +134,11 @@ def _cell(value) -> str:
 
 
 def _safe(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    return f"{parts.scheme}://{host}:{parts.port or 5672}{parts.path}"
+    shown = []
+    for one in url.split(","):
+        parts = urlsplit(one.strip())
+        shown.append(f"{parts.scheme}://{parts.hostname or '?'}:{parts.port or 5672}{parts.path}")
+    return ",".join(shown)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,12 @@ of its own, so that it fails alone. Subscriptions map a routing key, or ``#`` fo
 every event, to handlers; the events a handler emits are correlated with, and
 caused by, the one it handles. Acks, retries and dead-lettering are the
 consumer's (``shared.messaging.consumer``).
+
+Several consumers may share a queue (replicas, on PostgreSQL), and two windows
+applied at once may concern the same rows. A service whose handlers read and
+change a row per event gives a ``prepare``: called first in each transaction with
+the window's events, it locks the rows they concern in one order (sorted keys),
+so two windows wait for each other instead of losing an update or deadlocking.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from shared.messaging.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from shared.metrics import metrics_for
 
 Handler = Callable[[UnitOfWork, Event], None]
+Prepare = Callable[[UnitOfWork, Sequence[Event]], None]
 WILDCARD = "#"
 
 
@@ -33,8 +40,9 @@ class Dispatcher:
     """Runs an event through its handlers, once per (event, handler)."""
 
     def __init__(self, service: str, uow: UnitOfWorkFactory, inbox_model,
-                 subscriptions: Mapping[str, Sequence[Handler]]):
+                 subscriptions: Mapping[str, Sequence[Handler]], prepare: Prepare | None = None):
         self.service = service
+        self.prepare = prepare
         self.uow = uow
         self.inbox = inbox_model
         self.subscriptions = subscriptions
@@ -77,6 +85,8 @@ class Dispatcher:
         results, done, now = [], [], utcnow()
         with self.uow() as work:
             seen = self._already_applied(work, events)
+            if self.prepare is not None:
+                self.prepare(work, events)
             for event in events:
                 handlers = self.handlers_for(event)
                 results.append(bool(handlers))

@@ -5,6 +5,9 @@ thousand messages a second. This publisher sends a whole batch, then drives the
 connection's I/O loop until the broker has acked, nacked or returned every
 message of it, and reports which ones are safe. The caller marks only those as
 sent; anything else stays pending and is tried again.
+
+Given several broker URLs (a cluster's nodes, ``shared.messaging.brokers``), it
+connects to the first that answers, as the blocking connections do.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from typing import Iterable
 
 import pika
 from pika.adapters.select_connection import SelectConnection
+
+from shared.messaging import brokers
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +46,7 @@ class _Batch:
 class ConfirmingPublisher:
     def __init__(self, amqp_url: str, exchange: str, confirm_timeout: float = 30.0,
                  connect_timeout: float = 10.0):
-        self.params = pika.URLParameters(amqp_url)
-        self.params.heartbeat = self.params.heartbeat or 30
+        self.nodes = brokers.parameters(amqp_url, heartbeat=30)
         self.exchange = exchange
         self.confirm_timeout = confirm_timeout
         self.connect_timeout = connect_timeout
@@ -59,10 +63,22 @@ class ConfirmingPublisher:
         return self._channel is not None and self._channel.is_open and self._error is None
 
     def connect(self) -> None:
+        """Connect to the first node that answers; raise the last failure if none."""
+        for i, params in enumerate(self.nodes):
+            try:
+                return self._connect(params)
+            except PublishError as exc:
+                self.close()
+                if i == len(self.nodes) - 1:
+                    raise
+                log.warning("publisher: %s refused (%s); trying the next node",
+                            brokers.where(params), exc)
+
+    def _connect(self, params) -> None:
         self._error = None
         self._channel = None
         self._conn = SelectConnection(
-            self.params,
+            params,
             on_open_callback=self._on_connection_open,
             on_open_error_callback=self._on_failure,
             on_close_callback=self._on_failure,

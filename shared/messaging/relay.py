@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 
 from shared.db import Database
-from shared.messaging import topology
+from shared.messaging import brokers, topology
 from shared.messaging.publisher import ConfirmingPublisher, Message, PublishError
 from shared.messaging.tables import utcnow
 from shared.metrics import metrics_for
@@ -108,8 +108,7 @@ class Relay:
         self.publisher.idle(0)
 
     def _connect(self) -> None:
-        params = pika.URLParameters(self.amqp_url)
-        conn = pika.BlockingConnection(params)
+        conn = brokers.connect(self.amqp_url)
         try:
             topology.declare(conn.channel(), self.names)
         finally:

@@ -1,8 +1,9 @@
 """The customer service's consumer process."""
 from services.customer import config
-from services.customer.handlers import SUBSCRIPTIONS
+from services.customer.handlers import SUBSCRIPTIONS, lock_customers
 from services.customer.models import Inbox, Outbox
 from shared.entrypoints import run_consumer
 
 if __name__ == "__main__":
-    run_consumer(config.load(), config.MIGRATIONS, Outbox, Inbox, SUBSCRIPTIONS)
+    run_consumer(config.load(), config.MIGRATIONS, Outbox, Inbox, SUBSCRIPTIONS,
+                 prepare=lock_customers)
