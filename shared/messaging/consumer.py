@@ -66,6 +66,7 @@ class Consumer:
         self._connection: pika.BlockingConnection | None = None
         self._settler: Settler | None = None
         self._cautious = True  # prefetch of one until a fresh delivery arrives
+        self._consumer_tag: str | None = None
         self._buffer: list = []
         self._consuming = False
         self._stop = threading.Event()
@@ -124,7 +125,8 @@ class Consumer:
                                 sleep=self._connection.sleep, stopping=self._stop.is_set)
         self._cautious = True
         channel.basic_qos(prefetch_count=1)
-        channel.basic_consume(self.names.queue(self.service), self._on_message)
+        self._consumer_tag = channel.basic_consume(self.names.queue(self.service),
+                                                   self._on_message)
         self._consuming = True
         log.info("consuming from %s", self.names.queue(self.service))
         return channel
@@ -158,5 +160,14 @@ class Consumer:
         return batch
 
     def _widen(self, channel) -> None:
+        """The full window, by a consumer of its own: the broker gives a prefetch
+        (``basic.qos``, per consumer) only to consumers started after it is set, so
+        the narrow one is replaced rather than raised. Cancelling it hands back only
+        what it was sent and not yet given to us (at most one message, returned to
+        the queue); what it gave us is ours to settle as before."""
         channel.basic_qos(prefetch_count=self.prefetch)
+        narrow = self._consumer_tag
+        self._consumer_tag = channel.basic_consume(self.names.queue(self.service),
+                                                   self._on_message)
+        channel.basic_cancel(narrow)
         self._cautious = False

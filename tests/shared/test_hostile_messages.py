@@ -108,9 +108,10 @@ def test_hostile_bodies_among_a_thousand_events_and_restarts_past_the_delivery_l
             publish_raw(amqp_url, namespace, HOSTILE[part::4])
     outage, returns, proxy = Outage(), defaultdict(int), TcpProxy()
     try:
+        # Down from the start: the consumer, cautious after each connect, holds the
+        # first message alone, and the same one comes back after every cut.
+        outage.down = True
         with running(watched(db, proxy.url(), namespace, outage, returns)):
-            wait_for(lambda: applied(db)[0] >= 100, 30, message="the consumer under way")
-            outage.down = True
             for _ in range(DELIVERY_LIMIT + 1):
                 # The consumer holds its deliveries on this connection; cut it.
                 connects = outage.connects
@@ -156,3 +157,26 @@ def test_a_queue_declared_with_an_older_delivery_limit_is_kept_and_everything_el
         conn.close()
     assert f"queue {queue} exists with other arguments" in caplog.text
     assert f"rabbitmqctl delete_queue {queue}" in caplog.text
+
+
+def test_after_a_fresh_delivery_the_consumer_takes_its_full_window(db, amqp_url, namespace):
+    """The broker applies a prefetch only to consumers started after it is set; the
+    consumer's widening must bring windows of many events, not one at a time."""
+    sizes: list[int] = []
+
+    class Measured(Consumer):
+        def _take(self):
+            batch = super()._take()
+            sizes.append(len(batch))
+            return batch
+
+    with running(relay(db, amqp_url, namespace, batch_size=250)):
+        m.emit_calls(db, 400)
+        wait_for(lambda: pending(db) == 0, 30, message="relayed")
+    settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": db.url})
+    dispatcher = build_dispatcher(settings, db, m.Outbox, m.Inbox,
+                                  {"call.completed.v1": [m.on_call_completed]})
+    with running(Measured(m.SERVICE, dispatcher, amqp_url, namespace, prefetch=100)):
+        wait_for(lambda: applied(db) == (400, 400), 30, message="every event once")
+    assert sizes[0] == 1  # cautious: the first delivery alone
+    assert max(sizes) > 1 and len(sizes) < 100, sizes

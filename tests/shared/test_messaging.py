@@ -154,7 +154,9 @@ def test_a_handler_failing_every_time_is_dead_lettered_after_exactly_the_deliver
     method, props, body = conn.channel().basic_get(namespace.dead_letter_queue(m.SERVICE))
     conn.close()
     assert json.loads(body)["event_id"] == poison
-    assert m.POISONED == [poison] * 3
+    # Three deliveries; in a window of several, each is tried in the window's
+    # transaction and again alone (shared.messaging.dispatcher), both rolled back.
+    assert set(m.POISONED) == {poison} and 3 <= len(m.POISONED) <= 6
     # The consumer counted the failures and rejected it (the broker's own count is a
     # backstop for restarts, see shared.messaging.retries), carrying the last error.
     assert props.headers["x-death"][0]["reason"] == "rejected"
