@@ -65,6 +65,7 @@ def jobs_ran_since(client, moment: datetime, names=JOBS) -> bool:
     jobs = {job["name"]: job for job in client.get("calls", "/periodic-jobs").json()}
     return all(jobs[name]["last_finished_at"] is not None
                and datetime.fromisoformat(jobs[name]["last_finished_at"]) >= moment
+               and jobs[name]["last_status"] == "ok"
                and not jobs[name]["running"] for name in names)
 
 
@@ -107,7 +108,9 @@ def test_ninety_days_of_calling_run_by_themselves(autopilot):
         # Monday 09:20: the schedules are extended (every quarter of an hour) and the
         # calls due within the lead time assigned; at 10:30 the agents call.
         now = set_clock(client, start + timedelta(days=7 * week, minutes=20))
-        wait_for(lambda: jobs_ran_since(client, now), 60, interval=0.2,
+        # A pass that failed (a busy database on a loaded machine) runs again within a
+        # minute, and assignment may have run just before the extension: room for both.
+        wait_for(lambda: jobs_ran_since(client, now), 150, interval=0.2,
                  message=f"week {week}: the periodic jobs")
 
         def ahead_and_assigned():
@@ -123,7 +126,7 @@ def test_ninety_days_of_calling_run_by_themselves(autopilot):
                 if any(c["agent_id"] is None for c in soon):
                     return None  # not assigned (yet)
             return calls
-        calls = wait_for(ahead_and_assigned, 60, interval=0.3,
+        calls = wait_for(ahead_and_assigned, 150, interval=0.3,
                          message=f"week {week}: calls a horizon ahead, assigned")
         now = set_clock(client, start + timedelta(days=7 * week, minutes=90))
         for customer_calls in calls.values():
