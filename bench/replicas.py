@@ -30,7 +30,7 @@ POSTGRES = os.environ.get("RAPPORT_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-def _databases(admin_url: str) -> dict:
+def databases(admin_url: str) -> dict:
     tag = uuid.uuid4().hex[:8]
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     urls = {}
@@ -44,7 +44,7 @@ def _databases(admin_url: str) -> dict:
     return urls
 
 
-def _drop(admin_url: str, urls: dict) -> None:
+def drop(admin_url: str, urls: dict) -> None:
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         for url in urls.values():
@@ -55,14 +55,14 @@ def _drop(admin_url: str, urls: dict) -> None:
 def measure(amqp_url: str, admin_url: str, replicas: int, outcomes: int, customers: int,
             per_request: int, web_workers: int = 2) -> float:
     """Outcomes a second end to end with ``replicas`` of each consumer and relay."""
-    urls = _databases(admin_url)
+    urls = databases(admin_url)
     try:
         with tempfile.TemporaryDirectory() as work, \
                 system.Bench(amqp_url, Path(work), web_workers, settings=urls,
                              replicas=replicas) as bench:
             return system.throughput(bench, outcomes, customers, per_request)
     finally:
-        _drop(admin_url, urls)
+        drop(admin_url, urls)
 
 
 def compare(amqp_url: str, admin_url: str, outcomes: int, customers: int,

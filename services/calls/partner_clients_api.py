@@ -19,7 +19,10 @@ from services.calls.partner_client_schemas import (
     TokenOut,
     TokenRequest,
 )
+from shared.errors import TooManyRequests
+from shared.redis_state import Limit, shared_state
 from shared.web.app import principal, public, roles, service
+from shared.web.openapi import RATE_LIMITED
 from shared.web.blueprint import Blueprint
 from shared.web.pagination import PageArgs
 
@@ -78,13 +81,17 @@ class Token(MethodView):
     @oauth_bp.alt_response(401, schema=OAuthError, content_type="application/json",
                            description="invalid_client: unknown, wrong secret or revoked",
                            headers={"WWW-Authenticate": {"schema": {"type": "string"}}})
+    @oauth_bp.alt_response(429, response=RATE_LIMITED)
     def post(self):
         """The client-credentials grant: authenticate the client by HTTP Basic (or
         client_id and client_secret in the form) and send grant_type=client_credentials;
-        the answer's partner token lasts expires_in seconds."""
+        the answer's partner token lasts expires_in seconds. With shared state
+        (Redis) configured, each client id may ask RAPPORT_RATE_LIMIT_TOKEN_ENDPOINT
+        times (30/minute unless set) before a 429."""
         ctx = service()
         try:
             form, basic = _read_request()
+            _limit_attempts(ctx.settings, (basic or (form.get("client_id"),))[0])
             answer = partner_clients.grant(ctx.uow, ctx.settings.auth_secret, form, basic,
                                            partner_clients.token_seconds(ctx.settings))
         except partner_clients.GrantError as exc:
@@ -97,6 +104,23 @@ class Token(MethodView):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
         return response
+
+
+def _limit_attempts(settings, client_id: str | None) -> None:
+    """Attempts per client id (or per address without one), counted across replicas:
+    every attempt costs a deliberately slow secret hash, and a client needs a token
+    only every few minutes."""
+    state = shared_state(settings)
+    limit = Limit.parse(settings.get("RATE_LIMIT_TOKEN_ENDPOINT", "30/minute"),
+                        "RAPPORT_RATE_LIMIT_TOKEN_ENDPOINT")
+    if state is None or limit is None:
+        return
+    key = f"token-endpoint:{client_id or 'address:' + str(request.remote_addr)}"
+    wait = state.hit(key, limit)
+    if wait is not None:
+        raise TooManyRequests(f"over the token endpoint's limit of {limit.count} attempts "
+                              f"per {limit.seconds} s for this client; try again in {wait} s",
+                              retry_after=wait)
 
 
 def _read_request() -> tuple[dict, tuple[str, str] | None]:

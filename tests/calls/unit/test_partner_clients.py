@@ -189,3 +189,28 @@ def test_a_partners_clients_are_listed_a_page_at_a_time(client, partner):
     assert rest["next_cursor"] is None
     assert client.get("/api/v1/partners/nope/clients", headers=auth()).status_code == 404
     assert client.get(url, headers=auth("agent")).status_code == 403
+
+
+def test_attempts_at_the_token_endpoint_are_limited_per_client_across_replicas(
+        service_app, tmp_path):
+    """Every attempt costs a deliberately slow secret hash: a client id gets so many a
+    window, counted in Redis across both instances; another client is unaffected."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis(socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no local Redis: {exc!r}")
+    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_PREFIX": f"t-{uuid.uuid4().hex}",
+              "RATE_LIMIT_TOKEN_ENDPOINT": "3/minute"}
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    one = build_app(service_app, url, **shared).test_client()
+    two = build_app(service_app, url, **shared).test_client()
+    partner = add_partner(one, "Acme")
+    made, other = _client(one, partner["id"]), _client(one, partner["id"], "other")
+    assert _grant(one, made["client_id"], "wrong").status_code == 401
+    assert _grant(two, made["client_id"], "wrong").status_code == 401
+    assert _grant(one, made["client_id"], made["client_secret"]).status_code == 200
+    refused = _grant(two, made["client_id"], made["client_secret"])
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert _grant(two, other["client_id"], other["client_secret"]).status_code == 200
