@@ -193,8 +193,14 @@ class Scheduler:
             row.last_finished_at, row.last_status, row.last_error = now, status, error
             row.runs += 1
             row.failures += status != "ok"
-            # Retry a failed pass sooner than a full interval, but not at once.
-            wait = row.every_seconds if status == "ok" else min(row.every_seconds, 60)
-            row.next_run_at = now + timedelta(seconds=wait)
+            if status == "ok":
+                # An interval from the pass's start: a pass that was still running when
+                # the clock moved (or that took longer than its interval) is due again
+                # at once, rather than a whole interval after it finished.
+                row.next_run_at = (row.last_started_at or now) + timedelta(
+                    seconds=row.every_seconds)
+            else:
+                # Retry a failed pass sooner than a full interval, but not at once.
+                row.next_run_at = now + timedelta(seconds=min(row.every_seconds, 60))
         if status == "ok":
             LAST_SUCCESS.labels(self.service, name).set(now.timestamp())

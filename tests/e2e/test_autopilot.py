@@ -63,8 +63,8 @@ def set_clock(client, moment: datetime) -> datetime:
 
 def jobs_ran_since(client, moment: datetime, names=JOBS) -> bool:
     jobs = {job["name"]: job for job in client.get("calls", "/periodic-jobs").json()}
-    return all(jobs[name]["last_finished_at"] is not None
-               and datetime.fromisoformat(jobs[name]["last_finished_at"]) >= moment
+    return all(jobs[name]["last_started_at"] is not None
+               and datetime.fromisoformat(jobs[name]["last_started_at"]) >= moment
                and jobs[name]["last_status"] == "ok"
                and not jobs[name]["running"] for name in names)
 
@@ -118,13 +118,13 @@ def test_ninety_days_of_calling_run_by_themselves(autopilot):
             for customer_calls in calls.values():
                 open_ = [c for c in customer_calls if c["status"] == "scheduled"]
                 ahead = [c for c in open_ if datetime.fromisoformat(c["due_at"]) > now]
-                if not ahead or max(datetime.fromisoformat(c["due_at"]) for c in ahead) \
-                        < now + timedelta(days=HORIZON_DAYS - 7):
-                    return None  # not a horizon of calls ahead (yet)
+                last = max((datetime.fromisoformat(c["due_at"]) for c in ahead), default=None)
+                assert last is not None and last >= now + timedelta(days=HORIZON_DAYS - 7), \
+                    f"not a horizon of calls ahead (yet): the last is due {last}"
                 soon = [c for c in open_ if datetime.fromisoformat(c["due_at"])
                         <= now + timedelta(hours=72)]
-                if any(c["agent_id"] is None for c in soon):
-                    return None  # not assigned (yet)
+                assert all(c["agent_id"] for c in soon), \
+                    f"not assigned (yet): {[(c['id'], c['due_at']) for c in soon]}"
             return calls
         calls = wait_for(ahead_and_assigned, 150, interval=0.3,
                          message=f"week {week}: calls a horizon ahead, assigned")

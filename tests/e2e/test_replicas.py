@@ -264,7 +264,8 @@ def _consumed(client) -> dict:
             continue
         text = requests.get(f"http://127.0.0.1:{proc.port}/metrics", timeout=10).text
         counts[name] = sum(float(v) for v in re.findall(
-            rf"^{proc.service}_events_consumed_total{{[^}}]*}} (\S+)$", text, re.M))
+            rf'^rapport_events_consumed_total{{[^}}]*service="{proc.service}"[^}}]*}} (\S+)$',
+            text, re.M))
     return counts
 
 

@@ -92,6 +92,24 @@ def test_a_clock_moved_forward_runs_a_job_once_and_back_does_not_stall_it(db, mo
     assert len(passes.times) == 3
 
 
+def test_a_pass_running_when_the_clock_moves_forward_is_due_again_at_once(db, moved_clock):
+    """The next pass is an interval from the last one's start: one that began before
+    the clock moved (or ran longer than its interval) does not push the next a whole
+    interval past its end."""
+    starts = []
+
+    def slow(now):
+        starts.append(now)
+        if len(starts) == 1:
+            moved_clock(timedelta(days=7))  # the week turns while the pass runs
+    scheduler = Scheduler("test", db, PeriodicJob, [Job("weekly-ish", slow, timedelta(hours=1))])
+    scheduler.register()
+    assert scheduler.run_due() == ["weekly-ish"]
+    assert scheduler.run_due() == ["weekly-ish"]  # due at once, on the new time
+    assert starts[1] - starts[0] >= timedelta(days=7)
+    assert scheduler.run_due() == []
+
+
 def test_a_failed_pass_is_recorded_and_tried_again_within_a_minute(db, moved_clock):
     scheduler = Scheduler("test", db, PeriodicJob, [Job("flaky", Passes(fail=True),
                                                         timedelta(hours=6))])
