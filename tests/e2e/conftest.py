@@ -64,9 +64,15 @@ def _drop_postgres(admin_url: str, urls: dict) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session", params=DATABASES)
 def running_system(request, amqp_url, tmp_path_factory):
+    """One system per database, shared by every module that needs no settings of its
+    own (each test works in segments, customers and agents of its own): starting a
+    dozen processes is most of an end-to-end test's time. A module that needs other
+    settings defines a ``running_system`` of its own with ``start_system``."""
     yield from start_system(request, amqp_url, tmp_path_factory)
 
 
@@ -91,7 +97,6 @@ def start_system(request, amqp_url, tmp_path_factory, extra_env=None, replicas=1
         pg_urls = _postgres_urls(admin_url, tag)
         env.update({f"{s.upper()}_DATABASE_URL": url for s, url in pg_urls.items()})
     env.update(port_settings())
-    env.update(getattr(request.module, "SYSTEM_ENV", {}))  # a test module's own settings
     system = System(env, log_dir=data / "log", replicas=replicas)
     system.start()
     try:

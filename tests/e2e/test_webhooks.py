@@ -16,6 +16,7 @@ import pytest
 from shared.clock import set_offset
 from shared.testing import wait_for
 from tests.calls.webhook_receiver import Receiver, verify
+from tests.e2e.conftest import DATABASES, start_system
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 OFFSET = Path(tempfile.mkdtemp(prefix="rapport-clock-")) / "offset"
@@ -59,6 +60,12 @@ def planned_customers(client, plan_id):
     r = client.get("calls", "/calls", params={"limit": 500, "plan_id": plan_id})
     assert r.status_code == 200, r.text
     return len({c["customer_id"] for c in r.json()["items"]})
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def running_system(request, amqp_url, tmp_path_factory):
+    """A system of this module's own: private webhook targets and a clock it moves."""
+    yield from start_system(request, amqp_url, tmp_path_factory, SYSTEM_ENV)
 
 
 def test_a_receiver_down_for_a_while_then_gets_every_notification_once_signed(running_system):
