@@ -81,7 +81,7 @@ class Token(MethodView):
     @oauth_bp.alt_response(401, schema=OAuthError, content_type="application/json",
                            description="invalid_client: unknown, wrong secret or revoked",
                            headers={"WWW-Authenticate": {"schema": {"type": "string"}}})
-    @oauth_bp.alt_response(429, response=RATE_LIMITED)
+    @oauth_bp.doc(responses={"429": {"$ref": f"#/components/responses/{RATE_LIMITED}"}})
     def post(self):
         """The client-credentials grant: authenticate the client by HTTP Basic (or
         client_id and client_secret in the form) and send grant_type=client_credentials;

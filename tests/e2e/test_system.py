@@ -207,6 +207,10 @@ def test_every_process_logs_json_lines_only(running_system):
         records = [json.loads(line) for line in lines]
         assert {r["service"] for r in records} == {proc.service}, proc.name
         assert {r["process_role"] for r in records} == {proc.role}, proc.name
-    api = [json.loads(line) for line in
-           (system.log_dir / "calls-api.log").read_text().splitlines()]
-    assert any(r["logger"] == "gunicorn.access" and r["path"] == "/metrics" for r in api)
+    assert running_system.http.get(f"{system.api_url('calls')}/metrics", timeout=10).ok
+
+    def access_line():
+        api = [json.loads(line) for line in
+               (system.log_dir / "calls-api.log").read_text().splitlines()]
+        return any(r["logger"] == "gunicorn.access" and r["path"] == "/metrics" for r in api)
+    wait_for(access_line, 10, message="gunicorn's access line for /metrics")

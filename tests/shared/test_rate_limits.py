@@ -125,7 +125,9 @@ def test_the_documents_say_where_429_may_be_answered(service_app, tmp_path):
     app = service_app(calls_app, calls_config.MIGRATIONS, f"sqlite:///{tmp_path / 'c.db'}")
     paths = app.test_client().get("/api/docs/openapi.json").get_json()["paths"]
     assert "429" in paths["/api/v1/partner/calls"]["get"]["responses"]
-    assert "429" not in paths["/api/v1/oauth/token"]["post"]["responses"]  # no token there
+    # No token there, but attempts are limited per client id (its own 429).
+    assert "429" in paths["/api/v1/oauth/token"]["post"]["responses"]
+    assert "security" in paths["/api/v1/oauth/token"]["post"]
     response = app.test_client().get("/api/docs/openapi.json").get_json()[
         "components"]["responses"]["TOO_MANY_REQUESTS"]
     assert "Retry-After" in response["headers"]
