@@ -229,3 +229,33 @@ def _close_quietly(fairy) -> None:
         fairy.dbapi_connection.close()
     except sqlite3.Error:
         pass
+
+
+# PostgreSQL's SQLSTATEs for a transaction it aborted to break a lock cycle or a
+# serialisation conflict: nothing of it was written, and running it again succeeds.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a transaction the database aborted and would take again."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
+def retry_transient(function, attempts: int = 4):
+    """``function`` (one whole unit of work, nothing done outside its transaction)
+    run again when the database aborted it as a deadlock victim or a serialisation
+    failure, after a short random pause; the last failure is raised."""
+    from functools import wraps
+
+    from sqlalchemy.exc import DBAPIError
+
+    @wraps(function)
+    def run(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return function(*args, **kwargs)
+            except DBAPIError as exc:
+                if attempt == attempts or not transient(exc):
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+    return run

@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 from services.sales import apportion, summary
 from services.sales.models import ReturnLine, Sale, SaleCancellation, SaleReturn
 from services.sales.services import load_sale
+from shared.db import retry_transient
 from shared.errors import Conflict, Invalid
 from shared.messaging.tables import utcnow
 
 
+@retry_transient
 def return_sale(uow, sale_id: str, data: dict, by: str, zone: ZoneInfo) -> SaleReturn:
     now = utcnow()
     returned_at = data["returned_at"].astimezone(timezone.utc) if data["returned_at"] else now
@@ -86,6 +88,7 @@ def _return_lines(sale: Sale, wanted: list[dict]) -> list[ReturnLine]:
     return lines
 
 
+@retry_transient
 def cancel_sale(uow, sale_id: str, reason: str, by: str, zone: ZoneInfo) -> SaleCancellation:
     """Reverse a whole sale: every amount it booked is booked again negated."""
     now = utcnow()

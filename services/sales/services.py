@@ -15,6 +15,7 @@ from services.sales.models import Customer, Sale, SaleLine, new_id
 from services.sales.models_costs import CallCost
 from services.sales.models_deals import Deal
 from services.sales.products import prices_at
+from shared.db import retry_transient
 from shared.errors import Conflict, Invalid, NotFound
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_time_cursor, page
@@ -24,6 +25,7 @@ LINE_FIELDS = ("sku", "description", *AMOUNTS)
 ATTRIBUTION = ("channel", "team", "agent_kind")
 
 
+@retry_transient
 def record_sale(uow, data: dict, recorded_by: str, zone: ZoneInfo) -> Sale:
     """Append a sale to the ledger, book it in the P&L and emit ``sale.recorded``.
 
