@@ -256,18 +256,22 @@ def _print_stages(bench: Bench, sent: dict[str, float], seen: dict[str, float]) 
     API's outbox row (written inside the POST), the relay's ``sent_at`` (the broker
     confirmed it), the customer consumer's inbox row (stamped when the delivery
     window holding the event began) and the watcher seeing the committed profile."""
-    calls, customer = _read_only(bench, "calls"), _read_only(bench, "customer")
-    try:
-        outbox = {json.loads(body)["payload"]["customer_id"]: (event_id, created, sent_at)
-                  for event_id, body, created, sent_at in calls.execute(
-                      "SELECT event_id, body, created_at, sent_at FROM outbox "
-                      "WHERE event_type = 'call.completed'")}
-        handled = dict(customer.execute(
-            "SELECT event_id, min(processed_at) FROM inbox "
-            "WHERE event_type = 'call.completed' GROUP BY event_id"))
-    finally:
-        calls.close()
-        customer.close()
+    from sqlalchemy import create_engine, text
+
+    def rows(service: str, sql: str) -> list:
+        engine = create_engine(bench.system.settings[service].database_url)
+        try:
+            with engine.connect() as db:
+                return db.execute(text(sql)).all()
+        finally:
+            engine.dispose()
+    outbox = {(json.loads(body) if isinstance(body, (str, bytes)) else body)["payload"][
+        "customer_id"]: (event_id, created, sent_at)
+        for event_id, body, created, sent_at in rows("calls", (
+            "SELECT event_id, body, created_at, sent_at FROM outbox "
+            "WHERE event_type = 'call.completed'"))}
+    handled = dict(rows("customer", "SELECT event_id, min(processed_at) FROM inbox "
+                                    "WHERE event_type = 'call.completed' GROUP BY event_id"))
     stages: dict[str, list[float]] = {"API to outbox row": [], "outbox row to confirmed": [],
                                       "confirmed to taken up": [], "taken up to seen": []}
     for cid, start in sent.items():
@@ -279,39 +283,38 @@ def _print_stages(bench: Bench, sent: dict[str, float], seen: dict[str, float]) 
                             for name, v in stages.items()) + ")", flush=True)
 
 
-def _epoch(stored: str) -> float:
-    return datetime.fromisoformat(stored).replace(tzinfo=timezone.utc).timestamp()
-
-
-def _read_only(bench: Bench, service: str):
-    import sqlite3
-
-    path = bench.system.settings[service].database_url.removeprefix("sqlite:///")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+def _epoch(stored) -> float:
+    moment = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _watch(bench: Bench, sent: dict, seen: dict, lock, done) -> None:
-    db = _read_only(bench, "customer")
+    """Poll the customer service's own database (SQLite or PostgreSQL) for the
+    profiles that show their call."""
+    from sqlalchemy import bindparam, create_engine, text
+
+    engine = create_engine(bench.system.settings["customer"].database_url)
+    query = text("SELECT id FROM customers WHERE calls_completed >= 1 AND id IN :ids") \
+        .bindparams(bindparam("ids", expanding=True))
     give_up = None
     try:
-        while not done.is_set() or len(seen) < len(sent):
-            if done.is_set():
-                give_up = give_up or time.monotonic() + 60
-                if time.monotonic() > give_up:
-                    return
-            with lock:
-                waiting = [c for c in sent if c not in seen]
-            for chunk in range(0, len(waiting), 500):
-                part = waiting[chunk:chunk + 500]
-                found = db.execute(
-                    f"SELECT id FROM customers WHERE calls_completed >= 1 AND id IN "
-                    f"({','.join('?' * len(part))})", part).fetchall()
-                now = time.perf_counter()
-                for (cid,) in found:
-                    seen[cid] = now
-            time.sleep(0.002)
+        with engine.connect() as db:
+            while not done.is_set() or len(seen) < len(sent):
+                if done.is_set():
+                    give_up = give_up or time.monotonic() + 60
+                    if time.monotonic() > give_up:
+                        return
+                with lock:
+                    waiting = [c for c in sent if c not in seen]
+                for chunk in range(0, len(waiting), 500):
+                    found = db.execute(query, {"ids": waiting[chunk:chunk + 500]}).all()
+                    db.rollback()  # a fresh snapshot for the next poll
+                    now = time.perf_counter()
+                    for (cid,) in found:
+                        seen[cid] = now
+                time.sleep(0.002)
     finally:
-        db.close()
+        engine.dispose()
 
 
 def _quantile(values: list[float], q: float) -> float:
