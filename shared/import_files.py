@@ -7,6 +7,9 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
+
+from shared.errors import Invalid
 
 
 class Counting(io.RawIOBase):
@@ -67,3 +70,15 @@ class _Numbered:
         line = next(self.lines)
         self.count += 1
         return line
+
+
+def csv_header(path: Path, limit: int) -> list[str]:
+    """The first line of an uploaded CSV file as its columns (at most ``limit``
+    bytes read), or Invalid naming why it cannot be read."""
+    with path.open("rb") as fh:
+        first = fh.readline(limit)
+    try:
+        return next(csv.reader([first.decode("utf-8-sig")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
+        raise Invalid("the CSV header cannot be read (it must be UTF-8)",
+                      errors={"file": [str(exc) or "No header line."]}) from exc

@@ -29,6 +29,7 @@ from services.customer.models import new_id
 from services.customer.models_ops import ImportJob, ImportRejection
 from shared import context
 from shared.errors import Invalid, NotFound
+from shared.import_files import csv_header
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, page
 
@@ -63,14 +64,11 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> ImportJob:
 
 
 def _check_header(path: Path) -> None:
-    with path.open("rb") as fh:
-        first = fh.readline(FIELD_LIMIT)
     try:
-        header = next(csv.reader([first.decode("utf-8-sig")]))
-    except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
+        header = csv_header(path, FIELD_LIMIT)
+    except Invalid:
         path.unlink()
-        raise Invalid("the CSV header cannot be read (it must be UTF-8)",
-                      errors={"file": [str(exc) or "No header line."]}) from exc
+        raise
     problems = import_rows.header_problems(header)
     if problems:
         path.unlink()

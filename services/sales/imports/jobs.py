@@ -37,7 +37,7 @@ from services.sales.imports import writes as import_writes
 from services.sales.models import new_id
 from services.sales.imports.tables import SaleImportJob, SaleImportRejection
 from shared.errors import Invalid, NotFound
-from shared.import_files import Counting, records
+from shared.import_files import Counting, csv_header, records
 from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, page
 
@@ -87,13 +87,7 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> SaleImportJob:
 
 
 def _check_header(path: Path) -> None:
-    with path.open("rb") as fh:
-        first = fh.readline(FIELD_LIMIT)
-    try:
-        header = next(csv.reader([first.decode("utf-8-sig")]))
-    except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
-        raise Invalid("the CSV header cannot be read (it must be UTF-8)",
-                      errors={"file": [str(exc) or "No header line."]}) from exc
+    header = csv_header(path, FIELD_LIMIT)
     problems = import_rows.header_problems([c.strip() for c in header])
     if problems:
         raise Invalid("the CSV header is not one this import reads", errors={"file": problems})
