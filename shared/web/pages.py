@@ -28,6 +28,7 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 from markupsafe import Markup
 
 from shared.auth import ProviderUnavailable, TokenError
+from shared.errors import AppError
 
 COOKIE = "rapport_token"
 FIELD = "csrf_token"
@@ -75,6 +76,14 @@ def csrf_token(token: str | None = None) -> str:
 
 def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="%s" value="%s">') % (FIELD, csrf_token())
+
+
+def refusals_as_pages(blueprint):
+    """A refusal (``AppError``) raised by a page's use case answered as a page with the
+    same status and words the API gives, on every route of ``blueprint``."""
+    blueprint.register_error_handler(
+        AppError, lambda exc: message(exc.status, exc.title, exc.detail))
+    return blueprint
 
 
 def message(status: int, title: str, text: str, sign_in: bool = False):

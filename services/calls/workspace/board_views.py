@@ -21,9 +21,7 @@ MANAGERS = ("manager",)
 RESULT = ("matched", "reassigned", "unassignable", "more")
 
 
-@bp.errorhandler(AppError)
-def _refused(exc: AppError):
-    return pages.message(exc.status, exc.title, exc.detail)
+pages.refusals_as_pages(bp)
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -20,9 +20,7 @@ bp = Blueprint("workspace_find", __name__, url_prefix="/workspace",
 CALLERS = ("agent", "manager")
 
 
-@bp.errorhandler(AppError)
-def _refused(exc: AppError):
-    return pages.message(exc.status, exc.title, exc.detail)
+pages.refusals_as_pages(bp)
 
 
 @bp.get("/customers")

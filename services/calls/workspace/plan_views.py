@@ -27,9 +27,7 @@ MANAGERS = ("manager",)
 EDITOR_CSP = {"Content-Security-Policy": pages.CSP + "; connect-src 'self'"}
 
 
-@bp.errorhandler(AppError)
-def _refused(exc: AppError):
-    return pages.message(exc.status, exc.title, exc.detail)
+pages.refusals_as_pages(bp)
 
 
 @bp.get("/")

@@ -22,9 +22,7 @@ VIEWS = (("all", "All open"), ("due", "Due"), ("overdue", "Overdue"),
          ("callbacks", "Callbacks"), ("escalations", "Escalations"))
 
 
-@bp.errorhandler(AppError)
-def _refused(exc: AppError):
-    return pages.message(exc.status, exc.title, exc.detail)
+pages.refusals_as_pages(bp)
 
 
 @bp.get("/")
