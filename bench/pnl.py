@@ -27,8 +27,9 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from services.sales import config, pnl
-from services.sales.models import Outbox
+from services.sales import config
+from services.sales.db import Outbox
+from services.sales.pnl import statement
 from shared import migrations
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
@@ -226,10 +227,10 @@ def measure(url: str, lines: int, repeat: int) -> list[tuple]:
     uow = UnitOfWorkFactory(db, Outbox, "sales")
     results = []
     for group in GROUPS:
-        column = pnl.GROUPS[group]
+        column = statement.GROUPS[group]
 
         def rapport(group=group):
-            return pnl.report(uow, group, "HKD", START, END)
+            return statement.report(uow, group, "HKD", START, END)
 
         def by_hand(sql):
             def run():

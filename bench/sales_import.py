@@ -28,9 +28,12 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from services.sales import config
+from services.sales.catalogue.tables import Product, ProductPrice
+from services.sales.customers.tables import Customer
+from services.sales.db import Outbox
 from services.sales.imports import jobs as importer
-from services.sales.models import Customer, Outbox, Product, ProductPrice, Sale, SaleLine
 from services.sales.imports.tables import SaleImportJob
+from services.sales.ledger.tables import Sale, SaleLine
 from shared import migrations
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory

@@ -5,13 +5,18 @@ from typing import Mapping
 
 from flask import Flask
 
-from services.sales import api, api_deals, api_pnl, api_products, config
-from services.sales.imports import api as api_imports
-from services.sales.models import IdempotencyKey, Outbox
+from services.sales import config
+from services.sales.catalogue import routes as catalogue
+from services.sales.db import IdempotencyKey, Outbox
+from services.sales.deals import routes as deals
+from services.sales.imports import api as imports
+from services.sales.irregularities import routes as irregularities
+from services.sales.ledger import routes as ledger
+from services.sales.pnl import routes as pnl
 from shared.web.app import create_service_app
 
-BLUEPRINTS = (api_products.blp, api.blp, api_imports.blp, api_deals.blp,
-              api_pnl.blp_allocations, api_pnl.blp_pnl, api_pnl.blp_irregularities)
+BLUEPRINTS = (catalogue.blp, ledger.blp, imports.blp, deals.blp,
+              pnl.blp_allocations, pnl.blp_pnl, irregularities.blp)
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:

@@ -6,9 +6,13 @@ code never makes an old event look new.
 """
 from __future__ import annotations
 
-from services.sales import config, costs, customers, deals, subject_export
+from services.sales import config
+from services.sales.customers import projection as customers
+from services.sales.customers import subject_export
+from services.sales.deals import pipeline as deals
+from services.sales.pnl import costs
+from shared.clock import utcnow
 from shared.config import Settings
-from shared.messaging.tables import utcnow
 
 OPPORTUNITY = "sale_opportunity"
 

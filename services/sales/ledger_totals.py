@@ -30,8 +30,8 @@ from sqlalchemy import bindparam, insert, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.sales.models import Outbox
-from services.sales.models_costs import AMOUNTS, LedgerDay
+from services.sales.db import Outbox
+from services.sales.pnl.tables import AMOUNTS, LedgerDay
 from shared.events import make_event
 from shared.messaging.tables import utcnow
 from shared.types import CENT

@@ -31,9 +31,10 @@ from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.sales import ledger_totals, segments
-from services.sales.models import CustomerAlias
-from services.sales.models_costs import AMOUNTS, DIMENSIONS, PnlDaily
+from services.sales import ledger_totals
+from services.sales.customers.tables import CustomerAlias
+from services.sales.pnl import segments
+from services.sales.pnl.tables import AMOUNTS, DIMENSIONS, PnlDaily
 from shared.driver_rows import DriverStatement, dialect_for
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

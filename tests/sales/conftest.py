@@ -10,8 +10,8 @@ import pytest
 
 from services.sales import config
 from services.sales.app import create_app
+from services.sales.db import Inbox, Outbox
 from services.sales.handlers import subscriptions
-from services.sales.models import Inbox, Outbox
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 

@@ -1,7 +1,7 @@
 """The sales service's consumer process."""
 from services.sales import config
+from services.sales.db import Inbox, Outbox
 from services.sales.handlers import subscriptions
-from services.sales.models import Inbox, Outbox
 from shared.entrypoints import run_consumer
 
 if __name__ == "__main__":

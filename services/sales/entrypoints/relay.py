@@ -1,6 +1,6 @@
 """The sales service's outbox relay process."""
 from services.sales import config
-from services.sales.models import Outbox
+from services.sales.db import Outbox
 from shared.entrypoints import run_relay
 
 if __name__ == "__main__":

@@ -32,13 +32,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
+from services.sales.db import new_id
 from services.sales.imports import rows as import_rows
 from services.sales.imports import writes as import_writes
-from services.sales.models import new_id
 from services.sales.imports.tables import SaleImportJob, SaleImportRejection
+from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
 from shared.import_files import Counting, csv_header, records
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, page
 
 log = logging.getLogger(__name__)

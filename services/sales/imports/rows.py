@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from marshmallow import RAISE, ValidationError, fields
 
-from services.sales.schemas import EXTERNAL_REF, SaleIn
+from services.sales.ledger.schemas import EXTERNAL_REF, SaleIn
 from shared.web import row_fields
 
 SALE_COLUMNS = ("external_ref", "customer_id", "recorded_at", "currency", "channel", "team",

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.sales.models import Base, new_id
-from shared.messaging.tables import utcnow
+from services.sales.db import Base, new_id
+from shared.clock import utcnow
 from shared.types import UTCDateTime
 
 

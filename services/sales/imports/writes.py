@@ -17,9 +17,11 @@ from sqlalchemy import select
 from services.sales import summary
 from services.sales.imports import events as recorded_events
 from services.sales.imports.rows import Loaded, by_line, printable_ref
-from services.sales.models import Customer, Outbox, Sale, SaleLine
-from services.sales.products import in_effect, price_lists
-from services.sales.services import attribution, build_entry
+from services.sales.catalogue.products import in_effect, price_lists
+from services.sales.customers.tables import Customer
+from services.sales.db import Outbox
+from services.sales.ledger.sales import attribution, build_entry
+from services.sales.ledger.tables import Sale, SaleLine
 from shared import driver_rows
 from shared.errors import Invalid
 from shared.ids import ordered_id

@@ -29,7 +29,7 @@ from services.reporting import config as reporting_config
 from services.reporting.app import create_app as create_reporting
 from services.sales import config as sales_config
 from services.sales.app import create_app as create_sales
-from services.sales.models import Outbox
+from services.sales.db import Outbox
 from shared.events import make_event, parse_event
 from tests.conftest import auth
 from tests.sales.conftest import dispatcher_for

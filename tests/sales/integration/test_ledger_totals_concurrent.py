@@ -1,12 +1,12 @@
 """Writers of one day racing each other: every published revision of the day's
 totals includes everything committed before it, and the newest is the day's P&L."""
+import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-import json
 
 from sqlalchemy import select
 
-from services.sales.models import Outbox
+from services.sales.db import Outbox
 from tests.conftest import auth
 
 WRITERS = 8

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.sales import config
 from services.sales.app import create_app
-from services.sales.models_costs import PnlDaily
+from services.sales.pnl.tables import PnlDaily
 from shared.events import make_event
 from tests.conftest import auth
 from tests.sales.conftest import dispatcher_for

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from services.sales.models import Customer
+from services.sales.customers.tables import Customer
 from shared.events import make_event
 from tests.conftest import auth
 from tests.sales.conftest import completed, dispatcher_for, registered

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from services.sales.models import Outbox
-from services.sales.models_costs import CallCost, PnlDaily
-from services.sales.models_deals import Deal, DealStage
+from services.sales.db import Outbox
+from services.sales.deals.tables import Deal, DealStage
+from services.sales.pnl.tables import CallCost, PnlDaily
 from tests.conftest import auth
 from tests.sales.conftest import completed, dispatcher_for, registered
 

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from services.sales.models import Base, Outbox
-from services.sales.models_deals import Deal
+from services.sales.db import Base, Outbox
+from services.sales.deals.tables import Deal
 from shared.events import make_event
 from tests.conftest import auth
 from tests.sales.conftest import dispatcher_for, registered

@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from services.sales import config
 from services.sales.app import create_app
+from services.sales.customers.tables import Customer
+from services.sales.db import Inbox, Outbox
 from services.sales.handlers import subscriptions
-from services.sales.models import Customer, Inbox, Outbox
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from marshmallow import ValidationError
 
+from services.sales.db import Outbox
 from services.sales.imports import events as recorded_events
 from services.sales.imports import rows as import_rows
-from services.sales.models import Outbox
 from shared.events import make_event, parse_event
 from shared.web import row_fields
 

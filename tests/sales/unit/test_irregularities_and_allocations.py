@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from services.sales.models import Outbox
-from services.sales.models_costs import Allocation, AllocationShare
+from services.sales.db import Outbox
+from services.sales.pnl.tables import Allocation, AllocationShare
 from tests.conftest import auth
 from tests.sales.conftest import completed, dispatcher_for, local_today, registered
 

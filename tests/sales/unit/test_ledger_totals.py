@@ -3,15 +3,15 @@ day re-publishes that day, with a higher revision, in the write's transaction.""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, select, text
 
 from services.sales import config, publish_totals
-from services.sales.models import Outbox
-from services.sales.models_costs import LedgerDay
+from services.sales.db import Outbox
+from services.sales.pnl.tables import LedgerDay
 from shared import migrations
 from shared.events import make_event
 from tests.conftest import auth

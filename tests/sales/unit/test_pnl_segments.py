@@ -8,13 +8,13 @@ from itertools import permutations
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from services.sales.models import Outbox
-from services.sales.models_costs import LedgerDay, PnlDaily, PnlSegment
-from shared.events import make_event
-from tests.conftest import auth
 from services.sales import config
 from services.sales.app import create_app
+from services.sales.db import Outbox
+from services.sales.pnl.tables import LedgerDay, PnlDaily, PnlSegment
 from shared import migrations
+from shared.events import make_event
+from tests.conftest import auth
 from tests.sales.conftest import completed, dispatcher_for
 
 T0 = datetime(2025, 3, 1, 2, tzinfo=timezone.utc)

@@ -2,7 +2,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from services.sales.models import Product, ProductPrice, Sale
+from services.sales.catalogue.tables import Product, ProductPrice
+from services.sales.ledger.tables import Sale
 from tests.conftest import auth
 
 PRODUCTS, SALES = "/api/v1/products", "/api/v1/transactions"

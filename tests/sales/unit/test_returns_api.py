@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from services.sales.models import Outbox, ReturnLine, SaleCancellation, SaleReturn
+from services.sales.db import Outbox
+from services.sales.ledger.tables import ReturnLine, SaleCancellation, SaleReturn
 from tests.conftest import auth
 
 SALES = "/api/v1/transactions"

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from services.sales import config
+from services.sales.app import create_app
+from services.sales.db import Outbox
 from services.sales.imports import api as api_imports
 from services.sales.imports import jobs as importer
-from services.sales.app import create_app
-from services.sales.models import Outbox, Sale, SaleLine
-from services.sales.models_costs import LedgerDay, PnlDaily
 from services.sales.imports.tables import SaleImportJob
+from services.sales.ledger.tables import Sale, SaleLine
+from services.sales.pnl.tables import LedgerDay, PnlDaily
 from shared.messaging.tables import utcnow
 from shared.testing import wait_for
 from tests.conftest import auth

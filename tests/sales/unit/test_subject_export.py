@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from services.sales.models import Outbox
+from services.sales.db import Outbox
 from shared.events import make_event
 from tests.conftest import auth
 from tests.sales.conftest import dispatcher_for, registered

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from services.sales import config
 from services.sales.app import create_app
-from services.sales.models import Outbox, Sale, SaleLine
+from services.sales.db import Outbox
+from services.sales.ledger.tables import Sale, SaleLine
 from tests.conftest import auth
 
 URL = "/api/v1/transactions"

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, select, tuple_, type_coerce
 
 from services.sales import apportion, summary
-from services.sales.models import Customer
-from services.sales.models_costs import Allocation, AllocationShare, CallCost, PnlDaily
+from services.sales.customers.tables import Customer
+from services.sales.pnl.tables import Allocation, AllocationShare, CallCost, PnlDaily
+from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
-from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.types import Money, to_cents
 from shared.web.pagination import decode_time_cursor, page

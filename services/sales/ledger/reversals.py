@@ -14,11 +14,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from services.sales import apportion, summary
-from services.sales.models import ReturnLine, Sale, SaleCancellation, SaleReturn
-from services.sales.services import load_sale
+from services.sales.ledger.sales import load_sale
+from services.sales.ledger.tables import ReturnLine, Sale, SaleCancellation, SaleReturn
+from shared.clock import utcnow
 from shared.db import retry_transient
 from shared.errors import Conflict, Invalid
-from shared.messaging.tables import utcnow
 
 
 @retry_transient

@@ -12,19 +12,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.sales.models import (
-    Customer,
-    CustomerAlias,
-    ReturnLine,
-    Sale,
-    SaleCancellation,
-    SaleLine,
-    SaleReturn,
-)
-from services.sales.models_costs import CallCost
-from services.sales.models_deals import Deal, DealStage
+from services.sales.customers.tables import Customer, CustomerAlias
+from services.sales.deals.tables import Deal, DealStage
+from services.sales.ledger.tables import ReturnLine, Sale, SaleCancellation, SaleLine, SaleReturn
+from services.sales.pnl.tables import CallCost
+from shared.clock import utcnow
 from shared.events.export_parts import payloads, record
-from shared.messaging.tables import utcnow
 
 SERVICE = "sales"
 CUSTOMER = ("customer_id", "segment", "name", "as_of", "erased")

@@ -17,8 +17,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from services.sales import summary
-from services.sales.models import Customer, CustomerAlias, IdempotencyKey, Outbox
-from services.sales.models_deals import Deal
+from services.sales.customers.tables import Customer, CustomerAlias
+from services.sales.db import IdempotencyKey, Outbox
+from services.sales.deals.tables import Deal
 from shared.messaging.erasure import scrub_outbox
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.web import idempotency

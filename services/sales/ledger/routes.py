@@ -8,8 +8,9 @@ whatever it sent.
 from flask import request, url_for
 from flask.views import MethodView
 
-from services.sales import config, returns, services
-from services.sales.schemas import (
+from services.sales import config
+from services.sales.ledger import reversals, sales
+from services.sales.ledger.schemas import (
     CancelIn,
     CancellationOut,
     ReturnIn,
@@ -44,7 +45,7 @@ class Transactions(MethodView):
     @blp.response(200, SalePage)
     def get(self, args):
         """List sales, newest first, optionally of one customer (lines in each sale's detail)."""
-        return services.list_sales(service().uow, args["customer_id"], args["limit"],
+        return sales.list_sales(service().uow, args["customer_id"], args["limit"],
                                    args["cursor"])
 
     @idempotent
@@ -57,7 +58,7 @@ class Transactions(MethodView):
         takes the product's price and unit cost in effect at the sale's time unless
         given. A customer not yet known here is accepted and answered with
         ``customer_known: false``."""
-        sale = services.record_sale(service().uow, data, principal().subject, _zone())
+        sale = sales.record_sale(service().uow, data, principal().subject, _zone())
         return sale, 201, {"Location": url_for("transactions.Transaction", sale_id=sale.id)}
 
 
@@ -66,7 +67,7 @@ class Transaction(MethodView):
     @blp.response(200, SaleOut)
     def get(self, sale_id):
         """One sale with its lines, returns and cancellation."""
-        return services.get_sale(service().uow, sale_id)
+        return sales.get_sale(service().uow, sale_id)
 
 
 @blp.route("/<string:sale_id>/returns")
@@ -77,7 +78,7 @@ class Returns(MethodView):
     def post(self, data, sale_id):
         """Return goods of a sale, by line number and quantity. Over all its returns
         a line can never take back more than was sold (422)."""
-        entry = returns.return_sale(service().uow, sale_id, data, principal().subject, _zone())
+        entry = reversals.return_sale(service().uow, sale_id, data, principal().subject, _zone())
         return entry, 201, {"Location": url_for("transactions.Transaction", sale_id=sale_id)}
 
 
@@ -89,6 +90,6 @@ class Cancellation(MethodView):
     def post(self, data, sale_id):
         """Cancel a sale with a reversing entry (409 if it was cancelled already or
         has returns)."""
-        entry = returns.cancel_sale(service().uow, sale_id, data["reason"],
+        entry = reversals.cancel_sale(service().uow, sale_id, data["reason"],
                                     principal().subject, _zone())
         return entry, 201, {"Location": url_for("transactions.Transaction", sale_id=sale_id)}

@@ -1,14 +1,13 @@
-"""Routes for allocations, the P&L and the irregularities list."""
+"""Routes for allocations and the P&L."""
 from flask import url_for
 from flask.views import MethodView
 
-from services.sales import config, costs, irregularities, pnl
-from services.sales.schemas_pnl import (
+from services.sales import config
+from services.sales.pnl import costs, statement
+from services.sales.pnl.schemas import (
     AllocationIn,
     AllocationOut,
     AllocationPage,
-    IrregularityArgs,
-    IrregularityPage,
     PnlArgs,
     PnlOut,
 )
@@ -21,8 +20,6 @@ blp_allocations = Blueprint("allocations", __name__, url_prefix="/allocations",
                             description="Training, promotion material and marketing fund "
                                         "allocated, and how they landed on customers")
 blp_pnl = Blueprint("pnl", __name__, url_prefix="/pnl", description="Profit and loss")
-blp_irregularities = Blueprint("irregularities", __name__, url_prefix="/irregularities",
-                               description="Sales, returns and deals that need a look")
 READERS = ("manager", "analyst")
 
 
@@ -70,21 +67,5 @@ class Pnl(MethodView):
         allocations and net contribution, grouped by ``group_by``, over local days
         ``from``..``to`` (both included). One currency: without ``currency``, a
         period holding more than one is refused (422)."""
-        return pnl.report(service().uow, args["group_by"], args["currency"], args["start"],
-                          args["end"])
-
-
-@blp_irregularities.route("")
-class Irregularities(MethodView):
-    @roles(*READERS)
-    @blp_irregularities.arguments(IrregularityArgs, location="query")
-    @blp_irregularities.response(200, IrregularityPage)
-    def get(self, args):
-        """Irregularities of one ``kind``, newest first."""
-        settings = service().settings
-        days = args["days"]
-        if days is None:
-            days = (config.return_window_days(settings) if args["kind"] == "late_return"
-                    else config.stuck_deal_days(settings))
-        return irregularities.list_irregularities(service().uow, args["kind"], days,
-                                                  args["limit"], args["cursor"])
+        return statement.report(service().uow, args["group_by"], args["currency"], args["start"],
+                                args["end"])

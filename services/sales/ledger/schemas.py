@@ -1,14 +1,17 @@
-"""What the transactions API accepts and answers (marshmallow, edges only).
-
-Money comes in as decimal strings (``shared.web.fields.Money`` refuses floats and
-more than four places) and goes out as strings: line amounts at the ledger's four
-places, totals at two.
-"""
+"""What the transactions API accepts and answers (marshmallow, edges only): line
+amounts at the ledger's four places, totals at two (``services.sales.wire``)."""
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from services.sales.wire import (
+    CURRENCY,
+    CUSTOMER_ID,
+    DECIMAL_STRING,
+    TEXT,
+    amount_field,
+)
 from shared import clock
 from shared.events.contracts import AGENT_KINDS, CHANNELS
 from shared.web.fields import Money
@@ -17,12 +20,6 @@ from shared.web.pagination import PageArgs, page_schema
 MAX_LINES = 500
 # A till's clock may run a little ahead of ours; a sale dated later than this is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
-CURRENCY = validate.Regexp(r"^[A-Z]{3}$",
-                           error="An ISO 4217 currency code: three upper-case letters.")
-CUSTOMER_ID = validate.Length(min=1, max=64)
-# apispec documents a Decimal as a number; on the wire it is a string.
-DECIMAL_STRING = {"type": "string", "format": "decimal"}
-TEXT = validate.Length(min=1, max=500)
 
 
 def not_in_future(value: datetime) -> None:
@@ -87,10 +84,6 @@ class CancelIn(Schema):
 
 class SaleListArgs(PageArgs):
     customer_id = fields.String(load_default=None, validate=CUSTOMER_ID)
-
-
-def amount_field(places: int, **kwargs):
-    return fields.Decimal(places=places, as_string=True, metadata=DECIMAL_STRING, **kwargs)
 
 
 class LineOut(Schema):

@@ -2,8 +2,8 @@
 from flask import request, url_for
 from flask.views import MethodView
 
-from services.sales import products
-from services.sales.schemas_products import (
+from services.sales.catalogue import products
+from services.sales.catalogue.schemas import (
     PriceIn,
     ProductIn,
     ProductListArgs,

@@ -10,14 +10,17 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from services.sales import ledger, summary
-from services.sales.models import Customer, Sale, SaleLine, new_id
-from services.sales.models_costs import CallCost
-from services.sales.models_deals import Deal
-from services.sales.products import prices_at
+from services.sales import summary
+from services.sales.catalogue.products import prices_at
+from services.sales.customers.tables import Customer
+from services.sales.db import new_id
+from services.sales.deals.tables import Deal
+from services.sales.ledger import amounts
+from services.sales.ledger.tables import Sale, SaleLine
+from services.sales.pnl.tables import CallCost
+from shared.clock import utcnow
 from shared.db import retry_transient
 from shared.errors import Conflict, Invalid, NotFound
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_time_cursor, page
 
 AMOUNTS = ("quantity", "unit_price", "unit_cost", "discount")
@@ -83,8 +86,8 @@ def build_entry(data: dict, catalogue: dict, segment: str | None, attributed: di
     are the same rows."""
     recorded_at = data["recorded_at"].astimezone(timezone.utc) if data["recorded_at"] else now
     lines = _lines(data, catalogue)
-    exact = [ledger.exact_line(line) for line in lines]
-    totals = ledger.totals_of(exact)
+    exact = [amounts.exact_line(line) for line in lines]
+    totals = amounts.totals_of(exact)
     for line, (revenue, discount, cost) in zip(lines, totals.lines):
         line["revenue_cents"], line["discount_cents"], line["cost_cents"] = \
             revenue, discount, cost
@@ -144,17 +147,17 @@ def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
                               if line["sku"] else "Required for a line without a SKU."]
         elif line[name] is None:
             line[name] = getattr(price, source)
-    if not problems and ledger.exact_line(line)[0] < 0:
+    if not problems and amounts.exact_line(line)[0] < 0:
         problems["discount"] = ["More than the line's amount (quantity × unit price)."]
     return problems
 
 
 def _line(line_no: int, data: dict) -> dict:
     return {"line_no": line_no, "sku": data["sku"], "description": data["description"],
-            "quantity": ledger.amount(data["quantity"]),
-            "unit_price": ledger.amount(data["unit_price"]),
-            "unit_cost": ledger.amount(data["unit_cost"]),
-            "discount": ledger.amount(data["discount"])}
+            "quantity": amounts.amount(data["quantity"]),
+            "unit_price": amounts.amount(data["unit_price"]),
+            "unit_cost": amounts.amount(data["unit_cost"]),
+            "discount": amounts.amount(data["discount"])}
 
 
 def attribution(session: Session, data: dict) -> dict:

@@ -1,9 +1,9 @@
 """What the products API accepts and answers."""
 from marshmallow import Schema, fields, validate
 
-from services.sales.products import in_effect
-from services.sales.schemas import CURRENCY, DECIMAL_STRING, amount_field
-from shared.messaging.tables import utcnow
+from services.sales.catalogue.products import in_effect
+from services.sales.wire import CURRENCY, DECIMAL_STRING, amount_field
+from shared.clock import utcnow
 from shared.web.fields import Money
 from shared.web.pagination import PageArgs, page_schema
 

@@ -1,5 +1,4 @@
-"""The sales ledger (sales, their lines, returns and cancellations), the product
-catalogue, the projection of known customers, and the service's outbox and inbox.
+"""The sales ledger: sales, their lines, returns and cancellations.
 
 The ledger is append-only: rows are inserted and never updated or deleted (the
 database refuses it, see the ``append-only ledger`` migration); a correction is a
@@ -8,94 +7,19 @@ customer's registration may reach this service after the sale does.
 
 Each entry's money is rounded to the cent once, when it is recorded; each line then
 carries its cent share of the entry's totals (``*_cents``), apportioned by largest
-remainder so that the lines add up to the entry exactly (see ``ledger.py``).
+remainder so that the lines add up to the entry exactly (see ``amounts.py``).
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from shared.messaging.tables import InboxMixin, OutboxMixin
+from services.sales.customers.tables import Customer
+from services.sales.db import Base, new_id
 from shared.types import Money, UTCDateTime
-from shared.web.idempotency import IdempotencyMixin
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Outbox(OutboxMixin, Base):
-    pass
-
-
-class Inbox(InboxMixin, Base):
-    pass
-
-
-class IdempotencyKey(IdempotencyMixin, Base):
-    pass
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-class Customer(Base):
-    """What the sales service knows of a customer, kept from customer events.
-
-    ``as_of`` is the time of the newest event applied, so a late, older update never
-    overwrites a newer one; an erased customer keeps its id (the ledger is kept for
-    accounting) but loses its name."""
-
-    __tablename__ = "customers"
-
-    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    segment: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str | None] = mapped_column(String(200))
-    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    erased: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class CustomerAlias(Base):
-    """A customer merged into another: its ledger rows stay as written, and the
-    P&L counts them, and everything booked later, under the survivor."""
-
-    __tablename__ = "customer_aliases"
-
-    merged_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    survivor_id: Mapped[str] = mapped_column(String(64), index=True)
-    merged_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class Product(Base):
-    __tablename__ = "products"
-
-    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str | None] = mapped_column(String(100))
-    currency: Mapped[str] = mapped_column(String(3))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by: Mapped[str] = mapped_column(String(200))
-    prices: Mapped[list[ProductPrice]] = relationship(
-        order_by="ProductPrice.effective_from", lazy="raise")
-
-
-class ProductPrice(Base):
-    """A price and unit cost in effect from ``effective_from`` until the next one;
-    append-only, so the price of any past moment can always be told."""
-
-    __tablename__ = "product_prices"
-
-    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
-    effective_from: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
-    price: Mapped[Decimal] = mapped_column(Money)
-    unit_cost: Mapped[Decimal] = mapped_column(Money)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    recorded_by: Mapped[str] = mapped_column(String(200))
 
 
 class Sale(Base):

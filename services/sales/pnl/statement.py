@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, type_coerce
 
-from services.sales.models_costs import AMOUNTS, PnlDaily
+from services.sales.pnl.tables import AMOUNTS, PnlDaily
 from shared.errors import Invalid
 from shared.types import Money
 

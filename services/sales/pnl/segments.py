@@ -21,8 +21,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.sales.models import Customer
-from services.sales.models_costs import PnlSegment
+from services.sales.customers.tables import Customer
+from services.sales.pnl.tables import PnlSegment
 
 UNKNOWN = "unknown"
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

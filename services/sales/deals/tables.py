@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.sales.models import Base, new_id
+from services.sales.db import Base, new_id
 from shared.types import Money, UTCDateTime
 
 

@@ -1,13 +1,14 @@
-"""What the allocations, P&L and irregularities APIs accept and answer."""
+"""What the allocations and P&L APIs accept and answer."""
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.sales import config, irregularities, pnl
-from services.sales.schemas import CURRENCY, DECIMAL_STRING, TEXT, amount_field
+from services.sales import config
+from services.sales.pnl import statement
+from services.sales.wire import CURRENCY, DECIMAL_STRING, TEXT, amount_field
 from shared.events.contracts import ALLOCATION_KINDS, CHANNELS
 from shared.web.fields import Money
-from shared.web.pagination import PageArgs, page_schema
+from shared.web.pagination import page_schema
 
 
 class AllocationIn(Schema):
@@ -53,7 +54,7 @@ AllocationPage = page_schema(AllocationOut, "AllocationPage")
 
 
 class PnlArgs(Schema):
-    group_by = fields.String(load_default="customer", validate=validate.OneOf(pnl.GROUPS))
+    group_by = fields.String(load_default="customer", validate=validate.OneOf(statement.GROUPS))
     start = fields.Date(data_key="from", load_default=None)
     end = fields.Date(data_key="to", load_default=None)
     currency = fields.String(load_default=None, validate=CURRENCY)
@@ -87,23 +88,3 @@ class PnlOut(Schema):
     end = fields.Date(data_key="to", allow_none=True)
     groups = fields.List(fields.Nested(GroupFigures))
     totals = fields.Nested(Figures)
-
-
-class IrregularityArgs(PageArgs):
-    kind = fields.String(required=True, validate=validate.OneOf(irregularities.KINDS))
-    days = fields.Integer(load_default=None, validate=validate.Range(min=0, max=3650),
-                          metadata={"description": "Override the return window or the "
-                                    "stuck-deal threshold, in days."})
-
-
-class IrregularityOut(Schema):
-    kind = fields.String()
-    at = fields.DateTime()
-    customer_id = fields.String()
-    sale_id = fields.String()
-    return_id = fields.String()
-    deal_id = fields.String()
-    detail = fields.String()
-
-
-IrregularityPage = page_schema(IrregularityOut, "IrregularityPage")

@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from services.sales import ledger
-from services.sales.models import Product, ProductPrice
+from services.sales.catalogue.tables import Product, ProductPrice
+from services.sales.ledger import amounts
+from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, page
 
 _IN_CHUNK = 500  # SKUs per IN (...)
@@ -49,8 +49,8 @@ def add_price(uow, sku: str, data: dict, recorded_by: str) -> Product:
 
 def _price(data: dict, now: datetime, by: str) -> ProductPrice:
     effective = data.get("effective_from")
-    return ProductPrice(sku=data.get("sku"), price=ledger.amount(data["price"]),
-                        unit_cost=ledger.amount(data["unit_cost"]),
+    return ProductPrice(sku=data.get("sku"), price=amounts.amount(data["price"]),
+                        unit_cost=amounts.amount(data["unit_cost"]),
                         effective_from=effective.astimezone(timezone.utc) if effective else now,
                         recorded_at=now, recorded_by=by)
 

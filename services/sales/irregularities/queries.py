@@ -14,10 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy import and_, select, tuple_
 
-from services.sales.deals import OPEN
-from services.sales.models import Customer, CustomerAlias, Sale, SaleReturn
-from services.sales.models_deals import Deal
-from shared.messaging.tables import utcnow
+from services.sales.customers.tables import Customer, CustomerAlias
+from services.sales.deals.pipeline import OPEN
+from services.sales.deals.tables import Deal
+from services.sales.ledger.tables import Sale, SaleReturn
+from shared.clock import utcnow
 from shared.web.pagination import decode_time_cursor, page
 
 KINDS = ("below_cost", "late_return", "unknown_customer", "stuck_deal")

@@ -13,14 +13,14 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
 from services.sales import summary
-from services.sales.models import Customer
-from services.sales.models_deals import Deal, DealStage
+from services.sales.customers.tables import Customer
+from services.sales.deals.tables import Deal, DealStage
+from shared.clock import utcnow
 from shared.errors import Conflict, Invalid, NotFound
-from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.types import to_cents
-from shared.web.pagination import decode_time_cursor, page
 from shared.web import idempotency
+from shared.web.pagination import decode_time_cursor, page
 
 TRANSITIONS = {
     "lead": ("qualified", "lost"),

@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.sales.models import Base, new_id
+from services.sales.db import Base, new_id
 from shared.types import Money, UTCDateTime
 
 
@@ -101,7 +101,7 @@ class PnlDaily(Base):
 
 
 class PnlSegment(Base):
-    """The segment a customer's P&L counts under (``services.sales.segments``): its
+    """The segment a customer's P&L counts under (``services.sales.pnl.segments``): its
     segment as last heard, ``unknown`` until it is heard of. Every ``pnl_daily`` row
     of the customer carries it; booking and moving both lock this row."""
     __tablename__ = "pnl_segments"

@@ -2,8 +2,8 @@
 from flask import request, url_for
 from flask.views import MethodView
 
-from services.sales import deals
-from services.sales.schemas_deals import (
+from services.sales.deals import pipeline
+from services.sales.deals.schemas import (
     DealIn,
     DealListArgs,
     DealOut,
@@ -30,14 +30,14 @@ class Deals(MethodView):
     @blp.response(200, DealPage)
     def get(self, args):
         """Deals, newest first, optionally of one stage or customer."""
-        return deals.list_deals(service().uow, args)
+        return pipeline.list_deals(service().uow, args)
 
     @idempotent
     @blp.arguments(DealIn)
     @blp.response(201, DealOut)
     def post(self, data):
         """Open a deal at stage ``lead`` (409 if its source call already opened one)."""
-        deal = deals.create_deal(service().uow, data, principal().subject)
+        deal = pipeline.create_deal(service().uow, data, principal().subject)
         return deal, 201, {"Location": url_for("deals.DealDetail", deal_id=deal.id)}
 
 
@@ -46,7 +46,7 @@ class DealDetail(MethodView):
     @blp.response(200, DealOut)
     def get(self, deal_id):
         """One deal with its stage history and the time spent in each stage."""
-        return deals.get_deal(service().uow, deal_id)
+        return pipeline.get_deal(service().uow, deal_id)
 
 
 @blp.route("/<string:deal_id>/stage")
@@ -57,4 +57,4 @@ class DealStage(MethodView):
         """Move the deal one legal step: lead → qualified → proposal → negotiation →
         won, or to lost (with a ``lost_reason``) from any open stage; anything else
         is 409."""
-        return deals.change_stage(service().uow, deal_id, data, principal().subject)
+        return pipeline.change_stage(service().uow, deal_id, data, principal().subject)

@@ -3,10 +3,10 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from services.sales import deals
-from services.sales.schemas import CURRENCY, CUSTOMER_ID, DECIMAL_STRING, TEXT, amount_field
+from services.sales.deals import pipeline
+from services.sales.wire import CURRENCY, CUSTOMER_ID, DECIMAL_STRING, TEXT, amount_field
+from shared.clock import utcnow
 from shared.events.contracts import DEAL_STAGES
-from shared.messaging.tables import utcnow
 from shared.web.fields import Money
 from shared.web.pagination import PageArgs, page_schema
 
@@ -64,14 +64,14 @@ class DealOut(Schema):
     allowed_next = fields.Method("_allowed")
 
     def _expected(self, deal):
-        value = deals.expected_value(deal)
+        value = pipeline.expected_value(deal)
         return None if value is None else f"{value:f}"
 
     def _history(self, deal):
-        return StageOut(many=True).dump(deals.stage_times(deal, utcnow()))
+        return StageOut(many=True).dump(pipeline.stage_times(deal, utcnow()))
 
     def _allowed(self, deal):
-        return list(deals.TRANSITIONS[deal.stage])
+        return list(pipeline.TRANSITIONS[deal.stage])
 
 
 DealPage = page_schema(DealOut, "DealPage")

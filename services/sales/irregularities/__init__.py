@@ -1,0 +1,2 @@
+"""Sales, returns and deals that need a look: each kind a query (``queries``), the
+route (``routes``) and its schemas (``schemas``)."""

@@ -1,0 +1,3 @@
+"""The append-only sales ledger: recording and reading sales (``sales``), returns
+and cancellations (``reversals``), the ledger's arithmetic (``amounts``), routes
+(``routes``), schemas (``schemas``) and tables (``tables``)."""
