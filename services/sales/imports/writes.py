@@ -15,11 +15,11 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from services.sales import summary
-from services.sales.imports import events as recorded_events
-from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.catalogue.products import in_effect, price_lists
 from services.sales.customers.tables import Customer
 from services.sales.db import Outbox
+from services.sales.imports import events as recorded_events
+from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.ledger.sales import attribution, build_entry
 from services.sales.ledger.tables import Sale, SaleLine
 from shared import driver_rows

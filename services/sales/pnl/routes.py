@@ -67,5 +67,5 @@ class Pnl(MethodView):
         allocations and net contribution, grouped by ``group_by``, over local days
         ``from``..``to`` (both included). One currency: without ``currency``, a
         period holding more than one is refused (422)."""
-        return statement.report(service().uow, args["group_by"], args["currency"], args["start"],
-                                args["end"])
+        return statement.report(service().uow, args["group_by"], args["currency"],
+                                args["start"], args["end"])
