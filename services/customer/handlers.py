@@ -1,6 +1,8 @@
 """What the customer service does when other services' events arrive."""
-from services.customer import exports, relationship
-from services.customer.relationship import lock_customers  # noqa: F401 - the consumer's prepare
+from services.customer.privacy import exports
+from services.customer.relationship import relationship
+# lock_customers is the consumer's prepare (entrypoints/consumer.py).
+from services.customer.relationship.relationship import lock_customers  # noqa: F401
 
 
 def on_call_completed(work, event):
