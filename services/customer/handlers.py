@@ -1,8 +1,7 @@
 """What the customer service does when other services' events arrive."""
 from services.customer.privacy import exports
 from services.customer.relationship import relationship
-# lock_customers is the consumer's prepare (entrypoints/consumer.py).
-from services.customer.relationship.relationship import lock_customers  # noqa: F401
+from services.customer.relationship.relationship import lock_customers  # noqa: F401 (prepare)
 
 
 def on_call_completed(work, event):
