@@ -13,13 +13,11 @@ the consent record, which names no one but proves that a withdrawal was honoured
 """
 from __future__ import annotations
 
-import argparse
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
 
-from services.customer import config
 from services.customer.imports.tables import ImportJob
 from services.customer.privacy import exports
 from services.customer.profiles.profiles import live
@@ -27,11 +25,8 @@ from services.customer.profiles.tables import ContactPoint, Customer, CustomerVe
 from services.customer.quality.tables import QualityItem
 from services.customer.relationship.tables import Activity
 from services.customer.tables import IdempotencyKey, Outbox, new_id
-from shared import migrations
 from shared.clock import utcnow
-from shared.db import Database
 from shared.messaging.erasure import scrub_outbox
-from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.web import idempotency
 
 ERASED_NAME = "[erased]"
@@ -118,22 +113,3 @@ def erase_expired(uow, retention_days: int, actor: str = "retention", now=None) 
         erase(uow, customer_id, actor, f"past the retention period of {retention_days} days")
         erased += 1
     return erased
-
-
-def main(argv=None) -> int:
-    """``python -m services.customer.privacy.erasure --retention-days N``: erase every
-    profile past the retention period now (the relay process does it daily by
-    itself: the ``retention-erasure`` periodic job)."""
-    parser = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
-    parser.add_argument("--retention-days", type=int, required=True)
-    args = parser.parse_args(argv)
-    settings = config.load()
-    migrations.upgrade(settings.database_url, config.MIGRATIONS)
-    db = Database(settings.database_url)
-    uow = UnitOfWorkFactory(db, Outbox, config.SERVICE, IdempotencyKey)
-    print(f"erased {erase_expired(uow, args.retention_days)} profiles")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

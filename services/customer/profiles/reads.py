@@ -1,7 +1,7 @@
 """Reading profiles: one profile as it is now or as it was at a time, the list of
-live profiles, and a profile's version history, including the
-profiles merged into it. Nothing here writes; the changes are in ``profiles``.
-The timeline is read in ``relationship.timeline``."""
+live profiles, and a profile's version history, including the profiles merged into
+it. Nothing here writes; the changes are in ``profiles``. The timeline is read in
+``relationship.timeline``."""
 from __future__ import annotations
 
 from datetime import datetime
