@@ -35,8 +35,8 @@ from sqlalchemy import create_engine, insert, text
 
 from bench import customer_import
 from deploy.launcher import free_ports
-from services.customer.matching import name_key
-from services.customer.models import ContactPoint, Customer
+from services.customer.profiles.matching import name_key
+from services.customer.profiles.tables import ContactPoint, Customer
 from shared.auth import issue_token
 
 SECRET = "bench-secret-" + "x" * 32

@@ -16,8 +16,9 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from services.customer import config, importer
-from services.customer.models import Customer, Outbox
-from services.customer.models_ops import ImportJob
+from services.customer.imports.tables import ImportJob
+from services.customer.profiles.tables import Customer
+from services.customer.tables import Outbox
 from shared import migrations
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory

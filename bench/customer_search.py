@@ -3,7 +3,7 @@ read ``GET /customers/{id}`` (the baseline), both through the service's own app 
 one process on the same migrated SQLite file, measured in turns in the same run.
 
 A name search scans the name keys of the live customers (``LIKE '% word%'``, see
-services/customer/search.py); a phone, an e-mail or an external reference is an
+services/customer/profiles/search.py); a phone, an e-mail or an external reference is an
 index look-up. Prints the median milliseconds of each and its ratio to the baseline.
 
     python -m bench.customer_search [--rows 100000] [--requests 200]
@@ -22,8 +22,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 
 from bench.customer_import import migrated
-from services.customer.matching import name_key
-from services.customer.models import ContactPoint, Customer
+from services.customer.profiles.matching import name_key
+from services.customer.profiles.tables import ContactPoint, Customer
 from shared.auth import issue_token
 
 SECRET = "bench-secret-" + "x" * 32

@@ -6,12 +6,21 @@ from collections.abc import Mapping
 from flask import Flask
 
 from services.customer import config
-from services.customer.api import blp
-from services.customer.api_admin import quality_blp, segments_blp, transfer_blp
-from services.customer.api_exports import exports_blp
-from services.customer.models import IdempotencyKey, Outbox, PeriodicJob
+from services.customer.imports.routes import transfer_blp
+from services.customer.merging import routes as merge_routes
+from services.customer.privacy import routes as privacy_routes
+from services.customer.privacy.export_routes import exports_blp
+from services.customer.profiles.routes import blp
+from services.customer.quality.routes import quality_blp
+from services.customer.relationship import routes as timeline_routes
+from services.customer.segments.routes import segments_blp
+from services.customer.tables import IdempotencyKey, Outbox, PeriodicJob
 from shared.web import periodic_jobs
 from shared.web.app import create_service_app
+
+# What these modules declare is on the customers blueprint (``blp``), beside the
+# profile routes: a merge, the PDPO routes and the timeline of one customer.
+ON_CUSTOMERS_BLUEPRINT = (merge_routes, privacy_routes, timeline_routes)
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:

@@ -1,6 +1,7 @@
 """What the customer service does when other services' events arrive."""
-from services.customer import exports, relationship
-from services.customer.relationship import lock_customers  # noqa: F401 - the consumer's prepare
+from services.customer.privacy import exports
+from services.customer.relationship import relationship
+from services.customer.relationship.relationship import lock_customers  # noqa: F401 (prepare)
 
 
 def on_call_completed(work, event):

@@ -19,14 +19,16 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from services.customer import duplicates, registered_events
+from services.customer import registered_events
 from services.customer import rows as import_rows
-from services.customer.models import ContactPoint, Customer, CustomerVersion, Outbox
-from services.customer.profiles import completeness, snapshot_of
-from services.customer.segments import REQUIRABLE
+from services.customer.profiles import duplicates
+from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
+from services.customer.profiles.versions import completeness, snapshot_of
+from services.customer.segments.segments import REQUIRABLE
+from services.customer.tables import Outbox
+from shared.clock import utcnow
 from shared.driver_rows import DriverInsert, dialect_for
 from shared.ids import ordered_id
-from shared.messaging.tables import utcnow
 
 # Columns an import never fills (relationship state, merges, notices) are left out.
 UNSET = ("opt_out_notice_at", "referred_by_call_id", "merged_into", "last_contacted_at",

@@ -14,11 +14,13 @@ import json
 
 from sqlalchemy import ARRAY, any_, bindparam, func, select
 
-from services.customer import duplicates
 from services.customer import rows as import_rows
 from services.customer.import_prepare import TABLES, Prepared, Row, Setup
-from services.customer.models import ContactPoint, Customer, Segment
-from services.customer.profiles import change, completeness, contact_points
+from services.customer.profiles import duplicates
+from services.customer.profiles.profiles import change
+from services.customer.profiles.tables import ContactPoint, Customer
+from services.customer.profiles.versions import completeness, contact_points
+from services.customer.segments.tables import Segment
 from shared import driver_rows
 
 SNAPSHOT = TABLES["customer_versions"][1].index("snapshot")

@@ -22,15 +22,16 @@ from pathlib import Path
 
 from sqlalchemy import select, tuple_
 
-from services.customer import import_files, import_pipeline, import_writes
+from services.customer import import_pipeline, import_writes
 from services.customer import rows as import_rows
 from services.customer.import_prepare import Prepared, Setup
-from services.customer.models import new_id
-from services.customer.models_ops import ImportJob, ImportRejection
+from services.customer.imports import files as import_files
+from services.customer.imports.tables import ImportJob, ImportRejection
+from services.customer.tables import new_id
 from shared import context
+from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
 from shared.import_files import csv_header
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, page
 
 log = logging.getLogger(__name__)

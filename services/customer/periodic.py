@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.customer import erasure
-from services.customer.models import IdempotencyKey, Outbox
+from services.customer.privacy import erasure
+from services.customer.tables import IdempotencyKey, Outbox
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.periodic import Job

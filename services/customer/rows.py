@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from marshmallow import RAISE, ValidationError
 
-from services.customer.schemas import CustomerIn
+from services.customer.profiles.schemas import CustomerIn
 from shared.web import row_fields
 
 ADDRESS = ("line1", "line2", "district", "city", "postal_code", "country")

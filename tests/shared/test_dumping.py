@@ -105,7 +105,7 @@ def test_every_schema_dumps_as_marshmallow_does(name):
 
 
 def test_a_list_schema_and_nothing_to_list():
-    schema = SCHEMAS["services.customer.schemas.CustomerOut"](many=True)
+    schema = SCHEMAS["services.customer.profiles.schemas.CustomerOut"](many=True)
     assert repr(dumper(schema)(None)) == repr(schema.dump(None))
 
 

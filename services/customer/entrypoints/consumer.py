@@ -1,7 +1,7 @@
 """The customer service's consumer process."""
 from services.customer import config
 from services.customer.handlers import SUBSCRIPTIONS, lock_customers
-from services.customer.models import Inbox, Outbox
+from services.customer.tables import Inbox, Outbox
 from shared.entrypoints import run_consumer
 
 if __name__ == "__main__":

@@ -14,14 +14,10 @@ from sqlalchemy import func, insert, select
 
 from services.customer import config, importer
 from services.customer.import_prepare import TABLES, inserts
-from services.customer.models import (
-    ContactPoint,
-    Customer,
-    CustomerVersion,
-    Outbox,
-    Segment,
-)
-from services.customer.models_ops import ImportJob, ImportRejection
+from services.customer.imports.tables import ImportJob, ImportRejection
+from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
+from services.customer.segments.tables import Segment
+from services.customer.tables import Outbox
 from shared import driver_rows, migrations
 from shared.db import Database
 from shared.events import parse_event

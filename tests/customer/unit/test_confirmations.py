@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from services.customer import config
 from services.customer.handlers import SUBSCRIPTIONS
-from services.customer.models import ContactPoint, Customer, CustomerVersion, Inbox, Outbox
-from services.customer.models_ops import QualityItem
+from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
+from services.customer.quality.tables import QualityItem
+from services.customer.tables import Inbox, Outbox
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher

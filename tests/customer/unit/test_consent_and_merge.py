@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from services.customer import config
 from services.customer.app import create_app
-from services.customer.models import Outbox
+from services.customer.tables import Outbox
 from tests.conftest import auth
 
 
@@ -176,8 +176,8 @@ def test_profiles_past_retention_are_erased(client, app):
 
     from sqlalchemy import update
 
-    from services.customer import erasure
-    from services.customer.models import Customer
+    from services.customer.privacy import erasure
+    from services.customer.profiles.tables import Customer
     old, recent = register(client), register(client, name="Wong", phone="5123 4567")
     ctx = app.extensions["rapport"]
     with ctx.db.transaction() as s:

@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from services.customer import config
 from services.customer.app import create_app
-from services.customer.models import Customer, Outbox
+from services.customer.profiles.tables import Customer
+from services.customer.tables import Outbox
 from shared.web.app import ServiceContext
 from tests.conftest import auth
 

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from services.customer import config
 from services.customer.app import create_app
-from services.customer.models import Customer
+from services.customer.profiles.tables import Customer
 from tests.conftest import auth
 
 

@@ -8,10 +8,12 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from services.customer import config, quality
+from services.customer import config
 from services.customer.app import create_app
-from services.customer.models import Base, Customer, Outbox
-from services.customer.models_ops import QualityItem
+from services.customer.profiles.tables import Customer
+from services.customer.quality import quality
+from services.customer.quality.tables import QualityItem
+from services.customer.tables import Base, Outbox
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 from tests.conftest import auth
@@ -50,7 +52,7 @@ def erase(app, client, customer_id):
 def deliver_call(app, customer_id):
     ctx = app.extensions["rapport"]
     from services.customer.handlers import SUBSCRIPTIONS
-    from services.customer.models import Inbox
+    from services.customer.tables import Inbox
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
     assert build_dispatcher(settings, ctx.db, Outbox, Inbox, SUBSCRIPTIONS).dispatch(make_event(
         "call.completed", {"call_id": "call-1", "customer_id": customer_id, "channel": "phone",
@@ -153,7 +155,7 @@ def test_a_finding_that_names_the_erased_customer_loses_its_detail(app, client):
 
 def test_an_uploaded_import_holding_the_person_is_kept_no_longer_than_its_job(
         service_app, sqlite_url, tmp_path):
-    from services.customer.models_ops import ImportJob
+    from services.customer.imports.tables import ImportJob
     from shared.testing import wait_for
     app = service_app(create_app, config.MIGRATIONS, sqlite_url, DATA_DIR=str(tmp_path))
     client = app.test_client()
@@ -176,7 +178,7 @@ def test_an_uploaded_import_holding_the_person_is_kept_no_longer_than_its_job(
 
 
 def test_an_answer_stored_before_subjects_were_recorded_is_found_by_its_content(app, client):
-    from services.customer.models import IdempotencyKey
+    from services.customer.tables import IdempotencyKey
     first = register(client).json
     kept = register(client, {"name": "Wong Siu Fong", "phone": "6123 4567", "segment": "smb"},
                     key="reg-2")

@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 
 from services.customer import config
 from services.customer.handlers import SUBSCRIPTIONS
-from services.customer.models import Activity, Customer, Inbox, Outbox
-from services.customer.models_ops import QualityItem
+from services.customer.profiles.tables import Customer
+from services.customer.quality.tables import QualityItem
+from services.customer.relationship.tables import Activity
+from services.customer.tables import Inbox, Outbox
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher

@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from services.customer import config
 from services.customer.app import create_app
-from services.customer.models import Customer, Outbox
+from services.customer.profiles.tables import Customer
+from services.customer.tables import Outbox
 from tests.conftest import auth, make_token
 
 BODY = {"name": "Chan Tai Man", "phone": "9123 4567", "segment": "smb"}

@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 
 from services.customer import registered_events, rows
 from services.customer.import_prepare import Setup, new_ids
-from services.customer.models import Outbox
+from services.customer.tables import Outbox
 from shared.events import parse_event
 from shared.web import row_fields
 

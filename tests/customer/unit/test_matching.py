@@ -2,7 +2,7 @@
 100,000 generated profiles without comparing every pair."""
 import random
 
-from services.customer import matching
+from services.customer.profiles import matching
 
 SURNAMES = ["Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Leung", "Ho", "Lam", "Tam",
             "Yeung", "Tsang", "Chow", "Mak", "Kwok", "Fung", "Choi", "Lai", "Yip", "Siu"]

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from services.customer import config
 from services.customer.app import create_app
-from services.customer.models import Customer, CustomerVersion, Outbox
+from services.customer.profiles.tables import Customer, CustomerVersion
+from services.customer.tables import Outbox
 from tests.conftest import auth
 
 ADDRESS = {"line1": "Flat 3A, 12 Nathan Road", "district": "Tsim Sha Tsui", "city": "Hong Kong",

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from services.customer import config
 from services.customer.app import create_app
 from services.customer.handlers import SUBSCRIPTIONS
-from services.customer.models import Inbox, Outbox
-from services.customer.models_exports import ExportPart
+from services.customer.privacy.tables import ExportPart
+from services.customer.tables import Inbox, Outbox
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 from tests.conftest import auth

@@ -1,0 +1,1 @@
+"""Merging a duplicate profile into its survivor, both histories kept."""

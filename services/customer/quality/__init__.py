@@ -1,0 +1,2 @@
+"""Data quality: the irregularity rules, fix-it items, and the duplicate finder's
+route."""

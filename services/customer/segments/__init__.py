@@ -1,0 +1,1 @@
+"""Market segments: what a complete profile in each carries, and when it is stale."""
