@@ -36,10 +36,10 @@ from sqlalchemy.engine import make_url
 from services.reporting import config
 from services.reporting.app import create_app
 from services.reporting.entrypoints.consumer import (FOLD_EVERY, WINDOW, build_consumer,
-                                                      fold_pending)
+                                                     fold_pending)
 from services.reporting.handlers import subscriptions
-from services.reporting.models import EventLog, Inbox, Outbox
-from services.reporting.models_rollups import PENDING
+from services.reporting.store.year_to_date import PENDING
+from services.reporting.tables import EventLog, Inbox, Outbox
 from shared import migrations
 from shared.auth import issue_token
 from shared.config import DEV_SECRET

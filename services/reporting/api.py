@@ -3,13 +3,17 @@
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from services.reporting import config, schemas, services
-from services.reporting.schemas_reports import (ActivityReport, CoverageReport, FindingsReport,
-                                                FollowupReport, QualityReport)
-from services.reporting.schemas_reports_sales import PnlReport, SalesReport
-from services.reporting.schemas_reports_statistics import (AgentsReport, EffectivenessReport,
-                                                           OutsourcerReport)
-from services.reporting.render import respond
+from services.reporting import catalogue, config
+from services.reporting.agents.schemas import (AgentsArgs, AgentsReport, OutsourcerArgs,
+                                               OutsourcerReport)
+from services.reporting.calls.schemas import (ActivityArgs, ActivityReport, CoverageArgs,
+                                              CoverageReport, FindingsArgs, FindingsReport)
+from services.reporting.customers.schemas import (FollowupArgs, FollowupReport, QualityArgs,
+                                                  QualityReport)
+from services.reporting.pnl.schemas import PnlArgs, PnlReport
+from services.reporting.relationships.schemas import EffectivenessArgs, EffectivenessReport
+from services.reporting.reports.render import respond
+from services.reporting.sales.schemas import SalesArgs, SalesReport
 from shared.web.app import roles, service
 from shared.web.blueprint import Blueprint
 
@@ -19,26 +23,26 @@ READERS = ("analyst", "manager")
 # A misspelt filter (?form=) must not quietly answer for another period.
 STRICT = {"location": "query", "unknown": RAISE}
 ROUTES = {
-    "activity": (schemas.ActivityArgs, ActivityReport,
+    "activity": (ActivityArgs, ActivityReport,
                  "Calls planned, completed, missed; plan adherence."),
-    "coverage": (schemas.CoverageArgs, CoverageReport,
+    "coverage": (CoverageArgs, CoverageReport,
                  "Customers overdue against their call plan."),
-    "findings": (schemas.FindingsArgs, FindingsReport,
+    "findings": (FindingsArgs, FindingsReport,
                  "Outcome mix, satisfaction and propensity distributions, competitors."),
-    "sales": (schemas.SalesArgs, SalesReport,
+    "sales": (SalesArgs, SalesReport,
               "Revenue, pipeline, call-to-won funnel, sales cycle."),
-    "pnl": (schemas.PnlArgs, PnlReport,
+    "pnl": (PnlArgs, PnlReport,
             "P&L by segment, customer, day or month, reconciled."),
-    "call-effectiveness": (schemas.EffectivenessArgs, EffectivenessReport,
+    "call-effectiveness": (EffectivenessArgs, EffectivenessReport,
                            "Calls in a window against the change in the relationship."),
-    "outsourcers": (schemas.OutsourcerArgs, OutsourcerReport,
+    "outsourcers": (OutsourcerArgs, OutsourcerReport,
                     "Own staff against each partner, with 95% CIs."),
-    "agents": (schemas.AgentsArgs, AgentsReport,
+    "agents": (AgentsArgs, AgentsReport,
                "Per agent, per partner or staff against partners: calls due and done, "
                "adherence, outcomes, satisfaction, propensity, conversion, checklist."),
-    "data-quality": (schemas.QualityArgs, QualityReport,
+    "data-quality": (QualityArgs, QualityReport,
                      "Open and resolved data-quality items."),
-    "follow-ups": (schemas.FollowupArgs, FollowupReport,
+    "follow-ups": (FollowupArgs, FollowupReport,
                    "Proposed next actions per customer, with reasons."),
 }
 
@@ -46,8 +50,8 @@ ROUTES = {
 def answer(name: str, args: dict):
     ctx = service()
     fmt = args.pop("format", "json")
-    report = services.report(name, ctx.uow, config.timezone(ctx.settings), args)
-    return respond(name, report, fmt, services.REPORTS[name][0])
+    report = catalogue.report(name, ctx.uow, config.timezone(ctx.settings), args)
+    return respond(name, report, fmt, catalogue.REPORTS[name][0])
 
 
 def _register(name: str, query, report, summary: str) -> None:

@@ -5,9 +5,10 @@ from typing import Mapping
 
 from flask import Flask
 
-from services.reporting import config, dashboard
+from services.reporting import config
 from services.reporting.api import blp
-from services.reporting.models import Outbox
+from services.reporting.dashboard import page
+from services.reporting.tables import Outbox
 from shared.web.app import create_service_app
 
 
@@ -16,4 +17,4 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     return create_service_app(
         settings, title="Rapport reporting service",
         description="Read models fed by every event, and the reports answered from them.",
-        blueprints=[blp], outbox_model=Outbox, setup=dashboard.install)
+        blueprints=[blp], outbox_model=Outbox, setup=page.install)

@@ -16,9 +16,9 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.reporting import bulk
-from services.reporting.models import EventLog
+from services.reporting.tables import EventLog
+from shared.clock import utcnow
 from shared.events import Event, contract_for, parse_event
-from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.reporting import overdue
-from services.reporting.increments import add_to, local_day, month_of
-from services.reporting.models_facts import (AgentCube, AgentFlag, AgentOutcome, CallState,
-                                             CompetitorCube, CustomerFacts, FindingsCube,
-                                             ScoreCube)
-from services.reporting.models_rollups import MONTHLY, OutcomeDay
-from services.reporting.projections_calls import (RANKS, activity, advance, agent_of,
-                                                  customer_month, dims)
-from services.reporting.rows import held, set_later
+from services.reporting.agents.tables import AgentCube, AgentFlag, AgentOutcome
+from services.reporting.calls.projection import (RANKS, activity, advance, agent_of,
+                                                 customer_month, dims)
+from services.reporting.calls.tables import (MONTHLY, CallState, CompetitorCube, FindingsCube,
+                                             OutcomeDay, ScoreCube)
+from services.reporting.customers import overdue
+from services.reporting.customers.tables import CustomerFacts
+from services.reporting.store.counters import add_to, local_day, month_of
+from services.reporting.store.locked_rows import held, set_later
 from shared import coverage
 
 

@@ -16,12 +16,17 @@ import sys
 
 from sqlalchemy import or_, select
 
-from services.reporting import (agents, config, cumulative, models_deals, pnl_book,
-                                projections)
-from services.reporting.models_facts import ActivityCube, AgentCube
-from services.reporting.models_rollups import PnlCube
-from shared.db import Database
+from services.reporting import config, projections
+from services.reporting.agents import performance
+from services.reporting.agents.tables import AgentCube
+from services.reporting.calls.tables import ActivityCube
+from services.reporting.pnl import booking
+from services.reporting.pnl.tables import PnlCube
+from services.reporting.read_models import READ_MODELS
+from services.reporting.sales import tables as deals
+from services.reporting.store import year_to_date
 from shared import migrations
+from shared.db import Database
 
 
 # Tables whose row of zeros counts as no row, by their amounts: a P&L segment move
@@ -29,14 +34,15 @@ from shared import migrations
 # later event (an earlier stage change, its segment or currency) leave one behind;
 # a planned or cancelled call moved by its assignment leaves one under the old
 # holder (the activity cube's too: an assignment before its call leaves none).
-ZERO_IS_NO_ROW = {PnlCube: pnl_book.AMOUNTS, **models_deals.COUNTS,
-                  AgentCube: agents.COUNTS + agents.SUMS, ActivityCube: agents.COUNTS}
+ZERO_IS_NO_ROW = {PnlCube: booking.AMOUNTS, **deals.COUNTS,
+                  AgentCube: performance.COUNTS + performance.SUMS,
+                  ActivityCube: performance.COUNTS}
 
 
 def snapshot(session) -> dict:
     """Every read model's rows, sorted, as plain tuples (see ``ZERO_IS_NO_ROW``)."""
     out = {}
-    for model in projections.READ_MODELS:
+    for model in READ_MODELS:
         table = model.__table__
         query = select(table)
         if model in ZERO_IS_NO_ROW:
@@ -48,7 +54,7 @@ def snapshot(session) -> dict:
 def folded_snapshot(session) -> dict:
     """``snapshot`` with the year-to-date entries still pending spread first, as the
     consumer would when idle: equal read models may differ in what is pending."""
-    cumulative.fold(session)
+    year_to_date.fold(session)
     return snapshot(session)
 
 
@@ -69,7 +75,7 @@ def rebuild(db: Database, zone, check: bool = False) -> tuple[int, list[str]]:
             live = folded_snapshot(session) if check else None
             replayed = projections.rebuild(session, zone)
             if not check:
-                cumulative.fold(session)
+                year_to_date.fold(session)
                 result = (replayed, [])
                 return result
             projections.settle(session)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from services.reporting import config as reporting_config
 from services.reporting.handlers import subscriptions
-from services.reporting.models import Inbox, Outbox
+from services.reporting.tables import Inbox, Outbox
 from shared.db import Database
 from shared.entrypoints import build_dispatcher
 from tests.calls.helpers import (PAST, WEEKLY, add_agent, add_partner, assign, calls_of,

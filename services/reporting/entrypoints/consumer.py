@@ -3,9 +3,10 @@ up to a thousand events per transaction."""
 import logging
 import time
 
-from services.reporting import config, cumulative
+from services.reporting import config
 from services.reporting.handlers import subscriptions
-from services.reporting.models import Inbox, Outbox
+from services.reporting.store import year_to_date
+from services.reporting.tables import Inbox, Outbox
 from shared import migrations, process
 from shared.db import Database
 from shared.entrypoints import build_dispatcher
@@ -29,7 +30,7 @@ def fold_pending(db: Database) -> int:
     """Spread the pending year-to-date months now, in a transaction of its own."""
     started = time.perf_counter()
     with db.transaction() as session:
-        folded = cumulative.fold(session)
+        folded = year_to_date.fold(session)
     if folded:
         log.info("spread %d pending year-to-date months in %.2fs", folded,
                  time.perf_counter() - started)

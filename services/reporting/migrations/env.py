@@ -1,5 +1,5 @@
-from services.reporting import models_facts, models_rollups  # noqa: F401 - registers the read models
-from services.reporting.models import Base
+from services.reporting import read_models  # noqa: F401 - registers every package's tables
+from services.reporting.tables import Base
 from shared.migrations import run_env
 
 run_env(Base.metadata)

@@ -7,10 +7,12 @@ import pika
 import pytest
 from sqlalchemy import func, select
 
-from services.reporting import config, services
+from services.reporting import catalogue, config
 from services.reporting.entrypoints.consumer import build_consumer
-from services.reporting.models import EventLog
-from services.reporting.models_rollups import PENDING, CustomerYtd, PnlYtd
+from services.reporting.pnl.tables import PnlYtd
+from services.reporting.relationships.tables import CustomerYtd
+from services.reporting.store.year_to_date import PENDING
+from services.reporting.tables import EventLog
 from shared.messaging import topology
 from shared.testing import wait_for
 from tests.reporting.events import completed, registered, sale
@@ -59,7 +61,7 @@ def test_events_from_the_exchange_reach_the_read_models_once(running_consumer, a
             return session.scalar(select(func.count()).select_from(EventLog)) == 3
 
     wait_for(logged, timeout=15, message="three events in the log")
-    report = services.pnl_report(dispatcher.uow, "HKD")
+    report = catalogue.pnl_report(dispatcher.uow, "HKD")
     assert [(s["segment"], str(s["revenue"]), s["sales"]) for s in report["segments"]] == [
         ("smb", "250.50", 1)]
 

@@ -6,9 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from services.reporting.models_facts import PnlDaily
-from services.reporting import cumulative
-from services.reporting.models_rollups import PnlCube, PnlYtd, PnlYtdPending
+from services.reporting.pnl.tables import PnlCube, PnlDaily, PnlYtd, PnlYtdPending
+from services.reporting.store import year_to_date
 from tests.reporting.events import sale
 
 pytestmark = pytest.mark.integration
@@ -20,7 +19,7 @@ def _revenues(dispatcher) -> list:
     with dispatcher.uow.db.transaction() as session:
         out = [session.scalar(select(model.revenue))
                for model in (PnlDaily, PnlYtdPending, PnlCube)]
-        cumulative.fold(session)
+        year_to_date.fold(session)
         return out + [session.scalar(select(PnlYtd.revenue))]
 
 

@@ -4,7 +4,7 @@ on its own (a backlog's first sight of thousands of customers paid a query each)
 import pytest
 from sqlalchemy import event, select
 
-from services.reporting.models_facts import CustomerFacts
+from services.reporting.customers.tables import CustomerFacts
 from tests.reporting.events import completed
 
 pytestmark = pytest.mark.integration

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from services.reporting import config, cumulative, projections, services
+from services.reporting import catalogue, config, projections
 from services.reporting.app import create_app
-from services.reporting.models_facts import PnlDaily
-from services.reporting.models_rollups import CustomerYtd, PnlYtd
+from services.reporting.pnl.tables import PnlDaily, PnlYtd
+from services.reporting.relationships.tables import CustomerYtd
+from services.reporting.store import year_to_date
 from tests.conftest import auth
 from tests.reporting.events import completed, registered, sale, scheduled, updated
 
@@ -60,7 +61,7 @@ def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
         try:
             while not done.is_set():
                 with dispatchers[0].uow.db.transaction() as session:
-                    cumulative.fold(session)
+                    year_to_date.fold(session)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -74,7 +75,7 @@ def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
     folding.join(60)
     assert errors == []
     with dispatchers[0].uow.db.transaction() as session:
-        cumulative.fold(session)
+        year_to_date.fold(session)
     with dispatchers[0].uow.reader() as session:
         december = dict(session.execute(select(PnlYtd.customer_id, PnlYtd.sales).where(
             PnlYtd.month == date(2025, 12, 1))).all())
@@ -83,7 +84,7 @@ def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
             CustomerYtd.month == date(2025, 3, 1))) == 40
     uow = dispatchers[0].uow
     day = date(2025, 3, 1)
-    assert services.activity_report(uow, ZoneInfo("Asia/Hong_Kong"), day, day)["totals"][
+    assert catalogue.activity_report(uow, ZoneInfo("Asia/Hong_Kong"), day, day)["totals"][
         "completed"] == 40
     with uow.reader() as session:
         row = session.execute(

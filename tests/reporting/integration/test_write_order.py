@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from services.reporting import bulk, increments, rows
-from services.reporting.models_facts import CallState
-from services.reporting.models_rollups import ActivityDay, OutcomeDay
+from services.reporting import bulk
+from services.reporting.calls.tables import ActivityDay, CallState, OutcomeDay
+from services.reporting.store import counters, locked_rows
 
 pytestmark = pytest.mark.integration
 
@@ -26,12 +26,12 @@ def _writes(monkeypatch, dispatcher):
     with dispatcher.uow() as work:
         session = work.session
         for day in (date(2025, 3, 9), date(2025, 3, 1)):  # newest first
-            increments.add_to(session, OutcomeDay, {"day": day, "outcome": "reached"},
-                              {"calls": 1})
-            increments.add_to(session, ActivityDay, {"day": day}, {"completed": 1})
+            counters.add_to(session, OutcomeDay, {"day": day, "outcome": "reached"},
+                            {"calls": 1})
+            counters.add_to(session, ActivityDay, {"day": day}, {"completed": 1})
         for call_id in ("c9", "c1"):
-            rows.set_later(session, CallState, {"call_id": call_id}, {"customer_id": "x"},
-                           {"status": "completed", "rank": 9})
+            locked_rows.set_later(session, CallState, {"call_id": call_id}, {"customer_id": "x"},
+                                  {"status": "completed", "rank": 9})
     return seen
 
 
@@ -51,5 +51,5 @@ def test_sqlite_keeps_the_order_they_came_in(sqlite_url, make_dispatcher, monkey
 
 
 def test_a_null_key_value_sorts_last():
-    assert sorted([("a", None), ("a", "p"), ("A", None)], key=increments.key_order) == [
+    assert sorted([("a", None), ("a", "p"), ("A", None)], key=counters.key_order) == [
         ("A", None), ("a", "p"), ("a", None)]

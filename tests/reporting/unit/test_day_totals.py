@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.reporting import activity, services
-from services.reporting.models_facts import ActivityCube
-from services.reporting.models_rollups import ActivityDay
+from services.reporting import catalogue
+from services.reporting.calls import activity
+from services.reporting.calls.tables import ActivityCube, ActivityDay
 from shared.events import make_event
 from tests.reporting import generate
 from tests.reporting.events import at
@@ -33,7 +33,7 @@ def reports(dispatcher):
     random.Random(5).shuffle(mixed)
     for event in mixed:
         dispatcher.dispatch(event)
-    return lambda **args: services.report("activity", dispatcher.uow, HK, {
+    return lambda **args: catalogue.report("activity", dispatcher.uow, HK, {
         "start": date(2025, 1, 1), "end": date(2025, 8, 31), **args})
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from services.reporting import rebuild
-from services.reporting.models import EventLog
+from services.reporting.tables import EventLog
 from tests.reporting.generate import event
 
 HK = ZoneInfo("Asia/Hong_Kong")

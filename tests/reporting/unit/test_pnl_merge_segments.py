@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from itertools import permutations
 
-from services.reporting import services
+from services.reporting import catalogue
 from shared.events import make_event
 from tests.reporting.events import registered, sale, updated
 
@@ -34,7 +34,7 @@ def test_a_merged_customers_pnl_follows_the_survivors_segment_in_any_order(dispa
         for name in order:
             assert dispatcher.dispatch(happening[name])
         assert dispatcher.dispatch(sale(f"gone{n}", "10.00", "1.00", sale_id=f"later-{n}"))
-    report = services.pnl_report(dispatcher.uow, "HKD")
+    report = catalogue.pnl_report(dispatcher.uow, "HKD")
     assert [(s["segment"], s["revenue"]) for s in report["segments"]] == [
         ("enterprise", Decimal("110.00") * len(orders))]
     assert report["reconciliation"]["differences"] == {}
@@ -45,6 +45,6 @@ def test_a_chain_of_merges_follows_the_last_survivor(dispatcher):
                   sale("a", "5.00", "1.00"), merged("b", "c"), merged("a", "b"),
                   registered("c", "public", name="C")):
         assert dispatcher.dispatch(event)
-    report = services.pnl_report(dispatcher.uow, "HKD")
+    report = catalogue.pnl_report(dispatcher.uow, "HKD")
     assert [(s["segment"], s["revenue"]) for s in report["segments"]] == [
         ("public", Decimal("5.00"))]

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services.reporting import config, projections, services
-from services.reporting.models import CustomerDim, EventLog, Inbox
-from services.reporting.models_facts import PnlDaily
+from services.reporting import catalogue, config, projections
+from services.reporting.pnl.tables import PnlDaily
+from services.reporting.tables import CustomerDim, EventLog, Inbox
 from shared.config import ConfigError
 from shared.events import Event, parse_event
 from tests.reporting.events import completed, registered, sale, scheduled, updated
@@ -19,12 +19,12 @@ HK = ZoneInfo("Asia/Hong_Kong")
 
 
 def activity(dispatcher, start, end, zone=HK):
-    return services.activity_report(dispatcher.uow, zone, date.fromisoformat(start),
-                                    date.fromisoformat(end))
+    return catalogue.activity_report(dispatcher.uow, zone, date.fromisoformat(start),
+                                     date.fromisoformat(end))
 
 
 def pnl(dispatcher, currency="HKD"):
-    return services.pnl_report(dispatcher.uow, currency)
+    return catalogue.pnl_report(dispatcher.uow, currency)
 
 
 def count(dispatcher, model) -> int:

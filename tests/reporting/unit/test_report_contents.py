@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from services.reporting import services
+from services.reporting import catalogue
 from tests.reporting.generate import commerce_stream, event
 
 HK = ZoneInfo("Asia/Hong_Kong")
@@ -10,7 +10,7 @@ NOW = datetime.now(timezone.utc)
 
 
 def report(dispatcher, name, **args):
-    return services.report(name, dispatcher.uow, HK, args)
+    return catalogue.report(name, dispatcher.uow, HK, args)
 
 
 def done(cid, call_id, when, outcome="reached", **extra):
@@ -103,7 +103,7 @@ def test_sales_funnel_pipeline_and_cycle(dispatcher):
 def test_erasure_scrubs_the_event_log_and_a_rebuild_still_matches(dispatcher):
     from sqlalchemy import select
     from services.reporting import rebuild
-    from services.reporting.models import CustomerDim, EventLog
+    from services.reporting.tables import CustomerDim, EventLog
     when = NOW - timedelta(days=3)
     for e in (event("customer.registered", when, customer_id="pii", name="Chan Tai Man",
                     phone="+85291234567", segment="retail", registered_at=when),

@@ -11,7 +11,7 @@ import pytest
 from services.reporting import config
 from services.reporting.app import create_app
 from services.reporting.handlers import subscriptions
-from services.reporting.models import Inbox, Outbox
+from services.reporting.tables import Inbox, Outbox
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher

@@ -19,7 +19,7 @@ PERIODIC = ["activity", "findings", "sales", "pnl", "call-effectiveness", "outso
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     from services.reporting.handlers import subscriptions
-    from services.reporting.models import Inbox, Outbox
+    from services.reporting.tables import Inbox, Outbox
     from shared import migrations
     from shared.db import Database
     from shared.entrypoints import build_dispatcher

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.reporting import services
+from services.reporting import catalogue
 from shared.types import to_cents
 from tests.reporting.generate import event, utc
 
@@ -107,7 +107,7 @@ def test_pnl_by_segment_and_customer_equals_the_raw_entries(dispatcher, start, e
     for segment in (None, *SEGMENTS, "unknown"):
         totals, customers = expected_pnl(money, segment_of, start, end, segment)
         args = {"currency": "HKD", "start": start, "end": end, "segment": segment}
-        body = services.report("pnl", dispatcher.uow, HK, args)
+        body = catalogue.report("pnl", dispatcher.uow, HK, args)
         for name in ("revenue", "returns", "cost_of_goods", "cost_to_serve"):
             assert body["totals"][name] == to_cents(totals[name]), (segment, name)
         assert body["totals"]["sales"] == totals["sales"]
@@ -116,7 +116,8 @@ def test_pnl_by_segment_and_customer_equals_the_raw_entries(dispatcher, start, e
         by_segment = {row["segment"]: row["revenue"] for row in body["segments"]}
         assert by_segment == {s: to_cents(expected_pnl(money, segment_of, start, end, s)[0][
             "revenue"]) for s in ({segment} if segment else set(by_segment))}
-        per_customer = services.report("pnl", dispatcher.uow, HK, {**args, "group_by": "customer"})
+        per_customer = catalogue.report("pnl", dispatcher.uow, HK,
+                                        {**args, "group_by": "customer"})
         assert {row["customer"]: row["revenue"] for row in per_customer["segments"]} == {
             cid: to_cents(_revenue(money, cid, start, end)) for cid in customers}
 
@@ -136,7 +137,7 @@ def test_findings_from_monthly_rollups_equal_the_raw_calls(dispatcher, start, en
         scores = [c["satisfaction"] for c in chosen if c["satisfaction"] is not None]
         for by in ("month", "day", "segment"):
             args = {"start": start, "end": end, "segment": segment, "group_by": by}
-            body = services.report("findings", dispatcher.uow, HK, args)
+            body = catalogue.report("findings", dispatcher.uow, HK, args)
             assert body["calls"] == len(chosen)
             assert {o["outcome"]: o["calls"] for o in body["outcomes"]} == \
                 dict(Counter(c["outcome"] for c in chosen))
@@ -144,7 +145,7 @@ def test_findings_from_monthly_rollups_equal_the_raw_calls(dispatcher, start, en
             assert body["satisfaction"]["distribution"] == {
                 str(b): scores.count(b) for b in range(1, 6)}
             assert sum(t["calls"] for t in body["trend"]) == len(chosen)
-            parity = services.report("outsourcers", dispatcher.uow, HK, args)
+            parity = catalogue.report("outsourcers", dispatcher.uow, HK, args)
             assert parity["staff"]["contact_rate"]["n"] == len(chosen)
 
 
@@ -158,7 +159,7 @@ def test_segment_moves_and_rollups_on_both_databases(database_url, make_dispatch
     start, end = date(2025, 1, 17), date(2025, 3, 9)
     for segment in (None, *SEGMENTS, "unknown"):
         totals, customers = expected_pnl(money, segment_of, start, end, segment)
-        body = services.report("pnl", dispatcher.uow, HK, {
+        body = catalogue.report("pnl", dispatcher.uow, HK, {
             "currency": "HKD", "start": start, "end": end, "segment": segment})
         assert body["totals"]["revenue"] == to_cents(totals["revenue"])
         assert body["reconciliation"]["customers"] == len(customers)

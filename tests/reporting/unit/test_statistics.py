@@ -6,10 +6,11 @@ import random
 import pytest
 from scipy import stats as sp
 
-from services.reporting import config, stats
+from services.reporting import config
 from services.reporting.app import create_app
 from services.reporting.handlers import subscriptions
-from services.reporting.models import Inbox, Outbox
+from services.reporting.reports import stats
+from services.reporting.tables import Inbox, Outbox
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher

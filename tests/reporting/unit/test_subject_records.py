@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from services.reporting.models import EventLog
+from services.reporting.tables import EventLog
 from shared.events import make_event
 
 

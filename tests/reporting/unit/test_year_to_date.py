@@ -16,11 +16,13 @@ from alembic.config import Config
 from scipy import stats as sp
 from sqlalchemy import func, inspect, select
 
-from services.reporting import config, cumulative, periods, services
+from services.reporting import catalogue, config
 from services.reporting.app import create_app
 from services.reporting.handlers import subscriptions
-from services.reporting.models import Inbox, Outbox
-from services.reporting.models_rollups import PENDING
+from services.reporting.reports import periods
+from services.reporting.store import year_to_date
+from services.reporting.store.year_to_date import PENDING
+from services.reporting.tables import Inbox, Outbox
 from shared import migrations
 from shared.db import Database, make_engine
 from shared.entrypoints import build_dispatcher
@@ -55,8 +57,8 @@ def test_a_window_s_monthly_sums_spread_as_each_entry_would():
         row = monthly.setdefault((currency, cid, month), {"revenue": 0, "returns": 0})
         for name, value in amounts.items():
             row[name] += value
-    assert cumulative.spread(keys, monthly) == one_by_one
-    assert cumulative.spread(("month", "customer_id"), {
+    assert year_to_date.spread(keys, monthly) == one_by_one
+    assert year_to_date.spread(("month", "customer_id"), {
         (date(2025, 11, 1), "c"): {"n": 1}, (date(2025, 3, 1), "c"): {"n": 2}}) == {
         (date(2025, m, 1), "c"): {"n": 2 if m < 11 else 3} for m in range(3, 13)}
 
@@ -68,7 +70,7 @@ def test_boundary_terms_sum_to_every_range_of_months():
     ytd = {m: sum(v for k, v in values.items() if k.year == m.year and k <= m) for m in months}
     for i, first in enumerate(months):
         for last in months[i:]:
-            terms = cumulative.terms(first, last)
+            terms = year_to_date.terms(first, last)
             assert sum(sign * ytd[m] for m, sign in terms.items()) == sum(
                 v for m, v in values.items() if first <= m <= last)
             assert len(terms) <= last.year - first.year + 2
@@ -193,7 +195,7 @@ def world(tmp_path_factory):
         dispatcher.dispatch_batch(mixed[at:at + 37])
         if at % (37 * 5) == 0 and at < len(mixed) * 3 // 4:  # some spread, the rest pending
             with db.transaction() as session:
-                cumulative.fold(session)
+                year_to_date.fold(session)
     with db.reader() as session:
         assert all(session.scalar(select(func.count()).select_from(pending))
                    for pending in PENDING.values())
@@ -249,7 +251,7 @@ def test_the_migration_fills_the_rollups_as_the_projections_write_them(make_disp
     for e in events[:len(events) // 2]:
         dispatcher.dispatch(e)
     with dispatcher.uow.db.transaction() as session:
-        assert cumulative.fold(session) > 50
+        assert year_to_date.fold(session) > 50
     for e in events[len(events) // 2:]:
         dispatcher.dispatch(e)
     with dispatcher.uow.db.reader() as session:  # the downgrade has pending rows to spread
@@ -283,7 +285,7 @@ def test_reports_are_the_same_before_and_after_the_pending_months_are_spread(dis
         dispatcher.dispatch_batch(events[at:at + 50])
         if at == 500:
             with dispatcher.uow.db.transaction() as session:
-                cumulative.fold(session)
+                year_to_date.fold(session)
 
     def reports():
         out = []
@@ -291,8 +293,9 @@ def test_reports_are_the_same_before_and_after_the_pending_months_are_spread(dis
             args = {"start": start and date.fromisoformat(start),
                     "end": end and date.fromisoformat(end), "segment": segment,
                     "currency": "HKD"}
-            out.append(services.report("call-effectiveness", dispatcher.uow, HK, args))
-            out.append(services.report("pnl", dispatcher.uow, HK, {**args, "group_by": "customer"}))
+            out.append(catalogue.report("call-effectiveness", dispatcher.uow, HK, args))
+            out.append(catalogue.report("pnl", dispatcher.uow, HK,
+                                        {**args, "group_by": "customer"}))
         return out
 
     def pending():
@@ -303,7 +306,7 @@ def test_reports_are_the_same_before_and_after_the_pending_months_are_spread(dis
     before = reports()
     assert min(pending()) > 20
     with dispatcher.uow.db.transaction() as session:
-        assert cumulative.fold(session) == sum(pending())
+        assert year_to_date.fold(session) == sum(pending())
     assert pending() == [0, 0]
     assert reports() == before
     assert any(row["revenue"] for body in before[1::2] for row in body["segments"])
@@ -325,7 +328,7 @@ def test_pnl_customers_are_those_with_figures_in_the_period(dispatcher):
                                  {"k1": "100.00", "k2": "30.00"}),
                                 (None, None, {"k1": "100.00", "k2": "30.00"})):
         args = {"currency": "HKD", "start": start, "end": end}
-        body = services.report("pnl", dispatcher.uow, HK, {**args, "group_by": "customer"})
+        body = catalogue.report("pnl", dispatcher.uow, HK, {**args, "group_by": "customer"})
         assert {row["customer"]: str(row["revenue"]) for row in body["segments"]} == revenue
         assert body["reconciliation"]["customers"] == len(revenue)
         assert body["reconciliation"]["balanced"] is True
