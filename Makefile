@@ -1,4 +1,5 @@
 # Two commands for a new user: `make run` starts Rapport, `make test` runs the tests.
+# `make check` is the fast one to run before a commit: lint, types and the unit tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Every dependency at the version CI tested (docs/operations.md: refreshing it).
 LOCK := requirements/lock.txt
 
-.PHONY: run test bench token clean lock
+.PHONY: run test check lint fix bench token clean lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,24 @@ run: $(STAMP)
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The linter, the formatter (checking only) and the type checker on shared/; the
+# settings are pyproject.toml's [tool.ruff] and [tool.mypy].
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# What `lint` can mend by itself: import order, newer syntax, the format.
+fix: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# lint, then the unit tests: those that need no database, broker, process or browser
+# (the `unit` marker, set in tests/conftest.py). Well under two minutes.
+UNIT_TESTS := tests/shared $(wildcard tests/*/unit)
+check: lint
+	$(BIN)/python -m pytest -m unit -q -p no:cacheprovider $(UNIT_TESTS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -82,6 +82,7 @@ def issue_token(secret: str, subject: str, role: str, partner_id: str | None = N
 def verify_token(secret: str, token: str) -> Principal:
     """A Rapport-issued (HS256) token's principal; raises TokenError."""
     principal = _verified(secret, token)
+    assert principal.expires_at is not None  # a verified token has an exp
     if time.time() >= principal.expires_at:
         raise TokenError("Signature has expired")
     return principal
@@ -188,6 +189,7 @@ class OidcVerifier:
             if len(self._cache) >= 4096:
                 self._cache.clear()
             self._cache[token] = principal
+        assert principal.expires_at is not None  # a verified token has an exp
         if time.time() >= principal.expires_at + self.leeway:
             raise TokenError("Signature has expired")
         return principal

@@ -46,7 +46,7 @@ def run_relay(settings: Settings, migrations_dir: Path, outbox_model, periodic_m
                   Names(settings.namespace), settings.relay_batch,
                   settings.relay_poll_seconds)
     background = []
-    scraped = [OutboxCollector(settings.service, db, outbox_model)]
+    scraped: list[object] = [OutboxCollector(settings.service, db, outbox_model)]
     if jobs is not None:
         scraped.append(PeriodicJobsCollector(settings.service, db, periodic_model))
         background.append(Scheduler(settings.service, db, periodic_model, jobs(settings, db),

@@ -26,10 +26,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import Boolean, Integer, String, Text, select, update
+from sqlalchemy import Boolean, CursorResult, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared import clock
@@ -160,14 +160,14 @@ class Scheduler:
         the due time read, and holds no lease that is still running."""
         now, model = clock.now(), self.model
         with self.db.transaction() as session:
-            won = session.execute(update(model).where(
+            won = cast("CursorResult[Any]", session.execute(update(model).where(
                 model.name == name, model.paused.is_(False), model.next_run_at == next_run_at,
                 # A lease ending further ahead than twice a fresh one: the clock moved
                 # back. (Just ahead of ours is a replica that read the clock after us.)
                 model.lease_until.is_(None) | (model.lease_until < now)
                 | (model.lease_until > now + 2 * self.jobs[name].lease),
             ).values(lease_owner=self.owner, lease_until=now + self.jobs[name].lease,
-                     last_started_at=now)).rowcount
+                     last_started_at=now))).rowcount
         return won == 1
 
     def _run(self, name: str) -> None:

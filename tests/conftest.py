@@ -39,6 +39,29 @@ def _port_block() -> None:
 _port_block()
 
 
+# Fixtures a unit test may ask for: none brings a database, the broker, a process or
+# a browser. Any other fixture (tmp_path too: it holds SQLite files and process logs)
+# makes a test an app or integration test.
+UNIT_FIXTURES = frozenset({
+    "request", "monkeypatch", "capsys", "capfd", "caplog", "recwarn", "pytestconfig"})
+UNIT_FOLDERS = ("tests/shared/", "/unit/")
+NOT_UNIT_MARKERS = ("integration", "e2e", "postgres", "cluster")
+
+
+def _is_unit(item) -> bool:
+    """A test in tests/shared or a tests/<service>/unit folder that needs nothing but
+    the fixtures above and its own parameters (``make check`` runs these: ``-m unit``)."""
+    path = item.path.as_posix()
+    if not any(folder in path for folder in UNIT_FOLDERS):
+        return False
+    if any(item.get_closest_marker(name) for name in NOT_UNIT_MARKERS):
+        return False
+    params = getattr(item, "callspec", None)
+    own = set(params.params) if params else set()
+    return set(item.fixturenames) <= UNIT_FIXTURES | own
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers added here
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs) the end-to-end
     tests, each module of which starts every process of the system, run one after
@@ -47,6 +70,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.xdist_group("system"))
+        if _is_unit(item):
+            item.add_marker(pytest.mark.unit)
 
 AMQP_URL = os.environ.get("RAPPORT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL",

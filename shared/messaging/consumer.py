@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import pika
 
@@ -63,7 +63,7 @@ class Consumer:
         self._worked = False  # a window handled since ``idle`` last ran
         self._idle_at = time.monotonic()
         self.metrics = metrics_for(service)
-        self._connection: pika.BlockingConnection | None = None
+        self._connection: Any = None  # a pika.BlockingConnection (no type hints) once connected
         self._settler: Settler | None = None
         self._cautious = True  # prefetch of one until a fresh delivery arrives
         self._consumer_tag: str | None = None
@@ -81,6 +81,7 @@ class Consumer:
         while not stop.is_set():
             try:
                 channel = self._connect()
+                assert self._settler is not None  # set by _connect
                 backoff = 0.5
                 while not stop.is_set():
                     # Returns as soon as messages are waiting; their callbacks buffer them.

@@ -9,14 +9,16 @@ customers sharing a phone) loses that text.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select, update
 
 ERASED = "[erased]"
 # The placeholder each personal field gets; the name keeps a value (contracts require one).
-BLANK = {"name": ERASED, "phone": None, "email": None, "address": None, "notes": None,
-         "contact_point": None, "referrals": [], "detail": None, "answers": None,
-         "confirmed_fields": None, "title": None, "lost_reason": None, "external_ref": None}
+BLANK: dict[str, Any] = {
+    "name": ERASED, "phone": None, "email": None, "address": None, "notes": None,
+    "contact_point": None, "referrals": [], "detail": None, "answers": None,
+    "confirmed_fields": None, "title": None, "lost_reason": None, "external_ref": None}
 # Profile fields whose old and new values a customer.updated event carries in ``changes``.
 PERSONAL = ("name", "phone", "email", "address", "date_of_birth", "external_ref", "tags",
             "contact_points", "notes")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 import pika
 from pika.adapters.select_connection import SelectConnection
@@ -50,8 +50,9 @@ class ConfirmingPublisher:
         self.exchange = exchange
         self.confirm_timeout = confirm_timeout
         self.connect_timeout = connect_timeout
-        self._conn: SelectConnection | None = None
-        self._channel = None
+        # pika has no type hints: its connection and channel are Any, None until connected.
+        self._conn: Any = None
+        self._channel: Any = None
         self._error: Exception | None = None
         self._next_tag = 1
         self._batch: _Batch | None = None
@@ -173,7 +174,12 @@ class ConfirmingPublisher:
     def _drive(self, done, timeout: float, what: str | None) -> None:
         ioloop = self._conn.ioloop
         timed_out = []
-        timer = ioloop.call_later(timeout, lambda: (timed_out.append(True), ioloop.stop()))
+
+        def expire() -> None:
+            timed_out.append(True)
+            ioloop.stop()
+
+        timer = ioloop.call_later(timeout, expire)
         try:
             while not done() and self._error is None and not timed_out:
                 ioloop.start()

@@ -93,6 +93,7 @@ class Relay:
         Where the database says when anyone committed, wait for that (looking every
         few milliseconds, a sleep and a pragma each), and look anyway once a second
         for rows whose retry time has come; elsewhere, wait ``seconds``."""
+        assert self.publisher is not None  # connected before the first wait
         if not self._watch.precise:
             self.publisher.idle(seconds)
             return
@@ -145,6 +146,7 @@ class Relay:
         return session.execute(query, {"now": utcnow()}).all()
 
     def _publish(self, rows):
+        assert self.publisher is not None  # connected before the first batch
         return self.publisher.publish_batch(
             Message(row.id, row.event_id, row.routing_key, row.body.encode(), row.event_type)
             for row in rows)

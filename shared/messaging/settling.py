@@ -67,7 +67,7 @@ class Settler:
 
     def _apply(self, deliveries: list) -> None:
         results = self._dispatch([event for *_, event in deliveries])
-        failures, consumed = 0, Counter()
+        failures, consumed = 0, Counter[str]()
         for (tag, properties, body, event), result in zip(deliveries, results):
             if isinstance(result, OperationalError):
                 failures += 1  # stopping in a database outage: left to come back on close

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import cast
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -62,7 +63,7 @@ class Money(DecimalString):
             raise ValidationError("Not a valid amount.") from exc
         if not amount.is_finite():
             raise ValidationError("Not a valid amount.")
-        if -amount.as_tuple().exponent > self.max_places:
+        if -cast(int, amount.as_tuple().exponent) > self.max_places:  # finite: an int
             raise ValidationError(f"At most {self.max_places} decimal places.")
         if abs(amount) >= Decimal(10) ** 14:
             raise ValidationError("Amount out of range.")

@@ -25,5 +25,6 @@ class JSONProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any):
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(
-            orjson.dumps(obj, default=self.default, option=OPTIONS), mimetype=self.mimetype)
+        body = orjson.dumps(obj, default=self.default, option=OPTIONS)
+        # _app is typed as the sans-I/O App, whose response class takes no body.
+        return self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[arg-type]

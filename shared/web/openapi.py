@@ -111,6 +111,7 @@ class ProblemApi(Api):
 
     def init_app(self, app, **kwargs):
         super().init_app(app, **kwargs)
+        assert self.marshmallow.converter is not None  # set when the spec registered the plugin
         self.marshmallow.converter.add_attribute_function(decimal_properties)
         self.spec.components.response(RATE_LIMITED, {
             "description": "Over a rate limit (per partner or per token): wait the "

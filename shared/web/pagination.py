@@ -38,6 +38,7 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     key = decode_cursor(cursor, 2)
     if key is None:
         return None
+    when: datetime | None
     try:
         when, row_id = datetime.fromisoformat(key[0]), key[1]
     except (TypeError, ValueError):

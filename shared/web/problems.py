@@ -5,6 +5,7 @@ Validation errors carry field-level detail under ``errors``: ``{"field": ["why"]
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from flask import Response, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -63,7 +64,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
         if exc.code == 400 or errors.get("json") == ["Invalid JSON body."]:
             return problem(400, "Malformed request body", "The body is not valid JSON.",
                            "malformed-json", headers=headers)
-        return problem(exc.code, "The request is not valid",
+        return problem(cast(int, exc.code), "The request is not valid",
                        "One or more fields are missing or invalid.", "validation-error",
                        errors, headers)
     return problem(exc.code or 500, exc.name, exc.description, headers=headers)

@@ -1,0 +1,34 @@
+"""Profile completeness against a segment's required fields
+(services.customer.profiles.completeness), on plain profiles: phone and email count
+when a contact point of that kind exists, other fields when they hold a value."""
+
+from services.customer.profiles import completeness
+
+
+def profile(**fields):
+    return {"name": "Chan Tai Man", "contact_points": [], **fields}
+
+
+def test_a_segment_that_requires_nothing_is_always_complete():
+    assert completeness(profile(), []) == {"score": 1.0, "missing": []}
+
+
+def test_phone_and_email_are_met_by_contact_points_of_their_kind():
+    points = [{"kind": "phone", "value": "+85291234567"}]
+    found = completeness(profile(contact_points=points), ["phone", "email"])
+    assert found == {"score": 0.5, "missing": ["email"]}
+    # A field named phone on the profile itself does not count: the contact point does.
+    assert completeness(profile(phone="+85291234567"), ["phone"])["missing"] == ["phone"]
+
+
+def test_empty_values_count_as_missing_and_the_order_of_requirement_is_kept():
+    found = completeness(
+        profile(address={}, notes="", tags=[], date_of_birth=None),
+        ["tags", "name", "address", "notes", "date_of_birth"],
+    )
+    assert found == {"score": 0.2, "missing": ["tags", "address", "notes", "date_of_birth"]}
+
+
+def test_the_score_is_the_share_present_to_three_places():
+    found = completeness(profile(notes="VIP"), ["name", "notes", "address"])
+    assert found == {"score": 0.667, "missing": ["address"]}
