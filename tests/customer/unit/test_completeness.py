@@ -1,8 +1,8 @@
 """Profile completeness against a segment's required fields
-(services.customer.profiles.completeness), on plain profiles: phone and email count
+(services.customer.profiles.versions.completeness), on plain profiles: phone and email count
 when a contact point of that kind exists, other fields when they hold a value."""
 
-from services.customer.profiles import completeness
+from services.customer.profiles.versions import completeness
 
 
 def profile(**fields):

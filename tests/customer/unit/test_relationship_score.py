@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.customer.models import Customer
-from services.customer.relationship import score
+from services.customer.profiles.tables import Customer
+from services.customer.relationship.relationship import score
 
 
 def customer(satisfaction=None, propensity=None, margin=None) -> Customer:

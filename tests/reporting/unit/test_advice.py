@@ -1,7 +1,7 @@
 """The call-frequency proposal per segment (services.reporting.advice): made only on
 a measured basis, and the direction follows the 95% intervals, not the point values."""
 
-from services.reporting import advice
+from services.reporting.relationships import advice
 
 TOO_FEW = {"n": 4, "insufficient": "too little data: n = 4, at least 10 needed"}
 NO_COHORT = {"difference": TOO_FEW}

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from services.reporting import effect_measures
+from services.reporting.relationships import measures as effect_measures
 from shared.types import PLACES
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.reporting import periods
+from services.reporting.reports import periods
 
 DAY = timedelta(days=1)
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
-from services.reporting import stats
+from services.reporting.reports import stats
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ the sales cycle, its expected value, and the time spent in each stage."""
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.sales import deals
-from services.sales.models_deals import Deal, DealStage
+from services.sales.deals import pipeline as deals
+from services.sales.deals.tables import Deal, DealStage
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
