@@ -1,6 +1,6 @@
 """An import row loaded through its schema's own fields, without the schema.
 
-``Schema.load`` spends most of a row's ~60 µs on machinery around the fields
+``Schema.load`` spends most of a row's time on machinery around the fields
 (error stores, hooks looked up, nested schemas loaded through ``load``). Here each
 value goes straight to the field that declares it: ``Field.deserialize`` is the
 same type check, normalisation and validators; nested schemas are walked the same
@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
 from shared.web.fields import Email, Phone
+from shared.web.schema_hooks import hooks
 
 
 class _Unsure(Exception):
@@ -51,7 +52,7 @@ def _load(schema: Schema, data, remember: bool = False) -> dict:
             default = field.load_default
             out[key] = default() if callable(default) else default
     for tag in (VALIDATES_SCHEMA, POST_LOAD):
-        for name, _many, _options in schema._hooks[tag]:
+        for name, _many, _options in hooks(schema)[tag]:
             result = getattr(schema, name)(out, many=False, partial=schema.partial,
                                            unknown=schema.unknown)
             if tag == POST_LOAD:
@@ -71,11 +72,11 @@ def _plain(schema: Schema) -> bool:
 
 def _is_plain(schema: Schema) -> bool:
     """Hooks and options this path runs exactly as ``Schema.load`` would."""
-    hooks = schema._hooks  # marshmallow's own record of the decorated methods
-    if hooks[PRE_LOAD] or hooks[VALIDATES] or schema.many or schema.partial:
+    found = hooks(schema)
+    if found[PRE_LOAD] or found[VALIDATES] or schema.many or schema.partial:
         return False
     for tag in (VALIDATES_SCHEMA, POST_LOAD):
-        if any(many or options.get("pass_original") for _, many, options in hooks[tag]):
+        if any(many or options.get("pass_original") for _, many, options in found[tag]):
             return False
     return all(f.data_key is None for f in schema.load_fields.values())
 
