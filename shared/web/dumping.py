@@ -16,7 +16,8 @@ underneath fails there.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from marshmallow import Schema, fields, missing
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
@@ -49,7 +50,7 @@ def _compile(schema: Schema) -> Dump | None:
             or type(schema).get_attribute is not Schema.get_attribute
             or schema.dict_class is not dict):
         return None
-    plan = []
+    plan: list[tuple] = []
     for attr, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else attr
         source = attr if field.attribute is None else field.attribute

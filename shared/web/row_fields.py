@@ -37,7 +37,8 @@ def load(schema: Schema, data: dict, remember: bool = False) -> dict | None:
 
 
 def _load(schema: Schema, data, remember: bool = False) -> dict:
-    if not isinstance(data, dict) or not _plain(schema):
+    steps = _steps(schema)
+    if not isinstance(data, dict) or steps is None:
         raise _Unsure
     declared = schema.load_fields
     if not data.keys() <= declared.keys():
@@ -51,34 +52,41 @@ def _load(schema: Schema, data, remember: bool = False) -> dict:
         elif field.load_default is not missing:
             default = field.load_default
             out[key] = default() if callable(default) else default
-    for tag in (VALIDATES_SCHEMA, POST_LOAD):
-        for name, _many, _options in hooks(schema)[tag]:
-            result = getattr(schema, name)(out, many=False, partial=schema.partial,
-                                           unknown=schema.unknown)
-            if tag == POST_LOAD:
-                out = result
+    for name, post_load in steps:
+        result = getattr(schema, name)(out, many=False, partial=schema.partial,
+                                       unknown=schema.unknown)
+        if post_load:
+            out = result
     return out
 
 
-_PLAIN: dict[Schema, bool] = {}
+Steps = tuple[tuple[str, bool], ...]  # (hook method, whether it is a post_load) each
+_STEPS: dict[Schema, Steps | None] = {}
 
 
-def _plain(schema: Schema) -> bool:
-    found = _PLAIN.get(schema)
-    if found is None:
-        found = _PLAIN[schema] = _is_plain(schema)
+def _steps(schema: Schema) -> Steps | None:
+    if schema in _STEPS:
+        return _STEPS[schema]
+    found = _STEPS[schema] = _whole_row_steps(schema)
     return found
 
 
-def _is_plain(schema: Schema) -> bool:
-    """Hooks and options this path runs exactly as ``Schema.load`` would."""
+def _whole_row_steps(schema: Schema) -> Steps | None:
+    """The schema validators and post-load steps ``Schema.load`` runs after the fields,
+    in its order; None if the schema has hooks or options this path does not run
+    exactly as ``Schema.load`` would."""
     found = hooks(schema)
     if found[PRE_LOAD] or found[VALIDATES] or schema.many or schema.partial:
-        return False
+        return None
+    steps = []
     for tag in (VALIDATES_SCHEMA, POST_LOAD):
-        if any(many or options.get("pass_original") for _, many, options in found[tag]):
-            return False
-    return all(f.data_key is None for f in schema.load_fields.values())
+        for name, many, options in found[tag]:
+            if many or options.get("pass_original"):
+                return None
+            steps.append((name, tag == POST_LOAD))
+    if any(f.data_key is not None for f in schema.load_fields.values()):
+        return None
+    return tuple(steps)
 
 
 def _value(field: fields.Field, value, remember: bool = False):

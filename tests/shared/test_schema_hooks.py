@@ -3,6 +3,8 @@ plain dumping path, the import-row loader and the blueprint's empty-query answer
 decide from it whether they may stand in for ``Schema.dump``/``Schema.load``."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import (
     Schema,
     fields,
@@ -30,7 +32,7 @@ class Plain(Schema):
 
 
 class Hooked(Plain):
-    ran: list[str] = []
+    ran: ClassVar[list[str]] = []
 
     @pre_dump
     def before_dump(self, data, **_kw):
