@@ -12,6 +12,10 @@ schema validators and post-load steps), ``load`` answers None and the caller
 loads the row with ``Schema.load``, which then reports what is wrong in its own
 words. Phones and e-mails seen before are not parsed again (their normalised
 form depends on nothing but the text and the field).
+
+Only marshmallow's public API: ``Field.deserialize``, the fields' declared
+attributes, and the schema's hooks as ``shared.web.schema_hooks`` reads them; the
+tests hold every row to ``Schema.load``'s answer.
 """
 from __future__ import annotations
 
