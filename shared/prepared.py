@@ -1,5 +1,10 @@
 """Statements compiled once per dialect, with the conversions of their parameters
-and columns, for the hottest reads (``Database.fetch`` says why)."""
+and columns, for the hottest reads (``Database.fetch`` says why).
+
+Only SQLAlchemy's public API: ``ClauseElement.compile``, the compiled statement's
+``string``, ``positiontup`` and ``binds``, the statement's ``selected_columns``, and
+each type's ``dialect_impl(dialect).bind_processor`` / ``result_processor`` (the same
+conversions SQLAlchemy applies when it executes the statement itself)."""
 from __future__ import annotations
 
 
@@ -12,11 +17,12 @@ class Prepared:
         compiled = statement.compile(dialect=dialect)
         self.dialect, self.sql = dialect, compiled.string
         self.order = tuple(compiled.positiontup or ())
-        self.binds = {name: bind.type._cached_bind_processor(dialect)
+        self.binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                       for name, bind in compiled.binds.items()}
-        self.keys = tuple(entry[0] for entry in compiled._result_columns)
-        self.types = tuple(entry[3] for entry in compiled._result_columns)
-        self._converters = None
+        columns = statement.selected_columns
+        self.keys = tuple(columns.keys())
+        self.types = tuple(column.type for column in columns)
+        self._converters: tuple | None = None
 
     def parameters(self, params: dict):
         values = {name: (self.binds[name](value) if self.binds.get(name) else value)
@@ -27,7 +33,8 @@ class Prepared:
         if self._converters is None:
             self._converters = tuple(
                 (i, f) for i, (type_, column) in enumerate(zip(self.types, description))
-                if (f := type_._cached_result_processor(self.dialect, column[1])))
+                if (f := type_.dialect_impl(self.dialect).result_processor(
+                    self.dialect, column[1])))
         return self._converters
 
 

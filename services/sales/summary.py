@@ -179,9 +179,9 @@ def _move(session: Session, customer_id: str, to_customer: str, segment: str) ->
     rows there; the rows it leaves are deleted (the caller holds the customers'
     segment rows, so no booking adds to them meanwhile)."""
     table = PnlDaily.__table__
-    rows = [{**row._mapping, "customer_id": to_customer, "segment": segment}
+    rows = [{**row, "customer_id": to_customer, "segment": segment}
             for row in session.connection().execute(
                 select(*(table.c[k] for k in KEYS + COLUMNS))
-                .where(table.c.customer_id == customer_id))]
+                .where(table.c.customer_id == customer_id)).mappings()]
     session.connection().execute(delete(table).where(table.c.customer_id == customer_id))
     _add_up(session, rows)

@@ -10,13 +10,16 @@ A route whose query schema has defaults that could not differ another time (no
 hooks, no validators of the whole, no default made by a call, plain values only)
 answers an empty query string (most reads send none) with those defaults, computed
 once, without going through webargs' parser: its request wrappers cost more than
-the profile read behind ``GET /customers/{id}``.
+the profile read behind ``GET /customers/{id}``. The view then gets them where
+flask-smorest documents that parsed arguments go: as a positional argument after
+the path's.
 
 Responses are dumped through ``shared.web.dumping``: marshmallow's output, without
 its per-field calls for the plain values most fields hold.
 """
 from __future__ import annotations
 
+import inspect
 from functools import wraps
 
 import marshmallow as ma
@@ -25,6 +28,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import resolve_schema_instance
 
 from shared.web.dumping import dumper
+from shared.web.schema_hooks import hooks
 
 
 class Blueprint(SmorestBlueprint):
@@ -39,14 +43,15 @@ class Blueprint(SmorestBlueprint):
             return decorate
 
         def decorator(func):
-            parsed = decorate(func)  # webargs' wrapper around flask-smorest's
-            view = parsed.__wrapped__
+            parsed = decorate(func)  # flask-smorest's documentation, webargs' parsing
+            if inspect.iscoroutinefunction(func):
+                return parsed
 
             @wraps(parsed)
             def wrapper(*args, **kw):
                 if request.query_string:
                     return parsed(*args, **kw)
-                return view(*args, dict(empty), **kw)  # where webargs puts them
+                return func(*args, dict(empty), **kw)
             return wrapper
         return decorator
 
@@ -62,7 +67,7 @@ _PLAIN = (str, int, float, bool, type(None))
 
 def _defaults_when_empty(schema: ma.Schema) -> dict | None:
     """What ``schema`` loads from nothing, if it is the same on every request."""
-    if any(schema._hooks.values()) or any(callable(field.load_default)
+    if any(hooks(schema).values()) or any(callable(field.load_default)
                                           for field in schema.fields.values()):
         return None
     try:

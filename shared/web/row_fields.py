@@ -1,6 +1,6 @@
 """An import row loaded through its schema's own fields, without the schema.
 
-``Schema.load`` spends most of a row's ~60 µs on machinery around the fields
+``Schema.load`` spends most of a row's time on machinery around the fields
 (error stores, hooks looked up, nested schemas loaded through ``load``). Here each
 value goes straight to the field that declares it: ``Field.deserialize`` is the
 same type check, normalisation and validators; nested schemas are walked the same
@@ -12,6 +12,10 @@ schema validators and post-load steps), ``load`` answers None and the caller
 loads the row with ``Schema.load``, which then reports what is wrong in its own
 words. Phones and e-mails seen before are not parsed again (their normalised
 form depends on nothing but the text and the field).
+
+Only marshmallow's public API: ``Field.deserialize``, the fields' declared
+attributes, and the schema's hooks as ``shared.web.schema_hooks`` reads them; the
+tests hold every row to ``Schema.load``'s answer.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from marshmallow import Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
 from shared.web.fields import Email, Phone
+from shared.web.schema_hooks import hooks
 
 
 class _Unsure(Exception):
@@ -36,7 +41,8 @@ def load(schema: Schema, data: dict, remember: bool = False) -> dict | None:
 
 
 def _load(schema: Schema, data, remember: bool = False) -> dict:
-    if not isinstance(data, dict) or not _plain(schema):
+    steps = _steps(schema)
+    if not isinstance(data, dict) or steps is None:
         raise _Unsure
     declared = schema.load_fields
     if not data.keys() <= declared.keys():
@@ -50,34 +56,41 @@ def _load(schema: Schema, data, remember: bool = False) -> dict:
         elif field.load_default is not missing:
             default = field.load_default
             out[key] = default() if callable(default) else default
-    for tag in (VALIDATES_SCHEMA, POST_LOAD):
-        for name, _many, _options in schema._hooks[tag]:
-            result = getattr(schema, name)(out, many=False, partial=schema.partial,
-                                           unknown=schema.unknown)
-            if tag == POST_LOAD:
-                out = result
+    for name, post_load in steps:
+        result = getattr(schema, name)(out, many=False, partial=schema.partial,
+                                       unknown=schema.unknown)
+        if post_load:
+            out = result
     return out
 
 
-_PLAIN: dict[Schema, bool] = {}
+Steps = tuple[tuple[str, bool], ...]  # (hook method, whether it is a post_load) each
+_STEPS: dict[Schema, Steps | None] = {}
 
 
-def _plain(schema: Schema) -> bool:
-    found = _PLAIN.get(schema)
-    if found is None:
-        found = _PLAIN[schema] = _is_plain(schema)
+def _steps(schema: Schema) -> Steps | None:
+    if schema in _STEPS:
+        return _STEPS[schema]
+    found = _STEPS[schema] = _whole_row_steps(schema)
     return found
 
 
-def _is_plain(schema: Schema) -> bool:
-    """Hooks and options this path runs exactly as ``Schema.load`` would."""
-    hooks = schema._hooks  # marshmallow's own record of the decorated methods
-    if hooks[PRE_LOAD] or hooks[VALIDATES] or schema.many or schema.partial:
-        return False
+def _whole_row_steps(schema: Schema) -> Steps | None:
+    """The schema validators and post-load steps ``Schema.load`` runs after the fields,
+    in its order; None if the schema has hooks or options this path does not run
+    exactly as ``Schema.load`` would."""
+    found = hooks(schema)
+    if found[PRE_LOAD] or found[VALIDATES] or schema.many or schema.partial:
+        return None
+    steps = []
     for tag in (VALIDATES_SCHEMA, POST_LOAD):
-        if any(many or options.get("pass_original") for _, many, options in hooks[tag]):
-            return False
-    return all(f.data_key is None for f in schema.load_fields.values())
+        for name, many, options in found[tag]:
+            if many or options.get("pass_original"):
+                return None
+            steps.append((name, tag == POST_LOAD))
+    if any(f.data_key is not None for f in schema.load_fields.values()):
+        return None
+    return tuple(steps)
 
 
 def _value(field: fields.Field, value, remember: bool = False):

@@ -125,3 +125,20 @@ def test_an_empty_query_never_reaches_the_parser_and_path_values_still_do(monkey
     spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
     parameters = spec["paths"]["/things/{thing_id}"]["get"]["parameters"]
     assert {p["name"] for p in parameters} >= {"limit", "as_of"}
+
+
+def test_jsonify_takes_what_flask_s_own_provider_takes():
+    app = Flask("t")
+    app.json = JSONProvider(app)
+    with app.app_context():
+        assert jsonify().get_data() == b"null"
+        assert json.loads(jsonify(7).get_data()) == 7
+        assert json.loads(jsonify(1, "b").get_data()) == [1, "b"]
+        assert json.loads(jsonify(b=2, a=1).get_data()) == {"a": 1, "b": 2}
+        assert jsonify(a=1).mimetype == "application/json"
+        try:
+            jsonify(1, a=1)
+        except TypeError:
+            pass
+        else:
+            raise AssertionError("args and kwargs together are refused, as by Flask")
