@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from flask import Flask, g
 
 from services.calls import config, partner_clients, portal, workspace
-from services.calls.api import calls, plans, queue_bp
+from services.calls.call_routes import calls, queue_bp
 from services.calls.calendar_api import calendar_bp
 from services.calls.find_api import customers_bp
 from services.calls.models import IdempotencyKey, Outbox, PeriodicJob
 from services.calls.partner_api import audit_bp, partner_bp
 from services.calls.partner_clients_api import clients_bp, oauth_bp
 from services.calls.people_api import people_bp
+from services.calls.plan_routes import plans
 from services.calls.planning_api import planning
 from services.calls.webhooks_api import (
     partner_withdrawals_bp,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, tuple_
 
 from services.calls import continuity
 from services.calls.models import Agent, Assignment, Call, CallPlan, Customer, Partner
-from shared.messaging.tables import utcnow
+from shared.clock import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
 # Capacity is counted per calendar day in Hong Kong, where the call centre works.

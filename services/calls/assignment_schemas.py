@@ -2,7 +2,7 @@
 many, and the history of a call's assignment decisions."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.calls.schemas import NOT_BLANK, SEGMENT
+from services.calls.validation import NOT_BLANK, SEGMENT
 from shared.web.pagination import page_schema
 
 ID = validate.Length(min=1, max=36)

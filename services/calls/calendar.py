@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from services.calls.models import Agent, CalendarToken, Call, Customer
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.errors import Forbidden, NotFound
-from shared.messaging.tables import utcnow
 
 LIMIT = 500
 DEFAULT_LENGTH = timedelta(minutes=30)

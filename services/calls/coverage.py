@@ -12,8 +12,8 @@ from services.calls import recurrence
 from services.calls.models import Call, CallPlan, Customer
 from services.calls.scheduling import NOT_CALLED
 from shared import coverage as rule
+from shared.clock import utcnow
 from shared.errors import Invalid
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, encode_cursor
 
 

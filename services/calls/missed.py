@@ -15,7 +15,7 @@ from sqlalchemy import select
 from services.calls import consent, windows
 from services.calls.models import Agent, Call, CallPlan, Customer
 from services.calls.scheduling import call_row, insert_calls
-from shared.messaging.tables import utcnow
+from shared.clock import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
 MAX_REPLANS = 3

@@ -20,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
-from shared.messaging.tables import InboxMixin, OutboxMixin, utcnow
+from shared.clock import utcnow
+from shared.messaging.tables import InboxMixin, OutboxMixin
 from shared.periodic import PeriodicJobMixin
 from shared.search_keys import as_phone, name_key
 from shared.types import Money, UTCDateTime

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.calls.schemas import NOT_BLANK, SEGMENT, SLUG
+from services.calls.validation import NOT_BLANK, SEGMENT, SLUG
 from shared import clock
 from shared.events.contracts import CHANNELS, OUTCOMES
 

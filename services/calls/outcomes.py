@@ -19,11 +19,11 @@ from sqlalchemy import bindparam, select, update
 from services.calls import completed_events, findings, followups, quality, reach
 from services.calls.held import Held, hold
 from services.calls.models import Call, Customer, Outbox
+from services.calls.money import money_text
 from services.calls.outcome_schemas import BulkOutcomeItem
-from services.calls.people_schemas import money_text
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.errors import AppError, Conflict, Forbidden, NotFound
-from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.web import idempotency
 

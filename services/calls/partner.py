@@ -11,8 +11,8 @@ from services.calls.bounds import cursor_integer
 from services.calls.findings import checklist
 from services.calls.models import Call, Customer, PartnerRead
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.errors import NotFound
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
 # What a partner's agent needs to make a call of each channel; nothing more.

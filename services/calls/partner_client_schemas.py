@@ -1,7 +1,7 @@
 """What the partner clients' routes and the token endpoint accept and answer."""
 from marshmallow import Schema, fields, validate
 
-from services.calls.schemas import NOT_BLANK
+from services.calls.validation import NOT_BLANK
 from shared.web.pagination import page_schema
 
 

@@ -24,8 +24,8 @@ from sqlalchemy import select, tuple_, update
 
 from services.calls.models import Partner, PartnerClient
 from shared.auth import Principal, issue_token
+from shared.clock import utcnow
 from shared.errors import NotFound
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_time_cursor, page
 
 DEFAULT_TOKEN_SECONDS = 900

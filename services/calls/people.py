@@ -6,8 +6,8 @@ from sqlalchemy import select, tuple_
 
 from services.calls.assignment import release
 from services.calls.models import Agent, Call, Partner
+from shared.clock import utcnow
 from shared.errors import Conflict, Invalid, NotFound
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_time_cursor, page
 
 

@@ -3,7 +3,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from services.calls import assignment, people, reassignment
-from services.calls.api import staff_only
+from services.calls.call_routes import staff_only
 from services.calls.assignment_schemas import (
     AssignIn,
     AssignmentPage,

@@ -10,7 +10,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.calls.schemas import NOT_BLANK, SEGMENT, SLUG, defaults_unless_editing
+from services.calls.money import money_field
+from services.calls.validation import NOT_BLANK, SEGMENT, SLUG, defaults_unless_editing
 from shared.events.contracts import CHANNELS
 from shared.web.pagination import PageArgs, page_schema
 
@@ -28,20 +29,6 @@ def _money(**kw):
 def _cents(value: Decimal | None) -> None:
     if value is not None and value.as_tuple().exponent < -4:
         raise ValidationError("At most four decimal places.")
-
-
-def money_text(value: Decimal | None) -> str | None:
-    """A stored amount as written: at least cents, no trailing zeros beyond them."""
-    if value is None:
-        return None
-    exact = value.normalize()
-    return str(exact if exact.as_tuple().exponent < -2 else value.quantize(Decimal("0.01")))
-
-
-def money_field(name: str):
-    return fields.Function(lambda obj: money_text(getattr(obj, name)), allow_none=True,
-                           metadata={"type": "string", "format": "decimal",
-                                     "pattern": r"^-?\d+(\.\d+)?$"})
 
 
 class PartnerIn(Schema):

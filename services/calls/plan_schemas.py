@@ -10,7 +10,7 @@ from marshmallow import (
 
 from services.calls import recurrence, windows
 from services.calls.models import PLAN_STATUSES
-from services.calls.schemas import NOT_BLANK, SEGMENT, SLUG, defaults_unless_editing
+from services.calls.validation import NOT_BLANK, SEGMENT, SLUG, defaults_unless_editing
 from shared.events.contracts import CHANNELS
 from shared.web.pagination import page_schema
 

@@ -2,7 +2,7 @@
 quality flags and follow-ups."""
 from marshmallow import Schema, fields, validate
 
-from services.calls.schemas import SEGMENT
+from services.calls.validation import SEGMENT
 from shared.events.contracts import QUALITY_FLAGS
 from shared.web.pagination import PageArgs, page_schema
 

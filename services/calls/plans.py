@@ -13,8 +13,8 @@ from sqlalchemy import select, tuple_
 from services.calls import recurrence, windows
 from services.calls.bounds import cursor_integer, fits
 from services.calls.models import CallPlan, CallPlanVersion
+from shared.clock import utcnow
 from shared.errors import Conflict, Invalid, NotFound
-from shared.messaging.tables import utcnow
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
 # A run plans at most this many calls per customer: a horizon that gives more is refused.

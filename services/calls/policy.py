@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.calls.models import Call, ContactPolicy
-from shared.messaging.tables import utcnow
+from shared.clock import utcnow
 
 POLICY_ID = 1
 

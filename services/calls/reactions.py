@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from services.calls import consent, scheduling
 from services.calls.models import Call, CallPlan, ContactPolicy, Customer
 from services.calls.policy import POLICY_ID
+from shared.clock import utcnow
 from shared.errors import Invalid
-from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
 

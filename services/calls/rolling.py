@@ -27,9 +27,9 @@ from sqlalchemy import select, tuple_
 from services.calls import plans, scheduling
 from services.calls.models import Call, CallPlan, CallPlanVersion, Customer
 from services.calls.reactions import cancel_calls_by_id
+from shared.clock import utcnow
 from shared.errors import Conflict, Invalid
 from shared.events.contracts import CHANNELS
-from shared.messaging.tables import utcnow
 
 # Slots a pass left unplanned for want of consent, by the plan's channel: the same
 # slots are skipped again every pass until consent comes, so a gauge of the last pass.

@@ -23,8 +23,8 @@ from services.calls import bulk_events, consent, policy, recurrence, scheduled_r
 from services.calls.models import HOLDS_SLOT, Call, CallPlan, Customer, Outbox, new_id
 from services.calls.plans import MAX_CALLS_PER_CUSTOMER, get_plan
 from services.calls.scheduled_events import Slot
+from shared.clock import utcnow
 from shared.errors import Conflict, Invalid
-from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 
 ROWS_PER_TRANSACTION = 10_000

@@ -1,33 +1,12 @@
-"""What the calls API accepts and answers (marshmallow, edges only): the shared
-validators, calls and the queue. Plans are in ``plan_schemas``, outcomes in
+"""What the calls API accepts and answers (marshmallow, edges only): calls and
+the queue. Plans are in ``plan_schemas``, outcomes in
 ``outcome_schemas``."""
 from marshmallow import Schema, fields, validate
 
 from services.calls.models import STATUSES
+from services.calls.money import money_field
 from services.calls.services import QUEUE_VIEWS
 from shared.web.pagination import PageArgs, page_schema
-
-SEGMENT = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$",
-                          error="Lower-case letters, digits, '-' and '_' (at most 64).")
-NOT_BLANK = validate.Regexp(r"^\s*\S", error="Must not be blank.")
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$",
-                       error="Lower-case letters, digits, '-' and '_' (at most 64).")
-
-
-def defaults_unless_editing(edit: bool):
-    """A field maker for schemas shared by create and edit: a field made by it gets
-    ``default`` as its load default when creating, and none when editing (where a
-    field left out means "unchanged")."""
-    def field(field_cls, *args, default=None, **kw):
-        if not edit:
-            kw["load_default"] = default
-        return field_cls(*args, **kw)
-    return field
-
-
-def _money_text(value):
-    from services.calls.people_schemas import money_text
-    return money_text(value)
 
 
 class CallListArgs(PageArgs):
@@ -80,9 +59,7 @@ class CallOut(Schema):
     confirmed_fields = fields.Dict(allow_none=True)
     opt_out_notice_given = fields.Boolean(allow_none=True)
     callback_at = fields.DateTime(allow_none=True)
-    cost = fields.Function(lambda call: _money_text(call.cost), allow_none=True,
-                           metadata={"type": "string", "format": "decimal",
-                                     "pattern": r"^-?\d+(\.\d+)?$"})
+    cost = money_field("cost")
 
 
 class QueueCustomerOut(Schema):

@@ -24,8 +24,8 @@ from services.calls.models import (
     PartnerRead,
     QualityFlag,
 )
+from shared.clock import utcnow
 from shared.events.export_parts import payloads, record
-from shared.messaging.tables import utcnow
 
 SERVICE = "calls"
 CUSTOMER = ("customer_id", "name", "phone", "segment", "preferred_language",

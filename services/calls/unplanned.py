@@ -24,8 +24,8 @@ from services.calls.held import Held
 from services.calls.models import Call, CallPlan, Consent, Customer, new_id
 from services.calls.outcomes import _apply, _Batch
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
-from shared.messaging.tables import utcnow
 from shared.web import idempotency
 
 GONE = ("erased", "merged")

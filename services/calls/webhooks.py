@@ -12,12 +12,13 @@ import secrets
 import socket
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete as sa_delete, select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import select
 
 from services.calls.models import WebhookDelivery, WebhookSubscription
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.errors import Forbidden, Invalid, NotFound
-from shared.messaging.tables import utcnow
 
 KINDS = ("call.assigned", "call.withdrawn", "callback.due", "escalation.raised",
          "followup.created")

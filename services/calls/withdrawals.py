@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from services.calls.models import Withdrawal
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.errors import NotFound
-from shared.messaging.tables import utcnow
 
 
 def listed(uow, caller: Principal | None, acknowledged: bool | None, limit: int) -> list[dict]:
