@@ -27,7 +27,8 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from bench import broker
-from services.calls import config, plans, scheduling
+from services.calls import config
+from services.calls.plans import plans, scheduling
 from services.calls.app import create_app
 from services.calls.models import Customer
 from shared import migrations

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.calls import findings
+from services.calls.calls import findings
+from services.calls.calls.reads import get_call
 from services.calls.models import Call, Consent, Customer, Followup
-from services.calls.services import get_call
 from shared.errors import NotFound
 
 LAST_OUTCOMES = 5

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.calls import config, continuous
+from services.calls import config
+from services.calls.people import continuous_assignment as continuous
 from services.calls.models import Assignment, Call, PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from services.calls import policy, scheduling
+from services.calls.plans import policy, scheduling
 from services.calls.bulk_rows import insert_rows, to_db
 from services.calls.models import Call, CallPlan, Consent, Customer
 from shared.events import parse_event

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from services.calls import config, scheduling
+from services.calls import config
+from services.calls.plans import scheduling
 from services.calls.handlers import SUBSCRIPTIONS
 from services.calls.models import Call, Inbox, Outbox
 from shared.entrypoints import build_dispatcher

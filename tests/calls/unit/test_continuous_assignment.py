@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.calls import config, continuous
+from services.calls import config
+from services.calls.people import continuous_assignment as continuous
 from services.calls.models import Assignment, PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler

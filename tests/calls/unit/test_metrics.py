@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.calls.assignment import HKT, _unassignable
+from services.calls.people.assignment import HKT, _unassignable
 from services.calls.metrics import CallsCollector, reason_kind
 from shared import clock
 from shared.metrics import exposition

@@ -1,7 +1,7 @@
 """Missed calls marked and re-planned; coverage compliance per customer."""
 from datetime import datetime, timedelta, timezone
 
-from services.calls import missed
+from services.calls.calls import missed
 from services.calls.models import Call
 from tests.calls.helpers import calls_of, counts, create_plan, payloads, project, schedule
 from tests.conftest import auth

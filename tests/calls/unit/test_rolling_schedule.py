@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import REGISTRY
 
-from services.calls import rolling
+from services.calls.plans import rolling
 from services.calls.models import PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler
@@ -313,7 +313,7 @@ def test_a_horizon_giving_more_calls_than_a_run_plans_is_refused(app, client):
 
 def test_an_edit_whose_check_of_the_calls_ahead_was_cut_short_is_finished_by_the_next_pass(
         app, client):
-    from services.calls import plans
+    from services.calls.plans import plans
     project(app, "c1")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True)
     extend(app)
