@@ -27,7 +27,8 @@ from bench.calls import OFFICE, customers, drop_postgres, postgres_database, see
 from services.calls import config
 from services.calls.plans import plans, rolling
 from services.calls.app import create_app
-from services.calls.models import Call, Outbox
+from services.calls.calls.tables import Call
+from services.calls.db import Outbox
 from shared import migrations
 
 WEEKLY = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"

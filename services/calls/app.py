@@ -8,7 +8,7 @@ from flask import Flask, g
 from services.calls import config
 from services.calls.calls.routes import calls, queue_bp
 from services.calls.customers.search_routes import customers_bp
-from services.calls.models import IdempotencyKey, Outbox, PeriodicJob
+from services.calls.db import IdempotencyKey, Outbox, PeriodicJob
 from services.calls.notifications.routes import (
     partner_withdrawals_bp,
     webhooks_bp,

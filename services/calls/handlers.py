@@ -5,7 +5,7 @@ An erasure reaches every store here that held the person: the projection, the ca
 notes and answers, the webhook deliveries, the outbox's sent events and the stored
 idempotent answers."""
 from services.calls.customers import consent, projection, reactions, subject_export
-from services.calls.models import IdempotencyKey, Outbox
+from services.calls.db import IdempotencyKey, Outbox
 from services.calls.notifications import owed as notifications
 from shared.clock import utcnow
 from shared.messaging.erasure import scrub_outbox

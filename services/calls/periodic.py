@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.calls.calls import missed
-from services.calls.models import Outbox
+from services.calls.db import Outbox
 from services.calls.notifications import delivery as deliveries
 from services.calls.notifications import owed as notifications
 from services.calls.people import continuous_assignment as continuous

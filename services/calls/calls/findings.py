@@ -6,8 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
+from services.calls.calls.tables import Call
 from services.calls.customers.consent import NOT_MARKETING
-from services.calls.models import Agent, Call, CallPlan, CallPlanVersion, Customer, Partner
+from services.calls.customers.tables import Customer
+from services.calls.people.tables import Agent, Partner
+from services.calls.plans.tables import CallPlan, CallPlanVersion
 from shared.errors import Invalid
 
 # Outcomes on which the customer was spoken to: the checklist applies.

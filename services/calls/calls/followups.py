@@ -9,11 +9,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, tuple_
 
+from services.calls.calls.tables import Call, Followup
 from services.calls.customers import consent
 from services.calls.customers.reactions import cancel_calls
-from services.calls.models import Agent, Call, CallPlan, Customer, Followup, new_id
+from services.calls.customers.tables import Customer
+from services.calls.db import new_id
+from services.calls.people.tables import Agent
 from services.calls.plans import windows
 from services.calls.plans.scheduling import call_row, insert_calls
+from services.calls.plans.tables import CallPlan
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.web.pagination import decode_time_cursor, page
 

@@ -12,10 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from services.calls.calls.tables import Call
 from services.calls.customers import consent
-from services.calls.models import Agent, Call, CallPlan, Customer
+from services.calls.customers.tables import Customer
+from services.calls.people.tables import Agent
 from services.calls.plans import windows
 from services.calls.plans.scheduling import call_row, insert_calls
+from services.calls.plans.tables import CallPlan
 from shared.clock import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 

@@ -10,14 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.calls.models import (
-    Agent,
-    Call,
-    CallPlan,
-    CallPlanVersion,
-    Customer,
-    Partner,
-)
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
+from services.calls.people.tables import Agent, Partner
+from services.calls.plans.tables import CallPlan, CallPlanVersion
 
 
 class Held:

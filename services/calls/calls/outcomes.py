@@ -20,7 +20,9 @@ from services.calls import completed_events
 from services.calls.calls import findings, followups, quality, reach
 from services.calls.calls.outcome_lookups import Held, hold
 from services.calls.calls.outcome_schemas import BulkOutcomeItem
-from services.calls.models import Call, Customer, Outbox
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
+from services.calls.db import Outbox
 from services.calls.money import money_text
 from shared.auth import Principal
 from shared.clock import utcnow

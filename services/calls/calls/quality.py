@@ -12,8 +12,10 @@ from functools import cache
 from sqlalchemy import bindparam, func, select, tuple_
 
 from services.calls.calls.findings import SPOKEN
-from services.calls.models import Call, CallPlan, QualityFlag, new_id
+from services.calls.calls.tables import Call, QualityFlag
+from services.calls.db import new_id
 from services.calls.plans import windows
+from services.calls.plans.tables import CallPlan
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.web.pagination import decode_time_cursor, page
 

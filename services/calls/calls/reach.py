@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.calls.models import Call
+from services.calls.calls.tables import Call
 from shared.auth import Principal
 
 VISIBLE = ("scheduled", "completed")

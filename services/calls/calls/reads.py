@@ -7,7 +7,8 @@ from sqlalchemy import or_, select, tuple_
 
 from services.calls.bounds import fits
 from services.calls.calls.findings import checklist
-from services.calls.models import Call, Customer
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
 from shared import clock
 from shared.errors import Invalid, NotFound
 from shared.web.pagination import decode_cursor, decode_time_cursor, encode_cursor, page

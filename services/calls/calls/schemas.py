@@ -1,10 +1,10 @@
 """What the calls API accepts and answers (marshmallow, edges only): calls and
-the queue. Plans are in ``plan_schemas``, outcomes in
+the queue. Plans are in ``plans/schemas.py``, outcomes in
 ``outcome_schemas``."""
 from marshmallow import Schema, fields, validate
 
 from services.calls.calls.reads import QUEUE_VIEWS
-from services.calls.models import STATUSES
+from services.calls.calls.tables import STATUSES
 from services.calls.money import money_field
 from shared.web.pagination import PageArgs, page_schema
 
@@ -73,7 +73,7 @@ class QueueCustomerOut(Schema):
 class QueueItemOut(Schema):
     call = fields.Nested(CallOut)
     customer = fields.Nested(QueueCustomerOut)
-    # By name: the checklist's schema lives with the plans (``plan_schemas``).
+    # By name: the checklist's schema lives with the plans (``plans/schemas.py``).
     checklist = fields.List(fields.Nested("ChecklistItemOut"))
     items_to_confirm = fields.List(fields.String())
 

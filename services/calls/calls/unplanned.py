@@ -21,9 +21,12 @@ from sqlalchemy import select
 
 from services.calls.calls.outcome_lookups import Held
 from services.calls.calls.outcomes import _apply, _Batch
+from services.calls.calls.tables import Call
 from services.calls.customers import consent
-from services.calls.models import Call, CallPlan, Consent, Customer, new_id
+from services.calls.customers.tables import Consent, Customer
+from services.calls.db import new_id
 from services.calls.plans import scheduling
+from services.calls.plans.tables import CallPlan
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound

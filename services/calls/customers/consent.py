@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.calls.models import Consent
+from services.calls.customers.tables import Consent
 
 ANY = "*"
 # Purposes that are not direct marketing: no consent needed, opt-outs still honoured.

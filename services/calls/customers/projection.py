@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from services.calls.models import Customer, EarlyGaps
+from services.calls.customers.tables import Customer, EarlyGaps
 
 PROFILE = ("name", "phone", "preferred_language")
 # Current values an event may carry (optional in the contracts): absent means unknown.

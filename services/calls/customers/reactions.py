@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from services.calls.calls.tables import Call
 from services.calls.customers import consent
-from services.calls.models import Call, CallPlan, ContactPolicy, Customer
+from services.calls.customers.tables import Customer
 from services.calls.plans import scheduling
 from services.calls.plans.policy import POLICY_ID
+from services.calls.plans.tables import CallPlan, ContactPolicy
 from shared.clock import utcnow
 from shared.errors import Invalid
 from shared.messaging.unit_of_work import UnitOfWork

@@ -14,16 +14,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.calls.models import (
-    Assignment,
-    Call,
-    CallPlan,
-    Consent,
-    Customer,
-    Followup,
-    PartnerRead,
-    QualityFlag,
-)
+from services.calls.calls.tables import Call, Followup, QualityFlag
+from services.calls.customers.tables import Consent, Customer
+from services.calls.partner.tables import PartnerRead
+from services.calls.people.tables import Assignment
+from services.calls.plans.tables import CallPlan
 from shared.clock import utcnow
 from shared.events.export_parts import payloads, record
 

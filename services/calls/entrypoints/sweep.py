@@ -3,7 +3,7 @@ import json
 
 from services.calls import config
 from services.calls.calls import missed
-from services.calls.models import Outbox
+from services.calls.db import Outbox
 from shared import migrations
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory

@@ -23,7 +23,7 @@ import requests
 from prometheus_client import Counter
 from sqlalchemy import select
 
-from services.calls.models import WebhookDelivery, WebhookSubscription
+from services.calls.notifications.tables import WebhookDelivery, WebhookSubscription
 from shared import clock
 
 # Every attempt a receiver did not take (an error or a non-2xx answer), retried or not.

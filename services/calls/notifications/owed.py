@@ -14,16 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from services.calls.models import (
-    Assignment,
-    Call,
-    CallbackNotice,
-    Customer,
-    WebhookDelivery,
-    WebhookSubscription,
-    Withdrawal,
-    new_id,
-)
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
+from services.calls.db import new_id
+from services.calls.notifications.tables import CallbackNotice, WebhookDelivery, WebhookSubscription
+from services.calls.partner.tables import Withdrawal
+from services.calls.people.tables import Assignment
 
 BATCH = 500
 

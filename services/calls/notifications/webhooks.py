@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 
-from services.calls.models import WebhookDelivery, WebhookSubscription
+from services.calls.notifications.tables import WebhookDelivery, WebhookSubscription
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Forbidden, Invalid, NotFound

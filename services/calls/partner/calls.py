@@ -9,7 +9,9 @@ from sqlalchemy import select, tuple_
 from services.calls.bounds import cursor_integer
 from services.calls.calls import outcomes, reach
 from services.calls.calls.findings import checklist
-from services.calls.models import Call, Customer, PartnerRead
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
+from services.calls.partner.tables import PartnerRead
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import NotFound

@@ -22,7 +22,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, tuple_, update
 
-from services.calls.models import Partner, PartnerClient
+from services.calls.partner.tables import PartnerClient
+from services.calls.people.tables import Partner
 from shared.auth import Principal, issue_token
 from shared.clock import utcnow
 from shared.errors import NotFound

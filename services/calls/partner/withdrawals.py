@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.calls.models import Withdrawal
+from services.calls.partner.tables import Withdrawal
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import NotFound

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, tuple_
 
-from services.calls.models import Agent, Call, Partner
+from services.calls.calls.tables import Call
 from services.calls.people.assignment import release
+from services.calls.people.tables import Agent, Partner
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid, NotFound
 from shared.web.pagination import decode_time_cursor, page

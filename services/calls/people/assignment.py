@@ -12,8 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, tuple_
 
-from services.calls.models import Agent, Assignment, Call, CallPlan, Customer, Partner
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
 from services.calls.people import continuity
+from services.calls.people.tables import Agent, Assignment, Partner
+from services.calls.plans.tables import CallPlan
 from shared.clock import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
 

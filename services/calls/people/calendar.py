@@ -13,7 +13,9 @@ from datetime import timedelta
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
-from services.calls.models import Agent, CalendarToken, Call, Customer
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
+from services.calls.people.tables import Agent, CalendarToken
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Forbidden, NotFound

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from services.calls.models import Agent, Call
+from services.calls.calls.tables import Call
+from services.calls.people.tables import Agent
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from services.calls.models import Agent, Call, CallPlan, Customer, Partner
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
 from services.calls.people.assignment import (
     ORDER,
     assign_due,
@@ -22,6 +23,8 @@ from services.calls.people.assignment import (
     release,
     unfit,
 )
+from services.calls.people.tables import Agent, Partner
+from services.calls.plans.tables import CallPlan
 
 BATCH = 500
 DECIDED_BY = "assign-calls"

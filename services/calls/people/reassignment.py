@@ -9,7 +9,8 @@ from collections import Counter
 
 from sqlalchemy import or_, select, tuple_
 
-from services.calls.models import Agent, Assignment, Call, CallPlan, Customer, Partner
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
 from services.calls.people.assignment import (
     ORDER,
     assign_calls,
@@ -20,6 +21,8 @@ from services.calls.people.assignment import (
     unfit,
     why_not,
 )
+from services.calls.people.tables import Agent, Assignment, Partner
+from services.calls.plans.tables import CallPlan
 from shared.errors import Conflict, Invalid, NotFound
 from shared.web.pagination import decode_time_cursor, page
 

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from services.calls.models import Call, CallPlan, Customer
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
 from services.calls.plans import recurrence
 from services.calls.plans.scheduling import NOT_CALLED
+from services.calls.plans.tables import CallPlan
 from shared import coverage as rule
 from shared.clock import utcnow
 from shared.errors import Invalid

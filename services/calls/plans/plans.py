@@ -11,8 +11,8 @@ from datetime import timedelta, timezone
 from sqlalchemy import select, tuple_
 
 from services.calls.bounds import cursor_integer, fits
-from services.calls.models import CallPlan, CallPlanVersion
 from services.calls.plans import recurrence, windows
+from services.calls.plans.tables import CallPlan, CallPlanVersion
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid, NotFound
 from shared.web.pagination import decode_cursor, decode_time_cursor, page

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.calls.models import Call, ContactPolicy
+from services.calls.calls.tables import Call
+from services.calls.plans.tables import ContactPolicy
 from shared.clock import utcnow
 
 POLICY_ID = 1

@@ -24,9 +24,11 @@ from datetime import datetime, timedelta
 from prometheus_client import Gauge
 from sqlalchemy import select, tuple_
 
+from services.calls.calls.tables import Call
 from services.calls.customers.reactions import cancel_calls_by_id
-from services.calls.models import Call, CallPlan, CallPlanVersion, Customer
+from services.calls.customers.tables import Customer
 from services.calls.plans import plans, scheduling
+from services.calls.plans.tables import CallPlan, CallPlanVersion
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid
 from shared.events.contracts import CHANNELS

@@ -20,10 +20,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, text
 
 from services.calls import bulk_events, scheduled_rows
+from services.calls.calls.tables import HOLDS_SLOT, Call
 from services.calls.customers import consent
-from services.calls.models import HOLDS_SLOT, Call, CallPlan, Customer, Outbox, new_id
+from services.calls.customers.tables import Customer
+from services.calls.db import Outbox, new_id
 from services.calls.plans import policy, recurrence, windows
 from services.calls.plans.plans import MAX_CALLS_PER_CUSTOMER, get_plan
+from services.calls.plans.tables import CallPlan
 from services.calls.scheduled_events import Slot
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid

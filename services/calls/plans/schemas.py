@@ -8,8 +8,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.calls.models import PLAN_STATUSES
 from services.calls.plans import recurrence, windows
+from services.calls.plans.tables import PLAN_STATUSES
 from services.calls.validation import NOT_BLANK, SEGMENT, SLUG, defaults_unless_editing
 from shared.events.contracts import CHANNELS
 from shared.web.pagination import page_schema

@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from services.calls.calls import missed
-from services.calls.models import Call
+from services.calls.calls.tables import Call
 from tests.calls.helpers import calls_of, counts, create_plan, payloads, project, schedule
 from tests.conftest import auth
 

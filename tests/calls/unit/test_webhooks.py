@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from services.calls.notifications import delivery as deliveries
-from services.calls.models import Call, WebhookDelivery, WebhookSubscription, Withdrawal
+from services.calls.calls.tables import Call
+from services.calls.notifications.tables import WebhookDelivery, WebhookSubscription
+from services.calls.partner.tables import Withdrawal
 from shared import clock
 from shared.events import parse_event
 from tests.calls.helpers import (
