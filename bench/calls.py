@@ -27,9 +27,10 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from bench import broker
-from services.calls import config, plans, scheduling
+from services.calls import config
+from services.calls.plans import plans, scheduling
 from services.calls.app import create_app
-from services.calls.models import Customer
+from services.calls.customers.tables import Customer
 from shared import migrations
 from shared.auth import issue_token
 from shared.messaging import topology

@@ -24,9 +24,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, insert, select
 
 from bench.calls import OFFICE, customers, drop_postgres, postgres_database, seed
-from services.calls import config, plans, rolling
+from services.calls import config
+from services.calls.plans import plans, rolling
 from services.calls.app import create_app
-from services.calls.models import Call, Outbox
+from services.calls.calls.tables import Call
+from services.calls.db import Outbox
 from shared import migrations
 
 WEEKLY = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"

@@ -22,7 +22,9 @@ from sqlalchemy import insert
 
 from services.calls import config
 from services.calls.app import create_app
-from services.calls.models import Call, CallPlan, Customer
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
+from services.calls.plans.tables import CallPlan
 from shared import migrations
 from shared.auth import issue_token
 from shared.config import DEV_SECRET

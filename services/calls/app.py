@@ -5,22 +5,26 @@ from collections.abc import Mapping
 
 from flask import Flask, g
 
-from services.calls import config, partner_clients, portal, workspace
-from services.calls.api import calls, plans, queue_bp
-from services.calls.calendar_api import calendar_bp
-from services.calls.find_api import customers_bp
-from services.calls.models import IdempotencyKey, Outbox, PeriodicJob
-from services.calls.partner_api import audit_bp, partner_bp
-from services.calls.partner_clients_api import clients_bp, oauth_bp
-from services.calls.people_api import people_bp
-from services.calls.planning_api import planning
-from services.calls.webhooks_api import (
+from services.calls import config
+from services.calls.calls.routes import calls, queue_bp
+from services.calls.customers.search_routes import customers_bp
+from services.calls.db import IdempotencyKey, Outbox, PeriodicJob
+from services.calls.notifications.routes import (
     partner_withdrawals_bp,
     webhooks_bp,
     withdrawals_bp,
 )
-from shared.web import periodic_jobs
+from services.calls.partner import clients as partner_clients
+from services.calls.partner.client_routes import clients_bp, oauth_bp
+from services.calls.partner.portal import pages as portal_pages
+from services.calls.partner.routes import audit_bp, partner_bp
+from services.calls.people.calendar_routes import calendar_bp
+from services.calls.people.routes import people_bp
+from services.calls.plans.planning_routes import planning
+from services.calls.plans.routes import plans
+from services.calls.workspace import pages as workspace_pages
 from shared.errors import Unauthorized
+from shared.web import periodic_jobs
 from shared.web.app import create_service_app
 
 
@@ -37,8 +41,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
 
 
 def _setup(app: Flask) -> None:
-    workspace.install(app)
-    portal.install(app)
+    workspace_pages.install(app)
+    portal_pages.install(app)
 
     @app.before_request
     def _client_not_revoked():

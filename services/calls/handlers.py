@@ -4,11 +4,11 @@ call and follow-up events: the webhook deliveries they owe (``notifications``).
 An erasure reaches every store here that held the person: the projection, the calls'
 notes and answers, the webhook deliveries, the outbox's sent events and the stored
 idempotent answers."""
-from services.calls import consent, projection, reactions, subject_export
-from services.calls import notifications  # webhooks
-from services.calls.models import IdempotencyKey, Outbox
+from services.calls.customers import consent, projection, reactions, subject_export
+from services.calls.db import IdempotencyKey, Outbox
+from services.calls.notifications import owed as notifications
+from shared.clock import utcnow
 from shared.messaging.erasure import scrub_outbox
-from shared.messaging.tables import utcnow
 from shared.web import idempotency
 
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, time as day_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as day_time
 
 from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
-from services.calls import coverage
-from services.calls.assignment import HKT
-from services.calls.models import Assignment, Call, Customer, Followup
+from services.calls.calls.tables import Call, Followup
+from services.calls.customers.tables import Customer
+from services.calls.people.assignment import HKT
+from services.calls.people.tables import Assignment
+from services.calls.plans import coverage
 from shared import clock
 from shared.metrics import scrape_reader
 

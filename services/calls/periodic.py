@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.calls import continuous, deliveries, missed, notifications, rolling
-from services.calls.models import Outbox
+from services.calls.calls import missed
+from services.calls.db import Outbox
+from services.calls.notifications import delivery as deliveries
+from services.calls.notifications import owed as notifications
+from services.calls.people import continuous_assignment as continuous
+from services.calls.plans import rolling
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.periodic import Job

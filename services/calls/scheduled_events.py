@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from json.encoder import encode_basestring_ascii as quoted
 
-from services.calls import recurrence
-from services.calls.models import CallPlan, Outbox
+from services.calls.db import Outbox
+from services.calls.plans import recurrence
+from services.calls.plans.tables import CallPlan
 from shared import context
 from shared.events import make_event, routing_key
 

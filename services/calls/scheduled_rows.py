@@ -11,7 +11,9 @@ from datetime import datetime
 
 from services.calls import scheduled_events
 from services.calls.bulk_rows import insert_rows, to_db
-from services.calls.models import Call, CallPlan, Outbox
+from services.calls.calls.tables import Call
+from services.calls.db import Outbox
+from services.calls.plans.tables import CallPlan
 from services.calls.scheduled_events import Slot
 from shared.ids import ordered_ids
 from shared.messaging.unit_of_work import UnitOfWork

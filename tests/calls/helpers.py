@@ -7,7 +7,10 @@ from sqlalchemy import func, select
 
 from services.calls import config
 from services.calls.app import create_app
-from services.calls.models import Call, CallPlan, Customer, Outbox
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
+from services.calls.db import Outbox
+from services.calls.plans.tables import CallPlan
 from tests.conftest import auth
 
 WEEKLY = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0"
@@ -72,7 +75,7 @@ def calls_of(client, **filters) -> list[dict]:
 def dispatcher_for(app):
     """The consumer's dispatcher on the app's database (handlers + inbox, no broker)."""
     from services.calls.handlers import SUBSCRIPTIONS
-    from services.calls.models import Inbox
+    from services.calls.db import Inbox
     from shared.entrypoints import build_dispatcher
 
     ctx = app.extensions["rapport"]

@@ -61,7 +61,8 @@ def calls(app, url: str) -> tuple[dict, dict]:
 def _webhooks(app, partner_id: str, call_id: str) -> dict:
     """A partner's subscription with one delivery, and a withdrawal (written directly:
     the fuzzed app refuses loopback URLs, and no other host resolves here)."""
-    from services.calls.models import WebhookDelivery, WebhookSubscription, Withdrawal
+    from services.calls.notifications.tables import WebhookDelivery, WebhookSubscription
+    from services.calls.partner.tables import Withdrawal
     from shared import clock
     now = clock.now()
     with app.extensions["rapport"].uow() as work:

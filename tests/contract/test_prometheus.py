@@ -93,8 +93,9 @@ def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url):
     shared counters, the outbox and periodic collectors and the calls relay's own."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    from services.calls import config, deliveries, metrics
-    from services.calls.models import Outbox, PeriodicJob
+    from services.calls import config, metrics
+    from services.calls.notifications import delivery as deliveries
+    from services.calls.db import Outbox, PeriodicJob
     from shared import clock, migrations, periodic
     from shared.db import Database
     from shared.metrics import OutboxCollector, PeriodicJobsCollector, exposition, metrics_for

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.calls import continuous
+from services.calls.people import continuous_assignment as continuous
 from shared import clock
 from shared.testing import wait_for
 from tests.e2e.conftest import start_system

@@ -2,8 +2,8 @@
 current, and writes the webhook deliveries its own events owe. (Missed calls are swept,
 and deliveries sent, by the periodic work in the relay process.)"""
 from services.calls import config
+from services.calls.db import Inbox, Outbox
 from services.calls.handlers import SUBSCRIPTIONS
-from services.calls.models import Inbox, Outbox
 from shared.entrypoints import run_consumer
 
 

@@ -1,7 +1,7 @@
 """The calls service's outbox relay process, which also runs its periodic work and
 serves its business gauges (``services.calls.metrics``)."""
 from services.calls import config, metrics, periodic
-from services.calls.models import Outbox, PeriodicJob
+from services.calls.db import Outbox, PeriodicJob
 from shared.entrypoints import run_relay
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Mark missed calls once and plan them again: ``python -m services.calls.entrypoints.sweep``."""
 import json
 
-from services.calls import config, missed
-from services.calls.models import Outbox
+from services.calls import config
+from services.calls.calls import missed
+from services.calls.db import Outbox
 from shared import migrations
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from services.calls.assignment import local_day
-from services.calls.models import Agent, Call, CallPlan, Partner
+from services.calls.calls.tables import Call
+from services.calls.people.assignment import local_day
+from services.calls.people.tables import Agent, Partner
+from services.calls.plans.tables import CallPlan
 from services.calls.workspace.form import ZONE
 
 LEAD_DAYS = 7  # as POST /calls/assign's default ``within_days``

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from services.calls import reassignment
-from services.calls.assignment_schemas import BulkReassignIn
+from services.calls.people import reassignment
+from services.calls.people.assignment_schemas import BulkReassignIn
 from services.calls.workspace import board
 from services.calls.workspace.form import ZONE, ZONE_LABEL
 from shared import clock

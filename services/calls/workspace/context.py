@@ -1,14 +1,15 @@
 """What the call page shows beside the call: the customer's context for the call's
 channel, from the customer projection and this service's own calls, consents and
-follow-ups. A read use case, like ``services.queue``; rules stay where they live
+follow-ups. A read use case, like ``reads.queue``; rules stay where they live
 (``findings`` decides whether the opt-out notice is owed)."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.calls import findings
-from services.calls.models import Call, Consent, Customer, Followup
-from services.calls.services import get_call
+from services.calls.calls import findings
+from services.calls.calls.reads import get_call
+from services.calls.calls.tables import Call, Followup
+from services.calls.customers.tables import Consent, Customer
 from shared.errors import NotFound
 
 LAST_OUTCOMES = 5

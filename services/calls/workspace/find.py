@@ -6,7 +6,7 @@ One box: an external reference (exactly, as the customer service matches it), a 
 in any format (its E.164 ``phone_key``), an e-mail (case-insensitive), else a name:
 every word of ``q`` must begin a word of the name (``name_key``: accents and case
 folded, any order). An identifier that matches is the whole answer. Keys are set as
-customer events arrive (models.Customer; the external reference travels on
+customer events arrive (customers/tables.py, ``Customer``; the external reference travels on
 ``customer.registered`` and ``customer.updated``).
 ``customer_page`` is the workspace's customer page: the call page's context and the
 customer's open calls.
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from sqlalchemy import and_, case, false, func, literal, or_, select, tuple_
 
-from services.calls.models import Call, Consent, Customer
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Consent, Customer
 from services.calls.workspace import context
 from shared.errors import Invalid, NotFound
 from shared.search_keys import as_phone, name_key, tokens

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from services.calls import unplanned
-from services.calls.find_api import FindArgs
-from services.calls.outcome_schemas import UnplannedCallIn
+from services.calls.calls import unplanned
+from services.calls.calls.outcome_schemas import UnplannedCallIn
+from services.calls.customers.search_routes import FindArgs
 from services.calls.workspace import find, form
 from shared.errors import AppError
 from shared.events.contracts import CHANNELS, OUTCOMES

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from services.calls import recurrence
-from services.calls.preview_schemas import window_parts
+from services.calls.plans import recurrence
+from services.calls.plans.preview_schemas import window_parts
 from services.calls.workspace.form import _number
 
 TEXT = ("name", "channel", "purpose", "rrule", "timezone")

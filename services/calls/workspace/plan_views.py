@@ -8,11 +8,12 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from services.calls import plan_preview, rolling
-from services.calls import plans as plan_cases
-from services.calls.models import PLAN_STATUSES
-from services.calls.plan_schemas import PlanEdit, PlanIn
-from services.calls.preview_schemas import PreviewArgs
+from services.calls.plans import plans as plan_cases
+from services.calls.plans import preview as plan_preview
+from services.calls.plans import rolling
+from services.calls.plans.preview_schemas import PreviewArgs
+from services.calls.plans.schemas import PlanEdit, PlanIn
+from services.calls.plans.tables import PLAN_STATUSES
 from services.calls.workspace import plan_form
 from shared import clock
 from shared.errors import AppError

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from services.calls import outcomes, services
-from services.calls.outcome_schemas import OutcomeIn
-from services.calls.schemas import QueueArgs
+from services.calls.calls import outcomes, reads
+from services.calls.calls.outcome_schemas import OutcomeIn
+from services.calls.calls.schemas import QueueArgs
 from services.calls.workspace import context, form
 from shared import clock
 from shared.errors import AppError, Invalid
@@ -33,7 +33,7 @@ def queue():
     except ValidationError as exc:
         raise Invalid("; ".join(f"{k}: {' '.join(map(str, v))}"
                                 for k, v in exc.messages.items())) from None
-    page = services.queue(service().uow, principal(), args["limit"], args["cursor"],
+    page = reads.queue(service().uow, principal(), args["limit"], args["cursor"],
                           args["show"])
     return render_template("workspace/queue.html", title="My queue", page=page,
                            show=args["show"], views=VIEWS, zone=form.ZONE, now=clock.now(),

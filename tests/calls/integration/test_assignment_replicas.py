@@ -9,8 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.calls import config, continuous
-from services.calls.models import Assignment, Call, PeriodicJob
+from services.calls import config
+from services.calls.people import continuous_assignment as continuous
+from services.calls.calls.tables import Call
+from services.calls.db import PeriodicJob
+from services.calls.people.tables import Assignment
 from shared import clock
 from shared.periodic import Scheduler
 from tests.calls.helpers import (

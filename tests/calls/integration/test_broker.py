@@ -10,7 +10,8 @@ import pytest
 
 from services.calls import config
 from services.calls.handlers import SUBSCRIPTIONS
-from services.calls.models import Customer, Inbox, Outbox
+from services.calls.customers.tables import Customer
+from services.calls.db import Inbox, Outbox
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 from shared.messaging.consumer import Consumer

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from services.calls import policy, scheduling
+from services.calls.plans import policy, scheduling
 from services.calls.bulk_rows import insert_rows, to_db
-from services.calls.models import Call, CallPlan, Consent, Customer
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Consent, Customer
+from services.calls.plans.tables import CallPlan
 from shared.events import parse_event
 from tests.calls.helpers import build_app, counts, create_plan, outbox
 

@@ -7,9 +7,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from services.calls import config, scheduling
+from services.calls import config
+from services.calls.plans import scheduling
 from services.calls.handlers import SUBSCRIPTIONS
-from services.calls.models import Call, Inbox, Outbox
+from services.calls.calls.tables import Call
+from services.calls.db import Inbox, Outbox
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 from tests.calls.helpers import build_app, calls_of, counts, create_plan, outbox, schedule

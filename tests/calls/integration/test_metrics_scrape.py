@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from services.calls.metrics import CallsCollector
-from services.calls.models import Outbox, PeriodicJob
+from services.calls.db import Outbox, PeriodicJob
 from shared.db import Database
 from shared.metrics import OutboxCollector, PeriodicJobsCollector, exposition
 from tests.calls.helpers import build_app, create_plan, project, schedule

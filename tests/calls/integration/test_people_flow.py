@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.calls import missed
-from services.calls.models import Call
+from services.calls.calls import missed
+from services.calls.calls.tables import Call
 from tests.calls.helpers import (
     add_agent, add_partner, assign, build_app, calls_of, create_plan, deliver, payloads, project,
     schedule)

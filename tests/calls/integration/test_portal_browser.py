@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from services.calls.models import Call, Customer, PartnerRead
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
+from services.calls.partner.tables import PartnerRead
 from tests.calls.helpers import (
     add_agent,
     add_partner,

@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from services.calls import rolling, scheduling
-from services.calls.models import Call, Customer
+from services.calls.plans import rolling, scheduling
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Customer
 from shared.events import parse_event
 from tests.calls.helpers import build_app, create_plan, outbox
 from tests.conftest import auth

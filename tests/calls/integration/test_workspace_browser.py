@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.calls.models import Call
+from services.calls.calls.tables import Call
 from services.calls.workspace.form import ZONE
 from tests.calls.helpers import (
     add_agent,

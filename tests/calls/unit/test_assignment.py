@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import update
 
-from services.calls.models import Customer
+from services.calls.customers.tables import Customer
 from tests.calls.helpers import (
     TRAINED, add_agent, add_partner, assign, calls_of, create_plan, payloads, project, schedule)
 from tests.conftest import auth

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.calls.assignment import local_day
+from services.calls.people.assignment import local_day
 from services.calls.workspace.board import end_of_today
 from shared import clock
 from tests.calls.helpers import (

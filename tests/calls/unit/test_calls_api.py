@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from services.calls.models import Call
+from services.calls.calls.tables import Call
 from tests.calls.helpers import calls_of, counts, create_plan, outbox, project, schedule
 from tests.conftest import auth
 

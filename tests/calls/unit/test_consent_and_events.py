@@ -2,7 +2,7 @@
 re-point calls, through the real dispatcher and inbox."""
 from datetime import datetime, timedelta, timezone
 
-from services.calls.models import Customer
+from services.calls.customers.tables import Customer
 from tests.calls.helpers import (
     calls_of, consent, create_plan, deliver, payloads, project, register, schedule)
 from tests.conftest import auth

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.calls import config, continuous
-from services.calls.models import Assignment, PeriodicJob
+from services.calls import config
+from services.calls.people import continuous_assignment as continuous
+from services.calls.db import PeriodicJob
+from services.calls.people.tables import Assignment
 from shared import clock
 from shared.periodic import Scheduler
 from tests.calls.helpers import (

@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from services.calls.models import Customer, IdempotencyKey, Outbox, PartnerRead
+from services.calls.customers.tables import Customer
+from services.calls.db import IdempotencyKey, Outbox
+from services.calls.partner.tables import PartnerRead
 from tests.calls.helpers import (
     add_agent, add_partner, assign, calls_of, create_plan, deliver, outbox, project, schedule)
 from tests.conftest import auth, make_token

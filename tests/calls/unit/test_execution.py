@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from services.calls.models import Customer
+from services.calls.customers.tables import Customer
 from tests.calls.helpers import (
     add_agent, add_partner, assign, calls_of, counts, create_plan, deliver, payloads, project,
     schedule)

@@ -2,7 +2,7 @@
 import threading
 from datetime import datetime, timedelta, timezone
 
-from services.calls.models import Call
+from services.calls.calls.tables import Call
 from tests.calls.helpers import calls_of, consent, create_plan, project, schedule
 from tests.conftest import auth
 
@@ -34,7 +34,7 @@ def test_service_calls_need_no_notice(app, client):
 
 def test_the_relay_process_sweeps_missed_calls_periodically(app, client):
     from services.calls import config, periodic
-    from services.calls.models import PeriodicJob
+    from services.calls.db import PeriodicJob
     from shared.periodic import Scheduler
     project(app, "c1")
     schedule(client, create_plan(client)["id"], days=7)

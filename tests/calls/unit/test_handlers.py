@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from services.calls import config
 from services.calls.handlers import SUBSCRIPTIONS
-from services.calls.models import Customer, EarlyGaps, Inbox, Outbox
+from services.calls.customers.tables import Customer, EarlyGaps
+from services.calls.db import Inbox, Outbox
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher

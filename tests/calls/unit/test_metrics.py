@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.calls.assignment import HKT, _unassignable
+from services.calls.people.assignment import HKT, _unassignable
 from services.calls.metrics import CallsCollector, reason_kind
 from shared import clock
 from shared.metrics import exposition
@@ -180,7 +180,7 @@ def test_coverage_compliance_by_segment_matches_the_coverage_report(app, client)
             client.post(f"/api/v1/calls/{call['id']}/outcome", headers=auth("agent"),
                         json=REACHED)
     # Never contacted and their first call's time past: due, and overdue (shared.coverage).
-    from services.calls.models import Call
+    from services.calls.calls.tables import Call
     with app.extensions["rapport"].uow() as work:
         for call in calls_of(client):
             if call["customer_id"] in ("stale", "never", "v2"):
@@ -198,7 +198,7 @@ def test_coverage_compliance_by_segment_matches_the_coverage_report(app, client)
 
 def test_each_periodic_jobs_interval_and_pause_are_exposed_as_an_operator_set_them(app, client):
     from services.calls import periodic
-    from services.calls.models import PeriodicJob
+    from services.calls.db import PeriodicJob
     from shared.metrics import PeriodicJobsCollector
     from shared.periodic import Scheduler
 

@@ -1,8 +1,8 @@
 """Missed calls marked and re-planned; coverage compliance per customer."""
 from datetime import datetime, timedelta, timezone
 
-from services.calls import missed
-from services.calls.models import Call
+from services.calls.calls import missed
+from services.calls.calls.tables import Call
 from tests.calls.helpers import calls_of, counts, create_plan, payloads, project, schedule
 from tests.conftest import auth
 

@@ -4,7 +4,7 @@ and method; bulk uploads are judged per item and idempotent; reads are audited."
 import pytest
 from sqlalchemy import update
 
-from services.calls.models import Customer
+from services.calls.customers.tables import Customer
 from tests.calls.helpers import (
     add_agent, add_partner, assign, calls_of, counts, create_plan, outbox, payloads, project,
     schedule)

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import event
 
-from services.calls.models import Call
+from services.calls.calls.tables import Call
 from tests.calls.helpers import (
     add_agent, add_partner, assign, build_app, calls_of, counts, create_plan, deliver, project,
     schedule)

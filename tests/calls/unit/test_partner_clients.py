@@ -13,7 +13,7 @@ from urllib.parse import quote_plus
 import pytest
 from sqlalchemy import select
 
-from services.calls.models import PartnerClient
+from services.calls.partner.tables import PartnerClient
 from services.customer import config as customer_config
 from services.customer.app import create_app as customer_app
 from tests.calls.helpers import (add_agent, add_partner, assign, build_app, calls_of,

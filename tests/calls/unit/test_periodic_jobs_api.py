@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.calls import periodic
-from services.calls.models import PeriodicJob
+from services.calls.db import PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler
 from tests.conftest import auth

@@ -10,7 +10,7 @@ import pytest
 from dateutil.rrule import rrulestr
 from sqlalchemy import func, select
 
-from services.calls.models import CallPlan, CallPlanVersion
+from services.calls.plans.tables import CallPlan, CallPlanVersion
 from shared import clock
 from tests.calls.helpers import auth
 from tests.conftest import make_token

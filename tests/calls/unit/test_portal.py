@@ -9,7 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from services.calls.models import Call, PartnerRead, Withdrawal
+from services.calls.calls.tables import Call
+from services.calls.partner.tables import PartnerRead, Withdrawal
 from shared.events import parse_event
 from tests.calls.helpers import (
     add_agent,

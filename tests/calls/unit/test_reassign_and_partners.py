@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from services.calls.models import Assignment
+from services.calls.people.tables import Assignment
 from tests.calls.helpers import (
     add_agent, add_partner, assign, calls_of, create_plan, payloads, project, schedule)
 from tests.conftest import auth

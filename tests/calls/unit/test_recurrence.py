@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.calls import recurrence
+from services.calls.plans import recurrence
 
 UTC = timezone.utc
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import REGISTRY
 
-from services.calls import rolling
-from services.calls.models import PeriodicJob
+from services.calls.plans import rolling
+from services.calls.db import PeriodicJob
 from shared import clock
 from shared.periodic import Scheduler
 from tests.calls.helpers import (
@@ -242,7 +242,7 @@ def test_a_shorter_horizon_cancels_calls_beyond_it_and_a_longer_one_plans_furthe
 
 
 def test_a_completed_or_assigned_call_ahead_is_not_rewritten(app, client):
-    from services.calls.models import Call
+    from services.calls.calls.tables import Call
     project(app, "c1")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=21)
     extend(app)
@@ -313,7 +313,7 @@ def test_a_horizon_giving_more_calls_than_a_run_plans_is_refused(app, client):
 
 def test_an_edit_whose_check_of_the_calls_ahead_was_cut_short_is_finished_by_the_next_pass(
         app, client):
-    from services.calls import plans
+    from services.calls.plans import plans
     project(app, "c1")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True)
     extend(app)

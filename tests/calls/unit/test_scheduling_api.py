@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.calls import scheduling
+from services.calls.plans import scheduling
 from tests.calls.helpers import calls_of, counts, create_plan, outbox, project, schedule
 from tests.conftest import auth
 

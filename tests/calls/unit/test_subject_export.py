@@ -10,16 +10,12 @@ from sqlalchemy import select
 
 from services.calls import config
 from services.calls.handlers import SUBSCRIPTIONS
-from services.calls.models import (
-    Assignment,
-    Call,
-    CallPlan,
-    Consent,
-    Customer,
-    Inbox,
-    Outbox,
-    PartnerRead,
-)
+from services.calls.calls.tables import Call
+from services.calls.customers.tables import Consent, Customer
+from services.calls.db import Inbox, Outbox
+from services.calls.partner.tables import PartnerRead
+from services.calls.people.tables import Assignment
+from services.calls.plans.tables import CallPlan
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.calls import deliveries
-from services.calls.models import Call, WebhookDelivery, WebhookSubscription, Withdrawal
+from services.calls.notifications import delivery as deliveries
+from services.calls.calls.tables import Call
+from services.calls.notifications.tables import WebhookDelivery, WebhookSubscription
+from services.calls.partner.tables import Withdrawal
 from shared import clock
 from shared.events import parse_event
 from tests.calls.helpers import (
@@ -250,7 +252,7 @@ def test_a_partner_may_not_subscribe_to_others_work_or_internal_kinds(app, clien
 
 
 def test_a_callback_falling_due_is_announced_once(app, client, world, receiver, moved_clock):
-    from services.calls import notifications
+    from services.calls.notifications import owed as notifications
     uow = app.extensions["rapport"].uow
     call = world["mine"][0]
     with uow() as work:

@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.calls import windows
-from services.calls.models import CallPlan
-from services.calls.scheduling import due_slots
+from services.calls.plans import windows
+from services.calls.plans.tables import CallPlan
+from services.calls.plans.scheduling import due_slots
 
 HKT = ZoneInfo("Asia/Hong_Kong")
 UTC = timezone.utc

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from services.calls.models import Call, Customer, Followup, Outbox
+from services.calls.calls.tables import Call, Followup
+from services.calls.customers.tables import Customer
+from services.calls.db import Outbox
 from services.calls.workspace.form import ZONE
 from tests.calls.helpers import (
     add_agent,

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from services.calls.models import Call, Outbox
+from services.calls.calls.tables import Call
+from services.calls.db import Outbox
 from tests.calls.helpers import deliver
 from tests.conftest import make_token
 

@@ -1,0 +1,192 @@
+"""Quality rules that flag call records for review: overlapping calls by one agent,
+more calls in an hour than one person can make, durations out of range, outcomes
+logged outside the calling window, conversations that left required checklist items
+unanswered. The rules a call hits travel on its ``call.completed`` (``quality_flags``),
+so reporting counts them per agent and partner."""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from datetime import timedelta
+from functools import cache
+
+from sqlalchemy import bindparam, func, select, tuple_
+
+from services.calls.calls.findings import SPOKEN
+from services.calls.calls.tables import Call, QualityFlag
+from services.calls.db import new_id
+from services.calls.plans import windows
+from services.calls.plans.tables import CallPlan
+from shared.messaging.unit_of_work import UnitOfWork
+from shared.web.pagination import decode_time_cursor, page
+
+MIN_SPOKEN_SECONDS = 10
+MAX_SECONDS = 3 * 3600
+MAX_CALLS_PER_HOUR = 30
+_RATE = ("rate", f"more than {MAX_CALLS_PER_HOUR} calls by one agent within an hour")
+
+
+def _END(row: tuple):
+    return row[1]
+
+
+class _Sorted(list):
+    sorted = True
+
+
+def recent_calls(session, agents: set[str], first, last) -> dict[str, list[tuple]]:
+    """Completed calls of these agents around [first, last], for ``review`` in bulk."""
+    found: dict[str, list[tuple]] = {agent: [] for agent in agents}
+    for agent in agents:
+        found[agent] = _recent(session, agent, first - timedelta(hours=1),
+                               last + timedelta(hours=3))
+    return found
+
+
+def _recent(session, agent: str, low, high) -> list[tuple]:
+    """Two index range scans (by assigned agent, by who recorded an unassigned call)."""
+    columns = (Call.id, Call.completed_at, Call.duration_seconds)
+    window = (Call.completed_at.is_not(None), Call.completed_at.between(low, high),
+              Call.status == "completed")
+    assigned = select(*columns).where(Call.agent_id == agent, *window)
+    recorded = select(*columns).where(Call.completed_by == agent, Call.agent_id.is_(None),
+                                      *window)
+    return [tuple(r) for q in (assigned, recorded) for r in session.execute(q)]
+
+
+def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -> list[str]:
+    """Flag the just-completed ``call`` where it is implausible; answers the rules hit.
+    ``known`` (from ``recent_calls``) spares a query per call in a bulk upload."""
+    hits = []
+    agent = call.agent_id or call.completed_by
+    end = call.completed_at
+    start = end - timedelta(seconds=call.duration_seconds or 0)
+    if call.outcome in SPOKEN and (call.duration_seconds or 0) < MIN_SPOKEN_SECONDS:
+        hits.append(("duration", f"{call.duration_seconds}s is too short for a conversation"))
+    if (call.duration_seconds or 0) > MAX_SECONDS:
+        hits.append(("duration", f"{call.duration_seconds}s is longer than {MAX_SECONDS}s"))
+    # ``reached`` must answer every required item (refused otherwise); another spoken
+    # outcome may stop short of the guideline, and a reviewer should know how often.
+    compliance = call.checklist_compliance
+    if call.outcome in SPOKEN and compliance is not None and compliance < 1:
+        hits.append(("checklist_incomplete", f"{compliance:.0%} of the "
+                     "required checklist items answered"))
+    if known is not None and agent in known:
+        hits += _held_hits(known, agent, call, start, end)
+    else:
+        hits += _asked_hits(work.session, agent, call, start, end)
+    plan = (held or work.session).get(CallPlan, call.plan_id)
+    if plan is not None and call.kind != "escalation" and not _in_window(plan, end):
+        hits.append(("outside_window", "outcome logged outside the plan's calling windows"))
+    for rule, detail in hits:
+        # Append-only, read by no one in this unit of work: one insert for them all.
+        work.add_row(QualityFlag, {"id": new_id(), "call_id": call.id, "agent_id": agent,
+                                   "rule": rule, "detail": detail, "created_at": end})
+    return [rule for rule, _ in hits]
+
+
+def _held_hits(known: dict, agent: str, call: Call, start, end) -> list[tuple]:
+    # The agent's calls sorted by end time: each rule looks at a slice, found by
+    # bisection, so a large upload costs O(log n) per call, not O(n).
+    hits = []
+    calls = known[agent]
+    if not getattr(calls, "sorted", False):
+        calls = known[agent] = _Sorted(sorted(calls, key=_END))
+    overlapping = calls[bisect_right(calls, start, key=_END):
+                        bisect_right(calls, end + timedelta(seconds=MAX_SECONDS), key=_END)]
+    for other_id, other_end, seconds in overlapping:
+        other_start = other_end - timedelta(seconds=seconds or 0)
+        if other_id != call.id and seconds and call.duration_seconds and other_start < end:
+            hits.append(("overlap", f"overlaps call {other_id} by the same agent"))
+            break
+    in_hour = (bisect_right(calls, end, key=_END)
+               - bisect_left(calls, end - timedelta(hours=1), key=_END))
+    if in_hour + 1 > MAX_CALLS_PER_HOUR:
+        hits.append(_RATE)
+    insort(calls, (call.id, end, call.duration_seconds), key=_END)
+    return hits
+
+
+def _asked_hits(session, agent: str, call: Call, start, end) -> list[tuple]:
+    """The same rules for one call, asked of the database: the first overlapping call
+    and a count, not every call of the agent's hours (which grow all day). Calls that
+    ended before ``end - 1h`` are not looked at, as in ``_recent``'s window."""
+    hits, low = [], end - timedelta(hours=1)
+    overlap, count = _statements()
+    params = {"agent": agent, "call_id": call.id, "start": start, "low": low, "end": end,
+              "high": end + timedelta(seconds=MAX_SECONDS)}
+    first = None
+    # Core statements on the unit of work's connection: these run on every outcome,
+    # and the ORM's per-statement bookkeeping cost more than the queries themselves.
+    conn = session.connection()
+    for query in overlap if call.duration_seconds else ():
+        found = _first_overlap(conn, query, params, end)
+        if found is not None and (first is None or found[1] < first[1]):
+            first = found  # on a tie, an assigned call first, as in ``_held_hits``
+    if first is not None:
+        hits.append(("overlap", f"overlaps call {first[0]} by the same agent"))
+    in_hour = sum(conn.execute(query, params).scalar() for query in count)
+    if in_hour + 1 > MAX_CALLS_PER_HOUR:
+        hits.append(_RATE)
+    return hits
+
+
+def _first_overlap(conn, query, params: dict, end) -> tuple | None:
+    """The first call by end time that started before ``end``, a page at a time."""
+    offset = 0
+    while True:
+        rows = conn.execute(query, {**params, "offset": offset}).all()
+        found = next((r for r in rows if r[1] - timedelta(seconds=r[2]) < end), None)
+        if found is not None or len(rows) < _PAGE:
+            return found
+        offset += _PAGE
+
+
+_PAGE = 10
+
+
+@cache
+def _statements() -> tuple[tuple, tuple]:
+    """The agent's other completed calls (assigned to it, or recorded by it while
+    unassigned): overlap candidates by end time, and the count within the hour.
+    Built once: building a statement costs more than running it."""
+    done = (Call.status == "completed", Call.completed_at.is_not(None),
+            Call.id != bindparam("call_id"))
+    whose = ((Call.agent_id == bindparam("agent"),),
+             (Call.completed_by == bindparam("agent"), Call.agent_id.is_(None)))
+    overlap = tuple(
+        select(Call.id, Call.completed_at, Call.duration_seconds)
+        .where(*who, *done, Call.completed_at > bindparam("start"),
+               Call.completed_at >= bindparam("low"), Call.completed_at <= bindparam("high"),
+               Call.duration_seconds != 0)
+        .order_by(Call.completed_at, Call.id).limit(_PAGE).offset(bindparam("offset"))
+        for who in whose)
+    # Counted only up to the limit: whether it is passed is all the rule asks, and an
+    # agent (or an upload) past it must not make every further call cost a longer scan.
+    count = tuple(select(func.count()).select_from(
+        select(Call.id).where(*who, *done,
+                              Call.completed_at.between(bindparam("low"), bindparam("end")))
+        .limit(MAX_CALLS_PER_HOUR).subquery())
+        for who in whose)
+    return overlap, count
+
+
+def _in_window(plan: CallPlan, when) -> bool:
+    if not plan.windows:
+        return True
+    day = when.astimezone(windows.ZoneInfo(plan.timezone)).date()
+    if not plan.allow_holidays and windows.is_holiday(day):
+        return False
+    return windows.inside(when, plan.timezone, plan.windows)
+
+
+def list_flags(uow, filters: dict, limit: int, cursor: str | None) -> dict:
+    query = select(QualityFlag).order_by(QualityFlag.created_at, QualityFlag.id).limit(limit + 1)
+    for name in ("rule", "agent_id", "call_id"):
+        if filters.get(name):
+            query = query.where(getattr(QualityFlag, name) == filters[name])
+    after = decode_time_cursor(cursor)
+    if after:
+        query = query.where(tuple_(QualityFlag.created_at, QualityFlag.id) > after)
+    with uow.reader() as session:
+        rows = list(session.scalars(query))
+    return page(rows, limit, lambda f: (f.created_at.isoformat(), f.id))

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, the deliveries each event owes, and sending them."""

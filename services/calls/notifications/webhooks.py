@@ -1,0 +1,153 @@
+"""Webhook subscriptions: who is told of what, at which URL, signed with which secret.
+
+An internal subscription (a manager's or admin's) hears every notification of its
+kinds; a partner's hears only the kinds about its own work, and only for calls its
+agents hold. A URL must be http(s), carry no credentials and resolve; one that
+resolves to a private, loopback or link-local address is refused unless
+``CALLS_WEBHOOK_ALLOW_PRIVATE=1`` (a server-side request forgery guard)."""
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import socket
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import select
+
+from services.calls.notifications.tables import WebhookDelivery, WebhookSubscription
+from shared.auth import Principal
+from shared.clock import utcnow
+from shared.errors import Forbidden, Invalid, NotFound
+
+KINDS = ("call.assigned", "call.withdrawn", "callback.due", "escalation.raised",
+         "followup.created")
+# What a partner may hear: its own calls coming and going, and its callbacks.
+PARTNER_KINDS = ("call.assigned", "call.withdrawn", "callback.due")
+
+
+def allow_private(settings) -> bool:
+    return str(settings.get("WEBHOOK_ALLOW_PRIVATE", "0")).lower() in ("1", "true", "yes")
+
+
+def check_url(url: str, private_ok: bool) -> None:
+    """422 unless ``url`` is one Rapport may send to."""
+    def refuse(why: str):
+        raise Invalid("the webhook URL is not usable", errors={"url": [why]})
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        refuse("Not a URL.")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        refuse("Only http:// and https:// URLs with a host.")
+    if parts.username is not None or parts.password is not None:
+        refuse("No credentials in the URL: the signature authenticates Rapport.")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port,
+                                                               proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        refuse(f"The host {parts.hostname!r} does not resolve.")
+    if not private_ok and any(_private(a) for a in addresses):
+        refuse("The host is private (loopback, link-local or a private network).")
+
+
+def _private(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return not ip.is_global or ip.is_multicast
+
+
+def create(uow, settings, caller: Principal, data: dict) -> dict:
+    partner_id = _owner(caller, data)
+    kinds = sorted(set(data["kinds"]))
+    if partner_id is not None and set(kinds) - set(PARTNER_KINDS):
+        raise Forbidden("a partner may subscribe only to its own work: "
+                        + ", ".join(PARTNER_KINDS))
+    check_url(data["url"], allow_private(settings))
+    secret = data.get("secret") or "whsec_" + secrets.token_urlsafe(32)
+    with uow() as work:
+        row = WebhookSubscription(url=data["url"], kinds=kinds, partner_id=partner_id,
+                                  secret=secret, description=data.get("description"),
+                                  created_by=caller.subject, created_at=utcnow())
+        work.session.add(row)
+        work.session.flush()
+        return {**view(row), "secret": secret}
+
+
+def _owner(caller: Principal, data: dict) -> str | None:
+    """The partner the subscription belongs to (None: internal)."""
+    asked = data.get("partner_id")
+    if caller.role == "partner":
+        if asked not in (None, caller.partner_id):
+            raise Forbidden("a partner may subscribe only to its own work")
+        return caller.partner_id
+    if asked is not None:
+        raise Invalid("a partner subscribes with its own credentials",
+                      errors={"partner_id": ["Only a partner token subscribes a partner."]})
+    return None
+
+
+def listed(uow, caller: Principal) -> list[dict]:
+    query = select(WebhookSubscription).order_by(WebhookSubscription.created_at,
+                                                 WebhookSubscription.id)
+    if caller.role == "partner":
+        query = query.where(WebhookSubscription.partner_id == caller.partner_id)
+    with uow.reader() as session:
+        return [view(row) for row in session.scalars(query)]
+
+
+def owned(session, caller: Principal, subscription_id: str) -> WebhookSubscription:
+    """The subscription, if the caller may see it; another partner's is not found."""
+    row = session.get(WebhookSubscription, subscription_id)
+    if row is None or (caller.role == "partner" and row.partner_id != caller.partner_id):
+        raise NotFound(f"no webhook {subscription_id}")
+    return row
+
+
+def get(uow, caller: Principal, subscription_id: str) -> dict:
+    with uow.reader() as session:
+        return view(owned(session, caller, subscription_id))
+
+
+def delete(uow, caller: Principal, subscription_id: str) -> None:
+    with uow() as work:
+        row = owned(work.session, caller, subscription_id)
+        work.session.execute(sa_delete(WebhookDelivery).where(
+            WebhookDelivery.subscription_id == row.id))
+        work.session.delete(row)
+
+
+def view(row: WebhookSubscription) -> dict:
+    return {"id": row.id, "url": row.url, "kinds": list(row.kinds),
+            "partner_id": row.partner_id, "description": row.description,
+            "created_by": row.created_by, "created_at": row.created_at}
+
+
+def deliveries(uow, caller: Principal, subscription_id: str, status: str | None,
+               limit: int) -> list[dict]:
+    """The subscription's deliveries, newest first."""
+    query = (select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+             .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit))
+    if status:
+        query = query.where(WebhookDelivery.status == status)
+    with uow.reader() as session:
+        owned(session, caller, subscription_id)
+        return [delivery_view(row) for row in session.scalars(query)]
+
+
+def resend(uow, caller: Principal, subscription_id: str, delivery_id: str) -> dict:
+    """Send a delivery again at once, with a fresh count of attempts."""
+    with uow() as work:
+        owned(work.session, caller, subscription_id)
+        row = work.session.get(WebhookDelivery, delivery_id, with_for_update=True)
+        if row is None or row.subscription_id != subscription_id:
+            raise NotFound(f"no delivery {delivery_id} of webhook {subscription_id}")
+        row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
+        row.delivered_at = None
+        return delivery_view(row)
+
+
+def delivery_view(row: WebhookDelivery) -> dict:
+    return {name: getattr(row, name) for name in (
+        "id", "kind", "status", "attempts", "next_attempt_at", "last_status_code",
+        "last_error", "created_at", "delivered_at", "payload")}
