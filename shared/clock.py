@@ -55,6 +55,11 @@ def now() -> datetime:
     return moment + timedelta(seconds=seconds) if seconds else moment
 
 
+def utcnow() -> datetime:
+    """The current time, aware, in UTC (``now``)."""
+    return now()
+
+
 def set_offset(path: Path, offset: timedelta) -> None:
     """Move every process reading ``path`` to the machine's time plus ``offset``
     (written whole, then renamed, so no reader sees half a number)."""

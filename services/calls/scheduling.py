@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select, text
 
-from services.calls import bulk_events, consent, policy, recurrence, scheduled_rows, windows
-from services.calls.models import HOLDS_SLOT, Call, CallPlan, Customer, Outbox, new_id
+from services.calls import consent, policy, recurrence, scheduled_rows, windows
+from services.calls.models import HOLDS_SLOT, Call, CallPlan, Customer, new_id
 from services.calls.plans import MAX_CALLS_PER_CUSTOMER, get_plan
-from services.calls.scheduled_events import Slot
+from services.calls.scheduled_rows import Slot
 from shared.errors import Conflict, Invalid
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
@@ -180,7 +180,10 @@ def insert_calls(work: UnitOfWork, rows: list[dict]) -> None:
 
 
 def emit_scheduled(work: UnitOfWork, rows: list[dict]) -> None:
-    """One bulk insert for the rows' events: a run of a million calls could not
-    hold an object per event."""
-    work.session.connection().execute(insert(Outbox.__table__),
-                                      bulk_events.outbox_rows(Outbox, work.producer, rows))
+    """The rows' ``call.scheduled`` events, in one bulk insert."""
+    work.emit_many("call.scheduled", ({
+        "call_id": row["id"], "plan_id": row["plan_id"], "customer_id": row["customer_id"],
+        "channel": row["channel"], "due_at": row["due_at"], "segment": row["segment"],
+        "plan_version": row["plan_version"], "purpose": row["purpose"],
+        "priority": row["priority"], "window_end": row["window_end"],
+        "max_gap_days": row.get("max_gap_days")} for row in rows))

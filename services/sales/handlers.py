@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from services.sales import config, costs, customers, deals, subject_export
 from shared.config import Settings
+from shared.messaging.dispatcher import Handler
 from shared.messaging.tables import utcnow
 
 OPPORTUNITY = "sale_opportunity"
 
 
-def subscriptions(settings: Settings) -> dict:
+def subscriptions(settings: Settings) -> dict[str, list[Handler]]:
+    """Routing key → handlers, the same shape in every service."""
     zone = config.timezone(settings)
 
     def on_customer_registered(work, event):

@@ -11,8 +11,6 @@ from shared.messaging.topology import BINDINGS
 
 def subscriptions(service):
     handlers = importlib.import_module(f"services.{service}.handlers")
-    if hasattr(handlers, "SUBSCRIPTIONS"):
-        return handlers.SUBSCRIPTIONS
     config = importlib.import_module(f"services.{service}.config")
     return handlers.subscriptions(config.load({"DEV_MODE": "1"}))
 

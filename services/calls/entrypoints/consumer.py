@@ -2,13 +2,14 @@
 current, and writes the webhook deliveries its own events owe. (Missed calls are swept,
 and deliveries sent, by the periodic work in the relay process.)"""
 from services.calls import config
-from services.calls.handlers import SUBSCRIPTIONS
+from services.calls.handlers import subscriptions
 from services.calls.models import Inbox, Outbox
 from shared.entrypoints import run_consumer
 
 
 def main() -> None:
-    run_consumer(config.load(), config.MIGRATIONS, Outbox, Inbox, SUBSCRIPTIONS)
+    settings = config.load()
+    run_consumer(settings, config.MIGRATIONS, Outbox, Inbox, subscriptions(settings))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ priced at its own moment), the segment of every customer. Each sale is then buil
 by ``services.build_entry``, the code ``POST /transactions`` records one with, and
 the chunk written with one ``executemany`` (``COPY`` on PostgreSQL) per table, its
 P&L bookings in one ``summary.book``, its ``sale.recorded`` events built by hand
-once the contract has vouched for their shape (``imports.events``).
+each checked against the contract by the unit of work's outbox rows
+(``shared.messaging.outbox``).
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from services.sales import summary
-from services.sales.imports import events as recorded_events
 from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.models import Customer, Outbox, Sale, SaleLine
 from services.sales.products import in_effect, price_lists
@@ -23,6 +23,7 @@ from services.sales.services import attribution, build_entry
 from shared import driver_rows
 from shared.errors import Invalid
 from shared.ids import ordered_id
+from shared.messaging import outbox
 from shared.messaging.tables import utcnow
 
 _IN_CHUNK = 500  # values per IN (...)
@@ -86,8 +87,8 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
         ready = _inserts(session.get_bind().url.drivername)
         connection = session.connection()
         for name, rows in (("sales", written["sales"]), ("sale_lines", written["lines"]),
-                           ("outbox", recorded_events.outbox_rows(Outbox, work.producer,
-                                                                  written["events"]))):
+                           ("outbox", outbox.rows(outbox.Origin.current(work.producer),
+                                                  "sale.recorded", written["events"], now))):
             driver_rows.write(connection, ready[name].statement,
                               [ready[name].row(row) for row in rows])
         summary.book(session, written["bookings"], setup.zone)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.calls import config
-from services.calls.handlers import SUBSCRIPTIONS
+from services.calls.handlers import subscriptions
 from services.calls.models import Customer, EarlyGaps, Inbox, Outbox
 from shared import migrations
 from shared.db import Database
@@ -20,7 +20,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 def dispatcher(sqlite_url):
     migrations.upgrade(sqlite_url, config.MIGRATIONS)
     settings = config.load({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
-    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, SUBSCRIPTIONS)
+    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, subscriptions(settings))
 
 
 def registered(at=NOW, **kw):
@@ -42,7 +42,7 @@ def customer(dispatcher) -> Customer | None:
 
 
 def test_subscriptions_are_exactly_the_queue_bindings():
-    assert set(SUBSCRIPTIONS) == set(BINDINGS["calls"])
+    assert set(subscriptions(config.load({"DEV_MODE": "1"}))) == set(BINDINGS["calls"])
 
 
 def test_registered_customer_is_projected_once(dispatcher):
