@@ -15,7 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from functools import lru_cache
+from typing import Annotated, Any, Callable
 
 import msgspec
 import orjson
@@ -83,16 +84,30 @@ class Event:
                     self.producer, self.correlation_id, self.causation_id, wire).decode()
 
 
-def wire_value(value: Any) -> str:
-    """What orjson cannot write itself: money, as marshmallow wrote it."""
+def wire_value(value: Any) -> Any:
+    """What orjson cannot write itself: money as a decimal string (as marshmallow wrote
+    it), a checked payload (a contract) as its fields."""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, msgspec.Struct):
+        return fields_of(type(value))(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+@lru_cache(maxsize=None)
+def fields_of(contract: type) -> Callable[[Contract], dict]:
+    """A checked payload's fields as a dict for orjson (nested contracts and money
+    are left to ``wire_value``): ``asdict``, unless a field may be absent (``UNSET``)
+    rather than null."""
+    if any(each.default is msgspec.UNSET for each in msgspec.structs.fields(contract)):
+        return native
+    return msgspec.structs.asdict
+
+
 def body(event_id: str, event_type: str, version: int, occurred_at: datetime, producer: str,
-         correlation_id: str, causation_id: str | None, payload: dict) -> bytes:
-    """An event's message body; ``payload`` in native or wire form."""
+         correlation_id: str, causation_id: str | None, payload: dict | Contract) -> bytes:
+    """An event's message body; ``payload`` checked (``checked``), or a dict of it in
+    native or wire form."""
     return orjson.dumps({
         "event_id": event_id, "event_type": event_type, "event_version": version,
         "occurred_at": occurred_at, "producer": producer, "correlation_id": correlation_id,
@@ -100,14 +115,20 @@ def body(event_id: str, event_type: str, version: int, occurred_at: datetime, pr
     }, default=wire_value, option=orjson.OPT_NON_STR_KEYS)
 
 
-def validated(event_type: str, version: int, payload: dict) -> dict:
-    """``payload`` checked against its contract, as a handler will see it (defaults
-    filled in, Python values); ValueError if it breaks the contract."""
+def checked(event_type: str, version: int, payload: dict,
+            contract: type[Contract] | None = None) -> Contract:
+    """``payload`` checked against its contract (defaults filled in); ValueError if it
+    breaks the contract."""
     try:
-        loaded = lenient.convert(payload, CONTRACTS[(event_type, version)], producing=True)
+        return lenient.convert(payload, contract or CONTRACTS[(event_type, version)],
+                               producing=True)
     except msgspec.ValidationError as exc:
         raise ValueError(f"{event_type}.v{version} payload breaks its contract: {exc}") from exc
-    return native(loaded)
+
+
+def validated(event_type: str, version: int, payload: dict) -> dict:
+    """``payload`` checked, as a handler will see it: a dict of Python values."""
+    return native(checked(event_type, version, payload))
 
 
 def native(loaded: Contract) -> dict:

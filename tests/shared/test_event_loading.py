@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.events import CONTRACTS, EnvelopeError, make_event, parse_event
+from shared.messaging import outbox
 from tests.shared import legacy_contracts
 from tests.shared.legacy_contracts import EnvelopeSchema
 
@@ -102,6 +104,19 @@ def test_a_producer_gets_what_marshmallow_gave_it(key):
     event = make_event(key[0], payload, producer="p", version=key[1])
     assert repr(event.payload) == repr(payload)
     assert event.wire_payload == json.loads(json.dumps(schema.dump(payload)))
+
+
+@pytest.mark.parametrize("key", sorted(CONTRACTS), ids=lambda key: f"{key[0]}.v{key[1]}")
+def test_outbox_rows_carry_what_marshmallow_dumped(key):
+    schema = legacy(key)
+    payloads = [schema.load(valid(schema)), schema.load(
+        {k: v for k, v in valid(schema).items() if schema.load_fields[k].required})]
+    if key == ("customer.updated", 1):
+        payloads.append(schema.load({**valid(schema), "changes": {"segment": {"new": "x"}}}))
+    made = outbox.values(outbox.Origin("p"), key[0], payloads, datetime.now(timezone.utc),
+                         version=key[1])
+    for payload, row in zip(payloads, made, strict=True):
+        assert json.loads(row[3])["payload"] == json.loads(json.dumps(schema.dump(payload)))
 
 
 def test_every_contract_is_here_and_nothing_else():
