@@ -83,3 +83,27 @@ def test_rows_are_made_as_the_payloads_are_read():
     assert read == [0] and first["event_type"] == "call.scheduled"
     ids = [row["event_id"] for row in [first, *made]]
     assert read == [0, 1, 2] and ids == sorted(ids)  # time-ordered ids
+
+
+def test_emit_many_streams_its_payloads_in_chunks_of_one_transaction(tmp_path, monkeypatch):
+    from sqlalchemy import func, select
+
+    from shared.messaging import unit_of_work
+    from tests.shared.messaging_app import Outbox, make_db
+    db = make_db(f"sqlite:///{tmp_path / 'outbox.db'}")
+    uow = unit_of_work.UnitOfWorkFactory(db, Outbox, "calls")
+    monkeypatch.setattr(unit_of_work, "CHUNK", 4)
+    written = []
+    with uow() as work:
+        work.session.connection()
+        original = work._insert  # noqa: SLF001 - counting the statements it writes
+        monkeypatch.setattr(work, "_insert", lambda model, rows: written.append(len(rows))
+                            or original(model, rows))
+        calls = [(f"call-{n}", f"c{n}", None, n % 2) for n in range(10)]
+        assert work.emit_many("call.scheduled", (payload(call) for call in calls)) == 10
+        assert work.emit_many("call.scheduled", []) == 0
+    assert written == [4, 4, 2]
+    with uow.reader() as session:
+        bodies = session.scalars(select(Outbox.body).order_by(Outbox.id)).all()
+        assert session.scalar(select(func.count()).select_from(Outbox)) == 10
+    assert [parse_event(b).payload["call_id"] for b in bodies] == [c[0] for c in calls]
