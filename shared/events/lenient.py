@@ -11,13 +11,15 @@ that marshmallow refused; a well-formed event never comes here.
 
 A producer's payload is loosened a little further, as marshmallow's dump did before
 its load: a string field takes ``str()`` of whatever it is given, a number field the
-number.
+number (a boolean too), a list whatever iterable it is given, a nested contract the
+attributes of an object given in place of a mapping.
 """
 from __future__ import annotations
 
 import math
 import uuid
 from datetime import date, datetime
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -59,7 +61,11 @@ def _loosen(value: Any, info: inspect.Type, producing: bool) -> Any:
 
 def _struct(value, info: inspect.StructType, producing: bool):
     if not isinstance(value, dict):
-        return value
+        if not producing or isinstance(value, (list, tuple)):
+            return value
+        # As marshmallow's dump read a nested object: its attributes of the fields' names.
+        value = {each.encode_name: getattr(value, each.name) for each in info.fields
+                 if hasattr(value, each.name)}
     out = dict(value)
     for each in info.fields:
         if each.encode_name in out:
@@ -69,19 +75,26 @@ def _struct(value, info: inspect.StructType, producing: bool):
 
 def _list(value, info, producing: bool):
     if not isinstance(value, (list, tuple)):
-        return value
+        if not (producing and isinstance(value, Iterable)):
+            return value
+        value = list(value)  # as marshmallow's dump iterated it
     return [_loosen(each, info.item_type, producing) for each in value]
 
 
 def _dict(value, info: inspect.DictType, producing: bool):
     if not isinstance(value, dict):
-        return value
+        if not producing:
+            return value
+        try:
+            value = dict(value)  # as marshmallow's dump made it a mapping
+        except (TypeError, ValueError):
+            return value
     return {key: _loosen(each, info.value_type, producing) for key, each in value.items()}
 
 
 def _int(value, _info, producing: bool):
     if isinstance(value, bool):
-        return value  # refused, as marshmallow refuses it
+        return int(value) if producing else value  # marshmallow's load refuses it
     if isinstance(value, float) and math.isfinite(value):
         return int(value)
     if isinstance(value, str) or (producing and isinstance(value, Decimal)):
@@ -93,7 +106,7 @@ def _int(value, _info, producing: bool):
 
 
 def _float(value, _info, producing: bool):
-    if isinstance(value, str) or (producing and isinstance(value, Decimal)):
+    if isinstance(value, str) or (producing and isinstance(value, (Decimal, bool))):
         try:
             return float(value)
         except ValueError:
@@ -112,15 +125,15 @@ def _decimal(value, _info, _producing: bool):
     return value
 
 
-def _bool(value, _info, producing: bool):
+def _bool(value, _info, _producing: bool):
     try:
         if value in TRUTHY:
             return True
         if value in FALSY:
             return False
     except TypeError:  # unhashable
-        return value
-    return bool(value) if producing else value
+        pass
+    return value
 
 
 def _str(value, _info, producing: bool):

@@ -10,6 +10,7 @@ import math
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import orjson
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -97,8 +98,44 @@ def test_every_contract_loads_as_marshmallow_loaded_it(key):
         same(key, schema, data)
 
 
+def produced(key, schema: Schema, data) -> None:
+    """A producer's payload is checked as marshmallow's dump and load checked it."""
+    try:
+        expected = schema.load(schema.dump(data))
+        orjson.dumps(schema.dump(data))  # the body it was written as (``Event.to_json``)
+    except ValidationError as error:
+        expected = error
+    except Exception:  # noqa: BLE001 - the old path broke before the outbox: nothing to compare
+        return
+    if isinstance(expected, ValidationError):
+        with pytest.raises(ValueError, match="contract"):
+            make_event(key[0], data, producer="p", version=key[1])
+    else:
+        got = make_event(key[0], data, producer="p", version=key[1]).payload
+        # marshmallow's dump rewrote an exponent (1E+2 as 100): the same number
+        assert repr(_plain(got)) == repr(_plain(expected)), data
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return Decimal(format(value, "f"))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 @pytest.mark.parametrize("key", sorted(CONTRACTS), ids=lambda key: f"{key[0]}.v{key[1]}")
 def test_a_producer_gets_what_marshmallow_gave_it(key):
+    schema = legacy(key)
+    for data in variants(schema, schema.load(valid(schema))):
+        if isinstance(data, dict):
+            produced(key, schema, data)
+
+
+@pytest.mark.parametrize("key", sorted(CONTRACTS), ids=lambda key: f"{key[0]}.v{key[1]}")
+def test_a_valid_payload_comes_back_as_marshmallow_gave_it(key):
     schema = legacy(key)
     payload = schema.load(valid(schema))
     event = make_event(key[0], payload, producer="p", version=key[1])
