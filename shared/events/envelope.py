@@ -12,11 +12,12 @@ for UTC; ``Z`` is read too) and money is a decimal string.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
-from typing import Annotated, Any, Callable
+from functools import cache
+from typing import Annotated, Any
 
 import msgspec
 import orjson
@@ -94,8 +95,8 @@ def wire_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-@lru_cache(maxsize=None)
-def fields_of(contract: type) -> Callable[[Contract], dict]:
+@cache
+def fields_of(contract: type) -> Callable[[Any], dict]:
     """A checked payload's fields as a dict for orjson (nested contracts and money
     are left to ``wire_value``): ``asdict``, unless a field may be absent (``UNSET``)
     rather than null."""
@@ -131,7 +132,7 @@ def validated(event_type: str, version: int, payload: dict) -> dict:
     return native(checked(event_type, version, payload))
 
 
-def native(loaded: Contract) -> dict:
+def native(loaded: msgspec.Struct) -> dict:
     return msgspec.to_builtins(loaded, builtin_types=NATIVE)
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import date, datetime
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -34,7 +34,7 @@ FALSY = frozenset({"f", "F", "false", "False", "FALSE", "off", "Off", "OFF", "n"
                    "No", "NO", "0", 0})
 
 
-@lru_cache(maxsize=None)
+@cache
 def type_info(kind: type) -> inspect.Type:
     return inspect.type_info(kind)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import islice
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -97,7 +98,7 @@ class UnitOfWorkFactory:
 class _Scope:
     def __init__(self, factory: UnitOfWorkFactory):
         self._factory = factory
-        self._cm = None
+        self._cm: Any = None
         self._work: UnitOfWork | None = None
 
     def __enter__(self) -> UnitOfWork:

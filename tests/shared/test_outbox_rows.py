@@ -96,7 +96,7 @@ def test_emit_many_streams_its_payloads_in_chunks_of_one_transaction(tmp_path, m
     written = []
     with uow() as work:
         work.session.connection()
-        original = work._insert  # noqa: SLF001 - counting the statements it writes
+        original = work._insert  # counting the statements it writes
         monkeypatch.setattr(work, "_insert", lambda model, rows: written.append(len(rows))
                             or original(model, rows))
         calls = [(f"call-{n}", f"c{n}", None, n % 2) for n in range(10)]
