@@ -8,6 +8,8 @@ from services.calls.customers import consent, projection, reactions, subject_exp
 from services.calls.db import IdempotencyKey, Outbox
 from services.calls.notifications import owed as notifications
 from shared.clock import utcnow
+from shared.config import Settings
+from shared.messaging.dispatcher import Handler
 from shared.messaging.erasure import scrub_outbox
 from shared.web import idempotency
 
@@ -86,7 +88,13 @@ def on_followup_created(work, event):
     notifications.on_followup(work.session, event.event_id, event.payload, utcnow())
 
 
-SUBSCRIPTIONS = {
+def subscriptions(settings: Settings) -> dict[str, list[Handler]]:
+    """Routing key → handlers, the same shape in every service (the calls service's
+    handlers do not depend on its settings)."""
+    return dict(_SUBSCRIPTIONS)
+
+
+_SUBSCRIPTIONS: dict[str, list[Handler]] = {
     "customer.registered.v1": [on_customer_registered],
     "customer.updated.v1": [on_customer_updated],
     "customer.merged.v1": [on_customer_merged],

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.calls import scheduled_events
+from services.calls.plans import recurrence
 from services.calls.bulk_rows import insert_rows, to_db
 from services.calls.calls.tables import Call
 from services.calls.db import Outbox
 from services.calls.plans.tables import CallPlan
-from services.calls.scheduled_events import Slot
 from shared.ids import ordered_ids
+from shared.messaging import outbox
 from shared.messaging.unit_of_work import UnitOfWork
+
+Slot = tuple[datetime, datetime]  # (due at, end of its window)
 
 # What differs from one call of a chunk to the next, then what the chunk shares.
 OWN = ("id", "customer_id", "due_at", "window_end")
@@ -47,10 +49,16 @@ def write(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: list[Pick]
 
 def _write_events(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: list[Pick],
                   call_ids: list[str], now: datetime) -> None:
+    """The calls' ``call.scheduled`` events, made as the driver reads them."""
     connection = work.session.connection()
     created = to_db(connection, Outbox.__table__.c.created_at, now)
-    calls = [(call_id, customer_id, segment, slot)
-             for call_id, (customer_id, segment, slot) in zip(call_ids, picks)]
-    rows = scheduled_events.outbox_rows(work.producer, plan, now, created, slots, calls,
-                                        ordered_ids(len(calls)))
-    insert_rows(connection, Outbox.__table__, scheduled_events.COLUMNS, rows)
+    policy = recurrence.longest_gap_days(plan.rrule, plan.timezone, plan.starts_at, now)
+    payloads = ({"call_id": call_id, "plan_id": plan.id, "customer_id": customer_id,
+                 "channel": plan.channel, "due_at": slots[slot][0], "segment": segment,
+                 "plan_version": plan.version, "purpose": plan.purpose,
+                 "priority": plan.priority, "window_end": slots[slot][1],
+                 "max_gap_days": policy}
+                for call_id, (customer_id, segment, slot) in zip(call_ids, picks))
+    rows = outbox.values(outbox.Origin.current(work.producer), "call.scheduled", payloads,
+                         now, created=created)
+    insert_rows(connection, Outbox.__table__, outbox.COLUMNS, rows)

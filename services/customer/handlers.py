@@ -1,7 +1,11 @@
 """What the customer service does when other services' events arrive."""
+from __future__ import annotations
+
 from services.customer.privacy import exports
 from services.customer.relationship import relationship
-from services.customer.relationship.relationship import lock_customers  # noqa: F401 (prepare)
+from services.customer.relationship.relationship import lock_customers  # noqa: F401 - the consumer's prepare
+from shared.config import Settings
+from shared.messaging.dispatcher import Handler
 
 
 def on_call_completed(work, event):
@@ -24,7 +28,13 @@ def on_subject_export_contributed(work, event):
     exports.record_contribution(work, event.payload)
 
 
-SUBSCRIPTIONS = {
+def subscriptions(settings: Settings) -> dict[str, list[Handler]]:
+    """Routing key → handlers, the same shape in every service (the customer
+    service's handlers do not depend on its settings)."""
+    return dict(_SUBSCRIPTIONS)
+
+
+_SUBSCRIPTIONS: dict[str, list[Handler]] = {
     "call.completed.v1": [on_call_completed],
     "sale.recorded.v1": [on_sale_recorded],
     "sale.returned.v1": [on_sale_returned],

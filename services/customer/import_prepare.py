@@ -19,7 +19,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from services.customer import registered_events
 from services.customer import rows as import_rows
 from services.customer.profiles import duplicates
 from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
@@ -29,6 +28,7 @@ from services.customer.tables import Outbox
 from shared.clock import utcnow
 from shared.driver_rows import DriverInsert, dialect_for
 from shared.ids import ordered_id
+from shared.messaging import outbox
 
 # Columns an import never fills (relationship state, merges, notices) are left out.
 UNSET = ("opt_out_notice_at", "referred_by_call_id", "merged_into", "last_contacted_at",
@@ -141,13 +141,14 @@ def _new_customer(data: dict, setup: Setup, ready: dict, now: datetime,
         "actor": setup.actor, "source": "import", "reason": "imported",
         "changes": {k: {"old": None, "new": v} for k, v in after.items()
                     if v not in (None, [], False)}, "snapshot": after}
-    event = registered_events.outbox_row(Outbox, setup, now, {
+    # The importing process's correlation, which a worker's own context lacks.
+    origin = outbox.Origin(setup.producer, setup.correlation_id, setup.causation_id)
+    [event] = outbox.rows(origin, "customer.registered", [{
         "customer_id": customer_id, "name": values["name"], "phone": phone,
         "segment": values["segment"], "preferred_language": values.get("preferred_language"),
         "lifecycle_status": values["lifecycle_status"], "registered_at": now,
         "kind": values["kind"], "owner_team": values.get("owner_team"), "source": "import",
-        "external_ref": values.get("external_ref")},
-        next(ids))
+        "external_ref": values.get("external_ref")}], now)
     return NewCustomer(
         customer_id, now, tuple((p["kind"], p["value"]) for p in points),
         tuple(completeness(after, requirable)["missing"]),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from services.reporting import bulk
 from services.reporting.tables import EventLog
 from shared.clock import utcnow
-from shared.events import Event, contract_for, parse_event
+from shared.events import CONTRACTS, Event, parse_event, to_wire
 from shared.messaging.unit_of_work import UnitOfWork
 
 
@@ -26,11 +26,9 @@ def wire_payload(event: Event) -> dict:
     received = getattr(event, "wire_payload", None)
     if received is not None:
         return received
-    try:
-        contract = contract_for(event.event_type, event.event_version)
-    except KeyError:
+    if (event.event_type, event.event_version) not in CONTRACTS:
         return event.payload  # parse_event left it unparsed, so it is wire form already
-    return contract().dump(event.payload)
+    return to_wire(event.event_type, event.event_version, event.payload)
 
 
 def append(work: UnitOfWork, event: Event) -> None:

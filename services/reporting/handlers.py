@@ -10,13 +10,13 @@ from __future__ import annotations
 from services.reporting import config, event_log, projections
 from shared.config import Settings
 from shared.events.contracts import SUBJECT_RECORDS
-from shared.messaging.dispatcher import WILDCARD
+from shared.messaging.dispatcher import WILDCARD, Handler
 
 INBOX_NAME = "services.reporting.handlers.on_event"
 
 
-def subscriptions(settings: Settings) -> dict:
-    """Routing key → handlers, like every service's ``SUBSCRIPTIONS``."""
+def subscriptions(settings: Settings) -> dict[str, list[Handler]]:
+    """Routing key → handlers, the same shape in every service."""
     zone = config.timezone(settings)
 
     def on_event(work, event):

@@ -13,11 +13,14 @@ from services.sales.deals import pipeline as deals
 from services.sales.pnl import costs
 from shared.clock import utcnow
 from shared.config import Settings
+from shared.clock import utcnow
+from shared.messaging.dispatcher import Handler
 
 OPPORTUNITY = "sale_opportunity"
 
 
-def subscriptions(settings: Settings) -> dict:
+def subscriptions(settings: Settings) -> dict[str, list[Handler]]:
+    """Routing key → handlers, the same shape in every service."""
     zone = config.timezone(settings)
 
     def on_customer_registered(work, event):

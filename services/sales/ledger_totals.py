@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from services.sales.db import Outbox
 from services.sales.pnl.tables import AMOUNTS, LedgerDay
-from shared.events import make_event
+from shared.messaging import outbox
 from shared.messaging.tables import utcnow
 from shared.types import CENT
 
@@ -60,13 +60,12 @@ def flush(session: Session) -> None:
     if not days:
         return
     statement = _upsert(session.get_bind().dialect.name)
-    now, events = utcnow(), []
+    payloads = []
     for (day, currency, zone), amounts in sorted(days.items(), key=lambda item: item[0][:2]):
         totals = session.connection().execute(
             statement, {"day": day, "currency": currency, **amounts}).one()
-        events.append(Outbox.row_for(make_event(EVENT, payload(totals, zone.key),
-                                                producer=PRODUCER), now))
-    session.connection().execute(insert(Outbox.__table__), events)
+        payloads.append(payload(totals, zone.key))
+    session.connection().execute(insert(Outbox.__table__), _events(payloads))
 
 
 def republish(session: Session, zone, start=None, end=None) -> int:
@@ -79,13 +78,17 @@ def republish(session: Session, zone, start=None, end=None) -> int:
         statement = statement.where(table.c.day >= start)
     if end:
         statement = statement.where(table.c.day <= end)
-    now = utcnow()
-    events = [Outbox.row_for(make_event(EVENT, payload(totals, zone.key), producer=PRODUCER),
-                             now)
-              for totals in session.connection().execute(statement)]
+    events = _events([payload(totals, zone.key)
+                      for totals in session.connection().execute(statement)])
     if events:
         session.connection().execute(insert(Outbox.__table__), events)
     return len(events)
+
+
+def _events(payloads: list[dict]) -> list[dict]:
+    """The outbox rows of the totals' events (written in the session's own transaction,
+    at its commit, so through the outbox's rows rather than a unit of work)."""
+    return list(outbox.rows(outbox.Origin.current(PRODUCER), EVENT, payloads, utcnow()))
 
 
 def payload(totals, zone_name: str) -> dict:

@@ -1,6 +1,6 @@
 """Event envelope and versioned contracts, defined once for producers and consumers."""
-from shared.events.envelope import Event, EnvelopeError, make_event, parse_event
-from shared.events.contracts import CONTRACTS, contract_for, routing_key
+from shared.events.contracts import CONTRACTS, contract_for, json_schema, routing_key
+from shared.events.envelope import EnvelopeError, Event, make_event, parse_event, to_wire
 
-__all__ = ["Event", "EnvelopeError", "make_event", "parse_event", "CONTRACTS",
-           "contract_for", "routing_key"]
+__all__ = ["CONTRACTS", "EnvelopeError", "Event", "contract_for", "json_schema", "make_event",
+           "parse_event", "routing_key", "to_wire"]

@@ -1,13 +1,21 @@
 """Versioned event contracts: the payload of every event type, defined once.
 
-Adding an optional field keeps a contract's version; anything else is a new
-version (``CallCompletedV2``) registered beside the old one. Consumers exclude
-unknown fields so that an added optional field never breaks them. Money travels
-as a decimal string.
+Each contract is a ``msgspec.Struct``: msgspec validates and converts a payload in
+native code, which is what lets every event, bulk ones included, go through its
+contract (``shared.events.envelope``). Adding an optional field keeps a contract's
+version; anything else is a new version (``CallCompletedV2``) registered beside the
+old one. Unknown fields are ignored, so that an added optional field never breaks a
+consumer. Money is a ``Decimal`` that travels as a decimal string; times are aware.
 """
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType, field
 
 OUTCOMES = (
     "reached", "no_answer", "busy", "wrong_number", "callback_requested",
@@ -16,17 +24,6 @@ OUTCOMES = (
 )
 CHANNELS = ("phone", "visit", "email", "video")
 AGENT_KINDS = ("staff", "partner")
-
-
-class Contract(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-def _money(**kw):
-    return fields.Decimal(as_string=True, places=None, allow_nan=False, **kw)
-
-
 CONSENT_STATUSES = ("granted", "withdrawn")
 FOLLOWUP_KINDS = ("callback", "retry", "opportunity", "escalation", "opt_out")
 DEAL_STAGES = ("lead", "qualified", "proposal", "negotiation", "won", "lost")
@@ -35,347 +32,428 @@ ALLOCATION_KINDS = ("training", "promotion_material", "marketing_fund")
 # Consumers take any other name too: a rule added later must not make events invalid.
 QUALITY_FLAGS = ("duration", "overlap", "rate", "outside_window", "checklist_incomplete")
 
+Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+Channel = Literal[CHANNELS]  # type: ignore[valid-type]
+AgentKind = Literal[AGENT_KINDS]  # type: ignore[valid-type]
+ConsentStatus = Literal[CONSENT_STATUSES]  # type: ignore[valid-type]
+FollowupKind = Literal[FOLLOWUP_KINDS]  # type: ignore[valid-type]
+DealStage = Literal[DEAL_STAGES]  # type: ignore[valid-type]
+AllocationKind = Literal[ALLOCATION_KINDS]  # type: ignore[valid-type]
+
+Aware = Annotated[datetime, Meta(tz=True)]
+Currency = Annotated[str, Meta(min_length=3, max_length=3)]
+Percent = Annotated[int, Meta(ge=0, le=100)]
+Positive = Annotated[int, Meta(ge=1)]
+Money = Decimal  # finite: checked by ``Contract.__post_init__``
+
+
+class Contract(msgspec.Struct):
+    """A payload: unknown fields are ignored; money and floats must be finite."""
+
+    FINITE: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.FINITE:
+            value = getattr(self, name)
+            if value is not None and not _finite(value):
+                raise ValueError(f"`{name}` must be a finite number")
+
+
+def _finite(value: Decimal | float) -> bool:
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+
 
 # -- customer ---------------------------------------------------------------
 
-class CustomerRegisteredV1(Contract):
-    customer_id = fields.String(required=True)
-    name = fields.String(required=True)
-    phone = fields.String(load_default=None, allow_none=True)
-    segment = fields.String(required=True)
-    preferred_language = fields.String(load_default=None, allow_none=True)
-    lifecycle_status = fields.String(load_default="active")
-    registered_at = fields.AwareDateTime(required=True)
-    kind = fields.String(load_default="person", validate=validate.OneOf(("person", "company")))
-    owner_team = fields.String(load_default=None, allow_none=True)
+class CustomerRegisteredV1(Contract, kw_only=True):
+    FINITE = ("relationship_score", "satisfaction_trend")
+    customer_id: str
+    name: str
+    phone: str | None = None
+    segment: str
+    preferred_language: str | None = None
+    lifecycle_status: str = "active"
+    registered_at: Aware
+    kind: Literal["person", "company"] = "person"
+    owner_team: str | None = None
     # Where the profile came from: "api", "import", "referral"; a referral names its call.
-    source = fields.String(load_default="api")
-    referred_by_call_id = fields.String(load_default=None, allow_none=True)
-    referred_by_customer_id = fields.String(load_default=None, allow_none=True)
+    source: str = "api"
+    referred_by_call_id: str | None = None
+    referred_by_customer_id: str | None = None
     # The contact context a call page shows (optional: older producers omit them).
-    email = fields.String(load_default=None, allow_none=True)
-    address = fields.Dict(load_default=None, allow_none=True)
-    relationship_score = fields.Float(load_default=None, allow_none=True)
-    satisfaction_trend = fields.Float(load_default=None, allow_none=True)
+    email: str | None = None
+    address: dict | None = None
+    relationship_score: float | None = None
+    satisfaction_trend: float | None = None
     # The reference another system knows the customer by (the workspace finds by it).
-    external_ref = fields.String(load_default=None, allow_none=True)
+    external_ref: str | None = None
 
 
-class FieldChangeV1(Contract):
-    old = fields.Raw(allow_none=True)
-    new = fields.Raw(allow_none=True)
+class FieldChangeV1(Contract, kw_only=True):
+    # Either may be absent (not null): a change that only names one side.
+    old: Any | UnsetType = UNSET
+    new: Any | UnsetType = UNSET
 
 
-class CustomerUpdatedV1(Contract):
+class CustomerUpdatedV1(Contract, kw_only=True):
     """A new version of a profile: ``changes`` maps each changed field to its old
     and new value (``{"segment": {"old": "retail", "new": "sme"}}``)."""
-    customer_id = fields.String(required=True)
-    segment = fields.String(required=True)
-    name = fields.String(load_default=None, allow_none=True)
-    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChangeV1),
-                          load_default=dict)
-    version = fields.Integer(load_default=None, allow_none=True)
-    preferred_language = fields.String(load_default=None, allow_none=True)
-    lifecycle_status = fields.String(load_default=None, allow_none=True)
-    owner_team = fields.String(load_default=None, allow_none=True)
-    updated_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    FINITE = ("relationship_score", "satisfaction_trend")
+    customer_id: str
+    segment: str
+    name: str | None = None
+    changes: dict[str, FieldChangeV1] = field(default_factory=dict)
+    version: int | None = None
+    preferred_language: str | None = None
+    lifecycle_status: str | None = None
+    owner_team: str | None = None
+    updated_at: Aware | None = None
     # The contact context a call page shows (optional: older producers omit them).
-    email = fields.String(load_default=None, allow_none=True)
-    address = fields.Dict(load_default=None, allow_none=True)
-    relationship_score = fields.Float(load_default=None, allow_none=True)
-    satisfaction_trend = fields.Float(load_default=None, allow_none=True)
+    email: str | None = None
+    address: dict | None = None
+    relationship_score: float | None = None
+    satisfaction_trend: float | None = None
     # The reference another system knows the customer by (the workspace finds by it).
-    external_ref = fields.String(load_default=None, allow_none=True)
+    external_ref: str | None = None
 
 
-class CustomerMergedV1(Contract):
+class CustomerMergedV1(Contract, kw_only=True):
     """``merged_id`` is absorbed into ``survivor_id``: re-point every record."""
-    survivor_id = fields.String(required=True)
-    merged_id = fields.String(required=True)
-    merged_at = fields.AwareDateTime(required=True)
-    segment = fields.String(load_default=None, allow_none=True)
+    survivor_id: str
+    merged_id: str
+    merged_at: Aware
+    segment: str | None = None
 
 
-class CustomerConsentChangedV1(Contract):
-    customer_id = fields.String(required=True)
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    purpose = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(CONSENT_STATUSES))
-    source = fields.String(load_default=None, allow_none=True)
-    notice_version = fields.String(load_default=None, allow_none=True)
-    changed_at = fields.AwareDateTime(required=True)
+class CustomerConsentChangedV1(Contract, kw_only=True):
+    customer_id: str
+    channel: Channel
+    purpose: str
+    status: ConsentStatus
+    source: str | None = None
+    notice_version: str | None = None
+    changed_at: Aware
 
 
-class CustomerOptedOutV1(Contract):
+class CustomerOptedOutV1(Contract, kw_only=True):
     """Stop direct marketing at once. ``channel``/``purpose`` of ``None`` mean all
     of them (a do-not-call request on every channel, say)."""
-    customer_id = fields.String(required=True)
-    channel = fields.String(load_default=None, allow_none=True,
-                            validate=validate.OneOf(CHANNELS))
-    purpose = fields.String(load_default=None, allow_none=True)
-    reason = fields.String(load_default="consent_withdrawn")
-    contact_point = fields.String(load_default=None, allow_none=True)
-    opted_out_at = fields.AwareDateTime(required=True)
+    customer_id: str
+    channel: Channel | None = None
+    purpose: str | None = None
+    reason: str = "consent_withdrawn"
+    contact_point: str | None = None
+    opted_out_at: Aware
 
 
-class CustomerErasedV1(Contract):
+class CustomerErasedV1(Contract, kw_only=True):
     """Past retention or on request: erase or anonymise every personal datum."""
-    customer_id = fields.String(required=True)
-    erased_at = fields.AwareDateTime(required=True)
+    customer_id: str
+    erased_at: Aware
     # The profiles merged into it, erased with it (their copies elsewhere hold data too).
-    merged_ids = fields.List(fields.String(), load_default=list)
+    merged_ids: list[str] = field(default_factory=list)
 
 
-class CustomerGapsDetectedV1(Contract):
+class CustomerGapsDetectedV1(Contract, kw_only=True):
     """Profile fields missing against the segment's requirements: the calls
     service puts them on the next call's checklist to confirm."""
-    customer_id = fields.String(required=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    missing_fields = fields.List(fields.String(), required=True)
-    detected_at = fields.AwareDateTime(required=True)
+    customer_id: str
+    segment: str | None = None
+    missing_fields: list[str]
+    detected_at: Aware
 
 
-class CustomerQualityFlaggedV1(Contract):
-    item_id = fields.String(required=True)
-    customer_id = fields.String(load_default=None, allow_none=True)
-    rule = fields.String(required=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    detail = fields.String(load_default=None, allow_none=True)
-    flagged_at = fields.AwareDateTime(required=True)
+class CustomerQualityFlaggedV1(Contract, kw_only=True):
+    item_id: str
+    customer_id: str | None = None
+    rule: str
+    segment: str | None = None
+    detail: str | None = None
+    flagged_at: Aware
 
 
-class CustomerQualityResolvedV1(Contract):
-    item_id = fields.String(required=True)
-    customer_id = fields.String(load_default=None, allow_none=True)
-    rule = fields.String(required=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    resolution = fields.String(load_default=None, allow_none=True)
-    resolved_at = fields.AwareDateTime(required=True)
+class CustomerQualityResolvedV1(Contract, kw_only=True):
+    item_id: str
+    customer_id: str | None = None
+    rule: str
+    segment: str | None = None
+    resolution: str | None = None
+    resolved_at: Aware
 
 
 # -- calls ------------------------------------------------------------------
 
-class CallScheduledV1(Contract):
-    call_id = fields.String(required=True)
-    plan_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    due_at = fields.AwareDateTime(required=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    plan_version = fields.Integer(load_default=None, allow_none=True)
-    purpose = fields.String(load_default=None, allow_none=True)
-    priority = fields.Integer(load_default=None, allow_none=True)
-    window_end = fields.AwareDateTime(load_default=None, allow_none=True)
+class CallScheduledV1(Contract, kw_only=True):
+    call_id: str
+    plan_id: str
+    customer_id: str
+    channel: Channel
+    due_at: Aware
+    segment: str | None = None
+    plan_version: int | None = None
+    purpose: str | None = None
+    priority: int | None = None
+    window_end: Aware | None = None
     # The plan's coverage policy when the call was planned (shared.coverage).
-    max_gap_days = fields.Integer(load_default=None, allow_none=True,
-                                  validate=validate.Range(min=1))
+    max_gap_days: Positive | None = None
 
 
-class CallAssignedV1(Contract):
-    call_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    agent_id = fields.String(required=True)
-    agent_kind = fields.String(required=True, validate=validate.OneOf(AGENT_KINDS))
-    partner_id = fields.String(load_default=None, allow_none=True)
-    team = fields.String(load_default=None, allow_none=True)
-    reason = fields.String(load_default=None, allow_none=True)
-    assigned_at = fields.AwareDateTime(required=True)
+class CallAssignedV1(Contract, kw_only=True):
+    call_id: str
+    customer_id: str
+    agent_id: str
+    agent_kind: AgentKind
+    partner_id: str | None = None
+    team: str | None = None
+    reason: str | None = None
+    assigned_at: Aware
     # Why, as a code: continuity (the customer's previous agent or partner), round_robin,
     # manual, bulk. Optional: older events have none.
-    basis = fields.String(load_default=None, allow_none=True)
+    basis: str | None = None
 
 
-class ReferralV1(Contract):
-    name = fields.String(required=True)
-    phone = fields.String(load_default=None, allow_none=True)
-    email = fields.String(load_default=None, allow_none=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    note = fields.String(load_default=None, allow_none=True)
+class ReferralV1(Contract, kw_only=True):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    segment: str | None = None
+    note: str | None = None
 
 
-class CallCompletedV1(Contract):
-    call_id = fields.String(required=True)
-    plan_id = fields.String(load_default=None, allow_none=True)
-    customer_id = fields.String(required=True)
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
-    completed_at = fields.AwareDateTime(required=True)
-    duration_seconds = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    satisfaction = fields.Integer(load_default=None, allow_none=True,
-                                  validate=validate.Range(min=1, max=5))
-    propensity = fields.Integer(load_default=None, allow_none=True,
-                                validate=validate.Range(min=0, max=100))
-    notes = fields.String(load_default=None, allow_none=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    agent_id = fields.String(load_default=None, allow_none=True)
-    agent_kind = fields.String(load_default="staff", validate=validate.OneOf(AGENT_KINDS))
-    partner_id = fields.String(load_default=None, allow_none=True)
-    team = fields.String(load_default=None, allow_none=True)
-    cost = _money(load_default=None, allow_none=True)
-    currency = fields.String(load_default="HKD", validate=validate.Length(equal=3))
-    purpose = fields.String(load_default=None, allow_none=True)
-    plan_version = fields.Integer(load_default=None, allow_none=True)
-    due_at = fields.AwareDateTime(load_default=None, allow_none=True)
+class CallCompletedV1(Contract, kw_only=True):
+    FINITE = ("cost", "checklist_compliance")
+    call_id: str
+    plan_id: str | None = None
+    customer_id: str
+    channel: Channel
+    outcome: Outcome
+    completed_at: Aware
+    duration_seconds: Annotated[int, Meta(ge=0)] = 0
+    satisfaction: Annotated[int, Meta(ge=1, le=5)] | None = None
+    propensity: Percent | None = None
+    notes: str | None = None
+    segment: str | None = None
+    agent_id: str | None = None
+    agent_kind: AgentKind = "staff"
+    partner_id: str | None = None
+    team: str | None = None
+    cost: Money | None = None
+    currency: Currency = "HKD"
+    purpose: str | None = None
+    plan_version: int | None = None
+    due_at: Aware | None = None
     # Share of required checklist items answered (1.0 = the guideline was followed).
-    checklist_compliance = fields.Float(load_default=None, allow_none=True,
-                                        validate=validate.Range(min=0, max=1))
-    competitor_mentions = fields.List(fields.String(), load_default=list)
-    referrals = fields.List(fields.Nested(ReferralV1), load_default=list)
+    checklist_compliance: Annotated[float, Meta(ge=0, le=1)] | None = None
+    competitor_mentions: list[str] = field(default_factory=list)
+    referrals: list[ReferralV1] = field(default_factory=list)
     # PDPO: the customer was told of the right to opt out on this contact.
-    opt_out_notice_given = fields.Boolean(load_default=False)
-    callback_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    opt_out_notice_given: bool = False
+    callback_at: Aware | None = None
     # The customer confirmed these profile fields (gaps put on the checklist).
-    confirmed_fields = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
-                                   load_default=dict)
+    confirmed_fields: dict[str, Any] = field(default_factory=dict)
     # planned, callback, retry, escalation, replan; inbound or unplanned (no due time).
-    kind = fields.String(load_default=None, allow_none=True)
+    kind: str | None = None
     # The quality rules the record hit when it was recorded (QUALITY_FLAGS), each once;
     # older events have none.
-    quality_flags = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
-                                load_default=list)
+    quality_flags: list[Annotated[str, Meta(min_length=1, max_length=32)]] = field(
+        default_factory=list)
 
 
-class CallMissedV1(Contract):
-    call_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    plan_id = fields.String(load_default=None, allow_none=True)
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    due_at = fields.AwareDateTime(required=True)
-    missed_at = fields.AwareDateTime(required=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    agent_id = fields.String(load_default=None, allow_none=True)
-    agent_kind = fields.String(load_default=None, allow_none=True)
-    partner_id = fields.String(load_default=None, allow_none=True)
-    team = fields.String(load_default=None, allow_none=True)
-    replanned_call_id = fields.String(load_default=None, allow_none=True)
+class CallMissedV1(Contract, kw_only=True):
+    call_id: str
+    customer_id: str
+    plan_id: str | None = None
+    channel: Channel
+    due_at: Aware
+    missed_at: Aware
+    segment: str | None = None
+    agent_id: str | None = None
+    agent_kind: str | None = None
+    partner_id: str | None = None
+    team: str | None = None
+    replanned_call_id: str | None = None
 
 
-class CallCancelledV1(Contract):
-    call_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    channel = fields.String(load_default=None, allow_none=True)
-    purpose = fields.String(load_default=None, allow_none=True)
-    reason = fields.String(required=True)
-    cancelled_at = fields.AwareDateTime(required=True)
-    partner_id = fields.String(load_default=None, allow_none=True)
+class CallCancelledV1(Contract, kw_only=True):
+    call_id: str
+    customer_id: str
+    channel: str | None = None
+    purpose: str | None = None
+    reason: str
+    cancelled_at: Aware
+    partner_id: str | None = None
 
 
-class FollowupCreatedV1(Contract):
-    followup_id = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(FOLLOWUP_KINDS))
-    customer_id = fields.String(required=True)
-    source_call_id = fields.String(required=True)
-    due_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    call_id = fields.String(load_default=None, allow_none=True)
-    reason = fields.String(load_default=None, allow_none=True)
-    created_at = fields.AwareDateTime(required=True)
+class FollowupCreatedV1(Contract, kw_only=True):
+    followup_id: str
+    kind: FollowupKind
+    customer_id: str
+    source_call_id: str
+    due_at: Aware | None = None
+    call_id: str | None = None
+    reason: str | None = None
+    created_at: Aware
 
 
 # -- sales ------------------------------------------------------------------
 
-class DealCreatedV1(Contract):
-    deal_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    stage = fields.String(required=True, validate=validate.OneOf(DEAL_STAGES))
-    probability = fields.Integer(load_default=None, allow_none=True,
-                                 validate=validate.Range(min=0, max=100))
-    expected_value = _money(load_default=None, allow_none=True)
-    currency = fields.String(load_default="HKD", validate=validate.Length(equal=3))
-    owner = fields.String(load_default=None, allow_none=True)
-    source_call_id = fields.String(load_default=None, allow_none=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    created_at = fields.AwareDateTime(required=True)
+class DealCreatedV1(Contract, kw_only=True):
+    FINITE = ("expected_value",)
+    deal_id: str
+    customer_id: str
+    stage: DealStage
+    probability: Percent | None = None
+    expected_value: Money | None = None
+    currency: Currency = "HKD"
+    owner: str | None = None
+    source_call_id: str | None = None
+    segment: str | None = None
+    created_at: Aware
 
 
-class DealStageChangedV1(Contract):
-    deal_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    from_stage = fields.String(required=True, validate=validate.OneOf(DEAL_STAGES))
-    to_stage = fields.String(required=True, validate=validate.OneOf(DEAL_STAGES))
-    probability = fields.Integer(load_default=None, allow_none=True,
-                                 validate=validate.Range(min=0, max=100))
-    expected_value = _money(load_default=None, allow_none=True)
-    currency = fields.String(load_default="HKD", validate=validate.Length(equal=3))
-    lost_reason = fields.String(load_default=None, allow_none=True)
-    seconds_in_previous_stage = fields.Integer(load_default=None, allow_none=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    changed_at = fields.AwareDateTime(required=True)
+class DealStageChangedV1(Contract, kw_only=True):
+    FINITE = ("expected_value",)
+    deal_id: str
+    customer_id: str
+    from_stage: DealStage
+    to_stage: DealStage
+    probability: Percent | None = None
+    expected_value: Money | None = None
+    currency: Currency = "HKD"
+    lost_reason: str | None = None
+    seconds_in_previous_stage: int | None = None
+    segment: str | None = None
+    changed_at: Aware
 
 
-class SaleLineV1(Contract):
-    sku = fields.String(load_default=None, allow_none=True)
-    description = fields.String(load_default=None, allow_none=True)
-    quantity = _money(required=True)
-    unit_price = _money(required=True)
-    unit_cost = _money(required=True)
-    discount = _money(load_default=None, allow_none=True)
+class SaleLineV1(Contract, kw_only=True):
+    FINITE = ("quantity", "unit_price", "unit_cost", "discount")
+    sku: str | None = None
+    description: str | None = None
+    quantity: Money
+    unit_price: Money
+    unit_cost: Money
+    discount: Money | None = None
 
 
-class SaleRecordedV1(Contract):
-    sale_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
-    recorded_at = fields.AwareDateTime(required=True)
-    lines = fields.List(fields.Nested(SaleLineV1), required=True,
-                        validate=validate.Length(min=1))
-    revenue = _money(required=True)
-    cost = _money(required=True)
-    discount = _money(load_default=None, allow_none=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    deal_id = fields.String(load_default=None, allow_none=True)
-    source_call_id = fields.String(load_default=None, allow_none=True)
+class SaleRecordedV1(Contract, kw_only=True):
+    FINITE = ("revenue", "cost", "discount")
+    sale_id: str
+    customer_id: str
+    currency: Currency
+    recorded_at: Aware
+    lines: Annotated[list[SaleLineV1], Meta(min_length=1)]
+    revenue: Money
+    cost: Money
+    discount: Money | None = None
+    segment: str | None = None
+    deal_id: str | None = None
+    source_call_id: str | None = None
     # The sale's own reference (an invoice number), when it was given one.
-    external_ref = fields.String(load_default=None, allow_none=True)
+    external_ref: str | None = None
 
 
-class SaleReturnedV1(Contract):
+class SaleReturnedV1(Contract, kw_only=True):
     """A return against ``sale_id``: ``revenue`` is the amount refunded and
     ``cost`` the cost of goods taken back, both positive."""
-    return_id = fields.String(required=True)
-    sale_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
-    returned_at = fields.AwareDateTime(required=True)
-    lines = fields.List(fields.Nested(SaleLineV1), load_default=list)
-    revenue = _money(required=True)
-    cost = _money(required=True)
-    segment = fields.String(load_default=None, allow_none=True)
+    FINITE = ("revenue", "cost")
+    return_id: str
+    sale_id: str
+    customer_id: str
+    currency: Currency
+    returned_at: Aware
+    lines: list[SaleLineV1] = field(default_factory=list)
+    revenue: Money
+    cost: Money
+    segment: str | None = None
 
 
-class SaleCancelledV1(Contract):
+class SaleCancelledV1(Contract, kw_only=True):
     """The sale is reversed in full by a reversing entry: ``revenue`` (net of
     discounts), ``discount`` and ``cost`` are the reversed sale's, as it carried
     them (``discount`` is absent from events before it was added)."""
-    sale_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
-    revenue = _money(required=True)
-    cost = _money(required=True)
-    discount = _money(load_default=None, allow_none=True)
-    reason = fields.String(load_default=None, allow_none=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    cancelled_at = fields.AwareDateTime(required=True)
+    FINITE = ("revenue", "cost", "discount")
+    sale_id: str
+    customer_id: str
+    currency: Currency
+    revenue: Money
+    cost: Money
+    discount: Money | None = None
+    reason: str | None = None
+    segment: str | None = None
+    cancelled_at: Aware
 
 
-class AllocationShareV1(Contract):
-    customer_id = fields.String(required=True)
-    amount = _money(required=True)
+class AllocationShareV1(Contract, kw_only=True):
+    FINITE = ("amount",)
+    customer_id: str
+    amount: Money
 
 
-class AllocationRecordedV1(Contract):
-    allocation_id = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(ALLOCATION_KINDS))
-    amount = _money(required=True)
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
-    team = fields.String(load_default=None, allow_none=True)
-    channel = fields.String(load_default=None, allow_none=True)
-    segment = fields.String(load_default=None, allow_none=True)
-    period_start = fields.Date(required=True)
-    period_end = fields.Date(required=True)
-    rule = fields.String(required=True)
+class AllocationRecordedV1(Contract, kw_only=True):
+    FINITE = ("amount",)
+    allocation_id: str
+    kind: AllocationKind
+    amount: Money
+    currency: Currency
+    team: str | None = None
+    channel: str | None = None
+    segment: str | None = None
+    period_start: date
+    period_end: date
+    rule: str
     # How the amount landed on customers: the shares sum exactly to ``amount``.
-    shares = fields.List(fields.Nested(AllocationShareV1), load_default=list)
-    recorded_at = fields.AwareDateTime(required=True)
+    shares: list[AllocationShareV1] = field(default_factory=list)
+    recorded_at: Aware
+
+
+# -- data-subject export -----------------------------------------------------
+
+class SubjectExportRequestedV1(Contract, kw_only=True):
+    """A data access request (PDPO): every service that holds records about the
+    customer answers with ``subject.export_contributed``. ``customer_ids`` is the
+    customer and every profile merged into it, so absorbed records are found."""
+    export_id: str
+    customer_id: str
+    customer_ids: Annotated[list[str], Meta(min_length=1)]
+    requested_at: Aware
+
+
+class SubjectExportContributedV1(Contract, kw_only=True):
+    """One service's records about the subject, part ``part`` of ``parts`` (a large
+    contribution is cut into parts, see ``shared.events.export_parts``). ``sections``
+    maps a section name (``calls``, ``deals``…) to its records, in wire form."""
+    export_id: str
+    customer_id: str
+    service: str
+    part: Positive
+    parts: Positive
+    sections: dict[str, list[dict]]
+    contributed_at: Aware
+
+
+# -- ledger (sales) -----------------------------------------------------------
+
+class LedgerTotalsPublishedV1(Contract, kw_only=True):
+    """The sales ledger's own totals of one local day (in ``timezone``, the sales
+    service's) and currency, re-published with a higher ``revision`` by every
+    ledger write that changes them: the newest revision is the day's figure.
+    ``revenue`` is at list price (sales less cancelled ones); every amount is an
+    exact sum of entries each rounded to the cent once, when it was recorded."""
+    FINITE = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve",
+              "allocations", "net_contribution")
+    day: date
+    currency: Currency
+    timezone: str
+    revision: Positive
+    revenue: Money
+    discounts: Money
+    returns: Money
+    cost_of_goods: Money
+    cost_to_serve: Money
+    allocations: Money
+    net_contribution: Money
+    calls: int
 
 
 CONTRACTS: dict[tuple[str, int], type[Contract]] = {
@@ -400,11 +478,18 @@ CONTRACTS: dict[tuple[str, int], type[Contract]] = {
     ("sale.returned", 1): SaleReturnedV1,
     ("sale.cancelled", 1): SaleCancelledV1,
     ("allocation.recorded", 1): AllocationRecordedV1,
+    ("subject.export_requested", 1): SubjectExportRequestedV1,
+    ("subject.export_contributed", 1): SubjectExportContributedV1,
+    ("ledger.totals_published", 1): LedgerTotalsPublishedV1,
 }
+
+# Events that carry one data subject's records to one recipient: a service that keeps
+# every event it sees (reporting's log) keeps no copy of these.
+SUBJECT_RECORDS = frozenset({"subject.export_contributed"})
 
 
 def contract_for(event_type: str, version: int) -> type[Contract]:
-    """The payload schema of one event type and version; KeyError if unknown."""
+    """The payload contract of one event type and version; KeyError if unknown."""
     return CONTRACTS[(event_type, version)]
 
 
@@ -413,62 +498,6 @@ def routing_key(event_type: str, version: int) -> str:
     return f"{event_type}.v{version}"
 
 
-# -- data-subject export -----------------------------------------------------
-
-class SubjectExportRequestedV1(Contract):
-    """A data access request (PDPO): every service that holds records about the
-    customer answers with ``subject.export_contributed``. ``customer_ids`` is the
-    customer and every profile merged into it, so absorbed records are found."""
-    export_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    customer_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
-    requested_at = fields.AwareDateTime(required=True)
-
-
-class SubjectExportContributedV1(Contract):
-    """One service's records about the subject, part ``part`` of ``parts`` (a large
-    contribution is cut into parts, see ``shared.events.export_parts``). ``sections``
-    maps a section name (``calls``, ``deals``…) to its records, in wire form."""
-    export_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    service = fields.String(required=True)
-    part = fields.Integer(required=True, validate=validate.Range(min=1))
-    parts = fields.Integer(required=True, validate=validate.Range(min=1))
-    sections = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()),
-                           required=True)
-    contributed_at = fields.AwareDateTime(required=True)
-
-
-# Events that carry one data subject's records to one recipient: a service that keeps
-# every event it sees (reporting's log) keeps no copy of these.
-SUBJECT_RECORDS = frozenset({"subject.export_contributed"})
-
-CONTRACTS.update({
-    ("subject.export_requested", 1): SubjectExportRequestedV1,
-    ("subject.export_contributed", 1): SubjectExportContributedV1,
-})
-
-
-# -- ledger (sales) -----------------------------------------------------------
-
-class LedgerTotalsPublishedV1(Contract):
-    """The sales ledger's own totals of one local day (in ``timezone``, the sales
-    service's) and currency, re-published with a higher ``revision`` by every
-    ledger write that changes them: the newest revision is the day's figure.
-    ``revenue`` is at list price (sales less cancelled ones); every amount is an
-    exact sum of entries each rounded to the cent once, when it was recorded."""
-    day = fields.Date(required=True)
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
-    timezone = fields.String(required=True)
-    revision = fields.Integer(required=True, validate=validate.Range(min=1))
-    revenue = _money(required=True)
-    discounts = _money(required=True)
-    returns = _money(required=True)
-    cost_of_goods = _money(required=True)
-    cost_to_serve = _money(required=True)
-    allocations = _money(required=True)
-    net_contribution = _money(required=True)
-    calls = fields.Integer(required=True)
-
-
-CONTRACTS[("ledger.totals_published", 1)] = LedgerTotalsPublishedV1
+def json_schema(event_type: str, version: int) -> dict[str, Any]:
+    """The contract as JSON Schema (for documentation and other languages' producers)."""
+    return msgspec.json.schema(contract_for(event_type, version))

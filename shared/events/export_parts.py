@@ -45,7 +45,8 @@ def _size(item: dict) -> int:
 def cut(sections: dict[str, list[dict]], budget: int = BUDGET) -> list[dict]:
     """The sections cut into parts of at most ``budget`` bytes; the first part names
     every section, even an empty one, so the reader sees what was looked at."""
-    parts, size = [{name: [] for name in sections}], 0
+    parts: list[dict[str, list[dict]]] = [{name: [] for name in sections}]
+    size = 0
     for name, records in sections.items():
         for item in records:
             length = _size(item)

@@ -11,16 +11,13 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from shared import clock
-from shared.events import Event
+from shared.clock import utcnow
 from shared.types import UTCDateTime
 
+# utcnow is the system's clock (``shared.clock``), kept here for the modules importing it.
+__all__ = ["BigId", "InboxMixin", "OutboxMixin", "utcnow"]
+
 BigId = BigInteger().with_variant(Integer, "sqlite")
-
-
-def utcnow() -> datetime:
-    """The system's clock (``shared.clock``), kept here for the modules that import it."""
-    return clock.now()
 
 
 class OutboxMixin:
@@ -43,17 +40,6 @@ class OutboxMixin:
         # Only pending rows are ever looked up by the relay: keep that index small.
         return (Index("ix_outbox_pending", "id", sqlite_where=cls.sent_at.is_(None),
                       postgresql_where=cls.sent_at.is_(None)),)
-
-    @classmethod
-    def row_for(cls, event: Event, now: datetime) -> dict:
-        """The outbox row of an event, for a bulk insert."""
-        return {"event_id": event.event_id, "event_type": event.event_type,
-                "routing_key": event.routing_key, "body": event.to_json(),
-                "created_at": now, "available_at": now, "attempts": 0}
-
-    @classmethod
-    def from_event(cls, event: Event):
-        return cls(**cls.row_for(event, utcnow()))
 
 
 class InboxMixin:

@@ -2,19 +2,27 @@
 cause are written together."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import islice
+from typing import Any
+
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from shared import context
+from shared import clock, context
 from shared.db import Database
 from shared.events import Event, make_event
-from shared.messaging.tables import utcnow
-from shared.web.idempotency import claim_row
+from shared.messaging import outbox
+from shared.messaging.claims import claim_row
+
+# Rows of ``emit_many`` written per statement: a run never holds more than this many.
+CHUNK = 5000
 
 
 class UnitOfWork:
-    """A session plus ``emit``, which puts an event in the outbox of the same
-    transaction. Emitted events are written in one bulk insert just before the
+    """A session plus ``emit`` and ``emit_many``, the only ways an event is made: each
+    puts events in the outbox of the same transaction, every payload checked against
+    its contract. Emitted events are written in one bulk insert just before the
     commit, not as an ORM object each."""
 
     def __init__(self, session: Session, outbox_model, producer: str, idempotency_model=None):
@@ -26,19 +34,22 @@ class UnitOfWork:
         self._rows: dict = {}
 
     def emit(self, event_type: str, payload: dict, version: int = 1) -> Event:
+        """One event, written with the others before the commit."""
         event = make_event(event_type, payload, producer=self.producer, version=version)
-        self._pending.append(self._outbox.row_for(event, utcnow()))
+        self._pending.append(outbox.row_of(event, clock.now()))
         return event
 
-    def emit_many(self, event_type: str, payloads, version: int = 1) -> int:
-        """Emit one event per payload, written at once (for runs too large to hold)."""
-        now = utcnow()
-        rows = [self._outbox.row_for(make_event(event_type, payload, producer=self.producer,
-                                                version=version), now)
-                for payload in payloads]
-        if rows:
-            self._insert(self._outbox, rows)
-        return len(rows)
+    def emit_many(self, event_type: str, payloads: Iterable[dict], version: int = 1) -> int:
+        """One event per payload, all occurring now, written at once in statements of
+        ``CHUNK`` rows as ``payloads`` is read (a run too large to hold may stream
+        them); returns how many."""
+        rows = outbox.rows(outbox.Origin.current(self.producer), event_type, payloads,
+                           clock.now(), version=version)
+        count = 0
+        while chunk := list(islice(rows, CHUNK)):
+            self._insert(self._outbox, chunk)
+            count += len(chunk)
+        return count
 
     def add_row(self, model, row: dict) -> None:
         """Insert ``row`` into ``model``'s table with the others of its kind, in one
@@ -87,7 +98,7 @@ class UnitOfWorkFactory:
 class _Scope:
     def __init__(self, factory: UnitOfWorkFactory):
         self._factory = factory
-        self._cm = None
+        self._cm: Any = None
         self._work: UnitOfWork | None = None
 
     def __enter__(self) -> UnitOfWork:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared import context
 from shared.errors import Conflict, Invalid
+from shared.messaging.claims import subjects as _subjects
 from shared.messaging.tables import utcnow
 from shared.types import UTCDateTime
 
@@ -50,12 +51,6 @@ class IdempotencyMixin:
     # " id1 id2 ": the customers the answer concerns, each between spaces so that an
     # erasure finds its subject's answers with one LIKE (" ": none; NULL: not recorded).
     subjects: Mapped[str | None] = mapped_column(Text)
-
-
-def claim_row(claim: tuple) -> dict:
-    owner, key, digest = claim
-    return {"owner": owner, "key": key, "request_hash": digest, "created_at": utcnow(),
-            "subjects": _subjects()}
 
 
 def concerns(*customer_ids: str) -> None:
@@ -85,12 +80,6 @@ GONE = json.dumps({
     "type": "urn:rapport:problem:subject-erased", "title": "Gone", "status": 410,
     "detail": "the answer to this request is no longer available: the customer it "
               "concerned was erased"})
-
-
-def _subjects() -> str:
-    # " " for an answer about no one: NULL is left to answers stored before subjects were.
-    subjects = context.idempotency_subjects.get()
-    return f" {' '.join(subjects)} " if subjects else " "
 
 
 def idempotent(view=None, *, on_replay=None):

@@ -74,13 +74,13 @@ def calls_of(client, **filters) -> list[dict]:
 
 def dispatcher_for(app):
     """The consumer's dispatcher on the app's database (handlers + inbox, no broker)."""
-    from services.calls.handlers import SUBSCRIPTIONS
     from services.calls.db import Inbox
+    from services.calls.handlers import subscriptions
     from shared.entrypoints import build_dispatcher
 
     ctx = app.extensions["rapport"]
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
-    return build_dispatcher(settings, ctx.db, Outbox, Inbox, SUBSCRIPTIONS)
+    return build_dispatcher(settings, ctx.db, Outbox, Inbox, subscriptions(settings))
 
 
 def deliver(app, event_type: str, at: datetime | None = None, **payload):

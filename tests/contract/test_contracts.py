@@ -4,15 +4,13 @@ import importlib
 import pytest
 
 from deploy.launcher import SERVICES, broker_problem
-from shared.events import CONTRACTS, routing_key
+from shared.events import CONTRACTS, json_schema, routing_key
 from shared.messaging.dispatcher import WILDCARD
 from shared.messaging.topology import BINDINGS
 
 
 def subscriptions(service):
     handlers = importlib.import_module(f"services.{service}.handlers")
-    if hasattr(handlers, "SUBSCRIPTIONS"):
-        return handlers.SUBSCRIPTIONS
     config = importlib.import_module(f"services.{service}.config")
     return handlers.subscriptions(config.load({"DEV_MODE": "1"}))
 
@@ -35,3 +33,9 @@ def test_every_binding_is_handled():
 def test_an_unreachable_broker_is_one_clear_line():
     problem = broker_problem("amqp://guest:guest@127.0.0.1:1/%2F")
     assert problem and "\n" not in problem and "RabbitMQ is not reachable" in problem
+
+
+@pytest.mark.parametrize("key", sorted(CONTRACTS), ids=lambda key: f"{key[0]}.v{key[1]}")
+def test_every_contract_exports_its_json_schema(key):
+    schema = json_schema(*key)
+    assert schema["$defs"][CONTRACTS[key].__name__]["type"] == "object"

@@ -16,13 +16,11 @@ from decimal import Decimal
 from marshmallow import ValidationError
 from sqlalchemy import bindparam, select, update
 
-from services.calls import completed_events
 from services.calls.calls import findings, followups, quality, reach
 from services.calls.calls.outcome_lookups import Held, hold
 from services.calls.calls.outcome_schemas import BulkOutcomeItem
 from services.calls.calls.tables import Call
 from services.calls.customers.tables import Customer
-from services.calls.db import Outbox
 from services.calls.money import money_text
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -122,11 +120,9 @@ def record_outcomes(uow, items: list, caller: Principal) -> dict:
                               "status": 201 if created else 200}
         _write_completed(work.session, [calls[r["call_id"]] for r in results
                                         if r is not None and r["result"] == "created"])
-        # Written with the other appended rows, before the events the items' follow-ups
-        # emitted: an item's own events keep their order, items' may interleave less.
-        if batch.completed:
-            for row in completed_events.outbox_rows(Outbox, work.producer, batch.completed):
-                work.add_row(Outbox, row)
+        # Written now, before the events the items' follow-ups emitted (written at the
+        # commit): an item's own events keep their order, items' may interleave less.
+        work.emit_many("call.completed", batch.completed)
     counts = {name: sum(r["result"] == name for r in results)
               for name in ("created", "unchanged", "rejected")}
     return {"results": results, **counts}

@@ -3,12 +3,13 @@ current, and writes the webhook deliveries its own events owe. (Missed calls are
 and deliveries sent, by the periodic work in the relay process.)"""
 from services.calls import config
 from services.calls.db import Inbox, Outbox
-from services.calls.handlers import SUBSCRIPTIONS
+from services.calls.handlers import subscriptions
 from shared.entrypoints import run_consumer
 
 
 def main() -> None:
-    run_consumer(config.load(), config.MIGRATIONS, Outbox, Inbox, SUBSCRIPTIONS)
+    settings = config.load()
+    run_consumer(settings, config.MIGRATIONS, Outbox, Inbox, subscriptions(settings))
 
 
 if __name__ == "__main__":

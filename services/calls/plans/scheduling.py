@@ -19,15 +19,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select, text
 
-from services.calls import bulk_events, scheduled_rows
+from services.calls import scheduled_rows
 from services.calls.calls.tables import HOLDS_SLOT, Call
 from services.calls.customers import consent
 from services.calls.customers.tables import Customer
-from services.calls.db import Outbox, new_id
+from services.calls.db import new_id
 from services.calls.plans import policy, recurrence, windows
 from services.calls.plans.plans import MAX_CALLS_PER_CUSTOMER, get_plan
 from services.calls.plans.tables import CallPlan
-from services.calls.scheduled_events import Slot
+from services.calls.scheduled_rows import Slot
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid
 from shared.messaging.unit_of_work import UnitOfWork
@@ -185,7 +185,10 @@ def insert_calls(work: UnitOfWork, rows: list[dict]) -> None:
 
 
 def emit_scheduled(work: UnitOfWork, rows: list[dict]) -> None:
-    """One bulk insert for the rows' events: a run of a million calls could not
-    hold an object per event."""
-    work.session.connection().execute(insert(Outbox.__table__),
-                                      bulk_events.outbox_rows(Outbox, work.producer, rows))
+    """The rows' ``call.scheduled`` events, in one bulk insert."""
+    work.emit_many("call.scheduled", ({
+        "call_id": row["id"], "plan_id": row["plan_id"], "customer_id": row["customer_id"],
+        "channel": row["channel"], "due_at": row["due_at"], "segment": row["segment"],
+        "plan_version": row["plan_version"], "purpose": row["purpose"],
+        "priority": row["priority"], "window_end": row["window_end"],
+        "max_gap_days": row.get("max_gap_days")} for row in rows))

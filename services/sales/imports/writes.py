@@ -6,7 +6,8 @@ priced at its own moment), the segment of every customer. Each sale is then buil
 by ``services.build_entry``, the code ``POST /transactions`` records one with, and
 the chunk written with one ``executemany`` (``COPY`` on PostgreSQL) per table, its
 P&L bookings in one ``summary.book``, its ``sale.recorded`` events built by hand
-once the contract has vouched for their shape (``imports.events``).
+each checked against the contract by the unit of work's outbox rows
+(``shared.messaging.outbox``).
 """
 from __future__ import annotations
 
@@ -18,14 +19,14 @@ from services.sales import summary
 from services.sales.catalogue.products import in_effect, price_lists
 from services.sales.customers.tables import Customer
 from services.sales.db import Outbox
-from services.sales.imports import events as recorded_events
 from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.ledger.sales import attribution, build_entry
 from services.sales.ledger.tables import Sale, SaleLine
 from shared import driver_rows
 from shared.errors import Invalid
 from shared.ids import ordered_id
-from shared.messaging.tables import utcnow
+from shared.messaging import outbox
+from shared.clock import utcnow
 
 _IN_CHUNK = 500  # values per IN (...)
 OUTBOX_KEYS = ("event_id", "event_type", "routing_key", "body", "created_at", "available_at",
@@ -88,8 +89,8 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
         ready = _inserts(session.get_bind().url.drivername)
         connection = session.connection()
         for name, rows in (("sales", written["sales"]), ("sale_lines", written["lines"]),
-                           ("outbox", recorded_events.outbox_rows(Outbox, work.producer,
-                                                                  written["events"]))):
+                           ("outbox", outbox.rows(outbox.Origin.current(work.producer),
+                                                  "sale.recorded", written["events"], now))):
             driver_rows.write(connection, ready[name].statement,
                               [ready[name].row(row) for row in rows])
         summary.book(session, written["bookings"], setup.zone)

@@ -9,9 +9,9 @@ import pika
 import pytest
 
 from services.calls import config
-from services.calls.handlers import SUBSCRIPTIONS
 from services.calls.customers.tables import Customer
 from services.calls.db import Inbox, Outbox
+from services.calls.handlers import subscriptions
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 from shared.messaging.consumer import Consumer
@@ -74,7 +74,7 @@ def test_registered_customer_is_projected_and_its_calls_are_published(
     app = build_app(service_app, database_url)
     db = app.extensions["rapport"].db
     settings = config.load({"DATABASE_URL": database_url, "DEV_MODE": "1"})
-    dispatcher = build_dispatcher(settings, db, Outbox, Inbox, SUBSCRIPTIONS)
+    dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
     consumer = Consumer("calls", dispatcher, amqp_url, namespace, prefetch=10, delivery_limit=2)
     relay = Relay("calls", db, Outbox, amqp_url, namespace)
     registered = make_event("customer.registered", {

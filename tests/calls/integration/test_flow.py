@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from services.calls import config
-from services.calls.plans import scheduling
-from services.calls.handlers import SUBSCRIPTIONS
 from services.calls.calls.tables import Call
 from services.calls.db import Inbox, Outbox
+from services.calls.handlers import subscriptions
+from services.calls.plans import scheduling
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 from tests.calls.helpers import build_app, calls_of, counts, create_plan, outbox, schedule
@@ -35,7 +35,7 @@ def client(app):
 def register(app, *ids, segment="smb"):
     ctx = app.extensions["rapport"]
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
-    dispatcher = build_dispatcher(settings, ctx.db, Outbox, Inbox, SUBSCRIPTIONS)
+    dispatcher = build_dispatcher(settings, ctx.db, Outbox, Inbox, subscriptions(settings))
     for customer_id in ids:
         dispatcher.dispatch(make_event("customer.registered", {
             "customer_id": customer_id, "name": customer_id, "segment": segment,

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from services.calls import config
-from services.calls.handlers import SUBSCRIPTIONS
 from services.calls.customers.tables import Customer, EarlyGaps
 from services.calls.db import Inbox, Outbox
+from services.calls.handlers import subscriptions
 from shared import migrations
 from shared.db import Database
 from shared.entrypoints import build_dispatcher
@@ -21,7 +21,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 def dispatcher(sqlite_url):
     migrations.upgrade(sqlite_url, config.MIGRATIONS)
     settings = config.load({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
-    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, SUBSCRIPTIONS)
+    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, subscriptions(settings))
 
 
 def registered(at=NOW, **kw):
@@ -43,7 +43,7 @@ def customer(dispatcher) -> Customer | None:
 
 
 def test_subscriptions_are_exactly_the_queue_bindings():
-    assert set(SUBSCRIPTIONS) == set(BINDINGS["calls"])
+    assert set(subscriptions(config.load({"DEV_MODE": "1"}))) == set(BINDINGS["calls"])
 
 
 def test_registered_customer_is_projected_once(dispatcher):

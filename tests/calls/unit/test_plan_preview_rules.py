@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.calls import plan_preview
+from services.calls.plans import preview as plan_preview
 from shared.errors import Invalid
 
 HKT = ZoneInfo("Asia/Hong_Kong")

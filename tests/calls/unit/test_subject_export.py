@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from services.calls import config
-from services.calls.handlers import SUBSCRIPTIONS
 from services.calls.calls.tables import Call
 from services.calls.customers.tables import Consent, Customer
 from services.calls.db import Inbox, Outbox
+from services.calls.handlers import subscriptions
 from services.calls.partner.tables import PartnerRead
 from services.calls.people.tables import Assignment
 from services.calls.plans.tables import CallPlan
@@ -28,7 +28,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 def dispatcher(sqlite_url):
     migrations.upgrade(sqlite_url, config.MIGRATIONS)
     settings = config.load({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
-    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, SUBSCRIPTIONS)
+    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, subscriptions(settings))
 
 
 def requested(ids=("c1",)):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from services.customer import config
-from services.customer.handlers import SUBSCRIPTIONS
+from services.customer.handlers import subscriptions
 from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
 from services.customer.quality.tables import QualityItem
 from services.customer.tables import Inbox, Outbox
@@ -23,7 +23,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 def dispatcher(sqlite_url):
     migrations.upgrade(sqlite_url, config.MIGRATIONS)
     settings = config.load({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
-    d = build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, SUBSCRIPTIONS)
+    d = build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, subscriptions(settings))
     with d.uow() as work:  # smb requires a phone: this customer has only an e-mail
         work.session.add(Customer(id="c1", name="A", segment="smb", calls_completed=0,
                                   version=1, email="a@example.com", updated_at=NOW,

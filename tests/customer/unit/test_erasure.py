@@ -51,10 +51,10 @@ def erase(app, client, customer_id):
 
 def deliver_call(app, customer_id):
     ctx = app.extensions["rapport"]
-    from services.customer.handlers import SUBSCRIPTIONS
+    from services.customer.handlers import subscriptions
     from services.customer.tables import Inbox
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
-    assert build_dispatcher(settings, ctx.db, Outbox, Inbox, SUBSCRIPTIONS).dispatch(make_event(
+    assert build_dispatcher(settings, ctx.db, Outbox, Inbox, subscriptions(settings)).dispatch(make_event(
         "call.completed", {"call_id": "call-1", "customer_id": customer_id, "channel": "phone",
                            "outcome": "reached", "completed_at": datetime.now(timezone.utc),
                            "satisfaction": 4, "propensity": 70, "duration_seconds": 300,

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.customer import config
-from services.customer.handlers import SUBSCRIPTIONS
+from services.customer.handlers import subscriptions
 from services.customer.profiles.tables import Customer
 from services.customer.quality.tables import QualityItem
 from services.customer.relationship.tables import Activity
@@ -21,7 +21,7 @@ from shared.events import make_event
 def dispatcher(sqlite_url):
     migrations.upgrade(sqlite_url, config.MIGRATIONS)
     settings = config.load({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
-    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, SUBSCRIPTIONS)
+    return build_dispatcher(settings, Database(sqlite_url), Outbox, Inbox, subscriptions(settings))
 
 
 def completed(customer_id, **kw):

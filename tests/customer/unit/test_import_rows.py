@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from marshmallow import ValidationError
 
-from services.customer import registered_events, rows
+from services.customer import rows
 from services.customer.import_prepare import Setup, new_ids
-from services.customer.tables import Outbox
 from shared.events import parse_event
+from shared.messaging import outbox
 from shared.web import row_fields
 
 # Per column: cells that load, and cells that are refused (or that the fast path
@@ -120,12 +120,11 @@ def registered(**changes):
 @pytest.mark.parametrize("changes", [{}, {"phone": None, "owner_team": "a"},
                                      {"kind": "company", "preferred_language": "en"},
                                      {"external_ref": "ERP-1"}])
-def test_a_registered_event_built_by_hand_is_the_contracts_own(changes):
+def test_a_registered_event_of_an_import_is_the_contracts_own(changes):
     setup = Setup("csv", "tester", "customer", "sqlite", correlation_id="corr-1")
-    ids = new_ids()
     first, second = registered(**changes), registered(**changes)
-    rows_ = [registered_events.outbox_row(Outbox, setup, p["registered_at"], p, next(ids))
-             for p in (first, second)]  # the second of a shape is built by hand
+    rows_ = [row for p in (first, second) for row in outbox.rows(
+        _origin(setup), "customer.registered", [p], p["registered_at"])]
     for payload, row in zip((first, second), rows_):
         event = parse_event(row["body"])
         assert event.event_type == row["event_type"] == "customer.registered"
@@ -136,11 +135,16 @@ def test_a_registered_event_built_by_hand_is_the_contracts_own(changes):
                                  "satisfaction_trend": None}
 
 
-def test_a_payload_outside_the_known_shapes_goes_through_the_contract():
+def test_a_payload_outside_the_contract_is_refused():
     setup = Setup("csv", "tester", "customer", "sqlite")
     odd = registered(kind="robot")
     with pytest.raises(ValueError, match="contract"):
-        registered_events.outbox_row(Outbox, setup, odd["registered_at"], odd, "id-1")
+        list(outbox.rows(_origin(setup), "customer.registered", [odd], odd["registered_at"]))
+
+
+def _origin(setup: Setup) -> outbox.Origin:
+    # As the import's workers make it (``import_prepare``).
+    return outbox.Origin(setup.producer, setup.correlation_id, setup.causation_id)
 
 
 def test_ids_are_version_7_uuids_in_the_order_they_were_made():

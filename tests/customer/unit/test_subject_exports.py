@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from services.customer import config
 from services.customer.app import create_app
-from services.customer.handlers import SUBSCRIPTIONS
+from services.customer.handlers import subscriptions
 from services.customer.privacy.tables import ExportPart
 from services.customer.tables import Inbox, Outbox
 from shared.entrypoints import build_dispatcher
@@ -31,7 +31,7 @@ def client(app):
 @pytest.fixture
 def dispatcher(app):
     ctx = app.extensions["rapport"]
-    return build_dispatcher(ctx.settings, ctx.db, Outbox, Inbox, SUBSCRIPTIONS)
+    return build_dispatcher(ctx.settings, ctx.db, Outbox, Inbox, subscriptions(ctx.settings))
 
 
 def register(client, name, phone):
@@ -114,7 +114,7 @@ def test_a_service_that_does_not_answer_in_time_is_named_missing(service_app, sq
     app = service_app(create_app, config.MIGRATIONS, sqlite_url, EXPORT_TIMEOUT_SECONDS="0")
     client = app.test_client()
     ctx = app.extensions["rapport"]
-    dispatcher = build_dispatcher(ctx.settings, ctx.db, Outbox, Inbox, SUBSCRIPTIONS)
+    dispatcher = build_dispatcher(ctx.settings, ctx.db, Outbox, Inbox, subscriptions(ctx.settings))
     job = start(client, register(client, "Chan Tai Man", "9123 4567")).json
     dispatcher.dispatch(contributed(job, "calls", {"calls": []}))
     late = status(client, job).json

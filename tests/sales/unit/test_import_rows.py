@@ -10,10 +10,9 @@ from decimal import Decimal
 
 from marshmallow import ValidationError
 
-from services.sales.db import Outbox
-from services.sales.imports import events as recorded_events
 from services.sales.imports import rows as import_rows
 from shared.events import make_event, parse_event
+from shared.messaging import outbox
 from shared.web import row_fields
 
 CELLS = {
@@ -89,10 +88,11 @@ def _payload(rng: random.Random) -> dict:
             "lines": lines, "external_ref": rng.choice(["INV-1", None])}
 
 
-def test_events_built_by_hand_are_the_contracts_own():
+def test_the_events_of_an_import_are_the_contracts_own():
     rng = random.Random(3)
     payloads = [_payload(rng) for _ in range(300)]
-    rows = recorded_events.outbox_rows(Outbox, "sales", payloads)
+    rows = list(outbox.rows(outbox.Origin("sales"), "sale.recorded", payloads,
+                            datetime.now(UTC)))
     for payload, row in zip(payloads, rows):
         event = parse_event(row["body"])
         expected = make_event("sale.recorded", payload, producer="sales")
