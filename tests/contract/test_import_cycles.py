@@ -12,15 +12,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 TREES = ("services", "shared")
 
-# shared.messaging.unit_of_work -> shared.web.idempotency -> shared.web.app -> back:
-# the outbox layer reaching the HTTP layer, being taken apart on its own branch.
-KNOWN = frozenset({"shared.messaging.unit_of_work", "shared.web.idempotency",
-                   "shared.web.app"})
 
 
 def module_name(path: Path) -> str:
@@ -128,14 +122,6 @@ def test_the_scan_sees_every_module_and_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
-def test_no_import_cycles_but_the_known_one():
-    edges = graph()
-    found = [c for c in cycles(edges) if c != KNOWN]
-    assert not found, "import cycles:\n" + "\n".join(describe(c, edges) for c in found)
-
-
-@pytest.mark.xfail(strict=True, reason="the outbox layer still imports the HTTP layer's "
-                   "idempotency module; remove this mark once that cycle is broken")
 def test_no_import_cycles_at_all():
     edges = graph()
     found = cycles(edges)
