@@ -24,7 +24,7 @@ from services.customer import rows as import_rows
 from services.customer.models import ContactPoint, Customer, CustomerVersion, Outbox
 from services.customer.profiles import completeness, snapshot_of
 from services.customer.segments import REQUIRABLE
-from shared.driver_rows import DriverInsert, dialect_for
+from shared.bulk_writes import Rows, dialect_for
 from shared.ids import ordered_id
 from shared.messaging.tables import utcnow
 
@@ -83,9 +83,9 @@ class Prepared:
 
 
 @lru_cache(maxsize=8)
-def inserts(drivername: str) -> dict[str, DriverInsert]:
+def inserts(drivername: str) -> dict[str, Rows]:
     dialect = dialect_for(drivername)
-    return {name: DriverInsert(model.__table__, keys, dialect)
+    return {name: Rows.insert(model.__table__, keys, dialect)
             for name, (model, keys) in TABLES.items()}
 
 
@@ -105,7 +105,7 @@ def prepare(setup: Setup, batch: list[tuple[int, dict | None, str | None]]) -> P
         else:
             out.append(Row(line, None, data.get("external_ref"), data["segment"],
                            _new_customer(data, setup, ready, now, requirable, ids)))
-    return Prepared(out, {name: ready[name].statement for name in ready})
+    return Prepared(out, {name: ready[name].sql for name in ready})
 
 
 def new_ids() -> Iterator[str]:

@@ -19,7 +19,7 @@ from services.customer import rows as import_rows
 from services.customer.import_prepare import TABLES, Prepared, Row, Setup
 from services.customer.models import ContactPoint, Customer, Segment
 from services.customer.profiles import change, completeness, contact_points
-from shared import driver_rows
+from shared import bulk_writes
 
 SNAPSHOT = TABLES["customer_versions"][1].index("snapshot")
 # A chunk touches pages all over the name, ref, phone and e-mail indexes: with
@@ -140,7 +140,7 @@ def _create_all(work, setup: Setup, chunk: Prepared, new: list[Row], segments: d
     connection = work.session.connection()
     for name, rows in written.items():  # in TABLES order: customers before their points
         if rows:
-            driver_rows.write(connection, chunk.statements[name], rows)
+            bulk_writes.write(connection, chunk.statements[name], rows)
 
 
 def _missing(setup: Setup, made, required: list[str]) -> list[str]:

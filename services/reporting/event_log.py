@@ -15,8 +15,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from services.reporting import bulk
 from services.reporting.models import EventLog
+from shared import bulk_writes
 from shared.events import Event, contract_for, parse_event
 from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork
@@ -52,7 +52,9 @@ def append(work: UnitOfWork, event: Event) -> None:
 
 def write_pending(session: Session) -> None:
     """Write the events logged in this transaction now."""
-    bulk.run(session, _INSERT, EventLog, session.info.pop("event_log", []))
+    rows = session.info.pop("event_log", [])
+    if rows:
+        bulk_writes.run_dicts(session.connection(), _INSERT, rows)
 
 
 _INSERT = insert(EventLog)

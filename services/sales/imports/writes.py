@@ -20,7 +20,7 @@ from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.models import Customer, Outbox, Sale, SaleLine
 from services.sales.products import in_effect, price_lists
 from services.sales.services import attribution, build_entry
-from shared import driver_rows
+from shared import bulk_writes
 from shared.errors import Invalid
 from shared.ids import ordered_id
 from shared.messaging.tables import utcnow
@@ -31,11 +31,11 @@ OUTBOX_KEYS = ("event_id", "event_type", "routing_key", "body", "created_at", "a
 
 
 @lru_cache(maxsize=8)
-def _inserts(drivername: str) -> dict[str, driver_rows.DriverInsert]:
+def _inserts(drivername: str) -> dict[str, bulk_writes.Rows]:
     """The chunk's inserts, their rows handed to the driver as they are (``COPY`` on
     PostgreSQL): a Core executemany's work per row costs more than the insert."""
-    dialect = driver_rows.dialect_for(drivername)
-    return {table.name: driver_rows.DriverInsert(table, keys, dialect) for table, keys in (
+    dialect = bulk_writes.dialect_for(drivername)
+    return {table.name: bulk_writes.Rows.insert(table, keys, dialect) for table, keys in (
         (Sale.__table__, tuple(Sale.__table__.columns.keys())),
         (SaleLine.__table__, tuple(SaleLine.__table__.columns.keys())),
         (Outbox.__table__, OUTBOX_KEYS))}
@@ -88,7 +88,7 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
         for name, rows in (("sales", written["sales"]), ("sale_lines", written["lines"]),
                            ("outbox", recorded_events.outbox_rows(Outbox, work.producer,
                                                                   written["events"]))):
-            driver_rows.write(connection, ready[name].statement,
+            bulk_writes.write(connection, ready[name].sql,
                               [ready[name].row(row) for row in rows])
         summary.book(session, written["bookings"], setup.zone)
     counts["created"] += len(written["sales"])
