@@ -21,13 +21,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
+from typing import Any, cast
 
 import orjson
 from psycopg.adapt import PyFormat
 from sqlalchemy import JSON, Column, Table
 from sqlalchemy import insert as core_insert
 from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import ColumnDefault
 
 # Positional forms of each driver's parameter style: tuples pickle and bind cheaper
 # than dicts.
@@ -36,9 +39,9 @@ _POSITIONAL = {"pyformat": "format", "named": "qmark"}
 
 def dialect_for(drivername: str) -> Dialect:
     """A dialect like the engine's (``engine.url.drivername``), positional, unconnected."""
-    cls = make_url(f"{drivername}://").get_dialect()
+    cls = cast(type[DefaultDialect], make_url(f"{drivername}://").get_dialect())
     style = cls.default_paramstyle
-    return cls(paramstyle=_POSITIONAL.get(style, style))
+    return cls(paramstyle=cast(Any, _POSITIONAL.get(style, style)))
 
 
 class Rows:
@@ -125,7 +128,7 @@ def write(connection: Connection, sql: str, rows: Iterable[tuple]) -> None:
         return
     dbapi = connection.dialect.loaded_dbapi
     try:
-        with connection.connection.driver_connection.cursor() as cursor, \
+        with _driver(connection).cursor() as cursor, \
                 cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -187,15 +190,22 @@ def driver_value(connection: Connection, column: Column, value):
     value = process(value) if process is not None else value
     if dialect.name != "postgresql" or value is None or isinstance(value, str):
         return value
-    driver = connection.connection.driver_connection
+    driver = _driver(connection)
     dumper = driver.adapters.get_dumper(type(value), PyFormat.TEXT)(type(value), driver)
     text = dumper.upgrade(value, PyFormat.TEXT).dump(value)
     return bytes(text).decode(driver.info.encoding)
 
 
+def _driver(connection: Connection) -> Any:
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection is closed")
+    return driver
+
+
 def _scalar_default(column: Column, dialect: Dialect):
     default = column.default
-    if default is None or not default.is_scalar:
+    if not isinstance(default, ColumnDefault) or not default.is_scalar:
         raise ValueError(f"{column.table.name}.{column.key}: no value and no scalar default")
     process = _processor(column.type, dialect)
     return default.arg if process is None else process(default.arg)

@@ -6,8 +6,21 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, Integer, MetaData, String,
-                        Table, bindparam, create_engine, insert, select)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -100,12 +113,12 @@ def test_an_upsert_adds_to_the_rows_there(engine):
     day = date(2026, 3, 1)
     with engine.begin() as connection:
         bulk_writes.run(connection, statement, ("team", "day", "calls", "amount"),
-                        [("a", day, 2, Decimal("1.25")), ("b", day, 1, Decimal("0"))])
+                        [("a", day, 2, Decimal("1.25")), ("b", day, 1, Decimal(0))])
         bulk_writes.run_dicts(connection, statement, [
             {"calls": 5, "team": "a", "day": day, "amount": Decimal("1.25")}])
     with engine.connect() as connection:
         rows = {row.team: (row.calls, row.amount) for row in connection.execute(select(totals))}
-    assert rows == {"a": (7, Decimal("1.25")), "b": (1, Decimal("0"))}
+    assert rows == {"a": (7, Decimal("1.25")), "b": (1, Decimal(0))}
 
 
 def test_a_column_left_out_gets_its_scalar_default_and_a_computed_one_is_refused(engine):
