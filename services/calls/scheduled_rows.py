@@ -12,7 +12,7 @@ from datetime import datetime
 from services.calls import scheduled_events
 from services.calls.models import Call, CallPlan, Outbox
 from services.calls.scheduled_events import Slot
-from shared import bulk_writes
+from shared.bulk_writes import driver_value, insert_prepared
 from shared.ids import ordered_ids
 from shared.messaging.unit_of_work import UnitOfWork
 
@@ -31,13 +31,13 @@ def write(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: list[Pick]
         return
     connection = work.session.connection()
     column = Call.__table__.c
-    shared = tuple(bulk_writes.driver_value(connection, column[name], value) for name, value in zip(SHARED, (
+    shared = tuple(driver_value(connection, column[name], value) for name, value in zip(SHARED, (
         plan.id, plan.channel, plan.priority, plan.version, plan.purpose, now, "scheduled",
         "planned", 0, "agent")))
-    times = [(bulk_writes.driver_value(connection, column.due_at, due),
-              bulk_writes.driver_value(connection, column.window_end, end)) for due, end in slots]
+    times = [(driver_value(connection, column.due_at, due),
+              driver_value(connection, column.window_end, end)) for due, end in slots]
     call_ids = ordered_ids(len(picks))
-    bulk_writes.insert_prepared(connection, Call.__table__, OWN + SHARED, (
+    insert_prepared(connection, Call.__table__, OWN + SHARED, (
         (call_id, customer_id) + times[slot] + shared
         for call_id, (customer_id, _, slot) in zip(call_ids, picks)))
     _write_events(work, plan, slots, picks, call_ids, now)
@@ -46,9 +46,9 @@ def write(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: list[Pick]
 def _write_events(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: list[Pick],
                   call_ids: list[str], now: datetime) -> None:
     connection = work.session.connection()
-    created = bulk_writes.driver_value(connection, Outbox.__table__.c.created_at, now)
+    created = driver_value(connection, Outbox.__table__.c.created_at, now)
     calls = [(call_id, customer_id, segment, slot)
              for call_id, (customer_id, segment, slot) in zip(call_ids, picks)]
     rows = scheduled_events.outbox_rows(work.producer, plan, now, created, slots, calls,
                                         ordered_ids(len(calls)))
-    bulk_writes.insert_prepared(connection, Outbox.__table__, scheduled_events.COLUMNS, rows)
+    insert_prepared(connection, Outbox.__table__, scheduled_events.COLUMNS, rows)
