@@ -93,14 +93,17 @@ class Rows:
 
     def row(self, values: dict) -> tuple:
         """A row given as a mapping with (at least) every key."""
-        return self.row_of(self._values(values))
+        row = list(self._values(values))
+        for i, process in self._processing:
+            row[i] = process(row[i])
+        return self.arranged(row) if self.arranges else tuple(row)
 
     def row_of(self, values: Sequence) -> tuple:
         """A row given as the values of ``keys``, in that order."""
         row = list(values)
         for i, process in self._processing:
             row[i] = process(row[i])
-        return self.arranged(row)
+        return self.arranged(row) if self.arranges else tuple(row)
 
     def arranged(self, row: Sequence) -> tuple:
         """A row of driver-ready values of ``keys`` (``driver_value``) as ``sql``
