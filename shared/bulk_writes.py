@@ -140,7 +140,7 @@ def write(connection: Connection, sql: str, rows: Iterable[tuple]) -> None:
                                   dialect=connection.dialect) from exc
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=None)
 def rows_for(drivername: str, target, keys: tuple[str, ...]) -> Rows:
     """``Rows`` for an engine of ``drivername``: ``Rows.insert`` for a table, ``Rows``
     for a statement; built once per shape."""
