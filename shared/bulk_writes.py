@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 
@@ -140,7 +140,7 @@ def write(connection: Connection, sql: str, rows: Iterable[tuple]) -> None:
                                   dialect=connection.dialect) from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def rows_for(drivername: str, target, keys: tuple[str, ...]) -> Rows:
     """``Rows`` for an engine of ``drivername``: ``Rows.insert`` for a table, ``Rows``
     for a statement; built once per shape."""
