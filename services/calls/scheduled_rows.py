@@ -1,5 +1,5 @@
 """Writing a scheduling chunk: its calls and their ``call.scheduled`` events, in the
-unit of work's transaction, each table in one bulk insert through the driver.
+unit of work's transaction, each table in one bulk insert (``shared.bulk_writes``).
 
 The calls and events get time-ordered keys (``shared.ids``), so they append to the
 indexes; every value that repeats across the chunk (the plan's fields, the due
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.calls.plans import recurrence
-from services.calls.bulk_rows import insert_rows, to_db
 from services.calls.calls.tables import Call
 from services.calls.db import Outbox
+from services.calls.plans import recurrence
 from services.calls.plans.tables import CallPlan
+from shared.bulk_writes import driver_value, insert_prepared
 from shared.ids import ordered_ids
 from shared.messaging import outbox
 from shared.messaging.unit_of_work import UnitOfWork
@@ -35,13 +35,13 @@ def write(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: list[Pick]
         return
     connection = work.session.connection()
     column = Call.__table__.c
-    shared = tuple(to_db(connection, column[name], value) for name, value in zip(SHARED, (
+    shared = tuple(driver_value(connection, column[name], value) for name, value in zip(SHARED, (
         plan.id, plan.channel, plan.priority, plan.version, plan.purpose, now, "scheduled",
         "planned", 0, "agent")))
-    times = [(to_db(connection, column.due_at, due), to_db(connection, column.window_end, end))
-             for due, end in slots]
+    times = [(driver_value(connection, column.due_at, due),
+              driver_value(connection, column.window_end, end)) for due, end in slots]
     call_ids = ordered_ids(len(picks))
-    insert_rows(connection, Call.__table__, OWN + SHARED, (
+    insert_prepared(connection, Call.__table__, OWN + SHARED, (
         (call_id, customer_id) + times[slot] + shared
         for call_id, (customer_id, _, slot) in zip(call_ids, picks)))
     _write_events(work, plan, slots, picks, call_ids, now)
@@ -51,7 +51,7 @@ def _write_events(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: li
                   call_ids: list[str], now: datetime) -> None:
     """The calls' ``call.scheduled`` events, made as the driver reads them."""
     connection = work.session.connection()
-    created = to_db(connection, Outbox.__table__.c.created_at, now)
+    created = driver_value(connection, Outbox.__table__.c.created_at, now)
     policy = recurrence.longest_gap_days(plan.rrule, plan.timezone, plan.starts_at, now)
     payloads = ({"call_id": call_id, "plan_id": plan.id, "customer_id": customer_id,
                  "channel": plan.channel, "due_at": slots[slot][0], "segment": segment,
@@ -61,4 +61,4 @@ def _write_events(work: UnitOfWork, plan: CallPlan, slots: list[Slot], picks: li
                 for call_id, (customer_id, segment, slot) in zip(call_ids, picks))
     rows = outbox.values(outbox.Origin.current(work.producer), "call.scheduled", payloads,
                          now, created=created)
-    insert_rows(connection, Outbox.__table__, outbox.COLUMNS, rows)
+    insert_prepared(connection, Outbox.__table__, outbox.COLUMNS, rows)

@@ -25,8 +25,8 @@ from services.customer.profiles.tables import ContactPoint, Customer, CustomerVe
 from services.customer.profiles.versions import completeness, snapshot_of
 from services.customer.segments.segments import REQUIRABLE
 from services.customer.tables import Outbox
+from shared.bulk_writes import Rows, dialect_for
 from shared.clock import utcnow
-from shared.driver_rows import DriverInsert, dialect_for
 from shared.ids import ordered_id
 from shared.messaging import outbox
 
@@ -85,9 +85,9 @@ class Prepared:
 
 
 @lru_cache(maxsize=8)
-def inserts(drivername: str) -> dict[str, DriverInsert]:
+def inserts(drivername: str) -> dict[str, Rows]:
     dialect = dialect_for(drivername)
-    return {name: DriverInsert(model.__table__, keys, dialect)
+    return {name: Rows.insert(model.__table__, keys, dialect)
             for name, (model, keys) in TABLES.items()}
 
 
@@ -107,7 +107,7 @@ def prepare(setup: Setup, batch: list[tuple[int, dict | None, str | None]]) -> P
         else:
             out.append(Row(line, None, data.get("external_ref"), data["segment"],
                            _new_customer(data, setup, ready, now, requirable, ids)))
-    return Prepared(out, {name: ready[name].statement for name in ready})
+    return Prepared(out, {name: ready[name].sql for name in ready})
 
 
 def new_ids() -> Iterator[str]:

@@ -21,7 +21,7 @@ from services.customer.profiles.profiles import change
 from services.customer.profiles.tables import ContactPoint, Customer
 from services.customer.profiles.versions import completeness, contact_points
 from services.customer.segments.tables import Segment
-from shared import driver_rows
+from shared import bulk_writes
 
 SNAPSHOT = TABLES["customer_versions"][1].index("snapshot")
 # A chunk touches pages all over the name, ref, phone and e-mail indexes: with
@@ -142,7 +142,7 @@ def _create_all(work, setup: Setup, chunk: Prepared, new: list[Row], segments: d
     connection = work.session.connection()
     for name, rows in written.items():  # in TABLES order: customers before their points
         if rows:
-            driver_rows.write(connection, chunk.statements[name], rows)
+            bulk_writes.write(connection, chunk.statements[name], rows)
 
 
 def _missing(setup: Setup, made, required: list[str]) -> list[str]:

@@ -15,8 +15,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from services.reporting import bulk
 from services.reporting.tables import EventLog
+from shared import bulk_writes
 from shared.clock import utcnow
 from shared.events import CONTRACTS, Event, parse_event, to_wire
 from shared.messaging.unit_of_work import UnitOfWork
@@ -50,7 +50,9 @@ def append(work: UnitOfWork, event: Event) -> None:
 
 def write_pending(session: Session) -> None:
     """Write the events logged in this transaction now."""
-    bulk.run(session, _INSERT, EventLog, session.info.pop("event_log", []))
+    rows = session.info.pop("event_log", [])
+    if rows:
+        bulk_writes.run_dicts(session.connection(), _INSERT, rows)
 
 
 _INSERT = insert(EventLog)

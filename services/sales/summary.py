@@ -35,7 +35,7 @@ from services.sales import ledger_totals
 from services.sales.customers.tables import CustomerAlias
 from services.sales.pnl import segments
 from services.sales.pnl.tables import AMOUNTS, DIMENSIONS, PnlDaily
-from shared.driver_rows import DriverStatement, dialect_for
+from shared.bulk_writes import Rows, dialect_for, write
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 KEYS = ("day", "currency", *DIMENSIONS)
@@ -113,8 +113,8 @@ def _add_up(session: Session, rows: list[dict]) -> None:
         else:
             merged[key] = dict(row)
     if merged:
-        _upsert(session.get_bind().url.drivername).run(session.connection(),
-                                                       list(merged.values()))
+        upsert = _upsert(session.get_bind().url.drivername)
+        write(session.connection(), upsert.sql, [upsert.row(row) for row in merged.values()])
 
 
 def add(session: Session, rows: list[dict], zone: ZoneInfo) -> None:
@@ -147,16 +147,17 @@ def book_pending(session: Session) -> None:
 
 
 @lru_cache(maxsize=None)
-def _upsert(drivername: str) -> DriverStatement:
+def _upsert(drivername: str) -> Rows:
     """The upsert, its rows handed to the driver: a sale books a row a line, and an
     import thousands, where SQLAlchemy's work per row cost more than the upsert."""
     dialect = dialect_for(drivername)
     table = PnlDaily.__table__
     insert = _INSERTS[dialect.name](PnlDaily).values(
         {name: bindparam(name, type_=table.c[name].type) for name in KEYS + COLUMNS})
-    return DriverStatement(insert.on_conflict_do_update(
+    return Rows(insert.on_conflict_do_update(
         index_elements=list(KEYS),
-        set_={name: table.c[name] + insert.excluded[name] for name in COLUMNS}), dialect)
+        set_={name: table.c[name] + insert.excluded[name] for name in COLUMNS}),
+        KEYS + COLUMNS, dialect)
 
 
 def merge(session: Session, merged_id: str, survivor_id: str) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.reporting import bulk
+from shared import bulk_writes
 from shared.types import Money
 
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -89,9 +89,11 @@ def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> Non
     items = rows.items()
     if locks_rows(session):
         items = sorted(items, key=lambda item: key_order(item[0]))
-    bulk.run_tuples(session, _upsert(session.get_bind().dialect.name, model, keys, names),
-                    model, keys + names,
-                    [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items])
+    if rows:
+        bulk_writes.run(session.connection(),
+                        _upsert(session.get_bind().dialect.name, model, keys, names),
+                        keys + names,
+                        [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items])
 
 
 def locks_rows(session: Session) -> bool:

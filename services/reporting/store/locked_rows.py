@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from services.reporting import bulk
 from services.reporting.store.counters import INSERTS, key_order, locks_rows
+from shared import bulk_writes
 
 
 def held(session: Session, model, key: dict):
@@ -103,8 +103,10 @@ def write_sets(session: Session) -> None:
         # in key order where rows are locked (see ``counters.write``)
         ordered = (rows[key] for key in sorted(rows, key=key_order)) if locks_rows(
             session) else rows.values()
-        bulk.run(session, _set_or_insert(dialect, model, keys, defaults, values), model,
-                 list(ordered))
+        if rows:
+            bulk_writes.run_dicts(session.connection(),
+                                  _set_or_insert(dialect, model, keys, defaults, values),
+                                  list(ordered))
 
 
 def _write_queued(session: Session, model, key: dict) -> None:

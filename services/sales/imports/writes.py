@@ -22,7 +22,7 @@ from services.sales.db import Outbox
 from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.ledger.sales import attribution, build_entry
 from services.sales.ledger.tables import Sale, SaleLine
-from shared import driver_rows
+from shared import bulk_writes
 from shared.errors import Invalid
 from shared.ids import ordered_id
 from shared.messaging import outbox
@@ -34,11 +34,11 @@ OUTBOX_KEYS = ("event_id", "event_type", "routing_key", "body", "created_at", "a
 
 
 @lru_cache(maxsize=8)
-def _inserts(drivername: str) -> dict[str, driver_rows.DriverInsert]:
+def _inserts(drivername: str) -> dict[str, bulk_writes.Rows]:
     """The chunk's inserts, their rows handed to the driver as they are (``COPY`` on
     PostgreSQL): a Core executemany's work per row costs more than the insert."""
-    dialect = driver_rows.dialect_for(drivername)
-    return {table.name: driver_rows.DriverInsert(table, keys, dialect) for table, keys in (
+    dialect = bulk_writes.dialect_for(drivername)
+    return {table.name: bulk_writes.Rows.insert(table, keys, dialect) for table, keys in (
         (Sale.__table__, tuple(Sale.__table__.columns.keys())),
         (SaleLine.__table__, tuple(SaleLine.__table__.columns.keys())),
         (Outbox.__table__, OUTBOX_KEYS))}
@@ -91,7 +91,7 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
         for name, rows in (("sales", written["sales"]), ("sale_lines", written["lines"]),
                            ("outbox", outbox.rows(outbox.Origin.current(work.producer),
                                                   "sale.recorded", written["events"], now))):
-            driver_rows.write(connection, ready[name].statement,
+            bulk_writes.write(connection, ready[name].sql,
                               [ready[name].row(row) for row in rows])
         summary.book(session, written["bookings"], setup.zone)
     counts["created"] += len(written["sales"])

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from services.calls.plans import policy, scheduling
-from services.calls.bulk_rows import insert_rows, to_db
 from services.calls.calls.tables import Call
 from services.calls.customers.tables import Consent, Customer
+from services.calls.plans import policy, scheduling
 from services.calls.plans.tables import CallPlan
+from shared.bulk_writes import driver_value, insert_prepared
 from shared.events import parse_event
 from tests.calls.helpers import build_app, counts, create_plan, outbox
 
@@ -79,8 +79,8 @@ def test_driver_rows_read_back_as_they_were_written(app):
     with app.extensions["rapport"].uow() as work:
         connection = work.session.connection()
         column = Customer.__table__.c
-        stamp = to_db(connection, column.updated_at, when)
-        insert_rows(connection, Customer.__table__,
+        stamp = driver_value(connection, column.updated_at, when)
+        insert_prepared(connection, Customer.__table__,
                     ("customer_id", "segment", "name", "lifecycle_status", "updated_at", "gaps"),
                     [(f"k{i}", text, None, "active", stamp, "[]")
                      for i, text in enumerate(AWKWARD)])

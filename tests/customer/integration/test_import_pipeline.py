@@ -18,7 +18,7 @@ from services.customer.imports.tables import ImportJob, ImportRejection
 from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
 from services.customer.segments.tables import Segment
 from services.customer.tables import Outbox
-from shared import driver_rows, migrations
+from shared import bulk_writes, migrations
 from shared.db import Database
 from shared.events import parse_event
 from shared.messaging.unit_of_work import UnitOfWorkFactory
@@ -144,7 +144,7 @@ def test_rows_made_for_the_driver_are_stored_as_a_core_insert_stores_them(databa
         for name, tags, address in (("By driver", ["a"], {"line1": "1 Road"}),
                                     ("By Core", ["a"], {"line1": "1 Road"}))]
     with db.transaction() as s:
-        driver_rows.write(s.connection(), ready["customers"].statement,
+        bulk_writes.write(s.connection(), ready["customers"].sql,
                           [ready["customers"].row(customers[0])])
         s.connection().execute(insert(Customer.__table__), [customers[1]])
     with db.reader() as s:

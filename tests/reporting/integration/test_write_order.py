@@ -6,23 +6,23 @@ from datetime import date
 
 import pytest
 
-from services.reporting import bulk
 from services.reporting.calls.tables import ActivityDay, CallState, OutcomeDay
 from services.reporting.store import counters, locked_rows
+from shared import bulk_writes
 
 pytestmark = pytest.mark.integration
 
 
 def _writes(monkeypatch, dispatcher):
     seen = []
-    real = bulk.run_tuples
+    real = bulk_writes.run
 
-    def run_tuples(session, statement, model, names, values):
-        key = {"call_state": ("call_id",)}.get(model.__tablename__, ("day",))
-        seen.append((model.__tablename__, [tuple(v[names.index(k)] for k in key)
-                                           for v in values]))
-        return real(session, statement, model, names, values)
-    monkeypatch.setattr(bulk, "run_tuples", run_tuples)
+    def run(connection, statement, names, values):
+        table = statement.table.name
+        key = {"call_state": ("call_id",)}.get(table, ("day",))
+        seen.append((table, [tuple(v[names.index(k)] for k in key) for v in values]))
+        return real(connection, statement, names, values)
+    monkeypatch.setattr(bulk_writes, "run", run)
     with dispatcher.uow() as work:
         session = work.session
         for day in (date(2025, 3, 9), date(2025, 3, 1)):  # newest first
