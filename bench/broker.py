@@ -1,5 +1,6 @@
 """The raw broker ceiling: persistent 1 KB messages to a quorum queue, published
 in the same mode as the relay (confirms, mandatory, batched)."""
+
 from __future__ import annotations
 
 import time
@@ -26,7 +27,8 @@ def ceiling(amqp_url: str, messages: int = 50_000, batch: int = 500, size: int =
         for start in range(0, messages, batch):
             confirmed, failed = publisher.publish_batch(
                 Message(i, str(i), "bench.published.v1", body)
-                for i in range(start, min(start + batch, messages)))
+                for i in range(start, min(start + batch, messages))
+            )
             assert not failed, "the broker refused messages"
         return messages / (time.perf_counter() - started)
     finally:

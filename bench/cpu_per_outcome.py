@@ -1,5 +1,6 @@
 """CPU seconds each process spends per outcome, bulk path (``python -m
 bench.cpu_per_outcome``): where the end-to-end time goes."""
+
 import os
 import tempfile
 from pathlib import Path
@@ -13,13 +14,19 @@ def cpu(pid):
         try:
             f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
             total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-        except FileNotFoundError: pass
+        except FileNotFoundError:
+            pass
     return total
-with tempfile.TemporaryDirectory() as w, system.Bench("amqp://guest:guest@127.0.0.1:5672/%2F", Path(w)) as b:
+
+
+with (
+    tempfile.TemporaryDirectory() as w,
+    system.Bench("amqp://guest:guest@127.0.0.1:5672/%2F", Path(w)) as b,
+):
     system.throughput(b, 400, 20, 200)
     before = {n: cpu(p.popen.pid) for n, p in b.system.procs.items()}
     rate = system.throughput(b, 4000, 100, 200)
     after = {n: cpu(p.popen.pid) for n, p in b.system.procs.items()}
     print("rate", rate)
-    for n in sorted(after, key=lambda n: -(after[n]-before[n])):
-        print(f"{n:22s} {(after[n]-before[n])/4000*1e6:8.0f} µs/outcome")
+    for n in sorted(after, key=lambda n: -(after[n] - before[n])):
+        print(f"{n:22s} {(after[n] - before[n]) / 4000 * 1e6:8.0f} µs/outcome")

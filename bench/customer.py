@@ -15,6 +15,7 @@
 ``--sizes`` with no number skips the GET figures; ``--workers 0`` imports without
 worker processes (the default is the importer's own choice).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
@@ -45,7 +46,7 @@ SECRET = "bench-secret-" + "x" * 32
 def populate(url: str, n: int) -> list[str]:
     """``n`` customers with a phone each, inserted in bulk (the state, not the path)."""
     engine = create_engine(url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids = []
     with engine.begin() as conn:
         for start in range(0, n, 20_000):
@@ -56,15 +57,40 @@ def populate(url: str, n: int) -> list[str]:
                 name = f"Customer {i}"
                 key = name_key(name)
                 phone = f"+8525{i:07d}"
-                customers.append({
-                    "id": cid, "kind": "person", "name": name, "name_key": key,
-                    "name_rkey": key[::-1], "phone": phone, "email": None, "segment": "smb",
-                    "lifecycle_status": "active", "tags": "[]", "version": 1,
-                    "created_at": now, "updated_at": now, "calls_completed": 3,
-                    "do_not_call": False, "source": "import", "lifetime_revenue": 0,
-                    "lifetime_margin": 0, "satisfaction": 4, "propensity": 50})
-                points.append({"id": str(uuid.uuid4()), "customer_id": cid, "kind": "phone",
-                               "value": phone, "do_not_contact": False, "status": "valid"})
+                customers.append(
+                    {
+                        "id": cid,
+                        "kind": "person",
+                        "name": name,
+                        "name_key": key,
+                        "name_rkey": key[::-1],
+                        "phone": phone,
+                        "email": None,
+                        "segment": "smb",
+                        "lifecycle_status": "active",
+                        "tags": "[]",
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                        "calls_completed": 3,
+                        "do_not_call": False,
+                        "source": "import",
+                        "lifetime_revenue": 0,
+                        "lifetime_margin": 0,
+                        "satisfaction": 4,
+                        "propensity": 50,
+                    }
+                )
+                points.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "customer_id": cid,
+                        "kind": "phone",
+                        "value": phone,
+                        "do_not_contact": False,
+                        "status": "valid",
+                    }
+                )
             conn.execute(insert(Customer.__table__), customers)
             conn.execute(insert(ContactPoint.__table__), points)
         conn.execute(text("ANALYZE"))
@@ -74,13 +100,22 @@ def populate(url: str, n: int) -> list[str]:
 
 def serve(app: str, url: str, folder: Path) -> tuple[subprocess.Popen, int]:
     [port] = free_ports(1)
-    env = {**os.environ, "RAPPORT_SERVICE": "customer", "CUSTOMER_DATABASE_URL": url,
-           "RAPPORT_AUTH_SECRET": SECRET, "RAPPORT_BIND": f"127.0.0.1:{port}",
-           "RAPPORT_DATA_DIR": str(folder), "RAPPORT_LOG_LEVEL": "WARNING",
-           "PROMETHEUS_MULTIPROC_DIR": str(folder / f"prom-{port}")}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
-                             "python:deploy.gunicorn_conf", app], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "RAPPORT_SERVICE": "customer",
+        "CUSTOMER_DATABASE_URL": url,
+        "RAPPORT_AUTH_SECRET": SECRET,
+        "RAPPORT_BIND": f"127.0.0.1:{port}",
+        "RAPPORT_DATA_DIR": str(folder),
+        "RAPPORT_LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": str(folder / f"prom-{port}"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "python:deploy.gunicorn_conf", app],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -119,8 +154,10 @@ def load(port: int, ids: list[str], seconds: float, clients: int = 4) -> float:
     token = issue_token(SECRET, "bench", "manager")
     sample = random.Random(3).sample(ids, min(len(ids), 5000))
     out = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=_client, args=(port, sample, seconds, token, out))
-             for _ in range(clients)]
+    procs = [
+        multiprocessing.Process(target=_client, args=(port, sample, seconds, token, out))
+        for _ in range(clients)
+    ]
     for p in procs:
         p.start()
     total = sum(out.get() for _ in procs)
@@ -156,8 +193,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 1_000_000])
-    parser.add_argument("--seconds", type=float, default=30,
-                        help="each server's measured time, in ten turns")
+    parser.add_argument(
+        "--seconds", type=float, default=30, help="each server's measured time, in ten turns"
+    )
     parser.add_argument("--postgres", help="an admin URL: also measure the import there")
     parser.add_argument("--workers", type=int, help="the import's worker processes")
     args = parser.parse_args()
@@ -170,13 +208,17 @@ def main() -> None:
         for n in args.sizes:
             baseline, rapport = reads(folder, n, args.seconds)
             results[n] = rapport
-            print(f"GET at {n:>9,} customers: bare Flask {baseline:7.0f}/s, "
-                  f"Rapport {rapport:7.0f}/s, ratio {rapport / baseline:.3f} (target >= 0.6)",
-                  flush=True)
+            print(
+                f"GET at {n:>9,} customers: bare Flask {baseline:7.0f}/s, "
+                f"Rapport {rapport:7.0f}/s, ratio {rapport / baseline:.3f} (target >= 0.6)",
+                flush=True,
+            )
         if len(results) > 1:
             small, large = results[min(results)], results[max(results)]
-            print(f"GET slowdown {max(results):,} vs {min(results):,}: "
-                  f"{small / large:.2f}x (target <= 1.5)")
+            print(
+                f"GET slowdown {max(results):,} vs {min(results):,}: "
+                f"{small / large:.2f}x (target <= 1.5)"
+            )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 versions and events) vs a raw bulk insert of the same rows into the same migrated
 schema, measured in the same run, on SQLite and on PostgreSQL. Run it through
 ``python -m bench.customer`` (see there)."""
+
 from __future__ import annotations
 
 import csv
@@ -32,13 +33,30 @@ def write_csv(path: Path, rows: int) -> None:
     rng = random.Random(1)
     with path.open("w", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow(["external_ref", "name", "phone", "email", "segment", "address_line1",
-                      "address_district"])
+        out.writerow(
+            [
+                "external_ref",
+                "name",
+                "phone",
+                "email",
+                "segment",
+                "address_line1",
+                "address_district",
+            ]
+        )
         for i in range(rows):
             name = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)} {rng.choice(GIVEN)}"
-            out.writerow([f"EXT-{i}", name, f"51{i:06d}",
-                          f"c{i}@example.com", "smb", f"{rng.randint(1, 999)} Nathan Road",
-                          "Mong Kok"])
+            out.writerow(
+                [
+                    f"EXT-{i}",
+                    name,
+                    f"51{i:06d}",
+                    f"c{i}@example.com",
+                    "smb",
+                    f"{rng.randint(1, 999)} Nathan Road",
+                    "Mong Kok",
+                ]
+            )
 
 
 def migrated(folder: Path, name: str) -> str:
@@ -76,14 +94,29 @@ def raw_insert(url: str, path: Path) -> float:
     with path.open(newline="") as fh, engine.begin() as conn:
         batch = []
         for row in csv.DictReader(fh):
-            batch.append({"id": str(uuid.uuid4()), "kind": "person", "name": row["name"],
-                          "name_key": row["name"], "name_rkey": row["name"],
-                          "phone": row["phone"], "email": row["email"],
-                          "segment": row["segment"], "external_ref": row["external_ref"],
-                          "lifecycle_status": "active", "tags": "[]", "version": 1,
-                          "created_at": now, "updated_at": now, "calls_completed": 0,
-                          "do_not_call": False, "source": "import", "lifetime_revenue": 0,
-                          "lifetime_margin": 0})
+            batch.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "kind": "person",
+                    "name": row["name"],
+                    "name_key": row["name"],
+                    "name_rkey": row["name"],
+                    "phone": row["phone"],
+                    "email": row["email"],
+                    "segment": row["segment"],
+                    "external_ref": row["external_ref"],
+                    "lifecycle_status": "active",
+                    "tags": "[]",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    "calls_completed": 0,
+                    "do_not_call": False,
+                    "source": "import",
+                    "lifetime_revenue": 0,
+                    "lifetime_margin": 0,
+                }
+            )
             if len(batch) == 5000:
                 conn.execute(insert(Customer.__table__), batch)
                 batch = []
@@ -97,8 +130,14 @@ def raw_insert(url: str, path: Path) -> float:
 def rapport_import(url: str, path: Path, workers: int | None = None) -> tuple[float, ImportJob]:
     db = Database(url)
     uow = UnitOfWorkFactory(db, Outbox, "customer")
-    job = ImportJob(id=str(uuid.uuid4()), format="csv", path=str(path), actor="bench",
-                    status="queued", total_bytes=path.stat().st_size)
+    job = ImportJob(
+        id=str(uuid.uuid4()),
+        format="csv",
+        path=str(path),
+        actor="bench",
+        status="queued",
+        total_bytes=path.stat().st_size,
+    )
     with uow() as work:
         work.session.add(job)
     # The import runs in a thread of the customer API's process, which froze its
@@ -113,8 +152,7 @@ def rapport_import(url: str, path: Path, workers: int | None = None) -> tuple[fl
     return elapsed, done
 
 
-def imports(folder: Path, path: Path, rows: int, postgres: str | None,
-            workers: int | None) -> None:
+def imports(folder: Path, path: Path, rows: int, postgres: str | None, workers: int | None) -> None:
     """The import figure on SQLite and, given an admin URL, on PostgreSQL."""
     for backend in ["sqlite"] + (["postgresql"] if postgres else []):
         made: list[str] = []
@@ -130,7 +168,11 @@ def imports(folder: Path, path: Path, rows: int, postgres: str | None,
                 _drop_postgres(postgres, name)
         rate = rows / elapsed
         print(f"{backend}: raw bulk insert {raw:10.0f} rows/s")
-        print(f"{backend}: import          {rate:10.0f} rows/s  ({job.created} created, "
-              f"{job.rejected} rejected, {elapsed:.1f} s)")
-        print(f"{backend}: ratio, import   {rate / raw:10.3f}  (target >= 0.3, under 20 s)",
-              flush=True)
+        print(
+            f"{backend}: import          {rate:10.0f} rows/s  ({job.created} created, "
+            f"{job.rejected} rejected, {elapsed:.1f} s)"
+        )
+        print(
+            f"{backend}: ratio, import   {rate / raw:10.3f}  (target >= 0.3, under 20 s)",
+            flush=True,
+        )

@@ -13,6 +13,7 @@ monthly allocations. The summary is filled from the same ledger by one
 produces (the tests check that booking), and both answers are compared before
 anything is timed: a fast wrong answer does not count.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ import random
 import statistics
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -34,13 +35,17 @@ from shared import migrations
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 
-ADMIN_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "RAPPORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 ZONE = "Asia/Hong_Kong"
 START, END = date(2025, 1, 1), date(2025, 12, 31)
 SEGMENTS = ("smb", "retail", "enterprise", "public", "wholesale")
-TEAMS, CHANNELS, KINDS = ("east", "west", "north", ""), ("phone", "visit", "email", ""), \
-    ("staff", "partner", "")
+TEAMS, CHANNELS, KINDS = (
+    ("east", "west", "north", ""),
+    ("phone", "visit", "email", ""),
+    ("staff", "partner", ""),
+)
 GROUPS = ("customer", "segment", "product", "team")
 UNIT = 10000  # Money columns hold ten-thousandths
 
@@ -82,26 +87,35 @@ WITH entries AS (
   FROM allocation_shares sh JOIN allocations a ON a.id = sh.allocation_id
   LEFT JOIN customers cu ON cu.customer_id = sh.customer_id
 )"""
-SUMS = ("sum(revenue), sum(discounts), sum(returns), sum(cost_of_goods), "
-        "sum(cost_to_serve), sum(allocations), sum(calls)")
+SUMS = (
+    "sum(revenue), sum(discounts), sum(returns), sum(cost_of_goods), "
+    "sum(cost_to_serve), sum(allocations), sum(calls)"
+)
 
 
 def hand_query(column: str) -> str:
-    return (f"{ENTRIES} SELECT {column}, {SUMS} FROM entries WHERE currency = 'HKD' "
-            f"AND day BETWEEN :start AND :end GROUP BY {column} ORDER BY {column}")
+    return (
+        f"{ENTRIES} SELECT {column}, {SUMS} FROM entries WHERE currency = 'HKD' "
+        f"AND day BETWEEN :start AND :end GROUP BY {column} ORDER BY {column}"
+    )
 
 
 def summary_query(column: str) -> str:
     """Rapport's own GROUP BY, hand-written: what the use case costs beyond its SQL."""
-    return (f"SELECT {column}, {SUMS} FROM pnl_daily WHERE currency = 'HKD' "
-            f"AND day BETWEEN :start AND :end GROUP BY {column} ORDER BY {column}")
+    return (
+        f"SELECT {column}, {SUMS} FROM pnl_daily WHERE currency = 'HKD' "
+        f"AND day BETWEEN :start AND :end GROUP BY {column} ORDER BY {column}"
+    )
 
 
 def fill_summary(conn) -> None:
-    conn.execute(text(
-        f"INSERT INTO pnl_daily {ENTRIES} SELECT day, currency, customer_id, segment, product, "
-        f"channel, team, agent_kind, {SUMS} FROM entries GROUP BY day, currency, customer_id, "
-        "segment, product, channel, team, agent_kind"))
+    conn.execute(
+        text(
+            f"INSERT INTO pnl_daily {ENTRIES} SELECT day, currency, customer_id, segment, product, "
+            f"channel, team, agent_kind, {SUMS} FROM entries GROUP BY day, currency, customer_id, "
+            "segment, product, channel, team, agent_kind"
+        )
+    )
 
 
 def _copy(raw, table: str, columns: tuple, rows) -> None:
@@ -117,11 +131,11 @@ def _copy(raw, table: str, columns: tuple, rows) -> None:
 
 def generate(engine, lines: int, seed: int = 5) -> None:
     rng = random.Random(seed)
-    year0 = datetime(2025, 1, 1, tzinfo=timezone.utc) - timedelta(hours=8)
+    year0 = datetime(2025, 1, 1, tzinfo=UTC) - timedelta(hours=8)
     customers = [f"c{i:05d}" for i in range(2000)]
     segment_of = {c: SEGMENTS[i % len(SEGMENTS)] for i, c in enumerate(customers)}
     skus = [f"SKU{i:04d}" for i in range(200)]
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     sales, sale_lines, returns, return_lines, cancels = [], [], [], [], []
     made = 0
     while made < lines:
@@ -132,26 +146,68 @@ def generate(engine, lines: int, seed: int = 5) -> None:
         count = min(rng.randint(1, 5), lines - made)
         mine = []
         for no in range(1, count + 1):
-            qty, price, unit_cost = rng.randint(1, 10), rng.randint(100, 50000), \
-                rng.randint(50, 40000)
+            qty, price, unit_cost = (
+                rng.randint(1, 10),
+                rng.randint(100, 50000),
+                rng.randint(50, 40000),
+            )
             discount = rng.randint(0, qty * price // 10) if rng.random() < 0.2 else 0
             net = qty * price - discount
-            mine.append((sale_id, no, rng.choice(skus), "", qty * UNIT, price * 100,
-                         unit_cost * 100, discount * 100, net * 100, discount * 100,
-                         qty * unit_cost * 100))
+            mine.append(
+                (
+                    sale_id,
+                    no,
+                    rng.choice(skus),
+                    "",
+                    qty * UNIT,
+                    price * 100,
+                    unit_cost * 100,
+                    discount * 100,
+                    net * 100,
+                    discount * 100,
+                    qty * unit_cost * 100,
+                )
+            )
             rev, cost, disc = rev + net, cost + qty * unit_cost, disc + discount
         sale_lines += mine
         made += count
-        sales.append((sale_id, customer, "HKD", at.isoformat(), rev * 100, cost * 100,
-                      disc * 100, segment_of[customer], rng.choice(CHANNELS) or None,
-                      rng.choice(TEAMS) or None, rng.choice(KINDS) or None, "f", now, "bench"))
+        sales.append(
+            (
+                sale_id,
+                customer,
+                "HKD",
+                at.isoformat(),
+                rev * 100,
+                cost * 100,
+                disc * 100,
+                segment_of[customer],
+                rng.choice(CHANNELS) or None,
+                rng.choice(TEAMS) or None,
+                rng.choice(KINDS) or None,
+                "f",
+                now,
+                "bench",
+            )
+        )
         roll = rng.random()
         if roll < 0.03 * count:
             line = rng.choice(mine)
             rid = str(uuid.UUID(int=rng.getrandbits(128)))
             back = at + timedelta(days=rng.randint(0, 40))
-            returns.append((rid, sale_id, customer, "HKD", back.isoformat(),
-                            int((back - at).total_seconds()), line[8], line[10], now, "bench"))
+            returns.append(
+                (
+                    rid,
+                    sale_id,
+                    customer,
+                    "HKD",
+                    back.isoformat(),
+                    int((back - at).total_seconds()),
+                    line[8],
+                    line[10],
+                    now,
+                    "bench",
+                )
+            )
             return_lines.append((rid, line[1], sale_id, line[4], line[8], line[10]))
         elif roll > 0.99:
             cancels.append((sale_id, (at + timedelta(days=1)).isoformat(), "bench", "bench"))
@@ -159,44 +215,159 @@ def generate(engine, lines: int, seed: int = 5) -> None:
     for n in range(lines // 5):
         customer = rng.choice(customers)
         at = year0 + timedelta(seconds=rng.randint(0, 365 * 86400 - 1))
-        calls.append((f"call-{n}", customer, at.isoformat(), rng.randint(0, 20000) * 100, "HKD",
-                      "reached", rng.choice(CHANNELS[:3]), rng.choice(TEAMS[:3]),
-                      rng.choice(KINDS[:2]), segment_of[customer], now))
+        calls.append(
+            (
+                f"call-{n}",
+                customer,
+                at.isoformat(),
+                rng.randint(0, 20000) * 100,
+                "HKD",
+                "reached",
+                rng.choice(CHANNELS[:3]),
+                rng.choice(TEAMS[:3]),
+                rng.choice(KINDS[:2]),
+                segment_of[customer],
+                now,
+            )
+        )
     allocations, shares = [], []
     for month in range(1, 13):
         aid = str(uuid.UUID(int=rng.getrandbits(128)))
         chosen = sorted(rng.sample(customers, 200))
         amounts = [rng.randint(1, 100000) for _ in chosen]
-        allocations.append((aid, "training", sum(amounts) * 100, "HKD", TEAMS[month % 3],
-                            date(2025, month, 1).isoformat(), date(2025, month, 28).isoformat(),
-                            "calls", now, "bench"))
+        allocations.append(
+            (
+                aid,
+                "training",
+                sum(amounts) * 100,
+                "HKD",
+                TEAMS[month % 3],
+                date(2025, month, 1).isoformat(),
+                date(2025, month, 28).isoformat(),
+                "calls",
+                now,
+                "bench",
+            )
+        )
         shares += [(aid, c, 1 * UNIT, a * 100) for c, a in zip(chosen, amounts)]
     raw = engine.raw_connection()
     try:
         driver = raw.driver_connection
-        _copy(driver, "customers", ("customer_id", "segment", "name", "erased"),
-              [(c, segment_of[c], c, "f") for c in customers])
-        _copy(driver, "sales", ("id", "customer_id", "currency", "recorded_at", "revenue", "cost",
-                                "discount", "segment", "channel", "team", "agent_kind",
-                                "below_cost", "created_at", "created_by"), sales)
-        _copy(driver, "sale_lines", ("sale_id", "line_no", "sku", "description", "quantity",
-                                     "unit_price", "unit_cost", "discount", "revenue_cents",
-                                     "discount_cents", "cost_cents"), sale_lines)
-        _copy(driver, "sale_returns", ("id", "sale_id", "customer_id", "currency",
-                                       "returned_at", "seconds_after_sale", "revenue", "cost",
-                                       "created_at", "created_by"), returns)
-        _copy(driver, "return_lines", ("return_id", "line_no", "sale_id", "quantity",
-                                       "revenue_cents", "cost_cents"), return_lines)
-        _copy(driver, "sale_cancellations", ("sale_id", "cancelled_at", "reason",
-                                             "created_by"), cancels)
-        _copy(driver, "call_costs", ("call_id", "customer_id", "completed_at", "cost",
-                                     "currency", "outcome", "channel", "team", "agent_kind",
-                                     "segment", "booked_at"), calls)
-        _copy(driver, "allocations", ("id", "kind", "amount", "currency", "team",
-                                      "period_start", "period_end", "rule", "recorded_at",
-                                      "recorded_by"), allocations)
-        _copy(driver, "allocation_shares", ("allocation_id", "customer_id", "weight",
-                                            "amount"), shares)
+        _copy(
+            driver,
+            "customers",
+            ("customer_id", "segment", "name", "erased"),
+            [(c, segment_of[c], c, "f") for c in customers],
+        )
+        _copy(
+            driver,
+            "sales",
+            (
+                "id",
+                "customer_id",
+                "currency",
+                "recorded_at",
+                "revenue",
+                "cost",
+                "discount",
+                "segment",
+                "channel",
+                "team",
+                "agent_kind",
+                "below_cost",
+                "created_at",
+                "created_by",
+            ),
+            sales,
+        )
+        _copy(
+            driver,
+            "sale_lines",
+            (
+                "sale_id",
+                "line_no",
+                "sku",
+                "description",
+                "quantity",
+                "unit_price",
+                "unit_cost",
+                "discount",
+                "revenue_cents",
+                "discount_cents",
+                "cost_cents",
+            ),
+            sale_lines,
+        )
+        _copy(
+            driver,
+            "sale_returns",
+            (
+                "id",
+                "sale_id",
+                "customer_id",
+                "currency",
+                "returned_at",
+                "seconds_after_sale",
+                "revenue",
+                "cost",
+                "created_at",
+                "created_by",
+            ),
+            returns,
+        )
+        _copy(
+            driver,
+            "return_lines",
+            ("return_id", "line_no", "sale_id", "quantity", "revenue_cents", "cost_cents"),
+            return_lines,
+        )
+        _copy(
+            driver,
+            "sale_cancellations",
+            ("sale_id", "cancelled_at", "reason", "created_by"),
+            cancels,
+        )
+        _copy(
+            driver,
+            "call_costs",
+            (
+                "call_id",
+                "customer_id",
+                "completed_at",
+                "cost",
+                "currency",
+                "outcome",
+                "channel",
+                "team",
+                "agent_kind",
+                "segment",
+                "booked_at",
+            ),
+            calls,
+        )
+        _copy(
+            driver,
+            "allocations",
+            (
+                "id",
+                "kind",
+                "amount",
+                "currency",
+                "team",
+                "period_start",
+                "period_end",
+                "rule",
+                "recorded_at",
+                "recorded_by",
+            ),
+            allocations,
+        )
+        _copy(
+            driver,
+            "allocation_shares",
+            ("allocation_id", "customer_id", "weight", "amount"),
+            shares,
+        )
         driver.commit()
     finally:
         raw.close()
@@ -236,25 +407,32 @@ def measure(url: str, lines: int, repeat: int) -> list[tuple]:
             def run():
                 with db.engine.connect() as conn:
                     return conn.execute(text(sql), {"start": START, "end": END}).all()
+
             return run
+
         hand, raw = by_hand(hand_query(column)), by_hand(summary_query(column))
 
         _check(rapport(), hand())
         ours, theirs, bare = _timed(rapport, repeat), _timed(hand, repeat), _timed(raw, repeat)
         results.append((group, ours, theirs, bare))
-        print(f"  {group:9} rapport {ours * 1000:8.1f} ms   hand-written on the ledger "
-              f"{theirs * 1000:8.1f} ms   ratio {ours / theirs:5.2f}   (its summary SQL alone "
-              f"{bare * 1000:7.1f} ms; {summary_rows:,} summary rows)", flush=True)
+        print(
+            f"  {group:9} rapport {ours * 1000:8.1f} ms   hand-written on the ledger "
+            f"{theirs * 1000:8.1f} ms   ratio {ours / theirs:5.2f}   (its summary SQL alone "
+            f"{bare * 1000:7.1f} ms; {summary_rows:,} summary rows)",
+            flush=True,
+        )
     db.dispose()
     return results
 
 
 def _check(report: dict, rows: list) -> None:
     names = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve", "allocations")
-    ours = {g["key"]: tuple(int(g[n] * 100) for n in names) + (g["calls"],)
-            for g in report["groups"]}
-    theirs = {(row[0] or None): tuple(int(v) // 100 for v in row[1:7]) + (int(row[7]),)
-              for row in rows}
+    ours = {
+        g["key"]: tuple(int(g[n] * 100) for n in names) + (g["calls"],) for g in report["groups"]
+    }
+    theirs = {
+        (row[0] or None): tuple(int(v) // 100 for v in row[1:7]) + (int(row[7]),) for row in rows
+    }
     if ours != theirs:
         raise SystemExit("the P&L and the hand-written query disagree: not timing it")
 

@@ -11,6 +11,7 @@ rate ≥ 0.3 × raw pika. The read models are fed through the real dispatcher
 consumer's largest; the catch-up runs the consumer as reporting's process runs it
 (the shared loop, windows of ``WINDOW`` events, or ``--window``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,20 +24,18 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pika
-
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from services.reporting import config
 from services.reporting.app import create_app
-from services.reporting.entrypoints.consumer import (FOLD_EVERY, WINDOW, build_consumer,
-                                                     fold_pending)
+from services.reporting.entrypoints.consumer import FOLD_EVERY, WINDOW, build_consumer, fold_pending
 from services.reporting.handlers import subscriptions
 from services.reporting.store.year_to_date import PENDING
 from services.reporting.tables import EventLog, Inbox, Outbox
@@ -49,10 +48,18 @@ from shared.events import make_event, routing_key
 from shared.messaging import topology
 from shared.messaging.publisher import ConfirmingPublisher, Message
 
-REPORTS = {"activity": {"group_by": "month"}, "coverage": {}, "findings": {},
-           "sales": {}, "pnl": {}, "call-effectiveness": {}, "outsourcers": {},
-           "data-quality": {}, "follow-ups": {}}
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+REPORTS = {
+    "activity": {"group_by": "month"},
+    "coverage": {},
+    "findings": {},
+    "sales": {},
+    "pnl": {},
+    "call-effectiveness": {},
+    "outsourcers": {},
+    "data-quality": {},
+    "follow-ups": {},
+}
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def events(n: int, seed: int = 1):
@@ -62,19 +69,45 @@ def events(n: int, seed: int = 1):
         at = START + timedelta(minutes=rng.randrange(300 * 24 * 60))
         cid = f"c{rng.randrange(5000)}"
         partner = rng.choice((None, None, "p1", "p2"))
-        yield make_event("call.completed", {
-            "call_id": f"call-{i}", "customer_id": cid, "channel": "phone",
-            "outcome": rng.choice(("reached", "reached", "no_answer", "interested")),
-            "completed_at": at, "satisfaction": rng.randint(1, 5),
-            "propensity": rng.randrange(101), "segment": rng.choice(("retail", "sme", "vip")),
-            "agent_kind": "partner" if partner else "staff", "partner_id": partner,
-            "team": rng.choice(("t1", "t2")), "cost": Decimal("10.00")},
-            producer="calls", occurred_at=at)
-        yield make_event("sale.recorded", {
-            "sale_id": f"s-{i}", "customer_id": cid, "currency": "HKD", "recorded_at": at,
-            "revenue": Decimal("100.00"), "cost": Decimal("60.00"),
-            "lines": [{"quantity": Decimal(1), "unit_price": Decimal("100"),
-                       "unit_cost": Decimal("60")}]}, producer="sales", occurred_at=at)
+        yield make_event(
+            "call.completed",
+            {
+                "call_id": f"call-{i}",
+                "customer_id": cid,
+                "channel": "phone",
+                "outcome": rng.choice(("reached", "reached", "no_answer", "interested")),
+                "completed_at": at,
+                "satisfaction": rng.randint(1, 5),
+                "propensity": rng.randrange(101),
+                "segment": rng.choice(("retail", "sme", "vip")),
+                "agent_kind": "partner" if partner else "staff",
+                "partner_id": partner,
+                "team": rng.choice(("t1", "t2")),
+                "cost": Decimal("10.00"),
+            },
+            producer="calls",
+            occurred_at=at,
+        )
+        yield make_event(
+            "sale.recorded",
+            {
+                "sale_id": f"s-{i}",
+                "customer_id": cid,
+                "currency": "HKD",
+                "recorded_at": at,
+                "revenue": Decimal("100.00"),
+                "cost": Decimal("60.00"),
+                "lines": [
+                    {
+                        "quantity": Decimal(1),
+                        "unit_price": Decimal("100"),
+                        "unit_cost": Decimal("60"),
+                    }
+                ],
+            },
+            producer="sales",
+            occurred_at=at,
+        )
 
 
 def seed(url: str, n: int, batch: int = 2000) -> float:
@@ -101,8 +134,9 @@ def seed(url: str, n: int, batch: int = 2000) -> float:
 
 def _pending(db: Database) -> int:
     with db.reader() as session:
-        return sum(session.scalar(select(func.count()).select_from(model))
-                   for model in PENDING.values())
+        return sum(
+            session.scalar(select(func.count()).select_from(model)) for model in PENDING.values()
+        )
 
 
 class Yardstick:
@@ -115,11 +149,15 @@ class Yardstick:
 
     def __init__(self, rows: int = 5000):
         self.db = sqlite3.connect(":memory:")
-        self.db.execute("CREATE TABLE t (id TEXT PRIMARY KEY, a INT, b INT, c INT, d INT, "
-                        "e INT, f INT) WITHOUT ROWID")
+        self.db.execute(
+            "CREATE TABLE t (id TEXT PRIMARY KEY, a INT, b INT, c INT, d INT, "
+            "e INT, f INT) WITHOUT ROWID"
+        )
         rng = random.Random(1)
-        self.db.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (f"c{i}", *(rng.randrange(10 ** 4) for _ in range(6))) for i in range(rows)])
+        self.db.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(f"c{i}", *(rng.randrange(10**4) for _ in range(6))) for i in range(rows)],
+        )
 
     def __call__(self) -> float:
         t = time.perf_counter()
@@ -138,23 +176,34 @@ def latencies(urls: dict, rounds: int = 5, requests: int = 20, warm_up: int = 5)
     The ``Yardstick`` takes its turn in every round too (under the key ``0``)."""
     headers = {"Authorization": f"Bearer {issue_token(DEV_SECRET, 'bench', 'analyst')}"}
     window = {"from": "2026-01-01", "to": "2026-10-31"}
-    clients = {n: create_app({"DATABASE_URL": url, "DEV_MODE": "1"}).test_client()
-               for n, url in urls.items()}
+    clients = {
+        n: create_app({"DATABASE_URL": url, "DEV_MODE": "1"}).test_client()
+        for n, url in urls.items()
+    }
     # A service process freezes its one app's start-up objects out of the garbage
     # collector's reach (``freeze_startup_objects``, at its first app); the later
     # apps' here too, as each would be in a process of its own.
     gc.freeze()
-    queries = {name: {**query, **(window if name not in ("coverage", "data-quality",
-                                                         "follow-ups") else {})}
-               for name, query in REPORTS.items()}
+    queries = {
+        name: {
+            **query,
+            **(window if name not in ("coverage", "data-quality", "follow-ups") else {}),
+        }
+        for name, query in REPORTS.items()
+    }
     times: dict = {(n, name): [] for n in urls for name in REPORTS}
     yardstick, times[0] = Yardstick(), []
 
     def get(client, name):
         t = time.perf_counter()
-        assert client.get(f"/api/v1/reports/{name}", headers=headers,
-                          query_string=queries[name]).status_code == 200
+        assert (
+            client.get(
+                f"/api/v1/reports/{name}", headers=headers, query_string=queries[name]
+            ).status_code
+            == 200
+        )
         return time.perf_counter() - t
+
     for n, client in clients.items():
         for name in REPORTS:
             for _ in range(warm_up):
@@ -194,17 +243,28 @@ def run_latency(sizes: list[int], url_for) -> None:
             continue
         started = time.perf_counter()
         rate = seed(urls[n], n)
-        print(f"{n:>9} calls + {n} sale lines: folded {rate:,.0f} events/s "
-              f"({time.perf_counter() - started:,.0f} s)", flush=True)
+        print(
+            f"{n:>9} calls + {n} sale lines: folded {rate:,.0f} events/s "
+            f"({time.perf_counter() - started:,.0f} s)",
+            flush=True,
+        )
     table = latencies(urls)
-    print(f"{'report':<20}" + "".join(f"{n:>12}" for n in sizes)
-          + "   ratio last/first   last in yardsticks")
+    print(
+        f"{'report':<20}"
+        + "".join(f"{n:>12}" for n in sizes)
+        + "   ratio last/first   last in yardsticks"
+    )
     for name in REPORTS:
         row = [table[n][name] for n in sizes]
-        print(f"{name:<20}" + "".join(f"{v:>10.1f}ms" for v in row)
-              + f"   {row[-1] / row[0]:.2f}×   {row[-1] / table[0]:>8.1f}")
-    print(f"yardstick (5,000 rows from SQLite into numpy, no Rapport code): p95 "
-          f"{table[0]:.1f} ms in the same rounds")
+        print(
+            f"{name:<20}"
+            + "".join(f"{v:>10.1f}ms" for v in row)
+            + f"   {row[-1] / row[0]:.2f}×   {row[-1] / table[0]:>8.1f}"
+        )
+    print(
+        f"yardstick (5,000 rows from SQLite into numpy, no Rapport code): p95 "
+        f"{table[0]:.1f} ms in the same rounds"
+    )
 
 
 def _publish(amqp_url: str, names, n: int) -> None:
@@ -213,8 +273,14 @@ def _publish(amqp_url: str, names, n: int) -> None:
     try:
         batch = []
         for event in events(n // 2 + n % 2):
-            batch.append(Message(len(batch), event.event_id,
-                                 routing_key(event.event_type, 1), event.to_json().encode()))
+            batch.append(
+                Message(
+                    len(batch),
+                    event.event_id,
+                    routing_key(event.event_type, 1),
+                    event.to_json().encode(),
+                )
+            )
             if len(batch) == 500:
                 assert not publisher.publish_batch(batch)[1]
                 batch = []
@@ -240,8 +306,9 @@ def raw_drain(amqp_url: str, names, n: int) -> float:
     return rate
 
 
-def consumer_drain(amqp_url: str, names, url: str, n: int,
-                   window: int = WINDOW) -> tuple[float, float]:
+def consumer_drain(
+    amqp_url: str, names, url: str, n: int, window: int = WINDOW
+) -> tuple[float, float]:
     """(events/s until all ``n`` are consumed, seconds after that until the consumer,
     idle, has spread the pending year-to-date months)."""
     migrations.upgrade(url, config.MIGRATIONS)
@@ -282,10 +349,12 @@ def run_catch_up(amqp_url: str, n: int, url: str, window: int = WINDOW) -> None:
         _publish(amqp_url, names, n)
         after = raw_drain(amqp_url, names, n)
         raw = (before + after) / 2
-        print(f"backlog {n:,}: raw pika {before:,.0f} and {after:,.0f} msg/s, reporting "
-              f"consumer {ours:,.0f} events/s (windows of {window:,}), ratio "
-              f"{ours / raw:.2f} (target ≥ 0.3); idle, it spread the pending months in a "
-              f"further {folded:.1f} s (ratio {n / (n / ours + folded) / raw:.2f} with it)")
+        print(
+            f"backlog {n:,}: raw pika {before:,.0f} and {after:,.0f} msg/s, reporting "
+            f"consumer {ours:,.0f} events/s (windows of {window:,}), ratio "
+            f"{ours / raw:.2f} (target ≥ 0.3); idle, it spread the pending months in a "
+            f"further {folded:.1f} s (ratio {n / (n / ours + folded) / raw:.2f} with it)"
+        )
     finally:
         topology.delete(conn.channel(), names)
         conn.close()
@@ -300,6 +369,7 @@ def _postgres_database(admin_url: str, created: list) -> str:
 
 def _admin(admin_url: str, statement: str) -> None:
     from sqlalchemy import create_engine, text
+
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(statement))
@@ -311,12 +381,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--postgres", help="an admin URL; databases are created under it")
     parser.add_argument("--catch-up", type=int, default=0)
-    parser.add_argument("--window", type=int, default=WINDOW,
-                        help="the catch-up consumer's window (default: the service's)")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=WINDOW,
+        help="the catch-up consumer's window (default: the service's)",
+    )
     parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/%2F")
-    parser.add_argument("--keep", metavar="DIR",
-                        help="keep the seeded SQLite databases in DIR and measure those "
-                             "already there instead of seeding them again (1M takes ~20 min)")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the seeded SQLite databases in DIR and measure those "
+        "already there instead of seeding them again (1M takes ~20 min)",
+    )
     options = parser.parse_args()
     scratch = options.keep or tempfile.mkdtemp(prefix="bench-reporting-")
     created: list[str] = []
@@ -325,6 +402,7 @@ def main() -> None:
         if not options.postgres:
             return f"sqlite:///{scratch}/reporting-{n}.db"
         return _postgres_database(options.postgres, created)
+
     try:
         if options.catch_up:
             run_catch_up(options.amqp, options.catch_up, url_for("catchup"), options.window)

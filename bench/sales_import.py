@@ -10,6 +10,7 @@ in the same run, on SQLite and, given an admin URL, on PostgreSQL.
 The file is generated (seeded, so every run imports the same one): the public
 data set itself is not shipped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,16 @@ from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.startup import freeze_startup_objects
 
-HEADER = ["external_ref", "customer_id", "recorded_at", "currency", "sku", "description",
-          "quantity", "unit_price"]
+HEADER = [
+    "external_ref",
+    "customer_id",
+    "recorded_at",
+    "currency",
+    "sku",
+    "description",
+    "quantity",
+    "unit_price",
+]
 CUSTOMERS, PRODUCTS = 4000, 3700
 SEGMENTS = ("retail", "smb", "enterprise")
 START = datetime(2025, 12, 1, 8, 0, tzinfo=ZoneInfo("Asia/Hong_Kong"))
@@ -60,8 +69,18 @@ def write_csv(path: Path, lines: int) -> int:
             at = (START + timedelta(minutes=rng.randrange(360 * 24 * 60))).isoformat()
             for _ in range(min(lines - written, max(1, round(rng.gauss(4, 2))))):
                 product = rng.randrange(PRODUCTS)
-                out.writerow([ref, customer, at, "HKD", f"SKU-{product:05d}",
-                              f"Product {product}", rng.randint(1, 24), _price(product)])
+                out.writerow(
+                    [
+                        ref,
+                        customer,
+                        at,
+                        "HKD",
+                        f"SKU-{product:05d}",
+                        f"Product {product}",
+                        rng.randint(1, 24),
+                        _price(product),
+                    ]
+                )
                 written += 1
     return sales
 
@@ -75,17 +94,47 @@ def populate(url: str) -> None:
     engine = create_engine(url)
     since = datetime(2025, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(insert(Product.__table__), [
-            {"sku": f"SKU-{i:05d}", "name": f"Product {i}", "category": None,
-             "currency": "HKD", "created_at": since, "created_by": "bench"}
-            for i in range(PRODUCTS)])
-        conn.execute(insert(ProductPrice.__table__), [
-            {"sku": f"SKU-{i:05d}", "effective_from": since, "price": Decimal(_price(i)),
-             "unit_cost": Decimal(_price(i)) * Decimal("0.6"), "recorded_at": since,
-             "recorded_by": "bench"} for i in range(PRODUCTS)])
-        conn.execute(insert(Customer.__table__), [
-            {"customer_id": f"C{i:05d}", "segment": SEGMENTS[i % 3], "name": None,
-             "as_of": since, "erased": False} for i in range(CUSTOMERS)])
+        conn.execute(
+            insert(Product.__table__),
+            [
+                {
+                    "sku": f"SKU-{i:05d}",
+                    "name": f"Product {i}",
+                    "category": None,
+                    "currency": "HKD",
+                    "created_at": since,
+                    "created_by": "bench",
+                }
+                for i in range(PRODUCTS)
+            ],
+        )
+        conn.execute(
+            insert(ProductPrice.__table__),
+            [
+                {
+                    "sku": f"SKU-{i:05d}",
+                    "effective_from": since,
+                    "price": Decimal(_price(i)),
+                    "unit_cost": Decimal(_price(i)) * Decimal("0.6"),
+                    "recorded_at": since,
+                    "recorded_by": "bench",
+                }
+                for i in range(PRODUCTS)
+            ],
+        )
+        conn.execute(
+            insert(Customer.__table__),
+            [
+                {
+                    "customer_id": f"C{i:05d}",
+                    "segment": SEGMENTS[i % 3],
+                    "name": None,
+                    "as_of": since,
+                    "erased": False,
+                }
+                for i in range(CUSTOMERS)
+            ],
+        )
     engine.dispose()
 
 
@@ -130,21 +179,39 @@ def raw_insert(url: str, path: Path) -> tuple[float, float]:
                     conn.execute(insert(Sale.__table__), sales)
                     conn.execute(insert(SaleLine.__table__), lines)
                     sales, lines = [], []
-                current = {"id": str(uuid.uuid4()), "external_ref": row["external_ref"],
-                           "customer_id": row["customer_id"], "currency": row["currency"],
-                           "recorded_at": datetime.fromisoformat(row["recorded_at"]),
-                           "revenue": Decimal(0), "cost": Decimal(0), "discount": Decimal(0),
-                           "created_at": now, "created_by": "bench", "below_cost": False}
+                current = {
+                    "id": str(uuid.uuid4()),
+                    "external_ref": row["external_ref"],
+                    "customer_id": row["customer_id"],
+                    "currency": row["currency"],
+                    "recorded_at": datetime.fromisoformat(row["recorded_at"]),
+                    "revenue": Decimal(0),
+                    "cost": Decimal(0),
+                    "discount": Decimal(0),
+                    "created_at": now,
+                    "created_by": "bench",
+                    "below_cost": False,
+                }
                 sales.append(current)
                 number = 0
             number += 1
             quantity, price = Decimal(row["quantity"]), Decimal(row["unit_price"])
             current["revenue"] += quantity * price
-            lines.append({"sale_id": current["id"], "line_no": number, "sku": row["sku"],
-                          "description": row["description"], "quantity": quantity,
-                          "unit_price": price, "unit_cost": price, "discount": Decimal(0),
-                          "revenue_cents": quantity * price, "discount_cents": Decimal(0),
-                          "cost_cents": quantity * price})
+            lines.append(
+                {
+                    "sale_id": current["id"],
+                    "line_no": number,
+                    "sku": row["sku"],
+                    "description": row["description"],
+                    "quantity": quantity,
+                    "unit_price": price,
+                    "unit_cost": price,
+                    "discount": Decimal(0),
+                    "revenue_cents": quantity * price,
+                    "discount_cents": Decimal(0),
+                    "cost_cents": quantity * price,
+                }
+            )
         if sales:
             conn.execute(insert(Sale.__table__), sales)
             conn.execute(insert(SaleLine.__table__), lines)
@@ -156,10 +223,22 @@ def raw_insert(url: str, path: Path) -> tuple[float, float]:
 def rapport_import(url: str, path: Path) -> tuple[float, float, dict]:
     db = Database(url)
     uow = UnitOfWorkFactory(db, Outbox, "sales")
-    job = SaleImportJob(id=str(uuid.uuid4()), format="csv", path=str(path), actor="bench",
-                        status="queued", total_bytes=path.stat().st_size, bytes_read=0,
-                        rows_read=0, sales_read=0, created=0, lines_created=0, skipped=0,
-                        rejected=0, created_at=datetime.now(UTC))
+    job = SaleImportJob(
+        id=str(uuid.uuid4()),
+        format="csv",
+        path=str(path),
+        actor="bench",
+        status="queued",
+        total_bytes=path.stat().st_size,
+        bytes_read=0,
+        rows_read=0,
+        sales_read=0,
+        created=0,
+        lines_created=0,
+        skipped=0,
+        rejected=0,
+        created_at=datetime.now(UTC),
+    )
     with uow() as work:
         work.session.add(job)
     # The import runs in a thread of the sales API's process, which froze its
@@ -206,13 +285,17 @@ def imports(folder: Path, lines: int, postgres: str | None, turns: int = 3) -> l
             ratios.append(raw / elapsed)
             cpu_ratios.append(raw_cpu / cpu)
             seconds.append(elapsed)
-            say(f"{backend} turn {turn}: raw bulk insert {lines / raw:7.0f} lines/s, import "
+            say(
+                f"{backend} turn {turn}: raw bulk insert {lines / raw:7.0f} lines/s, import "
                 f"{lines / elapsed:7.0f} lines/s ({job['created']} of {sales} sales, "
-                f"{elapsed:.1f} s): ratio {raw / elapsed:.3f}, CPU {raw_cpu / cpu:.3f}")
-        say(f"{backend}: ratio, import   {statistics.median(ratios):.3f} median of {turns} "
+                f"{elapsed:.1f} s): ratio {raw / elapsed:.3f}, CPU {raw_cpu / cpu:.3f}"
+            )
+        say(
+            f"{backend}: ratio, import   {statistics.median(ratios):.3f} median of {turns} "
             f"({min(ratios):.3f}-{max(ratios):.3f}; CPU time {statistics.median(cpu_ratios):.3f})"
             f"; {lines:,} lines in {statistics.median(seconds):.1f} s "
-            f"(target >= 0.3, under 60 s)")
+            f"(target >= 0.3, under 60 s)"
+        )
     return report
 
 
@@ -220,8 +303,11 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=70_000)
     parser.add_argument("--turns", type=int, default=3)
-    parser.add_argument("--postgres", default=None,
-                        help="an admin URL: databases are created under it and dropped after")
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        help="an admin URL: databases are created under it and dropped after",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         imports(Path(folder), args.lines, args.postgres, args.turns)

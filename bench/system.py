@@ -1,5 +1,6 @@
 """Rapport end to end: outcomes recorded through the calls API until each is
 reflected in the customer profile and in the reporting read model."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pika
@@ -21,22 +22,32 @@ from deploy.launcher import SERVICES, System, port_settings
 from shared.auth import issue_token
 from shared.messaging import topology
 
-
 OUTCOME = {"outcome": "reached", "satisfaction": 4, "propensity": 60, "duration_seconds": 120}
 
 
 class Bench:
-    def __init__(self, amqp_url: str, workdir: Path, web_workers: int = 2,
-                 settings: dict | None = None, replicas: int = 1):
+    def __init__(
+        self,
+        amqp_url: str,
+        workdir: Path,
+        web_workers: int = 2,
+        settings: dict | None = None,
+        replicas: int = 1,
+    ):
         """``replicas`` of each consumer and relay: PostgreSQL only (databases
         given in ``settings`` as ``<SERVICE>_DATABASE_URL``)."""
         self.secret = secrets.token_hex(32)
         self.namespace = f"bench-{uuid.uuid4().hex[:8]}"
         self.amqp_url = amqp_url
-        env = {"PATH": "/usr/bin:/bin", "RAPPORT_AUTH_SECRET": self.secret,
-               "RAPPORT_AMQP_URL": amqp_url, "RAPPORT_NAMESPACE": self.namespace,
-               "RAPPORT_DATA_DIR": str(workdir / "data"), "RAPPORT_LOG_LEVEL": "WARNING",
-               "RAPPORT_WEB_WORKERS": str(web_workers)}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "RAPPORT_AUTH_SECRET": self.secret,
+            "RAPPORT_AMQP_URL": amqp_url,
+            "RAPPORT_NAMESPACE": self.namespace,
+            "RAPPORT_DATA_DIR": str(workdir / "data"),
+            "RAPPORT_LOG_LEVEL": "WARNING",
+            "RAPPORT_WEB_WORKERS": str(web_workers),
+        }
         env.update(port_settings(SERVICES))
         # A process's CPU priority can be tried from the command line, e.g.
         # REPORTING_CONSUMER_NICE=0 python -m bench.calls …
@@ -87,15 +98,27 @@ class Bench:
         first, self.registered = self.registered, self.registered + n
 
         def one(i):  # every phone distinct over the run, or registration answers 409
-            return self.post("customer", "/customers", {
-                "name": f"Bench {i}", "phone": f"+8529{1000000 + i:07d}", "segment": segment})["id"]
+            return self.post(
+                "customer",
+                "/customers",
+                {"name": f"Bench {i}", "phone": f"+8529{1000000 + i:07d}", "segment": segment},
+            )["id"]
+
         with ThreadPoolExecutor(8) as pool:
             return list(pool.map(one, range(first, first + n)))
 
     def calls(self, segment: str, customer_ids: list[str], rrule: str, horizon: int) -> dict:
-        plan = self.post("calls", "/call-plans", {
-            "name": segment, "segment": segment, "channel": "phone", "rrule": rrule,
-            "starts_at": datetime.now(timezone.utc).isoformat()})
+        plan = self.post(
+            "calls",
+            "/call-plans",
+            {
+                "name": segment,
+                "segment": segment,
+                "channel": "phone",
+                "rrule": rrule,
+                "starts_at": datetime.now(UTC).isoformat(),
+            },
+        )
         wanted = set(customer_ids)
         deadline = time.monotonic() + 120
         while True:  # the calls service learns of customers by event
@@ -108,8 +131,13 @@ class Bench:
     def _calls_of_plan(self, plan_id: str) -> dict:
         by_customer, cursor = {}, None
         while True:
-            page = self.get("calls", "/calls", plan_id=plan_id, limit=500,
-                            **({"cursor": cursor} if cursor else {}))
+            page = self.get(
+                "calls",
+                "/calls",
+                plan_id=plan_id,
+                limit=500,
+                **({"cursor": cursor} if cursor else {}),
+            )
             for call in page["items"]:
                 by_customer.setdefault(call["customer_id"], []).append(call["id"])
             cursor = page["next_cursor"]
@@ -120,8 +148,9 @@ class Bench:
         self.post("calls", f"/calls/{call_id}/outcome", OUTCOME)
 
     def record_many(self, call_ids: list[str]) -> None:
-        answer = self.post("calls", "/calls/outcomes",
-                           {"outcomes": [{"call_id": c, **OUTCOME} for c in call_ids]})
+        answer = self.post(
+            "calls", "/calls/outcomes", {"outcomes": [{"call_id": c, **OUTCOME} for c in call_ids]}
+        )
         if answer["created"] != len(call_ids):
             raise RuntimeError(f"bulk outcomes refused: {answer['results'][:3]}")
 
@@ -138,8 +167,10 @@ class Bench:
         deadline, empty_since = time.monotonic() + timeout, None
         try:
             while time.monotonic() < deadline:
-                depth = sum(channel.queue_declare(names.queue(s), passive=True)
-                            .method.message_count for s in BINDINGS)
+                depth = sum(
+                    channel.queue_declare(names.queue(s), passive=True).method.message_count
+                    for s in BINDINGS
+                )
                 if depth:
                     empty_since = None
                 elif empty_since is None:
@@ -156,21 +187,29 @@ class Bench:
 
     def completed_in_reporting(self) -> int:
         today = date.today()
-        report = self.get("reporting", "/reports/activity", **{
-            "from": str(today - timedelta(days=3)), "to": str(today + timedelta(days=3))})
+        report = self.get(
+            "reporting",
+            "/reports/activity",
+            **{"from": str(today - timedelta(days=3)), "to": str(today + timedelta(days=3))},
+        )
         return report["totals"]["completed"]
 
 
-def throughput(bench: Bench, outcomes: int, customers: int, per_request: int = 1,
-               threads: int = 4) -> float:
+def throughput(
+    bench: Bench, outcomes: int, customers: int, per_request: int = 1, threads: int = 4
+) -> float:
     """Outcomes per second, from the first POST until every one shows in the
     customer profiles and in reporting's read model; ``per_request`` outcomes in
     each POST (1: the single-outcome endpoint, more: the bulk endpoint)."""
     segment = f"tp-{uuid.uuid4().hex[:6]}"
     ids = bench.customers(customers, segment)
     per_customer = -(-outcomes // customers)
-    calls = bench.calls(segment, ids, "FREQ=DAILY;BYHOUR=9,10,11,12,13,14,15,16,17;BYMINUTE=0",
-                        per_customer // 9 + 2)
+    calls = bench.calls(
+        segment,
+        ids,
+        "FREQ=DAILY;BYHOUR=9,10,11,12,13,14,15,16,17;BYMINUTE=0",
+        per_customer // 9 + 2,
+    )
     work = [c for cid in ids for c in calls[cid][:per_customer]][:outcomes]
     assert len(work) == outcomes, f"only {len(work)} calls scheduled"
     bench.settle()
@@ -180,7 +219,7 @@ def throughput(bench: Bench, outcomes: int, customers: int, per_request: int = 1
         if per_request == 1:
             list(pool.map(bench.record, work))
         else:
-            chunks = [work[i:i + per_request] for i in range(0, len(work), per_request)]
+            chunks = [work[i : i + per_request] for i in range(0, len(work), per_request)]
             list(pool.map(bench.record_many, chunks))
     posted = time.perf_counter()
     deadline = time.monotonic() + 300
@@ -197,8 +236,11 @@ def throughput(bench: Bench, outcomes: int, customers: int, per_request: int = 1
         if time.monotonic() > deadline:
             raise RuntimeError("profiles did not catch up in 300 s")
     done = time.perf_counter()
-    print(f"  ({outcomes} outcomes: posted in {posted - started:.1f} s, "
-          f"reflected everywhere {done - started:.1f} s after the first POST)", flush=True)
+    print(
+        f"  ({outcomes} outcomes: posted in {posted - started:.1f} s, "
+        f"reflected everywhere {done - started:.1f} s after the first POST)",
+        flush=True,
+    )
     return outcomes / (done - started)
 
 
@@ -235,6 +277,7 @@ def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, in
                     sent_wall[cid] = time.time()
                 bench.record(calls[cid][0])
                 answered[cid] = time.perf_counter()
+
             pool.submit(send)
     done.set()
     watcher.join(120)
@@ -244,8 +287,11 @@ def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, in
     lat = sorted(seen[c] - sent[c] for c in ids)
     after_answer = sorted(seen[c] - answered[c] for c in ids)
     post = sorted(answered[c] - sent[c] for c in ids)
-    print(f"  (POST answered p50 {_ms(post, 0.5)}, p99 {_ms(post, 0.99)}; answer -> profile "
-          f"p50 {_ms(after_answer, 0.5)}, p99 {_ms(after_answer, 0.99)})", flush=True)
+    print(
+        f"  (POST answered p50 {_ms(post, 0.5)}, p99 {_ms(post, 0.99)}; answer -> profile "
+        f"p50 {_ms(after_answer, 0.5)}, p99 {_ms(after_answer, 0.99)})",
+        flush=True,
+    )
     wall_offset = time.time() - time.perf_counter()
     _print_stages(bench, sent_wall, {c: t + wall_offset for c, t in seen.items()})
     return statistics.median(lat), _quantile(lat, 0.99), len(lat)
@@ -265,27 +311,53 @@ def _print_stages(bench: Bench, sent: dict[str, float], seen: dict[str, float]) 
                 return db.execute(text(sql)).all()
         finally:
             engine.dispose()
-    outbox = {(json.loads(body) if isinstance(body, (str, bytes)) else body)["payload"][
-        "customer_id"]: (event_id, created, sent_at)
-        for event_id, body, created, sent_at in rows("calls", (
-            "SELECT event_id, body, created_at, sent_at FROM outbox "
-            "WHERE event_type = 'call.completed'"))}
-    handled = dict(rows("customer", "SELECT event_id, min(processed_at) FROM inbox "
-                                    "WHERE event_type = 'call.completed' GROUP BY event_id"))
-    stages: dict[str, list[float]] = {"API to outbox row": [], "outbox row to confirmed": [],
-                                      "confirmed to taken up": [], "taken up to seen": []}
+
+    outbox = {
+        (json.loads(body) if isinstance(body, (str, bytes)) else body)["payload"]["customer_id"]: (
+            event_id,
+            created,
+            sent_at,
+        )
+        for event_id, body, created, sent_at in rows(
+            "calls",
+            (
+                "SELECT event_id, body, created_at, sent_at FROM outbox "
+                "WHERE event_type = 'call.completed'"
+            ),
+        )
+    }
+    handled = dict(
+        rows(
+            "customer",
+            "SELECT event_id, min(processed_at) FROM inbox "
+            "WHERE event_type = 'call.completed' GROUP BY event_id",
+        )
+    )
+    stages: dict[str, list[float]] = {
+        "API to outbox row": [],
+        "outbox row to confirmed": [],
+        "confirmed to taken up": [],
+        "taken up to seen": [],
+    }
     for cid, start in sent.items():
         event_id, created, sent_at = outbox[cid]
         times = [start, _epoch(created), _epoch(sent_at), _epoch(handled[event_id]), seen[cid]]
         for (name, values), a, b in zip(stages.items(), times, times[1:]):
             values.append(b - a)
-    print("  (" + "; ".join(f"{name} p50 {_ms(sorted(v), 0.5)}, p99 {_ms(sorted(v), 0.99)}"
-                            for name, v in stages.items()) + ")", flush=True)
+    print(
+        "  ("
+        + "; ".join(
+            f"{name} p50 {_ms(sorted(v), 0.5)}, p99 {_ms(sorted(v), 0.99)}"
+            for name, v in stages.items()
+        )
+        + ")",
+        flush=True,
+    )
 
 
 def _epoch(stored) -> float:
     moment = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _watch(bench: Bench, sent: dict, seen: dict, lock, done) -> None:
@@ -294,8 +366,9 @@ def _watch(bench: Bench, sent: dict, seen: dict, lock, done) -> None:
     from sqlalchemy import bindparam, create_engine, text
 
     engine = create_engine(bench.system.settings["customer"].database_url)
-    query = text("SELECT id FROM customers WHERE calls_completed >= 1 AND id IN :ids") \
-        .bindparams(bindparam("ids", expanding=True))
+    query = text("SELECT id FROM customers WHERE calls_completed >= 1 AND id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
     give_up = None
     try:
         with engine.connect() as db:
@@ -307,7 +380,7 @@ def _watch(bench: Bench, sent: dict, seen: dict, lock, done) -> None:
                 with lock:
                     waiting = [c for c in sent if c not in seen]
                 for chunk in range(0, len(waiting), 500):
-                    found = db.execute(query, {"ids": waiting[chunk:chunk + 500]}).all()
+                    found = db.execute(query, {"ids": waiting[chunk : chunk + 500]}).all()
                     db.rollback()  # a fresh snapshot for the next poll
                     now = time.perf_counter()
                     for (cid,) in found:

@@ -6,6 +6,7 @@ one POST straight to the same receiver.
 
     python -m bench.webhooks [--rate 50] [--seconds 20] [--tick 0.2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,14 @@ import requests
 
 from bench.system import Bench
 
-SKILLS = {"languages": ["zh-HK", "en"], "channels": ["phone"], "daily_capacity": 1000,
-          "trainings": [{"name": "pdpo", "expires_on": "2099-01-01"}], "kind": "staff",
-          "rate_per_minute": "2"}
+SKILLS = {
+    "languages": ["zh-HK", "en"],
+    "channels": ["phone"],
+    "daily_capacity": 1000,
+    "trainings": [{"name": "pdpo", "expires_on": "2099-01-01"}],
+    "kind": "staff",
+    "rate_per_minute": "2",
+}
 
 
 class Receiver:
@@ -70,8 +76,11 @@ def baseline(receiver: Receiver, n: int = 200) -> tuple[float, float]:
 def latency(bench: Bench, receiver: Receiver, rate: float, seconds: float):
     segment = f"wh-{uuid.uuid4().hex[:6]}"
     for agent in ("x", "y"):
-        bench.post("calls", "/agents", {"id": f"{segment}-{agent}", "name": agent,
-                                        "segments": [segment], **SKILLS})
+        bench.post(
+            "calls",
+            "/agents",
+            {"id": f"{segment}-{agent}", "name": agent, "segments": [segment], **SKILLS},
+        )
     customer = bench.customers(1, segment)[0]
     call_id = bench.calls(segment, [customer], "FREQ=DAILY;BYHOUR=10", 30)[customer][0]
     hook = bench.post("calls", "/webhooks", {"url": receiver.url, "kinds": ["call.assigned"]})
@@ -83,8 +92,11 @@ def latency(bench: Bench, receiver: Receiver, rate: float, seconds: float):
         time.sleep(max(0.0, started + n / rate - time.perf_counter()))
         reason = f"bench {n}"
         sent[reason], sent_at[reason] = time.perf_counter(), time.time()
-        bench.post("calls", f"/calls/{call_id}/assignment",
-                   {"agent_id": f"{segment}-{'xy'[n % 2]}", "reason": reason})
+        bench.post(
+            "calls",
+            f"/calls/{call_id}/assignment",
+            {"agent_id": f"{segment}-{'xy'[n % 2]}", "reason": reason},
+        )
     achieved = count / (time.perf_counter() - started)
     deadline = time.monotonic() + 120
     while len([r for r in sent if r in receiver.arrived]) < count and time.monotonic() < deadline:
@@ -93,36 +105,53 @@ def latency(bench: Bench, receiver: Receiver, rate: float, seconds: float):
     if len(samples) < 2:
         raise RuntimeError(f"{len(samples)} of {count} notifications arrived")
     rows = bench.get("calls", f"/webhooks/{hook['id']}/deliveries", limit=500)
-    written = [datetime.fromisoformat(d["created_at"]).timestamp()
-               - sent_at[d["payload"]["data"]["reason"].removeprefix("manual: ")]
-               for d in rows]
+    written = [
+        datetime.fromisoformat(d["created_at"]).timestamp()
+        - sent_at[d["payload"]["data"]["reason"].removeprefix("manual: ")]
+        for d in rows
+    ]
     return (*percentiles(samples), len(samples), count, achieved, percentiles(written))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--amqp-url", default=os.environ.get(
-        "RAPPORT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"))
+    parser.add_argument(
+        "--amqp-url",
+        default=os.environ.get("RAPPORT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+    )
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--tick", type=float, default=None,
-                        help="CALLS_PERIODIC_TICK_SECONDS (the relay's default: 1)")
+    parser.add_argument(
+        "--tick",
+        type=float,
+        default=None,
+        help="CALLS_PERIODIC_TICK_SECONDS (the relay's default: 1)",
+    )
     args = parser.parse_args()
     receiver = Receiver()
     b50, b99 = baseline(receiver)
     print(f"baseline POST to the receiver   p50 {b50:7.1f} ms  p99 {b99:7.1f} ms", flush=True)
     with tempfile.TemporaryDirectory() as work:
         # The receiver is on loopback, which a system refuses by default.
-        with Bench(args.amqp_url, Path(work),
-                   settings={"CALLS_WEBHOOK_ALLOW_PRIVATE": "1", **(
-                       {"CALLS_PERIODIC_TICK_SECONDS": str(args.tick)} if args.tick else {})}
-                   ) as bench:
-            p50, p99, got, count, achieved, (w50, w99) = latency(bench, receiver, args.rate,
-                                                                 args.seconds)
-    print(f"event → receiver at {achieved:.0f}/s    p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
-          f"({got}/{count} delivered; ratio p50 {p50 / b50:.0f}× the baseline)")
-    print(f"  of which request → delivery written  p50 {w50:7.1f} ms  p99 {w99:7.1f} ms  "
-          f"(the last 500: relay, broker, consumer)")
+        with Bench(
+            args.amqp_url,
+            Path(work),
+            settings={
+                "CALLS_WEBHOOK_ALLOW_PRIVATE": "1",
+                **({"CALLS_PERIODIC_TICK_SECONDS": str(args.tick)} if args.tick else {}),
+            },
+        ) as bench:
+            p50, p99, got, count, achieved, (w50, w99) = latency(
+                bench, receiver, args.rate, args.seconds
+            )
+    print(
+        f"event → receiver at {achieved:.0f}/s    p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
+        f"({got}/{count} delivered; ratio p50 {p50 / b50:.0f}× the baseline)"
+    )
+    print(
+        f"  of which request → delivery written  p50 {w50:7.1f} ms  p99 {w99:7.1f} ms  "
+        f"(the last 500: relay, broker, consumer)"
+    )
 
 
 if __name__ == "__main__":

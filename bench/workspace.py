@@ -8,6 +8,7 @@ time, not the network.
 
     python -m bench.workspace [--customers 100000] [--calls 10000] [--requests 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -30,9 +31,10 @@ from shared.auth import issue_token
 from shared.config import DEV_SECRET
 
 AGENTS = 40
-CHECKLIST = [{"id": "budget", "question": "Budget?", "answer_type": "number", "required": True},
-             {"id": "renewing", "question": "Renewing?", "answer_type": "yes_no",
-              "required": True}]
+CHECKLIST = [
+    {"id": "budget", "question": "Budget?", "answer_type": "number", "required": True},
+    {"id": "renewing", "question": "Renewing?", "answer_type": "yes_no", "required": True},
+]
 ADDRESS = {"line1": "12 Nathan Road", "district": "Yau Tsim Mong", "country": "HK"}
 
 
@@ -40,30 +42,79 @@ def build(path: Path, customers: int, calls: int):
     url = f"sqlite:///{path}"
     migrations.upgrade(url, config.MIGRATIONS)
     app = create_app({"DATABASE_URL": url, "DEV_MODE": "1"})
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with app.extensions["rapport"].uow() as work:
-        work.session.execute(insert(Customer), [{
-            "customer_id": f"c{i:07d}", "name": f"Customer {i}", "phone": "+85291234567",
-            "segment": "smb", "preferred_language": "zh-HK", "lifecycle_status": "active",
-            "updated_at": now, "gaps": ["email"], "address": ADDRESS,
-            "email": None, "relationship_score": 0.5, "satisfaction_trend": 0.1}
-            for i in range(customers)])
-        work.session.add(CallPlan(id="plan-1", name="visits", segment="smb", channel="visit",
-                                  rrule="FREQ=DAILY", timezone="Asia/Hong_Kong", priority=3,
-                                  starts_at=now, checklist=CHECKLIST, created_at=now))
+        work.session.execute(
+            insert(Customer),
+            [
+                {
+                    "customer_id": f"c{i:07d}",
+                    "name": f"Customer {i}",
+                    "phone": "+85291234567",
+                    "segment": "smb",
+                    "preferred_language": "zh-HK",
+                    "lifecycle_status": "active",
+                    "updated_at": now,
+                    "gaps": ["email"],
+                    "address": ADDRESS,
+                    "email": None,
+                    "relationship_score": 0.5,
+                    "satisfaction_trend": 0.1,
+                }
+                for i in range(customers)
+            ],
+        )
+        work.session.add(
+            CallPlan(
+                id="plan-1",
+                name="visits",
+                segment="smb",
+                channel="visit",
+                rrule="FREQ=DAILY",
+                timezone="Asia/Hong_Kong",
+                priority=3,
+                starts_at=now,
+                checklist=CHECKLIST,
+                created_at=now,
+            )
+        )
         work.session.flush()
         rows = []
         for i in range(calls):
             customer = f"c{(i * 7) % customers:07d}"
-            base = {"plan_id": "plan-1", "customer_id": customer, "channel": "visit",
-                    "priority": i % 5, "created_at": now, "kind": "planned", "attempt": 0,
-                    "for_role": "agent", "purpose": "service", "agent_id": f"a{i % AGENTS}"}
-            rows.append({**base, "id": f"open-{i}", "status": "scheduled",
-                         "due_at": now + timedelta(minutes=i)})
-            rows.append({**base, "id": f"done-{i}", "status": "completed",
-                         "due_at": now - timedelta(days=30, minutes=i), "outcome": "reached",
-                         "notes": "Asked about the renewal", "satisfaction": 4,
-                         "propensity": 50, "completed_at": now - timedelta(days=30)})
+            base = {
+                "plan_id": "plan-1",
+                "customer_id": customer,
+                "channel": "visit",
+                "priority": i % 5,
+                "created_at": now,
+                "kind": "planned",
+                "attempt": 0,
+                "for_role": "agent",
+                "purpose": "service",
+                "agent_id": f"a{i % AGENTS}",
+            }
+            rows.append(
+                {
+                    **base,
+                    "id": f"open-{i}",
+                    "status": "scheduled",
+                    "due_at": now + timedelta(minutes=i),
+                }
+            )
+            rows.append(
+                {
+                    **base,
+                    "id": f"done-{i}",
+                    "status": "completed",
+                    "due_at": now - timedelta(days=30, minutes=i),
+                    "outcome": "reached",
+                    "notes": "Asked about the renewal",
+                    "satisfaction": 4,
+                    "propensity": 50,
+                    "completed_at": now - timedelta(days=30),
+                }
+            )
         work.session.execute(insert(Call), rows)
     return app
 
@@ -107,8 +158,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         app = build(Path(tmp) / "calls.db", args.customers, args.calls)
-        print(f"seeded {args.customers:,} customers, {args.calls:,} open calls "
-              f"in {time.perf_counter() - started:.1f}s")
+        print(
+            f"seeded {args.customers:,} customers, {args.calls:,} open calls "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
         figures = measure(app, args.calls, args.requests)
     for name, (p50, p95) in figures.items():
         print(f"{name:11s} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms")

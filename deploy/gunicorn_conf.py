@@ -5,6 +5,7 @@ prometheus-client's multiprocess files are cleaned on start and when a worker di
 Everything the process logs, gunicorn's own lines and its access log included, is a
 JSON line on stderr (``JsonLogger``).
 """
+
 import os
 import shutil
 import sys
@@ -40,8 +41,11 @@ class JsonLogger(Logger):
 
     def setup(self, cfg):
         super().setup(cfg)
-        level = (os.environ.get(f"{SERVICE.upper()}_LOG_LEVEL")
-                 or os.environ.get("RAPPORT_LOG_LEVEL") or "INFO")
+        level = (
+            os.environ.get(f"{SERVICE.upper()}_LOG_LEVEL")
+            or os.environ.get("RAPPORT_LOG_LEVEL")
+            or "INFO"
+        )
         logs.configure(SERVICE, "api", level)
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
@@ -60,17 +64,28 @@ class JsonLogger(Logger):
             status = int(status.split(None, 1)[0]) if isinstance(status, str) else status
             method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
             request_id = environ.get("rapport.request_id") or next(
-                (v for k, v in resp.headers if k.lower() == "x-request-id"), None)
-            self.access_log.info("%s %s %s", method, path, status, extra={
-                "method": method, "path": path, "status": status,
-                "duration_ms": round(request_time.total_seconds() * 1000, 3),
-                "bytes": getattr(resp, "sent", None),
-                "remote_addr": environ.get("REMOTE_ADDR"),
-                "user_agent": environ.get("HTTP_USER_AGENT"),
-                "request_id": request_id,
-                "correlation_id": environ.get("rapport.correlation_id") or request_id})
+                (v for k, v in resp.headers if k.lower() == "x-request-id"), None
+            )
+            self.access_log.info(
+                "%s %s %s",
+                method,
+                path,
+                status,
+                extra={
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(request_time.total_seconds() * 1000, 3),
+                    "bytes": getattr(resp, "sent", None),
+                    "remote_addr": environ.get("REMOTE_ADDR"),
+                    "user_agent": environ.get("HTTP_USER_AGENT"),
+                    "request_id": request_id,
+                    "correlation_id": environ.get("rapport.correlation_id") or request_id,
+                },
+            )
         except Exception:  # noqa: BLE001 - a request is never failed by its log line
             self.error_log.exception("could not write the access log line")
+
 
 logger_class = JsonLogger
 

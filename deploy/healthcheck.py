@@ -7,6 +7,7 @@ otherwise) and exits 0 when it answers 200, 1 otherwise, with one line saying wh
 Without a role, the role is the one the container's first process was started as,
 so one image-level HEALTHCHECK fits all three process types.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,9 @@ def role_of_first_process(cmdline: Path = Path("/proc/1/cmdline")) -> str:
     except OSError:
         return "api"
     for role in ("consumer", "relay"):
-        if any(arg == role.encode() or arg.endswith(f"entrypoints.{role}".encode())
-               for arg in argv):
+        if any(
+            arg == role.encode() or arg.endswith(f"entrypoints.{role}".encode()) for arg in argv
+        ):
             return role
     return "api"
 
@@ -46,8 +48,11 @@ def main(argv: list[str]) -> int:
     role = argv[0] if argv else role_of_first_process()
     service = os.environ.get("RAPPORT_SERVICE", "")
     if role not in ROLES or service not in DEFAULT_PORTS:
-        print(f"usage: RAPPORT_SERVICE=<{'|'.join(DEFAULT_PORTS)}> python -m deploy.healthcheck "
-              f"[{'|'.join(ROLES)}]", file=sys.stderr)
+        print(
+            f"usage: RAPPORT_SERVICE=<{'|'.join(DEFAULT_PORTS)}> python -m deploy.healthcheck "
+            f"[{'|'.join(ROLES)}]",
+            file=sys.stderr,
+        )
         return 2
     url = f"http://127.0.0.1:{port(service, role)}/readyz"
     try:
@@ -56,8 +61,9 @@ def main(argv: list[str]) -> int:
     except urllib.error.HTTPError as exc:
         print(f"{service} {role}: {url} answered {exc.code}", file=sys.stderr)
     except (urllib.error.URLError, OSError) as exc:
-        print(f"{service} {role}: {url} unreachable: {getattr(exc, 'reason', exc)}",
-              file=sys.stderr)
+        print(
+            f"{service} {role}: {url} unreachable: {getattr(exc, 'reason', exc)}", file=sys.stderr
+        )
     return 1
 
 

@@ -10,6 +10,7 @@ No process outlives its supervisor: each is started with the kernel's parent-dea
 signal (``PR_SET_PDEATHSIG``, Linux), so a launcher that is SIGKILLed, or dies in
 any other way that skips its clean-up, takes every process of its system with it.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -46,6 +47,7 @@ def _die_with(supervisor: int):
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != supervisor:  # died before the signal was armed
             os._exit(1)
+
     return arm
 
 
@@ -93,8 +95,11 @@ def free_ports(count: int) -> list[int]:
 def port_settings(services=SERVICES) -> dict:
     """Settings giving every process of ``services`` a port of its own
     (``<SERVICE>_PORT``, ``_CONSUMER_PORT``, ``_RELAY_PORT``)."""
-    keys = [f"{service.upper()}_{key}" for service in services
-            for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT")]
+    keys = [
+        f"{service.upper()}_{key}"
+        for service in services
+        for key in ("PORT", "CONSUMER_PORT", "RELAY_PORT")
+    ]
     return dict(zip(keys, map(str, free_ports(len(keys)))))
 
 
@@ -120,8 +125,9 @@ class Proc:
 
 
 class System:
-    def __init__(self, env: dict, services=SERVICES, log_dir: Path | None = None,
-                 replicas: int = 1):
+    def __init__(
+        self, env: dict, services=SERVICES, log_dir: Path | None = None, replicas: int = 1
+    ):
         """``replicas`` of each consumer and relay (one API each): several share a
         queue and an outbox, which PostgreSQL allows and SQLite does not."""
         self.env = env
@@ -143,10 +149,17 @@ class System:
                         env[f"{service.upper()}_{role.upper()}_PORT"] = str(port)
                     if role == "api":
                         env["PROMETHEUS_MULTIPROC_DIR"] = str(
-                            settings.data_dir / "prometheus" / service)
+                            settings.data_dir / "prometheus" / service
+                        )
                         env["RAPPORT_BIND"] = f"{host}:{port}"
-                    yield Proc(service, role, command(service, role, host, port), env, port,
-                               replica=replica)
+                    yield Proc(
+                        service,
+                        role,
+                        command(service, role, host, port),
+                        env,
+                        port,
+                        replica=replica,
+                    )
 
     def migrate(self) -> None:
         import importlib
@@ -158,14 +171,19 @@ class System:
             migrations.upgrade(settings.database_url, config.MIGRATIONS)
 
     def start(self, name: str | None = None) -> None:
-        for proc in ([self.procs[name]] if name else self.procs.values()):
+        for proc in [self.procs[name]] if name else self.procs.values():
             out = subprocess.DEVNULL
             if self.log_dir is not None:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
                 out = open(self.log_dir / f"{proc.name}.log", "ab")
-            proc.popen = subprocess.Popen(proc.argv, env=proc.env, stdout=out,
-                                          stderr=subprocess.STDOUT, start_new_session=True,
-                                          preexec_fn=_die_with(os.getpid()))
+            proc.popen = subprocess.Popen(
+                proc.argv,
+                env=proc.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with(os.getpid()),
+            )
 
     def signal(self, name: str, sig: int) -> None:
         proc = self.procs[name]
@@ -193,8 +211,9 @@ class System:
             for name in list(pending):
                 proc = self.procs[name]
                 if proc.popen is not None and proc.popen.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {proc.popen.returncode}"
-                                       + self._log_hint(name))
+                    raise RuntimeError(
+                        f"{name} exited with {proc.popen.returncode}" + self._log_hint(name)
+                    )
                 try:
                     if requests.get(proc.ready_url, timeout=1).status_code == 200:
                         pending.discard(name)
@@ -230,9 +249,11 @@ def broker_problem(amqp_url: str) -> str | None:
         return None
     except Exception as exc:  # noqa: BLE001 - reported in one line
         where = ", ".join(brokers.where(params) for params in nodes)
-        return (f"RabbitMQ is not reachable at {where} ({type(exc).__name__}). "
-                "Start one: `apt-get install rabbitmq-server && rabbitmq-server -detached`, "
-                "or `docker compose up -d rabbitmq`, or set RAPPORT_AMQP_URL.")
+        return (
+            f"RabbitMQ is not reachable at {where} ({type(exc).__name__}). "
+            "Start one: `apt-get install rabbitmq-server && rabbitmq-server -detached`, "
+            "or `docker compose up -d rabbitmq`, or set RAPPORT_AMQP_URL."
+        )
 
 
 def main() -> int:
@@ -280,10 +301,14 @@ def _print_welcome(system: System, env: dict) -> None:
         token = issue_token(system.settings["customer"].auth_secret, "dev", "admin")
         print("\n  development mode: a built-in secret signs tokens. An admin token for trying it:")
         print(f"  export TOKEN={token}")
-        print(f"  curl -H \"Authorization: Bearer $TOKEN\" {system.api_url('customer')}/api/v1/customers")
+        print(
+            f'  curl -H "Authorization: Bearer $TOKEN" {system.api_url("customer")}/api/v1/customers'
+        )
         print("\n  pages (a token in the address signs you in once; see docs/pages.md):")
-        print(f"  workspace {system.api_url('calls')}/workspace/?token=$TOKEN"
-              "   (agents: a token of role agent; managers: the board and plans)")
+        print(
+            f"  workspace {system.api_url('calls')}/workspace/?token=$TOKEN"
+            "   (agents: a token of role agent; managers: the board and plans)"
+        )
         print(f"  portal    {system.api_url('calls')}/portal/?token=<partner token>")
         print(f"  dashboard {system.api_url('reporting')}/dashboard?token=$TOKEN")
     print(flush=True)

@@ -6,6 +6,7 @@ The service comes from ``RAPPORT_SERVICE``. Used by the launcher and the images;
 such as the Kubernetes migration Job (docs/deployment.md). Every process also
 migrates on start under the same lock, so the two never run a migration at once.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,16 @@ ROLES = ("api", "consumer", "relay")
 
 def command(service: str, role: str, host: str, port: int) -> list[str]:
     if role == "api":
-        return [sys.executable, "-m", "gunicorn", "-c", "python:deploy.gunicorn_conf",
-                "--bind", f"{host}:{port}", f"services.{service}.app:create_app()"]
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:deploy.gunicorn_conf",
+            "--bind",
+            f"{host}:{port}",
+            f"services.{service}.app:create_app()",
+        ]
     return [sys.executable, "-m", f"services.{service}.entrypoints.{role}"]
 
 

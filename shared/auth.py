@@ -16,6 +16,7 @@ Two kinds of token are accepted, told apart by the algorithm in the token's head
 No other algorithm is accepted (``none`` included), and an HS256 token is only ever
 checked against Rapport's secret, never against a provider's public key.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,10 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Callable, Mapping
 
 import jwt
 
@@ -59,19 +60,32 @@ class Principal:
     role: str
     partner_id: str | None = None
     client_id: str | None = None  # a partner OAuth2 client's token
-    token_id: str | None = None   # the token's jti, or a digest of the token
+    token_id: str | None = None  # the token's jti, or a digest of the token
     expires_at: float | None = None
 
 
-def issue_token(secret: str, subject: str, role: str, partner_id: str | None = None,
-                ttl: timedelta = timedelta(hours=8), client_id: str | None = None) -> str:
+def issue_token(
+    secret: str,
+    subject: str,
+    role: str,
+    partner_id: str | None = None,
+    ttl: timedelta = timedelta(hours=8),
+    client_id: str | None = None,
+) -> str:
     if role not in ROLES:
         raise TokenError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if (role == "partner") != bool(partner_id):
         raise TokenError("a partner token needs a partner id, and only a partner token has one")
-    now = datetime.now(timezone.utc)
-    claims = {"sub": subject, "role": role, "iss": ISSUER, "aud": AUDIENCE,
-              "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
+    now = datetime.now(UTC)
+    claims = {
+        "sub": subject,
+        "role": role,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
     if partner_id:
         claims["partner_id"] = partner_id
     if client_id:
@@ -94,8 +108,14 @@ def _verified(secret: str, token: str) -> Principal:
     many times); the expiry is checked again on every use by the caller. A token
     that fails raises, and failures are not cached."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE,
-                            issuer=ISSUER, options={"require": ["exp", "sub", "role"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "role"]},
+        )
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from exc
     role = claims.get("role")
@@ -104,9 +124,14 @@ def _verified(secret: str, token: str) -> Principal:
     client_id = claims.get("client_id")
     if client_id is not None and (role != "partner" or not claims.get("jti")):
         raise TokenError("a client's token is a partner's, with a token id")
-    return Principal(subject=claims["sub"], role=role, partner_id=claims.get("partner_id"),
-                     client_id=client_id, token_id=claims.get("jti") or _digest(token),
-                     expires_at=float(claims["exp"]))
+    return Principal(
+        subject=claims["sub"],
+        role=role,
+        partner_id=claims.get("partner_id"),
+        client_id=client_id,
+        token_id=claims.get("jti") or _digest(token),
+        expires_at=float(claims["exp"]),
+    )
 
 
 def _digest(token: str) -> str:
@@ -132,8 +157,10 @@ def _role_map(text: str) -> dict[str, str]:
     for pair in filter(None, (p.strip() for p in text.split(","))):
         name, sep, role = pair.partition("=")
         if not sep or role.strip() not in ROLES or not name.strip():
-            raise ConfigError(f"RAPPORT_OIDC_ROLE_MAP: {pair!r} is not <provider role>=<role>"
-                              f" with a role among {', '.join(ROLES)}")
+            raise ConfigError(
+                f"RAPPORT_OIDC_ROLE_MAP: {pair!r} is not <provider role>=<role>"
+                f" with a role among {', '.join(ROLES)}"
+            )
         mapping[name.strip()] = role.strip()
     return mapping
 
@@ -147,10 +174,19 @@ class OidcVerifier:
     most one per ``cooldown`` seconds, so made-up key ids cannot flood the provider.
     """
 
-    def __init__(self, issuer: str, audience: str, jwks_url: str | None = None,
-                 role_claim: str = "roles", role_map: Mapping[str, str] | None = None,
-                 partner_claim: str = "partner_id", subject_claim: str = "sub",
-                 leeway: float = 60, cooldown: float = 30, timeout: float = 5):
+    def __init__(
+        self,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        role_claim: str = "roles",
+        role_map: Mapping[str, str] | None = None,
+        partner_claim: str = "partner_id",
+        subject_claim: str = "sub",
+        leeway: float = 60,
+        cooldown: float = 30,
+        timeout: float = 5,
+    ):
         self.issuer, self.audience = issuer, audience
         self.role_claim, self.partner_claim = role_claim, partner_claim
         self.subject_claim = subject_claim
@@ -165,19 +201,25 @@ class OidcVerifier:
         with self._lock:
             if self._client is None:
                 url = self._jwks_url or self._discover()
-                self._client = jwt.PyJWKClient(url, cache_keys=False, cache_jwk_set=True,
-                                               lifespan=3600, timeout=self.timeout,
-                                               cooldown_duration=self.cooldown)
+                self._client = jwt.PyJWKClient(
+                    url,
+                    cache_keys=False,
+                    cache_jwk_set=True,
+                    lifespan=3600,
+                    timeout=self.timeout,
+                    cooldown_duration=self.cooldown,
+                )
             return self._client
 
     def _discover(self) -> str:
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=self.timeout) as response:
                 document = json.load(response)
         except (OSError, ValueError) as exc:
-            raise ProviderUnavailable(f"the identity provider's discovery document "
-                                      f"({url}) could not be read: {exc}") from exc
+            raise ProviderUnavailable(
+                f"the identity provider's discovery document ({url}) could not be read: {exc}"
+            ) from exc
         if document.get("issuer") != self.issuer or not document.get("jwks_uri"):
             raise ProviderUnavailable(f"{url} names another issuer or no jwks_uri")
         return document["jwks_uri"]
@@ -198,19 +240,27 @@ class OidcVerifier:
         try:
             key = self._keys().get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError as exc:
-            raise ProviderUnavailable(f"the identity provider's keys could not be "
-                                      f"fetched: {exc}") from exc
+            raise ProviderUnavailable(
+                f"the identity provider's keys could not be fetched: {exc}"
+            ) from exc
         except jwt.PyJWKSetError as exc:
-            raise ProviderUnavailable(f"the identity provider's key set is unusable: "
-                                      f"{exc}") from exc
+            raise ProviderUnavailable(
+                f"the identity provider's key set is unusable: {exc}"
+            ) from exc
         except jwt.PyJWKClientError as exc:
             raise TokenError(str(exc)) from exc
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
         try:
-            claims = jwt.decode(token, key.key, algorithms=list(OIDC_ALGORITHMS),
-                                audience=self.audience, issuer=self.issuer,
-                                leeway=self.leeway, options={"require": ["exp", "iss", "aud"]})
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=list(OIDC_ALGORITHMS),
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud"]},
+            )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from exc
         subject = _claim(claims, self.subject_claim)
@@ -220,15 +270,22 @@ class OidcVerifier:
         partner_id = _claim(claims, self.partner_claim) if role == "partner" else None
         if role == "partner" and (not isinstance(partner_id, str) or not partner_id):
             raise TokenError(f"a partner's token needs its {self.partner_claim} claim")
-        return Principal(subject=subject, role=role, partner_id=partner_id,
-                         token_id=claims.get("jti") or _digest(token),
-                         expires_at=float(claims["exp"]))
+        return Principal(
+            subject=subject,
+            role=role,
+            partner_id=partner_id,
+            token_id=claims.get("jti") or _digest(token),
+            expires_at=float(claims["exp"]),
+        )
 
     def _role(self, claims: Mapping) -> str:
         held = _claim(claims, self.role_claim)
         held = [held] if isinstance(held, str) else held if isinstance(held, list) else []
-        mapped = {self.role_map.get(name, name if not self.role_map else None)
-                  for name in held if isinstance(name, str)}
+        mapped = {
+            self.role_map.get(name, name if not self.role_map else None)
+            for name in held
+            if isinstance(name, str)
+        }
         for role in ROLES:  # the most a caller holds, admin first
             if role in mapped:
                 return role
@@ -243,13 +300,16 @@ def oidc_from_settings(settings: Settings) -> OidcVerifier | None:
         raise ConfigError("RAPPORT_OIDC_ISSUER and RAPPORT_OIDC_AUDIENCE go together")
     try:
         return OidcVerifier(
-            issuer, audience, jwks_url=settings.get("OIDC_JWKS_URL"),
+            issuer,
+            audience,
+            jwks_url=settings.get("OIDC_JWKS_URL"),
             role_claim=settings.get("OIDC_ROLE_CLAIM", "roles"),
             role_map=_role_map(settings.get("OIDC_ROLE_MAP", "")),
             partner_claim=settings.get("OIDC_PARTNER_CLAIM", "partner_id"),
             subject_claim=settings.get("OIDC_SUBJECT_CLAIM", "sub"),
             leeway=float(settings.get("OIDC_LEEWAY", 60)),
-            cooldown=float(settings.get("OIDC_JWKS_COOLDOWN", 30)))
+            cooldown=float(settings.get("OIDC_JWKS_COOLDOWN", 30)),
+        )
     except ValueError as exc:
         raise ConfigError(f"an OIDC setting is malformed: {exc}") from exc
 
@@ -258,12 +318,16 @@ class Authenticator:
     """Every token a service accepts: Rapport's own, and the provider's when one is
     configured; ``revoked(client_id)`` says whether a partner client was revoked."""
 
-    def __init__(self, secret: str, oidc: OidcVerifier | None = None,
-                 revoked: Callable[[str], bool] | None = None):
+    def __init__(
+        self,
+        secret: str,
+        oidc: OidcVerifier | None = None,
+        revoked: Callable[[str], bool] | None = None,
+    ):
         self.secret, self.oidc, self.revoked = secret, oidc, revoked
 
     @classmethod
-    def from_settings(cls, settings: Settings, revoked=None) -> "Authenticator":
+    def from_settings(cls, settings: Settings, revoked=None) -> Authenticator:
         return cls(settings.auth_secret, oidc_from_settings(settings), revoked)
 
     def verify(self, token: str) -> Principal:
@@ -294,8 +358,11 @@ def main(argv: list[str] | None = None) -> int:
         raise Failed(f"--hours must be more than 0 and at most a year, not {args.hours}")
     try:
         secret = Settings.from_env("rapport").auth_secret
-        print(issue_token(secret, args.subject, args.role, args.partner_id,
-                          timedelta(hours=args.hours)))
+        print(
+            issue_token(
+                secret, args.subject, args.role, args.partner_id, timedelta(hours=args.hours)
+            )
+        )
     except (ConfigError, TokenError) as exc:
         print(f"rapport-token: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ Only public APIs: ``SQLCompiler.positiontup`` and ``.binds``,
 ``TypeEngine.dialect_impl`` and ``.bind_processor``, the pool connection's
 ``driver_connection``, psycopg's ``Cursor.copy`` and its adapters' dumpers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -51,22 +52,24 @@ class Rows:
     key gives takes its column's scalar default, as a Core insert would. ``sql`` is
     what ``write`` runs; it and the rows are plain data, fit to cross processes."""
 
-    def __init__(self, statement, keys: Sequence[str], dialect: Dialect, *,
-                 copy: bool = False):
+    def __init__(self, statement, keys: Sequence[str], dialect: Dialect, *, copy: bool = False):
         if not dialect.positional:
             raise ValueError(f"{dialect.paramstyle} is not a positional parameter style")
         self.keys = keys = tuple(keys)
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys),
-                                     for_executemany=True)
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
         binds = [compiled.binds[name] for name in compiled.positiontup or ()]
         table, bound = statement.table, [bind.key for bind in binds]
         missing = [key for key in bound if key not in keys]
         self._fill = tuple(_scalar_default(table.c[key], dialect) for key in missing)
         every = keys + tuple(missing)
         types = {bind.key: bind.type for bind in binds}
-        self._processing = [(i, process) for i, process in enumerate(
-            _processor(types[key], dialect) if key in types else None for key in keys)
-            if process is not None]
+        self._processing = [
+            (i, process)
+            for i, process in enumerate(
+                _processor(types[key], dialect) if key in types else None for key in keys
+            )
+            if process is not None
+        ]
         self._values = _getter(keys)
         if copy and dialect.name == "postgresql":
             quote = dialect.identifier_preparer
@@ -87,8 +90,9 @@ class Rows:
         for column in table.columns:
             default = column.default
             if column.key not in keys and default is not None and not default.is_scalar:
-                raise ValueError(f"{table.name}.{column.key} has a computed default: "
-                                 "give it a value")
+                raise ValueError(
+                    f"{table.name}.{column.key} has a computed default: give it a value"
+                )
         return cls(core_insert(table), keys, dialect, copy=True)
 
     def row(self, values: dict) -> tuple:
@@ -131,13 +135,11 @@ def write(connection: Connection, sql: str, rows: Iterable[tuple]) -> None:
         return
     dbapi = connection.dialect.loaded_dbapi
     try:
-        with _driver(connection).cursor() as cursor, \
-                cursor.copy(sql) as copy:
+        with _driver(connection).cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
     except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi.Error,
-                                  dialect=connection.dialect) from exc
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=connection.dialect) from exc
 
 
 @cache
@@ -150,15 +152,17 @@ def rows_for(drivername: str, target, keys: tuple[str, ...]) -> Rows:
     return Rows(target, keys, dialect)
 
 
-def insert(connection: Connection, table: Table, keys: Sequence[str],
-           rows: Iterable[Sequence]) -> None:
+def insert(
+    connection: Connection, table: Table, keys: Sequence[str], rows: Iterable[Sequence]
+) -> None:
     """Insert ``rows`` (Python values in the order of ``keys``) into ``table``."""
     ready = rows_for(connection.engine.url.drivername, table, tuple(keys))
     write(connection, ready.sql, map(ready.row_of, rows))
 
 
-def insert_prepared(connection: Connection, table: Table, keys: Sequence[str],
-                    rows: Iterable[tuple]) -> None:
+def insert_prepared(
+    connection: Connection, table: Table, keys: Sequence[str], rows: Iterable[tuple]
+) -> None:
     """Insert ``rows`` whose values are already in the driver's form (``driver_value``),
     in the order of ``keys``, into ``table``."""
     ready = rows_for(connection.engine.url.drivername, table, tuple(keys))
@@ -167,8 +171,7 @@ def insert_prepared(connection: Connection, table: Table, keys: Sequence[str],
     write(connection, ready.sql, rows)
 
 
-def run(connection: Connection, statement, keys: Sequence[str],
-        rows: Iterable[Sequence]) -> None:
+def run(connection: Connection, statement, keys: Sequence[str], rows: Iterable[Sequence]) -> None:
     """Run ``statement`` (an upsert, say) once for each of ``rows`` (Python values in
     the order of ``keys``), in one ``executemany``."""
     ready = rows_for(connection.engine.url.drivername, statement, tuple(keys))
@@ -179,8 +182,12 @@ def run_dicts(connection: Connection, statement, rows: list[dict]) -> None:
     """``run`` for rows given as mappings, every one with the keys of the first."""
     if rows:
         keys = tuple(rows[0])
-        run(connection, statement, keys, [itemgetter(*keys)(row) if len(keys) > 1
-                                          else (row[keys[0]],) for row in rows])
+        run(
+            connection,
+            statement,
+            keys,
+            [itemgetter(*keys)(row) if len(keys) > 1 else (row[keys[0]],) for row in rows],
+        )
 
 
 def driver_value(connection: Connection, column: Column, value):
@@ -222,8 +229,9 @@ def _processor(type_, dialect: Dialect) -> Callable | None:
         # orjson: compact, UTF-8, and far cheaper than json.dumps. The values written
         # are strings, numbers, booleans, lists and objects only.
         none_as_null = type_.none_as_null
-        return lambda value: (None if value is None and none_as_null
-                              else orjson.dumps(value).decode())
+        return lambda value: (
+            None if value is None and none_as_null else orjson.dumps(value).decode()
+        )
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     return None if process is None else _remembering(process)
 
@@ -245,4 +253,5 @@ def _remembering(process: Callable) -> Callable:
         if isinstance(value, _IMMUTABLE):
             last[0], last[1] = value, out
         return out
+
     return run

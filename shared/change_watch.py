@@ -1,6 +1,7 @@
 """Asking cheaply whether anyone committed to a database since the last asking:
 what lets a poller (an outbox relay) look every few milliseconds and query only
 when something changed."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -17,8 +18,9 @@ class ChangeWatch:
     def __init__(self, url, timeout: float):
         self._conn = None
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            self._conn = sqlite3.connect(url.database, timeout=timeout,
-                                         isolation_level=None, check_same_thread=False)
+            self._conn = sqlite3.connect(
+                url.database, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
         self._version = None
 
     @property

@@ -12,11 +12,12 @@ Exit status: 0 done; 1 the work ran but did not succeed (the command says so);
 2 refused before or while doing it (bad input, no file, no API, refused token);
 130 interrupted.
 """
+
 from __future__ import annotations
 
 import functools
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 REFUSED = 2
 INTERRUPTED = 130
@@ -48,7 +49,9 @@ def command(prog: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
                 if known is not None:
                     return _say(prog, known, REFUSED)
                 return _say(prog, f"unexpected {type(exc).__name__}: {exc}", 1)
+
         return run
+
     return wrap
 
 
@@ -60,10 +63,15 @@ def expect(response, *statuses: int, what: str = "the API"):
     reason = _problem_text(response)
     url = response.request.url if getattr(response, "request", None) else response.url
     if response.status_code in (401, 403):
-        raise Failed(f"{what} refused the token ({response.status_code}): {reason}"
-                     if reason else f"{what} refused the token ({response.status_code})")
-    raise Failed(f"{what} answered {response.status_code} to {_method(response)} {url}"
-                 + (f": {reason}" if reason else ""))
+        raise Failed(
+            f"{what} refused the token ({response.status_code}): {reason}"
+            if reason
+            else f"{what} refused the token ({response.status_code})"
+        )
+    raise Failed(
+        f"{what} answered {response.status_code} to {_method(response)} {url}"
+        + (f": {reason}" if reason else "")
+    )
 
 
 def describe_os_error(exc: OSError) -> str:

@@ -8,12 +8,13 @@ that runs the whole system through 90 days without waiting for them. A missing o
 empty file is no offset; without the setting the clock is the machine's. The
 offset only ever moves what ``now()`` answers: nothing sleeps longer or shorter.
 """
+
 from __future__ import annotations
 
 import os
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ENV = "RAPPORT_CLOCK_OFFSET_FILE"
@@ -50,7 +51,7 @@ _offset = _Offset(os.environ.get(ENV))
 
 def now() -> datetime:
     """The current time, aware, in UTC."""
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     seconds = _offset.get()
     return moment + timedelta(seconds=seconds) if seconds else moment
 

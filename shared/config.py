@@ -4,12 +4,13 @@ Each key is looked up as ``<SERVICE>_<KEY>`` first, then ``RAPPORT_<KEY>``, then
 the default, so one machine can run every service with shared settings (broker,
 auth secret) and per-service ones (database, ports). Tests pass a mapping instead.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 DEFAULT_PORTS = {"customer": 8001, "calls": 8002, "sales": 8003, "reporting": 8004}
 DEV_SECRET = "rapport-development-secret-not-for-production"
@@ -49,7 +50,7 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
         plain = env is not None  # a mapping from a test may use bare keys
         env = dict(os.environ if env is None else env)
         get = lambda key, default=None: _lookup(env, service, key, default, plain)  # noqa: E731

@@ -1,4 +1,5 @@
 """Per-request and per-message context carried into logs and emitted events."""
+
 from contextvars import ContextVar
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)

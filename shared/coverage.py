@@ -14,6 +14,7 @@ dashboard all answer with these rules (docs/calls.md, "Coverage").
 - **Plan adherence** of a period = calls due in it that were completed by the end of
   their due day (early counts, on the due day, once) ÷ calls due in it; 0..1.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -29,8 +30,9 @@ def qualifies(outcome: str | None) -> bool:
     return outcome in QUALIFYING
 
 
-def due_by(last_contact: datetime | None, max_gap_days: int | None,
-           first_due: datetime | None) -> datetime | None:
+def due_by(
+    last_contact: datetime | None, max_gap_days: int | None, first_due: datetime | None
+) -> datetime | None:
     """When the customer must next have been spoken to (None: no plan targets it,
     or nothing is planned for it yet)."""
     if max_gap_days is None:

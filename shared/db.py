@@ -1,5 +1,6 @@
 """Database access: one engine per service, short transactions, SQLite tuned for
 several processes (API workers, consumer, relay) writing to the same file."""
+
 from __future__ import annotations
 
 import os
@@ -7,9 +8,9 @@ import random
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -258,4 +259,5 @@ def retry_transient(function, attempts: int = 4):
                 if attempt == attempts or not transient(exc):
                     raise
                 time.sleep(random.uniform(0.01, 0.05) * attempt)
+
     return run

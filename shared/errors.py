@@ -1,4 +1,5 @@
 """Errors the domain raises, each knowing the HTTP status and problem type it maps to."""
+
 from __future__ import annotations
 
 

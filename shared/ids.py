@@ -7,6 +7,7 @@ ordered keys. A version 7 key starts with the time in milliseconds, so a batch
 appends at the end of the indexes instead. ``uuid-utils`` makes them (monotonic
 within a millisecond, in native code: 0.5 µs a key).
 """
+
 from __future__ import annotations
 
 from uuid_utils import uuid7

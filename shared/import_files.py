@@ -1,6 +1,7 @@
 """Reading an uploaded import file (CSV or JSON Lines) as a stream: its records one
 by one with the line each ended on, and how many bytes were read so far (a job's
 progress). Nothing holds more than the record at hand."""
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,9 @@ class Counting(io.RawIOBase):
 
 def records(fmt: str, counter: Counting) -> Iterator[tuple[int, dict | None, str | None]]:
     """(line number, record or None, why it could not be read) for each row."""
-    text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig",
-                            errors="replace", newline="")
+    text = io.TextIOWrapper(
+        io.BufferedReader(counter), encoding="utf-8-sig", errors="replace", newline=""
+    )
     if fmt == "jsonl":
         for number, line in enumerate(text, start=1):
             if not line.strip():
@@ -40,8 +42,11 @@ def records(fmt: str, counter: Counting) -> Iterator[tuple[int, dict | None, str
             except ValueError as exc:
                 yield number, None, f"not valid JSON: {exc}"
                 continue
-            yield (number, record, None) if isinstance(record, dict) \
+            yield (
+                (number, record, None)
+                if isinstance(record, dict)
                 else (number, None, "each line must be a JSON object")
+            )
         return
     lines = _Numbered(text)
     reader = csv.DictReader(lines)
@@ -80,5 +85,7 @@ def csv_header(path: Path, limit: int) -> list[str]:
     try:
         return next(csv.reader([first.decode("utf-8-sig")]))
     except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
-        raise Invalid("the CSV header cannot be read (it must be UTF-8)",
-                      errors={"file": [str(exc) or "No header line."]}) from exc
+        raise Invalid(
+            "the CSV header cannot be read (it must be UTF-8)",
+            errors={"file": [str(exc) or "No header line."]},
+        ) from exc

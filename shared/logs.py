@@ -6,6 +6,7 @@ handler, routes Python's warnings through it, and logs an exception nothing caug
 traceback, where Python would print bare text. The API's gunicorn puts its own error
 and access logs through the same formatter (``structure``; ``deploy/gunicorn_conf.py``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,10 @@ from pythonjsonlogger.json import JsonFormatter
 
 from shared import context
 
-FORMAT = ("%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(process_role)s "
-          "%(request_id)s %(correlation_id)s %(event_id)s")
+FORMAT = (
+    "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(process_role)s "
+    "%(request_id)s %(correlation_id)s %(event_id)s"
+)
 RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
 log = logging.getLogger(__name__)
 
@@ -71,13 +74,20 @@ def _uncaught(kind, value, traceback) -> None:
 def _unraisable(args) -> None:
     """An exception Python could not raise (in a finaliser, say): it prints
     ``Exception ignored in ...`` otherwise."""
-    log.error("%s: %r", args.err_msg or "exception ignored in", args.object,
-              exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+    log.error(
+        "%s: %r",
+        args.err_msg or "exception ignored in",
+        args.object,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
 
 
 def _uncaught_in_thread(args) -> None:
     if args.exc_type is SystemExit:
         return
     thread = args.thread.name if args.thread is not None else "?"
-    log.critical("uncaught exception in thread %s", thread,
-                 exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+    log.critical(
+        "uncaught exception in thread %s",
+        thread,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )

@@ -12,47 +12,82 @@ Business gauges for the operations team are read the same way, by collectors eac
 service hands its relay process; ``scrape_reader`` bounds their queries so a locked table costs a
 scrape those gauges, never the scrape itself.
 """
+
 from __future__ import annotations
 
 import os
 import time
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
-                               Histogram, generate_latest, multiprocess)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
 from shared.types import UTCDateTime
 
-
-HTTP_REQUESTS = Counter("rapport_http_requests_total", "HTTP requests answered",
-                        ["service", "method", "endpoint", "status"])
-HTTP_LATENCY = Histogram("rapport_http_request_duration_seconds", "HTTP request latency",
-                         ["service", "method", "endpoint"])
-PUBLISHED = Counter("rapport_events_published_total", "Events confirmed by the broker",
-                    ["service", "event_type"])
-PUBLISH_FAILED = Counter("rapport_events_publish_failed_total",
-                         "Events the broker nacked or returned", ["service", "event_type"])
-CONSUMED = Counter("rapport_events_consumed_total", "Events handled and acked",
-                   ["service", "event_type"])
-FAILED = Counter("rapport_events_failed_total", "Event deliveries whose handling failed",
-                 ["service", "event_type"])
-DUPLICATE = Counter("rapport_events_duplicate_total", "Redelivered events skipped by the inbox",
-                    ["service", "event_type"])
-DEAD_LETTERED = Counter("rapport_events_dead_lettered_total",
-                        "Messages the consumer sent to the dead-letter queue",
-                        ["service", "reason"])
-DEFERRED = Histogram("rapport_consumer_deferred_work_seconds",
-                     "Deferred work the consumer ran between windows", ["service"])
-DEFERRED_FAILED = Counter("rapport_consumer_deferred_work_failed_total",
-                          "Runs of the consumer's deferred work that failed", ["service"])
-RATE_LIMITED = Counter("rapport_rate_limited_total", "Requests refused over a rate limit",
-                       ["service", "scope"])
-SHARED_STATE_ERRORS = Counter("rapport_shared_state_errors_total",
-                              "Calls to the shared state (Redis) that failed and were let "
-                              "through", ["service", "use"])
+HTTP_REQUESTS = Counter(
+    "rapport_http_requests_total",
+    "HTTP requests answered",
+    ["service", "method", "endpoint", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "rapport_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "endpoint"],
+)
+PUBLISHED = Counter(
+    "rapport_events_published_total", "Events confirmed by the broker", ["service", "event_type"]
+)
+PUBLISH_FAILED = Counter(
+    "rapport_events_publish_failed_total",
+    "Events the broker nacked or returned",
+    ["service", "event_type"],
+)
+CONSUMED = Counter(
+    "rapport_events_consumed_total", "Events handled and acked", ["service", "event_type"]
+)
+FAILED = Counter(
+    "rapport_events_failed_total",
+    "Event deliveries whose handling failed",
+    ["service", "event_type"],
+)
+DUPLICATE = Counter(
+    "rapport_events_duplicate_total",
+    "Redelivered events skipped by the inbox",
+    ["service", "event_type"],
+)
+DEAD_LETTERED = Counter(
+    "rapport_events_dead_lettered_total",
+    "Messages the consumer sent to the dead-letter queue",
+    ["service", "reason"],
+)
+DEFERRED = Histogram(
+    "rapport_consumer_deferred_work_seconds",
+    "Deferred work the consumer ran between windows",
+    ["service"],
+)
+DEFERRED_FAILED = Counter(
+    "rapport_consumer_deferred_work_failed_total",
+    "Runs of the consumer's deferred work that failed",
+    ["service"],
+)
+RATE_LIMITED = Counter(
+    "rapport_rate_limited_total", "Requests refused over a rate limit", ["service", "scope"]
+)
+SHARED_STATE_ERRORS = Counter(
+    "rapport_shared_state_errors_total",
+    "Calls to the shared state (Redis) that failed and were let through",
+    ["service", "use"],
+)
 
 
 class _ForService:
@@ -85,7 +120,7 @@ class ServiceMetrics:
         self.shared_state_errors = bound(SHARED_STATE_ERRORS)
 
 
-@lru_cache(maxsize=None)
+@cache
 def metrics_for(service: str) -> ServiceMetrics:
     return ServiceMetrics(service)
 
@@ -97,17 +132,23 @@ class OutboxCollector:
         self.service, self.db, self.outbox = service, db, outbox_model
 
     def collect(self):
-        pending = GaugeMetricFamily("rapport_outbox_pending_events",
-                                    "Outbox rows not yet confirmed by the broker",
-                                    labels=["service"])
-        age = GaugeMetricFamily("rapport_outbox_oldest_pending_age_seconds",
-                                "Age of the oldest outbox row not yet confirmed",
-                                labels=["service"])
+        pending = GaugeMetricFamily(
+            "rapport_outbox_pending_events",
+            "Outbox rows not yet confirmed by the broker",
+            labels=["service"],
+        )
+        age = GaugeMetricFamily(
+            "rapport_outbox_oldest_pending_age_seconds",
+            "Age of the oldest outbox row not yet confirmed",
+            labels=["service"],
+        )
         try:
             with scrape_reader(self.db) as session:
                 count, oldest = session.execute(
-                    select(func.count(), func.min(self.outbox.created_at))
-                    .where(self.outbox.sent_at.is_(None))).one()
+                    select(func.count(), func.min(self.outbox.created_at)).where(
+                        self.outbox.sent_at.is_(None)
+                    )
+                ).one()
                 oldest = UTCDateTime().process_result_value(oldest, None)
         except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
             return
@@ -136,16 +177,21 @@ class PeriodicJobsCollector:
         self.service, self.db, self.model = service, db, periodic_model
 
     def collect(self):
-        every = GaugeMetricFamily("rapport_periodic_job_interval_seconds",
-                                  "How often a periodic job is meant to run",
-                                  labels=["service", "job"])
-        paused = GaugeMetricFamily("rapport_periodic_job_paused",
-                                   "1 if an operator paused the periodic job",
-                                   labels=["service", "job"])
+        every = GaugeMetricFamily(
+            "rapport_periodic_job_interval_seconds",
+            "How often a periodic job is meant to run",
+            labels=["service", "job"],
+        )
+        paused = GaugeMetricFamily(
+            "rapport_periodic_job_paused",
+            "1 if an operator paused the periodic job",
+            labels=["service", "job"],
+        )
         try:
             with scrape_reader(self.db) as session:
-                rows = session.execute(select(self.model.name, self.model.every_seconds,
-                                              self.model.paused)).all()
+                rows = session.execute(
+                    select(self.model.name, self.model.every_seconds, self.model.paused)
+                ).all()
         except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
             return
         for name, seconds, is_paused in rows:

@@ -5,6 +5,7 @@ calls ``run_env`` with the service's metadata. ``upgrade`` serialises concurrent
 starts (API, consumer and relay starting together): an advisory lock on
 PostgreSQL, a file lock beside the database file on SQLite.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -70,9 +71,12 @@ def run_env(target_metadata) -> None:
 
 
 def _run(connection, target_metadata) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite",
-                      compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
     if connection.in_transaction():

@@ -16,6 +16,7 @@ interval, paused, run now), and see it in Prometheus
 ``…_duration_seconds``). Due times follow the system's clock (``shared.clock``):
 a clock moved forward makes every job due at once, and each runs once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,9 +25,10 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, cast
+from typing import Any, cast
 
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import Boolean, CursorResult, Integer, String, Text, select, update
@@ -38,15 +40,22 @@ from shared.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
-RUNS = Counter("rapport_periodic_job_runs_total", "Passes of periodic jobs, by outcome",
-               ["service", "job", "status"])
+RUNS = Counter(
+    "rapport_periodic_job_runs_total",
+    "Passes of periodic jobs, by outcome",
+    ["service", "job", "status"],
+)
 # A timestamp: across processes (multiprocess mode) the latest is the one that counts,
 # and it outlives the process that set it, as a single process's gauge would.
-LAST_SUCCESS = Gauge("rapport_periodic_job_last_success_timestamp_seconds",
-                     "When a periodic job last finished a pass without error (system clock)",
-                     ["service", "job"], multiprocess_mode="max")
-DURATION = Histogram("rapport_periodic_job_duration_seconds", "How long a pass took",
-                     ["service", "job"])
+LAST_SUCCESS = Gauge(
+    "rapport_periodic_job_last_success_timestamp_seconds",
+    "When a periodic job last finished a pass without error (system clock)",
+    ["service", "job"],
+    multiprocess_mode="max",
+)
+DURATION = Histogram(
+    "rapport_periodic_job_duration_seconds", "How long a pass took", ["service", "job"]
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class Job:
     """``run(now)`` does one pass of the work as of ``now`` and may return what it
     did (logged); ``every`` is the default interval, which an operator can change
     (``<SERVICE>_JOB_<NAME>_SECONDS``, or the API) without a release."""
+
     name: str
     run: Callable[[datetime], object]
     every: timedelta
@@ -91,12 +101,22 @@ def configured_every(settings, job: Job) -> timedelta:
 class Scheduler:
     """Runs a service's due jobs, each pass on one replica only."""
 
-    def __init__(self, service: str, db: Database, model, jobs: Iterable[Job],
-                 settings=None, tick: float = 1.0, owner: str | None = None):
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        model,
+        jobs: Iterable[Job],
+        settings=None,
+        tick: float = 1.0,
+        owner: str | None = None,
+    ):
         self.service, self.db, self.model = service, db, model
         self.jobs = {job.name: job for job in jobs}
-        self.every = {name: (configured_every(settings, job) if settings is not None
-                             else job.every) for name, job in self.jobs.items()}
+        self.every = {
+            name: (configured_every(settings, job) if settings is not None else job.every)
+            for name, job in self.jobs.items()
+        }
         self.tick = tick
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.ready = True
@@ -109,8 +129,16 @@ class Scheduler:
             known = {row.name: row for row in session.scalars(select(self.model))}
             for name, every in self.every.items():
                 if name not in known:
-                    session.add(self.model(name=name, every_seconds=int(every.total_seconds()),
-                                           paused=False, next_run_at=now, runs=0, failures=0))
+                    session.add(
+                        self.model(
+                            name=name,
+                            every_seconds=int(every.total_seconds()),
+                            paused=False,
+                            next_run_at=now,
+                            runs=0,
+                            failures=0,
+                        )
+                    )
                 elif every != self.jobs[name].every:  # the environment's word is the latest
                     known[name].every_seconds = int(every.total_seconds())
 
@@ -119,7 +147,7 @@ class Scheduler:
         while not stop.is_set():
             try:
                 self.run_due()
-            except Exception:  # noqa: BLE001 - a database hiccup: look again next tick
+            except Exception:
                 log.exception("%s: looking for due periodic jobs failed", self.service)
             stop.wait(self.tick)
 
@@ -129,7 +157,7 @@ class Scheduler:
             try:
                 self.register()
                 return
-            except Exception:  # noqa: BLE001 - the database may not be up yet
+            except Exception:
                 log.exception("%s: registering periodic jobs failed; retrying", self.service)
                 stop.wait(delay)
                 delay = min(delay * 2, 30.0)
@@ -151,23 +179,40 @@ class Scheduler:
             rows = session.execute(
                 select(self.model.name, self.model.next_run_at, self.model.every_seconds)
                 .where(self.model.paused.is_(False), self.model.name.in_(list(self.jobs)))
-                .order_by(self.model.next_run_at)).all()
-        return [(name, at) for name, at, every in rows
-                if at <= now or at - now > timedelta(seconds=2 * every)]
+                .order_by(self.model.next_run_at)
+            ).all()
+        return [
+            (name, at)
+            for name, at, every in rows
+            if at <= now or at - now > timedelta(seconds=2 * every)
+        ]
 
     def _claim(self, name: str, next_run_at: datetime) -> bool:
         """The lease, if no other replica has taken this pass: the row still shows
         the due time read, and holds no lease that is still running."""
         now, model = clock.now(), self.model
         with self.db.transaction() as session:
-            won = cast("CursorResult[Any]", session.execute(update(model).where(
-                model.name == name, model.paused.is_(False), model.next_run_at == next_run_at,
-                # A lease ending further ahead than twice a fresh one: the clock moved
-                # back. (Just ahead of ours is a replica that read the clock after us.)
-                model.lease_until.is_(None) | (model.lease_until < now)
-                | (model.lease_until > now + 2 * self.jobs[name].lease),
-            ).values(lease_owner=self.owner, lease_until=now + self.jobs[name].lease,
-                     last_started_at=now))).rowcount
+            won = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    update(model)
+                    .where(
+                        model.name == name,
+                        model.paused.is_(False),
+                        model.next_run_at == next_run_at,
+                        # A lease ending further ahead than twice a fresh one: the clock moved
+                        # back. (Just ahead of ours is a replica that read the clock after us.)
+                        model.lease_until.is_(None)
+                        | (model.lease_until < now)
+                        | (model.lease_until > now + 2 * self.jobs[name].lease),
+                    )
+                    .values(
+                        lease_owner=self.owner,
+                        lease_until=now + self.jobs[name].lease,
+                        last_started_at=now,
+                    )
+                ),
+            ).rowcount
         return won == 1
 
     def _run(self, name: str) -> None:
@@ -176,7 +221,7 @@ class Scheduler:
         try:
             result = job.run(clock.now())
             log.info("%s: periodic job %s done: %s", self.service, name, result)
-        except Exception as exc:  # noqa: BLE001 - recorded; the job runs again when due
+        except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
             log.exception("%s: periodic job %s failed", self.service, name)
         DURATION.labels(self.service, name).observe(time.perf_counter() - started)
@@ -198,7 +243,8 @@ class Scheduler:
                 # the clock moved (or that took longer than its interval) is due again
                 # at once, rather than a whole interval after it finished.
                 row.next_run_at = (row.last_started_at or now) + timedelta(
-                    seconds=row.every_seconds)
+                    seconds=row.every_seconds
+                )
             else:
                 # Retry a failed pass sooner than a full interval, but not at once.
                 row.next_run_at = now + timedelta(seconds=min(row.every_seconds, 60))

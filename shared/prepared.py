@@ -5,6 +5,7 @@ Only SQLAlchemy's public API: ``ClauseElement.compile``, the compiled statement'
 ``string``, ``positiontup`` and ``binds``, the statement's ``selected_columns``, and
 each type's ``dialect_impl(dialect).bind_processor`` / ``result_processor`` (the same
 conversions SQLAlchemy applies when it executes the statement itself)."""
+
 from __future__ import annotations
 
 
@@ -17,24 +18,29 @@ class Prepared:
         compiled = statement.compile(dialect=dialect)
         self.dialect, self.sql = dialect, compiled.string
         self.order = tuple(compiled.positiontup or ())
-        self.binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                      for name, bind in compiled.binds.items()}
+        self.binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
         columns = statement.selected_columns
         self.keys = tuple(columns.keys())
         self.types = tuple(column.type for column in columns)
         self._converters: tuple | None = None
 
     def parameters(self, params: dict):
-        values = {name: (self.binds[name](value) if self.binds.get(name) else value)
-                  for name, value in params.items()}
+        values = {
+            name: (self.binds[name](value) if self.binds.get(name) else value)
+            for name, value in params.items()
+        }
         return tuple(values[name] for name in self.order) if self.order else values
 
     def converters(self, description) -> tuple:
         if self._converters is None:
             self._converters = tuple(
-                (i, f) for i, (type_, column) in enumerate(zip(self.types, description))
-                if (f := type_.dialect_impl(self.dialect).result_processor(
-                    self.dialect, column[1])))
+                (i, f)
+                for i, (type_, column) in enumerate(zip(self.types, description))
+                if (f := type_.dialect_impl(self.dialect).result_processor(self.dialect, column[1]))
+            )
         return self._converters
 
 

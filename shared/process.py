@@ -4,6 +4,7 @@ Each such process serves ``/healthz``, ``/readyz`` and ``/metrics`` on a small
 HTTP server of its own, stops cleanly on SIGTERM or SIGINT, and runs the
 service's migrations first so it can start in any order with the others.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import logging
 import os
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from shared import logs
@@ -41,6 +42,7 @@ def health_app(ready: Callable[[], bool], collectors=()):
             return [json.dumps({"status": "ok" if ok else "unavailable"}).encode()]
         start_response("404 Not Found", [("Content-Type", "application/json")])
         return [b'{"status": 404}']
+
     return app
 
 
@@ -50,8 +52,7 @@ def serve_health(host: str, port: int, ready: Callable[[], bool], collectors=())
     return server
 
 
-def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0,
-        background=()) -> None:
+def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0, background=()) -> None:
     """Run ``worker.run(stop)`` until a signal asks it to stop, and each of
     ``background`` (work beside the main one, such as the periodic jobs' scheduler)
     in a thread of its own until the same stop.
@@ -74,11 +75,14 @@ def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0,
     signal.signal(signal.SIGINT, _stop)
     host = settings.get("HOST", "127.0.0.1")
     server = serve_health(host, settings.process_port(role), lambda: worker.ready, collectors)
-    log.info("%s %s started; health on %s:%s", settings.service, role, host,
-             settings.process_port(role))
+    log.info(
+        "%s %s started; health on %s:%s", settings.service, role, host, settings.process_port(role)
+    )
     freeze_startup_objects()
-    threads = [threading.Thread(target=other.run, args=(stop,), daemon=True,
-                                name=type(other).__name__) for other in background]
+    threads = [
+        threading.Thread(target=other.run, args=(stop,), daemon=True, name=type(other).__name__)
+        for other in background
+    ]
     for thread in threads:
         thread.start()
     try:

@@ -12,6 +12,7 @@ failure logged and counted in ``rapport_shared_state_errors_total``); after a
 failure Redis is left alone for a few seconds, so requests are not each made to
 wait for the timeout.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import redis
 
@@ -47,14 +48,16 @@ class Limit:
     seconds: int
 
     @classmethod
-    def parse(cls, text: str | None, name: str) -> "Limit | None":
+    def parse(cls, text: str | None, name: str) -> Limit | None:
         """``"600/minute"``, ``"50/10second"``; ``""``, ``"off"`` or ``"0"``: none."""
         if text is None or text.strip().lower() in {"", "off", "0", "none"}:
             return None
         match = _LIMIT.match(text.lower())
         if not match:
-            raise ConfigError(f"{name}={text!r}: write <count>/<period>, as 600/minute "
-                              f"or 50/10second (periods: {', '.join(PERIODS)})")
+            raise ConfigError(
+                f"{name}={text!r}: write <count>/<period>, as 600/minute "
+                f"or 50/10second (periods: {', '.join(PERIODS)})"
+            )
         count, multiple, period = int(match[1]), int(match[2] or 1), match[3]
         if count < 1 or multiple < 1:
             raise ConfigError(f"{name}={text!r}: the count and period must be positive")
@@ -64,12 +67,14 @@ class Limit:
 class SharedState:
     """One Redis connection pool per process, with the fail-open guard."""
 
-    def __init__(self, url: str, prefix: str, service: str, timeout: float = 0.25,
-                 pause: float = 5.0):
+    def __init__(
+        self, url: str, prefix: str, service: str, timeout: float = 0.25, pause: float = 5.0
+    ):
         self.prefix, self.pause = prefix, pause
         self.errors = metrics_for(service).shared_state_errors
-        self.redis = redis.Redis.from_url(url, socket_timeout=timeout,
-                                          socket_connect_timeout=timeout)
+        self.redis = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         self._hit = self.redis.register_script(_HIT)
         self._down_until = 0.0
         self._lock = threading.Lock()
@@ -83,8 +88,12 @@ class SharedState:
             first = self._available()
             self._down_until = time.monotonic() + self.pause
         if first:
-            log.warning("shared state (Redis) unavailable for %s, letting requests through "
-                        "for %ss: %r", use, self.pause, exc)
+            log.warning(
+                "shared state (Redis) unavailable for %s, letting requests through for %ss: %r",
+                use,
+                self.pause,
+                exc,
+            )
 
     def hit(self, key: str, limit: Limit) -> float | None:
         """Count a request against ``limit``; the seconds to wait when over it, else
@@ -93,8 +102,9 @@ class SharedState:
             return None
         window = int(time.time() // limit.seconds)
         try:
-            count, ttl_ms = self._hit(keys=[f"{self.prefix}:rate:{key}:{window}"],
-                                      args=[limit.seconds * 1000])
+            count, ttl_ms = self._hit(
+                keys=[f"{self.prefix}:rate:{key}:{window}"], args=[limit.seconds * 1000]
+            )
         except redis.RedisError as exc:
             self._failed("rate_limit", exc)
             return None
@@ -105,8 +115,9 @@ class SharedState:
     def revoke_client(self, client_id: str, ttl_seconds: int) -> bool:
         """Record a revoked partner client for as long as its tokens can live."""
         try:
-            self.redis.set(f"{self.prefix}:revoked-client:{client_id}", "1",
-                           ex=max(1, int(ttl_seconds)))
+            self.redis.set(
+                f"{self.prefix}:revoked-client:{client_id}", "1", ex=max(1, int(ttl_seconds))
+            )
             return True
         except redis.RedisError as exc:
             self._failed("revocation", exc)
@@ -122,7 +133,7 @@ class SharedState:
             return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def _state(url: str, prefix: str, service: str) -> SharedState:
     return SharedState(url, prefix, service)
 
@@ -138,12 +149,17 @@ def shared_state(settings: Settings) -> SharedState | None:
 @dataclass(frozen=True)
 class RateLimits:
     """Requests allowed per partner (all its tokens together) and per token."""
+
     partner: Limit | None
     token: Limit | None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "RateLimits":
-        return cls(Limit.parse(settings.get("RATE_LIMIT_PARTNER", "600/minute"),
-                               "RAPPORT_RATE_LIMIT_PARTNER"),
-                   Limit.parse(settings.get("RATE_LIMIT_TOKEN", "1200/minute"),
-                               "RAPPORT_RATE_LIMIT_TOKEN"))
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        return cls(
+            Limit.parse(
+                settings.get("RATE_LIMIT_PARTNER", "600/minute"), "RAPPORT_RATE_LIMIT_PARTNER"
+            ),
+            Limit.parse(
+                settings.get("RATE_LIMIT_TOKEN", "1200/minute"), "RAPPORT_RATE_LIMIT_TOKEN"
+            ),
+        )

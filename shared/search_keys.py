@@ -5,6 +5,7 @@ workspace search over its projection), so both find the same people for the same
 A name key is NFKD, case folded, combining marks stripped, organisation noise words
 dropped, tokens sorted ("CHÂN Tài Man" -> "chan man tai"); a phone key is E.164.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,24 @@ import unicodedata
 import phonenumbers
 
 # Words that say what kind of organisation it is, not which one.
-NOISE = frozenset({"ltd", "limited", "co", "company", "inc", "corp", "corporation",
-                   "llc", "hk", "the", "mr", "mrs", "ms", "dr"})
+NOISE = frozenset(
+    {
+        "ltd",
+        "limited",
+        "co",
+        "company",
+        "inc",
+        "corp",
+        "corporation",
+        "llc",
+        "hk",
+        "the",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+    }
+)
 _NOT_WORD = re.compile(r"[^\w]+")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{6,40}$")
 

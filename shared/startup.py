@@ -1,4 +1,5 @@
 """What every long-running process does once its start-up is done."""
+
 from __future__ import annotations
 
 import gc

@@ -5,6 +5,7 @@ PostgreSQL (``RAPPORT_TEST_POSTGRES_URL``); PostgreSQL comes from testcontainers
 only where a Docker engine answers, and tests needing it skip cleanly otherwise.
 Each test gets its own broker namespace and its own databases, removed after.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,12 +24,15 @@ from shared.config import DEV_SECRET
 from shared.messaging import topology
 from tests.support.browser import axe_source, chromium, shots  # noqa: F401  (fixtures)
 
+
 def _port_block() -> None:
     """Under pytest-xdist each test process draws its systems' ports from a block
     of its own (``RAPPORT_PORT_RANGE``, deploy/launcher.py), so two systems started
     by two processes at once never pick the same port."""
-    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get(
-        "PYTEST_XDIST_WORKER_COUNT")
+    worker, count = (
+        os.environ.get("PYTEST_XDIST_WORKER"),
+        os.environ.get("PYTEST_XDIST_WORKER_COUNT"),
+    )
     if worker and count:
         low, high = map(int, DEFAULT_PORT_RANGE.split("-"))
         size = (high - low + 1) // int(count)
@@ -42,8 +46,9 @@ _port_block()
 # Fixtures a unit test may ask for: none brings a database, the broker, a process or
 # a browser. Any other fixture (tmp_path too: it holds SQLite files and process logs)
 # makes a test an app or integration test.
-UNIT_FIXTURES = frozenset({
-    "request", "monkeypatch", "capsys", "capfd", "caplog", "recwarn", "pytestconfig"})
+UNIT_FIXTURES = frozenset(
+    {"request", "monkeypatch", "capsys", "capfd", "caplog", "recwarn", "pytestconfig"}
+)
 UNIT_FOLDERS = ("tests/shared/", "/unit/")
 NOT_UNIT_MARKERS = ("integration", "e2e", "postgres", "cluster")
 
@@ -73,9 +78,11 @@ def pytest_collection_modifyitems(config, items):
         if _is_unit(item):
             item.add_marker(pytest.mark.unit)
 
+
 AMQP_URL = os.environ.get("RAPPORT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
-POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "RAPPORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +93,12 @@ def amqp_url() -> str:
     deadline = time.monotonic() + 60
     while True:
         try:
-            pika.BlockingConnection(pika.URLParameters(
-                AMQP_URL + "?connection_attempts=1&socket_timeout=10"
-                "&blocked_connection_timeout=10")).close()
+            pika.BlockingConnection(
+                pika.URLParameters(
+                    AMQP_URL + "?connection_attempts=1&socket_timeout=10"
+                    "&blocked_connection_timeout=10"
+                )
+            ).close()
             return AMQP_URL
         except Exception as exc:  # noqa: BLE001
             if time.monotonic() > deadline:
@@ -119,6 +129,7 @@ def _admin_postgres_url() -> str | None:
         pass
     try:
         from testcontainers.postgres import PostgresContainer
+
         container = PostgresContainer("postgres:16-alpine", driver="psycopg")
         container.start()
         return container.get_connection_url()
@@ -172,7 +183,9 @@ def auth(role: str = "manager", partner_id: str | None = None) -> dict:
 @pytest.fixture
 def service_app():
     """``service_app(create_app, migrations_dir, url)``: a migrated app in dev mode."""
+
     def build(create_app, migrations_dir, url, **extra):
         migrations.upgrade(url, migrations_dir)
         return create_app({"DATABASE_URL": url, "DEV_MODE": "1", **extra})
+
     return build

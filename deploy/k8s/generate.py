@@ -10,6 +10,7 @@ writes. The overlays (``deploy/k8s/overlays``) are written by hand.
 
 ``--check`` writes nothing and exits 1 if a committed file differs.
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,8 +22,10 @@ from deploy.run import ROLES, SERVICES
 from shared.config import Settings
 
 BASE = Path(__file__).parent / "base"
-HEADER = ("# Written by `python -m deploy.k8s.generate` from deploy/run.py and shared/config.py:\n"
-          "# change the generator, not this file.\n")
+HEADER = (
+    "# Written by `python -m deploy.k8s.generate` from deploy/run.py and shared/config.py:\n"
+    "# change the generator, not this file.\n"
+)
 USER = 10001  # the images' own user (services/*/Dockerfile)
 DATA_DIR = "/var/lib/rapport"  # customer imports wait here for their job; scratch only
 PART_OF = "rapport"
@@ -40,8 +43,11 @@ GRACE = {"api": 30, "consumer": 45, "relay": 45}
 
 
 def labels(service: str, component: str) -> dict:
-    return {"app.kubernetes.io/name": service, "app.kubernetes.io/component": component,
-            "app.kubernetes.io/part-of": PART_OF}
+    return {
+        "app.kubernetes.io/name": service,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": PART_OF,
+    }
 
 
 def port(service: str, role: str) -> int:
@@ -61,15 +67,25 @@ def env(service: str, role: str) -> list[dict]:
         values.append({"name": f"{prefix}_{role.upper()}_PORT", "value": str(port(service, role))})
     if role == "api":
         values.append({"name": "PROMETHEUS_MULTIPROC_DIR", "value": "/tmp/prometheus"})
-    secrets = [("RAPPORT_AUTH_SECRET", "rapport", "auth-secret"),
-               ("RAPPORT_AMQP_URL", "rapport", "amqp-url"),
-               (f"{prefix}_DATABASE_URL", f"rapport-{service}-database", "url")]
-    values += [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
-               for name, secret, key in secrets]
+    secrets = [
+        ("RAPPORT_AUTH_SECRET", "rapport", "auth-secret"),
+        ("RAPPORT_AMQP_URL", "rapport", "amqp-url"),
+        (f"{prefix}_DATABASE_URL", f"rapport-{service}-database", "url"),
+    ]
+    values += [
+        {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+        for name, secret, key in secrets
+    ]
     # Redis holds the rate-limit counts and revoked partner clients every replica
     # shares (docs/security.md); without the key, no limits apply.
-    values.append({"name": "RAPPORT_REDIS_URL", "valueFrom": {"secretKeyRef": {
-        "name": "rapport", "key": "redis-url", "optional": True}}})
+    values.append(
+        {
+            "name": "RAPPORT_REDIS_URL",
+            "valueFrom": {
+                "secretKeyRef": {"name": "rapport", "key": "redis-url", "optional": True}
+            },
+        }
+    )
     return values
 
 
@@ -81,17 +97,25 @@ def pod_spec(service: str, role: str) -> dict:
         "envFrom": [{"configMapRef": {"name": "rapport-config"}}],
         "env": env(service, role),
         "resources": {"requests": dict(REQUESTS[role])},
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
-                         {"name": "data", "mountPath": DATA_DIR}],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "data", "mountPath": DATA_DIR},
+        ],
     }
     if role != "migrate":
         http = port(service, role)
         container["ports"] = [{"name": "http", "containerPort": http, "protocol": "TCP"}]
         probe = lambda path, period, failures: {  # noqa: E731
-            "httpGet": {"path": path, "port": "http"}, "periodSeconds": period,
-            "timeoutSeconds": 5, "failureThreshold": failures}
+            "httpGet": {"path": path, "port": "http"},
+            "periodSeconds": period,
+            "timeoutSeconds": 5,
+            "failureThreshold": failures,
+        }
         # Start-up includes the migrations, which may wait on another process's lock.
         container["startupProbe"] = probe("/healthz", 5, 120)
         container["readinessProbe"] = probe("/readyz", 10, 3)
@@ -101,20 +125,31 @@ def pod_spec(service: str, role: str) -> dict:
         # into every pod's environment, where it is read as the customer API's port.
         "enableServiceLinks": False,
         "automountServiceAccountToken": False,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": USER, "runAsGroup": USER,
-                            "fsGroup": USER, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": USER,
+            "runAsGroup": USER,
+            "fsGroup": USER,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": [container],
-        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-                    {"name": "data", "emptyDir": {"sizeLimit": "2Gi"}}],
+        "volumes": [
+            {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+            {"name": "data", "emptyDir": {"sizeLimit": "2Gi"}},
+        ],
     }
     if role == "migrate":
         spec["restartPolicy"] = "Never"
     else:
         spec["terminationGracePeriodSeconds"] = GRACE[role]
-        spec["topologySpreadConstraints"] = [{
-            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": labels(service, role)}}]
+        spec["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": labels(service, role)},
+            }
+        ]
     return spec
 
 
@@ -122,52 +157,82 @@ def deployment(service: str, role: str) -> dict:
     http = port(service, role)
     spec = {
         "selector": {"matchLabels": labels(service, role)},
-        "strategy": {"type": "RollingUpdate",
-                     "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+        },
         "template": {
             "metadata": {
                 "labels": labels(service, role),
                 # For a Prometheus that discovers pods by annotation; the production
                 # overlay's PodMonitor does the same for the Prometheus Operator.
-                "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(http),
-                                "prometheus.io/path": "/metrics"}},
+                "annotations": {
+                    "prometheus.io/scrape": "true",
+                    "prometheus.io/port": str(http),
+                    "prometheus.io/path": "/metrics",
+                },
+            },
             "spec": pod_spec(service, role),
         },
     }
     if role != "consumer":  # a consumer's count is the autoscaler's (production overlay)
         spec = {"replicas": 1, **spec}
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": f"{service}-{role}", "labels": labels(service, role)},
-            "spec": spec}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"{service}-{role}", "labels": labels(service, role)},
+        "spec": spec,
+    }
 
 
 def api_service(service: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": service, "labels": labels(service, "api")},
-            "spec": {"type": "ClusterIP", "selector": labels(service, "api"),
-                     "ports": [{"name": "http", "port": port(service, "api"),
-                                "targetPort": "http", "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": service, "labels": labels(service, "api")},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": labels(service, "api"),
+            "ports": [
+                {
+                    "name": "http",
+                    "port": port(service, "api"),
+                    "targetPort": "http",
+                    "protocol": "TCP",
+                }
+            ],
+        },
+    }
 
 
 def disruption_budget(service: str, role: str) -> dict:
     # maxUnavailable rather than minAvailable: a single replica (the dev overlay) must
     # not block a node's drain forever; with two or more, one always stays up.
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": {"name": f"{service}-{role}", "labels": labels(service, role)},
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(service, role)}}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": f"{service}-{role}", "labels": labels(service, role)},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(service, role)}},
+    }
 
 
 def migration_job(service: str) -> dict:
-    return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": f"{service}-migrate", "labels": labels(service, "migrate")},
-            "spec": {
-                "backoffLimit": 4,
-                "activeDeadlineSeconds": 1800,
-                # A finished Job is removed, so the next `kubectl apply` of a new image
-                # creates it again instead of failing on its immutable template.
-                "ttlSecondsAfterFinished": 600,
-                "template": {"metadata": {"labels": labels(service, "migrate")},
-                             "spec": pod_spec(service, "migrate")}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"{service}-migrate", "labels": labels(service, "migrate")},
+        "spec": {
+            "backoffLimit": 4,
+            "activeDeadlineSeconds": 1800,
+            # A finished Job is removed, so the next `kubectl apply` of a new image
+            # creates it again instead of failing on its immutable template.
+            "ttlSecondsAfterFinished": 600,
+            "template": {
+                "metadata": {"labels": labels(service, "migrate")},
+                "spec": pod_spec(service, "migrate"),
+            },
+        },
+    }
 
 
 def service_resources(service: str) -> list[dict]:
@@ -187,23 +252,39 @@ def kustomization() -> dict:
         "kind": "Kustomization",
         "resources": [f"{service}.yaml" for service in SERVICES],
         # Settings every process reads (shared/config.py); a change rolls every pod.
-        "configMapGenerator": [{"name": "rapport-config", "literals": [
-            "RAPPORT_NAMESPACE=rapport", "RAPPORT_LOG_LEVEL=INFO",
-            "RAPPORT_WEB_WORKERS=2", "RAPPORT_WEB_THREADS=4"]}],
+        "configMapGenerator": [
+            {
+                "name": "rapport-config",
+                "literals": [
+                    "RAPPORT_NAMESPACE=rapport",
+                    "RAPPORT_LOG_LEVEL=INFO",
+                    "RAPPORT_WEB_WORKERS=2",
+                    "RAPPORT_WEB_THREADS=4",
+                ],
+            }
+        ],
     }
 
 
 def files() -> dict[Path, str]:
-    dump = lambda docs: HEADER + yaml.safe_dump_all(docs, sort_keys=False,  # noqa: E731
-                                                    default_flow_style=False, width=100)
+    dump = lambda docs: (
+        HEADER
+        + yaml.safe_dump_all(
+            docs,
+            sort_keys=False,  # noqa: E731
+            default_flow_style=False,
+            width=100,
+        )
+    )
     out = {BASE / f"{service}.yaml": dump(service_resources(service)) for service in SERVICES}
     out[BASE / "kustomization.yaml"] = dump([kustomization()])
     return out
 
 
 def main(argv: list[str]) -> int:
-    stale = [path for path, text in files().items()
-             if not path.exists() or path.read_text() != text]
+    stale = [
+        path for path, text in files().items() if not path.exists() or path.read_text() != text
+    ]
     if argv == ["--check"]:
         for path in stale:
             print(f"{path} is not what `python -m deploy.k8s.generate` writes", file=sys.stderr)

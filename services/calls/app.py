@@ -1,4 +1,5 @@
 """The calls API's application factory."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -31,13 +32,30 @@ from shared.web.app import create_service_app
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = config.load(env)
     return create_service_app(
-        settings, title="Rapport calls service",
+        settings,
+        title="Rapport calls service",
         description="Call plans, scheduled calls and their outcomes.",
-        blueprints=[plans, planning, people_bp, calls, queue_bp, partner_bp,
-                    audit_bp, periodic_jobs.blueprint(PeriodicJob),
-                    webhooks_bp, withdrawals_bp, partner_withdrawals_bp, calendar_bp,
-                    customers_bp, clients_bp, oauth_bp],
-        outbox_model=Outbox, idempotency_model=IdempotencyKey, setup=_setup)
+        blueprints=[
+            plans,
+            planning,
+            people_bp,
+            calls,
+            queue_bp,
+            partner_bp,
+            audit_bp,
+            periodic_jobs.blueprint(PeriodicJob),
+            webhooks_bp,
+            withdrawals_bp,
+            partner_withdrawals_bp,
+            calendar_bp,
+            customers_bp,
+            clients_bp,
+            oauth_bp,
+        ],
+        outbox_model=Outbox,
+        idempotency_model=IdempotencyKey,
+        setup=_setup,
+    )
 
 
 def _setup(app: Flask) -> None:

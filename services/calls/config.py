@@ -1,4 +1,5 @@
 """The calls service's settings, read from ``CALLS_*`` / ``RAPPORT_*``."""
+
 from pathlib import Path
 
 from shared.config import Settings

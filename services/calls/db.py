@@ -1,5 +1,6 @@
 """The calls service's declarative base (one metadata for every table of the service)
 and the tables every service has: outbox, inbox, periodic jobs, idempotency keys."""
+
 from __future__ import annotations
 
 import uuid

@@ -4,6 +4,7 @@ call and follow-up events: the webhook deliveries they owe (``notifications``).
 An erasure reaches every store here that held the person: the projection, the calls'
 notes and answers, the webhook deliveries, the outbox's sent events and the stored
 idempotent answers."""
+
 from services.calls.customers import consent, projection, reactions, subject_export
 from services.calls.db import IdempotencyKey, Outbox
 from services.calls.notifications import owed as notifications
@@ -36,23 +37,27 @@ def on_customer_merged(work, event):
 
 def on_customer_consent_changed(work, event):
     p = event.payload
-    if not consent.record(work.session, p["customer_id"], p["channel"], p["purpose"],
-                          p["status"], p["changed_at"]):
+    if not consent.record(
+        work.session, p["customer_id"], p["channel"], p["purpose"], p["status"], p["changed_at"]
+    ):
         return
     work.session.flush()
     if p["status"] == "withdrawn":
-        reactions.cancel_calls(work, p["customer_id"], "consent_withdrawn",
-                               channel=p["channel"], purpose=p["purpose"])
+        reactions.cancel_calls(
+            work, p["customer_id"], "consent_withdrawn", channel=p["channel"], purpose=p["purpose"]
+        )
     else:
         reactions.plan_customer(work, p["customer_id"], p["channel"], p["purpose"])
 
 
 def on_customer_opted_out(work, event):
     p = event.payload
-    consent.record(work.session, p["customer_id"], p["channel"], p["purpose"], "withdrawn",
-                   p["opted_out_at"])
-    reactions.cancel_calls(work, p["customer_id"], "opted_out", channel=p["channel"],
-                           purpose=p["purpose"])
+    consent.record(
+        work.session, p["customer_id"], p["channel"], p["purpose"], "withdrawn", p["opted_out_at"]
+    )
+    reactions.cancel_calls(
+        work, p["customer_id"], "opted_out", channel=p["channel"], purpose=p["purpose"]
+    )
 
 
 def on_customer_erased(work, event):
@@ -68,8 +73,12 @@ def on_customer_erased(work, event):
 
 
 def on_customer_gaps_detected(work, event):
-    projection.apply_gaps(work.session, event.payload["customer_id"],
-                          event.payload["missing_fields"], event.payload["detected_at"])
+    projection.apply_gaps(
+        work.session,
+        event.payload["customer_id"],
+        event.payload["missing_fields"],
+        event.payload["detected_at"],
+    )
 
 
 def on_subject_export_requested(work, event):

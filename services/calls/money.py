@@ -1,4 +1,5 @@
 """Amounts of money as the calls service writes them: a fee or a call's cost."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -16,6 +17,8 @@ def money_text(value: Decimal | None) -> str | None:
 
 def money_field(name: str):
     """A dump field answering the attribute ``name`` as a decimal string."""
-    return fields.Function(lambda obj: money_text(getattr(obj, name)), allow_none=True,
-                           metadata={"type": "string", "format": "decimal",
-                                     "pattern": r"^-?\d+(\.\d+)?$"})
+    return fields.Function(
+        lambda obj: money_text(getattr(obj, name)),
+        allow_none=True,
+        metadata={"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"},
+    )

@@ -1,5 +1,6 @@
 """The calls service's periodic work, run by its relay process once across replicas
 (``shared.periodic``); operators see and set it at ``/api/v1/periodic-jobs``."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,13 +24,22 @@ def jobs(settings, db: Database) -> list[Job]:
         # Open calls due within the lead time assigned, the previous agent first.
         Job("assign-calls", continuous.job(uow, settings), timedelta(minutes=1)),
         # Every active plan's calls kept planned its horizon ahead (docs/calls.md).
-        Job("extend-schedules", lambda now: rolling.extend_schedules(uow, now),
-            timedelta(minutes=15)),
+        Job(
+            "extend-schedules",
+            lambda now: rolling.extend_schedules(uow, now),
+            timedelta(minutes=15),
+        ),
         # Webhook deliveries sent, retried with backoff (docs/calls.md, Webhooks).
-        Job("deliver-webhooks",
+        Job(
+            "deliver-webhooks",
             lambda now: deliveries.deliver_due(db, now, linger=deliveries.LINGER_SECONDS),
-            timedelta(seconds=1), lease=timedelta(minutes=1)),
+            timedelta(seconds=1),
+            lease=timedelta(minutes=1),
+        ),
         # Each callback announced once when it falls due.
-        Job("callback-due", lambda now: notifications.announce_due_callbacks(uow, now),
-            timedelta(minutes=1)),
+        Job(
+            "callback-due",
+            lambda now: notifications.announce_due_callbacks(uow, now),
+            timedelta(minutes=1),
+        ),
     ]

@@ -1,4 +1,5 @@
 """The customer API's application factory."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -26,8 +27,17 @@ ON_CUSTOMERS_BLUEPRINT = (merge_routes, privacy_routes, timeline_routes)
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = config.load(env)
     return create_service_app(
-        settings, title="Rapport customer service",
+        settings,
+        title="Rapport customer service",
         description="Customer profiles, the permanent activity record, data quality and consent.",
-        blueprints=[blp, transfer_blp, segments_blp, quality_blp, exports_blp,
-                    periodic_jobs.blueprint(PeriodicJob)], outbox_model=Outbox,
-        idempotency_model=IdempotencyKey)
+        blueprints=[
+            blp,
+            transfer_blp,
+            segments_blp,
+            quality_blp,
+            exports_blp,
+            periodic_jobs.blueprint(PeriodicJob),
+        ],
+        outbox_model=Outbox,
+        idempotency_model=IdempotencyKey,
+    )

@@ -7,6 +7,7 @@ the first rejected rows. The API address and token come from the options or from
 that cannot be reached or that refuses the token is one line and exit status 2
 (``shared/cli.py``); an import that ran but failed is exit status 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,7 @@ from tqdm import tqdm
 
 from shared.cli import Failed, command, expect
 
-TYPES = {".csv": "text/csv", ".jsonl": "application/x-ndjson",
-         ".ndjson": "application/x-ndjson"}
+TYPES = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".ndjson": "application/x-ndjson"}
 
 
 def _args(argv):
@@ -29,35 +29,44 @@ def _args(argv):
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="import customers from a CSV or JSON Lines file")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--url", default=os.environ.get("RAPPORT_CUSTOMER_URL",
-                                                     "http://127.0.0.1:8001"))
+    imp.add_argument(
+        "--url", default=os.environ.get("RAPPORT_CUSTOMER_URL", "http://127.0.0.1:8001")
+    )
     imp.add_argument("--token", default=os.environ.get("RAPPORT_TOKEN"))
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
 
 def import_file(url: str, token: str, path: Path, quiet: bool = False) -> dict:
-    headers = {"Authorization": f"Bearer {token}",
-               "Content-Type": TYPES.get(path.suffix.lower(), "text/csv")}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": TYPES.get(path.suffix.lower(), "text/csv"),
+    }
     # Opened before anything is sent: a missing or unreadable file is said as such.
     with path.open("rb") as body:
-        r = requests.post(f"{url}/api/v1/customers/import", data=body, headers=headers,
-                          timeout=600)
+        r = requests.post(f"{url}/api/v1/customers/import", data=body, headers=headers, timeout=600)
     job = expect(r, 202, what="the customer API").json()
     job_url = f"{url}/api/v1/customers/import/{job['id']}"
-    with tqdm(total=job["total_bytes"], unit="B", unit_scale=True, disable=quiet,
-              desc=path.name) as bar:
+    with tqdm(
+        total=job["total_bytes"], unit="B", unit_scale=True, disable=quiet, desc=path.name
+    ) as bar:
         while job["status"] in ("queued", "running"):
             time.sleep(0.5)
-            job = expect(requests.get(job_url, headers=headers, timeout=30), 200,
-                         what="the customer API").json()
+            job = expect(
+                requests.get(job_url, headers=headers, timeout=30), 200, what="the customer API"
+            ).json()
             bar.update(job["bytes_read"] - bar.n)
-            bar.set_postfix(created=job["created"], updated=job["updated"],
-                            rejected=job["rejected"])
+            bar.set_postfix(
+                created=job["created"], updated=job["updated"], rejected=job["rejected"]
+            )
     if job["rejected"]:
-        rejected = expect(requests.get(f"{job_url}/rejections", headers=headers,
-                                       params={"limit": 20}, timeout=30), 200,
-                          what="the customer API").json()["items"]
+        rejected = expect(
+            requests.get(
+                f"{job_url}/rejections", headers=headers, params={"limit": 20}, timeout=30
+            ),
+            200,
+            what="the customer API",
+        ).json()["items"]
         for row in rejected:
             print(f"line {row['line']}: {row['reasons']}", file=sys.stderr)
     return job
@@ -69,8 +78,10 @@ def main(argv=None) -> int:
     if not args.token:
         raise Failed("give a token: --token or RAPPORT_TOKEN (make a token with rapport-token)")
     job = import_file(args.url.rstrip("/"), args.token, args.file, args.quiet)
-    print(f"{job['status']}: {job['created']} created, {job['updated']} updated, "
-          f"{job['unchanged']} unchanged, {job['rejected']} rejected of {job['rows_read']} rows")
+    print(
+        f"{job['status']}: {job['created']} created, {job['updated']} updated, "
+        f"{job['unchanged']} unchanged, {job['rejected']} rejected of {job['rows_read']} rows"
+    )
     return 0 if job["status"] == "done" else 1
 
 

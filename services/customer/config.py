@@ -1,4 +1,5 @@
 """The customer service's settings, read from ``CUSTOMER_*`` / ``RAPPORT_*``."""
+
 from pathlib import Path
 
 from shared.config import Settings
@@ -21,7 +22,9 @@ def export_timeout(settings: Settings) -> float:
     try:
         seconds = float(raw)
     except ValueError:
-        raise ValueError(f"EXPORT_TIMEOUT_SECONDS must be a number of seconds, not {raw!r}") from None
+        raise ValueError(
+            f"EXPORT_TIMEOUT_SECONDS must be a number of seconds, not {raw!r}"
+        ) from None
     if not seconds >= 0:  # 0: a job not answered at once is incomplete (tests)
         raise ValueError(f"EXPORT_TIMEOUT_SECONDS must not be negative, not {raw!r}")
     return seconds

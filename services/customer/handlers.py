@@ -1,4 +1,5 @@
 """What the customer service does when other services' events arrive."""
+
 from __future__ import annotations
 
 from services.customer.privacy import exports

@@ -10,6 +10,7 @@ import's modules once (a worker neither re-imports them nor inherits the threads
 and locks of a web server). A small file is prepared in-process: starting
 workers would cost more than they save.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -34,8 +35,9 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def prepared(setup: Setup, pieces: Iterable[tuple[list, int]],
-             workers: int) -> Iterator[tuple[list, Prepared, int]]:
+def prepared(
+    setup: Setup, pieces: Iterable[tuple[list, int]], workers: int
+) -> Iterator[tuple[list, Prepared, int]]:
     """(batch, prepared piece, position after it in the file) for each (batch, position)."""
     if workers < 1:
         for batch, position in pieces:

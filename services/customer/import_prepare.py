@@ -11,6 +11,7 @@ made for it. Results travel back between processes, so they are plain tuples of
 driver-ready values: unpickling a dict or an object per field would cost the
 importing process more than the writes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -31,25 +32,49 @@ from shared.ids import ordered_id
 from shared.messaging import outbox
 
 # Columns an import never fills (relationship state, merges, notices) are left out.
-UNSET = ("opt_out_notice_at", "referred_by_call_id", "merged_into", "last_contacted_at",
-         "satisfaction", "satisfaction_avg", "satisfaction_trend", "propensity",
-         "relationship_score")
+UNSET = (
+    "opt_out_notice_at",
+    "referred_by_call_id",
+    "merged_into",
+    "last_contacted_at",
+    "satisfaction",
+    "satisfaction_avg",
+    "satisfaction_trend",
+    "propensity",
+    "relationship_score",
+)
 EMPTY = {c.key: None for c in Customer.__table__.columns if c.key not in UNSET}
 TABLES = {
     "customers": (Customer, tuple(EMPTY)),
-    "contact_points": (ContactPoint, ("id", "customer_id", "kind", "value", "do_not_contact",
-                                      "status")),
-    "customer_versions": (CustomerVersion, ("id", "customer_id", "version", "changed_at",
-                                            "actor", "source", "reason", "changes",
-                                            "snapshot")),
-    "outbox": (Outbox, ("event_id", "event_type", "routing_key", "body", "created_at",
-                        "available_at", "attempts")),
+    "contact_points": (
+        ContactPoint,
+        ("id", "customer_id", "kind", "value", "do_not_contact", "status"),
+    ),
+    "customer_versions": (
+        CustomerVersion,
+        (
+            "id",
+            "customer_id",
+            "version",
+            "changed_at",
+            "actor",
+            "source",
+            "reason",
+            "changes",
+            "snapshot",
+        ),
+    ),
+    "outbox": (
+        Outbox,
+        ("event_id", "event_type", "routing_key", "body", "created_at", "available_at", "attempts"),
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Setup:
     """What every chunk of one job is prepared with (sent to the workers)."""
+
     fmt: str
     actor: str
     producer: str
@@ -87,8 +112,9 @@ class Prepared:
 @lru_cache(maxsize=8)
 def inserts(drivername: str) -> dict[str, Rows]:
     dialect = dialect_for(drivername)
-    return {name: Rows.insert(model.__table__, keys, dialect)
-            for name, (model, keys) in TABLES.items()}
+    return {
+        name: Rows.insert(model.__table__, keys, dialect) for name, (model, keys) in TABLES.items()
+    }
 
 
 def prepare(setup: Setup, batch: list[tuple[int, dict | None, str | None]]) -> Prepared:
@@ -98,15 +124,21 @@ def prepare(setup: Setup, batch: list[tuple[int, dict | None, str | None]]) -> P
     ids = new_ids()
     if setup.fmt == "csv":
         import_rows.normalise_ahead([record for _, record, _ in batch if record is not None])
-    loaded = [(line, *import_rows.load(record, error, setup.fmt))
-              for line, record, error in batch]
+    loaded = [(line, *import_rows.load(record, error, setup.fmt)) for line, record, error in batch]
     out = []
     for line, data, reasons in loaded:
         if data is None:
             out.append(Row(line, reasons, None, None, None))
         else:
-            out.append(Row(line, None, data.get("external_ref"), data["segment"],
-                           _new_customer(data, setup, ready, now, requirable, ids)))
+            out.append(
+                Row(
+                    line,
+                    None,
+                    data.get("external_ref"),
+                    data["segment"],
+                    _new_customer(data, setup, ready, now, requirable, ids),
+                )
+            )
     return Prepared(out, {name: ready[name].sql for name in ready})
 
 
@@ -117,40 +149,93 @@ def new_ids() -> Iterator[str]:
         yield ordered_id()
 
 
-def _new_customer(data: dict, setup: Setup, ready: dict, now: datetime,
-                  requirable: list[str], ids: Iterator[str]) -> NewCustomer:
-    values = {"kind": "person", "lifecycle_status": "active", "tags": [],
-              "do_not_call": False, **data}
+def _new_customer(
+    data: dict, setup: Setup, ready: dict, now: datetime, requirable: list[str], ids: Iterator[str]
+) -> NewCustomer:
+    values = {
+        "kind": "person",
+        "lifecycle_status": "active",
+        "tags": [],
+        "do_not_call": False,
+        **data,
+    }
     points = [p for kind in values.pop("contact_points").values() for p in kind]
     customer_id = next(ids)
     phone = next((p["value"] for p in points if p["kind"] == "phone"), None)
     email = next((p["value"] for p in points if p["kind"] == "email"), None)
     customer = {
-        **EMPTY, **values, **duplicates.keys(values["name"]), "id": customer_id,
-        "phone": phone, "email": email, "source": "import", "version": 1, "created_at": now,
-        "updated_at": now, "calls_completed": 0, "lifetime_revenue": 0,
-        "lifetime_margin": 0, "opt_out_notice_flagged": False}
+        **EMPTY,
+        **values,
+        **duplicates.keys(values["name"]),
+        "id": customer_id,
+        "phone": phone,
+        "email": email,
+        "source": "import",
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "calls_completed": 0,
+        "lifetime_revenue": 0,
+        "lifetime_margin": 0,
+        "opt_out_notice_flagged": False,
+    }
     contact = ready["contact_points"]
-    point_rows = tuple(contact.row({
-        "id": next(ids), "customer_id": customer_id, "kind": p["kind"], "value": p["value"],
-        "do_not_contact": bool(p.get("do_not_contact")), "status": p.get("status") or "valid"})
-        for p in points)
+    point_rows = tuple(
+        contact.row(
+            {
+                "id": next(ids),
+                "customer_id": customer_id,
+                "kind": p["kind"],
+                "value": p["value"],
+                "do_not_contact": bool(p.get("do_not_contact")),
+                "status": p.get("status") or "valid",
+            }
+        )
+        for p in points
+    )
     after = snapshot_of(values, points)
     version = {
-        "id": next(ids), "customer_id": customer_id, "version": 1, "changed_at": now,
-        "actor": setup.actor, "source": "import", "reason": "imported",
-        "changes": {k: {"old": None, "new": v} for k, v in after.items()
-                    if v not in (None, [], False)}, "snapshot": after}
+        "id": next(ids),
+        "customer_id": customer_id,
+        "version": 1,
+        "changed_at": now,
+        "actor": setup.actor,
+        "source": "import",
+        "reason": "imported",
+        "changes": {
+            k: {"old": None, "new": v} for k, v in after.items() if v not in (None, [], False)
+        },
+        "snapshot": after,
+    }
     # The importing process's correlation, which a worker's own context lacks.
     origin = outbox.Origin(setup.producer, setup.correlation_id, setup.causation_id)
-    [event] = outbox.rows(origin, "customer.registered", [{
-        "customer_id": customer_id, "name": values["name"], "phone": phone,
-        "segment": values["segment"], "preferred_language": values.get("preferred_language"),
-        "lifecycle_status": values["lifecycle_status"], "registered_at": now,
-        "kind": values["kind"], "owner_team": values.get("owner_team"), "source": "import",
-        "external_ref": values.get("external_ref")}], now)
+    [event] = outbox.rows(
+        origin,
+        "customer.registered",
+        [
+            {
+                "customer_id": customer_id,
+                "name": values["name"],
+                "phone": phone,
+                "segment": values["segment"],
+                "preferred_language": values.get("preferred_language"),
+                "lifecycle_status": values["lifecycle_status"],
+                "registered_at": now,
+                "kind": values["kind"],
+                "owner_team": values.get("owner_team"),
+                "source": "import",
+                "external_ref": values.get("external_ref"),
+            }
+        ],
+        now,
+    )
     return NewCustomer(
-        customer_id, now, tuple((p["kind"], p["value"]) for p in points),
+        customer_id,
+        now,
+        tuple((p["kind"], p["value"]) for p in points),
         tuple(completeness(after, requirable)["missing"]),
-        ready["customers"].row(customer), point_rows,
-        ready["customer_versions"].row(version), ready["outbox"].row(event))
+        ready["customers"].row(customer),
+        point_rows,
+        ready["customer_versions"].row(version),
+        ready["outbox"].row(event),
+    )

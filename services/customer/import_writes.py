@@ -8,6 +8,7 @@ chunk, with their versions and ``customer.registered`` events); rows whose
 ``external_ref`` is on file go through the ordinary change path, so an unchanged
 row writes nothing and a changed one gets a version and a ``customer.updated``.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,11 @@ def apply(work, setup: Setup, batch: list, chunk: Prepared) -> dict:
         elif row.segment not in segments:
             _reject(counts, row.line, {"segment": [f"Unknown segment {row.segment!r}."]})
         elif row.external_ref in refs:
-            _reject(counts, row.line, {"external_ref": [
-                f"repeats the external_ref of line {refs[row.external_ref]}"]})
+            _reject(
+                counts,
+                row.line,
+                {"external_ref": [f"repeats the external_ref of line {refs[row.external_ref]}"]},
+            )
         else:
             if row.external_ref:
                 refs[row.external_ref] = row.line
@@ -69,9 +73,16 @@ def _update(work, customer: Customer, data: dict, actor: str) -> dict:
     given = data.pop("contact_points")
     points = [p for kind in given.values() for p in kind] if given else None
     if points is not None:
-        kept = [{"kind": p.kind, "value": p.value, "do_not_contact": p.do_not_contact,
-                 "status": p.status}
-                for p in contact_points(work.session, customer.id) if p.kind not in given]
+        kept = [
+            {
+                "kind": p.kind,
+                "value": p.value,
+                "do_not_contact": p.do_not_contact,
+                "status": p.status,
+            }
+            for p in contact_points(work.session, customer.id)
+            if p.kind not in given
+        ]
         points = kept + points
     return change(work, customer, data, points, actor, "import", "imported")
 
@@ -84,8 +95,12 @@ def _reject(counts: dict, line: int, reasons: dict) -> None:
 def _on_file(session, refs: list[str]) -> dict[str, Customer]:
     if not refs:
         return {}
-    return {c.external_ref: c for c in session.scalars(
-        select(Customer).where(_among(session, Customer.external_ref, refs)))}
+    return {
+        c.external_ref: c
+        for c in session.scalars(
+            select(Customer).where(_among(session, Customer.external_ref, refs))
+        )
+    }
 
 
 def _taken(session, new: list[Row]) -> dict[tuple[str, str], str]:
@@ -95,11 +110,20 @@ def _taken(session, new: list[Row]) -> dict[tuple[str, str], str]:
     for kind in ("phone", "email"):  # one indexed look-up per kind, not a tuple IN
         values = [value for k, value in wanted if k == kind]
         if values:
-            taken.update({(kind, value): owner for value, owner in session.execute(
-                select(ContactPoint.value, ContactPoint.customer_id)
-                .join(Customer, Customer.id == ContactPoint.customer_id)
-                .where(duplicates.LIVE, ContactPoint.kind == kind,
-                       _among(session, ContactPoint.value, values)))})
+            taken.update(
+                {
+                    (kind, value): owner
+                    for value, owner in session.execute(
+                        select(ContactPoint.value, ContactPoint.customer_id)
+                        .join(Customer, Customer.id == ContactPoint.customer_id)
+                        .where(
+                            duplicates.LIVE,
+                            ContactPoint.kind == kind,
+                            _among(session, ContactPoint.value, values),
+                        )
+                    )
+                }
+            )
     return taken
 
 
@@ -116,16 +140,20 @@ def _among(session, column, values: list[str]):
     return column.in_(values)
 
 
-def _create_all(work, setup: Setup, chunk: Prepared, new: list[Row], segments: dict,
-                counts: dict) -> None:
+def _create_all(
+    work, setup: Setup, chunk: Prepared, new: list[Row], segments: dict, counts: dict
+) -> None:
     taken = _taken(work.session, new)
     written: dict[str, list[tuple]] = {name: [] for name in chunk.statements}
     for row in new:
         made = row.new
         clash = next((p for p in made.points if p in taken), None)
         if clash:
-            _reject(counts, row.line, {clash[0]: [
-                f"{clash[1]} belongs to customer {taken[clash]}: a likely duplicate"]})
+            _reject(
+                counts,
+                row.line,
+                {clash[0]: [f"{clash[1]} belongs to customer {taken[clash]}: a likely duplicate"]},
+            )
             continue
         taken.update(dict.fromkeys(made.points, made.id))
         written["customers"].append(made.customer)
@@ -136,9 +164,15 @@ def _create_all(work, setup: Setup, chunk: Prepared, new: list[Row], segments: d
         segment = segments[row.segment]
         missing = _missing(setup, made, segment.required_fields)
         if missing:
-            work.emit("customer.gaps_detected", {
-                "customer_id": made.id, "segment": segment.code,
-                "missing_fields": missing, "detected_at": made.at})
+            work.emit(
+                "customer.gaps_detected",
+                {
+                    "customer_id": made.id,
+                    "segment": segment.code,
+                    "missing_fields": missing,
+                    "detected_at": made.at,
+                },
+            )
     connection = work.session.connection()
     for name, rows in written.items():  # in TABLES order: customers before their points
         if rows:

@@ -12,6 +12,7 @@ The job reads the file and writes every chunk in order; checking the rows is lef
 to worker processes on a large file (``import_pipeline``), in pieces of 1,000
 rows up to a chunk ahead of the writes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -77,8 +78,9 @@ def _check_header(path: Path) -> None:
 
 
 def start(uow, job_id: str) -> threading.Thread:
-    thread = threading.Thread(target=_run_upload, args=(uow, job_id), name=f"import-{job_id}",
-                              daemon=True)
+    thread = threading.Thread(
+        target=_run_upload, args=(uow, job_id), name=f"import-{job_id}", daemon=True
+    )
     thread.start()
     return thread
 
@@ -93,8 +95,9 @@ def _run_upload(uow, job_id: str) -> None:
             Path(session.get(ImportJob, job_id).path).unlink(missing_ok=True)
 
 
-def run(uow, job_id: str, workers: int | None = None, chunk: int = CHUNK,
-        piece: int = PIECE) -> None:
+def run(
+    uow, job_id: str, workers: int | None = None, chunk: int = CHUNK, piece: int = PIECE
+) -> None:
     """Process a queued job; ``workers``: processes that check rows (0: none, None:
     one a core for a large file); ``chunk`` rows a transaction, ``piece`` a worker's
     task."""
@@ -103,17 +106,22 @@ def run(uow, job_id: str, workers: int | None = None, chunk: int = CHUNK,
         job.status, job.heartbeat_at = "running", utcnow()
     if workers is None:
         workers = import_pipeline.default_workers() if job.total_bytes >= POOL_MIN_BYTES else 0
-    setup = Setup(job.format, job.actor, uow.producer, uow.db.engine.url.drivername,
-                  correlation_id=context.correlation_id.get(),
-                  causation_id=context.causation_id.get())
+    setup = Setup(
+        job.format,
+        job.actor,
+        uow.producer,
+        uow.db.engine.url.drivername,
+        correlation_id=context.correlation_id.get(),
+        causation_id=context.causation_id.get(),
+    )
     try:
         csv.field_size_limit(FIELD_LIMIT)
         with open(job.path, "rb", buffering=0) as raw:
             counter = import_files.Counting(raw)
-            pieces = import_files.batches(import_files.records(job.format, counter), counter,
-                                          piece)
+            pieces = import_files.batches(import_files.records(job.format, counter), counter, piece)
             for batch, prepared, position in _transactions(
-                    import_pipeline.prepared(setup, pieces, workers), chunk):
+                import_pipeline.prepared(setup, pieces, workers), chunk
+            ):
                 _commit_chunk(uow, job_id, setup, batch, prepared, position)
         _finish(uow, job_id)
     except Exception as exc:  # the job reports it; committed chunks stay
@@ -141,14 +149,15 @@ def _joined(group: list) -> tuple[list, Prepared, int]:
     return batch, Prepared(rows, group[0][1].statements), group[-1][2]
 
 
-def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, prepared,
-                  position: int) -> None:
+def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, prepared, position: int) -> None:
     with uow() as work:
         job = work.session.get(ImportJob, job_id)
         counts = import_writes.apply(work, setup, batch, prepared)
         for line, reasons in counts.pop("rejections"):
-            work.add_row(ImportRejection, {"id": new_id(),
-                                           "job_id": job_id, "line": line, "reasons": reasons})
+            work.add_row(
+                ImportRejection,
+                {"id": new_id(), "job_id": job_id, "line": line, "reasons": reasons},
+            )
         job.rows_read += len(prepared.rows)
         for key, value in counts.items():
             setattr(job, key, getattr(job, key) + value)
@@ -172,15 +181,20 @@ def get_job(uow, job_id: str) -> dict:
     return data
 
 
-
 def rejections(uow, job_id: str, limit: int, cursor: str | None) -> dict:
     after = decode_cursor(cursor, 2) or [0, ""]
     with uow.reader() as session:
         if session.get(ImportJob, job_id) is None:
             raise NotFound(f"no import job {job_id}")
-        rows = list(session.scalars(
-            select(ImportRejection).where(ImportRejection.job_id == job_id,
-                                          tuple_(ImportRejection.line, ImportRejection.id)
-                                          > tuple(after))
-            .order_by(ImportRejection.line, ImportRejection.id).limit(limit + 1)))
+        rows = list(
+            session.scalars(
+                select(ImportRejection)
+                .where(
+                    ImportRejection.job_id == job_id,
+                    tuple_(ImportRejection.line, ImportRejection.id) > tuple(after),
+                )
+                .order_by(ImportRejection.line, ImportRejection.id)
+                .limit(limit + 1)
+            )
+        )
     return page(rows, limit, lambda r: (r.line, r.id))

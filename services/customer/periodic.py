@@ -1,5 +1,6 @@
 """The customer service's periodic work, run by its relay process once across
 replicas (``shared.periodic``); operators see and set it at ``/api/v1/periodic-jobs``."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,6 +28,10 @@ def jobs(settings, db: Database) -> list[Job]:
     uow = UnitOfWorkFactory(db, Outbox, settings.service, IdempotencyKey)
     days = retention_days(settings)
     return [
-        Job("retention-erasure", lambda now: erasure.erase_expired(uow, days, now=now),
-            timedelta(days=1), lease=timedelta(hours=2)),
+        Job(
+            "retention-erasure",
+            lambda now: erasure.erase_expired(uow, days, now=now),
+            timedelta(days=1),
+            lease=timedelta(hours=2),
+        ),
     ]

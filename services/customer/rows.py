@@ -5,6 +5,7 @@ CSV rows take the fast loader first (``row_fields``: the same fields without the
 schema's machinery); a row it cannot vouch for goes through ``Schema.load``, so
 every rejection and its messages are marshmallow's own.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -16,9 +17,23 @@ from shared.web import row_fields
 
 ADDRESS = ("line1", "line2", "district", "city", "postal_code", "country")
 LISTS = ("phones", "emails", "tags")
-COLUMNS = ("external_ref", "kind", "name", "phone", "phones", "email", "emails", "segment",
-           "preferred_language", "lifecycle_status", "owner_team", "tags", "date_of_birth",
-           "do_not_call", *(f"address_{k}" for k in ADDRESS))
+COLUMNS = (
+    "external_ref",
+    "kind",
+    "name",
+    "phone",
+    "phones",
+    "email",
+    "emails",
+    "segment",
+    "preferred_language",
+    "lifecycle_status",
+    "owner_team",
+    "tags",
+    "date_of_birth",
+    "do_not_call",
+    *(f"address_{k}" for k in ADDRESS),
+)
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}
 
 
@@ -86,12 +101,19 @@ def normalise_ahead(records: list[dict]) -> None:
             by_header.setdefault(tuple(record), []).append(record)
     for columns, group in by_header.items():
         fields_ = schema_for(columns).load_fields
-        for column, nested in (("phone", None), ("phones", "number"), ("email", None),
-                               ("emails", "address")):
+        for column, nested in (
+            ("phone", None),
+            ("phones", "number"),
+            ("email", None),
+            ("emails", "address"),
+        ):
             if column not in fields_:
                 continue
-            field = fields_[column] if nested is None else \
-                fields_[column].inner.schema.load_fields[nested]
+            field = (
+                fields_[column]
+                if nested is None
+                else fields_[column].inner.schema.load_fields[nested]
+            )
             texts = []
             for record in group:  # the cells as from_csv hands them to the field
                 cell = (record.get(column) or "").strip()

@@ -1,6 +1,7 @@
 """The customer service's declarative base, and the tables that serve every
 aggregate alike: the outbox and inbox, periodic jobs and stored idempotent answers.
 Each aggregate's own tables are in its package (``profiles/tables.py``, …)."""
+
 from __future__ import annotations
 
 import uuid

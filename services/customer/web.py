@@ -1,5 +1,6 @@
 """What every route of the customer API shares: the roles that may read, write and
 administer, and the query of a GET that takes no parameter."""
+
 from marshmallow import Schema
 
 WRITERS = ("manager", "agent")

@@ -1,7 +1,8 @@
 """The reporting API's application factory."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import Flask
 
@@ -15,6 +16,10 @@ from shared.web.app import create_service_app
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = config.load(env)
     return create_service_app(
-        settings, title="Rapport reporting service",
+        settings,
+        title="Rapport reporting service",
         description="Read models fed by every event, and the reports answered from them.",
-        blueprints=[blp], outbox_model=Outbox, setup=page.install)
+        blueprints=[blp],
+        outbox_model=Outbox,
+        setup=page.install,
+    )

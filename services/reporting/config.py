@@ -4,6 +4,7 @@
 event counts on. The daily read models are bucketed in it, so changing it means
 rebuilding them from the event log.
 """
+
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

@@ -6,10 +6,11 @@ by the event's contract, so that datetimes are ISO strings and money is decimal
 strings, exactly as a producer of that contract sends them. An event type without
 a contract yet is kept as it came.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, tuple_
@@ -40,12 +41,19 @@ def append(work: UnitOfWork, event: Event) -> None:
     if pending is None:
         pending = session.info["event_log"] = []
         sa_event.listen(session, "before_commit", write_pending, once=True)
-    pending.append({
-        "event_id": event.event_id, "event_type": event.event_type,
-        "event_version": event.event_version, "occurred_at": event.occurred_at,
-        "producer": event.producer, "correlation_id": event.correlation_id,
-        "causation_id": event.causation_id, "received_at": utcnow(),
-        "payload": json.dumps(wire_payload(event), separators=(",", ":"))})
+    pending.append(
+        {
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "event_version": event.event_version,
+            "occurred_at": event.occurred_at,
+            "producer": event.producer,
+            "correlation_id": event.correlation_id,
+            "causation_id": event.causation_id,
+            "received_at": utcnow(),
+            "payload": json.dumps(wire_payload(event), separators=(",", ":")),
+        }
+    )
 
 
 def write_pending(session: Session) -> None:
@@ -60,11 +68,20 @@ _INSERT = insert(EventLog)
 
 def to_event(row: EventLog) -> Event:
     """Parse a logged event the way the consumer parses a message."""
-    return parse_event(json.dumps({
-        "event_id": row.event_id, "event_type": row.event_type,
-        "event_version": row.event_version, "occurred_at": row.occurred_at.isoformat(),
-        "producer": row.producer, "correlation_id": row.correlation_id,
-        "causation_id": row.causation_id, "payload": json.loads(row.payload)}))
+    return parse_event(
+        json.dumps(
+            {
+                "event_id": row.event_id,
+                "event_type": row.event_type,
+                "event_version": row.event_version,
+                "occurred_at": row.occurred_at.isoformat(),
+                "producer": row.producer,
+                "correlation_id": row.correlation_id,
+                "causation_id": row.causation_id,
+                "payload": json.loads(row.payload),
+            }
+        )
+    )
 
 
 def replay(session: Session, batch: int = 1000) -> Iterator[Event]:

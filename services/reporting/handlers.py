@@ -5,6 +5,7 @@ handler's one transaction.
 The mapping is built from the settings because the local day an event counts on
 depends on ``REPORTING_TIMEZONE``.
 """
+
 from __future__ import annotations
 
 from services.reporting import config, event_log, projections

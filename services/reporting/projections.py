@@ -8,6 +8,7 @@ are incremented in the database (an upsert adding to the stored value), never
 read-modify-written, so concurrent consumers cannot lose an update. The day of an
 event is the local date, in the reporting time zone, of the moment it is about.
 """
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -17,19 +18,27 @@ from sqlalchemy.orm import Session
 
 from services.reporting import event_log, projections_outcomes
 from services.reporting.calls import projection as calls
-from services.reporting.customers import dimension, overdue, projection as customers
-from services.reporting.pnl import booking, projection as pnl
+from services.reporting.customers import dimension, overdue
+from services.reporting.customers import projection as customers
+from services.reporting.pnl import booking
+from services.reporting.pnl import projection as pnl
 from services.reporting.read_models import READ_MODELS
 from services.reporting.sales import projection as sales
 from services.reporting.store import counters
 from shared.events import Event
 
-__all__ = ["apply", "settle", "rebuild", "READ_MODELS"]
+__all__ = ["READ_MODELS", "apply", "rebuild", "settle"]
 
 # Folds of one event run in this order (the customer dimension first).
 PROJECTIONS: dict[tuple[str, int], list] = {}
-for _table in (dimension.PROJECTIONS, calls.PROJECTIONS, projections_outcomes.PROJECTIONS,
-               pnl.PROJECTIONS, sales.PROJECTIONS, customers.PROJECTIONS):
+for _table in (
+    dimension.PROJECTIONS,
+    calls.PROJECTIONS,
+    projections_outcomes.PROJECTIONS,
+    pnl.PROJECTIONS,
+    sales.PROJECTIONS,
+    customers.PROJECTIONS,
+):
     for _key, _fold in _table.items():
         PROJECTIONS.setdefault(_key, []).append(_fold)
 

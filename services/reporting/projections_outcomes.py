@@ -4,21 +4,33 @@ mentions count under the dimensions its event carries, on its local day (and the
 monthly roll-ups), per agent (``agent_cube``, ``agent_outcome``), and in the
 customer's year-to-date signals and facts.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from services.reporting.agents.tables import AgentCube, AgentFlag, AgentOutcome
-from services.reporting.calls.projection import (RANKS, activity, advance, agent_of,
-                                                 customer_month, dims)
-from services.reporting.calls.tables import (MONTHLY, CallState, CompetitorCube, FindingsCube,
-                                             OutcomeDay, ScoreCube)
+from services.reporting.calls.projection import (
+    RANKS,
+    activity,
+    advance,
+    agent_of,
+    customer_month,
+    dims,
+)
+from services.reporting.calls.tables import (
+    MONTHLY,
+    CallState,
+    CompetitorCube,
+    FindingsCube,
+    OutcomeDay,
+    ScoreCube,
+)
 from services.reporting.customers import overdue
 from services.reporting.customers.tables import CustomerFacts
 from services.reporting.store.counters import add_to, local_day, month_of
 from services.reporting.store.locked_rows import held, set_later
 from shared import coverage
-
 
 
 def call_completed(session: Session, event, zone) -> None:
@@ -38,11 +50,13 @@ def call_completed(session: Session, event, zone) -> None:
     for name in data.get("competitor_mentions") or ():
         add_to(session, CompetitorCube, {**key, "competitor": name[:120]}, {"mentions": 1})
     contacted = coverage.qualifies(data["outcome"])
-    customer_month(session, data["customer_id"], day, calls=1, contacts=int(contacted),
-                   **_signals(data))
+    customer_month(
+        session, data["customer_id"], day, calls=1, contacts=int(contacted), **_signals(data)
+    )
     _complete(session, data["call_id"], data["customer_id"])
-    overdue.change_later(session, data["customer_id"],
-                         lambda facts: _facts(session, facts, data, contacted))
+    overdue.change_later(
+        session, data["customer_id"], lambda facts: _facts(session, facts, data, contacted)
+    )
 
 
 def _complete(session: Session, call_id: str, customer_id: str) -> None:
@@ -52,8 +66,13 @@ def _complete(session: Session, call_id: str, customer_id: str) -> None:
     if state is not None:
         advance(state, "completed")
         return
-    set_later(session, CallState, {"call_id": call_id}, {"customer_id": customer_id},
-              {"status": "completed", "rank": RANKS["completed"]})
+    set_later(
+        session,
+        CallState,
+        {"call_id": call_id},
+        {"customer_id": customer_id},
+        {"status": "completed", "rank": RANKS["completed"]},
+    )
 
 
 def _agent(session, key: dict, data: dict) -> None:
@@ -62,12 +81,21 @@ def _agent(session, key: dict, data: dict) -> None:
     sat, prop = data.get("satisfaction"), data.get("propensity")
     chk = data.get("checklist_compliance")
     rules = set(data.get("quality_flags") or ())
-    add_to(session, AgentCube, key, {
-        "sat_n": int(sat is not None), "sat_sum": sat or 0,
-        "prop_n": int(prop is not None), "prop_sum": prop or 0,
-        "chk_n": int(chk is not None), "chk_full": int(chk is not None and chk >= 1),
-        "opportunities": int(data["outcome"] == "sale_opportunity"),
-        "flagged": int(bool(rules))})
+    add_to(
+        session,
+        AgentCube,
+        key,
+        {
+            "sat_n": int(sat is not None),
+            "sat_sum": sat or 0,
+            "prop_n": int(prop is not None),
+            "prop_sum": prop or 0,
+            "chk_n": int(chk is not None),
+            "chk_full": int(chk is not None and chk >= 1),
+            "opportunities": int(data["outcome"] == "sale_opportunity"),
+            "flagged": int(bool(rules)),
+        },
+    )
     for rule in sorted(rules):
         add_to(session, AgentFlag, {**key, "rule": rule[:32]}, {"calls": 1})
 
@@ -79,29 +107,49 @@ def _cube(session, model, key: dict, amounts: dict) -> None:
 
 
 def _findings(data: dict) -> dict:
-    sat, prop, chk = data.get("satisfaction"), data.get("propensity"), \
-        data.get("checklist_compliance")
+    sat, prop, chk = (
+        data.get("satisfaction"),
+        data.get("propensity"),
+        data.get("checklist_compliance"),
+    )
     chk = None if chk is None else round(chk * 1000)
     out = {"calls": 1}
     for prefix, value in (("sat", sat), ("prop", prop), ("chk", chk)):
-        out.update({f"{prefix}_n": int(value is not None), f"{prefix}_sum": value or 0,
-                    f"{prefix}_sq": (value or 0) ** 2})
+        out.update(
+            {
+                f"{prefix}_n": int(value is not None),
+                f"{prefix}_sum": value or 0,
+                f"{prefix}_sq": (value or 0) ** 2,
+            }
+        )
     return out
 
 
 def _signals(data: dict) -> dict:
     sat, prop = data.get("satisfaction"), data.get("propensity")
-    return {"sat_n": int(sat is not None), "sat_sum": sat or 0,
-            "prop_n": int(prop is not None), "prop_sum": prop or 0}
+    return {
+        "sat_n": int(sat is not None),
+        "sat_sum": sat or 0,
+        "prop_n": int(prop is not None),
+        "prop_sum": prop or 0,
+    }
 
 
 def _scores(session, key, data) -> None:
     if data.get("satisfaction") is not None:
-        _cube(session, ScoreCube, {**key, "measure": "satisfaction",
-                                   "bucket": data["satisfaction"]}, {"count": 1})
+        _cube(
+            session,
+            ScoreCube,
+            {**key, "measure": "satisfaction", "bucket": data["satisfaction"]},
+            {"count": 1},
+        )
     if data.get("propensity") is not None:
-        _cube(session, ScoreCube, {**key, "measure": "propensity",
-                                   "bucket": min(data["propensity"] // 10, 9)}, {"count": 1})
+        _cube(
+            session,
+            ScoreCube,
+            {**key, "measure": "propensity", "bucket": min(data["propensity"] // 10, 9)},
+            {"count": 1},
+        )
 
 
 def _later(new, old) -> bool:

@@ -2,6 +2,7 @@
 metadata (``tables.Base``) holds them all, and ``READ_MODELS``: the tables folded
 from the event log, which a rebuild empties and fills again (every table but the
 outbox, the inbox and the event log itself)."""
+
 from __future__ import annotations
 
 from services.reporting.agents import tables as agents
@@ -13,6 +14,11 @@ from services.reporting.sales import tables as sales
 from services.reporting.tables import Base, CustomerDim
 
 PACKAGES = (calls, customers, agents, relationships, pnl, sales)
-READ_MODELS = (CustomerDim, *(
-    mapper.class_ for mapper in Base.registry.mappers
-    if mapper.class_.__module__ in {tables.__name__ for tables in PACKAGES}))
+READ_MODELS = (
+    CustomerDim,
+    *(
+        mapper.class_
+        for mapper in Base.registry.mappers
+        if mapper.class_.__module__ in {tables.__name__ for tables in PACKAGES}
+    ),
+)

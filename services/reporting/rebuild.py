@@ -9,6 +9,7 @@ differ and rolls back; it exits 1 if any differ.
 Settings come from the environment as for every reporting process
 (``REPORTING_DATABASE_URL``, ``REPORTING_TIMEZONE``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,15 +29,17 @@ from services.reporting.store import year_to_date
 from shared import migrations
 from shared.db import Database
 
-
 # Tables whose row of zeros counts as no row, by their amounts: a P&L segment move
 # leaves one only where another entry netted to zero; a deal's figures moved by a
 # later event (an earlier stage change, its segment or currency) leave one behind;
 # a planned or cancelled call moved by its assignment leaves one under the old
 # holder (the activity cube's too: an assignment before its call leaves none).
-ZERO_IS_NO_ROW = {PnlCube: booking.AMOUNTS, **deals.COUNTS,
-                  AgentCube: performance.COUNTS + performance.SUMS,
-                  ActivityCube: performance.COUNTS}
+ZERO_IS_NO_ROW = {
+    PnlCube: booking.AMOUNTS,
+    **deals.COUNTS,
+    AgentCube: performance.COUNTS + performance.SUMS,
+    ActivityCube: performance.COUNTS,
+}
 
 
 def snapshot(session) -> dict:
@@ -88,8 +91,11 @@ def rebuild(db: Database, zone, check: bool = False) -> tuple[int, list[str]]:
 
 def main(argv=None, env=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="compare the rebuilt models with the live ones, then roll back")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="compare the rebuilt models with the live ones, then roll back",
+    )
     options = parser.parse_args(argv)
     settings = config.load(env)
     migrations.upgrade(settings.database_url, config.MIGRATIONS)
@@ -100,8 +106,11 @@ def main(argv=None, env=None) -> int:
         db.dispose()
     print(f"replayed {replayed} events from the event log")
     if options.check:
-        print("rebuilt read models equal the live ones" if not differing
-              else f"rebuilt read models differ from the live ones in: {', '.join(differing)}")
+        print(
+            "rebuilt read models equal the live ones"
+            if not differing
+            else f"rebuilt read models differ from the live ones in: {', '.join(differing)}"
+        )
     return 1 if differing else 0
 
 

@@ -7,6 +7,7 @@ here, the rest in each package's ``tables``; ``read_models`` lists them all) and
 can be emptied and rebuilt from it at any time. Keys cannot be NULL: a missing team
 or partner is stored as "".
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -59,6 +60,7 @@ class CustomerDim(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())
 
+
 DIMENSIONS = ("segment", "channel", "team", "agent_kind", "partner_id")
 
 
@@ -74,6 +76,7 @@ class Dims:
 class ActivityCounts:
     """Calls planned (by due day), completed, missed, cancelled; on_time = completed
     on or before the local day it was due."""
+
     planned: Mapped[int] = mapped_column(Integer, default=0)
     completed: Mapped[int] = mapped_column(Integer, default=0)
     missed: Mapped[int] = mapped_column(Integer, default=0)
@@ -83,6 +86,7 @@ class ActivityCounts:
 
 class Amounts:
     """A P&L row's sums (the day's, a cube cell's, a month's)."""
+
     revenue: Mapped[Decimal] = mapped_column(Money(), default=0)
     discounts: Mapped[Decimal] = mapped_column(Money(), default=0)
     returns: Mapped[Decimal] = mapped_column(Money(), default=0)
@@ -95,6 +99,7 @@ class Amounts:
 class CustomerMonth:
     """Keyed month first, customer last: a month's rows together, as a report reads
     every customer's row of a few months."""
+
     __table_args__ = {"sqlite_with_rowid": False}
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)

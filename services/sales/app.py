@@ -1,7 +1,8 @@
 """The sales API's application factory."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import Flask
 
@@ -15,14 +16,25 @@ from services.sales.ledger import routes as ledger
 from services.sales.pnl import routes as pnl
 from shared.web.app import create_service_app
 
-BLUEPRINTS = (catalogue.blp, ledger.blp, imports.blp, deals.blp,
-              pnl.blp_allocations, pnl.blp_pnl, irregularities.blp)
+BLUEPRINTS = (
+    catalogue.blp,
+    ledger.blp,
+    imports.blp,
+    deals.blp,
+    pnl.blp_allocations,
+    pnl.blp_pnl,
+    irregularities.blp,
+)
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = config.load(env)
     return create_service_app(
-        settings, title="Rapport sales service",
+        settings,
+        title="Rapport sales service",
         description="Products, deals, the append-only sales ledger with returns and "
-                    "cancellations, cost to serve, allocations and profit & loss.",
-        blueprints=BLUEPRINTS, outbox_model=Outbox, idempotency_model=IdempotencyKey)
+        "cancellations, cost to serve, allocations and profit & loss.",
+        blueprints=BLUEPRINTS,
+        outbox_model=Outbox,
+        idempotency_model=IdempotencyKey,
+    )

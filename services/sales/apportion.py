@@ -6,14 +6,15 @@ the parts with the largest remainders, ties to the earlier part. The parts alway
 sum to the total exactly. All arithmetic is on integers (cents, or exact weights),
 never floats.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Sequence
 
 CENT = Decimal("0.01")
-_FINE = 10 ** 8  # line amounts (four places × four places) are exact in 1e-8 units
+_FINE = 10**8  # line amounts (four places × four places) are exact in 1e-8 units
 
 
 def by_weights(total_cents: int, weights: Sequence[int]) -> list[int]:
@@ -49,12 +50,15 @@ def _give_missing(shares: list[int], remainders: list[int], missing: int) -> Non
         shares[i] += 1
 
 
-def cumulative_share(cents: Decimal, taken_before: Decimal, taken_after: Decimal,
-                     whole: Decimal) -> Decimal:
+def cumulative_share(
+    cents: Decimal, taken_before: Decimal, taken_after: Decimal, whole: Decimal
+) -> Decimal:
     """The cents of ``cents`` that go with taking ``taken_before`` → ``taken_after``
     of ``whole`` units: the difference of the two cumulative shares, each rounded
     half-up. Taking all of it in any number of steps adds up to ``cents`` exactly."""
+
     def upto(taken: Decimal) -> int:
         exact = Fraction(int(cents.scaleb(2))) * Fraction(taken) / Fraction(whole)
         return int((2 * exact + 1) // 2)  # half-up, for amounts that are never negative
+
     return Decimal(upto(taken_after) - upto(taken_before)).scaleb(-2)

@@ -9,6 +9,7 @@
 - ``SALES_STUCK_DEAL_DAYS`` (default 30): an open deal this long in one stage is
   listed as an irregularity.
 """
+
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

@@ -4,6 +4,7 @@ requests. Each aggregate's own tables are in its package (``ledger/tables.py``,
 ``pnl/tables.py``, ...), all on this ``Base``; ``migrations/env.py`` imports them
 so that Alembic sees every table.
 """
+
 from __future__ import annotations
 
 import uuid

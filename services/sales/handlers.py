@@ -4,6 +4,7 @@
 day a call's cost counts on). Each handler keeps a stable inbox name, so renaming
 code never makes an old event look new.
 """
+
 from __future__ import annotations
 
 from services.sales import config
@@ -13,7 +14,6 @@ from services.sales.deals import pipeline as deals
 from services.sales.pnl import costs
 from shared.clock import utcnow
 from shared.config import Settings
-from shared.clock import utcnow
 from shared.messaging.dispatcher import Handler
 
 OPPORTUNITY = "sale_opportunity"
@@ -40,20 +40,28 @@ def subscriptions(settings: Settings) -> dict[str, list[Handler]]:
         call = event.payload
         costs.book_call_cost(work, call, zone)
         if call["outcome"] == OPPORTUNITY and deals.deal_of_call(work, call["call_id"]) is None:
-            deals.open_deal(work, customer_id=call["customer_id"], by="call.completed",
-                            now=utcnow(), source_call_id=call["call_id"],
-                            owner=call.get("agent_id"), currency=call["currency"],
-                            segment=call.get("segment"))
+            deals.open_deal(
+                work,
+                customer_id=call["customer_id"],
+                by="call.completed",
+                now=utcnow(),
+                source_call_id=call["call_id"],
+                owner=call.get("agent_id"),
+                currency=call["currency"],
+                segment=call.get("segment"),
+            )
 
     def on_subject_export_requested(work, event):
         subject_export.contribute(work, event.payload)
 
-    handlers = {"customer.registered.v1": on_customer_registered,
-                "customer.updated.v1": on_customer_updated,
-                "customer.merged.v1": on_customer_merged,
-                "customer.erased.v1": on_customer_erased,
-                "call.completed.v1": on_call_completed,
-                "subject.export_requested.v1": on_subject_export_requested}
+    handlers = {
+        "customer.registered.v1": on_customer_registered,
+        "customer.updated.v1": on_customer_updated,
+        "customer.merged.v1": on_customer_merged,
+        "customer.erased.v1": on_customer_erased,
+        "call.completed.v1": on_call_completed,
+        "subject.export_requested.v1": on_subject_export_requested,
+    }
     for handler in handlers.values():
         handler.inbox_name = f"{__name__}.{handler.__name__}"
     return {key: [handler] for key, handler in handlers.items()}

@@ -21,10 +21,11 @@ window of call costs). A merge or a segment change moves entries between
 customers or segments and leaves every day's totals alone, so it publishes
 nothing.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import bindparam, insert, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,8 +49,7 @@ def gather(session: Session, rows: list[dict], zone) -> None:
     added and published by ``flush`` at the commit."""
     days = session.info.setdefault(GATHERED, {})
     for row in rows:
-        day = days.setdefault((row["day"], row["currency"], zone),
-                              dict.fromkeys(_COLUMNS, 0))
+        day = days.setdefault((row["day"], row["currency"], zone), dict.fromkeys(_COLUMNS, 0))
         for name in _COLUMNS:
             day[name] += row[name]
 
@@ -62,8 +62,11 @@ def flush(session: Session) -> None:
     statement = _upsert(session.get_bind().dialect.name)
     payloads = []
     for (day, currency, zone), amounts in sorted(days.items(), key=lambda item: item[0][:2]):
-        totals = session.connection().execute(
-            statement, {"day": day, "currency": currency, **amounts}).one()
+        totals = (
+            session.connection()
+            .execute(statement, {"day": day, "currency": currency, **amounts})
+            .one()
+        )
         payloads.append(payload(totals, zone.key))
     session.connection().execute(insert(Outbox.__table__), _events(payloads))
 
@@ -78,8 +81,9 @@ def republish(session: Session, zone, start=None, end=None) -> int:
         statement = statement.where(table.c.day >= start)
     if end:
         statement = statement.where(table.c.day <= end)
-    events = _events([payload(totals, zone.key)
-                      for totals in session.connection().execute(statement)])
+    events = _events(
+        [payload(totals, zone.key) for totals in session.connection().execute(statement)]
+    )
     if events:
         session.connection().execute(insert(Outbox.__table__), events)
     return len(events)
@@ -94,23 +98,38 @@ def _events(payloads: list[dict]) -> list[dict]:
 def payload(totals, zone_name: str) -> dict:
     # Sums of cents: shown with two places, not rounded (``quantize`` of an exact cent).
     amounts = {name: Decimal(getattr(totals, name)).quantize(CENT) for name in AMOUNTS}
-    net = (amounts["revenue"] - amounts["discounts"] - amounts["returns"]
-           - amounts["cost_of_goods"] - amounts["cost_to_serve"] - amounts["allocations"])
-    return {"day": totals.day, "currency": totals.currency, "timezone": zone_name,
-            "revision": int(totals.revision), **amounts, "net_contribution": net,
-            "calls": int(totals.calls)}
+    net = (
+        amounts["revenue"]
+        - amounts["discounts"]
+        - amounts["returns"]
+        - amounts["cost_of_goods"]
+        - amounts["cost_to_serve"]
+        - amounts["allocations"]
+    )
+    return {
+        "day": totals.day,
+        "currency": totals.currency,
+        "timezone": zone_name,
+        "revision": int(totals.revision),
+        **amounts,
+        "net_contribution": net,
+        "calls": int(totals.calls),
+    }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _upsert(dialect: str):
     table = LedgerDay.__table__
     insert_ = _INSERTS[dialect](LedgerDay).values(
         day=bindparam("day", type_=table.c.day.type),
         currency=bindparam("currency", type_=table.c.currency.type),
         revision=literal(1),
-        **{name: bindparam(name, type_=table.c[name].type) for name in _COLUMNS})
+        **{name: bindparam(name, type_=table.c[name].type) for name in _COLUMNS},
+    )
     return insert_.on_conflict_do_update(
         index_elements=["day", "currency"],
-        set_={"revision": table.c.revision + 1,
-              **{name: table.c[name] + insert_.excluded[name] for name in _COLUMNS}},
+        set_={
+            "revision": table.c.revision + 1,
+            **{name: table.c[name] + insert_.excluded[name] for name in _COLUMNS},
+        },
     ).returning(*table.c)

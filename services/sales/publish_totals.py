@@ -7,6 +7,7 @@ summary kept before) or that a consumer lost. Each day goes out with the next
 revision, in one transaction, through the outbox. Settings as for every sales
 process (``SALES_DATABASE_URL``, ``SALES_TIMEZONE``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,9 @@ def main(argv=None, env=None) -> int:
     db = Database(settings.database_url)
     try:
         with db.transaction() as session:
-            days = ledger_totals.republish(session, config.timezone(settings), options.start,
-                                           options.end)
+            days = ledger_totals.republish(
+                session, config.timezone(settings), options.start, options.end
+            )
     finally:
         db.dispose()
     print(f"published the totals of {days} days again")

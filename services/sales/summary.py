@@ -20,11 +20,12 @@ customer's lock, whatever segment the entry was recorded with; ``resegment`` and
 already there, in the same transaction. A move changes no day's total, so it
 publishes nothing.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, event, select
@@ -60,23 +61,42 @@ def survivors(session: Session, customer_ids: set[str]) -> dict[str, str]:
     """``survivor`` of each id, in one query per few hundred ids."""
     ids, found = sorted(customer_ids), {}
     for start in range(0, len(ids), _IN_CHUNK):
-        found.update(session.execute(
-            select(CustomerAlias.merged_id, CustomerAlias.survivor_id)
-            .where(CustomerAlias.merged_id.in_(ids[start:start + _IN_CHUNK]))).all())
+        found.update(
+            session.execute(
+                select(CustomerAlias.merged_id, CustomerAlias.survivor_id).where(
+                    CustomerAlias.merged_id.in_(ids[start : start + _IN_CHUNK])
+                )
+            ).all()
+        )
     return {c: found.get(c, c) for c in ids}
 
 
-def entry(day: date, currency: str, customer_id: str, *, product=None,
-          channel=None, team=None, agent_kind=None, **amounts) -> dict:
+def entry(
+    day: date,
+    currency: str,
+    customer_id: str,
+    *,
+    product=None,
+    channel=None,
+    team=None,
+    agent_kind=None,
+    **amounts,
+) -> dict:
     """One summary increment; dimensions that do not apply are ``""`` (the segment
     is the customer's, taken when it is booked)."""
-    row = {"day": day, "currency": currency, "customer_id": customer_id,
-           "segment": "", "product": product or "", "channel": channel or "",
-           "team": team or "", "agent_kind": agent_kind or ""}
+    row = {
+        "day": day,
+        "currency": currency,
+        "customer_id": customer_id,
+        "segment": "",
+        "product": product or "",
+        "channel": channel or "",
+        "team": team or "",
+        "agent_kind": agent_kind or "",
+    }
     # An amount not given stays the int 0: it is stored as it is, without the
     # conversion a Decimal takes (most of an entry's amounts are not given).
-    row.update({name: Decimal(value) if (value := amounts.get(name, 0)) else 0
-                for name in AMOUNTS})
+    row.update({name: Decimal(value) if (value := amounts.get(name, 0)) else 0 for name in AMOUNTS})
     row["calls"] = int(amounts.get("calls", 0))
     return row
 
@@ -99,8 +119,14 @@ def _keyed(session: Session, rows: list[dict]) -> list[dict]:
     held = segments.locked(session, ids | set(survivors(session, ids).values()))
     found = survivors(session, ids)
     held.update(segments.locked(session, set(found.values()) - set(held)))
-    return [{**row, "customer_id": found[row["customer_id"]],
-             "segment": held[found[row["customer_id"]]]} for row in rows]
+    return [
+        {
+            **row,
+            "customer_id": found[row["customer_id"]],
+            "segment": held[found[row["customer_id"]]],
+        }
+        for row in rows
+    ]
 
 
 def _add_up(session: Session, rows: list[dict]) -> None:
@@ -146,18 +172,23 @@ def book_pending(session: Session) -> None:
         book(session, rows, session.info[ZONE])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _upsert(drivername: str) -> Rows:
     """The upsert, its rows handed to the driver: a sale books a row a line, and an
     import thousands, where SQLAlchemy's work per row cost more than the upsert."""
     dialect = dialect_for(drivername)
     table = PnlDaily.__table__
     insert = _INSERTS[dialect.name](PnlDaily).values(
-        {name: bindparam(name, type_=table.c[name].type) for name in KEYS + COLUMNS})
-    return Rows(insert.on_conflict_do_update(
-        index_elements=list(KEYS),
-        set_={name: table.c[name] + insert.excluded[name] for name in COLUMNS}),
-        KEYS + COLUMNS, dialect)
+        {name: bindparam(name, type_=table.c[name].type) for name in KEYS + COLUMNS}
+    )
+    return Rows(
+        insert.on_conflict_do_update(
+            index_elements=list(KEYS),
+            set_={name: table.c[name] + insert.excluded[name] for name in COLUMNS},
+        ),
+        KEYS + COLUMNS,
+        dialect,
+    )
 
 
 def merge(session: Session, merged_id: str, survivor_id: str) -> None:
@@ -180,9 +211,13 @@ def _move(session: Session, customer_id: str, to_customer: str, segment: str) ->
     rows there; the rows it leaves are deleted (the caller holds the customers'
     segment rows, so no booking adds to them meanwhile)."""
     table = PnlDaily.__table__
-    rows = [{**row, "customer_id": to_customer, "segment": segment}
-            for row in session.connection().execute(
-                select(*(table.c[k] for k in KEYS + COLUMNS))
-                .where(table.c.customer_id == customer_id)).mappings()]
+    rows = [
+        {**row, "customer_id": to_customer, "segment": segment}
+        for row in session.connection()
+        .execute(
+            select(*(table.c[k] for k in KEYS + COLUMNS)).where(table.c.customer_id == customer_id)
+        )
+        .mappings()
+    ]
     session.connection().execute(delete(table).where(table.c.customer_id == customer_id))
     _add_up(session, rows)

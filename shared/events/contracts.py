@@ -7,6 +7,7 @@ version; anything else is a new version (``CallCompletedV2``) registered beside 
 old one. Unknown fields are ignored, so that an added optional field never breaks a
 consumer. Money is a ``Decimal`` that travels as a decimal string; times are aware.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,15 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
 
 OUTCOMES = (
-    "reached", "no_answer", "busy", "wrong_number", "callback_requested",
-    "not_interested", "interested", "sale_opportunity", "complaint",
+    "reached",
+    "no_answer",
+    "busy",
+    "wrong_number",
+    "callback_requested",
+    "not_interested",
+    "interested",
+    "sale_opportunity",
+    "complaint",
     "do_not_call_requested",
 )
 CHANNELS = ("phone", "visit", "email", "video")
@@ -65,6 +73,7 @@ def _finite(value: Decimal | float) -> bool:
 
 # -- customer ---------------------------------------------------------------
 
+
 class CustomerRegisteredV1(Contract, kw_only=True):
     FINITE = ("relationship_score", "satisfaction_trend")
     customer_id: str
@@ -98,6 +107,7 @@ class FieldChangeV1(Contract, kw_only=True):
 class CustomerUpdatedV1(Contract, kw_only=True):
     """A new version of a profile: ``changes`` maps each changed field to its old
     and new value (``{"segment": {"old": "retail", "new": "sme"}}``)."""
+
     FINITE = ("relationship_score", "satisfaction_trend")
     customer_id: str
     segment: str
@@ -119,6 +129,7 @@ class CustomerUpdatedV1(Contract, kw_only=True):
 
 class CustomerMergedV1(Contract, kw_only=True):
     """``merged_id`` is absorbed into ``survivor_id``: re-point every record."""
+
     survivor_id: str
     merged_id: str
     merged_at: Aware
@@ -138,6 +149,7 @@ class CustomerConsentChangedV1(Contract, kw_only=True):
 class CustomerOptedOutV1(Contract, kw_only=True):
     """Stop direct marketing at once. ``channel``/``purpose`` of ``None`` mean all
     of them (a do-not-call request on every channel, say)."""
+
     customer_id: str
     channel: Channel | None = None
     purpose: str | None = None
@@ -148,6 +160,7 @@ class CustomerOptedOutV1(Contract, kw_only=True):
 
 class CustomerErasedV1(Contract, kw_only=True):
     """Past retention or on request: erase or anonymise every personal datum."""
+
     customer_id: str
     erased_at: Aware
     # The profiles merged into it, erased with it (their copies elsewhere hold data too).
@@ -157,6 +170,7 @@ class CustomerErasedV1(Contract, kw_only=True):
 class CustomerGapsDetectedV1(Contract, kw_only=True):
     """Profile fields missing against the segment's requirements: the calls
     service puts them on the next call's checklist to confirm."""
+
     customer_id: str
     segment: str | None = None
     missing_fields: list[str]
@@ -182,6 +196,7 @@ class CustomerQualityResolvedV1(Contract, kw_only=True):
 
 
 # -- calls ------------------------------------------------------------------
+
 
 class CallScheduledV1(Contract, kw_only=True):
     call_id: str
@@ -256,7 +271,8 @@ class CallCompletedV1(Contract, kw_only=True):
     # The quality rules the record hit when it was recorded (QUALITY_FLAGS), each once;
     # older events have none.
     quality_flags: list[Annotated[str, Meta(min_length=1, max_length=32)]] = field(
-        default_factory=list)
+        default_factory=list
+    )
 
 
 class CallMissedV1(Contract, kw_only=True):
@@ -296,6 +312,7 @@ class FollowupCreatedV1(Contract, kw_only=True):
 
 
 # -- sales ------------------------------------------------------------------
+
 
 class DealCreatedV1(Contract, kw_only=True):
     FINITE = ("expected_value",)
@@ -356,6 +373,7 @@ class SaleRecordedV1(Contract, kw_only=True):
 class SaleReturnedV1(Contract, kw_only=True):
     """A return against ``sale_id``: ``revenue`` is the amount refunded and
     ``cost`` the cost of goods taken back, both positive."""
+
     FINITE = ("revenue", "cost")
     return_id: str
     sale_id: str
@@ -372,6 +390,7 @@ class SaleCancelledV1(Contract, kw_only=True):
     """The sale is reversed in full by a reversing entry: ``revenue`` (net of
     discounts), ``discount`` and ``cost`` are the reversed sale's, as it carried
     them (``discount`` is absent from events before it was added)."""
+
     FINITE = ("revenue", "cost", "discount")
     sale_id: str
     customer_id: str
@@ -409,10 +428,12 @@ class AllocationRecordedV1(Contract, kw_only=True):
 
 # -- data-subject export -----------------------------------------------------
 
+
 class SubjectExportRequestedV1(Contract, kw_only=True):
     """A data access request (PDPO): every service that holds records about the
     customer answers with ``subject.export_contributed``. ``customer_ids`` is the
     customer and every profile merged into it, so absorbed records are found."""
+
     export_id: str
     customer_id: str
     customer_ids: Annotated[list[str], Meta(min_length=1)]
@@ -423,6 +444,7 @@ class SubjectExportContributedV1(Contract, kw_only=True):
     """One service's records about the subject, part ``part`` of ``parts`` (a large
     contribution is cut into parts, see ``shared.events.export_parts``). ``sections``
     maps a section name (``calls``, ``deals``…) to its records, in wire form."""
+
     export_id: str
     customer_id: str
     service: str
@@ -434,14 +456,23 @@ class SubjectExportContributedV1(Contract, kw_only=True):
 
 # -- ledger (sales) -----------------------------------------------------------
 
+
 class LedgerTotalsPublishedV1(Contract, kw_only=True):
     """The sales ledger's own totals of one local day (in ``timezone``, the sales
     service's) and currency, re-published with a higher ``revision`` by every
     ledger write that changes them: the newest revision is the day's figure.
     ``revenue`` is at list price (sales less cancelled ones); every amount is an
     exact sum of entries each rounded to the cent once, when it was recorded."""
-    FINITE = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve",
-              "allocations", "net_contribution")
+
+    FINITE = (
+        "revenue",
+        "discounts",
+        "returns",
+        "cost_of_goods",
+        "cost_to_serve",
+        "allocations",
+        "net_contribution",
+    )
     day: date
     currency: Currency
     timezone: str

@@ -4,6 +4,7 @@ orjson does it for every well-formed event; ``json`` only for what orjson refuse
 and ``json`` accepts, and never for a body nested deep enough to make ``json``
 recurse out of its stack.
 """
+
 from __future__ import annotations
 
 import json

@@ -9,12 +9,13 @@ validates both envelope and payload on the way in. Both go through msgspec
 On the wire, times are ISO 8601 as ``datetime.isoformat`` writes them (``+00:00``
 for UTC; ``Z`` is read too) and money is a decimal string.
 """
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
@@ -48,6 +49,7 @@ class EnvelopeError(ValueError):
 
 class Envelope(msgspec.Struct):
     """What travels around every payload. A time without an offset is UTC."""
+
     event_id: uuid.UUID
     event_type: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]+\.[a-z_]+$")]
     event_version: Annotated[int, msgspec.Meta(ge=1)]
@@ -81,8 +83,16 @@ class Event:
         wire = self.wire_payload
         if wire is None:
             wire = to_wire(self.event_type, self.event_version, self.payload)
-        return body(self.event_id, self.event_type, self.event_version, self.occurred_at,
-                    self.producer, self.correlation_id, self.causation_id, wire).decode()
+        return body(
+            self.event_id,
+            self.event_type,
+            self.event_version,
+            self.occurred_at,
+            self.producer,
+            self.correlation_id,
+            self.causation_id,
+            wire,
+        ).decode()
 
 
 def wire_value(value: Any) -> Any:
@@ -105,24 +115,43 @@ def fields_of(contract: type) -> Callable[[Any], dict]:
     return msgspec.structs.asdict
 
 
-def body(event_id: str, event_type: str, version: int, occurred_at: datetime, producer: str,
-         correlation_id: str, causation_id: str | None, payload: dict | Contract) -> bytes:
+def body(
+    event_id: str,
+    event_type: str,
+    version: int,
+    occurred_at: datetime,
+    producer: str,
+    correlation_id: str,
+    causation_id: str | None,
+    payload: dict | Contract,
+) -> bytes:
     """An event's message body; ``payload`` checked (``checked``), or a dict of it in
     native or wire form."""
-    return orjson.dumps({
-        "event_id": event_id, "event_type": event_type, "event_version": version,
-        "occurred_at": occurred_at, "producer": producer, "correlation_id": correlation_id,
-        "causation_id": causation_id, "payload": payload,
-    }, default=wire_value, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(
+        {
+            "event_id": event_id,
+            "event_type": event_type,
+            "event_version": version,
+            "occurred_at": occurred_at,
+            "producer": producer,
+            "correlation_id": correlation_id,
+            "causation_id": causation_id,
+            "payload": payload,
+        },
+        default=wire_value,
+        option=orjson.OPT_NON_STR_KEYS,
+    )
 
 
-def checked(event_type: str, version: int, payload: dict,
-            contract: type[Contract] | None = None) -> Contract:
+def checked(
+    event_type: str, version: int, payload: dict, contract: type[Contract] | None = None
+) -> Contract:
     """``payload`` checked against its contract (defaults filled in); ValueError if it
     breaks the contract."""
     try:
-        return lenient.convert(payload, contract or CONTRACTS[(event_type, version)],
-                               producing=True)
+        return lenient.convert(
+            payload, contract or CONTRACTS[(event_type, version)], producing=True
+        )
     except msgspec.ValidationError as exc:
         raise ValueError(f"{event_type}.v{version} payload breaks its contract: {exc}") from exc
 
@@ -138,12 +167,23 @@ def native(loaded: msgspec.Struct) -> dict:
 
 def to_wire(event_type: str, version: int, payload: dict) -> dict:
     """A payload in wire form (ISO strings, decimal strings), as a consumer receives it."""
-    return orjson.loads(orjson.dumps(validated(event_type, version, payload),
-                                     default=wire_value, option=orjson.OPT_NON_STR_KEYS))
+    return orjson.loads(
+        orjson.dumps(
+            validated(event_type, version, payload),
+            default=wire_value,
+            option=orjson.OPT_NON_STR_KEYS,
+        )
+    )
 
 
-def make_event(event_type: str, payload: dict, *, producer: str, version: int = 1,
-               occurred_at: datetime | None = None) -> Event:
+def make_event(
+    event_type: str,
+    payload: dict,
+    *,
+    producer: str,
+    version: int = 1,
+    occurred_at: datetime | None = None,
+) -> Event:
     """Build an event, taking correlation and causation from the current context.
     Only the unit of work (``shared.messaging``) makes events for the outbox; this
     is the same path for one event in memory (tests, replays)."""
@@ -160,8 +200,9 @@ def make_event(event_type: str, payload: dict, *, producer: str, version: int = 
         correlation_id=context.correlation_id.get() or event_id,
         causation_id=context.causation_id.get(),
         payload=loaded,
-        wire_payload=orjson.loads(orjson.dumps(loaded, default=wire_value,
-                                               option=orjson.OPT_NON_STR_KEYS)),
+        wire_payload=orjson.loads(
+            orjson.dumps(loaded, default=wire_value, option=orjson.OPT_NON_STR_KEYS)
+        ),
     )
 
 
@@ -172,23 +213,27 @@ def parse_event(body: bytes | str) -> Event:
     (a RecursionError, MemoryError or UnicodeDecodeError as much as a
     ValidationError): it is refused, never raised as something a retry could fix."""
     if len(body) > MAX_BODY_BYTES:
-        raise EnvelopeError(f"malformed envelope: a body of {len(body)} bytes is over the "
-                            f"{MAX_BODY_BYTES}-byte cap", "too_large")
+        raise EnvelopeError(
+            f"malformed envelope: a body of {len(body)} bytes is over the "
+            f"{MAX_BODY_BYTES}-byte cap",
+            "too_large",
+        )
     try:
         env = _ENVELOPE.decode(body)
     except Exception:  # noqa: BLE001 - not the common case: look closer
         env = _envelope(body)
     occurred_at = env.occurred_at
     if occurred_at.tzinfo is None:
-        occurred_at = occurred_at.replace(tzinfo=timezone.utc)
+        occurred_at = occurred_at.replace(tzinfo=UTC)
     contract = CONTRACTS.get((env.event_type, env.event_version))
     payload, wire = env.payload, None
     if contract is not None:
         try:
             payload, wire = native(lenient.convert(payload, contract)), payload
-        except Exception as exc:  # noqa: BLE001
-            raise EnvelopeError(f"payload breaks {env.event_type} contract: {_short(exc)}",
-                                "bad_payload") from exc
+        except Exception as exc:
+            raise EnvelopeError(
+                f"payload breaks {env.event_type} contract: {_short(exc)}", "bad_payload"
+            ) from exc
     return Event(
         event_id=str(env.event_id),
         event_type=env.event_type,
@@ -207,11 +252,11 @@ def _envelope(body: bytes | str) -> Envelope:
     takes what the standard library takes) and loosened as the contracts are."""
     try:
         data = decode(body)
-    except Exception as exc:  # noqa: BLE001 - whatever the body does, it is refused
+    except Exception as exc:
         raise EnvelopeError(f"malformed envelope: not JSON: {_short(exc)}", "not_json") from exc
     try:
         return lenient.convert(data, Envelope)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise EnvelopeError(f"malformed envelope: {_short(exc)}") from exc
 
 

@@ -7,6 +7,7 @@ cuts the sections into parts of at most ``BUDGET`` bytes of JSON each (a record
 larger than that travels alone), numbered so the customer service can tell when
 it has them all and put them back together in order (``join``).
 """
+
 from __future__ import annotations
 
 import json
@@ -58,13 +59,27 @@ def cut(sections: dict[str, list[dict]], budget: int = BUDGET) -> list[dict]:
     return parts
 
 
-def payloads(request: dict, service: str, sections: dict[str, list[dict]], now: datetime,
-             budget: int = BUDGET) -> list[dict]:
+def payloads(
+    request: dict,
+    service: str,
+    sections: dict[str, list[dict]],
+    now: datetime,
+    budget: int = BUDGET,
+) -> list[dict]:
     """The ``subject.export_contributed`` payloads answering ``request``."""
     parts = cut(sections, budget)
-    return [{"export_id": request["export_id"], "customer_id": request["customer_id"],
-             "service": service, "part": number, "parts": len(parts), "sections": part,
-             "contributed_at": now} for number, part in enumerate(parts, start=1)]
+    return [
+        {
+            "export_id": request["export_id"],
+            "customer_id": request["customer_id"],
+            "service": service,
+            "part": number,
+            "parts": len(parts),
+            "sections": part,
+            "contributed_at": now,
+        }
+        for number, part in enumerate(parts, start=1)
+    ]
 
 
 def join(parts: list[dict]) -> dict[str, list[dict]]:

@@ -14,6 +14,7 @@ its load: a string field takes ``str()`` of whatever it is given, a number field
 number (a boolean too), a list whatever iterable it is given, a nested contract the
 attributes of an object given in place of a mapping.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,10 +29,12 @@ import msgspec
 from msgspec import inspect
 
 # marshmallow's Boolean: the values it reads as true and as false.
-TRUTHY = frozenset({"t", "T", "true", "True", "TRUE", "on", "On", "ON", "y", "Y", "yes",
-                    "Yes", "YES", "1", 1})
-FALSY = frozenset({"f", "F", "false", "False", "FALSE", "off", "Off", "OFF", "n", "N", "no",
-                   "No", "NO", "0", 0})
+TRUTHY = frozenset(
+    {"t", "T", "true", "True", "TRUE", "on", "On", "ON", "y", "Y", "yes", "Yes", "YES", "1", 1}
+)
+FALSY = frozenset(
+    {"f", "F", "false", "False", "FALSE", "off", "Off", "OFF", "n", "N", "no", "No", "NO", "0", 0}
+)
 
 
 @cache
@@ -48,8 +51,7 @@ def _loosen(value: Any, info: inspect.Type, producing: bool) -> Any:
     if value is None:
         return None
     if isinstance(info, inspect.UnionType):
-        exact = [t for t in info.types
-                 if not isinstance(t, inspect.NoneType)]
+        exact = [t for t in info.types if not isinstance(t, inspect.NoneType)]
         return _loosen(value, exact[0], producing) if len(exact) == 1 else value
     if isinstance(info, inspect.Metadata):
         return _loosen(value, info.type, producing)
@@ -64,8 +66,11 @@ def _struct(value, info: inspect.StructType, producing: bool):
         if not producing or isinstance(value, (list, tuple)):
             return value
         # As marshmallow's dump read a nested object: its attributes of the fields' names.
-        value = {each.encode_name: getattr(value, each.name) for each in info.fields
-                 if hasattr(value, each.name)}
+        value = {
+            each.encode_name: getattr(value, each.name)
+            for each in info.fields
+            if hasattr(value, each.name)
+        }
     out = dict(value)
     for each in info.fields:
         if each.encode_name in out:
@@ -148,6 +153,7 @@ def _iso(parse):
             except ValueError:
                 return value
         return value
+
     return convert
 
 

@@ -6,6 +6,7 @@ Every connection tries them in order and keeps the first that answers; one lost
 later is opened again the same way, so a client of a node that stops moves to
 the next. Each URL keeps its own query options (``heartbeat``, timeouts).
 """
+
 from __future__ import annotations
 
 import pika
@@ -19,8 +20,9 @@ def urls(amqp_url: str) -> list[str]:
     return found
 
 
-def parameters(amqp_url: str, heartbeat: int | None = None,
-               **overrides) -> list[pika.URLParameters]:
+def parameters(
+    amqp_url: str, heartbeat: int | None = None, **overrides
+) -> list[pika.URLParameters]:
     """Connection parameters for each URL (``heartbeat`` where the URL sets none,
     ``overrides`` set on every one), for ``pika.BlockingConnection``, which takes
     the list and tries each in turn."""
@@ -35,8 +37,7 @@ def parameters(amqp_url: str, heartbeat: int | None = None,
     return found
 
 
-def connect(amqp_url: str, heartbeat: int | None = None,
-            **overrides) -> pika.BlockingConnection:
+def connect(amqp_url: str, heartbeat: int | None = None, **overrides) -> pika.BlockingConnection:
     """A blocking connection to the first node of ``amqp_url`` that answers."""
     return pika.BlockingConnection(parameters(amqp_url, heartbeat, **overrides))
 

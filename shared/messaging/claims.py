@@ -5,6 +5,7 @@ it in the context; the unit of work writes it beside the change it makes, so the
 change and its claim commit or vanish together. This module is all the outbox layer
 knows of it, so that it never imports the HTTP layer.
 """
+
 from __future__ import annotations
 
 from shared import clock, context
@@ -13,8 +14,13 @@ from shared import clock, context
 def claim_row(claim: tuple) -> dict:
     """The idempotency row of ``claim`` (owner, key, request digest)."""
     owner, key, digest = claim
-    return {"owner": owner, "key": key, "request_hash": digest, "created_at": clock.now(),
-            "subjects": subjects()}
+    return {
+        "owner": owner,
+        "key": key,
+        "request_hash": digest,
+        "created_at": clock.now(),
+        "subjects": subjects(),
+    }
 
 
 def subjects() -> str:

@@ -15,12 +15,14 @@ does): a message that killed the consumer comes back alone, applied in a
 transaction of its own, and does not make the broker count a return for every
 message of a window beside it.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pika
 
@@ -37,10 +39,18 @@ GATHER_POLL_SECONDS = 0.002
 
 
 class Consumer:
-    def __init__(self, service: str, dispatcher: Dispatcher, amqp_url: str,
-                 names: topology.Names, prefetch: int = 200, delivery_limit: int = 5,
-                 window: int | None = None, idle: Callable[[], object] | None = None,
-                 idle_every: float = 60.0):
+    def __init__(
+        self,
+        service: str,
+        dispatcher: Dispatcher,
+        amqp_url: str,
+        names: topology.Names,
+        prefetch: int = 200,
+        delivery_limit: int = 5,
+        window: int | None = None,
+        idle: Callable[[], object] | None = None,
+        idle_every: float = 60.0,
+    ):
         """``idle``, if given, is work a service defers while events keep coming: it
         runs once the queue has gone quiet after a window, and during a backlog after
         any window that ends ``idle_every`` seconds or more after it last ran, so that
@@ -49,7 +59,9 @@ class Consumer:
         allowed = set(topology.BINDINGS.get(service, ()))
         unbound = set(dispatcher.subscriptions) - allowed
         if unbound and WILDCARD not in allowed:
-            raise ValueError(f"{service} handles {sorted(unbound)} but its queue is not bound to them")
+            raise ValueError(
+                f"{service} handles {sorted(unbound)} but its queue is not bound to them"
+            )
         self.service = service
         self.dispatcher = dispatcher
         self.amqp_url = amqp_url
@@ -112,7 +124,7 @@ class Consumer:
         try:
             with self.metrics.deferred.time():
                 self.idle()
-        except Exception:  # noqa: BLE001 - deferred work waits for the next quiet moment
+        except Exception:
             self.metrics.deferred_failed.inc()
             log.exception("%s: the deferred work between windows failed", self.service)
 
@@ -122,12 +134,17 @@ class Consumer:
         self._connection = brokers.connect(self.amqp_url, heartbeat=30)
         channel = topology.declare(self._connection.channel(), self.names)
         retrier = retries.Retrier(self._connection.channel(), self.names.queue(self.service))
-        self._settler = Settler(self.dispatcher, channel, retrier, self.delivery_limit,
-                                sleep=self._connection.sleep, stopping=self._stop.is_set)
+        self._settler = Settler(
+            self.dispatcher,
+            channel,
+            retrier,
+            self.delivery_limit,
+            sleep=self._connection.sleep,
+            stopping=self._stop.is_set,
+        )
         self._cautious = True
         channel.basic_qos(prefetch_count=1)
-        self._consumer_tag = channel.basic_consume(self.names.queue(self.service),
-                                                   self._on_message)
+        self._consumer_tag = channel.basic_consume(self.names.queue(self.service), self._on_message)
         self._consuming = True
         log.info("consuming from %s", self.names.queue(self.service))
         return channel
@@ -138,7 +155,7 @@ class Consumer:
         if conn is not None and conn.is_open:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
+            except Exception:
                 log.debug("error while closing consumer connection", exc_info=True)
 
     def _gather(self) -> None:
@@ -168,7 +185,6 @@ class Consumer:
         the queue); what it gave us is ours to settle as before."""
         channel.basic_qos(prefetch_count=self.prefetch)
         narrow = self._consumer_tag
-        self._consumer_tag = channel.basic_consume(self.names.queue(self.service),
-                                                   self._on_message)
+        self._consumer_tag = channel.basic_consume(self.names.queue(self.service), self._on_message)
         channel.basic_cancel(narrow)
         self._cautious = False

@@ -9,13 +9,14 @@ the dead-letter queue only once the broker has confirmed the copy. It goes back
 without the consumer's failure count (a fresh budget) and keeps its ``x-death``
 history; the consumer's inbox makes a replay of an event already applied a no-op.
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 import orjson
 import pika
@@ -70,19 +71,27 @@ class DeadLetter:
             return f"malformed ({exc.reason}): {exc}"
         why = _text(self.deaths[0].get("reason")) if self.deaths else None
         if why == "delivery_limit":
-            return ("returned by the broker past its delivery limit without a verdict "
-                    "(did it stop its consumer?)")
+            return (
+                "returned by the broker past its delivery limit without a verdict "
+                "(did it stop its consumer?)"
+            )
         return why or "unknown"
 
     def describe(self) -> dict:
         times = [_moment(d.get("time")) for d in self.deaths]
         first = min((t for t in times if t is not None), default=None)
         envelope = self.envelope
-        return {"message_id": self.message_id, "event_id": _text(envelope.get("event_id")),
-                "event_type": _text(envelope.get("event_type")), "reason": self.reason(),
-                "deaths": sum(d.get("count", 0) for d in self.deaths
-                              if isinstance(d.get("count"), int)),
-                "first_death": first.isoformat() if first else None, "size": len(self.body)}
+        return {
+            "message_id": self.message_id,
+            "event_id": _text(envelope.get("event_id")),
+            "event_type": _text(envelope.get("event_type")),
+            "reason": self.reason(),
+            "deaths": sum(
+                d.get("count", 0) for d in self.deaths if isinstance(d.get("count"), int)
+            ),
+            "first_death": first.isoformat() if first else None,
+            "size": len(self.body),
+        }
 
 
 @contextmanager
@@ -111,8 +120,7 @@ def listing(connection, names: Names, service: str) -> list[dict]:
         return [letter.describe() for letter in letters]
 
 
-def replay(connection, names: Names, service: str,
-           ids: Iterable[str] | None = None) -> list[dict]:
+def replay(connection, names: Names, service: str, ids: Iterable[str] | None = None) -> list[dict]:
     """Replay the dead letters with these message or event ids (all if None); every id
     must be found, or nothing is replayed."""
     reader, writer = connection.channel(), connection.channel()
@@ -121,14 +129,22 @@ def replay(connection, names: Names, service: str,
         wanted = None if ids is None else set(ids)
         chosen = [letter for letter in letters if wanted is None or letter.matches(wanted)]
         if wanted is not None:
-            found = {i for letter in chosen for i in (letter.message_id,
-                                                      _text(letter.envelope.get("event_id")))}
+            found = {
+                i
+                for letter in chosen
+                for i in (letter.message_id, _text(letter.envelope.get("event_id")))
+            }
             if wanted - found:
                 raise NotDeadLettered(", ".join(sorted(wanted - found)))
         replayed = []
         for letter in chosen:
-            writer.basic_publish("", names.queue(service), letter.body, mandatory=True,
-                                 properties=_fresh(letter.properties))
+            writer.basic_publish(
+                "",
+                names.queue(service),
+                letter.body,
+                mandatory=True,
+                properties=_fresh(letter.properties),
+            )
             reader.basic_ack(letter.tag)
             letter.settled = True
             replayed.append(letter.describe())
@@ -137,8 +153,11 @@ def replay(connection, names: Names, service: str,
 
 def _fresh(properties: pika.BasicProperties) -> pika.BasicProperties:
     properties = copy.copy(properties)
-    properties.headers = {key: value for key, value in (properties.headers or {}).items()
-                          if key not in (*retries.RETRY_HEADERS, "x-delivery-count")}
+    properties.headers = {
+        key: value
+        for key, value in (properties.headers or {}).items()
+        if key not in (*retries.RETRY_HEADERS, "x-delivery-count")
+    }
     properties.delivery_mode = pika.DeliveryMode.Persistent.value
     return properties
 
@@ -151,7 +170,7 @@ def _text(value) -> str | None:
 
 def _moment(value) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     return None

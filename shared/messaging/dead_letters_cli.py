@@ -7,6 +7,7 @@ The broker is ``--amqp-url`` or ``RAPPORT_AMQP_URL``, the namespace ``--namespac
 or ``RAPPORT_NAMESPACE`` (default ``rapport``). Exit status: 0 done, 1 an id asked
 for is not dead-lettered (nothing replayed), 2 unknown service or no broker.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,12 +45,22 @@ def main(argv: list[str] | None = None) -> int:
         names = Names(args.namespace)
         with _connected(args.amqp_url) as connection:
             if args.command == "list":
-                rows = [{"service": s, **row} for s in services or BINDINGS
-                        for row in _run(dead_letters.listing, connection, names, s)]
+                rows = [
+                    {"service": s, **row}
+                    for s in services or BINDINGS
+                    for row in _run(dead_letters.listing, connection, names, s)
+                ]
             else:
-                rows = [{"service": args.service, **row}
-                        for row in _run(dead_letters.replay, connection, names, args.service,
-                                        None if args.all else args.ids)]
+                rows = [
+                    {"service": args.service, **row}
+                    for row in _run(
+                        dead_letters.replay,
+                        connection,
+                        names,
+                        args.service,
+                        None if args.all else args.ids,
+                    )
+                ]
     except Refused as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return exc.status
@@ -59,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
-    parser.add_argument("--amqp-url", default=os.environ.get(
-        "RAPPORT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"))
+    parser.add_argument(
+        "--amqp-url",
+        default=os.environ.get("RAPPORT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+    )
     parser.add_argument("--namespace", default=os.environ.get("RAPPORT_NAMESPACE", "rapport"))
     commands = parser.add_subparsers(dest="command", required=True)
     listed = commands.add_parser("list", help="dead letters with their reasons")
@@ -68,8 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     again = commands.add_parser("replay", help="send dead letters back to their queue")
     again.add_argument("service", metavar="SERVICE")
     chosen = again.add_mutually_exclusive_group(required=True)
-    chosen.add_argument("ids", nargs="*", default=[], metavar="ID",
-                        help="message or event ids")
+    chosen.add_argument("ids", nargs="*", default=[], metavar="ID", help="message or event ids")
     chosen.add_argument("--all", action="store_true", help="every dead letter of SERVICE")
     for sub in (listed, again):
         sub.add_argument("--json", action="store_true", help="JSON instead of a table")
@@ -84,8 +96,9 @@ class _connected:
         try:
             self.connection = brokers.connect(self.url)
         except (pika.exceptions.AMQPError, OSError, ValueError) as exc:
-            raise Refused(f"cannot reach the broker at {_safe(self.url)}: "
-                          f"{type(exc).__name__} {exc}".rstrip()) from exc
+            raise Refused(
+                f"cannot reach the broker at {_safe(self.url)}: {type(exc).__name__} {exc}".rstrip()
+            ) from exc
         return self.connection
 
     def __exit__(self, *_):
@@ -97,16 +110,21 @@ def _run(action, connection, names: Names, service: str, *args) -> list[dict]:
     try:
         return action(connection, names, service, *args)
     except dead_letters.NotDeadLettered as exc:
-        raise Refused(f"not in {names.dead_letter_queue(service)}: {exc}; nothing replayed",
-                      1) from exc
+        raise Refused(
+            f"not in {names.dead_letter_queue(service)}: {exc}; nothing replayed", 1
+        ) from exc
     except pika.exceptions.ChannelClosedByBroker as exc:
         if exc.reply_code == 404:
-            raise Refused(f"no queue {names.dead_letter_queue(service)}: has the topology of "
-                          f"namespace {names.namespace!r} been declared?") from exc
+            raise Refused(
+                f"no queue {names.dead_letter_queue(service)}: has the topology of "
+                f"namespace {names.namespace!r} been declared?"
+            ) from exc
         raise Refused(f"the broker refused: {exc.reply_text}") from exc
     except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
-        raise Refused(f"the broker did not take a replayed copy for {names.queue(service)}; "
-                      "what was not replayed stays dead-lettered") from exc
+        raise Refused(
+            f"the broker did not take a replayed copy for {names.queue(service)}; "
+            "what was not replayed stays dead-lettered"
+        ) from exc
     except pika.exceptions.AMQPError as exc:
         raise Refused(f"lost the broker: {type(exc).__name__} {exc}") from exc
 

@@ -15,9 +15,10 @@ change a row per event gives a ``prepare``: called first in each transaction wit
 the window's events, it locks the rows they concern in one order (sorted keys),
 so two windows wait for each other instead of losing an update or deadlocking.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import insert, select
 
@@ -39,8 +40,14 @@ def handler_name(handler: Handler) -> str:
 class Dispatcher:
     """Runs an event through its handlers, once per (event, handler)."""
 
-    def __init__(self, service: str, uow: UnitOfWorkFactory, inbox_model,
-                 subscriptions: Mapping[str, Sequence[Handler]], prepare: Prepare | None = None):
+    def __init__(
+        self,
+        service: str,
+        uow: UnitOfWorkFactory,
+        inbox_model,
+        subscriptions: Mapping[str, Sequence[Handler]],
+        prepare: Prepare | None = None,
+    ):
         self.service = service
         self.prepare = prepare
         self.uow = uow
@@ -49,8 +56,10 @@ class Dispatcher:
         self.metrics = metrics_for(service)
 
     def handlers_for(self, event: Event) -> list[Handler]:
-        return [*self.subscriptions.get(event.routing_key, ()),
-                *self.subscriptions.get(WILDCARD, ())]
+        return [
+            *self.subscriptions.get(event.routing_key, ()),
+            *self.subscriptions.get(WILDCARD, ()),
+        ]
 
     def dispatch(self, event: Event) -> bool:
         """Apply one event in a transaction of its own; False if nobody here handles
@@ -99,8 +108,14 @@ class Dispatcher:
                             continue
                         seen.add(key)
                         handler(work, event)
-                        done.append({"event_id": key[0], "handler": key[1],
-                                     "event_type": event.event_type, "processed_at": now})
+                        done.append(
+                            {
+                                "event_id": key[0],
+                                "handler": key[1],
+                                "event_type": event.event_type,
+                                "processed_at": now,
+                            }
+                        )
                 finally:
                     _leave_context(tokens)
             if done:
@@ -115,7 +130,8 @@ class Dispatcher:
         # the look-up itself, and at a trickle every window of one event pays it.
         table = self.inbox.__table__
         rows = work.session.connection().execute(
-            select(table.c.event_id, table.c.handler).where(table.c.event_id.in_(ids)))
+            select(table.c.event_id, table.c.handler).where(table.c.event_id.in_(ids))
+        )
         return {(event_id, handler) for event_id, handler in rows}
 
 
@@ -123,8 +139,11 @@ def _enter_context(event: Event) -> tuple:
     """Events a handler emits are correlated with, and caused by, this one. Set once
     per event for all its handlers, without a generator context manager: a window
     of a thousand events paid for one of those per handler."""
-    return (context.correlation_id.set(event.correlation_id),
-            context.causation_id.set(event.event_id), context.event_id.set(event.event_id))
+    return (
+        context.correlation_id.set(event.correlation_id),
+        context.causation_id.set(event.event_id),
+        context.event_id.set(event.event_id),
+    )
 
 
 def _leave_context(tokens: tuple) -> None:
@@ -132,4 +151,3 @@ def _leave_context(tokens: tuple) -> None:
     context.event_id.reset(event_id)
     context.causation_id.reset(causation)
     context.correlation_id.reset(correlation)
-

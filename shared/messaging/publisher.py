@@ -9,11 +9,13 @@ sent; anything else stays pending and is tried again.
 Given several broker URLs (a cluster's nodes, ``shared.messaging.brokers``), it
 connects to the first that answers, as the blocking connections do.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import pika
 from pika.adapters.select_connection import SelectConnection
@@ -44,8 +46,13 @@ class _Batch:
 
 
 class ConfirmingPublisher:
-    def __init__(self, amqp_url: str, exchange: str, confirm_timeout: float = 30.0,
-                 connect_timeout: float = 10.0):
+    def __init__(
+        self,
+        amqp_url: str,
+        exchange: str,
+        confirm_timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+    ):
         self.nodes = brokers.parameters(amqp_url, heartbeat=30)
         self.exchange = exchange
         self.confirm_timeout = confirm_timeout
@@ -72,8 +79,9 @@ class ConfirmingPublisher:
                 self.close()
                 if i == len(self.nodes) - 1:
                     raise
-                log.warning("publisher: %s refused (%s); trying the next node",
-                            brokers.where(params), exc)
+                log.warning(
+                    "publisher: %s refused (%s); trying the next node", brokers.where(params), exc
+                )
 
     def _connect(self, params) -> None:
         self._error = None
@@ -93,7 +101,7 @@ class ConfirmingPublisher:
                 conn.close()
                 conn.ioloop.call_later(2, conn.ioloop.stop)
                 conn.ioloop.start()
-            except Exception:  # noqa: BLE001 - closing a broken connection
+            except Exception:
                 log.debug("error while closing publisher connection", exc_info=True)
 
     def _on_connection_open(self, conn):
@@ -129,8 +137,13 @@ class ConfirmingPublisher:
                     message_id=message.message_id,
                     type=message.type or None,
                 )
-                self._channel.basic_publish(self.exchange, message.routing_key, message.body,
-                                            properties=props, mandatory=True)
+                self._channel.basic_publish(
+                    self.exchange,
+                    message.routing_key,
+                    message.body,
+                    properties=props,
+                    mandatory=True,
+                )
                 batch.by_tag[self._next_tag] = message
                 self._next_tag += 1
             self._drive(lambda: not batch.by_tag, self.confirm_timeout, "confirm")
@@ -148,8 +161,11 @@ class ConfirmingPublisher:
         if batch is None:
             return
         acked = isinstance(method, pika.spec.Basic.Ack)
-        tags = [t for t in batch.by_tag if t <= method.delivery_tag] if method.multiple \
+        tags = (
+            [t for t in batch.by_tag if t <= method.delivery_tag]
+            if method.multiple
             else [method.delivery_tag]
+        )
         for tag in tags:
             message = batch.by_tag.pop(tag, None)
             if message is None:

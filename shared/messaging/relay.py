@@ -8,6 +8,7 @@ the claim is ``FOR UPDATE SKIP LOCKED``, so several relays can share one outbox;
 on SQLite one relay per service is the rule, and the claim takes no lock while
 publishing so API writers are never held up by the broker.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,9 +37,17 @@ QUIET_LOOK_SECONDS = 1.0
 
 
 class Relay:
-    def __init__(self, service: str, db: Database, outbox_model, amqp_url: str,
-                 names: topology.Names, batch_size: int = 500, poll_seconds: float = 0.02,
-                 retention: timedelta = timedelta(days=7)):
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        outbox_model,
+        amqp_url: str,
+        names: topology.Names,
+        batch_size: int = 500,
+        poll_seconds: float = 0.02,
+        retention: timedelta = timedelta(days=7),
+    ):
         self.service = service
         self.db = db
         self.outbox = outbox_model
@@ -53,10 +62,18 @@ class Relay:
         self._watch = db.change_watch()
         # Built once: an idle relay on SQLite looks after every commit anyone makes.
         self._pending_query = (
-            select(outbox_model.id, outbox_model.event_id, outbox_model.event_type,
-                   outbox_model.routing_key, outbox_model.body, outbox_model.attempts)
+            select(
+                outbox_model.id,
+                outbox_model.event_id,
+                outbox_model.event_type,
+                outbox_model.routing_key,
+                outbox_model.body,
+                outbox_model.attempts,
+            )
             .where(outbox_model.sent_at.is_(None), outbox_model.available_at <= bindparam("now"))
-            .order_by(outbox_model.id).limit(batch_size))
+            .order_by(outbox_model.id)
+            .limit(batch_size)
+        )
 
     @property
     def ready(self) -> bool:
@@ -149,20 +166,28 @@ class Relay:
         assert self.publisher is not None  # connected before the first batch
         return self.publisher.publish_batch(
             Message(row.id, row.event_id, row.routing_key, row.body.encode(), row.event_type)
-            for row in rows)
+            for row in rows
+        )
 
     def _mark(self, session, rows, confirmed, failed) -> None:
         by_id = {row.id: row for row in rows}
         now = utcnow()
         if confirmed:
-            session.execute(update(self.outbox).where(self.outbox.id.in_(confirmed))
-                            .values(sent_at=now))
+            session.execute(
+                update(self.outbox).where(self.outbox.id.in_(confirmed)).values(sent_at=now)
+            )
         for row_id in failed:
             row = by_id[row_id]
-            delay = timedelta(seconds=min(2 ** row.attempts, 300))
-            session.execute(update(self.outbox).where(self.outbox.id == row_id).values(
-                attempts=row.attempts + 1, available_at=now + delay,
-                last_error="nacked or returned as unroutable by the broker"))
+            delay = timedelta(seconds=min(2**row.attempts, 300))
+            session.execute(
+                update(self.outbox)
+                .where(self.outbox.id == row_id)
+                .values(
+                    attempts=row.attempts + 1,
+                    available_at=now + delay,
+                    last_error="nacked or returned as unroutable by the broker",
+                )
+            )
             self.metrics.publish_failed.labels(row.event_type).inc()
             log.error("broker refused event %s (%s); will retry", row.event_id, row.routing_key)
         for row_id in confirmed:

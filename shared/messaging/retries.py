@@ -10,6 +10,7 @@ channel in confirm mode; the original is acked only once the broker has confirme
 the copy. A delivery that arrives having failed ``DELIVERY_LIMIT`` times is
 rejected without requeue, so the broker dead-letters it with those headers on it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -50,8 +51,11 @@ class Retrier:
         """Return once the broker has confirmed the copy; raise if it did not take it
         (the original, still unacked, then comes back when the connection is gone)."""
         properties = copy.copy(properties) if properties is not None else pika.BasicProperties()
-        headers = {key: value for key, value in (properties.headers or {}).items()
-                   if key not in _BROKER_HEADERS}
+        headers = {
+            key: value
+            for key, value in (properties.headers or {}).items()
+            if key not in _BROKER_HEADERS
+        }
         headers.update({FAILURES: failed, LAST_ERROR: describe(error)})
         properties.headers = headers
         properties.delivery_mode = pika.DeliveryMode.Persistent.value

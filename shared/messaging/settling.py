@@ -10,11 +10,12 @@ are applied in one transaction (``shared.messaging.dispatcher``) and acked after
 it committed. A handler failure is counted on a confirmed copy at the back of
 the queue (``shared.messaging.retries``).
 """
+
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.exc import OperationalError
 
@@ -29,9 +30,15 @@ log = logging.getLogger(__name__)
 class Settler:
     """Settles the deliveries of one channel; built anew on every connection."""
 
-    def __init__(self, dispatcher: Dispatcher, channel, retrier: retries.Retrier,
-                 delivery_limit: int, sleep: Callable[[float], None],
-                 stopping: Callable[[], bool]):
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        channel,
+        retrier: retries.Retrier,
+        delivery_limit: int,
+        sleep: Callable[[float], None],
+        stopping: Callable[[], bool],
+    ):
         self.dispatcher, self.channel, self.retrier = dispatcher, channel, retrier
         self.delivery_limit = delivery_limit
         self.sleep, self.stopping = sleep, stopping
@@ -45,13 +52,20 @@ class Settler:
             try:
                 event = parse_event(body)
             except EnvelopeError as exc:
-                self._dead_letter(tag, exc.reason, "a malformed message %s: %s",
-                                  properties.message_id, exc)
+                self._dead_letter(
+                    tag, exc.reason, "a malformed message %s: %s", properties.message_id, exc
+                )
                 continue
             if retries.failures(properties) >= self.delivery_limit:
-                self._dead_letter(tag, "handler_failed", "%s %s after %d failures: %s",
-                                  event.event_type, event.event_id, retries.failures(properties),
-                                  retries.last_error(properties))
+                self._dead_letter(
+                    tag,
+                    "handler_failed",
+                    "%s %s after %d failures: %s",
+                    event.event_type,
+                    event.event_id,
+                    retries.failures(properties),
+                    retries.last_error(properties),
+                )
             elif suspect:
                 self._apply([(tag, properties, body, event)])
             else:
@@ -102,16 +116,26 @@ class Settler:
             unavailable = [r for r in results if isinstance(r, OperationalError)]
             if not unavailable or self.stopping():
                 return results
-            log.warning("database unavailable (%r); retrying %d events in %.1fs",
-                        unavailable[0], len(events), delay)
+            log.warning(
+                "database unavailable (%r); retrying %d events in %.1fs",
+                unavailable[0],
+                len(events),
+                delay,
+            )
             self.sleep(delay)
             delay = min(delay * 2, 30.0)
 
     def _failed(self, tag, properties, body, event, error: Exception) -> None:
         failed = retries.failures(properties) + 1
-        log.error("handling %s %s failed (attempt %s of %s): %r", event.event_type,
-                  event.event_id, failed, self.delivery_limit, error,
-                  exc_info=(type(error), error, error.__traceback__))
+        log.error(
+            "handling %s %s failed (attempt %s of %s): %r",
+            event.event_type,
+            event.event_id,
+            failed,
+            self.delivery_limit,
+            error,
+            exc_info=(type(error), error, error.__traceback__),
+        )
         self.metrics.failed.labels(event.event_type).inc()
         # Counted on a confirmed copy; the original is acked only after the confirm.
         self.retrier.retry(properties, body, failed, error)

@@ -4,6 +4,7 @@ The outbox row is written in the business transaction, so an event exists if and
 only if the change that caused it was committed. The inbox row is written in the
 handler's transaction, so a handler's effect happens once per event id.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,8 +39,14 @@ class OutboxMixin:
     @declared_attr.directive
     def __table_args__(cls):
         # Only pending rows are ever looked up by the relay: keep that index small.
-        return (Index("ix_outbox_pending", "id", sqlite_where=cls.sent_at.is_(None),
-                      postgresql_where=cls.sent_at.is_(None)),)
+        return (
+            Index(
+                "ix_outbox_pending",
+                "id",
+                sqlite_where=cls.sent_at.is_(None),
+                postgresql_where=cls.sent_at.is_(None),
+            ),
+        )
 
 
 class InboxMixin:

@@ -11,6 +11,7 @@ counts every return of a message, a consumer's restart or lost connection as muc
 as a requeue, so it would spend the budget of good messages a consumer merely held.
 Consumers count handler failures themselves (``shared.messaging.retries``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,15 +29,34 @@ BROKER_DELIVERY_LIMIT = 50
 # Routing keys each consuming service binds; a service's handlers may subscribe to
 # nothing outside its list (checked when its consumer starts and by a contract test).
 BINDINGS: dict[str, tuple[str, ...]] = {
-    "customer": ("call.completed.v1", "sale.recorded.v1", "sale.returned.v1",
-                 "sale.cancelled.v1", "subject.export_contributed.v1"),
-    "calls": ("customer.registered.v1", "customer.updated.v1", "customer.merged.v1",
-              "customer.consent_changed.v1", "customer.opted_out.v1",
-              "customer.erased.v1", "customer.gaps_detected.v1",
-              "subject.export_requested.v1",
-              "call.assigned.v1", "call.cancelled.v1", "followup.created.v1"),
-    "sales": ("customer.registered.v1", "customer.updated.v1", "customer.merged.v1",
-              "customer.erased.v1", "call.completed.v1", "subject.export_requested.v1"),
+    "customer": (
+        "call.completed.v1",
+        "sale.recorded.v1",
+        "sale.returned.v1",
+        "sale.cancelled.v1",
+        "subject.export_contributed.v1",
+    ),
+    "calls": (
+        "customer.registered.v1",
+        "customer.updated.v1",
+        "customer.merged.v1",
+        "customer.consent_changed.v1",
+        "customer.opted_out.v1",
+        "customer.erased.v1",
+        "customer.gaps_detected.v1",
+        "subject.export_requested.v1",
+        "call.assigned.v1",
+        "call.cancelled.v1",
+        "followup.created.v1",
+    ),
+    "sales": (
+        "customer.registered.v1",
+        "customer.updated.v1",
+        "customer.merged.v1",
+        "customer.erased.v1",
+        "call.completed.v1",
+        "subject.export_requested.v1",
+    ),
     "reporting": ("#",),
 }
 
@@ -106,7 +126,12 @@ def _declare_queue(channel, queue: str, arguments: dict):
             "queue %s exists with other arguments than %s (%s); keeping it. To migrate: "
             "stop its consumers and relays, let it drain (or move its messages with a "
             "shovel), delete it (rabbitmqctl delete_queue %s) and start them again: they "
-            "declare it anew", queue, arguments, exc.reply_text, queue)
+            "declare it anew",
+            queue,
+            arguments,
+            exc.reply_text,
+            queue,
+        )
         return channel
 
 

@@ -1,5 +1,6 @@
 """The unit of work: one transaction in which domain changes and the events they
 cause are written together."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -43,8 +44,9 @@ class UnitOfWork:
         """One event per payload, all occurring now, written at once in statements of
         ``CHUNK`` rows as ``payloads`` is read (a run too large to hold may stream
         them); returns how many."""
-        rows = outbox.rows(outbox.Origin.current(self.producer), event_type, payloads,
-                           clock.now(), version=version)
+        rows = outbox.rows(
+            outbox.Origin.current(self.producer), event_type, payloads, clock.now(), version=version
+        )
         count = 0
         while chunk := list(islice(rows, CHUNK)):
             self._insert(self._outbox, chunk)
@@ -104,15 +106,19 @@ class _Scope:
     def __enter__(self) -> UnitOfWork:
         self._cm = self._factory.db.transaction()
         session = self._cm.__enter__()
-        self._work = UnitOfWork(session, self._factory.outbox_model, self._factory.producer,
-                                 self._factory.idempotency_model)
+        self._work = UnitOfWork(
+            session,
+            self._factory.outbox_model,
+            self._factory.producer,
+            self._factory.idempotency_model,
+        )
         return self._work
 
     def __exit__(self, *exc):
         if exc[0] is None:
             try:
                 self._work.write_events()
-            except BaseException as error:  # noqa: BLE001 - roll back, then raise it
+            except BaseException as error:
                 self._cm.__exit__(type(error), error, error.__traceback__)
                 raise
         return self._cm.__exit__(*exc)

@@ -1,12 +1,13 @@
 """Build a service's Flask app: config, OpenAPI, problem+json errors, request ids,
 bearer auth, health, readiness and metrics, identical in every service."""
+
 from __future__ import annotations
 
 import functools
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
@@ -53,28 +54,45 @@ def require_roles(*roles: str) -> None:
 def roles(*names: str):
     """Decorate a view so that callers without one of ``names`` get 403 before
     anything of their request is read (place it above the arguments decorator)."""
+
     def decorate(view):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
             require_roles(*names)
             return view(*args, **kwargs)
+
         return guarded
+
     return decorate
 
 
-def create_service_app(settings: Settings, *, title: str, description: str,
-                       blueprints: Iterable, outbox_model, idempotency_model=None,
-                       setup: Callable[[Flask], None] | None = None) -> Flask:
+def create_service_app(
+    settings: Settings,
+    *,
+    title: str,
+    description: str,
+    blueprints: Iterable,
+    outbox_model,
+    idempotency_model=None,
+    setup: Callable[[Flask], None] | None = None,
+) -> Flask:
     app = Flask(settings.service)
     app.json = JSONProvider(app)
     app.config.update(
-        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/docs", OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/", OPENAPI_SWAGGER_UI_URL=swagger_ui.URL,
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/docs",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/",
+        OPENAPI_SWAGGER_UI_URL=swagger_ui.URL,
         API_SPEC_OPTIONS={
             "info": {"description": description},
-            "components": {"securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
             "security": [{"bearerAuth": []}],
         },
         MAX_CONTENT_LENGTH=int(settings.get("MAX_BODY_BYTES", 8 * 1024 * 1024)),
@@ -83,12 +101,15 @@ def create_service_app(settings: Settings, *, title: str, description: str,
     db = Database(settings.database_url)
     shared = shared_state(settings)
     app.extensions["rapport"] = ServiceContext(
-        settings=settings, db=db,
+        settings=settings,
+        db=db,
         uow=UnitOfWorkFactory(db, outbox_model, settings.service, idempotency_model),
         idempotency_model=idempotency_model,
         authenticator=Authenticator.from_settings(
-            settings, shared.client_revoked if shared is not None else None),
-        shared=shared)
+            settings, shared.client_revoked if shared is not None else None
+        ),
+        shared=shared,
+    )
     api = openapi.ProblemApi(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
@@ -116,7 +137,9 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
         g.context_tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
         # For the server's access log line, written once this context is gone.
         request.environ["rapport.request_id"], request.environ["rapport.correlation_id"] = (
-            rid, cid)
+            rid,
+            cid,
+        )
         if not request.path.startswith(PUBLIC_PREFIXES) and not _public(app):
             g.principal = authenticate(request.headers.get("Authorization", ""))
 
@@ -220,4 +243,6 @@ def _install_rate_limits(app: Flask, settings: Settings, shared: SharedState) ->
                 refused[scope].inc()
                 raise TooManyRequests(
                     f"over the {scope} rate limit of {limit.count} requests per "
-                    f"{limit.seconds} s; try again in {wait} s", retry_after=wait)
+                    f"{limit.seconds} s; try again in {wait} s",
+                    retry_after=wait,
+                )

@@ -17,6 +17,7 @@ the path's.
 Responses are dumped through ``shared.web.dumping``: marshmallow's output, without
 its per-field calls for the plain values most fields hold.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -37,8 +38,11 @@ class Blueprint(SmorestBlueprint):
             schema = schema()
         decorate = super().arguments(schema, **kwargs)
         plain_position = not {"as_kwargs", "arg_name"} & kwargs.keys()
-        empty = (_defaults_when_empty(schema)
-                 if kwargs.get("location") == "query" and plain_position else None)
+        empty = (
+            _defaults_when_empty(schema)
+            if kwargs.get("location") == "query" and plain_position
+            else None
+        )
         if empty is None:
             return decorate
 
@@ -52,7 +56,9 @@ class Blueprint(SmorestBlueprint):
                 if request.query_string:
                     return parsed(*args, **kw)
                 return func(*args, dict(empty), **kw)
+
             return wrapper
+
         return decorator
 
     def response(self, status_code, schema=None, **kwargs):
@@ -67,8 +73,9 @@ _PLAIN = (str, int, float, bool, type(None))
 
 def _defaults_when_empty(schema: ma.Schema) -> dict | None:
     """What ``schema`` loads from nothing, if it is the same on every request."""
-    if any(hooks(schema).values()) or any(callable(field.load_default)
-                                          for field in schema.fields.values()):
+    if any(hooks(schema).values()) or any(
+        callable(field.load_default) for field in schema.fields.values()
+    ):
         return None
     try:
         empty = schema.load({})

@@ -14,6 +14,7 @@ own, is dumped by ``Schema.dump`` itself. tests/shared/test_dumping.py holds eve
 schema of every service to ``Schema.dump``'s answer, so a marshmallow that changes
 underneath fails there.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,14 +42,18 @@ def dumper(schema: Schema) -> Callable[..., Any]:
         if many and obj is not None:
             return [one(each) for each in obj]
         return one(obj)
+
     return dump
 
 
 def _compile(schema: Schema) -> Dump | None:
     found = hooks(schema)
-    if (found[PRE_DUMP] or found[POST_DUMP]
-            or type(schema).get_attribute is not Schema.get_attribute
-            or schema.dict_class is not dict):
+    if (
+        found[PRE_DUMP]
+        or found[POST_DUMP]
+        or type(schema).get_attribute is not Schema.get_attribute
+        or schema.dict_class is not dict
+    ):
         return None
     plan: list[tuple] = []
     for attr, field in schema.dump_fields.items():
@@ -66,6 +71,7 @@ def _compile(schema: Schema) -> Dump | None:
         if type(obj) is dict:
             get = obj.get
         elif not hasattr(obj, "__getitem__"):
+
             def get(name, default, obj=obj):
                 return getattr(obj, name, default)
         else:  # a mapping of another kind: marshmallow's lookups, hooks there are none
@@ -89,21 +95,25 @@ def _compile(schema: Schema) -> Dump | None:
                     value = whole(obj)
             out[key] = value
         return out
+
     return one
 
 
 def _whole(field: fields.Field, attr: str, accessor) -> Callable:
     def serialize(obj):
         return field.serialize(attr, obj, accessor=accessor)
+
     return serialize
 
 
 def _own(kind) -> Convert:
     """Values of the type ``kind`` as they are; the rest through the field's own code."""
+
     def convert(value):
         if value is None or type(value) is kind:
             return value
         return SLOW
+
     return convert
 
 
@@ -130,6 +140,7 @@ def _temporal(field):
 
     def convert(value):
         return None if value is None else format_func(value)
+
     return convert
 
 
@@ -139,6 +150,7 @@ def _dict(field):
 
     def convert(value):
         return None if value is None else field.mapping_type(value)
+
     return convert
 
 
@@ -153,6 +165,7 @@ def _list(field):
             return None
         out = [inner(each) for each in value]
         return SLOW if SLOW in out else out
+
     return convert
 
 
@@ -165,6 +178,7 @@ def _nested(field):
         if not dumps:  # the nested schema resolves on first use, as marshmallow's does
             dumps.append(dumper(field.schema))
         return dumps[0](value, many=field.schema.many or field.many)
+
     return convert
 
 

@@ -1,5 +1,6 @@
 """marshmallow fields every API uses: phones in E.164, e-mails checked, money as
 exact decimals."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -54,7 +55,7 @@ class Money(DecimalString):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, float):
-            raise ValidationError("Send amounts as strings (\"12.50\"), not as JSON numbers.")
+            raise ValidationError('Send amounts as strings ("12.50"), not as JSON numbers.')
         if isinstance(value, bool):
             raise ValidationError("Not a valid amount.")
         try:

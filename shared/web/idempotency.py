@@ -14,6 +14,7 @@ case); an erasure ``forget``s every answer about its subject, and a replay of on
 gets 410 Gone, never the person's data and never a second run of the request. A view
 may audit a replay (``on_replay``), as the partner API audits every read it answers.
 """
+
 from __future__ import annotations
 
 import functools
@@ -68,18 +69,29 @@ def forget(session, model, customer_ids) -> int:
     forgotten = 0
     for customer_id in customer_ids:
         # Answers stored before subjects were recorded are found by their content.
-        about = or_(model.subjects.contains(f" {customer_id} ", autoescape=True),
-                    and_(model.subjects.is_(None), model.status < 400,
-                         model.body.contains(customer_id, autoescape=True)))
-        forgotten += session.execute(update(model).where(about).values(
-            status=410, body=GONE, location=None, subjects=None)).rowcount
+        about = or_(
+            model.subjects.contains(f" {customer_id} ", autoescape=True),
+            and_(
+                model.subjects.is_(None),
+                model.status < 400,
+                model.body.contains(customer_id, autoescape=True),
+            ),
+        )
+        forgotten += session.execute(
+            update(model).where(about).values(status=410, body=GONE, location=None, subjects=None)
+        ).rowcount
     return forgotten
 
 
-GONE = json.dumps({
-    "type": "urn:rapport:problem:subject-erased", "title": "Gone", "status": 410,
-    "detail": "the answer to this request is no longer available: the customer it "
-              "concerned was erased"})
+GONE = json.dumps(
+    {
+        "type": "urn:rapport:problem:subject-erased",
+        "title": "Gone",
+        "status": 410,
+        "detail": "the answer to this request is no longer available: the customer it "
+        "concerned was erased",
+    }
+)
 
 
 def idempotent(view=None, *, on_replay=None):
@@ -96,12 +108,15 @@ def idempotent(view=None, *, on_replay=None):
         from shared.web.app import principal, service
 
         if not _VALID.match(key):
-            raise Invalid("the Idempotency-Key header must be 1 to 200 visible ASCII characters",
-                          errors={HEADER: ["1 to 200 visible ASCII characters"]})
+            raise Invalid(
+                "the Idempotency-Key header must be 1 to 200 visible ASCII characters",
+                errors={HEADER: ["1 to 200 visible ASCII characters"]},
+            )
         who = principal()
         owner = f"{who.role}:{who.partner_id or ''}:{who.subject}"
-        digest = hashlib.sha256(b"\n".join((request.method.encode(), request.full_path.encode(),
-                                            request.get_data()))).hexdigest()
+        digest = hashlib.sha256(
+            b"\n".join((request.method.encode(), request.full_path.encode(), request.get_data()))
+        ).hexdigest()
         ctx = service()
         model = ctx.idempotency_model
         stored = _stored(ctx, model, owner, key)
@@ -123,6 +138,7 @@ def idempotent(view=None, *, on_replay=None):
             context.idempotency_claim.reset(token)
             context.idempotency_subjects.reset(subjects)
         return response
+
     return wrapper
 
 
@@ -133,22 +149,36 @@ def _stored(ctx, model, owner: str, key: str):
 
 def _store(ctx, model, owner: str, key: str, response: Response) -> None:
     with ctx.db.transaction() as session:
-        session.execute(update(model).where(
-            model.owner == owner, model.key == key, model.status.is_(None)).values(
-            status=response.status_code, body=response.get_data(as_text=True),
-            location=response.headers.get("Location"), subjects=_subjects()))
+        session.execute(
+            update(model)
+            .where(model.owner == owner, model.key == key, model.status.is_(None))
+            .values(
+                status=response.status_code,
+                body=response.get_data(as_text=True),
+                location=response.headers.get("Location"),
+                subjects=_subjects(),
+            )
+        )
 
 
 def _replay(stored, digest: str, on_replay) -> Response:
     if stored.request_hash != digest:
-        raise Invalid("this Idempotency-Key was used for a different request",
-                      errors={HEADER: ["already used with a different request"]})
+        raise Invalid(
+            "this Idempotency-Key was used for a different request",
+            errors={HEADER: ["already used with a different request"]},
+        )
     if stored.status is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed; "
-                       "retry shortly", retry_after=1)
+        raise Conflict(
+            "a request with this Idempotency-Key is still being processed; retry shortly",
+            retry_after=1,
+        )
     if stored.status >= 400:  # forgotten by an erasure
-        return Response(stored.body, status=stored.status, mimetype=PROBLEM_JSON,
-                        headers={"Idempotent-Replayed": "true"})
+        return Response(
+            stored.body,
+            status=stored.status,
+            mimetype=PROBLEM_JSON,
+            headers={"Idempotent-Replayed": "true"},
+        )
     if on_replay is not None:
         on_replay(json.loads(stored.body))
     response = Response(stored.body, status=stored.status, mimetype="application/json")

@@ -7,6 +7,7 @@ times faster. Differences from Flask's encoder: dates and datetimes come out in
 ISO 8601, as the schemas write them anyway, and NaN becomes ``null``, not the
 invalid ``NaN``. Request bodies are still read by the standard library.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -31,7 +32,8 @@ class JSONProvider(DefaultJSONProvider):
     def response(self, *args: Any, **kwargs: Any):
         return self.owner.response_class(
             orjson.dumps(body(args, kwargs), default=self.default, option=OPTIONS),
-            mimetype=self.mimetype)
+            mimetype=self.mimetype,
+        )
 
 
 def body(args: tuple, kwargs: dict) -> Any:

@@ -6,6 +6,7 @@ Both go through apispec's public extension points: a plugin's ``response_helper`
 (flask-smorest registers its error responses as components) and the marshmallow
 converter's ``add_attribute_function``.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -33,9 +34,13 @@ class Problem(Schema):
     instance = fields.String(required=True, metadata={"description": "The request's path."})
     request_id = fields.String(allow_none=True)
     detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), metadata={
-        "description": "Field-level detail: each field (or location) and why it was "
-                       "refused, nested as the request body is."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={
+            "description": "Field-level detail: each field (or location) and why it was "
+            "refused, nested as the request body is."
+        },
+    )
 
 
 RATE_LIMITED = "TOO_MANY_REQUESTS"
@@ -53,7 +58,8 @@ class ProblemResponses(BasePlugin):
             if not isinstance(operation, dict) or operation.get("security") == []:
                 continue
             operation.setdefault("responses", {}).setdefault(
-                "429", {"$ref": f"#/components/responses/{RATE_LIMITED}"})
+                "429", {"$ref": f"#/components/responses/{RATE_LIMITED}"}
+            )
 
     def response_helper(self, response, **kwargs):
         content = response.get("content")
@@ -71,7 +77,7 @@ def decimal_properties(self, field, ret=None, **kwargs) -> dict:
     if not isinstance(field, fields.Decimal) or not field.as_string:
         return {}
     places = getattr(field, "max_places", None)
-    pattern = (rf"^-?\d{{1,14}}(\.\d{{1,{places}}})?$" if places else DECIMAL_PATTERN)
+    pattern = rf"^-?\d{{1,14}}(\.\d{{1,{places}}})?$" if places else DECIMAL_PATTERN
     return {"type": "string", "format": "decimal", "pattern": pattern, **_bounds(field)}
 
 
@@ -113,13 +119,20 @@ class ProblemApi(Api):
         super().init_app(app, **kwargs)
         assert self.marshmallow.converter is not None  # set when the spec registered the plugin
         self.marshmallow.converter.add_attribute_function(decimal_properties)
-        self.spec.components.response(RATE_LIMITED, {
-            "description": "Over a rate limit (per partner or per token): wait the "
-                           "Retry-After seconds, then send again.",
-            "headers": {"Retry-After": {
-                "description": "Seconds until the limit's window ends.",
-                "schema": {"type": "integer", "minimum": 1}}},
-            "content": {problems.PROBLEM_JSON: {"schema": "Problem"}}})
+        self.spec.components.response(
+            RATE_LIMITED,
+            {
+                "description": "Over a rate limit (per partner or per token): wait the "
+                "Retry-After seconds, then send again.",
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds until the limit's window ends.",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+                "content": {problems.PROBLEM_JSON: {"schema": "Problem"}},
+            },
+        )
 
-    def handle_http_exception(self, error):  # noqa: D102 - overrides flask-smorest
+    def handle_http_exception(self, error):
         return problems.handle_http_exception(error)

@@ -18,6 +18,7 @@ CSRF on every form, the base template and stylesheet, and security headers.
   ``{{ csrf_field() }}`` in every form. Responses get a strict Content-Security-Policy
   unless a view set its own. See docs/pages.md.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,14 +35,21 @@ COOKIE = "rapport_token"
 FIELD = "csrf_token"
 STATIC = "/pages-static"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-           "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-           "Cache-Control": "no-store"}
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
 
-bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
-               static_url_path=STATIC)
+bp = Blueprint(
+    "pages", __name__, template_folder="templates", static_folder="static", static_url_path=STATIC
+)
 
 
 def install(app: Flask, prefix: str) -> None:
@@ -82,7 +90,8 @@ def refusals_as_pages(blueprint):
     """A refusal (``AppError``) raised by a page's use case answered as a page with the
     same status and words the API gives, on every route of ``blueprint``."""
     blueprint.register_error_handler(
-        AppError, lambda exc: message(exc.status, exc.title, exc.detail))
+        AppError, lambda exc: message(exc.status, exc.title, exc.detail)
+    )
     return blueprint
 
 
@@ -107,12 +116,20 @@ def _sign_in():
     except ProviderUnavailable:
         return _provider_away()
     except TokenError:
-        return message(401, "Sign in again", "Your sign-in has expired or is not valid; "
-                       "paste a current access token.", sign_in=True)
+        return message(
+            401,
+            "Sign in again",
+            "Your sign-in has expired or is not valid; paste a current access token.",
+            sign_in=True,
+        )
     if request.method not in SAFE_METHODS and not _csrf_ok(token):
-        return message(403, "Form refused", "This form came without a valid security token "
-                       "(it may be from an old page or another site). Reload the page and "
-                       "send it again; nothing was saved.")
+        return message(
+            403,
+            "Form refused",
+            "This form came without a valid security token "
+            "(it may be from an old page or another site). Reload the page and "
+            "send it again; nothing was saved.",
+        )
     request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return None
 
@@ -124,8 +141,11 @@ def _verify(token: str) -> None:
 
 
 def _provider_away():
-    return message(503, "Sign-in unavailable", "Access tokens cannot be checked just now; "
-                   "try again in a minute.")
+    return message(
+        503,
+        "Sign-in unavailable",
+        "Access tokens cannot be checked just now; try again in a minute.",
+    )
 
 
 def _csrf_ok(token: str) -> bool:
@@ -139,12 +159,20 @@ def _take_token(prefix: str, token: str):
     except ProviderUnavailable:
         return _provider_away()
     except TokenError:
-        return message(401, "Sign in", "That access token is not valid or has expired.",
-                       sign_in=True)
+        return message(
+            401, "Sign in", "That access token is not valid or has expired.", sign_in=True
+        )
     rest = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
     response = redirect(request.path + ("?" + urlencode(rest) if rest else ""), code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict",
-                        secure=request.is_secure, path=prefix, max_age=8 * 3600)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+        path=prefix,
+        max_age=8 * 3600,
+    )
     return response
 
 

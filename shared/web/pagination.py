@@ -1,4 +1,5 @@
 """Cursor pagination for every list: an opaque cursor encoding the last sort key."""
+
 from __future__ import annotations
 
 import base64
@@ -25,11 +26,13 @@ def decode_cursor(cursor: str | None, arity: int) -> list | None:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError as exc:
-        raise Invalid("the cursor is not one this API issued",
-                      errors={"cursor": ["not a valid cursor"]}) from exc
+        raise Invalid(
+            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
+        ) from exc
     if not isinstance(key, list) or len(key) != arity:
-        raise Invalid("the cursor is not one this API issued",
-                      errors={"cursor": ["not a valid cursor"]})
+        raise Invalid(
+            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
+        )
     return key
 
 
@@ -44,8 +47,9 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     except (TypeError, ValueError):
         when = row_id = None
     if when is None or when.tzinfo is None or not isinstance(row_id, str):
-        raise Invalid("the cursor is not one this API issued",
-                      errors={"cursor": ["not a valid cursor"]})
+        raise Invalid(
+            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
+        )
     return when, row_id
 
 
@@ -57,7 +61,10 @@ def page(rows: list, limit: int, key) -> dict:
 
 
 def page_schema(item_schema, name: str):
-    return Schema.from_dict({
-        "items": fields.List(fields.Nested(item_schema)),
-        "next_cursor": fields.String(allow_none=True),
-    }, name=name)
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "next_cursor": fields.String(allow_none=True),
+        },
+        name=name,
+    )

@@ -4,6 +4,7 @@ Every service with periodic jobs (``shared.periodic``) answers the list, and let
 admin change a job's interval, pause or resume it, or ask for a pass at once; the
 relay process that runs the jobs reads the table on its next tick.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,14 +43,20 @@ class JobPatch(Schema):
 
 def _out(row) -> dict:
     now = clock.now()
-    return {**{key: getattr(row, key) for key in JobOut().fields if hasattr(row, key)},
-            "running": row.lease_until is not None and row.lease_until > now}
+    return {
+        **{key: getattr(row, key) for key in JobOut().fields if hasattr(row, key)},
+        "running": row.lease_until is not None and row.lease_until > now,
+    }
 
 
 def blueprint(model) -> Blueprint:
     """The routes over ``model`` (the service's ``PeriodicJobMixin`` table)."""
-    blp = Blueprint("periodic_jobs", __name__, url_prefix="/periodic-jobs",
-                    description="Periodic work the service runs by itself, once across replicas")
+    blp = Blueprint(
+        "periodic_jobs",
+        __name__,
+        url_prefix="/periodic-jobs",
+        description="Periodic work the service runs by itself, once across replicas",
+    )
 
     @blp.route("")
     class Jobs(MethodView):

@@ -2,6 +2,7 @@
 text types hold no NUL character (U+0000), so a NUL in an id or a field passed
 every schema and then failed in SQL, a 500. A NUL anywhere in the path, the query
 or a JSON body is a 422 instead, in every service (the app factory installs it)."""
+
 from __future__ import annotations
 
 from flask import Flask, request
@@ -18,12 +19,19 @@ def install(app: Flask) -> None:
 
 
 def refuse_nul() -> None:
-    where = [name for name, found in (("path", NUL in request.path),
-                                      ("query", _in_query()), ("json", _in_json()))
-             if found]
+    where = [
+        name
+        for name, found in (
+            ("path", NUL in request.path),
+            ("query", _in_query()),
+            ("json", _in_json()),
+        )
+        if found
+    ]
     if where:
-        raise Invalid("text may not contain NUL characters (U+0000)",
-                      errors={name: WHY for name in where})
+        raise Invalid(
+            "text may not contain NUL characters (U+0000)", errors=dict.fromkeys(where, WHY)
+        )
 
 
 def _in_query() -> bool:

@@ -2,6 +2,7 @@
 
 Validation errors carry field-level detail under ``errors``: ``{"field": ["why"]}``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,15 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str | None = None, slug: str | None = None,
-            errors: dict | None = None, headers: dict | None = None, **extra) -> Response:
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    slug: str | None = None,
+    errors: dict | None = None,
+    headers: dict | None = None,
+    **extra,
+) -> Response:
     body = {
         "type": f"urn:rapport:problem:{slug}" if slug else "about:blank",
         "title": title,
@@ -62,11 +70,21 @@ def handle_http_exception(exc: HTTPException) -> Response:
     if messages:
         errors = _field_errors(messages)
         if exc.code == 400 or errors.get("json") == ["Invalid JSON body."]:
-            return problem(400, "Malformed request body", "The body is not valid JSON.",
-                           "malformed-json", headers=headers)
-        return problem(cast(int, exc.code), "The request is not valid",
-                       "One or more fields are missing or invalid.", "validation-error",
-                       errors, headers)
+            return problem(
+                400,
+                "Malformed request body",
+                "The body is not valid JSON.",
+                "malformed-json",
+                headers=headers,
+            )
+        return problem(
+            cast(int, exc.code),
+            "The request is not valid",
+            "One or more fields are missing or invalid.",
+            "validation-error",
+            errors,
+            headers,
+        )
     return problem(exc.code or 500, exc.name, exc.description, headers=headers)
 
 

@@ -17,6 +17,7 @@ Only marshmallow's public API: ``Field.deserialize``, the fields' declared
 attributes, and the schema's hooks as ``shared.web.schema_hooks`` reads them; the
 tests hold every row to ``Schema.load``'s answer.
 """
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, missing, validate
@@ -57,8 +58,9 @@ def _load(schema: Schema, data, remember: bool = False) -> dict:
             default = field.load_default
             out[key] = default() if callable(default) else default
     for name, post_load in steps:
-        result = getattr(schema, name)(out, many=False, partial=schema.partial,
-                                       unknown=schema.unknown)
+        result = getattr(schema, name)(
+            out, many=False, partial=schema.partial, unknown=schema.unknown
+        )
         if post_load:
             out = result
     return out
@@ -100,8 +102,12 @@ def _value(field: fields.Field, value, remember: bool = False):
             return found
     if isinstance(field, fields.Nested) and isinstance(value, dict) and not field.many:
         return _validated(field, _load(field.schema, value, remember))
-    if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) \
-            and isinstance(value, list) and not field.inner.many:
+    if (
+        isinstance(field, fields.List)
+        and isinstance(field.inner, fields.Nested)
+        and isinstance(value, list)
+        and not field.inner.many
+    ):
         return _validated(field, [_value(field.inner, item, remember) for item in value])
     if isinstance(field, (Phone, Email)) and isinstance(value, str):
         return _normalised(field, value)
@@ -124,7 +130,8 @@ def _pure(field: fields.Field) -> bool:
         found = _PURITY[field] = (
             type(field).__module__.startswith(("marshmallow", "shared.web"))
             and isinstance(field, _PURE_FIELDS)
-            and all(type(v) in _PURE_VALIDATORS for v in field.validators))
+            and all(type(v) in _PURE_VALIDATORS for v in field.validators)
+        )
     return found
 
 

@@ -2,6 +2,7 @@
 ``post_load``, ...), read once per schema class through marshmallow's public
 ``SchemaMeta.resolve_hooks``: the plain dumping path, the import-row loader and the
 blueprint's empty-query answer each need to know which hooks a schema runs."""
+
 from __future__ import annotations
 
 from functools import cache

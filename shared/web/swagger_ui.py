@@ -4,6 +4,7 @@ The page at ``/api/docs/`` (flask-smorest's) loads Swagger UI from ``URL``; the 
 come from the installed flask-swagger-ui distribution, so the docs work on a network
 without the internet and show exactly the Swagger UI version the lock file pins.
 """
+
 from __future__ import annotations
 
 from importlib.resources import files
@@ -12,9 +13,15 @@ from flask import Flask, abort, send_from_directory
 
 URL = "/api/docs/assets/"
 # What the page loads; nothing else of the distribution is served.
-ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js",
-                    "swagger-ui-standalone-preset.js", "favicon-32x32.png",
-                    "favicon-16x16.png"})
+ASSETS = frozenset(
+    {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "favicon-32x32.png",
+        "favicon-16x16.png",
+    }
+)
 MAX_AGE_SECONDS = 24 * 3600
 
 

@@ -1,7 +1,8 @@
 """Helpers shared by the calls tests: a migrated app, the projection, row counts."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -25,16 +26,23 @@ def project(app, *ids: str, segment: str = "smb", status: str = "active") -> Non
     """Put customers in the projection, as the customer events would."""
     with app.extensions["rapport"].uow() as work:
         for customer_id in ids:
-            work.session.add(Customer(customer_id=customer_id, name=f"Customer {customer_id}",
-                                      segment=segment, lifecycle_status=status,
-                                      updated_at=datetime.now(timezone.utc)))
+            work.session.add(
+                Customer(
+                    customer_id=customer_id,
+                    name=f"Customer {customer_id}",
+                    segment=segment,
+                    lifecycle_status=status,
+                    updated_at=datetime.now(UTC),
+                )
+            )
 
 
 def counts(app) -> tuple[int, int, int]:
     """Plans, calls and outbox rows."""
     with app.extensions["rapport"].db.reader() as s:
-        return tuple(s.scalar(select(func.count()).select_from(model))
-                     for model in (CallPlan, Call, Outbox))
+        return tuple(
+            s.scalar(select(func.count()).select_from(model)) for model in (CallPlan, Call, Outbox)
+        )
 
 
 def outbox(app, event_type: str | None = None) -> list[Outbox]:
@@ -46,8 +54,14 @@ def outbox(app, event_type: str | None = None) -> list[Outbox]:
 
 
 def create_plan(client, **fields) -> dict:
-    body = {"name": "SMB weekly", "segment": "smb", "channel": "phone", "rrule": WEEKLY,
-            "starts_at": PAST, **fields}
+    body = {
+        "name": "SMB weekly",
+        "segment": "smb",
+        "channel": "phone",
+        "rrule": WEEKLY,
+        "starts_at": PAST,
+        **fields,
+    }
     body = {name: value for name, value in body.items() if value is not None}
     r = client.post("/api/v1/call-plans", headers=auth(), json=body)
     assert r.status_code == 201, r.json
@@ -55,8 +69,9 @@ def create_plan(client, **fields) -> dict:
 
 
 def schedule(client, plan_id: str, days: int = 28, role: str = "manager"):
-    return client.post(f"/api/v1/call-plans/{plan_id}/schedule", headers=auth(role),
-                       json={"horizon_days": days})
+    return client.post(
+        f"/api/v1/call-plans/{plan_id}/schedule", headers=auth(role), json={"horizon_days": days}
+    )
 
 
 def calls_of(client, **filters) -> list[dict]:
@@ -87,25 +102,46 @@ def deliver(app, event_type: str, at: datetime | None = None, **payload):
     """Deliver one customer event as the consumer would; answers the event."""
     from shared.events import make_event
 
-    event = make_event(event_type, payload, producer="customer",
-                       occurred_at=at or datetime.now(timezone.utc))
+    event = make_event(
+        event_type, payload, producer="customer", occurred_at=at or datetime.now(UTC)
+    )
     assert dispatcher_for(app).dispatch(event)
     return event
 
 
 def register(app, customer_id: str, segment: str = "smb", **extra):
-    return deliver(app, "customer.registered", customer_id=customer_id, name=customer_id,
-                   segment=segment, registered_at=datetime.now(timezone.utc), **extra)
+    return deliver(
+        app,
+        "customer.registered",
+        customer_id=customer_id,
+        name=customer_id,
+        segment=segment,
+        registered_at=datetime.now(UTC),
+        **extra,
+    )
 
 
-def consent(app, customer_id: str, status: str = "granted", channel: str = "phone",
-            purpose: str = "insurance"):
-    return deliver(app, "customer.consent_changed", customer_id=customer_id, channel=channel,
-                   purpose=purpose, status=status, changed_at=datetime.now(timezone.utc))
+def consent(
+    app,
+    customer_id: str,
+    status: str = "granted",
+    channel: str = "phone",
+    purpose: str = "insurance",
+):
+    return deliver(
+        app,
+        "customer.consent_changed",
+        customer_id=customer_id,
+        channel=channel,
+        purpose=purpose,
+        status=status,
+        changed_at=datetime.now(UTC),
+    )
 
 
 def payloads(app, event_type: str) -> list[dict]:
     import json
+
     return [json.loads(row.body)["payload"] for row in outbox(app, event_type)]
 
 
@@ -119,9 +155,17 @@ def add_partner(client, name="CallCo", fee="25.00") -> dict:
 
 
 def add_agent(client, agent_id, kind="staff", partner_id=None, **fields) -> dict:
-    body = {"id": agent_id, "name": agent_id.title(), "kind": kind, "daily_capacity": 50,
-            "languages": ["zh-HK", "en"], "segments": ["smb"], "channels": ["phone"],
-            "trainings": TRAINED, **fields}
+    body = {
+        "id": agent_id,
+        "name": agent_id.title(),
+        "kind": kind,
+        "daily_capacity": 50,
+        "languages": ["zh-HK", "en"],
+        "segments": ["smb"],
+        "channels": ["phone"],
+        "trainings": TRAINED,
+        **fields,
+    }
     if kind == "staff":
         body.setdefault("rate_per_minute", "2.00")
     else:
@@ -141,4 +185,5 @@ def only_jobs(settings, db, *names):
     """The calls service's periodic jobs of these names alone (a test of one job
     runs it without the others changing what it looks at)."""
     from services.calls import periodic
+
     return [job for job in periodic.jobs(settings, db) if job.name in names]

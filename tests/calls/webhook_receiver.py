@@ -1,6 +1,7 @@
 """A real HTTP server on loopback that takes webhook deliveries, for the tests: it
 records every request, verifies nothing itself, and can go down and come back on
 the same port (connections refused meanwhile)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -56,6 +57,7 @@ class Receiver:
 def verify(secret: str, headers: dict, body: bytes) -> bool:
     """What a receiver does with ``Rapport-Signature`` (the snippet in docs/calls.md)."""
     parts = dict(item.split("=", 1) for item in headers["Rapport-Signature"].split(","))
-    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     return hmac.compare_digest(expected, parts["v1"])

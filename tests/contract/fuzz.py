@@ -7,25 +7,34 @@ Each operation gets ``EXAMPLES`` requests; where the service has seeded resource
 about half of them use a real id in the path (or a body that can succeed), so the
 answers of found and made resources are checked too, not only the 404s and 422s.
 """
+
 from __future__ import annotations
 
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 EXAMPLES = 60
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 DOCUMENT = "/api/docs/openapi.json"
 # No shrinking: a failure is reported as first found, so the time stays bounded.
 PHASES = (Phase.explicit, Phase.generate)
 
 
-def fuzz(app, callers, ids: dict | None = None, bodies: dict | None = None,
-         examples: int = EXAMPLES) -> list[str]:
+def fuzz(
+    app, callers, ids: dict | None = None, bodies: dict | None = None, examples: int = EXAMPLES
+) -> list[str]:
     """Every failure found, one line each (empty when the service keeps its document).
 
     ``callers(path)`` gives (role, headers) pairs, each example sent as one of them
@@ -36,8 +45,9 @@ def fuzz(app, callers, ids: dict | None = None, bodies: dict | None = None,
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        strategy = _strategy(operation, ids or {}, (bodies or {}).get(
-            f"{operation.method.upper()} {operation.path}"))
+        strategy = _strategy(
+            operation, ids or {}, (bodies or {}).get(f"{operation.method.upper()} {operation.path}")
+        )
         failures += _run(operation, strategy, callers(operation.path), examples)
     return failures
 
@@ -69,20 +79,35 @@ def _strategy(operation, ids: dict, bodies: list | None):
     real_ids = bool(names) and all(name in ids for name in names)
     if not real_ids and not bodies:
         return operation.as_strategy()
-    params = (st.fixed_dictionaries({name: st.sampled_from(ids[name]) for name in names})
-              if real_ids else st.just(None))
+    params = (
+        st.fixed_dictionaries({name: st.sampled_from(ids[name]) for name in names})
+        if real_ids
+        else st.just(None)
+    )
     body = st.sampled_from(bodies) if bodies else st.just(None)
-    seeded = st.tuples(params, body).flatmap(lambda chosen: operation.as_strategy(**{
-        name: value for name, value in zip(("path_parameters", "body"), chosen)
-        if value is not None}))
+    seeded = st.tuples(params, body).flatmap(
+        lambda chosen: operation.as_strategy(
+            **{
+                name: value
+                for name, value in zip(("path_parameters", "body"), chosen)
+                if value is not None
+            }
+        )
+    )
     return st.one_of(operation.as_strategy(), seeded)
 
 
 def _run(operation, strategy, callers: list, examples: int) -> list[str]:
     found: dict[str, str] = {}
 
-    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck), phases=PHASES)
+    @settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=PHASES,
+    )
     # Half the examples as the first caller (who may do most), half as any.
     @given(case=strategy, caller=st.one_of(st.just(callers[0]), st.sampled_from(callers)))
     def check(case, caller):
@@ -92,8 +117,7 @@ def _run(operation, strategy, callers: list, examples: int) -> list[str]:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (AssertionError, BaseExceptionGroup) as exc:  # schemathesis: a FailureGroup
             first = str(exc).strip().splitlines()
-            key = (f"{operation.method.upper()} {operation.path} as {role} -> "
-                   f"{response.status_code}")
+            key = f"{operation.method.upper()} {operation.path} as {role} -> {response.status_code}"
             found.setdefault(key, f"{key}: {' | '.join(first[:30])}")
 
     check()

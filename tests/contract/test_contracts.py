@@ -1,4 +1,5 @@
 """The contracts between services: what each consumes is bound, published and defined."""
+
 import importlib
 
 import pytest

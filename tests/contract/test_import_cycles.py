@@ -7,6 +7,7 @@ counts as an edge to the module it names: ``from a.b import c`` is an edge to
 also runs the package's ``__init__``, but an ``__init__`` that imports its own
 submodules is how a package presents them, not a cycle, so no edge is drawn to the
 parent packages."""
+
 from __future__ import annotations
 
 import ast
@@ -14,7 +15,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TREES = ("services", "shared")
-
 
 
 def module_name(path: Path) -> str:
@@ -43,7 +43,7 @@ def imported(path: Path, name: str, known: dict) -> set[str]:
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")
-                anchor = anchor[:len(anchor) - node.level + 1]
+                anchor = anchor[: len(anchor) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
             for alias in node.names:
                 full = f"{base}.{alias.name}"
@@ -109,15 +109,13 @@ def cycles(edges: dict[str, set[str]]) -> list[frozenset[str]]:
 
 
 def describe(component: frozenset[str], edges: dict[str, set[str]]) -> str:
-    return "; ".join(f"{m} -> {', '.join(sorted(edges[m] & component))}"
-                     for m in sorted(component))
+    return "; ".join(f"{m} -> {', '.join(sorted(edges[m] & component))}" for m in sorted(component))
 
 
 def test_the_scan_sees_every_module_and_finds_a_cycle():
     edges = graph()
     assert "services.calls.app" in edges and "shared.clock" in edges
-    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [
-        frozenset({"a", "b", "c"})]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [frozenset({"a", "b", "c"})]
     assert cycles({"a": {"a"}}) == [frozenset({"a"})]
     assert cycles({"a": {"b"}, "b": set()}) == []
 

@@ -2,6 +2,7 @@
 schemathesis run against the real app (in process, WSGI, a migrated SQLite database,
 seeded with a few real resources, real tokens of every role) finds no 5xx and no
 answer that contradicts the document."""
+
 import importlib
 
 import pytest
@@ -25,17 +26,25 @@ def test_the_document_is_valid_openapi(service, service_app, sqlite_url):
     document = _app(service, service_app, sqlite_url).test_client().get(DOCUMENT).get_json()
     validate(document)  # raises on the first thing OpenAPI 3.0.3 does not allow
     errors = document["components"]["responses"]
-    assert errors and all(list(r["content"]) == ["application/problem+json"]
-                          for r in errors.values() if "content" in r)
+    assert errors and all(
+        list(r["content"]) == ["application/problem+json"]
+        for r in errors.values()
+        if "content" in r
+    )
     assert errors["DEFAULT_ERROR"]["content"]["application/problem+json"]["schema"] == {
-        "$ref": "#/components/schemas/Problem"}
+        "$ref": "#/components/schemas/Problem"
+    }
 
 
 def test_every_report_documents_its_parameters_and_answers(service_app, sqlite_url):
     document = _app("reporting", service_app, sqlite_url).test_client().get(DOCUMENT).get_json()
-    reports = {path: item["get"] for path, item in document["paths"].items()
-               if path.startswith("/api/v1/reports/")}
+    reports = {
+        path: item["get"]
+        for path, item in document["paths"].items()
+        if path.startswith("/api/v1/reports/")
+    }
     from services.reporting.api import ROUTES
+
     assert set(reports) == {f"/api/v1/reports/{name}" for name in ROUTES} and len(reports) == 10
     for path, operation in reports.items():
         assert "format" in {p["name"] for p in operation["parameters"]}, path
@@ -53,12 +62,14 @@ def _callers(ids: dict):
     token is for the seeded partner."""
     partner = ids.get("partner_id", ["p-none"])[0]
     tokens = [(role, auth(role)) for role in ROLES] + [
-        ("partner", {"Authorization": f"Bearer {make_token('partner', 'sup', partner)}"})]
+        ("partner", {"Authorization": f"Bearer {make_token('partner', 'sup', partner)}"})
+    ]
 
     def callers(path: str) -> list:
         if path.startswith("/api/v1/partner/"):  # a partner's own routes: its token first
             return [tokens[-1], *tokens[:-1]]
         return tokens
+
     return callers
 
 

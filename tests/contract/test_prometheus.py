@@ -2,6 +2,7 @@
 depth, and its alert rules pass promtool's checks and their unit tests
 (``deploy/prometheus/alerts_test.yml``). Skips where promtool is not installed
 (Debian: ``apt-get install prometheus``)."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,9 @@ needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not in
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PROMTOOL, *args], cwd=PROMETHEUS, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [PROMTOOL, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=120
+    )
 
 
 @needs_promtool
@@ -41,12 +43,20 @@ def test_every_rule_file_passes_promtool_check_rules():
 def test_every_alert_has_a_unit_test_and_the_tests_load_every_rule_file():
     yaml = pytest.importorskip("yaml")
     rule_files = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["rule_files"]
-    alerts = {rule["alert"] for name in rule_files
-              for group in yaml.safe_load((PROMETHEUS / name).read_text())["groups"]
-              for rule in group["rules"] if "alert" in rule}
+    alerts = {
+        rule["alert"]
+        for name in rule_files
+        for group in yaml.safe_load((PROMETHEUS / name).read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
     tests = yaml.safe_load((PROMETHEUS / "alerts_test.yml").read_text())
-    firing = {case["alertname"] for test in tests["tests"] for case in test["alert_rule_test"]
-              if case.get("exp_alerts")}
+    firing = {
+        case["alertname"]
+        for test in tests["tests"]
+        for case in test["alert_rule_test"]
+        if case.get("exp_alerts")
+    }
     assert sorted(tests["rule_files"]) == sorted(rule_files)
     assert alerts - firing == set(), "alerts no test sees firing"
 
@@ -78,12 +88,21 @@ def _metric_names(expr: str) -> set[str]:
 def test_every_operations_alert_has_a_grafana_panel_on_its_metric():
     yaml = pytest.importorskip("yaml")
     groups = yaml.safe_load((PROMETHEUS / "operations.yml").read_text())["groups"]
-    alerts = {rule["alert"]: _metric_names(rule["expr"])
-              for group in groups for rule in group["rules"] if "alert" in rule}
-    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "rapport.json")
-                           .read_text())
-    charted = {name for panel in dashboard["panels"] for target in panel["targets"]
-               for name in _metric_names(target["expr"])}
+    alerts = {
+        rule["alert"]: _metric_names(rule["expr"])
+        for group in groups
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    dashboard = json.loads(
+        (ROOT / "deploy" / "grafana" / "dashboards" / "rapport.json").read_text()
+    )
+    charted = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in _metric_names(target["expr"])
+    }
     assert {alert for alert, names in alerts.items() if not names & charted} == set()
 
 
@@ -94,8 +113,8 @@ def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url):
     from prometheus_client.parser import text_string_to_metric_families
 
     from services.calls import config, metrics
-    from services.calls.notifications import delivery as deliveries
     from services.calls.db import Outbox, PeriodicJob
+    from services.calls.notifications import delivery as deliveries
     from shared import clock, migrations, periodic
     from shared.db import Database
     from shared.metrics import OutboxCollector, PeriodicJobsCollector, exposition, metrics_for
@@ -104,8 +123,16 @@ def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url):
     db = Database(sqlite_url)
     try:
         with db.transaction() as session:
-            session.add(PeriodicJob(name="x", every_seconds=60, paused=False,
-                                    next_run_at=clock.now(), runs=0, failures=0))
+            session.add(
+                PeriodicJob(
+                    name="x",
+                    every_seconds=60,
+                    paused=False,
+                    next_run_at=clock.now(),
+                    runs=0,
+                    failures=0,
+                )
+            )
         periodic.LAST_SUCCESS.labels("calls", "x").set(0)
         periodic.RUNS.labels("calls", "x", "ok")
         deliveries.FAILED.labels("calls", "call.assigned")
@@ -115,28 +142,45 @@ def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url):
         for counter in (shared.published, shared.consumed, shared.failed, shared.duplicate):
             counter.labels("call.assigned")
         shared.dead_lettered.labels("malformed")
-        body, _ = exposition([metrics.CallsCollector("calls", db, 0, 0),
-                              PeriodicJobsCollector("calls", db, PeriodicJob),
-                              OutboxCollector("calls", db, Outbox)])
+        body, _ = exposition(
+            [
+                metrics.CallsCollector("calls", db, 0, 0),
+                PeriodicJobsCollector("calls", db, PeriodicJob),
+                OutboxCollector("calls", db, Outbox),
+            ]
+        )
     finally:
         db.dispose()
     families = list(text_string_to_metric_families(body.decode()))
-    exposed = {f.name + suffix for f in families
-               for suffix in {"counter": ("_total",), "histogram": ("_bucket",),
-                              "gaugehistogram": ("_bucket",)}.get(f.type, ("",))}
+    exposed = {
+        f.name + suffix
+        for f in families
+        for suffix in {
+            "counter": ("_total",),
+            "histogram": ("_bucket",),
+            "gaugehistogram": ("_bucket",),
+        }.get(f.type, ("",))
+    }
     ours = [f for f in families if f.name.startswith("rapport_")]
     assert ours and all(sample.labels.get("service") for f in ours for sample in f.samples)
     yaml = pytest.importorskip("yaml")
     rule_files = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["rule_files"]
-    exprs = [rule["expr"] for name in rule_files
-             for group in yaml.safe_load((PROMETHEUS / name).read_text())["groups"]
-             for rule in group["rules"]]
-    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "rapport.json")
-                           .read_text())
+    exprs = [
+        rule["expr"]
+        for name in rule_files
+        for group in yaml.safe_load((PROMETHEUS / name).read_text())["groups"]
+        for rule in group["rules"]
+    ]
+    dashboard = json.loads(
+        (ROOT / "deploy" / "grafana" / "dashboards" / "rapport.json").read_text()
+    )
     exprs += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     read = {name for expr in exprs for name in _metric_names(expr) if ":" not in name}
-    assert {"rapport_http_request_duration_seconds_bucket", "rapport_events_failed_total",
-            "rapport_outbox_oldest_pending_age_seconds"} <= read
+    assert {
+        "rapport_http_request_duration_seconds_bucket",
+        "rapport_events_failed_total",
+        "rapport_outbox_oldest_pending_age_seconds",
+    } <= read
     assert read - exposed == set()
     assert not [expr for expr in exprs if "__name__" in expr], "no regex on metric names"
 

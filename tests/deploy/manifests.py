@@ -5,6 +5,7 @@ a resource is validated against the Kubernetes API schemas of a pinned version
 (kubernetes-validate, strict: an unknown field is an error), and KEDA's and the
 Prometheus Operator's kinds against schemas of the fields used (crd_schemas/).
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,13 +27,16 @@ K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "production")
 KUBERNETES_VERSION = "1.32"  # the oldest minor release the manifests promise (docs/deployment.md)
 CRD_SCHEMAS = {
-    (path.name.split("_")[0] + "/" + path.name.split("_")[1], path.stem.split("_")[2]):
-        json.loads(path.read_text())
+    (path.name.split("_")[0] + "/" + path.name.split("_")[1], path.stem.split("_")[2]): json.loads(
+        path.read_text()
+    )
     for path in (Path(__file__).parent / "crd_schemas").glob("*.json")
 }
 # (name, service, role, port) of every process the launcher runs
-PROCESSES = [(proc.name, proc.service, proc.role, proc.port)
-             for proc in System({"RAPPORT_DEV_MODE": "1"}).procs.values()]
+PROCESSES = [
+    (proc.name, proc.service, proc.role, proc.port)
+    for proc in System({"RAPPORT_DEV_MODE": "1"}).procs.values()
+]
 
 
 def kustomize() -> list[str] | None:
@@ -54,11 +58,11 @@ def render(overlay: str) -> list[dict]:
 
 @functools.cache
 def _rendered(command: tuple[str, ...], overlay: str) -> str:
-    done = subprocess.run([*command, str(K8S / "overlays" / overlay)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [*command, str(K8S / "overlays" / overlay)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return json.dumps([doc for doc in yaml.safe_load_all(done.stdout) if doc])
-
 
 
 def of_kind(resources: list[dict], kind: str) -> dict[str, dict]:
@@ -71,8 +75,10 @@ def schema_problems(resource: dict) -> list[str]:
     crd = CRD_SCHEMAS.get((resource.get("apiVersion"), resource.get("kind", "").lower()))
     if crd is not None:
         validator = jsonschema.Draft202012Validator(crd)
-        return [f"{name}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
-                for e in validator.iter_errors(resource)]
+        return [
+            f"{name}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(resource)
+        ]
     try:
         kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as exc:
@@ -93,5 +99,9 @@ def env_of(c: dict) -> dict[str, dict]:
 
 
 def rapport_workloads(resources: list[dict]) -> list[dict]:
-    return [r for r in resources if r["kind"] in ("Deployment", "Job")
-            and r["metadata"]["labels"].get("app.kubernetes.io/part-of") == "rapport"]
+    return [
+        r
+        for r in resources
+        if r["kind"] in ("Deployment", "Job")
+        and r["metadata"]["labels"].get("app.kubernetes.io/part-of") == "rapport"
+    ]

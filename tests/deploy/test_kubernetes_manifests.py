@@ -2,6 +2,7 @@
 launcher runs: a Deployment for every process of every service with its command,
 image and port, probes where it answers them, requests, a disruption budget, no
 root, a migration Job per service, and Secrets referred to, never committed."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,17 @@ import pytest
 
 from deploy.k8s import generate
 from deploy.run import SERVICES
-from tests.deploy.manifests import (OVERLAYS, PROCESSES, ROOT, container, env_of, of_kind,
-                                    rapport_workloads, render, schema_problems)
+from tests.deploy.manifests import (
+    OVERLAYS,
+    PROCESSES,
+    ROOT,
+    container,
+    env_of,
+    of_kind,
+    rapport_workloads,
+    render,
+    schema_problems,
+)
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
@@ -22,13 +32,18 @@ def overlay(request) -> tuple[str, list[dict]]:
 
 # The base is the generator's output.
 
+
 def test_the_committed_base_is_what_the_generator_writes():
-    stale = [str(path.relative_to(ROOT)) for path, text in generate.files().items()
-             if not path.exists() or path.read_text() != text]
+    stale = [
+        str(path.relative_to(ROOT))
+        for path, text in generate.files().items()
+        if not path.exists() or path.read_text() != text
+    ]
     assert not stale, f"run `python -m deploy.k8s.generate`: {stale}"
 
 
 # Every resource is valid.
+
 
 def test_every_resource_of_every_overlay_is_valid(overlay):
     _, resources = overlay
@@ -44,8 +59,12 @@ def test_the_validation_refuses_what_a_cluster_would():
     misspelt["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
     wrong_type = json.loads(json.dumps(deployment))
     wrong_type["spec"]["replicas"] = "two"
-    scaled = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-              "metadata": {"name": "x"}, "spec": {"scaleTargetRef": {"name": "x"}}}
+    scaled = {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": "x"},
+        "spec": {"scaleTargetRef": {"name": "x"}},
+    }
     assert schema_problems(deployment) == []
     assert schema_problems(misspelt)
     assert schema_problems(wrong_type)
@@ -54,10 +73,14 @@ def test_the_validation_refuses_what_a_cluster_would():
 
 # The manifests deploy the system the launcher runs.
 
+
 def test_every_process_of_every_service_has_a_deployment(overlay):
     _, resources = overlay
-    deployments = {name: d for name, d in of_kind(resources, "Deployment").items()
-                   if d["metadata"]["labels"].get("app.kubernetes.io/part-of") == "rapport"}
+    deployments = {
+        name: d
+        for name, d in of_kind(resources, "Deployment").items()
+        if d["metadata"]["labels"].get("app.kubernetes.io/part-of") == "rapport"
+    }
     assert set(deployments) == {name for name, *_ in PROCESSES}
     for name, service, role, port in PROCESSES:
         c = container(deployments[name])
@@ -86,8 +109,11 @@ def test_probes_answer_where_each_process_serves_them(overlay):
     for name, _service, _role, port in PROCESSES:
         c = container(deployments[name])
         named = {p["name"]: p["containerPort"] for p in c["ports"]}
-        for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz"),
-                            ("startupProbe", "/healthz")):
+        for probe, path in (
+            ("readinessProbe", "/readyz"),
+            ("livenessProbe", "/healthz"),
+            ("startupProbe", "/healthz"),
+        ):
             get = c[probe]["httpGet"]
             assert get["path"] == path, (name, probe)
             assert named.get(get["port"], get["port"]) == port, (name, probe)
@@ -115,8 +141,11 @@ def test_every_deployment_has_a_disruption_budget(overlay):
     budgets = of_kind(resources, "PodDisruptionBudget")
     for name, deployment in of_kind(resources, "Deployment").items():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
-        covering = [b for b in budgets.values()
-                    if b["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+        covering = [
+            b
+            for b in budgets.values()
+            if b["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        ]
         assert len(covering) == 1, name
         assert covering[0]["spec"].get("maxUnavailable") == 1, name
 
@@ -158,8 +187,9 @@ def test_references_resolve_and_production_commits_no_secret(overlay):
     assert set(wanted) == {"rapport"} | {f"rapport-{s}-database" for s in SERVICES}
     doc = (ROOT / "docs" / "deployment.md").read_text()
     for secret, keys in wanted.items():
-        named = re.sub(r"^rapport-(%s)-database$" % "|".join(SERVICES), "rapport-$service-database",
-                       secret)
+        named = re.sub(
+            r"^rapport-(%s)-database$" % "|".join(SERVICES), "rapport-$service-database", secret
+        )
         assert re.search(rf"create secret generic {re.escape(named)}( |$)", doc, re.M), secret
         for key in keys:
             assert f"--from-literal={key}=" in doc, (secret, key)

@@ -1,5 +1,6 @@
 """What each overlay adds: dev its own broker and database, production replicas,
 limits, a PodMonitor and KEDA autoscaling of every consumer on its own queue."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,10 +26,14 @@ def test_dev_runs_one_of_each_with_its_own_broker_and_database(dev):
     assert {"postgres", "rabbitmq"} <= set(of_kind(dev, "StatefulSet"))
     maps = {name.rsplit("-", 1)[0]: m for name, m in of_kind(dev, "ConfigMap").items()}
     # The dev overlay's copies of the compose files (kustomize reads no file outside it).
-    assert maps["postgres-init"]["data"]["postgres-init.sql"] == \
-        (ROOT / "deploy" / "postgres-init.sql").read_text()
-    assert maps["rabbitmq-plugins"]["data"]["enabled_plugins"] == \
-        (ROOT / "deploy" / "rabbitmq" / "enabled_plugins").read_text()
+    assert (
+        maps["postgres-init"]["data"]["postgres-init.sql"]
+        == (ROOT / "deploy" / "postgres-init.sql").read_text()
+    )
+    assert (
+        maps["rabbitmq-plugins"]["data"]["enabled_plugins"]
+        == (ROOT / "deploy" / "rabbitmq" / "enabled_plugins").read_text()
+    )
     assert maps["rapport-config"]["data"]["RAPPORT_DEV_MODE"] == "1"
 
 
@@ -51,16 +56,20 @@ def test_production_replicates_limits_and_monitors(production):
     for name, *_ in PROCESSES:
         labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
         assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
-        assert labels["app.kubernetes.io/component"] in \
-            monitor["spec"]["selector"]["matchExpressions"][0]["values"]
+        assert (
+            labels["app.kubernetes.io/component"]
+            in monitor["spec"]["selector"]["matchExpressions"][0]["values"]
+        )
 
 
 def test_production_scales_each_consumer_on_its_own_queue(production):
-    config = next(m for n, m in of_kind(production, "ConfigMap").items()
-                  if n.startswith("rapport-config"))
+    config = next(
+        m for n, m in of_kind(production, "ConfigMap").items() if n.startswith("rapport-config")
+    )
     names = Names(config["data"]["RAPPORT_NAMESPACE"])
-    scaled = {s["spec"]["scaleTargetRef"]["name"]: s
-              for s in of_kind(production, "ScaledObject").values()}
+    scaled = {
+        s["spec"]["scaleTargetRef"]["name"]: s for s in of_kind(production, "ScaledObject").values()
+    }
     auths = of_kind(production, "TriggerAuthentication")
     consumer_env = env_of(container(of_kind(production, "Deployment")["customer-consumer"]))
     amqp = consumer_env["RAPPORT_AMQP_URL"]["valueFrom"]["secretKeyRef"]

@@ -1,6 +1,7 @@
 """requirements/lock.txt pins every dependency pyproject.toml names (base and every
 extra) at a version its range allows, so nothing installs unpinned and the two
 cannot drift apart silently; and make, CI and the images install from it."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,10 @@ def pins() -> dict[str, str]:
 
 def declared() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    specs = [*project["dependencies"],
-             *(s for extra in project["optional-dependencies"].values() for s in extra)]
+    specs = [
+        *project["dependencies"],
+        *(s for extra in project["optional-dependencies"].values() for s in extra),
+    ]
     return [r for r in map(Requirement, specs) if canonicalize_name(r.name) != "rapport"]
 
 
@@ -37,13 +40,15 @@ def test_every_dependency_pyproject_names_is_pinned_within_its_range():
         name = canonicalize_name(requirement.name)
         assert name in pinned, f"{name} is not in {LOCK.name}: run make lock"
         assert requirement.specifier.contains(pinned[name], prereleases=True), (
-            f"{name}=={pinned[name]} is outside {requirement.specifier}: run make lock")
+            f"{name}=={pinned[name]} is outside {requirement.specifier}: run make lock"
+        )
 
 
 def test_the_lock_names_no_local_path_or_index():
     text = LOCK.read_text()
-    assert not re.search(r"^(-e |--find-links|--index-url|--extra-index-url|rapport\b)|file://",
-                         text, flags=re.M)
+    assert not re.search(
+        r"^(-e |--find-links|--index-url|--extra-index-url|rapport\b)|file://", text, flags=re.M
+    )
 
 
 def test_make_and_the_images_install_from_the_lock():

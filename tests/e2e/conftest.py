@@ -3,6 +3,7 @@
 Every process reaches RabbitMQ through a TCP proxy the tests can cut. The system
 runs once on SQLite files and once on PostgreSQL databases.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -33,8 +34,9 @@ class Client:
 
     def call(self, method, service, path, role="manager", **kw):
         kw.setdefault("headers", self.headers(role))
-        return self.http.request(method, f"{self.system.api_url(service)}/api/v1{path}",
-                                 timeout=10, **kw)
+        return self.http.request(
+            method, f"{self.system.api_url(service)}/api/v1{path}", timeout=10, **kw
+        )
 
     def get(self, service, path, **kw):
         return self.call("GET", service, path, **kw)
@@ -50,8 +52,9 @@ def _postgres_urls(admin_url: str, tag: str) -> dict:
         for service in SERVICES:
             name = f"rapport_e2e_{tag}_{service}"
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-            urls[service] = make_url(admin_url).set(database=name).render_as_string(
-                hide_password=False)
+            urls[service] = (
+                make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+            )
     admin.dispose()
     return urls
 
@@ -76,8 +79,7 @@ def running_system(request, amqp_url, tmp_path_factory):
     yield from start_system(request, amqp_url, tmp_path_factory)
 
 
-def start_system(request, amqp_url, tmp_path_factory, extra_env=None, replicas=1,
-                 database=None):
+def start_system(request, amqp_url, tmp_path_factory, extra_env=None, replicas=1, database=None):
     """Every process of the system on ``database``'s (else ``request.param``'s)
     databases, ``extra_env`` added to the environment and ``replicas`` of each
     consumer and relay (which only PostgreSQL allows); yields a ``Client``."""
@@ -87,9 +89,14 @@ def start_system(request, amqp_url, tmp_path_factory, extra_env=None, replicas=1
     secret = secrets.token_hex(32)
     data = tmp_path_factory.mktemp(f"system-{database}")
     env = {
-        "PATH": "/usr/bin:/bin", "RAPPORT_AUTH_SECRET": secret, "RAPPORT_AMQP_URL": proxy.url(),
-        "RAPPORT_NAMESPACE": f"e2e-{tag}", "RAPPORT_DATA_DIR": str(data / "data"),
-        "RAPPORT_WEB_WORKERS": "1", "RAPPORT_LOG_LEVEL": "INFO", **(extra_env or {}),
+        "PATH": "/usr/bin:/bin",
+        "RAPPORT_AUTH_SECRET": secret,
+        "RAPPORT_AMQP_URL": proxy.url(),
+        "RAPPORT_NAMESPACE": f"e2e-{tag}",
+        "RAPPORT_DATA_DIR": str(data / "data"),
+        "RAPPORT_WEB_WORKERS": "1",
+        "RAPPORT_LOG_LEVEL": "INFO",
+        **(extra_env or {}),
     }
     pg_urls = {}
     if database == "postgres":

@@ -5,11 +5,12 @@ horizon ahead, every call is assigned by the system itself, the agents record th
 outcomes, coverage stays compliant, and retention erasure runs by itself. On
 PostgreSQL with two replicas of every consumer and relay, the periodic work still
 happens once: no call twice, no call assigned twice."""
+
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,15 +29,22 @@ AGENTS = ("amy", "ben")
 JOBS = ("extend-schedules", "assign-calls", "missed-calls")
 
 
-@pytest.fixture(scope="module", params=[
-    pytest.param(("sqlite", 1), id="sqlite"),
-    pytest.param(("postgres", 2), id="postgres-two-replicas", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(("sqlite", 1), id="sqlite"),
+        pytest.param(("postgres", 2), id="postgres-two-replicas", marks=pytest.mark.postgres),
+    ],
+)
 def autopilot(request, amqp_url, tmp_path_factory):
     database, replicas = request.param
     offset_file = tmp_path_factory.mktemp("clock") / "offset"
     clock.set_offset(offset_file, first_monday_offset())
-    env = {"RAPPORT_CLOCK_OFFSET_FILE": str(offset_file), "RAPPORT_PERIODIC_TICK_SECONDS": "0.2",
-           "CUSTOMER_RETENTION_DAYS": str(RETENTION_DAYS)}
+    env = {
+        "RAPPORT_CLOCK_OFFSET_FILE": str(offset_file),
+        "RAPPORT_PERIODIC_TICK_SECONDS": "0.2",
+        "CUSTOMER_RETENTION_DAYS": str(RETENTION_DAYS),
+    }
     for client in start_system(request, amqp_url, tmp_path_factory, env, replicas, database):
         client.offset_file = offset_file
         yield client
@@ -44,37 +52,47 @@ def autopilot(request, amqp_url, tmp_path_factory):
 
 def first_monday_offset() -> timedelta:
     """From now to the next Monday, 09:00 in Hong Kong: an hour before that day's calls."""
-    now = datetime.now(timezone.utc).astimezone(HK)
+    now = datetime.now(UTC).astimezone(HK)
     monday = (now + timedelta(days=7 - now.weekday())).replace(
-        hour=9, minute=0, second=0, microsecond=0)
+        hour=9, minute=0, second=0, microsecond=0
+    )
     return monday - now
 
 
 def simulated_now(client) -> datetime:
     offset = float(client.offset_file.read_text())
-    return datetime.now(timezone.utc) + timedelta(seconds=offset)
+    return datetime.now(UTC) + timedelta(seconds=offset)
 
 
 def set_clock(client, moment: datetime) -> datetime:
     """Every process of the system at ``moment`` (and on from there)."""
-    clock.set_offset(client.offset_file, moment - datetime.now(timezone.utc))
+    clock.set_offset(client.offset_file, moment - datetime.now(UTC))
     return moment
 
 
 def jobs_ran_since(client, moment: datetime, names=JOBS) -> bool:
     jobs = {job["name"]: job for job in client.get("calls", "/periodic-jobs").json()}
-    return all(jobs[name]["last_started_at"] is not None
-               and datetime.fromisoformat(jobs[name]["last_started_at"]) >= moment
-               and jobs[name]["last_status"] == "ok"
-               and not jobs[name]["running"] for name in names)
+    return all(
+        jobs[name]["last_started_at"] is not None
+        and datetime.fromisoformat(jobs[name]["last_started_at"]) >= moment
+        and jobs[name]["last_status"] == "ok"
+        and not jobs[name]["running"]
+        for name in names
+    )
 
 
 def calls_of(client, customer_id: str) -> list[dict]:
     calls, cursor = [], None
     while True:
-        page = client.get("calls", "/calls", params={
-            "customer_id": customer_id, "limit": 500, **({"cursor": cursor} if cursor else {})
-        }).json()
+        page = client.get(
+            "calls",
+            "/calls",
+            params={
+                "customer_id": customer_id,
+                "limit": 500,
+                **({"cursor": cursor} if cursor else {}),
+            },
+        ).json()
         calls += page["items"]
         cursor = page.get("next_cursor")
         if not cursor:
@@ -83,25 +101,45 @@ def calls_of(client, customer_id: str) -> list[dict]:
 
 def add_agents(client, seg: str) -> None:
     for agent in AGENTS:
-        r = client.post("calls", "/agents", json={
-            "id": f"{agent}-{seg}", "name": agent.title(), "kind": "staff",
-            "daily_capacity": 50, "languages": ["zh-HK", "en"], "segments": [seg],
-            "channels": ["phone"], "trainings": [{"name": "pdpo", "expires_on": "2099-12-31"}],
-            "rate_per_minute": "2.00"})
+        r = client.post(
+            "calls",
+            "/agents",
+            json={
+                "id": f"{agent}-{seg}",
+                "name": agent.title(),
+                "kind": "staff",
+                "daily_capacity": 50,
+                "languages": ["zh-HK", "en"],
+                "segments": [seg],
+                "channels": ["phone"],
+                "trainings": [{"name": "pdpo", "expires_on": "2099-12-31"}],
+                "rate_per_minute": "2.00",
+            },
+        )
         assert r.status_code == 201, r.text
 
 
 def test_ninety_days_of_calling_run_by_themselves(autopilot):
     client, seg = autopilot, f"auto-{uuid.uuid4().hex[:6]}"
     start = simulated_now(client)
-    customers = [register(client, seg, phone=f"6123 {n:04d}", name=f"Chan {n}")["id"]
-                 for n in range(5)]
+    customers = [
+        register(client, seg, phone=f"6123 {n:04d}", name=f"Chan {n}")["id"] for n in range(5)
+    ]
     dormant = register(client, f"{seg}-x", phone="6999 0000", name="Ho Dormant")["id"]
     add_agents(client, seg)
-    r = client.post("calls", "/call-plans", json={
-        "name": f"weekly {seg}", "segment": seg, "channel": "phone",
-        "rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0", "allow_holidays": True,
-        "horizon_days": HORIZON_DAYS, "starts_at": start.isoformat()})
+    r = client.post(
+        "calls",
+        "/call-plans",
+        json={
+            "name": f"weekly {seg}",
+            "segment": seg,
+            "channel": "phone",
+            "rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0",
+            "allow_holidays": True,
+            "horizon_days": HORIZON_DAYS,
+            "starts_at": start.isoformat(),
+        },
+    )
     assert r.status_code == 201, r.text
     completed = Counter()
     for week in range(WEEKS):
@@ -110,8 +148,12 @@ def test_ninety_days_of_calling_run_by_themselves(autopilot):
         now = set_clock(client, start + timedelta(days=7 * week, minutes=20))
         # A pass that failed (a busy database on a loaded machine) runs again within a
         # minute, and assignment may have run just before the extension: room for both.
-        wait_for(lambda: jobs_ran_since(client, now), 150, interval=0.2,
-                 message=f"week {week}: the periodic jobs")
+        wait_for(
+            lambda: jobs_ran_since(client, now),
+            150,
+            interval=0.2,
+            message=f"week {week}: the periodic jobs",
+        )
 
         def ahead_and_assigned():
             calls = {c: calls_of(client, c) for c in customers}
@@ -119,30 +161,53 @@ def test_ninety_days_of_calling_run_by_themselves(autopilot):
                 open_ = [c for c in customer_calls if c["status"] == "scheduled"]
                 ahead = [c for c in open_ if datetime.fromisoformat(c["due_at"]) > now]
                 last = max((datetime.fromisoformat(c["due_at"]) for c in ahead), default=None)
-                assert last is not None and last >= now + timedelta(days=HORIZON_DAYS - 7), \
+                assert last is not None and last >= now + timedelta(days=HORIZON_DAYS - 7), (
                     f"not a horizon of calls ahead (yet): the last is due {last}"
-                soon = [c for c in open_ if datetime.fromisoformat(c["due_at"])
-                        <= now + timedelta(hours=72)]
-                assert all(c["agent_id"] for c in soon), \
+                )
+                soon = [
+                    c
+                    for c in open_
+                    if datetime.fromisoformat(c["due_at"]) <= now + timedelta(hours=72)
+                ]
+                assert all(c["agent_id"] for c in soon), (
                     f"not assigned (yet): {[(c['id'], c['due_at']) for c in soon]}"
+                )
             return calls
-        calls = wait_for(ahead_and_assigned, 150, interval=0.3,
-                         message=f"week {week}: calls a horizon ahead, assigned")
+
+        calls = wait_for(
+            ahead_and_assigned,
+            150,
+            interval=0.3,
+            message=f"week {week}: calls a horizon ahead, assigned",
+        )
         now = set_clock(client, start + timedelta(days=7 * week, minutes=90))
         for customer_calls in calls.values():
-            [today] = [c for c in customer_calls if c["status"] == "scheduled"
-                       and datetime.fromisoformat(c["due_at"]) <= now]
+            [today] = [
+                c
+                for c in customer_calls
+                if c["status"] == "scheduled" and datetime.fromisoformat(c["due_at"]) <= now
+            ]
             agent = client.headers("agent", subject=today["agent_id"])
-            r = client.call("POST", "calls", f"/calls/{today['id']}/outcome", headers=agent, json={
-                                "outcome": "reached", "satisfaction": 4, "propensity": 60,
-                                "duration_seconds": 180, "opt_out_notice_given": True})
+            r = client.call(
+                "POST",
+                "calls",
+                f"/calls/{today['id']}/outcome",
+                headers=agent,
+                json={
+                    "outcome": "reached",
+                    "satisfaction": 4,
+                    "propensity": 60,
+                    "duration_seconds": 180,
+                    "opt_out_notice_given": True,
+                },
+            )
             assert r.status_code == 201, r.text
             completed[today["customer_id"]] += 1
         coverage = client.get("calls", "/coverage", params={"segment": seg, "limit": 500})
         rows = coverage.json()["items"]
         assert len(rows) == len(customers) and all(row["compliant"] for row in rows), rows
 
-    assert completed == {c: WEEKS for c in customers}
+    assert completed == dict.fromkeys(customers, WEEKS)
     # Nobody called /schedule or /assign: every call came from the jobs, each slot once,
     # each assigned by one decision of the system's.
     calls = [c for customer in customers for c in calls_of(client, customer)]
@@ -150,13 +215,26 @@ def test_ninety_days_of_calling_run_by_themselves(autopilot):
     assert max(slots.values()) == 1
     for call in [c for c in calls if c["status"] == "completed"]:
         decisions = client.get("calls", f"/calls/{call['id']}/assignments").json()["items"]
-        assert len(decisions) == 1 and decisions[0]["decided_by"] == continuous.DECIDED_BY, \
+        assert len(decisions) == 1 and decisions[0]["decided_by"] == continuous.DECIDED_BY, (
             decisions
+        )
     # The dormant customer, never contacted, was erased by the retention job alone.
-    wait_for(lambda: client.get("customer", f"/customers/{dormant}").json()["name"]
-             == "[erased]", 30, interval=0.3, message="retention erasure")
+    wait_for(
+        lambda: client.get("customer", f"/customers/{dormant}").json()["name"] == "[erased]",
+        30,
+        interval=0.3,
+        message="retention erasure",
+    )
     for customer in customers:  # called every week: kept
         assert client.get("customer", f"/customers/{customer}").json()["name"] != "[erased]"
-    wait_for(lambda: client.get("reporting", "/reports/coverage", params={"segment": seg},
-                                role="analyst").json()["overdue_customers"] == 0,
-             30, interval=0.3, message="reporting's coverage: no one overdue")
+    wait_for(
+        lambda: (
+            client.get(
+                "reporting", "/reports/coverage", params={"segment": seg}, role="analyst"
+            ).json()["overdue_customers"]
+            == 0
+        ),
+        30,
+        interval=0.3,
+        message="reporting's coverage: no one overdue",
+    )

@@ -5,10 +5,11 @@ cancels every pending call within seconds (the partner loses them too, and sees
 
 The opt-out is published on the bus as the customer service publishes it, so this
 test does not depend on the customer service's consent API."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pika
 import pytest
@@ -27,51 +28,78 @@ def publish(client, amqp_url, event) -> None:
     try:
         channel = conn.channel()
         channel.confirm_delivery()
-        channel.basic_publish(names.exchange, event.routing_key, event.to_json(),
-                              pika.BasicProperties(delivery_mode=2, message_id=event.event_id,
-                                                   content_type="application/json"),
-                              mandatory=True)
+        channel.basic_publish(
+            names.exchange,
+            event.routing_key,
+            event.to_json(),
+            pika.BasicProperties(
+                delivery_mode=2, message_id=event.event_id, content_type="application/json"
+            ),
+            mandatory=True,
+        )
     finally:
         conn.close()
 
 
 def calls_of(client, customer_id, role="manager", **params):
-    r = client.get("calls", "/calls", role=role, params={"customer_id": customer_id,
-                                                         "limit": 500, **params})
+    r = client.get(
+        "calls", "/calls", role=role, params={"customer_id": customer_id, "limit": 500, **params}
+    )
     assert r.status_code == 200, r.text
     return r.json()["items"]
 
 
 def test_an_opt_out_cancels_pending_calls_including_a_partners_and_blocks_new_ones(
-        running_system, amqp_url):
+    running_system, amqp_url
+):
     client = running_system
     seg = f"e2e-{uuid.uuid4().hex[:8]}"
     partner = client.post("calls", "/partners", json={"name": "CallCo", "fee_per_call": "20"})
     assert partner.status_code == 201, partner.text
     pid = partner.json()["id"]
-    skills = {"languages": ["zh-HK", "en"], "segments": [seg], "channels": ["phone"],
-              "trainings": [{"name": "pdpo", "expires_on": "2099-01-01"}], "daily_capacity": 500}
-    for agent in ({"id": f"staff-{seg}", "kind": "staff", "rate_per_minute": "2"},
-                  {"id": f"out-{seg}", "kind": "partner", "partner_id": pid}):
+    skills = {
+        "languages": ["zh-HK", "en"],
+        "segments": [seg],
+        "channels": ["phone"],
+        "trainings": [{"name": "pdpo", "expires_on": "2099-01-01"}],
+        "daily_capacity": 500,
+    }
+    for agent in (
+        {"id": f"staff-{seg}", "kind": "staff", "rate_per_minute": "2"},
+        {"id": f"out-{seg}", "kind": "partner", "partner_id": pid},
+    ):
         r = client.post("calls", "/agents", json={"name": agent["id"], **skills, **agent})
         assert r.status_code == 201, r.text
-    plan = client.post("calls", "/call-plans", json={
-        "name": f"plan {seg}", "segment": seg, "channel": "phone", "rrule": DAILY,
-        "starts_at": datetime.now(timezone.utc).isoformat()})
+    plan = client.post(
+        "calls",
+        "/call-plans",
+        json={
+            "name": f"plan {seg}",
+            "segment": seg,
+            "channel": "phone",
+            "rrule": DAILY,
+            "starts_at": datetime.now(UTC).isoformat(),
+        },
+    )
     assert plan.status_code == 201, plan.text
     plan_id = plan.json()["id"]
     # Newer customer services know segments by code before profiles may use them.
     made = client.post("customer", "/segments", json={"code": seg, "name": seg})
     assert made.status_code in (201, 404, 405), made.text
     phone = f"9123 {uuid.uuid4().int % 10**4:04d}"
-    r = client.post("customer", "/customers", json={"name": "Chan Tai Man", "phone": phone,
-                                                      "segment": seg})
+    r = client.post(
+        "customer", "/customers", json={"name": "Chan Tai Man", "phone": phone, "segment": seg}
+    )
     assert r.status_code == 201, r.text
     customer = r.json()
 
     # The calls service learns of the customer by event and plans its calls itself.
-    pending = wait_for(lambda: calls_of(client, customer["id"], status="scheduled") or None,
-                       20, interval=0.2, message="calls planned for the new customer")
+    pending = wait_for(
+        lambda: calls_of(client, customer["id"], status="scheduled") or None,
+        20,
+        interval=0.2,
+        message="calls planned for the new customer",
+    )
     r = client.post("calls", "/calls/assign", json={"within_days": 60})
     assert r.status_code == 200 and r.json()["assigned"] >= 2, r.text
     partner_token = {"headers": client.headers("partner", pid)}
@@ -79,12 +107,27 @@ def test_an_opt_out_cancels_pending_calls_including_a_partners_and_blocks_new_on
     held_ids = {i["call"]["id"] for i in held["items"]}
     assert held_ids and held_ids <= {c["id"] for c in pending}
 
-    publish(client, amqp_url, make_event("customer.opted_out", {
-        "customer_id": customer["id"], "channel": "phone", "purpose": None,
-        "reason": "consent_withdrawn", "opted_out_at": datetime.now(timezone.utc)},
-        producer="customer"))
-    wait_for(lambda: not calls_of(client, customer["id"], status="scheduled"), 10,
-             interval=0.1, message="every pending call cancelled")
+    publish(
+        client,
+        amqp_url,
+        make_event(
+            "customer.opted_out",
+            {
+                "customer_id": customer["id"],
+                "channel": "phone",
+                "purpose": None,
+                "reason": "consent_withdrawn",
+                "opted_out_at": datetime.now(UTC),
+            },
+            producer="customer",
+        ),
+    )
+    wait_for(
+        lambda: not calls_of(client, customer["id"], status="scheduled"),
+        10,
+        interval=0.1,
+        message="every pending call cancelled",
+    )
     cancelled = calls_of(client, customer["id"], status="cancelled")
     assert {c["id"] for c in cancelled} >= {c["id"] for c in pending}
     assert {c["cancel_reason"] for c in cancelled} == {"opted_out"}

@@ -1,6 +1,7 @@
 """The customer service end to end, every process separate: a consent withdrawal
 is announced on the broker as ``customer.opted_out``; a referral named on a call
 becomes a prospect; the import command line loads a file through the API."""
+
 from __future__ import annotations
 
 import json
@@ -34,6 +35,7 @@ def opt_outs(running_system, amqp_url):
             if method is None:
                 return bodies
             bodies.append(json.loads(body))
+
     yield received
     conn.close()
 
@@ -42,8 +44,12 @@ def test_a_consent_withdrawal_is_announced_at_once(running_system, opt_outs):
     client = running_system
     customer = register(client, segment(), phone="6234 5678", name="Ho Ka Yan")
     url = f"/customers/{customer['id']}/consents"
-    body = {"channel": "phone", "purpose": "insurance", "source": "web form",
-            "notice_version": "2026-01"}
+    body = {
+        "channel": "phone",
+        "purpose": "insurance",
+        "source": "web form",
+        "notice_version": "2026-01",
+    }
     assert client.post("customer", url, json={**body, "status": "granted"}).status_code == 201
     assert client.post("customer", url, json={**body, "status": "withdrawn"}).status_code == 201
     events = wait_for(lambda: opt_outs() or None, 10, message="customer.opted_out on the broker")
@@ -56,19 +62,34 @@ def test_a_referral_on_a_call_becomes_a_prospect(running_system):
     seg = segment()
     customer = register(client, seg, phone="6234 5679", name="Yip Wing Kin")
     call = scheduled_calls(client, seg, customer["id"])[0]
-    r = client.post("calls", f"/calls/{call['id']}/outcome", role="agent", json={
-        "outcome": "reached", "satisfaction": 5, "propensity": 60, "duration_seconds": 200,
-        "opt_out_notice_given": True,
-        "referrals": [{"name": "Yip Siu Fong", "phone": "6234 5680", "note": "his sister"}]})
+    r = client.post(
+        "calls",
+        f"/calls/{call['id']}/outcome",
+        role="agent",
+        json={
+            "outcome": "reached",
+            "satisfaction": 5,
+            "propensity": 60,
+            "duration_seconds": 200,
+            "opt_out_notice_given": True,
+            "referrals": [{"name": "Yip Siu Fong", "phone": "6234 5680", "note": "his sister"}],
+        },
+    )
     assert r.status_code == 201, r.text
 
     def prospect():
-        found = client.get("customer", "/customers",
-                           params={"phone": "+85262345680"}).json()["items"]
+        found = client.get("customer", "/customers", params={"phone": "+85262345680"}).json()[
+            "items"
+        ]
         return found[0] if found else None
+
     found = wait_for(prospect, 10, message="the referral as a prospect")
-    assert (found["name"], found["lifecycle_status"], found["source"], found["segment"]) == \
-        ("Yip Siu Fong", "prospect", "referral", seg)
+    assert (found["name"], found["lifecycle_status"], found["source"], found["segment"]) == (
+        "Yip Siu Fong",
+        "prospect",
+        "referral",
+        seg,
+    )
     assert found["referred_by_call_id"] == call["id"]
 
 
@@ -77,9 +98,11 @@ def test_the_import_command_loads_a_file_through_the_api(running_system, tmp_pat
     seg = segment()
     client.post("customer", "/segments", json={"code": seg, "name": seg})
     tag = uuid.uuid4().hex[:6]
-    rows = ["external_ref,name,phone,segment"] + [
-        f"{tag}-{i},Imported Customer {i},+852512{i:05d},{seg}" for i in range(1, 301)] + [
-        f"{tag}-bad,Bad Phone,123,{seg}"]
+    rows = (
+        ["external_ref,name,phone,segment"]
+        + [f"{tag}-{i},Imported Customer {i},+852512{i:05d},{seg}" for i in range(1, 301)]
+        + [f"{tag}-bad,Bad Phone,123,{seg}"]
+    )
     path = tmp_path / "customers.csv"
     path.write_text("\n".join(rows) + "\n")
     token = issue_token(client.secret, "admin-cli", "manager")

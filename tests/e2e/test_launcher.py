@@ -1,5 +1,6 @@
 """The launcher's processes never outlive it: killed outright (SIGKILL) or with its
 terminal closed (SIGHUP), it leaves no process of its system running."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,12 @@ import pytest
 from deploy.launcher import port_settings
 from shared.messaging import topology
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's"
+    ),
+]
 
 
 def processes_of(namespace: str) -> list[int]:
@@ -48,17 +53,32 @@ def wait_for(predicate, timeout: float, step: float = 0.1):
 @pytest.fixture
 def launched(amqp_url, tmp_path):
     namespace = f"launch-{uuid.uuid4().hex[:8]}"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RAPPORT_AMQP_URL": amqp_url,
-           "RAPPORT_NAMESPACE": namespace, "RAPPORT_DATA_DIR": str(tmp_path / "data"),
-           "RAPPORT_LOG_DIR": str(tmp_path / "log"), "RAPPORT_WEB_WORKERS": "1",
-           **port_settings()}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "RAPPORT_AMQP_URL": amqp_url,
+        "RAPPORT_NAMESPACE": namespace,
+        "RAPPORT_DATA_DIR": str(tmp_path / "data"),
+        "RAPPORT_LOG_DIR": str(tmp_path / "log"),
+        "RAPPORT_WEB_WORKERS": "1",
+        **port_settings(),
+    }
     out = open(tmp_path / "launcher.out", "wb")
-    launcher = subprocess.Popen([sys.executable, "-m", "deploy.launcher"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "deploy.launcher"],
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
-        running = wait_for(lambda: b"Rapport is running" in (tmp_path / "launcher.out")
-                           .read_bytes() or launcher.poll() is not None, 120, 0.5)
+        running = wait_for(
+            lambda: (
+                b"Rapport is running" in (tmp_path / "launcher.out").read_bytes()
+                or launcher.poll() is not None
+            ),
+            120,
+            0.5,
+        )
         assert running and launcher.poll() is None, (tmp_path / "launcher.out").read_text()
         yield launcher, namespace
     finally:

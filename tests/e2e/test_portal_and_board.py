@@ -11,9 +11,10 @@ then moves a staff agent's calls to another agent in bulk on the board, after a
 refusal that moved nothing. No console errors; no serious axe-core violations;
 screenshots with RAPPORT_SCREENSHOTS=1.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,47 +38,82 @@ def work(running_system):
     """Six customers of a new segment, a call each, held two by each partner's agent
     and two by a staff agent; a second staff agent holds none."""
     client, seg = running_system, segment()
-    customers = [register(client, seg, name=f"{name} {seg[-4:]}", phone=phone)
-                 for name, phone in (("Chan Tai Man", "6234 5701"), ("Ho Wing", "6234 5702"),
-                                     ("Lee Ka Yan", "6234 5703"), ("Mak Siu", "6234 5704"),
-                                     ("Lam Wai", "6234 5705"), ("Yip Po", "6234 5706"))]
+    customers = [
+        register(client, seg, name=f"{name} {seg[-4:]}", phone=phone)
+        for name, phone in (
+            ("Chan Tai Man", "6234 5701"),
+            ("Ho Wing", "6234 5702"),
+            ("Lee Ka Yan", "6234 5703"),
+            ("Mak Siu", "6234 5704"),
+            ("Lam Wai", "6234 5705"),
+            ("Yip Po", "6234 5706"),
+        )
+    ]
     partners = {}
     for label in ("a", "b"):
-        r = client.post("calls", "/partners", json={"name": f"Partner {label.upper()} {seg}",
-                                                    "fee_per_call": "30.00"})
+        r = client.post(
+            "calls",
+            "/partners",
+            json={"name": f"Partner {label.upper()} {seg}", "fee_per_call": "30.00"},
+        )
         assert r.status_code == 201, r.text
         partners[label] = r.json()["id"]
     agents = {"a": f"pa-{seg}", "b": f"pb-{seg}", "ann": f"ann-{seg}", "cat": f"cat-{seg}"}
-    skills = {"languages": ["zh-HK", "en"], "segments": [seg], "channels": ["phone"],
-              "trainings": [{"name": "pdpo", "expires_on": "2099-01-01"}],
-              "daily_capacity": 50}
+    skills = {
+        "languages": ["zh-HK", "en"],
+        "segments": [seg],
+        "channels": ["phone"],
+        "trainings": [{"name": "pdpo", "expires_on": "2099-01-01"}],
+        "daily_capacity": 50,
+    }
     for label, agent in agents.items():
-        body = ({"kind": "partner", "partner_id": partners[label]} if label in partners
-                else {"kind": "staff", "rate_per_minute": "2"})
+        body = (
+            {"kind": "partner", "partner_id": partners[label]}
+            if label in partners
+            else {"kind": "staff", "rate_per_minute": "2"}
+        )
         r = client.post("calls", "/agents", json={"id": agent, "name": agent, **skills, **body})
         assert r.status_code == 201, r.text
-    plan = client.post("calls", "/call-plans", json={
-        "name": f"calls {seg}", "segment": seg, "channel": "phone", "rrule": RULE,
-        "starts_at": datetime.now(timezone.utc).isoformat()})
+    plan = client.post(
+        "calls",
+        "/call-plans",
+        json={
+            "name": f"calls {seg}",
+            "segment": seg,
+            "channel": "phone",
+            "rrule": RULE,
+            "starts_at": datetime.now(UTC).isoformat(),
+        },
+    )
     assert plan.status_code == 201, plan.text
     ids = [c["id"] for c in customers]
 
     def scheduled():
         # The calls service hears of the customers by event: schedule until it has.
-        client.post("calls", f"/call-plans/{plan.json()['id']}/schedule",
-                    json={"horizon_days": 3})
-        calls = client.get("calls", "/calls", params={"plan_id": plan.json()["id"],
-                                                      "limit": 100}).json()["items"]
+        client.post("calls", f"/call-plans/{plan.json()['id']}/schedule", json={"horizon_days": 3})
+        calls = client.get(
+            "calls", "/calls", params={"plan_id": plan.json()["id"], "limit": 100}
+        ).json()["items"]
         by_customer = {c["customer_id"]: c for c in calls}
         return [by_customer[i] for i in ids] if set(ids) <= set(by_customer) else None
+
     calls = wait_for(scheduled, 20, interval=0.3, message="a call for every customer")
     holders = ["a", "a", "b", "b", "ann", "ann"]
     for call, label in zip(calls, holders):
-        r = client.post("calls", f"/calls/{call['id']}/assignment",
-                        json={"agent_id": agents[label], "reason": "e2e set-up"})
+        r = client.post(
+            "calls",
+            f"/calls/{call['id']}/assignment",
+            json={"agent_id": agents[label], "reason": "e2e set-up"},
+        )
         assert r.status_code == 200, r.text
-    return {"seg": seg, "customers": customers, "calls": calls, "partners": partners,
-            "agents": agents, "holders": dict(zip((c["id"] for c in calls), holders))}
+    return {
+        "seg": seg,
+        "customers": customers,
+        "calls": calls,
+        "partners": partners,
+        "agents": agents,
+        "holders": dict(zip((c["id"] for c in calls), holders)),
+    }
 
 
 def _held_by(work, label) -> list[dict]:
@@ -85,14 +121,17 @@ def _held_by(work, label) -> list[dict]:
 
 
 def test_a_partner_sees_only_its_own_work_and_a_neutral_page_for_anyone_elses(
-        running_system, work, chromium, axe_source, shots):
+    running_system, work, chromium, axe_source, shots
+):
     client, page = running_system, chromium
     base = client.system.api_url("calls")
     token = issue_token(client.secret, "supervisor-a", "partner", work["partners"]["a"])
     page.goto(f"{base}/portal/?token={token}")
     assert "token=" not in page.js("location.href") and "Your agents' calls" in page.text()
-    links = page.js("Array.from(document.querySelectorAll('main a[href*=\"/portal/calls/\"]'))"
-                    ".map(a => a.getAttribute('href').split('/').pop())")
+    links = page.js(
+        "Array.from(document.querySelectorAll('main a[href*=\"/portal/calls/\"]'))"
+        ".map(a => a.getAttribute('href').split('/').pop())"
+    )
     assert sorted(links) == sorted(c["id"] for c in _held_by(work, "a"))
     assert page.axe(axe_source) == []
     page.screenshot(shots / "portal-queue.png")
@@ -110,8 +149,10 @@ def test_a_partner_sees_only_its_own_work_and_a_neutral_page_for_anyone_elses(
     page.goto(f"{base}/portal/calls/00000000-0000-4000-8000-000000000000")
     assert page.text() == neutral
     bearer = {"Authorization": f"Bearer {token}"}
-    answers = [client.http.get(f"{base}/portal/calls/{call_id}", headers=bearer, timeout=10)
-               for call_id in (theirs["id"], "00000000-0000-4000-8000-000000000000")]
+    answers = [
+        client.http.get(f"{base}/portal/calls/{call_id}", headers=bearer, timeout=10)
+        for call_id in (theirs["id"], "00000000-0000-4000-8000-000000000000")
+    ]
     assert [r.status_code for r in answers] == [404, 404]
     assert answers[0].text == answers[1].text
 
@@ -127,15 +168,21 @@ def test_a_partner_sees_only_its_own_work_and_a_neutral_page_for_anyone_elses(
     flags = client.get("calls", "/quality-flags", params={"call_id": mine["id"]}).json()
     assert [f["rule"] for f in flags["items"]] == ["duration"]
 
-    today = datetime.now(timezone.utc).date()
-    period = {"from": str(today - timedelta(days=2)), "to": str(today + timedelta(days=2)),
-              "segment": work["seg"], "group_by": "partner"}
+    today = datetime.now(UTC).date()
+    period = {
+        "from": str(today - timedelta(days=2)),
+        "to": str(today + timedelta(days=2)),
+        "segment": work["seg"],
+        "group_by": "partner",
+    }
 
     def reported():
-        groups = client.get("reporting", "/reports/agents", role="manager",
-                            params=period).json()["groups"]
+        groups = client.get("reporting", "/reports/agents", role="manager", params=period).json()[
+            "groups"
+        ]
         mine = next((g for g in groups if g["key"] == work["partners"]["a"]), None)
         return mine if mine and mine["deals"]["from_opportunities"] else None
+
     partner_a = wait_for(reported, 30, message="the partner's flag and deal reported")
     assert partner_a["completed"] == partner_a["opportunities"] == 1
     assert partner_a["quality_flags"] == {"flagged": 1, "rate": 1.0, "rules": {"duration": 1}}
@@ -143,16 +190,19 @@ def test_a_partner_sees_only_its_own_work_and_a_neutral_page_for_anyone_elses(
 
 
 def test_a_manager_reassigns_an_agents_calls_in_bulk_on_the_board(
-        running_system, work, chromium, axe_source, shots):
+    running_system, work, chromium, axe_source, shots
+):
     client, page = running_system, chromium
     base = client.system.api_url("calls")
     ann, cat = work["agents"]["ann"], work["agents"]["cat"]
     anns = {c["id"] for c in _held_by(work, "ann")}
 
     def holders() -> dict:
-        calls = client.get("calls", "/calls", params={"plan_id": work["calls"][0]["plan_id"],
-                                                      "limit": 100}).json()["items"]
+        calls = client.get(
+            "calls", "/calls", params={"plan_id": work["calls"][0]["plan_id"], "limit": 100}
+        ).json()["items"]
         return {c["id"]: c["agent_id"] for c in calls if c["status"] == "scheduled"}
+
     before = holders()
     assert {i for i, agent in before.items() if agent == ann} == anns
 

@@ -10,6 +10,7 @@ test fed, and the two runs must agree with each other: no counter increment lost
 to two replicas updating one customer at once, no effect applied twice. Every
 consumer replica's metrics must show it took events, or the run proves nothing.
 """
+
 from __future__ import annotations
 
 import random
@@ -17,7 +18,7 @@ import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pika
@@ -49,19 +50,29 @@ def plan(seed: int = 18) -> list[dict]:
         # The newest call is a reached one: its propensity is the profile's last
         # value whatever order the calls are applied in.
         outcomes[minutes.index(min(minutes))] = "reached"
-        customers.append({
-            "name": f"Replica Customer {i}",
-            # one satisfaction per customer: its running average does not depend on
-            # the order replicas apply the calls in, only on their number
-            "satisfaction": 1 + i % 5,
-            "outcomes": [{"outcome": outcome, "propensity": rng.randrange(101),
-                          "duration_seconds": rng.randrange(30, 900), "ago": ago}
-                         for outcome, ago in zip(outcomes, minutes)],
-            "sales": [rng.randrange(1, 9) for _ in range(SALES)],  # quantities
-            "names": [f"Replica Customer {i} v{k}" for k in range(1, EDITS + 1)],
-            "consents": ["withdrawn" if k % 2 == 0 else "granted"
-                         for k in range(CONSENTS - rng.randrange(2))],
-        })
+        customers.append(
+            {
+                "name": f"Replica Customer {i}",
+                # one satisfaction per customer: its running average does not depend on
+                # the order replicas apply the calls in, only on their number
+                "satisfaction": 1 + i % 5,
+                "outcomes": [
+                    {
+                        "outcome": outcome,
+                        "propensity": rng.randrange(101),
+                        "duration_seconds": rng.randrange(30, 900),
+                        "ago": ago,
+                    }
+                    for outcome, ago in zip(outcomes, minutes)
+                ],
+                "sales": [rng.randrange(1, 9) for _ in range(SALES)],  # quantities
+                "names": [f"Replica Customer {i} v{k}" for k in range(1, EDITS + 1)],
+                "consents": [
+                    "withdrawn" if k % 2 == 0 else "granted"
+                    for k in range(CONSENTS - rng.randrange(2))
+                ],
+            }
+        )
     return customers
 
 
@@ -71,35 +82,54 @@ def run_workload(client, customers: list[dict], amqp_url: str) -> dict:
     seg = f"rep-{uuid.uuid4().hex[:8]}"
     ensure_segment(client, seg)
     sku = f"REP-{uuid.uuid4().hex[:6]}"
-    r = client.post("sales", "/products", json={
-        "sku": sku, "name": "Replica tea", "price": "19.99", "unit_cost": "7.25",
-        "effective_from": "2025-01-01T00:00:00+00:00"})
+    r = client.post(
+        "sales",
+        "/products",
+        json={
+            "sku": sku,
+            "name": "Replica tea",
+            "price": "19.99",
+            "unit_cost": "7.25",
+            "effective_from": "2025-01-01T00:00:00+00:00",
+        },
+    )
     assert r.status_code == 201, r.text
     ids = []
     for i, c in enumerate(customers):
-        r = client.post("customer", "/customers", json={
-            "name": c["name"], "phone": f"+8529{3000000 + i:07d}", "segment": seg})
+        r = client.post(
+            "customer",
+            "/customers",
+            json={"name": c["name"], "phone": f"+8529{3000000 + i:07d}", "segment": seg},
+        )
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     calls = _scheduled(client, seg, ids)
 
-    started = datetime.now(timezone.utc).replace(microsecond=0)
+    started = datetime.now(UTC).replace(microsecond=0)
     bulk: list[dict] = []  # outcomes of every customer, interleaved
     for i, c in enumerate(customers):
         for call, o in zip(calls[ids[i]], c["outcomes"]):
             reached = o["outcome"] == "reached"
-            bulk.append({"call_id": call, "outcome": o["outcome"],
-                         "satisfaction": c["satisfaction"] if reached else None,
-                         "propensity": o["propensity"] if reached else None,
-                         "duration_seconds": o["duration_seconds"], "opt_out_notice_given": True,
-                         "completed_at": (started - timedelta(minutes=o["ago"])).isoformat()})
+            bulk.append(
+                {
+                    "call_id": call,
+                    "outcome": o["outcome"],
+                    "satisfaction": c["satisfaction"] if reached else None,
+                    "propensity": o["propensity"] if reached else None,
+                    "duration_seconds": o["duration_seconds"],
+                    "opt_out_notice_given": True,
+                    "completed_at": (started - timedelta(minutes=o["ago"])).isoformat(),
+                }
+            )
     random.Random(7).shuffle(bulk)
-    tasks = [lambda chunk=bulk[n:n + 12]: _outcomes(client, chunk)
-             for n in range(0, len(bulk), 12)]
+    tasks = [
+        lambda chunk=bulk[n : n + 12]: _outcomes(client, chunk) for n in range(0, len(bulk), 12)
+    ]
     sold: list[tuple[int, Decimal, Decimal]] = []
     for i, c in enumerate(customers):
-        tasks += [lambda i=i, q=q: sold.append((i, *_sale(client, ids[i], sku, q)))
-                  for q in c["sales"]]
+        tasks += [
+            lambda i=i, q=q: sold.append((i, *_sale(client, ids[i], sku, q))) for q in c["sales"]
+        ]
         tasks.append(lambda i=i, c=c: _edits(client, ids[i], c["names"]))
         tasks.append(lambda i=i, c=c: _consents(client, ids[i], c["consents"]))
     random.Random(11).shuffle(tasks)
@@ -107,27 +137,46 @@ def run_workload(client, customers: list[dict], amqp_url: str) -> dict:
         for future in [pool.submit(task) for task in tasks]:
             future.result()
 
-    fed = {i: {"calls": CALLS, "sales": SALES,
-               "revenue": sum((r for j, r, _ in sold if j == i), Decimal(0)),
-               "cost": sum((k for j, _, k in sold if j == i), Decimal(0))}
-           for i in range(len(customers))}
+    fed = {
+        i: {
+            "calls": CALLS,
+            "sales": SALES,
+            "revenue": sum((r for j, r, _ in sold if j == i), Decimal(0)),
+            "cost": sum((k for j, _, k in sold if j == i), Decimal(0)),
+        }
+        for i in range(len(customers))
+    }
+
     def dbg():
         a = all(_caught_up(client, ids[i], fed[i]) for i in fed)
         b = _reporting_caught_up(client, ids, fed)
         return a and b
+
     _settle(client, dbg, amqp_url)
-    return {"ids": ids, "fed": fed, "started": started,
-            "state": {i: _end_state(client, ids[i]) for i in fed},
-            "sales_pnl": _pnl(client, "sales", "/pnl", ids),
-            "reporting_pnl": _pnl(client, "reporting", "/reports/pnl", ids),
-            "activity": _activity_totals(client),
-            "consumed": _consumed(client)}
+    return {
+        "ids": ids,
+        "fed": fed,
+        "started": started,
+        "state": {i: _end_state(client, ids[i]) for i in fed},
+        "sales_pnl": _pnl(client, "sales", "/pnl", ids),
+        "reporting_pnl": _pnl(client, "reporting", "/reports/pnl", ids),
+        "activity": _activity_totals(client),
+        "consumed": _consumed(client),
+    }
 
 
 def _scheduled(client, seg: str, ids: list[str]) -> dict:
-    r = client.post("calls", "/call-plans", json={
-        "name": f"plan {seg}", "segment": seg, "channel": "phone", "rrule": BUSINESS_HOURS,
-        "starts_at": datetime.now(timezone.utc).isoformat()})
+    r = client.post(
+        "calls",
+        "/call-plans",
+        json={
+            "name": f"plan {seg}",
+            "segment": seg,
+            "channel": "phone",
+            "rrule": BUSINESS_HOURS,
+            "starts_at": datetime.now(UTC).isoformat(),
+        },
+    )
     assert r.status_code == 201, r.text
     plan_id = r.json()["id"]
 
@@ -140,6 +189,7 @@ def _scheduled(client, seg: str, ids: list[str]) -> dict:
             got = client.get("calls", "/calls", params={"customer_id": cid, "limit": 500})
             by_customer[cid] = [c["id"] for c in got.json()["items"]]
         return by_customer if all(len(v) >= CALLS for v in by_customer.values()) else None
+
     return wait_for(enough, 30, interval=0.3, message=f"{CALLS} calls for every customer")
 
 
@@ -150,25 +200,39 @@ def _outcomes(client, chunk: list[dict]) -> None:
 
 
 def _sale(client, customer_id: str, sku: str, quantity: int) -> tuple[Decimal, Decimal]:
-    r = client.post("sales", "/transactions", role="agent", json={
-        "customer_id": customer_id, "currency": "HKD",
-        "lines": [{"sku": sku, "quantity": str(quantity)}]})
+    r = client.post(
+        "sales",
+        "/transactions",
+        role="agent",
+        json={
+            "customer_id": customer_id,
+            "currency": "HKD",
+            "lines": [{"sku": sku, "quantity": str(quantity)}],
+        },
+    )
     assert r.status_code == 201, r.text
     return Decimal(r.json()["revenue"]), Decimal(r.json()["cost"])
 
 
 def _edits(client, customer_id: str, names: list[str]) -> None:
     for name in names:  # one after another: the last is the name the profile keeps
-        r = client.call("PATCH", "customer", f"/customers/{customer_id}",
-                        json={"name": name, "reason": "replica test"})
+        r = client.call(
+            "PATCH",
+            "customer",
+            f"/customers/{customer_id}",
+            json={"name": name, "reason": "replica test"},
+        )
         assert r.status_code == 200, r.text
 
 
 def _consents(client, customer_id: str, statuses: list[str]) -> None:
     # E-mail marketing: the phone calls of the plan are not cancelled by a withdrawal.
     for status in statuses:
-        r = client.post("customer", f"/customers/{customer_id}/consents", json={
-            "channel": "email", "purpose": "newsletter", "status": status, "source": "test"})
+        r = client.post(
+            "customer",
+            f"/customers/{customer_id}/consents",
+            json={"channel": "email", "purpose": "newsletter", "status": status, "source": "test"},
+        )
         assert r.status_code == 201, r.text
 
 
@@ -182,8 +246,10 @@ def _settle(client, caught_up, amqp_url: str, timeout: float = 60, quiet: float 
     deadline, still_since = time.monotonic() + timeout, None
     try:
         while not caught_up() and time.monotonic() < deadline:
-            busy = sum(channel.queue_declare(names.queue(s), passive=True).method.message_count
-                       for s in topology.BINDINGS)
+            busy = sum(
+                channel.queue_declare(names.queue(s), passive=True).method.message_count
+                for s in topology.BINDINGS
+            )
             if busy:
                 still_since = None
             elif still_since is None:
@@ -197,50 +263,68 @@ def _settle(client, caught_up, amqp_url: str, timeout: float = 60, quiet: float 
 
 def _caught_up(client, customer_id: str, fed: dict) -> bool:
     p = client.get("customer", f"/customers/{customer_id}").json()
-    return p["calls_completed"] >= fed["calls"] and \
-        Decimal(str(p["lifetime_revenue"])) >= fed["revenue"]
+    return (
+        p["calls_completed"] >= fed["calls"]
+        and Decimal(str(p["lifetime_revenue"])) >= fed["revenue"]
+    )
 
 
 def _reporting_caught_up(client, ids: list[str], fed: dict) -> bool:
     if _activity_totals(client)["completed"] < sum(f["calls"] for f in fed.values()):
         return False
     pnl = _pnl(client, "reporting", "/reports/pnl", ids)
-    return all(Decimal(pnl.get(ids[i], {}).get("revenue", 0)) >= fed[i]["revenue"]
-               for i in fed)
+    return all(Decimal(pnl.get(ids[i], {}).get("revenue", 0)) >= fed[i]["revenue"] for i in fed)
 
 
 def _end_state(client, customer_id: str) -> dict:
     p = client.get("customer", f"/customers/{customer_id}").json()
     timeline, cursor = [], None
     while True:
-        page = client.get("customer", f"/customers/{customer_id}/activities",
-                          params={"limit": 100, **({"cursor": cursor} if cursor else {})}).json()
+        page = client.get(
+            "customer",
+            f"/customers/{customer_id}/activities",
+            params={"limit": 100, **({"cursor": cursor} if cursor else {})},
+        ).json()
         timeline += page["items"]
         cursor = page.get("next_cursor")
         if not cursor:
             break
     consents = client.get("customer", f"/customers/{customer_id}/consents").json()
-    history = client.get("customer", f"/customers/{customer_id}/history",
-                         params={"limit": 100}).json()["items"]
+    history = client.get(
+        "customer", f"/customers/{customer_id}/history", params={"limit": 100}
+    ).json()["items"]
     return {
-        "name": p["name"], "version": p["version"], "versions": len(history),
-        "calls_completed": p["calls_completed"], "satisfaction": p["satisfaction"],
-        "propensity": p["propensity"], "last_contacted_at": p["last_contacted_at"],
+        "name": p["name"],
+        "version": p["version"],
+        "versions": len(history),
+        "calls_completed": p["calls_completed"],
+        "satisfaction": p["satisfaction"],
+        "propensity": p["propensity"],
+        "last_contacted_at": p["last_contacted_at"],
         "relationship_score": p["relationship_score"],
         "lifetime_revenue": Decimal(str(p["lifetime_revenue"])),
         "lifetime_margin": Decimal(str(p["lifetime_margin"])),
-        "timeline": sorted((a["kind"], a["summary"].get("call_id") or a["summary"]["sale_id"])
-                           for a in timeline),
+        "timeline": sorted(
+            (a["kind"], a["summary"].get("call_id") or a["summary"]["sale_id"]) for a in timeline
+        ),
         "consent": [(c["channel"], c["purpose"], c["status"]) for c in consents["current"]],
         "consent_entries": len(consents["history"]),
     }
 
 
 def _pnl(client, service: str, path: str, ids: list[str]) -> dict:
-    today = datetime.now(timezone.utc).date()
-    r = client.get(service, path, role="analyst", params={
-        "group_by": "customer", "currency": "HKD",
-        "from": str(today - timedelta(days=2)), "to": str(today + timedelta(days=2))})
+    today = datetime.now(UTC).date()
+    r = client.get(
+        service,
+        path,
+        role="analyst",
+        params={
+            "group_by": "customer",
+            "currency": "HKD",
+            "from": str(today - timedelta(days=2)),
+            "to": str(today + timedelta(days=2)),
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     rows = body["groups"] if service == "sales" else body["segments"]
@@ -249,9 +333,13 @@ def _pnl(client, service: str, path: str, ids: list[str]) -> dict:
 
 
 def _activity_totals(client) -> dict:
-    today = datetime.now(timezone.utc).date()
-    r = client.get("reporting", "/reports/activity", role="analyst", params={
-        "from": str(today - timedelta(days=2)), "to": str(today + timedelta(days=2))})
+    today = datetime.now(UTC).date()
+    r = client.get(
+        "reporting",
+        "/reports/activity",
+        role="analyst",
+        params={"from": str(today - timedelta(days=2)), "to": str(today + timedelta(days=2))},
+    )
     assert r.status_code == 200, r.text
     return r.json()["totals"]
 
@@ -263,9 +351,14 @@ def _consumed(client) -> dict:
         if proc.role != "consumer":
             continue
         text = requests.get(f"http://127.0.0.1:{proc.port}/metrics", timeout=10).text
-        counts[name] = sum(float(v) for v in re.findall(
-            rf'^rapport_events_consumed_total{{[^}}]*service="{proc.service}"[^}}]*}} (\S+)$',
-            text, re.M))
+        counts[name] = sum(
+            float(v)
+            for v in re.findall(
+                rf'^rapport_events_consumed_total{{[^}}]*service="{proc.service}"[^}}]*}} (\S+)$',
+                text,
+                re.M,
+            )
+        )
     return counts
 
 
@@ -275,8 +368,10 @@ def expected_state(customers: list[dict], run: dict) -> dict:
     for i, c in enumerate(customers):
         newest = min(c["outcomes"], key=lambda o: o["ago"])
         expected[i] = {
-            "name": c["names"][-1], "calls_completed": CALLS,
-            "satisfaction": c["satisfaction"], "propensity": newest["propensity"],
+            "name": c["names"][-1],
+            "calls_completed": CALLS,
+            "satisfaction": c["satisfaction"],
+            "propensity": newest["propensity"],
             "last_contacted_at": run["started"] - timedelta(minutes=newest["ago"]),
             "lifetime_revenue": run["fed"][i]["revenue"],
             "lifetime_margin": run["fed"][i]["revenue"] - run["fed"][i]["cost"],
@@ -293,11 +388,12 @@ def comparable(run: dict) -> dict:
     for i, state in run["state"].items():
         cid = run["ids"][i]
         sales, reporting = run["sales_pnl"][cid], run["reporting_pnl"][cid]
-        out[i] = {**{k: v for k, v in state.items() if k not in ("timeline", "last_contacted_at")},
-                  "timeline": sorted(kind for kind, _ in state["timeline"]),
-                  "sales_pnl": {k: sales[k] for k in ("revenue", "cost_of_goods", "calls")},
-                  "reporting_pnl": {k: v for k, v in reporting.items()
-                                    if k != "customer"}}
+        out[i] = {
+            **{k: v for k, v in state.items() if k not in ("timeline", "last_contacted_at")},
+            "timeline": sorted(kind for kind, _ in state["timeline"]),
+            "sales_pnl": {k: sales[k] for k in ("revenue", "cost_of_goods", "calls")},
+            "reporting_pnl": {k: v for k, v in reporting.items() if k != "customer"},
+        }
     return out
 
 
@@ -305,8 +401,9 @@ def test_two_replicas_end_in_the_state_of_one(request, amqp_url, tmp_path_factor
     customers = plan()
     runs = {}
     for replicas in (1, 2):
-        for client in start_system(request, amqp_url, tmp_path_factory, replicas=replicas,
-                                   database="postgres"):
+        for client in start_system(
+            request, amqp_url, tmp_path_factory, replicas=replicas, database="postgres"
+        ):
             runs[replicas] = run_workload(client, customers, amqp_url)
 
     for replicas, run in runs.items():

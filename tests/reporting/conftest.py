@@ -1,5 +1,6 @@
 """Reporting fixtures: a dispatcher running the real handlers and inbox on a migrated
 database, without a broker."""
+
 import pytest
 
 from services.reporting import config

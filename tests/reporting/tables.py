@@ -1,4 +1,5 @@
 """Every read model's rows, to compare one database's with another's."""
+
 from __future__ import annotations
 
 from services.reporting import rebuild

@@ -1,9 +1,10 @@
 """Fixtures for the sales tests: a migrated app and the consumer's dispatcher on the
 same database, and builders of the events sales consumes."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,14 +32,23 @@ def lite_app(service_app, sqlite_url):
 
 def dispatcher_for(app):
     settings = app.extensions["rapport"].settings
-    return build_dispatcher(settings, app.extensions["rapport"].db, Outbox, Inbox,
-                            subscriptions(settings))
+    return build_dispatcher(
+        settings, app.extensions["rapport"].db, Outbox, Inbox, subscriptions(settings)
+    )
 
 
 def registered(customer_id="c1", segment="smb", name="Chan Tai Man", **kw):
-    return make_event("customer.registered", {
-        "customer_id": customer_id, "name": name, "segment": segment,
-        "registered_at": datetime.now(timezone.utc), **kw}, producer="customer")
+    return make_event(
+        "customer.registered",
+        {
+            "customer_id": customer_id,
+            "name": name,
+            "segment": segment,
+            "registered_at": datetime.now(UTC),
+            **kw,
+        },
+        producer="customer",
+    )
 
 
 def local_today() -> str:
@@ -48,9 +58,18 @@ def local_today() -> str:
 
 
 def completed(customer_id="c1", outcome="reached", cost="12.50", call_id=None, **kw):
-    payload = {"call_id": call_id or str(uuid.uuid4()), "customer_id": customer_id,
-               "channel": "phone", "outcome": outcome,
-               "completed_at": datetime.now(timezone.utc), "cost": cost, "currency": "HKD",
-               "team": "east", "agent_kind": "staff", "agent_id": "a1", "segment": "smb",
-               **kw}
+    payload = {
+        "call_id": call_id or str(uuid.uuid4()),
+        "customer_id": customer_id,
+        "channel": "phone",
+        "outcome": outcome,
+        "completed_at": datetime.now(UTC),
+        "cost": cost,
+        "currency": "HKD",
+        "team": "east",
+        "agent_kind": "staff",
+        "agent_id": "a1",
+        "segment": "smb",
+        **kw,
+    }
     return make_event("call.completed", payload, producer="calls")

@@ -9,15 +9,23 @@ version (``CallCompletedV2``) registered beside the old one. Consumers exclude
 unknown fields so that an added optional field never breaks them. Money travels
 as a decimal string.
 """
+
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 OUTCOMES = (
-    "reached", "no_answer", "busy", "wrong_number", "callback_requested",
-    "not_interested", "interested", "sale_opportunity", "complaint",
+    "reached",
+    "no_answer",
+    "busy",
+    "wrong_number",
+    "callback_requested",
+    "not_interested",
+    "interested",
+    "sale_opportunity",
+    "complaint",
     "do_not_call_requested",
 )
 CHANNELS = ("phone", "visit", "email", "video")
@@ -43,6 +51,7 @@ QUALITY_FLAGS = ("duration", "overlap", "rate", "outside_window", "checklist_inc
 
 
 # -- customer ---------------------------------------------------------------
+
 
 class CustomerRegisteredV1(Contract):
     customer_id = fields.String(required=True)
@@ -75,11 +84,13 @@ class FieldChangeV1(Contract):
 class CustomerUpdatedV1(Contract):
     """A new version of a profile: ``changes`` maps each changed field to its old
     and new value (``{"segment": {"old": "retail", "new": "sme"}}``)."""
+
     customer_id = fields.String(required=True)
     segment = fields.String(required=True)
     name = fields.String(load_default=None, allow_none=True)
-    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChangeV1),
-                          load_default=dict)
+    changes = fields.Dict(
+        keys=fields.String(), values=fields.Nested(FieldChangeV1), load_default=dict
+    )
     version = fields.Integer(load_default=None, allow_none=True)
     preferred_language = fields.String(load_default=None, allow_none=True)
     lifecycle_status = fields.String(load_default=None, allow_none=True)
@@ -96,6 +107,7 @@ class CustomerUpdatedV1(Contract):
 
 class CustomerMergedV1(Contract):
     """``merged_id`` is absorbed into ``survivor_id``: re-point every record."""
+
     survivor_id = fields.String(required=True)
     merged_id = fields.String(required=True)
     merged_at = fields.AwareDateTime(required=True)
@@ -115,9 +127,9 @@ class CustomerConsentChangedV1(Contract):
 class CustomerOptedOutV1(Contract):
     """Stop direct marketing at once. ``channel``/``purpose`` of ``None`` mean all
     of them (a do-not-call request on every channel, say)."""
+
     customer_id = fields.String(required=True)
-    channel = fields.String(load_default=None, allow_none=True,
-                            validate=validate.OneOf(CHANNELS))
+    channel = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CHANNELS))
     purpose = fields.String(load_default=None, allow_none=True)
     reason = fields.String(load_default="consent_withdrawn")
     contact_point = fields.String(load_default=None, allow_none=True)
@@ -126,6 +138,7 @@ class CustomerOptedOutV1(Contract):
 
 class CustomerErasedV1(Contract):
     """Past retention or on request: erase or anonymise every personal datum."""
+
     customer_id = fields.String(required=True)
     erased_at = fields.AwareDateTime(required=True)
     # The profiles merged into it, erased with it (their copies elsewhere hold data too).
@@ -135,6 +148,7 @@ class CustomerErasedV1(Contract):
 class CustomerGapsDetectedV1(Contract):
     """Profile fields missing against the segment's requirements: the calls
     service puts them on the next call's checklist to confirm."""
+
     customer_id = fields.String(required=True)
     segment = fields.String(load_default=None, allow_none=True)
     missing_fields = fields.List(fields.String(), required=True)
@@ -161,6 +175,7 @@ class CustomerQualityResolvedV1(Contract):
 
 # -- calls ------------------------------------------------------------------
 
+
 class CallScheduledV1(Contract):
     call_id = fields.String(required=True)
     plan_id = fields.String(required=True)
@@ -173,8 +188,9 @@ class CallScheduledV1(Contract):
     priority = fields.Integer(load_default=None, allow_none=True)
     window_end = fields.AwareDateTime(load_default=None, allow_none=True)
     # The plan's coverage policy when the call was planned (shared.coverage).
-    max_gap_days = fields.Integer(load_default=None, allow_none=True,
-                                  validate=validate.Range(min=1))
+    max_gap_days = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1)
+    )
 
 
 class CallAssignedV1(Contract):
@@ -207,10 +223,12 @@ class CallCompletedV1(Contract):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     completed_at = fields.AwareDateTime(required=True)
     duration_seconds = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    satisfaction = fields.Integer(load_default=None, allow_none=True,
-                                  validate=validate.Range(min=1, max=5))
-    propensity = fields.Integer(load_default=None, allow_none=True,
-                                validate=validate.Range(min=0, max=100))
+    satisfaction = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=5)
+    )
+    propensity = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=100)
+    )
     notes = fields.String(load_default=None, allow_none=True)
     segment = fields.String(load_default=None, allow_none=True)
     agent_id = fields.String(load_default=None, allow_none=True)
@@ -223,22 +241,25 @@ class CallCompletedV1(Contract):
     plan_version = fields.Integer(load_default=None, allow_none=True)
     due_at = fields.AwareDateTime(load_default=None, allow_none=True)
     # Share of required checklist items answered (1.0 = the guideline was followed).
-    checklist_compliance = fields.Float(load_default=None, allow_none=True,
-                                        validate=validate.Range(min=0, max=1))
+    checklist_compliance = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=1)
+    )
     competitor_mentions = fields.List(fields.String(), load_default=list)
     referrals = fields.List(fields.Nested(ReferralV1), load_default=list)
     # PDPO: the customer was told of the right to opt out on this contact.
     opt_out_notice_given = fields.Boolean(load_default=False)
     callback_at = fields.AwareDateTime(load_default=None, allow_none=True)
     # The customer confirmed these profile fields (gaps put on the checklist).
-    confirmed_fields = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
-                                   load_default=dict)
+    confirmed_fields = fields.Dict(
+        keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict
+    )
     # planned, callback, retry, escalation, replan; inbound or unplanned (no due time).
     kind = fields.String(load_default=None, allow_none=True)
     # The quality rules the record hit when it was recorded (QUALITY_FLAGS), each once;
     # older events have none.
-    quality_flags = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
-                                load_default=list)
+    quality_flags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=32)), load_default=list
+    )
 
 
 class CallMissedV1(Contract):
@@ -279,12 +300,14 @@ class FollowupCreatedV1(Contract):
 
 # -- sales ------------------------------------------------------------------
 
+
 class DealCreatedV1(Contract):
     deal_id = fields.String(required=True)
     customer_id = fields.String(required=True)
     stage = fields.String(required=True, validate=validate.OneOf(DEAL_STAGES))
-    probability = fields.Integer(load_default=None, allow_none=True,
-                                 validate=validate.Range(min=0, max=100))
+    probability = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=100)
+    )
     expected_value = _money(load_default=None, allow_none=True)
     currency = fields.String(load_default="HKD", validate=validate.Length(equal=3))
     owner = fields.String(load_default=None, allow_none=True)
@@ -298,8 +321,9 @@ class DealStageChangedV1(Contract):
     customer_id = fields.String(required=True)
     from_stage = fields.String(required=True, validate=validate.OneOf(DEAL_STAGES))
     to_stage = fields.String(required=True, validate=validate.OneOf(DEAL_STAGES))
-    probability = fields.Integer(load_default=None, allow_none=True,
-                                 validate=validate.Range(min=0, max=100))
+    probability = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=100)
+    )
     expected_value = _money(load_default=None, allow_none=True)
     currency = fields.String(load_default="HKD", validate=validate.Length(equal=3))
     lost_reason = fields.String(load_default=None, allow_none=True)
@@ -322,8 +346,7 @@ class SaleRecordedV1(Contract):
     customer_id = fields.String(required=True)
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     recorded_at = fields.AwareDateTime(required=True)
-    lines = fields.List(fields.Nested(SaleLineV1), required=True,
-                        validate=validate.Length(min=1))
+    lines = fields.List(fields.Nested(SaleLineV1), required=True, validate=validate.Length(min=1))
     revenue = _money(required=True)
     cost = _money(required=True)
     discount = _money(load_default=None, allow_none=True)
@@ -337,6 +360,7 @@ class SaleRecordedV1(Contract):
 class SaleReturnedV1(Contract):
     """A return against ``sale_id``: ``revenue`` is the amount refunded and
     ``cost`` the cost of goods taken back, both positive."""
+
     return_id = fields.String(required=True)
     sale_id = fields.String(required=True)
     customer_id = fields.String(required=True)
@@ -352,6 +376,7 @@ class SaleCancelledV1(Contract):
     """The sale is reversed in full by a reversing entry: ``revenue`` (net of
     discounts), ``discount`` and ``cost`` are the reversed sale's, as it carried
     them (``discount`` is absent from events before it was added)."""
+
     sale_id = fields.String(required=True)
     customer_id = fields.String(required=True)
     currency = fields.String(required=True, validate=validate.Length(equal=3))
@@ -421,10 +446,12 @@ def routing_key(event_type: str, version: int) -> str:
 
 # -- data-subject export -----------------------------------------------------
 
+
 class SubjectExportRequestedV1(Contract):
     """A data access request (PDPO): every service that holds records about the
     customer answers with ``subject.export_contributed``. ``customer_ids`` is the
     customer and every profile merged into it, so absorbed records are found."""
+
     export_id = fields.String(required=True)
     customer_id = fields.String(required=True)
     customer_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
@@ -435,13 +462,13 @@ class SubjectExportContributedV1(Contract):
     """One service's records about the subject, part ``part`` of ``parts`` (a large
     contribution is cut into parts, see ``shared.events.export_parts``). ``sections``
     maps a section name (``calls``, ``deals``…) to its records, in wire form."""
+
     export_id = fields.String(required=True)
     customer_id = fields.String(required=True)
     service = fields.String(required=True)
     part = fields.Integer(required=True, validate=validate.Range(min=1))
     parts = fields.Integer(required=True, validate=validate.Range(min=1))
-    sections = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()),
-                           required=True)
+    sections = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()), required=True)
     contributed_at = fields.AwareDateTime(required=True)
 
 
@@ -449,13 +476,16 @@ class SubjectExportContributedV1(Contract):
 # every event it sees (reporting's log) keeps no copy of these.
 SUBJECT_RECORDS = frozenset({"subject.export_contributed"})
 
-CONTRACTS.update({
-    ("subject.export_requested", 1): SubjectExportRequestedV1,
-    ("subject.export_contributed", 1): SubjectExportContributedV1,
-})
+CONTRACTS.update(
+    {
+        ("subject.export_requested", 1): SubjectExportRequestedV1,
+        ("subject.export_contributed", 1): SubjectExportContributedV1,
+    }
+)
 
 
 # -- ledger (sales) -----------------------------------------------------------
+
 
 class LedgerTotalsPublishedV1(Contract):
     """The sales ledger's own totals of one local day (in ``timezone``, the sales
@@ -463,6 +493,7 @@ class LedgerTotalsPublishedV1(Contract):
     ledger write that changes them: the newest revision is the day's figure.
     ``revenue`` is at list price (sales less cancelled ones); every amount is an
     exact sum of entries each rounded to the cent once, when it was recorded."""
+
     day = fields.Date(required=True)
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     timezone = fields.String(required=True)
@@ -487,7 +518,7 @@ class EnvelopeSchema(Schema):
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$"))
     event_version = fields.Integer(required=True, validate=validate.Range(min=1))
-    occurred_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+    occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
     producer = fields.String(required=True)
     correlation_id = fields.String(required=True)
     causation_id = fields.String(load_default=None, allow_none=True)

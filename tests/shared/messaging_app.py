@@ -1,10 +1,11 @@
 """A minimal service used to test the shared messaging machinery on its own:
 an outbox, an inbox and one table recording every application of a handler."""
+
 from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Integer, String
 from sqlalchemy.exc import OperationalError
@@ -65,10 +66,19 @@ def emit_calls(db: Database, n: int, notes: str | None = None) -> list[str]:
     ids = []
     with uow() as work:
         for i in range(n):
-            ids.append(work.emit("call.completed", {
-                "call_id": f"call-{i}", "customer_id": "c1", "channel": "phone",
-                "outcome": "no_answer", "completed_at": datetime.now(timezone.utc),
-                "notes": notes}).event_id)
+            ids.append(
+                work.emit(
+                    "call.completed",
+                    {
+                        "call_id": f"call-{i}",
+                        "customer_id": "c1",
+                        "channel": "phone",
+                        "outcome": "no_answer",
+                        "completed_at": datetime.now(UTC),
+                        "notes": notes,
+                    },
+                ).event_id
+            )
     return ids
 
 

@@ -1,6 +1,7 @@
 """The interactive API docs load Swagger UI from the service itself, not from a CDN:
 the page names no other host, and every asset it names answers from the installed
 distribution, without a token."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,9 @@ from tests.shared.messaging_app import Outbox
 @pytest.fixture
 def client(sqlite_url):
     settings = Settings.from_env("customer", {"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
-    app = create_service_app(settings, title="t", description="t", blueprints=[],
-                             outbox_model=Outbox)
+    app = create_service_app(
+        settings, title="t", description="t", blueprints=[], outbox_model=Outbox
+    )
     return app.test_client()
 
 
@@ -28,7 +30,10 @@ def test_the_docs_page_names_no_other_host_and_each_of_its_assets_answers(client
     assert not re.search(r"(src|href)=\"(https?:)?//", html), html
     assets = re.findall(r"(?:src|href)=\"([^\"]+)\"", html)
     assert {a.rsplit("/", 1)[1] for a in assets} == {
-        "swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"}
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+    }
     for asset in assets:
         assert asset.startswith(swagger_ui.URL)
         answer = client.get(asset)

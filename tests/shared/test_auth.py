@@ -1,5 +1,6 @@
 """Bearer tokens: signed, with a role, a partner id only for partners, and an
 expiry checked on every use even though a verified token is remembered."""
+
 import time
 from datetime import timedelta
 

@@ -1,6 +1,7 @@
 """shared/cli.py, the failure handling of every ``rapport-*`` command: each failure
 is one line naming the command, with its exit status, and ``rapport-token``'s own
 refusals."""
+
 from __future__ import annotations
 
 import json
@@ -29,24 +30,28 @@ def ran(capsys, fail, status):
 def raiser(exc):
     def fail():
         raise exc
+
     return fail
 
 
 def test_each_failure_is_one_line_with_its_status(capsys, tmp_path):
     assert ran(capsys, raiser(Failed("no such segment", 1)), 1) == "rapport-x: no such segment"
     assert ran(capsys, lambda: open(tmp_path / "f.csv"), 2) == (
-        f"rapport-x: cannot read {tmp_path / 'f.csv'}: No such file or directory")
+        f"rapport-x: cannot read {tmp_path / 'f.csv'}: No such file or directory"
+    )
     assert ran(capsys, raiser(KeyboardInterrupt()), 130) == "rapport-x: interrupted"
     assert ran(capsys, raiser(KeyError("id")), 1) == "rapport-x: unexpected KeyError: 'id'"
     assert ran(capsys, raiser(ValueError("bad\nvalue")), 1) == (
-        "rapport-x: unexpected ValueError: bad value")
+        "rapport-x: unexpected ValueError: bad value"
+    )
 
 
 def test_a_timeout_or_a_malformed_address_is_one_line(capsys):
     timed_out = requests.Timeout(request=requests.Request("GET", "http://h:1/api/v1/x").prepare())
     assert ran(capsys, raiser(timed_out), 2) == "rapport-x: http://h:1 did not answer in time"
     assert ran(capsys, lambda: requests.get("no-scheme", timeout=1), 2).startswith(
-        "rapport-x: cannot send the request to the API: Invalid URL 'no-scheme'")
+        "rapport-x: cannot send the request to the API: Invalid URL 'no-scheme'"
+    )
 
 
 def answer(status: int, body, content_type="application/problem+json") -> requests.Response:
@@ -66,8 +71,11 @@ def test_expect_passes_what_was_expected_and_names_anything_else():
         expect(answer(401, {"title": "Unauthorized", "detail": "expired"}), 200)
     with pytest.raises(Failed, match=r"^things refused the token \(403\)$"):
         expect(answer(403, ""), 200, what="things")
-    with pytest.raises(Failed, match=r"^the API answered 502 to POST http://h:1/api/v1/things: "
-                                     r"<html>Bad gateway$"):
+    with pytest.raises(
+        Failed,
+        match=r"^the API answered 502 to POST http://h:1/api/v1/things: "
+        r"<html>Bad gateway$",
+    ):
         expect(answer(502, "<html>Bad gateway\n</html>", "text/html"), 200)
     with pytest.raises(Failed) as refused:
         expect(answer(500, {"title": "Internal Server Error"}), 200)
@@ -83,7 +91,8 @@ def test_rapport_token_issues_a_token_and_refuses_in_one_line(capsys, monkeypatc
     monkeypatch.setenv("RAPPORT_DEV_MODE", "1")
     assert token_main(["--role", "manager", "--subject", "ann", "--hours", "nan"]) == 2
     assert capsys.readouterr().err == (
-        "rapport-token: --hours must be more than 0 and at most a year, not nan\n")
+        "rapport-token: --hours must be more than 0 and at most a year, not nan\n"
+    )
     assert token_main(["--role", "partner", "--subject", "ann"]) == 2
     assert "needs a partner id" in capsys.readouterr().err
     assert token_main(["--role", "agent", "--subject", "ann", "--hours", "1"]) == 0

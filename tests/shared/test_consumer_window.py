@@ -1,5 +1,6 @@
 """The consumer's delivery window: filled while deliveries keep coming, handed over
 as soon as they stop (the broker's side is a stand-in: this is about the loop)."""
+
 from __future__ import annotations
 
 from shared.messaging import topology
@@ -19,8 +20,13 @@ class Trickle:
 
 
 def gathered(arrivals: list[int], prefetch: int = 800, first: int = 150) -> tuple[int, int]:
-    consumer = Consumer("reporting", dispatcher=_NoDispatch(), amqp_url="amqp://unused",
-                        names=topology.Names("t"), prefetch=prefetch)
+    consumer = Consumer(
+        "reporting",
+        dispatcher=_NoDispatch(),
+        amqp_url="amqp://unused",
+        names=topology.Names("t"),
+        prefetch=prefetch,
+    )
     consumer._buffer = [("tag", None, b"{}")] * first
     consumer._connection = Trickle(consumer, arrivals)
     consumer._gather()

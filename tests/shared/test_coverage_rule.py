@@ -1,9 +1,10 @@
 """The one definition of coverage compliance and plan adherence (shared.coverage)."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from shared import coverage
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def test_only_a_call_on_which_the_customer_was_spoken_to_qualifies():

@@ -1,7 +1,9 @@
 """The database helpers the hot paths rely on: deferred reads, the change watch."""
+
 from __future__ import annotations
 
 import threading
+from datetime import UTC
 
 from sqlalchemy import text
 
@@ -24,6 +26,7 @@ def test_a_bare_read_connection_does_not_wait_for_a_writer(tmp_path):
             with db.connection() as conn:
                 conn.execute(text("SELECT count(*) FROM t")).scalar()
             read.set()
+
         worker = threading.Thread(target=reader)
         worker.start()
         assert read.wait(5), "the read queued behind the writer"
@@ -71,35 +74,68 @@ def test_a_bare_read_opens_no_transaction_on_sqlite(tmp_path):
 def test_a_driver_level_read_returns_what_sqlalchemy_returns(database_url):
     """``Database.fetch`` converts every column as SQLAlchemy would: times come back
     in UTC, money as Decimal, JSON decoded, booleans as bool, NULLs as None."""
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
     from decimal import Decimal
 
-    from sqlalchemy import (JSON, Boolean, Column, Date, Float, Integer, MetaData, String,
-                            Table, bindparam, select)
+    from sqlalchemy import (
+        JSON,
+        Boolean,
+        Column,
+        Date,
+        Float,
+        Integer,
+        MetaData,
+        String,
+        Table,
+        bindparam,
+        select,
+    )
 
     from shared.types import Money, UTCDateTime
 
-    table = Table("typed", MetaData(), Column("id", String(8), primary_key=True),
-                  Column("at", UTCDateTime()), Column("amount", Money()),
-                  Column("doc", JSON), Column("flag", Boolean), Column("day", Date),
-                  Column("n", Integer), Column("x", Float))
+    table = Table(
+        "typed",
+        MetaData(),
+        Column("id", String(8), primary_key=True),
+        Column("at", UTCDateTime()),
+        Column("amount", Money()),
+        Column("doc", JSON),
+        Column("flag", Boolean),
+        Column("day", Date),
+        Column("n", Integer),
+        Column("x", Float),
+    )
     db = Database(database_url)
     table.create(db.engine)
     with db.engine.begin() as conn:
         conn.execute(table.insert(), {"id": "b"})
-        conn.execute(table.insert(), [
-            {"id": "a", "at": datetime(2026, 3, 1, 4, 5, 6, 7, tzinfo=timezone.utc),
-             "amount": Decimal("12.3456"), "doc": {"k": [1, "x"]}, "flag": True,
-             "day": date(2026, 3, 1), "n": 7, "x": 0.25}])
-    statement = (select(table, table.c.n.label("also_n"))
-                 .where(table.c.id >= bindparam("from_id")).order_by(table.c.id))
+        conn.execute(
+            table.insert(),
+            [
+                {
+                    "id": "a",
+                    "at": datetime(2026, 3, 1, 4, 5, 6, 7, tzinfo=UTC),
+                    "amount": Decimal("12.3456"),
+                    "doc": {"k": [1, "x"]},
+                    "flag": True,
+                    "day": date(2026, 3, 1),
+                    "n": 7,
+                    "x": 0.25,
+                }
+            ],
+        )
+    statement = (
+        select(table, table.c.n.label("also_n"))
+        .where(table.c.id >= bindparam("from_id"))
+        .order_by(table.c.id)
+    )
     for _ in range(2):  # the second run uses the conversions fixed by the first
         with db.engine.connect() as conn:
-            expected = [dict(row._mapping) for row in
-                        conn.execute(statement, {"from_id": "a"})]
+            expected = [dict(row._mapping) for row in conn.execute(statement, {"from_id": "a"})]
         assert db.fetch(statement, {"from_id": "a"}) == expected
         assert [type(v) for v in db.fetch(statement, {"from_id": "a"})[0].values()] == [
-            type(v) for v in expected[0].values()]
+            type(v) for v in expected[0].values()
+        ]
     assert expected[0]["at"].tzinfo is not None and expected[1]["doc"] is None
     assert db.fetch(statement, {"from_id": "c"}) == []
     db.dispose()
@@ -111,9 +147,12 @@ def test_money_binds_whole_numbers_as_their_decimals():
     from shared.types import Money
 
     money = Money()
-    for value in (0, 7, -3, 10 ** 12, True):
-        assert money.process_bind_param(value, None) == money.process_bind_param(
-            Decimal(int(value)), None) == int(value) * 10_000
+    for value in (0, 7, -3, 10**12, True):
+        assert (
+            money.process_bind_param(value, None)
+            == money.process_bind_param(Decimal(int(value)), None)
+            == int(value) * 10_000
+        )
     assert money.process_bind_param(Decimal("1.23456"), None) == 12346
 
 
@@ -141,6 +180,7 @@ def test_a_thread_keeps_its_sqlite_read_connection_and_sees_every_commit(tmp_pat
 
     def other_thread():
         seen["xs"], seen["connection"] = xs(), db._hot.held[1]
+
     worker = threading.Thread(target=other_thread)
     worker.start()
     worker.join()

@@ -1,6 +1,7 @@
 """``rapport-dead-letters`` against the real RabbitMQ: dead letters listed with their
 reasons, a chosen one replayed and applied once, a replay of what was applied
 already changing nothing, and one clear line for what it cannot do."""
+
 from __future__ import annotations
 
 import json
@@ -46,15 +47,20 @@ def listed(capsys, namespace, amqp_url) -> list[dict]:
 
 
 def test_dead_letters_are_listed_with_reasons_and_a_chosen_one_is_replayed_and_applied_once(
-        db, amqp_url, namespace, capsys):
+    db, amqp_url, namespace, capsys
+):
     poison = m.emit_calls(db, 2, notes="poison")
     m.emit_calls(db, 20)
     dlq = namespace.dead_letter_queue(m.SERVICE)
     with running(relay(db, amqp_url, namespace)), running(consumer(db, amqp_url, namespace)):
         wait_for(lambda: pending(db) == 0, 20, message="relayed")
         conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        conn.channel().basic_publish(namespace.exchange, "call.completed.v1", b"[" * 5000,
-                                     pika.BasicProperties(message_id="deep"))
+        conn.channel().basic_publish(
+            namespace.exchange,
+            "call.completed.v1",
+            b"[" * 5000,
+            pika.BasicProperties(message_id="deep"),
+        )
         conn.close()
         wait_for(lambda: queue_depth(amqp_url, dlq) == 3, 20, message="three dead letters")
         wait_for(lambda: applied(db) == (20, 20), 20, message="the good events")
@@ -76,10 +82,12 @@ def test_dead_letters_are_listed_with_reasons_and_a_chosen_one_is_replayed_and_a
         assert status == 0 and out.startswith("replayed 1 message(s)")
         wait_for(lambda: applied(db) == (21, 21), 20, message="the replayed event applied")
     with db.reader() as s:
-        assert s.scalars(select(m.Applied.event_id).where(m.Applied.event_id.in_(poison))).all() \
-            == [poison[0]]
-    assert [r["event_id"] or r["message_id"] for r in listed(capsys, namespace, amqp_url)] == \
-        [r["event_id"] or r["message_id"] for r in rows if r["event_id"] != poison[0]]
+        assert s.scalars(
+            select(m.Applied.event_id).where(m.Applied.event_id.in_(poison))
+        ).all() == [poison[0]]
+    assert [r["event_id"] or r["message_id"] for r in listed(capsys, namespace, amqp_url)] == [
+        r["event_id"] or r["message_id"] for r in rows if r["event_id"] != poison[0]
+    ]
 
 
 def test_replaying_an_event_already_applied_changes_nothing(db, amqp_url, namespace, capsys):
@@ -90,8 +98,12 @@ def test_replaying_an_event_already_applied_changes_nothing(db, amqp_url, namesp
         with db.reader() as s:
             body = s.scalar(select(m.Outbox.body))
         conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        conn.channel().basic_publish(namespace.dead_letter_exchange, m.SERVICE, body.encode(),
-                                     pika.BasicProperties(message_id=event_id))
+        conn.channel().basic_publish(
+            namespace.dead_letter_exchange,
+            m.SERVICE,
+            body.encode(),
+            pika.BasicProperties(message_id=event_id),
+        )
         conn.close()
         duplicates = metrics_for(m.SERVICE).duplicate.labels("call.completed")
         before = duplicates._value.get()
@@ -107,24 +119,36 @@ def test_an_id_that_is_not_dead_lettered_replays_nothing(db, amqp_url, namespace
     [poison] = m.emit_calls(db, 1, notes="poison")
     with running(relay(db, amqp_url, namespace)), running(consumer(db, amqp_url, namespace)):
         wait_for(lambda: pending(db) == 0, 20, message="relayed")
-        wait_for(lambda: queue_depth(amqp_url, namespace.dead_letter_queue(m.SERVICE)) == 1, 20,
-                 message="dead-lettered")
+        wait_for(
+            lambda: queue_depth(amqp_url, namespace.dead_letter_queue(m.SERVICE)) == 1,
+            20,
+            message="dead-lettered",
+        )
         status, out, err = cli(capsys, namespace, amqp_url, "replay", m.SERVICE, poison, "nope")
     assert status == 1 and out == ""
-    assert err.strip() == (f"rapport-dead-letters: not in {namespace.dead_letter_queue(m.SERVICE)}"
-                           ": nope; nothing replayed")
+    assert err.strip() == (
+        f"rapport-dead-letters: not in {namespace.dead_letter_queue(m.SERVICE)}"
+        ": nope; nothing replayed"
+    )
     assert [r["event_id"] for r in listed(capsys, namespace, amqp_url)] == [poison]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--amqp-url", "amqp://guest:guest@127.0.0.1:1/%2F", "list"],
-     "rapport-dead-letters: cannot reach the broker at amqp://127.0.0.1:1/%2F"),
-    (["list", "billing"], "rapport-dead-letters: unknown service 'billing' (one of: customer, "
-                          "calls, sales, reporting)"),
-    (["replay", "billing", "--all"], "rapport-dead-letters: unknown service 'billing'"),
-])
-def test_an_unreachable_broker_or_unknown_service_is_one_line_and_a_failure(argv, message,
-                                                                             capsys):
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--amqp-url", "amqp://guest:guest@127.0.0.1:1/%2F", "list"],
+            "rapport-dead-letters: cannot reach the broker at amqp://127.0.0.1:1/%2F",
+        ),
+        (
+            ["list", "billing"],
+            "rapport-dead-letters: unknown service 'billing' (one of: customer, "
+            "calls, sales, reporting)",
+        ),
+        (["replay", "billing", "--all"], "rapport-dead-letters: unknown service 'billing'"),
+    ],
+)
+def test_an_unreachable_broker_or_unknown_service_is_one_line_and_a_failure(argv, message, capsys):
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith(message) and err.count("\n") == 1

@@ -1,9 +1,10 @@
 """The dispatcher on its own (no broker): a window applied in one transaction, each
 event's handlers run in its correlation, duplicates skipped, a failure isolated."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -18,13 +19,26 @@ SEEN: list = []
 
 
 def record(work, event):
-    SEEN.append((event.event_id, context.correlation_id.get(), context.causation_id.get(),
-                 context.event_id.get()))
+    SEEN.append(
+        (
+            event.event_id,
+            context.correlation_id.get(),
+            context.causation_id.get(),
+            context.event_id.get(),
+        )
+    )
     if event.payload["notes"] == "poison":
         raise RuntimeError("this event always fails")
-    work.emit("followup.created", {
-        "followup_id": f"f-{event.event_id}", "kind": "callback", "customer_id": "c1",
-        "source_call_id": event.payload["call_id"], "created_at": event.occurred_at})
+    work.emit(
+        "followup.created",
+        {
+            "followup_id": f"f-{event.event_id}",
+            "kind": "callback",
+            "customer_id": "c1",
+            "source_call_id": event.payload["call_id"],
+            "created_at": event.occurred_at,
+        },
+    )
 
 
 record.inbox_name = "tests.record"
@@ -39,18 +53,25 @@ def dispatcher(sqlite_url):
     SEEN.clear()
     db = m.make_db(sqlite_url)
     settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": sqlite_url})
-    yield build_dispatcher(settings, db, m.Outbox, m.Inbox,
-                           {"call.completed.v1": [record, also]})
+    yield build_dispatcher(settings, db, m.Outbox, m.Inbox, {"call.completed.v1": [record, also]})
     db.dispose()
 
 
 def call(i: int, notes: str | None = None):
     token = context.correlation_id.set(f"corr-{i}")
     try:
-        return make_event("call.completed", {
-            "call_id": f"call-{i}", "customer_id": "c1", "channel": "phone",
-            "outcome": "reached", "completed_at": datetime.now(timezone.utc), "notes": notes},
-            producer="calls")
+        return make_event(
+            "call.completed",
+            {
+                "call_id": f"call-{i}",
+                "customer_id": "c1",
+                "channel": "phone",
+                "outcome": "reached",
+                "completed_at": datetime.now(UTC),
+                "notes": notes,
+            },
+            producer="calls",
+        )
     finally:
         context.correlation_id.reset(token)
 
@@ -64,13 +85,15 @@ def test_every_handler_runs_in_its_events_context_and_emits_with_it(dispatcher):
     events = [call(i) for i in range(3)]
     assert dispatcher.dispatch_batch(events) == [True] * 3
     assert [s for s in SEEN if s[0] != "also"] == [
-        (e.event_id, e.correlation_id, e.event_id, e.event_id) for e in events]
+        (e.event_id, e.correlation_id, e.event_id, e.event_id) for e in events
+    ]
     assert [s for s in SEEN if s[0] == "also"] == [("also", e.event_id) for e in events]
     assert (context.correlation_id.get(), context.causation_id.get()) == (None, None)
     with dispatcher.uow.reader() as session:
         bodies = [json.loads(b) for b in session.scalars(select(m.Outbox.body))]
     assert sorted((b["correlation_id"], b["causation_id"]) for b in bodies) == sorted(
-        (e.correlation_id, e.event_id) for e in events)
+        (e.correlation_id, e.event_id) for e in events
+    )
     assert rows(dispatcher, m.Inbox) == 6  # two handlers, three events
 
 
@@ -88,5 +111,8 @@ def test_a_failing_event_fails_alone_and_leaves_no_context_behind(dispatcher):
     results = dispatcher.dispatch_batch(events)
     assert results[0] is True and results[2] is True and isinstance(results[1], RuntimeError)
     assert (rows(dispatcher, m.Inbox), rows(dispatcher, m.Outbox)) == (4, 2)
-    assert (context.correlation_id.get(), context.causation_id.get(),
-            context.event_id.get()) == (None, None, None)
+    assert (context.correlation_id.get(), context.causation_id.get(), context.event_id.get()) == (
+        None,
+        None,
+        None,
+    )

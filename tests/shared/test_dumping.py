@@ -2,6 +2,7 @@
 service, and for every field holding a value of its own type, another type, None
 or nothing at all, ``dumper(schema)`` returns exactly what ``Schema.dump`` returns,
 or raises the same error."""
+
 from __future__ import annotations
 
 import importlib
@@ -20,10 +21,35 @@ from shared.web.dumping import dumper
 
 AT = datetime(2026, 3, 1, 4, 5, 6, 123000, tzinfo=timezone(timedelta(hours=8)))
 # Every kind of value a read model or row might hand a response schema.
-ODD = [None, True, False, 0, 7, -1, 2 ** 70, 1.5, float("nan"), Decimal("12.50"),
-       Decimal("1E+3"), "", "text", "7", "2026-03-01", b"bytes", AT, AT.replace(tzinfo=None),
-       date(2026, 3, 1), uuid.UUID(int=5), [], ["x", 2], [{"id": "a"}], {}, {"a": 1},
-       ("t", 1), {"x"}]
+ODD = [
+    None,
+    True,
+    False,
+    0,
+    7,
+    -1,
+    2**70,
+    1.5,
+    float("nan"),
+    Decimal("12.50"),
+    Decimal("1E+3"),
+    "",
+    "text",
+    "7",
+    "2026-03-01",
+    b"bytes",
+    AT,
+    AT.replace(tzinfo=None),
+    date(2026, 3, 1),
+    uuid.UUID(int=5),
+    [],
+    ["x", 2],
+    [{"id": "a"}],
+    {},
+    {"a": 1},
+    ("t", 1),
+    {"x"},
+]
 
 
 def schemas():
@@ -32,10 +58,12 @@ def schemas():
     for module in pkgutil.walk_packages(services.__path__, "services."):
         if ".schemas" not in module.name and not module.name.endswith(".api"):
             continue
-        for _, obj in inspect.getmembers(importlib.import_module(module.name),
-                                         inspect.isclass):
-            if issubclass(obj, Schema) and obj is not Schema and obj.__module__.startswith(
-                    ("services.", "shared.")):
+        for _, obj in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            if (
+                issubclass(obj, Schema)
+                and obj is not Schema
+                and obj.__module__.startswith(("services.", "shared."))
+            ):
                 found[f"{obj.__module__}.{obj.__name__}"] = obj
     return found
 
@@ -50,18 +78,26 @@ def typical(field: fields.Field):
         return {"k": typical(field.value_field)}
     if isinstance(field, fields.List):
         return [typical(field.inner), typical(field.inner)]
-    for kind, value in ((fields.DateTime, AT), (fields.Date, date(2026, 3, 1)),
-                        (fields.Decimal, Decimal("12.50")), (fields.Float, 0.5),
-                        (fields.Integer, 3), (fields.Boolean, True),
-                        (fields.Dict, {"k": [1]})):
+    for kind, value in (
+        (fields.DateTime, AT),
+        (fields.Date, date(2026, 3, 1)),
+        (fields.Decimal, Decimal("12.50")),
+        (fields.Float, 0.5),
+        (fields.Integer, 3),
+        (fields.Boolean, True),
+        (fields.Dict, {"k": [1]}),
+    ):
         if isinstance(field, kind):  # subclasses too: Money is a Decimal
             return value
     return "text"
 
 
 def typical_object(schema: Schema) -> dict:
-    return {name: typical(field) for name, field in schema.dump_fields.items()
-            if field.attribute is None or "." not in field.attribute}
+    return {
+        name: typical(field)
+        for name, field in schema.dump_fields.items()
+        if field.attribute is None or "." not in field.attribute
+    }
 
 
 def outcome(dump, obj):
@@ -100,8 +136,9 @@ def test_every_schema_dumps_as_marshmallow_does(name):
     for obj in variants(schema):
         assert outcome(fast, obj) == outcome(schema.dump, obj), obj
     many = [typical_object(schema), {}]
-    assert (outcome(lambda obj: fast(obj, many=True), many)
-            == outcome(lambda obj: schema.dump(obj, many=True), many))
+    assert outcome(lambda obj: fast(obj, many=True), many) == outcome(
+        lambda obj: schema.dump(obj, many=True), many
+    )
 
 
 def test_a_list_schema_and_nothing_to_list():
@@ -125,10 +162,18 @@ def test_defaults_data_keys_and_attributes_are_marshmallow_s():
             return 2 * obj["inner_name"]
 
     schema = Odd()
-    for obj in ({"shown": "x", "inner_name": 3, "a": {"b": "c"}, "as_text": 5, "stamp": AT,
-                 "keyed": {"k": 1}},
-                {"inner_name": 1, "items": "not the dict's method", "keys": 3},
-                {"inner_name": 0, "defaulted": None, "called": 9}):
+    for obj in (
+        {
+            "shown": "x",
+            "inner_name": 3,
+            "a": {"b": "c"},
+            "as_text": 5,
+            "stamp": AT,
+            "keyed": {"k": 1},
+        },
+        {"inner_name": 1, "items": "not the dict's method", "keys": 3},
+        {"inner_name": 0, "defaulted": None, "called": 9},
+    ):
         assert outcome(dumper(schema), obj) == outcome(schema.dump, obj)
 
 

@@ -1,23 +1,34 @@
 """What a consumer accepts as an event and what it refuses (dead-letters) for good."""
+
 from __future__ import annotations
 
 import json
 import math
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from shared.events import EnvelopeError, make_event, parse_event
 
-AT = datetime(2026, 3, 1, 4, 5, 6, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 1, 4, 5, 6, tzinfo=UTC)
 
 
 def completed(**overrides):
-    return make_event("call.completed", {
-        "call_id": "call-1", "customer_id": "c1", "channel": "phone", "outcome": "reached",
-        "completed_at": AT, "cost": Decimal("10.50"), **overrides}, producer="calls")
+    return make_event(
+        "call.completed",
+        {
+            "call_id": "call-1",
+            "customer_id": "c1",
+            "channel": "phone",
+            "outcome": "reached",
+            "completed_at": AT,
+            "cost": Decimal("10.50"),
+            **overrides,
+        },
+        producer="calls",
+    )
 
 
 def wire(event=None, **envelope) -> dict:
@@ -39,13 +50,24 @@ def test_event_ids_are_time_ordered():
     assert all(i.version == 7 for i in ids) and ids == sorted(ids)
 
 
-@pytest.mark.parametrize("body", [
-    b"not json at all", b"", b"[1, 2]", b'"text"', b"{}", "\ufeff{}",
-    json.dumps(wire(event_id="not-a-uuid")), json.dumps(wire(event_type="CallCompleted")),
-    json.dumps(wire(event_version=0)), json.dumps(wire(event_version=True)),
-    json.dumps(wire(occurred_at="yesterday")), json.dumps(wire(payload=[1])),
-    json.dumps({k: v for k, v in wire().items() if k != "producer"}),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json at all",
+        b"",
+        b"[1, 2]",
+        b'"text"',
+        b"{}",
+        "\ufeff{}",
+        json.dumps(wire(event_id="not-a-uuid")),
+        json.dumps(wire(event_type="CallCompleted")),
+        json.dumps(wire(event_version=0)),
+        json.dumps(wire(event_version=True)),
+        json.dumps(wire(occurred_at="yesterday")),
+        json.dumps(wire(payload=[1])),
+        json.dumps({k: v for k, v in wire().items() if k != "producer"}),
+    ],
+)
 def test_a_malformed_envelope_is_refused(body):
     with pytest.raises(EnvelopeError, match="malformed envelope"):
         parse_event(body)
@@ -59,11 +81,19 @@ def test_a_payload_that_breaks_its_contract_is_refused_with_the_contracts_messag
         parse_event(json.dumps(data))
     # the contract's own words, naming a field that is wrong
     assert raised.value.reason == "bad_payload"
-    assert any(f"`$.{name}`" in str(raised.value) or f"`{name}`" in str(raised.value)
-               for name in ("outcome", "satisfaction", "customer_id"))
-    for bad in ({"cost": "NaN"}, {"cost": "-Infinity"}, {"duration_seconds": -1},
-                {"duration_seconds": "1.5"}, {"completed_at": "2026-03-01T04:05:06"},
-                {"referrals": [{"phone": "1"}]}, {"opt_out_notice_given": "maybe"}):
+    assert any(
+        f"`$.{name}`" in str(raised.value) or f"`{name}`" in str(raised.value)
+        for name in ("outcome", "satisfaction", "customer_id")
+    )
+    for bad in (
+        {"cost": "NaN"},
+        {"cost": "-Infinity"},
+        {"duration_seconds": -1},
+        {"duration_seconds": "1.5"},
+        {"completed_at": "2026-03-01T04:05:06"},
+        {"referrals": [{"phone": "1"}]},
+        {"opt_out_notice_given": "maybe"},
+    ):
         data = wire()
         data["payload"].update(bad)
         with pytest.raises(EnvelopeError, match="contract"):
@@ -72,22 +102,29 @@ def test_a_payload_that_breaks_its_contract_is_refused_with_the_contracts_messag
 
 def test_what_marshmallow_accepts_loosely_is_still_accepted():
     data = wire(event_version="1", occurred_at="2026-03-01T04:05:06")
-    data["payload"].update(duration_seconds=42.9, satisfaction="4", opt_out_notice_given="yes",
-                           cost=10)
+    data["payload"].update(
+        duration_seconds=42.9, satisfaction="4", opt_out_notice_given="yes", cost=10
+    )
     event = parse_event(json.dumps(data))
     assert (event.event_version, event.occurred_at) == (1, AT)
-    assert (event.payload["duration_seconds"], event.payload["satisfaction"],
-            event.payload["opt_out_notice_given"], event.payload["cost"]) == (
-        42, 4, True, Decimal("10"))
+    assert (
+        event.payload["duration_seconds"],
+        event.payload["satisfaction"],
+        event.payload["opt_out_notice_given"],
+        event.payload["cost"],
+    ) == (42, 4, True, Decimal("10"))
 
 
 def test_json_that_only_the_standard_library_reads_is_still_read():
     data = wire()
-    data["payload"]["confirmed_fields"] = {"score": math.nan, "big": 2 ** 80}
-    for body in (json.dumps(data).encode(), json.dumps(data).encode("utf-16"),
-                 json.dumps(data).encode("utf-8-sig")):
+    data["payload"]["confirmed_fields"] = {"score": math.nan, "big": 2**80}
+    for body in (
+        json.dumps(data).encode(),
+        json.dumps(data).encode("utf-16"),
+        json.dumps(data).encode("utf-8-sig"),
+    ):
         confirmed = parse_event(body).payload["confirmed_fields"]
-        assert math.isnan(confirmed["score"]) and confirmed["big"] == 2 ** 80
+        assert math.isnan(confirmed["score"]) and confirmed["big"] == 2**80
 
 
 def test_an_event_type_without_a_contract_is_kept_as_it_came():
@@ -98,9 +135,13 @@ def test_an_event_type_without_a_contract_is_kept_as_it_came():
 
 HOSTILE = {
     "deeply nested": b"[" * 5000,
-    "deeply nested inside an envelope": json.dumps(wire()).encode()[:-1] + b',"x":'
-    + b"[" * 5000 + b"]" * 5000 + b"}",
-    "nested past orjson's limit, with NaN so json would be tried": b"[NaN," + b"[" * 1100
+    "deeply nested inside an envelope": json.dumps(wire()).encode()[:-1]
+    + b',"x":'
+    + b"[" * 5000
+    + b"]" * 5000
+    + b"}",
+    "nested past orjson's limit, with NaN so json would be tried": b"[NaN,"
+    + b"[" * 1100
     + b"]" * 1101,
     "binary": bytes(range(256)) * 4,
     "not UTF-8": json.dumps(wire(producer="caf\u00e9"), ensure_ascii=False).encode("latin-1"),
@@ -120,6 +161,7 @@ def test_a_hostile_body_is_refused_as_malformed_not_raised(body):
 
 def test_a_body_over_the_cap_is_refused_before_it_is_parsed(monkeypatch):
     from shared.events import envelope
+
     decoded = []
     monkeypatch.setattr(envelope, "decode", decoded.append)
     body = b'{"pad": "' + b"x" * envelope.MAX_BODY_BYTES + b'"}'
@@ -137,5 +179,6 @@ def test_json_still_takes_what_orjson_refuses_when_it_is_shallow():
 
 def test_nesting_is_counted_outside_strings_only():
     from shared.events.decoding import nesting_depth
+
     assert nesting_depth('{"a": [[1], {"b": "[[[[\\"]]"}]}') == 3
     assert nesting_depth("[" * 5000) == 5000

@@ -5,10 +5,10 @@ broker connection and being restarted, holding the same messages each time, more
 often than its delivery limit: every valid event is applied once, and the bad
 bodies, and only they, end in the dead-letter queue.
 """
+
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 
 import pika
@@ -83,8 +83,16 @@ def watched(db, url, names, outage, returns):
     settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": db.url})
     subscriptions = {"call.completed.v1": [outage.handler]}
     dispatcher = build_dispatcher(settings, db, m.Outbox, m.Inbox, subscriptions)
-    return Watched(outage, returns, m.SERVICE, dispatcher, url, names, prefetch=50,
-                   delivery_limit=DELIVERY_LIMIT)
+    return Watched(
+        outage,
+        returns,
+        m.SERVICE,
+        dispatcher,
+        url,
+        names,
+        prefetch=50,
+        delivery_limit=DELIVERY_LIMIT,
+    )
 
 
 def publish_raw(amqp_url, names, bodies) -> None:
@@ -93,14 +101,20 @@ def publish_raw(amqp_url, names, bodies) -> None:
         channel = conn.channel()
         channel.confirm_delivery()
         for i, body in enumerate(bodies):
-            channel.basic_publish(names.exchange, "call.completed.v1", body, mandatory=True,
-                                  properties=pika.BasicProperties(message_id=f"hostile-{i}"))
+            channel.basic_publish(
+                names.exchange,
+                "call.completed.v1",
+                body,
+                mandatory=True,
+                properties=pika.BasicProperties(message_id=f"hostile-{i}"),
+            )
     finally:
         conn.close()
 
 
 def test_hostile_bodies_among_a_thousand_events_and_restarts_past_the_delivery_limit_cost_no_good_event(  # noqa: E501
-        db, amqp_url, namespace):
+    db, amqp_url, namespace
+):
     with running(relay(db, amqp_url, namespace, batch_size=250)):
         for part in range(4):
             m.emit_calls(db, 250)
@@ -125,10 +139,16 @@ def test_hostile_bodies_among_a_thousand_events_and_restarts_past_the_delivery_l
             outage.down = False
             wait_for(lambda: applied(db) == (1000, 1000), 60, message="every event once")
             dlq = namespace.dead_letter_queue(m.SERVICE)
-            wait_for(lambda: queue_depth(amqp_url, dlq) == len(HOSTILE), 30,
-                     message="the hostile bodies dead-lettered")
-            wait_for(lambda: queue_depth(amqp_url, namespace.queue(m.SERVICE)) == 0, 30,
-                     message="the queue drained")
+            wait_for(
+                lambda: queue_depth(amqp_url, dlq) == len(HOSTILE),
+                30,
+                message="the hostile bodies dead-lettered",
+            )
+            wait_for(
+                lambda: queue_depth(amqp_url, namespace.queue(m.SERVICE)) == 0,
+                30,
+                message="the queue drained",
+            )
     finally:
         proxy.close()
     # The same messages came back more often than the delivery limit, and still count
@@ -139,7 +159,8 @@ def test_hostile_bodies_among_a_thousand_events_and_restarts_past_the_delivery_l
 
 
 def test_a_queue_declared_with_an_older_delivery_limit_is_kept_and_everything_else_declared(
-        amqp_url, namespace, caplog):
+    amqp_url, namespace, caplog
+):
     queue = namespace.queue("customer")
     conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:
@@ -174,8 +195,9 @@ def test_after_a_fresh_delivery_the_consumer_takes_its_full_window(db, amqp_url,
         m.emit_calls(db, 400)
         wait_for(lambda: pending(db) == 0, 30, message="relayed")
     settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": db.url})
-    dispatcher = build_dispatcher(settings, db, m.Outbox, m.Inbox,
-                                  {"call.completed.v1": [m.on_call_completed]})
+    dispatcher = build_dispatcher(
+        settings, db, m.Outbox, m.Inbox, {"call.completed.v1": [m.on_call_completed]}
+    )
     with running(Measured(m.SERVICE, dispatcher, amqp_url, namespace, prefetch=100)):
         wait_for(lambda: applied(db) == (400, 400), 30, message="every event once")
     assert sizes[0] == 1  # cautious: the first delivery alone

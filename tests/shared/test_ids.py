@@ -1,4 +1,5 @@
 """Time-ordered ids for bulk rows (shared.ids): valid version 7 UUIDs, distinct, in order."""
+
 import time
 import uuid
 

@@ -2,6 +2,7 @@
 
 Every test runs on SQLite and PostgreSQL, in a broker namespace of its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,11 +17,11 @@ import pika
 import pytest
 from sqlalchemy import distinct, func, select
 
-from shared.entrypoints import build_dispatcher
 from shared.config import Settings
-from shared.metrics import metrics_for
+from shared.entrypoints import build_dispatcher
 from shared.messaging.consumer import Consumer
 from shared.messaging.relay import Relay
+from shared.metrics import metrics_for
 from shared.testing import wait_for
 from tests.shared import messaging_app as m
 from tests.support.tcp_proxy import TcpProxy
@@ -54,19 +55,30 @@ def relay(db, amqp_url, names, **kw):
 def consumer(db, amqp_url, names, prefetch=50, delivery_limit=2, **kw):
     settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": db.url})
     dispatcher = build_dispatcher(settings, db, m.Outbox, m.Inbox, m.SUBSCRIPTIONS)
-    return Consumer(m.SERVICE, dispatcher, amqp_url, names, prefetch=prefetch,
-                    delivery_limit=delivery_limit, **kw)
+    return Consumer(
+        m.SERVICE,
+        dispatcher,
+        amqp_url,
+        names,
+        prefetch=prefetch,
+        delivery_limit=delivery_limit,
+        **kw,
+    )
 
 
 def applied(db) -> tuple[int, int]:
     with db.reader() as s:
-        return (s.scalar(select(func.count()).select_from(m.Applied)),
-                s.scalar(select(func.count(distinct(m.Applied.event_id)))))
+        return (
+            s.scalar(select(func.count()).select_from(m.Applied)),
+            s.scalar(select(func.count(distinct(m.Applied.event_id)))),
+        )
 
 
 def pending(db) -> int:
     with db.reader() as s:
-        return s.scalar(select(func.count()).select_from(m.Outbox).where(m.Outbox.sent_at.is_(None)))
+        return s.scalar(
+            select(func.count()).select_from(m.Outbox).where(m.Outbox.sent_at.is_(None))
+        )
 
 
 def queue_depth(amqp_url, queue) -> int:
@@ -79,8 +91,10 @@ def queue_depth(amqp_url, queue) -> int:
 
 def test_every_outbox_row_is_delivered_and_applied_once(db, amqp_url, namespace):
     m.emit_calls(db, 1200)
-    with running(relay(db, amqp_url, namespace, batch_size=500)), \
-            running(consumer(db, amqp_url, namespace)):
+    with (
+        running(relay(db, amqp_url, namespace, batch_size=500)),
+        running(consumer(db, amqp_url, namespace)),
+    ):
         wait_for(lambda: applied(db) == (1200, 1200), 30, message="1200 effects")
     assert pending(db) == 0
 
@@ -95,8 +109,9 @@ def _queued(db, amqp_url, names, n: int) -> None:
 def test_deferred_work_runs_once_the_queue_is_quiet(db, amqp_url, namespace):
     _queued(db, amqp_url, namespace, 600)
     seen = []  # what was applied each time the deferred work ran
-    with running(consumer(db, amqp_url, namespace, idle=lambda: seen.append(applied(db)[0]),
-                          idle_every=3600)):
+    with running(
+        consumer(db, amqp_url, namespace, idle=lambda: seen.append(applied(db)[0]), idle_every=3600)
+    ):
         wait_for(lambda: seen, 30, message="the deferred work ran")
         time.sleep(1.5)  # quiet, with nothing new: it does not run again
         assert seen == [600]
@@ -106,8 +121,7 @@ def test_deferred_work_runs_once_the_queue_is_quiet(db, amqp_url, namespace):
     assert seen == [600, 605]
 
 
-def test_deferred_work_runs_during_a_backlog_and_a_failure_stops_nothing(db, amqp_url,
-                                                                          namespace):
+def test_deferred_work_runs_during_a_backlog_and_a_failure_stops_nothing(db, amqp_url, namespace):
     _queued(db, amqp_url, namespace, 600)
     seen = []
 
@@ -135,18 +149,24 @@ def test_the_same_event_delivered_twice_changes_nothing_the_second_time(db, amqp
     conn.channel().basic_publish(namespace.exchange, "call.completed.v1", body.encode())
     conn.close()
     with running(consumer(db, amqp_url, namespace)):
-        wait_for(lambda: queue_depth(amqp_url, namespace.queue(m.SERVICE)) == 0, 10,
-                 message="queue drained")
+        wait_for(
+            lambda: queue_depth(amqp_url, namespace.queue(m.SERVICE)) == 0,
+            10,
+            message="queue drained",
+        )
     assert applied(db) == (1, 1)
 
 
 def test_a_handler_failing_every_time_is_dead_lettered_after_exactly_the_delivery_limit_of_attempts_with_its_reason_while_others_flow(  # noqa: E501
-        db, amqp_url, namespace):
+    db, amqp_url, namespace
+):
     [poison] = m.emit_calls(db, 1, notes="poison")
     m.emit_calls(db, 50)
     m.POISONED.clear()
-    with running(relay(db, amqp_url, namespace)), \
-            running(consumer(db, amqp_url, namespace, delivery_limit=3)):
+    with (
+        running(relay(db, amqp_url, namespace)),
+        running(consumer(db, amqp_url, namespace, delivery_limit=3)),
+    ):
         wait_for(lambda: applied(db) == (50, 50), 20, message="the good events")
         dlq = namespace.dead_letter_queue(m.SERVICE)
         wait_for(lambda: queue_depth(amqp_url, dlq) == 1, 20, message="poison dead-lettered")
@@ -164,8 +184,7 @@ def test_a_handler_failing_every_time_is_dead_lettered_after_exactly_the_deliver
     assert props.headers["x-rapport-error"] == "RuntimeError: this event always fails"
 
 
-def test_a_database_outage_keeps_events_instead_of_dead_lettering_them(
-        db, amqp_url, namespace):
+def test_a_database_outage_keeps_events_instead_of_dead_lettering_them(db, amqp_url, namespace):
     m.emit_calls(db, 20)
     m.OUTAGE["until"] = time.monotonic() + 2  # far longer than 3 quick redeliveries take
     try:
@@ -182,25 +201,38 @@ def test_malformed_and_unknown_messages(db, amqp_url, namespace):
         conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
         ch = conn.channel()
         ch.basic_publish(namespace.exchange, "call.completed.v1", b"not json at all")
-        unknown = {"event_id": "9f0b1a8e-8d51-4a8f-9d43-3c1c1f8f5b11", "event_type": "call.teleported",
-                   "event_version": 1, "occurred_at": "2026-01-01T00:00:00+00:00",
-                   "producer": "x", "correlation_id": "x", "payload": {}}
+        unknown = {
+            "event_id": "9f0b1a8e-8d51-4a8f-9d43-3c1c1f8f5b11",
+            "event_type": "call.teleported",
+            "event_version": 1,
+            "occurred_at": "2026-01-01T00:00:00+00:00",
+            "producer": "x",
+            "correlation_id": "x",
+            "payload": {},
+        }
         ch.queue_bind(namespace.queue(m.SERVICE), namespace.exchange, "call.teleported.v1")
         ch.basic_publish(namespace.exchange, "call.teleported.v1", json.dumps(unknown).encode())
         conn.close()
-        wait_for(lambda: queue_depth(amqp_url, namespace.dead_letter_queue(m.SERVICE)) == 1, 10,
-                 message="malformed message dead-lettered")
-        wait_for(lambda: queue_depth(amqp_url, namespace.queue(m.SERVICE)) == 0, 10,
-                 message="unknown event acked")
+        wait_for(
+            lambda: queue_depth(amqp_url, namespace.dead_letter_queue(m.SERVICE)) == 1,
+            10,
+            message="malformed message dead-lettered",
+        )
+        wait_for(
+            lambda: queue_depth(amqp_url, namespace.queue(m.SERVICE)) == 0,
+            10,
+            message="unknown event acked",
+        )
     assert applied(db) == (0, 0)
 
 
-def test_broker_connections_dropped_mid_stream_lose_nothing_and_apply_once(
-        db, amqp_url, namespace):
+def test_broker_connections_dropped_mid_stream_lose_nothing_and_apply_once(db, amqp_url, namespace):
     proxy = TcpProxy()
     try:
-        with running(relay(db, proxy.url(), namespace, batch_size=100)), \
-                running(consumer(db, proxy.url(), namespace)):
+        with (
+            running(relay(db, proxy.url(), namespace, batch_size=100)),
+            running(consumer(db, proxy.url(), namespace)),
+        ):
             for round_ in range(4):
                 m.emit_calls(db, 250)
                 wait_for(lambda: applied(db)[0] > round_ * 250, 20, message="progress")
@@ -215,7 +247,14 @@ def test_broker_connections_dropped_mid_stream_lose_nothing_and_apply_once(
 
 def test_relay_killed_mid_batch_loses_no_event(db, amqp_url, namespace, tmp_path):
     ids = set(m.emit_calls(db, 20000))
-    argv = [sys.executable, "-m", "tests.shared.messaging_app", db.url, amqp_url, namespace.namespace]
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.shared.messaging_app",
+        db.url,
+        amqp_url,
+        namespace.namespace,
+    ]
     first = subprocess.Popen(argv)
     try:
         wait_for(lambda: 0 < pending(db) < 15000, 30, interval=0.01, message="relay under way")
@@ -232,7 +271,9 @@ def test_relay_killed_mid_batch_loses_no_event(db, amqp_url, namespace, tmp_path
     finally:
         second.terminate()
         second.wait(10)
-    assert {json.loads(body)["event_id"] for body in drain(amqp_url, namespace.queue(m.SERVICE))} == ids
+    assert {
+        json.loads(body)["event_id"] for body in drain(amqp_url, namespace.queue(m.SERVICE))
+    } == ids
 
 
 def drain(amqp_url, queue):

@@ -2,6 +2,7 @@
 over HTTP by a real local server), its issuer, audience, expiry and not-before with
 clock-skew leeway, keys fetched again when the provider rotates them, and only
 RS256 and ES256 accepted; Rapport's own HS256 tokens keep working beside them."""
+
 from __future__ import annotations
 
 import base64
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from services.customer import config as customer_config
 from services.customer.app import create_app as customer_app
 from shared.auth import Authenticator, OidcVerifier, ProviderUnavailable, TokenError, issue_token
-from shared.config import ConfigError, DEV_SECRET, Settings
+from shared.config import DEV_SECRET, ConfigError, Settings
 from tests.support.identity_provider import IdentityProvider, Key
 
 SECRET = "s" * 64
@@ -28,10 +29,15 @@ def idp():
 
 
 def _verifier(idp, **kw) -> Authenticator:
-    options = {"jwks_url": idp.jwks_url, "role_claim": "realm_access.roles",
-               "role_map": {"crm-admins": "admin", "crm-sales": "manager",
-                            "crm-outsourcer": "partner"},
-               "partner_claim": "org", "leeway": 30, "cooldown": 0, **kw}
+    options = {
+        "jwks_url": idp.jwks_url,
+        "role_claim": "realm_access.roles",
+        "role_map": {"crm-admins": "admin", "crm-sales": "manager", "crm-outsourcer": "partner"},
+        "partner_claim": "org",
+        "leeway": 30,
+        "cooldown": 0,
+        **kw,
+    }
     return Authenticator(SECRET, OidcVerifier(idp.issuer, "rapport", **options))
 
 
@@ -49,12 +55,15 @@ def test_a_providers_token_gives_the_mapped_role_and_partner(idp):
     assert (partner.role, partner.partner_id) == ("partner", "acme")
 
 
-@pytest.mark.parametrize("claims, why", [
-    (_roles("offline_access"), "no Rapport role"),
-    ({"realm_access": {"roles": "admin"}}, "no Rapport role"),  # unmapped, map in force
-    ({**_roles("crm-outsourcer")}, "org"),                      # partner without org
-    ({**_roles("crm-sales"), "sub": None}, "sub"),
-])
+@pytest.mark.parametrize(
+    "claims, why",
+    [
+        (_roles("offline_access"), "no Rapport role"),
+        ({"realm_access": {"roles": "admin"}}, "no Rapport role"),  # unmapped, map in force
+        ({**_roles("crm-outsourcer")}, "org"),  # partner without org
+        ({**_roles("crm-sales"), "sub": None}, "sub"),
+    ],
+)
 def test_a_token_without_a_usable_role_partner_or_subject_is_refused(idp, claims, why):
     with pytest.raises(TokenError, match=why):
         _verifier(idp).verify(idp.token(**claims))
@@ -125,9 +134,16 @@ def test_unknown_key_ids_refetch_at_most_once_per_cooldown(idp):
 
 def test_the_jwks_is_found_by_discovery_from_the_issuer(idp):
     idp.keys = [Key("ES256")]
-    settings = Settings.from_env("customer", {
-        "DEV_MODE": "1", "OIDC_ISSUER": idp.issuer, "OIDC_AUDIENCE": "rapport",
-        "OIDC_ROLE_MAP": "crm-sales=manager", "OIDC_ROLE_CLAIM": "groups"})
+    settings = Settings.from_env(
+        "customer",
+        {
+            "DEV_MODE": "1",
+            "OIDC_ISSUER": idp.issuer,
+            "OIDC_AUDIENCE": "rapport",
+            "OIDC_ROLE_MAP": "crm-sales=manager",
+            "OIDC_ROLE_CLAIM": "groups",
+        },
+    )
     auth = Authenticator.from_settings(settings)
     assert auth.verify(idp.token(groups=["crm-sales"])).role == "manager"
 
@@ -139,17 +155,26 @@ def _b64(data: dict | bytes) -> str:
 
 def test_alg_none_and_hs256_signed_with_the_public_key_are_refused(idp):
     auth = _verifier(idp)
-    claims = {"iss": idp.issuer, "aud": "rapport", "sub": "mallory",
-              "exp": int(time.time()) + 300, **_roles("crm-admins")}
+    claims = {
+        "iss": idp.issuer,
+        "aud": "rapport",
+        "sub": "mallory",
+        "exp": int(time.time()) + 300,
+        **_roles("crm-admins"),
+    }
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     with pytest.raises(TokenError, match="not accepted"):
         auth.verify(unsigned)
-    public_pem = idp.keys[0].private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        idp.keys[0]
+        .private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     header = _b64({"alg": "HS256", "typ": "JWT", "kid": idp.keys[0].kid})
     body = _b64(claims)
     import hashlib
     import hmac
+
     mac = hmac.new(public_pem, f"{header}.{body}".encode(), hashlib.sha256).digest()
     with pytest.raises(TokenError):
         auth.verify(f"{header}.{body}.{_b64(mac)}")
@@ -169,48 +194,77 @@ def test_an_unreachable_provider_is_the_servers_problem_not_the_callers():
     with IdentityProvider() as gone:
         token = gone.token(**_roles("crm-sales"))
         url = gone.jwks_url
-    verifier = OidcVerifier(gone.issuer, "rapport", jwks_url=url, timeout=1,
-                            role_claim="realm_access.roles", role_map={"crm-sales": "manager"})
+    verifier = OidcVerifier(
+        gone.issuer,
+        "rapport",
+        jwks_url=url,
+        timeout=1,
+        role_claim="realm_access.roles",
+        role_map={"crm-sales": "manager"},
+    )
     with pytest.raises(ProviderUnavailable):
         Authenticator(SECRET, verifier).verify(token)
 
 
-@pytest.mark.parametrize("env", [{"OIDC_ISSUER": "https://idp.example"},
-                                 {"OIDC_ISSUER": "https://i", "OIDC_AUDIENCE": "r",
-                                  "OIDC_ROLE_MAP": "crm=root"},
-                                 {"OIDC_ISSUER": "https://i", "OIDC_AUDIENCE": "r",
-                                  "OIDC_LEEWAY": "soon"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OIDC_ISSUER": "https://idp.example"},
+        {"OIDC_ISSUER": "https://i", "OIDC_AUDIENCE": "r", "OIDC_ROLE_MAP": "crm=root"},
+        {"OIDC_ISSUER": "https://i", "OIDC_AUDIENCE": "r", "OIDC_LEEWAY": "soon"},
+    ],
+)
 def test_a_half_or_wrong_provider_configuration_stops_the_start(env):
     with pytest.raises(ConfigError):
         Authenticator.from_settings(Settings.from_env("customer", {"DEV_MODE": "1", **env}))
 
 
 def test_a_service_accepts_provider_tokens_on_its_api(idp, service_app, sqlite_url):
-    app = service_app(customer_app, customer_config.MIGRATIONS, sqlite_url,
-                      OIDC_ISSUER=idp.issuer, OIDC_AUDIENCE="rapport",
-                      OIDC_JWKS_URL=idp.jwks_url, OIDC_ROLE_CLAIM="realm_access.roles",
-                      OIDC_ROLE_MAP="crm-sales=manager,crm-analysts=analyst")
+    app = service_app(
+        customer_app,
+        customer_config.MIGRATIONS,
+        sqlite_url,
+        OIDC_ISSUER=idp.issuer,
+        OIDC_AUDIENCE="rapport",
+        OIDC_JWKS_URL=idp.jwks_url,
+        OIDC_ROLE_CLAIM="realm_access.roles",
+        OIDC_ROLE_MAP="crm-sales=manager,crm-analysts=analyst",
+    )
     client = app.test_client()
     bearer = lambda token: {"Authorization": f"Bearer {token}"}  # noqa: E731
-    assert client.get("/api/v1/customers", headers=bearer(
-        idp.token(**_roles("crm-analysts")))).status_code == 200
-    assert client.get("/api/v1/customers", headers=bearer(
-        issue_token(DEV_SECRET, "cli", "analyst"))).status_code == 200
-    refused = client.get("/api/v1/customers", headers=bearer(
-        idp.token(audience="other", **_roles("crm-analysts"))))
+    assert (
+        client.get(
+            "/api/v1/customers", headers=bearer(idp.token(**_roles("crm-analysts")))
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            "/api/v1/customers", headers=bearer(issue_token(DEV_SECRET, "cli", "analyst"))
+        ).status_code
+        == 200
+    )
+    refused = client.get(
+        "/api/v1/customers", headers=bearer(idp.token(audience="other", **_roles("crm-analysts")))
+    )
     assert refused.status_code == 401 and "Audience" in refused.json["detail"]
     assert refused.mimetype == "application/problem+json"
 
 
-def test_a_service_answers_503_while_the_providers_keys_cannot_be_fetched(
-        service_app, sqlite_url):
+def test_a_service_answers_503_while_the_providers_keys_cannot_be_fetched(service_app, sqlite_url):
     with IdentityProvider() as gone:
         token = gone.token(roles=["manager"])
-    app = service_app(customer_app, customer_config.MIGRATIONS, sqlite_url,
-                      OIDC_ISSUER=gone.issuer, OIDC_AUDIENCE="rapport",
-                      OIDC_JWKS_URL=gone.jwks_url)
-    answer = app.test_client().get("/api/v1/customers",
-                                   headers={"Authorization": f"Bearer {token}"})
+    app = service_app(
+        customer_app,
+        customer_config.MIGRATIONS,
+        sqlite_url,
+        OIDC_ISSUER=gone.issuer,
+        OIDC_AUDIENCE="rapport",
+        OIDC_JWKS_URL=gone.jwks_url,
+    )
+    answer = app.test_client().get(
+        "/api/v1/customers", headers={"Authorization": f"Bearer {token}"}
+    )
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
     assert answer.mimetype == "application/problem+json"
 
@@ -218,13 +272,20 @@ def test_a_service_answers_503_while_the_providers_keys_cannot_be_fetched(
 def test_the_pages_sign_in_with_a_providers_token(idp, service_app, sqlite_url):
     from services.calls import config as calls_config
     from services.calls.app import create_app as calls_app
-    app = service_app(calls_app, calls_config.MIGRATIONS, sqlite_url,
-                      OIDC_ISSUER=idp.issuer, OIDC_AUDIENCE="rapport",
-                      OIDC_JWKS_URL=idp.jwks_url)
+
+    app = service_app(
+        calls_app,
+        calls_config.MIGRATIONS,
+        sqlite_url,
+        OIDC_ISSUER=idp.issuer,
+        OIDC_AUDIENCE="rapport",
+        OIDC_JWKS_URL=idp.jwks_url,
+    )
     client = app.test_client()
     signed_in = client.get("/workspace/", query_string={"token": idp.token(roles=["agent"])})
     assert signed_in.status_code == 303 and "rapport_token=" in signed_in.headers["Set-Cookie"]
     assert client.get("/workspace/").status_code == 200
-    stranger = app.test_client().get("/workspace/", query_string={
-        "token": idp.token(audience="other", roles=["agent"])})
+    stranger = app.test_client().get(
+        "/workspace/", query_string={"token": idp.token(audience="other", roles=["agent"])}
+    )
     assert stranger.status_code == 401

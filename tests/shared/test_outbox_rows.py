@@ -2,8 +2,9 @@
 time or a scheduling run's worth: exactly what the contract makes, for awkward
 values too; the request's correlation kept; a payload the contract refuses never
 written; made as they are read."""
+
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -12,24 +13,48 @@ from shared import context
 from shared.events import make_event, parse_event
 from shared.messaging import outbox
 
-NOW = datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=UTC)
 SLOTS = [(NOW + timedelta(days=d), NOW + timedelta(days=d, hours=8)) for d in (1, 31)]
 PLAN = SimpleNamespace(id="plan-1", channel="visit", version=3, purpose='say "hi"\\', priority=2)
-AWKWARD = ['c1', 'qu"ote', 'back\\slash', 'tab\there', 'new\nline', 'caf\u00e9 \u5ba2\u6236',
-           '{event_id}', '\x00call_id']
+AWKWARD = [
+    "c1",
+    'qu"ote',
+    "back\\slash",
+    "tab\there",
+    "new\nline",
+    "caf\u00e9 \u5ba2\u6236",
+    "{event_id}",
+    "\x00call_id",
+]
 
 
 def payload(call, plan=PLAN):
     call_id, customer_id, segment, slot = call
-    return {"call_id": call_id, "plan_id": plan.id, "customer_id": customer_id,
-            "channel": plan.channel, "due_at": SLOTS[slot][0], "segment": segment,
-            "plan_version": plan.version, "purpose": plan.purpose, "priority": plan.priority,
-            "window_end": SLOTS[slot][1], "max_gap_days": 7}
+    return {
+        "call_id": call_id,
+        "plan_id": plan.id,
+        "customer_id": customer_id,
+        "channel": plan.channel,
+        "due_at": SLOTS[slot][0],
+        "segment": segment,
+        "plan_version": plan.version,
+        "purpose": plan.purpose,
+        "priority": plan.priority,
+        "window_end": SLOTS[slot][1],
+        "max_gap_days": 7,
+    }
 
 
 def rows(calls, producer="calls", plan=PLAN):
-    return list(outbox.values(outbox.Origin.current(producer), "call.scheduled",
-                              (payload(call, plan) for call in calls), NOW, created="created"))
+    return list(
+        outbox.values(
+            outbox.Origin.current(producer),
+            "call.scheduled",
+            (payload(call, plan) for call in calls),
+            NOW,
+            created="created",
+        )
+    )
 
 
 def contract_body(event_id, call, correlation=None):
@@ -41,8 +66,12 @@ def contract_body(event_id, call, correlation=None):
 
 
 def test_every_envelope_is_the_contracts_own():
-    calls = [(f"call-{i}", customer, segment, i % 2) for i, (customer, segment) in
-             enumerate((c, s) for c in AWKWARD for s in ("smb", None, 'se"g'))]
+    calls = [
+        (f"call-{i}", customer, segment, i % 2)
+        for i, (customer, segment) in enumerate(
+            (c, s) for c in AWKWARD for s in ("smb", None, 'se"g')
+        )
+    ]
     out = rows(calls)
     assert len({row[0] for row in out}) == len(calls)
     for call, row in zip(calls, out):
@@ -77,6 +106,7 @@ def test_rows_are_made_as_the_payloads_are_read():
         for n in range(3):
             read.append(n)
             yield payload((f"call-{n}", "c1", None, 0))
+
     made = outbox.rows(outbox.Origin("calls"), "call.scheduled", payloads(), NOW)
     assert read == []
     first = next(made)
@@ -90,6 +120,7 @@ def test_emit_many_streams_its_payloads_in_chunks_of_one_transaction(tmp_path, m
 
     from shared.messaging import unit_of_work
     from tests.shared.messaging_app import Outbox, make_db
+
     db = make_db(f"sqlite:///{tmp_path / 'outbox.db'}")
     uow = unit_of_work.UnitOfWorkFactory(db, Outbox, "calls")
     monkeypatch.setattr(unit_of_work, "CHUNK", 4)
@@ -97,8 +128,9 @@ def test_emit_many_streams_its_payloads_in_chunks_of_one_transaction(tmp_path, m
     with uow() as work:
         work.session.connection()
         original = work._insert  # counting the statements it writes
-        monkeypatch.setattr(work, "_insert", lambda model, rows: written.append(len(rows))
-                            or original(model, rows))
+        monkeypatch.setattr(
+            work, "_insert", lambda model, rows: written.append(len(rows)) or original(model, rows)
+        )
         calls = [(f"call-{n}", f"c{n}", None, n % 2) for n in range(10)]
         assert work.emit_many("call.scheduled", (payload(call) for call in calls)) == 10
         assert work.emit_many("call.scheduled", []) == 0

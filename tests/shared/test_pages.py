@@ -1,5 +1,6 @@
 """The page machinery every service's pages share (shared/web/pages.py): sign-in by
 token into a cookie, CSRF on forms, sign-out, the base template and headers."""
+
 from __future__ import annotations
 
 import re
@@ -30,9 +31,14 @@ def client(sqlite_url):
         return render_template_string(PAGE, title="Things", who=principal().subject)
 
     settings = Settings.from_env("customer", {"DATABASE_URL": sqlite_url, "DEV_MODE": "1"})
-    app = create_service_app(settings, title="t", description="t", blueprints=[],
-                             outbox_model=Outbox,
-                             setup=lambda a: (a.register_blueprint(bp), pages.install(a, "/things")))
+    app = create_service_app(
+        settings,
+        title="t",
+        description="t",
+        blueprints=[],
+        outbox_model=Outbox,
+        setup=lambda a: (a.register_blueprint(bp), pages.install(a, "/things")),
+    )
     SAVED.clear()
     return app.test_client()
 

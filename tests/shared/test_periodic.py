@@ -1,4 +1,5 @@
 """Periodic work: each pass once across replicas, on the system's clock, set by an operator."""
+
 from __future__ import annotations
 
 import threading
@@ -40,6 +41,7 @@ def moved_clock(tmp_path):
     def move(by: timedelta) -> None:
         offset[0] += by
         clock.set_offset(path, offset[0])
+
     yield move
     clock.use_offset_file(None)
 
@@ -102,6 +104,7 @@ def test_a_pass_running_when_the_clock_moves_forward_is_due_again_at_once(db, mo
         starts.append(now)
         if len(starts) == 1:
             moved_clock(timedelta(days=7))  # the week turns while the pass runs
+
     scheduler = Scheduler("test", db, PeriodicJob, [Job("weekly-ish", slow, timedelta(hours=1))])
     scheduler.register()
     assert scheduler.run_due() == ["weekly-ish"]
@@ -111,8 +114,9 @@ def test_a_pass_running_when_the_clock_moves_forward_is_due_again_at_once(db, mo
 
 
 def test_a_failed_pass_is_recorded_and_tried_again_within_a_minute(db, moved_clock):
-    scheduler = Scheduler("test", db, PeriodicJob, [Job("flaky", Passes(fail=True),
-                                                        timedelta(hours=6))])
+    scheduler = Scheduler(
+        "test", db, PeriodicJob, [Job("flaky", Passes(fail=True), timedelta(hours=6))]
+    )
     scheduler.register()
     assert scheduler.run_due() == ["flaky"]
     with db.reader() as session:
@@ -129,8 +133,8 @@ def test_a_lease_left_by_a_dead_replica_expires_and_another_takes_the_job(db, mo
     job = Job("work", passes, timedelta(hours=1), lease=timedelta(minutes=5))
     dead, alive = (Scheduler("test", db, PeriodicJob, [job], owner=o) for o in ("dead", "alive"))
     dead.register()
-    [(name, due)] = dead._due(clock.now())  # noqa: SLF001 - claimed, then the process died
-    assert dead._claim(name, due)  # noqa: SLF001
+    [(name, due)] = dead._due(clock.now())
+    assert dead._claim(name, due)
     assert alive.run_due() == []
     moved_clock(timedelta(minutes=6))
     assert alive.run_due() == ["work"]

@@ -1,4 +1,5 @@
 """Ports for a test or benchmark system: every process gets one of its own."""
+
 import socket
 
 from deploy.launcher import SERVICES, free_ports, port_range, port_settings
@@ -16,8 +17,9 @@ def test_ports_are_distinct_and_free():
 
 def test_every_process_of_every_service_gets_its_own_port():
     settings = port_settings()
-    assert set(settings) == {f"{s.upper()}_{k}" for s in SERVICES
-                             for k in ("PORT", "CONSUMER_PORT", "RELAY_PORT")}
+    assert set(settings) == {
+        f"{s.upper()}_{k}" for s in SERVICES for k in ("PORT", "CONSUMER_PORT", "RELAY_PORT")
+    }
     assert len(set(settings.values())) == 3 * len(SERVICES)
 
 

@@ -1,5 +1,6 @@
 """Long-running processes: the CPU priority a consumer or relay can be asked to run
 at, and start-up objects kept out of the garbage collector's full collections."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,14 @@ process.run(Settings.from_env("reporting", env), "consumer", Worker(), nice=3)
 
 
 def _niceness(tmp_path, *overrides: str) -> int:
-    out = subprocess.run([sys.executable, "-c", RUN, str(tmp_path), *overrides], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", RUN, str(tmp_path), *overrides],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return int(out.stdout.strip().splitlines()[-1]) - os.nice(0)
 
 
@@ -42,15 +49,29 @@ def test_the_setting_overrides_the_callers_priority(tmp_path):
 
 
 def test_a_consumer_or_relay_freezes_its_start_up_objects(tmp_path):
-    out = subprocess.run([sys.executable, "-c", RUN, str(tmp_path)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", RUN, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert out.stdout.splitlines()[-2] == "frozen"
 
 
 def test_an_api_freezes_its_start_up_objects(tmp_path):
-    code = ("import gc, sys; from services.calls.app import create_app; "
-            "print(gc.get_freeze_count() > 0); create_app({'DEV_MODE': '1', "
-            "'DATABASE_URL': 'sqlite:///' + sys.argv[1]}); print(gc.get_freeze_count() > 0)")
-    out = subprocess.run([sys.executable, "-c", code, f"{tmp_path}/calls.db"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, check=True)
+    code = (
+        "import gc, sys; from services.calls.app import create_app; "
+        "print(gc.get_freeze_count() > 0); create_app({'DEV_MODE': '1', "
+        "'DATABASE_URL': 'sqlite:///' + sys.argv[1]}); print(gc.get_freeze_count() > 0)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, f"{tmp_path}/calls.db"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert out.stdout.split() == ["False", "True"]

@@ -1,5 +1,6 @@
 """A unit of work the database aborted as a deadlock victim (or a serialisation
 failure) runs again; any other database error is raised at once."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,6 +24,7 @@ def _failing(sqlstate, times, error=OperationalError):
         if len(calls) <= times:
             raise error("UPDATE ...", {}, _Orig(sqlstate))
         return "done"
+
     return work, calls
 
 

@@ -1,6 +1,7 @@
 """``schema_hooks.hooks`` names the hooks marshmallow itself runs for a schema: the
 plain dumping path, the import-row loader and the blueprint's empty-query answer
 decide from it whether they may stand in for ``Schema.dump``/``Schema.load``."""
+
 from __future__ import annotations
 
 from typing import ClassVar

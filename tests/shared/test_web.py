@@ -1,10 +1,11 @@
 """The web pieces every service's API shares: the blueprint's argument schemas and
 the JSON provider."""
+
 from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import marshmallow as ma
@@ -25,8 +26,9 @@ class CountingArgs(ma.Schema):
         super().__init__(*args, **kwargs)
 
 
-def _api_app(schema=CountingArgs, answer=lambda args: {"hello": args["name"]},
-             rule: str = "") -> Flask:
+def _api_app(
+    schema=CountingArgs, answer=lambda args: {"hello": args["name"]}, rule: str = ""
+) -> Flask:
     """An app of one route, ``GET /things`` + ``rule``, whose query ``schema`` loads
     what ``answer`` (given the path's values too) turns into the response."""
     app = Flask("t")
@@ -65,15 +67,21 @@ def test_the_openapi_document_names_the_schema_as_before():
 def test_json_responses_sort_keys_and_write_values_as_the_schemas_do():
     app = Flask("t")
     app.json = JSONProvider(app)
-    when = datetime(2026, 11, 30, 8, 5, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 30, 8, 5, tzinfo=UTC)
     with app.app_context():
-        response = jsonify({"b": Decimal("1.50"), "a": when, "c": date(2026, 1, 2),
-                            "d": math.nan, 3: "int key"})
+        response = jsonify(
+            {"b": Decimal("1.50"), "a": when, "c": date(2026, 1, 2), "d": math.nan, 3: "int key"}
+        )
         text = response.get_data(as_text=True)
         assert response.mimetype == "application/json"
         assert list(json.loads(text)) == ["3", "a", "b", "c", "d"]
-        assert json.loads(text) == {"3": "int key", "a": "2026-11-30T08:05:00+00:00",
-                                    "b": "1.50", "c": "2026-01-02", "d": None}
+        assert json.loads(text) == {
+            "3": "int key",
+            "a": "2026-11-30T08:05:00+00:00",
+            "b": "1.50",
+            "c": "2026-01-02",
+            "d": None,
+        }
         assert app.json.dumps({"x": 1}, indent=2) == '{\n  "x": 1\n}'
 
 
@@ -83,13 +91,14 @@ class WindowArgs(ma.Schema):
 
 
 class StampedArgs(ma.Schema):
-    at = ma.fields.DateTime(load_default=lambda: datetime.now(timezone.utc))
+    at = ma.fields.DateTime(load_default=lambda: datetime.now(UTC))
 
 
 def _query_app(schema) -> Flask:
     def answer(args):
         args["seen"] = True  # a view changing its arguments changes no later request's
         return {k: str(v) for k, v in args.items()}
+
     return _api_app(schema, answer)
 
 
@@ -110,16 +119,22 @@ def test_a_default_made_by_a_call_is_made_on_every_request():
 
 
 def test_an_empty_query_never_reaches_the_parser_and_path_values_still_do(monkeypatch):
-    app = _api_app(WindowArgs, lambda args, thing_id: {
-        "thing": thing_id, **{k: str(v) for k, v in args.items()}}, "/<string:thing_id>")
+    app = _api_app(
+        WindowArgs,
+        lambda args, thing_id: {"thing": thing_id, **{k: str(v) for k, v in args.items()}},
+        "/<string:thing_id>",
+    )
     parser, parsed = Blueprint.ARGUMENTS_PARSER, []
     parse = parser.parse
     monkeypatch.setattr(parser, "parse", lambda *a, **k: parsed.append(1) or parse(*a, **k))
     client = app.test_client()
     assert client.get("/things/t1").get_json() == {"thing": "t1", "limit": "50", "as_of": "None"}
     assert parsed == []
-    assert client.get("/things/t2?limit=3").get_json() == {"thing": "t2", "limit": "3",
-                                                            "as_of": "None"}
+    assert client.get("/things/t2?limit=3").get_json() == {
+        "thing": "t2",
+        "limit": "3",
+        "as_of": "None",
+    }
     assert client.get("/things/t2?limit=-3").status_code == 422
     assert parsed == [1, 1]
     spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()

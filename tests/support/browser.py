@@ -6,6 +6,7 @@ Fixtures ``chromium`` (a fresh browser and page) and ``axe_source`` (axe.min.js 
 the npm registry, installed once into a cache folder) skip, saying why, where there
 is no Chromium, no websocket-client, or no npm / axe-core; tests/conftest.py makes
 them available to every test."""
+
 from __future__ import annotations
 
 import base64
@@ -23,9 +24,16 @@ from deploy.launcher import free_ports
 from shared.testing import wait_for
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-         "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+]
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 AXE_CACHE = Path(os.environ.get("RAPPORT_AXE_CACHE", Path.home() / ".cache" / "rapport-axe"))
 SERIOUS = ("serious", "critical")
@@ -34,6 +42,7 @@ SERIOUS = ("serious", "critical")
 class DevTools:
     def __init__(self, url: str):
         import websocket
+
         self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
         self.next_id, self.events = 0, []
 
@@ -78,8 +87,9 @@ class Page(DevTools):
         self.load(lambda: self.send("Page.navigate", url=url))
 
     def js(self, expression: str):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(result["exceptionDetails"])
         return result["result"].get("value")
@@ -96,8 +106,9 @@ class Page(DevTools):
             }} }} }})()""")
 
     def submit(self, selector: str = "main form") -> None:
-        self.load(lambda: self.js(f"document.querySelector({json.dumps(selector)})"
-                                  ".requestSubmit()"))
+        self.load(
+            lambda: self.js(f"document.querySelector({json.dumps(selector)}).requestSubmit()")
+        )
 
     def text(self) -> str:
         return self.js("document.body.innerText")
@@ -105,17 +116,26 @@ class Page(DevTools):
     def errors(self) -> list[dict]:
         """Console errors and uncaught exceptions seen so far (a page answered 4xx on
         purpose, such as a refused form, logs a failed load that is not one)."""
-        return [e for e in self.events
-                if e.get("method") == "Runtime.exceptionThrown"
-                or (e.get("method") == "Runtime.consoleAPICalled"
-                    and e["params"]["type"] == "error")
-                or (e.get("method") == "Log.entryAdded"
-                    and e["params"]["entry"]["level"] == "error"
-                    and "status of 4" not in e["params"]["entry"].get("text", ""))]
+        return [
+            e
+            for e in self.events
+            if e.get("method") == "Runtime.exceptionThrown"
+            or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")
+            or (
+                e.get("method") == "Log.entryAdded"
+                and e["params"]["entry"]["level"] == "error"
+                and "status of 4" not in e["params"]["entry"].get("text", "")
+            )
+        ]
 
     def viewport(self, width: int, height: int = 800, mobile: bool = False) -> None:
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                  deviceScaleFactor=1, mobile=mobile)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=mobile,
+        )
 
     def scrolls_sideways(self) -> bool:
         return self.js("document.documentElement.scrollWidth > window.innerWidth")
@@ -124,22 +144,24 @@ class Page(DevTools):
         """The whole page, or only the element ``selector`` finds (a long page's part)."""
         clip = {}
         if selector is not None:
-            box = self.js(f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
-                          ".getBoundingClientRect(); return {x: r.left + scrollX, "
-                          "y: r.top + scrollY, width: r.width, height: r.height}; })()")
+            box = self.js(
+                f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+                ".getBoundingClientRect(); return {x: r.left + scrollX, "
+                "y: r.top + scrollY, width: r.width, height: r.height}; })()"
+            )
             clip = {"clip": {**box, "scale": 1}}
-        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         **clip)
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True, **clip)
         Path(path).write_bytes(base64.b64decode(data["data"]))
-
 
     def axe(self, source: str) -> list[dict]:
         """Serious and critical WCAG 2 A/AA violations axe-core finds on the page."""
         self.js(source + "\n;0")
-        found = self.js("axe.run(document, {runOnly: {type: 'tag', values: "
-                        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-                        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
-                        "help: v.help, nodes: v.nodes.map(n => n.html).slice(0, 3)})))")
+        found = self.js(
+            "axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+            ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
+            "help: v.help, nodes: v.nodes.map(n => n.html).slice(0, 3)})))"
+        )
         return [v for v in found if v["impact"] in SERIOUS]
 
 
@@ -149,16 +171,26 @@ def chromium(tmp_path):
     if BROWSER is None:
         pytest.skip("no Chromium (apt-get install chromium)")
     [port] = free_ports(1)
-    process = subprocess.Popen([BROWSER, *FLAGS, f"--remote-debugging-port={port}",
-                                f"--user-data-dir={tmp_path / 'profile'}", "about:blank"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            BROWSER,
+            *FLAGS,
+            f"--remote-debugging-port={port}",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         def pages():
             try:
                 targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=2).json()
             except requests.RequestException:
                 return None  # not listening yet
             return [t for t in targets if t["type"] == "page"]
+
         found = wait_for(pages, timeout=30, message="Chromium's DevTools endpoint")
         page = Page(found[0]["webSocketDebuggerUrl"]).start()
         yield page
@@ -184,9 +216,20 @@ def axe_source() -> str:
             if npm is None:
                 pytest.skip("no npm to install axe-core")
             try:
-                subprocess.run([npm, "install", "--prefix", str(AXE_CACHE), "axe-core",
-                                "--no-audit", "--no-fund"], check=True, timeout=180,
-                               capture_output=True)
+                subprocess.run(
+                    [
+                        npm,
+                        "install",
+                        "--prefix",
+                        str(AXE_CACHE),
+                        "axe-core",
+                        "--no-audit",
+                        "--no-fund",
+                    ],
+                    check=True,
+                    timeout=180,
+                    capture_output=True,
+                )
             except (subprocess.SubprocessError, OSError) as exc:
                 pytest.skip(f"axe-core could not be installed: {exc}")
     return path.read_text()

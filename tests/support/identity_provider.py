@@ -1,6 +1,7 @@
 """An OpenID Connect provider's public face, served over real HTTP for tests: a
 discovery document and a JWKS, with keys made by ``cryptography``, rotatable, and
 tokens signed with them as a provider would."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,11 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 class Key:
     def __init__(self, alg: str = "RS256"):
         self.alg, self.kid = alg, uuid.uuid4().hex[:12]
-        self.private = (rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                        if alg == "RS256" else ec.generate_private_key(ec.SECP256R1()))
+        self.private = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if alg == "RS256"
+            else ec.generate_private_key(ec.SECP256R1())
+        )
 
     def jwk(self) -> dict:
         codec = RSAAlgorithm if self.alg == "RS256" else ECAlgorithm
@@ -35,7 +39,7 @@ class IdentityProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
+            def do_GET(self):
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": provider.issuer, "jwks_uri": provider.jwks_url}
                 elif self.path == "/jwks":
@@ -71,11 +75,22 @@ class IdentityProvider:
         self.keys = [Key(alg)]
         return self.keys[0]
 
-    def token(self, key: Key | None = None, audience: str = "rapport", ttl: int = 300,
-              **claims) -> str:
+    def token(
+        self, key: Key | None = None, audience: str = "rapport", ttl: int = 300, **claims
+    ) -> str:
         key = key or self.keys[0]
         now = int(time.time())
-        body = {"iss": self.issuer, "aud": audience, "sub": "alice", "iat": now,
-                "exp": now + ttl, **claims}
-        return jwt.encode({k: v for k, v in body.items() if v is not None}, key.private,
-                          algorithm=key.alg, headers={"kid": key.kid})
+        body = {
+            "iss": self.issuer,
+            "aud": audience,
+            "sub": "alice",
+            "iat": now,
+            "exp": now + ttl,
+            **claims,
+        }
+        return jwt.encode(
+            {k: v for k, v in body.items() if v is not None},
+            key.private,
+            algorithm=key.alg,
+            headers={"kid": key.kid},
+        )

@@ -8,6 +8,7 @@ the cluster's directory (mode 0400). The second and third nodes join the first
 (``stop_app``, ``join_cluster``, ``start_app``). Anything that fails on the way
 raises ``ClusterUnavailable`` with the reason, for the test to skip on.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,10 @@ class RabbitCluster:
         self.root = root
         self.home = root / "home"
         ports = free_ports(2 * len(NAMES))
-        self.nodes = [Node(f"{prefix}-{n}-{secrets.token_hex(3)}@localhost", ports[2 * i],
-                           ports[2 * i + 1]) for i, n in enumerate(NAMES)]
+        self.nodes = [
+            Node(f"{prefix}-{n}-{secrets.token_hex(3)}@localhost", ports[2 * i], ports[2 * i + 1])
+            for i, n in enumerate(NAMES)
+        ]
 
     @property
     def url(self) -> str:
@@ -86,32 +89,46 @@ class RabbitCluster:
     def _launch(self, node: Node) -> None:
         short = node.name.split("@")[0]
         config = self.root / f"{short}.conf"
-        config.write_text(f"listeners.tcp.default = 127.0.0.1:{node.amqp_port}\n"
-                          "loopback_users = none\n")
-        env = {**self.env(), "RABBITMQ_NODENAME": node.name,
-               "RABBITMQ_NODE_PORT": str(node.amqp_port),
-               "RABBITMQ_DIST_PORT": str(node.dist_port),
-               "RABBITMQ_MNESIA_BASE": str(self.root / "mnesia"),
-               "RABBITMQ_LOG_BASE": str(self.root / "log" / short),
-               "RABBITMQ_CONFIG_FILE": str(config),
-               "RABBITMQ_PID_FILE": str(self.root / f"{short}.pid")}
+        config.write_text(
+            f"listeners.tcp.default = 127.0.0.1:{node.amqp_port}\nloopback_users = none\n"
+        )
+        env = {
+            **self.env(),
+            "RABBITMQ_NODENAME": node.name,
+            "RABBITMQ_NODE_PORT": str(node.amqp_port),
+            "RABBITMQ_DIST_PORT": str(node.dist_port),
+            "RABBITMQ_MNESIA_BASE": str(self.root / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.root / "log" / short),
+            "RABBITMQ_CONFIG_FILE": str(config),
+            "RABBITMQ_PID_FILE": str(self.root / f"{short}.pid"),
+        }
         out = open(self.root / f"{short}.out", "ab")
-        node.popen = subprocess.Popen([str(SBIN / "rabbitmq-server")], env=env, stdout=out,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        node.popen = subprocess.Popen(
+            [str(SBIN / "rabbitmq-server")],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def env(self) -> dict:
         """What ``rabbitmq-server`` and ``rabbitmqctl`` need to find this cluster."""
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home),
-                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-                "RABBITMQ_CONF_ENV_FILE": str(self.root / "rabbitmq-env.conf"),
-                "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.root / "enabled_plugins"),
-                "ERL_EPMD_ADDRESS": "127.0.0.1"}
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "RABBITMQ_CONF_ENV_FILE": str(self.root / "rabbitmq-env.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.root / "enabled_plugins"),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+        }
 
     def _await_running(self, node: Node, deadline: float) -> None:
         while True:
             if node.popen.poll() is not None:
-                raise ClusterUnavailable(f"{node.name} exited with {node.popen.returncode}; "
-                                         f"see {self.root}")
+                raise ClusterUnavailable(
+                    f"{node.name} exited with {node.popen.returncode}; see {self.root}"
+                )
             try:
                 self.ctl(node, "await_startup", timeout=10)
                 return
@@ -132,14 +149,20 @@ class RabbitCluster:
 
     def ctl(self, node: Node, *args: str, timeout: float = 60) -> str:
         try:
-            done = subprocess.run([str(SBIN / "rabbitmqctl"), "-n", node.name, *args],
-                                  env=self.env(), capture_output=True, text=True,
-                                  timeout=timeout)
+            done = subprocess.run(
+                [str(SBIN / "rabbitmqctl"), "-n", node.name, *args],
+                env=self.env(),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ClusterUnavailable(f"rabbitmqctl {' '.join(args)} on {node.name}: {exc!r}")
         if done.returncode != 0:
-            raise ClusterUnavailable(f"rabbitmqctl {' '.join(args)} on {node.name} failed: "
-                                     f"{(done.stderr or done.stdout).strip()[-500:]}")
+            raise ClusterUnavailable(
+                f"rabbitmqctl {' '.join(args)} on {node.name} failed: "
+                f"{(done.stderr or done.stdout).strip()[-500:]}"
+            )
         return done.stdout
 
     def stop_app(self, node: Node) -> None:
@@ -169,18 +192,33 @@ class RabbitCluster:
     def queues(self, node: Node, prefix: str) -> dict[str, dict]:
         """The queues of a namespace as ``node`` sees them: type, members, online
         members, leader, and messages ready and unacknowledged."""
-        out = self.ctl(node, "list_queues", "--quiet", "--no-table-headers", "name", "type",
-                       "members", "online", "leader", "messages_ready",
-                       "messages_unacknowledged")
+        out = self.ctl(
+            node,
+            "list_queues",
+            "--quiet",
+            "--no-table-headers",
+            "name",
+            "type",
+            "members",
+            "online",
+            "leader",
+            "messages_ready",
+            "messages_unacknowledged",
+        )
         found = {}
         for line in out.splitlines():
             parts = line.split("\t")
             if len(parts) != 7 or not parts[0].startswith(prefix):
                 continue
             name, kind, members, online, leader, ready, unacked = parts
-            found[name] = {"type": kind, "members": _names(members), "online": _names(online),
-                           "leader": leader, "ready": int(ready or 0),
-                           "unacked": int(unacked or 0)}
+            found[name] = {
+                "type": kind,
+                "members": _names(members),
+                "online": _names(online),
+                "leader": leader,
+                "ready": int(ready or 0),
+                "unacked": int(unacked or 0),
+            }
         return found
 
 

@@ -1,4 +1,5 @@
 """A TCP proxy in front of RabbitMQ so tests can cut every connection at will."""
+
 from __future__ import annotations
 
 import socket

@@ -1,5 +1,6 @@
 """What a call's outcome must carry beside its code: answers to the checklist of the
 plan version the call was planned with, profile gaps confirmed, and its cost."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,8 +15,15 @@ from services.calls.plans.tables import CallPlan, CallPlanVersion
 from shared.errors import Invalid
 
 # Outcomes on which the customer was spoken to: the checklist applies.
-SPOKEN = ("reached", "callback_requested", "not_interested", "interested",
-          "sale_opportunity", "complaint", "do_not_call_requested")
+SPOKEN = (
+    "reached",
+    "callback_requested",
+    "not_interested",
+    "interested",
+    "sale_opportunity",
+    "complaint",
+    "do_not_call_requested",
+)
 _STEP = Decimal("0.0001")
 
 
@@ -38,23 +46,30 @@ def check(session, call: Call, data: dict) -> float | None:
     if outcome not in SPOKEN:
         for name in ("answers", "confirmed_fields", "competitor_mentions", "referrals"):
             if data.get(name):
-                errors[name] = [f"Only recorded when the customer was spoken to, not "
-                                f"'{outcome}'."]
+                errors[name] = [f"Only recorded when the customer was spoken to, not '{outcome}'."]
         if errors:
-            raise Invalid("findings given for a call on which no one was spoken to",
-                          errors=errors)
+            raise Invalid("findings given for a call on which no one was spoken to", errors=errors)
         return None
-    bad = {key: [why] for key, value in answers.items()
-           if (why := _answer_problem(items.get(key), value))}
+    bad = {
+        key: [why]
+        for key, value in answers.items()
+        if (why := _answer_problem(items.get(key), value))
+    }
     if outcome == "reached":
-        bad.update({key: ["Required: this checklist item must be answered."]
-                    for key, item in items.items() if item.get("required") and key not in answers})
+        bad.update(
+            {
+                key: ["Required: this checklist item must be answered."]
+                for key, item in items.items()
+                if item.get("required") and key not in answers
+            }
+        )
     if bad:
         errors["answers"] = bad
     if first_marketing_contact(session, call) and not data.get("opt_out_notice_given"):
         errors["opt_out_notice_given"] = [
             "Required on the first direct-marketing contact: tell the customer of the right "
-            "to opt out (PDPO), and record that it was done."]
+            "to opt out (PDPO), and record that it was done."
+        ]
     gaps = set((session.get(Customer, call.customer_id) or Customer(gaps=[])).gaps or [])
     unknown = sorted(set(data.get("confirmed_fields") or {}) - gaps)
     if unknown:
@@ -71,9 +86,17 @@ def first_marketing_contact(session, call: Call) -> bool:
     """No earlier direct-marketing conversation with this customer is on record."""
     if (call.purpose or "service") in NOT_MARKETING:
         return False
-    earlier = session.scalar(select(Call.id).where(
-        Call.customer_id == call.customer_id, Call.status == "completed", Call.id != call.id,
-        Call.outcome.in_(SPOKEN), Call.purpose.not_in(NOT_MARKETING)).limit(1))
+    earlier = session.scalar(
+        select(Call.id)
+        .where(
+            Call.customer_id == call.customer_id,
+            Call.status == "completed",
+            Call.id != call.id,
+            Call.outcome.in_(SPOKEN),
+            Call.purpose.not_in(NOT_MARKETING),
+        )
+        .limit(1)
+    )
     return earlier is None
 
 
@@ -105,5 +128,9 @@ def costing(session, agent_id: str | None, duration_seconds: int) -> dict:
     else:
         rate = agent.rate_per_minute or Decimal(0)
         cost = (rate * Decimal(duration_seconds) / Decimal(60)).quantize(_STEP, ROUND_HALF_UP)
-    return {"agent_kind": agent.kind, "partner_id": agent.partner_id, "team": agent.team,
-            "cost": cost}
+    return {
+        "agent_kind": agent.kind,
+        "partner_id": agent.partner_id,
+        "team": agent.team,
+        "cost": cost,
+    }

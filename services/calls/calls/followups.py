@@ -3,6 +3,7 @@ customer asked; a retry after no answer or busy, with backoff, at most
 ``len(RETRY_AFTER)`` times; an escalation call for a manager within 24 hours of a
 complaint; an opportunity for sales, and an opt-out the customer service records,
 both carried by ``call.completed`` and recorded here as follow-ups too."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -30,65 +31,142 @@ def follow_up(work: UnitOfWork, call: Call, now: datetime, held=None) -> None:
     plan = (held or work.session).get(CallPlan, call.plan_id)
     outcome = call.outcome
     if outcome == "callback_requested" and call.callback_at:
-        new = _call(work, call, plan, now, "callback", call.callback_at,
-                    call.callback_at + CALLBACK_WINDOW, keep_agent=True)
+        new = _call(
+            work,
+            call,
+            plan,
+            now,
+            "callback",
+            call.callback_at,
+            call.callback_at + CALLBACK_WINDOW,
+            keep_agent=True,
+        )
         _record(work, "callback", call, now, new, call.callback_at, "the customer asked")
     elif outcome in ("no_answer", "busy") and call.attempt < len(RETRY_AFTER) and plan:
         try:
-            due, end = windows.place(now + RETRY_AFTER[call.attempt], plan.timezone,
-                                     plan.windows, plan.allow_holidays)
+            due, end = windows.place(
+                now + RETRY_AFTER[call.attempt], plan.timezone, plan.windows, plan.allow_holidays
+            )
         except windows.NeverOpens:
             return
         new = _call(work, call, plan, now, "retry", due, end, keep_agent=True)
         _record(work, "retry", call, now, new, due, f"retry {call.attempt + 1} after {outcome}")
     elif outcome == "complaint":
-        new = _call(work, call, plan, now, "escalation", now, now + ESCALATE_WITHIN,
-                    for_role="manager", priority=1)
-        _record(work, "escalation", call, now, new, now + ESCALATE_WITHIN,
-                "complaint: a manager calls back within 24 hours")
+        new = _call(
+            work,
+            call,
+            plan,
+            now,
+            "escalation",
+            now,
+            now + ESCALATE_WITHIN,
+            for_role="manager",
+            priority=1,
+        )
+        _record(
+            work,
+            "escalation",
+            call,
+            now,
+            new,
+            now + ESCALATE_WITHIN,
+            "complaint: a manager calls back within 24 hours",
+        )
     elif outcome == "sale_opportunity":
         _record(work, "opportunity", call, now, None, None, "sales opens a deal from the call")
     elif outcome == "do_not_call_requested":
         _honour_do_not_call(work, call, now)
-        _record(work, "opt_out", call, now, None, None,
-                "the customer service records the opt-out")
+        _record(work, "opt_out", call, now, None, None, "the customer service records the opt-out")
 
 
-def _call(work: UnitOfWork, call: Call, plan: CallPlan | None, now: datetime, kind: str,
-          due: datetime, window_end: datetime, keep_agent=False, **extra) -> str | None:
+def _call(
+    work: UnitOfWork,
+    call: Call,
+    plan: CallPlan | None,
+    now: datetime,
+    kind: str,
+    due: datetime,
+    window_end: datetime,
+    keep_agent=False,
+    **extra,
+) -> str | None:
     due = due.replace(microsecond=0)
-    taken = work.session.scalar(select(Call.id).where(
-        Call.plan_id == call.plan_id, Call.customer_id == call.customer_id, Call.due_at == due))
+    taken = work.session.scalar(
+        select(Call.id).where(
+            Call.plan_id == call.plan_id, Call.customer_id == call.customer_id, Call.due_at == due
+        )
+    )
     if taken or plan is None:
         return taken
     customer = work.session.get(Customer, call.customer_id)
-    row = call_row(plan, call.customer_id, due, window_end, now,
-                   customer.segment if customer else None, kind=kind,
-                   attempt=call.attempt + 1 if kind == "retry" else 0, source_call_id=call.id,
-                   plan_version=call.plan_version, purpose=call.purpose,
-                   **{"priority": call.priority, **extra})
+    row = call_row(
+        plan,
+        call.customer_id,
+        due,
+        window_end,
+        now,
+        customer.segment if customer else None,
+        kind=kind,
+        attempt=call.attempt + 1 if kind == "retry" else 0,
+        source_call_id=call.id,
+        plan_version=call.plan_version,
+        purpose=call.purpose,
+        **{"priority": call.priority, **extra},
+    )
     agent = work.session.get(Agent, call.agent_id) if keep_agent and call.agent_id else None
     if agent is not None:
         row.update(agent_id=agent.id, partner_id=agent.partner_id)
     insert_calls(work, [row])
     if agent is not None:
-        work.emit("call.assigned", {
-            "call_id": row["id"], "customer_id": call.customer_id, "agent_id": agent.id,
-            "agent_kind": agent.kind, "partner_id": agent.partner_id, "team": agent.team,
-            "reason": f"{kind}: the agent of call {call.id}", "assigned_at": now})
+        work.emit(
+            "call.assigned",
+            {
+                "call_id": row["id"],
+                "customer_id": call.customer_id,
+                "agent_id": agent.id,
+                "agent_kind": agent.kind,
+                "partner_id": agent.partner_id,
+                "team": agent.team,
+                "reason": f"{kind}: the agent of call {call.id}",
+                "assigned_at": now,
+            },
+        )
     return row["id"]
 
 
-def _record(work: UnitOfWork, kind: str, call: Call, now: datetime, new_call: str | None,
-            due: datetime | None, reason: str) -> None:
-    followup = Followup(id=new_id(), kind=kind, customer_id=call.customer_id,
-                        source_call_id=call.id, call_id=new_call, due_at=due, reason=reason,
-                        created_at=now)
+def _record(
+    work: UnitOfWork,
+    kind: str,
+    call: Call,
+    now: datetime,
+    new_call: str | None,
+    due: datetime | None,
+    reason: str,
+) -> None:
+    followup = Followup(
+        id=new_id(),
+        kind=kind,
+        customer_id=call.customer_id,
+        source_call_id=call.id,
+        call_id=new_call,
+        due_at=due,
+        reason=reason,
+        created_at=now,
+    )
     work.session.add(followup)
-    work.emit("followup.created", {
-        "followup_id": followup.id, "kind": kind, "customer_id": call.customer_id,
-        "source_call_id": call.id, "due_at": due, "call_id": new_call, "reason": reason,
-        "created_at": now})
+    work.emit(
+        "followup.created",
+        {
+            "followup_id": followup.id,
+            "kind": kind,
+            "customer_id": call.customer_id,
+            "source_call_id": call.id,
+            "due_at": due,
+            "call_id": new_call,
+            "reason": reason,
+            "created_at": now,
+        },
+    )
 
 
 def _honour_do_not_call(work: UnitOfWork, call: Call, now: datetime) -> None:

@@ -5,6 +5,7 @@ by one on first use, with misses remembered too.
 It answers ``get(model, key)`` and ``scalar(statement)`` like a session, so the
 rules that read through it need not know which. The objects are the session's own:
 a change made to one is the change the session flushes."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -50,12 +51,16 @@ def hold(session: Session, calls: list[Call], subject: str) -> Held:
     plans = {c.plan_id for c in calls}
     held.load(Customer, Customer.customer_id.in_(customers), customers, lambda r: r.customer_id)
     held.load(CallPlan, CallPlan.id.in_(plans), plans, lambda r: r.id)
-    held.load(CallPlanVersion, CallPlanVersion.plan_id.in_(plans),
-              {(c.plan_id, c.plan_version) for c in calls if c.plan_version is not None},
-              lambda r: (r.plan_id, r.version))
+    held.load(
+        CallPlanVersion,
+        CallPlanVersion.plan_id.in_(plans),
+        {(c.plan_id, c.plan_version) for c in calls if c.plan_version is not None},
+        lambda r: (r.plan_id, r.version),
+    )
     agents = {c.agent_id for c in calls if c.agent_id} | {subject}
     held.load(Agent, Agent.id.in_(agents), agents, lambda r: r.id)
-    partners = {a.partner_id for a in (held.get(Agent, a) for a in agents)
-                if a is not None and a.partner_id}
+    partners = {
+        a.partner_id for a in (held.get(Agent, a) for a in agents) if a is not None and a.partner_id
+    }
     held.load(Partner, Partner.id.in_(partners), partners, lambda r: r.id)
     return held

@@ -7,10 +7,11 @@ not yet assigned), a manager on any, a partner only on the calls it may name
 reason). What the outcome carries is checked against the call's plan version
 (checklist) and the customer's open gaps; cost, quality flags and follow-ups are
 written in the same transaction."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 from marshmallow import ValidationError
@@ -28,18 +29,35 @@ from shared.errors import AppError, Conflict, Forbidden, NotFound
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.web import idempotency
 
-FINDINGS = ("outcome", "satisfaction", "propensity", "duration_seconds", "notes", "answers",
-            "competitor_mentions", "referrals", "opt_out_notice_given", "callback_at",
-            "confirmed_fields")
+FINDINGS = (
+    "outcome",
+    "satisfaction",
+    "propensity",
+    "duration_seconds",
+    "notes",
+    "answers",
+    "competitor_mentions",
+    "referrals",
+    "opt_out_notice_given",
+    "callback_at",
+    "confirmed_fields",
+)
 UNPLANNED = ("inbound", "unplanned")
-EMPTY = {"answers": {}, "competitor_mentions": [], "referrals": [], "confirmed_fields": {},
-         "opt_out_notice_given": False, "callback_at": None}
+EMPTY = {
+    "answers": {},
+    "competitor_mentions": [],
+    "referrals": [],
+    "confirmed_fields": {},
+    "opt_out_notice_given": False,
+    "callback_at": None,
+}
 
 
 @dataclass
 class _Batch:
     """What the items of one request share: look-ups, the agents' recent calls (for
     the quality rules), and the ``call.completed`` payloads (None: emit each at once)."""
+
     held: Held
     known: dict | None = None
     completed: list | None = None
@@ -54,22 +72,27 @@ def record_outcome(uow, call_id: str, data: dict, caller: Principal) -> tuple[Ca
         return call, _apply(work, call, call_id, data, caller, _Batch(Held(work.session)))
 
 
-def _apply(work: UnitOfWork, call: Call | None, call_id: str, data: dict,
-           caller: Principal, batch: _Batch) -> bool:
+def _apply(
+    work: UnitOfWork, call: Call | None, call_id: str, data: dict, caller: Principal, batch: _Batch
+) -> bool:
     """Complete ``call`` with ``data``; False if this same outcome was already recorded."""
     if call is None:
         raise NotFound(f"no call {call_id}")
     if caller.role == "agent" and call.agent_id not in (None, caller.subject):
         raise Forbidden(f"call {call_id} is assigned to another agent")
     if call.status == "cancelled":
-        raise Conflict(f"call {call_id} was cancelled ({call.cancel_reason or 'no reason'}); "
-                       "it takes no outcome")
+        raise Conflict(
+            f"call {call_id} was cancelled ({call.cancel_reason or 'no reason'}); "
+            "it takes no outcome"
+        )
     data = {**EMPTY, **data}
     if call.status == "completed":
         if _same(call, data):
             return False
-        raise Conflict(f"call {call_id} already has the outcome '{call.outcome}' of "
-                       f"{call.completed_at.isoformat()}; an outcome is recorded once")
+        raise Conflict(
+            f"call {call_id} already has the outcome '{call.outcome}' of "
+            f"{call.completed_at.isoformat()}; an outcome is recorded once"
+        )
     compliance = findings.check(batch.held, call, data)
     _complete(call, data, caller, compliance)
     flags = quality.review(work, call, batch.known, batch.held)
@@ -98,42 +121,65 @@ def record_outcomes(uow, items: list, caller: Principal) -> dict:
             results[index] = _rejected(index, item, 422, "validation-error", errors=exc.messages)
     with uow() as work:
         ids = {data["call_id"] for data in loaded.values()}
-        calls = {c.id: c for c in work.session.scalars(
-            select(Call).where(Call.id.in_(ids), *reach.scope(caller)).with_for_update())}
+        calls = {
+            c.id: c
+            for c in work.session.scalars(
+                select(Call).where(Call.id.in_(ids), *reach.scope(caller)).with_for_update()
+            )
+        }
         # What the items look up, loaded once: no per-item look-up goes to the database.
-        batch = _Batch(hold(work.session, list(calls.values()), caller.subject),
-                       _recent(work.session, calls, loaded, caller), [])
+        batch = _Batch(
+            hold(work.session, list(calls.values()), caller.subject),
+            _recent(work.session, calls, loaded, caller),
+            [],
+        )
         for index, data in loaded.items():
             outcome = {k: v for k, v in data.items() if k != "call_id"}
             try:
                 # Every check comes before any change, so a rejected item wrote nothing;
                 # everything an item reads is held above, so nothing needs flushing first.
                 with work.session.no_autoflush:
-                    created = _apply(work, calls.get(data["call_id"]), data["call_id"],
-                                     outcome, caller, batch)
+                    created = _apply(
+                        work, calls.get(data["call_id"]), data["call_id"], outcome, caller, batch
+                    )
             except AppError as exc:
-                results[index] = _rejected(index, data, exc.status, exc.slug, detail=exc.detail,
-                                           **({"errors": exc.errors} if exc.errors else {}))
+                results[index] = _rejected(
+                    index,
+                    data,
+                    exc.status,
+                    exc.slug,
+                    detail=exc.detail,
+                    **({"errors": exc.errors} if exc.errors else {}),
+                )
                 continue
-            results[index] = {"index": index, "call_id": data["call_id"],
-                              "result": "created" if created else "unchanged",
-                              "status": 201 if created else 200}
-        _write_completed(work.session, [calls[r["call_id"]] for r in results
-                                        if r is not None and r["result"] == "created"])
+            results[index] = {
+                "index": index,
+                "call_id": data["call_id"],
+                "result": "created" if created else "unchanged",
+                "status": 201 if created else 200,
+            }
+        _write_completed(
+            work.session,
+            [calls[r["call_id"]] for r in results if r is not None and r["result"] == "created"],
+        )
         # Written now, before the events the items' follow-ups emitted (written at the
         # commit): an item's own events keep their order, items' may interleave less.
         work.emit_many("call.completed", batch.completed)
-    counts = {name: sum(r["result"] == name for r in results)
-              for name in ("created", "unchanged", "rejected")}
+    counts = {
+        name: sum(r["result"] == name for r in results)
+        for name in ("created", "unchanged", "rejected")
+    }
     return {"results": results, **counts}
 
 
 # What completing a call changes on its row (``_complete``, and the cost).
-COMPLETED = (*FINDINGS, "completed_at", "completed_by", "checklist_compliance", "status",
-             "cost")
+COMPLETED = (*FINDINGS, "completed_at", "completed_by", "checklist_compliance", "status", "cost")
 _C = Call.__table__.c
-_COMPLETE = (update(Call.__table__).where(_C.id == bindparam("b_id"))
-             .values({name: bindparam(f"b_{name}") for name in COMPLETED}))
+_COMPLETE = (
+    update(Call.__table__)
+    .where(_C.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}") for name in COMPLETED})
+)
 
 
 def _write_completed(session, done: list[Call]) -> None:
@@ -142,9 +188,13 @@ def _write_completed(session, done: list[Call]) -> None:
     the transaction that holds SQLite's write lock."""
     if not done:
         return
-    session.connection().execute(_COMPLETE, [
-        {"b_id": call.id, **{f"b_{name}": getattr(call, name) for name in COMPLETED}}
-        for call in done])
+    session.connection().execute(
+        _COMPLETE,
+        [
+            {"b_id": call.id, **{f"b_{name}": getattr(call, name) for name in COMPLETED}}
+            for call in done
+        ],
+    )
     for call in done:
         session.expunge(call)
 
@@ -156,29 +206,39 @@ def _recent(session, calls: dict, loaded: dict, caller: Principal) -> dict:
     if not items:
         return {}
     agents = {c.agent_id or caller.subject for c, _ in items}
-    times = [(d["completed_at"] or utcnow()).astimezone(timezone.utc) for _, d in items]
+    times = [(d["completed_at"] or utcnow()).astimezone(UTC) for _, d in items]
     return quality.recent_calls(session, agents, min(times), max(times) + timedelta(minutes=1))
 
 
 def _rejected(index: int, item, status: int, slug: str, **why) -> dict:
     call_id = item.get("call_id") if isinstance(item, dict) else None
-    return {"index": index, "call_id": call_id if isinstance(call_id, str) else None,
-            "result": "rejected", "status": status, "problem": slug, **why}
+    return {
+        "index": index,
+        "call_id": call_id if isinstance(call_id, str) else None,
+        "result": "rejected",
+        "status": status,
+        "problem": slug,
+        **why,
+    }
 
 
 def _same(call: Call, data: dict) -> bool:
     """A retry of the request that recorded the outcome (a missing time means "now")."""
     stored = {name: getattr(call, name) for name in FINDINGS}
-    stored = {**stored, **{k: v if v is not None else EMPTY[k] for k, v in stored.items()
-                           if k in EMPTY}}
-    return (all(stored[name] == data[name] for name in FINDINGS)
-            and data["completed_at"] in (None, call.completed_at))
+    stored = {
+        **stored,
+        **{k: v if v is not None else EMPTY[k] for k, v in stored.items() if k in EMPTY},
+    }
+    return all(stored[name] == data[name] for name in FINDINGS) and data["completed_at"] in (
+        None,
+        call.completed_at,
+    )
 
 
 def _complete(call: Call, data: dict, caller: Principal, compliance: float | None) -> None:
     for name in FINDINGS:
         setattr(call, name, data[name])
-    call.completed_at = (data["completed_at"] or utcnow()).astimezone(timezone.utc)
+    call.completed_at = (data["completed_at"] or utcnow()).astimezone(UTC)
     call.completed_by = caller.subject
     call.checklist_compliance = compliance
     call.status = "completed"
@@ -198,19 +258,32 @@ def _completed_payload(held: Held, call: Call, flags: list[str]) -> dict:
         call.cost = cost["cost"]
         cost["cost"] = Decimal(money_text(cost["cost"]))
     return {
-        "call_id": call.id, "plan_id": call.plan_id, "customer_id": call.customer_id,
-        "channel": call.channel, "outcome": call.outcome, "completed_at": call.completed_at,
-        "duration_seconds": call.duration_seconds, "satisfaction": call.satisfaction,
-        "propensity": call.propensity, "notes": call.notes,
-        "segment": customer.segment if customer else None, "agent_id": agent_id, **cost,
-        "currency": "HKD", "purpose": call.purpose, "plan_version": call.plan_version,
+        "call_id": call.id,
+        "plan_id": call.plan_id,
+        "customer_id": call.customer_id,
+        "channel": call.channel,
+        "outcome": call.outcome,
+        "completed_at": call.completed_at,
+        "duration_seconds": call.duration_seconds,
+        "satisfaction": call.satisfaction,
+        "propensity": call.propensity,
+        "notes": call.notes,
+        "segment": customer.segment if customer else None,
+        "agent_id": agent_id,
+        **cost,
+        "currency": "HKD",
+        "purpose": call.purpose,
+        "plan_version": call.plan_version,
         # An inbound or unplanned call was due at no time: it counts as done, never
         # as done on time against a plan (reporting's on-time never exceeds planned).
-        "due_at": call.due_at if call.kind not in UNPLANNED else None, "kind": call.kind,
+        "due_at": call.due_at if call.kind not in UNPLANNED else None,
+        "kind": call.kind,
         "checklist_compliance": call.checklist_compliance,
         "competitor_mentions": call.competitor_mentions or [],
-        "referrals": call.referrals or [], "opt_out_notice_given": bool(call.opt_out_notice_given),
-        "callback_at": call.callback_at, "confirmed_fields": call.confirmed_fields or {},
+        "referrals": call.referrals or [],
+        "opt_out_notice_given": bool(call.opt_out_notice_given),
+        "callback_at": call.callback_at,
+        "confirmed_fields": call.confirmed_fields or {},
         # Each rule once (the duration rule can be hit only once, but say so here).
         "quality_flags": list(dict.fromkeys(flags)),
     }

@@ -3,6 +3,7 @@ more calls in an hour than one person can make, durations out of range, outcomes
 logged outside the calling window, conversations that left required checklist items
 unanswered. The rules a call hits travel on its ``call.completed`` (``quality_flags``),
 so reporting counts them per agent and partner."""
+
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
@@ -37,19 +38,22 @@ def recent_calls(session, agents: set[str], first, last) -> dict[str, list[tuple
     """Completed calls of these agents around [first, last], for ``review`` in bulk."""
     found: dict[str, list[tuple]] = {agent: [] for agent in agents}
     for agent in agents:
-        found[agent] = _recent(session, agent, first - timedelta(hours=1),
-                               last + timedelta(hours=3))
+        found[agent] = _recent(
+            session, agent, first - timedelta(hours=1), last + timedelta(hours=3)
+        )
     return found
 
 
 def _recent(session, agent: str, low, high) -> list[tuple]:
     """Two index range scans (by assigned agent, by who recorded an unassigned call)."""
     columns = (Call.id, Call.completed_at, Call.duration_seconds)
-    window = (Call.completed_at.is_not(None), Call.completed_at.between(low, high),
-              Call.status == "completed")
+    window = (
+        Call.completed_at.is_not(None),
+        Call.completed_at.between(low, high),
+        Call.status == "completed",
+    )
     assigned = select(*columns).where(Call.agent_id == agent, *window)
-    recorded = select(*columns).where(Call.completed_by == agent, Call.agent_id.is_(None),
-                                      *window)
+    recorded = select(*columns).where(Call.completed_by == agent, Call.agent_id.is_(None), *window)
     return [tuple(r) for q in (assigned, recorded) for r in session.execute(q)]
 
 
@@ -68,8 +72,9 @@ def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -
     # outcome may stop short of the guideline, and a reviewer should know how often.
     compliance = call.checklist_compliance
     if call.outcome in SPOKEN and compliance is not None and compliance < 1:
-        hits.append(("checklist_incomplete", f"{compliance:.0%} of the "
-                     "required checklist items answered"))
+        hits.append(
+            ("checklist_incomplete", f"{compliance:.0%} of the required checklist items answered")
+        )
     if known is not None and agent in known:
         hits += _held_hits(known, agent, call, start, end)
     else:
@@ -79,8 +84,17 @@ def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -
         hits.append(("outside_window", "outcome logged outside the plan's calling windows"))
     for rule, detail in hits:
         # Append-only, read by no one in this unit of work: one insert for them all.
-        work.add_row(QualityFlag, {"id": new_id(), "call_id": call.id, "agent_id": agent,
-                                   "rule": rule, "detail": detail, "created_at": end})
+        work.add_row(
+            QualityFlag,
+            {
+                "id": new_id(),
+                "call_id": call.id,
+                "agent_id": agent,
+                "rule": rule,
+                "detail": detail,
+                "created_at": end,
+            },
+        )
     return [rule for rule, _ in hits]
 
 
@@ -91,15 +105,19 @@ def _held_hits(known: dict, agent: str, call: Call, start, end) -> list[tuple]:
     calls = known[agent]
     if not getattr(calls, "sorted", False):
         calls = known[agent] = _Sorted(sorted(calls, key=_END))
-    overlapping = calls[bisect_right(calls, start, key=_END):
-                        bisect_right(calls, end + timedelta(seconds=MAX_SECONDS), key=_END)]
+    overlapping = calls[
+        bisect_right(calls, start, key=_END) : bisect_right(
+            calls, end + timedelta(seconds=MAX_SECONDS), key=_END
+        )
+    ]
     for other_id, other_end, seconds in overlapping:
         other_start = other_end - timedelta(seconds=seconds or 0)
         if other_id != call.id and seconds and call.duration_seconds and other_start < end:
             hits.append(("overlap", f"overlaps call {other_id} by the same agent"))
             break
-    in_hour = (bisect_right(calls, end, key=_END)
-               - bisect_left(calls, end - timedelta(hours=1), key=_END))
+    in_hour = bisect_right(calls, end, key=_END) - bisect_left(
+        calls, end - timedelta(hours=1), key=_END
+    )
     if in_hour + 1 > MAX_CALLS_PER_HOUR:
         hits.append(_RATE)
     insort(calls, (call.id, end, call.duration_seconds), key=_END)
@@ -112,8 +130,14 @@ def _asked_hits(session, agent: str, call: Call, start, end) -> list[tuple]:
     ended before ``end - 1h`` are not looked at, as in ``_recent``'s window."""
     hits, low = [], end - timedelta(hours=1)
     overlap, count = _statements()
-    params = {"agent": agent, "call_id": call.id, "start": start, "low": low, "end": end,
-              "high": end + timedelta(seconds=MAX_SECONDS)}
+    params = {
+        "agent": agent,
+        "call_id": call.id,
+        "start": start,
+        "low": low,
+        "end": end,
+        "high": end + timedelta(seconds=MAX_SECONDS),
+    }
     first = None
     # Core statements on the unit of work's connection: these run on every outcome,
     # and the ORM's per-statement bookkeeping cost more than the queries themselves.
@@ -149,24 +173,41 @@ def _statements() -> tuple[tuple, tuple]:
     """The agent's other completed calls (assigned to it, or recorded by it while
     unassigned): overlap candidates by end time, and the count within the hour.
     Built once: building a statement costs more than running it."""
-    done = (Call.status == "completed", Call.completed_at.is_not(None),
-            Call.id != bindparam("call_id"))
-    whose = ((Call.agent_id == bindparam("agent"),),
-             (Call.completed_by == bindparam("agent"), Call.agent_id.is_(None)))
+    done = (
+        Call.status == "completed",
+        Call.completed_at.is_not(None),
+        Call.id != bindparam("call_id"),
+    )
+    whose = (
+        (Call.agent_id == bindparam("agent"),),
+        (Call.completed_by == bindparam("agent"), Call.agent_id.is_(None)),
+    )
     overlap = tuple(
         select(Call.id, Call.completed_at, Call.duration_seconds)
-        .where(*who, *done, Call.completed_at > bindparam("start"),
-               Call.completed_at >= bindparam("low"), Call.completed_at <= bindparam("high"),
-               Call.duration_seconds != 0)
-        .order_by(Call.completed_at, Call.id).limit(_PAGE).offset(bindparam("offset"))
-        for who in whose)
+        .where(
+            *who,
+            *done,
+            Call.completed_at > bindparam("start"),
+            Call.completed_at >= bindparam("low"),
+            Call.completed_at <= bindparam("high"),
+            Call.duration_seconds != 0,
+        )
+        .order_by(Call.completed_at, Call.id)
+        .limit(_PAGE)
+        .offset(bindparam("offset"))
+        for who in whose
+    )
     # Counted only up to the limit: whether it is passed is all the rule asks, and an
     # agent (or an upload) past it must not make every further call cost a longer scan.
-    count = tuple(select(func.count()).select_from(
-        select(Call.id).where(*who, *done,
-                              Call.completed_at.between(bindparam("low"), bindparam("end")))
-        .limit(MAX_CALLS_PER_HOUR).subquery())
-        for who in whose)
+    count = tuple(
+        select(func.count()).select_from(
+            select(Call.id)
+            .where(*who, *done, Call.completed_at.between(bindparam("low"), bindparam("end")))
+            .limit(MAX_CALLS_PER_HOUR)
+            .subquery()
+        )
+        for who in whose
+    )
     return overlap, count
 
 

@@ -4,6 +4,7 @@ done. For a partner every other call (cancelled, missed, moved to another agent 
 partner, another partner's, or one that never existed) is looked up by the same
 statement and comes back missing alike: neither the answer nor the work done to
 give it tells the partner which it was, or why."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

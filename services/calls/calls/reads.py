@@ -1,4 +1,5 @@
 """Call reads: one call, lists of calls, an agent's queue."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -29,15 +30,15 @@ def list_calls(uow, filters: dict, limit: int, cursor: str | None) -> dict:
         if filters.get(name):
             query = query.where(getattr(Call, name) == filters[name])
     if filters.get("unassignable"):
-        query = query.where(Call.status == "scheduled", Call.agent_id.is_(None),
-                            Call.unassigned_reason.is_not(None))
+        query = query.where(
+            Call.status == "scheduled", Call.agent_id.is_(None), Call.unassigned_reason.is_not(None)
+        )
     after = decode_time_cursor(cursor)
     if after:
         query = query.where(tuple_(Call.due_at, Call.id) > after)
     with uow.reader() as session:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda c: (c.due_at.isoformat(), c.id))
-
 
 
 # The queue's views: "due" is due within the next day (or already), "overdue" is past
@@ -54,8 +55,12 @@ def queue(uow, caller, limit: int, cursor: str | None, show: str = "all") -> dic
     mine = Call.agent_id == caller.subject
     if caller.role in ("manager", "admin"):
         mine = or_(mine, (Call.for_role == "manager") & Call.agent_id.is_(None))
-    query = (select(Call).where(Call.status == "scheduled", mine, *_view(show))
-             .order_by(Call.due_at, Call.priority, Call.id).limit(limit + 1))
+    query = (
+        select(Call)
+        .where(Call.status == "scheduled", mine, *_view(show))
+        .order_by(Call.due_at, Call.priority, Call.id)
+        .limit(limit + 1)
+    )
     after = decode_cursor(cursor, 3)
     if after:
         query = query.where(tuple_(Call.due_at, Call.priority, Call.id) > _queue_key(after))
@@ -64,15 +69,23 @@ def queue(uow, caller, limit: int, cursor: str | None, show: str = "all") -> dic
         items = [_queue_item(session, call, checklist(session, call)) for call in calls[:limit]]
     more = len(calls) > limit
     last = calls[limit - 1] if more else None
-    return {"items": items, "next_cursor": encode_cursor(
-        last.due_at.isoformat(), last.priority, last.id) if more else None}
+    return {
+        "items": items,
+        "next_cursor": encode_cursor(last.due_at.isoformat(), last.priority, last.id)
+        if more
+        else None,
+    }
 
 
 def _view(show: str) -> list:
     now = clock.now()
-    return {"all": [], "due": [Call.due_at <= now + DUE_AHEAD], "overdue": [Call.due_at < now],
-            "callbacks": [Call.kind == "callback"],
-            "escalations": [Call.kind == "escalation"]}[show]
+    return {
+        "all": [],
+        "due": [Call.due_at <= now + DUE_AHEAD],
+        "overdue": [Call.due_at < now],
+        "callbacks": [Call.kind == "callback"],
+        "escalations": [Call.kind == "escalation"],
+    }[show]
 
 
 def _queue_key(key: list):
@@ -81,17 +94,23 @@ def _queue_key(key: list):
         if when.tzinfo is None or not fits(key[1]) or not isinstance(key[2], str):
             raise ValueError
     except (TypeError, ValueError):
-        raise Invalid("the cursor is not one this API issued",
-                      errors={"cursor": ["not a valid cursor"]}) from None
+        raise Invalid(
+            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
+        ) from None
     return when, key[1], key[2]
 
 
 def _queue_item(session, call: Call, items: list) -> dict:
     customer = session.get(Customer, call.customer_id)
-    return {"call": call, "checklist": items,
-            "items_to_confirm": list(customer.gaps or []) if customer else [],
-            "customer": {"customer_id": call.customer_id,
-                         "name": customer.name if customer else None,
-                         "phone": customer.phone if customer else None,
-                         "preferred_language": customer.preferred_language if customer else None,
-                         "segment": customer.segment if customer else None}}
+    return {
+        "call": call,
+        "checklist": items,
+        "items_to_confirm": list(customer.gaps or []) if customer else [],
+        "customer": {
+            "customer_id": call.customer_id,
+            "name": customer.name if customer else None,
+            "phone": customer.phone if customer else None,
+            "preferred_language": customer.preferred_language if customer else None,
+            "segment": customer.segment if customer else None,
+        },
+    }

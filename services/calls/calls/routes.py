@@ -1,4 +1,5 @@
 """Calls routes: load input, call one use case, dump output."""
+
 import functools
 
 from flask.views import MethodView
@@ -20,16 +21,19 @@ from shared.web.idempotency import idempotent
 def staff_only(view):
     """On routes about one call: a partner token learns nothing of any call here
     (404, as in the partner API), never a 403 that would tell it the call exists."""
+
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         if principal().role == "partner":
             raise NotFound(f"no call {kwargs.get('call_id')}")
         return view(*args, **kwargs)
+
     return guarded
 
 
-calls = Blueprint("calls", __name__, url_prefix="/calls",
-                  description="Scheduled calls and their outcomes")
+calls = Blueprint(
+    "calls", __name__, url_prefix="/calls", description="Scheduled calls and their outcomes"
+)
 CALLERS = ("agent", "manager")
 READERS = ("manager", "agent", "analyst")
 
@@ -44,8 +48,9 @@ class Calls(MethodView):
         return reads.list_calls(service().uow, args, args["limit"], args["cursor"])
 
 
-queue_bp = Blueprint("queue", __name__, url_prefix="/queue",
-                     description="The calling agent's own work list")
+queue_bp = Blueprint(
+    "queue", __name__, url_prefix="/queue", description="The calling agent's own work list"
+)
 
 
 @queue_bp.route("")
@@ -57,8 +62,7 @@ class Queue(MethodView):
         """Your open calls by due time, then priority, with what each needs: the
         customer's contact details, the checklist and the profile items to confirm;
         ``show`` narrows it to the due, overdue, callbacks or escalations."""
-        return reads.queue(service().uow, principal(), args["limit"], args["cursor"],
-                              args["show"])
+        return reads.queue(service().uow, principal(), args["limit"], args["cursor"], args["show"])
 
 
 @calls.route("/outcomes")
@@ -102,8 +106,9 @@ class Outcome(MethodView):
     @idempotent
     @calls.arguments(OutcomeIn)
     @calls.response(201, CallOut)
-    @calls.alt_response(200, schema=CallOut, description="This same outcome was already "
-                        "recorded; nothing changed")
+    @calls.alt_response(
+        200, schema=CallOut, description="This same outcome was already recorded; nothing changed"
+    )
     def post(self, data, call_id):
         """Record the call's outcome, once; satisfaction and propensity when reached."""
         call, created = outcomes.record_outcome(service().uow, call_id, data, principal())

@@ -1,6 +1,7 @@
 """What the calls API accepts and answers (marshmallow, edges only): calls and
 the queue. Plans are in ``plans/schemas.py``, outcomes in
 ``outcome_schemas``."""
+
 from marshmallow import Schema, fields, validate
 
 from services.calls.calls.reads import QUEUE_VIEWS
@@ -15,14 +16,21 @@ class CallListArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     agent_id = fields.String(load_default=None, validate=validate.Length(max=36))
     partner_id = fields.String(load_default=None, validate=validate.Length(max=36))
-    unassignable = fields.Boolean(load_default=False, metadata={
-        "description": "only open calls no agent could take (see unassigned_reason)"})
+    unassignable = fields.Boolean(
+        load_default=False,
+        metadata={"description": "only open calls no agent could take (see unassigned_reason)"},
+    )
 
 
 class QueueArgs(PageArgs):
-    show = fields.String(load_default="all", validate=validate.OneOf(QUEUE_VIEWS), metadata={
-        "description": "due: due within a day or already; overdue: past its due time; "
-                       "callbacks; escalations"})
+    show = fields.String(
+        load_default="all",
+        validate=validate.OneOf(QUEUE_VIEWS),
+        metadata={
+            "description": "due: due within a day or already; overdue: past its due time; "
+            "callbacks; escalations"
+        },
+    )
 
 
 class CallOut(Schema):

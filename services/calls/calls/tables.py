@@ -1,4 +1,5 @@
 """The tables of calls: the call, its follow-ups and its quality flags."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,8 +26,9 @@ STATUSES = ("scheduled", "completed", "cancelled", "missed")
 # Calls cancelled because their plan changed, paused or ended free their slot, so
 # that the plan's new version (or its resumption) plans the slot again.
 PLAN_REASONS = ("plan_changed", "plan_paused", "plan_ended")
-HOLDS_SLOT = ("(cancel_reason IS NULL OR cancel_reason NOT IN "
-              "('plan_changed', 'plan_paused', 'plan_ended'))")
+HOLDS_SLOT = (
+    "(cancel_reason IS NULL OR cancel_reason NOT IN ('plan_changed', 'plan_paused', 'plan_ended'))"
+)
 KINDS = ("planned", "callback", "retry", "escalation", "replan", "inbound", "unplanned")
 
 
@@ -37,29 +39,55 @@ class Call(Base):
 
     __tablename__ = "calls"
     __table_args__ = (
-        Index("uq_calls_plan_customer_due", "plan_id", "customer_id", "due_at", unique=True,
-              sqlite_where=text(HOLDS_SLOT), postgresql_where=text(HOLDS_SLOT)),
+        Index(
+            "uq_calls_plan_customer_due",
+            "plan_id",
+            "customer_id",
+            "due_at",
+            unique=True,
+            sqlite_where=text(HOLDS_SLOT),
+            postgresql_where=text(HOLDS_SLOT),
+        ),
         # Every list of calls is ordered by (due_at, id): by plan, by customer, or all.
         Index("ix_calls_due", "due_at", "id"),
         Index("ix_calls_plan_due", "plan_id", "due_at", "id"),
         Index("ix_calls_customer_due", "customer_id", "due_at", "id"),
         CheckConstraint(f"status IN {STATUSES!r}", name="ck_calls_status"),
         # Partial: a scheduling run inserts unassigned calls, which these skip.
-        Index("ix_calls_agent_queue", "agent_id", "status", "due_at",
-              sqlite_where=text("agent_id IS NOT NULL"),
-              postgresql_where=text("agent_id IS NOT NULL")),
-        Index("ix_calls_partner", "partner_id", "status", "due_at", "id",
-              sqlite_where=text("partner_id IS NOT NULL"),
-              postgresql_where=text("partner_id IS NOT NULL")),
+        Index(
+            "ix_calls_agent_queue",
+            "agent_id",
+            "status",
+            "due_at",
+            sqlite_where=text("agent_id IS NOT NULL"),
+            postgresql_where=text("agent_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_calls_partner",
+            "partner_id",
+            "status",
+            "due_at",
+            "id",
+            sqlite_where=text("partner_id IS NOT NULL"),
+            postgresql_where=text("partner_id IS NOT NULL"),
+        ),
         Index("ix_calls_status_window", "status", "window_end"),
         # The quality rules look up an agent's recent completed calls; partial, so the
         # open calls a scheduling run inserts cost these indexes nothing.
-        Index("ix_calls_agent_completed", "agent_id", "completed_at",
-              sqlite_where=text("completed_at IS NOT NULL"),
-              postgresql_where=text("completed_at IS NOT NULL")),
-        Index("ix_calls_completer_completed", "completed_by", "completed_at",
-              sqlite_where=text("completed_at IS NOT NULL"),
-              postgresql_where=text("completed_at IS NOT NULL")),
+        Index(
+            "ix_calls_agent_completed",
+            "agent_id",
+            "completed_at",
+            sqlite_where=text("completed_at IS NOT NULL"),
+            postgresql_where=text("completed_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_calls_completer_completed",
+            "completed_by",
+            "completed_at",
+            sqlite_where=text("completed_at IS NOT NULL"),
+            postgresql_where=text("completed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -13,9 +13,10 @@ Consent: the customer calling us (``inbound``) is always loggable; an outbound
 unplanned call needs what a planned one needs (``consent.allowed``), else 409 with
 the reason. A customer erased or merged away takes no call at all.
 """
+
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from sqlalchemy import select
 
@@ -47,31 +48,45 @@ def log_call(uow, data: dict, caller: Principal) -> Call:
             raise NotFound(f"no customer {customer_id} known to the calls service")
         idempotency.concerns(customer_id)
         if customer.lifecycle_status in GONE:
-            raise Conflict(f"customer {customer_id} was {customer.lifecycle_status}; "
-                           "it takes no call")
+            raise Conflict(
+                f"customer {customer_id} was {customer.lifecycle_status}; it takes no call"
+            )
         plan = _fitting_plan(session, customer, channel, purpose)
         purpose = purpose or (plan.purpose if plan else None) or "service"
         if direction == "outbound":
             _may_call(session, customer, channel, purpose)
-        at = (data.get("completed_at") or utcnow()).astimezone(timezone.utc)
-        call = Call(id=new_id(), plan_id=plan.id if plan else None,
-                    plan_version=plan.version if plan else None, customer_id=customer_id,
-                    channel=channel, due_at=at, status="scheduled",
-                    priority=plan.priority if plan else 3, created_at=utcnow(),
-                    purpose=purpose, kind="inbound" if direction == "inbound" else "unplanned",
-                    attempt=0, for_role="agent")
+        at = (data.get("completed_at") or utcnow()).astimezone(UTC)
+        call = Call(
+            id=new_id(),
+            plan_id=plan.id if plan else None,
+            plan_version=plan.version if plan else None,
+            customer_id=customer_id,
+            channel=channel,
+            due_at=at,
+            status="scheduled",
+            priority=plan.priority if plan else 3,
+            created_at=utcnow(),
+            purpose=purpose,
+            kind="inbound" if direction == "inbound" else "unplanned",
+            attempt=0,
+            for_role="agent",
+        )
         session.add(call)
         _apply(work, call, call.id, data, caller, _Batch(Held(session)))
         return call
 
 
 def _fitting_plan(session, customer: Customer, channel: str, purpose: str | None):
-    query = (select(CallPlan).where(CallPlan.status == "active", CallPlan.channel == channel)
-             .order_by(CallPlan.created_at, CallPlan.id))
+    query = (
+        select(CallPlan)
+        .where(CallPlan.status == "active", CallPlan.channel == channel)
+        .order_by(CallPlan.created_at, CallPlan.id)
+    )
     if purpose:
         query = query.where(CallPlan.purpose == purpose)
-    return next((plan for plan in session.scalars(query)
-                 if scheduling.targets(plan, customer)), None)
+    return next(
+        (plan for plan in session.scalars(query) if scheduling.targets(plan, customer)), None
+    )
 
 
 def _may_call(session, customer: Customer, channel: str, purpose: str) -> None:
@@ -81,17 +96,31 @@ def _may_call(session, customer: Customer, channel: str, purpose: str) -> None:
         raise Conflict(f"customer {cid} is {customer.lifecycle_status}: not to be called")
     if cid in consent.allowed(session, [cid], channel, purpose):
         return
-    rows = list(session.scalars(select(Consent).where(
-        Consent.customer_id == cid, Consent.channel.in_((channel, consent.ANY)),
-        Consent.purpose.in_((purpose, consent.ANY)), Consent.status == "withdrawn")
-        .order_by(Consent.changed_at.desc())))
+    rows = list(
+        session.scalars(
+            select(Consent)
+            .where(
+                Consent.customer_id == cid,
+                Consent.channel.in_((channel, consent.ANY)),
+                Consent.purpose.in_((purpose, consent.ANY)),
+                Consent.status == "withdrawn",
+            )
+            .order_by(Consent.changed_at.desc())
+        )
+    )
     if rows:
         stop = rows[0]
-        scope = (f"{'every channel' if stop.channel == consent.ANY else stop.channel}, "
-                 f"{'every purpose' if stop.purpose == consent.ANY else stop.purpose}")
-        raise Conflict(f"customer {cid} withdrew consent or opted out ({scope}) on "
-                       f"{stop.changed_at.isoformat()}: an outbound {channel} call for "
-                       f"'{purpose}' is not allowed (an inbound call may still be logged)")
-    raise Conflict(f"customer {cid} has given no consent to {channel} calls for "
-                   f"'{purpose}' (direct marketing needs it; an inbound call may still "
-                   "be logged)")
+        scope = (
+            f"{'every channel' if stop.channel == consent.ANY else stop.channel}, "
+            f"{'every purpose' if stop.purpose == consent.ANY else stop.purpose}"
+        )
+        raise Conflict(
+            f"customer {cid} withdrew consent or opted out ({scope}) on "
+            f"{stop.changed_at.isoformat()}: an outbound {channel} call for "
+            f"'{purpose}' is not allowed (an inbound call may still be logged)"
+        )
+    raise Conflict(
+        f"customer {cid} has given no consent to {channel} calls for "
+        f"'{purpose}' (direct marketing needs it; an inbound call may still "
+        "be logged)"
+    )

@@ -6,6 +6,7 @@ purpose, given after any withdrawal or opt-out that covers it. ``service`` calls
 do-not-call covering them still stops them. ``*`` in a stored row covers every
 channel or purpose.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,8 +21,7 @@ ANY = "*"
 NOT_MARKETING = ("service",)
 
 
-def allowed(session: Session, customer_ids: list[str], channel: str,
-            purpose: str) -> set[str]:
+def allowed(session: Session, customer_ids: list[str], channel: str, purpose: str) -> set[str]:
     """Those of ``customer_ids`` that may be called on ``channel`` for ``purpose``."""
     granted: dict[str, datetime] = {}
     withdrawn: dict[str, datetime] = {}
@@ -42,8 +42,9 @@ def allowed(session: Session, customer_ids: list[str], channel: str,
 
 
 def _rows(session: Session, customer_ids: list[str], channel: str, purpose: str):
-    query = select(Consent).where(Consent.channel.in_((channel, ANY)),
-                                  Consent.purpose.in_((purpose, ANY)))
+    query = select(Consent).where(
+        Consent.channel.in_((channel, ANY)), Consent.purpose.in_((purpose, ANY))
+    )
     if len(customer_ids) > 500:
         # A chunk of a sorted run: one range scan instead of a huge IN list.
         query = query.where(Consent.customer_id.between(min(customer_ids), max(customer_ids)))
@@ -52,14 +53,23 @@ def _rows(session: Session, customer_ids: list[str], channel: str, purpose: str)
     return session.scalars(query)
 
 
-def record(session: Session, customer_id: str, channel: str | None, purpose: str | None,
-           status: str, at: datetime) -> bool:
+def record(
+    session: Session,
+    customer_id: str,
+    channel: str | None,
+    purpose: str | None,
+    status: str,
+    at: datetime,
+) -> bool:
     """Apply a consent change; False if a newer change for the same key is stored."""
     key = (customer_id, channel or ANY, purpose or ANY)
     row = session.get(Consent, key)
     if row is None:
-        session.add(Consent(customer_id=key[0], channel=key[1], purpose=key[2], status=status,
-                            changed_at=at))
+        session.add(
+            Consent(
+                customer_id=key[0], channel=key[1], purpose=key[2], status=status, changed_at=at
+            )
+        )
         return True
     if row.changed_at > at:
         return False

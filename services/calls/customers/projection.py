@@ -5,6 +5,7 @@ event applied to it, and an older event never overwrites what a newer one set.
 Gaps found on a profile may arrive before the customer itself (the customer service
 finds them while registering): they wait in ``early_gaps`` until the row is made.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,10 +25,15 @@ def apply_registered(session: Session, payload: dict, at: datetime) -> None:
     if customer is not None and customer.lifecycle_status == "erased":
         return  # a late copy of the profile must not bring the person back
     if customer is None:
-        customer = Customer(customer_id=payload["customer_id"], segment=payload["segment"],
-                            lifecycle_status=payload["lifecycle_status"], updated_at=at, gaps=[],
-                            **{name: payload[name] for name in PROFILE},
-                            **{name: payload.get(name) for name in CONTEXT})
+        customer = Customer(
+            customer_id=payload["customer_id"],
+            segment=payload["segment"],
+            lifecycle_status=payload["lifecycle_status"],
+            updated_at=at,
+            gaps=[],
+            **{name: payload[name] for name in PROFILE},
+            **{name: payload.get(name) for name in CONTEXT},
+        )
         session.add(customer)
         _adopt_early_gaps(session, customer)
         return
@@ -50,8 +56,12 @@ def apply_updated(session: Session, payload: dict, at: datetime) -> str | None:
     Answers the segment it had before, or None if the event was stale."""
     customer = session.get(Customer, payload["customer_id"])
     if customer is None:
-        customer = Customer(customer_id=payload["customer_id"], lifecycle_status="active",
-                            segment=payload["segment"], gaps=[])
+        customer = Customer(
+            customer_id=payload["customer_id"],
+            lifecycle_status="active",
+            segment=payload["segment"],
+            gaps=[],
+        )
         session.add(customer)
         _adopt_early_gaps(session, customer)
         before = None
@@ -107,8 +117,9 @@ def apply_gaps(session: Session, customer_id: str, missing: list[str], at: datet
     if customer is None:
         early = session.get(EarlyGaps, customer_id)
         if early is None:
-            session.add(EarlyGaps(customer_id=customer_id, missing=sorted(set(missing)),
-                                  detected_at=at))
+            session.add(
+                EarlyGaps(customer_id=customer_id, missing=sorted(set(missing)), detected_at=at)
+            )
         elif early.detected_at <= at:
             early.missing, early.detected_at = sorted(set(missing)), at
         return

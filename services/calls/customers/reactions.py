@@ -2,6 +2,7 @@
 segment or gives consent, cancel them when it leaves, opts out or is erased, and
 re-point them when it is merged into another. Runs inside the handler's unit of
 work, so the change, its events and the inbox record commit together."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -19,8 +20,9 @@ from shared.errors import Invalid
 from shared.messaging.unit_of_work import UnitOfWork
 
 
-def plan_customer(work: UnitOfWork, customer_id: str, channel: str | None = None,
-                  purpose: str | None = None) -> int:
+def plan_customer(
+    work: UnitOfWork, customer_id: str, channel: str | None = None, purpose: str | None = None
+) -> int:
     """Plan the customer's calls for every active plan targeting it (optionally only
     plans of one channel and purpose) over each plan's horizon; answers how many."""
     customer = work.session.get(Customer, customer_id)
@@ -30,23 +32,36 @@ def plan_customer(work: UnitOfWork, customer_id: str, channel: str | None = None
     cap = work.session.get(ContactPolicy, POLICY_ID)
     cap = cap if cap is not None and cap.max_calls else None
     created = 0
-    for plan in work.session.scalars(select(CallPlan).where(CallPlan.status == "active")
-                                     .order_by(CallPlan.created_at)):
-        if not scheduling.targets(plan, customer) or (channel and plan.channel != channel) \
-                or (purpose and plan.purpose != purpose):
+    for plan in work.session.scalars(
+        select(CallPlan).where(CallPlan.status == "active").order_by(CallPlan.created_at)
+    ):
+        if (
+            not scheduling.targets(plan, customer)
+            or (channel and plan.channel != channel)
+            or (purpose and plan.purpose != purpose)
+        ):
             continue
         try:
             slots = scheduling.due_slots(plan, now, now + timedelta(days=plan.horizon_days))
         except Invalid:
             continue  # a plan too dense for the horizon is scheduled by hand
         if slots:
-            created += scheduling.materialise(work, plan, [(customer_id, customer.segment)],
-                                              slots, now, cap)["created"]
+            created += scheduling.materialise(
+                work, plan, [(customer_id, customer.segment)], slots, now, cap
+            )["created"]
     return created
 
 
-def cancel_calls(work: UnitOfWork, customer_id: str, reason: str, *, channel: str | None = None,
-                 purpose: str | None = None, plan_ids=None, at: datetime | None = None) -> int:
+def cancel_calls(
+    work: UnitOfWork,
+    customer_id: str,
+    reason: str,
+    *,
+    channel: str | None = None,
+    purpose: str | None = None,
+    plan_ids=None,
+    at: datetime | None = None,
+) -> int:
     """Cancel the customer's pending calls (of a channel, purpose or some plans),
     partner-held ones too, announcing each as ``call.cancelled``."""
     query = select(Call).where(Call.customer_id == customer_id, Call.status == "scheduled")
@@ -60,10 +75,18 @@ def cancel_calls(work: UnitOfWork, customer_id: str, reason: str, *, channel: st
     calls = list(work.session.scalars(query.with_for_update()))
     for call in calls:
         call.status, call.cancel_reason = "cancelled", reason
-        work.emit("call.cancelled", {
-            "call_id": call.id, "customer_id": customer_id, "channel": call.channel,
-            "purpose": call.purpose, "reason": reason, "cancelled_at": now,
-            "partner_id": call.partner_id})
+        work.emit(
+            "call.cancelled",
+            {
+                "call_id": call.id,
+                "customer_id": customer_id,
+                "channel": call.channel,
+                "purpose": call.purpose,
+                "reason": reason,
+                "cancelled_at": now,
+                "partner_id": call.partner_id,
+            },
+        )
     return len(calls)
 
 
@@ -83,11 +106,16 @@ def move_segment(work: UnitOfWork, customer_id: str, before: str | None) -> None
 def merge(work: UnitOfWork, merged_id: str, survivor_id: str) -> None:
     """Re-point the merged customer's calls at the survivor; a pending call the
     survivor already has (same plan and time) is cancelled instead."""
-    taken = {(p, d) for p, d in work.session.execute(
-        select(Call.plan_id, Call.due_at).where(Call.customer_id == survivor_id))}
+    taken = {
+        (p, d)
+        for p, d in work.session.execute(
+            select(Call.plan_id, Call.due_at).where(Call.customer_id == survivor_id)
+        )
+    }
     moved = []
-    for call in work.session.scalars(select(Call).where(Call.customer_id == merged_id)
-                                     .with_for_update()):
+    for call in work.session.scalars(
+        select(Call).where(Call.customer_id == merged_id).with_for_update()
+    ):
         if (call.plan_id, call.due_at) not in taken:
             call.customer_id = survivor_id
             taken.add((call.plan_id, call.due_at))
@@ -98,7 +126,8 @@ def merge(work: UnitOfWork, merged_id: str, survivor_id: str) -> None:
     # The survivor's own opt-outs and consents now govern the calls it inherited.
     for call in moved:
         if call.status == "scheduled" and survivor_id not in consent.allowed(
-                work.session, [survivor_id], call.channel, call.purpose or "service"):
+            work.session, [survivor_id], call.channel, call.purpose or "service"
+        ):
             cancel_calls_by_id(work, call, "opted_out")
     merged = work.session.get(Customer, merged_id)
     if merged is not None:
@@ -107,14 +136,30 @@ def merge(work: UnitOfWork, merged_id: str, survivor_id: str) -> None:
 
 def cancel_calls_by_id(work: UnitOfWork, call: Call, reason: str) -> None:
     call.status, call.cancel_reason = "cancelled", reason
-    work.emit("call.cancelled", {
-        "call_id": call.id, "customer_id": call.customer_id, "channel": call.channel,
-        "purpose": call.purpose, "reason": reason, "cancelled_at": utcnow(),
-        "partner_id": call.partner_id})
+    work.emit(
+        "call.cancelled",
+        {
+            "call_id": call.id,
+            "customer_id": call.customer_id,
+            "channel": call.channel,
+            "purpose": call.purpose,
+            "reason": reason,
+            "cancelled_at": utcnow(),
+            "partner_id": call.partner_id,
+        },
+    )
 
 
 def scrub(work: UnitOfWork, customer_id: str) -> None:
     """Erasure: remove the personal data kept on the customer's calls."""
-    work.session.execute(update(Call).where(Call.customer_id == customer_id).values(
-        notes=None, answers=None, referrals=None, confirmed_fields=None,
-        competitor_mentions=None))
+    work.session.execute(
+        update(Call)
+        .where(Call.customer_id == customer_id)
+        .values(
+            notes=None,
+            answers=None,
+            referrals=None,
+            confirmed_fields=None,
+            competitor_mentions=None,
+        )
+    )

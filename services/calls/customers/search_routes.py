@@ -1,5 +1,6 @@
 """``GET /customers/search``: the workspace's customer search as an API (the use case
 is services/calls/workspace/find.py; the search page calls the same one)."""
+
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -27,8 +28,12 @@ class FoundCustomer(Schema):
 
 FoundPage = page_schema(FoundCustomer, "FoundCustomerPage")
 
-customers_bp = Blueprint("customer_search", __name__, url_prefix="/customers",
-                         description="Finding a customer this service knows")
+customers_bp = Blueprint(
+    "customer_search",
+    __name__,
+    url_prefix="/customers",
+    description="Finding a customer this service knows",
+)
 
 
 @customers_bp.route("/search")

@@ -1,5 +1,6 @@
 """The tables of what the service knows of customers: the projection, consents, and
 the gaps found before the customer itself arrived."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,7 @@
 """The calls service's consumer process: keeps the customer and consent projections
 current, and writes the webhook deliveries its own events owe. (Missed calls are swept,
 and deliveries sent, by the periodic work in the relay process.)"""
+
 from services.calls import config
 from services.calls.db import Inbox, Outbox
 from services.calls.handlers import subscriptions

@@ -1,4 +1,5 @@
 """Mark missed calls once and plan them again: ``python -m services.calls.entrypoints.sweep``."""
+
 import json
 
 from services.calls import config

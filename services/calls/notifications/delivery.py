@@ -10,6 +10,7 @@ Every request carries ``Rapport-Signature: t=<unix seconds>,v1=<hex>``, the
 HMAC-SHA256 under the subscription's secret of ``"<t>.<body>"``, and
 ``Rapport-Delivery`` (the delivery's id, the same on every attempt, for receivers
 to drop a repeat of one they already took)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,11 @@ from services.calls.notifications.tables import WebhookDelivery, WebhookSubscrip
 from shared import clock
 
 # Every attempt a receiver did not take (an error or a non-2xx answer), retried or not.
-FAILED = Counter("rapport_webhook_deliveries_failed_total",
-                 "Webhook delivery attempts that did not get through", ["service", "kind"])
+FAILED = Counter(
+    "rapport_webhook_deliveries_failed_total",
+    "Webhook delivery attempts that did not get through",
+    ["service", "kind"],
+)
 BATCH = 100
 WORKERS = 8
 TIMEOUT_SECONDS = 5.0
@@ -51,8 +55,7 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
 
 
-def deliver_due(db, now: datetime, timeout: float = TIMEOUT_SECONDS,
-                linger: float = 0.0) -> dict:
+def deliver_due(db, now: datetime, timeout: float = TIMEOUT_SECONDS, linger: float = 0.0) -> dict:
     """One pass of ``deliver-webhooks``: what it sent, will retry and gave up on.
     With ``linger``, a pass that sent something keeps watching for new due
     deliveries that long (every ``POLL_SECONDS``), so while notifications flow each
@@ -78,22 +81,33 @@ def deliver_due(db, now: datetime, timeout: float = TIMEOUT_SECONDS,
 def _due(db, now: datetime) -> list[tuple]:
     with db.reader() as session:
         rows = session.execute(
-            select(WebhookDelivery.id, WebhookDelivery.payload, WebhookSubscription.url,
-                   WebhookSubscription.secret)
+            select(
+                WebhookDelivery.id,
+                WebhookDelivery.payload,
+                WebhookSubscription.url,
+                WebhookSubscription.secret,
+            )
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(BATCH)).all()
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(BATCH)
+        ).all()
     return [tuple(row) for row in rows]
 
 
 def _post(payload: dict, url: str, secret: str, timeout: float) -> tuple[int | None, str | None]:
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": "Rapport-Webhooks/1",
-               "Rapport-Delivery": payload["id"], "Rapport-Event": payload["kind"],
-               "Rapport-Signature": sign(secret, int(clock.now().timestamp()), body)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Rapport-Webhooks/1",
+        "Rapport-Delivery": payload["id"],
+        "Rapport-Event": payload["kind"],
+        "Rapport-Signature": sign(secret, int(clock.now().timestamp()), body),
+    }
     try:
-        answer = requests.post(url, data=body, headers=headers, timeout=timeout,
-                               allow_redirects=False)
+        answer = requests.post(
+            url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+        )
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
     return answer.status_code, None if 200 <= answer.status_code < 300 else answer.text[:200]
@@ -103,12 +117,13 @@ def _record(db, delivery_ids: list[str], results: list[tuple]) -> list[str]:
     """Each answer on its delivery, the batch in one transaction."""
     now = clock.now()
     with db.transaction() as session:
-        return [_answer(session.get(WebhookDelivery, delivery_id), code, error, now)
-                for delivery_id, (code, error) in zip(delivery_ids, results)]
+        return [
+            _answer(session.get(WebhookDelivery, delivery_id), code, error, now)
+            for delivery_id, (code, error) in zip(delivery_ids, results)
+        ]
 
 
-def _answer(row: WebhookDelivery | None, code: int | None, error: str | None,
-            now: datetime) -> str:
+def _answer(row: WebhookDelivery | None, code: int | None, error: str | None, now: datetime) -> str:
     if row is None or row.status != "pending":
         return "skipped"  # deleted, or answered meanwhile
     row.attempts += 1

@@ -1,5 +1,6 @@
 """The routes of webhook subscriptions (managers for internal apps, partners for
 their own work), their deliveries, and partners' acknowledgements of withdrawn work."""
+
 from flask.views import MethodView
 
 from services.calls.notifications import webhooks
@@ -17,12 +18,24 @@ from services.calls.partner.routes import partners_only
 from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
 
-webhooks_bp = Blueprint("webhooks", __name__, url_prefix="/webhooks",
-                        description="Notifications out: signed deliveries to your URL")
-withdrawals_bp = Blueprint("withdrawals", __name__, url_prefix="/withdrawals",
-                           description="Work withdrawn from partners, and their acknowledgements")
-partner_withdrawals_bp = Blueprint("partner_withdrawals", __name__, url_prefix="/partner",
-                                   description="For outsourcers: work withdrawn from you")
+webhooks_bp = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/webhooks",
+    description="Notifications out: signed deliveries to your URL",
+)
+withdrawals_bp = Blueprint(
+    "withdrawals",
+    __name__,
+    url_prefix="/withdrawals",
+    description="Work withdrawn from partners, and their acknowledgements",
+)
+partner_withdrawals_bp = Blueprint(
+    "partner_withdrawals",
+    __name__,
+    url_prefix="/partner",
+    description="For outsourcers: work withdrawn from you",
+)
 SUBSCRIBERS = ("manager", "partner")
 
 
@@ -65,8 +78,9 @@ class Deliveries(MethodView):
     @webhooks_bp.response(200, DeliveryOut(many=True))
     def get(self, args, webhook_id):
         """The subscription's deliveries, newest first, with their status and attempts."""
-        return webhooks.deliveries(service().uow, principal(), webhook_id, args.get("status"),
-                                   args["limit"])
+        return webhooks.deliveries(
+            service().uow, principal(), webhook_id, args.get("status"), args["limit"]
+        )
 
 
 @webhooks_bp.route("/<string:webhook_id>/deliveries/<string:delivery_id>/resend")
@@ -95,8 +109,9 @@ class PartnerWithdrawals(MethodView):
     @partner_withdrawals_bp.response(200, WithdrawalOut(many=True))
     def get(self, args):
         """Work withdrawn from you: stop it, and acknowledge each."""
-        return withdrawals.listed(service().uow, principal(), args.get("acknowledged"),
-                                  args["limit"])
+        return withdrawals.listed(
+            service().uow, principal(), args.get("acknowledged"), args["limit"]
+        )
 
 
 @partner_withdrawals_bp.route("/withdrawals/<string:withdrawal_id>/ack")

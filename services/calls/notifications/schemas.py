@@ -1,4 +1,5 @@
 """What the webhook, withdrawal and calendar routes read and answer."""
+
 from marshmallow import Schema, fields, validate
 
 from services.calls.notifications.webhooks import KINDS
@@ -8,13 +9,20 @@ SECRET = "Signs every delivery (see docs/calls.md); answered only when created."
 
 class WebhookIn(Schema):
     url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    kinds = fields.List(fields.String(validate=validate.OneOf(KINDS)), required=True,
-                        validate=validate.Length(min=1, max=len(KINDS)))
-    secret = fields.String(validate=validate.Length(min=24, max=200),
-                           metadata={"description": "Optional; Rapport makes one if absent."})
+    kinds = fields.List(
+        fields.String(validate=validate.OneOf(KINDS)),
+        required=True,
+        validate=validate.Length(min=1, max=len(KINDS)),
+    )
+    secret = fields.String(
+        validate=validate.Length(min=24, max=200),
+        metadata={"description": "Optional; Rapport makes one if absent."},
+    )
     description = fields.String(validate=validate.Length(max=200))
-    partner_id = fields.String(validate=validate.Length(max=36), metadata={
-        "description": "A partner token's own partner (the default); nobody else's."})
+    partner_id = fields.String(
+        validate=validate.Length(max=36),
+        metadata={"description": "A partner token's own partner (the default); nobody else's."},
+    )
 
 
 class WebhookOut(Schema):
@@ -65,8 +73,9 @@ class WithdrawalOut(Schema):
 
 
 class CalendarTokenOut(Schema):
-    token = fields.String(required=True, metadata={"description": "Shown once; a new one "
-                                                   "replaces the old"})
+    token = fields.String(
+        required=True, metadata={"description": "Shown once; a new one replaces the old"}
+    )
     url = fields.String(required=True)
 
 

@@ -1,4 +1,5 @@
 """The tables of webhooks: subscriptions, deliveries, and the callbacks announced."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -40,8 +41,9 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        UniqueConstraint("subscription_id", "source_id", "kind",
-                         name="uq_webhook_deliveries_source"),
+        UniqueConstraint(
+            "subscription_id", "source_id", "kind", name="uq_webhook_deliveries_source"
+        ),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at", "id"),
         Index("ix_webhook_deliveries_customer", "customer_id"),
@@ -49,7 +51,8 @@ class WebhookDelivery(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     subscription_id: Mapped[str] = mapped_column(
-        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
+    )
     kind: Mapped[str] = mapped_column(String(40))
     # The event (or the call, for a callback due) the notification comes from.
     source_id: Mapped[str] = mapped_column(String(36))

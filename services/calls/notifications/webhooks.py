@@ -5,6 +5,7 @@ kinds; a partner's hears only the kinds about its own work, and only for calls i
 agents hold. A URL must be http(s), carry no credentials and resolve; one that
 resolves to a private, loopback or link-local address is refused unless
 ``CALLS_WEBHOOK_ALLOW_PRIVATE=1`` (a server-side request forgery guard)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -20,8 +21,7 @@ from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Forbidden, Invalid, NotFound
 
-KINDS = ("call.assigned", "call.withdrawn", "callback.due", "escalation.raised",
-         "followup.created")
+KINDS = ("call.assigned", "call.withdrawn", "callback.due", "escalation.raised", "followup.created")
 # What a partner may hear: its own calls coming and going, and its callbacks.
 PARTNER_KINDS = ("call.assigned", "call.withdrawn", "callback.due")
 
@@ -32,8 +32,10 @@ def allow_private(settings) -> bool:
 
 def check_url(url: str, private_ok: bool) -> None:
     """422 unless ``url`` is one Rapport may send to."""
+
     def refuse(why: str):
         raise Invalid("the webhook URL is not usable", errors={"url": [why]})
+
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -44,8 +46,10 @@ def check_url(url: str, private_ok: bool) -> None:
     if parts.username is not None or parts.password is not None:
         refuse("No credentials in the URL: the signature authenticates Rapport.")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port,
-                                                               proto=socket.IPPROTO_TCP)}
+        addresses = {
+            info[4][0]
+            for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+        }
     except (OSError, UnicodeError):
         refuse(f"The host {parts.hostname!r} does not resolve.")
     if not private_ok and any(_private(a) for a in addresses):
@@ -61,14 +65,19 @@ def create(uow, settings, caller: Principal, data: dict) -> dict:
     partner_id = _owner(caller, data)
     kinds = sorted(set(data["kinds"]))
     if partner_id is not None and set(kinds) - set(PARTNER_KINDS):
-        raise Forbidden("a partner may subscribe only to its own work: "
-                        + ", ".join(PARTNER_KINDS))
+        raise Forbidden("a partner may subscribe only to its own work: " + ", ".join(PARTNER_KINDS))
     check_url(data["url"], allow_private(settings))
     secret = data.get("secret") or "whsec_" + secrets.token_urlsafe(32)
     with uow() as work:
-        row = WebhookSubscription(url=data["url"], kinds=kinds, partner_id=partner_id,
-                                  secret=secret, description=data.get("description"),
-                                  created_by=caller.subject, created_at=utcnow())
+        row = WebhookSubscription(
+            url=data["url"],
+            kinds=kinds,
+            partner_id=partner_id,
+            secret=secret,
+            description=data.get("description"),
+            created_by=caller.subject,
+            created_at=utcnow(),
+        )
         work.session.add(row)
         work.session.flush()
         return {**view(row), "secret": secret}
@@ -82,14 +91,17 @@ def _owner(caller: Principal, data: dict) -> str | None:
             raise Forbidden("a partner may subscribe only to its own work")
         return caller.partner_id
     if asked is not None:
-        raise Invalid("a partner subscribes with its own credentials",
-                      errors={"partner_id": ["Only a partner token subscribes a partner."]})
+        raise Invalid(
+            "a partner subscribes with its own credentials",
+            errors={"partner_id": ["Only a partner token subscribes a partner."]},
+        )
     return None
 
 
 def listed(uow, caller: Principal) -> list[dict]:
-    query = select(WebhookSubscription).order_by(WebhookSubscription.created_at,
-                                                 WebhookSubscription.id)
+    query = select(WebhookSubscription).order_by(
+        WebhookSubscription.created_at, WebhookSubscription.id
+    )
     if caller.role == "partner":
         query = query.where(WebhookSubscription.partner_id == caller.partner_id)
     with uow.reader() as session:
@@ -112,22 +124,34 @@ def get(uow, caller: Principal, subscription_id: str) -> dict:
 def delete(uow, caller: Principal, subscription_id: str) -> None:
     with uow() as work:
         row = owned(work.session, caller, subscription_id)
-        work.session.execute(sa_delete(WebhookDelivery).where(
-            WebhookDelivery.subscription_id == row.id))
+        work.session.execute(
+            sa_delete(WebhookDelivery).where(WebhookDelivery.subscription_id == row.id)
+        )
         work.session.delete(row)
 
 
 def view(row: WebhookSubscription) -> dict:
-    return {"id": row.id, "url": row.url, "kinds": list(row.kinds),
-            "partner_id": row.partner_id, "description": row.description,
-            "created_by": row.created_by, "created_at": row.created_at}
+    return {
+        "id": row.id,
+        "url": row.url,
+        "kinds": list(row.kinds),
+        "partner_id": row.partner_id,
+        "description": row.description,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+    }
 
 
-def deliveries(uow, caller: Principal, subscription_id: str, status: str | None,
-               limit: int) -> list[dict]:
+def deliveries(
+    uow, caller: Principal, subscription_id: str, status: str | None, limit: int
+) -> list[dict]:
     """The subscription's deliveries, newest first."""
-    query = (select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
-             .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit))
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription_id)
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+        .limit(limit)
+    )
     if status:
         query = query.where(WebhookDelivery.status == status)
     with uow.reader() as session:
@@ -148,6 +172,18 @@ def resend(uow, caller: Principal, subscription_id: str, delivery_id: str) -> di
 
 
 def delivery_view(row: WebhookDelivery) -> dict:
-    return {name: getattr(row, name) for name in (
-        "id", "kind", "status", "attempts", "next_attempt_at", "last_status_code",
-        "last_error", "created_at", "delivered_at", "payload")}
+    return {
+        name: getattr(row, name)
+        for name in (
+            "id",
+            "kind",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "payload",
+        )
+    }

@@ -2,6 +2,7 @@
 to its own agents, with only the customer fields needed to make the call, and every
 read of customer data is recorded (PDPO). Any call it may not name (``reach``) does
 not exist for it."""
+
 from __future__ import annotations
 
 from sqlalchemy import select, tuple_
@@ -18,17 +19,21 @@ from shared.errors import NotFound
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
 # What a partner's agent needs to make a call of each channel; nothing more.
-NEEDED = {"phone": ("name", "phone", "preferred_language"),
-          "video": ("name", "phone", "preferred_language"),
-          "visit": ("name", "preferred_language"),
-          "email": ("name", "preferred_language")}
+NEEDED = {
+    "phone": ("name", "phone", "preferred_language"),
+    "video": ("name", "phone", "preferred_language"),
+    "visit": ("name", "preferred_language"),
+    "email": ("name", "preferred_language"),
+}
 
 
-def list_calls(uow, caller: Principal, status: str | None, limit: int,
-               cursor: str | None) -> dict:
-    query = (select(Call).where(Call.partner_id == caller.partner_id,
-                                Call.status == (status or "scheduled"))
-             .order_by(Call.due_at, Call.id).limit(limit + 1))
+def list_calls(uow, caller: Principal, status: str | None, limit: int, cursor: str | None) -> dict:
+    query = (
+        select(Call)
+        .where(Call.partner_id == caller.partner_id, Call.status == (status or "scheduled"))
+        .order_by(Call.due_at, Call.id)
+        .limit(limit + 1)
+    )
     after = decode_time_cursor(cursor)
     if after:
         query = query.where(tuple_(Call.due_at, Call.id) > after)
@@ -61,13 +66,25 @@ def _own(session, caller: Principal, call_id: str) -> Call:
 def _view(work, caller: Principal, call: Call, endpoint: str) -> dict:
     customer = work.session.get(Customer, call.customer_id)
     shown = NEEDED[call.channel]
-    work.add_row(PartnerRead, {
-        "partner_id": caller.partner_id, "subject": caller.subject, "call_id": call.id,
-        "customer_id": call.customer_id, "fields": ",".join(shown), "endpoint": endpoint,
-        "read_at": utcnow()})
+    work.add_row(
+        PartnerRead,
+        {
+            "partner_id": caller.partner_id,
+            "subject": caller.subject,
+            "call_id": call.id,
+            "customer_id": call.customer_id,
+            "fields": ",".join(shown),
+            "endpoint": endpoint,
+            "read_at": utcnow(),
+        },
+    )
     person = {name: getattr(customer, name, None) if customer else None for name in shown}
-    return {"call": call, "customer": person, "checklist": checklist(work.session, call),
-            "items_to_confirm": list(customer.gaps or []) if customer else []}
+    return {
+        "call": call,
+        "customer": person,
+        "checklist": checklist(work.session, call),
+        "items_to_confirm": list(customer.gaps or []) if customer else [],
+    }
 
 
 def audit_replay(uow, caller: Principal, answer: dict) -> None:
@@ -76,10 +93,18 @@ def audit_replay(uow, caller: Principal, answer: dict) -> None:
     call_id = answer["call"]["id"]
     with uow() as work:
         call = work.session.get(Call, call_id)
-        work.add_row(PartnerRead, {
-            "partner_id": caller.partner_id, "subject": caller.subject, "call_id": call_id,
-            "customer_id": call.customer_id, "fields": ",".join(answer["customer"]),
-            "endpoint": "outcome-replay", "read_at": utcnow()})
+        work.add_row(
+            PartnerRead,
+            {
+                "partner_id": caller.partner_id,
+                "subject": caller.subject,
+                "call_id": call_id,
+                "customer_id": call.customer_id,
+                "fields": ",".join(answer["customer"]),
+                "endpoint": "outcome-replay",
+                "read_at": utcnow(),
+            },
+        )
 
 
 def list_reads(uow, partner_id: str | None, limit: int, cursor: str | None) -> dict:

@@ -12,6 +12,7 @@ as long as such a token can live, where every service's token check finds it. To
 are kept short-lived so that a service without the shared state holds a revoked
 client's token for minutes at most, not hours.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,7 +31,7 @@ from shared.errors import NotFound
 from shared.web.pagination import decode_time_cursor, page
 
 DEFAULT_TOKEN_SECONDS = 900
-_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 class GrantError(Exception):
@@ -45,15 +46,22 @@ def hash_secret(secret: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(secret.encode(), salt=salt, dklen=32, **_SCRYPT)
     return "scrypt${n}${r}${p}$".format(**_SCRYPT) + "$".join(
-        base64.b64encode(part).decode() for part in (salt, digest))
+        base64.b64encode(part).decode() for part in (salt, digest)
+    )
 
 
 def secret_matches(secret: str, stored: str) -> bool:
     try:
         _scheme, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
-        got = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=len(expected))
+        got = hashlib.scrypt(
+            secret.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, expected)
@@ -69,9 +77,14 @@ def create_client(uow, partner_id: str, name: str, created_by: str) -> tuple[Par
     with uow() as work:
         if work.session.get(Partner, partner_id) is None:
             raise NotFound(f"no partner {partner_id}")
-        client = PartnerClient(id="pc_" + secrets.token_hex(12), partner_id=partner_id,
-                               name=name, secret_hash=hash_secret(secret),
-                               created_at=utcnow(), created_by=created_by)
+        client = PartnerClient(
+            id="pc_" + secrets.token_hex(12),
+            partner_id=partner_id,
+            name=name,
+            secret_hash=hash_secret(secret),
+            created_at=utcnow(),
+            created_by=created_by,
+        )
         work.session.add(client)
         work.session.flush()
         work.session.expunge(client)
@@ -79,8 +92,12 @@ def create_client(uow, partner_id: str, name: str, created_by: str) -> tuple[Par
 
 
 def list_clients(uow, partner_id: str, limit: int, cursor: str | None) -> dict:
-    query = (select(PartnerClient).where(PartnerClient.partner_id == partner_id)
-             .order_by(PartnerClient.created_at, PartnerClient.id).limit(limit + 1))
+    query = (
+        select(PartnerClient)
+        .where(PartnerClient.partner_id == partner_id)
+        .order_by(PartnerClient.created_at, PartnerClient.id)
+        .limit(limit + 1)
+    )
     after = decode_time_cursor(cursor)
     if after:
         query = query.where(tuple_(PartnerClient.created_at, PartnerClient.id) > after)
@@ -91,8 +108,9 @@ def list_clients(uow, partner_id: str, limit: int, cursor: str | None) -> dict:
     return page(rows, limit, lambda c: (c.created_at.isoformat(), c.id))
 
 
-def revoke_client(uow, shared, partner_id: str, client_id: str, revoked_by: str,
-                  lifetime_seconds: int) -> PartnerClient:
+def revoke_client(
+    uow, shared, partner_id: str, client_id: str, revoked_by: str, lifetime_seconds: int
+) -> PartnerClient:
     """Revoke the client (once: a repeat keeps the first time and who) and publish
     the revocation to the shared state for the lifetime of its last token."""
     with uow() as work:
@@ -111,13 +129,15 @@ def revoke_client(uow, shared, partner_id: str, client_id: str, revoked_by: str,
 def client_revoked(uow, client_id: str) -> bool:
     """True for a revoked client, and for one that no longer exists."""
     with uow.reader() as session:
-        revoked_at = session.execute(select(PartnerClient.revoked_at).where(
-            PartnerClient.id == client_id)).first()
+        revoked_at = session.execute(
+            select(PartnerClient.revoked_at).where(PartnerClient.id == client_id)
+        ).first()
     return revoked_at is None or revoked_at[0] is not None
 
 
-def grant(uow, secret: str, form: dict, basic: tuple[str, str] | None,
-          lifetime_seconds: int) -> dict:
+def grant(
+    uow, secret: str, form: dict, basic: tuple[str, str] | None, lifetime_seconds: int
+) -> dict:
     """The client-credentials grant: the client authenticated by HTTP Basic or by
     ``client_id`` and ``client_secret`` in the form (one way only); an access token,
     or a GrantError."""
@@ -126,27 +146,42 @@ def grant(uow, secret: str, form: dict, basic: tuple[str, str] | None,
         raise GrantError("invalid_request", "grant_type is required")
     in_form = form.get("client_id") is not None or form.get("client_secret") is not None
     if basic is not None and in_form:
-        raise GrantError("invalid_request", "authenticate the client one way only: "
-                         "HTTP Basic or client_id and client_secret in the body")
+        raise GrantError(
+            "invalid_request",
+            "authenticate the client one way only: "
+            "HTTP Basic or client_id and client_secret in the body",
+        )
     client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
     if not client_id or not client_secret:
         raise GrantError("invalid_client", "client authentication is required", 401)
     with uow() as work:
         client = work.session.get(PartnerClient, client_id)
-        if (client is None or client.revoked_at is not None
-                or not secret_matches(client_secret, client.secret_hash)):
+        if (
+            client is None
+            or client.revoked_at is not None
+            or not secret_matches(client_secret, client.secret_hash)
+        ):
             raise GrantError("invalid_client", "unknown client, wrong secret, or revoked", 401)
         if grant_type != "client_credentials":
-            raise GrantError("unsupported_grant_type",
-                             "only the client_credentials grant is offered")
-        if not work.session.scalar(select(Partner.active).where(
-                Partner.id == client.partner_id)):
+            raise GrantError(
+                "unsupported_grant_type", "only the client_credentials grant is offered"
+            )
+        if not work.session.scalar(select(Partner.active).where(Partner.id == client.partner_id)):
             raise GrantError("unauthorized_client", "the client's partner is suspended")
-        work.session.execute(update(PartnerClient).where(PartnerClient.id == client_id)
-                             .values(last_token_at=utcnow()))
+        work.session.execute(
+            update(PartnerClient)
+            .where(PartnerClient.id == client_id)
+            .values(last_token_at=utcnow())
+        )
         partner_id = client.partner_id
-    token = issue_token(secret, client_id, "partner", partner_id,
-                        timedelta(seconds=lifetime_seconds), client_id=client_id)
+    token = issue_token(
+        secret,
+        client_id,
+        "partner",
+        partner_id,
+        timedelta(seconds=lifetime_seconds),
+        client_id=client_id,
+    )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime_seconds}
 
 

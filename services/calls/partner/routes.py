@@ -1,4 +1,5 @@
 """The partner API (partner tokens only) and the audit of partner reads."""
+
 import functools
 
 from flask.views import MethodView
@@ -19,16 +20,25 @@ from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
-partner_bp = Blueprint("partner", __name__, url_prefix="/partner",
-                       description="For outsourcers: the calls assigned to your agents")
-audit_bp = Blueprint("partner_reads", __name__, url_prefix="/partner-reads",
-                     description="The audit of partner reads of customer data")
+partner_bp = Blueprint(
+    "partner",
+    __name__,
+    url_prefix="/partner",
+    description="For outsourcers: the calls assigned to your agents",
+)
+audit_bp = Blueprint(
+    "partner_reads",
+    __name__,
+    url_prefix="/partner-reads",
+    description="The audit of partner reads of customer data",
+)
 
 
 def partners_only(view):
     """403 for any token but a partner's, an admin's too, before anything of the
     request is read: every answer here is scoped to, and audited under, the
     caller's partner, and staff have the /calls routes for the same work."""
+
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         if principal().role != "partner":
@@ -37,6 +47,7 @@ def partners_only(view):
         if not people.partner_active(service().uow, principal().partner_id):
             raise Forbidden("partner suspended")
         return view(*args, **kwargs)
+
     return guarded
 
 
@@ -48,8 +59,9 @@ class PartnerCalls(MethodView):
     def get(self, args):
         """Your agents' calls by due time (open ones unless you ask for completed),
         with only the customer details needed to make each call."""
-        return partner.list_calls(service().uow, principal(), args["status"], args["limit"],
-                                  args["cursor"])
+        return partner.list_calls(
+            service().uow, principal(), args["status"], args["limit"], args["cursor"]
+        )
 
 
 @partner_bp.route("/calls/<string:call_id>")
@@ -111,5 +123,4 @@ class PartnerReads(MethodView):
     @audit_bp.response(200, PartnerReadPage)
     def get(self, args):
         """Every partner read of customer data: who, which call, which fields, when."""
-        return partner.list_reads(service().uow, args["partner_id"], args["limit"],
-                                  args["cursor"])
+        return partner.list_reads(service().uow, args["partner_id"], args["limit"], args["cursor"])

@@ -1,4 +1,5 @@
 """What the partner API answers: the call as a partner may see it, and the audit."""
+
 from marshmallow import Schema, fields, validate
 
 from services.calls.plans.schemas import ChecklistItemOut
@@ -11,6 +12,7 @@ class PartnerCallArgs(PageArgs):
 
 class PartnerCallFields(Schema):
     """The call as a partner sees it: no customer id, segment or history."""
+
     id = fields.String()
     channel = fields.String()
     due_at = fields.DateTime()

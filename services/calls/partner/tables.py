@@ -1,5 +1,6 @@
 """The tables of the partner side: OAuth2 clients, the audit of partner reads, and
 work withdrawn from partners."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,7 @@
 """Work withdrawn from partners and their acknowledgements (PDPO: the company shows
 it told its outsourcers to stop). A partner sees and acknowledges only its own;
 managers list them all, the unacknowledged first of all."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -16,8 +17,11 @@ def listed(uow, caller: Principal | None, acknowledged: bool | None, limit: int)
     if caller is not None:
         query = query.where(Withdrawal.partner_id == caller.partner_id)
     if acknowledged is not None:
-        query = query.where(Withdrawal.acknowledged_at.is_not(None) if acknowledged
-                            else Withdrawal.acknowledged_at.is_(None))
+        query = query.where(
+            Withdrawal.acknowledged_at.is_not(None)
+            if acknowledged
+            else Withdrawal.acknowledged_at.is_(None)
+        )
     with uow.reader() as session:
         return [view(row) for row in session.scalars(query)]
 
@@ -34,6 +38,12 @@ def acknowledge(uow, caller: Principal, withdrawal_id: str) -> dict:
 
 
 def view(row: Withdrawal) -> dict:
-    return {"id": row.id, "call_id": row.call_id, "partner_id": row.partner_id,
-            "reason": "withdrawn", "withdrawn_at": row.withdrawn_at,
-            "acknowledged_at": row.acknowledged_at, "acknowledged_by": row.acknowledged_by}
+    return {
+        "id": row.id,
+        "call_id": row.call_id,
+        "partner_id": row.partner_id,
+        "reason": "withdrawn",
+        "withdrawn_at": row.withdrawn_at,
+        "acknowledged_at": row.acknowledged_at,
+        "acknowledged_by": row.acknowledged_by,
+    }

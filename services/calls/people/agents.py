@@ -1,5 +1,6 @@
 """Agents and partners: staff agents, outsourcer agents of a partner organisation,
 their qualifications, capacity and cost; a partner's suspension."""
+
 from __future__ import annotations
 
 from sqlalchemy import select, tuple_
@@ -41,11 +42,15 @@ def update_partner(uow, partner_id: str, changes: dict, decided_by: str) -> Part
             setattr(partner, name, value)
         if status == "suspended" and partner.active:
             partner.active = False
-            calls = work.session.scalars(select(Call).where(
-                Call.partner_id == partner_id, Call.status == "scheduled").with_for_update())
+            calls = work.session.scalars(
+                select(Call)
+                .where(Call.partner_id == partner_id, Call.status == "scheduled")
+                .with_for_update()
+            )
             for call in calls:
-                release(work, call, "partner_suspended", decided_by,
-                        f"partner {partner.name} suspended")
+                release(
+                    work, call, "partner_suspended", decided_by, f"partner {partner.name} suspended"
+                )
         elif status == "active":
             partner.active = True
     return partner
@@ -67,8 +72,9 @@ def create_agent(uow, data: dict) -> Agent:
         if data.get("id") and work.session.get(Agent, data["id"]) is not None:
             raise Conflict(f"an agent {data['id']} already exists")
         _check_partner(work.session, data)
-        agent = Agent(**{k: v for k, v in data.items() if v is not None or k != "id"},
-                      created_at=utcnow())
+        agent = Agent(
+            **{k: v for k, v in data.items() if v is not None or k != "id"}, created_at=utcnow()
+        )
         work.session.add(agent)
     return agent
 
@@ -78,8 +84,12 @@ def update_agent(uow, agent_id: str, changes: dict) -> Agent:
         agent = work.session.get(Agent, agent_id, with_for_update=True)
         if agent is None:
             raise NotFound(f"no agent {agent_id}")
-        merged = {"kind": agent.kind, "partner_id": agent.partner_id,
-                  "rate_per_minute": agent.rate_per_minute, **changes}
+        merged = {
+            "kind": agent.kind,
+            "partner_id": agent.partner_id,
+            "rate_per_minute": agent.rate_per_minute,
+            **changes,
+        }
         check_kind(merged)
         _check_partner(work.session, merged)
         for name, value in changes.items():
@@ -103,8 +113,10 @@ def check_kind(data: dict) -> None:
 def _check_partner(session, data: dict) -> None:
     if data["kind"] == "partner":
         if not data.get("partner_id") or session.get(Partner, data["partner_id"]) is None:
-            raise Invalid("an outsourcer agent needs a known partner",
-                          errors={"partner_id": ["No such partner."]})
+            raise Invalid(
+                "an outsourcer agent needs a known partner",
+                errors={"partner_id": ["No such partner."]},
+            )
 
 
 def get_agent(uow, agent_id: str) -> Agent:

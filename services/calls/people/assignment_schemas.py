@@ -1,5 +1,6 @@
 """What the assignment routes accept and answer: assigning, reassigning one call or
 many, and the history of a call's assignment decisions."""
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.calls.validation import NOT_BLANK, SEGMENT
@@ -9,10 +10,14 @@ ID = validate.Length(min=1, max=36)
 
 
 class AssignIn(Schema):
-    call_ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=None,
-                           validate=validate.Length(min=1, max=10000))
-    within_days = fields.Integer(strict=True, load_default=7,
-                                 validate=validate.Range(min=0, max=90))
+    call_ids = fields.List(
+        fields.String(validate=validate.Length(max=36)),
+        load_default=None,
+        validate=validate.Length(min=1, max=10000),
+    )
+    within_days = fields.Integer(
+        strict=True, load_default=7, validate=validate.Range(min=0, max=90)
+    )
 
 
 class AssignOut(Schema):
@@ -28,6 +33,7 @@ class ReassignIn(Schema):
 class BulkReassignIn(Schema):
     """Which open calls (every filter given must match; at least one), to whom (or
     back to the pool when no ``to_agent_id``), why, and at most how many at once."""
+
     agent_id = fields.String(validate=ID)
     partner_id = fields.String(validate=ID)
     segment = fields.String(validate=SEGMENT)
@@ -38,8 +44,9 @@ class BulkReassignIn(Schema):
 
     @validates_schema
     def _a_filter(self, data, **_kwargs):
-        if not any(data.get(name) is not None
-                   for name in ("agent_id", "partner_id", "segment", "plan_id")):
+        if not any(
+            data.get(name) is not None for name in ("agent_id", "partner_id", "segment", "plan_id")
+        ):
             raise ValidationError("Name the calls: agent_id, partner_id, segment or plan_id.")
 
 

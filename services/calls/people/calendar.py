@@ -3,6 +3,7 @@ URL any calendar app can subscribe to. Only the secret's SHA-256 is kept; a new 
 (by the agent or a manager) replaces the old at once. A feed leaves Rapport for
 whatever calendar service the agent uses, so it names the customer minimised
 (given name and initials) and links to the call for the rest."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,9 +52,12 @@ def feed(uow, agent_id: str, token: str, link: str) -> bytes:
         if row is None or not hmac.compare_digest(row.token_hash, _hash(token)):
             raise NotFound("no such calendar")  # whether the agent exists stays unsaid
         calls = session.execute(
-            select(Call, Customer.name).outerjoin(Customer, Customer.customer_id == Call.customer_id)
+            select(Call, Customer.name)
+            .outerjoin(Customer, Customer.customer_id == Call.customer_id)
             .where(Call.agent_id == agent_id, Call.status == "scheduled")
-            .order_by(Call.due_at, Call.id).limit(LIMIT)).all()
+            .order_by(Call.due_at, Call.id)
+            .limit(LIMIT)
+        ).all()
     cal = Calendar()
     cal.add("prodid", "-//Rapport//Calls queue//EN")
     cal.add("version", "2.0")
@@ -65,8 +69,11 @@ def feed(uow, agent_id: str, token: str, link: str) -> bytes:
 
 
 def _event(call: Call, name: str | None, now, link: str) -> Event:
-    end = call.window_end if call.window_end and call.window_end > call.due_at \
+    end = (
+        call.window_end
+        if call.window_end and call.window_end > call.due_at
         else call.due_at + DEFAULT_LENGTH
+    )
     event = Event()
     event.add("uid", f"{call.id}@rapport")
     event.add("dtstamp", now)
@@ -79,7 +86,7 @@ def _event(call: Call, name: str | None, now, link: str) -> Event:
 
 
 def minimised(name: str | None) -> str:
-    """"Chan Tai Man" → "Chan T. M.": enough to recognise, not to identify."""
+    """ "Chan Tai Man" → "Chan T. M.": enough to recognise, not to identify."""
     words = (name or "").split()
     if not words:
         return "a customer"

@@ -1,5 +1,6 @@
 """The routes of agents' calendar feeds: the feed itself (no bearer token: its URL
 carries the agent's secret) and the rotation of that secret."""
+
 from flask import Response, request
 from flask.views import MethodView
 
@@ -8,8 +9,9 @@ from services.calls.people import calendar
 from shared.web.app import principal, public, roles, service
 from shared.web.blueprint import Blueprint
 
-calendar_bp = Blueprint("calendar", __name__, url_prefix="/agents",
-                        description="Agents' queues as iCalendar feeds")
+calendar_bp = Blueprint(
+    "calendar", __name__, url_prefix="/agents", description="Agents' queues as iCalendar feeds"
+)
 FEED = "The agent's open calls, one VEVENT each"
 ICS = {"type": "string", "description": "RFC 5545 iCalendar"}
 
@@ -31,8 +33,9 @@ class CalendarToken(MethodView):
 class CalendarFeed(MethodView):
     @calendar_bp.arguments(CalendarArgs, location="query")
     @calendar_bp.response(200, description=FEED)
-    @calendar_bp.alt_response(200, content_type="text/calendar", schema=ICS, success=True,
-                              description=FEED)
+    @calendar_bp.alt_response(
+        200, content_type="text/calendar", schema=ICS, success=True, description=FEED
+    )
     @calendar_bp.doc(security=[])
     def get(self, args, agent_id):
         """The agent's open calls as iCalendar (subscribe to it in a calendar app)."""

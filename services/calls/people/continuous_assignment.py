@@ -6,6 +6,7 @@ daily capacity — and then assigns the open, unassigned calls due within the le
 (``CALLS_ASSIGN_LEAD_HOURS``, default 72) by the assignment rules, previous agent or
 partner first. Every return is an ``assignments`` row with its basis. A pass is
 idempotent (a second one finds nothing to do) and works in bounded batches."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -58,14 +59,20 @@ def return_unfit(uow, until: datetime) -> Counter:
     locked (SKIP LOCKED), judged again and returned, so a pass with nothing to move
     writes nothing."""
     with uow.reader() as session:
-        ids = list(session.scalars(
-            select(Call.id).where(Call.status == "scheduled", Call.agent_id.is_not(None),
-                                  Call.due_at <= until).order_by(*ORDER)))
+        ids = list(
+            session.scalars(
+                select(Call.id)
+                .where(Call.status == "scheduled", Call.agent_id.is_not(None), Call.due_at <= until)
+                .order_by(*ORDER)
+            )
+        )
     totals = Counter()
     for start in range(0, len(ids), BATCH):
         with uow.reader() as session:
-            moving = [call.id for call, _, _ in _verdicts(session, _held(
-                session, ids[start:start + BATCH]))]
+            moving = [
+                call.id
+                for call, _, _ in _verdicts(session, _held(session, ids[start : start + BATCH]))
+            ]
         if not moving:
             continue
         with uow() as work:
@@ -76,27 +83,46 @@ def return_unfit(uow, until: datetime) -> Counter:
 
 
 def _held(session, ids: list[str], lock: bool = False) -> list[Call]:
-    query = (select(Call).where(Call.id.in_(ids), Call.status == "scheduled",
-                                Call.agent_id.is_not(None)).order_by(*ORDER))
+    query = (
+        select(Call)
+        .where(Call.id.in_(ids), Call.status == "scheduled", Call.agent_id.is_not(None))
+        .order_by(*ORDER)
+    )
     return list(session.scalars(query.with_for_update(skip_locked=True) if lock else query))
 
 
 def _verdicts(session, calls: list[Call]) -> list[tuple[Call, str, str]]:
     """The calls that must go back to the pool, each with its basis and why."""
-    agents = {a.id: a for a in session.scalars(
-        select(Agent).where(Agent.id.in_({c.agent_id for c in calls})))}
+    agents = {
+        a.id: a
+        for a in session.scalars(select(Agent).where(Agent.id.in_({c.agent_id for c in calls})))
+    }
     partners = {p.id: p.active for p in session.scalars(select(Partner))}
-    customers = {c.customer_id: c for c in session.scalars(select(Customer).where(
-        Customer.customer_id.in_({c.customer_id for c in calls})))}
+    customers = {
+        c.customer_id: c
+        for c in session.scalars(
+            select(Customer).where(Customer.customer_id.in_({c.customer_id for c in calls}))
+        )
+    }
     plans = {p.id: p for p in session.scalars(select(CallPlan))}
     moving, kept = [], []
     for call in calls:
         agent = agents.get(call.agent_id)
-        why = "inactive" if agent is None else unfit(
-            agent, call, customers.get(call.customer_id), plans.get(call.plan_id), partners)
+        why = (
+            "inactive"
+            if agent is None
+            else unfit(
+                agent, call, customers.get(call.customer_id), plans.get(call.plan_id), partners
+            )
+        )
         if why:
-            moving.append((call, _basis(agent, why, partners),
-                           f"{call.agent_id} may no longer take it: {why}"))
+            moving.append(
+                (
+                    call,
+                    _basis(agent, why, partners),
+                    f"{call.agent_id} may no longer take it: {why}",
+                )
+            )
         else:
             kept.append(call)
     return moving + _over_capacity(session, kept, agents)
@@ -113,9 +139,15 @@ def _over_capacity(session, calls: list[Call], agents: dict) -> list[tuple[Call,
     for (agent_id, day), day_calls in held.items():
         capacity = agents[agent_id].daily_capacity
         excess = load[(agent_id, day)] - capacity
-        moving += [(call, "over_capacity", f"{agent_id} holds {load[(agent_id, day)]} calls "
-                    f"on {day}, over its capacity of {capacity}")
-                   for call in day_calls[::-1][:max(excess, 0)]]
+        moving += [
+            (
+                call,
+                "over_capacity",
+                f"{agent_id} holds {load[(agent_id, day)]} calls "
+                f"on {day}, over its capacity of {capacity}",
+            )
+            for call in day_calls[::-1][: max(excess, 0)]
+        ]
     return moving
 
 

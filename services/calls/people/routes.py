@@ -1,4 +1,5 @@
 """Agents, partners and assignment routes."""
+
 from flask import url_for
 from flask.views import MethodView
 
@@ -30,8 +31,12 @@ from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 
-people_bp = Blueprint("people", __name__, url_prefix="",
-                      description="Staff and outsourcer agents, partners, assignment")
+people_bp = Blueprint(
+    "people",
+    __name__,
+    url_prefix="",
+    description="Staff and outsourcer agents, partners, assignment",
+)
 MANAGERS = ("manager",)
 READERS = ("manager", "analyst")
 
@@ -115,8 +120,9 @@ class Assign(MethodView):
     @people_bp.response(200, AssignOut)
     def post(self, data):
         """Assign open calls due within ``within_days`` (or the given ones)."""
-        return assignment.assign_open(service().uow, principal().subject, data["call_ids"],
-                                      data["within_days"])
+        return assignment.assign_open(
+            service().uow, principal().subject, data["call_ids"], data["within_days"]
+        )
 
 
 @people_bp.route("/calls/reassign")
@@ -129,10 +135,17 @@ class BulkReassign(MethodView):
         """Move a manager's choice of open calls (by agent, partner, segment and/or
         plan) to one qualified agent with room, or back to the pool for the
         assignment rules; at most ``limit`` a request, all or none of them."""
-        filters = {name: data.get(name) for name in ("agent_id", "partner_id", "segment",
-                                                     "plan_id")}
-        return reassignment.reassign_many(service().uow, filters, data["to_agent_id"],
-                                          data["reason"], principal().subject, data["limit"])
+        filters = {
+            name: data.get(name) for name in ("agent_id", "partner_id", "segment", "plan_id")
+        }
+        return reassignment.reassign_many(
+            service().uow,
+            filters,
+            data["to_agent_id"],
+            data["reason"],
+            principal().subject,
+            data["limit"],
+        )
 
 
 @people_bp.route("/calls/<string:call_id>/assignment")
@@ -144,8 +157,9 @@ class Reassign(MethodView):
     @people_bp.response(200, CallOut)
     def post(self, data, call_id):
         """Reassign the call by hand, with a reason, to another qualified agent."""
-        return reassignment.reassign(service().uow, call_id, data["agent_id"], data["reason"],
-                                   principal().subject)
+        return reassignment.reassign(
+            service().uow, call_id, data["agent_id"], data["reason"], principal().subject
+        )
 
 
 @people_bp.route("/calls/<string:call_id>/assignments")

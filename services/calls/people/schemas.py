@@ -1,4 +1,5 @@
 """What the agents and partners API accepts and answers."""
+
 from decimal import Decimal
 
 from marshmallow import (
@@ -17,15 +18,21 @@ from shared.errors import Invalid
 from shared.events.contracts import CHANNELS
 from shared.web.pagination import PageArgs, page_schema
 
-AGENT_ID = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,35}$",
-                           error="Letters, digits, '.', '_', '@' and '-' (at most 36); "
-                                 "the subject of the agent's token.")
+AGENT_ID = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,35}$",
+    error="Letters, digits, '.', '_', '@' and '-' (at most 36); the subject of the agent's token.",
+)
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="A language tag (zh-HK).")
 
 
 def _money(**kw):
-    return fields.Decimal(as_string=True, places=None, allow_nan=False,
-                          validate=validate.Range(min=Decimal(0), max=Decimal("100000")), **kw)
+    return fields.Decimal(
+        as_string=True,
+        places=None,
+        allow_nan=False,
+        validate=validate.Range(min=Decimal(0), max=Decimal("100000")),
+        **kw,
+    )
 
 
 def _cents(value: Decimal | None) -> None:
@@ -50,6 +57,7 @@ class PartnerIn(Schema):
 class PartnerEdit(Schema):
     """A partner's changes: a new fee costs the calls completed after it; suspended
     returns its open calls to the pool and refuses its tokens until it is active again."""
+
     name = fields.String(validate=[validate.Length(min=1, max=200), NOT_BLANK])
     fee_per_call = _money()
     status = fields.String(validate=validate.OneOf(("active", "suspended")))
@@ -70,8 +78,10 @@ class PartnerOut(Schema):
     fee_per_call = money_field("fee_per_call")
     currency = fields.String()
     active = fields.Boolean()
-    status = fields.Function(lambda p: "active" if p.active else "suspended",
-                             metadata={"type": "string", "enum": ["active", "suspended"]})
+    status = fields.Function(
+        lambda p: "active" if p.active else "suspended",
+        metadata={"type": "string", "enum": ["active", "suspended"]},
+    )
     created_at = fields.DateTime()
 
 
@@ -84,21 +94,40 @@ def _agent_fields(edit: bool) -> dict:
     """The agent's fields: with defaults to create one, all optional to edit one."""
     opt = defaults_unless_editing(edit)
     return {
-        "name": fields.String(required=not edit,
-                              validate=[validate.Length(min=1, max=200), NOT_BLANK]),
+        "name": fields.String(
+            required=not edit, validate=[validate.Length(min=1, max=200), NOT_BLANK]
+        ),
         "team": opt(fields.String, allow_none=True, validate=validate.Length(max=64)),
-        "languages": opt(fields.List, fields.String(validate=LANGUAGE), default=list,
-                         validate=validate.Length(max=20)),
-        "segments": opt(fields.List, fields.String(validate=SEGMENT), default=list,
-                        validate=validate.Length(max=50)),
-        "channels": opt(fields.List, fields.String(validate=validate.OneOf(CHANNELS)),
-                        default=list, validate=validate.Length(max=4)),
-        "certifications": opt(fields.List, fields.String(validate=SLUG), default=list,
-                              validate=validate.Length(max=50)),
-        "trainings": opt(fields.List, fields.Nested(TrainingIn), default=list,
-                         validate=validate.Length(max=50)),
-        "daily_capacity": fields.Integer(strict=True, required=not edit,
-                                         validate=validate.Range(min=1, max=1000)),
+        "languages": opt(
+            fields.List,
+            fields.String(validate=LANGUAGE),
+            default=list,
+            validate=validate.Length(max=20),
+        ),
+        "segments": opt(
+            fields.List,
+            fields.String(validate=SEGMENT),
+            default=list,
+            validate=validate.Length(max=50),
+        ),
+        "channels": opt(
+            fields.List,
+            fields.String(validate=validate.OneOf(CHANNELS)),
+            default=list,
+            validate=validate.Length(max=4),
+        ),
+        "certifications": opt(
+            fields.List,
+            fields.String(validate=SLUG),
+            default=list,
+            validate=validate.Length(max=50),
+        ),
+        "trainings": opt(
+            fields.List, fields.Nested(TrainingIn), default=list, validate=validate.Length(max=50)
+        ),
+        "daily_capacity": fields.Integer(
+            strict=True, required=not edit, validate=validate.Range(min=1, max=1000)
+        ),
         "rate_per_minute": opt(_money, allow_none=True),
         "active": opt(fields.Boolean, default=True),
     }
@@ -108,8 +137,10 @@ class _AgentLoad(Schema):
     @post_load
     def _dates_as_text(self, data, **_kwargs):
         if "trainings" in data:
-            data["trainings"] = [{"name": t["name"], "expires_on": t["expires_on"].isoformat()}
-                                 for t in data["trainings"]]
+            data["trainings"] = [
+                {"name": t["name"], "expires_on": t["expires_on"].isoformat()}
+                for t in data["trainings"]
+            ]
         return data
 
     @validates_schema
@@ -127,8 +158,7 @@ class AgentEdit(_AgentLoad.from_dict(_agent_fields(edit=True))):
 class AgentIn(_AgentLoad.from_dict(_agent_fields(edit=False))):
     id = fields.String(validate=AGENT_ID)
     kind = fields.String(required=True, validate=validate.OneOf(("staff", "partner")))
-    partner_id = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Length(max=36))
+    partner_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
 
     @validates_schema
     def _kind_fits(self, data, **_kwargs):

@@ -1,5 +1,6 @@
 """The tables of agents and partners: partners, agents, assignment decisions and
 agents' calendar feed tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """Planning routes beside the plans: missed-call sweeps, coverage compliance and
 the company's contact-frequency cap."""
+
 from flask.views import MethodView
 
 from services.calls.calls import followups, missed, quality
@@ -19,8 +20,12 @@ from services.calls.plans.planning_schemas import (
 from shared.web.app import roles, service
 from shared.web.blueprint import Blueprint
 
-planning = Blueprint("planning", __name__, url_prefix="",
-                     description="Missed calls, coverage compliance, contact policy")
+planning = Blueprint(
+    "planning",
+    __name__,
+    url_prefix="",
+    description="Missed calls, coverage compliance, contact policy",
+)
 MANAGERS = ("manager",)
 READERS = ("manager", "agent", "analyst")
 

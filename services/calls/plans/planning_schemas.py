@@ -1,5 +1,6 @@
 """What the planning routes accept and answer: sweeps, coverage, contact policy,
 quality flags and follow-ups."""
+
 from marshmallow import Schema, fields, validate
 
 from services.calls.validation import SEGMENT
@@ -32,8 +33,9 @@ CoveragePage = page_schema(CoverageOut, "CoveragePage")
 
 
 class PolicyIn(Schema):
-    max_calls = fields.Integer(strict=True, required=True, allow_none=True,
-                               validate=validate.Range(min=1, max=1000))
+    max_calls = fields.Integer(
+        strict=True, required=True, allow_none=True, validate=validate.Range(min=1, max=1000)
+    )
     per_days = fields.Integer(strict=True, load_default=7, validate=validate.Range(min=1, max=366))
 
 
@@ -44,8 +46,7 @@ class PolicyOut(Schema):
 
 
 class FlagArgs(PageArgs):
-    rule = fields.String(load_default=None, validate=validate.OneOf(
-        QUALITY_FLAGS))
+    rule = fields.String(load_default=None, validate=validate.OneOf(QUALITY_FLAGS))
     agent_id = fields.String(load_default=None, validate=validate.Length(max=200))
     call_id = fields.String(load_default=None, validate=validate.Length(max=36))
 
@@ -60,8 +61,10 @@ class FlagOut(Schema):
 
 
 class FollowupArgs(PageArgs):
-    kind = fields.String(load_default=None, validate=validate.OneOf(
-        ("callback", "retry", "opportunity", "escalation", "opt_out")))
+    kind = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("callback", "retry", "opportunity", "escalation", "opt_out")),
+    )
     customer_id = fields.String(load_default=None, validate=validate.Length(max=36))
 
 

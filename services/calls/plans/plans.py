@@ -4,9 +4,10 @@ Every version is kept whole (``call_plan_versions``); calls record the version t
 were planned with, so a checklist edited later never changes what an earlier
 call had to ask.
 """
+
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from sqlalchemy import select, tuple_
 
@@ -19,9 +20,25 @@ from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
 # A run plans at most this many calls per customer: a horizon that gives more is refused.
 MAX_CALLS_PER_CUSTOMER = 1_000
-EDITABLE = ("name", "segments", "customer_ids", "channel", "purpose", "rrule", "timezone",
-            "windows", "allow_holidays", "starts_at", "ends_at", "priority", "checklist",
-            "required_trainings", "required_certifications", "horizon_days", "status")
+EDITABLE = (
+    "name",
+    "segments",
+    "customer_ids",
+    "channel",
+    "purpose",
+    "rrule",
+    "timezone",
+    "windows",
+    "allow_holidays",
+    "starts_at",
+    "ends_at",
+    "priority",
+    "checklist",
+    "required_trainings",
+    "required_certifications",
+    "horizon_days",
+    "status",
+)
 
 
 def create_plan(uow, data: dict, author: str | None = None) -> CallPlan:
@@ -62,34 +79,49 @@ def _checked(data: dict, starts_at) -> dict:
     """The plan's stored fields, or Invalid if the rule never occurs or its
     windows never open."""
     segments = list(dict.fromkeys(data.get("segments") or []))
-    starts_at = starts_at.astimezone(timezone.utc).replace(second=0, microsecond=0)
-    ends_at = data["ends_at"].astimezone(timezone.utc) if data.get("ends_at") else None
+    starts_at = starts_at.astimezone(UTC).replace(second=0, microsecond=0)
+    ends_at = data["ends_at"].astimezone(UTC) if data.get("ends_at") else None
     if ends_at is not None and ends_at <= starts_at:
-        raise Invalid("the plan ends before it starts",
-                      errors={"ends_at": ["Must be after starts_at."]})
+        raise Invalid(
+            "the plan ends before it starts", errors={"ends_at": ["Must be after starts_at."]}
+        )
     rule = recurrence.normalise(data["rrule"])
     first = recurrence.first(rule, data["timezone"], starts_at)
     if first is None or (ends_at and first > ends_at):
-        raise Invalid("the recurrence rule never occurs",
-                      errors={"rrule": ["The rule has no occurrence from starts_at on."]})
+        raise Invalid(
+            "the recurrence rule never occurs",
+            errors={"rrule": ["The rule has no occurrence from starts_at on."]},
+        )
     try:
         windows.place(first, data["timezone"], data["windows"], data["allow_holidays"])
     except windows.NeverOpens as exc:
         raise Invalid("the calling windows never open", errors={"windows": [str(exc)]}) from None
     horizon = data.get("horizon_days") or 30
     try:
-        recurrence.occurrences(rule, data["timezone"], starts_at, first,
-                               first + timedelta(days=horizon), MAX_CALLS_PER_CUSTOMER)
+        recurrence.occurrences(
+            rule,
+            data["timezone"],
+            starts_at,
+            first,
+            first + timedelta(days=horizon),
+            MAX_CALLS_PER_CUSTOMER,
+        )
     except recurrence.TooManyOccurrences:
         why = f"The rule gives more than {MAX_CALLS_PER_CUSTOMER} calls over it; shorten it."
-        raise Invalid("the horizon gives too many calls per customer",
-                      errors={"horizon_days": [why]}) from None
-    return {**{name: data.get(name) for name in EDITABLE}, "segments": segments,
-            "horizon_days": horizon,
-            "status": data.get("status") or "active",
-            "segment": segments[0] if segments else None, "rrule": rule, "starts_at": starts_at,
-            "ends_at": ends_at,
-            "customer_ids": list(dict.fromkeys(data.get("customer_ids") or []))}
+        raise Invalid(
+            "the horizon gives too many calls per customer", errors={"horizon_days": [why]}
+        ) from None
+    return {
+        **{name: data.get(name) for name in EDITABLE},
+        "segments": segments,
+        "horizon_days": horizon,
+        "status": data.get("status") or "active",
+        "segment": segments[0] if segments else None,
+        "rrule": rule,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "customer_ids": list(dict.fromkeys(data.get("customer_ids") or [])),
+    }
 
 
 def snapshot(plan: CallPlan) -> dict:
@@ -100,8 +132,13 @@ def snapshot(plan: CallPlan) -> dict:
 
 
 def _version(plan: CallPlan, now, author: str | None) -> CallPlanVersion:
-    return CallPlanVersion(plan_id=plan.id, version=plan.version, snapshot=snapshot(plan),
-                           created_at=now, created_by=author)
+    return CallPlanVersion(
+        plan_id=plan.id,
+        version=plan.version,
+        snapshot=snapshot(plan),
+        created_at=now,
+        created_by=author,
+    )
 
 
 def get_plan(uow, plan_id: str) -> CallPlan:
@@ -134,8 +171,12 @@ def get_version(uow, plan_id: str, version: int) -> CallPlanVersion:
 
 def list_versions(uow, plan_id: str, limit: int, cursor: str | None) -> dict:
     get_plan(uow, plan_id)
-    query = (select(CallPlanVersion).where(CallPlanVersion.plan_id == plan_id)
-             .order_by(CallPlanVersion.version).limit(limit + 1))
+    query = (
+        select(CallPlanVersion)
+        .where(CallPlanVersion.plan_id == plan_id)
+        .order_by(CallPlanVersion.version)
+        .limit(limit + 1)
+    )
     after = decode_cursor(cursor, 1)
     if after:
         query = query.where(CallPlanVersion.version > cursor_integer(after[0]))

@@ -6,6 +6,7 @@ slot that would put more than ``max_calls`` calls within ``per_days`` of each ot
 is not planned (and counted as capped). Follow-ups the customer asked for (a
 callback) and escalations of a complaint are not capped.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -31,8 +32,11 @@ def describe(uow) -> dict:
     policy = current(uow)
     if policy is None:
         return {"max_calls": None, "per_days": None, "updated_at": None}
-    return {"max_calls": policy.max_calls, "per_days": policy.per_days,
-            "updated_at": policy.updated_at}
+    return {
+        "max_calls": policy.max_calls,
+        "per_days": policy.per_days,
+        "updated_at": policy.updated_at,
+    }
 
 
 def set_policy(uow, max_calls: int | None, per_days: int) -> dict:
@@ -45,8 +49,9 @@ def set_policy(uow, max_calls: int | None, per_days: int) -> dict:
     return describe(uow)
 
 
-def booked(session: Session, customer_ids: list[str], first: datetime,
-           policy: ContactPolicy) -> dict[str, list[datetime]]:
+def booked(
+    session: Session, customer_ids: list[str], first: datetime, policy: ContactPolicy
+) -> dict[str, list[datetime]]:
     """Every live call of these customers from ``per_days`` before ``first`` on, by
     customer (``fits`` ignores those too far from a slot). No upper bound on
     ``due_at``: as in ``scheduling._existing``, a range on both the customer and the
@@ -54,7 +59,8 @@ def booked(session: Session, customer_ids: list[str], first: datetime,
     the chunk's customers' calls."""
     span = timedelta(days=policy.per_days)
     query = select(Call.customer_id, Call.due_at).where(
-        Call.status.in_(("scheduled", "completed")), Call.due_at >= first - span)
+        Call.status.in_(("scheduled", "completed")), Call.due_at >= first - span
+    )
     if len(customer_ids) > 500:
         query = query.where(Call.customer_id.between(min(customer_ids), max(customer_ids)))
     else:
@@ -69,5 +75,8 @@ def fits(calls: list[datetime], due: datetime, policy: ContactPolicy) -> bool:
     """Whether a call at ``due`` keeps every ``per_days`` window within the cap."""
     span = timedelta(days=policy.per_days)
     near = sorted([c for c in calls if abs(c - due) < span] + [due])
-    return all(sum(start <= other < start + span for other in near) <= policy.max_calls
-               for start in near if start <= due)
+    return all(
+        sum(start <= other < start + span for other in near) <= policy.max_calls
+        for start in near
+        if start <= due
+    )

@@ -5,11 +5,12 @@ dateutil parses the rule, but it accepts some values it cannot evaluate (an
 INTERVAL of 0 loops forever, a negative COUNT never occurs) and evaluates
 sub-daily rules so slowly that they are refused here before they reach it.
 """
+
 from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -20,9 +21,13 @@ _CHARACTERS = re.compile(r"^[A-Z0-9=;,+\-]+$")
 _POSITIVE = ("INTERVAL", "COUNT")
 # Ranges dateutil does not check; a value outside them never matches, and a rule
 # that never matches is searched to the year 9999.
-_RANGES = {"BYMONTH": (12, False), "BYMONTHDAY": (31, True), "BYYEARDAY": (366, True),
-           "BYWEEKNO": (53, True)}
-_REFERENCE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_RANGES = {
+    "BYMONTH": (12, False),
+    "BYMONTHDAY": (31, True),
+    "BYYEARDAY": (366, True),
+    "BYWEEKNO": (53, True),
+}
+_REFERENCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class RuleError(ValueError):
@@ -37,8 +42,10 @@ def normalise(text: str) -> str:
     """The rule in canonical form (upper case, no ``RRULE:`` prefix), or RuleError."""
     body = text.strip().upper().removeprefix("RRULE:")
     if not _CHARACTERS.match(body):
-        raise RuleError("Not an RRULE: one line of NAME=VALUE parts separated by ';' "
-                        "(DTSTART belongs in starts_at).")
+        raise RuleError(
+            "Not an RRULE: one line of NAME=VALUE parts separated by ';' "
+            "(DTSTART belongs in starts_at)."
+        )
     _check_parts(body)
     try:
         rrulestr(body, dtstart=_REFERENCE)
@@ -50,16 +57,16 @@ def normalise(text: str) -> str:
 def _check_parts(body: str) -> None:
     values = _parts(body)
     if values.get("FREQ") not in FREQUENCIES:
-        raise RuleError(f"FREQ must be one of {', '.join(FREQUENCIES)} "
-                        "(for several calls a day use BYHOUR).")
+        raise RuleError(
+            f"FREQ must be one of {', '.join(FREQUENCIES)} (for several calls a day use BYHOUR)."
+        )
     if "COUNT" in values and "UNTIL" in values:
         raise RuleError("COUNT and UNTIL cannot be used together.")
     for name in _POSITIVE:
         if name in values and not _in_range(values[name], 9999, signed=False):
             raise RuleError(f"{name} must be a whole number from 1 to 9999.")
     for name, (top, signed) in _RANGES.items():
-        if name in values and not all(_in_range(v, top, signed)
-                                      for v in values[name].split(",")):
+        if name in values and not all(_in_range(v, top, signed) for v in values[name].split(",")):
             negative = f" or -1 to -{top}" if signed else ""
             raise RuleError(f"{name} values must be 1 to {top}{negative}.")
 
@@ -96,11 +103,12 @@ def _rule(text: str, zone: str, starts_at: datetime) -> rrule:
 def first(text: str, zone: str, starts_at: datetime) -> datetime | None:
     """The rule's first occurrence from ``starts_at`` on, or None if it never occurs."""
     found = _rule(text, zone, starts_at).after(starts_at, inc=True)
-    return found.astimezone(timezone.utc) if found else None
+    return found.astimezone(UTC) if found else None
 
 
-def occurrences(text: str, zone: str, starts_at: datetime, start: datetime,
-                end: datetime, limit: int) -> list[datetime]:
+def occurrences(
+    text: str, zone: str, starts_at: datetime, start: datetime, end: datetime, limit: int
+) -> list[datetime]:
     """Occurrences in [start, end] as UTC times; TooManyOccurrences past ``limit``."""
     found: list[datetime] = []
     for local in _rule(text, zone, starts_at).xafter(start, inc=True):
@@ -108,7 +116,7 @@ def occurrences(text: str, zone: str, starts_at: datetime, start: datetime,
             break
         if len(found) == limit:
             raise TooManyOccurrences(limit)
-        found.append(local.astimezone(timezone.utc))
+        found.append(local.astimezone(UTC))
     return found
 
 
@@ -116,7 +124,7 @@ def next_n(text: str, zone: str, starts_at: datetime, start: datetime, n: int) -
     """The rule's next ``n`` occurrences from ``start`` (fewer if it ends), in UTC."""
     found: list[datetime] = []
     for local in _rule(text, zone, starts_at).xafter(start, inc=True):
-        found.append(local.astimezone(timezone.utc))
+        found.append(local.astimezone(UTC))
         if len(found) == n:
             break
     return found

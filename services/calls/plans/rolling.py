@@ -16,6 +16,7 @@ purpose, checklist or required skills, a customer no longer targeted, or beyond 
 shortened horizon). Calls that still fit keep their version. The plan then records
 the version it is aligned with, so a pass that dies half-way is finished by the next.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -36,9 +37,12 @@ from shared.events.contracts import CHANNELS
 # Slots a pass left unplanned for want of consent, by the plan's channel: the same
 # slots are skipped again every pass until consent comes, so a gauge of the last pass.
 # (In multiprocess mode the last pass of any process is the one to show.)
-CONSENT_REFUSED = Gauge("rapport_calls_consent_refused_slots",
-                        "Calls the last extend-schedules pass did not plan for want of consent",
-                        ["service", "channel"], multiprocess_mode="mostrecent")
+CONSENT_REFUSED = Gauge(
+    "rapport_calls_consent_refused_slots",
+    "Calls the last extend-schedules pass did not plan for want of consent",
+    ["service", "channel"],
+    multiprocess_mode="mostrecent",
+)
 BATCH = 1000
 # An edit's request checks this many batches itself; the job finishes a larger plan.
 REQUEST_BATCHES = 20
@@ -62,10 +66,14 @@ def extend_schedules(uow, now: datetime | None = None) -> dict:
     now = now or utcnow()
     totals = Counter()
     with uow.reader() as session:
-        behind = list(session.scalars(select(CallPlan.id).where(
-            CallPlan.aligned_version < CallPlan.version)))
-        active = session.execute(select(CallPlan.id, CallPlan.channel).where(
-            CallPlan.status == "active").order_by(CallPlan.created_at, CallPlan.id)).all()
+        behind = list(
+            session.scalars(select(CallPlan.id).where(CallPlan.aligned_version < CallPlan.version))
+        )
+        active = session.execute(
+            select(CallPlan.id, CallPlan.channel)
+            .where(CallPlan.status == "active")
+            .order_by(CallPlan.created_at, CallPlan.id)
+        ).all()
     for plan_id in behind:
         totals["cancelled"] += realign(uow, plan_id, now)
     refused = Counter()
@@ -114,31 +122,54 @@ def realign(uow, plan_id: str, now: datetime | None = None, batches: int | None 
 
 
 def _ahead(plan: CallPlan, after: tuple[datetime, str]):
-    return (select(Call).where(Call.plan_id == plan.id, Call.status == "scheduled",
-                               Call.kind == "planned", Call.plan_version < plan.version,
-                               tuple_(Call.due_at, Call.id) > after)
-            .order_by(Call.due_at, Call.id).limit(BATCH))
+    return (
+        select(Call)
+        .where(
+            Call.plan_id == plan.id,
+            Call.status == "scheduled",
+            Call.kind == "planned",
+            Call.plan_version < plan.version,
+            tuple_(Call.due_at, Call.id) > after,
+        )
+        .order_by(Call.due_at, Call.id)
+        .limit(BATCH)
+    )
 
 
-def _unfit(session, plan: CallPlan, calls: list[Call], shapes: dict,
-           now: datetime) -> dict[str, str]:
+def _unfit(
+    session, plan: CallPlan, calls: list[Call], shapes: dict, now: datetime
+) -> dict[str, str]:
     """The batch's calls the plan no longer asks for, and why."""
     if plan.status != "active":
         return {call.id: f"plan_{plan.status}" for call in calls}
-    dues = {due for due, _ in scheduling.due_slots(
-        plan, calls[0].due_at - WINDOW_SLACK, calls[-1].due_at, limit=10_000_000)}
-    segments = dict(session.execute(select(Customer.customer_id, Customer.segment).where(
-        Customer.customer_id.in_({call.customer_id for call in calls}))).all())
+    dues = {
+        due
+        for due, _ in scheduling.due_slots(
+            plan, calls[0].due_at - WINDOW_SLACK, calls[-1].due_at, limit=10_000_000
+        )
+    }
+    segments = dict(
+        session.execute(
+            select(Customer.customer_id, Customer.segment).where(
+                Customer.customer_id.in_({call.customer_id for call in calls})
+            )
+        ).all()
+    )
     horizon = now + timedelta(days=plan.horizon_days)
     found = {}
     for call in calls:
         if plan.ends_at is not None and call.due_at > plan.ends_at:
             found[call.id] = "plan_ended"
-        elif (call.due_at not in dues or call.due_at > horizon
-              or (call.channel, call.purpose) != (plan.channel, plan.purpose)
-              or _shape(session, plan.id, call.plan_version, shapes) != _current_shape(plan)
-              or not (segments.get(call.customer_id) in plan.segments
-                      or call.customer_id in plan.customer_ids)):
+        elif (
+            call.due_at not in dues
+            or call.due_at > horizon
+            or (call.channel, call.purpose) != (plan.channel, plan.purpose)
+            or _shape(session, plan.id, call.plan_version, shapes) != _current_shape(plan)
+            or not (
+                segments.get(call.customer_id) in plan.segments
+                or call.customer_id in plan.customer_ids
+            )
+        ):
             found[call.id] = "plan_changed"
     return found
 
@@ -152,4 +183,3 @@ def _shape(session, plan_id: str, version: int | None, shapes: dict) -> tuple | 
         found = session.get(CallPlanVersion, (plan_id, version)) if version else None
         shapes[version] = tuple(found.snapshot.get(name) for name in SHAPE) if found else None
     return shapes[version]
-

@@ -1,4 +1,5 @@
 """Call plan routes: load input, call one use case, dump output."""
+
 from flask import url_for
 from flask.views import MethodView
 
@@ -22,8 +23,12 @@ from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 
-plans = Blueprint("call_plans", __name__, url_prefix="/call-plans",
-                  description="Call plans: whom to call, how and how often")
+plans = Blueprint(
+    "call_plans",
+    __name__,
+    url_prefix="/call-plans",
+    description="Call plans: whom to call, how and how often",
+)
 PLANNERS = ("manager",)
 READERS = ("manager", "agent", "analyst")
 
@@ -55,9 +60,15 @@ class Preview(MethodView):
     def get(self, args):
         """The next ``count`` dates the rule gives in the time zone, and where the
         calling windows place each call (a plan editor's preview; nothing is saved)."""
-        return plan_preview.preview(args["rrule"], args["timezone"], args["starts_at"],
-                                    args["count"], args["window"], args["allow_holidays"],
-                                    clock.now())
+        return plan_preview.preview(
+            args["rrule"],
+            args["timezone"],
+            args["starts_at"],
+            args["count"],
+            args["window"],
+            args["allow_holidays"],
+            clock.now(),
+        )
 
 
 @plans.route("/<string:plan_id>")

@@ -1,4 +1,5 @@
 """What the plan routes accept and answer: plans, their versions and schedules."""
+
 from marshmallow import (
     Schema,
     ValidationError,
@@ -33,8 +34,11 @@ HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", error="A time
 
 
 class WindowIn(Schema):
-    days = fields.List(fields.String(validate=validate.OneOf(windows.DAYS)), required=True,
-                       validate=validate.Length(min=1, max=7))
+    days = fields.List(
+        fields.String(validate=validate.OneOf(windows.DAYS)),
+        required=True,
+        validate=validate.Length(min=1, max=7),
+    )
     start = fields.String(required=True, validate=HHMM)
     end = fields.String(required=True, validate=HHMM)
 
@@ -53,14 +57,18 @@ class ChecklistItemIn(Schema):
     question = fields.String(required=True, validate=[validate.Length(min=1, max=300), NOT_BLANK])
     required = fields.Boolean(load_default=True)
     answer_type = fields.String(required=True, validate=validate.OneOf(ANSWER_TYPES))
-    options = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                          load_default=None, validate=validate.Length(min=2, max=50))
+    options = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        load_default=None,
+        validate=validate.Length(min=2, max=50),
+    )
 
     @validates_schema
     def _options_for_choices(self, data, **_kwargs):
         if (data["answer_type"] == "choice") != bool(data.get("options")):
-            raise ValidationError("Options are given for, and only for, a 'choice' item.",
-                                  "options")
+            raise ValidationError(
+                "Options are given for, and only for, a 'choice' item.", "options"
+            )
 
 
 def _unique_ids(items: list) -> None:
@@ -73,34 +81,60 @@ def _plan_fields(edit: bool) -> dict:
     """The plan's fields: with defaults to create one, all optional to edit one."""
     opt = defaults_unless_editing(edit)
     return {
-        "name": fields.String(required=not edit,
-                              validate=[validate.Length(min=1, max=200), NOT_BLANK]),
+        "name": fields.String(
+            required=not edit, validate=[validate.Length(min=1, max=200), NOT_BLANK]
+        ),
         "segment": fields.String(validate=SEGMENT, load_only=True),
-        "segments": opt(fields.List, fields.String(validate=SEGMENT), default=list,
-                        validate=validate.Length(max=50)),
-        "customer_ids": opt(fields.List, fields.String(validate=validate.Length(min=1, max=36)),
-                            default=list, validate=validate.Length(max=10000)),
+        "segments": opt(
+            fields.List,
+            fields.String(validate=SEGMENT),
+            default=list,
+            validate=validate.Length(max=50),
+        ),
+        "customer_ids": opt(
+            fields.List,
+            fields.String(validate=validate.Length(min=1, max=36)),
+            default=list,
+            validate=validate.Length(max=10000),
+        ),
         "channel": fields.String(required=not edit, validate=validate.OneOf(CHANNELS)),
         "purpose": opt(fields.String, default="service", validate=SLUG),
         "rrule": fields.String(required=not edit, validate=[validate.Length(max=500), _rrule]),
         "timezone": opt(fields.String, default="Asia/Hong_Kong", validate=_timezone),
-        "windows": opt(fields.List, fields.Nested(WindowIn), default=list,
-                       validate=validate.Length(max=21)),
+        "windows": opt(
+            fields.List, fields.Nested(WindowIn), default=list, validate=validate.Length(max=21)
+        ),
         "allow_holidays": opt(fields.Boolean, default=False),
         "starts_at": opt(fields.AwareDateTime, default=None),
         "ends_at": opt(fields.AwareDateTime, default=None, allow_none=True),
-        "priority": opt(fields.Integer, strict=True, default=3,
-                        validate=validate.Range(min=1, max=5)),
-        "checklist": opt(fields.List, fields.Nested(ChecklistItemIn), default=list,
-                         validate=[validate.Length(max=100), _unique_ids]),
+        "priority": opt(
+            fields.Integer, strict=True, default=3, validate=validate.Range(min=1, max=5)
+        ),
+        "checklist": opt(
+            fields.List,
+            fields.Nested(ChecklistItemIn),
+            default=list,
+            validate=[validate.Length(max=100), _unique_ids],
+        ),
         "required_trainings": opt(fields.List, fields.String(validate=SLUG), default=list),
         "required_certifications": opt(fields.List, fields.String(validate=SLUG), default=list),
-        "horizon_days": opt(fields.Integer, strict=True, default=30, validate=HORIZON, metadata={
-            "description": "how many days ahead the plan's calls are kept planned"}),
-        "status": opt(fields.String, default="active", validate=validate.OneOf(PLAN_STATUSES),
-                      metadata={"description": "active plans keep their calls planned ahead; "
-                                "pausing or ending one cancels its calls ahead (an ended plan "
-                                "stays ended)"}),
+        "horizon_days": opt(
+            fields.Integer,
+            strict=True,
+            default=30,
+            validate=HORIZON,
+            metadata={"description": "how many days ahead the plan's calls are kept planned"},
+        ),
+        "status": opt(
+            fields.String,
+            default="active",
+            validate=validate.OneOf(PLAN_STATUSES),
+            metadata={
+                "description": "active plans keep their calls planned ahead; "
+                "pausing or ending one cancels its calls ahead (an ended plan "
+                "stays ended)"
+            },
+        ),
     }
 
 
@@ -122,8 +156,7 @@ class PlanIn(_PlanLoad.from_dict(_plan_fields(edit=False))):
     @validates_schema
     def _has_a_target(self, data, **_kwargs):
         if not (data.get("segment") or data.get("segments") or data.get("customer_ids")):
-            raise ValidationError("Give a segment, segments or customer_ids to call.",
-                                  "segments")
+            raise ValidationError("Give a segment, segments or customer_ids to call.", "segments")
 
 
 class PlanEdit(_PlanLoad.from_dict(_plan_fields(edit=True))):
@@ -178,8 +211,12 @@ class PlanVersionOut(Schema):
 
 
 class ScheduleIn(Schema):
-    horizon_days = fields.Integer(strict=True, load_default=None, validate=HORIZON, metadata={
-        "description": "days ahead to plan; the plan's own horizon if left out"})
+    horizon_days = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=HORIZON,
+        metadata={"description": "days ahead to plan; the plan's own horizon if left out"},
+    )
 
 
 class ScheduleOut(Schema):

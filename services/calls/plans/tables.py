@@ -1,5 +1,6 @@
 """The tables of call plans: the plan, every version of it, and the company's
 contact-frequency cap."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -7,9 +7,10 @@ holiday, unless the plan allows those) is due as it is; one outside is moved to
 the next opening, so a plan never silently loses a call. A plan without windows
 may be called until the end of the occurrence's local day.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -46,12 +47,14 @@ def parse_time(text: str) -> time:
 
 def _spans(windows: list[dict], day: date) -> list[tuple[time, time]]:
     code = DAYS[day.weekday()]
-    return sorted((parse_time(w["start"]), parse_time(w["end"]))
-                  for w in windows if code in w["days"])
+    return sorted(
+        (parse_time(w["start"]), parse_time(w["end"])) for w in windows if code in w["days"]
+    )
 
 
-def place(due: datetime, zone: str, windows: list[dict],
-          allow_holidays: bool) -> tuple[datetime, datetime]:
+def place(
+    due: datetime, zone: str, windows: list[dict], allow_holidays: bool
+) -> tuple[datetime, datetime]:
     """``(due_at, window_end)`` in UTC for an occurrence ``due`` (aware)."""
     tz = ZoneInfo(zone)
     local = due.astimezone(tz)
@@ -80,4 +83,4 @@ def inside(when: datetime, zone: str, windows: list[dict]) -> bool:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)

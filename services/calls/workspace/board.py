@@ -3,6 +3,7 @@ its open calls today and within the lead time, its capacity and today's load as 
 capacity rule counts it (``assignment.local_day``: scheduled and completed calls of
 the Hong Kong day), and the open calls no agent could take with the assigner's
 reasons. A read use case; the bulk form posts to ``reassignment.reassign_many``."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -29,13 +30,20 @@ def end_of_today(now: datetime) -> datetime:
 def board(uow, now: datetime, lead_days: int = LEAD_DAYS) -> dict:
     today, lead_end = end_of_today(now), now + timedelta(days=lead_days)
     with uow.reader() as session:
-        agents = list(session.scalars(select(Agent).order_by(Agent.partner_id.is_not(None),
-                                                             Agent.partner_id, Agent.id)))
+        agents = list(
+            session.scalars(
+                select(Agent).order_by(Agent.partner_id.is_not(None), Agent.partner_id, Agent.id)
+            )
+        )
         partners = {p.id: p for p in session.scalars(select(Partner).order_by(Partner.name))}
         open_today, open_lead, load = Counter(), Counter(), Counter()
-        rows = session.execute(select(Call.agent_id, Call.due_at, Call.status).where(
-            Call.agent_id.is_not(None), Call.status.in_(("scheduled", "completed")),
-            Call.due_at < max(today, lead_end)))
+        rows = session.execute(
+            select(Call.agent_id, Call.due_at, Call.status).where(
+                Call.agent_id.is_not(None),
+                Call.status.in_(("scheduled", "completed")),
+                Call.due_at < max(today, lead_end),
+            )
+        )
         day = local_day(now)
         for agent_id, due_at, status in rows:
             if status == "scheduled" and due_at < today:
@@ -44,16 +52,40 @@ def board(uow, now: datetime, lead_days: int = LEAD_DAYS) -> dict:
                 open_lead[agent_id] += 1
             if local_day(due_at) == day:
                 load[agent_id] += 1
-        unassignable = list(session.scalars(
-            select(Call).where(Call.status == "scheduled", Call.agent_id.is_(None),
-                               Call.for_role == "agent", Call.unassigned_reason.is_not(None))
-            .order_by(Call.due_at, Call.id).limit(UNASSIGNABLE_SHOWN)))
+        unassignable = list(
+            session.scalars(
+                select(Call)
+                .where(
+                    Call.status == "scheduled",
+                    Call.agent_id.is_(None),
+                    Call.for_role == "agent",
+                    Call.unassigned_reason.is_not(None),
+                )
+                .order_by(Call.due_at, Call.id)
+                .limit(UNASSIGNABLE_SHOWN)
+            )
+        )
         plans = list(session.scalars(select(CallPlan).order_by(CallPlan.name, CallPlan.id)))
-    rows = [{"agent": a, "partner": partners.get(a.partner_id), "today": open_today[a.id],
-             "lead": open_lead[a.id], "load": load[a.id], "capacity": a.daily_capacity,
-             "full": load[a.id] >= a.daily_capacity} for a in agents]
-    return {"agents": rows, "partners": list(partners.values()), "plans": plans,
-            "unassignable": unassignable, "lead_days": lead_days, "day": day}
+    rows = [
+        {
+            "agent": a,
+            "partner": partners.get(a.partner_id),
+            "today": open_today[a.id],
+            "lead": open_lead[a.id],
+            "load": load[a.id],
+            "capacity": a.daily_capacity,
+            "full": load[a.id] >= a.daily_capacity,
+        }
+        for a in agents
+    ]
+    return {
+        "agents": rows,
+        "partners": list(partners.values()),
+        "plans": plans,
+        "unassignable": unassignable,
+        "lead_days": lead_days,
+        "day": day,
+    }
 
 
 def body(form) -> dict:
@@ -71,5 +103,6 @@ def field_errors(errors: dict | None) -> dict:
     for name, value in (errors or {}).items():
         key = "filters" if name == "_schema" else name
         flat.setdefault(key, []).extend(
-            [str(m) for m in value] if isinstance(value, list) else [str(value)])
+            [str(m) for m in value] if isinstance(value, list) else [str(value)]
+        )
     return flat

@@ -11,6 +11,7 @@ customer events arrive (customers/tables.py, ``Customer``; the external referenc
 ``customer_page`` is the workspace's customer page: the call page's context and the
 customer's open calls.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import and_, case, false, func, literal, or_, select, tuple_
@@ -31,8 +32,11 @@ def match(session, q: str):
     whose external reference it is, if any (an index look-up), else those whose phone
     or e-mail it is if it reads as one, else those whose name has every word of it."""
     q = q.strip()
-    if q and session.scalar(select(Customer.customer_id)
-                            .where(Customer.external_ref == q).limit(1)) is not None:
+    if (
+        q
+        and session.scalar(select(Customer.customer_id).where(Customer.external_ref == q).limit(1))
+        is not None
+    ):
         return Customer.external_ref == q, literal(0)
     exact = []
     if phone := as_phone(q):
@@ -46,8 +50,11 @@ def match(session, q: str):
         return false(), literal(0)
     padded = literal(" ").concat(Customer.name_key)
     where = and_(*(padded.contains(" " + w, autoescape=True) for w in words))
-    rank = case((Customer.name_key == name_key(q), 1),
-                (Customer.name_key.startswith(words[0], autoescape=True), 2), else_=3)
+    rank = case(
+        (Customer.name_key == name_key(q), 1),
+        (Customer.name_key.startswith(words[0], autoescape=True), 2),
+        else_=3,
+    )
     return where, rank
 
 
@@ -55,21 +62,24 @@ def search(uow, q: str, limit: int, cursor: str | None) -> dict:
     """A page of the customers ``q`` finds, best first, then by name."""
     after = decode_cursor(cursor, 3)
     if after and not (isinstance(after[0], int) and all(isinstance(k, str) for k in after[1:])):
-        raise Invalid("the cursor is not one this API issued",
-                      errors={"cursor": ["not a valid cursor"]})
+        raise Invalid(
+            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
+        )
     name = func.coalesce(Customer.name, "")
     with uow.reader() as session:
         where, rank = match(session, q)
-        query = (select(Customer, rank.label("rank"), name.label("sort_name"))
-                 .where(where, Customer.lifecycle_status.not_in(GONE))
-                 .order_by(rank, name, Customer.customer_id).limit(limit + 1))
+        query = (
+            select(Customer, rank.label("rank"), name.label("sort_name"))
+            .where(where, Customer.lifecycle_status.not_in(GONE))
+            .order_by(rank, name, Customer.customer_id)
+            .limit(limit + 1)
+        )
         if after:
             query = query.where(tuple_(rank, name, Customer.customer_id) > tuple(after))
         rows = list(session.execute(query))
     result = page(rows, limit, lambda r: (r.rank, r.sort_name, r.Customer.customer_id))
     result["items"] = [r.Customer for r in result["items"]]
     return result
-
 
 
 def customer_page(uow, caller, customer_id: str) -> dict:
@@ -79,20 +89,31 @@ def customer_page(uow, caller, customer_id: str) -> dict:
         customer = session.get(Customer, customer_id)
         if customer is None or customer.lifecycle_status in GONE:
             raise NotFound(f"no customer {customer_id} known here")
-        open_calls = select(Call).where(Call.customer_id == customer_id,
-                                        Call.status == "scheduled")
+        open_calls = select(Call).where(Call.customer_id == customer_id, Call.status == "scheduled")
         if caller.role == "agent":
-            open_calls = open_calls.where(or_(Call.agent_id.is_(None),
-                                              Call.agent_id == caller.subject))
+            open_calls = open_calls.where(
+                or_(Call.agent_id.is_(None), Call.agent_id == caller.subject)
+            )
         return {
-            "customer": customer, "gaps": list(customer.gaps or []),
-            "open_calls": list(session.scalars(open_calls.order_by(Call.due_at, Call.id)
-                                               .limit(OPEN_SHOWN))),
-            "consents": list(session.scalars(select(Consent).where(
-                Consent.customer_id == customer_id).order_by(Consent.channel,
-                                                             Consent.purpose))),
-            "last_calls": list(session.scalars(select(Call).where(
-                Call.customer_id == customer_id, Call.status == "completed")
-                .order_by(Call.completed_at.desc()).limit(context.LAST_OUTCOMES))),
+            "customer": customer,
+            "gaps": list(customer.gaps or []),
+            "open_calls": list(
+                session.scalars(open_calls.order_by(Call.due_at, Call.id).limit(OPEN_SHOWN))
+            ),
+            "consents": list(
+                session.scalars(
+                    select(Consent)
+                    .where(Consent.customer_id == customer_id)
+                    .order_by(Consent.channel, Consent.purpose)
+                )
+            ),
+            "last_calls": list(
+                session.scalars(
+                    select(Call)
+                    .where(Call.customer_id == customer_id, Call.status == "completed")
+                    .order_by(Call.completed_at.desc())
+                    .limit(context.LAST_OUTCOMES)
+                )
+            ),
             "open_followups": context._open_followups(session, customer_id),
         }

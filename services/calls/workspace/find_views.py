@@ -1,6 +1,7 @@
 """The workspace's customer search page and customer page (with the "Log a call"
 form): load the form, call one use case (``find.search``, ``find.customer_page``,
 ``unplanned.log_call`` through ``UnplannedCallIn``), render a template."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -15,8 +16,7 @@ from shared.events.contracts import CHANNELS, OUTCOMES
 from shared.web import pages
 from shared.web.app import principal, require_roles, service
 
-bp = Blueprint("workspace_find", __name__, url_prefix="/workspace",
-               template_folder="../templates")
+bp = Blueprint("workspace_find", __name__, url_prefix="/workspace", template_folder="../templates")
 CALLERS = ("agent", "manager")
 
 
@@ -38,8 +38,9 @@ def search():
             if exc.status != 422:
                 raise
             errors, status = form.field_errors(exc.errors) or {"q": [exc.detail]}, 422
-    return render_template("workspace/search.html", title="Find a customer", q=q,
-                           errors=errors, results=results), status
+    return render_template(
+        "workspace/search.html", title="Find a customer", q=q, errors=errors, results=results
+    ), status
 
 
 @bp.route("/customers/<string:customer_id>", methods=["GET", "POST"])
@@ -50,22 +51,39 @@ def customer(customer_id: str):
     errors, posted, status = {}, {}, 200
     if request.method == "POST":
         posted = request.form
-        body = {**form.body(request.form, [], shown["gaps"]), "customer_id": customer_id,
-                "channel": posted.get("channel", ""), "direction": posted.get("direction", ""),
-                "purpose": posted.get("purpose", "").strip() or None}
+        body = {
+            **form.body(request.form, [], shown["gaps"]),
+            "customer_id": customer_id,
+            "channel": posted.get("channel", ""),
+            "direction": posted.get("direction", ""),
+            "purpose": posted.get("purpose", "").strip() or None,
+        }
         try:
             call = unplanned.log_call(uow, UnplannedCallIn().load(body), caller)
-            return redirect(url_for("workspace_find.customer", customer_id=customer_id,
-                                    logged=call.id), code=303)
+            return redirect(
+                url_for("workspace_find.customer", customer_id=customer_id, logged=call.id),
+                code=303,
+            )
         except ValidationError as exc:
             errors, status = form.field_errors(exc.messages), 422
         except AppError as exc:
             if exc.status not in (409, 422):
                 raise
             errors, status = form.field_errors(exc.errors) or {"_": [exc.detail]}, exc.status
-    return render_template("workspace/customer.html", title="Customer", errors=errors,
-                           f=posted, outcomes=OUTCOMES, channels=CHANNELS, zone=form.ZONE,
-                           zone_label=form.ZONE_LABEL, logged=request.args.get("logged"),
-                           checklist=[], opt_out_notice_owed=False,
-                           log_fields="workspace/log_fields.html", form_title="Log a call",
-                           form_submit="Log the call", **shown), status
+    return render_template(
+        "workspace/customer.html",
+        title="Customer",
+        errors=errors,
+        f=posted,
+        outcomes=OUTCOMES,
+        channels=CHANNELS,
+        zone=form.ZONE,
+        zone_label=form.ZONE_LABEL,
+        logged=request.args.get("logged"),
+        checklist=[],
+        opt_out_notice_owed=False,
+        log_fields="workspace/log_fields.html",
+        form_title="Log a call",
+        form_submit="Log the call",
+        **shown,
+    ), status

@@ -3,6 +3,7 @@
 it. Values are typed here only where a browser cannot send the type (numbers,
 true/false, a local time); anything that does not convert is passed on as typed by
 the agent, so the refusal is the API's own message."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,20 +15,28 @@ ZONE_LABEL = "Hong Kong time (UTC+8)"
 
 def body(form, checklist: list[dict], gaps: list[str]) -> dict:
     """The outcome request body from the posted form."""
-    out = {"outcome": form.get("outcome", ""),
-           "satisfaction": _number(form.get("satisfaction")),
-           "propensity": _number(form.get("propensity")),
-           "duration_seconds": _number(form.get("duration_seconds")) or 0,
-           "notes": form.get("notes") or None,
-           "opt_out_notice_given": form.get("opt_out_notice_given") == "yes",
-           "callback_at": _local_time(form.get("callback_at")),
-           "competitor_mentions": [m.strip() for m in form.get("competitor_mentions", "")
-                                   .split(",") if m.strip()],
-           "answers": _answers(form, checklist),
-           "confirmed_fields": {gap: form[f"confirm.{gap}"].strip() for gap in gaps
-                                if form.get(f"confirm.{gap}", "").strip()}}
-    referral = {name: form.get(f"referral.{name}", "").strip() or None
-                for name in ("name", "phone", "email")}
+    out = {
+        "outcome": form.get("outcome", ""),
+        "satisfaction": _number(form.get("satisfaction")),
+        "propensity": _number(form.get("propensity")),
+        "duration_seconds": _number(form.get("duration_seconds")) or 0,
+        "notes": form.get("notes") or None,
+        "opt_out_notice_given": form.get("opt_out_notice_given") == "yes",
+        "callback_at": _local_time(form.get("callback_at")),
+        "competitor_mentions": [
+            m.strip() for m in form.get("competitor_mentions", "").split(",") if m.strip()
+        ],
+        "answers": _answers(form, checklist),
+        "confirmed_fields": {
+            gap: form[f"confirm.{gap}"].strip()
+            for gap in gaps
+            if form.get(f"confirm.{gap}", "").strip()
+        },
+    }
+    referral = {
+        name: form.get(f"referral.{name}", "").strip() or None
+        for name in ("name", "phone", "email")
+    }
     out["referrals"] = [referral] if any(referral.values()) else []
     return out
 
@@ -77,7 +86,7 @@ def field_errors(errors: dict | None) -> dict:
     for name, value in (errors or {}).items():
         if isinstance(value, dict) and name == "referrals":
             for fields in value.values():
-                for sub, why in (fields.items() if isinstance(fields, dict) else []):
+                for sub, why in fields.items() if isinstance(fields, dict) else []:
                     flat[f"referral.{sub}"] = _messages(why)
         elif isinstance(value, dict) and name == "answers":
             for item, why in value.items():

@@ -1,5 +1,6 @@
 """Installing the workspace's pages on the calls app: its blueprints under
 ``/workspace`` and the sign-in pages they share."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -3,6 +3,7 @@ same schemas (``PlanIn``, ``PlanEdit``) and use cases judge it; and a plan back
 into the form's values. Lists are typed as one line or comma list; a value a browser
 cannot type (a number, a local time) that does not convert is passed on as typed,
 so the refusal is the API's own message."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,8 +21,9 @@ def body(form) -> dict:
     out = {name: form.get(name, "").strip() for name in TEXT}
     zone = out["timezone"] if recurrence.is_timezone(out["timezone"]) else "Asia/Hong_Kong"
     out.update({name: _list(form.get(name, "")) for name in LISTS})
-    out["windows"] = [window_parts(line) for line in form.get("windows", "").splitlines()
-                      if line.strip()]
+    out["windows"] = [
+        window_parts(line) for line in form.get("windows", "").splitlines() if line.strip()
+    ]
     out["allow_holidays"] = form.get("allow_holidays") == "yes"
     out["starts_at"] = _local(form.get("starts_at"), zone)
     out["ends_at"] = _local(form.get("ends_at"), zone)
@@ -33,15 +35,18 @@ def body(form) -> dict:
 def values(plan) -> dict:
     """A stored plan as the form's fields."""
     zone = ZoneInfo(plan.timezone)
-    return {**{name: getattr(plan, name) for name in TEXT},
-            **{name: ", ".join(getattr(plan, name) or []) for name in LISTS},
-            "windows": "\n".join(f"{','.join(w['days'])} {w['start']}-{w['end']}"
-                                 for w in plan.windows or []),
-            "allow_holidays": "yes" if plan.allow_holidays else "",
-            "starts_at": plan.starts_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
-            "ends_at": plan.ends_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
-            if plan.ends_at else "",
-            "priority": plan.priority, "horizon_days": plan.horizon_days}
+    return {
+        **{name: getattr(plan, name) for name in TEXT},
+        **{name: ", ".join(getattr(plan, name) or []) for name in LISTS},
+        "windows": "\n".join(
+            f"{','.join(w['days'])} {w['start']}-{w['end']}" for w in plan.windows or []
+        ),
+        "allow_holidays": "yes" if plan.allow_holidays else "",
+        "starts_at": plan.starts_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": plan.ends_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if plan.ends_at else "",
+        "priority": plan.priority,
+        "horizon_days": plan.horizon_days,
+    }
 
 
 def preview_args(form) -> dict:
@@ -49,10 +54,13 @@ def preview_args(form) -> dict:
     args = {name: form.get(name, "") for name in ("rrule", "timezone")}
     zone = args["timezone"] if recurrence.is_timezone(args["timezone"]) else "Asia/Hong_Kong"
     starts = _local(form.get("starts_at"), zone)
-    return {**args, "window": [line for line in form.get("windows", "").splitlines()
-                               if line.strip()],
-            "allow_holidays": form.get("allow_holidays") == "yes", "count": 10,
-            **({"starts_at": starts} if starts else {})}
+    return {
+        **args,
+        "window": [line for line in form.get("windows", "").splitlines() if line.strip()],
+        "allow_holidays": form.get("allow_holidays") == "yes",
+        "count": 10,
+        **({"starts_at": starts} if starts else {}),
+    }
 
 
 def field_errors(errors: dict | None) -> dict:

@@ -3,6 +3,7 @@ the API's schemas and use cases (``PlanIn`` + ``plans.create_plan``, ``PlanEdit`
 ``rolling.edit_plan``), pause, resume or end it, and preview the dates its rule gives
 (``plan_preview.preview`` under ``PreviewArgs``, as GET /call-plans/preview): a
 small script asks for the preview as the rule is typed, a button does without it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -21,8 +22,13 @@ from shared.events.contracts import CHANNELS
 from shared.web import pages
 from shared.web.app import principal, require_roles, service
 
-bp = Blueprint("plan_editor", __name__, url_prefix="/workspace/plans",
-               template_folder="../templates", static_folder="../static")
+bp = Blueprint(
+    "plan_editor",
+    __name__,
+    url_prefix="/workspace/plans",
+    template_folder="../templates",
+    static_folder="../static",
+)
 MANAGERS = ("manager",)
 # The preview script fetches its list from this service; nothing else is loosened.
 EDITOR_CSP = {"Content-Security-Policy": pages.CSP + "; connect-src 'self'"}
@@ -52,8 +58,11 @@ def _editor(plan_id: str | None):
     require_roles(*MANAGERS)
     uow = service().uow
     plan = plan_cases.get_plan(uow, plan_id) if plan_id else None
-    f = plan_form.values(plan) if plan else {"timezone": "Asia/Hong_Kong", "priority": 3,
-                                            "horizon_days": 30, "purpose": "service"}
+    f = (
+        plan_form.values(plan)
+        if plan
+        else {"timezone": "Asia/Hong_Kong", "priority": 3, "horizon_days": 30, "purpose": "service"}
+    )
     errors, preview, status = {}, None, 200
     if request.method == "POST":
         f = request.form
@@ -75,10 +84,21 @@ def _editor(plan_id: str | None):
                     raise
                 errors = plan_form.field_errors(exc.errors) or {"_": [exc.detail]}
                 status = exc.status
-    return render_template("manager/plan.html", title=plan.name if plan else "New call plan",
-                           plan=plan, f=f, errors=errors, preview=preview,
-                           channels=CHANNELS, statuses=PLAN_STATUSES,
-                           saved=request.args.get("saved")), status, EDITOR_CSP
+    return (
+        render_template(
+            "manager/plan.html",
+            title=plan.name if plan else "New call plan",
+            plan=plan,
+            f=f,
+            errors=errors,
+            preview=preview,
+            channels=CHANNELS,
+            statuses=PLAN_STATUSES,
+            saved=request.args.get("saved"),
+        ),
+        status,
+        EDITOR_CSP,
+    )
 
 
 @bp.post("/<string:plan_id>/status")
@@ -87,8 +107,11 @@ def set_status(plan_id: str):
     try:
         data = PlanEdit().load({"status": request.form.get("status", "")})
     except ValidationError as exc:
-        return pages.message(422, "Not a plan status", "; ".join(
-            map(str, exc.messages.get("status", []))) + " Nothing was changed.")
+        return pages.message(
+            422,
+            "Not a plan status",
+            "; ".join(map(str, exc.messages.get("status", []))) + " Nothing was changed.",
+        )
     rolling.edit_plan(service().uow, plan_id, data, principal().subject)
     return redirect(url_for("plan_editor.edit", plan_id=plan_id, saved=1), 303)
 
@@ -98,16 +121,23 @@ def preview():
     """The preview list alone, for the editor's script."""
     require_roles(*MANAGERS)
     shown, errors = _preview(request.args)
-    return render_template("manager/_preview.html", preview=shown, errors=errors), \
-        422 if errors else 200
+    return render_template(
+        "manager/_preview.html", preview=shown, errors=errors
+    ), 422 if errors else 200
 
 
 def _preview(form) -> tuple[dict | None, dict]:
     try:
         args = PreviewArgs().load(plan_form.preview_args(form))
-        return plan_preview.preview(args["rrule"], args["timezone"], args["starts_at"],
-                                    args["count"], args["window"], args["allow_holidays"],
-                                    clock.now()), {}
+        return plan_preview.preview(
+            args["rrule"],
+            args["timezone"],
+            args["starts_at"],
+            args["count"],
+            args["window"],
+            args["allow_holidays"],
+            clock.now(),
+        ), {}
     except ValidationError as exc:
         return None, plan_form.field_errors(exc.messages)
     except AppError as exc:

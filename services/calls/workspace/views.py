@@ -1,5 +1,6 @@
 """The workspace's routes: load the form, call one use case, render a template.
 No queries and no business rules here."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -15,11 +16,15 @@ from shared.events.contracts import OUTCOMES
 from shared.web import pages
 from shared.web.app import principal, require_roles, service
 
-bp = Blueprint("workspace", __name__, url_prefix="/workspace",
-               template_folder="../templates")
+bp = Blueprint("workspace", __name__, url_prefix="/workspace", template_folder="../templates")
 CALLERS = ("agent", "manager")
-VIEWS = (("all", "All open"), ("due", "Due"), ("overdue", "Overdue"),
-         ("callbacks", "Callbacks"), ("escalations", "Escalations"))
+VIEWS = (
+    ("all", "All open"),
+    ("due", "Due"),
+    ("overdue", "Overdue"),
+    ("callbacks", "Callbacks"),
+    ("escalations", "Escalations"),
+)
 
 
 pages.refusals_as_pages(bp)
@@ -31,13 +36,20 @@ def queue():
     try:
         args = QueueArgs().load(request.args)
     except ValidationError as exc:
-        raise Invalid("; ".join(f"{k}: {' '.join(map(str, v))}"
-                                for k, v in exc.messages.items())) from None
-    page = reads.queue(service().uow, principal(), args["limit"], args["cursor"],
-                          args["show"])
-    return render_template("workspace/queue.html", title="My queue", page=page,
-                           show=args["show"], views=VIEWS, zone=form.ZONE, now=clock.now(),
-                           zone_label=form.ZONE_LABEL)
+        raise Invalid(
+            "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.messages.items())
+        ) from None
+    page = reads.queue(service().uow, principal(), args["limit"], args["cursor"], args["show"])
+    return render_template(
+        "workspace/queue.html",
+        title="My queue",
+        page=page,
+        show=args["show"],
+        views=VIEWS,
+        zone=form.ZONE,
+        now=clock.now(),
+        zone_label=form.ZONE_LABEL,
+    )
 
 
 @bp.route("/calls/<string:call_id>", methods=["GET", "POST"])
@@ -58,6 +70,14 @@ def call(call_id: str):
             if exc.status not in (409, 422):
                 raise
             errors, status = form.field_errors(exc.errors) or {"_": [exc.detail]}, exc.status
-    return render_template("workspace/call.html", title="Call", errors=errors, f=posted,
-                           outcomes=OUTCOMES, zone=form.ZONE, zone_label=form.ZONE_LABEL,
-                           done=request.args.get("done"), **shown), status
+    return render_template(
+        "workspace/call.html",
+        title="Call",
+        errors=errors,
+        f=posted,
+        outcomes=OUTCOMES,
+        zone=form.ZONE,
+        zone_label=form.ZONE_LABEL,
+        done=request.args.get("done"),
+        **shown,
+    ), status

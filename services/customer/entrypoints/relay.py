@@ -1,4 +1,5 @@
 """The customer service's outbox relay process, which also runs its periodic work."""
+
 from services.customer import config, periodic
 from services.customer.tables import Outbox, PeriodicJob
 from shared.entrypoints import run_relay

@@ -1,5 +1,6 @@
 """Reading an import file: its records one by one with the line each ended on, in
 batches, with how far into the file each batch reaches (the job's progress)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,5 +1,6 @@
 """What the import and export routes accept and answer: an upload's format, the
 job's progress and counts, its rejected rows (marshmallow, edges only)."""
+
 from marshmallow import Schema, fields, validate
 
 from services.customer.segments.schemas import SEGMENT

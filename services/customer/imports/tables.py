@@ -1,4 +1,5 @@
 """Import jobs with their progress and counts, and the rows each rejected."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The merge route, on the customers blueprint: ``/customers/{id}/merge``."""
+
 from flask.views import MethodView
 
 from services.customer.merging import merging
@@ -17,7 +18,8 @@ class Merge(MethodView):
     @blp.response(200, CustomerOut)
     def post(self, data, customer_id):
         """Merge ``duplicate_id`` into this customer, keeping both histories."""
-        merging.merge(service().uow, customer_id, data["duplicate_id"], principal().subject,
-                      data["reason"])
+        merging.merge(
+            service().uow, customer_id, data["duplicate_id"], principal().subject, data["reason"]
+        )
         customer = reads.get_customer(service().uow, customer_id)
         return customer, 200, etag(customer["version"])

@@ -1,4 +1,5 @@
 """What the merge route accepts (marshmallow, edges only)."""
+
 from marshmallow import Schema, fields, validate
 
 

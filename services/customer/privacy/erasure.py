@@ -11,6 +11,7 @@ What remains is the anonymous skeleton the figures need (the customer id, segmen
 the relationship and revenue figures, the dates of the versions and activities) and
 the consent record, which names no one but proves that a withdrawal was honoured.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,8 +43,9 @@ def erase(uow, customer_id: str, actor: str, reason: str) -> Customer:
 
 def _erase(work, customer: Customer, actor: str, reason: str) -> None:
     now = utcnow()
-    ids = [customer.id] + list(work.session.scalars(
-        select(Customer.id).where(Customer.merged_into == customer.id)))
+    ids = [customer.id] + list(
+        work.session.scalars(select(Customer.id).where(Customer.merged_into == customer.id))
+    )
     exports.forget(work.session, ids)
     for person in work.session.scalars(select(Customer).where(Customer.id.in_(ids))):
         person.name = ERASED_NAME
@@ -53,25 +55,39 @@ def _erase(work, customer: Customer, actor: str, reason: str) -> None:
         person.lifecycle_status = "archived"
         person.updated_at = now
     work.session.execute(delete(ContactPoint).where(ContactPoint.customer_id.in_(ids)))
-    for version in work.session.scalars(select(CustomerVersion).where(
-            CustomerVersion.customer_id.in_(ids))):
+    for version in work.session.scalars(
+        select(CustomerVersion).where(CustomerVersion.customer_id.in_(ids))
+    ):
         version.snapshot = _scrub(version.snapshot)
-        version.changes = {k: ({"old": None, "new": None} if k in PERSONAL else v)
-                           for k, v in version.changes.items()}
-    for activity in work.session.scalars(select(Activity).where(
-            Activity.customer_id.in_(ids), Activity.kind.in_(("call", "referral")))):
-        activity.summary = {k: v for k, v in activity.summary.items()
-                            if k not in ("notes", "note")}
+        version.changes = {
+            k: ({"old": None, "new": None} if k in PERSONAL else v)
+            for k, v in version.changes.items()
+        }
+    for activity in work.session.scalars(
+        select(Activity).where(
+            Activity.customer_id.in_(ids), Activity.kind.in_(("call", "referral"))
+        )
+    ):
+        activity.summary = {k: v for k, v in activity.summary.items() if k not in ("notes", "note")}
     _forget_elsewhere(work, ids)
     customer.version += 1
-    work.add_row(CustomerVersion, {
-        "id": new_id(),
-        "customer_id": customer.id, "version": customer.version, "changed_at": now,
-        "actor": actor, "source": "erasure", "reason": reason,
-        "changes": {"erased": {"old": False, "new": True}},
-        "snapshot": _scrub({"segment": customer.segment})})
-    work.emit("customer.erased", {"customer_id": customer.id, "erased_at": now,
-                                  "merged_ids": ids[1:]})
+    work.add_row(
+        CustomerVersion,
+        {
+            "id": new_id(),
+            "customer_id": customer.id,
+            "version": customer.version,
+            "changed_at": now,
+            "actor": actor,
+            "source": "erasure",
+            "reason": reason,
+            "changes": {"erased": {"old": False, "new": True}},
+            "snapshot": _scrub({"segment": customer.segment}),
+        },
+    )
+    work.emit(
+        "customer.erased", {"customer_id": customer.id, "erased_at": now, "merged_ids": ids[1:]}
+    )
 
 
 def _forget_elsewhere(work, ids: list[str]) -> None:
@@ -80,31 +96,51 @@ def _forget_elsewhere(work, ids: list[str]) -> None:
     uploaded import files."""
     session = work.session
     for customer_id in ids:
-        session.execute(update(QualityItem).where(or_(
-            QualityItem.customer_id == customer_id,
-            QualityItem.detail.contains(customer_id, autoescape=True))).values(
-            detail=ERASED_NAME, resolution=None))
+        session.execute(
+            update(QualityItem)
+            .where(
+                or_(
+                    QualityItem.customer_id == customer_id,
+                    QualityItem.detail.contains(customer_id, autoescape=True),
+                )
+            )
+            .values(detail=ERASED_NAME, resolution=None)
+        )
     scrub_outbox(session, Outbox, ids)
     idempotency.forget(session, IdempotencyKey, ids)
     # Uploads of ended imports left on disk (their jobs remove them now).
-    for path in session.scalars(select(ImportJob.path).where(
-            ImportJob.status.in_(("done", "failed")))):
+    for path in session.scalars(
+        select(ImportJob.path).where(ImportJob.status.in_(("done", "failed")))
+    ):
         Path(path).unlink(missing_ok=True)
 
 
 def _scrub(snapshot: dict) -> dict:
-    return {**snapshot, "name": ERASED_NAME, "address": None, "date_of_birth": None,
-            "external_ref": None, "tags": [], "contact_points": []}
+    return {
+        **snapshot,
+        "name": ERASED_NAME,
+        "address": None,
+        "date_of_birth": None,
+        "external_ref": None,
+        "tags": [],
+        "contact_points": [],
+    }
 
 
 def expired(uow, retention_days: int, now=None) -> list[str]:
     """Live profiles neither updated nor contacted for ``retention_days``."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     with uow.reader() as session:
-        return list(session.scalars(select(Customer.id).where(
-            Customer.merged_into.is_(None), Customer.name != ERASED_NAME,
-            Customer.updated_at < cutoff,
-            or_(Customer.last_contacted_at.is_(None), Customer.last_contacted_at < cutoff))))
+        return list(
+            session.scalars(
+                select(Customer.id).where(
+                    Customer.merged_into.is_(None),
+                    Customer.name != ERASED_NAME,
+                    Customer.updated_at < cutoff,
+                    or_(Customer.last_contacted_at.is_(None), Customer.last_contacted_at < cutoff),
+                )
+            )
+        )
 
 
 def erase_expired(uow, retention_days: int, actor: str = "retention", now=None) -> int:

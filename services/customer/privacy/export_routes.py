@@ -1,5 +1,6 @@
 """Data-subject export routes: request an export across services, follow it, and
 download it as one document once every service has answered."""
+
 from flask import url_for
 from flask.views import MethodView
 from marshmallow import RAISE
@@ -12,8 +13,12 @@ from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
-exports_blp = Blueprint("exports", __name__, url_prefix="/customers",
-                        description="Data-subject exports (PDPO data access requests)")
+exports_blp = Blueprint(
+    "exports",
+    __name__,
+    url_prefix="/customers",
+    description="Data-subject exports (PDPO data access requests)",
+)
 
 
 def timeout_seconds() -> float:
@@ -27,10 +32,14 @@ class Exports(MethodView):
     @exports_blp.response(202, ExportOut)
     def post(self, customer_id):
         """Start an export of everything every service holds about the customer."""
-        job = exports.request_export(service().uow, customer_id, principal().subject,
-                                     timeout_seconds())
-        return job, 202, {"Location": url_for("exports.Export", customer_id=customer_id,
-                                              export_id=job["id"])}
+        job = exports.request_export(
+            service().uow, customer_id, principal().subject, timeout_seconds()
+        )
+        return (
+            job,
+            202,
+            {"Location": url_for("exports.Export", customer_id=customer_id, export_id=job["id"])},
+        )
 
 
 @exports_blp.route("/<string:customer_id>/exports/<string:export_id>")

@@ -10,6 +10,7 @@ A contributor that has not answered by the job's deadline is named as missing: a
 export is never silently partial. Erasing the customer drops the contributions of
 its open jobs and refuses late ones (``forget``), so nothing erased outlives it here.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,12 +34,24 @@ def request_export(uow, customer_id: str, actor: str, timeout_seconds: float) ->
     now = utcnow()
     with uow() as work:
         ids = absorbed_ids(work.session, customer_id)
-        job = ExportJob(customer_id=customer_id, customer_ids=ids, requested_by=actor,
-                        requested_at=now, deadline_at=now + timedelta(seconds=timeout_seconds))
+        job = ExportJob(
+            customer_id=customer_id,
+            customer_ids=ids,
+            requested_by=actor,
+            requested_at=now,
+            deadline_at=now + timedelta(seconds=timeout_seconds),
+        )
         work.session.add(job)
         work.session.flush()
-        work.emit("subject.export_requested", {"export_id": job.id, "customer_id": customer_id,
-                                               "customer_ids": ids, "requested_at": now})
+        work.emit(
+            "subject.export_requested",
+            {
+                "export_id": job.id,
+                "customer_id": customer_id,
+                "customer_ids": ids,
+                "requested_at": now,
+            },
+        )
         return _status(job, {})
 
 
@@ -47,14 +60,22 @@ def record_contribution(work, payload: dict) -> None:
     delivered twice before its inbox saw it) is not kept again."""
     job = work.session.get(ExportJob, payload["export_id"])
     if job is None or job.erased_at is not None:
-        log.info("export part dropped: export %s is unknown or its customer erased",
-                 payload["export_id"])
+        log.info(
+            "export part dropped: export %s is unknown or its customer erased", payload["export_id"]
+        )
         return
     key = (payload["export_id"], payload["service"], payload["part"])
     if work.session.get(ExportPart, key) is None:
-        work.session.add(ExportPart(export_id=key[0], service=key[1], part=key[2],
-                                    parts=payload["parts"], sections=payload["sections"],
-                                    received_at=utcnow()))
+        work.session.add(
+            ExportPart(
+                export_id=key[0],
+                service=key[1],
+                part=key[2],
+                parts=payload["parts"],
+                sections=payload["sections"],
+                received_at=utcnow(),
+            )
+        )
 
 
 def read(uow, customer_id: str, export_id: str) -> dict:
@@ -63,8 +84,13 @@ def read(uow, customer_id: str, export_id: str) -> dict:
         job = session.get(ExportJob, export_id)
         if job is None or job.customer_id != customer_id:
             raise NotFound(f"no export {export_id} of customer {customer_id}")
-        parts = list(session.scalars(select(ExportPart).where(ExportPart.export_id == job.id)
-                                     .order_by(ExportPart.service, ExportPart.part)))
+        parts = list(
+            session.scalars(
+                select(ExportPart)
+                .where(ExportPart.export_id == job.id)
+                .order_by(ExportPart.service, ExportPart.part)
+            )
+        )
     by_service: dict[str, list[ExportPart]] = {}
     for part in parts:
         by_service.setdefault(part.service, []).append(part)
@@ -89,10 +115,17 @@ def _status(job: ExportJob, by_service: dict[str, list]) -> dict:
         state = "complete"
     else:
         state = "incomplete" if utcnow() >= job.deadline_at else "pending"
-    return {"id": job.id, "customer_id": job.customer_id, "status": state,
-            "requested_at": job.requested_at, "requested_by": job.requested_by,
-            "deadline_at": job.deadline_at, "customer_ids": job.customer_ids,
-            "answered": answered, "missing": missing}
+    return {
+        "id": job.id,
+        "customer_id": job.customer_id,
+        "status": state,
+        "requested_at": job.requested_at,
+        "requested_by": job.requested_by,
+        "deadline_at": job.deadline_at,
+        "customer_ids": job.customer_ids,
+        "answered": answered,
+        "missing": missing,
+    }
 
 
 def forget(session, customer_ids: list[str]) -> None:
@@ -100,5 +133,6 @@ def forget(session, customer_ids: list[str]) -> None:
     what is still on its way (it was read before the other services erased)."""
     jobs = select(ExportJob.id).where(ExportJob.customer_id.in_(customer_ids))
     session.execute(ExportPart.__table__.delete().where(ExportPart.export_id.in_(jobs)))
-    session.execute(update(ExportJob).where(ExportJob.customer_id.in_(customer_ids))
-                    .values(erased_at=utcnow()))
+    session.execute(
+        update(ExportJob).where(ExportJob.customer_id.in_(customer_ids)).values(erased_at=utcnow())
+    )

@@ -2,6 +2,7 @@
 the given number of days (``erasure.erase_expired``), as the relay's daily
 ``retention-erasure`` job does. A module of its own so the API never loads the
 migrations it runs first."""
+
 from __future__ import annotations
 
 import argparse

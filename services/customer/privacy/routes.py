@@ -1,6 +1,7 @@
 """PDPO routes about one customer, on the customers blueprint: its consents, the
 export of everything held about it here, and its erasure. The export across
 services has its own blueprint (``export_routes``)."""
+
 from flask.views import MethodView
 from marshmallow import RAISE
 

@@ -1,5 +1,6 @@
 """What the PDPO routes accept and answer: consents, an erasure's reason, everything
 held about a data subject, and the export across services (marshmallow, edges only)."""
+
 from marshmallow import Schema, fields, validate
 
 from services.customer.profiles.schemas import CustomerOut, VersionOut
@@ -9,8 +10,12 @@ from shared.events.contracts import CHANNELS
 
 class ConsentIn(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    purpose = fields.String(required=True, validate=validate.Regexp(
-        r"^[a-z0-9][a-z0-9_-]{0,63}$", error="A purpose code such as 'insurance-products'."))
+    purpose = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z0-9][a-z0-9_-]{0,63}$", error="A purpose code such as 'insurance-products'."
+        ),
+    )
     status = fields.String(required=True, validate=validate.OneOf(("granted", "withdrawn")))
     source = fields.String(required=True, validate=validate.Length(min=1, max=64))
     notice_version = fields.String(load_default=None, validate=validate.Length(max=32))
@@ -57,10 +62,12 @@ class ExportOut(Schema):
     requested_at = fields.DateTime()
     requested_by = fields.String()
     deadline_at = fields.DateTime()
-    customer_ids = fields.List(fields.String(), metadata={
-        "description": "The customer and the profiles merged into it."})
-    answered = fields.List(fields.String(), metadata={
-        "description": "The services whose every part has arrived."})
+    customer_ids = fields.List(
+        fields.String(), metadata={"description": "The customer and the profiles merged into it."}
+    )
+    answered = fields.List(
+        fields.String(), metadata={"description": "The services whose every part has arrived."}
+    )
     missing = fields.List(fields.String())
     # Present once complete: this service's part, then each contributor's sections.
     customer = fields.Nested(SubjectExport)

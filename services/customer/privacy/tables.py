@@ -1,5 +1,6 @@
 """What the PDPO obliges the service to keep: the consent record, and data-subject
 export jobs with the parts other services contribute to them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,8 +17,9 @@ class Consent(Base):
     the newest row of a pair is the current state."""
 
     __tablename__ = "consents"
-    __table_args__ = (Index("ix_consents_pair", "customer_id", "channel", "purpose",
-                            "recorded_at"),)
+    __table_args__ = (
+        Index("ix_consents_pair", "customer_id", "channel", "purpose", "recorded_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))

@@ -15,6 +15,7 @@ and the addresses alone score at least the threshold (else at most 0.8; numbers
 in an address must match, or it scores little); without addresses a name alone scores at most
 0.8, below the default threshold, so a common name is never enough by itself.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -26,6 +27,8 @@ from shared.search_keys import name_key, tokens  # noqa: F401 (the customer serv
 
 THRESHOLD = 0.85
 WINDOW = 10
+
+
 def address_key(address: dict | None) -> str:
     if not address:
         return ""
@@ -41,8 +44,11 @@ class Profile:
     numbers: frozenset = frozenset()
 
     def __post_init__(self):
-        object.__setattr__(self, "numbers", frozenset(
-            t for t in self.address_key.split() if any(c.isdigit() for c in t)))
+        object.__setattr__(
+            self,
+            "numbers",
+            frozenset(t for t in self.address_key.split() if any(c.isdigit() for c in t)),
+        )
 
 
 def score(a: Profile, b: Profile) -> float:
@@ -51,8 +57,9 @@ def score(a: Profile, b: Profile) -> float:
         return round(0.8 * name, 3)
     # Street and district alike count for little if a flat or building number
     # differs: neighbours are not duplicates.
-    address = fuzz.ratio(a.address_key, b.address_key) / 100 * (
-        1 if a.numbers == b.numbers else 0.6)
+    address = (
+        fuzz.ratio(a.address_key, b.address_key) / 100 * (1 if a.numbers == b.numbers else 0.6)
+    )
     if name < 0.95 and address >= 0.9:
         # At the same address, a typo in a name's first letter reorders its sorted
         # tokens: compare token by token instead (costlier, so only here).
@@ -78,8 +85,9 @@ class Finding:
     comparisons: int
 
 
-def find_fuzzy(profiles: Iterable[Profile], window: int = WINDOW,
-               threshold: float = THRESHOLD) -> Finding:
+def find_fuzzy(
+    profiles: Iterable[Profile], window: int = WINDOW, threshold: float = THRESHOLD
+) -> Finding:
     """Candidate pairs (ids in order) with their score, by sorted neighbourhood."""
     records = list(profiles)
     orders: tuple[Callable[[Profile], tuple], ...] = (
@@ -92,7 +100,7 @@ def find_fuzzy(profiles: Iterable[Profile], window: int = WINDOW,
     for order in orders:
         ordered = sorted(records, key=order)
         for i, a in enumerate(ordered):
-            for b in ordered[i + 1:i + window]:
+            for b in ordered[i + 1 : i + window]:
                 pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
                 if pair in seen:
                     continue

@@ -2,6 +2,7 @@
 as a new append-only version in the same transaction as the change and its event
 (``versions``); nothing is deleted (archiving is a change of status). Reading
 profiles is in ``reads``."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -38,8 +39,14 @@ def apply_contact_points(session, customer: Customer, points: list[dict]) -> Non
     for key, point in wanted.items():
         row = existing.get(key)
         if row is None:
-            row = ContactPoint(id=new_id(), customer_id=customer.id, kind=key[0], value=key[1],
-                               status="valid", do_not_contact=False)
+            row = ContactPoint(
+                id=new_id(),
+                customer_id=customer.id,
+                kind=key[0],
+                value=key[1],
+                status="valid",
+                do_not_contact=False,
+            )
             session.add(row)
         if point.get("do_not_contact") is not None:
             row.do_not_contact = point["do_not_contact"]
@@ -56,25 +63,38 @@ def register_customer(uow, data: dict, actor: str, source: str = "api") -> dict:
     with uow() as work:
         load_segment(work.session, data["segment"])
         if data.get("external_ref") and work.session.scalar(
-                select(Customer.id).where(Customer.external_ref == data["external_ref"])):
+            select(Customer.id).where(Customer.external_ref == data["external_ref"])
+        ):
             raise Conflict(f"a customer with external reference {data['external_ref']!r} exists")
         if not confirm:
-            found = duplicates.candidates_for(work.session, data["name"], data.get("address"),
-                                              points)
+            found = duplicates.candidates_for(
+                work.session, data["name"], data.get("address"), points
+            )
             if found:
-                raise Conflict("this looks like a customer already on file; send "
-                               "confirm_duplicate: true to register it anyway",
-                               candidates=found)
+                raise Conflict(
+                    "this looks like a customer already on file; send "
+                    "confirm_duplicate: true to register it anyway",
+                    candidates=found,
+                )
         customer = create(work, data, points, actor, source, utcnow())
         idempotency.concerns(customer.id)
-        return view(customer, contact_points(work.session, customer.id),
-                    work.session.get(Segment, customer.segment))
+        return view(
+            customer,
+            contact_points(work.session, customer.id),
+            work.session.get(Segment, customer.segment),
+        )
 
 
 def create(work, data: dict, points: list[dict], actor: str, source: str, now) -> Customer:
-    customer = Customer(id=new_id(), **data,
-                        created_at=now, updated_at=now, version=1, calls_completed=0,
-                        source=source)
+    customer = Customer(
+        id=new_id(),
+        **data,
+        created_at=now,
+        updated_at=now,
+        version=1,
+        calls_completed=0,
+        source=source,
+    )
     customer.lifecycle_status = data.get("lifecycle_status") or "active"
     customer.kind = data.get("kind") or "person"
     customer.tags = data.get("tags") or []
@@ -83,17 +103,27 @@ def create(work, data: dict, points: list[dict], actor: str, source: str, now) -
     work.session.flush()
     apply_contact_points(work.session, customer, points)
     write_version(work, customer, {}, actor, source, "registered", now)
-    work.emit("customer.registered", {
-        "customer_id": customer.id, "name": customer.name, "phone": customer.phone,
-        "segment": customer.segment, "preferred_language": customer.preferred_language,
-        "lifecycle_status": customer.lifecycle_status, "registered_at": now,
-        "kind": customer.kind, "owner_team": customer.owner_team, "source": source,
-        "referred_by_call_id": customer.referred_by_call_id, **call_context(customer)})
+    work.emit(
+        "customer.registered",
+        {
+            "customer_id": customer.id,
+            "name": customer.name,
+            "phone": customer.phone,
+            "segment": customer.segment,
+            "preferred_language": customer.preferred_language,
+            "lifecycle_status": customer.lifecycle_status,
+            "registered_at": now,
+            "kind": customer.kind,
+            "owner_team": customer.owner_team,
+            "source": source,
+            "referred_by_call_id": customer.referred_by_call_id,
+            **call_context(customer),
+        },
+    )
     return customer
 
 
-def update_customer(uow, customer_id: str, data: dict, actor: str,
-                    if_match: int | None) -> dict:
+def update_customer(uow, customer_id: str, data: dict, actor: str, if_match: int | None) -> dict:
     data = dict(data)
     reason = data.pop("reason", None)
     given = data.pop("contact_points", {})
@@ -101,23 +131,42 @@ def update_customer(uow, customer_id: str, data: dict, actor: str,
         # Locked: the consumer changes the same row (counters, do_not_call, version).
         customer = live(work.session, customer_id, lock=True)
         if if_match is not None and if_match != customer.version:
-            raise PreconditionFailed(f"the profile is at version {customer.version}, "
-                                     f"not {if_match}; read it again and retry")
+            raise PreconditionFailed(
+                f"the profile is at version {customer.version}, "
+                f"not {if_match}; read it again and retry"
+            )
         if "segment" in data:
             load_segment(work.session, data["segment"])
         points = None
         if given:  # a kind sent replaces that kind; the other kind stays as it is
-            kept = [{"kind": p.kind, "value": p.value, "do_not_contact": p.do_not_contact,
-                     "status": p.status}
-                    for p in contact_points(work.session, customer.id) if p.kind not in given]
+            kept = [
+                {
+                    "kind": p.kind,
+                    "value": p.value,
+                    "do_not_contact": p.do_not_contact,
+                    "status": p.status,
+                }
+                for p in contact_points(work.session, customer.id)
+                if p.kind not in given
+            ]
             points = kept + [p for kind in given.values() for p in kind]
         change(work, customer, data, points, actor, "api", reason)
-        return view(customer, contact_points(work.session, customer.id),
-                    work.session.get(Segment, customer.segment))
+        return view(
+            customer,
+            contact_points(work.session, customer.id),
+            work.session.get(Segment, customer.segment),
+        )
 
 
-def change(work, customer: Customer, data: dict, points: list[dict] | None, actor: str,
-           source: str, reason: str | None) -> dict:
+def change(
+    work,
+    customer: Customer,
+    data: dict,
+    points: list[dict] | None,
+    actor: str,
+    source: str,
+    reason: str | None,
+) -> dict:
     """Apply a change to a live profile: version, events, opt-outs it implies."""
     now = utcnow()
     before = snapshot(customer, contact_points(work.session, customer.id))
@@ -128,12 +177,21 @@ def change(work, customer: Customer, data: dict, points: list[dict] | None, acto
     changes = write_version(work, customer, before, actor, source, reason, now)
     if not changes:
         return changes
-    work.emit("customer.updated", {
-        "customer_id": customer.id, "segment": customer.segment, "name": customer.name,
-        "changes": changes, "version": customer.version, "updated_at": now,
-        "preferred_language": customer.preferred_language,
-        "lifecycle_status": customer.lifecycle_status, "owner_team": customer.owner_team,
-        **call_context(customer)})
+    work.emit(
+        "customer.updated",
+        {
+            "customer_id": customer.id,
+            "segment": customer.segment,
+            "name": customer.name,
+            "changes": changes,
+            "version": customer.version,
+            "updated_at": now,
+            "preferred_language": customer.preferred_language,
+            "lifecycle_status": customer.lifecycle_status,
+            "owner_team": customer.owner_team,
+            **call_context(customer),
+        },
+    )
     optouts.announce(work, customer, before, now)
     return changes
 
@@ -141,10 +199,13 @@ def change(work, customer: Customer, data: dict, points: list[dict] | None, acto
 def call_context(customer: Customer) -> dict:
     """What a call page shows of the profile and what the workspace finds it by,
     current values (calls projects them)."""
-    return {"email": customer.email, "address": customer.address,
-            "relationship_score": customer.relationship_score,
-            "satisfaction_trend": customer.satisfaction_trend,
-            "external_ref": customer.external_ref}
+    return {
+        "email": customer.email,
+        "address": customer.address,
+        "relationship_score": customer.relationship_score,
+        "satisfaction_trend": customer.satisfaction_trend,
+        "external_ref": customer.external_ref,
+    }
 
 
 def live(session, customer_id: str, lock: bool = False) -> Customer:
@@ -154,8 +215,10 @@ def live(session, customer_id: str, lock: bool = False) -> Customer:
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     if customer.merged_into:
-        raise Conflict(f"customer {customer_id} was merged into {customer.merged_into}",
-                       merged_into=customer.merged_into)
+        raise Conflict(
+            f"customer {customer_id} was merged into {customer.merged_into}",
+            merged_into=customer.merged_into,
+        )
     return customer
 
 
@@ -163,6 +226,7 @@ def view(customer: Customer, points: list[ContactPoint], segment: Segment | None
     """A profile as the API shows it: its fields, contact points, completeness."""
     data = {c.key: getattr(customer, c.key) for c in Customer.__table__.columns}
     data["contact_points"] = points
-    data["completeness"] = completeness(snapshot(customer, points),
-                                        segment.required_fields if segment else [])
+    data["completeness"] = completeness(
+        snapshot(customer, points), segment.required_fields if segment else []
+    )
     return data

@@ -2,6 +2,7 @@
 live profiles, and a profile's version history, including the profiles merged into
 it. Nothing here writes; the changes are in ``profiles``. The timeline is read in
 ``relationship.timeline``."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,14 +18,21 @@ from shared.web.pagination import decode_cursor, decode_time_cursor, page
 
 _C, _P, _S = Customer.__table__, ContactPoint.__table__, Segment.__table__
 # Built once, Core only (no ORM compile step), the id bound at execution.
-_PROFILE = (select(_C, _P.c.kind.label("cp_kind"), _P.c.value.label("cp_value"),
-                   _P.c.do_not_contact.label("cp_do_not_contact"),
-                   _P.c.status.label("cp_status"),
-                   _S.c.required_fields.label("segment_required"))
-            .select_from(_C.outerjoin(_P, _P.c.customer_id == _C.c.id)
-                         .outerjoin(_S, _S.c.code == _C.c.segment))
-            .where(_C.c.id == bindparam("customer_id"))
-            .order_by(_P.c.kind, _P.c.value))
+_PROFILE = (
+    select(
+        _C,
+        _P.c.kind.label("cp_kind"),
+        _P.c.value.label("cp_value"),
+        _P.c.do_not_contact.label("cp_do_not_contact"),
+        _P.c.status.label("cp_status"),
+        _S.c.required_fields.label("segment_required"),
+    )
+    .select_from(
+        _C.outerjoin(_P, _P.c.customer_id == _C.c.id).outerjoin(_S, _S.c.code == _C.c.segment)
+    )
+    .where(_C.c.id == bindparam("customer_id"))
+    .order_by(_P.c.kind, _P.c.value)
+)
 _PROFILE_KEYS = tuple(c.key for c in _C.columns)
 
 
@@ -36,31 +44,47 @@ def get_customer(uow, customer_id: str) -> dict:
     first = rows[0]
     data = {key: first[key] for key in _PROFILE_KEYS}
     data["contact_points"] = [
-        {"kind": r["cp_kind"], "value": r["cp_value"], "do_not_contact": r["cp_do_not_contact"],
-         "status": r["cp_status"]} for r in rows if r["cp_kind"] is not None]
-    data["completeness"] = completeness(snapshot_of(data, data["contact_points"]),
-                                        first["segment_required"] or [])
+        {
+            "kind": r["cp_kind"],
+            "value": r["cp_value"],
+            "do_not_contact": r["cp_do_not_contact"],
+            "status": r["cp_status"],
+        }
+        for r in rows
+        if r["cp_kind"] is not None
+    ]
+    data["completeness"] = completeness(
+        snapshot_of(data, data["contact_points"]), first["segment_required"] or []
+    )
     return data
 
 
 def as_of(uow, customer_id: str, when: datetime) -> dict:
     with uow.reader() as session:
         version = session.scalar(
-            select(CustomerVersion).where(CustomerVersion.customer_id == customer_id,
-                                          CustomerVersion.changed_at <= when)
-            .order_by(CustomerVersion.version.desc()).limit(1))
+            select(CustomerVersion)
+            .where(CustomerVersion.customer_id == customer_id, CustomerVersion.changed_at <= when)
+            .order_by(CustomerVersion.version.desc())
+            .limit(1)
+        )
     if version is None:
         raise NotFound(f"customer {customer_id} did not exist at {when.isoformat()}")
-    return {"id": customer_id, "as_of": when, "version": version.version,
-            "changed_at": version.changed_at, **version.snapshot}
+    return {
+        "id": customer_id,
+        "as_of": when,
+        "version": version.version,
+        "changed_at": version.changed_at,
+        **version.snapshot,
+    }
 
 
 def absorbed_ids(session, customer_id: str) -> list[str]:
     """The customer and every profile merged into it (their records stay theirs)."""
     ids, frontier = [customer_id], [customer_id]
     while frontier:
-        frontier = list(session.scalars(select(Customer.id).where(
-            Customer.merged_into.in_(frontier))))
+        frontier = list(
+            session.scalars(select(Customer.id).where(Customer.merged_into.in_(frontier)))
+        )
         ids.extend(frontier)
     return ids
 
@@ -69,10 +93,12 @@ def history(uow, customer_id: str, limit: int, cursor: str | None) -> dict:
     with uow.reader() as session:
         if session.get(Customer, customer_id) is None:
             raise NotFound(f"no customer {customer_id}")
-        query = (select(CustomerVersion)
-                 .where(CustomerVersion.customer_id.in_(absorbed_ids(session, customer_id)))
-                 .order_by(CustomerVersion.changed_at.desc(), CustomerVersion.id.desc())
-                 .limit(limit + 1))
+        query = (
+            select(CustomerVersion)
+            .where(CustomerVersion.customer_id.in_(absorbed_ids(session, customer_id)))
+            .order_by(CustomerVersion.changed_at.desc(), CustomerVersion.id.desc())
+            .limit(limit + 1)
+        )
         before = decode_time_cursor(cursor)
         if before:
             query = query.where(tuple_(CustomerVersion.changed_at, CustomerVersion.id) < before)
@@ -89,8 +115,13 @@ def list_customers(uow, filters: dict, limit: int, cursor: str | None) -> dict:
         if filters.get(field):
             query = query.where(getattr(Customer, field) == filters[field])
     if filters.get("phone"):
-        query = query.where(Customer.id.in_(select(ContactPoint.customer_id).where(
-            ContactPoint.kind == "phone", ContactPoint.value == filters["phone"])))
+        query = query.where(
+            Customer.id.in_(
+                select(ContactPoint.customer_id).where(
+                    ContactPoint.kind == "phone", ContactPoint.value == filters["phone"]
+                )
+            )
+        )
     if q is not None:
         return _search(uow, query, q, limit, cursor)
     query = query.order_by(Customer.created_at, Customer.id)
@@ -105,12 +136,16 @@ def list_customers(uow, filters: dict, limit: int, cursor: str | None) -> dict:
 def _search(uow, query, q: str, limit: int, cursor: str | None) -> dict:
     after = decode_cursor(cursor, 3)
     if after and not (isinstance(after[0], int) and all(isinstance(k, str) for k in after[1:])):
-        raise Invalid("the cursor is not one this API issued",
-                      errors={"cursor": ["not a valid cursor"]})
+        raise Invalid(
+            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
+        )
     with uow.reader() as session:
         where, rank = search.match(session, q)
-        query = query.add_columns(rank.label("rank")).where(where).order_by(
-            rank, Customer.name, Customer.id)
+        query = (
+            query.add_columns(rank.label("rank"))
+            .where(where)
+            .order_by(rank, Customer.name, Customer.id)
+        )
         if after:
             query = query.where(tuple_(rank, Customer.name, Customer.id) > tuple(after))
         rows = list(session.execute(query))

@@ -2,6 +2,7 @@
 and a profile's version history. ``blp`` is the customers blueprint: the routes of
 other packages about one customer (its timeline, consents, merge, export,
 erasure) are on it too."""
+
 from flask import request, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
@@ -23,8 +24,12 @@ from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 
-blp = Blueprint("customers", __name__, url_prefix="/customers",
-                description="Customer profiles, their permanent record and consent")
+blp = Blueprint(
+    "customers",
+    __name__,
+    url_prefix="/customers",
+    description="Customer profiles, their permanent record and consent",
+)
 
 
 def etag(version: int) -> dict:
@@ -38,8 +43,10 @@ def if_match() -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise Invalid("If-Match must be an ETag this API issued",
-                      errors={"If-Match": ["Not an ETag of this resource."]})
+        raise Invalid(
+            "If-Match must be an ETag this API issued",
+            errors={"If-Match": ["Not an ETag of this resource."]},
+        )
     return int(value)
 
 
@@ -61,9 +68,14 @@ class Customers(MethodView):
         """Register a customer. A likely duplicate answers 409 with the candidates
         unless ``confirm_duplicate`` is true."""
         customer = profiles.register_customer(service().uow, data, principal().subject)
-        return customer, 201, {"Location": url_for("customers.Customer",
-                                                   customer_id=customer["id"]),
-                               **etag(customer["version"])}
+        return (
+            customer,
+            201,
+            {
+                "Location": url_for("customers.Customer", customer_id=customer["id"]),
+                **etag(customer["version"]),
+            },
+        )
 
 
 @blp.route("/<string:customer_id>")
@@ -85,8 +97,9 @@ class Customer(MethodView):
     def patch(self, data, customer_id):
         """Change a profile: a new version. With If-Match, a stale version answers 412.
         Archive by setting ``lifecycle_status`` to ``archived``; nothing is deleted."""
-        customer = profiles.update_customer(service().uow, customer_id, data,
-                                            principal().subject, if_match())
+        customer = profiles.update_customer(
+            service().uow, customer_id, data, principal().subject, if_match()
+        )
         return customer, 200, etag(customer["version"])
 
 

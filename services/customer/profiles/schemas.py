@@ -1,4 +1,5 @@
 """What the customer API accepts and answers about profiles (marshmallow, edges only)."""
+
 from marshmallow import (
     Schema,
     ValidationError,
@@ -12,8 +13,9 @@ from services.customer.segments.schemas import SEGMENT
 from shared.web.fields import Email, Phone
 from shared.web.pagination import PageArgs, page_schema
 
-LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-                           error="A language tag such as 'zh-HK' or 'en'.")
+LANGUAGE = validate.Regexp(
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="A language tag such as 'zh-HK' or 'en'."
+)
 STATUSES = ("prospect", "active", "dormant", "lost", "archived")
 POINT_STATUSES = ("valid", "bouncing", "invalid")
 TEXT = validate.Length(max=200)
@@ -25,8 +27,9 @@ class AddressSchema(Schema):
     district = fields.String(validate=validate.Length(max=100))
     city = fields.String(validate=validate.Length(max=100))
     postal_code = fields.String(validate=validate.Length(max=20))
-    country = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$",
-                                                     error="An ISO 3166 code such as 'HK'."))
+    country = fields.String(
+        validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO 3166 code such as 'HK'.")
+    )
 
 
 class PhoneIn(Schema):
@@ -44,6 +47,7 @@ class EmailIn(Schema):
 class ProfileFields(Schema):
     """Fields a profile is written with; ``phone``/``email`` are shorthand for a
     one-entry ``phones``/``emails`` list."""
+
     kind = fields.String(validate=validate.OneOf(("person", "company")))
     name = fields.String(validate=validate.Length(min=1, max=200))
     phone = Phone()
@@ -54,8 +58,9 @@ class ProfileFields(Schema):
     preferred_language = fields.String(allow_none=True, validate=LANGUAGE)
     owner_team = fields.String(allow_none=True, validate=validate.Length(max=64))
     external_ref = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=50)),
-                       validate=validate.Length(max=50))
+    tags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=50)), validate=validate.Length(max=50)
+    )
     address = fields.Nested(AddressSchema, allow_none=True)
     date_of_birth = fields.Date(allow_none=True)
     do_not_call = fields.Boolean()
@@ -76,9 +81,15 @@ class ProfileFields(Schema):
         for kind, key, many in (("phone", "number", "phones"), ("email", "address", "emails")):
             entries = points.get(kind) if kind in points else data.pop(many, None)
             if entries is not None:
-                points[kind] = [{"kind": kind, "value": e[key],
-                                 "do_not_contact": e.get("do_not_contact"),
-                                 "status": e.get("status")} for e in entries]
+                points[kind] = [
+                    {
+                        "kind": kind,
+                        "value": e[key],
+                        "do_not_contact": e.get("do_not_contact"),
+                        "status": e.get("status"),
+                    }
+                    for e in entries
+                ]
         data["contact_points"] = points
         return data
 

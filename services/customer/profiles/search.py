@@ -10,6 +10,7 @@ or a key starting with the first word is ranked first. A phone, an e-mail and an
 external reference are exact look-ups through their indexes; when ``q`` is one of
 them, the customers it names are the whole answer (no name scan).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import and_, case, literal, select
@@ -24,8 +25,11 @@ def exact_ids(session, q: str) -> list[str]:
     points = [("phone", as_phone(q))] + ([("email", q.casefold())] if "@" in q else [])
     for kind, value in points:
         if value:
-            ids += session.scalars(select(ContactPoint.customer_id).where(
-                ContactPoint.kind == kind, ContactPoint.value == value))
+            ids += session.scalars(
+                select(ContactPoint.customer_id).where(
+                    ContactPoint.kind == kind, ContactPoint.value == value
+                )
+            )
     return ids
 
 
@@ -40,6 +44,9 @@ def match(session, q: str):
         return Customer.id.in_(ids), literal(0)
     padded = literal(" ").concat(Customer.name_key)
     where = and_(*(padded.contains(" " + w, autoescape=True) for w in words))
-    rank = case((Customer.name_key == name_key(q), 1),
-                (Customer.name_key.startswith(words[0], autoescape=True), 2), else_=3)
+    rank = case(
+        (Customer.name_key == name_key(q), 1),
+        (Customer.name_key.startswith(words[0], autoescape=True), 2),
+        else_=3,
+    )
     return where, rank

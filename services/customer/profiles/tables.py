@@ -1,5 +1,6 @@
 """Customer profiles with their contact points and the permanent record of their
 versions."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -48,8 +49,9 @@ class Customer(Base):
     do_not_call: Mapped[bool] = mapped_column(Boolean, default=False)
     opt_out_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Raised once: a first contact without the opt-out notice (see relationship/relationship.py).
-    opt_out_notice_flagged: Mapped[bool] = mapped_column(Boolean, default=False,
-                                                         server_default=false())
+    opt_out_notice_flagged: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     source: Mapped[str] = mapped_column(String(16), default="api")
     referred_by_call_id: Mapped[str | None] = mapped_column(String(36))
     merged_into: Mapped[str | None] = mapped_column(String(36), index=True)
@@ -78,8 +80,10 @@ class ContactPoint(Base):
     """A phone (E.164) or e-mail of a customer, each with its own do-not-contact flag."""
 
     __tablename__ = "contact_points"
-    __table_args__ = (UniqueConstraint("customer_id", "kind", "value"),
-                      Index("ix_contact_points_value", "kind", "value"))
+    __table_args__ = (
+        UniqueConstraint("customer_id", "kind", "value"),
+        Index("ix_contact_points_value", "kind", "value"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -95,8 +99,10 @@ class CustomerVersion(Base):
     whole profile as it stood after the change (``snapshot``) for ``as_of``."""
 
     __tablename__ = "customer_versions"
-    __table_args__ = (UniqueConstraint("customer_id", "version"),
-                      Index("ix_customer_versions_time", "customer_id", "changed_at"))
+    __table_args__ = (
+        UniqueConstraint("customer_id", "version"),
+        Index("ix_customer_versions_time", "customer_id", "changed_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     customer_id: Mapped[str] = mapped_column(String(36))

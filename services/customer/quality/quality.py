@@ -15,6 +15,7 @@ Rules raised as events arrive (resolved by a person only):
 - ``confirmed_value_invalid``: a value confirmed on a call that the profile refuses
   (``confirmations``, which also resolves ``incomplete`` once nothing is missing).
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -43,65 +44,101 @@ def flag(work, rule: str, customer: Customer | None, detail: str, key: str) -> b
         if work.session.scalar(select(QualityItem.id).where(QualityItem.key == key)):
             return False
     now = utcnow()
-    item = QualityItem(key=key, rule=rule, customer_id=customer and customer.id,
-                       segment=customer and customer.segment, detail=detail,
-                       status="open", created_at=now)
+    item = QualityItem(
+        key=key,
+        rule=rule,
+        customer_id=customer and customer.id,
+        segment=customer and customer.segment,
+        detail=detail,
+        status="open",
+        created_at=now,
+    )
     work.session.add(item)
     work.session.flush()
-    work.emit("customer.quality_flagged", {
-        "item_id": item.id, "customer_id": item.customer_id, "rule": rule,
-        "segment": item.segment, "detail": detail, "flagged_at": now})
+    work.emit(
+        "customer.quality_flagged",
+        {
+            "item_id": item.id,
+            "customer_id": item.customer_id,
+            "rule": rule,
+            "segment": item.segment,
+            "detail": detail,
+            "flagged_at": now,
+        },
+    )
     return True
 
 
 def _findings(session, now) -> dict[str, tuple[str, Customer | None, str]]:
     """Every current finding of the scanned rules: key -> (rule, customer, detail)."""
     found: dict[str, tuple[str, Customer | None, str]] = {}
-    shared = (select(ContactPoint.value).join(Customer, Customer.id == ContactPoint.customer_id)
-              .where(LIVE, ContactPoint.kind == "phone").group_by(ContactPoint.value)
-              .having(func.count(func.distinct(ContactPoint.customer_id)) > 1))
+    shared = (
+        select(ContactPoint.value)
+        .join(Customer, Customer.id == ContactPoint.customer_id)
+        .where(LIVE, ContactPoint.kind == "phone")
+        .group_by(ContactPoint.value)
+        .having(func.count(func.distinct(ContactPoint.customer_id)) > 1)
+    )
     for value in session.scalars(shared):
-        owners = list(session.scalars(
-            select(Customer).join(ContactPoint, ContactPoint.customer_id == Customer.id)
-            .where(LIVE, ContactPoint.kind == "phone", ContactPoint.value == value)
-            .order_by(Customer.id)))
-        found[f"shared_phone:{value}"] = ("shared_phone", owners[0],
-                                          f"phone {value} is on {len(owners)} customers: "
-                                          + ", ".join(c.id for c in owners))
-    bad = session.execute(select(ContactPoint, Customer).join(
-        Customer, Customer.id == ContactPoint.customer_id).where(
-        LIVE, ContactPoint.status.in_(("invalid", "bouncing"))))
+        owners = list(
+            session.scalars(
+                select(Customer)
+                .join(ContactPoint, ContactPoint.customer_id == Customer.id)
+                .where(LIVE, ContactPoint.kind == "phone", ContactPoint.value == value)
+                .order_by(Customer.id)
+            )
+        )
+        found[f"shared_phone:{value}"] = (
+            "shared_phone",
+            owners[0],
+            f"phone {value} is on {len(owners)} customers: " + ", ".join(c.id for c in owners),
+        )
+    bad = session.execute(
+        select(ContactPoint, Customer)
+        .join(Customer, Customer.id == ContactPoint.customer_id)
+        .where(LIVE, ContactPoint.status.in_(("invalid", "bouncing")))
+    )
     for point, customer in bad:
-        found[f"invalid_contact:{point.id}"] = ("invalid_contact", customer,
-                                                f"{point.kind} {point.value} is {point.status}")
+        found[f"invalid_contact:{point.id}"] = (
+            "invalid_contact",
+            customer,
+            f"{point.kind} {point.value} is {point.status}",
+        )
     segments = {s.code: s for s in session.scalars(select(Segment))}
     kinds: dict[str, set[str]] = {}
-    for customer_id, kind in session.execute(select(ContactPoint.customer_id,
-                                                    ContactPoint.kind)):
+    for customer_id, kind in session.execute(select(ContactPoint.customer_id, ContactPoint.kind)):
         kinds.setdefault(customer_id, set()).add(kind)
     for customer in session.scalars(select(Customer).where(LIVE)):
-        _profile_findings(customer, kinds.get(customer.id, set()),
-                          segments[customer.segment], now, found)
+        _profile_findings(
+            customer, kinds.get(customer.id, set()), segments[customer.segment], now, found
+        )
     return found
 
 
 def _profile_findings(customer, kinds: set[str], segment, now, found) -> None:
     cutoff = now - timedelta(days=segment.stale_after_days)
-    if customer.updated_at < cutoff and (customer.last_contacted_at is None
-                                         or customer.last_contacted_at < cutoff):
+    if customer.updated_at < cutoff and (
+        customer.last_contacted_at is None or customer.last_contacted_at < cutoff
+    ):
         found[f"stale_profile:{customer.id}"] = (
-            "stale_profile", customer, f"not updated or contacted for over "
-                                       f"{segment.stale_after_days} days")
+            "stale_profile",
+            customer,
+            f"not updated or contacted for over {segment.stale_after_days} days",
+        )
     if segment.required_fields:
         points = [{"kind": k, "value": "", "do_not_contact": False} for k in kinds]
-        missing = completeness(snapshot_of({f: getattr(customer, f) for f in SCALARS},
-                                           points), segment.required_fields)["missing"]
+        missing = completeness(
+            snapshot_of({f: getattr(customer, f) for f in SCALARS}, points), segment.required_fields
+        )["missing"]
         if missing:
-            found[f"incomplete:{customer.id}"] = ("incomplete", customer,
-                                                  "missing: " + ", ".join(missing))
+            found[f"incomplete:{customer.id}"] = (
+                "incomplete",
+                customer,
+                "missing: " + ", ".join(missing),
+            )
     checks = {
-        "date_of_birth": customer.date_of_birth is not None and not (
-            date(1900, 1, 1) <= customer.date_of_birth <= now.date()),
+        "date_of_birth": customer.date_of_birth is not None
+        and not (date(1900, 1, 1) <= customer.date_of_birth <= now.date()),
         "lifetime_revenue": (customer.lifetime_revenue or 0) < 0,
         "last_contacted_at": customer.last_contacted_at is not None
         and customer.last_contacted_at > now + timedelta(minutes=5),
@@ -109,7 +146,10 @@ def _profile_findings(customer, kinds: set[str], segment, now, found) -> None:
     for field, impossible in checks.items():
         if impossible:
             found[f"impossible_value:{customer.id}:{field}"] = (
-                "impossible_value", customer, f"{field} = {getattr(customer, field)}")
+                "impossible_value",
+                customer,
+                f"{field} = {getattr(customer, field)}",
+            )
 
 
 def scan(uow, actor: str) -> dict:
@@ -117,10 +157,13 @@ def scan(uow, actor: str) -> dict:
     with uow() as work:
         now = utcnow()
         found = _findings(work.session, now)
-        raised = sum(flag(work, rule, customer, detail, key)
-                     for key, (rule, customer, detail) in found.items())
-        open_items = work.session.scalars(select(QualityItem).where(
-            QualityItem.status == "open", QualityItem.rule.in_(SCANNED)))
+        raised = sum(
+            flag(work, rule, customer, detail, key)
+            for key, (rule, customer, detail) in found.items()
+        )
+        open_items = work.session.scalars(
+            select(QualityItem).where(QualityItem.status == "open", QualityItem.rule.in_(SCANNED))
+        )
         resolved = 0
         for item in open_items:
             if item.key not in found:
@@ -134,9 +177,17 @@ def _resolve(work, item: QualityItem, actor: str, resolution: str, now) -> None:
     item.resolved_by, item.resolution = actor, resolution
     # A resolved finding may come back: free its key for a new item.
     item.key = f"{item.key}#resolved:{item.id}"[:200]
-    work.emit("customer.quality_resolved", {
-        "item_id": item.id, "customer_id": item.customer_id, "rule": item.rule,
-        "segment": item.segment, "resolution": resolution, "resolved_at": now})
+    work.emit(
+        "customer.quality_resolved",
+        {
+            "item_id": item.id,
+            "customer_id": item.customer_id,
+            "rule": item.rule,
+            "segment": item.segment,
+            "resolution": resolution,
+            "resolved_at": now,
+        },
+    )
 
 
 resolve_item = _resolve  # for use cases that resolve an item in their own transaction
@@ -159,18 +210,26 @@ def summary(uow) -> dict:
             select(QualityItem.rule, QualityItem.segment, func.count())
             .where(QualityItem.status == "open")
             .group_by(QualityItem.rule, QualityItem.segment)
-            .order_by(QualityItem.rule, QualityItem.segment)).all()
+            .order_by(QualityItem.rule, QualityItem.segment)
+        ).all()
         live = session.scalar(select(func.count()).select_from(Customer).where(LIVE))
     by_rule: dict[str, int] = {}
     for rule, _, count in rows:
         by_rule[rule] = by_rule.get(rule, 0) + count
-    return {"customers": live, "open_items": sum(by_rule.values()), "by_rule": by_rule,
-            "by_rule_and_segment": [{"rule": r, "segment": s, "open": c} for r, s, c in rows]}
+    return {
+        "customers": live,
+        "open_items": sum(by_rule.values()),
+        "by_rule": by_rule,
+        "by_rule_and_segment": [{"rule": r, "segment": s, "open": c} for r, s, c in rows],
+    }
 
 
 def list_items(uow, filters: dict, limit: int, cursor: str | None) -> dict:
-    query = (select(QualityItem).order_by(QualityItem.created_at.desc(), QualityItem.id.desc())
-             .limit(limit + 1))
+    query = (
+        select(QualityItem)
+        .order_by(QualityItem.created_at.desc(), QualityItem.id.desc())
+        .limit(limit + 1)
+    )
     for field in ("rule", "segment", "status", "customer_id"):
         if filters.get(field):
             query = query.where(getattr(QualityItem, field) == filters[field])
@@ -180,4 +239,3 @@ def list_items(uow, filters: dict, limit: int, cursor: str | None) -> dict:
     with uow.reader() as session:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda i: (i.created_at.isoformat(), i.id))
-

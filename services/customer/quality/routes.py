@@ -1,5 +1,6 @@
 """Data-quality routes: duplicate candidates over the whole base, fix-it items and
 the summary, a scan on demand, and resolving an item."""
+
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -19,8 +20,12 @@ from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.pagination import decode_cursor, encode_cursor
 
-quality_blp = Blueprint("data_quality", __name__, url_prefix="",
-                        description="Duplicates, irregularities and fix-it items")
+quality_blp = Blueprint(
+    "data_quality",
+    __name__,
+    url_prefix="",
+    description="Duplicates, irregularities and fix-it items",
+)
 
 
 @quality_blp.route("/duplicates")
@@ -36,10 +41,13 @@ class Duplicates(MethodView):
         key = decode_cursor(args["cursor"], 1)
         if key is not None:
             start = key[0] if isinstance(key[0], int) and key[0] >= 0 else 0
-        chunk = pairs[start:start + args["limit"]]
+        chunk = pairs[start : start + args["limit"]]
         more = start + args["limit"] < len(pairs)
-        return {"items": chunk, "comparisons": comparisons,
-                "next_cursor": encode_cursor(start + args["limit"]) if more else None}
+        return {
+            "items": chunk,
+            "comparisons": comparisons,
+            "next_cursor": encode_cursor(start + args["limit"]) if more else None,
+        }
 
 
 @quality_blp.route("/data-quality")
@@ -50,8 +58,10 @@ class DataQuality(MethodView):
     def get(self, args):
         """Open items by rule and segment, and the list of fix-it items."""
         limit, cursor = args.pop("limit"), args.pop("cursor")
-        return {**quality.summary(service().uow),
-                **quality.list_items(service().uow, args, limit, cursor)}
+        return {
+            **quality.summary(service().uow),
+            **quality.list_items(service().uow, args, limit, cursor),
+        }
 
 
 @quality_blp.route("/data-quality/scan")
@@ -70,5 +80,4 @@ class Resolve(MethodView):
     @quality_blp.response(200, QualityItemOut)
     def post(self, data, item_id):
         """Mark an item fixed, saying how."""
-        return quality.resolve(service().uow, item_id, principal().subject,
-                               data["resolution"])
+        return quality.resolve(service().uow, item_id, principal().subject, data["resolution"])

@@ -1,5 +1,6 @@
 """What the data-quality routes accept and answer: duplicate pairs, fix-it items
 and the summary by rule and segment (marshmallow, edges only)."""
+
 from marshmallow import Schema, fields, validate
 
 from services.customer.segments.schemas import SEGMENT

@@ -1,4 +1,5 @@
 """Fix-it items raised by the data-quality rules."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,7 @@
 """Prospects named on calls: a referral becomes a prospect profile with its
 source, deduplicated like any other registration; a referral of someone already
 on file is noted on that profile's timeline instead."""
+
 from __future__ import annotations
 
 from marshmallow import ValidationError
@@ -37,16 +38,37 @@ def from_referral(work, referrer, call: dict, referral: dict, noted: set) -> Non
         segment = referral.get("segment")
         if not segment or work.session.get(Segment, segment) is None:
             segment = referrer.segment
-        prospect = create(work, {
-            "name": referral["name"][:200], "segment": segment, "kind": "person",
-            "lifecycle_status": "prospect", "referred_by_call_id": call["call_id"],
-        }, points, f"call:{call['call_id']}", "referral", utcnow())
+        prospect = create(
+            work,
+            {
+                "name": referral["name"][:200],
+                "segment": segment,
+                "kind": "person",
+                "lifecycle_status": "prospect",
+                "referred_by_call_id": call["call_id"],
+            },
+            points,
+            f"call:{call['call_id']}",
+            "referral",
+            utcnow(),
+        )
         subject = prospect.id
     if subject in noted:  # named twice on one call
         return
     noted.add(subject)
-    work.add_row(Activity, {
-        "id": new_id(), "customer_id": subject, "kind": "referral",
-        "occurred_at": call["completed_at"], "source_event_id": call["call_id"],
-        "summary": {"call_id": call["call_id"], "referred_by": referrer.id,
-                    "note": referral.get("note"), "new_prospect": not found}})
+    work.add_row(
+        Activity,
+        {
+            "id": new_id(),
+            "customer_id": subject,
+            "kind": "referral",
+            "occurred_at": call["completed_at"],
+            "source_event_id": call["call_id"],
+            "summary": {
+                "call_id": call["call_id"],
+                "referred_by": referrer.id,
+                "note": referral.get("note"),
+                "new_prospect": not found,
+            },
+        },
+    )

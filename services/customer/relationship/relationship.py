@@ -7,6 +7,7 @@ to 0–100; P the latest propensity to buy; V the value, ``100 · min(1,
 log10(1 + lifetime margin in currency units) / 5)`` (a margin of 100,000 scores
 100). A component not yet known counts as 50, so a new customer starts at 50.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,15 @@ from services.customer.tables import new_id
 from shared.errors import NotFound
 
 ALPHA = 0.3
-CONTACTED = {"reached", "callback_requested", "not_interested", "interested",
-             "sale_opportunity", "complaint", "do_not_call_requested"}
+CONTACTED = {
+    "reached",
+    "callback_requested",
+    "not_interested",
+    "interested",
+    "sale_opportunity",
+    "complaint",
+    "do_not_call_requested",
+}
 
 
 def score(customer: Customer) -> float:
@@ -42,13 +50,19 @@ CONCERNED = {"call.completed", "sale.recorded", "sale.returned", "sale.cancelled
 def lock_customers(work, events) -> None:
     """Lock, in id order and in one query, the customers of the window's events
     (the dispatcher's ``prepare``); the handlers then find them held."""
-    ids = sorted({e.payload["customer_id"] for e in events if e.event_type in CONCERNED
-                  and isinstance(e.payload.get("customer_id"), str)})
+    ids = sorted(
+        {
+            e.payload["customer_id"]
+            for e in events
+            if e.event_type in CONCERNED and isinstance(e.payload.get("customer_id"), str)
+        }
+    )
     if not ids:
         return
     with work.session.no_autoflush:
-        found = work.session.scalars(select(Customer).where(Customer.id.in_(ids))
-                                     .order_by(Customer.id).with_for_update()).all()
+        found = work.session.scalars(
+            select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update()
+        ).all()
     work.session.info.setdefault(LOCKED, set()).update(c.id for c in found)
 
 
@@ -78,12 +92,31 @@ def record_completed_call(work, event) -> None:
         customer = survivor(work.session, call["customer_id"], f"call {call['call_id']}")
     was_do_not_call = customer.do_not_call
     _follow_call(customer, call)
-    work.add_row(Activity, {
-        "id": new_id(), "customer_id": customer.id, "kind": "call",
-        "occurred_at": call["completed_at"], "source_event_id": event.event_id,
-        "summary": {k: call.get(k) for k in (
-            "call_id", "outcome", "channel", "satisfaction", "propensity",
-            "duration_seconds", "notes", "agent_id", "agent_kind", "competitor_mentions")}})
+    work.add_row(
+        Activity,
+        {
+            "id": new_id(),
+            "customer_id": customer.id,
+            "kind": "call",
+            "occurred_at": call["completed_at"],
+            "source_event_id": event.event_id,
+            "summary": {
+                k: call.get(k)
+                for k in (
+                    "call_id",
+                    "outcome",
+                    "channel",
+                    "satisfaction",
+                    "propensity",
+                    "duration_seconds",
+                    "notes",
+                    "agent_id",
+                    "agent_kind",
+                    "competitor_mentions",
+                )
+            },
+        },
+    )
     _pdpo_checks(work, customer, call, was_do_not_call)
     confirmations.apply(work, customer, call)
     noted: set[str] = set()
@@ -97,10 +130,14 @@ def _follow_call(customer: Customer, call: dict) -> None:
     newest = customer.last_contacted_at is None or when >= customer.last_contacted_at
     if call["satisfaction"] is not None:
         previous = customer.satisfaction_avg
-        customer.satisfaction_avg = (call["satisfaction"] if previous is None
-                                     else ALPHA * call["satisfaction"] + (1 - ALPHA) * previous)
-        customer.satisfaction_trend = (0.0 if previous is None
-                                       else round(call["satisfaction"] - previous, 3))
+        customer.satisfaction_avg = (
+            call["satisfaction"]
+            if previous is None
+            else ALPHA * call["satisfaction"] + (1 - ALPHA) * previous
+        )
+        customer.satisfaction_trend = (
+            0.0 if previous is None else round(call["satisfaction"] - previous, 3)
+        )
     if newest:
         customer.last_contacted_at = when
         if call["satisfaction"] is not None:
@@ -113,21 +150,36 @@ def _follow_call(customer: Customer, call: dict) -> None:
 def _pdpo_checks(work, customer: Customer, call: dict, was_do_not_call: bool) -> None:
     actor = f"call:{call['call_id']}"
     if call["outcome"] == "do_not_call_requested" and not customer.do_not_call:
-        change(work, customer, {"do_not_call": True}, None, actor, "call",
-               "the customer asked on a call not to be called")
+        change(
+            work,
+            customer,
+            {"do_not_call": True},
+            None,
+            actor,
+            "call",
+            "the customer asked on a call not to be called",
+        )
     elif was_do_not_call:
-        quality.flag(work, "dnc_call_logged", customer,
-                     f"call {call['call_id']} ({call['outcome']}) was logged for a "
-                     f"do-not-call customer", key=f"dnc_call_logged:{call['call_id']}")
+        quality.flag(
+            work,
+            "dnc_call_logged",
+            customer,
+            f"call {call['call_id']} ({call['outcome']}) was logged for a do-not-call customer",
+            key=f"dnc_call_logged:{call['call_id']}",
+        )
     if customer.opt_out_notice_at is None and call["outcome"] in CONTACTED:
         if call["opt_out_notice_given"]:
             customer.opt_out_notice_at = call["completed_at"]
         elif not customer.opt_out_notice_flagged:
             customer.opt_out_notice_flagged = True
-            quality.flag(work, "opt_out_notice_missing", customer,
-                         f"first contact (call {call['call_id']}) does not record that the "
-                         f"customer was told of the right to opt out",
-                         key=f"opt_out_notice_missing:{customer.id}")
+            quality.flag(
+                work,
+                "opt_out_notice_missing",
+                customer,
+                f"first contact (call {call['call_id']}) does not record that the "
+                f"customer was told of the right to opt out",
+                key=f"opt_out_notice_missing:{customer.id}",
+            )
 
 
 def record_sale(work, event, kind: str, sign: int) -> None:
@@ -140,9 +192,20 @@ def record_sale(work, event, kind: str, sign: int) -> None:
     customer.lifetime_margin = Decimal(customer.lifetime_margin or 0) + sign * (revenue - cost)
     customer.relationship_score = score(customer)
     when = sale.get("recorded_at") or sale.get("returned_at") or sale.get("cancelled_at")
-    work.add_row(Activity, {
-        "id": new_id(), "customer_id": customer.id, "kind": kind, "occurred_at": when,
-        "source_event_id": event.event_id,
-        "summary": {"sale_id": sale["sale_id"], "return_id": sale.get("return_id"),
-                    "currency": sale["currency"], "revenue": str(revenue),
-                    "cost": str(cost)}})
+    work.add_row(
+        Activity,
+        {
+            "id": new_id(),
+            "customer_id": customer.id,
+            "kind": kind,
+            "occurred_at": when,
+            "source_event_id": event.event_id,
+            "summary": {
+                "sale_id": sale["sale_id"],
+                "return_id": sale.get("return_id"),
+                "currency": sale["currency"],
+                "revenue": str(revenue),
+                "cost": str(cost),
+            },
+        },
+    )

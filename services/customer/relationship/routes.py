@@ -1,4 +1,5 @@
 """The timeline route, on the customers blueprint: ``/customers/{id}/activities``."""
+
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -17,5 +18,4 @@ class Activities(MethodView):
     @blp.response(200, ActivityPage)
     def get(self, args, customer_id):
         """The customer's timeline of calls and sales, newest first."""
-        return timeline.list_activities(service().uow, customer_id, args["limit"],
-                                        args["cursor"])
+        return timeline.list_activities(service().uow, customer_id, args["limit"], args["cursor"])

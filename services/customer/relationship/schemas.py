@@ -1,4 +1,5 @@
 """What the timeline route answers (marshmallow, edges only)."""
+
 from marshmallow import Schema, fields
 
 from shared.web.pagination import page_schema

@@ -1,6 +1,7 @@
 """Reading a customer's timeline: its calls, sales, returns, cancellations and
 referrals, newest first, including those of profiles merged into it. The entries
 are written as events arrive (``relationship``, ``prospects``)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select, tuple_
@@ -17,9 +18,12 @@ def list_activities(uow, customer_id: str, limit: int, cursor: str | None) -> di
     with uow.reader() as session:
         if session.get(Customer, customer_id) is None:
             raise NotFound(f"no customer {customer_id}")
-        query = (select(Activity).where(Activity.customer_id.in_(absorbed_ids(session,
-                                                                              customer_id)))
-                 .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit + 1))
+        query = (
+            select(Activity)
+            .where(Activity.customer_id.in_(absorbed_ids(session, customer_id)))
+            .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+            .limit(limit + 1)
+        )
         before = decode_time_cursor(cursor)
         if before:
             query = query.where(tuple_(Activity.occurred_at, Activity.id) < before)

@@ -1,4 +1,5 @@
 """Segment routes: list, read, create and change market segments."""
+
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -8,8 +9,12 @@ from services.customer.web import ADMINS, READERS, NoArgs
 from shared.web.app import roles, service
 from shared.web.blueprint import Blueprint
 
-segments_blp = Blueprint("segments", __name__, url_prefix="/segments",
-                         description="Market segments and what their profiles must carry")
+segments_blp = Blueprint(
+    "segments",
+    __name__,
+    url_prefix="/segments",
+    description="Market segments and what their profiles must carry",
+)
 
 
 @segments_blp.route("")

@@ -1,5 +1,6 @@
 """Market segments as managed resources: what a complete profile in each carries
 and when a profile in it counts as stale."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -8,8 +9,16 @@ from services.customer.segments.tables import Segment
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
 
-REQUIRABLE = ("phone", "email", "address", "preferred_language", "owner_team",
-              "date_of_birth", "external_ref", "tags")
+REQUIRABLE = (
+    "phone",
+    "email",
+    "address",
+    "preferred_language",
+    "owner_team",
+    "date_of_birth",
+    "external_ref",
+    "tags",
+)
 
 
 def list_segments(uow) -> list[Segment]:

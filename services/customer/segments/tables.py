@@ -1,4 +1,5 @@
 """Market segments: what a complete profile in each must carry."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -11,6 +11,7 @@ for means). A partner is flagged below parity when an interval lies wholly on th
 worse side of 0: lower contact, conversion, satisfaction or compliance, or more
 complaints.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -23,21 +24,30 @@ from shared.coverage import NOT_SPOKEN as NOT_CONTACTED
 
 CONVERTED = ("interested", "sale_opportunity")
 SUMS = ("calls", "sat_n", "sat_sum", "sat_sq", "chk_n", "chk_sum", "chk_sq")
-RATES = {"contact_rate": ("contacts", "calls", 1), "conversion": ("converted", "contacts", 1),
-         "complaint_rate": ("complaints", "contacts", -1)}
+RATES = {
+    "contact_rate": ("contacts", "calls", 1),
+    "conversion": ("converted", "contacts", 1),
+    "complaint_rate": ("complaints", "contacts", -1),
+}
 MEANS = {"satisfaction": ("sat", 1.0), "checklist_compliance": ("chk", 1000.0)}
 
 
 def _rows(session, args):
     """Whole months from the monthly roll-up, the period's edges from the day cube."""
     rows = []
-    for cube, start, end in periods.cube_parts(FindingsCube, FindingsMonth, args.get("start"),
-                                               args.get("end")):
-        query = select(cube.agent_kind, cube.partner_id, cube.outcome,
-                       *(func.sum(getattr(cube, n)) for n in SUMS))
+    for cube, start, end in periods.cube_parts(
+        FindingsCube, FindingsMonth, args.get("start"), args.get("end")
+    ):
+        query = select(
+            cube.agent_kind,
+            cube.partner_id,
+            cube.outcome,
+            *(func.sum(getattr(cube, n)) for n in SUMS),
+        )
         query = where_dimensions(where_period(query, cube.day, start, end), cube, args)
-        rows += session.execute(query.group_by(cube.agent_kind, cube.partner_id,
-                                               cube.outcome)).all()
+        rows += session.execute(
+            query.group_by(cube.agent_kind, cube.partner_id, cube.outcome)
+        ).all()
     return rows
 
 
@@ -46,8 +56,9 @@ def _groups(session, args):
     groups: dict = {}
     for kind, partner, outcome, *values in rows:
         name = "staff" if kind != "partner" else f"partner:{partner or '?'}"
-        g = groups.setdefault(name, dict.fromkeys(SUMS + ("contacts", "converted",
-                                                          "complaints"), 0))
+        g = groups.setdefault(
+            name, dict.fromkeys(SUMS + ("contacts", "converted", "complaints"), 0)
+        )
         for key, value in zip(SUMS, values):
             g[key] += int(value or 0)
         calls = int(values[0])
@@ -58,7 +69,7 @@ def _groups(session, args):
 
 
 def _scaled(g, prefix, scale):
-    return (g[f"{prefix}_n"], g[f"{prefix}_sum"] / scale, g[f"{prefix}_sq"] / scale ** 2)
+    return (g[f"{prefix}_n"], g[f"{prefix}_sum"] / scale, g[f"{prefix}_sq"] / scale**2)
 
 
 def _metrics(g) -> dict:
@@ -95,36 +106,80 @@ def parity_report(uow, args: dict) -> dict:
     partners = []
     for name in sorted(n for n in groups if n != "staff"):
         differences, below = _compare(groups[name], staff)
-        partners.append({"partner": name.split(":", 1)[1], "metrics": _metrics(groups[name]),
-                         "difference_from_staff": differences, "below_parity": below,
-                         "flagged": bool(below)})
-    return {"start": args.get("start"), "end": args.get("end"),
-            "staff": _metrics(staff), "partners": partners,
-            "flagged": [p["partner"] for p in partners if p["flagged"]]}
+        partners.append(
+            {
+                "partner": name.split(":", 1)[1],
+                "metrics": _metrics(groups[name]),
+                "difference_from_staff": differences,
+                "below_parity": below,
+                "flagged": bool(below),
+            }
+        )
+    return {
+        "start": args.get("start"),
+        "end": args.get("end"),
+        "staff": _metrics(staff),
+        "partners": partners,
+        "flagged": [p["partner"] for p in partners if p["flagged"]],
+    }
 
 
 def table(report: dict):
-    columns = ["group", "metric", "n", "value", "difference", "ci95_low", "ci95_high",
-               "p_value", "flagged"]
+    columns = [
+        "group",
+        "metric",
+        "n",
+        "value",
+        "difference",
+        "ci95_low",
+        "ci95_high",
+        "p_value",
+        "flagged",
+    ]
 
     def rows():
         for metric, m in report["staff"].items():
-            yield ["staff", metric, m["n"], m.get("rate", m.get("mean")), None, None, None,
-                   None, False]
+            yield [
+                "staff",
+                metric,
+                m["n"],
+                m.get("rate", m.get("mean")),
+                None,
+                None,
+                None,
+                None,
+                False,
+            ]
         for p in report["partners"]:
             for metric, m in p["metrics"].items():
                 d = p["difference_from_staff"][metric]
                 ci = d.get("ci95") or [None, None]
-                yield [p["partner"], metric, m["n"], m.get("rate", m.get("mean")),
-                       d.get("difference"), ci[0], ci[1], d.get("p_value"),
-                       metric in p["below_parity"]]
+                yield [
+                    p["partner"],
+                    metric,
+                    m["n"],
+                    m.get("rate", m.get("mean")),
+                    d.get("difference"),
+                    ci[0],
+                    ci[1],
+                    d.get("p_value"),
+                    metric in p["below_parity"],
+                ]
+
     return columns, rows()
 
 
 def chart(report: dict, plot):
-    rows = [(p["partner"], p["difference_from_staff"]["satisfaction"])
-            for p in report["partners"] if "ci95" in p["difference_from_staff"]["satisfaction"]]
-    return plot.intervals("Partner minus staff: mean satisfaction, 95% Welch interval",
-                          [name for name, _ in rows], [d["difference"] for _, d in rows],
-                          [d["ci95"][0] for _, d in rows], [d["ci95"][1] for _, d in rows],
-                          xlabel="difference in mean satisfaction (points, 1–5 scale)")
+    rows = [
+        (p["partner"], p["difference_from_staff"]["satisfaction"])
+        for p in report["partners"]
+        if "ci95" in p["difference_from_staff"]["satisfaction"]
+    ]
+    return plot.intervals(
+        "Partner minus staff: mean satisfaction, 95% Welch interval",
+        [name for name, _ in rows],
+        [d["difference"] for _, d in rows],
+        [d["ci95"][0] for _, d in rows],
+        [d["ci95"][1] for _, d in rows],
+        xlabel="difference in mean satisfaction (points, 1–5 scale)",
+    )

@@ -1,15 +1,26 @@
 """What the agents and outsourcer-parity reports accept and answer (statistics as
 ``Estimate``s)."""
+
 from marshmallow import Schema, fields, validate
 
 from services.reporting.reports.queries import DimensionsQuery, SegmentQuery, group_by
-from services.reporting.reports.schemas import (FIELD, Estimate, OpenPeriod, Period, counts,
-                                                integer, many, ratio, text)
+from services.reporting.reports.schemas import (
+    FIELD,
+    Estimate,
+    OpenPeriod,
+    Period,
+    counts,
+    integer,
+    many,
+    ratio,
+    text,
+)
 from shared.events.contracts import CHANNELS
 
 
 class AgentsArgs(DimensionsQuery):
     """Every filter of the activity report, and one agent (``agent``: its id)."""
+
     agent = fields.String(load_default=None, validate=validate.Length(1, 64))
     group_by = group_by("agent", ("agent", "partner", "agent_kind"))
 
@@ -44,28 +55,41 @@ class AgentMean(Schema):
 
 class Checklist(Schema):
     n = fields.Integer(required=True, metadata={"description": "Completed calls with a checklist."})
-    complete = fields.Integer(required=True, metadata={
-        "description": "Of them, calls with every required item answered."})
+    complete = fields.Integer(
+        required=True, metadata={"description": "Of them, calls with every required item answered."}
+    )
     compliance = ratio("complete ÷ n; null with no checklist.")
 
 
 class AgentDeals(Schema):
-    from_opportunities = fields.Integer(required=True, metadata={
-        "description": "Deals opened from these sale-opportunity calls (deal.created "
-                       "naming the call as its source_call_id), whenever they opened."})
+    from_opportunities = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Deals opened from these sale-opportunity calls (deal.created "
+            "naming the call as its source_call_id), whenever they opened."
+        },
+    )
     won = fields.Integer(required=True, metadata={"description": "Of them, deals won."})
     conversion = ratio("from_opportunities ÷ opportunities.")
     won_rate = ratio("won ÷ opportunities.")
 
 
 class QualityFlags(Schema):
-    flagged = fields.Integer(required=True, metadata={
-        "description": "Completed calls whose record hit at least one quality rule."})
+    flagged = fields.Integer(
+        required=True,
+        metadata={"description": "Completed calls whose record hit at least one quality rule."},
+    )
     rate = ratio("flagged ÷ completed.")
-    rules = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                        metadata={"description": "Completed calls per rule hit "
-                                  "(duration, overlap, rate, outside_window, "
-                                  "checklist_incomplete); a call may hit several."})
+    rules = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={
+            "description": "Completed calls per rule hit "
+            "(duration, overlap, rate, outside_window, "
+            "checklist_incomplete); a call may hit several."
+        },
+    )
 
 
 class AgentFigures(Schema):
@@ -87,9 +111,13 @@ class AgentFigures(Schema):
 
 
 class AgentGroup(AgentFigures):
-    key = fields.String(required=True, metadata={
-        "description": "Agent id, partner id or agent kind; \"\" for calls no one holds "
-                       "(by agent) or staff (by partner)."})
+    key = fields.String(
+        required=True,
+        metadata={
+            "description": 'Agent id, partner id or agent kind; "" for calls no one holds '
+            "(by agent) or staff (by partner)."
+        },
+    )
 
 
 class AgentsReport(Period):

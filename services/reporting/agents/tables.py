@@ -2,6 +2,7 @@
 flags, keyed by local day and every call dimension plus the agent, so every filter
 of the activity report applies to the agents report too.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Integer, String
@@ -18,6 +19,7 @@ class AgentCube(Dims, ActivityCounts, Base):
     the deals that came from its sale-opportunity calls (``deals``, of them
     ``deals_won``), counted with the call (its day and dimensions) as the sales
     funnel's ``from_opportunities``. The agents report reads it."""
+
     __tablename__ = "agent_cube"
     agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sat_n: Mapped[int] = mapped_column(Integer, default=0)
@@ -35,6 +37,7 @@ class AgentCube(Dims, ActivityCounts, Base):
 class AgentFlag(Dims, Base):
     """Completed calls per agent, day, call dimensions and quality rule they hit (the
     calls service's ``quality_flags`` on ``call.completed``): the flag mix."""
+
     __tablename__ = "agent_flag"
     agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     rule: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -43,6 +46,7 @@ class AgentFlag(Dims, Base):
 
 class AgentOutcome(Dims, Base):
     """Completed calls per agent, day, call dimensions and outcome: the outcome mix."""
+
     __tablename__ = "agent_outcome"
     agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -3,16 +3,27 @@ distributions and their trend, checklist compliance and competitor mentions, fro
 the findings, score and competitor cubes (whole months from the findings and score
 cubes' monthly roll-ups). Every filter applies to every figure: the three cubes have
 the same dimensions."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from services.reporting.calls.activity import COLUMNS
-from services.reporting.calls.tables import (CompetitorCube, FindingsCube, FindingsMonth,
-                                             ScoreCube, ScoreMonth)
+from services.reporting.calls.tables import (
+    CompetitorCube,
+    FindingsCube,
+    FindingsMonth,
+    ScoreCube,
+    ScoreMonth,
+)
 from services.reporting.reports import periods
-from services.reporting.reports.filters import (default_period, group_key, ratio, where_dimensions,
-                                                where_period)
+from services.reporting.reports.filters import (
+    default_period,
+    group_key,
+    ratio,
+    where_dimensions,
+    where_period,
+)
 from services.reporting.reports.stats import mean_of
 
 FINDINGS_DAYS = 90
@@ -29,9 +40,13 @@ def _parts(by: str, start, end):
     from the monthly roll-ups and only the period's edges from the day cubes."""
     if by in ("day", "week"):
         return [((FindingsCube, ScoreCube), start, end)]
-    return [((findings, scores), low, high) for (findings, low, high), (scores, _, _) in zip(
-        periods.cube_parts(FindingsCube, FindingsMonth, start, end),
-        periods.cube_parts(ScoreCube, ScoreMonth, start, end))]
+    return [
+        ((findings, scores), low, high)
+        for (findings, low, high), (scores, _, _) in zip(
+            periods.cube_parts(FindingsCube, FindingsMonth, start, end),
+            periods.cube_parts(ScoreCube, ScoreMonth, start, end),
+        )
+    ]
 
 
 def _read(session, args, by, start, end):
@@ -39,11 +54,14 @@ def _read(session, args, by, start, end):
     for (cube, score), low, high in _parts(by, start, end):
         group = getattr(cube, COLUMNS.get(by, "day"))
         sums = [func.sum(getattr(cube, name)) for name in SUMS]
-        rows += session.execute(_query(args, low, high, cube, group, cube.outcome, *sums)
-                                .group_by(group, cube.outcome)).all()
-        scores += session.execute(_query(
-            args, low, high, score, score.measure, score.bucket,
-            func.sum(score.count)).group_by(score.measure, score.bucket)).all()
+        rows += session.execute(
+            _query(args, low, high, cube, group, cube.outcome, *sums).group_by(group, cube.outcome)
+        ).all()
+        scores += session.execute(
+            _query(
+                args, low, high, score, score.measure, score.bucket, func.sum(score.count)
+            ).group_by(score.measure, score.bucket)
+        ).all()
     return rows, scores
 
 
@@ -62,17 +80,35 @@ def findings_report(uow, zone, args: dict) -> dict:
             bucket[name] += int(value or 0)
             total[name] += int(value or 0)
     calls = total["calls"]
-    return {"start": start, "end": end, "timezone": zone.key, "group_by": by, "calls": calls,
-            "outcomes": [{"outcome": o, "calls": n, "share": ratio(n, calls)}
-                         for o, n in sorted(outcomes.items(), key=lambda kv: -kv[1])],
-            "satisfaction": {**_measure(total, "sat"),
-                             "distribution": _dist(scores, "satisfaction", range(1, 6))},
-            "propensity": {**_measure(total, "prop"),
-                           "distribution": _dist(scores, "propensity", range(10))},
-            "trend": [{"key": key, "calls": v["calls"],
-                       "satisfaction": _measure(v, "sat"), "propensity": _measure(v, "prop")}
-                      for key, v in sorted(trend.items(), key=lambda kv: str(kv[0]))],
-            "competitors": [{"competitor": c, "mentions": int(n)} for c, n in competitors]}
+    return {
+        "start": start,
+        "end": end,
+        "timezone": zone.key,
+        "group_by": by,
+        "calls": calls,
+        "outcomes": [
+            {"outcome": o, "calls": n, "share": ratio(n, calls)}
+            for o, n in sorted(outcomes.items(), key=lambda kv: -kv[1])
+        ],
+        "satisfaction": {
+            **_measure(total, "sat"),
+            "distribution": _dist(scores, "satisfaction", range(1, 6)),
+        },
+        "propensity": {
+            **_measure(total, "prop"),
+            "distribution": _dist(scores, "propensity", range(10)),
+        },
+        "trend": [
+            {
+                "key": key,
+                "calls": v["calls"],
+                "satisfaction": _measure(v, "sat"),
+                "propensity": _measure(v, "prop"),
+            }
+            for key, v in sorted(trend.items(), key=lambda kv: str(kv[0]))
+        ],
+        "competitors": [{"competitor": c, "mentions": int(n)} for c, n in competitors],
+    }
 
 
 def _measure(sums: dict, prefix: str) -> dict:
@@ -84,8 +120,11 @@ def _dist(scores, measure: str, buckets) -> dict:
     for m, bucket, n in scores:
         if m == measure:
             counts[bucket] = counts.get(bucket, 0) + int(n)
-    label = (lambda b: str(b)) if measure == "satisfaction" else \
-        (lambda b: f"{b * 10}-{b * 10 + 9 if b < 9 else 100}")
+    label = (
+        (lambda b: str(b))
+        if measure == "satisfaction"
+        else (lambda b: f"{b * 10}-{b * 10 + 9 if b < 9 else 100}")
+    )
     return {label(b): counts.get(b, 0) for b in buckets}
 
 
@@ -93,20 +132,41 @@ def _competitors(args, start, end):
     """The top 20, under the same period and filters as every other figure."""
     mentions = func.sum(CompetitorCube.mentions)
     query = _query(args, start, end, CompetitorCube, CompetitorCube.competitor, mentions)
-    return (query.group_by(CompetitorCube.competitor)
-            .order_by(mentions.desc(), CompetitorCube.competitor).limit(20))
+    return (
+        query.group_by(CompetitorCube.competitor)
+        .order_by(mentions.desc(), CompetitorCube.competitor)
+        .limit(20)
+    )
 
 
 def table(report: dict):
-    columns = ["key", "calls", "satisfaction_n", "satisfaction_mean", "propensity_n",
-               "propensity_mean"]
-    return columns, ([t["key"], t["calls"], t["satisfaction"]["n"], t["satisfaction"]["mean"],
-                      t["propensity"]["n"], t["propensity"]["mean"]] for t in report["trend"])
+    columns = [
+        "key",
+        "calls",
+        "satisfaction_n",
+        "satisfaction_mean",
+        "propensity_n",
+        "propensity_mean",
+    ]
+    return columns, (
+        [
+            t["key"],
+            t["calls"],
+            t["satisfaction"]["n"],
+            t["satisfaction"]["mean"],
+            t["propensity"]["n"],
+            t["propensity"]["mean"],
+        ]
+        for t in report["trend"]
+    )
 
 
 def chart(report: dict, plot):
     dist = report["satisfaction"]["distribution"]
-    return plot.bars(f"Satisfaction of completed calls {report['start']} to {report['end']}",
-                     list(dist), {"calls": list(dist.values())},
-                     xlabel="satisfaction score (1 = poor, 5 = excellent)",
-                     ylabel="calls (count)")
+    return plot.bars(
+        f"Satisfaction of completed calls {report['start']} to {report['end']}",
+        list(dist),
+        {"calls": list(dist.values())},
+        xlabel="satisfaction score (1 = poor, 5 = excellent)",
+        ylabel="calls (count)",
+    )

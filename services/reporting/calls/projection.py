@@ -9,6 +9,7 @@ under the dimensions their event carries. Every activity count is also kept per
 agent (``agent_cube``, agent ``""`` for a call no one holds): a key may name its
 ``agent_id``, which only that table is keyed by.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,9 +35,14 @@ def dims(data: dict, state: CallState | None = None) -> dict:
         if value is None and state is not None:
             value = getattr(state, name, None)
         return value or ""
-    return {"segment": pick("segment") or UNKNOWN, "channel": pick("channel") or UNKNOWN,
-            "team": pick("team"), "agent_kind": pick("agent_kind"),
-            "partner_id": pick("partner_id")}
+
+    return {
+        "segment": pick("segment") or UNKNOWN,
+        "channel": pick("channel") or UNKNOWN,
+        "team": pick("team"),
+        "agent_kind": pick("agent_kind"),
+        "partner_id": pick("partner_id"),
+    }
 
 
 def agent_of(data: dict, state: CallState | None = None) -> dict:
@@ -45,9 +51,18 @@ def agent_of(data: dict, state: CallState | None = None) -> dict:
 
 
 def call_state(session: Session, call_id: str, customer_id: str) -> CallState:
-    return row_for_update(session, CallState, {"call_id": call_id}, customer_id=customer_id,
-                          team="", agent_kind="", partner_id="", agent_id="",
-                          status="unknown", rank=0)
+    return row_for_update(
+        session,
+        CallState,
+        {"call_id": call_id},
+        customer_id=customer_id,
+        team="",
+        agent_kind="",
+        partner_id="",
+        agent_id="",
+        status="unknown",
+        rank=0,
+    )
 
 
 def _planned_key(state: CallState, zone) -> dict | None:
@@ -56,8 +71,12 @@ def _planned_key(state: CallState, zone) -> dict | None:
     if state.due_at is None:
         return None
     count = "cancelled" if state.status == "cancelled" else "planned"
-    return {"day": local_day(state.due_at, zone), **dims({}, state), **agent_of({}, state),
-            "count": count}
+    return {
+        "day": local_day(state.due_at, zone),
+        **dims({}, state),
+        **agent_of({}, state),
+        "count": count,
+    }
 
 
 def _move_planned(session: Session, state: CallState, zone, change) -> None:
@@ -119,6 +138,7 @@ def call_scheduled(session: Session, event, zone) -> None:
         state.plan_id, state.max_gap_days = data["plan_id"], data.get("max_gap_days")
         if state.rank == 0:
             state.status, state.rank = "scheduled", RANKS["scheduled"]
+
     _move_planned(session, state, zone, change)
     overdue.mark(session, state.customer_id)
 
@@ -126,11 +146,22 @@ def call_scheduled(session: Session, event, zone) -> None:
 def _scheduled_first(session: Session, data: dict, zone) -> bool:
     """The usual case, nothing heard of the call before: the row is inserted
     whole, as the general path below would leave it, with no update after."""
-    state = CallState(call_id=data["call_id"], customer_id=data["customer_id"],
-                      channel=data["channel"], segment=data.get("segment"),
-                      due_at=data["due_at"], team="", agent_kind="", partner_id="", agent_id="",
-                      assigned_at=None, status="scheduled", rank=RANKS["scheduled"],
-                      plan_id=data["plan_id"], max_gap_days=data.get("max_gap_days"))
+    state = CallState(
+        call_id=data["call_id"],
+        customer_id=data["customer_id"],
+        channel=data["channel"],
+        segment=data.get("segment"),
+        due_at=data["due_at"],
+        team="",
+        agent_kind="",
+        partner_id="",
+        agent_id="",
+        assigned_at=None,
+        status="scheduled",
+        rank=RANKS["scheduled"],
+        plan_id=data["plan_id"],
+        max_gap_days=data.get("max_gap_days"),
+    )
     key = _planned_key(state, zone)
     state.planned_key = json.dumps(key, default=str, sort_keys=True)
     if not insert_if_absent(session, state):
@@ -151,6 +182,7 @@ def call_assigned(session: Session, event, zone) -> None:
         state.team, state.agent_kind = data.get("team") or "", data["agent_kind"]
         state.partner_id = data.get("partner_id") or ""
         state.agent_id = data["agent_id"]
+
     _move_planned(session, state, zone, change)
 
 
@@ -167,8 +199,11 @@ def call_missed(session: Session, event, zone) -> None:
     if state.due_at is None:
         _move_planned(session, state, zone, lambda: setattr(state, "due_at", data["due_at"]))
     advance(state, "missed")
-    activity(session, {"day": local_day(data["due_at"], zone), **dims(data), **agent_of(data)},
-             {"missed": 1})
+    activity(
+        session,
+        {"day": local_day(data["due_at"], zone), **dims(data), **agent_of(data)},
+        {"missed": 1},
+    )
     overdue.mark(session, state.customer_id)
 
 

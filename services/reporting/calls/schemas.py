@@ -1,10 +1,26 @@
 """What the activity, coverage and findings reports accept and answer."""
+
 from marshmallow import Schema, fields, validate
 
-from services.reporting.reports.queries import (DIMENSION_GROUPS, TIME_GROUPS, DimensionsQuery,
-                                                ReportQuery, group_by)
-from services.reporting.reports.schemas import (FIELD, NULLABLE, Distribution, Mean, Period,
-                                                counts, integer, many, ratio, text)
+from services.reporting.reports.queries import (
+    DIMENSION_GROUPS,
+    TIME_GROUPS,
+    DimensionsQuery,
+    ReportQuery,
+    group_by,
+)
+from services.reporting.reports.schemas import (
+    FIELD,
+    NULLABLE,
+    Distribution,
+    Mean,
+    Period,
+    counts,
+    integer,
+    many,
+    ratio,
+    text,
+)
 
 
 class ActivityArgs(DimensionsQuery):

@@ -14,6 +14,7 @@ grouped by time, reads a row per day (and outcome) however full the cubes are.
 calendar month (``day`` holds the month's first day): a period of whole months reads
 one row per month and key instead of one per day and key.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -31,6 +32,7 @@ class ActivityCube(Dims, ActivityCounts, Base):
 
 class FindingsSums:
     """Completed calls by outcome with the sums statistics need (n, Σx, Σx²)."""
+
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     sat_n: Mapped[int] = mapped_column(Integer, default=0)
@@ -51,6 +53,7 @@ class FindingsCube(Dims, FindingsSums, Base):
 class ScoreCounts:
     """Distributions: ``measure`` satisfaction (bucket 1..5) or propensity (bucket =
     decile 0..9, 100 in 9)."""
+
     measure: Mapped[str] = mapped_column(String(16), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
@@ -63,6 +66,7 @@ class ScoreCube(Dims, ScoreCounts, Base):
 class CompetitorCube(Dims, Base):
     """Competitor mentions of completed calls, under every dimension of the call, so
     the findings report's filters apply to them as to its other figures."""
+
     __tablename__ = "competitor_cube"
     competitor: Mapped[str] = mapped_column(String(120), primary_key=True)
     mentions: Mapped[int] = mapped_column(Integer, default=0)
@@ -71,6 +75,7 @@ class CompetitorCube(Dims, Base):
 class CallState(Base):
     """One call as far as reporting knows it; ``rank`` orders statuses so that a
     late ``scheduled`` never reopens a completed call."""
+
     __tablename__ = "call_state"
     call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -100,15 +105,18 @@ class ScoreMonth(Dims, ScoreCounts, Base):
 
 class ActivityDay(ActivityCounts, Base):
     """The activity cube summed over every dimension, per local day."""
+
     __tablename__ = "activity_day"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
 class OutcomeDay(Base):
     """Completed calls per local day and outcome, over every dimension."""
+
     __tablename__ = "outcome_day"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
+
 
 MONTHLY = {"findings_cube": FindingsMonth, "score_cube": ScoreMonth}

@@ -7,6 +7,7 @@ This is the one exception to the log being append-only: the events stay, with th
 ids, times and every figure reports use; only the personal fields are blanked, with
 the same placeholder the live models get, so a rebuild still equals the live models.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from services.reporting import event_log
 from services.reporting.tables import CustomerDim, EventLog
-from shared.messaging.erasure import ERASED, mentioning, scrub as scrub_payload
+from shared.messaging.erasure import ERASED, mentioning
+from shared.messaging.erasure import scrub as scrub_payload
 
 
 def scrub(payload: dict, customer_id: str) -> dict:
@@ -31,8 +33,11 @@ def erase(session: Session, customer_id: str) -> int:
         payload = json.loads(text)
         scrubbed = scrub(payload, customer_id)
         if scrubbed != payload:
-            session.execute(update(EventLog).where(EventLog.event_id == event_id)
-                            .values(payload=json.dumps(scrubbed, separators=(",", ":"))))
+            session.execute(
+                update(EventLog)
+                .where(EventLog.event_id == event_id)
+                .values(payload=json.dumps(scrubbed, separators=(",", ":")))
+            )
             changed += 1
     row = session.get(CustomerDim, customer_id)
     if row is not None:

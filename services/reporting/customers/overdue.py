@@ -13,6 +13,7 @@ they were made, so the facts end as if applied one by one; the overdue time depe
 only on the state the transaction ends with, so computing it once at the end gives
 what computing it after every event would.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import event as sa_event
@@ -71,25 +72,45 @@ def refresh(session: Session) -> None:
         customer_facts(session, customer_id, new=customer_id in absent)
     marked = sorted(pending["marked"])
     if marked:
-        _recompute(session, {customer_id: customer_facts(session, customer_id,
-                                                         new=customer_id in absent)
-                             for customer_id in marked})
+        _recompute(
+            session,
+            {
+                customer_id: customer_facts(session, customer_id, new=customer_id in absent)
+                for customer_id in marked
+            },
+        )
     session.info.pop("overdue")
 
 
 def _recompute(session: Session, facts: dict) -> None:
     session.flush()
     ids, live = list(facts), CallState.status != "cancelled"
-    first = select(CallState.customer_id, func.min(CallState.due_at)).where(
-        CallState.customer_id.in_(ids), live, CallState.due_at.is_not(None)
-    ).group_by(CallState.customer_id)
-    latest = select(CallState.customer_id, CallState.max_gap_days, func.row_number().over(
-        partition_by=(CallState.customer_id, CallState.plan_id),
-        order_by=(CallState.due_at.desc(), CallState.call_id.desc())).label("n")).where(
-        CallState.customer_id.in_(ids), live, CallState.max_gap_days.is_not(None)).subquery()
-    policy = select(latest.c.customer_id, func.min(latest.c.max_gap_days)).where(
-        latest.c.n == 1).group_by(latest.c.customer_id)
+    first = (
+        select(CallState.customer_id, func.min(CallState.due_at))
+        .where(CallState.customer_id.in_(ids), live, CallState.due_at.is_not(None))
+        .group_by(CallState.customer_id)
+    )
+    latest = (
+        select(
+            CallState.customer_id,
+            CallState.max_gap_days,
+            func.row_number()
+            .over(
+                partition_by=(CallState.customer_id, CallState.plan_id),
+                order_by=(CallState.due_at.desc(), CallState.call_id.desc()),
+            )
+            .label("n"),
+        )
+        .where(CallState.customer_id.in_(ids), live, CallState.max_gap_days.is_not(None))
+        .subquery()
+    )
+    policy = (
+        select(latest.c.customer_id, func.min(latest.c.max_gap_days))
+        .where(latest.c.n == 1)
+        .group_by(latest.c.customer_id)
+    )
     firsts, policies = dict(session.execute(first).all()), dict(session.execute(policy).all())
     for customer_id, row in facts.items():
-        row.overdue_since = rule.due_by(row.last_contact_at, policies.get(customer_id),
-                                        firsts.get(customer_id))
+        row.overdue_since = rule.due_by(
+            row.last_contact_at, policies.get(customer_id), firsts.get(customer_id)
+        )

@@ -3,6 +3,7 @@
 Every fact keeps the newest value by event time, so arrival order does not matter;
 a quality item resolved before its flag arrives stays resolved.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -32,8 +33,7 @@ def customer_opted_out(session: Session, event, _zone) -> None:
 
 def customer_erased(session: Session, event, _zone) -> None:
     erasure.erase(session, event.payload["customer_id"])
-    customer_facts(session, event.payload["customer_id"]).opted_out_at = \
-        event.payload["erased_at"]
+    customer_facts(session, event.payload["customer_id"]).opted_out_at = event.payload["erased_at"]
 
 
 def _item(session, data) -> QualityItem:
@@ -55,8 +55,13 @@ def quality_resolved(session: Session, event, _zone) -> None:
 
 def gaps_detected(session: Session, event, _zone) -> None:
     data = event.payload
-    row = row_for_update(session, CustomerGaps, {"customer_id": data["customer_id"]},
-                         missing="", detected_at=data["detected_at"])
+    row = row_for_update(
+        session,
+        CustomerGaps,
+        {"customer_id": data["customer_id"]},
+        missing="",
+        detected_at=data["detected_at"],
+    )
     if data["detected_at"] < row.detected_at:
         return
     row.missing, row.detected_at = ",".join(sorted(data["missing_fields"])), data["detected_at"]
@@ -64,9 +69,16 @@ def gaps_detected(session: Session, event, _zone) -> None:
 
 def followup_created(session: Session, event, _zone) -> None:
     data = event.payload
-    session.merge(FollowupOpen(followup_id=data["followup_id"], kind=data["kind"],
-                               customer_id=data["customer_id"], due_at=data.get("due_at"),
-                               reason=data.get("reason"), created_at=data["created_at"]))
+    session.merge(
+        FollowupOpen(
+            followup_id=data["followup_id"],
+            kind=data["kind"],
+            customer_id=data["customer_id"],
+            due_at=data.get("due_at"),
+            reason=data.get("reason"),
+            created_at=data["created_at"],
+        )
+    )
 
 
 PROJECTIONS = {

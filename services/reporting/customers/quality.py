@@ -6,6 +6,7 @@ to resolve, and the profile fields most often missing.
 carry, a customer's gaps under the customer's segment (``customer_dim``, as the
 other customer-level reports), ``unknown`` for either until it is known.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -19,15 +20,18 @@ def quality_report(uow, args: dict) -> dict:
     query = select(QualityItem.rule, segment, QualityItem.flagged_at, QualityItem.resolved_at)
     if args.get("segment") is not None:
         query = query.where(segment == args["segment"])
-    gaps_query = join_segment(select(CustomerGaps.missing), CustomerGaps.customer_id,
-                              args.get("segment"))
+    gaps_query = join_segment(
+        select(CustomerGaps.missing), CustomerGaps.customer_id, args.get("segment")
+    )
     with uow.reader() as session:
         items = session.execute(query).all()
         gaps = list(session.scalars(gaps_query))
     rules: dict = {}
     for rule, segment, flagged, resolved in items:
-        r = rules.setdefault((rule, segment), {"rule": rule, "segment": segment, "open": 0,
-                                               "resolved": 0, "_hours": []})
+        r = rules.setdefault(
+            (rule, segment),
+            {"rule": rule, "segment": segment, "open": 0, "resolved": 0, "_hours": []},
+        )
         r["resolved" if resolved else "open"] += 1
         if resolved and flagged:
             r["_hours"].append((resolved - flagged).total_seconds() / 3600)
@@ -39,10 +43,15 @@ def quality_report(uow, args: dict) -> dict:
         for name in filter(None, missing.split(",")):
             fields[name] = fields.get(name, 0) + 1
     rows = sorted(rules.values(), key=lambda r: (-r["open"], r["rule"], r["segment"]))
-    return {"open": sum(r["open"] for r in rows), "resolved": sum(r["resolved"] for r in rows),
-            "rules": rows, "customers_with_gaps": sum(1 for g in gaps if g),
-            "missing_fields": [{"field": f, "customers": n}
-                               for f, n in sorted(fields.items(), key=lambda kv: -kv[1])]}
+    return {
+        "open": sum(r["open"] for r in rows),
+        "resolved": sum(r["resolved"] for r in rows),
+        "rules": rows,
+        "customers_with_gaps": sum(1 for g in gaps if g),
+        "missing_fields": [
+            {"field": f, "customers": n} for f, n in sorted(fields.items(), key=lambda kv: -kv[1])
+        ],
+    }
 
 
 def table(report: dict):
@@ -52,6 +61,10 @@ def table(report: dict):
 
 def chart(report: dict, plot):
     rows = report["rules"]
-    return plot.bars("Data-quality items by rule", [f"{r['rule']} / {r['segment']}" for r in rows],
-                     {"open": [r["open"] for r in rows], "resolved": [r["resolved"] for r in rows]},
-                     xlabel="rule / segment", ylabel="items (count)")
+    return plot.bars(
+        "Data-quality items by rule",
+        [f"{r['rule']} / {r['segment']}" for r in rows],
+        {"open": [r["open"] for r in rows], "resolved": [r["resolved"] for r in rows]},
+        xlabel="rule / segment",
+        ylabel="items (count)",
+    )

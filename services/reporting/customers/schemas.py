@@ -1,4 +1,5 @@
 """What the data-quality and follow-ups reports accept and answer."""
+
 from marshmallow import Schema, fields, validate
 
 from services.reporting.calls.schemas import CoverageArgs
@@ -34,8 +35,9 @@ class QualityReport(Schema):
 
 class FollowupAction(Schema):
     customer_id, segment, reason = text(), text(), text()
-    action = fields.String(**FIELD, metadata={
-        "enum": ["resolve_complaint", "call_now", "catch_up", "followup_due"]})
+    action = fields.String(
+        **FIELD, metadata={"enum": ["resolve_complaint", "call_now", "catch_up", "followup_due"]}
+    )
     priority = integer()
 
 

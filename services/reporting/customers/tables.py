@@ -3,6 +3,7 @@ its facts as calls and customer events change them (``customer_facts``), its
 data-quality items and gaps, and its open follow-ups. Each keeps the newest value
 by event time.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,6 +19,7 @@ class CustomerFacts(Base):
     """Per customer: last qualifying contact, last propensity, its outcome, and the
     time it is due by (shared.coverage): overdue once that time is past (None when
     no plan's policy is known for it or nothing is planned yet)."""
+
     __tablename__ = "customer_facts"
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

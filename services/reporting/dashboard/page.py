@@ -6,6 +6,7 @@ Besides ``Authorization: Bearer <token>`` it is signed in like every page
 SameSite=Strict cookie scoped to ``/dashboard``. Only pages read the cookie; the
 API never does.
 """
+
 from __future__ import annotations
 
 import base64
@@ -53,8 +54,10 @@ def _performance(period: dict) -> dict:
     """The agents report per agent and per partner: the same use case as the API."""
     ctx = service()
     zone = config.timezone(ctx.settings)
-    return {by: catalogue.report("agents", ctx.uow, zone, {**period, "group_by": by})
-            for by in ("agent", "partner")}
+    return {
+        by: catalogue.report("agents", ctx.uow, zone, {**period, "group_by": by})
+        for by in ("agent", "partner")
+    }
 
 
 @bp.get(PATH)
@@ -67,24 +70,41 @@ def dashboard():
     currency = request.args.get("currency", "HKD")
     if not CURRENCY.fullmatch(currency):
         raise Invalid("not a currency", errors={"currency": ["An ISO 4217 code, e.g. HKD."]})
-    sections = _sections({
-        "activity": {**period, "group_by": "week"},
-        "findings": {**period, "group_by": "month"},
-        "call-effectiveness": {"start": end - timedelta(days=182), "end": end,
-                               "currency": currency},
-        "outsourcers": period,
-        "pnl": {**period, "currency": currency, "group_by": "segment"},
-        "coverage": {"min_days": 0, "limit": 20},
-        "follow-ups": {"days": 30, "min_propensity": 70, "limit": 20},
-        "data-quality": {},
-    })
+    sections = _sections(
+        {
+            "activity": {**period, "group_by": "week"},
+            "findings": {**period, "group_by": "month"},
+            "call-effectiveness": {
+                "start": end - timedelta(days=182),
+                "end": end,
+                "currency": currency,
+            },
+            "outsourcers": period,
+            "pnl": {**period, "currency": currency, "group_by": "segment"},
+            "coverage": {"min_days": 0, "limit": 20},
+            "follow-ups": {"days": 30, "min_propensity": 70, "limit": 20},
+            "data-quality": {},
+        }
+    )
     sections["agents"] = _performance(period)
-    html = render_template("dashboard.html", s=sections, period=period, currency=currency,
-                           generated=clock.now().astimezone(zone))
+    html = render_template(
+        "dashboard.html",
+        s=sections,
+        period=period,
+        currency=currency,
+        generated=clock.now().astimezone(zone),
+    )
     # Its own policy: the charts are inline images and its style is inline.
-    return html, 200, {"Content-Type": "text/html; charset=utf-8",
-                       "Content-Security-Policy": ("default-src 'none'; img-src data:; "
-                                                   "style-src 'unsafe-inline'")}
+    return (
+        html,
+        200,
+        {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": (
+                "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+            ),
+        },
+    )
 
 
 def _refuse_filters() -> None:
@@ -92,8 +112,13 @@ def _refuse_filters() -> None:
     filter in the address would be ignored by all of them, so it is refused."""
     refused = sorted(set(request.args) - {"currency"})
     if refused:
-        raise Invalid("the dashboard takes no filters", errors={
-            name: ["The dashboard shows every segment, channel and team over fixed periods; "
-                   "only currency can be chosen. Filter the reports under /api/v1/reports."]
-            for name in refused})
-
+        raise Invalid(
+            "the dashboard takes no filters",
+            errors={
+                name: [
+                    "The dashboard shows every segment, channel and team over fixed periods; "
+                    "only currency can be chosen. Filter the reports under /api/v1/reports."
+                ]
+                for name in refused
+            },
+        )

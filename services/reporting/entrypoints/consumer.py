@@ -1,5 +1,6 @@
 """The reporting service's consumer process: every event into the log and read models,
 up to a thousand events per transaction."""
+
 import logging
 import time
 
@@ -32,19 +33,34 @@ def fold_pending(db: Database) -> int:
     with db.transaction() as session:
         folded = year_to_date.fold(session)
     if folded:
-        log.info("spread %d pending year-to-date months in %.2fs", folded,
-                 time.perf_counter() - started)
+        log.info(
+            "spread %d pending year-to-date months in %.2fs", folded, time.perf_counter() - started
+        )
     return folded
 
 
-def build_consumer(settings, db: Database, dispatcher: Dispatcher, names: Names,
-                   window: int = WINDOW, fold_every: float = FOLD_EVERY) -> Consumer:
+def build_consumer(
+    settings,
+    db: Database,
+    dispatcher: Dispatcher,
+    names: Names,
+    window: int = WINDOW,
+    fold_every: float = FOLD_EVERY,
+) -> Consumer:
     """The consumer, with a prefetch of two windows, spreading the pending
     year-to-date months (``fold_pending``) when idle and at least every
     ``fold_every`` seconds of a backlog."""
-    return Consumer(settings.service, dispatcher, settings.amqp_url, names, 2 * window,
-                    settings.delivery_limit, window=window, idle=lambda: fold_pending(db),
-                    idle_every=fold_every)
+    return Consumer(
+        settings.service,
+        dispatcher,
+        settings.amqp_url,
+        names,
+        2 * window,
+        settings.delivery_limit,
+        window=window,
+        idle=lambda: fold_pending(db),
+        idle_every=fold_every,
+    )
 
 
 def main() -> None:
@@ -54,9 +70,14 @@ def main() -> None:
     dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
     # REPORTING_WINDOW (default 1000) sets the window, the prefetch is twice it;
     # REPORTING_FOLD_SECONDS (default 60) how long a backlog goes between folds.
-    consumer = build_consumer(settings, db, dispatcher, Names(settings.namespace),
-                              int(settings.get("WINDOW", WINDOW)),
-                              float(settings.get("FOLD_SECONDS", FOLD_EVERY)))
+    consumer = build_consumer(
+        settings,
+        db,
+        dispatcher,
+        Names(settings.namespace),
+        int(settings.get("WINDOW", WINDOW)),
+        float(settings.get("FOLD_SECONDS", FOLD_EVERY)),
+    )
     process.run(settings, "consumer", consumer)
 
 

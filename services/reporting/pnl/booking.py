@@ -12,9 +12,10 @@ query, those of customers not seen yet inserted as ``unknown``. A segment change
 first books what is gathered under the old segment, then moves the customer's
 whole history, so the cube ends as if every entry had been booked one by one.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import bindparam, delete, literal, select, tuple_
 from sqlalchemy import event as sa_event
@@ -27,8 +28,15 @@ from services.reporting.store.counters import INSERTS, add_to
 from services.reporting.store.locked_rows import held, row_for_update
 
 UNKNOWN = "unknown"
-AMOUNTS = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve",
-           "allocations", "sales")
+AMOUNTS = (
+    "revenue",
+    "discounts",
+    "returns",
+    "cost_of_goods",
+    "cost_to_serve",
+    "allocations",
+    "sales",
+)
 CUBE_KEY = ("currency", "day", "segment")
 ZEROS = dict.fromkeys(AMOUNTS, 0)
 CHUNK = 1000
@@ -39,10 +47,12 @@ def book(session: Session, currency: str, day, customer_id: str, amounts: dict) 
     # Every entry in one shape, so a sale and a call cost of one customer and day
     # are summed into one upsert rather than written as two.
     amounts = {**ZEROS, **amounts}
-    add_to(session, PnlDaily, {"currency": currency, "day": day, "customer_id": customer_id},
-           amounts)
-    year_to_date.add(session, PnlYtd, {"currency": currency, "customer_id": customer_id}, day,
-                     amounts)
+    add_to(
+        session, PnlDaily, {"currency": currency, "day": day, "customer_id": customer_id}, amounts
+    )
+    year_to_date.add(
+        session, PnlYtd, {"currency": currency, "customer_id": customer_id}, day, amounts
+    )
     gathered = _gathered(session).setdefault(customer_id, {})
     entry = gathered.setdefault((currency, day), dict.fromkeys(AMOUNTS, 0))
     for name, value in counters.in_stored_units(PnlCube, amounts).items():
@@ -66,8 +76,7 @@ def settle(session: Session) -> None:
     rows: dict = {}
     for customer_id, entries in gathered.items():
         for (currency, day), amounts in entries.items():
-            row = rows.setdefault((currency, day, segments[customer_id]),
-                                  dict.fromkeys(AMOUNTS, 0))
+            row = rows.setdefault((currency, day, segments[customer_id]), dict.fromkeys(AMOUNTS, 0))
             for name, value in amounts.items():
                 row[name] += value
     counters.write(session, PnlCube, CUBE_KEY, AMOUNTS, rows)
@@ -86,14 +95,19 @@ def _segments(session: Session, customers: list[str]) -> dict:
     for attempt in range(2):
         for start in range(0, len(wanted), CHUNK):  # a rebuild gathers every customer
             with session.no_autoflush:
-                out.update(session.execute(
-                    select(CustomerSegment.customer_id, CustomerSegment.segment)
-                    .where(CustomerSegment.customer_id.in_(wanted[start:start + CHUNK]))
-                    .with_for_update()).all())
+                out.update(
+                    session.execute(
+                        select(CustomerSegment.customer_id, CustomerSegment.segment)
+                        .where(CustomerSegment.customer_id.in_(wanted[start : start + CHUNK]))
+                        .with_for_update()
+                    ).all()
+                )
         wanted = [c for c in wanted if c not in out]
         if wanted and attempt == 0:  # new customers: insert-or-nothing, then lock
-            session.connection().execute(_insert_unknown(session.get_bind().dialect.name),
-                                         [{"customer_id": c} for c in wanted])
+            session.connection().execute(
+                _insert_unknown(session.get_bind().dialect.name),
+                [{"customer_id": c} for c in wanted],
+            )
     return out
 
 
@@ -103,7 +117,8 @@ def move(session: Session, customer_id: str, segment: str, new: bool = False) ->
     another (its P&L follows the survivor's). ``new``: most likely a customer not
     seen before (a registration)."""
     if _merged_into(session, customer_id) in (None, customer_id) and _move_one(
-            session, customer_id, segment, new):
+        session, customer_id, segment, new
+    ):
         _move_merged(session, customer_id, segment)
 
 
@@ -114,8 +129,9 @@ def follow(session: Session, merged_id: str, survivor_id: str) -> None:
     while (up := _merged_into(session, root)) is not None and up not in seen:
         root = up
         seen.add(up)
-    segment = row_for_update(session, CustomerSegment, {"customer_id": root},
-                             segment=UNKNOWN).segment
+    segment = row_for_update(
+        session, CustomerSegment, {"customer_id": root}, segment=UNKNOWN
+    ).segment
     if _move_one(session, merged_id, segment):
         _move_merged(session, merged_id, segment)
 
@@ -126,8 +142,15 @@ def _move_merged(session: Session, customer_id: str, segment: str) -> None:
     this transaction is in a held row not written yet.)"""
     found, frontier = set(), [customer_id]
     while frontier:
-        frontier = sorted(set(session.scalars(select(CustomerFacts.customer_id).where(
-            CustomerFacts.merged_into.in_(frontier)))) - found - {customer_id})
+        frontier = sorted(
+            set(
+                session.scalars(
+                    select(CustomerFacts.customer_id).where(CustomerFacts.merged_into.in_(frontier))
+                )
+            )
+            - found
+            - {customer_id}
+        )
         found.update(frontier)
         for merged in frontier:
             _move_one(session, merged, segment)
@@ -138,8 +161,9 @@ def _merged_into(session: Session, customer_id: str):
     if facts is not None:
         return facts.merged_into
     with session.no_autoflush:
-        return session.scalar(select(CustomerFacts.merged_into)
-                              .where(CustomerFacts.customer_id == customer_id))
+        return session.scalar(
+            select(CustomerFacts.merged_into).where(CustomerFacts.customer_id == customer_id)
+        )
 
 
 def _move_one(session: Session, customer_id: str, segment: str, new: bool = False) -> bool:
@@ -156,39 +180,50 @@ def _move_one(session: Session, customer_id: str, segment: str, new: bool = Fals
     counters.flush_rows(session)  # and is in pnl_daily, which the move reads
     dialect = session.get_bind().dialect.name
     for name, sign in ((row.segment, -1), (segment, 1)):
-        session.connection().execute(_move(dialect, sign),
-                                     {"customer_id": customer_id, "segment": name})
+        session.connection().execute(
+            _move(dialect, sign), {"customer_id": customer_id, "segment": name}
+        )
     # Rows the move emptied go, as if the customer had been in ``segment`` all along.
-    session.connection().execute(_drop_emptied(), {"customer_id": customer_id,
-                                                   "segment": row.segment})
+    session.connection().execute(
+        _drop_emptied(), {"customer_id": customer_id, "segment": row.segment}
+    )
     row.segment = segment
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _drop_emptied():
     daily, cube = PnlDaily.__table__.c, PnlCube.__table__.c
     days = select(daily.currency, daily.day).where(daily.customer_id == bindparam("customer_id"))
-    return delete(PnlCube).where(cube.segment == bindparam("segment"),
-                                 tuple_(cube.currency, cube.day).in_(days),
-                                 *(cube[name] == 0 for name in AMOUNTS))
+    return delete(PnlCube).where(
+        cube.segment == bindparam("segment"),
+        tuple_(cube.currency, cube.day).in_(days),
+        *(cube[name] == 0 for name in AMOUNTS),
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _insert_unknown(dialect: str):
-    return INSERTS[dialect](CustomerSegment).values(
-        customer_id=bindparam("customer_id"), segment=UNKNOWN).on_conflict_do_nothing()
+    return (
+        INSERTS[dialect](CustomerSegment)
+        .values(customer_id=bindparam("customer_id"), segment=UNKNOWN)
+        .on_conflict_do_nothing()
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _move(dialect: str, sign: int):
     """Add ``sign`` × the customer's per-day P&L to the segment's cube rows."""
     daily = PnlDaily.__table__.c
-    source = select(daily.currency, daily.day, bindparam("segment", type_=PnlCube.segment.type),
-                    *((daily[name] * literal(sign)).label(name) for name in AMOUNTS)
-                    ).where(daily.customer_id == bindparam("customer_id"))
+    source = select(
+        daily.currency,
+        daily.day,
+        bindparam("segment", type_=PnlCube.segment.type),
+        *((daily[name] * literal(sign)).label(name) for name in AMOUNTS),
+    ).where(daily.customer_id == bindparam("customer_id"))
     insert = INSERTS[dialect](PnlCube).from_select(CUBE_KEY + AMOUNTS, source)
     table = PnlCube.__table__
     return insert.on_conflict_do_update(
         index_elements=list(CUBE_KEY),
-        set_={name: table.c[name] + insert.excluded[name] for name in AMOUNTS})
+        set_={name: table.c[name] + insert.excluded[name] for name in AMOUNTS},
+    )

@@ -11,6 +11,7 @@ their customer shares, booked on the first day of the allocation's period. Each
 entry counts on its own local day. Deal events are folded in
 ``sales.projection``.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -28,48 +29,89 @@ def _pnl(session, currency, day, customer_id, **amounts) -> None:
 
 def sale_recorded(session: Session, event, zone) -> None:
     s = event.payload
-    _pnl(session, s["currency"], local_day(s["recorded_at"], zone), s["customer_id"],
-         revenue=s["revenue"], discounts=s.get("discount") or 0, cost_of_goods=s["cost"],
-         sales=1)
+    _pnl(
+        session,
+        s["currency"],
+        local_day(s["recorded_at"], zone),
+        s["customer_id"],
+        revenue=s["revenue"],
+        discounts=s.get("discount") or 0,
+        cost_of_goods=s["cost"],
+        sales=1,
+    )
 
 
 def sale_returned(session: Session, event, zone) -> None:
     s = event.payload
-    _pnl(session, s["currency"], local_day(s["returned_at"], zone), s["customer_id"],
-         returns=s["revenue"], cost_of_goods=-s["cost"])
+    _pnl(
+        session,
+        s["currency"],
+        local_day(s["returned_at"], zone),
+        s["customer_id"],
+        returns=s["revenue"],
+        cost_of_goods=-s["cost"],
+    )
 
 
 def sale_cancelled(session: Session, event, zone) -> None:
     s = event.payload
-    _pnl(session, s["currency"], local_day(s["cancelled_at"], zone), s["customer_id"],
-         revenue=-s["revenue"], discounts=-(s.get("discount") or 0), cost_of_goods=-s["cost"],
-         sales=-1)
+    _pnl(
+        session,
+        s["currency"],
+        local_day(s["cancelled_at"], zone),
+        s["customer_id"],
+        revenue=-s["revenue"],
+        discounts=-(s.get("discount") or 0),
+        cost_of_goods=-s["cost"],
+        sales=-1,
+    )
 
 
 def call_cost(session: Session, event, zone) -> None:
     call = event.payload
     if call.get("cost") is not None:
-        _pnl(session, call.get("currency") or "HKD", local_day(call["completed_at"], zone),
-             call["customer_id"], cost_to_serve=to_cents(call["cost"]))
+        _pnl(
+            session,
+            call.get("currency") or "HKD",
+            local_day(call["completed_at"], zone),
+            call["customer_id"],
+            cost_to_serve=to_cents(call["cost"]),
+        )
 
 
 def allocation_recorded(session: Session, event, _zone) -> None:
     a = event.payload
     for share in a.get("shares") or ():
-        _pnl(session, a["currency"], a["period_start"], share["customer_id"],
-             allocations=share["amount"])
+        _pnl(
+            session,
+            a["currency"],
+            a["period_start"],
+            share["customer_id"],
+            allocations=share["amount"],
+        )
 
 
-LEDGER_FIGURES = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve",
-                  "allocations", "net_contribution", "calls", "timezone", "revision")
+LEDGER_FIGURES = (
+    "revenue",
+    "discounts",
+    "returns",
+    "cost_of_goods",
+    "cost_to_serve",
+    "allocations",
+    "net_contribution",
+    "calls",
+    "timezone",
+    "revision",
+)
 
 
 def ledger_totals(session: Session, event, _zone) -> None:
     """Keep the newest revision of the ledger's totals of a day, whatever the order."""
     t = event.payload
     figures = {name: t[name] for name in LEDGER_FIGURES}
-    row = row_for_update(session, LedgerTotals, {"currency": t["currency"], "day": t["day"]},
-                         **figures)
+    row = row_for_update(
+        session, LedgerTotals, {"currency": t["currency"], "day": t["day"]}, **figures
+    )
     if t["revision"] > row.revision:
         for name, value in figures.items():
             setattr(row, name, value)

@@ -23,6 +23,7 @@ list-price revenue less its discounts), then discounts, returns, cost of goods,
 cost to serve, allocations and net contribution. The ledger publishes per day and
 currency, not per segment: with a segment filter there is nothing to compare.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -44,18 +45,29 @@ def combine(customers, totals, ledger: dict) -> dict:
     all exact, so any difference is a defect, reported rather than rounded away."""
     summed = [value or ZERO for value in customers[1:]]
     exact = totals["_exact"][0]
-    differences = {name: str(summed[i] - exact[name])
-                   for i, name in enumerate(SUMMED) if summed[i] != exact[name]}
-    return {"customers": int(customers[0]),
-            "balanced": not differences and ledger["balanced"],
-            "differences": differences, "ledger": ledger}
+    differences = {
+        name: str(summed[i] - exact[name])
+        for i, name in enumerate(SUMMED)
+        if summed[i] != exact[name]
+    }
+    return {
+        "customers": int(customers[0]),
+        "balanced": not differences and ledger["balanced"],
+        "differences": differences,
+        "ledger": ledger,
+    }
 
 
 def survivors(session) -> dict:
     """Each merged customer → the customer its entries count under, as in the
     ledger: the end of its chain of merges."""
-    merged = dict(session.execute(select(CustomerFacts.customer_id, CustomerFacts.merged_into)
-                                  .where(CustomerFacts.merged_into.is_not(None))).all())
+    merged = dict(
+        session.execute(
+            select(CustomerFacts.customer_id, CustomerFacts.merged_into).where(
+                CustomerFacts.merged_into.is_not(None)
+            )
+        ).all()
+    )
     out = {}
     for customer in merged:
         last, seen = customer, {customer}
@@ -69,34 +81,46 @@ def survivors(session) -> dict:
 def reconcile(session, args: dict, zone=None) -> dict:
     """Reporting's P&L of ``args``' currency and period against the ledger's."""
     if args.get("segment") is not None:
-        return {"compared": False, "balanced": True, "differences": [],
-                "why": "the ledger publishes totals per day and currency, not per segment"}
+        return {
+            "compared": False,
+            "balanced": True,
+            "differences": [],
+            "why": "the ledger publishes totals per day and currency, not per segment",
+        }
     ours = {day: _ours(values) for day, *values in session.execute(_per_day(args))}
     published = list(session.scalars(_published(args)))
     theirs = {row.day: _theirs(row) for row in published}
-    differences = [d for day in sorted(theirs) for d in _compare(day, theirs[day],
-                                                                 ours.get(day))]
-    differences += _compare("total", _sum(theirs.values()),
-                            _sum([ours[day] for day in theirs if day in ours]))
-    missing = sorted(day for day, values in ours.items()
-                     if day not in theirs and any(values.values()))
+    differences = [d for day in sorted(theirs) for d in _compare(day, theirs[day], ours.get(day))]
+    differences += _compare(
+        "total", _sum(theirs.values()), _sum([ours[day] for day in theirs if day in ours])
+    )
+    missing = sorted(
+        day for day, values in ours.items() if day not in theirs and any(values.values())
+    )
     zones = sorted({row.timezone for row in published})
     wrong_zone = zone is not None and any(name != zone.key for name in zones)
-    out = {"compared": True, "days_published": len(theirs),
-           "days_without_ledger_totals": [day.isoformat() for day in missing],
-           "differences": differences,
-           "balanced": not differences and not wrong_zone}
+    out = {
+        "compared": True,
+        "days_published": len(theirs),
+        "days_without_ledger_totals": [day.isoformat() for day in missing],
+        "differences": differences,
+        "balanced": not differences and not wrong_zone,
+    }
     if wrong_zone:
-        out["timezone"] = (f"the ledger's days are in {', '.join(zones)}, reporting's in "
-                           f"{zone.key}: set REPORTING_TIMEZONE to SALES_TIMEZONE")
+        out["timezone"] = (
+            f"the ledger's days are in {', '.join(zones)}, reporting's in "
+            f"{zone.key}: set REPORTING_TIMEZONE to SALES_TIMEZONE"
+        )
     return out
 
 
 def _per_day(args):
     query = select(PnlCube.day, *(func.sum(getattr(PnlCube, n)) for n in SUMMED)).where(
-        PnlCube.currency == args["currency"])
-    return where_period(query, PnlCube.day, args.get("start"), args.get("end")
-                        ).group_by(PnlCube.day)
+        PnlCube.currency == args["currency"]
+    )
+    return where_period(query, PnlCube.day, args.get("start"), args.get("end")).group_by(
+        PnlCube.day
+    )
 
 
 def _published(args):
@@ -106,9 +130,13 @@ def _published(args):
 
 def _ours(values) -> dict:
     figures = {name: Decimal(value or 0) for name, value in zip(SUMMED, values)}
-    figures["net_contribution"] = (figures["revenue"] - figures["returns"]
-                                   - figures["cost_of_goods"] - figures["cost_to_serve"]
-                                   - figures["allocations"])
+    figures["net_contribution"] = (
+        figures["revenue"]
+        - figures["returns"]
+        - figures["cost_of_goods"]
+        - figures["cost_to_serve"]
+        - figures["allocations"]
+    )
     return figures
 
 
@@ -124,10 +152,17 @@ def _sum(days) -> dict:
 
 def _compare(day, ledger: dict, ours: dict | None) -> list[dict]:
     ours = ours or dict.fromkeys(MEASURES, ZERO)
-    return [{"day": day if isinstance(day, str) else day.isoformat(), "measure": name,
-             "ledger": _text(ledger[name]), "reporting": _text(ours[name]),
-             "difference": _text(ours[name] - ledger[name])}
-            for name in MEASURES if ours[name] != ledger[name]]
+    return [
+        {
+            "day": day if isinstance(day, str) else day.isoformat(),
+            "measure": name,
+            "ledger": _text(ledger[name]),
+            "reporting": _text(ours[name]),
+            "difference": _text(ours[name] - ledger[name]),
+        }
+        for name in MEASURES
+        if ours[name] != ledger[name]
+    ]
 
 
 def _text(amount: Decimal) -> str:

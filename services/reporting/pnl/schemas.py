@@ -1,5 +1,6 @@
 """What the P&L report accepts and answers: money as decimal strings rounded to
 cents."""
+
 from marshmallow import Schema, fields
 
 from services.reporting.reports.queries import MoneyQuery, group_by
@@ -20,6 +21,7 @@ class Figures(Schema):
 
 class PnlRow(Figures):
     """One group's figures, under the key the report is grouped by."""
+
     segment = fields.String()
     customer = fields.String()
     day = fields.Date()
@@ -29,12 +31,16 @@ class PnlRow(Figures):
 class LedgerDifference(Schema):
     day = fields.String(**FIELD, metadata={"description": "A date, or `total`"})
     measure = text()
-    ledger, reporting, difference = DecimalString(**FIELD), DecimalString(**FIELD), \
-        DecimalString(**FIELD)
+    ledger, reporting, difference = (
+        DecimalString(**FIELD),
+        DecimalString(**FIELD),
+        DecimalString(**FIELD),
+    )
 
 
 class LedgerCheck(Schema):
     """Reporting's figures against the totals the sales ledger published, per day."""
+
     compared = fields.Boolean(**FIELD)
     balanced = fields.Boolean(**FIELD)
     days_published = fields.Integer()

@@ -12,6 +12,7 @@ ends up under the right segment, as a read-time join would have put it.
 ``ledger_totals`` holds the figures the sales ledger publishes per day and currency,
 which the P&L's reconciliation compares with reporting's own.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,6 +28,7 @@ from shared.types import Money
 class PnlDaily(Amounts, Base):
     """The P&L entries of a local day, customer and currency, as the sales service
     defines them (see docs/reporting.md)."""
+
     __tablename__ = "pnl_daily"
     # A customer's history is moved between segments' cube rows by this index.
     __table_args__ = (Index("ix_pnl_daily_customer_id", "customer_id"),)
@@ -37,6 +39,7 @@ class PnlDaily(Amounts, Base):
 
 class PnlCube(Amounts, Base):
     """The P&L of a currency, local day and customer segment."""
+
     __tablename__ = "pnl_cube"
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -47,6 +50,7 @@ class CustomerSegment(Base):
     """The segment a customer's P&L is counted under in ``pnl_cube``. Also the row
     a P&L entry and a segment change both lock, so that concurrent consumers cannot
     book an entry under a segment the customer is being moved away from."""
+
     __tablename__ = "customer_segment"
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     segment: Mapped[str] = mapped_column(String(64))
@@ -54,11 +58,13 @@ class CustomerSegment(Base):
 
 class PnlYtd(CurrencyCustomerMonth, Amounts, Base):
     """A customer's P&L in a currency from January through ``month``."""
+
     __tablename__ = "pnl_ytd"
 
 
 class PnlYtdPending(CurrencyCustomerMonth, Amounts, Base):
     """Entries of ``pnl_ytd`` not spread yet: a customer's P&L of ``month`` alone."""
+
     __tablename__ = "pnl_ytd_pending"
 
 
@@ -67,6 +73,7 @@ class LedgerTotals(Base):
     the newest ``revision`` of ``ledger.totals_published``: what the P&L's
     reconciliation compares reporting's figures with. ``revenue`` is the ledger's,
     at list price (reporting's is net of discounts)."""
+
     __tablename__ = "ledger_totals"
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

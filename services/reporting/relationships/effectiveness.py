@@ -18,6 +18,7 @@ for a last month that ``to`` cuts short from ``pnl_daily``; so the cost grows wi
 customers, not with months, calls or sales. The per-customer changes and the
 statistics are computed on numpy columns in ``measures``.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -40,17 +41,30 @@ SIGNALS = ("sat_n", "sat_sum", "prop_n", "prop_sum")
 def _customers(session, args, months: list[date], half: int):
     """Customers with calls planned or made in the window: their ids, segments,
     (planned, calls) over the window and the score sums of each half."""
-    ids, sums = year_to_date.read(session, CustomerYtd, ("planned", "calls") + SIGNALS, {
-        "all": (months[0], months[-1]), "first": (months[0], months[half - 1]),
-        "second": (months[-half], months[-1])})
-    segments = dict(session.connection().execute(
-        select(CustomerDim.customer_id, CustomerDim.segment)).all())
+    ids, sums = year_to_date.read(
+        session,
+        CustomerYtd,
+        ("planned", "calls") + SIGNALS,
+        {
+            "all": (months[0], months[-1]),
+            "first": (months[0], months[half - 1]),
+            "second": (months[-half], months[-1]),
+        },
+    )
+    segments = dict(
+        session.connection().execute(select(CustomerDim.customer_id, CustomerDim.segment)).all()
+    )
     segment = np.array([segments.get(cid, UNKNOWN_SEGMENT) for cid in ids], dtype=object)
     keep = sums["all"][:, :2].any(axis=1)
     if args.get("segment") is not None:
         keep &= segment == args["segment"]
-    return ([cid for cid, kept in zip(ids, keep) if kept], segment[keep],
-            sums["all"][keep, :2], sums["first"][keep, 2:], sums["second"][keep, 2:])
+    return (
+        [cid for cid, kept in zip(ids, keep) if kept],
+        segment[keep],
+        sums["all"][keep, :2],
+        sums["first"][keep, 2:],
+        sums["second"][keep, 2:],
+    )
 
 
 def _revenue(session, currency: str, ids: list, halves) -> np.ndarray:
@@ -60,19 +74,29 @@ def _revenue(session, currency: str, ids: list, halves) -> np.ndarray:
     position = {cid: i for i, cid in enumerate(ids)}
     out = np.zeros((len(ids), 2), np.int64)
     parts = [periods.split(low, high) for low, high in halves]
-    whole = {column: (part.first_month, periods.month_before(part.after_months))
-             for column, part in enumerate(parts) if not part.months_empty()}
-    found, sums = year_to_date.read(session, PnlYtd, ("revenue", "returns"), whole,
-                                    currency=currency)
+    whole = {
+        column: (part.first_month, periods.month_before(part.after_months))
+        for column, part in enumerate(parts)
+        if not part.months_empty()
+    }
+    found, sums = year_to_date.read(
+        session, PnlYtd, ("revenue", "returns"), whole, currency=currency
+    )
     for column, net in sums.items():
         _add(out[:, column], position, found, net[:, 0] - net[:, 1])
     for column, part in enumerate(parts):
         for first_day, last_day in part.edges:
             d = PnlDaily
             net = type_coerce(func.sum(d.revenue) - func.sum(d.returns), BigInteger)
-            rows = session.connection().execute(select(d.customer_id, net).where(
-                d.currency == currency, d.day.between(first_day, last_day))
-                .group_by(d.customer_id)).all()
+            rows = (
+                session.connection()
+                .execute(
+                    select(d.customer_id, net)
+                    .where(d.currency == currency, d.day.between(first_day, last_day))
+                    .group_by(d.customer_id)
+                )
+                .all()
+            )
             _add(out[:, column], position, [r[0] for r in rows], [r[1] or 0 for r in rows])
     return out
 
@@ -89,39 +113,75 @@ def effectiveness_report(uow, zone, args: dict) -> dict:
     months = periods.months(start, end)
     half = len(months) // 2
     if not half:
-        return {"start": start, "end": end, "segments": [],
-                "insufficient": "the window needs at least two calendar months"}
+        return {
+            "start": start,
+            "end": end,
+            "segments": [],
+            "insufficient": "the window needs at least two calendar months",
+        }
     first_end = periods.month_end(months[half - 1])
     with uow.reader() as session:
         ids, segment, totals, first, second = _customers(session, args, months, half)
-        revenue = _revenue(session, args["currency"], ids,
-                           ((months[0], first_end), (months[-half], end)))
+        revenue = _revenue(
+            session, args["currency"], ids, ((months[0], first_end), (months[-half], end))
+        )
     people = measures.per_customer(segment, totals, first, second, revenue)
-    return {"start": months[0], "end": end, "currency": args["currency"],
-            "halves": {"first": [months[0], first_end], "second": [months[-half], end]},
-            "segments": [measures.segment_stats(name, people, people["segment"] == name)
-                         for name in sorted(set(people["segment"]))],
-            "all": measures.segment_stats("all", people,
-                                          np.ones(len(people["calls"]), bool))}
+    return {
+        "start": months[0],
+        "end": end,
+        "currency": args["currency"],
+        "halves": {"first": [months[0], first_end], "second": [months[-half], end]},
+        "segments": [
+            measures.segment_stats(name, people, people["segment"] == name)
+            for name in sorted(set(people["segment"]))
+        ],
+        "all": measures.segment_stats("all", people, np.ones(len(people["calls"]), bool)),
+    }
 
 
 def table(report: dict):
-    columns = ["segment", "customers", "measure", "n", "rho", "ci95_low", "ci95_high",
-               "p_value", "note"]
+    columns = [
+        "segment",
+        "customers",
+        "measure",
+        "n",
+        "rho",
+        "ci95_low",
+        "ci95_high",
+        "p_value",
+        "note",
+    ]
 
     def rows():
         for seg in report.get("segments", []):
             for measure, c in seg["correlations"].items():
                 ci = c.get("ci95") or [None, None]
-                yield [seg["segment"], seg["customers"], measure, c["n"], c.get("rho"),
-                       ci[0], ci[1], c.get("p_value"), c.get("insufficient", "")]
+                yield [
+                    seg["segment"],
+                    seg["customers"],
+                    measure,
+                    c["n"],
+                    c.get("rho"),
+                    ci[0],
+                    ci[1],
+                    c.get("p_value"),
+                    c.get("insufficient", ""),
+                ]
+
     return columns, rows()
 
 
 def chart(report: dict, plot):
-    rows = [(s["segment"], s["correlations"]["satisfaction"])
-            for s in report.get("segments", []) if "rho" in s["correlations"]["satisfaction"]]
-    return plot.intervals("Calls vs change in satisfaction: Spearman rho with 95% CI",
-                          [name for name, _ in rows], [c["rho"] for _, c in rows],
-                          [c["ci95"][0] for _, c in rows], [c["ci95"][1] for _, c in rows],
-                          xlabel="Spearman rank correlation (rho, unitless)")
+    rows = [
+        (s["segment"], s["correlations"]["satisfaction"])
+        for s in report.get("segments", [])
+        if "rho" in s["correlations"]["satisfaction"]
+    ]
+    return plot.intervals(
+        "Calls vs change in satisfaction: Spearman rho with 95% CI",
+        [name for name, _ in rows],
+        [c["rho"] for _, c in rows],
+        [c["ci95"][0] for _, c in rows],
+        [c["ci95"][1] for _, c in rows],
+        xlabel="Spearman rank correlation (rho, unitless)",
+    )

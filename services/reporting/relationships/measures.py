@@ -5,6 +5,7 @@ One row per customer arrives summed from the year-to-date rows; the changes and 
 segment's statistics are computed on numpy columns, so 5,000 customers take a
 few milliseconds rather than a Python loop per customer and segment.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,7 +15,7 @@ from services.reporting.reports.stats import spearman, welch
 from shared.types import PLACES
 
 MEASURES = ("satisfaction", "relationship", "revenue")
-MONEY_SCALE = 10 ** PLACES  # money is read as its stored ten-thousandths
+MONEY_SCALE = 10**PLACES  # money is read as its stored ten-thousandths
 
 
 def _score(sat_n, sat_sum, prop_n, prop_sum):
@@ -34,10 +35,14 @@ def per_customer(segment, totals, first, second, revenue) -> dict:
     a, b = first.astype(float).T, second.astype(float).T
     with np.errstate(divide="ignore", invalid="ignore"):
         d_sat = np.where((a[0] > 0) & (b[0] > 0), b[1] / b[0] - a[1] / a[0], np.nan)
-    return {"segment": segment, "planned": totals[:, 0].astype(float),
-            "calls": totals[:, 1].astype(float), "d_satisfaction": d_sat,
-            "d_relationship": _score(*b) - _score(*a),
-            "d_revenue": (revenue[:, 1] - revenue[:, 0]) / MONEY_SCALE}
+    return {
+        "segment": segment,
+        "planned": totals[:, 0].astype(float),
+        "calls": totals[:, 1].astype(float),
+        "d_satisfaction": d_sat,
+        "d_relationship": _score(*b) - _score(*a),
+        "d_revenue": (revenue[:, 1] - revenue[:, 0]) / MONEY_SCALE,
+    }
 
 
 def segment_stats(name: str, people: dict, mask) -> dict:
@@ -48,20 +53,28 @@ def segment_stats(name: str, people: dict, mask) -> dict:
         known = ~np.isnan(change)
         correlations[measure] = spearman(calls[known], change[known])
     cohorts = _cohorts(calls, people["planned"][mask], people["d_satisfaction"][mask])
-    return {"segment": name, "customers": int(np.count_nonzero(mask)),
-            "correlations": correlations, "cohorts": cohorts,
-            "proposal": advice.propose(name, correlations, cohorts)}
+    return {
+        "segment": name,
+        "customers": int(np.count_nonzero(mask)),
+        "correlations": correlations,
+        "cohorts": cohorts,
+        "proposal": advice.propose(name, correlations, cohorts),
+    }
 
 
 def _cohorts(calls, planned, change) -> dict:
     def sums(group):
         values = change[group & ~np.isnan(change)]
         return len(values), float(values.sum()), float((values * values).sum())
+
     on_plan = sums((planned > 0) & (calls >= planned))
     under = sums((planned > 0) & (calls < planned))
-    return {"measure": "satisfaction change (points on the 1–5 scale)",
-            "on_plan": _mean(on_plan), "under_called": _mean(under),
-            "difference": welch(on_plan, under)}
+    return {
+        "measure": "satisfaction change (points on the 1–5 scale)",
+        "on_plan": _mean(on_plan),
+        "under_called": _mean(under),
+        "difference": welch(on_plan, under),
+    }
 
 
 def _mean(sums) -> dict:

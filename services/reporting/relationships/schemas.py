@@ -1,5 +1,6 @@
 """What the call-effectiveness report accepts and answers (statistics as
 ``Estimate``s)."""
+
 from marshmallow import Schema, fields
 
 from services.reporting.reports.queries import MoneyQuery
@@ -24,8 +25,9 @@ class Cohorts(Schema):
 
 
 class Proposal(Schema):
-    change = fields.String(**FIELD, metadata={
-        "enum": ["none", "keep_or_increase", "review", "reduce"]})
+    change = fields.String(
+        **FIELD, metadata={"enum": ["none", "keep_or_increase", "review", "reduce"]}
+    )
     reason = text()
 
 
@@ -45,6 +47,7 @@ class Halves(Schema):
 class EffectivenessReport(Period):
     """A window shorter than two calendar months answers only the period, no
     segments and ``insufficient``."""
+
     currency = fields.String()
     halves = fields.Nested(Halves)
     segments = many(SegmentEffect)

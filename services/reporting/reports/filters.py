@@ -1,5 +1,6 @@
 """Query pieces every report shares: the period, the dimension filters, grouping
 keys over days, and the segment of a customer (``unknown`` until it is known)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -12,14 +13,20 @@ from shared import clock
 from shared.errors import Invalid
 
 UNKNOWN_SEGMENT = "unknown"
-FILTERS = {"segment": "segment", "channel": "channel", "team": "team",
-           "agent_kind": "agent_kind", "partner": "partner_id"}
+FILTERS = {
+    "segment": "segment",
+    "channel": "channel",
+    "team": "team",
+    "agent_kind": "agent_kind",
+    "partner": "partner_id",
+}
 
 
 def check_period(start: date | None, end: date | None) -> None:
     if start and end and start > end:
-        raise Invalid("the period ends before it starts",
-                      errors={"from": [f"{start} is after 'to' ({end})."]})
+        raise Invalid(
+            "the period ends before it starts", errors={"from": [f"{start} is after 'to' ({end})."]}
+        )
 
 
 def default_period(args: dict, zone: ZoneInfo, days: int) -> tuple[date, date]:

@@ -1,6 +1,7 @@
 """Splitting a period of local days into whole calendar months, answered from
 monthly roll-ups, and the days at its edges that are not whole months, answered
 from daily rows: a ten-month period reads ten monthly rows per key, not 300 daily."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -8,13 +9,16 @@ from typing import NamedTuple
 
 
 class Split(NamedTuple):
-    first_month: date | None   # first whole month (None: from the beginning)
+    first_month: date | None  # first whole month (None: from the beginning)
     after_months: date | None  # the month after the last whole one (None: to the end)
-    edges: tuple               # (start, end) day ranges outside the whole months
+    edges: tuple  # (start, end) day ranges outside the whole months
 
     def months_empty(self) -> bool:
-        return (self.first_month is not None and self.after_months is not None
-                and self.first_month >= self.after_months)
+        return (
+            self.first_month is not None
+            and self.after_months is not None
+            and self.first_month >= self.after_months
+        )
 
 
 def next_month(day: date) -> date:
@@ -40,8 +44,9 @@ def month_end(day: date) -> date:
 
 def split(start: date | None, end: date | None) -> Split:
     first = None if start is None else start if start.day == 1 else next_month(start)
-    after = None if end is None else next_month(end) if end == month_end(end) \
-        else end.replace(day=1)
+    after = (
+        None if end is None else next_month(end) if end == month_end(end) else end.replace(day=1)
+    )
     edges = []
     if start is not None and start.day != 1:
         edges.append((start, month_end(start) if end is None else min(end, month_end(start))))

@@ -7,6 +7,7 @@ them. A filter a report cannot honour is refused (422), never ignored. Answers a
 by the report modules and documented in docs/reporting.md; money is answered as
 strings rounded to cents.
 """
+
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema

@@ -3,6 +3,7 @@
 Each report module offers ``table(report) -> (columns, rows)`` and
 ``chart(report, charts) -> bytes``; JSON is the report itself.
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,15 +51,22 @@ def csv_response(name: str, columns: list, rows) -> Response:
                 buffer.seek(0)
                 buffer.truncate()
         yield buffer.getvalue()
-    return Response(stream_with_context(lines()), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
 
 
 def _cell(value):
     value = plain(value)
     if isinstance(value, (dict, list)):
-        return "; ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) \
+        return (
+            "; ".join(f"{k}={v}" for k, v in value.items())
+            if isinstance(value, dict)
             else "; ".join(map(str, value))
+        )
     if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
         return "'" + value  # a spreadsheet must not run a segment name as a formula
     return "" if value is None else value

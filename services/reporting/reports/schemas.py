@@ -7,6 +7,7 @@ into ISO strings and money into decimal strings); these schemas document them an
 checked against real answers by the contract suite (tests/contract), which fails on
 a member the document does not name, a missing one it requires, or a wrong type.
 """
+
 from marshmallow import Schema, fields
 
 from shared.web.fields import DecimalString
@@ -46,6 +47,7 @@ class Period(Schema):
 
 class OpenPeriod(Schema):
     """The period as asked; null where the query left it open."""
+
     start = fields.Date(data_key="from", **NULLABLE)
     end = fields.Date(data_key="to", **NULLABLE)
 
@@ -53,10 +55,17 @@ class OpenPeriod(Schema):
 class Estimate(Schema):
     """A statistic, or why there is none (``insufficient``): members as the method has
     them (a rate with ``k``; a mean with ``sd``; a difference with ``ci95``)."""
-    n = fields.Raw(required=True, metadata={"oneOf": [
-        {"type": "integer"}, {"type": "array", "items": {"type": "integer"},
-                              "minItems": 2, "maxItems": 2}],
-        "description": "Observations, or those of each group compared."})
+
+    n = fields.Raw(
+        required=True,
+        metadata={
+            "oneOf": [
+                {"type": "integer"},
+                {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+            ],
+            "description": "Observations, or those of each group compared.",
+        },
+    )
     insufficient = fields.String()
     k = fields.Integer()
     rate = fields.Float(allow_none=True)

@@ -8,6 +8,7 @@ so in words instead of giving a number. Intervals are 95%:
 - proportions: Wilson score intervals; a difference by Newcombe's hybrid score
   method (his method 10), with a two-proportion z test for the p-value.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,12 @@ def spearman(x, y) -> dict:
     result = stats.spearmanr(x, y)
     rho, p = float(result.statistic), float(result.pvalue)
     z, se = math.atanh(max(min(rho, 0.999999), -0.999999)), math.sqrt(1.06 / (n - 3))
-    return {"n": n, "rho": round(rho, 4), "p_value": _p(p),
-            "ci95": [round(math.tanh(z - Z95 * se), 4), round(math.tanh(z + Z95 * se), 4)]}
+    return {
+        "n": n,
+        "rho": round(rho, 4),
+        "p_value": _p(p),
+        "ci95": [round(math.tanh(z - Z95 * se), 4), round(math.tanh(z + Z95 * se), 4)],
+    }
 
 
 def moments(n: int, total: float, squares: float) -> tuple[float, float]:
@@ -51,15 +56,22 @@ def welch(a: tuple, b: tuple) -> dict:
     (ma, va), (mb, vb) = moments(na, sa, qa), moments(nb, sb, qb)
     diff, se2 = ma - mb, va / na + vb / nb
     if se2 == 0:
-        return {"n": [na, nb], "difference": round(diff, 4), "ci95": [round(diff, 4)] * 2,
-                "p_value": 1.0 if diff == 0 else 0.0}
-    df = se2 ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
+        return {
+            "n": [na, nb],
+            "difference": round(diff, 4),
+            "ci95": [round(diff, 4)] * 2,
+            "p_value": 1.0 if diff == 0 else 0.0,
+        }
+    df = se2**2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
     half = float(stats.t.ppf(0.975, df)) * math.sqrt(se2)
-    test = stats.ttest_ind_from_stats(ma, math.sqrt(va), na, mb, math.sqrt(vb), nb,
-                                      equal_var=False)
-    return {"n": [na, nb], "difference": round(diff, 4), "df": round(df, 1),
-            "ci95": [round(diff - half, 4), round(diff + half, 4)],
-            "p_value": _p(float(test.pvalue))}
+    test = stats.ttest_ind_from_stats(ma, math.sqrt(va), na, mb, math.sqrt(vb), nb, equal_var=False)
+    return {
+        "n": [na, nb],
+        "difference": round(diff, 4),
+        "df": round(df, 1),
+        "ci95": [round(diff - half, 4), round(diff + half, 4)],
+        "p_value": _p(float(test.pvalue)),
+    }
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
@@ -90,8 +102,12 @@ def newcombe(k1: int, n1: int, k2: int, n2: int) -> dict:
     pooled = (k1 + k2) / (n1 + n2)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     p = 1.0 if se == 0 else float(2 * stats.norm.sf(abs(d) / se))
-    return {"n": [n1, n2], "difference": round(d, 4), "ci95": [round(low, 4), round(high, 4)],
-            "p_value": _p(p)}
+    return {
+        "n": [n1, n2],
+        "difference": round(d, 4),
+        "ci95": [round(low, 4), round(high, 4)],
+        "p_value": _p(p),
+    }
 
 
 def mean_of(n: int, total: float, squares: float) -> dict:

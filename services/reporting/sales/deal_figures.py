@@ -5,6 +5,7 @@ its stage on each day (``pipeline_change``), its dated stage changes
 Pure functions of the history, so a projection can recompute a deal's figures at
 each of its events, whatever their order, and write only the difference.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ TABLES = {model.__tablename__: model for model in COUNTS}
 
 class Point(NamedTuple):
     """One event of a deal's history, as stored in ``deal_state.history``."""
+
     at: str  # UTC ISO time
     kind: str  # "created" or "changed"
     from_stage: str | None
@@ -33,12 +35,17 @@ class Point(NamedTuple):
     segment: str | None
 
     def order(self):
-        return (datetime.fromisoformat(self.at), self.kind != "created",
-                DEAL_STAGES.index(self.stage), self.from_stage or "")
+        return (
+            datetime.fromisoformat(self.at),
+            self.kind != "created",
+            DEAL_STAGES.index(self.stage),
+            self.from_stage or "",
+        )
 
 
 class Known(NamedTuple):
     """What the history says of the deal now."""
+
     stage: str
     value: Decimal
     stage_at: datetime
@@ -53,8 +60,11 @@ def load(history: str | None) -> list[Point]:
 def carried_segment(history: list[Point]) -> str | None:
     """The creation's segment, else the newest change's that carries one."""
     created = next((p for p in history if p.kind == "created" and p.segment), None)
-    return created.segment if created else next(
-        (p.segment for p in reversed(history) if p.segment), None)
+    return (
+        created.segment
+        if created
+        else next((p.segment for p in reversed(history) if p.segment), None)
+    )
 
 
 def figures(history: list[Point], where: tuple, zone) -> tuple[dict, Known]:
@@ -63,8 +73,9 @@ def figures(history: list[Point], where: tuple, zone) -> tuple[dict, Known]:
     out: dict = {}
 
     def add(model, at: datetime, rest: tuple, **amounts):
-        row = out.setdefault((model, (local_day(at, zone), *where, *rest)),
-                             dict.fromkeys(COUNTS[model], 0))
+        row = out.setdefault(
+            (model, (local_day(at, zone), *where, *rest)), dict.fromkeys(COUNTS[model], 0)
+        )
         for name, amount in amounts.items():
             row[name] += amount
 
@@ -78,31 +89,56 @@ def figures(history: list[Point], where: tuple, zone) -> tuple[dict, Known]:
             add(PipelineChange, at, (current[0],), deals=-1, value=-current[1])
         add(PipelineChange, at, (p.stage,), deals=1, value=value)
         if p.kind == "changed":
-            add(StageMove, at, (p.from_stage, p.stage), moves=1,
-                timed=int(p.seconds is not None), seconds=p.seconds or 0)
+            add(
+                StageMove,
+                at,
+                (p.from_stage, p.stage),
+                moves=1,
+                timed=int(p.seconds is not None),
+                seconds=p.seconds or 0,
+            )
         current = (p.stage, value, at)
     created = next((p for p in history if p.kind == "created"), None)
     close = next((p for p in history if p.kind == "changed" and p.stage in CLOSED), None)
     if created:
-        add(DealFunnel, datetime.fromisoformat(created.at), (), created=1,
-            from_calls=int(created.call is not None))
+        add(
+            DealFunnel,
+            datetime.fromisoformat(created.at),
+            (),
+            created=1,
+            from_calls=int(created.call is not None),
+        )
     if close:
         closed_at = datetime.fromisoformat(close.at)
         add(DealFunnel, closed_at, (), **{close.stage: 1})
         if created:
-            add(DealFunnel, closed_at, (), **{f"{close.stage}_from_calls": int(
-                created.call is not None)})
+            add(
+                DealFunnel,
+                closed_at,
+                (),
+                **{f"{close.stage}_from_calls": int(created.call is not None)},
+            )
         if created and close.stage == "won":
-            add(DealFunnel, closed_at, (), cycles=1, cycle_seconds=int(
-                (closed_at - datetime.fromisoformat(created.at)).total_seconds()))
-    return ({key: amounts for key, amounts in out.items() if any(amounts.values())},
-            Known(*current, created, close))
+            add(
+                DealFunnel,
+                closed_at,
+                (),
+                cycles=1,
+                cycle_seconds=int((closed_at - datetime.fromisoformat(created.at)).total_seconds()),
+            )
+    return (
+        {key: amounts for key, amounts in out.items() if any(amounts.values())},
+        Known(*current, created, close),
+    )
 
 
 def dump(counted: dict) -> str:
-    return json.dumps([[model.__tablename__, [str(k) for k in key],
-                        [str(amounts[n]) for n in COUNTS[model]]]
-                       for (model, key), amounts in counted.items()])
+    return json.dumps(
+        [
+            [model.__tablename__, [str(k) for k in key], [str(amounts[n]) for n in COUNTS[model]]]
+            for (model, key), amounts in counted.items()
+        ]
+    )
 
 
 def parse(counted: str | None) -> dict:
@@ -110,5 +146,6 @@ def parse(counted: str | None) -> dict:
     for name, key, amounts in json.loads(counted or "[]"):
         model = TABLES[name]
         out[(model, (date.fromisoformat(key[0]), *key[1:]))] = {
-            n: Decimal(a) if n == "value" else int(a) for n, a in zip(COUNTS[model], amounts)}
+            n: Decimal(a) if n == "value" else int(a) for n, a in zip(COUNTS[model], amounts)
+        }
     return out

@@ -16,10 +16,11 @@ under the call's agent in ``agent_cube`` (the call's whole key there: ``deals``,
 ``deals_won``), so an agent's opportunities → deals is a ratio of one row's counts.
 Rows are locked in one order: customer segment, call, deal.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import bindparam, select
@@ -40,17 +41,42 @@ CENT = Decimal("0.0001")
 
 def deal_created(session: Session, event, zone) -> None:
     d = event.payload
-    _fold(session, d, zone, Point(_iso(d["created_at"]), "created", None, d["stage"],
-                                  _money(d.get("expected_value") or 0), None, d["currency"],
-                                  d.get("source_call_id"), d.get("segment")))
+    _fold(
+        session,
+        d,
+        zone,
+        Point(
+            _iso(d["created_at"]),
+            "created",
+            None,
+            d["stage"],
+            _money(d.get("expected_value") or 0),
+            None,
+            d["currency"],
+            d.get("source_call_id"),
+            d.get("segment"),
+        ),
+    )
 
 
 def deal_stage_changed(session: Session, event, zone) -> None:
     d = event.payload
-    _fold(session, d, zone, Point(_iso(d["changed_at"]), "changed", d["from_stage"],
-                                  d["to_stage"], _money(d.get("expected_value")),
-                                  d.get("seconds_in_previous_stage"), d["currency"], None,
-                                  d.get("segment")))
+    _fold(
+        session,
+        d,
+        zone,
+        Point(
+            _iso(d["changed_at"]),
+            "changed",
+            d["from_stage"],
+            d["to_stage"],
+            _money(d.get("expected_value")),
+            d.get("seconds_in_previous_stage"),
+            d["currency"],
+            None,
+            d.get("segment"),
+        ),
+    )
 
 
 def customer_segment_set(session: Session, event, zone) -> None:
@@ -74,8 +100,9 @@ def opportunity(session: Session, event, zone) -> None:
 
 
 # Core statements, built once: the ORM's per-query cost dominated customer events.
-_BY_CUSTOMER = select(DealState.deal_id).where(DealState.customer_id == bindparam("key"),
-                                               DealState.segment.is_(None))
+_BY_CUSTOMER = select(DealState.deal_id).where(
+    DealState.customer_id == bindparam("key"), DealState.segment.is_(None)
+)
 _BY_CALL = select(DealState.deal_id).where(DealState.source_call_id == bindparam("key"))
 
 
@@ -98,8 +125,14 @@ def _fold(session: Session, d: dict, zone, point: Point) -> None:
         _customer_segment(session, d["customer_id"])
     if point.call:
         row_for_update(session, OpportunityCall, {"call_id": point.call})
-    deal = row_for_update(session, DealState, {"deal_id": d["deal_id"]},
-                          customer_id=d["customer_id"], currency=d["currency"], value=0)
+    deal = row_for_update(
+        session,
+        DealState,
+        {"deal_id": d["deal_id"]},
+        customer_id=d["customer_id"],
+        currency=d["currency"],
+        value=0,
+    )
     _held(session).setdefault(("customer", d["customer_id"]), set()).add(d["deal_id"])
     if point.call:
         _held(session).setdefault(("call", point.call), set()).add(d["deal_id"])
@@ -116,12 +149,14 @@ def _recount(session: Session, deal: DealState, zone) -> None:
     figures, known = deal_figures.figures(history, (currency, segment), zone)
     # Held already when a deal event is folded; otherwise a read is enough: a call
     # folded meanwhile waits for this deal's lock and recounts it after.
-    call = known.created and known.created.call and session.get(
-        OpportunityCall, known.created.call)
+    call = known.created and known.created.call and session.get(OpportunityCall, known.created.call)
     if call and call.day is not None:
         key = (DealFunnel, (call.day, currency, call.segment))
-        figures[key] = {**dict.fromkeys(COUNTS[DealFunnel], 0), **figures.get(key, {}),
-                        "from_opportunities": 1}
+        figures[key] = {
+            **dict.fromkeys(COUNTS[DealFunnel], 0),
+            **figures.get(key, {}),
+            "from_opportunities": 1,
+        }
         if call.agent_id is not None:  # None: folded before the agent was kept
             agent = (call.day, call.segment, *(getattr(call, n) for n in call.AGENT_KEY))
             won = int(known.close is not None and known.close.stage == "won")
@@ -143,12 +178,13 @@ def _recount(session: Session, deal: DealState, zone) -> None:
 
 
 def _customer_segment(session: Session, customer_id: str) -> str:
-    return row_for_update(session, CustomerSegment, {"customer_id": customer_id},
-                          segment=UNKNOWN).segment
+    return row_for_update(
+        session, CustomerSegment, {"customer_id": customer_id}, segment=UNKNOWN
+    ).segment
 
 
 def _iso(moment) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 def _time(text: str):

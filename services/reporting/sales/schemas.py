@@ -1,11 +1,20 @@
 """What the sales report accepts and answers: money as decimal strings rounded to
 cents."""
+
 from marshmallow import Schema, fields
 
 from services.reporting.pnl.schemas import Figures, PnlRow
 from services.reporting.reports.queries import MoneyQuery
-from services.reporting.reports.schemas import (FIELD, NULLABLE, OpenPeriod, integer, many, money,
-                                                ratio, text)
+from services.reporting.reports.schemas import (
+    FIELD,
+    NULLABLE,
+    OpenPeriod,
+    integer,
+    many,
+    money,
+    ratio,
+    text,
+)
 from shared.events.contracts import DEAL_STAGES
 
 
@@ -26,13 +35,22 @@ class PipelineStage(Schema):
 
 class Funnel(Schema):
     calls_completed, opportunities, deals_from_calls, won_from_calls = (
-        integer(), integer(), integer(), integer())
+        integer(),
+        integer(),
+        integer(),
+        integer(),
+    )
     lost_from_calls = integer()
-    deals_from_opportunities = fields.Integer(**FIELD, metadata={
-        "description": "The period's sale-opportunity calls that became a deal"})
+    deals_from_opportunities = fields.Integer(
+        **FIELD, metadata={"description": "The period's sale-opportunity calls that became a deal"}
+    )
     deals_created, won, lost = integer(), integer(), integer()
     call_to_opportunity, opportunity_to_deal, deal_to_won, win_rate = (
-        ratio(), ratio(), ratio(), ratio())
+        ratio(),
+        ratio(),
+        ratio(),
+        ratio(),
+    )
 
 
 class Cycle(Schema):

@@ -8,6 +8,7 @@ to it. ``stage_move`` dates each stage change; ``deal_funnel`` dates creations,
 closes and won deals' cycles. A deal's figures all count under one currency (its
 newest) and one segment (see ``sales.projection``), moved when either changes.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -27,6 +28,7 @@ class DealState(Base):
     so that a late or earlier event recomputes them and only the difference is
     written. ``segment`` is the segment the deal's events carry (None if none does);
     the other columns are the newest state, for reading."""
+
     __tablename__ = "deal_state"
     deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -52,6 +54,7 @@ class DealKey:
 
 class PipelineChange(DealKey, Base):
     """Deals entering (+1) and leaving (−1) a stage on a local day, with their value."""
+
     __tablename__ = "pipeline_change"
     stage: Mapped[str] = mapped_column(String(16), primary_key=True)
     deals: Mapped[int] = mapped_column(Integer, default=0)
@@ -60,6 +63,7 @@ class PipelineChange(DealKey, Base):
 
 class StageMove(DealKey, Base):
     """Stage changes on a local day and the time spent in the stage left."""
+
     __tablename__ = "stage_move"
     from_stage: Mapped[str] = mapped_column(String(16), primary_key=True)
     to_stage: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -72,6 +76,7 @@ class DealFunnel(DealKey, Base):
     """Deals created on a local day, and closed (won or lost) on it with the cycle of
     those won; ``from_opportunities``: deals from the day's sale-opportunity calls,
     under the call's segment (so that they are a part of the day's opportunities)."""
+
     __tablename__ = "deal_funnel"
     created: Mapped[int] = mapped_column(Integer, default=0)
     from_calls: Mapped[int] = mapped_column(Integer, default=0)
@@ -90,6 +95,7 @@ class OpportunityCall(Base):
     key (channel, team, agent kind, partner, agent: a deal from it counts under its
     agent too; None on rows folded before they were kept); or a call a deal came from
     that is not known as one (``day`` None)."""
+
     __tablename__ = "opportunity_call"
     call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date | None] = mapped_column(Date)
@@ -104,12 +110,25 @@ class OpportunityCall(Base):
 
 
 # The count columns of each table, in the order ``counted`` stores them.
-COUNTS = {PipelineChange: ("deals", "value"), StageMove: ("moves", "timed", "seconds"),
-          DealFunnel: ("created", "from_calls", "from_opportunities", "won", "won_from_calls",
-                       "lost", "lost_from_calls", "cycles", "cycle_seconds"),
-          AgentCube: ("deals", "deals_won")}
-KEYS = {PipelineChange: ("day", "currency", "segment", "stage"),
-        StageMove: ("day", "currency", "segment", "from_stage", "to_stage"),
-        DealFunnel: ("day", "currency", "segment"),
-        AgentCube: ("day", "segment", "channel", "team", "agent_kind", "partner_id",
-                    "agent_id")}
+COUNTS = {
+    PipelineChange: ("deals", "value"),
+    StageMove: ("moves", "timed", "seconds"),
+    DealFunnel: (
+        "created",
+        "from_calls",
+        "from_opportunities",
+        "won",
+        "won_from_calls",
+        "lost",
+        "lost_from_calls",
+        "cycles",
+        "cycle_seconds",
+    ),
+    AgentCube: ("deals", "deals_won"),
+}
+KEYS = {
+    PipelineChange: ("day", "currency", "segment", "stage"),
+    StageMove: ("day", "currency", "segment", "from_stage", "to_stage"),
+    DealFunnel: ("day", "currency", "segment"),
+    AgentCube: ("day", "segment", "channel", "team", "agent_kind", "partner_id", "agent_id"),
+}

@@ -8,10 +8,11 @@ summed as it is stored, whole ten-thousandths (``shared.types.Money``), each
 entry rounded once when added: exact, the same whatever window an entry comes
 in, and no ``Decimal`` arithmetic or conversion per written row.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, bindparam
@@ -90,10 +91,12 @@ def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> Non
     if locks_rows(session):
         items = sorted(items, key=lambda item: key_order(item[0]))
     if rows:
-        bulk_writes.run(session.connection(),
-                        _upsert(session.get_bind().dialect.name, model, keys, names),
-                        keys + names,
-                        [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items])
+        bulk_writes.run(
+            session.connection(),
+            _upsert(session.get_bind().dialect.name, model, keys, names),
+            keys + names,
+            [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items],
+        )
 
 
 def locks_rows(session: Session) -> bool:
@@ -114,7 +117,7 @@ def in_stored_units(model, amounts: dict) -> dict:
     return dict(amounts) if stored is None else stored(amounts)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stored(model, names: tuple):
     """A function giving ``amounts`` with their money in stored units, or None when
     none of ``names`` is a money column of ``model``."""
@@ -128,17 +131,23 @@ def _stored(model, names: tuple):
         for name in money:
             out[name] = to_stored(out[name], None)
         return out
+
     return convert
 
 
-@lru_cache(maxsize=None)
+@cache
 def _upsert(dialect: str, model, keys: tuple, amounts: tuple):
     """Built once per shape: building a statement per event costs more than running it.
     Money binds as the whole number it is stored as, not through ``Money``."""
     table = model.__table__
-    binds = {name: bindparam(name, type_=BigInteger) if isinstance(table.c[name].type, Money)
-             else bindparam(name) for name in keys + amounts}
+    binds = {
+        name: bindparam(name, type_=BigInteger)
+        if isinstance(table.c[name].type, Money)
+        else bindparam(name)
+        for name in keys + amounts
+    }
     insert = INSERTS[dialect](model).values(binds)
     return insert.on_conflict_do_update(
         index_elements=list(keys),
-        set_={name: table.c[name] + insert.excluded[name] for name in amounts})
+        set_={name: table.c[name] + insert.excluded[name] for name in amounts},
+    )

@@ -5,9 +5,10 @@ A row is read (and locked) once per transaction and then held by the session; a
 change that needs no read of the row is queued and written with the others of its
 kind before the commit, or before the row is next read, whichever comes first.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy import event as sa_event
@@ -68,15 +69,22 @@ def hold_rows(session: Session, model, keys: list[dict]) -> None:
     """Read and lock in one query the rows ``keys`` (of a one-column key) that are
     neither held nor queued; ``row_for_update`` then finds them held."""
     queued = session.info.get("sets", {})
-    wanted = [key for key in keys if held(session, model, key) is None and not any(
-        shape[0] is model and tuple(key.values()) in rows for shape, rows in queued.items())]
+    wanted = [
+        key
+        for key in keys
+        if held(session, model, key) is None
+        and not any(
+            shape[0] is model and tuple(key.values()) in rows for shape, rows in queued.items()
+        )
+    ]
     if len(wanted) < 2:
         return
     [name] = wanted[0]
     column = model.__table__.c[name]
     with session.no_autoflush:
-        session.scalars(select(model).where(column.in_([key[name] for key in wanted]))
-                        .with_for_update()).all()
+        session.scalars(
+            select(model).where(column.in_([key[name] for key in wanted])).with_for_update()
+        ).all()
 
 
 def _locked(session: Session, model, key: dict):
@@ -101,12 +109,17 @@ def write_sets(session: Session) -> None:
     for (model, keys, defaults, values), rows in session.info.pop("sets", {}).items():
         # all of them may have been written early, before a read: then rows is empty;
         # in key order where rows are locked (see ``counters.write``)
-        ordered = (rows[key] for key in sorted(rows, key=key_order)) if locks_rows(
-            session) else rows.values()
+        ordered = (
+            (rows[key] for key in sorted(rows, key=key_order))
+            if locks_rows(session)
+            else rows.values()
+        )
         if rows:
-            bulk_writes.run_dicts(session.connection(),
-                                  _set_or_insert(dialect, model, keys, defaults, values),
-                                  list(ordered))
+            bulk_writes.run_dicts(
+                session.connection(),
+                _set_or_insert(dialect, model, keys, defaults, values),
+                list(ordered),
+            )
 
 
 def _write_queued(session: Session, model, key: dict) -> None:
@@ -119,24 +132,33 @@ def _write_queued(session: Session, model, key: dict) -> None:
             session.connection().execute(statement, row)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _set_or_insert(dialect: str, model, keys: tuple, defaults: tuple, values: tuple):
     insert = INSERTS[dialect](model).values(
-        {name: bindparam(name) for name in keys + defaults + values})
+        {name: bindparam(name) for name in keys + defaults + values}
+    )
     return insert.on_conflict_do_update(
-        index_elements=list(keys), set_={name: insert.excluded[name] for name in values})
+        index_elements=list(keys), set_={name: insert.excluded[name] for name in values}
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _column_defaults(model) -> dict:
     """What an INSERT naming none of them stores in each column."""
-    return {column.key: column.default.arg if column.default is not None
-            and column.default.is_scalar else None for column in model.__table__.columns}
+    return {
+        column.key: column.default.arg
+        if column.default is not None and column.default.is_scalar
+        else None
+        for column in model.__table__.columns
+    }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _insert_if_absent(dialect: str, model, names: tuple):
     # Whether it inserted is its rowcount, which psycopg only reports when asked.
-    return INSERTS[dialect](model).values(
-        {name: bindparam(name) for name in names}).on_conflict_do_nothing().execution_options(
-        preserve_rowcount=True)
+    return (
+        INSERTS[dialect](model)
+        .values({name: bindparam(name) for name in names})
+        .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)
+    )

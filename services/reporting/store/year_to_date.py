@@ -22,14 +22,24 @@ belongs in every row from ``m`` to December, so to a range's signed ``terms``
 exactly when ``m`` is in the range): a report counts an entry the moment its
 window commits, folded or not.
 """
+
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date
 
 import numpy as np
-from sqlalchemy import BigInteger, and_, bindparam, case, delete, literal, select, type_coerce
-from sqlalchemy import union_all
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    bindparam,
+    case,
+    delete,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from services.reporting.pnl.tables import PnlYtd, PnlYtdPending
@@ -66,19 +76,26 @@ def fold(session: Session) -> int:
         query = select(*(table.c[k] for k in keys), *(_stored(table.c[n]) for n in names))
         connection = session.connection()
         if counters.locks_rows(session):
-            rows = connection.execute(query.order_by(*(table.c[k] for k in keys))
-                                      .with_for_update()).all()
+            rows = connection.execute(
+                query.order_by(*(table.c[k] for k in keys)).with_for_update()
+            ).all()
             if rows:
-                connection.execute(delete(table).where(and_(*(
-                    table.c[k] == bindparam(f"key_{k}") for k in keys))),
-                    [{f"key_{k}": value for k, value in zip(keys, row)} for row in rows])
+                connection.execute(
+                    delete(table).where(and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys))),
+                    [{f"key_{k}": value for k, value in zip(keys, row)} for row in rows],
+                )
         else:
             rows = connection.execute(query).all()
             connection.execute(delete(table))
         if rows:
             width = len(keys)
-            counters.write(session, model, keys, names, spread(keys, {
-                tuple(row[:width]): dict(zip(names, row[width:])) for row in rows}))
+            counters.write(
+                session,
+                model,
+                keys,
+                names,
+                spread(keys, {tuple(row[:width]): dict(zip(names, row[width:])) for row in rows}),
+            )
             folded += len(rows)
     return folded
 
@@ -96,15 +113,18 @@ def spread(keys: tuple, rows: dict) -> dict:
     years: dict = {}
     for values, amounts in rows.items():
         month = values[at]
-        years.setdefault((values[:at] + values[at + 1:], month.year), {})[month.month] = amounts
+        years.setdefault((values[:at] + values[at + 1 :], month.year), {})[month.month] = amounts
     out = {}
     for (rest, year), months in years.items():
         running = None
         for number in range(min(months), 13):
             amounts = months.get(number)
             if amounts is not None:
-                running = (dict(amounts) if running is None else
-                           {name: running[name] + value for name, value in amounts.items()})
+                running = (
+                    dict(amounts)
+                    if running is None
+                    else {name: running[name] + value for name, value in amounts.items()}
+                )
             out[rest[:at] + (date(year, number, 1),) + rest[at:]] = running
     return out
 
@@ -142,12 +162,22 @@ def read(session: Session, model, columns: tuple, ranges: dict, **equal):
     low = min(first for first, _ in ranges.values())
     high = max(last for _, last in ranges.values())
     months = periods.months(low, high)
-    parts = [select(literal(at), *_columns(model, columns)).where(
-        model.month == month, *_equal(model, equal)) for at, month in enumerate(boundaries)]
+    parts = [
+        select(literal(at), *_columns(model, columns)).where(
+            model.month == month, *_equal(model, equal)
+        )
+        for at, month in enumerate(boundaries)
+    ]
     # a pending row is tagged by its month's place after the boundaries
-    parts.append(select(case({month: len(boundaries) + at for at, month in enumerate(months)},
-                             value=pending.month), *_columns(pending, columns))
-                 .where(pending.month.between(low, high), *_equal(pending, equal)))
+    parts.append(
+        select(
+            case(
+                {month: len(boundaries) + at for at, month in enumerate(months)},
+                value=pending.month,
+            ),
+            *_columns(pending, columns),
+        ).where(pending.month.between(low, high), *_equal(pending, equal))
+    )
     # Core, not ORM, execution: the ORM's result handling cost as much as the read.
     rows = session.connection().execute(union_all(*parts)).all()
     if not rows:

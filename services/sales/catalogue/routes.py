@@ -1,4 +1,5 @@
 """Product catalogue routes: products, and price changes as new history entries."""
+
 from flask import request, url_for
 from flask.views import MethodView
 
@@ -14,8 +15,12 @@ from shared.web.app import principal, require_roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
-blp = Blueprint("products", __name__, url_prefix="/products",
-                description="Products with their price and unit cost history")
+blp = Blueprint(
+    "products",
+    __name__,
+    url_prefix="/products",
+    description="Products with their price and unit cost history",
+)
 
 
 @blp.before_request
@@ -32,8 +37,9 @@ class Products(MethodView):
     @blp.response(200, ProductPage)
     def get(self, args):
         """Products in SKU order, each with its current price and its history."""
-        return products.list_products(service().uow, args["category"], args["limit"],
-                                      args["cursor"])
+        return products.list_products(
+            service().uow, args["category"], args["limit"], args["cursor"]
+        )
 
     @idempotent
     @blp.arguments(ProductIn)

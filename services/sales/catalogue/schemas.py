@@ -1,4 +1,5 @@
 """What the products API accepts and answers."""
+
 from marshmallow import Schema, fields, validate
 
 from services.sales.catalogue.products import in_effect
@@ -41,8 +42,10 @@ class ProductOut(Schema):
     name = fields.String()
     category = fields.String(allow_none=True)
     currency = fields.String()
-    current = fields.Method("_current", metadata={
-        "description": "The price and unit cost in effect now (null before the first)."})
+    current = fields.Method(
+        "_current",
+        metadata={"description": "The price and unit cost in effect now (null before the first)."},
+    )
     prices = fields.List(fields.Nested(PriceOut))
     created_at = fields.DateTime()
 

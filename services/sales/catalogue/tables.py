@@ -1,4 +1,5 @@
 """The product catalogue: products and the history of their prices and unit costs."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,7 +22,8 @@ class Product(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     prices: Mapped[list[ProductPrice]] = relationship(
-        order_by="ProductPrice.effective_from", lazy="raise")
+        order_by="ProductPrice.effective_from", lazy="raise"
+    )
 
 
 class ProductPrice(Base):

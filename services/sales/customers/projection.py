@@ -10,6 +10,7 @@ survivor's segment. An erasure forgets the name and its deals' free text (title,
 lost reason); the ledger keeps the id (sales records are kept for accounting, and
 hold no other personal data).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,8 +31,13 @@ def customer_seen(work: UnitOfWork, data: dict, at: datetime) -> None:
     session = work.session
     known = session.get(Customer, data["customer_id"], with_for_update=True)
     if known is None:
-        known = Customer(customer_id=data["customer_id"], segment=data["segment"],
-                         name=data.get("name"), as_of=at, erased=False)
+        known = Customer(
+            customer_id=data["customer_id"],
+            segment=data["segment"],
+            name=data.get("name"),
+            as_of=at,
+            erased=False,
+        )
         session.add(known)
     elif known.as_of is not None and at < known.as_of:
         return
@@ -51,16 +57,21 @@ def customer_merged(work: UnitOfWork, data: dict) -> None:
     # Increments deferred in this transaction count under the customers of before
     # the merge, and are then moved with the rest.
     summary.book_pending(session)
-    session.execute(update(CustomerAlias).where(CustomerAlias.survivor_id == merged)
-                    .values(survivor_id=survivor))
-    session.add(CustomerAlias(merged_id=merged, survivor_id=survivor,
-                              merged_at=data["merged_at"]))
+    session.execute(
+        update(CustomerAlias)
+        .where(CustomerAlias.survivor_id == merged)
+        .values(survivor_id=survivor)
+    )
+    session.add(CustomerAlias(merged_id=merged, survivor_id=survivor, merged_at=data["merged_at"]))
     session.flush()
     session.execute(update(Deal).where(Deal.customer_id == merged).values(customer_id=survivor))
     summary.merge(session, merged, survivor)
     kept = session.get(Customer, survivor, with_for_update=True)
-    if data.get("segment") and kept is not None and (
-            kept.as_of is None or data["merged_at"] >= kept.as_of):
+    if (
+        data.get("segment")
+        and kept is not None
+        and (kept.as_of is None or data["merged_at"] >= kept.as_of)
+    ):
         kept.segment, kept.as_of = data["segment"], data["merged_at"]
         summary.resegment(session, survivor, kept.segment)
 
@@ -74,12 +85,12 @@ def customer_erased(work: UnitOfWork, data: dict) -> None:
         known = work.session.get(Customer, customer_id)
         if known is not None:
             known.name, known.erased = None, True
-    work.session.execute(update(Deal).where(Deal.customer_id.in_(ids))
-                         .values(title=None, lost_reason=None))
+    work.session.execute(
+        update(Deal).where(Deal.customer_id.in_(ids)).values(title=None, lost_reason=None)
+    )
     scrub_outbox(work.session, Outbox, ids)
     idempotency.forget(work.session, IdempotencyKey, ids)
 
 
 def known_ids(session, ids: set[str]) -> set[str]:
-    return set(session.scalars(select(Customer.customer_id)
-                               .where(Customer.customer_id.in_(ids))))
+    return set(session.scalars(select(Customer.customer_id).where(Customer.customer_id.in_(ids))))

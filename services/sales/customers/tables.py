@@ -1,5 +1,6 @@
 """What the sales service knows of customers, kept from customer events: their
 segment and name, and the merges that made one customer an alias of another."""
+
 from __future__ import annotations
 
 from datetime import datetime

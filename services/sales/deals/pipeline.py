@@ -4,6 +4,7 @@ final. Each stage entered is appended to the deal's history, from which the time
 spent in each stage is told. A deal opened from a call names the call, and a call
 opens at most one deal.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,8 +31,14 @@ TRANSITIONS = {
     "won": (),
     "lost": (),
 }
-PROBABILITY = {"lead": 10, "qualified": 25, "proposal": 50, "negotiation": 75,
-               "won": 100, "lost": 0}
+PROBABILITY = {
+    "lead": 10,
+    "qualified": 25,
+    "proposal": 50,
+    "negotiation": 75,
+    "won": 100,
+    "lost": 0,
+}
 OPEN = ("lead", "qualified", "proposal", "negotiation")
 
 
@@ -42,26 +49,55 @@ def expected_value(deal: Deal) -> Decimal | None:
     return to_cents(deal.amount * deal.probability / 100)
 
 
-def open_deal(work: UnitOfWork, *, customer_id: str, by: str, now: datetime,
-              source_call_id: str | None = None, owner: str | None = None,
-              amount: Decimal | None = None, currency: str = "HKD",
-              title: str | None = None, segment: str | None = None) -> Deal:
+def open_deal(
+    work: UnitOfWork,
+    *,
+    customer_id: str,
+    by: str,
+    now: datetime,
+    source_call_id: str | None = None,
+    owner: str | None = None,
+    amount: Decimal | None = None,
+    currency: str = "HKD",
+    title: str | None = None,
+    segment: str | None = None,
+) -> Deal:
     customer_id = summary.survivor(work.session, customer_id)  # merged: the survivor's deal
     customer = work.session.get(Customer, customer_id)
-    deal = Deal(customer_id=customer_id, title=title, stage="lead", stage_entered_at=now,
-                probability=PROBABILITY["lead"], amount=amount, currency=currency, owner=owner,
-                source_call_id=source_call_id,
-                segment=segment or (customer.segment if customer else None),
-                created_at=now, created_by=by)
-    deal.history = [DealStage(seq=1, stage="lead", entered_at=now,
-                              probability=deal.probability, changed_by=by)]
+    deal = Deal(
+        customer_id=customer_id,
+        title=title,
+        stage="lead",
+        stage_entered_at=now,
+        probability=PROBABILITY["lead"],
+        amount=amount,
+        currency=currency,
+        owner=owner,
+        source_call_id=source_call_id,
+        segment=segment or (customer.segment if customer else None),
+        created_at=now,
+        created_by=by,
+    )
+    deal.history = [
+        DealStage(seq=1, stage="lead", entered_at=now, probability=deal.probability, changed_by=by)
+    ]
     work.session.add(deal)
     work.session.flush()
-    work.emit("deal.created", {
-        "deal_id": deal.id, "customer_id": customer_id, "stage": "lead",
-        "probability": deal.probability, "expected_value": expected_value(deal),
-        "currency": currency, "owner": owner, "source_call_id": source_call_id,
-        "segment": deal.segment, "created_at": now})
+    work.emit(
+        "deal.created",
+        {
+            "deal_id": deal.id,
+            "customer_id": customer_id,
+            "stage": "lead",
+            "probability": deal.probability,
+            "expected_value": expected_value(deal),
+            "currency": currency,
+            "owner": owner,
+            "source_call_id": source_call_id,
+            "segment": deal.segment,
+            "created_at": now,
+        },
+    )
     return deal
 
 
@@ -86,13 +122,17 @@ def change_stage(uow, deal_id: str, data: dict, by: str) -> Deal:
         deal = _load(work.session, deal_id, lock=True)
         if to_stage not in TRANSITIONS[deal.stage]:
             legal = ", ".join(TRANSITIONS[deal.stage]) or "none: the deal is closed"
-            raise Conflict(f"a deal cannot go from {deal.stage} to {to_stage}",
-                           from_stage=deal.stage, allowed=list(TRANSITIONS[deal.stage]),
-                           errors={"to_stage": [f"From {deal.stage} the next stage is one "
-                                                f"of: {legal}."]})
+            raise Conflict(
+                f"a deal cannot go from {deal.stage} to {to_stage}",
+                from_stage=deal.stage,
+                allowed=list(TRANSITIONS[deal.stage]),
+                errors={"to_stage": [f"From {deal.stage} the next stage is one of: {legal}."]},
+            )
         if to_stage == "lost" and not data["lost_reason"]:
-            raise Invalid("a lost deal needs its reason",
-                          errors={"lost_reason": ["Required when the deal is lost."]})
+            raise Invalid(
+                "a lost deal needs its reason",
+                errors={"lost_reason": ["Required when the deal is lost."]},
+            )
         seconds = int((now - deal.stage_entered_at).total_seconds())
         previous = deal.stage
         deal.stage, deal.stage_entered_at = to_stage, now
@@ -100,15 +140,32 @@ def change_stage(uow, deal_id: str, data: dict, by: str) -> Deal:
         deal.lost_reason = data["lost_reason"] if to_stage == "lost" else None
         if data["amount"] is not None:
             deal.amount = data["amount"]
-        deal.history.append(DealStage(seq=len(deal.history) + 1, stage=to_stage,
-                                      entered_at=now, probability=deal.probability,
-                                      changed_by=by, note=data["note"]))
-        work.emit("deal.stage_changed", {
-            "deal_id": deal.id, "customer_id": deal.customer_id, "from_stage": previous,
-            "to_stage": to_stage, "probability": deal.probability,
-            "expected_value": expected_value(deal), "currency": deal.currency,
-            "lost_reason": deal.lost_reason, "seconds_in_previous_stage": seconds,
-            "segment": deal.segment, "changed_at": now})
+        deal.history.append(
+            DealStage(
+                seq=len(deal.history) + 1,
+                stage=to_stage,
+                entered_at=now,
+                probability=deal.probability,
+                changed_by=by,
+                note=data["note"],
+            )
+        )
+        work.emit(
+            "deal.stage_changed",
+            {
+                "deal_id": deal.id,
+                "customer_id": deal.customer_id,
+                "from_stage": previous,
+                "to_stage": to_stage,
+                "probability": deal.probability,
+                "expected_value": expected_value(deal),
+                "currency": deal.currency,
+                "lost_reason": deal.lost_reason,
+                "seconds_in_previous_stage": seconds,
+                "segment": deal.segment,
+                "changed_at": now,
+            },
+        )
     return deal
 
 
@@ -127,8 +184,12 @@ def get_deal(uow, deal_id: str) -> Deal:
 
 def list_deals(uow, args: dict) -> dict:
     """Deals, newest first, by stage and customer if asked."""
-    query = (select(Deal).options(selectinload(Deal.history))
-             .order_by(Deal.created_at.desc(), Deal.id.desc()).limit(args["limit"] + 1))
+    query = (
+        select(Deal)
+        .options(selectinload(Deal.history))
+        .order_by(Deal.created_at.desc(), Deal.id.desc())
+        .limit(args["limit"] + 1)
+    )
     for name in ("stage", "customer_id"):
         if args[name]:
             query = query.where(getattr(Deal, name) == args[name])
@@ -148,8 +209,15 @@ def stage_times(deal: Deal, now: datetime) -> list[dict]:
         following = deal.history[index + 1] if index + 1 < len(deal.history) else None
         left = following.entered_at if following else None
         end = left or (now if stage.stage in OPEN else None)
-        rows.append({"stage": stage.stage, "entered_at": stage.entered_at, "left_at": left,
-                     "probability": stage.probability, "changed_by": stage.changed_by,
-                     "note": stage.note,
-                     "seconds": int((end - stage.entered_at).total_seconds()) if end else None})
+        rows.append(
+            {
+                "stage": stage.stage,
+                "entered_at": stage.entered_at,
+                "left_at": left,
+                "probability": stage.probability,
+                "changed_by": stage.changed_by,
+                "note": stage.note,
+                "seconds": int((end - stage.entered_at).total_seconds()) if end else None,
+            }
+        )
     return rows

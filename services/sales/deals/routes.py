@@ -1,4 +1,5 @@
 """Deal routes: open a deal, move it through the sales cycle, read its history."""
+
 from flask import request, url_for
 from flask.views import MethodView
 
@@ -14,14 +15,19 @@ from shared.web.app import principal, require_roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
-blp = Blueprint("deals", __name__, url_prefix="/deals",
-                description="Deals through the sales cycle, with their stage history")
+blp = Blueprint(
+    "deals",
+    __name__,
+    url_prefix="/deals",
+    description="Deals through the sales cycle, with their stage history",
+)
 
 
 @blp.before_request
 def authorize():
-    require_roles(*(("manager", "agent") if request.method == "POST"
-                    else ("manager", "agent", "analyst")))
+    require_roles(
+        *(("manager", "agent") if request.method == "POST" else ("manager", "agent", "analyst"))
+    )
 
 
 @blp.route("")

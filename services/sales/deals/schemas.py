@@ -1,4 +1,5 @@
 """What the deals API accepts and answers."""
+
 from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
@@ -14,8 +15,9 @@ from shared.web.pagination import PageArgs, page_schema
 class DealIn(Schema):
     customer_id = fields.String(required=True, validate=CUSTOMER_ID)
     title = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    amount = Money(load_default=None, metadata=DECIMAL_STRING,
-                   validate=validate.Range(min=Decimal(0)))
+    amount = Money(
+        load_default=None, metadata=DECIMAL_STRING, validate=validate.Range(min=Decimal(0))
+    )
     currency = fields.String(load_default="HKD", validate=CURRENCY)
     owner = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     source_call_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
@@ -24,8 +26,9 @@ class DealIn(Schema):
 class StageChangeIn(Schema):
     to_stage = fields.String(required=True, validate=validate.OneOf(DEAL_STAGES))
     lost_reason = fields.String(load_default=None, validate=TEXT)
-    amount = Money(load_default=None, metadata=DECIMAL_STRING,
-                   validate=validate.Range(min=Decimal(0)))
+    amount = Money(
+        load_default=None, metadata=DECIMAL_STRING, validate=validate.Range(min=Decimal(0))
+    )
     note = fields.String(load_default=None, validate=TEXT)
 
 

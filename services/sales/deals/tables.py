@@ -4,6 +4,7 @@ The deal row holds its current stage; ``deal_stages`` is the append-only history
 (one row per stage entered), from which the time spent in each stage is told.
 A deal opened from a call names it, once: ``source_call_id`` is unique.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,9 +19,11 @@ from shared.types import Money, UTCDateTime
 
 class Deal(Base):
     __tablename__ = "deals"
-    __table_args__ = (Index("ix_deals_time", "created_at", "id"),
-                      Index("ix_deals_stage_entered", "stage", "stage_entered_at"),
-                      Index("ix_deals_customer", "customer_id"))
+    __table_args__ = (
+        Index("ix_deals_time", "created_at", "id"),
+        Index("ix_deals_stage_entered", "stage", "stage_entered_at"),
+        Index("ix_deals_customer", "customer_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     customer_id: Mapped[str] = mapped_column(String(64))

@@ -1,4 +1,5 @@
 """The sales service's consumer process."""
+
 from services.sales import config
 from services.sales.db import Inbox, Outbox
 from services.sales.handlers import subscriptions

@@ -1,4 +1,5 @@
 """The sales service's outbox relay process."""
+
 from services.sales import config
 from services.sales.db import Outbox
 from shared.entrypoints import run_relay

@@ -1,4 +1,5 @@
 """Bulk sales import routes: upload a file, follow its job, read its rejections."""
+
 from flask import request, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
@@ -14,8 +15,12 @@ from shared.web.pagination import PageArgs
 IMPORT_MAX_BYTES = 1 << 30
 FORMATS = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl"}
 
-blp = Blueprint("sale_imports", __name__, url_prefix="/sales/imports",
-                description="Bulk import of sales with their lines (CSV or JSON Lines)")
+blp = Blueprint(
+    "sale_imports",
+    __name__,
+    url_prefix="/sales/imports",
+    description="Bulk import of sales with their lines (CSV or JSON Lines)",
+)
 
 
 @blp.before_request
@@ -31,24 +36,37 @@ class Imports(MethodView):
         """Upload a CSV or JSON Lines file of sales (the body itself, or a multipart
         ``file``); answers at once with the job to poll."""
         request.max_content_length = IMPORT_MAX_BYTES
-        upload = request.files.get("file") if request.mimetype == "multipart/form-data" \
-            else None
-        fmt = args["format"] or FORMATS.get(
-            upload.mimetype if upload else request.mimetype) or (
-            "jsonl" if upload and (upload.filename or "").endswith((".jsonl", ".ndjson"))
-            else "csv" if upload and (upload.filename or "").endswith(".csv") else None)
+        upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
+        fmt = (
+            args["format"]
+            or FORMATS.get(upload.mimetype if upload else request.mimetype)
+            or (
+                "jsonl"
+                if upload and (upload.filename or "").endswith((".jsonl", ".ndjson"))
+                else "csv"
+                if upload and (upload.filename or "").endswith(".csv")
+                else None
+            )
+        )
         if fmt is None:
-            raise Invalid("send text/csv or application/x-ndjson, or say ?format=",
-                          errors={"format": ["Unknown upload format."]})
+            raise Invalid(
+                "send text/csv or application/x-ndjson, or say ?format=",
+                errors={"format": ["Unknown upload format."]},
+            )
         if request.mimetype == "multipart/form-data" and upload is None:
-            raise Invalid("a multipart upload needs its file in a part named file",
-                          errors={"file": ["Missing."]})
+            raise Invalid(
+                "a multipart upload needs its file in a part named file",
+                errors={"file": ["Missing."]},
+            )
         stream = upload.stream if upload else request.stream
         uow = service().uow
         job = importer.save_upload(service().settings, stream, fmt, principal().subject, uow)
         importer.start(uow, job.id, config.timezone(service().settings))
-        return importer.get_job(uow, job.id), 202, {
-            "Location": url_for("sale_imports.ImportJob", job_id=job.id)}
+        return (
+            importer.get_job(uow, job.id),
+            202,
+            {"Location": url_for("sale_imports.ImportJob", job_id=job.id)},
+        )
 
 
 @blp.route("/<string:job_id>")

@@ -18,6 +18,7 @@ If the process stops during a job, the job is left without a heartbeat; asked
 for after ``STALE``, it is reported failed (its committed sales stay, and a new
 import of the same file records the rest).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -62,9 +63,20 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> SaleImportJob:
     """Store the upload, check its header, and register the job (queued)."""
     folder = Path(settings.data_dir) / "sale-imports"
     folder.mkdir(parents=True, exist_ok=True)
-    job = SaleImportJob(format=fmt, actor=actor, status="queued", created_at=utcnow(),
-                        total_bytes=0, bytes_read=0, rows_read=0, sales_read=0, created=0,
-                        lines_created=0, skipped=0, rejected=0)
+    job = SaleImportJob(
+        format=fmt,
+        actor=actor,
+        status="queued",
+        created_at=utcnow(),
+        total_bytes=0,
+        bytes_read=0,
+        rows_read=0,
+        sales_read=0,
+        created=0,
+        lines_created=0,
+        skipped=0,
+        rejected=0,
+    )
     job.id = new_id()
     path = folder / f"{job.id}.{fmt}"
     size = 0
@@ -97,8 +109,12 @@ def start(uow, job_id: str, zone: ZoneInfo) -> threading.Thread:
     """Run the job in a thread of this process, in the upload request's context: its
     events carry the request's correlation id."""
     context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(_run_upload, uow, job_id, zone),
-                              name=f"sale-import-{job_id}", daemon=True)
+    thread = threading.Thread(
+        target=context.run,
+        args=(_run_upload, uow, job_id, zone),
+        name=f"sale-import-{job_id}",
+        daemon=True,
+    )
     thread.start()
     return thread
 
@@ -148,9 +164,16 @@ def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, position: int) ->
             with uow() as work:
                 counts = import_writes.apply(work, setup, batch)
                 for line, ref, reasons in counts.pop("rejections"):
-                    work.add_row(SaleImportRejection, {
-                        "id": new_id(), "job_id": job_id, "line": line, "external_ref": ref,
-                        "reasons": reasons})
+                    work.add_row(
+                        SaleImportRejection,
+                        {
+                            "id": new_id(),
+                            "job_id": job_id,
+                            "line": line,
+                            "external_ref": ref,
+                            "reasons": reasons,
+                        },
+                    )
                 job = work.session.get(SaleImportJob, job_id)
                 for key, value in counts.items():
                     setattr(job, key, getattr(job, key) + value)
@@ -167,12 +190,15 @@ def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, position: int) ->
 
 def get_job(uow, job_id: str) -> dict:
     data = _job(uow, job_id)
-    if data["status"] in ("queued", "running") and \
-            (data["heartbeat_at"] or data["created_at"]) < utcnow() - STALE:
+    if (
+        data["status"] in ("queued", "running")
+        and (data["heartbeat_at"] or data["created_at"]) < utcnow() - STALE
+    ):
         _interrupted(uow, job_id)
         data = _job(uow, job_id)
-    data["progress"] = round(data["bytes_read"] / data["total_bytes"], 4) \
-        if data["total_bytes"] else 0.0
+    data["progress"] = (
+        round(data["bytes_read"] / data["total_bytes"], 4) if data["total_bytes"] else 0.0
+    )
     return data
 
 
@@ -181,23 +207,34 @@ def _job(uow, job_id: str) -> dict:
         job = session.get(SaleImportJob, job_id)
         if job is None:
             raise NotFound(f"no sale import job {job_id}")
-        data = {c.key: getattr(job, c.key) for c in SaleImportJob.__table__.columns
-                if c.key not in ("path", "actor")}
-        data["rejections"] = list(session.scalars(
-            select(SaleImportRejection).where(SaleImportRejection.job_id == job_id)
-            .order_by(SaleImportRejection.line, SaleImportRejection.id)
-            .limit(FIRST_REJECTIONS)))
+        data = {
+            c.key: getattr(job, c.key)
+            for c in SaleImportJob.__table__.columns
+            if c.key not in ("path", "actor")
+        }
+        data["rejections"] = list(
+            session.scalars(
+                select(SaleImportRejection)
+                .where(SaleImportRejection.job_id == job_id)
+                .order_by(SaleImportRejection.line, SaleImportRejection.id)
+                .limit(FIRST_REJECTIONS)
+            )
+        )
     return data
 
 
 def _interrupted(uow, job_id: str) -> None:
     with uow() as work:
         job = work.session.get(SaleImportJob, job_id, with_for_update=True)
-        if job.status in ("queued", "running") and \
-                (job.heartbeat_at or job.created_at) < utcnow() - STALE:
+        if (
+            job.status in ("queued", "running")
+            and (job.heartbeat_at or job.created_at) < utcnow() - STALE
+        ):
             job.status, job.finished_at = "failed", utcnow()
-            job.error = ("interrupted: the service stopped during the import; import the "
-                         "file again (the sales it recorded are skipped)")
+            job.error = (
+                "interrupted: the service stopped during the import; import the "
+                "file again (the sales it recorded are skipped)"
+            )
 
 
 def rejections(uow, job_id: str, limit: int, cursor: str | None) -> dict:
@@ -205,9 +242,15 @@ def rejections(uow, job_id: str, limit: int, cursor: str | None) -> dict:
     with uow.reader() as session:
         if session.get(SaleImportJob, job_id) is None:
             raise NotFound(f"no sale import job {job_id}")
-        rows = list(session.scalars(
-            select(SaleImportRejection).where(
-                SaleImportRejection.job_id == job_id,
-                tuple_(SaleImportRejection.line, SaleImportRejection.id) > tuple(after))
-            .order_by(SaleImportRejection.line, SaleImportRejection.id).limit(limit + 1)))
+        rows = list(
+            session.scalars(
+                select(SaleImportRejection)
+                .where(
+                    SaleImportRejection.job_id == job_id,
+                    tuple_(SaleImportRejection.line, SaleImportRejection.id) > tuple(after),
+                )
+                .order_by(SaleImportRejection.line, SaleImportRejection.id)
+                .limit(limit + 1)
+            )
+        )
     return page(rows, limit, lambda r: (r.line, r.id))

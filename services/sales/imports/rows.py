@@ -12,6 +12,7 @@ then product, quantity and price a row). The sale's own cells (customer, date,
 currency, attribution) are read from its first row; a later row may leave them
 empty or repeat them, but not say something else.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -22,8 +23,18 @@ from marshmallow import RAISE, ValidationError, fields
 from services.sales.ledger.schemas import EXTERNAL_REF, SaleIn
 from shared.web import row_fields
 
-SALE_COLUMNS = ("external_ref", "customer_id", "recorded_at", "currency", "channel", "team",
-                "agent_kind", "deal_id", "source_call_id", "approval_reason")
+SALE_COLUMNS = (
+    "external_ref",
+    "customer_id",
+    "recorded_at",
+    "currency",
+    "channel",
+    "team",
+    "agent_kind",
+    "deal_id",
+    "source_call_id",
+    "approval_reason",
+)
 LINE_COLUMNS = ("sku", "description", "quantity", "unit_price", "unit_cost", "discount")
 COLUMNS = SALE_COLUMNS + LINE_COLUMNS
 _LINE = frozenset(LINE_COLUMNS)
@@ -46,6 +57,7 @@ SCHEMA = ImportSale()
 @dataclass
 class Group:
     """The rows of one sale: (line, record) each, and reasons found while reading."""
+
     line: int  # where the sale starts
     ref: str
     rows: list[tuple[int, dict | None]] = field(default_factory=list)
@@ -55,6 +67,7 @@ class Group:
 @dataclass
 class Loaded:
     """A sale as loaded (``data``) or the reasons it is rejected, by line."""
+
     group: Group
     data: dict | None
     rejections: list[tuple[int, dict]]
@@ -68,8 +81,7 @@ class Loaded:
 
 def header_problems(header: list[str]) -> list[str]:
     problems = [f"unknown column {c!r}" for c in header if c not in COLUMNS]
-    problems += [f"column {c!r} appears twice" for c in sorted(set(header))
-                 if header.count(c) > 1]
+    problems += [f"column {c!r} appears twice" for c in sorted(set(header)) if header.count(c) > 1]
     problems += [f"missing column {c!r}" for c in REQUIRED if c not in header]
     return problems
 
@@ -78,8 +90,7 @@ def groups(fmt: str, records: Iterable[tuple[int, dict | None, str | None]]) -> 
     """The sales of a file, in order, from its (line, record, why unreadable) rows."""
     if fmt == "jsonl":
         for line, record, error in records:
-            group = Group(line, str((record or {}).get("external_ref") or ""),
-                          [(line, record)])
+            group = Group(line, str((record or {}).get("external_ref") or ""), [(line, record)])
             if error:
                 group.problems.append((line, {"_row": [error]}))
             yield group
@@ -135,16 +146,15 @@ def by_line(group: Group, fmt: str, messages: dict) -> list[tuple[int, dict]]:
     for name, reasons in messages.items():
         if name == "lines" and isinstance(reasons, dict) and fmt == "csv":
             for index, problems in reasons.items():
-                at = int(index) if str(index).isdigit() and int(index) < len(group.rows) \
-                    else None
+                at = int(index) if str(index).isdigit() and int(index) < len(group.rows) else None
                 if at is None:
                     first.setdefault("lines", {})[index] = problems
                     continue
                 target = out.setdefault(group.rows[at][0], {})
-                for key, text in (problems.items() if isinstance(problems, dict)
-                                  else {"_line": problems}.items()):
-                    target.setdefault(key, []).extend(text if isinstance(text, list)
-                                                      else [text])
+                for key, text in (
+                    problems.items() if isinstance(problems, dict) else {"_line": problems}.items()
+                ):
+                    target.setdefault(key, []).extend(text if isinstance(text, list) else [text])
         else:
             first[name] = reasons
     if first:

@@ -1,4 +1,5 @@
 """What the sales import API accepts and answers (marshmallow, edges only)."""
+
 from marshmallow import Schema, fields, validate
 
 from shared.web.pagination import page_schema
@@ -11,8 +12,12 @@ class ImportArgs(Schema):
 class RejectionOut(Schema):
     line = fields.Integer()
     external_ref = fields.String(allow_none=True)
-    reasons = fields.Dict(metadata={"description": "Field messages, as a 422 answer's "
-                                    "``errors`` (``_row``: the row as a whole)."})
+    reasons = fields.Dict(
+        metadata={
+            "description": "Field messages, as a 422 answer's "
+            "``errors`` (``_row``: the row as a whole)."
+        }
+    )
 
 
 class ImportJobOut(Schema):
@@ -26,17 +31,24 @@ class ImportJobOut(Schema):
     sales_read = fields.Integer()
     created = fields.Integer(metadata={"description": "Sales recorded."})
     lines_created = fields.Integer()
-    skipped = fields.Integer(metadata={"description": "Sales whose external_ref was on "
-                                       "file already: not recorded again."})
-    rejected = fields.Integer(metadata={"description": "Sales rejected (none of their "
-                                        "lines written)."})
+    skipped = fields.Integer(
+        metadata={
+            "description": "Sales whose external_ref was on file already: not recorded again."
+        }
+    )
+    rejected = fields.Integer(
+        metadata={"description": "Sales rejected (none of their lines written)."}
+    )
     error = fields.String(allow_none=True)
     created_at = fields.DateTime()
     heartbeat_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
-    rejections = fields.List(fields.Nested(RejectionOut), metadata={
-        "description": "The first rejected lines by line number (all of them: "
-                       "``/rejections``)."})
+    rejections = fields.List(
+        fields.Nested(RejectionOut),
+        metadata={
+            "description": "The first rejected lines by line number (all of them: ``/rejections``)."
+        },
+    )
 
 
 RejectionPage = page_schema(RejectionOut, "SaleImportRejectionPage")

@@ -1,4 +1,5 @@
 """Bulk sales import jobs and the rows they rejected."""
+
 from __future__ import annotations
 
 from datetime import datetime

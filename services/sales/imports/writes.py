@@ -9,6 +9,7 @@ P&L bookings in one ``summary.book``, its ``sale.recorded`` events built by hand
 each checked against the contract by the unit of work's outbox rows
 (``shared.messaging.outbox``).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,14 +24,21 @@ from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.ledger.sales import attribution, build_entry
 from services.sales.ledger.tables import Sale, SaleLine
 from shared import bulk_writes
+from shared.clock import utcnow
 from shared.errors import Invalid
 from shared.ids import ordered_id
 from shared.messaging import outbox
-from shared.clock import utcnow
 
 _IN_CHUNK = 500  # values per IN (...)
-OUTBOX_KEYS = ("event_id", "event_type", "routing_key", "body", "created_at", "available_at",
-               "attempts")
+OUTBOX_KEYS = (
+    "event_id",
+    "event_type",
+    "routing_key",
+    "body",
+    "created_at",
+    "available_at",
+    "attempts",
+)
 
 
 @lru_cache(maxsize=8)
@@ -38,15 +46,26 @@ def _inserts(drivername: str) -> dict[str, bulk_writes.Rows]:
     """The chunk's inserts, their rows handed to the driver as they are (``COPY`` on
     PostgreSQL): a Core executemany's work per row costs more than the insert."""
     dialect = bulk_writes.dialect_for(drivername)
-    return {table.name: bulk_writes.Rows.insert(table, keys, dialect) for table, keys in (
-        (Sale.__table__, tuple(Sale.__table__.columns.keys())),
-        (SaleLine.__table__, tuple(SaleLine.__table__.columns.keys())),
-        (Outbox.__table__, OUTBOX_KEYS))}
+    return {
+        table.name: bulk_writes.Rows.insert(table, keys, dialect)
+        for table, keys in (
+            (Sale.__table__, tuple(Sale.__table__.columns.keys())),
+            (SaleLine.__table__, tuple(SaleLine.__table__.columns.keys())),
+            (Outbox.__table__, OUTBOX_KEYS),
+        )
+    }
 
 
 def apply(work, setup, batch: list[Loaded]) -> dict:
-    counts = {"rows_read": 0, "sales_read": 0, "created": 0, "lines_created": 0, "skipped": 0,
-              "rejected": 0, "rejections": []}
+    counts = {
+        "rows_read": 0,
+        "sales_read": 0,
+        "created": 0,
+        "lines_created": 0,
+        "skipped": 0,
+        "rejected": 0,
+        "rejections": [],
+    }
     session = work.session
     good: list[Loaded] = []
     refs: dict[str, int] = {}
@@ -58,28 +77,47 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
             continue
         ref = loaded.data["external_ref"]
         if ref in refs:
-            _reject(counts, loaded, [(loaded.group.line, {"external_ref": [
-                f"Repeats the external_ref of line {refs[ref]}."]})])
+            _reject(
+                counts,
+                loaded,
+                [
+                    (
+                        loaded.group.line,
+                        {"external_ref": [f"Repeats the external_ref of line {refs[ref]}."]},
+                    )
+                ],
+            )
             continue
         refs[ref] = loaded.group.line
         good.append(loaded)
     on_file = _in(session, Sale.external_ref, list(refs))
     sales = [loaded for loaded in good if loaded.data["external_ref"] not in on_file]
     counts["skipped"] += len(good) - len(sales)
-    catalogue = price_lists(session, {line["sku"] for loaded in sales
-                                      for line in loaded.data["lines"] if line["sku"]})
+    catalogue = price_lists(
+        session, {line["sku"] for loaded in sales for line in loaded.data["lines"] if line["sku"]}
+    )
     segments = _segments(session, sorted({s.data["customer_id"] for s in sales}))
     now = utcnow()
     written: dict[str, list] = {"sales": [], "lines": [], "bookings": [], "events": []}
     for loaded in sales:
         data = loaded.data
         try:
-            entry = build_entry(data, _priced(catalogue, data, now),
-                                segments.get(data["customer_id"]), attribution(session, data),
-                                ordered_id(), setup.actor, now, setup.zone)
+            entry = build_entry(
+                data,
+                _priced(catalogue, data, now),
+                segments.get(data["customer_id"]),
+                attribution(session, data),
+                ordered_id(),
+                setup.actor,
+                now,
+                setup.zone,
+            )
         except Invalid as exc:
-            _reject(counts, loaded, by_line(loaded.group, setup.fmt, exc.errors or {
-                "_row": [exc.detail]}))
+            _reject(
+                counts,
+                loaded,
+                by_line(loaded.group, setup.fmt, exc.errors or {"_row": [exc.detail]}),
+            )
             continue
         written["sales"].append(entry.sale)
         written["lines"] += entry.lines
@@ -88,11 +126,17 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
     if written["sales"]:
         ready = _inserts(session.get_bind().url.drivername)
         connection = session.connection()
-        for name, rows in (("sales", written["sales"]), ("sale_lines", written["lines"]),
-                           ("outbox", outbox.rows(outbox.Origin.current(work.producer),
-                                                  "sale.recorded", written["events"], now))):
-            bulk_writes.write(connection, ready[name].sql,
-                              [ready[name].row(row) for row in rows])
+        for name, rows in (
+            ("sales", written["sales"]),
+            ("sale_lines", written["lines"]),
+            (
+                "outbox",
+                outbox.rows(
+                    outbox.Origin.current(work.producer), "sale.recorded", written["events"], now
+                ),
+            ),
+        ):
+            bulk_writes.write(connection, ready[name].sql, [ready[name].row(row) for row in rows])
         summary.book(session, written["bookings"], setup.zone)
     counts["created"] += len(written["sales"])
     counts["lines_created"] += len(written["lines"])
@@ -108,8 +152,9 @@ def _reject(counts: dict, loaded: Loaded, reasons: list[tuple[int, dict]]) -> No
 def _in(session, column, values: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(values), _IN_CHUNK):
-        found.update(session.scalars(select(column).where(
-            column.in_(values[start:start + _IN_CHUNK]))))
+        found.update(
+            session.scalars(select(column).where(column.in_(values[start : start + _IN_CHUNK])))
+        )
     return found
 
 
@@ -117,13 +162,21 @@ def _segments(session, ids: list[str]) -> dict[str, str]:
     """The segment of each customer known here (a sale of one not known yet has none)."""
     found: dict[str, str] = {}
     for start in range(0, len(ids), _IN_CHUNK):
-        found.update(session.execute(select(Customer.customer_id, Customer.segment).where(
-            Customer.customer_id.in_(ids[start:start + _IN_CHUNK]))).all())
+        found.update(
+            session.execute(
+                select(Customer.customer_id, Customer.segment).where(
+                    Customer.customer_id.in_(ids[start : start + _IN_CHUNK])
+                )
+            ).all()
+        )
     return found
 
 
 def _priced(catalogue: dict, data: dict, now) -> dict:
     """The sale's SKUs as ``prices_at`` answers them: (product, price at its time)."""
     moment = data["recorded_at"] or now
-    return {line["sku"]: (catalogue[line["sku"]], in_effect(catalogue[line["sku"]], moment))
-            for line in data["lines"] if line["sku"] in catalogue}
+    return {
+        line["sku"]: (catalogue[line["sku"]], in_effect(catalogue[line["sku"]], moment))
+        for line in data["lines"]
+        if line["sku"] in catalogue
+    }

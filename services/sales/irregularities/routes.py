@@ -1,4 +1,5 @@
 """The irregularities route: sales, returns and deals that need a look."""
+
 from flask.views import MethodView
 
 from services.sales import config
@@ -7,8 +8,12 @@ from services.sales.irregularities.schemas import IrregularityArgs, Irregularity
 from shared.web.app import roles, service
 from shared.web.blueprint import Blueprint
 
-blp = Blueprint("irregularities", __name__, url_prefix="/irregularities",
-               description="Sales, returns and deals that need a look")
+blp = Blueprint(
+    "irregularities",
+    __name__,
+    url_prefix="/irregularities",
+    description="Sales, returns and deals that need a look",
+)
 READERS = ("manager", "analyst")
 
 
@@ -22,7 +27,11 @@ class Irregularities(MethodView):
         settings = service().settings
         days = args["days"]
         if days is None:
-            days = (config.return_window_days(settings) if args["kind"] == "late_return"
-                    else config.stuck_deal_days(settings))
-        return queries.list_irregularities(service().uow, args["kind"], days,
-                                           args["limit"], args["cursor"])
+            days = (
+                config.return_window_days(settings)
+                if args["kind"] == "late_return"
+                else config.stuck_deal_days(settings)
+            )
+        return queries.list_irregularities(
+            service().uow, args["kind"], days, args["limit"], args["cursor"]
+        )

@@ -16,11 +16,12 @@ amount off the line (not per unit), at most the line's gross amount.
 A total must stay below 10^14, the bound the API puts on any single amount; a sale
 whose total would not is refused rather than truncated.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, Inexact, Overflow, localcontext
-from typing import Iterable, Mapping
 
 from services.sales import apportion
 from shared.errors import Invalid
@@ -54,8 +55,11 @@ def exact_line(line: Mapping[str, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
     """(net revenue, discount, cost) of one line, exact."""
     with localcontext(_EXACT):
         discount = line.get("discount") or ZERO
-        return (line["quantity"] * line["unit_price"] - discount, discount,
-                line["quantity"] * line["unit_cost"])
+        return (
+            line["quantity"] * line["unit_price"] - discount,
+            discount,
+            line["quantity"] * line["unit_cost"],
+        )
 
 
 def totals(lines: Iterable[Mapping[str, Decimal]]) -> Totals:
@@ -68,13 +72,23 @@ def totals_of(exact: list[tuple[Decimal, Decimal, Decimal]]) -> Totals:
     """``totals`` of lines already made exact (``exact_line``)."""
     with localcontext(_EXACT):
         sums = [sum((e[i] for e in exact), ZERO) for i in range(3)]
-    too_large = [name for name, total in (("revenue", sums[0] + sums[1]), ("cost", sums[2]))
-                 if total >= LIMIT]
+    too_large = [
+        name
+        for name, total in (("revenue", sums[0] + sums[1]), ("cost", sums[2]))
+        if total >= LIMIT
+    ]
     if too_large:
-        raise Invalid("the sale's totals are too large to record",
-                      errors={"lines": [f"The sale's {' and '.join(too_large)} would reach "
-                                        f"{LIMIT:,f}, more than the ledger holds."]})
+        raise Invalid(
+            "the sale's totals are too large to record",
+            errors={
+                "lines": [
+                    f"The sale's {' and '.join(too_large)} would reach "
+                    f"{LIMIT:,f}, more than the ledger holds."
+                ]
+            },
+        )
     rounded = [to_cents(total) for total in sums]
     parts = [apportion.to_parts(rounded[i], [e[i] for e in exact]) for i in range(3)]
-    return Totals(revenue=rounded[0], discount=rounded[1], cost=rounded[2],
-                  lines=tuple(zip(*parts)))
+    return Totals(
+        revenue=rounded[0], discount=rounded[1], cost=rounded[2], lines=tuple(zip(*parts))
+    )

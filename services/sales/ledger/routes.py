@@ -5,6 +5,7 @@ return or a cancellation is a new, reversing entry. Roles are checked for the
 whole blueprint before any body is read, so a caller without the role gets 403
 whatever it sent.
 """
+
 from flask import request, url_for
 from flask.views import MethodView
 
@@ -24,8 +25,12 @@ from shared.web.app import principal, require_roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 
-blp = Blueprint("transactions", __name__, url_prefix="/transactions",
-                description="The sales ledger: sales, returns and cancellations")
+blp = Blueprint(
+    "transactions",
+    __name__,
+    url_prefix="/transactions",
+    description="The sales ledger: sales, returns and cancellations",
+)
 WRITERS = ("manager", "agent")
 READERS = ("manager", "agent", "analyst")
 
@@ -45,8 +50,7 @@ class Transactions(MethodView):
     @blp.response(200, SalePage)
     def get(self, args):
         """List sales, newest first, optionally of one customer (lines in each sale's detail)."""
-        return sales.list_sales(service().uow, args["customer_id"], args["limit"],
-                                   args["cursor"])
+        return sales.list_sales(service().uow, args["customer_id"], args["limit"], args["cursor"])
 
     @idempotent
     @blp.arguments(SaleIn)
@@ -90,6 +94,7 @@ class Cancellation(MethodView):
     def post(self, data, sale_id):
         """Cancel a sale with a reversing entry (409 if it was cancelled already or
         has returns)."""
-        entry = reversals.cancel_sale(service().uow, sale_id, data["reason"],
-                                    principal().subject, _zone())
+        entry = reversals.cancel_sale(
+            service().uow, sale_id, data["reason"], principal().subject, _zone()
+        )
         return entry, 201, {"Location": url_for("transactions.Transaction", sale_id=sale_id)}

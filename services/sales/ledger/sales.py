@@ -1,9 +1,10 @@
 """Recording and reading sales: each use case opens one unit of work and emits its
 events in it; the P&L summary is booked in the same transaction."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
@@ -37,7 +38,7 @@ def record_sale(uow, data: dict, recorded_by: str, zone: ZoneInfo) -> Sale:
     listed as an irregularity until it arrives. A sale with an ``external_ref``
     already on file is refused (409): at most one sale a reference."""
     now = utcnow()
-    recorded_at = data["recorded_at"].astimezone(timezone.utc) if data["recorded_at"] else now
+    recorded_at = data["recorded_at"].astimezone(UTC) if data["recorded_at"] else now
     with uow() as work:
         session = work.session
         ref = data.get("external_ref")
@@ -46,10 +47,22 @@ def record_sale(uow, data: dict, recorded_by: str, zone: ZoneInfo) -> Sale:
         skus = {line["sku"] for line in data["lines"] if line["sku"]}
         catalogue = prices_at(session, skus, recorded_at) if skus else {}
         customer = session.get(Customer, data["customer_id"])
-        entry = build_entry(data, catalogue, customer.segment if customer else None,
-                            attribution(session, data), new_id(), recorded_by, now, zone)
-        sale = Sale(**entry.sale, lines=[SaleLine(**line) for line in entry.lines],
-                    returns=[], cancellation=None)
+        entry = build_entry(
+            data,
+            catalogue,
+            customer.segment if customer else None,
+            attribution(session, data),
+            new_id(),
+            recorded_by,
+            now,
+            zone,
+        )
+        sale = Sale(
+            **entry.sale,
+            lines=[SaleLine(**line) for line in entry.lines],
+            returns=[],
+            cancellation=None,
+        )
         session.add(sale)
         try:
             session.flush()
@@ -72,48 +85,80 @@ def _refuse_known_ref(session: Session, ref: str) -> None:
 @dataclass
 class Entry:
     """Everything one sale writes: its ledger rows, its P&L bookings, its event."""
+
     sale: dict
     lines: list[dict]
     bookings: list[dict]
     event: dict
 
 
-def build_entry(data: dict, catalogue: dict, segment: str | None, attributed: dict,
-                sale_id: str, recorded_by: str, now: datetime, zone: ZoneInfo) -> Entry:
+def build_entry(
+    data: dict,
+    catalogue: dict,
+    segment: str | None,
+    attributed: dict,
+    sale_id: str,
+    recorded_by: str,
+    now: datetime,
+    zone: ZoneInfo,
+) -> Entry:
     """A sale as it is recorded, checked (``Invalid`` naming every bad line) with
     ``catalogue`` ({sku: (product, price in effect at its time)}) and the customer's
     ``segment``; nothing read or written here, so one sale and an import of many
     are the same rows."""
-    recorded_at = data["recorded_at"].astimezone(timezone.utc) if data["recorded_at"] else now
+    recorded_at = data["recorded_at"].astimezone(UTC) if data["recorded_at"] else now
     lines = _lines(data, catalogue)
     exact = [amounts.exact_line(line) for line in lines]
     totals = amounts.totals_of(exact)
     for line, (revenue, discount, cost) in zip(lines, totals.lines):
-        line["revenue_cents"], line["discount_cents"], line["cost_cents"] = \
-            revenue, discount, cost
+        line["revenue_cents"], line["discount_cents"], line["cost_cents"] = revenue, discount, cost
         line["sale_id"] = sale_id
-    sale = {"id": sale_id, "external_ref": data.get("external_ref"),
-            "customer_id": data["customer_id"], "currency": data["currency"],
-            "recorded_at": recorded_at, "revenue": totals.revenue, "cost": totals.cost,
-            "discount": totals.discount, "segment": segment,
-            "below_cost": any(revenue < cost for revenue, _, cost in exact),
-            "approval_reason": data["approval_reason"], "created_at": now,
-            "created_by": recorded_by, **attributed}
+    sale = {
+        "id": sale_id,
+        "external_ref": data.get("external_ref"),
+        "customer_id": data["customer_id"],
+        "currency": data["currency"],
+        "recorded_at": recorded_at,
+        "revenue": totals.revenue,
+        "cost": totals.cost,
+        "discount": totals.discount,
+        "segment": segment,
+        "below_cost": any(revenue < cost for revenue, _, cost in exact),
+        "approval_reason": data["approval_reason"],
+        "created_at": now,
+        "created_by": recorded_by,
+        **attributed,
+    }
     day = summary.local_day(recorded_at, zone)
-    bookings = [summary.entry(day, sale["currency"], sale["customer_id"], product=line["sku"],
-                              channel=sale["channel"], team=sale["team"],
-                              agent_kind=sale["agent_kind"],
-                              revenue=line["revenue_cents"] + line["discount_cents"],
-                              discounts=line["discount_cents"],
-                              cost_of_goods=line["cost_cents"])
-                for line in lines]
-    event = {"sale_id": sale_id, "customer_id": sale["customer_id"],
-             "currency": sale["currency"], "recorded_at": recorded_at,
-             "revenue": sale["revenue"], "cost": sale["cost"], "discount": sale["discount"],
-             "segment": segment, "deal_id": sale["deal_id"],
-             "source_call_id": sale["source_call_id"],
-             "lines": [_pick_key(line, LINE_FIELDS) for line in lines],
-             "external_ref": sale["external_ref"]}
+    bookings = [
+        summary.entry(
+            day,
+            sale["currency"],
+            sale["customer_id"],
+            product=line["sku"],
+            channel=sale["channel"],
+            team=sale["team"],
+            agent_kind=sale["agent_kind"],
+            revenue=line["revenue_cents"] + line["discount_cents"],
+            discounts=line["discount_cents"],
+            cost_of_goods=line["cost_cents"],
+        )
+        for line in lines
+    ]
+    event = {
+        "sale_id": sale_id,
+        "customer_id": sale["customer_id"],
+        "currency": sale["currency"],
+        "recorded_at": recorded_at,
+        "revenue": sale["revenue"],
+        "cost": sale["cost"],
+        "discount": sale["discount"],
+        "segment": segment,
+        "deal_id": sale["deal_id"],
+        "source_call_id": sale["source_call_id"],
+        "lines": [_pick_key(line, LINE_FIELDS) for line in lines],
+        "external_ref": sale["external_ref"],
+    }
     return Entry(sale, lines, bookings, event)
 
 
@@ -139,12 +184,19 @@ def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
             return {"sku": [f"No product {line['sku']} in the catalogue."]}
         product, price = catalogue[line["sku"]]
         if product.currency != currency:
-            return {"sku": [f"{line['sku']} is priced in {product.currency}, the sale is in "
-                            f"{currency}; mixing currencies needs a rate."]}
+            return {
+                "sku": [
+                    f"{line['sku']} is priced in {product.currency}, the sale is in "
+                    f"{currency}; mixing currencies needs a rate."
+                ]
+            }
     for name, source in (("unit_price", "price"), ("unit_cost", "unit_cost")):
         if line[name] is None and price is None:
-            problems[name] = ["Required: no catalogue price is in effect at the sale's time."
-                              if line["sku"] else "Required for a line without a SKU."]
+            problems[name] = [
+                "Required: no catalogue price is in effect at the sale's time."
+                if line["sku"]
+                else "Required for a line without a SKU."
+            ]
         elif line[name] is None:
             line[name] = getattr(price, source)
     if not problems and amounts.exact_line(line)[0] < 0:
@@ -153,11 +205,15 @@ def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
 
 
 def _line(line_no: int, data: dict) -> dict:
-    return {"line_no": line_no, "sku": data["sku"], "description": data["description"],
-            "quantity": amounts.amount(data["quantity"]),
-            "unit_price": amounts.amount(data["unit_price"]),
-            "unit_cost": amounts.amount(data["unit_cost"]),
-            "discount": amounts.amount(data["discount"])}
+    return {
+        "line_no": line_no,
+        "sku": data["sku"],
+        "description": data["description"],
+        "quantity": amounts.amount(data["quantity"]),
+        "unit_price": amounts.amount(data["unit_price"]),
+        "unit_cost": amounts.amount(data["unit_cost"]),
+        "discount": amounts.amount(data["discount"]),
+    }
 
 
 def attribution(session: Session, data: dict) -> dict:
@@ -167,9 +223,12 @@ def attribution(session: Session, data: dict) -> dict:
     if data["deal_id"]:
         deal = session.get(Deal, data["deal_id"])
         if deal is None or deal.customer_id != data["customer_id"]:
-            raise Invalid("the deal is not one of this customer's",
-                          errors={"deal_id": [f"No deal {data['deal_id']} of customer "
-                                              f"{data['customer_id']}."]})
+            raise Invalid(
+                "the deal is not one of this customer's",
+                errors={
+                    "deal_id": [f"No deal {data['deal_id']} of customer {data['customer_id']}."]
+                },
+            )
         found["source_call_id"] = found["source_call_id"] or deal.source_call_id
     call = session.get(CallCost, found["source_call_id"]) if found["source_call_id"] else None
     for name in ATTRIBUTION:
@@ -182,8 +241,13 @@ def _pick_key(row: dict, names) -> dict:
 
 
 def load_sale(session: Session, sale_id: str, lock: bool = False) -> Sale:
-    query = select(Sale).where(Sale.id == sale_id).options(
-        selectinload(Sale.lines), selectinload(Sale.returns), selectinload(Sale.cancellation))
+    query = (
+        select(Sale)
+        .where(Sale.id == sale_id)
+        .options(
+            selectinload(Sale.lines), selectinload(Sale.returns), selectinload(Sale.cancellation)
+        )
+    )
     sale = session.scalar(query.with_for_update(of=Sale) if lock else query)
     if sale is None:
         raise NotFound(f"no sale {sale_id}")

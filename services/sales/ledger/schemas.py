@@ -1,5 +1,6 @@
 """What the transactions API accepts and answers (marshmallow, edges only): line
 amounts at the ledger's four places, totals at two (``services.sales.wire``)."""
+
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,52 +29,79 @@ def not_in_future(value: datetime) -> None:
 
 
 class LineIn(Schema):
-    sku = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
-                        metadata={"description": "A catalogue product; its price and unit "
-                                  "cost at the sale's time are used when not given."})
+    sku = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "A catalogue product; its price and unit "
+            "cost at the sale's time are used when not given."
+        },
+    )
     description = fields.String(load_default=None, validate=validate.Length(max=200))
-    quantity = Money(required=True, metadata=DECIMAL_STRING,
-                     validate=validate.Range(min=Decimal(0), min_inclusive=False))
-    unit_price = Money(load_default=None, metadata=DECIMAL_STRING,
-                       validate=validate.Range(min=Decimal(0)))
-    unit_cost = Money(load_default=None, metadata=DECIMAL_STRING,
-                      validate=validate.Range(min=Decimal(0)))
-    discount = Money(load_default=Decimal(0), metadata={
-        **DECIMAL_STRING, "description": "An amount off the whole line, not per unit."},
-        validate=validate.Range(min=Decimal(0)))
+    quantity = Money(
+        required=True,
+        metadata=DECIMAL_STRING,
+        validate=validate.Range(min=Decimal(0), min_inclusive=False),
+    )
+    unit_price = Money(
+        load_default=None, metadata=DECIMAL_STRING, validate=validate.Range(min=Decimal(0))
+    )
+    unit_cost = Money(
+        load_default=None, metadata=DECIMAL_STRING, validate=validate.Range(min=Decimal(0))
+    )
+    discount = Money(
+        load_default=Decimal(0),
+        metadata={**DECIMAL_STRING, "description": "An amount off the whole line, not per unit."},
+        validate=validate.Range(min=Decimal(0)),
+    )
 
 
 EXTERNAL_REF = validate.Length(min=1, max=100)
 
 
 class SaleIn(Schema):
-    external_ref = fields.String(load_default=None, validate=EXTERNAL_REF, metadata={
-        "description": "The sale's reference where it came from (an invoice number): "
-                       "a second sale with the same reference is refused (409)."})
+    external_ref = fields.String(
+        load_default=None,
+        validate=EXTERNAL_REF,
+        metadata={
+            "description": "The sale's reference where it came from (an invoice number): "
+            "a second sale with the same reference is refused (409)."
+        },
+    )
     customer_id = fields.String(required=True, validate=CUSTOMER_ID)
     currency = fields.String(load_default="HKD", validate=CURRENCY)
     recorded_at = fields.AwareDateTime(load_default=None, validate=not_in_future)
-    lines = fields.List(fields.Nested(LineIn), required=True,
-                        validate=validate.Length(min=1, max=MAX_LINES))
+    lines = fields.List(
+        fields.Nested(LineIn), required=True, validate=validate.Length(min=1, max=MAX_LINES)
+    )
     deal_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
     source_call_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
     team = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     agent_kind = fields.String(load_default=None, validate=validate.OneOf(AGENT_KINDS))
-    approval_reason = fields.String(load_default=None, validate=TEXT, metadata={
-        "description": "Why a sale below cost was approved; without one it is listed "
-                       "as an irregularity."})
+    approval_reason = fields.String(
+        load_default=None,
+        validate=TEXT,
+        metadata={
+            "description": "Why a sale below cost was approved; without one it is listed "
+            "as an irregularity."
+        },
+    )
 
 
 class ReturnLineIn(Schema):
     line_no = fields.Integer(required=True, validate=validate.Range(min=1))
-    quantity = Money(required=True, metadata=DECIMAL_STRING,
-                     validate=validate.Range(min=Decimal(0), min_inclusive=False))
+    quantity = Money(
+        required=True,
+        metadata=DECIMAL_STRING,
+        validate=validate.Range(min=Decimal(0), min_inclusive=False),
+    )
 
 
 class ReturnIn(Schema):
-    lines = fields.List(fields.Nested(ReturnLineIn), required=True,
-                        validate=validate.Length(min=1, max=MAX_LINES))
+    lines = fields.List(
+        fields.Nested(ReturnLineIn), required=True, validate=validate.Length(min=1, max=MAX_LINES)
+    )
     returned_at = fields.AwareDateTime(load_default=None, validate=not_in_future)
     reason = fields.String(load_default=None, validate=TEXT)
 
@@ -99,10 +127,10 @@ class LineOut(Schema):
 class ReturnLineOut(Schema):
     line_no = fields.Integer()
     quantity = amount_field(4)
-    revenue = fields.Decimal(places=2, as_string=True, attribute="revenue_cents",
-                             metadata=DECIMAL_STRING)
-    cost = fields.Decimal(places=2, as_string=True, attribute="cost_cents",
-                          metadata=DECIMAL_STRING)
+    revenue = fields.Decimal(
+        places=2, as_string=True, attribute="revenue_cents", metadata=DECIMAL_STRING
+    )
+    cost = fields.Decimal(places=2, as_string=True, attribute="cost_cents", metadata=DECIMAL_STRING)
 
 
 class ReturnOut(Schema):

@@ -9,6 +9,7 @@ Each entry's money is rounded to the cent once, when it is recorded; each line t
 carries its cent share of the entry's totals (``*_cents``), apportioned by largest
 remainder so that the lines add up to the entry exactly (see ``amounts.py``).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -57,12 +58,15 @@ class Sale(Base):
 
     # Loaded only where asked for (one sale's detail), never by accident for a list.
     lines: Mapped[list[SaleLine]] = relationship(order_by="SaleLine.line_no", lazy="raise")
-    returns: Mapped[list[SaleReturn]] = relationship(order_by="SaleReturn.returned_at",
-                                                     lazy="raise")
+    returns: Mapped[list[SaleReturn]] = relationship(
+        order_by="SaleReturn.returned_at", lazy="raise"
+    )
     cancellation: Mapped[SaleCancellation | None] = relationship(lazy="raise")
     customer: Mapped[Customer | None] = relationship(
         primaryjoin=lambda: foreign(Sale.customer_id) == Customer.customer_id,
-        viewonly=True, lazy="selectin")
+        viewonly=True,
+        lazy="selectin",
+    )
 
     @property
     def customer_known(self) -> bool:
@@ -91,8 +95,10 @@ class SaleReturn(Base):
     back in stock, both positive; ``seconds_after_sale`` tells a late return."""
 
     __tablename__ = "sale_returns"
-    __table_args__ = (Index("ix_returns_sale", "sale_id"),
-                      Index("ix_returns_time", "returned_at", "id"))
+    __table_args__ = (
+        Index("ix_returns_sale", "sale_id"),
+        Index("ix_returns_time", "returned_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     sale_id: Mapped[str] = mapped_column(ForeignKey("sales.id"))
@@ -105,8 +111,7 @@ class SaleReturn(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
-    lines: Mapped[list[ReturnLine]] = relationship(order_by="ReturnLine.line_no",
-                                                   lazy="selectin")
+    lines: Mapped[list[ReturnLine]] = relationship(order_by="ReturnLine.line_no", lazy="selectin")
 
 
 class ReturnLine(Base):

@@ -10,6 +10,7 @@ currency, in the period, matching the target; a customer with none or less gets
 nothing). The amount is split by largest remainder on the exact weights, so every
 cent lands on exactly one customer and the shares sum to the amount.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -47,16 +48,39 @@ def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
     booked.add(call_id)
     segment = call.get("segment") or _segment(work, call["customer_id"])
     cost = to_cents(call["cost"]) if call.get("cost") is not None else Decimal(0)
-    work.add_row(CallCost, {
-        "call_id": call_id, "customer_id": call["customer_id"],
-        "completed_at": call["completed_at"], "cost": cost, "currency": call["currency"],
-        "outcome": call["outcome"], "channel": call["channel"], "team": call.get("team"),
-        "agent_kind": call.get("agent_kind"), "partner_id": call.get("partner_id"),
-        "segment": segment, "booked_at": utcnow()})
-    summary.add(work.session, [summary.entry(
-        summary.local_day(call["completed_at"], zone), call["currency"], call["customer_id"],
-        channel=call["channel"], team=call.get("team"),
-        agent_kind=call.get("agent_kind"), cost_to_serve=cost, calls=1)], zone)
+    work.add_row(
+        CallCost,
+        {
+            "call_id": call_id,
+            "customer_id": call["customer_id"],
+            "completed_at": call["completed_at"],
+            "cost": cost,
+            "currency": call["currency"],
+            "outcome": call["outcome"],
+            "channel": call["channel"],
+            "team": call.get("team"),
+            "agent_kind": call.get("agent_kind"),
+            "partner_id": call.get("partner_id"),
+            "segment": segment,
+            "booked_at": utcnow(),
+        },
+    )
+    summary.add(
+        work.session,
+        [
+            summary.entry(
+                summary.local_day(call["completed_at"], zone),
+                call["currency"],
+                call["customer_id"],
+                channel=call["channel"],
+                team=call.get("team"),
+                agent_kind=call.get("agent_kind"),
+                cost_to_serve=cost,
+                calls=1,
+            )
+        ],
+        zone,
+    )
     return True
 
 
@@ -72,36 +96,58 @@ def _segment(work: UnitOfWork, customer_id: str) -> str | None:
 
 def record_allocation(uow, data: dict, by: str, zone: ZoneInfo) -> Allocation:
     if not any(data[name] for name in TARGETS):
-        raise Invalid("an allocation goes to a team, a channel or a segment",
-                      errors={name: ["One of team, channel, segment is required."]
-                              for name in TARGETS})
+        raise Invalid(
+            "an allocation goes to a team, a channel or a segment",
+            errors={name: ["One of team, channel, segment is required."] for name in TARGETS},
+        )
     if data["period_end"] < data["period_start"]:
-        raise Invalid("the period ends before it starts",
-                      errors={"period_end": ["Before period_start."]})
+        raise Invalid(
+            "the period ends before it starts", errors={"period_end": ["Before period_start."]}
+        )
     now = utcnow()
     with uow() as work:
         weights = _weights(work.session, data)
         if not weights:
-            raise Invalid("nobody to apportion the allocation to",
-                          errors={"rule": [f"No customer of this target has {data['rule']} "
-                                           "in the period."]})
+            raise Invalid(
+                "nobody to apportion the allocation to",
+                errors={"rule": [f"No customer of this target has {data['rule']} in the period."]},
+            )
         customers = sorted(weights)
-        cents = apportion.by_weights(int(data["amount"].scaleb(2)),
-                                     [int(weights[c]) for c in customers])
-        allocation = Allocation(**data, recorded_at=now, recorded_by=by, shares=[
-            AllocationShare(customer_id=c, weight=weights[c], amount=Decimal(share).scaleb(-2))
-            for c, share in zip(customers, cents) if share])
+        cents = apportion.by_weights(
+            int(data["amount"].scaleb(2)), [int(weights[c]) for c in customers]
+        )
+        allocation = Allocation(
+            **data,
+            recorded_at=now,
+            recorded_by=by,
+            shares=[
+                AllocationShare(customer_id=c, weight=weights[c], amount=Decimal(share).scaleb(-2))
+                for c, share in zip(customers, cents)
+                if share
+            ],
+        )
         work.session.add(allocation)
         work.session.flush()
         _book(work, allocation, zone)
-        work.emit("allocation.recorded", {
-            "allocation_id": allocation.id, "kind": allocation.kind, "amount": allocation.amount,
-            "currency": allocation.currency, "team": allocation.team,
-            "channel": allocation.channel, "segment": allocation.segment,
-            "period_start": allocation.period_start, "period_end": allocation.period_end,
-            "rule": allocation.rule, "recorded_at": now,
-            "shares": [{"customer_id": s.customer_id, "amount": s.amount}
-                       for s in allocation.shares]})
+        work.emit(
+            "allocation.recorded",
+            {
+                "allocation_id": allocation.id,
+                "kind": allocation.kind,
+                "amount": allocation.amount,
+                "currency": allocation.currency,
+                "team": allocation.team,
+                "channel": allocation.channel,
+                "segment": allocation.segment,
+                "period_start": allocation.period_start,
+                "period_end": allocation.period_end,
+                "rule": allocation.rule,
+                "recorded_at": now,
+                "shares": [
+                    {"customer_id": s.customer_id, "amount": s.amount} for s in allocation.shares
+                ],
+            },
+        )
     return allocation
 
 
@@ -110,11 +156,14 @@ def _weights(session, data: dict) -> dict[str, Decimal]:
     if data["rule"] == "calls":
         measure = func.sum(PnlDaily.calls)
     else:
-        measure = type_coerce(func.sum(PnlDaily.revenue - PnlDaily.discounts
-                                       - PnlDaily.returns), Money())
-    query = (select(PnlDaily.customer_id, measure)
-             .where(PnlDaily.day.between(data["period_start"], data["period_end"]))
-             .group_by(PnlDaily.customer_id))
+        measure = type_coerce(
+            func.sum(PnlDaily.revenue - PnlDaily.discounts - PnlDaily.returns), Money()
+        )
+    query = (
+        select(PnlDaily.customer_id, measure)
+        .where(PnlDaily.day.between(data["period_start"], data["period_end"]))
+        .group_by(PnlDaily.customer_id)
+    )
     if data["rule"] == "revenue":
         query = query.where(PnlDaily.currency == data["currency"])
     for name in TARGETS:
@@ -130,10 +179,21 @@ def _weights(session, data: dict) -> dict[str, Decimal]:
 
 
 def _book(work: UnitOfWork, allocation: Allocation, zone: ZoneInfo) -> None:
-    summary.book(work.session, [summary.entry(
-        allocation.period_start, allocation.currency, share.customer_id,
-        channel=allocation.channel, team=allocation.team, allocations=share.amount)
-        for share in allocation.shares], zone)
+    summary.book(
+        work.session,
+        [
+            summary.entry(
+                allocation.period_start,
+                allocation.currency,
+                share.customer_id,
+                channel=allocation.channel,
+                team=allocation.team,
+                allocations=share.amount,
+            )
+            for share in allocation.shares
+        ],
+        zone,
+    )
 
 
 def get_allocation(uow, allocation_id: str) -> Allocation:
@@ -145,12 +205,14 @@ def get_allocation(uow, allocation_id: str) -> Allocation:
 
 
 def list_allocations(uow, limit: int, cursor: str | None) -> dict:
-    query = (select(Allocation).order_by(Allocation.recorded_at.desc(), Allocation.id.desc())
-             .limit(limit + 1))
+    query = (
+        select(Allocation)
+        .order_by(Allocation.recorded_at.desc(), Allocation.id.desc())
+        .limit(limit + 1)
+    )
     before = decode_time_cursor(cursor)
     if before:
         query = query.where(tuple_(Allocation.recorded_at, Allocation.id) < before)
     with uow.reader() as session:
         rows = list(session.scalars(query))
     return page(rows, limit, lambda a: (a.recorded_at.isoformat(), a.id))
-

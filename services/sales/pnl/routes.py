@@ -1,4 +1,5 @@
 """Routes for allocations and the P&L."""
+
 from flask import url_for
 from flask.views import MethodView
 
@@ -16,9 +17,13 @@ from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 
-blp_allocations = Blueprint("allocations", __name__, url_prefix="/allocations",
-                            description="Training, promotion material and marketing fund "
-                                        "allocated, and how they landed on customers")
+blp_allocations = Blueprint(
+    "allocations",
+    __name__,
+    url_prefix="/allocations",
+    description="Training, promotion material and marketing fund "
+    "allocated, and how they landed on customers",
+)
 blp_pnl = Blueprint("pnl", __name__, url_prefix="/pnl", description="Profit and loss")
 READERS = ("manager", "analyst")
 
@@ -42,10 +47,14 @@ class Allocations(MethodView):
         revenue, every cent to exactly one customer."""
         ctx = service()
         data["rule"] = data["rule"] or config.allocation_rule(ctx.settings)
-        allocation = costs.record_allocation(ctx.uow, data, principal().subject,
-                                             config.timezone(ctx.settings))
-        return allocation, 201, {"Location": url_for("allocations.Allocation",
-                                                     allocation_id=allocation.id)}
+        allocation = costs.record_allocation(
+            ctx.uow, data, principal().subject, config.timezone(ctx.settings)
+        )
+        return (
+            allocation,
+            201,
+            {"Location": url_for("allocations.Allocation", allocation_id=allocation.id)},
+        )
 
 
 @blp_allocations.route("/<string:allocation_id>")
@@ -67,5 +76,6 @@ class Pnl(MethodView):
         allocations and net contribution, grouped by ``group_by``, over local days
         ``from``..``to`` (both included). One currency: without ``currency``, a
         period holding more than one is refused (422)."""
-        return statement.report(service().uow, args["group_by"], args["currency"],
-                                args["start"], args["end"])
+        return statement.report(
+            service().uow, args["group_by"], args["currency"], args["start"], args["end"]
+        )

@@ -1,4 +1,5 @@
 """What the allocations and P&L APIs accept and answer."""
+
 from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -13,17 +14,25 @@ from shared.web.pagination import page_schema
 
 class AllocationIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(ALLOCATION_KINDS))
-    amount = Money(places=2, required=True, metadata=DECIMAL_STRING,
-                   validate=validate.Range(min=Decimal("0.01")))
+    amount = Money(
+        places=2,
+        required=True,
+        metadata=DECIMAL_STRING,
+        validate=validate.Range(min=Decimal("0.01")),
+    )
     currency = fields.String(load_default="HKD", validate=CURRENCY)
     team = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
     segment = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
-    rule = fields.String(load_default=None, validate=validate.OneOf(config.ALLOCATION_RULES),
-                         metadata={"description": "calls or revenue; the service's "
-                                   "SALES_ALLOCATION_RULE when not given."})
+    rule = fields.String(
+        load_default=None,
+        validate=validate.OneOf(config.ALLOCATION_RULES),
+        metadata={
+            "description": "calls or revenue; the service's SALES_ALLOCATION_RULE when not given."
+        },
+    )
     note = fields.String(load_default=None, validate=TEXT)
 
 

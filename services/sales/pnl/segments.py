@@ -13,9 +13,10 @@ too). A customer's row is created on first need, inserted-or-nothing, so two
 transactions meeting a new customer do not both insert it. The row of a merged
 customer only serves as its lock: its entries are booked under its survivor.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,8 +41,8 @@ def locked(session: Session, customer_ids, new: dict | None = None) -> dict[str,
         new, known = new or {}, _known(session, missing)
         session.connection().execute(
             _insert_if_absent(session.get_bind().dialect.name),
-            [{"customer_id": c, "segment": new.get(c) or known.get(c) or UNKNOWN}
-             for c in missing])
+            [{"customer_id": c, "segment": new.get(c) or known.get(c) or UNKNOWN} for c in missing],
+        )
         found.update(_lock(session, missing))
     return found
 
@@ -49,30 +50,43 @@ def locked(session: Session, customer_ids, new: dict | None = None) -> dict[str,
 def _lock(session: Session, ids: list[str]) -> dict[str, str]:
     found = {}
     for start in range(0, len(ids), _CHUNK):  # in key order: writers cannot deadlock here
-        found.update(session.connection().execute(
-            select(PnlSegment.customer_id, PnlSegment.segment)
-            .where(PnlSegment.customer_id.in_(ids[start:start + _CHUNK]))
-            .order_by(PnlSegment.customer_id).with_for_update()).all())
+        found.update(
+            session.connection()
+            .execute(
+                select(PnlSegment.customer_id, PnlSegment.segment)
+                .where(PnlSegment.customer_id.in_(ids[start : start + _CHUNK]))
+                .order_by(PnlSegment.customer_id)
+                .with_for_update()
+            )
+            .all()
+        )
     return found
 
 
 def change(session: Session, customer_id: str, segment: str) -> None:
     """Record the segment the customer's rows were just moved to (its row locked)."""
-    session.connection().execute(update(PnlSegment).where(
-        PnlSegment.customer_id == customer_id).values(segment=segment))
+    session.connection().execute(
+        update(PnlSegment).where(PnlSegment.customer_id == customer_id).values(segment=segment)
+    )
 
 
 def _known(session: Session, ids: list[str]) -> dict[str, str]:
     found = {}
     for start in range(0, len(ids), _CHUNK):
-        found.update(session.execute(
-            select(Customer.customer_id, Customer.segment)
-            .where(Customer.customer_id.in_(ids[start:start + _CHUNK]))).all())
+        found.update(
+            session.execute(
+                select(Customer.customer_id, Customer.segment).where(
+                    Customer.customer_id.in_(ids[start : start + _CHUNK])
+                )
+            ).all()
+        )
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _insert_if_absent(dialect: str):
-    return _INSERTS[dialect](PnlSegment).values(
-        customer_id=bindparam("customer_id"), segment=bindparam("segment")
-    ).on_conflict_do_nothing(index_elements=["customer_id"])
+    return (
+        _INSERTS[dialect](PnlSegment)
+        .values(customer_id=bindparam("customer_id"), segment=bindparam("segment"))
+        .on_conflict_do_nothing(index_elements=["customer_id"])
+    )

@@ -17,6 +17,7 @@ An entry counts on its local day (``SALES_TIMEZONE``): a sale on its sale time,
 a return or cancellation on its own time (a reversing entry does not rewrite the
 past), a call on its completion. Mixing currencies is refused: there is no rate.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,18 +29,28 @@ from services.sales.pnl.tables import AMOUNTS, PnlDaily
 from shared.errors import Invalid
 from shared.types import Money
 
-GROUPS = {"customer": "customer_id", "segment": "segment", "product": "product",
-          "channel": "channel", "team": "team", "agent_kind": "agent_kind", "day": "day"}
+GROUPS = {
+    "customer": "customer_id",
+    "segment": "segment",
+    "product": "product",
+    "channel": "channel",
+    "team": "team",
+    "agent_kind": "agent_kind",
+    "day": "day",
+}
 FIGURES = (*AMOUNTS, "gross_margin", "net_contribution")
 
 
 def query(group_by: str, currency: str, start: date | None, end: date | None):
     """The one GROUP BY the report runs (also timed by ``bench/pnl.py``)."""
     key = getattr(PnlDaily, GROUPS[group_by])
-    sums = [type_coerce(func.sum(getattr(PnlDaily, name)), Money()).label(name)
-            for name in AMOUNTS]
-    stmt = (select(key.label("key"), *sums, func.sum(PnlDaily.calls).label("calls"))
-            .where(PnlDaily.currency == currency).group_by(key).order_by(key))
+    sums = [type_coerce(func.sum(getattr(PnlDaily, name)), Money()).label(name) for name in AMOUNTS]
+    stmt = (
+        select(key.label("key"), *sums, func.sum(PnlDaily.calls).label("calls"))
+        .where(PnlDaily.currency == currency)
+        .group_by(key)
+        .order_by(key)
+    )
     return _period(stmt, start, end)
 
 
@@ -51,35 +62,42 @@ def _period(stmt, start, end):
     return stmt
 
 
-def report(uow, group_by: str, currency: str | None, start: date | None,
-           end: date | None) -> dict:
+def report(uow, group_by: str, currency: str | None, start: date | None, end: date | None) -> dict:
     if start and end and start > end:
-        raise Invalid("the period ends before it starts",
-                      errors={"from": [f"{start} is after 'to' ({end})."]})
+        raise Invalid(
+            "the period ends before it starts", errors={"from": [f"{start} is after 'to' ({end})."]}
+        )
     with uow.reader() as session:
         currency = currency or _only_currency(session, start, end)
         rows = session.execute(query(group_by, currency, start, end)).all()
-    groups = [{"key": _key(row.key), **figures(row._mapping), "calls": int(row.calls)}
-              for row in rows]
+    groups = [
+        {"key": _key(row.key), **figures(row._mapping), "calls": int(row.calls)} for row in rows
+    ]
     totals = {name: sum((g[name] for g in groups), Decimal(0)) for name in AMOUNTS}
-    return {"currency": currency, "group_by": group_by, "from": start, "to": end,
-            "groups": groups,
-            "totals": {**figures(totals), "calls": sum(g["calls"] for g in groups)}}
+    return {
+        "currency": currency,
+        "group_by": group_by,
+        "from": start,
+        "to": end,
+        "groups": groups,
+        "totals": {**figures(totals), "calls": sum(g["calls"] for g in groups)},
+    }
 
 
 def _only_currency(session, start, end) -> str:
     found = list(session.scalars(_period(select(PnlDaily.currency).distinct(), start, end)))
     if len(found) > 1:
-        raise Invalid("the period mixes currencies and there is no exchange rate to add "
-                      "them up; ask for one currency",
-                      errors={"currency": [f"One of: {', '.join(sorted(found))}."]})
+        raise Invalid(
+            "the period mixes currencies and there is no exchange rate to add "
+            "them up; ask for one currency",
+            errors={"currency": [f"One of: {', '.join(sorted(found))}."]},
+        )
     return found[0] if found else "HKD"
 
 
 def figures(sums) -> dict:
     out = {name: Decimal(sums[name] or 0) for name in AMOUNTS}
-    out["gross_margin"] = (out["revenue"] - out["discounts"] - out["returns"]
-                           - out["cost_of_goods"])
+    out["gross_margin"] = out["revenue"] - out["discounts"] - out["returns"] - out["cost_of_goods"]
     out["net_contribution"] = out["gross_margin"] - out["cost_to_serve"] - out["allocations"]
     return out
 

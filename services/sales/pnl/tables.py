@@ -11,6 +11,7 @@ one its customer's P&L counts under now (``pnl_segments``), not the one an entry
 was booked with. ``ledger_days`` is the same sum per local day and currency, the
 figures the ledger publishes.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -59,7 +60,8 @@ class Allocation(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[str] = mapped_column(String(200))
     shares: Mapped[list[AllocationShare]] = relationship(
-        order_by="AllocationShare.customer_id", lazy="selectin")
+        order_by="AllocationShare.customer_id", lazy="selectin"
+    )
 
 
 class AllocationShare(Base):
@@ -72,8 +74,7 @@ class AllocationShare(Base):
 
 
 DIMENSIONS = ("customer_id", "segment", "product", "channel", "team", "agent_kind")
-AMOUNTS = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve",
-           "allocations")
+AMOUNTS = ("revenue", "discounts", "returns", "cost_of_goods", "cost_to_serve", "allocations")
 
 
 class PnlDaily(Base):
@@ -104,6 +105,7 @@ class PnlSegment(Base):
     """The segment a customer's P&L counts under (``services.sales.pnl.segments``): its
     segment as last heard, ``unknown`` until it is heard of. Every ``pnl_daily`` row
     of the customer carries it; booking and moving both lock this row."""
+
     __tablename__ = "pnl_segments"
 
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -114,6 +116,7 @@ class LedgerDay(Base):
     """The ledger's own totals of a local day and currency, as last published in
     ``ledger.totals_published`` (``services.sales.ledger_totals``); ``revision``
     counts the writes that changed them."""
+
     __tablename__ = "ledger_days"
     __table_args__ = (PrimaryKeyConstraint("day", "currency"),)
 

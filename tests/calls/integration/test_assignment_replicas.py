@@ -2,6 +2,7 @@
 relays' schedulers and passes run outside any lease race for the same calls, and
 still each call is assigned once, announced once, and no agent passes its capacity
 (calls are taken FOR UPDATE SKIP LOCKED, agents FOR UPDATE in one order)."""
+
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -10,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from services.calls import config
-from services.calls.people import continuous_assignment as continuous
 from services.calls.calls.tables import Call
 from services.calls.db import PeriodicJob
+from services.calls.people import continuous_assignment as continuous
 from services.calls.people.tables import Assignment
 from shared import clock
 from shared.periodic import Scheduler
@@ -45,8 +46,17 @@ def test_two_replicas_and_stray_passes_never_assign_a_call_twice(app):
     for name in ("ann", "ben", "cat", "dan"):  # room for exactly one day's calls each
         add_agent(client, name, daily_capacity=CUSTOMERS // 4)
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
-    replicas = [Scheduler("calls", ctx.db, PeriodicJob, only_jobs(settings, ctx.db, "assign-calls"),
-                          settings=settings, owner=f"relay-{i}") for i in range(2)]
+    replicas = [
+        Scheduler(
+            "calls",
+            ctx.db,
+            PeriodicJob,
+            only_jobs(settings, ctx.db, "assign-calls"),
+            settings=settings,
+            owner=f"relay-{i}",
+        )
+        for i in range(2)
+    ]
     for replica in replicas:
         replica.register()
     start = threading.Barrier(5)
@@ -58,8 +68,8 @@ def test_two_replicas_and_stray_passes_never_assign_a_call_twice(app):
             work()
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
-    works = [r.run_due for r in replicas] + [
-        lambda: continuous.run_pass(ctx.uow, clock.now())] * 3
+
+    works = [r.run_due for r in replicas] + [lambda: continuous.run_pass(ctx.uow, clock.now())] * 3
     threads = [threading.Thread(target=race, args=(w,)) for w in works]
     for thread in threads:
         thread.start()
@@ -67,11 +77,18 @@ def test_two_replicas_and_stray_passes_never_assign_a_call_twice(app):
         thread.join()
     assert errors == []
     with ctx.db.reader() as session:
-        due = session.scalar(select(func.count()).select_from(Call).where(
-            Call.due_at <= clock.now() + timedelta(hours=72)))
+        due = session.scalar(
+            select(func.count())
+            .select_from(Call)
+            .where(Call.due_at <= clock.now() + timedelta(hours=72))
+        )
         decided = Counter(session.scalars(select(Assignment.call_id)))
-        held = Counter((agent, due_at.date()) for agent, due_at in session.execute(
-            select(Call.agent_id, Call.due_at).where(Call.agent_id.is_not(None))))
+        held = Counter(
+            (agent, due_at.date())
+            for agent, due_at in session.execute(
+                select(Call.agent_id, Call.due_at).where(Call.agent_id.is_not(None))
+            )
+        )
         runs = session.get(PeriodicJob, "assign-calls").runs
     assert due >= CUSTOMERS and len(decided) == due
     assert set(decided.values()) == {1}

@@ -4,6 +4,7 @@ violations, no horizontal scroll on a 375 px phone. The screenshot goes to
 docs/screenshots/ (linked from docs/pages.md) with RAPPORT_SCREENSHOTS=1. The
 assignment board's bulk reassignment is driven against the running system in
 tests/e2e/test_portal_and_board.py."""
+
 from __future__ import annotations
 
 import threading
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def served(service_app, sqlite_url):
     from werkzeug.serving import make_server
+
     app = build_app(service_app, sqlite_url)
     client = app.test_client()
     project(app, *[f"c{i}" for i in range(6)])
@@ -49,20 +51,34 @@ def served(service_app, sqlite_url):
 
 
 def test_the_plan_editor_previews_the_rules_dates_as_it_is_typed(
-        served, chromium, axe_source, shots):
+    served, chromium, axe_source, shots
+):
     url, _client = served
     page = chromium
     page.goto(f"{url}/workspace/plans/new?token={make_token('manager', 'meg')}")
-    page.fill({"name": "Twice weekly", "segments": "smb", "timezone": "Europe/London",
-               "starts_at": "2026-03-01T00:00", "rrule": RULE})
+    page.fill(
+        {
+            "name": "Twice weekly",
+            "segments": "smb",
+            "timezone": "Europe/London",
+            "starts_at": "2026-03-01T00:00",
+            "rrule": RULE,
+        }
+    )
     page.js("document.getElementById('rrule').dispatchEvent(new Event('input'))")
-    shown = wait_for(lambda: page.js(
-        "Array.from(document.querySelectorAll('#preview li[data-occurs]'))"
-        ".map(li => li.dataset.occurs)"), timeout=10, message="the live preview")
+    shown = wait_for(
+        lambda: page.js(
+            "Array.from(document.querySelectorAll('#preview li[data-occurs]'))"
+            ".map(li => li.dataset.occurs)"
+        ),
+        timeout=10,
+        message="the live preview",
+    )
     zone = ZoneInfo("Europe/London")
     start = datetime(2026, 3, 1, tzinfo=zone)
-    expected = list(rrulestr(RULE, dtstart=start).xafter(max(clock.now(), start), inc=True,
-                                                         count=10))
+    expected = list(
+        rrulestr(RULE, dtstart=start).xafter(max(clock.now(), start), inc=True, count=10)
+    )
     assert [datetime.fromisoformat(s) for s in shown] == expected
     assert page.axe(axe_source) == []
     page.screenshot(shots / "plan-editor.png")

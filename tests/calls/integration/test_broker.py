@@ -1,9 +1,10 @@
 """The calls consumer and relay against the real RabbitMQ: a customer registered on
 the bus is projected, and the calls scheduled for it go out on the bus."""
+
 import json
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pika
 import pytest
@@ -40,10 +41,15 @@ def publish(amqp_url, names, event) -> None:
     try:
         channel = conn.channel()
         channel.confirm_delivery()
-        channel.basic_publish(names.exchange, event.routing_key, event.to_json(),
-                              pika.BasicProperties(delivery_mode=2, message_id=event.event_id,
-                                                   content_type="application/json"),
-                              mandatory=True)
+        channel.basic_publish(
+            names.exchange,
+            event.routing_key,
+            event.to_json(),
+            pika.BasicProperties(
+                delivery_mode=2, message_id=event.event_id, content_type="application/json"
+            ),
+            mandatory=True,
+        )
     finally:
         conn.close()
 
@@ -70,16 +76,24 @@ def projected(db, customer_id):
 
 
 def test_registered_customer_is_projected_and_its_calls_are_published(
-        service_app, database_url, amqp_url, namespace):
+    service_app, database_url, amqp_url, namespace
+):
     app = build_app(service_app, database_url)
     db = app.extensions["rapport"].db
     settings = config.load({"DATABASE_URL": database_url, "DEV_MODE": "1"})
     dispatcher = build_dispatcher(settings, db, Outbox, Inbox, subscriptions(settings))
     consumer = Consumer("calls", dispatcher, amqp_url, namespace, prefetch=10, delivery_limit=2)
     relay = Relay("calls", db, Outbox, amqp_url, namespace)
-    registered = make_event("customer.registered", {
-        "customer_id": "c1", "name": "Chan Tai Man", "segment": "smb",
-        "registered_at": datetime.now(timezone.utc)}, producer="customer")
+    registered = make_event(
+        "customer.registered",
+        {
+            "customer_id": "c1",
+            "name": "Chan Tai Man",
+            "segment": "smb",
+            "registered_at": datetime.now(UTC),
+        },
+        producer="customer",
+    )
     seen: list[dict] = []  # everything on the bus, as the reporting queue (bound to #) sees it
     try:
         with running(consumer), running(relay):
@@ -87,8 +101,10 @@ def test_registered_customer_is_projected_and_its_calls_are_published(
             wait_for(lambda: projected(db, "c1"), message="the customer projected")
             plan = create_plan(app.test_client())
             assert schedule(app.test_client(), plan["id"]).json["created"] == 4
-            wait_for(lambda: collect(seen, amqp_url, namespace.queue("reporting"), 5),
-                     message="four call.scheduled on the bus")
+            wait_for(
+                lambda: collect(seen, amqp_url, namespace.queue("reporting"), 5),
+                message="four call.scheduled on the bus",
+            )
     finally:
         db.dispose()
     scheduled = [e for e in seen if e["event_type"] == "call.scheduled"]

@@ -6,6 +6,7 @@ horizontal scroll on a 375 px phone. The upload report's screenshot goes to
 docs/screenshots/ (linked from docs/calls.md) with RAPPORT_SCREENSHOTS=1. Signing in,
 seeing only one's own work and the neutral page for another partner's call are driven
 against the running system in tests/e2e/test_portal_and_board.py."""
+
 from __future__ import annotations
 
 import threading
@@ -35,16 +36,17 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def served(service_app, sqlite_url):
     from werkzeug.serving import make_server
+
     app = build_app(service_app, sqlite_url)
     client = app.test_client()
     project(app, "c1", "c2")
     with app.extensions["rapport"].uow() as work:
-        work.session.execute(update(Customer).values(phone="+852 9123 4567",
-                                                     preferred_language="zh-HK"))
+        work.session.execute(
+            update(Customer).values(phone="+852 9123 4567", preferred_language="zh-HK")
+        )
     partner = add_partner(client, "A-Call")
     add_agent(client, "agent-a", kind="partner", partner_id=partner["id"])
-    schedule(client, create_plan(client, rrule="FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=10")["id"],
-             days=7)
+    schedule(client, create_plan(client, rrule="FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=10")["id"], days=7)
     assign(client)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -55,8 +57,9 @@ def served(service_app, sqlite_url):
 
 def _outcomes(app) -> dict:
     with app.extensions["rapport"].db.reader() as s:
-        return dict(s.execute(select(Call.id, Call.outcome).where(
-            Call.status == "completed")).all())
+        return dict(
+            s.execute(select(Call.id, Call.outcome).where(Call.status == "completed")).all()
+        )
 
 
 def _reads(app) -> list[str]:
@@ -66,12 +69,12 @@ def _reads(app) -> list[str]:
 
 def _choose_file(page, path: Path) -> None:
     found = page.send("Runtime.evaluate", expression="document.getElementById('file')")
-    page.send("DOM.setFileInputFiles", files=[str(path)],
-              objectId=found["result"]["objectId"])
+    page.send("DOM.setFileInputFiles", files=[str(path)], objectId=found["result"]["objectId"])
 
 
 def test_a_partner_works_its_queue_and_uploads_outcomes_in_the_browser(
-        served, chromium, axe_source, tmp_path, shots):
+    served, chromium, axe_source, tmp_path, shots
+):
     url, app, partner, calls = served
     first, second, third = calls[0], calls[1], calls[2]
     page = chromium
@@ -95,10 +98,13 @@ def test_a_partner_works_its_queue_and_uploads_outcomes_in_the_browser(
     page.goto(f"{url}/portal/outcomes")
     assert page.axe(axe_source) == []
     csv = tmp_path / "outcomes.csv"
-    csv.write_text("call_id,outcome,satisfaction,propensity,duration_seconds,notes\n"
-                   f"{second['id']},no_answer,,,30,rang out\n"
-                   f"{third['id']},reached,9,,,\n"
-                   "someone-elses,busy,,,,\n", encoding="utf-8")
+    csv.write_text(
+        "call_id,outcome,satisfaction,propensity,duration_seconds,notes\n"
+        f"{second['id']},no_answer,,,30,rang out\n"
+        f"{third['id']},reached,9,,,\n"
+        "someone-elses,busy,,,,\n",
+        encoding="utf-8",
+    )
     _choose_file(page, csv)
     page.submit("main form")
     text = page.text()

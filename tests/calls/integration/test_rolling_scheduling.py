@@ -1,21 +1,22 @@
 """The rolling schedule on SQLite and PostgreSQL through the bulk path: passes that
 race each other (no lease between them) plan each slot once, and a pause then a
 resumption plans the cancelled slots again beside the cancelled calls."""
+
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from services.calls.plans import rolling, scheduling
 from services.calls.calls.tables import Call
 from services.calls.customers.tables import Customer
+from services.calls.plans import rolling, scheduling
 from shared.events import parse_event
 from tests.calls.helpers import build_app, create_plan, outbox
 from tests.conftest import auth
 
 pytestmark = pytest.mark.integration
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -27,24 +28,38 @@ def app(service_app, database_url):
 
 def live_slots(app) -> list[tuple[str, datetime]]:
     with app.extensions["rapport"].db.reader() as session:
-        return [tuple(row) for row in session.execute(
-            select(Call.customer_id, Call.due_at).where(Call.status == "scheduled"))]
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(Call.customer_id, Call.due_at).where(Call.status == "scheduled")
+            )
+        ]
 
 
-def test_racing_passes_plan_every_slot_once_and_a_resumed_plan_plans_them_again(
-        app, monkeypatch):
+def test_racing_passes_plan_every_slot_once_and_a_resumed_plan_plans_them_again(app, monkeypatch):
     monkeypatch.setattr(scheduling, "ROWS_PER_TRANSACTION", 500)
     with app.extensions["rapport"].uow() as work:
-        work.session.add_all(Customer(customer_id=f"c{i:04d}", name="x", segment="smb",
-                                      lifecycle_status="active", updated_at=NOW, gaps=[])
-                             for i in range(1500))
+        work.session.add_all(
+            Customer(
+                customer_id=f"c{i:04d}",
+                name="x",
+                segment="smb",
+                lifecycle_status="active",
+                updated_at=NOW,
+                gaps=[],
+            )
+            for i in range(1500)
+        )
     client = app.test_client()
-    plan = create_plan(client, rrule="FREQ=WEEKLY;BYDAY=TU;BYHOUR=11", horizon_days=21,
-                       allow_holidays=True)
+    plan = create_plan(
+        client, rrule="FREQ=WEEKLY;BYDAY=TU;BYHOUR=11", horizon_days=21, allow_holidays=True
+    )
     uow = app.extensions["rapport"].uow
     results = []
-    threads = [threading.Thread(target=lambda: results.append(rolling.extend_schedules(uow)))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: results.append(rolling.extend_schedules(uow)))
+        for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -5,10 +5,11 @@ callback, and a form without its CSRF token is refused. No console errors, no
 serious axe-core violations, no horizontal scroll on a 375 px phone. Screenshots of
 the pages go to docs/screenshots/ (linked from docs/calls.md) with
 RAPPORT_SCREENSHOTS=1."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -32,14 +33,30 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def served(service_app, sqlite_url):
     from werkzeug.serving import make_server
+
     app = build_app(service_app, sqlite_url)
     client = app.test_client()
-    deliver(app, "customer.registered", customer_id="c1", name="Chan Tai Man", segment="smb",
-            registered_at=datetime.now(timezone.utc), phone="+852 9123 4567", address=ADDRESS,
-            relationship_score=0.62, satisfaction_trend=0.4, preferred_language="zh-HK")
+    deliver(
+        app,
+        "customer.registered",
+        customer_id="c1",
+        name="Chan Tai Man",
+        segment="smb",
+        registered_at=datetime.now(UTC),
+        phone="+852 9123 4567",
+        address=ADDRESS,
+        relationship_score=0.62,
+        satisfaction_trend=0.4,
+        preferred_language="zh-HK",
+    )
     add_agent(client, "ann", channels=["visit"])
-    plan = create_plan(client, name="Home insurance visits", channel="visit",
-                       checklist=CHECKLIST, rrule="FREQ=DAILY;BYHOUR=10")
+    plan = create_plan(
+        client,
+        name="Home insurance visits",
+        channel="visit",
+        checklist=CHECKLIST,
+        rrule="FREQ=DAILY;BYHOUR=10",
+    )
     schedule(client, plan["id"], days=2)
     assign(client)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -68,12 +85,19 @@ def test_an_agent_works_a_visit_in_the_browser(served, chromium, axe_source, sho
     assert page.axe(axe_source) == []
     page.screenshot(shots / "workspace-call.png")
 
-    page.fill({"outcome": "reached", "propensity": "150", "answer.budget": "20000",
-               "answer.renewing": "yes"})
+    page.fill(
+        {
+            "outcome": "reached",
+            "propensity": "150",
+            "answer.budget": "20000",
+            "answer.renewing": "yes",
+        }
+    )
     page.submit()
     assert "Nothing was saved" in page.text()
     assert page.js("document.getElementById('propensity-error').textContent").startswith(
-        "Must be greater than or equal to 0")
+        "Must be greater than or equal to 0"
+    )
     assert page.js("document.getElementById('propensity').getAttribute('aria-invalid')") == "true"
     assert _call(app, due["id"]).status == "scheduled"
     assert page.axe(axe_source) == []
@@ -88,12 +112,22 @@ def test_an_agent_works_a_visit_in_the_browser(served, chromium, axe_source, sho
     assert "Form refused" in page.text() and _call(app, due["id"]).status == "scheduled"
     page.goto(f"{url}/workspace/calls/{due['id']}")
     when = (datetime.now(ZONE) + timedelta(days=1)).replace(hour=16, minute=0)
-    page.fill({"outcome": "callback_requested", "callback_at": when.strftime("%Y-%m-%dT%H:%M"),
-               "answer.budget": "20000", "answer.renewing": "no", "notes": "After four"})
+    page.fill(
+        {
+            "outcome": "callback_requested",
+            "callback_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "answer.budget": "20000",
+            "answer.renewing": "no",
+            "notes": "After four",
+        }
+    )
     page.submit()
     assert "Outcome recorded" in page.text()
     call = _call(app, due["id"])
     assert (call.outcome, call.answers, call.notes) == (
-        "callback_requested", {"budget": 20000, "renewing": False}, "After four")
+        "callback_requested",
+        {"budget": 20000, "renewing": False},
+        "After four",
+    )
     assert call.callback_at.astimezone(ZONE).strftime("%d %H:%M") == when.strftime("%d %H:%M")
     assert page.errors() == []

@@ -1,4 +1,5 @@
 """The calls API on a migrated SQLite database."""
+
 import pytest
 
 from tests.calls.helpers import build_app

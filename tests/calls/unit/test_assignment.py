@@ -1,5 +1,6 @@
 """Agents, partners and assignment: only qualified agents within capacity, fair
 round-robin among equals, every decision recorded, unassignable calls visible."""
+
 from collections import Counter
 
 import pytest
@@ -7,7 +8,16 @@ from sqlalchemy import update
 
 from services.calls.customers.tables import Customer
 from tests.calls.helpers import (
-    TRAINED, add_agent, add_partner, assign, calls_of, create_plan, payloads, project, schedule)
+    TRAINED,
+    add_agent,
+    add_partner,
+    assign,
+    calls_of,
+    create_plan,
+    payloads,
+    project,
+    schedule,
+)
 from tests.conftest import auth
 
 DAILY = "FREQ=DAILY;BYHOUR=10;BYMINUTE=0"
@@ -15,8 +25,11 @@ DAILY = "FREQ=DAILY;BYHOUR=10;BYMINUTE=0"
 
 def language(app, customer_id, lang):
     with app.extensions["rapport"].uow() as work:
-        work.session.execute(update(Customer).where(Customer.customer_id == customer_id)
-                             .values(preferred_language=lang))
+        work.session.execute(
+            update(Customer)
+            .where(Customer.customer_id == customer_id)
+            .values(preferred_language=lang)
+        )
 
 
 def test_agents_and_partners_are_created_read_and_listed(client):
@@ -28,49 +41,67 @@ def test_agents_and_partners_are_created_read_and_listed(client):
     assert staff["trainings"] == TRAINED
     got = client.get("/api/v1/agents/alice", headers=auth("analyst")).json
     assert got == staff
-    listed = client.get("/api/v1/agents", headers=auth(),
-                        query_string={"kind": "partner"}).json["items"]
+    listed = client.get("/api/v1/agents", headers=auth(), query_string={"kind": "partner"}).json[
+        "items"
+    ]
     assert [a["id"] for a in listed] == ["bob"]
     r = client.patch("/api/v1/agents/alice", headers=auth(), json={"daily_capacity": 3})
     assert r.status_code == 200 and r.json["daily_capacity"] == 3
     assert client.get(f"/api/v1/partners/{partner['id']}", headers=auth()).json == partner
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"kind": "staff"}, "rate_per_minute"),
-    ({"kind": "partner", "partner_id": "nope"}, "partner_id"),
-    ({"kind": "partner", "rate_per_minute": "1.00"}, "rate_per_minute"),
-    ({"kind": "staff", "rate_per_minute": "-1"}, "rate_per_minute"),
-    ({"kind": "staff", "rate_per_minute": "1.00001"}, "rate_per_minute"),
-    ({"kind": "staff", "rate_per_minute": "1", "daily_capacity": 0}, "daily_capacity"),
-    ({"kind": "staff", "rate_per_minute": "1", "channels": ["fax"]}, "channels"),
-    ({"kind": "staff", "rate_per_minute": "1", "languages": ["Klingon!"]}, "languages"),
-    ({"kind": "staff", "rate_per_minute": "1",
-      "trainings": [{"name": "pdpo", "expires_on": "soon"}]}, "trainings"),
-    ({"kind": "robot", "rate_per_minute": "1"}, "kind"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"kind": "staff"}, "rate_per_minute"),
+        ({"kind": "partner", "partner_id": "nope"}, "partner_id"),
+        ({"kind": "partner", "rate_per_minute": "1.00"}, "rate_per_minute"),
+        ({"kind": "staff", "rate_per_minute": "-1"}, "rate_per_minute"),
+        ({"kind": "staff", "rate_per_minute": "1.00001"}, "rate_per_minute"),
+        ({"kind": "staff", "rate_per_minute": "1", "daily_capacity": 0}, "daily_capacity"),
+        ({"kind": "staff", "rate_per_minute": "1", "channels": ["fax"]}, "channels"),
+        ({"kind": "staff", "rate_per_minute": "1", "languages": ["Klingon!"]}, "languages"),
+        (
+            {
+                "kind": "staff",
+                "rate_per_minute": "1",
+                "trainings": [{"name": "pdpo", "expires_on": "soon"}],
+            },
+            "trainings",
+        ),
+        ({"kind": "robot", "rate_per_minute": "1"}, "kind"),
+    ],
+)
 def test_bad_agents_are_422_and_not_written(client, body, field):
-    r = client.post("/api/v1/agents", headers=auth(),
-                    json={"name": "X", "daily_capacity": 5, **body})
+    r = client.post(
+        "/api/v1/agents", headers=auth(), json={"name": "X", "daily_capacity": 5, **body}
+    )
     assert r.status_code == 422 and r.content_type == "application/problem+json"
     assert field in r.json["errors"], r.json
     assert client.get("/api/v1/agents", headers=auth()).json["items"] == []
 
 
 def test_people_need_a_manager(client):
-    assert client.post("/api/v1/partners", headers=auth("agent"),
-                       json={"name": "P", "fee_per_call": "1"}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/partners", headers=auth("agent"), json={"name": "P", "fee_per_call": "1"}
+        ).status_code
+        == 403
+    )
     assert client.get("/api/v1/agents", headers=auth("partner", "p1")).status_code == 403
 
 
-@pytest.mark.parametrize("agent, reason", [
-    ({"channels": ["email"]}, "channel phone"),
-    ({"languages": ["en"]}, "language zh-HK"),
-    ({"segments": ["enterprise"]}, "segment smb"),
-    ({"trainings": [{"name": "pdpo", "expires_on": "2020-01-01"}]}, "no valid training"),
-    ({"trainings": []}, "no valid training"),
-    ({"active": False}, "no active agent"),
-])
+@pytest.mark.parametrize(
+    "agent, reason",
+    [
+        ({"channels": ["email"]}, "channel phone"),
+        ({"languages": ["en"]}, "language zh-HK"),
+        ({"segments": ["enterprise"]}, "segment smb"),
+        ({"trainings": [{"name": "pdpo", "expires_on": "2020-01-01"}]}, "no valid training"),
+        ({"trainings": []}, "no valid training"),
+        ({"active": False}, "no active agent"),
+    ],
+)
 def test_an_unqualified_agent_never_gets_a_call(app, client, agent, reason):
     project(app, "c1")
     language(app, "c1", "zh-HK")
@@ -86,12 +117,17 @@ def test_an_unqualified_agent_never_gets_a_call(app, client, agent, reason):
 
 def test_a_plan_may_require_trainings_and_certifications(app, client):
     project(app, "c1")
-    plan = create_plan(client, rrule=DAILY, required_trainings=["mpf"],
-                       required_certifications=["mpf-licence"])
+    plan = create_plan(
+        client, rrule=DAILY, required_trainings=["mpf"], required_certifications=["mpf-licence"]
+    )
     schedule(client, plan["id"], days=2)
     add_agent(client, "plain")
-    add_agent(client, "licensed", certifications=["mpf-licence"],
-              trainings=[*TRAINED, {"name": "mpf", "expires_on": "2099-01-01"}])
+    add_agent(
+        client,
+        "licensed",
+        certifications=["mpf-licence"],
+        trainings=[*TRAINED, {"name": "mpf", "expires_on": "2099-01-01"}],
+    )
     assert assign(client)["assigned"] == 2
     assert {c["agent_id"] for c in calls_of(client)} == {"licensed"}
 
@@ -104,8 +140,9 @@ def test_capacity_is_never_exceeded_and_the_rest_is_unassignable(app, client):
     assert assign(client) == {"assigned": 5, "unassignable": 2}
     held = Counter(c["agent_id"] for c in calls_of(client))
     assert held == {"alice": 2, "bob": 3, None: 2}
-    assert all("at capacity" in c["unassigned_reason"]
-               for c in calls_of(client, unassignable="true"))
+    assert all(
+        "at capacity" in c["unassigned_reason"] for c in calls_of(client, unassignable="true")
+    )
     add_agent(client, "carol")
     assert assign(client) == {"assigned": 2, "unassignable": 0}
     assert calls_of(client, unassignable="true") == []
@@ -137,15 +174,23 @@ def test_every_decision_is_recorded_and_announced(app, client):
     assign(client)
     [call] = calls_of(client)
     [event] = payloads(app, "call.assigned")
-    assert (event["call_id"], event["agent_id"], event["agent_kind"], event["team"]) == \
-        (call["id"], "alice", "staff", "east")
+    assert (event["call_id"], event["agent_id"], event["agent_kind"], event["team"]) == (
+        call["id"],
+        "alice",
+        "staff",
+        "east",
+    )
     assert "language zh-HK" in event["reason"] and "round-robin" in event["reason"]
-    r = client.post(f"/api/v1/calls/{call['id']}/assignment", headers=auth(),
-                    json={"agent_id": "bob", "reason": "Cantonese-speaking partner team"})
-    assert r.status_code == 200 and (r.json["agent_id"], r.json["partner_id"]) == \
-        ("bob", partner["id"])
-    history = client.get(f"/api/v1/calls/{call['id']}/assignments",
-                         headers=auth()).json["items"]
+    r = client.post(
+        f"/api/v1/calls/{call['id']}/assignment",
+        headers=auth(),
+        json={"agent_id": "bob", "reason": "Cantonese-speaking partner team"},
+    )
+    assert r.status_code == 200 and (r.json["agent_id"], r.json["partner_id"]) == (
+        "bob",
+        partner["id"],
+    )
+    history = client.get(f"/api/v1/calls/{call['id']}/assignments", headers=auth()).json["items"]
     assert [(h["agent_id"], h["mode"]) for h in history] == [("alice", "auto"), ("bob", "manual")]
     assert history[1]["reason"] == "manual: Cantonese-speaking partner team"
     second = payloads(app, "call.assigned")[1]
@@ -158,24 +203,47 @@ def test_manual_reassignment_is_refused_to_an_unqualified_agent(app, client):
     add_agent(client, "alice")
     add_agent(client, "visitor", channels=["visit"])
     [call] = calls_of(client)
-    r = client.post(f"/api/v1/calls/{call['id']}/assignment", headers=auth(),
-                    json={"agent_id": "visitor", "reason": "try"})
+    r = client.post(
+        f"/api/v1/calls/{call['id']}/assignment",
+        headers=auth(),
+        json={"agent_id": "visitor", "reason": "try"},
+    )
     assert r.status_code == 422 and "channel phone" in r.json["detail"]
-    r = client.post(f"/api/v1/calls/{call['id']}/assignment", headers=auth(),
-                    json={"agent_id": "ghost", "reason": "try"})
+    r = client.post(
+        f"/api/v1/calls/{call['id']}/assignment",
+        headers=auth(),
+        json={"agent_id": "ghost", "reason": "try"},
+    )
     assert r.status_code == 422 and "agent_id" in r.json["errors"]
-    assert client.post("/api/v1/calls/nope/assignment", headers=auth(),
-                       json={"agent_id": "alice", "reason": "x"}).status_code == 404
-    assert client.post(f"/api/v1/calls/{call['id']}/assignment", headers=auth("agent"),
-                       json={"agent_id": "alice", "reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/calls/nope/assignment",
+            headers=auth(),
+            json={"agent_id": "alice", "reason": "x"},
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/v1/calls/{call['id']}/assignment",
+            headers=auth("agent"),
+            json={"agent_id": "alice", "reason": "x"},
+        ).status_code
+        == 403
+    )
     assert payloads(app, "call.assigned") == []
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/api/v1/partners", {"name": "CallCo", "fee_per_call": "25"}),
-    ("/api/v1/agents", {"name": "Alice", "kind": "staff", "daily_capacity": 5,
-                        "rate_per_minute": "2"}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/v1/partners", {"name": "CallCo", "fee_per_call": "25"}),
+        (
+            "/api/v1/agents",
+            {"name": "Alice", "kind": "staff", "daily_capacity": 5, "rate_per_minute": "2"},
+        ),
+    ],
+)
 def test_creating_posts_are_idempotent_by_key(client, path, body):
     headers = {**auth(), "Idempotency-Key": "create-1"}
     first = client.post(path, headers=headers, json=body)

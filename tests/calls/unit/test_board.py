@@ -2,6 +2,7 @@
 the bulk form is judged and done by POST /calls/reassign's schema and use case,
 refusals stand next to the fields and nothing is written, non-managers and forms
 without the CSRF field are refused."""
+
 import re
 from datetime import datetime, timedelta
 
@@ -54,11 +55,12 @@ def test_the_board_shows_the_agents_loads_equal_to_the_apis(desk, client):
         held = calls_of(client, agent_id=agent)
         open_ = [c for c in held if c["status"] == "scheduled"]
         assert _cell(html, agent, "today") == sum(_due(c) < end_of_today(now) for c in open_)
-        assert _cell(html, agent, "lead") == sum(_due(c) < now + timedelta(days=7)
-                                                 for c in open_)
+        assert _cell(html, agent, "lead") == sum(_due(c) < now + timedelta(days=7) for c in open_)
         assert _cell(html, agent, "load") == sum(
-            local_day(_due(c)) == local_day(now) for c in held
-            if c["status"] in ("scheduled", "completed"))
+            local_day(_due(c)) == local_day(now)
+            for c in held
+            if c["status"] in ("scheduled", "completed")
+        )
         assert _cell(html, agent, "capacity") == 2
     assert sum(_cell(html, a, "lead") for a in ("ann", "bob")) > 0
 
@@ -74,9 +76,16 @@ def test_a_manager_reassigns_an_agents_calls_in_bulk_through_the_page(desk, clie
     add_agent(client, "cat")
     page = client.get("/workspace/board/").get_data(as_text=True)
     anns = {c["id"] for c in calls_of(client, agent_id="ann", status="scheduled")}
-    r = client.post("/workspace/board/", data={
-        "csrf_token": _csrf(page), "agent_id": "ann", "to_agent_id": "cat",
-        "reason": "ann is on leave"}, follow_redirects=True)
+    r = client.post(
+        "/workspace/board/",
+        data={
+            "csrf_token": _csrf(page),
+            "agent_id": "ann",
+            "to_agent_id": "cat",
+            "reason": "ann is on leave",
+        },
+        follow_redirects=True,
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Reassignment done" in html
     assert f"{len(anns)} calls matched" in html
@@ -91,15 +100,30 @@ def test_bad_input_shows_the_apis_reasons_by_the_fields_and_writes_nothing(desk,
     r = client.post("/workspace/board/", data={"csrf_token": _csrf(page), "reason": "cover"})
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and 'id="filters-error"' in html and "Name the calls" in html
-    r = client.post("/workspace/board/", data={"csrf_token": _csrf(page), "agent_id": "ann",
-                                               "reason": " "})
+    r = client.post(
+        "/workspace/board/", data={"csrf_token": _csrf(page), "agent_id": "ann", "reason": " "}
+    )
     assert r.status_code == 422 and 'id="reason-error"' in r.get_data(as_text=True)
-    r = client.post("/workspace/board/", data={"csrf_token": _csrf(page), "agent_id": "ann",
-                                               "to_agent_id": "nobody", "reason": "cover"})
+    r = client.post(
+        "/workspace/board/",
+        data={
+            "csrf_token": _csrf(page),
+            "agent_id": "ann",
+            "to_agent_id": "nobody",
+            "reason": "cover",
+        },
+    )
     assert r.status_code == 422 and 'id="to_agent_id-error"' in r.get_data(as_text=True)
     assert "No agent nobody." in r.get_data(as_text=True)
-    r = client.post("/workspace/board/", data={"csrf_token": _csrf(page), "agent_id": "ann",
-                                               "to_agent_id": "bob", "reason": "cover"})
+    r = client.post(
+        "/workspace/board/",
+        data={
+            "csrf_token": _csrf(page),
+            "agent_id": "ann",
+            "to_agent_id": "bob",
+            "reason": "cover",
+        },
+    )
     assert r.status_code == 422 and "at capacity" in r.get_data(as_text=True)
     assert {c["id"]: c["agent_id"] for c in calls_of(client)} == before
 

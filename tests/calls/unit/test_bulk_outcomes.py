@@ -1,4 +1,5 @@
 """Many outcomes in one request: each item judged on its own, answered in order."""
+
 import pytest
 
 from tests.calls.helpers import calls_of, counts, create_plan, outbox, project, schedule
@@ -21,16 +22,23 @@ def bulk(client, items, role="agent"):
 def test_good_and_bad_items_mixed_record_only_the_good(app, client, calls):
     first, second, third = (c["id"] for c in calls[:3])
     before = counts(app)
-    r = bulk(client, [
-        {"call_id": first, **REACHED},
-        {"call_id": second, "outcome": "no_answer", "satisfaction": 3},  # findings when not reached
-        {"call_id": "no-such-call", "outcome": "busy"},
-        {"call_id": third, "outcome": "reached", "satisfaction": 7, "propensity": 1},
-        "not an object",
-        {"call_id": first, **REACHED},  # the same again: unchanged
-        {"call_id": first, "outcome": "busy"},  # a different outcome: conflict
-        {"call_id": second, "outcome": "no_answer", "duration_seconds": 20},
-    ])
+    r = bulk(
+        client,
+        [
+            {"call_id": first, **REACHED},
+            {
+                "call_id": second,
+                "outcome": "no_answer",
+                "satisfaction": 3,
+            },  # findings when not reached
+            {"call_id": "no-such-call", "outcome": "busy"},
+            {"call_id": third, "outcome": "reached", "satisfaction": 7, "propensity": 1},
+            "not an object",
+            {"call_id": first, **REACHED},  # the same again: unchanged
+            {"call_id": first, "outcome": "busy"},  # a different outcome: conflict
+            {"call_id": second, "outcome": "no_answer", "duration_seconds": 20},
+        ],
+    )
     assert r.status_code == 200
     body = r.json
     assert [x["status"] for x in body["results"]] == [201, 422, 404, 422, 422, 200, 409, 201]
@@ -41,14 +49,18 @@ def test_good_and_bad_items_mixed_record_only_the_good(app, client, calls):
     assert len(outbox(app, "call.completed")) == 2
     # Two completions, and the no-answer's retry: its call.scheduled and followup.created.
     assert counts(app)[2] == before[2] + 4
-    assert [e.event_type for e in outbox(app)[before[2]:]].count("followup.created") == 1
+    assert [e.event_type for e in outbox(app)[before[2] :]].count("followup.created") == 1
     statuses = {c["id"]: c["status"] for c in calls_of(client, customer_id="c1")}
-    assert (statuses[first], statuses[second], statuses[third]) == \
-        ("completed", "completed", "scheduled")
+    assert (statuses[first], statuses[second], statuses[third]) == (
+        "completed",
+        "completed",
+        "scheduled",
+    )
 
 
-@pytest.mark.parametrize("body", [{"outcomes": []}, {"outcomes": [{}] * 1001}, {"items": []},
-                                  {"outcomes": "x"}])
+@pytest.mark.parametrize(
+    "body", [{"outcomes": []}, {"outcomes": [{}] * 1001}, {"items": []}, {"outcomes": "x"}]
+)
 def test_an_empty_oversized_or_malformed_request_is_refused_whole(app, client, calls, body):
     before = counts(app)
     r = client.post("/api/v1/calls/outcomes", headers=auth("agent"), json=body)

@@ -1,5 +1,6 @@
 """Agents' calendar feeds: valid iCalendar of the agent's own open calls at a secret
 URL without a bearer token; the secret is rotatable by the agent or a manager."""
+
 from icalendar import Calendar
 
 from tests.calls.helpers import add_agent, assign, calls_of, create_plan, project, schedule
@@ -18,8 +19,7 @@ def test_an_agent_subscribes_to_its_own_open_calls_as_icalendar(app, client):
     project(app, "c1", "c2")
     add_agent(client, "amy")
     add_agent(client, "ben")
-    schedule(client, create_plan(client, rrule="FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=10")["id"],
-             days=14)
+    schedule(client, create_plan(client, rrule="FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=10")["id"], days=14)
     assign(client)
     mine = [c for c in calls_of(client) if c["agent_id"] == "amy"]
     assert mine
@@ -43,13 +43,14 @@ def test_the_feed_secret_is_rotated_by_the_agent_or_a_manager_only(app, client):
     add_agent(client, "ben")
     old = client.post("/api/v1/agents/amy/calendar-token", headers=agent_headers("amy")).json
     assert client.get(feed_path(old)).status_code == 200
-    assert client.post("/api/v1/agents/amy/calendar-token",
-                       headers=agent_headers("ben")).status_code == 403
+    assert (
+        client.post("/api/v1/agents/amy/calendar-token", headers=agent_headers("ben")).status_code
+        == 403
+    )
     new = client.post("/api/v1/agents/amy/calendar-token", headers=auth()).json
     assert client.get(feed_path(old)).status_code == 404
     assert client.get(feed_path(new)).status_code == 200
     assert client.get(feed_path(new).replace("/amy/", "/ben/")).status_code == 404
     r = client.get("/api/v1/agents/amy/calendar.ics")
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
-    assert client.post("/api/v1/agents/nobody/calendar-token",
-                       headers=auth()).status_code == 404
+    assert client.post("/api/v1/agents/nobody/calendar-token", headers=auth()).status_code == 404

@@ -1,6 +1,7 @@
 """Calls through the API: reads, and recording an outcome once."""
+
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,8 +11,13 @@ from services.calls.calls.tables import Call
 from tests.calls.helpers import calls_of, counts, create_plan, outbox, project, schedule
 from tests.conftest import auth
 
-REACHED = {"outcome": "reached", "satisfaction": 4, "propensity": 70,
-           "duration_seconds": 300, "notes": "Interested in the new plan."}
+REACHED = {
+    "outcome": "reached",
+    "satisfaction": 4,
+    "propensity": 70,
+    "duration_seconds": 300,
+    "notes": "Interested in the new plan.",
+}
 
 
 @pytest.fixture
@@ -40,47 +46,71 @@ def test_reached_outcome_completes_the_call_and_announces_it(app, client, call):
     assert client.get(f"/api/v1/calls/{call['id']}", headers=auth("analyst")).json == body
     [event] = completed_events(app)
     assert event == {
-        "call_id": call["id"], "plan_id": call["plan_id"], "customer_id": "c1",
-        "channel": "phone", "outcome": "reached", "completed_at": body["completed_at"],
-        "duration_seconds": 300, "satisfaction": 4, "propensity": 70,
-        "notes": "Interested in the new plan.", "segment": "smb", "agent_id": "tester",
-        "agent_kind": "staff", "partner_id": None, "cost": None, "currency": "HKD",
-        "team": None, "purpose": "service", "plan_version": 1, "due_at": call["due_at"],
-        "checklist_compliance": 1.0, "competitor_mentions": [], "referrals": [],
-        "opt_out_notice_given": False, "callback_at": None, "confirmed_fields": {},
-        "kind": "planned", "quality_flags": []}
+        "call_id": call["id"],
+        "plan_id": call["plan_id"],
+        "customer_id": "c1",
+        "channel": "phone",
+        "outcome": "reached",
+        "completed_at": body["completed_at"],
+        "duration_seconds": 300,
+        "satisfaction": 4,
+        "propensity": 70,
+        "notes": "Interested in the new plan.",
+        "segment": "smb",
+        "agent_id": "tester",
+        "agent_kind": "staff",
+        "partner_id": None,
+        "cost": None,
+        "currency": "HKD",
+        "team": None,
+        "purpose": "service",
+        "plan_version": 1,
+        "due_at": call["due_at"],
+        "checklist_compliance": 1.0,
+        "competitor_mentions": [],
+        "referrals": [],
+        "opt_out_notice_given": False,
+        "callback_at": None,
+        "confirmed_fields": {},
+        "kind": "planned",
+        "quality_flags": [],
+    }
 
 
 def test_other_outcomes_need_no_findings(app, client, call):
-    when = datetime.now(timezone.utc) - timedelta(hours=1)
+    when = datetime.now(UTC) - timedelta(hours=1)
     local = when.astimezone(ZoneInfo("Asia/Hong_Kong")).isoformat()
-    r = post_outcome(client, call["id"], {"outcome": "no_answer", "completed_at": local},
-                     role="manager")
+    r = post_outcome(
+        client, call["id"], {"outcome": "no_answer", "completed_at": local}, role="manager"
+    )
     assert r.status_code == 201
     assert (r.json["satisfaction"], r.json["duration_seconds"]) == (None, 0)
     assert r.json["completed_at"] == when.isoformat()  # answered in UTC
     assert completed_events(app)[0]["outcome"] == "no_answer"
 
 
-FUTURE = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+FUTURE = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
 
-@pytest.mark.parametrize("body, field", [
-    ({**REACHED, "satisfaction": 7}, "satisfaction"),
-    ({**REACHED, "satisfaction": 4.5}, "satisfaction"),
-    ({**REACHED, "propensity": 101}, "propensity"),
-    ({"outcome": "reached", "propensity": 50}, "satisfaction"),
-    ({"outcome": "no_answer", "satisfaction": 3}, "satisfaction"),
-    ({"outcome": "busy", "propensity": 0}, "propensity"),
-    ({**REACHED, "duration_seconds": 144000}, "duration_seconds"),
-    ({**REACHED, "duration_seconds": -1}, "duration_seconds"),
-    ({**REACHED, "notes": "x" * 2001}, "notes"),
-    ({**REACHED, "completed_at": FUTURE}, "completed_at"),
-    ({**REACHED, "completed_at": "2026-01-01T10:00:00"}, "completed_at"),
-    ({**REACHED, "outcome": "delighted"}, "outcome"),
-    ({**REACHED, "agent_id": "someone-else"}, "agent_id"),
-    ({"satisfaction": 3}, "outcome"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({**REACHED, "satisfaction": 7}, "satisfaction"),
+        ({**REACHED, "satisfaction": 4.5}, "satisfaction"),
+        ({**REACHED, "propensity": 101}, "propensity"),
+        ({"outcome": "reached", "propensity": 50}, "satisfaction"),
+        ({"outcome": "no_answer", "satisfaction": 3}, "satisfaction"),
+        ({"outcome": "busy", "propensity": 0}, "propensity"),
+        ({**REACHED, "duration_seconds": 144000}, "duration_seconds"),
+        ({**REACHED, "duration_seconds": -1}, "duration_seconds"),
+        ({**REACHED, "notes": "x" * 2001}, "notes"),
+        ({**REACHED, "completed_at": FUTURE}, "completed_at"),
+        ({**REACHED, "completed_at": "2026-01-01T10:00:00"}, "completed_at"),
+        ({**REACHED, "outcome": "delighted"}, "outcome"),
+        ({**REACHED, "agent_id": "someone-else"}, "agent_id"),
+        ({"satisfaction": 3}, "outcome"),
+    ],
+)
 def test_invalid_outcome_is_a_field_problem_and_writes_nothing(app, client, call, body, field):
     before = counts(app)
     r = post_outcome(client, call["id"], body)
@@ -93,7 +123,8 @@ def test_invalid_outcome_is_a_field_problem_and_writes_nothing(app, client, call
 def test_findings_outside_reached_get_a_precise_message(client, call):
     r = post_outcome(client, call["id"], {"outcome": "no_answer", "satisfaction": 3})
     assert r.json["errors"] == {
-        "satisfaction": ["Only recorded when the outcome is 'reached', not 'no_answer'."]}
+        "satisfaction": ["Only recorded when the outcome is 'reached', not 'no_answer'."]
+    }
 
 
 def test_the_same_outcome_again_is_200_without_a_second_event(app, client, call):
@@ -105,9 +136,15 @@ def test_the_same_outcome_again_is_200_without_a_second_event(app, client, call)
     assert len(completed_events(app)) == 1
 
 
-@pytest.mark.parametrize("change", [{"outcome": "interested", "satisfaction": None,
-                                     "propensity": None}, {"satisfaction": 5}, {"notes": None},
-                                    {"completed_at": "2025-01-01T00:00:00+00:00"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"outcome": "interested", "satisfaction": None, "propensity": None},
+        {"satisfaction": 5},
+        {"notes": None},
+        {"completed_at": "2025-01-01T00:00:00+00:00"},
+    ],
+)
 def test_a_different_outcome_afterwards_is_409(app, client, call, change):
     first = post_outcome(client, call["id"], REACHED)
     r = post_outcome(client, call["id"], {**REACHED, **change})
@@ -154,8 +191,11 @@ def test_calls_are_filtered_and_paged_by_due_time(app, client, call):
     assert calls_of(client, plan_id="other") == []
     paged, cursor = [], None
     while True:
-        r = client.get("/api/v1/calls", headers=auth("agent"),
-                       query_string={"limit": 3, **({"cursor": cursor} if cursor else {})})
+        r = client.get(
+            "/api/v1/calls",
+            headers=auth("agent"),
+            query_string={"limit": 3, **({"cursor": cursor} if cursor else {})},
+        )
         paged += r.json["items"]
         cursor = r.json["next_cursor"]
         if not cursor:
@@ -163,8 +203,9 @@ def test_calls_are_filtered_and_paged_by_due_time(app, client, call):
     assert paged == everything
 
 
-@pytest.mark.parametrize("query", [{"status": "lost"}, {"limit": 0}, {"cursor": "%%%"},
-                                   {"customer_id": "x" * 37}])
+@pytest.mark.parametrize(
+    "query", [{"status": "lost"}, {"limit": 0}, {"cursor": "%%%"}, {"customer_id": "x" * 37}]
+)
 def test_bad_list_queries_are_422(client, query):
     r = client.get("/api/v1/calls", headers=auth(), query_string=query)
     assert r.status_code == 422 and r.content_type == "application/problem+json"

@@ -1,13 +1,22 @@
 """Consent-gated scheduling and the customer events that plan, move, cancel and
 re-point calls, through the real dispatcher and inbox."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from services.calls.customers.tables import Customer
 from tests.calls.helpers import (
-    calls_of, consent, create_plan, deliver, payloads, project, register, schedule)
+    calls_of,
+    consent,
+    create_plan,
+    deliver,
+    payloads,
+    project,
+    register,
+    schedule,
+)
 from tests.conftest import auth
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 DAILY = "FREQ=DAILY;BYHOUR=10;BYMINUTE=0"
 
 
@@ -28,8 +37,15 @@ def test_marketing_calls_need_consent_for_their_channel_and_purpose(app, client)
 
 def test_service_calls_need_no_consent_but_respect_an_opt_out(app, client):
     project(app, "c1", "c2")
-    deliver(app, "customer.opted_out", customer_id="c2", channel=None, purpose=None,
-            reason="do_not_call", opted_out_at=NOW)
+    deliver(
+        app,
+        "customer.opted_out",
+        customer_id="c2",
+        channel=None,
+        purpose=None,
+        reason="do_not_call",
+        opted_out_at=NOW,
+    )
     plan = create_plan(client)  # purpose "service"
     assert schedule(client, plan["id"], days=14).json["created"] == 2
     assert {c["customer_id"] for c in calls_of(client)} == {"c1"}
@@ -51,8 +67,13 @@ def test_a_segment_change_moves_the_calls(app, client):
     smb = create_plan(client, rrule=DAILY)
     ent = create_plan(client, segment="enterprise", rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=10")
     register(app, "c1")
-    deliver(app, "customer.updated", customer_id="c1", segment="enterprise",
-            changes={"segment": {"old": "smb", "new": "enterprise"}})
+    deliver(
+        app,
+        "customer.updated",
+        customer_id="c1",
+        segment="enterprise",
+        changes={"segment": {"old": "smb", "new": "enterprise"}},
+    )
     by_plan = {}
     for c in calls_of(client, customer_id="c1"):
         by_plan.setdefault((c["plan_id"], c["status"]), []).append(c)
@@ -62,8 +83,7 @@ def test_a_segment_change_moves_the_calls(app, client):
     assert len(cancelled) == len(by_plan[(smb["id"], "cancelled")])
 
 
-def test_an_opt_out_cancels_pending_calls_of_that_channel_and_purpose_and_blocks_new(
-        app, client):
+def test_an_opt_out_cancels_pending_calls_of_that_channel_and_purpose_and_blocks_new(app, client):
     project(app, "c1")
     consent(app, "c1", purpose="insurance")
     consent(app, "c1", channel="email", purpose="insurance")
@@ -72,15 +92,25 @@ def test_an_opt_out_cancels_pending_calls_of_that_channel_and_purpose_and_blocks
     service = create_plan(client, rrule=DAILY)
     for plan in (phone, email, service):
         schedule(client, plan["id"], days=7)
-    deliver(app, "customer.opted_out", customer_id="c1", channel="phone", purpose="insurance",
-            opted_out_at=datetime.now(timezone.utc))
+    deliver(
+        app,
+        "customer.opted_out",
+        customer_id="c1",
+        channel="phone",
+        purpose="insurance",
+        opted_out_at=datetime.now(UTC),
+    )
     by_plan = {}
     for c in calls_of(client, customer_id="c1"):
         by_plan.setdefault(c["plan_id"], set()).add(c["status"])
-    assert by_plan == {phone["id"]: {"cancelled"}, email["id"]: {"scheduled"},
-                       service["id"]: {"scheduled"}}
-    assert {(p["channel"], p["purpose"], p["reason"]) for p in payloads(app, "call.cancelled")} \
-        == {("phone", "insurance", "opted_out")}
+    assert by_plan == {
+        phone["id"]: {"cancelled"},
+        email["id"]: {"scheduled"},
+        service["id"]: {"scheduled"},
+    }
+    assert {(p["channel"], p["purpose"], p["reason"]) for p in payloads(app, "call.cancelled")} == {
+        ("phone", "insurance", "opted_out")
+    }
     assert schedule(client, phone["id"], days=14).json["created"] == 0
     # Consent given again afterwards: calls may be planned again.
     consent(app, "c1", purpose="insurance")
@@ -113,8 +143,9 @@ def test_a_merge_repoints_calls_to_the_survivor(app, client):
     schedule(client, other["id"], days=3)
     gone_calls = calls_of(client, customer_id="gone")
     deliver(app, "customer.merged", survivor_id="keep", merged_id="gone", merged_at=NOW)
-    assert calls_of(client, customer_id="gone") == [] or \
-        {c["status"] for c in calls_of(client, customer_id="gone")} == {"cancelled"}
+    assert calls_of(client, customer_id="gone") == [] or {
+        c["status"] for c in calls_of(client, customer_id="gone")
+    } == {"cancelled"}
     moved = [c for c in calls_of(client, customer_id="keep") if c["plan_id"] == other["id"]]
     assert len(moved) == len([c for c in gone_calls if c["plan_id"] == other["id"]])
     with app.extensions["rapport"].db.reader() as s:
@@ -126,7 +157,7 @@ def test_an_erasure_anonymises_and_cancels(app, client):
     register(app, "c1", phone="+85291234567")
     plan = create_plan(client, rrule=DAILY)
     schedule(client, plan["id"], days=3)
-    deliver(app, "customer.erased", customer_id="c1", erased_at=datetime.now(timezone.utc))
+    deliver(app, "customer.erased", customer_id="c1", erased_at=datetime.now(UTC))
     with app.extensions["rapport"].db.reader() as s:
         c = s.get(Customer, "c1")
         assert (c.name, c.phone, c.lifecycle_status) == (None, None, "erased")
@@ -136,20 +167,27 @@ def test_an_erasure_anonymises_and_cancels(app, client):
 
 def test_gaps_are_kept_for_the_next_call(app):
     register(app, "c1")
-    deliver(app, "customer.gaps_detected", customer_id="c1", missing_fields=["email", "address"],
-            detected_at=NOW)
+    deliver(
+        app,
+        "customer.gaps_detected",
+        customer_id="c1",
+        missing_fields=["email", "address"],
+        detected_at=NOW,
+    )
     with app.extensions["rapport"].db.reader() as s:
         assert s.get(Customer, "c1").gaps == ["address", "email"]
 
 
 def test_a_redelivered_opt_out_has_no_second_effect(app, client):
-    from tests.calls.helpers import dispatcher_for
     from shared.events import make_event
+    from tests.calls.helpers import dispatcher_for
+
     project(app, "c1")
     plan = create_plan(client, rrule=DAILY)
     schedule(client, plan["id"], days=3)
-    event = make_event("customer.opted_out", {"customer_id": "c1", "opted_out_at": NOW},
-                       producer="customer")
+    event = make_event(
+        "customer.opted_out", {"customer_id": "c1", "opted_out_at": NOW}, producer="customer"
+    )
     dispatcher = dispatcher_for(app)
     dispatcher.dispatch(event)
     before = len(payloads(app, "call.cancelled"))
@@ -171,8 +209,12 @@ def test_the_frequency_cap_holds_across_plans(app, client):
     due = sorted(datetime.fromisoformat(x["due_at"]) for x in calls_of(client))
     for i, when in enumerate(due):
         assert sum(when <= o < when + timedelta(days=7) for o in due) <= 2
-    assert client.put("/api/v1/contact-policy", headers=auth("agent"),
-                      json={"max_calls": 1}).status_code == 403
+    assert (
+        client.put(
+            "/api/v1/contact-policy", headers=auth("agent"), json={"max_calls": 1}
+        ).status_code
+        == 403
+    )
     bad = client.put("/api/v1/contact-policy", headers=auth(), json={"max_calls": 0})
     assert bad.status_code == 422
 

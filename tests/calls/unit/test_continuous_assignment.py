@@ -1,6 +1,7 @@
 """Continuous assignment: the ``assign-calls`` job, run by the service's own scheduler
 on a moved clock, assigns what falls due within the lead time, keeps a customer with
 who served them last, and moves the calls an agent can no longer take."""
+
 from collections import Counter
 from datetime import timedelta
 
@@ -8,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from services.calls import config
-from services.calls.people import continuous_assignment as continuous
 from services.calls.db import PeriodicJob
+from services.calls.people import continuous_assignment as continuous
 from services.calls.people.tables import Assignment
 from shared import clock
 from shared.periodic import Scheduler
@@ -39,6 +40,7 @@ def moved_clock(tmp_path):
     def move(by: timedelta) -> None:
         offset[0] += by
         clock.set_offset(path, offset[0])
+
     yield move
     clock.use_offset_file(None)
 
@@ -48,13 +50,15 @@ def job(app, moved_clock):
     """One pass of the service's periodic work as its relay would run it, a minute on."""
     ctx = app.extensions["rapport"]
     settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1"})
-    scheduler = Scheduler("calls", ctx.db, PeriodicJob, only_jobs(settings, ctx.db, "assign-calls"),
-                          settings=settings)
+    scheduler = Scheduler(
+        "calls", ctx.db, PeriodicJob, only_jobs(settings, ctx.db, "assign-calls"), settings=settings
+    )
     scheduler.register()
 
     def run(after: timedelta = timedelta(minutes=1, seconds=1)) -> None:
         moved_clock(after)
         assert "assign-calls" in scheduler.run_due()
+
     return run
 
 
@@ -68,7 +72,8 @@ def history(client, call_id) -> list[tuple]:
 
 
 def test_new_calls_are_assigned_by_the_job_within_the_lead_time_without_anyone_asking(
-        app, client, job):
+    app, client, job
+):
     project(app, "c1", "c2")
     schedule(client, create_plan(client, rrule=DAILY)["id"], days=10)
     add_agent(client, "alice")
@@ -79,10 +84,11 @@ def test_new_calls_are_assigned_by_the_job_within_the_lead_time_without_anyone_a
     due_soon = [c for c in calls if c["due_at"] <= lead_end.isoformat()]
     assert due_soon and all(c["agent_id"] for c in due_soon)
     assert all(c["agent_id"] is None for c in calls if c not in due_soon)
-    assert Counter(c["agent_id"] for c in due_soon) == {"alice": len(due_soon) // 2,
-                                                       "bob": len(due_soon) // 2}
-    assert {history(client, c["id"])[0][2:] for c in due_soon} == {
-        ("round_robin", "assign-calls")}
+    assert Counter(c["agent_id"] for c in due_soon) == {
+        "alice": len(due_soon) // 2,
+        "bob": len(due_soon) // 2,
+    }
+    assert {history(client, c["id"])[0][2:] for c in due_soon} == {("round_robin", "assign-calls")}
     assert {p["basis"] for p in payloads(app, "call.assigned")} == {"round_robin"}
     job()  # nothing new has come into the lead time: the pass changes nothing
     assert len(payloads(app, "call.assigned")) == len(due_soon)
@@ -96,11 +102,18 @@ def test_continuity_keeps_the_customer_with_the_agent_who_served_them_last(app, 
     for name in ("alice", "bob", "carol"):
         add_agent(client, name)
     first = calls_of(client)[0]
-    r = client.post(f"/api/v1/calls/{first['id']}/assignment", headers=auth(),
-                    json={"agent_id": "carol", "reason": "speaks to this family"})
+    r = client.post(
+        f"/api/v1/calls/{first['id']}/assignment",
+        headers=auth(),
+        json={"agent_id": "carol", "reason": "speaks to this family"},
+    )
     assert r.status_code == 200
-    assert client.post(f"/api/v1/calls/{first['id']}/outcome", headers=auth(),
-                       json=REACHED).status_code == 201
+    assert (
+        client.post(
+            f"/api/v1/calls/{first['id']}/outcome", headers=auth(), json=REACHED
+        ).status_code
+        == 201
+    )
     job()
     later = [c for c in calls_of(client) if c["agent_id"] and c["id"] != first["id"]]
     # Round-robin alone would have started with alice.
@@ -118,16 +131,21 @@ def test_continuity_stays_with_the_partner_when_its_agent_no_longer_can(app, cli
     add_agent(client, "pat", kind="partner", partner_id=partner["id"])
     add_agent(client, "pia", kind="partner", partner_id=partner["id"])
     first = calls_of(client)[0]
-    client.post(f"/api/v1/calls/{first['id']}/assignment", headers=auth(),
-                json={"agent_id": "pat", "reason": "partner pilot"})
-    r = client.post(f"/api/v1/partner/calls/{first['id']}/outcome",
-                    headers=auth("partner", partner["id"]), json=REACHED)
+    client.post(
+        f"/api/v1/calls/{first['id']}/assignment",
+        headers=auth(),
+        json={"agent_id": "pat", "reason": "partner pilot"},
+    )
+    r = client.post(
+        f"/api/v1/partner/calls/{first['id']}/outcome",
+        headers=auth("partner", partner["id"]),
+        json=REACHED,
+    )
     assert r.status_code == 201
     client.patch("/api/v1/agents/pat", headers=auth(), json={"active": False})
     job()
     later = [c for c in calls_of(client) if c["agent_id"] and c["id"] != first["id"]]
-    assert later and {(c["agent_id"], c["partner_id"]) for c in later} == {
-        ("pia", partner["id"])}
+    assert later and {(c["agent_id"], c["partner_id"]) for c in later} == {("pia", partner["id"])}
     assert {history(client, c["id"])[-1][2] for c in later} == {"continuity"}
 
 
@@ -139,17 +157,20 @@ def test_a_deactivated_agents_open_calls_move_to_a_qualified_agent(app, client, 
     job()
     alices = [i for i, agent in holders(client).items() if agent == "alice"]
     assert alices
-    assert client.patch("/api/v1/agents/alice", headers=auth(),
-                        json={"active": False}).status_code == 200
+    assert (
+        client.patch("/api/v1/agents/alice", headers=auth(), json={"active": False}).status_code
+        == 200
+    )
     job()
     assert {holders(client)[i] for i in alices} == {"bob"}
     assert [h[:3] for h in history(client, alices[0])] == [
-        ("alice", "auto", "round_robin"), (None, "returned", "agent_deactivated"),
-        ("bob", "auto", "round_robin")]
+        ("alice", "auto", "round_robin"),
+        (None, "returned", "agent_deactivated"),
+        ("bob", "auto", "round_robin"),
+    ]
 
 
-def test_calls_due_after_an_agents_training_expires_move_and_earlier_ones_stay(
-        app, client, job):
+def test_calls_due_after_an_agents_training_expires_move_and_earlier_ones_stay(app, client, job):
     project(app, "c1")
     schedule(client, create_plan(client, rrule=DAILY)["id"], days=5)
     add_agent(client, "alice")
@@ -158,8 +179,11 @@ def test_calls_due_after_an_agents_training_expires_move_and_earlier_ones_stay(
     assert len(held) >= 2
     first_day = held[0][0][:10]  # the first call's day (10:00 in Hong Kong: same date)
     add_agent(client, "bob")
-    client.patch("/api/v1/agents/alice", headers=auth(),
-                 json={"trainings": [{"name": "pdpo", "expires_on": first_day}]})
+    client.patch(
+        "/api/v1/agents/alice",
+        headers=auth(),
+        json={"trainings": [{"name": "pdpo", "expires_on": first_day}]},
+    )
     job()
     now = holders(client)
     assert now[held[0][1]] == "alice"
@@ -168,7 +192,8 @@ def test_calls_due_after_an_agents_training_expires_move_and_earlier_ones_stay(
 
 
 def test_an_agent_over_a_lowered_capacity_keeps_its_first_calls_and_the_rest_spread(
-        app, client, job):
+    app, client, job
+):
     project(app, *[f"c{i}" for i in range(6)])
     schedule(client, create_plan(client, rrule=DAILY)["id"], days=1)
     add_agent(client, "alice")
@@ -180,15 +205,17 @@ def test_an_agent_over_a_lowered_capacity_keeps_its_first_calls_and_the_rest_spr
     job()
     assert Counter(holders(client).values()) == {"alice": 2, "bob": 2, "carol": 2}
     with app.extensions["rapport"].db.reader() as session:
-        returned = session.scalars(select(Assignment.basis).where(
-            Assignment.mode == "returned")).all()
+        returned = session.scalars(
+            select(Assignment.basis).where(Assignment.mode == "returned")
+        ).all()
     assert returned == ["over_capacity"] * 4
     job()  # within capacity now: nothing moves again
     assert Counter(holders(client).values()) == {"alice": 2, "bob": 2, "carol": 2}
 
 
 def test_a_call_no_one_can_take_waits_with_its_reason_and_is_taken_when_someone_can(
-        app, client, job):
+    app, client, job
+):
     project(app, "c1")
     schedule(client, create_plan(client, rrule=DAILY)["id"], days=2)
     add_agent(client, "visitor", channels=["visit"])
@@ -203,8 +230,9 @@ def test_a_call_no_one_can_take_waits_with_its_reason_and_is_taken_when_someone_
 
 def test_the_lead_time_is_a_setting_and_a_bad_one_stops_the_start(app):
     ctx = app.extensions["rapport"]
-    settings = config.load({"DATABASE_URL": ctx.db.url, "DEV_MODE": "1",
-                            "CALLS_ASSIGN_LEAD_HOURS": "0"})
+    settings = config.load(
+        {"DATABASE_URL": ctx.db.url, "DEV_MODE": "1", "CALLS_ASSIGN_LEAD_HOURS": "0"}
+    )
     with pytest.raises(ValueError, match="ASSIGN_LEAD_HOURS"):
         only_jobs(settings, ctx.db, "assign-calls")
 
@@ -218,16 +246,19 @@ def test_work_returned_by_a_suspended_partner_goes_back_through_the_job(app, cli
     pats = set(holders(client))
     assert pats and set(holders(client).values()) == {"pat"}
     add_agent(client, "alice")
-    r = client.patch(f"/api/v1/partners/{partner['id']}", headers=auth(),
-                     json={"status": "suspended"})
+    r = client.patch(
+        f"/api/v1/partners/{partner['id']}", headers=auth(), json={"status": "suspended"}
+    )
     assert r.status_code == 200
     assert {holders(client)[i] for i in pats} == {None}
     job()
     assert {holders(client)[i] for i in pats} == {"alice"}
     some = sorted(pats)[0]
     assert [h[:3] for h in history(client, some)] == [
-        ("pat", "auto", "round_robin"), (None, "returned", "partner_suspended"),
-        ("alice", "auto", "round_robin")]
+        ("pat", "auto", "round_robin"),
+        (None, "returned", "partner_suspended"),
+        ("alice", "auto", "round_robin"),
+    ]
 
 
 def test_a_pass_says_what_it_did_and_a_second_finds_nothing_to_do(app, client, moved_clock):
@@ -239,6 +270,9 @@ def test_a_pass_says_what_it_did_and_a_second_finds_nothing_to_do(app, client, m
     assert continuous.run_pass(uow, clock.now()) == {"assigned": 2, "unassignable": 0}
     client.patch("/api/v1/agents/alice", headers=auth(), json={"active": False})
     assert continuous.run_pass(uow, clock.now()) == {
-        "returned_agent_deactivated": 1, "assigned": 1, "unassignable": 0}
+        "returned_agent_deactivated": 1,
+        "assigned": 1,
+        "unassignable": 0,
+    }
     assert continuous.run_pass(uow, clock.now()) == {"assigned": 0, "unassignable": 0}
     assert set(holders(client).values()) == {"bob"}

@@ -1,5 +1,6 @@
 """The customer projection, fed through the real dispatcher and inbox, without a broker."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 from shared.messaging.topology import BINDINGS
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -25,16 +26,26 @@ def dispatcher(sqlite_url):
 
 
 def registered(at=NOW, **kw):
-    payload = {"customer_id": "c1", "name": "Chan Tai Man", "phone": "+85291234567",
-               "segment": "smb", "preferred_language": "zh-HK", "lifecycle_status": "active",
-               "registered_at": at, **kw}
+    payload = {
+        "customer_id": "c1",
+        "name": "Chan Tai Man",
+        "phone": "+85291234567",
+        "segment": "smb",
+        "preferred_language": "zh-HK",
+        "lifecycle_status": "active",
+        "registered_at": at,
+        **kw,
+    }
     return make_event("customer.registered", payload, producer="customer", occurred_at=at)
 
 
 def updated(at=NOW, segment="enterprise", name=None, **changes):
-    return make_event("customer.updated", {"customer_id": "c1", "segment": segment,
-                                           "name": name, "changes": changes},
-                      producer="customer", occurred_at=at)
+    return make_event(
+        "customer.updated",
+        {"customer_id": "c1", "segment": segment, "name": name, "changes": changes},
+        producer="customer",
+        occurred_at=at,
+    )
 
 
 def customer(dispatcher) -> Customer | None:
@@ -51,8 +62,14 @@ def test_registered_customer_is_projected_once(dispatcher):
     assert dispatcher.dispatch(event)
     assert dispatcher.dispatch(event)  # redelivered: no second effect
     c = customer(dispatcher)
-    assert (c.name, c.phone, c.segment, c.preferred_language, c.lifecycle_status,
-            c.updated_at) == ("Chan Tai Man", "+85291234567", "smb", "zh-HK", "active", NOW)
+    assert (c.name, c.phone, c.segment, c.preferred_language, c.lifecycle_status, c.updated_at) == (
+        "Chan Tai Man",
+        "+85291234567",
+        "smb",
+        "zh-HK",
+        "active",
+        NOW,
+    )
     with dispatcher.uow.reader() as s:
         assert s.scalar(select(func.count()).select_from(Customer)) == 1
         assert s.scalar(select(func.count()).select_from(Inbox)) == 1
@@ -67,14 +84,22 @@ def test_registered_again_with_a_new_event_id_upserts(dispatcher):
 
 def test_update_moves_the_customer_and_applies_known_changes(dispatcher):
     dispatcher.dispatch(registered())
-    dispatcher.dispatch(updated(at=NOW + timedelta(hours=1),
-                                lifecycle_status={"old": "active", "new": "dormant"},
-                                name="Chan Tai-man",
-                                owner_team={"old": None, "new": "east"},
-                                phone={"old": None, "new": {"not": "text"}}))
+    dispatcher.dispatch(
+        updated(
+            at=NOW + timedelta(hours=1),
+            lifecycle_status={"old": "active", "new": "dormant"},
+            name="Chan Tai-man",
+            owner_team={"old": None, "new": "east"},
+            phone={"old": None, "new": {"not": "text"}},
+        )
+    )
     c = customer(dispatcher)
     assert (c.segment, c.lifecycle_status, c.name, c.phone) == (
-        "enterprise", "dormant", "Chan Tai-man", "+85291234567")
+        "enterprise",
+        "dormant",
+        "Chan Tai-man",
+        "+85291234567",
+    )
 
 
 def test_an_update_before_the_registration_creates_the_customer(dispatcher):
@@ -102,9 +127,12 @@ def test_a_stale_update_changes_nothing(dispatcher):
 
 
 def gaps_found(missing, at=NOW):
-    return make_event("customer.gaps_detected", {"customer_id": "c1", "segment": "smb",
-                                                 "missing_fields": missing, "detected_at": at},
-                      producer="customer", occurred_at=at)
+    return make_event(
+        "customer.gaps_detected",
+        {"customer_id": "c1", "segment": "smb", "missing_fields": missing, "detected_at": at},
+        producer="customer",
+        occurred_at=at,
+    )
 
 
 def test_gaps_found_before_the_registration_arrives_reach_the_customer(dispatcher):
@@ -144,8 +172,14 @@ def test_an_older_early_finding_does_not_replace_a_newer_one(dispatcher):
 
 def test_an_erased_customer_keeps_no_early_gaps(dispatcher):
     dispatcher.dispatch(gaps_found(["email"]))
-    dispatcher.dispatch(make_event("customer.erased", {"customer_id": "c1", "erased_at": NOW},
-                                   producer="customer", occurred_at=NOW))
+    dispatcher.dispatch(
+        make_event(
+            "customer.erased",
+            {"customer_id": "c1", "erased_at": NOW},
+            producer="customer",
+            occurred_at=NOW,
+        )
+    )
     with dispatcher.uow.reader() as s:
         assert s.get(EarlyGaps, "c1") is None
         assert s.get(Customer, "c1").gaps == []

@@ -1,5 +1,6 @@
 """Missed calls marked and re-planned; coverage compliance per customer."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from services.calls.calls import missed
 from services.calls.calls.tables import Call
@@ -32,8 +33,7 @@ def test_a_call_past_its_window_is_missed_and_replanned(app, client):
     assert again["status"] == "scheduled"
     [event] = payloads(app, "call.missed")
     assert (event["call_id"], event["replanned_call_id"]) == (call["id"], again["id"])
-    assert client.post("/api/v1/calls/missed", headers=auth()).json == {"missed": 0,
-                                                                       "replanned": 0}
+    assert client.post("/api/v1/calls/missed", headers=auth()).json == {"missed": 0, "replanned": 0}
     assert client.post("/api/v1/calls/missed", headers=auth("agent")).status_code == 403
 
 
@@ -65,17 +65,23 @@ def test_coverage_compares_the_last_qualifying_contact_with_the_tightest_plan(ap
     project(app, "fresh", "stale", "late")
     project(app, "untargeted", segment="other")
     create_plan(client, rrule="FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=10")
-    weekly = create_plan(client, customer_ids=["stale", "late"], segment=None,
-                         rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=10")
+    weekly = create_plan(
+        client, customer_ids=["stale", "late"], segment=None, rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=10"
+    )
     schedule(client, weekly["id"], days=7)
     [stale_call] = calls_of(client, customer_id="stale")
     [late_call] = calls_of(client, customer_id="late")
     age(app, late_call["id"], 10)
-    long_ago = datetime.now(timezone.utc) - timedelta(days=20)
-    client.post(f"/api/v1/calls/{stale_call['id']}/outcome", headers=auth("agent"),
-                json={**REACHED, "completed_at": long_ago.isoformat()})
-    rows = {r["customer_id"]: r for r in client.get(
-        "/api/v1/coverage", headers=auth("analyst")).json["items"]}
+    long_ago = datetime.now(UTC) - timedelta(days=20)
+    client.post(
+        f"/api/v1/calls/{stale_call['id']}/outcome",
+        headers=auth("agent"),
+        json={**REACHED, "completed_at": long_ago.isoformat()},
+    )
+    rows = {
+        r["customer_id"]: r
+        for r in client.get("/api/v1/coverage", headers=auth("analyst")).json["items"]
+    }
     assert set(rows) == {"fresh", "stale", "late"}
     # contacted: due the policy's days after the contact
     assert rows["stale"]["required_days"] == 7 and not rows["stale"]["compliant"]
@@ -88,11 +94,15 @@ def test_coverage_compares_the_last_qualifying_contact_with_the_tightest_plan(ap
     # never contacted, nothing planned yet: nothing due
     assert rows["fresh"]["required_days"] in (28, 29, 30, 31)
     assert rows["fresh"]["due_by"] is None and rows["fresh"]["compliant"]
-    overdue = client.get("/api/v1/coverage", headers=auth(), query_string={
-        "overdue": "true", "limit": 1}).json
+    overdue = client.get(
+        "/api/v1/coverage", headers=auth(), query_string={"overdue": "true", "limit": 1}
+    ).json
     assert len(overdue["items"]) == 1 and overdue["next_cursor"]
-    nxt = client.get("/api/v1/coverage", headers=auth(), query_string={
-        "overdue": "true", "cursor": overdue["next_cursor"]}).json
+    nxt = client.get(
+        "/api/v1/coverage",
+        headers=auth(),
+        query_string={"overdue": "true", "cursor": overdue["next_cursor"]},
+    ).json
     assert {r["customer_id"] for r in overdue["items"] + nxt["items"]} == {"stale", "late"}
 
 
@@ -102,11 +112,13 @@ def test_a_recent_contact_is_compliant(app, client):
     schedule(client, plan["id"], days=7)
     [call] = calls_of(client)
     client.post(f"/api/v1/calls/{call['id']}/outcome", headers=auth("agent"), json=REACHED)
-    [row] = client.get("/api/v1/coverage", headers=auth(),
-                       query_string={"customer_id": "c1"}).json["items"]
+    [row] = client.get("/api/v1/coverage", headers=auth(), query_string={"customer_id": "c1"}).json[
+        "items"
+    ]
     assert row["compliant"] and row["days_since_contact"] < 0.1
     busy = create_plan(client, customer_ids=["c1"], rrule="FREQ=DAILY;BYHOUR=9")
     assert busy
-    [row] = client.get("/api/v1/coverage", headers=auth(),
-                       query_string={"customer_id": "c1"}).json["items"]
+    [row] = client.get("/api/v1/coverage", headers=auth(), query_string={"customer_id": "c1"}).json[
+        "items"
+    ]
     assert row["required_days"] == 1

@@ -4,6 +4,7 @@ client-credentials grant (RFC 6749 §4.4) and works the partner API with it; eve
 malformed or unauthorised grant gets the RFC's error; revoking the client refuses
 its token already issued, on the calls API at once and, through the shared Redis
 state, on the other services too."""
+
 from __future__ import annotations
 
 import base64
@@ -16,23 +17,39 @@ from sqlalchemy import select
 from services.calls.partner.tables import PartnerClient
 from services.customer import config as customer_config
 from services.customer.app import create_app as customer_app
-from tests.calls.helpers import (add_agent, add_partner, assign, build_app, calls_of,
-                                 create_plan, project, schedule)
+from tests.calls.helpers import (
+    add_agent,
+    add_partner,
+    assign,
+    build_app,
+    calls_of,
+    create_plan,
+    project,
+    schedule,
+)
 from tests.conftest import auth
 
 TOKEN = "/api/v1/oauth/token"
 
 
 def _client(client, partner_id, name="dialler"):
-    made = client.post(f"/api/v1/partners/{partner_id}/clients", headers=auth("admin"),
-                       json={"name": name})
+    made = client.post(
+        f"/api/v1/partners/{partner_id}/clients", headers=auth("admin"), json={"name": name}
+    )
     assert made.status_code == 201, made.json
     return made.json
 
 
 def _grant(client, client_id, secret, **form):
-    return client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id,
-                                    "client_secret": secret, **form})
+    return client.post(
+        TOKEN,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            **form,
+        },
+    )
 
 
 def _bearer(token):
@@ -76,11 +93,18 @@ def test_a_client_works_the_partner_api_with_its_token(app, client, partner):
 
 def test_http_basic_authenticates_the_client_too(client, partner):
     made = _client(client, partner["id"])
-    granted = client.post(TOKEN, data={"grant_type": "client_credentials"},
-                          headers=_basic(made["client_id"], made["client_secret"]))
+    granted = client.post(
+        TOKEN,
+        data={"grant_type": "client_credentials"},
+        headers=_basic(made["client_id"], made["client_secret"]),
+    )
     assert granted.status_code == 200, granted.json
-    assert client.get("/api/v1/partner/calls", headers=_bearer(
-        granted.json["access_token"])).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/partner/calls", headers=_bearer(granted.json["access_token"])
+        ).status_code
+        == 200
+    )
 
 
 def test_the_token_lasts_as_configured(service_app, sqlite_url):
@@ -103,41 +127,74 @@ def test_every_bad_grant_gets_the_rfcs_error_and_no_token(client, partner):
     error(_grant(client, "pc_nobody", secret), 401, "invalid_client")
     error(client.post(TOKEN, data={"grant_type": "client_credentials"}), 401, "invalid_client")
     error(_grant(client, cid, secret, grant_type="password"), 400, "unsupported_grant_type")
-    error(client.post(TOKEN, data={"client_id": cid, "client_secret": secret}), 400,
-          "invalid_request")
-    error(client.post(TOKEN, json={"grant_type": "client_credentials", "client_id": cid,
-                                   "client_secret": secret}), 400, "invalid_request")
-    error(client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": cid,
-                                   "client_secret": secret}, headers=_basic(cid, secret)),
-          400, "invalid_request")
-    error(client.post(TOKEN, data={"grant_type": "client_credentials"},
-                      headers={"Authorization": "Basic !!!"}), 401, "invalid_client")
-    client.patch(f"/api/v1/partners/{partner['id']}", headers=auth(), json={
-        "status": "suspended"})
+    error(
+        client.post(TOKEN, data={"client_id": cid, "client_secret": secret}), 400, "invalid_request"
+    )
+    error(
+        client.post(
+            TOKEN,
+            json={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret},
+        ),
+        400,
+        "invalid_request",
+    )
+    error(
+        client.post(
+            TOKEN,
+            data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret},
+            headers=_basic(cid, secret),
+        ),
+        400,
+        "invalid_request",
+    )
+    error(
+        client.post(
+            TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!!"}
+        ),
+        401,
+        "invalid_client",
+    )
+    client.patch(f"/api/v1/partners/{partner['id']}", headers=auth(), json={"status": "suspended"})
     error(_grant(client, cid, secret), 400, "unauthorized_client")
 
 
 def test_only_admins_make_and_revoke_clients(client, partner):
-    made = client.post(f"/api/v1/partners/{partner['id']}/clients", headers=auth("manager"),
-                       json={"name": "x"})
+    made = client.post(
+        f"/api/v1/partners/{partner['id']}/clients", headers=auth("manager"), json={"name": "x"}
+    )
     assert made.status_code == 403
-    assert client.post("/api/v1/partners/nope/clients", headers=auth("admin"),
-                       json={"name": "x"}).status_code == 404
-    assert client.post(f"/api/v1/partners/{partner['id']}/clients", headers=auth("admin"),
-                       json={"name": " "}).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/partners/nope/clients", headers=auth("admin"), json={"name": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/v1/partners/{partner['id']}/clients", headers=auth("admin"), json={"name": " "}
+        ).status_code
+        == 422
+    )
     cid = _client(client, partner["id"])["client_id"]
-    assert client.delete(f"/api/v1/partners/{partner['id']}/clients/{cid}",
-                         headers=auth("manager")).status_code == 403
-    assert client.delete(f"/api/v1/partners/other/clients/{cid}",
-                         headers=auth("admin")).status_code == 404
+    assert (
+        client.delete(
+            f"/api/v1/partners/{partner['id']}/clients/{cid}", headers=auth("manager")
+        ).status_code
+        == 403
+    )
+    assert (
+        client.delete(f"/api/v1/partners/other/clients/{cid}", headers=auth("admin")).status_code
+        == 404
+    )
 
 
 def test_a_revoked_clients_token_is_refused_by_the_calls_api_at_once(client, partner):
     made = _client(client, partner["id"])
     token = _grant(client, made["client_id"], made["client_secret"]).json["access_token"]
     assert client.get("/api/v1/partner/calls", headers=_bearer(token)).status_code == 200
-    revoked = client.delete(f"/api/v1/partners/{partner['id']}/clients/{made['client_id']}",
-                            headers=auth("admin"))
+    revoked = client.delete(
+        f"/api/v1/partners/{partner['id']}/clients/{made['client_id']}", headers=auth("admin")
+    )
     assert revoked.status_code == 200 and revoked.json["status"] == "revoked"
     first = revoked.json["revoked_at"]
     refused = client.get("/api/v1/partner/calls", headers=_bearer(token))
@@ -145,8 +202,9 @@ def test_a_revoked_clients_token_is_refused_by_the_calls_api_at_once(client, par
     assert client.get("/api/v1/webhooks", headers=_bearer(token)).status_code == 401
     error = _grant(client, made["client_id"], made["client_secret"])
     assert error.status_code == 401 and error.json["error"] == "invalid_client"
-    again = client.delete(f"/api/v1/partners/{partner['id']}/clients/{made['client_id']}",
-                          headers=auth("admin"))
+    again = client.delete(
+        f"/api/v1/partners/{partner['id']}/clients/{made['client_id']}", headers=auth("admin")
+    )
     assert again.status_code == 200 and again.json["revoked_at"] == first
     # Another client of the same partner is untouched.
     other = _client(client, partner["id"], "backup")
@@ -162,15 +220,17 @@ def test_the_revocation_reaches_the_other_services_through_redis(service_app, tm
         pytest.skip(f"no local Redis: {exc!r}")
     shared = {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_PREFIX": f"t-{uuid.uuid4().hex}"}
     calls = build_app(service_app, f"sqlite:///{tmp_path / 'calls.db'}", **shared).test_client()
-    customer = service_app(customer_app, customer_config.MIGRATIONS,
-                           f"sqlite:///{tmp_path / 'customer.db'}", **shared).test_client()
+    customer = service_app(
+        customer_app, customer_config.MIGRATIONS, f"sqlite:///{tmp_path / 'customer.db'}", **shared
+    ).test_client()
     partner = add_partner(calls, "Acme")
     made = _client(calls, partner["id"])
     token = _grant(calls, made["client_id"], made["client_secret"]).json["access_token"]
     # The customer service knows the token (a partner may not read customers: 403) ...
     assert customer.get("/api/v1/customers", headers=_bearer(token)).status_code == 403
-    calls.delete(f"/api/v1/partners/{partner['id']}/clients/{made['client_id']}",
-                 headers=auth("admin"))
+    calls.delete(
+        f"/api/v1/partners/{partner['id']}/clients/{made['client_id']}", headers=auth("admin")
+    )
     # ... and refuses it once the client is revoked, without reading calls' database.
     refused = customer.get("/api/v1/customers", headers=_bearer(token))
     assert refused.status_code == 401 and "revoked" in refused.json["detail"]
@@ -183,8 +243,9 @@ def test_a_partners_clients_are_listed_a_page_at_a_time(client, partner):
     _client(client, add_partner(client, "Globex")["id"])  # another partner's: not listed
     url = f"/api/v1/partners/{partner['id']}/clients"
     first = client.get(url, headers=auth("manager"), query_string={"limit": 2}).json
-    rest = client.get(url, headers=auth("manager"),
-                      query_string={"limit": 2, "cursor": first["next_cursor"]}).json
+    rest = client.get(
+        url, headers=auth("manager"), query_string={"limit": 2, "cursor": first["next_cursor"]}
+    ).json
     assert [c["client_id"] for c in first["items"] + rest["items"]] == made
     assert rest["next_cursor"] is None
     assert client.get("/api/v1/partners/nope/clients", headers=auth()).status_code == 404
@@ -192,7 +253,8 @@ def test_a_partners_clients_are_listed_a_page_at_a_time(client, partner):
 
 
 def test_attempts_at_the_token_endpoint_are_limited_per_client_across_replicas(
-        service_app, tmp_path):
+    service_app, tmp_path
+):
     """Every attempt costs a deliberately slow secret hash: a client id gets so many a
     window, counted in Redis across both instances; another client is unaffected."""
     redis = pytest.importorskip("redis")
@@ -200,8 +262,11 @@ def test_attempts_at_the_token_endpoint_are_limited_per_client_across_replicas(
         redis.Redis(socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
         pytest.skip(f"no local Redis: {exc!r}")
-    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_PREFIX": f"t-{uuid.uuid4().hex}",
-              "RATE_LIMIT_TOKEN_ENDPOINT": "3/minute"}
+    shared = {
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_PREFIX": f"t-{uuid.uuid4().hex}",
+        "RATE_LIMIT_TOKEN_ENDPOINT": "3/minute",
+    }
     url = f"sqlite:///{tmp_path / 'calls.db'}"
     one = build_app(service_app, url, **shared).test_client()
     two = build_app(service_app, url, **shared).test_client()

@@ -1,4 +1,5 @@
 """Operators see and set the periodic work at /periodic-jobs."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,8 +16,9 @@ URL = "/api/v1/periodic-jobs"
 @pytest.fixture
 def scheduler(app):
     ctx = app.extensions["rapport"]
-    scheduler = Scheduler("calls", ctx.db, PeriodicJob, periodic.jobs(ctx.settings, ctx.db),
-                          ctx.settings)
+    scheduler = Scheduler(
+        "calls", ctx.db, PeriodicJob, periodic.jobs(ctx.settings, ctx.db), ctx.settings
+    )
     scheduler.register()
     return scheduler
 
@@ -62,10 +64,15 @@ def job_time(text):
     return datetime.fromisoformat(text)
 
 
-@pytest.mark.parametrize("body, field", [({"every_seconds": 0}, "every_seconds"),
-                                         ({"every_seconds": "soon"}, "every_seconds"),
-                                         ({"paused": "maybe"}, "paused"),
-                                         ({"tick": 5}, "tick")])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"every_seconds": 0}, "every_seconds"),
+        ({"every_seconds": "soon"}, "every_seconds"),
+        ({"paused": "maybe"}, "paused"),
+        ({"tick": 5}, "tick"),
+    ],
+)
 def test_a_bad_change_is_a_422_naming_the_field_and_changes_nothing(client, scheduler, body, field):
     r = client.patch(f"{URL}/missed-calls", json=body, headers=auth("admin"))
     assert r.status_code == 422 and r.mimetype == "application/problem+json"

@@ -1,5 +1,6 @@
 """GET /call-plans/preview: the next dates a rule gives in the plan's time zone are
 dateutil's own, and the windows place each call where planning would."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,23 +13,39 @@ RULE = "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=19;BYMINUTE=30"
 
 
 def test_the_preview_equals_dateutils_own_rrule_computation(client):
-    r = client.get("/api/v1/call-plans/preview", headers=auth(), query_string={
-        "rrule": RULE, "timezone": "Europe/London", "count": 10,
-        "starts_at": "2026-03-01T00:00:00+00:00"})
+    r = client.get(
+        "/api/v1/call-plans/preview",
+        headers=auth(),
+        query_string={
+            "rrule": RULE,
+            "timezone": "Europe/London",
+            "count": 10,
+            "starts_at": "2026-03-01T00:00:00+00:00",
+        },
+    )
     assert r.status_code == 200, r.json
     zone = ZoneInfo("Europe/London")
     start = datetime(2026, 3, 1, tzinfo=zone)
-    expected = list(rrulestr(RULE, dtstart=start.astimezone(zone)).xafter(
-        max(clock.now(), start), inc=True, count=10))
+    expected = list(
+        rrulestr(RULE, dtstart=start.astimezone(zone)).xafter(
+            max(clock.now(), start), inc=True, count=10
+        )
+    )
     got = [datetime.fromisoformat(i["occurs_at"]) for i in r.json["items"]]
     assert got == expected and len(got) == 10
     assert all(g.astimezone(zone).hour == 19 for g in got)  # local across DST
 
 
 def test_windows_move_a_call_out_of_hours_and_a_holiday_is_named(client):
-    r = client.get("/api/v1/call-plans/preview", headers=auth(), query_string={
-        "rrule": "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25;BYHOUR=8", "count": 2,
-        "window": ["MO,TU,WE,TH,FR 09:00-18:00"]})
+    r = client.get(
+        "/api/v1/call-plans/preview",
+        headers=auth(),
+        query_string={
+            "rrule": "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25;BYHOUR=8",
+            "count": 2,
+            "window": ["MO,TU,WE,TH,FR 09:00-18:00"],
+        },
+    )
     assert r.status_code == 200, r.json
     first = r.json["items"][0]
     assert first["moved"] and first["holiday"]
@@ -37,8 +54,11 @@ def test_windows_move_a_call_out_of_hours_and_a_holiday_is_named(client):
 
 
 def test_a_bad_rule_zone_or_window_is_refused_by_field(client):
-    r = client.get("/api/v1/call-plans/preview", headers=auth(), query_string={
-        "rrule": "FREQ=SECONDLY", "timezone": "Mars/Base", "window": "XX 9-5"})
+    r = client.get(
+        "/api/v1/call-plans/preview",
+        headers=auth(),
+        query_string={"rrule": "FREQ=SECONDLY", "timezone": "Mars/Base", "window": "XX 9-5"},
+    )
     assert r.status_code == 422
     errors = r.json["errors"]
     assert {"rrule", "timezone", "window"} <= set(errors)

@@ -3,6 +3,7 @@ partner API's minimised customer fields, and every page showing customer data is
 audited like the API; any other call is the same neutral page; withdrawn work is
 listed with a neutral notice to acknowledge; forms need their CSRF token; a CSV of
 outcomes needs its token too (the upload itself: test_portal_upload.py)."""
+
 import io
 import re
 
@@ -32,8 +33,9 @@ from tests.conftest import auth, make_token
 
 
 def sign_in(client, partner_id):
-    r = client.get("/portal/", query_string={"token": make_token("partner", "supervisor",
-                                                                  partner_id)})
+    r = client.get(
+        "/portal/", query_string={"token": make_token("partner", "supervisor", partner_id)}
+    )
     assert r.status_code == 303
 
 
@@ -48,8 +50,9 @@ def _reads(app) -> list[PartnerRead]:
 
 def _completed(app) -> dict:
     with app.extensions["rapport"].db.reader() as s:
-        return dict(s.execute(select(Call.id, Call.outcome).where(
-            Call.status == "completed")).all())
+        return dict(
+            s.execute(select(Call.id, Call.outcome).where(Call.status == "completed")).all()
+        )
 
 
 @pytest.fixture
@@ -79,7 +82,12 @@ def test_every_page_view_showing_customer_data_writes_a_partner_read(app, client
     client.get(f"/portal/calls/{a['mine'][0]['id']}")
     last = _reads(app)[-1]
     assert (last.endpoint, last.call_id, last.partner_id, last.subject, last.fields) == (
-        "read", a["mine"][0]["id"], a["a"]["id"], "supervisor", "name,phone,preferred_language")
+        "read",
+        a["mine"][0]["id"],
+        a["a"]["id"],
+        "supervisor",
+        "name,phone,preferred_language",
+    )
     before = len(_reads(app))
     client.get("/portal/outcomes")  # shows no customer data: nothing to audit
     assert len(_reads(app)) == before
@@ -94,8 +102,7 @@ def test_another_partners_call_and_an_unknown_one_give_the_same_neutral_page(app
     assert r.get_data() == unknown.get_data()
     assert "This call is not in your work." in r.get_data(as_text=True)
     csrf = _csrf(client.get("/portal/outcomes").get_data(as_text=True))
-    posted = client.post(f"/portal/calls/{theirs}", data={"csrf_token": csrf,
-                                                         "outcome": "reached"})
+    posted = client.post(f"/portal/calls/{theirs}", data={"csrf_token": csrf, "outcome": "reached"})
     assert posted.status_code == 404 and posted.get_data() == r.get_data()
     assert (counts(app), len(_reads(app))) == before
 
@@ -107,18 +114,28 @@ def test_a_staff_token_is_refused_by_the_portal(client, world):  # noqa: F811
 
 
 def test_an_outcome_is_recorded_by_the_partner_use_case_and_bad_input_writes_nothing(
-        app, client, a):
+    app, client, a
+):
     mine = a["mine"][0]["id"]
     page = client.get(f"/portal/calls/{mine}").get_data(as_text=True)
-    bad = client.post(f"/portal/calls/{mine}", data={"csrf_token": _csrf(page),
-                                                     "outcome": "shrug", "satisfaction": "9"})
+    bad = client.post(
+        f"/portal/calls/{mine}",
+        data={"csrf_token": _csrf(page), "outcome": "shrug", "satisfaction": "9"},
+    )
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "Nothing was saved" in html
     assert 'id="outcome-error"' in html and 'id="satisfaction-error"' in html
     assert _completed(app) == {}
-    good = client.post(f"/portal/calls/{mine}", data={
-        "csrf_token": _csrf(page), "outcome": "reached", "satisfaction": "4", "propensity": "70",
-        "duration_seconds": "120"})
+    good = client.post(
+        f"/portal/calls/{mine}",
+        data={
+            "csrf_token": _csrf(page),
+            "outcome": "reached",
+            "satisfaction": "4",
+            "propensity": "70",
+            "duration_seconds": "120",
+        },
+    )
     assert good.status_code == 303
     assert "Outcome recorded: reached" in client.get(good.location).get_data(as_text=True)
     assert _completed(app) == {mine: "reached"}
@@ -131,16 +148,21 @@ def test_a_form_without_its_csrf_token_is_refused_and_writes_nothing(app, client
     before = counts(app)
     r = client.post(f"/portal/calls/{mine}", data={"outcome": "reached"})
     assert r.status_code == 403 and "nothing was saved" in r.get_data(as_text=True)
-    up = client.post("/portal/outcomes", data={"file": (io.BytesIO(
-        f"call_id,outcome\n{mine},reached\n".encode()), "o.csv")},
-        content_type="multipart/form-data")
+    up = client.post(
+        "/portal/outcomes",
+        data={"file": (io.BytesIO(f"call_id,outcome\n{mine},reached\n".encode()), "o.csv")},
+        content_type="multipart/form-data",
+    )
     assert up.status_code == 403
     assert counts(app) == before and _completed(app) == {}
 
 
 def _take_work_away(app, client, call):
-    r = client.post(f"/api/v1/calls/{call['id']}/assignment", headers=auth(),
-                    json={"agent_id": "agent-b", "reason": "A is overbooked"})
+    r = client.post(
+        f"/api/v1/calls/{call['id']}/assignment",
+        headers=auth(),
+        json={"agent_id": "agent-b", "reason": "A is overbooked"},
+    )
     assert r.status_code == 200, r.json
     dispatcher = dispatcher_for(app)
     for row in outbox(app):
@@ -174,20 +196,24 @@ def test_the_opt_out_notice_the_api_asks_for_can_be_given_on_the_refused_form(ap
     consent(app, "c3", purpose="insurance")
     partner = add_partner(client, "A-Call")
     add_agent(client, "agent-a", kind="partner", partner_id=partner["id"])
-    schedule(client, create_plan(client, purpose="insurance",
-                                 rrule="FREQ=DAILY;BYHOUR=10")["id"], days=2)
+    schedule(
+        client, create_plan(client, purpose="insurance", rrule="FREQ=DAILY;BYHOUR=10")["id"], days=2
+    )
     assign(client)
     call = calls_of(client)[0]
     sign_in(client, partner["id"])
     page = client.get(f"/portal/calls/{call['id']}").get_data(as_text=True)
     assert 'name="opt_out_notice_given"' not in page  # the partner API does not say ahead
-    reached = {"csrf_token": _csrf(page), "outcome": "reached", "satisfaction": "4",
-               "propensity": "40"}
+    reached = {
+        "csrf_token": _csrf(page),
+        "outcome": "reached",
+        "satisfaction": "4",
+        "propensity": "40",
+    }
     r = client.post(f"/portal/calls/{call['id']}", data=reached)
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and 'id="opt_out_notice_given-error"' in html
     assert 'id="opt_out_notice_given" name="opt_out_notice_given"' in html
     assert _completed(app) == {}
-    r = client.post(f"/portal/calls/{call['id']}",
-                    data={**reached, "opt_out_notice_given": "yes"})
+    r = client.post(f"/portal/calls/{call['id']}", data={**reached, "opt_out_notice_given": "yes"})
     assert r.status_code == 303 and _completed(app) == {call["id"]: "reached"}

@@ -1,6 +1,7 @@
 """A manager's bulk reassignment (by agent, partner, segment or plan; to one agent or
 back to the pool), and a partner's suspension and fee: work returns, tokens stop,
 later calls cost the new fee."""
+
 from collections import Counter
 
 import pytest
@@ -8,7 +9,15 @@ from sqlalchemy import func, select
 
 from services.calls.people.tables import Assignment
 from tests.calls.helpers import (
-    add_agent, add_partner, assign, calls_of, create_plan, payloads, project, schedule)
+    add_agent,
+    add_partner,
+    assign,
+    calls_of,
+    create_plan,
+    payloads,
+    project,
+    schedule,
+)
 from tests.conftest import auth
 
 DAILY = "FREQ=DAILY;BYHOUR=10;BYMINUTE=0"
@@ -45,18 +54,33 @@ def reassign(client, **body):
 
 @pytest.mark.parametrize("name", ["agent_id", "partner_id", "segment", "plan_id"])
 def test_bulk_reassignment_moves_exactly_the_calls_each_filter_names(app, client, held, name):
-    value = {"agent_id": "alice", "partner_id": held["partner"]["id"], "segment": "vip",
-             "plan_id": held["vip"]["id"]}[name]
+    value = {
+        "agent_id": "alice",
+        "partner_id": held["partner"]["id"],
+        "segment": "vip",
+        "plan_id": held["vip"]["id"],
+    }[name]
     before = calls_of(client)
-    named = {c["id"] for c in before if {
-        "agent_id": c["agent_id"], "partner_id": c["partner_id"],
-        "segment": "vip" if c["customer_id"] == "v1" else "smb",
-        "plan_id": c["plan_id"]}[name] == value}
+    named = {
+        c["id"]
+        for c in before
+        if {
+            "agent_id": c["agent_id"],
+            "partner_id": c["partner_id"],
+            "segment": "vip" if c["customer_id"] == "v1" else "smb",
+            "plan_id": c["plan_id"],
+        }[name]
+        == value
+    }
     assert 0 < len(named) < len(before)
     r = reassign(client, **{name: value}, to_agent_id="tom")
     assert r.status_code == 200, r.json
-    assert r.json == {"matched": len(named), "reassigned": len(named), "unassignable": 0,
-                      "more": False}
+    assert r.json == {
+        "matched": len(named),
+        "reassigned": len(named),
+        "unassignable": 0,
+        "more": False,
+    }
     after = {c["id"]: c["agent_id"] for c in calls_of(client)}
     assert {i for i, agent in after.items() if agent == "tom"} == named
     assert all(after[c["id"]] == c["agent_id"] for c in before if c["id"] not in named)
@@ -76,7 +100,8 @@ def test_bulk_reassignment_is_bounded_and_the_next_request_takes_the_rest(client
 
 
 def test_bulk_reassignment_to_the_pool_never_gives_a_call_back_to_the_agent_it_left(
-        app, client, held):
+    app, client, held
+):
     alices = {c["id"] for c in calls_of(client) if c["agent_id"] == "alice"}
     r = reassign(client, agent_id="alice")
     assert r.status_code == 200
@@ -84,18 +109,22 @@ def test_bulk_reassignment_to_the_pool_never_gives_a_call_back_to_the_agent_it_l
     now = {c["id"]: c["agent_id"] for c in calls_of(client)}
     assert {now[i] for i in alices} <= {"pat", "tom"}
     with app.extensions["rapport"].db.reader() as session:
-        returned = session.scalars(select(Assignment.basis).where(
-            Assignment.mode == "returned")).all()
+        returned = session.scalars(
+            select(Assignment.basis).where(Assignment.mode == "returned")
+        ).all()
     assert returned == ["manager_bulk"] * len(alices)
 
 
-@pytest.mark.parametrize("body, where", [
-    ({}, "_schema"),
-    ({"to_agent_id": "tom"}, "_schema"),
-    ({"agent_id": "alice", "reason": " "}, "reason"),
-    ({"agent_id": "alice", "limit": 0}, "limit"),
-    ({"agent_id": "alice", "to_agent_id": "ghost"}, "to_agent_id"),
-])
+@pytest.mark.parametrize(
+    "body, where",
+    [
+        ({}, "_schema"),
+        ({"to_agent_id": "tom"}, "_schema"),
+        ({"agent_id": "alice", "reason": " "}, "reason"),
+        ({"agent_id": "alice", "limit": 0}, "limit"),
+        ({"agent_id": "alice", "to_agent_id": "ghost"}, "to_agent_id"),
+    ],
+)
 def test_bad_bulk_reassignments_are_422_and_change_nothing(app, client, held, body, where):
     before, count = calls_of(client), decisions(app)
     r = client.post("/api/v1/calls/reassign", headers=auth(), json={"reason": "x", **body})
@@ -105,7 +134,8 @@ def test_bad_bulk_reassignments_are_422_and_change_nothing(app, client, held, bo
 
 
 def test_a_target_unfit_for_any_of_the_calls_is_422_with_the_reasons_and_moves_none(
-        app, client, held):
+    app, client, held
+):
     add_agent(client, "sam", segments=["smb"], daily_capacity=1)
     before, count = calls_of(client), decisions(app)
     r = reassign(client, agent_id="alice", to_agent_id="sam")
@@ -114,8 +144,14 @@ def test_a_target_unfit_for_any_of_the_calls_is_422_with_the_reasons_and_moves_n
     r = reassign(client, segment="smb", to_agent_id="sam")  # two a day, for one a day
     assert r.status_code == 422 and "3 at capacity" in r.json["detail"], r.json
     assert (calls_of(client), decisions(app)) == (before, count)
-    assert client.post("/api/v1/calls/reassign", headers=auth("agent"),
-                       json={"agent_id": "alice", "reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/calls/reassign",
+            headers=auth("agent"),
+            json={"agent_id": "alice", "reason": "x"},
+        ).status_code
+        == 403
+    )
 
 
 def test_suspending_a_partner_returns_its_open_work_and_refuses_its_tokens(app, client, held):
@@ -128,13 +164,18 @@ def test_suspending_a_partner_returns_its_open_work_and_refuses_its_tokens(app, 
     now = {c["id"]: c for c in calls_of(client)}
     assert all(now[i]["agent_id"] is None and now[i]["partner_id"] is None for i in pats)
     assert {now[i]["unassigned_reason"] for i in pats} == {
-        "returned to the pool: partner_suspended"}
+        "returned to the pool: partner_suspended"
+    }
     refused = client.get("/api/v1/partner/calls", headers=token)
     assert refused.status_code == 403 and refused.content_type == "application/problem+json"
     assert refused.json["detail"] == "partner suspended"
     some = next(iter(pats))
-    assert client.post(f"/api/v1/partner/calls/{some}/outcome", headers=token,
-                       json=REACHED).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/partner/calls/{some}/outcome", headers=token, json=REACHED
+        ).status_code
+        == 403
+    )
     assert now[some]["status"] == "scheduled" and now[some]["outcome"] is None
     # The pool's calls go to the staff; the partner's agents are not asked.
     assign(client, within_days=5)
@@ -152,26 +193,38 @@ def test_a_new_fee_costs_the_calls_completed_after_it_only(app, client):
     assign(client)
     token = auth("partner", partner["id"])
     first, second = [c["id"] for c in calls_of(client)]
-    assert client.post(f"/api/v1/partner/calls/{first}/outcome", headers=token,
-                       json=REACHED).status_code == 201
-    r = client.patch(f"/api/v1/partners/{partner['id']}", headers=auth(),
-                     json={"fee_per_call": "31.5"})
+    assert (
+        client.post(
+            f"/api/v1/partner/calls/{first}/outcome", headers=token, json=REACHED
+        ).status_code
+        == 201
+    )
+    r = client.patch(
+        f"/api/v1/partners/{partner['id']}", headers=auth(), json={"fee_per_call": "31.5"}
+    )
     assert r.status_code == 200 and r.json["fee_per_call"] == "31.50"
-    assert client.post(f"/api/v1/partner/calls/{second}/outcome", headers=token,
-                       json=REACHED).status_code == 201
+    assert (
+        client.post(
+            f"/api/v1/partner/calls/{second}/outcome", headers=token, json=REACHED
+        ).status_code
+        == 201
+    )
     costs = {p["call_id"]: p["cost"] for p in payloads(app, "call.completed")}
     assert costs == {first: "25.00", second: "31.50"}
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "_schema"),
-    ({"fee_per_call": "-1"}, "fee_per_call"),
-    ({"fee_per_call": "1.00001"}, "fee_per_call"),
-    ({"fee_per_call": "100001"}, "fee_per_call"),
-    ({"fee_per_call": "lots"}, "fee_per_call"),
-    ({"status": "gone"}, "status"),
-    ({"name": " "}, "name"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "_schema"),
+        ({"fee_per_call": "-1"}, "fee_per_call"),
+        ({"fee_per_call": "1.00001"}, "fee_per_call"),
+        ({"fee_per_call": "100001"}, "fee_per_call"),
+        ({"fee_per_call": "lots"}, "fee_per_call"),
+        ({"status": "gone"}, "status"),
+        ({"name": " "}, "name"),
+    ],
+)
 def test_bad_partner_changes_are_422_and_change_nothing(client, body, field):
     partner = add_partner(client)
     r = client.patch(f"/api/v1/partners/{partner['id']}", headers=auth(), json=body)
@@ -182,7 +235,17 @@ def test_bad_partner_changes_are_422_and_change_nothing(client, body, field):
 
 def test_partner_changes_need_a_manager_and_a_known_partner(client):
     partner = add_partner(client)
-    assert client.patch(f"/api/v1/partners/{partner['id']}", headers=auth("analyst"),
-                        json={"status": "suspended"}).status_code == 403
-    assert client.patch("/api/v1/partners/nope", headers=auth(),
-                        json={"status": "suspended"}).status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/partners/{partner['id']}",
+            headers=auth("analyst"),
+            json={"status": "suspended"},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.patch(
+            "/api/v1/partners/nope", headers=auth(), json={"status": "suspended"}
+        ).status_code
+        == 404
+    )

@@ -1,6 +1,7 @@
 """The rolling schedule: every active plan keeps its calls planned its horizon ahead
 (the calls job extend-schedules), and an edit, a pause or an end takes effect on the
 calls ahead. The clock is the system's, moved through weeks with an offset file."""
+
 from __future__ import annotations
 
 import threading
@@ -12,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import REGISTRY
 
-from services.calls.plans import rolling
 from services.calls.db import PeriodicJob
+from services.calls.plans import rolling
 from shared import clock
 from shared.periodic import Scheduler
 from tests.calls.helpers import (
@@ -39,6 +40,7 @@ def moved_clock(tmp_path):
     def move(by: timedelta) -> None:
         offset[0] += by
         clock.set_offset(path, offset[0])
+
     yield move
     clock.use_offset_file(None)
 
@@ -70,8 +72,13 @@ def mondays(start: datetime, days: int) -> list[datetime]:
 
 def ahead(client, status="scheduled", **filters) -> list[dict]:
     now = clock.now()
-    return [c for c in calls_of(client, **filters) if c["status"] == status
-            and c["kind"] == "planned" and datetime.fromisoformat(c["due_at"]) > now]
+    return [
+        c
+        for c in calls_of(client, **filters)
+        if c["status"] == status
+        and c["kind"] == "planned"
+        and datetime.fromisoformat(c["due_at"]) > now
+    ]
 
 
 def slots(calls) -> set[tuple[str, datetime]]:
@@ -92,19 +99,21 @@ def replicas_app(service_app, database_url, moved_clock):
 
 
 def test_over_ninety_days_each_customer_has_its_calls_a_horizon_ahead_and_never_twice(
-        replicas_app, moved_clock):
+    replicas_app, moved_clock
+):
     app, client = replicas_app, replicas_app.test_client()
     project(app, "c1", "c2", "c3")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=14)
     ctx = app.extensions["rapport"]
     jobs = only_jobs(ctx.settings, ctx.db, "extend-schedules")
-    replicas = [Scheduler("calls", ctx.db, PeriodicJob, jobs,
-                          ctx.settings, owner=f"relay-{i}") for i in range(2)]
+    replicas = [
+        Scheduler("calls", ctx.db, PeriodicJob, jobs, ctx.settings, owner=f"relay-{i}")
+        for i in range(2)
+    ]
     replicas[0].register()
     runs = Counter()
     for _step in range(18):  # 90 days, five at a time
-        threads = [threading.Thread(target=lambda r=r: runs.update(r.run_due()))
-                   for r in replicas]
+        threads = [threading.Thread(target=lambda r=r: runs.update(r.run_due())) for r in replicas]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -119,7 +128,8 @@ def test_over_ninety_days_each_customer_has_its_calls_a_horizon_ahead_and_never_
 
 
 def test_a_clock_moved_forward_plans_from_now_and_moved_back_plans_nothing_twice(
-        app, client, moved_clock):
+    app, client, moved_clock
+):
     project(app, "c1")
     create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=14)
     extend(app)
@@ -128,8 +138,11 @@ def test_a_clock_moved_forward_plans_from_now_and_moved_back_plans_nothing_twice
     extend(app)
     planned = [c for c in calls_of(client) if c["kind"] == "planned"]
     # Nothing between the two passes was backfilled: that is the missed-calls job's.
-    assert not [c for c in planned
-                if start - timedelta(days=40) < datetime.fromisoformat(c["due_at"]) < start]
+    assert not [
+        c
+        for c in planned
+        if start - timedelta(days=40) < datetime.fromisoformat(c["due_at"]) < start
+    ]
     assert slots(ahead(client)) == expected(["c1"], 14)
     moved_clock(timedelta(days=-30))
     back = extend(app)
@@ -140,7 +153,8 @@ def test_a_clock_moved_forward_plans_from_now_and_moved_back_plans_nothing_twice
 
 
 def test_pausing_cancels_the_calls_ahead_and_stops_extension_until_resumed(
-        app, client, moved_clock):
+    app, client, moved_clock
+):
     project(app, "c1", "c2")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True)
     extend(app)
@@ -154,8 +168,12 @@ def test_pausing_cancels_the_calls_ahead_and_stops_extension_until_resumed(
     assert {p["call_id"] for p in payloads(app, "call.cancelled")} == {c["id"] for c in before}
     moved_clock(timedelta(days=10))
     assert extend(app)["created"] == 0 and ahead(client) == []
-    assert client.post(f"/api/v1/call-plans/{plan['id']}/schedule", headers=auth(),
-                       json={}).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/call-plans/{plan['id']}/schedule", headers=auth(), json={}
+        ).status_code
+        == 409
+    )
     assert patch(client, plan["id"], status="active").json["status"] == "active"
     assert extend(app)["created"] == len(expected(["c1", "c2"], 30))
     assert slots(ahead(client)) == expected(["c1", "c2"], 30)
@@ -190,8 +208,7 @@ def test_ending_a_plan_now_cancels_every_call_ahead(app, client):
     assert {c["cancel_reason"] for c in ahead(client, status="cancelled")} == {"plan_ended"}
 
 
-def test_a_new_recurrence_cancels_the_calls_that_no_longer_fit_and_plans_the_new_ones(
-        app, client):
+def test_a_new_recurrence_cancels_the_calls_that_no_longer_fit_and_plans_the_new_ones(app, client):
     project(app, "c1")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=21)
     extend(app)
@@ -207,8 +224,9 @@ def test_a_new_recurrence_cancels_the_calls_that_no_longer_fit_and_plans_the_new
     assert slots(cancelled) == mondays_ahead
     assert {c["cancel_reason"] for c in cancelled} == {"plan_changed"}
     extend(app)
-    assert {datetime.fromisoformat(c["due_at"]).astimezone(HKT).weekday()
-            for c in ahead(client)} == {2}
+    assert {
+        datetime.fromisoformat(c["due_at"]).astimezone(HKT).weekday() for c in ahead(client)
+    } == {2}
 
 
 def test_a_new_channel_or_checklist_replans_the_calls_ahead_in_their_slots(app, client):
@@ -228,8 +246,7 @@ def test_a_new_channel_or_checklist_replans_the_calls_ahead_in_their_slots(app, 
     assert {c["plan_version"] for c in ahead(client)} == {3}  # a new name fits every call
 
 
-def test_a_shorter_horizon_cancels_calls_beyond_it_and_a_longer_one_plans_further(
-        app, client):
+def test_a_shorter_horizon_cancels_calls_beyond_it_and_a_longer_one_plans_further(app, client):
     project(app, "c1")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=60)
     extend(app)
@@ -243,6 +260,7 @@ def test_a_shorter_horizon_cancels_calls_beyond_it_and_a_longer_one_plans_furthe
 
 def test_a_completed_or_assigned_call_ahead_is_not_rewritten(app, client):
     from services.calls.calls.tables import Call
+
     project(app, "c1")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=21)
     extend(app)
@@ -257,25 +275,38 @@ def test_a_completed_or_assigned_call_ahead_is_not_rewritten(app, client):
 
 def test_an_opt_out_and_the_frequency_cap_still_gate_the_extension(app, client):
     from tests.calls.helpers import deliver
+
     project(app, "c1", "c2")
-    deliver(app, "customer.opted_out", customer_id="c2", channel=None, purpose=None,
-            reason="do_not_call", opted_out_at=clock.now())
+    deliver(
+        app,
+        "customer.opted_out",
+        customer_id="c2",
+        channel=None,
+        purpose=None,
+        reason="do_not_call",
+        opted_out_at=clock.now(),
+    )
     client.put("/api/v1/contact-policy", headers=auth(), json={"max_calls": 1, "per_days": 10})
     create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=28)
     done = extend(app)
     assert {c["customer_id"] for c in ahead(client)} == {"c1"}
     assert done["no_consent"] == len(mondays(clock.now(), 28)) and done["capped"] > 0
     # Operators see the refusals of the last pass, by channel.
-    assert REGISTRY.get_sample_value("rapport_calls_consent_refused_slots",
-                                     {"service": "calls", "channel": "phone"}) \
+    assert (
+        REGISTRY.get_sample_value(
+            "rapport_calls_consent_refused_slots", {"service": "calls", "channel": "phone"}
+        )
         == done["no_consent"]
+    )
     whens = sorted(datetime.fromisoformat(c["due_at"]) for c in ahead(client))
     assert all(b - a > timedelta(days=10) for a, b in pairwise(whens))
 
 
 def test_customers_who_join_by_event_are_planned_over_the_plans_horizon_not_paused_plans(
-        app, client):
+    app, client
+):
     from tests.calls.helpers import register
+
     create_plan(client, rrule=MONDAYS, allow_holidays=True, horizon_days=60, segment="smb")
     paused = create_plan(client, rrule=MONDAYS, allow_holidays=True, segment="smb", status="paused")
     assert paused["status"] == "paused"
@@ -284,10 +315,15 @@ def test_customers_who_join_by_event_are_planned_over_the_plans_horizon_not_paus
     assert ahead(client, plan_id=paused["id"]) == []
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"horizon_days": 0}, "horizon_days"), ({"horizon_days": 367}, "horizon_days"),
-    ({"horizon_days": "30"}, "horizon_days"), ({"status": "sleeping"}, "status"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"horizon_days": 0}, "horizon_days"),
+        ({"horizon_days": 367}, "horizon_days"),
+        ({"horizon_days": "30"}, "horizon_days"),
+        ({"status": "sleeping"}, "status"),
+    ],
+)
 def test_a_bad_horizon_or_status_is_a_422_and_changes_nothing(app, client, body, field):
     project(app, "c1")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True)
@@ -296,9 +332,11 @@ def test_a_bad_horizon_or_status_is_a_422_and_changes_nothing(app, client, body,
     assert field in r.json["errors"]
     now = client.get(f"/api/v1/call-plans/{plan['id']}", headers=auth()).json
     assert (now["version"], now["horizon_days"], now["status"]) == (1, 30, "active")
-    r = client.post("/api/v1/call-plans", headers=auth(),
-                    json={"name": "P", "segment": "smb", "channel": "phone", "rrule": MONDAYS,
-                          **body})
+    r = client.post(
+        "/api/v1/call-plans",
+        headers=auth(),
+        json={"name": "P", "segment": "smb", "channel": "phone", "rrule": MONDAYS, **body},
+    )
     assert r.status_code == 422 and field in r.json["errors"]
     assert len(client.get("/api/v1/call-plans", headers=auth()).json["items"]) == 1
 
@@ -312,8 +350,10 @@ def test_a_horizon_giving_more_calls_than_a_run_plans_is_refused(app, client):
 
 
 def test_an_edit_whose_check_of_the_calls_ahead_was_cut_short_is_finished_by_the_next_pass(
-        app, client):
+    app, client
+):
     from services.calls.plans import plans
+
     project(app, "c1")
     plan = create_plan(client, rrule=MONDAYS, allow_holidays=True)
     extend(app)
@@ -328,7 +368,8 @@ def test_an_edit_whose_check_of_the_calls_ahead_was_cut_short_is_finished_by_the
 
 
 def test_a_pause_of_a_large_plan_cancels_a_bounded_part_at_once_and_the_pass_the_rest(
-        app, client, monkeypatch):
+    app, client, monkeypatch
+):
     monkeypatch.setattr(rolling, "BATCH", 3)
     monkeypatch.setattr(rolling, "REQUEST_BATCHES", 2)
     project(app, *[f"c{i}" for i in range(5)])

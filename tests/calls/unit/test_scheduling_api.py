@@ -1,4 +1,5 @@
 """Scheduling through the API: the right calls, once, for the right customers."""
+
 import json
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -22,13 +23,18 @@ def test_weekly_monday_ten_hkt_gives_four_calls_per_customer_at_two_utc(app, cli
     project(app, "other", segment="enterprise")
     plan = create_plan(client)
     r = schedule(client, plan["id"], days=28)
-    assert r.status_code == 200 and r.json == {"created": 8, "existing": 0,
-        "no_consent": 0, "capped": 0}
+    assert r.status_code == 200 and r.json == {
+        "created": 8,
+        "existing": 0,
+        "no_consent": 0,
+        "capped": 0,
+    }
     for customer in ("c1", "c2"):
         due = due_times(calls_of(client, customer_id=customer))
         assert len(due) == 4
-        assert all((d.weekday(), d.hour, d.minute, d.utcoffset()) == (0, 2, 0, timedelta(0))
-                   for d in due)
+        assert all(
+            (d.weekday(), d.hour, d.minute, d.utcoffset()) == (0, 2, 0, timedelta(0)) for d in due
+        )
         assert [b - a for a, b in pairwise(due)] == [timedelta(days=7)] * 3
     assert calls_of(client, customer_id="other") == []
 
@@ -49,8 +55,12 @@ def test_scheduling_twice_creates_nothing_the_second_time(app, client):
     first = schedule(client, plan["id"]).json
     before = counts(app)
     second = schedule(client, plan["id"]).json
-    assert first["created"] == 12 and second == {"created": 0, "existing": 12,
-        "no_consent": 0, "capped": 0}
+    assert first["created"] == 12 and second == {
+        "created": 0,
+        "existing": 12,
+        "no_consent": 0,
+        "capped": 0,
+    }
     assert counts(app) == before == (1, 12, 12)
 
 
@@ -59,8 +69,12 @@ def test_a_new_customer_gets_only_its_own_calls_on_regeneration(app, client):
     plan = create_plan(client)
     schedule(client, plan["id"])
     project(app, "c2")
-    assert schedule(client, plan["id"]).json == {"created": 4, "existing": 4,
-        "no_consent": 0, "capped": 0}
+    assert schedule(client, plan["id"]).json == {
+        "created": 4,
+        "existing": 4,
+        "no_consent": 0,
+        "capped": 0,
+    }
     assert len(calls_of(client, customer_id="c2")) == 4
 
 
@@ -81,10 +95,19 @@ def test_each_new_call_is_announced_with_its_plan_and_segment(app, client):
     assert {e["payload"]["call_id"] for e in events} == set(calls)
     payload = events[0]["payload"]
     call = calls[payload["call_id"]]
-    assert payload == {"call_id": call["id"], "plan_id": plan["id"], "customer_id": "c1",
-                       "channel": "visit", "due_at": call["due_at"], "segment": "smb",
-                       "plan_version": 1, "purpose": "service", "priority": 1,
-                       "window_end": call["window_end"], "max_gap_days": 7}
+    assert payload == {
+        "call_id": call["id"],
+        "plan_id": plan["id"],
+        "customer_id": "c1",
+        "channel": "visit",
+        "due_at": call["due_at"],
+        "segment": "smb",
+        "plan_version": 1,
+        "purpose": "service",
+        "priority": 1,
+        "window_end": call["window_end"],
+        "max_gap_days": 7,
+    }
     assert (call["status"], call["priority"], call["channel"]) == ("scheduled", 1, "visit")
     assert (events[0]["event_type"], events[0]["producer"]) == ("call.scheduled", "calls")
 
@@ -93,20 +116,31 @@ def test_small_transactions_give_the_same_calls(app, client, monkeypatch):
     monkeypatch.setattr(scheduling, "ROWS_PER_TRANSACTION", 5)
     project(app, *[f"c{i}" for i in range(0, 14, 2)])
     plan = create_plan(client)
-    assert schedule(client, plan["id"]).json == {"created": 28, "existing": 0,
-        "no_consent": 0, "capped": 0}
+    assert schedule(client, plan["id"]).json == {
+        "created": 28,
+        "existing": 0,
+        "no_consent": 0,
+        "capped": 0,
+    }
     project(app, "c3", "c7")  # between customers already scheduled
-    assert schedule(client, plan["id"]).json == {"created": 8, "existing": 28,
-        "no_consent": 0, "capped": 0}
+    assert schedule(client, plan["id"]).json == {
+        "created": 8,
+        "existing": 28,
+        "no_consent": 0,
+        "capped": 0,
+    }
     assert counts(app) == (1, 36, 36)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"horizon_days": 0}, "horizon_days"),
-    ({"horizon_days": 367}, "horizon_days"),
-    ({"horizon_days": "30"}, "horizon_days"),
-    ({"horizon_days": 30, "force": True}, "force"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"horizon_days": 0}, "horizon_days"),
+        ({"horizon_days": 367}, "horizon_days"),
+        ({"horizon_days": "30"}, "horizon_days"),
+        ({"horizon_days": 30, "force": True}, "force"),
+    ],
+)
 def test_invalid_horizon_is_422_and_writes_nothing(app, client, body, field):
     project(app, "c1")
     plan = create_plan(client)
@@ -150,6 +184,7 @@ def test_only_managers_schedule(app, client):
 def test_events_built_in_bulk_are_what_the_contract_makes(app, client):
     from shared.events import make_event
     from shared.events.envelope import parse_event
+
     project(app, "c1", "c2", "c3")
     schedule(client, create_plan(client)["id"])
     rows = outbox(app, "call.scheduled")

@@ -3,6 +3,7 @@ SQLite and PostgreSQL: the same counts, rejections (line and reasons) and stored
 profiles, versions and events as the import done in one process; rows made ready
 for the driver are stored as a Core insert stores them; a second run creates
 nothing."""
+
 import json
 import re
 import threading
@@ -50,25 +51,45 @@ def service(url):
     migrations.upgrade(url, config.MIGRATIONS)
     db = Database(url)
     with db.transaction() as s:
-        s.add(Segment(code="needs-email", name="Needs e-mail",
-                      required_fields=["phone", "email"], created_at=datetime.now(UTC)))
+        s.add(
+            Segment(
+                code="needs-email",
+                name="Needs e-mail",
+                required_fields=["phone", "email"],
+                created_at=datetime.now(UTC),
+            )
+        )
     return db, UnitOfWorkFactory(db, Outbox, "customer")
 
 
 def import_file(uow, path, **options) -> dict:
-    job = ImportJob(id=str(uuid.uuid4()), format="csv", path=str(path), actor="tester",
-                    status="queued", total_bytes=path.stat().st_size)
+    job = ImportJob(
+        id=str(uuid.uuid4()),
+        format="csv",
+        path=str(path),
+        actor="tester",
+        status="queued",
+        total_bytes=path.stat().st_size,
+    )
     with uow() as work:
         work.session.add(job)
     importer.run(uow, job.id, **options)
     with uow.reader() as s:
         done = s.get(ImportJob, job.id)
-        rejected = {r.line: _without_ids(r.reasons) for r in s.scalars(
-            select(ImportRejection).where(ImportRejection.job_id == job.id))}
-        return {"status": done.status, "error": done.error, "rows": done.rows_read,
-                "created": done.created, "updated": done.updated,
-                "unchanged": done.unchanged, "rejected": rejected,
-                "progress": (done.bytes_read, done.total_bytes)}
+        rejected = {
+            r.line: _without_ids(r.reasons)
+            for r in s.scalars(select(ImportRejection).where(ImportRejection.job_id == job.id))
+        }
+        return {
+            "status": done.status,
+            "error": done.error,
+            "rows": done.rows_read,
+            "created": done.created,
+            "updated": done.updated,
+            "unchanged": done.unchanged,
+            "rejected": rejected,
+            "progress": (done.bytes_read, done.total_bytes),
+        }
 
 
 def _without_ids(reasons: dict) -> dict:
@@ -81,26 +102,67 @@ def stored(db) -> dict:
     with db.reader() as s:
         names = {c.id: c.name for c in s.scalars(select(Customer))}
         customers = sorted(
-            (c.name, c.external_ref, c.phone, c.email, c.segment, c.preferred_language,
-             c.tags, c.address, c.do_not_call, c.kind, c.lifecycle_status, c.name_key,
-             c.name_rkey, c.source, c.version, c.lifetime_revenue, c.opt_out_notice_flagged,
-             c.satisfaction, c.merged_into) for c in s.scalars(select(Customer)))
-        points = sorted((names[p.customer_id], p.kind, p.value, p.do_not_contact, p.status)
-                        for p in s.scalars(select(ContactPoint)))
-        versions = sorted((names[v.customer_id], v.version, v.actor, v.source, v.reason,
-                           json.dumps(v.changes, sort_keys=True),
-                           json.dumps(v.snapshot, sort_keys=True))
-                          for v in s.scalars(select(CustomerVersion)))
+            (
+                c.name,
+                c.external_ref,
+                c.phone,
+                c.email,
+                c.segment,
+                c.preferred_language,
+                c.tags,
+                c.address,
+                c.do_not_call,
+                c.kind,
+                c.lifecycle_status,
+                c.name_key,
+                c.name_rkey,
+                c.source,
+                c.version,
+                c.lifetime_revenue,
+                c.opt_out_notice_flagged,
+                c.satisfaction,
+                c.merged_into,
+            )
+            for c in s.scalars(select(Customer))
+        )
+        points = sorted(
+            (names[p.customer_id], p.kind, p.value, p.do_not_contact, p.status)
+            for p in s.scalars(select(ContactPoint))
+        )
+        versions = sorted(
+            (
+                names[v.customer_id],
+                v.version,
+                v.actor,
+                v.source,
+                v.reason,
+                json.dumps(v.changes, sort_keys=True),
+                json.dumps(v.snapshot, sort_keys=True),
+            )
+            for v in s.scalars(select(CustomerVersion))
+        )
         events = []
         for row in s.scalars(select(Outbox)):
             event = parse_event(row.body)
-            payload = {k: v for k, v in event.payload.items()
-                       if k not in ("customer_id", "registered_at", "detected_at")}
-            events.append((event.event_type, row.routing_key,
-                           names[event.payload["customer_id"]],
-                           json.dumps(payload, sort_keys=True)))
-    return {"customers": customers, "points": points, "versions": versions,
-            "events": sorted(events)}
+            payload = {
+                k: v
+                for k, v in event.payload.items()
+                if k not in ("customer_id", "registered_at", "detected_at")
+            }
+            events.append(
+                (
+                    event.event_type,
+                    row.routing_key,
+                    names[event.payload["customer_id"]],
+                    json.dumps(payload, sort_keys=True),
+                )
+            )
+    return {
+        "customers": customers,
+        "points": points,
+        "versions": versions,
+        "events": sorted(events),
+    }
 
 
 def test_workers_pieces_and_transactions_change_nothing_but_speed(database_url, tmp_path):
@@ -117,8 +179,9 @@ def test_workers_pieces_and_transactions_change_nothing_but_speed(database_url, 
     assert "repeats the external_ref of line 3" in got["rejected"][8]["external_ref"][0]
     assert stored(pooled_db) == stored(in_process_db)
     gaps = [e for e in stored(pooled_db)["events"] if e[0] == "customer.gaps_detected"]
-    assert [(g[2], json.loads(g[3])["missing_fields"]) for g in gaps] == \
-        [("Needs an e-mail", ["email"])]
+    assert [(g[2], json.loads(g[3])["missing_fields"]) for g in gaps] == [
+        ("Needs an e-mail", ["email"])
+    ]
 
     again = import_file(pooled, path, workers=2, chunk=7, piece=3)
     assert (again["created"], again["updated"]) == (0, 0)
@@ -134,34 +197,62 @@ def test_rows_made_for_the_driver_are_stored_as_a_core_insert_stores_them(databa
     db = Database(database_url)
     ready = inserts(db.engine.url.drivername)
     now = datetime.now(UTC)
-    customers = [{key: None for key in TABLES["customers"][1]} | {
-        "id": str(uuid.uuid4()), "kind": "person", "name": name, "name_key": "k",
-        "name_rkey": "k", "segment": "smb", "lifecycle_status": "active", "tags": tags,
-        "address": address, "date_of_birth": datetime(1980, 2, 29).date(),
-        "do_not_call": True, "opt_out_notice_flagged": False, "source": "import",
-        "version": 1, "created_at": now, "updated_at": now, "calls_completed": 0,
-        "lifetime_revenue": 0, "lifetime_margin": 0}
-        for name, tags, address in (("By driver", ["a"], {"line1": "1 Road"}),
-                                    ("By Core", ["a"], {"line1": "1 Road"}))]
+    customers = [
+        dict.fromkeys(TABLES["customers"][1])
+        | {
+            "id": str(uuid.uuid4()),
+            "kind": "person",
+            "name": name,
+            "name_key": "k",
+            "name_rkey": "k",
+            "segment": "smb",
+            "lifecycle_status": "active",
+            "tags": tags,
+            "address": address,
+            "date_of_birth": datetime(1980, 2, 29).date(),
+            "do_not_call": True,
+            "opt_out_notice_flagged": False,
+            "source": "import",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "calls_completed": 0,
+            "lifetime_revenue": 0,
+            "lifetime_margin": 0,
+        }
+        for name, tags, address in (
+            ("By driver", ["a"], {"line1": "1 Road"}),
+            ("By Core", ["a"], {"line1": "1 Road"}),
+        )
+    ]
     with db.transaction() as s:
-        bulk_writes.write(s.connection(), ready["customers"].sql,
-                          [ready["customers"].row(customers[0])])
+        bulk_writes.write(
+            s.connection(), ready["customers"].sql, [ready["customers"].row(customers[0])]
+        )
         s.connection().execute(insert(Customer.__table__), [customers[1]])
     with db.reader() as s:
-        read = {c.name: {k: getattr(c, k) for k in TABLES["customers"][1]
-                         if k not in ("id", "name")}
-                for c in s.scalars(select(Customer))}
+        read = {
+            c.name: {k: getattr(c, k) for k in TABLES["customers"][1] if k not in ("id", "name")}
+            for c in s.scalars(select(Customer))
+        }
     assert read["By driver"] == read["By Core"]
     assert read["By driver"]["created_at"] == now and read["By driver"]["tags"] == ["a"]
     db.dispose()
 
 
 def test_from_a_web_servers_thread_and_to_a_failure_the_job_reports_what_happened(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     db, uow = service(f"sqlite:///{tmp_path / 'threaded.db'}")
     path = csv_path(tmp_path)
-    job = ImportJob(id=str(uuid.uuid4()), format="csv", path=str(path), actor="tester",
-                    status="queued", total_bytes=path.stat().st_size)
+    job = ImportJob(
+        id=str(uuid.uuid4()),
+        format="csv",
+        path=str(path),
+        actor="tester",
+        status="queued",
+        total_bytes=path.stat().st_size,
+    )
     with uow() as work:
         work.session.add(job)
     writes = importer.import_writes.apply
@@ -174,8 +265,9 @@ def test_from_a_web_servers_thread_and_to_a_failure_the_job_reports_what_happene
         return writes(*args)
 
     monkeypatch.setattr(importer.import_writes, "apply", failing_second_chunk)
-    thread = threading.Thread(target=importer.run, args=(uow, job.id),
-                              kwargs={"workers": 2, "chunk": 20, "piece": 5})
+    thread = threading.Thread(
+        target=importer.run, args=(uow, job.id), kwargs={"workers": 2, "chunk": 20, "piece": 5}
+    )
     thread.start()
     thread.join(60)
     with uow.reader() as s:

@@ -2,6 +2,7 @@
 port), a file imports and its rejected rows are listed; a missing or unreadable
 file, an API that is not there, a refused token and a refused upload are each one
 line on stderr and exit status 2, never a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,11 @@ from services.customer.cli import main
 from tests.conftest import make_token
 
 HEADER = "external_ref,name,phone,email,segment,preferred_language,tags,address_line1,do_not_call"
-ROWS = ["C1,Chan Tai Man,9123 4567,,smb,,,,", "C2,Wong Siu Ming,+852 6123 4567,,smb,,,,",
-        "C3,Bad Phone,12345,,smb,,,,"]
+ROWS = [
+    "C1,Chan Tai Man,9123 4567,,smb,,,,",
+    "C2,Wong Siu Ming,+852 6123 4567,,smb,,,,",
+    "C3,Bad Phone,12345,,smb,,,,",
+]
 
 
 @pytest.fixture
@@ -69,8 +73,9 @@ def test_a_file_imports_and_its_rejected_rows_are_listed(api_url, csv_path, caps
 
 def test_a_missing_file_is_one_line(tmp_path, capsys):
     missing = tmp_path / "nowhere.csv"
-    status, out, err = run(capsys, missing, "--token", "t", "--url",
-                           f"http://127.0.0.1:{closed_port()}")
+    status, out, err = run(
+        capsys, missing, "--token", "t", "--url", f"http://127.0.0.1:{closed_port()}"
+    )
     assert status == 2 and out == ""
     assert one_line(err) == f"rapport-customers: cannot read {missing}: No such file or directory"
 
@@ -95,7 +100,8 @@ def test_a_refused_token_is_one_line_with_the_apis_reason(api_url, csv_path, cap
     status, _, err = run(capsys, csv_path, "--url", api_url, "--token", "forged")
     assert status == 2
     assert one_line(err).startswith(
-        "rapport-customers: the customer API refused the token (401): the token is not valid")
+        "rapport-customers: the customer API refused the token (401): the token is not valid"
+    )
     status, _, err = run(capsys, csv_path, "--url", api_url, "--token", make_token("agent"))
     assert status == 2
     assert "refused the token (403): this needs one of the roles: manager" in one_line(err)
@@ -117,9 +123,21 @@ def test_no_token_is_one_line(csv_path, capsys, monkeypatch):
 
 
 def test_the_installed_command_prints_no_traceback_for_a_missing_file(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "services.customer.cli", "import",
-                           str(tmp_path / "gone.csv"), "--token", "t"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.customer.cli",
+            "import",
+            str(tmp_path / "gone.csv"),
+            "--token",
+            "t",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.strip() == (f"rapport-customers: cannot read {tmp_path / 'gone.csv'}: "
-                                   "No such file or directory")
+    assert done.stderr.strip() == (
+        f"rapport-customers: cannot read {tmp_path / 'gone.csv'}: No such file or directory"
+    )

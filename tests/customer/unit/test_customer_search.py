@@ -1,5 +1,6 @@
 """GET /customers?q=: one search box over names, phones, e-mails and external
 references, paged; and unknown query parameters refused on the customer API."""
+
 import itertools
 
 import pytest
@@ -19,8 +20,11 @@ def client(service_app, sqlite_url):
 def register(client, name, **extra):
     if "phone" not in extra and "email" not in extra:
         extra["email"] = f"c{next(_serial)}@example.org"
-    r = client.post("/api/v1/customers", headers=auth(),
-                    json={"name": name, "segment": "smb", "confirm_duplicate": True, **extra})
+    r = client.post(
+        "/api/v1/customers",
+        headers=auth(),
+        json={"name": name, "segment": "smb", "confirm_duplicate": True, **extra},
+    )
     assert r.status_code == 201, r.json
     return r.json["id"]
 
@@ -93,13 +97,25 @@ def test_many_results_are_paged_in_order_without_loss_or_repeat(client):
     assert seen == [f"Chan Customer {i:02d}" for i in range(7)]
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/customers", "/api/v1/customers/x", "/api/v1/customers/x/history",
-    "/api/v1/customers/x/activities", "/api/v1/customers/x/consents",
-    "/api/v1/customers/x/export", "/api/v1/customers/x/exports/y", "/api/v1/segments",
-    "/api/v1/segments/smb", "/api/v1/duplicates", "/api/v1/data-quality",
-    "/api/v1/customers/import/x", "/api/v1/customers/import/x/rejections",
-    "/api/v1/customers/export"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/customers",
+        "/api/v1/customers/x",
+        "/api/v1/customers/x/history",
+        "/api/v1/customers/x/activities",
+        "/api/v1/customers/x/consents",
+        "/api/v1/customers/x/export",
+        "/api/v1/customers/x/exports/y",
+        "/api/v1/segments",
+        "/api/v1/segments/smb",
+        "/api/v1/duplicates",
+        "/api/v1/data-quality",
+        "/api/v1/customers/import/x",
+        "/api/v1/customers/import/x/rejections",
+        "/api/v1/customers/export",
+    ],
+)
 def test_an_unknown_query_parameter_is_a_422_naming_it(client, path):
     r = client.get(path, headers=auth("manager"), query_string={"name": "Chan"})
     assert r.status_code == 422

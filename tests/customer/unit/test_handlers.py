@@ -1,5 +1,6 @@
 """Customer handlers run through the real dispatcher and inbox, without a broker."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,16 +26,27 @@ def dispatcher(sqlite_url):
 
 
 def completed(customer_id, **kw):
-    payload = {"call_id": "call-1", "customer_id": customer_id, "channel": "phone",
-               "outcome": "reached", "completed_at": datetime.now(timezone.utc),
-               "satisfaction": 4, "propensity": 70, "duration_seconds": 300, **kw}
+    payload = {
+        "call_id": "call-1",
+        "customer_id": customer_id,
+        "channel": "phone",
+        "outcome": "reached",
+        "completed_at": datetime.now(UTC),
+        "satisfaction": 4,
+        "propensity": 70,
+        "duration_seconds": 300,
+        **kw,
+    }
     return make_event("call.completed", payload, producer="calls")
 
 
 def test_call_completed_updates_profile_and_timeline_once(dispatcher):
     with dispatcher.uow() as work:
-        work.session.add(Customer(id="c1", name="A", phone="+85291234567", segment="smb",
-                                  calls_completed=0, version=1))
+        work.session.add(
+            Customer(
+                id="c1", name="A", phone="+85291234567", segment="smb", calls_completed=0, version=1
+            )
+        )
     event = completed("c1")
     assert dispatcher.dispatch(event)
     assert dispatcher.dispatch(event)  # redelivered: no second effect
@@ -46,9 +58,10 @@ def test_call_completed_updates_profile_and_timeline_once(dispatcher):
 
 def test_an_older_call_does_not_overwrite_newer_findings(dispatcher):
     with dispatcher.uow() as work:
-        work.session.add(Customer(id="c1", name="A", phone=None, segment="smb",
-                                  calls_completed=0, version=1))
-    now = datetime.now(timezone.utc)
+        work.session.add(
+            Customer(id="c1", name="A", phone=None, segment="smb", calls_completed=0, version=1)
+        )
+    now = datetime.now(UTC)
     dispatcher.dispatch(completed("c1", completed_at=now, satisfaction=5))
     dispatcher.dispatch(completed("c1", completed_at=now - timedelta(days=3), satisfaction=1))
     with dispatcher.uow.reader() as s:
@@ -66,8 +79,17 @@ def test_unknown_customer_fails_so_the_broker_retries_then_dead_letters(dispatch
 
 def add_customer(dispatcher, customer_id="c1", **kw):
     with dispatcher.uow() as work:
-        work.session.add(Customer(id=customer_id, name=kw.pop("name", "A"), phone=None,
-                                  segment="smb", calls_completed=0, version=1, **kw))
+        work.session.add(
+            Customer(
+                id=customer_id,
+                name=kw.pop("name", "A"),
+                phone=None,
+                segment="smb",
+                calls_completed=0,
+                version=1,
+                **kw,
+            )
+        )
 
 
 def outbox_types(dispatcher) -> list[str]:
@@ -77,17 +99,27 @@ def outbox_types(dispatcher) -> list[str]:
 
 def open_items(dispatcher) -> list[tuple[str, str]]:
     with dispatcher.uow.reader() as s:
-        return [(i.rule, i.customer_id) for i in s.scalars(
-            select(QualityItem).where(QualityItem.status == "open").order_by(QualityItem.rule))]
+        return [
+            (i.rule, i.customer_id)
+            for i in s.scalars(
+                select(QualityItem).where(QualityItem.status == "open").order_by(QualityItem.rule)
+            )
+        ]
 
 
 def test_satisfaction_trend_and_relationship_score_follow_the_calls(dispatcher):
     add_customer(dispatcher)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for days, sat in ((3, 2), (2, 3), (1, 5)):
-        dispatcher.dispatch(completed("c1", completed_at=now - timedelta(days=days),
-                                      satisfaction=sat, propensity=40,
-                                      opt_out_notice_given=True))
+        dispatcher.dispatch(
+            completed(
+                "c1",
+                completed_at=now - timedelta(days=days),
+                satisfaction=sat,
+                propensity=40,
+                opt_out_notice_given=True,
+            )
+        )
     with dispatcher.uow.reader() as s:
         c = s.get(Customer, "c1")
         # EWMA α=0.3: 2 → 2.3 → 3.11; the last call lifted it by 5 - 2.3
@@ -97,18 +129,48 @@ def test_satisfaction_trend_and_relationship_score_follow_the_calls(dispatcher):
 
 def test_sales_returns_and_cancellations_move_lifetime_revenue_and_margin(dispatcher):
     add_customer(dispatcher)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     line = {"sku": "A", "quantity": "1", "unit_price": "100.00", "unit_cost": "60.00"}
-    sale = {"sale_id": "s1", "customer_id": "c1", "currency": "HKD", "recorded_at": now,
-            "lines": [line], "revenue": "100.00", "cost": "60.00"}
+    sale = {
+        "sale_id": "s1",
+        "customer_id": "c1",
+        "currency": "HKD",
+        "recorded_at": now,
+        "lines": [line],
+        "revenue": "100.00",
+        "cost": "60.00",
+    }
     dispatcher.dispatch(make_event("sale.recorded", sale, producer="sales"))
     dispatcher.dispatch(make_event("sale.recorded", {**sale, "sale_id": "s2"}, producer="sales"))
-    dispatcher.dispatch(make_event("sale.returned", {
-        "return_id": "r1", "sale_id": "s1", "customer_id": "c1", "currency": "HKD",
-        "returned_at": now, "revenue": "25.00", "cost": "15.00"}, producer="sales"))
-    dispatcher.dispatch(make_event("sale.cancelled", {
-        "sale_id": "s2", "customer_id": "c1", "currency": "HKD", "revenue": "100.00",
-        "cost": "60.00", "cancelled_at": now}, producer="sales"))
+    dispatcher.dispatch(
+        make_event(
+            "sale.returned",
+            {
+                "return_id": "r1",
+                "sale_id": "s1",
+                "customer_id": "c1",
+                "currency": "HKD",
+                "returned_at": now,
+                "revenue": "25.00",
+                "cost": "15.00",
+            },
+            producer="sales",
+        )
+    )
+    dispatcher.dispatch(
+        make_event(
+            "sale.cancelled",
+            {
+                "sale_id": "s2",
+                "customer_id": "c1",
+                "currency": "HKD",
+                "revenue": "100.00",
+                "cost": "60.00",
+                "cancelled_at": now,
+            },
+            producer="sales",
+        )
+    )
     with dispatcher.uow.reader() as s:
         c = s.get(Customer, "c1")
         assert (c.lifetime_revenue, c.lifetime_margin) == (Decimal("75.00"), Decimal("30.00"))
@@ -120,12 +182,16 @@ def test_a_referral_becomes_a_prospect_once(dispatcher):
     add_customer(dispatcher)
     referral = {"name": "Lee Siu Ming", "phone": "6111 2222", "note": "his brother"}
     dispatcher.dispatch(completed("c1", referrals=[referral], opt_out_notice_given=True))
-    dispatcher.dispatch(completed("c1", call_id="call-2", referrals=[referral],
-                                  opt_out_notice_given=True))
+    dispatcher.dispatch(
+        completed("c1", call_id="call-2", referrals=[referral], opt_out_notice_given=True)
+    )
     with dispatcher.uow.reader() as s:
         [prospect] = s.scalars(select(Customer).where(Customer.source == "referral"))
-        assert (prospect.lifecycle_status, prospect.phone, prospect.referred_by_call_id) == \
-            ("prospect", "+85261112222", "call-1")
+        assert (prospect.lifecycle_status, prospect.phone, prospect.referred_by_call_id) == (
+            "prospect",
+            "+85261112222",
+            "call-1",
+        )
         referrals = list(s.scalars(select(Activity).where(Activity.kind == "referral")))
     assert len(referrals) == 2  # the second naming is noted on the same prospect
     assert outbox_types(dispatcher).count("customer.registered") == 1
@@ -133,8 +199,15 @@ def test_a_referral_becomes_a_prospect_once(dispatcher):
 
 def test_do_not_call_requested_on_a_call_opts_the_customer_out(dispatcher):
     add_customer(dispatcher)
-    dispatcher.dispatch(completed("c1", outcome="do_not_call_requested", satisfaction=None,
-                                  propensity=None, opt_out_notice_given=True))
+    dispatcher.dispatch(
+        completed(
+            "c1",
+            outcome="do_not_call_requested",
+            satisfaction=None,
+            propensity=None,
+            opt_out_notice_given=True,
+        )
+    )
     with dispatcher.uow.reader() as s:
         assert s.get(Customer, "c1").do_not_call is True
     assert "customer.opted_out" in outbox_types(dispatcher)

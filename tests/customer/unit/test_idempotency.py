@@ -1,5 +1,6 @@
 """Idempotency-Key on a creating POST, through the customer API (the mechanism is
 shared by every service)."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -24,8 +25,10 @@ def client(app):
 
 def counts(app):
     with app.extensions["rapport"].db.reader() as s:
-        return (s.scalar(select(func.count()).select_from(Customer)),
-                s.scalar(select(func.count()).select_from(Outbox)))
+        return (
+            s.scalar(select(func.count()).select_from(Customer)),
+            s.scalar(select(func.count()).select_from(Outbox)),
+        )
 
 
 def post(client, body, key, role="manager", subject="tester"):

@@ -1,6 +1,7 @@
 """Bulk import and export: good rows load while every bad one is reported by its
 line number; the same file twice creates nothing new; an export re-imports as
 an upsert; a malformed upload is refused before a job starts."""
+
 import io
 import json
 
@@ -36,8 +37,7 @@ BAD = {
 
 @pytest.fixture
 def app(service_app, sqlite_url, tmp_path):
-    return service_app(create_app, config.MIGRATIONS, sqlite_url,
-                       DATA_DIR=str(tmp_path / "data"))
+    return service_app(create_app, config.MIGRATIONS, sqlite_url, DATA_DIR=str(tmp_path / "data"))
 
 
 @pytest.fixture
@@ -51,8 +51,12 @@ def count(app, model) -> int:
 
 
 def upload(client, body: bytes, content_type="text/csv", **query):
-    r = client.post("/api/v1/customers/import", data=body, headers={
-        **auth(), "Content-Type": content_type}, query_string=query)
+    r = client.post(
+        "/api/v1/customers/import",
+        data=body,
+        headers={**auth(), "Content-Type": content_type},
+        query_string=query,
+    )
     return r
 
 
@@ -60,12 +64,16 @@ def finished(client, job):
     def done():
         got = client.get(f"/api/v1/customers/import/{job['id']}", headers=auth()).json
         return got if got["status"] in ("done", "failed") else None
+
     return wait_for(done, 30, interval=0.05, message="the import to finish")
 
 
 def rejections(client, job) -> dict[int, dict]:
-    r = client.get(f"/api/v1/customers/import/{job['id']}/rejections", headers=auth(),
-                   query_string={"limit": 500})
+    r = client.get(
+        f"/api/v1/customers/import/{job['id']}/rejections",
+        headers=auth(),
+        query_string={"limit": 500},
+    )
     return {x["line"]: x["reasons"] for x in r.json["items"]}
 
 
@@ -78,17 +86,25 @@ def test_good_rows_load_and_every_bad_row_is_reported_by_line(client, app):
     r = upload(client, csv_file(lines))
     assert r.status_code == 202 and r.headers["Location"].endswith(r.json["id"])
     job = finished(client, r.json)
-    assert (job["status"], job["created"], job["rejected"], job["rows_read"]) == \
-        ("done", 4, len(BAD), len(lines))
+    assert (job["status"], job["created"], job["rejected"], job["rows_read"]) == (
+        "done",
+        4,
+        len(BAD),
+        len(lines),
+    )
     assert job["progress"] == 1.0
     reported = rejections(client, job)
     for offset, (line, field) in enumerate(BAD.items()):
         assert field in reported[offset + 4], (line, reported.get(offset + 4))
     assert count(app, Customer) == 4
-    lee = client.get("/api/v1/customers", headers=auth(),
-                     query_string={"external_ref": "R3"}).json["items"][0]
-    assert (lee["name"], lee["do_not_call"], lee["address"]["line1"]) == \
-        ("Lee, Ka Yan", True, "Flat 3A, 12 Kings Road")
+    lee = client.get("/api/v1/customers", headers=auth(), query_string={"external_ref": "R3"}).json[
+        "items"
+    ][0]
+    assert (lee["name"], lee["do_not_call"], lee["address"]["line1"]) == (
+        "Lee, Ka Yan",
+        True,
+        "Flat 3A, 12 Kings Road",
+    )
     assert count(app, Outbox) >= 4  # one customer.registered each
 
 
@@ -105,26 +121,48 @@ def test_a_changed_row_updates_its_customer_with_a_version(client, app):
     changed = GOOD[1].replace(",en,", ",zh-HK,")
     job = finished(client, upload(client, csv_file([changed])).json)
     assert (job["created"], job["updated"]) == (0, 1)
-    wong = client.get("/api/v1/customers", headers=auth(),
-                      query_string={"external_ref": "R2"}).json["items"][0]
+    wong = client.get(
+        "/api/v1/customers", headers=auth(), query_string={"external_ref": "R2"}
+    ).json["items"][0]
     history = client.get(f"/api/v1/customers/{wong['id']}/history", headers=auth()).json
-    assert history["items"][0]["changes"] == {"preferred_language": {"old": "en",
-                                                                     "new": "zh-HK"}}
+    assert history["items"][0]["changes"] == {"preferred_language": {"old": "en", "new": "zh-HK"}}
     assert history["items"][0]["source"] == "import"
 
 
 def test_json_lines_and_bad_lines(client, app):
-    body = "\n".join([
-        json.dumps({"external_ref": "J1", "name": "Ho Wing", "phone": "9123 4567",
-                    "segment": "smb", "address": {"line1": "2 Canton Road"}}),
-        "{not json",
-        json.dumps(["a", "list"]),
-        json.dumps({"external_ref": "J4", "name": "Lam Ka Ho", "phone": "9123 4500",
-                    "segment": "smb", "favourite_colour": "blue"}),
-        "",
-        json.dumps({"external_ref": "J6", "name": "Tam Yan", "email": "yan@example.com",
-                    "segment": "vip"}),
-    ]).encode()
+    body = "\n".join(
+        [
+            json.dumps(
+                {
+                    "external_ref": "J1",
+                    "name": "Ho Wing",
+                    "phone": "9123 4567",
+                    "segment": "smb",
+                    "address": {"line1": "2 Canton Road"},
+                }
+            ),
+            "{not json",
+            json.dumps(["a", "list"]),
+            json.dumps(
+                {
+                    "external_ref": "J4",
+                    "name": "Lam Ka Ho",
+                    "phone": "9123 4500",
+                    "segment": "smb",
+                    "favourite_colour": "blue",
+                }
+            ),
+            "",
+            json.dumps(
+                {
+                    "external_ref": "J6",
+                    "name": "Tam Yan",
+                    "email": "yan@example.com",
+                    "segment": "vip",
+                }
+            ),
+        ]
+    ).encode()
     job = finished(client, upload(client, body, "application/x-ndjson").json)
     assert (job["created"], job["rejected"]) == (2, 3)
     assert set(rejections(client, job)) == {2, 3, 4}
@@ -138,13 +176,16 @@ def test_wrong_encoding_is_rejected_per_row(client, app):
     assert "UTF-8" in rejections(client, job)[3]["_row"][0]
 
 
-@pytest.mark.parametrize("body, content_type", [
-    (b"", "text/csv"),
-    (b"name,segment,phone,shoe_size\nA,smb,91234567,9\n", "text/csv"),
-    (b"\xff\xfe\x00n\x00a\x00m\x00e", "text/csv"),
-    (b"name,phone\n", "text/csv"),
-    (b"whatever", "application/pdf"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"", "text/csv"),
+        (b"name,segment,phone,shoe_size\nA,smb,91234567,9\n", "text/csv"),
+        (b"\xff\xfe\x00n\x00a\x00m\x00e", "text/csv"),
+        (b"name,phone\n", "text/csv"),
+        (b"whatever", "application/pdf"),
+    ],
+)
 def test_a_malformed_upload_is_refused_before_any_job(client, app, body, content_type):
     r = upload(client, body, content_type)
     assert r.status_code == 422 and r.content_type == "application/problem+json", r.json
@@ -153,8 +194,11 @@ def test_a_malformed_upload_is_refused_before_any_job(client, app, body, content
 
 def test_import_needs_a_manager(client):
     assert upload(client.application.test_client(), csv_file(GOOD)).status_code == 202
-    r = client.post("/api/v1/customers/import", data=csv_file(GOOD),
-                    headers={**auth("agent"), "Content-Type": "text/csv"})
+    r = client.post(
+        "/api/v1/customers/import",
+        data=csv_file(GOOD),
+        headers={**auth("agent"), "Content-Type": "text/csv"},
+    )
     assert r.status_code == 403
 
 
@@ -169,8 +213,12 @@ def test_export_streams_csv_that_reimports_as_unchanged(client, app):
 
 
 def test_a_multipart_upload_works_too(client, app):
-    r = client.post("/api/v1/customers/import", headers=auth(), content_type="multipart/form-data",
-                    data={"file": (io.BytesIO(csv_file(GOOD)), "customers.csv")})
+    r = client.post(
+        "/api/v1/customers/import",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(csv_file(GOOD)), "customers.csv")},
+    )
     assert r.status_code == 202, r.json
     assert finished(client, r.json)["created"] == 4
 

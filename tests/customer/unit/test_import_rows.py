@@ -2,6 +2,7 @@
 fields answers exactly what ``Schema.load`` answers (or steps aside), a
 ``customer.registered`` built by hand is the contract's own, and the ids made in
 bulk are time-ordered UUIDs."""
+
 import itertools
 import json
 import random
@@ -23,10 +24,11 @@ CELLS = {
     "external_ref": (["R1", "EXT-00042", "x" * 100, ""], ["x" * 101]),
     "kind": (["person", "company", ""], ["robot"]),
     "name": (["Chan Tai Man", "Lee, Ka Yan", "x" * 200, "Café Ünïcode 陳大文"], ["", "x" * 201]),
-    "phone": (["9123 4567", "+852 6123 4567", "51234567", ""],
-              ["12345", "not a phone", "+1 212"]),
-    "phones": (["9123 4567;6123 4567", "9123 4567;;"],
-               ["12345;9123 4567", ";".join(["9123 4567"] * 11)]),
+    "phone": (["9123 4567", "+852 6123 4567", "51234567", ""], ["12345", "not a phone", "+1 212"]),
+    "phones": (
+        ["9123 4567;6123 4567", "9123 4567;;"],
+        ["12345;9123 4567", ";".join(["9123 4567"] * 11)],
+    ),
     "email": (["tm@example.com", "TM@Example.COM", ""], ["not-an-email", "a@b", "x@localhost"]),
     "emails": (["a@example.com;b@example.org"], ["a@example.com;bad"]),
     "segment": (["smb", "vip", "enterprise"], ["Bad Segment", "x" * 65]),
@@ -46,7 +48,8 @@ def random_rows(count: int, seed: int):
     rng = random.Random(seed)
     for _ in range(count):
         columns = ["name", "segment"] + rng.sample(
-            [c for c in CELLS if c not in ("name", "segment")], rng.randint(1, 8))
+            [c for c in CELLS if c not in ("name", "segment")], rng.randint(1, 8)
+        )
         record = {}
         for column in columns:
             good, bad = CELLS[column]
@@ -104,35 +107,62 @@ def test_a_repeated_phone_or_email_reads_the_same_the_second_time():
 
 
 def test_an_external_ref_longer_than_its_column_is_refused():
-    _, reasons = rows.load({"name": "A", "segment": "smb", "phone": "9123 4567",
-                            "external_ref": "x" * 101}, None, "csv")
+    _, reasons = rows.load(
+        {"name": "A", "segment": "smb", "phone": "9123 4567", "external_ref": "x" * 101},
+        None,
+        "csv",
+    )
     assert "external_ref" in reasons
 
 
 def registered(**changes):
     now = datetime.now(UTC)
-    return {"customer_id": str(uuid.uuid4()), "name": "Chan Tai Man", "phone": "+85291234567",
-            "segment": "smb", "preferred_language": None, "lifecycle_status": "active",
-            "registered_at": now, "kind": "person", "owner_team": None, "source": "import",
-            "external_ref": None, **changes}
+    return {
+        "customer_id": str(uuid.uuid4()),
+        "name": "Chan Tai Man",
+        "phone": "+85291234567",
+        "segment": "smb",
+        "preferred_language": None,
+        "lifecycle_status": "active",
+        "registered_at": now,
+        "kind": "person",
+        "owner_team": None,
+        "source": "import",
+        "external_ref": None,
+        **changes,
+    }
 
 
-@pytest.mark.parametrize("changes", [{}, {"phone": None, "owner_team": "a"},
-                                     {"kind": "company", "preferred_language": "en"},
-                                     {"external_ref": "ERP-1"}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"phone": None, "owner_team": "a"},
+        {"kind": "company", "preferred_language": "en"},
+        {"external_ref": "ERP-1"},
+    ],
+)
 def test_a_registered_event_of_an_import_is_the_contracts_own(changes):
     setup = Setup("csv", "tester", "customer", "sqlite", correlation_id="corr-1")
     first, second = registered(**changes), registered(**changes)
-    rows_ = [row for p in (first, second) for row in outbox.rows(
-        _origin(setup), "customer.registered", [p], p["registered_at"])]
+    rows_ = [
+        row
+        for p in (first, second)
+        for row in outbox.rows(_origin(setup), "customer.registered", [p], p["registered_at"])
+    ]
     for payload, row in zip((first, second), rows_):
         event = parse_event(row["body"])
         assert event.event_type == row["event_type"] == "customer.registered"
         assert event.correlation_id == "corr-1" and event.producer == "customer"
-        assert event.payload == {**payload, "referred_by_call_id": None,
-                                 "referred_by_customer_id": None, "email": None,
-                                 "address": None, "relationship_score": None,
-                                 "satisfaction_trend": None}
+        assert event.payload == {
+            **payload,
+            "referred_by_call_id": None,
+            "referred_by_customer_id": None,
+            "email": None,
+            "address": None,
+            "relationship_score": None,
+            "satisfaction_trend": None,
+        }
 
 
 def test_a_payload_outside_the_contract_is_refused():

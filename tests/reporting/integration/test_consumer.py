@@ -1,5 +1,6 @@
 """Reporting's consumer on the real RabbitMQ: every event published on the exchange
 reaches the read models once, however often it is delivered."""
+
 import threading
 from datetime import date
 
@@ -42,19 +43,24 @@ def publish(amqp_url, names, events):
         channel.confirm_delivery()
         for event in events:
             channel.basic_publish(
-                names.exchange, event.routing_key, event.to_json().encode(), mandatory=True,
-                properties=pika.BasicProperties(delivery_mode=2, message_id=event.event_id,
-                                                content_type="application/json"))
+                names.exchange,
+                event.routing_key,
+                event.to_json().encode(),
+                mandatory=True,
+                properties=pika.BasicProperties(
+                    delivery_mode=2, message_id=event.event_id, content_type="application/json"
+                ),
+            )
     finally:
         connection.close()
 
 
-def test_events_from_the_exchange_reach_the_read_models_once(running_consumer, amqp_url,
-                                                             namespace):
+def test_events_from_the_exchange_reach_the_read_models_once(running_consumer, amqp_url, namespace):
     dispatcher = running_consumer
     sold = sale("c1", "250.50", "100", sale_id="s1")
-    publish(amqp_url, namespace, [sold, completed("2025-03-01T04:00"), sold,
-                                  registered("c1", "smb")])
+    publish(
+        amqp_url, namespace, [sold, completed("2025-03-01T04:00"), sold, registered("c1", "smb")]
+    )
 
     def logged():
         with dispatcher.uow.reader() as session:
@@ -63,22 +69,29 @@ def test_events_from_the_exchange_reach_the_read_models_once(running_consumer, a
     wait_for(logged, timeout=15, message="three events in the log")
     report = catalogue.pnl_report(dispatcher.uow, "HKD")
     assert [(s["segment"], str(s["revenue"]), s["sales"]) for s in report["segments"]] == [
-        ("smb", "250.50", 1)]
+        ("smb", "250.50", 1)
+    ]
 
 
-def test_once_the_queue_is_quiet_the_pending_months_are_spread(running_consumer, amqp_url,
-                                                              namespace):
+def test_once_the_queue_is_quiet_the_pending_months_are_spread(
+    running_consumer, amqp_url, namespace
+):
     """61 events in windows of 25: the March entries end up in every month's
     year-to-date row from March to December, and nothing stays pending."""
     dispatcher = running_consumer
-    publish(amqp_url, namespace, [sale("c1", "100", "10", sale_id=f"s{i}") for i in range(60)]
-            + [completed("2025-03-01T04:00")])
+    publish(
+        amqp_url,
+        namespace,
+        [sale("c1", "100", "10", sale_id=f"s{i}") for i in range(60)]
+        + [completed("2025-03-01T04:00")],
+    )
 
     def spread():
         with dispatcher.uow.reader() as session:
-            return (session.scalar(select(func.count()).select_from(EventLog)) == 61
-                    and not any(session.scalar(select(func.count()).select_from(model))
-                                for model in PENDING.values()))
+            return session.scalar(select(func.count()).select_from(EventLog)) == 61 and not any(
+                session.scalar(select(func.count()).select_from(model))
+                for model in PENDING.values()
+            )
 
     wait_for(spread, timeout=15, message="the pending months spread")
     with dispatcher.uow.reader() as session:

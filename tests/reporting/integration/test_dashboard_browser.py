@@ -5,13 +5,14 @@ serious axe-core violation. The per-agent tables' screenshot goes to
 docs/screenshots/ with RAPPORT_SCREENSHOTS=1.
 
 Skips, saying why, where there is no Chromium or no websocket-client."""
+
 from __future__ import annotations
 
 import json
 import random
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,8 +28,7 @@ def in_september_2025(tmp_path):
     fixed periods hold the generated calls."""
     path = tmp_path / "clock-offset"
     clock.use_offset_file(path)
-    clock.set_offset(path, datetime(2025, 9, 1, 4, tzinfo=timezone.utc)
-                     - datetime.now(timezone.utc))
+    clock.set_offset(path, datetime(2025, 9, 1, 4, tzinfo=UTC) - datetime.now(UTC))
     yield
     clock.use_offset_file(None)
 
@@ -36,33 +36,41 @@ def in_september_2025(tmp_path):
 @pytest.fixture
 def served(make_dispatcher, sqlite_url, in_september_2025):
     from werkzeug.serving import make_server
+
     dispatcher = make_dispatcher(sqlite_url)
-    events = (generate.effectiveness_stream(per_segment=12)[0]
-              + generate.parity_stream(calls=120, flagged=True)[0]
-              + generate.commerce_stream())
+    events = (
+        generate.effectiveness_stream(per_segment=12)[0]
+        + generate.parity_stream(calls=120, flagged=True)[0]
+        + generate.commerce_stream()
+    )
     random.Random(2).shuffle(events)
     for event in events:
         dispatcher.dispatch(event)
-    server = make_server("127.0.0.1", 0,
-                         create_app({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"}), threaded=True)
+    server = make_server(
+        "127.0.0.1", 0, create_app({"DATABASE_URL": sqlite_url, "DEV_MODE": "1"}), threaded=True
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
 
-def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium, axe_source,
-                                                               shots):
+def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium, axe_source, shots):
     browser = chromium
     browser.goto(f"{served}/dashboard?token={make_token('manager')}")
-    result = browser.send("Runtime.evaluate", returnByValue=True, expression=(
-        "JSON.stringify({title: document.title, url: location.href,"
-        " images: Array.from(document.images).map(i => i.complete && i.naturalWidth),"
-        " sections: Array.from(document.querySelectorAll('section h2')).map(h => h.textContent),"
-        " agents: Array.from(document.querySelectorAll('#agents table')).map(t => ({"
-        "   caption: t.caption && t.caption.textContent,"
-        "   rows: Array.from(t.tBodies[0].rows).map(r => r.cells[0].scope === 'row'"
-        "     && r.cells[0].textContent)}))})"))
+    result = browser.send(
+        "Runtime.evaluate",
+        returnByValue=True,
+        expression=(
+            "JSON.stringify({title: document.title, url: location.href,"
+            " images: Array.from(document.images).map(i => i.complete && i.naturalWidth),"
+            " sections: Array.from(document.querySelectorAll('section h2')).map(h => h.textContent),"
+            " agents: Array.from(document.querySelectorAll('#agents table')).map(t => ({"
+            "   caption: t.caption && t.caption.textContent,"
+            "   rows: Array.from(t.tBodies[0].rows).map(r => r.cells[0].scope === 'row'"
+            "     && r.cells[0].textContent)}))})"
+        ),
+    )
     page = json.loads(result["result"]["value"])
     assert page["title"].startswith("Rapport") and "token=" not in page["url"]
     assert len(page["images"]) >= 6 and all(width and width > 100 for width in page["images"])
@@ -73,8 +81,9 @@ def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium,
     assert by_partner["caption"].startswith("Per partner")
     assert len(by_agent["rows"]) > 1 and all(by_agent["rows"])
     assert {"p-good", "p-bad"} <= set(by_partner["rows"])
-    flags = browser.js("document.querySelector('#agents-by-partner tbody tr').lastElementChild"
-                       ".textContent")
+    flags = browser.js(
+        "document.querySelector('#agents-by-partner tbody tr').lastElementChild.textContent"
+    )
     assert re.match(r"\d+ calls \(\d+\.\d%\):", flags), flags
     assert browser.axe(axe_source) == []
     browser.viewport(1600, 900)  # wide enough that the tables need no scrolling

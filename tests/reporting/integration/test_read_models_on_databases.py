@@ -1,5 +1,6 @@
 """The read models on SQLite and on PostgreSQL: reports, redelivery, rebuild, and
 concurrent consumers adding to the same counters."""
+
 import threading
 from datetime import date
 from decimal import Decimal
@@ -22,19 +23,32 @@ pytestmark = pytest.mark.integration
 def test_reports_redelivery_and_rebuild(database_url, make_dispatcher, service_app):
     dispatcher = make_dispatcher(database_url)
     first = sale("c1", "100.005", "40", "2025-03-01T02:00", sale_id="s1")
-    for event in (first, first, completed("2025-03-01T16:30"), scheduled("2025-03-01T01:00"),
-                  sale("c2", "0.0025", "0", "2025-03-01T02:00", sale_id="s2"),
-                  registered("c1", "smb"), updated("c1", "vip", "2025-02-01T00:00")):
+    for event in (
+        first,
+        first,
+        completed("2025-03-01T16:30"),
+        scheduled("2025-03-01T01:00"),
+        sale("c2", "0.0025", "0", "2025-03-01T02:00", sale_id="s2"),
+        registered("c1", "smb"),
+        updated("c1", "vip", "2025-02-01T00:00"),
+    ):
         dispatcher.dispatch(event)
     client = service_app(create_app, config.MIGRATIONS, database_url).test_client()
     pnl = client.get("/api/v1/reports/pnl", headers=auth("analyst")).json
     assert [(s["segment"], s["revenue"], s["sales"]) for s in pnl["segments"]] == [
-        ("unknown", "0.00", 1), ("vip", "100.01", 1)]
+        ("unknown", "0.00", 1),
+        ("vip", "100.01", 1),
+    ]
     assert pnl["totals"]["revenue"] == "100.01" and pnl["totals"]["margin"] == "60.01"
-    activity = client.get("/api/v1/reports/activity", headers=auth("manager"),
-                          query_string={"from": "2025-03-01", "to": "2025-03-02"}).json
+    activity = client.get(
+        "/api/v1/reports/activity",
+        headers=auth("manager"),
+        query_string={"from": "2025-03-01", "to": "2025-03-02"},
+    ).json
     assert [(d["day"], d["planned"], d["completed"]) for d in activity["days"]] == [
-        ("2025-03-01", 1, 0), ("2025-03-02", 0, 1)]
+        ("2025-03-01", 1, 0),
+        ("2025-03-02", 0, 1),
+    ]
     with dispatcher.uow() as work:
         assert projections.rebuild(work.session, ZoneInfo("Asia/Hong_Kong")) == 6
     assert client.get("/api/v1/reports/pnl", headers=auth("analyst")).json == pnl
@@ -51,9 +65,18 @@ def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
             for i in range(10):
                 dispatcher.dispatch(completed("2025-03-01T04:00", call_id=f"{n}-{i}"))
                 dispatcher.dispatch(sale("c1", "0.0001", "0.0002", sale_id=f"{n}-{i}"))
-                dispatcher.dispatch_batch([  # a window of several customers and months
-                    sale(f"k{k}", "1", "0", f"2025-{1 + (n + k + i) % 12:02d}-10T04:00",
-                         sale_id=f"{n}-{i}-{k}") for k in range(3)])
+                dispatcher.dispatch_batch(
+                    [  # a window of several customers and months
+                        sale(
+                            f"k{k}",
+                            "1",
+                            "0",
+                            f"2025-{1 + (n + k + i) % 12:02d}-10T04:00",
+                            sale_id=f"{n}-{i}-{k}",
+                        )
+                        for k in range(3)
+                    ]
+                )
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -77,17 +100,26 @@ def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
     with dispatchers[0].uow.db.transaction() as session:
         year_to_date.fold(session)
     with dispatchers[0].uow.reader() as session:
-        december = dict(session.execute(select(PnlYtd.customer_id, PnlYtd.sales).where(
-            PnlYtd.month == date(2025, 12, 1))).all())
+        december = dict(
+            session.execute(
+                select(PnlYtd.customer_id, PnlYtd.sales).where(PnlYtd.month == date(2025, 12, 1))
+            ).all()
+        )
         assert december == {"c1": 40, "k0": 40, "k1": 40, "k2": 40}
-        assert session.scalar(select(CustomerYtd.calls).where(
-            CustomerYtd.month == date(2025, 3, 1))) == 40
+        assert (
+            session.scalar(select(CustomerYtd.calls).where(CustomerYtd.month == date(2025, 3, 1)))
+            == 40
+        )
     uow = dispatchers[0].uow
     day = date(2025, 3, 1)
-    assert catalogue.activity_report(uow, ZoneInfo("Asia/Hong_Kong"), day, day)["totals"][
-        "completed"] == 40
+    assert (
+        catalogue.activity_report(uow, ZoneInfo("Asia/Hong_Kong"), day, day)["totals"]["completed"]
+        == 40
+    )
     with uow.reader() as session:
         row = session.execute(
-            select(PnlDaily.revenue, PnlDaily.cost_of_goods, PnlDaily.sales)
-            .where(PnlDaily.customer_id == "c1")).one()
+            select(PnlDaily.revenue, PnlDaily.cost_of_goods, PnlDaily.sales).where(
+                PnlDaily.customer_id == "c1"
+            )
+        ).one()
     assert tuple(row) == (Decimal("0.0040"), Decimal("0.0080"), 40)

@@ -1,5 +1,6 @@
 """Rebuilding from the event log reproduces every read model row for row; redelivered
 and out-of-order events end up counted as if delivered once, in order."""
+
 import random
 from zoneinfo import ZoneInfo
 
@@ -14,9 +15,11 @@ from tests.reporting.tables import snapshot
 
 
 def stream():
-    return (generate.effectiveness_stream(per_segment=8)[0]
-            + generate.parity_stream(calls=80)[0] + generate.commerce_stream())
-
+    return (
+        generate.effectiveness_stream(per_segment=8)[0]
+        + generate.parity_stream(calls=80)[0]
+        + generate.commerce_stream()
+    )
 
 
 def test_rebuild_equals_live_row_for_row(database_url, make_dispatcher):
@@ -64,7 +67,8 @@ def test_the_command_line_checks_and_rebuilds(make_dispatcher, sqlite_url, capsy
 
 
 def test_a_delivery_window_in_one_transaction_counts_as_events_one_by_one(
-        make_dispatcher, tmp_path):
+    make_dispatcher, tmp_path
+):
     """The consumer applies a whole window in one transaction; what projections leave
     to the commit (overdue times, counts, blind writes) must come out the same."""
     events = stream()
@@ -76,7 +80,7 @@ def test_a_delivery_window_in_one_transaction_counts_as_events_one_by_one(
         first.dispatch(event)
     second = make_dispatcher(windowed)
     for start in range(0, len(mixed), 50):
-        results = second.dispatch_batch(mixed[start:start + 50])
+        results = second.dispatch_batch(mixed[start : start + 50])
         assert [r for r in results if isinstance(r, Exception)] == []
     assert snapshot(one_by_one) == snapshot(windowed)
 
@@ -94,8 +98,9 @@ def test_deals_shuffled_redelivered_and_in_windows_count_as_in_order(make_dispat
     mixed = events * 2
     random.Random(6).shuffle(mixed)
     for start in range(0, len(mixed), 200):
-        assert not [r for r in second.dispatch_batch(mixed[start:start + 200])
-                    if isinstance(r, Exception)]
+        assert not [
+            r for r in second.dispatch_batch(mixed[start : start + 200]) if isinstance(r, Exception)
+        ]
     ordered = snapshot(in_order)
     assert len(ordered["deal_state"]) > 80 and len(ordered["pipeline_change"]) > 200
     assert snapshot(windowed) == ordered
@@ -127,8 +132,7 @@ def _rows(url, sql):
         engine.dispose()
 
 
-def test_after_the_deal_migration_a_rebuild_fills_the_deal_models(database_url,
-                                                                   make_dispatcher):
+def test_after_the_deal_migration_a_rebuild_fills_the_deal_models(database_url, make_dispatcher):
     """Down to the deal tables without currency, segment and days (summed from the
     new ones, nothing they held lost), up again (emptied), then a rebuild gives the
     live deal models back row for row."""
@@ -138,16 +142,31 @@ def test_after_the_deal_migration_a_rebuild_fills_the_deal_models(database_url,
     for event in events:
         dispatcher.dispatch(event)
     live = snapshot(database_url)
-    funnel = _rows(database_url, "SELECT SUM(created), SUM(won), SUM(lost), SUM(cycle_seconds) "
-                                 "FROM deal_funnel")
-    pipeline = _rows(database_url, "SELECT currency, stage, SUM(deals), SUM(value) FROM "
-                                   "pipeline_change GROUP BY currency, stage "
-                                   "HAVING SUM(deals) != 0")
+    funnel = _rows(
+        database_url,
+        "SELECT SUM(created), SUM(won), SUM(lost), SUM(cycle_seconds) FROM deal_funnel",
+    )
+    pipeline = _rows(
+        database_url,
+        "SELECT currency, stage, SUM(deals), SUM(value) FROM "
+        "pipeline_change GROUP BY currency, stage "
+        "HAVING SUM(deals) != 0",
+    )
     _migrate(database_url, "a7d2c4e8f913", down=True)
-    assert _rows(database_url, "SELECT SUM(created), SUM(won), SUM(lost), SUM(cycle_seconds) "
-                               "FROM deal_funnel") == funnel
-    assert _rows(database_url, "SELECT currency, stage, deals, value FROM pipeline_stage "
-                               "WHERE deals != 0") == pipeline
+    assert (
+        _rows(
+            database_url,
+            "SELECT SUM(created), SUM(won), SUM(lost), SUM(cycle_seconds) FROM deal_funnel",
+        )
+        == funnel
+    )
+    assert (
+        _rows(
+            database_url,
+            "SELECT currency, stage, deals, value FROM pipeline_stage WHERE deals != 0",
+        )
+        == pipeline
+    )
     _migrate(database_url, "head")
     assert not snapshot(database_url)["deal_state"]
     db = Database(database_url)

@@ -2,6 +2,7 @@
 and row by row in one order, whatever order its events came in: two consumers'
 windows touching the same rows then queue behind each other instead of
 deadlocking. On SQLite (one writer at a time) the order is left as it came."""
+
 from datetime import date
 
 import pytest
@@ -22,21 +23,27 @@ def _writes(monkeypatch, dispatcher):
         key = {"call_state": ("call_id",)}.get(table, ("day",))
         seen.append((table, [tuple(v[names.index(k)] for k in key) for v in values]))
         return real(connection, statement, names, values)
+
     monkeypatch.setattr(bulk_writes, "run", run)
     with dispatcher.uow() as work:
         session = work.session
         for day in (date(2025, 3, 9), date(2025, 3, 1)):  # newest first
-            counters.add_to(session, OutcomeDay, {"day": day, "outcome": "reached"},
-                            {"calls": 1})
+            counters.add_to(session, OutcomeDay, {"day": day, "outcome": "reached"}, {"calls": 1})
             counters.add_to(session, ActivityDay, {"day": day}, {"completed": 1})
         for call_id in ("c9", "c1"):
-            locked_rows.set_later(session, CallState, {"call_id": call_id}, {"customer_id": "x"},
-                                  {"status": "completed", "rank": 9})
+            locked_rows.set_later(
+                session,
+                CallState,
+                {"call_id": call_id},
+                {"customer_id": "x"},
+                {"status": "completed", "rank": 9},
+            )
     return seen
 
 
 def test_counters_and_blind_writes_go_in_one_order_where_rows_are_locked(
-        postgres_database, make_dispatcher, monkeypatch):
+    postgres_database, make_dispatcher, monkeypatch
+):
     seen = _writes(monkeypatch, make_dispatcher(postgres_database))
     assert [table for table, _ in seen] == ["activity_day", "outcome_day", "call_state"]
     assert seen[0][1] == [(date(2025, 3, 1),), (date(2025, 3, 9),)]
@@ -52,4 +59,7 @@ def test_sqlite_keeps_the_order_they_came_in(sqlite_url, make_dispatcher, monkey
 
 def test_a_null_key_value_sorts_last():
     assert sorted([("a", None), ("a", "p"), ("A", None)], key=counters.key_order) == [
-        ("A", None), ("a", "p"), ("a", None)]
+        ("A", None),
+        ("a", "p"),
+        ("a", None),
+    ]

@@ -2,11 +2,12 @@
 partners, every figure equals the one computed here from the calls' records alone
 (``tests/reporting/agents_world``), whatever the order and redelivery of the events,
 under every filter, and again after a rebuild from the event log."""
+
 import random
 import re
 import statistics
 from collections import Counter
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -65,23 +66,36 @@ def expected(calls: list) -> dict:
     deals = [r for r in done if r["deal"] is not None]
     won = sum(r["deal"] == "won" for r in deals)
     flagged = sum(bool(r["flags"]) for r in done)
-    return {"planned": len(planned), "completed": len(done),
-            "missed": sum(r["missed"] for r in due), "cancelled": len(due) - len(planned),
-            "on_time": len(on_time), "outcomes": dict(Counter(r["outcome"] for r in done)),
-            "adherence": round(len(on_time) / len(planned), 4) if planned else None,
-            "completion_rate": round(len(done) / len(planned), 4) if planned else None,
-            "satisfaction": _mean(r["satisfaction"] for r in done),
-            "propensity": _mean(r["propensity"] for r in done),
-            "opportunities": opportunities,
-            "conversion": round(opportunities / len(done), 4) if done else None,
-            "deals": {"from_opportunities": len(deals), "won": won,
-                      "conversion": _share(len(deals), opportunities),
-                      "won_rate": _share(won, opportunities)},
-            "checklist": {"n": len(checked), "complete": len(full),
-                          "compliance": round(len(full) / len(checked), 4) if checked else None},
-            "quality_flags": {"flagged": flagged, "rate": _share(flagged, len(done)),
-                              "rules": dict(sorted(Counter(
-                                  rule for r in done for rule in r["flags"]).items()))}}
+    return {
+        "planned": len(planned),
+        "completed": len(done),
+        "missed": sum(r["missed"] for r in due),
+        "cancelled": len(due) - len(planned),
+        "on_time": len(on_time),
+        "outcomes": dict(Counter(r["outcome"] for r in done)),
+        "adherence": round(len(on_time) / len(planned), 4) if planned else None,
+        "completion_rate": round(len(done) / len(planned), 4) if planned else None,
+        "satisfaction": _mean(r["satisfaction"] for r in done),
+        "propensity": _mean(r["propensity"] for r in done),
+        "opportunities": opportunities,
+        "conversion": round(opportunities / len(done), 4) if done else None,
+        "deals": {
+            "from_opportunities": len(deals),
+            "won": won,
+            "conversion": _share(len(deals), opportunities),
+            "won_rate": _share(won, opportunities),
+        },
+        "checklist": {
+            "n": len(checked),
+            "complete": len(full),
+            "compliance": round(len(full) / len(checked), 4) if checked else None,
+        },
+        "quality_flags": {
+            "flagged": flagged,
+            "rate": _share(flagged, len(done)),
+            "rules": dict(sorted(Counter(rule for r in done for rule in r["flags"]).items())),
+        },
+    }
 
 
 def _share(part: int, whole: int):
@@ -89,8 +103,10 @@ def _share(part: int, whole: int):
 
 
 def by(calls: list, field: str) -> dict:
-    return {key: expected([r for r in calls if r[field] == key])
-            for key in sorted({r[field] for r in calls})}
+    return {
+        key: expected([r for r in calls if r[field] == key])
+        for key in sorted({r[field] for r in calls})
+    }
 
 
 def test_each_agent_s_figures_equal_those_of_the_calls_they_held(world):
@@ -106,8 +122,12 @@ def test_each_agent_s_figures_equal_those_of_the_calls_they_held(world):
         assert figures["satisfaction"]["n"] and figures["checklist"]["complete"]
         assert 0 < figures["adherence"] <= 1
         assert figures["quality_flags"]["flagged"] and len(figures["quality_flags"]["rules"]) > 1
-        assert 0 < figures["deals"]["won"] < figures["deals"]["from_opportunities"] \
+        assert (
+            0
+            < figures["deals"]["won"]
+            < figures["deals"]["from_opportunities"]
             <= figures["opportunities"]
+        )
     deals = body["totals"]["deals"]  # some opportunities opened no deal
     assert 0 < deals["won_rate"] < deals["conversion"] < 1
 
@@ -115,25 +135,33 @@ def test_each_agent_s_figures_equal_those_of_the_calls_they_held(world):
 def test_a_reassigned_call_counts_for_its_last_holder_only(world):
     client, calls, _ = world
     planned = {g["key"]: g["planned"] for g in report(client)["groups"]}
-    handed = [r for r in calls if r["agent"] == "bob" and w.in_period(r["due_day"])
-              and not r["cancelled"]]
+    handed = [
+        r for r in calls if r["agent"] == "bob" and w.in_period(r["due_day"]) and not r["cancelled"]
+    ]
     assert planned["bob"] == len(handed)
     assert sum(planned.values()) == sum(
-        w.in_period(r["due_day"]) and not r["cancelled"] for r in calls)
+        w.in_period(r["due_day"]) and not r["cancelled"] for r in calls
+    )
 
 
-@pytest.mark.parametrize("group_by, field", [("partner", "partner"),
-                                             ("agent_kind", "agent_kind")])
+@pytest.mark.parametrize("group_by, field", [("partner", "partner"), ("agent_kind", "agent_kind")])
 def test_per_partner_and_staff_against_partners(world, group_by, field):
     client, calls, _ = world
     groups = {g.pop("key"): g for g in report(client, group_by=group_by)["groups"]}
     assert groups == by(calls, field)
 
 
-@pytest.mark.parametrize("query, field, value", [
-    ({"segment": "sme"}, "segment", "sme"), ({"channel": "visit"}, "channel", "visit"),
-    ({"team": "north"}, "team", "north"), ({"agent_kind": "partner"}, "agent_kind", "partner"),
-    ({"partner": "p1"}, "partner", "p1"), ({"agent": "ann"}, "agent", "ann")])
+@pytest.mark.parametrize(
+    "query, field, value",
+    [
+        ({"segment": "sme"}, "segment", "sme"),
+        ({"channel": "visit"}, "channel", "visit"),
+        ({"team": "north"}, "team", "north"),
+        ({"agent_kind": "partner"}, "agent_kind", "partner"),
+        ({"partner": "p1"}, "partner", "p1"),
+        ({"agent": "ann"}, "agent", "ann"),
+    ],
+)
 def test_every_filter_applies_to_every_figure(world, query, field, value):
     client, calls, _ = world
     body = report(client, **query)
@@ -163,10 +191,16 @@ def test_csv_and_png_answer_the_same_groups(world):
     assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("query, field", [
-    ({"group_by": "day"}, "group_by"), ({"agent": ""}, "agent"),
-    ({"agent_kind": "robot"}, "agent_kind"), ({"from": "2025-05-01", "to": "2025-04-01"}, "from"),
-    ({"agnet": "ann"}, "agnet")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"group_by": "day"}, "group_by"),
+        ({"agent": ""}, "agent"),
+        ({"agent_kind": "robot"}, "agent_kind"),
+        ({"from": "2025-05-01", "to": "2025-04-01"}, "from"),
+        ({"agnet": "ann"}, "agnet"),
+    ],
+)
 def test_a_bad_query_is_refused_naming_the_field(world, query, field):
     r = get(world[0], **query)
     assert r.status_code == 422 and r.content_type == "application/problem+json"
@@ -184,7 +218,7 @@ def on_the_period_s_last_day(tmp_path):
     path = tmp_path / "offset"
     clock.use_offset_file(path)
     target = datetime.combine(w.END, time(12), tzinfo=w.HK)
-    clock.set_offset(path, target - datetime.now(timezone.utc))
+    clock.set_offset(path, target - datetime.now(UTC))
     yield w.END
     clock.use_offset_file(None)
 
@@ -196,32 +230,48 @@ def test_the_dashboard_tables_show_the_report_s_figures(world, on_the_period_s_l
     for by, blank in (("agent", "Not assigned"), ("partner", "Own staff")):
         table = page.split(f'<table id="agents-by-{by}">')[1].split("</table>")[0]
         assert "<caption>" in table and '<th scope="col">' in table
-        shown = {name: [int(n) for n in cells] for name, *cells in re.findall(
-            r'<tr><th scope="row">([^<]*)</th><td class="num">(\d+)</td>\s*'
-            r'<td class="num">(\d+)</td>', table)}
+        shown = {
+            name: [int(n) for n in cells]
+            for name, *cells in re.findall(
+                r'<tr><th scope="row">([^<]*)</th><td class="num">(\d+)</td>\s*'
+                r'<td class="num">(\d+)</td>',
+                table,
+            )
+        }
         body = get(client, **{"from": str(start), "to": str(w.END)}, group_by=by).json
-        assert shown == {g["key"] or next(k for k in shown if k.startswith(blank)):
-                         [g["planned"], g["completed"]] for g in body["groups"]}
+        assert shown == {
+            g["key"] or next(k for k in shown if k.startswith(blank)): [
+                g["planned"],
+                g["completed"],
+            ]
+            for g in body["groups"]
+        }
         assert len(shown) == (4 if by == "agent" else 2)
         rows = {row.split("</th>")[0]: row for row in table.split('<th scope="row">')[1:]}
         for g in body["groups"]:  # the quality flags and deal columns too
-            row = next(v for k, v in rows.items() if k == g["key"] or
-                       (not g["key"] and k.startswith(blank)))
+            row = next(
+                v
+                for k, v in rows.items()
+                if k == g["key"] or (not g["key"] and k.startswith(blank))
+            )
             flags = g["quality_flags"]
-            assert f'{flags["flagged"]} calls' in row
-            assert all(f'{rule.replace("_", " ")} {n}' in row
-                       for rule, n in flags["rules"].items())
+            assert f"{flags['flagged']} calls" in row
+            assert all(f"{rule.replace('_', ' ')} {n}" in row for rule, n in flags["rules"].items())
             if g["deals"]["conversion"] is not None:
-                assert f'{g["deals"]["conversion"] * 100:.1f}% (' in row
+                assert f"{g['deals']['conversion'] * 100:.1f}% (" in row
 
 
 def test_activity_counts_a_cancelled_call_under_its_last_assignment(world):
     """Whether the cancellation or the assignment arrived first (events shuffled)."""
     client, calls, _ = world
-    body = client.get("/api/v1/reports/activity", headers=auth("analyst"),
-                      query_string={**w.PERIOD, "group_by": "team"}).json
+    body = client.get(
+        "/api/v1/reports/activity",
+        headers=auth("analyst"),
+        query_string={**w.PERIOD, "group_by": "team"},
+    ).json
     cancelled = Counter(c["team"] for c in calls if c["cancelled"] and w.in_period(c["due_day"]))
     assert {g["key"]: g["cancelled"] for g in body["groups"]} == cancelled
-    refused = client.get("/api/v1/reports/activity", headers=auth("analyst"),
-                         query_string={"group_by": "agent"})
+    refused = client.get(
+        "/api/v1/reports/activity", headers=auth("analyst"), query_string={"group_by": "agent"}
+    )
     assert refused.status_code == 422 and "group_by" in refused.json["errors"]

@@ -1,7 +1,8 @@
 """Reporting's handler through the real dispatcher and inbox: the event log and the
 read models it feeds, without a broker."""
+
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,9 @@ HK = ZoneInfo("Asia/Hong_Kong")
 
 
 def activity(dispatcher, start, end, zone=HK):
-    return catalogue.activity_report(dispatcher.uow, zone, date.fromisoformat(start),
-                                     date.fromisoformat(end))
+    return catalogue.activity_report(
+        dispatcher.uow, zone, date.fromisoformat(start), date.fromisoformat(end)
+    )
 
 
 def pnl(dispatcher, currency="HKD"):
@@ -33,21 +35,38 @@ def count(dispatcher, model) -> int:
 
 
 def test_calls_count_on_their_hong_kong_day_by_outcome(dispatcher):
-    for event in (completed("2025-03-01T15:59", "reached", "a"),   # 23:59 in Hong Kong
-                  completed("2025-03-01T16:00", "reached", "b"),   # 00:00 the next day
-                  completed("2025-03-01T17:00", "no_answer", "c"),
-                  scheduled("2025-03-01T20:00", "d"), scheduled("2025-03-02T01:00", "e")):
+    for event in (
+        completed("2025-03-01T15:59", "reached", "a"),  # 23:59 in Hong Kong
+        completed("2025-03-01T16:00", "reached", "b"),  # 00:00 the next day
+        completed("2025-03-01T17:00", "no_answer", "c"),
+        scheduled("2025-03-01T20:00", "d"),
+        scheduled("2025-03-02T01:00", "e"),
+    ):
         dispatcher.dispatch(event)
     report = activity(dispatcher, "2025-03-01", "2025-03-02")
     assert report["timezone"] == "Asia/Hong_Kong"
     assert report["days"] == [
-        {"day": date(2025, 3, 1), "planned": 0, "completed": 1, "missed": 0,
-         "outcomes": {"reached": 1}},
-        {"day": date(2025, 3, 2), "planned": 2, "completed": 2, "missed": 0,
-         "outcomes": {"no_answer": 1, "reached": 1}}]
+        {
+            "day": date(2025, 3, 1),
+            "planned": 0,
+            "completed": 1,
+            "missed": 0,
+            "outcomes": {"reached": 1},
+        },
+        {
+            "day": date(2025, 3, 2),
+            "planned": 2,
+            "completed": 2,
+            "missed": 0,
+            "outcomes": {"no_answer": 1, "reached": 1},
+        },
+    ]
     totals = report["totals"]
     assert (totals["planned"], totals["completed"], totals["outcomes"]) == (
-        2, 3, {"reached": 2, "no_answer": 1})
+        2,
+        3,
+        {"reached": 2, "no_answer": 1},
+    )
 
 
 def test_the_reporting_time_zone_decides_the_day(make_dispatcher, sqlite_url):
@@ -74,11 +93,13 @@ def test_a_redelivered_event_counts_once(dispatcher):
 def test_a_sale_before_its_customer_counts_and_moves_to_its_segment(dispatcher):
     dispatcher.dispatch(sale("c9", "100.00", "60.00"))
     assert [(s["segment"], s["revenue"]) for s in pnl(dispatcher)["segments"]] == [
-        ("unknown", Decimal("100.00"))]
+        ("unknown", Decimal("100.00"))
+    ]
     dispatcher.dispatch(registered("c9", "smb"))
     report = pnl(dispatcher)
     assert [(s["segment"], s["revenue"], s["margin"]) for s in report["segments"]] == [
-        ("smb", Decimal("100.00"), Decimal("40.00"))]
+        ("smb", Decimal("100.00"), Decimal("40.00"))
+    ]
     assert report["totals"]["revenue"] == Decimal("100.00")
 
 
@@ -94,10 +115,16 @@ def test_the_newest_segment_wins_whatever_the_order_of_arrival(dispatcher):
 def test_every_event_is_logged_once_in_wire_form(dispatcher):
     sold = sale("c1", "100.5", "60.25")
     # an event type without a contract here (customer.merged has one now) is kept as it came
-    merged = Event(event_id="7b0c4a52-5d8e-4c59-9d3a-3f5cb1a0c001", event_type="customer.tagged",
-                   event_version=1, occurred_at=datetime.now(timezone.utc), producer="customer",
-                   correlation_id="corr-1", causation_id=None,
-                   payload={"into": "c1", "merged": ["c2"]})
+    merged = Event(
+        event_id="7b0c4a52-5d8e-4c59-9d3a-3f5cb1a0c001",
+        event_type="customer.tagged",
+        event_version=1,
+        occurred_at=datetime.now(UTC),
+        producer="customer",
+        correlation_id="corr-1",
+        causation_id=None,
+        payload={"into": "c1", "merged": ["c2"]},
+    )
     for event in (sold, merged, sold, registered("c1", "smb")):
         dispatcher.dispatch(event)
     assert count(dispatcher, EventLog) == 3
@@ -111,8 +138,9 @@ def test_every_event_is_logged_once_in_wire_form(dispatcher):
 
 
 def test_money_is_summed_exactly_and_currencies_never_mix(dispatcher):
-    for n, (customer, amount, currency) in enumerate([
-            ("c1", "12345678901.2345", "HKD"), ("c1", "0.0001", "HKD"), ("c1", "5", "USD")]):
+    for n, (customer, amount, currency) in enumerate(
+        [("c1", "12345678901.2345", "HKD"), ("c1", "0.0001", "HKD"), ("c1", "5", "USD")]
+    ):
         dispatcher.dispatch(sale(customer, amount, "0", currency=currency, sale_id=f"s{n}"))
     with dispatcher.uow.reader() as s:
         stored = s.scalars(select(PnlDaily.revenue).order_by(PnlDaily.currency)).all()
@@ -128,13 +156,21 @@ def test_figures_are_rounded_once_half_up_after_summing(dispatcher):
     smb = pnl(dispatcher)["segments"][0]
     # per row 0.0025 → 0.00 and 1.0025 → 1.00; summed first, 1.005 → 1.01 (half-up)
     assert (smb["revenue"], smb["cost"], smb["margin"]) == (
-        Decimal("1.01"), Decimal("0.01"), Decimal("1.00"))
+        Decimal("1.01"),
+        Decimal("0.01"),
+        Decimal("1.00"),
+    )
 
 
 def test_rebuilding_from_the_log_reproduces_the_read_models(dispatcher):
-    for event in (sale("c1", "100", "60"), registered("c1", "smb"),
-                  updated("c1", "vip", "2025-02-01T00:00"), completed("2025-03-01T04:00"),
-                  scheduled("2025-03-01T04:00"), sale("c2", "7.5", "1", sale_id="s2")):
+    for event in (
+        sale("c1", "100", "60"),
+        registered("c1", "smb"),
+        updated("c1", "vip", "2025-02-01T00:00"),
+        completed("2025-03-01T04:00"),
+        scheduled("2025-03-01T04:00"),
+        sale("c2", "7.5", "1", sale_id="s2"),
+    ):
         dispatcher.dispatch(event)
     before = pnl(dispatcher), activity(dispatcher, "2025-03-01", "2025-03-01")
     with dispatcher.uow() as work:

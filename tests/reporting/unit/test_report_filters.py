@@ -3,6 +3,7 @@ refused: a filtered answer equals the one computed here from only the matching
 events (``tests/reporting/dimensions``), with data in two values of each dimension;
 a filter a report cannot apply answers 422 naming it. The sales report's filters:
 ``test_report_filters_sales``."""
+
 import statistics
 from collections import Counter
 
@@ -55,12 +56,16 @@ def test_activity_filtered_equals_the_matching_calls_alone(world, name, value):
     body = report(client, "activity", **d.PERIOD, **{name: value})
     mine = d.matching(calls, **{name: value})
     done = done_in_period(mine)
-    expected = {"planned": sum(d.in_period(r["due_day"]) for r in mine),
-                "completed": len(done),
-                "missed": sum(d.in_period(r["due_day"]) for r in mine if r.get("missed")),
-                "on_time": sum(d.in_period(r["due_day"]) and r["day"] is not None
-                               and r["day"] <= r["due_day"] for r in mine),
-                "outcomes": dict(Counter(r["outcome"] for r in done))}
+    expected = {
+        "planned": sum(d.in_period(r["due_day"]) for r in mine),
+        "completed": len(done),
+        "missed": sum(d.in_period(r["due_day"]) for r in mine if r.get("missed")),
+        "on_time": sum(
+            d.in_period(r["due_day"]) and r["day"] is not None and r["day"] <= r["due_day"]
+            for r in mine
+        ),
+        "outcomes": dict(Counter(r["outcome"] for r in done)),
+    }
     assert {k: body["totals"][k] for k in expected} == expected
     assert body["totals"]["adherence"] == round(expected["on_time"] / expected["planned"], 4)
     assert expected["completed"] and expected["planned"]  # the filter has data to keep
@@ -90,7 +95,8 @@ def test_findings_filtered_equal_the_matching_calls_alone(world, name, value):
     done = done_in_period(d.matching(calls, **{name: value}))
     assert body["calls"] == len(done) > 0
     assert {o["outcome"]: o["calls"] for o in body["outcomes"]} == Counter(
-        r["outcome"] for r in done)
+        r["outcome"] for r in done
+    )
     for measure in ("satisfaction", "propensity"):
         n, mean = _mean(r[measure] for r in done)
         assert (body[measure]["n"], body[measure]["mean"]) == (n, mean)
@@ -99,11 +105,13 @@ def test_findings_filtered_equal_the_matching_calls_alone(world, name, value):
     assert {c["competitor"]: c["mentions"] for c in body["competitors"]} == d.mentions(done)
     everyone = report(client, "findings", **d.PERIOD)
     assert sum(c["mentions"] for c in body["competitors"]) < sum(
-        c["mentions"] for c in everyone["competitors"])
+        c["mentions"] for c in everyone["competitors"]
+    )
 
 
-@pytest.mark.parametrize("name, value", [f for f in FILTERS if f[0] in (
-    "segment", "channel", "team")])
+@pytest.mark.parametrize(
+    "name, value", [f for f in FILTERS if f[0] in ("segment", "channel", "team")]
+)
 def test_outsourcers_filtered_equal_the_matching_calls_alone(world, name, value):
     client, calls, _, _ = world
     body = report(client, "outsourcers", **d.PERIOD, **{name: value})
@@ -115,23 +123,37 @@ def test_outsourcers_filtered_equal_the_matching_calls_alone(world, name, value)
         contacts = [r for r in mine if r["outcome"] not in d.NOT_CONTACTED]
         converted = [r for r in contacts if r["outcome"] in ("interested", "sale_opportunity")]
         assert (metrics["contact_rate"]["k"], metrics["contact_rate"]["n"]) == (
-            len(contacts), len(mine))
+            len(contacts),
+            len(mine),
+        )
         assert (metrics["conversion"]["k"], metrics["conversion"]["n"]) == (
-            len(converted), len(contacts))
+            len(converted),
+            len(contacts),
+        )
         assert metrics["complaint_rate"]["k"] == sum(r["outcome"] == "complaint" for r in contacts)
         assert (metrics["satisfaction"]["n"], metrics["satisfaction"]["mean"]) == _mean(
-            r["satisfaction"] for r in mine)
-        assert (metrics["checklist_compliance"]["n"],
-                metrics["checklist_compliance"]["mean"]) == _mean(r["checklist"] for r in mine)
+            r["satisfaction"] for r in mine
+        )
+        assert (
+            metrics["checklist_compliance"]["n"],
+            metrics["checklist_compliance"]["mean"],
+        ) == _mean(r["checklist"] for r in mine)
         assert metrics["conversion"]["rate"] is None or metrics["conversion"]["rate"] <= 1
 
 
-@pytest.mark.parametrize("query", [{"segment": "retail"}, {"team": "north"},
-                                   {"channel": "visit"}, {"from": "2025-04-10"}])
+@pytest.mark.parametrize(
+    "query",
+    [{"segment": "retail"}, {"team": "north"}, {"channel": "visit"}, {"from": "2025-04-10"}],
+)
 def test_the_dashboard_refuses_filters_its_sections_would_ignore(world, query):
-    r = world[0].get("/dashboard", headers=auth("manager"),
-                     query_string={"currency": "HKD", **query})
+    r = world[0].get(
+        "/dashboard", headers=auth("manager"), query_string={"currency": "HKD", **query}
+    )
     assert r.status_code == 422 and r.content_type == "application/problem+json"
     assert set(r.json["errors"]) == set(query)
-    assert world[0].get("/dashboard", headers=auth("manager"),
-                        query_string={"currency": "USD"}).status_code == 200
+    assert (
+        world[0]
+        .get("/dashboard", headers=auth("manager"), query_string={"currency": "USD"})
+        .status_code
+        == 200
+    )

@@ -1,6 +1,7 @@
 """The filters of the reports with money (call-effectiveness, pnl) apply to every
 figure: with customers in two segments buying in two currencies, a filtered answer
 equals the one computed here from only the matching customers and sales."""
+
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,20 +31,38 @@ def _sales(rng, customers):
     for cid in customers:
         for currency in CURRENCIES:
             for month in (2, 5):
-                if rng.random() < .3:
+                if rng.random() < 0.3:
                     continue
                 at = generate.utc(2025, month, 1, 1) + timedelta(
-                    days=rng.randrange(28), hours=rng.randrange(22))
+                    days=rng.randrange(28), hours=rng.randrange(22)
+                )
                 revenue = Decimal(rng.randrange(100, 100000)) / 100
                 sale_id = f"{cid}-{currency}-{month}"
-                events.append(generate.event(
-                    "sale.recorded", at, sale_id=sale_id, customer_id=cid, currency=currency,
-                    recorded_at=at, revenue=revenue, cost=Decimal(0),
-                    lines=[{"quantity": Decimal(1), "unit_price": revenue,
-                            "unit_cost": Decimal(0)}]))
-                sales.append({"customer_id": cid, "segment": customers[cid]["segment"],
-                              "currency": currency, "month": month, "day": local_day(at),
-                              "revenue": revenue})
+                events.append(
+                    generate.event(
+                        "sale.recorded",
+                        at,
+                        sale_id=sale_id,
+                        customer_id=cid,
+                        currency=currency,
+                        recorded_at=at,
+                        revenue=revenue,
+                        cost=Decimal(0),
+                        lines=[
+                            {"quantity": Decimal(1), "unit_price": revenue, "unit_cost": Decimal(0)}
+                        ],
+                    )
+                )
+                sales.append(
+                    {
+                        "customer_id": cid,
+                        "segment": customers[cid]["segment"],
+                        "currency": currency,
+                        "month": month,
+                        "day": local_day(at),
+                        "revenue": revenue,
+                    }
+                )
     return events, sales
 
 
@@ -74,8 +93,7 @@ def _rho(x, y):
 
 @pytest.mark.parametrize("currency", CURRENCIES)
 @pytest.mark.parametrize("segment", SEGMENTS)
-def test_call_effectiveness_filtered_equals_the_segments_customers_alone(world, segment,
-                                                                         currency):
+def test_call_effectiveness_filtered_equals_the_segments_customers_alone(world, segment, currency):
     client, customers, sales = world
     body = report(client, "call-effectiveness", **WINDOW, segment=segment, currency=currency)
     mine = sorted(cid for cid, c in customers.items() if c["segment"] == segment)
@@ -88,9 +106,13 @@ def test_call_effectiveness_filtered_equals_the_segments_customers_alone(world, 
             change[s["customer_id"]] += s["revenue"] if s["month"] == 5 else -s["revenue"]
     correlations = body["all"]["correlations"]
     assert (correlations["revenue"]["n"], correlations["revenue"]["rho"]) == (
-        len(mine), _rho(calls, [float(change[cid]) for cid in mine]))
+        len(mine),
+        _rho(calls, [float(change[cid]) for cid in mine]),
+    )
     assert (correlations["satisfaction"]["n"], correlations["satisfaction"]["rho"]) == (
-        len(mine), _rho(calls, [customers[cid]["d_satisfaction"] for cid in mine]))
+        len(mine),
+        _rho(calls, [customers[cid]["d_satisfaction"] for cid in mine]),
+    )
 
 
 def _in_period(sale) -> bool:
@@ -101,16 +123,17 @@ def _in_period(sale) -> bool:
 @pytest.mark.parametrize("segment", SEGMENTS)
 def test_pnl_filtered_equals_the_segments_sales_alone(world, segment, currency):
     client, _, sales = world
-    query = {"from": str(PERIOD[0]), "to": str(PERIOD[1]), "segment": segment,
-             "currency": currency}
-    mine = [s for s in sales if s["segment"] == segment and s["currency"] == currency
-            and _in_period(s)]
+    query = {"from": str(PERIOD[0]), "to": str(PERIOD[1]), "segment": segment, "currency": currency}
+    mine = [
+        s for s in sales if s["segment"] == segment and s["currency"] == currency and _in_period(s)
+    ]
     by_customer: dict = {}
     for s in mine:
         by_customer[s["customer_id"]] = by_customer.get(s["customer_id"], 0) + s["revenue"]
     body = report(client, "pnl", **query)
     assert [(row["segment"], Decimal(row["revenue"])) for row in body["segments"]] == [
-        (segment, sum(s["revenue"] for s in mine))]
+        (segment, sum(s["revenue"] for s in mine))
+    ]
     assert Decimal(body["totals"]["revenue"]) == sum(s["revenue"] for s in mine) > 0
     assert body["reconciliation"]["balanced"] is True
     assert body["reconciliation"]["customers"] == len(by_customer)

@@ -1,6 +1,7 @@
 """The statistics against an independent computation on generated data with planted
 effects: calls raise satisfaction in ``retail`` and do nothing in ``sme``; partner
 ``p-bad`` underperforms while ``p-good`` works like staff."""
+
 import random
 
 import pytest
@@ -86,7 +87,8 @@ def test_on_plan_against_under_called_is_welch(world):
     got = segment(report(client, "call-effectiveness", **WINDOW), "retail")["cohorts"]
     assert got["difference"]["n"] == [len(on_plan), len(under)]
     assert got["difference"]["difference"] == pytest.approx(
-        sum(on_plan) / len(on_plan) - sum(under) / len(under), abs=1e-4)
+        sum(on_plan) / len(on_plan) - sum(under) / len(under), abs=1e-4
+    )
     assert got["difference"]["ci95"] == pytest.approx([interval.low, interval.high], abs=1e-3)
     assert got["difference"]["p_value"] == pytest.approx(expected.pvalue, rel=1e-3)
 
@@ -97,14 +99,19 @@ def test_the_underperforming_partner_is_flagged_and_the_other_is_not(world):
     assert body["flagged"] == ["p-bad"]
     bad = next(p for p in body["partners"] if p["partner"] == "p-bad")
     assert {"contact_rate", "satisfaction", "complaint_rate"} <= set(bad["below_parity"])
-    scores = {name: [c["satisfaction"] for c in calls if c["satisfaction"] is not None]
-              for name, calls in truth.items()}
+    scores = {
+        name: [c["satisfaction"] for c in calls if c["satisfaction"] is not None]
+        for name, calls in truth.items()
+    }
     expected = sp.ttest_ind(scores["p-bad"], scores["staff"], equal_var=False)
     got = bad["difference_from_staff"]["satisfaction"]
     assert got["ci95"] == pytest.approx(list(expected.confidence_interval(0.95)), abs=1e-3)
     contacts = sum(c["outcome"] != "no_answer" for c in truth["staff"])
-    assert body["staff"]["contact_rate"] == {**body["staff"]["contact_rate"],
-                                            "k": contacts, "n": len(truth["staff"])}
+    assert body["staff"]["contact_rate"] == {
+        **body["staff"]["contact_rate"],
+        "k": contacts,
+        "n": len(truth["staff"]),
+    }
 
 
 def test_too_little_data_is_said_in_words(world):
@@ -118,7 +125,8 @@ def test_wilson_and_newcombe_match_published_values():
     # Newcombe (1998), Statistics in Medicine 17:873, example (a): 56/70 vs 48/80.
     got = stats.newcombe(56, 70, 48, 80)
     assert got["difference"] == pytest.approx(0.2) and got["ci95"] == pytest.approx(
-        [0.0524, 0.3339], abs=1e-4)
+        [0.0524, 0.3339], abs=1e-4
+    )
     assert stats.wilson(0, 10)[1] == pytest.approx(0.2775, abs=1e-4)
     assert stats.newcombe(1, 5, 2, 5)["insufficient"].startswith("too little data")
 
@@ -129,7 +137,9 @@ def test_spearman_interval_is_fisher_z_and_states_n():
     got = stats.spearman(x, y)
     rho = sp.spearmanr(x, y).statistic
     import math
+
     half = 1.959964 * math.sqrt(1.06 / 27)
     assert got["n"] == 30 and got["ci95"] == pytest.approx(
-        [math.tanh(math.atanh(rho) - half), math.tanh(math.atanh(rho) + half)], abs=1e-4)
+        [math.tanh(math.atanh(rho) - half), math.tanh(math.atanh(rho) + half)], abs=1e-4
+    )
     assert stats.spearman([1, 2], [2, 1]) == stats.too_few(2)

@@ -1,7 +1,8 @@
 """Deals: the legal path through the sales cycle, stage history, and deals opened
 by calls, once."""
+
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,8 +22,9 @@ def client(lite_app):
 
 
 def move(client, deal_id, to_stage, **kw):
-    return client.post(f"{DEALS}/{deal_id}/stage", headers=auth("agent"),
-                       json={"to_stage": to_stage, **kw})
+    return client.post(
+        f"{DEALS}/{deal_id}/stage", headers=auth("agent"), json={"to_stage": to_stage, **kw}
+    )
 
 
 def count(app, model):
@@ -31,20 +33,32 @@ def count(app, model):
 
 
 def test_a_deal_walks_the_cycle_and_keeps_its_history(lite_app, client):
-    r = client.post(DEALS, headers=auth("agent"), json={
-        "customer_id": "c1", "amount": "1000.00", "title": "Tea for the office"})
+    r = client.post(
+        DEALS,
+        headers=auth("agent"),
+        json={"customer_id": "c1", "amount": "1000.00", "title": "Tea for the office"},
+    )
     assert r.status_code == 201, r.json
     deal = r.json
     assert (deal["stage"], deal["probability"], deal["expected_value"]) == ("lead", 10, "100.00")
     assert deal["allowed_next"] == ["qualified", "lost"]
-    for stage, probability in (("qualified", 25), ("proposal", 50), ("negotiation", 75),
-                               ("won", 100)):
+    for stage, probability in (
+        ("qualified", 25),
+        ("proposal", 50),
+        ("negotiation", 75),
+        ("won", 100),
+    ):
         r = move(client, deal["id"], stage)
         assert r.status_code == 200, r.json
         assert (r.json["stage"], r.json["probability"]) == (stage, probability)
     got = client.get(r.headers.get("Location") or f"{DEALS}/{deal['id']}", headers=auth()).json
-    assert [h["stage"] for h in got["history"]] == ["lead", "qualified", "proposal",
-                                                   "negotiation", "won"]
+    assert [h["stage"] for h in got["history"]] == [
+        "lead",
+        "qualified",
+        "proposal",
+        "negotiation",
+        "won",
+    ]
     assert all(h["seconds"] >= 0 for h in got["history"][:-1])
     assert got["history"][-1]["seconds"] is None and got["allowed_next"] == []
     with lite_app.extensions["rapport"].db.reader() as s:
@@ -52,11 +66,18 @@ def test_a_deal_walks_the_cycle_and_keeps_its_history(lite_app, client):
     assert types == ["deal.created"] + ["deal.stage_changed"] * 4
 
 
-@pytest.mark.parametrize("path, to_stage", [
-    ([], "proposal"), ([], "won"), (["qualified"], "lead"), (["qualified"], "negotiation"),
-    (["qualified", "proposal", "negotiation", "won"], "lost"),
-    (["lost"], "qualified"), ([], "lead"),
-])
+@pytest.mark.parametrize(
+    "path, to_stage",
+    [
+        ([], "proposal"),
+        ([], "won"),
+        (["qualified"], "lead"),
+        (["qualified"], "negotiation"),
+        (["qualified", "proposal", "negotiation", "won"], "lost"),
+        (["lost"], "qualified"),
+        ([], "lead"),
+    ],
+)
 def test_illegal_transitions_are_409_and_change_nothing(lite_app, client, path, to_stage):
     deal = client.post(DEALS, headers=auth(), json={"customer_id": "c1"}).json
     for stage in path:
@@ -79,14 +100,19 @@ def test_a_lost_deal_needs_a_reason(client):
 
 
 def test_deals_list_by_stage_with_a_cursor(client):
-    ids = [client.post(DEALS, headers=auth(), json={"customer_id": f"c{i}"}).json["id"]
-           for i in range(3)]
+    ids = [
+        client.post(DEALS, headers=auth(), json={"customer_id": f"c{i}"}).json["id"]
+        for i in range(3)
+    ]
     move(client, ids[0], "qualified")
-    leads = client.get(DEALS, headers=auth("analyst"),
-                       query_string={"stage": "lead", "limit": 1}).json
-    more = client.get(DEALS, headers=auth("analyst"),
-                      query_string={"stage": "lead", "limit": 1,
-                                    "cursor": leads["next_cursor"]}).json
+    leads = client.get(
+        DEALS, headers=auth("analyst"), query_string={"stage": "lead", "limit": 1}
+    ).json
+    more = client.get(
+        DEALS,
+        headers=auth("analyst"),
+        query_string={"stage": "lead", "limit": 1, "cursor": leads["next_cursor"]},
+    ).json
     assert {d["id"] for d in leads["items"] + more["items"]} == set(ids[1:])
 
 
@@ -99,12 +125,15 @@ def test_a_duplicated_call_completed_opens_one_deal_and_books_one_cost(sales_app
     assert dispatcher.dispatch(event)  # the broker redelivers it
     resent = completed("c1", outcome="sale_opportunity", cost="12.345", call_id="call-1")
     assert dispatcher.dispatch(resent)  # the calls service sends it again, new event id
-    assert dispatcher.dispatch_batch([completed("c1", outcome="sale_opportunity",
-                                                call_id="call-2")] * 1 +
-                                     [completed("c1", outcome="sale_opportunity",
-                                                call_id="call-2")]) == [True, True]
-    assert (count(lite_app, Deal), count(lite_app, DealStage), count(lite_app, CallCost)) == \
-        (2, 2, 2)
+    assert dispatcher.dispatch_batch(
+        [completed("c1", outcome="sale_opportunity", call_id="call-2")] * 1
+        + [completed("c1", outcome="sale_opportunity", call_id="call-2")]
+    ) == [True, True]
+    assert (count(lite_app, Deal), count(lite_app, DealStage), count(lite_app, CallCost)) == (
+        2,
+        2,
+        2,
+    )
     deal = client.get(DEALS, headers=auth(), query_string={"customer_id": "c1"}).json["items"]
     assert {d["source_call_id"] for d in deal} == {"call-1", "call-2"}
     assert {(d["owner"], d["segment"], d["stage"]) for d in deal} == {("a1", "smb", "lead")}
@@ -126,11 +155,18 @@ def test_a_deal_stuck_in_a_stage_is_an_irregularity(lite_app, client):
     deal = client.post(DEALS, headers=auth(), json={"customer_id": "c1"}).json
     client.post(DEALS, headers=auth(), json={"customer_id": "c2"})
     with lite_app.extensions["rapport"].db.transaction() as s:  # an old deal, as if it waited
-        s.execute(update(Deal).where(Deal.id == deal["id"]).values(
-            stage_entered_at=datetime.now(timezone.utc) - timedelta(days=45)))
-    r = client.get("/api/v1/irregularities", headers=auth("analyst"),
-                   query_string={"kind": "stuck_deal"})
+        s.execute(
+            update(Deal)
+            .where(Deal.id == deal["id"])
+            .values(stage_entered_at=datetime.now(UTC) - timedelta(days=45))
+        )
+    r = client.get(
+        "/api/v1/irregularities", headers=auth("analyst"), query_string={"kind": "stuck_deal"}
+    )
     assert [i["deal_id"] for i in r.json["items"]] == [deal["id"]]
-    r = client.get("/api/v1/irregularities", headers=auth("analyst"),
-                   query_string={"kind": "stuck_deal", "days": 60})
+    r = client.get(
+        "/api/v1/irregularities",
+        headers=auth("analyst"),
+        query_string={"kind": "stuck_deal", "days": 60},
+    )
     assert r.json["items"] == []

@@ -2,7 +2,8 @@
 of the customer's deals, the personal fields of its events in the outbox and the
 stored answers about it (a replay is then 410 Gone and opens no second deal); the
 ledger keeps its figures under the id."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, update
@@ -24,23 +25,32 @@ def client(lite_app):
 
 
 def open_deal(client, customer_id="c1", key="deal-1", title=TITLE):
-    return client.post("/api/v1/deals", json={"customer_id": customer_id, "amount": "1000.00",
-                                              "title": title},
-                       headers={**auth("agent"), "Idempotency-Key": key})
+    return client.post(
+        "/api/v1/deals",
+        json={"customer_id": customer_id, "amount": "1000.00", "title": title},
+        headers={**auth("agent"), "Idempotency-Key": key},
+    )
 
 
 def erase(app, customer_id="c1", **payload):
     with app.extensions["rapport"].uow() as work:  # as the relay would have sent them
-        work.session.execute(update(Outbox).values(sent_at=datetime.now(timezone.utc)))
-    assert dispatcher_for(app).dispatch(make_event("customer.erased", {
-        "customer_id": customer_id, "erased_at": datetime.now(timezone.utc), **payload},
-        producer="customer"))
+        work.session.execute(update(Outbox).values(sent_at=datetime.now(UTC)))
+    assert dispatcher_for(app).dispatch(
+        make_event(
+            "customer.erased",
+            {"customer_id": customer_id, "erased_at": datetime.now(UTC), **payload},
+            producer="customer",
+        )
+    )
 
 
 def everything(app) -> str:
     with app.extensions["rapport"].db.reader() as s:
-        return " ".join(str(tuple(row)) for table in Base.metadata.sorted_tables
-                        for row in s.execute(select(table)))
+        return " ".join(
+            str(tuple(row))
+            for table in Base.metadata.sorted_tables
+            for row in s.execute(select(table))
+        )
 
 
 def test_a_replayed_deal_after_erasure_is_gone_and_opens_no_second_deal(lite_app, client):
@@ -61,12 +71,21 @@ def test_erasure_leaves_no_personal_value_in_any_sales_table_or_sent_event(lite_
     dispatcher_for(lite_app).dispatch(registered("c1"))
     dispatcher_for(lite_app).dispatch(registered("c2", name="Wong Siu Fong"))
     deal = open_deal(client).json
-    r = client.post(f"/api/v1/deals/{deal['id']}/stage", headers=auth("agent"),
-                    json={"to_stage": "lost", "lost_reason": LOST})
+    r = client.post(
+        f"/api/v1/deals/{deal['id']}/stage",
+        headers=auth("agent"),
+        json={"to_stage": "lost", "lost_reason": LOST},
+    )
     assert r.status_code == 200, r.json
     kept = open_deal(client, "c2", key="deal-2", title="Wong's renewal").json
-    sale = client.post("/api/v1/transactions", headers=auth(), json={
-        "customer_id": "c1", "lines": [{"quantity": "1", "unit_price": "10", "unit_cost": "4"}]})
+    sale = client.post(
+        "/api/v1/transactions",
+        headers=auth(),
+        json={
+            "customer_id": "c1",
+            "lines": [{"quantity": "1", "unit_price": "10", "unit_cost": "4"}],
+        },
+    )
     assert sale.status_code == 201, sale.json
     assert all(v in everything(lite_app) for v in PERSONAL)
     erase(lite_app)
@@ -87,8 +106,7 @@ def test_an_erasure_forgets_the_names_of_profiles_merged_into_the_customer(lite_
 
 
 def test_an_answer_with_no_personal_data_still_replays_after_the_erasure(lite_app, client):
-    body = {"customer_id": "c1", "lines": [{"quantity": "1", "unit_price": "10",
-                                            "unit_cost": "4"}]}
+    body = {"customer_id": "c1", "lines": [{"quantity": "1", "unit_price": "10", "unit_cost": "4"}]}
     headers = {**auth(), "Idempotency-Key": "sale-1"}
     sale = client.post("/api/v1/transactions", json=body, headers=headers)
     assert sale.status_code == 201, sale.json

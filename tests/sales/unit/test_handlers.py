@@ -1,5 +1,6 @@
 """Sales handlers run through the real dispatcher and inbox, without a broker."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -25,15 +26,23 @@ def dispatcher(sqlite_url):
 
 
 def registered(customer_id="c1", **kw):
-    payload = {"customer_id": customer_id, "name": "Chan Tai Man", "phone": "+85291234567",
-               "segment": "smb", "registered_at": datetime.now(timezone.utc), **kw}
+    payload = {
+        "customer_id": customer_id,
+        "name": "Chan Tai Man",
+        "phone": "+85291234567",
+        "segment": "smb",
+        "registered_at": datetime.now(UTC),
+        **kw,
+    }
     return make_event("customer.registered", payload, producer="customer")
 
 
 def known(dispatcher) -> list[tuple]:
     with dispatcher.uow.reader() as s:
-        return [(c.customer_id, c.segment, c.name)
-                for c in s.scalars(select(Customer).order_by(Customer.customer_id))]
+        return [
+            (c.customer_id, c.segment, c.name)
+            for c in s.scalars(select(Customer).order_by(Customer.customer_id))
+        ]
 
 
 def test_subscriptions_are_exactly_the_queue_bindings():
@@ -60,11 +69,11 @@ def test_a_second_registration_of_the_same_customer_updates_the_projection(dispa
     assert known(dispatcher) == [("c1", "enterprise", "Chan Tai Man Ltd")]
 
 
-def test_sales_show_the_customer_known_once_its_registration_arrives(dispatcher, service_app,
-                                                                     sqlite_url):
+def test_sales_show_the_customer_known_once_its_registration_arrives(
+    dispatcher, service_app, sqlite_url
+):
     client = service_app(create_app, config.MIGRATIONS, sqlite_url).test_client()
-    body = {"customer_id": "c1",
-            "lines": [{"quantity": "1", "unit_price": "5", "unit_cost": "1"}]}
+    body = {"customer_id": "c1", "lines": [{"quantity": "1", "unit_price": "5", "unit_cost": "1"}]}
     early = client.post("/api/v1/transactions", headers=auth(), json=body)
     assert early.json["customer_known"] is False
     dispatcher.dispatch(registered())

@@ -1,4 +1,5 @@
 """The ledger's arithmetic: exact sums, one rounding to the cent, bounded totals."""
+
 from decimal import Decimal as D
 
 import pytest

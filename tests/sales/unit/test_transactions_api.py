@@ -1,6 +1,7 @@
 """The sales ledger API through Flask's test client on a migrated SQLite database."""
+
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -26,8 +27,9 @@ def client(app):
 
 def counts(app) -> tuple[int, int, int]:
     with app.extensions["rapport"].db.reader() as s:
-        return tuple(s.scalar(select(func.count()).select_from(model))
-                     for model in (Sale, SaleLine, Outbox))
+        return tuple(
+            s.scalar(select(func.count()).select_from(model)) for model in (Sale, SaleLine, Outbox)
+        )
 
 
 def line(quantity="1", unit_price="10.00", unit_cost="4.00", **kw):
@@ -40,28 +42,47 @@ def sale(*lines, customer_id="c1", **kw):
 
 def outbox_payloads(app) -> list[dict]:
     with app.extensions["rapport"].db.reader() as s:
-        return [json.loads(row.body)["payload"]
-                for row in s.scalars(select(Outbox).order_by(Outbox.id))]
+        return [
+            json.loads(row.body)["payload"] for row in s.scalars(select(Outbox).order_by(Outbox.id))
+        ]
 
 
 def test_record_sale_answers_exact_totals_as_strings_and_emits_the_event(app, client):
-    client.post("/api/v1/products", headers=auth(), json={
-        "sku": "TEA-1", "name": "Jasmine tea", "price": "19.99", "unit_cost": "7.50",
-        "effective_from": "2025-01-01T00:00:00+00:00"})
-    r = client.post(URL, headers=auth("agent"), json=sale(
-        line("3", "19.99", "7.50", sku="TEA-1", description="Jasmine tea")))
+    client.post(
+        "/api/v1/products",
+        headers=auth(),
+        json={
+            "sku": "TEA-1",
+            "name": "Jasmine tea",
+            "price": "19.99",
+            "unit_cost": "7.50",
+            "effective_from": "2025-01-01T00:00:00+00:00",
+        },
+    )
+    r = client.post(
+        URL,
+        headers=auth("agent"),
+        json=sale(line("3", "19.99", "7.50", sku="TEA-1", description="Jasmine tea")),
+    )
     assert r.status_code == 201
     body = r.json
     assert (body["revenue"], body["cost"], body["currency"]) == ("59.97", "22.50", "HKD")
-    assert body["lines"] == [{"line_no": 1, "sku": "TEA-1", "description": "Jasmine tea",
-                              "quantity": "3.0000", "unit_price": "19.9900",
-                              "unit_cost": "7.5000", "discount": "0.0000"}]
+    assert body["lines"] == [
+        {
+            "line_no": 1,
+            "sku": "TEA-1",
+            "description": "Jasmine tea",
+            "quantity": "3.0000",
+            "unit_price": "19.9900",
+            "unit_cost": "7.5000",
+            "discount": "0.0000",
+        }
+    ]
     assert body["customer_known"] is False and body["created_by"] == "tester"
     assert r.headers["Location"].endswith(f"{URL}/{body['id']}")
     assert counts(app) == (1, 1, 2)  # sale.recorded and its day's ledger totals
     event, totals = outbox_payloads(app)
-    assert (totals["revenue"], totals["cost_of_goods"], totals["revision"]) == \
-        ("59.97", "22.50", 1)
+    assert (totals["revenue"], totals["cost_of_goods"], totals["revision"]) == ("59.97", "22.50", 1)
     assert (event["sale_id"], event["revenue"], event["cost"]) == (body["id"], "59.97", "22.50")
     assert event["lines"][0]["unit_price"] == "19.9900"
     got = client.get(r.headers["Location"], headers=auth("analyst"))
@@ -69,11 +90,17 @@ def test_record_sale_answers_exact_totals_as_strings_and_emits_the_event(app, cl
 
 
 def test_totals_of_mixed_lines_are_summed_exactly_and_rounded_once(client):
-    r = client.post(URL, headers=auth(), json=sale(
-        line("2.5", "0.333", "0.1"),       # 0.8325   / 0.25
-        line("0.0001", "12.3456", "0"),    # 0.00123456 / 0
-        line("7", "1.0049", "0.0007"),     # 7.0343   / 0.0049
-        currency="USD", recorded_at="2025-03-01T09:30:00+08:00"))
+    r = client.post(
+        URL,
+        headers=auth(),
+        json=sale(
+            line("2.5", "0.333", "0.1"),  # 0.8325   / 0.25
+            line("0.0001", "12.3456", "0"),  # 0.00123456 / 0
+            line("7", "1.0049", "0.0007"),  # 7.0343   / 0.0049
+            currency="USD",
+            recorded_at="2025-03-01T09:30:00+08:00",
+        ),
+    )
     assert r.status_code == 201
     # revenue 7.86803456 -> 7.87 (rounded per line it would be 0.83 + 0.00 + 7.03 = 7.86)
     # cost 0.2549 -> 0.25
@@ -83,8 +110,9 @@ def test_totals_of_mixed_lines_are_summed_exactly_and_rounded_once(client):
 
 
 def test_half_cents_are_rounded_once_on_the_total_half_up(client):
-    halves = client.post(URL, headers=auth(), json=sale(line("1", "0.005", "0.005"),
-                                                        line("1", "0.005", "0.0049")))
+    halves = client.post(
+        URL, headers=auth(), json=sale(line("1", "0.005", "0.005"), line("1", "0.005", "0.0049"))
+    )
     assert (halves.json["revenue"], halves.json["cost"]) == ("0.01", "0.01")
     one = client.post(URL, headers=auth(), json=sale(line("1", "0.005", "0.0049")))
     assert (one.json["revenue"], one.json["cost"]) == ("0.01", "0.00")
@@ -121,8 +149,7 @@ BAD = [
     (sale(customer_id="c" * 65), "customer_id"),
     ({"lines": [line()]}, "customer_id"),
     (sale(recorded_at="2025-03-01T09:30:00"), "recorded_at"),
-    (sale(recorded_at=(datetime.now(timezone.utc) + timedelta(days=1)).isoformat()),
-     "recorded_at"),
+    (sale(recorded_at=(datetime.now(UTC) + timedelta(days=1)).isoformat()), "recorded_at"),
     (sale(vip=True), "vip"),
     (sale(*[line()] * 501), "lines"),
     (sale(line("99999999", "9999999", "0")), "lines"),  # total past what the ledger holds
@@ -194,15 +221,24 @@ def test_unknown_sale_is_404(client):
 
 
 def test_list_is_newest_first_cursor_paginated_and_filtered_by_customer(client):
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     for i in range(5):
-        client.post(URL, headers=auth(), json=sale(
-            line(unit_price=f"{i}.00"), customer_id="c1" if i % 2 == 0 else "c2",
-            recorded_at=(start + timedelta(days=i % 3)).isoformat()))
+        client.post(
+            URL,
+            headers=auth(),
+            json=sale(
+                line(unit_price=f"{i}.00"),
+                customer_id="c1" if i % 2 == 0 else "c2",
+                recorded_at=(start + timedelta(days=i % 3)).isoformat(),
+            ),
+        )
     seen, cursor = [], None
     while True:
-        r = client.get(URL, headers=auth("analyst"),
-                       query_string={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        r = client.get(
+            URL,
+            headers=auth("analyst"),
+            query_string={"limit": 2, **({"cursor": cursor} if cursor else {})},
+        )
         assert all("lines" not in item for item in r.json["items"])
         seen += [(item["recorded_at"], item["id"]) for item in r.json["items"]]
         cursor = r.json["next_cursor"]

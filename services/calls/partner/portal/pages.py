@@ -1,5 +1,6 @@
 """Installing the partner portal's pages on the calls app: its blueprint under
 ``/portal`` and the sign-in pages it shares."""
+
 from __future__ import annotations
 
 from flask import Flask

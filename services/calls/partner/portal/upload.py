@@ -2,6 +2,7 @@
 answer into a per-row report. The file is refused whole (nothing recorded) when it
 is not a CSV this page documents; each row is then judged by the API's own schema
 and use case (``outcomes.record_outcomes``), so a bad row refuses only itself."""
+
 from __future__ import annotations
 
 import csv
@@ -47,11 +48,13 @@ def items(raw: bytes) -> list[dict]:
         unknown = [h for h in header if h not in dict(COLUMNS)]
         missing = [c for c in REQUIRED if c not in header]
         if not header or unknown or missing or len(set(header)) != len(header):
-            raise BadFile("The first line must name the columns listed below"
-                          + (f"; unknown: {', '.join(unknown)}" if unknown else "")
-                          + (f"; missing: {', '.join(missing)}" if missing else "")
-                          + ("; a column is named twice" if len(set(header)) != len(header)
-                             else "") + ".")
+            raise BadFile(
+                "The first line must name the columns listed below"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + ("; a column is named twice" if len(set(header)) != len(header) else "")
+                + "."
+            )
         rows = []
         for row in reader:
             if None in row:
@@ -91,14 +94,19 @@ def report(answer: dict) -> list[dict]:
     A call the partner may not name is "not in your work", whatever the reason."""
     lines = []
     for result in answer["results"]:
-        line = {"row": result["index"] + 2, "call_id": result.get("call_id"),
-                "result": result["result"], "reasons": []}
+        line = {
+            "row": result["index"] + 2,
+            "call_id": result.get("call_id"),
+            "result": result["result"],
+            "reasons": [],
+        }
         if result["result"] == "rejected":
             if result["status"] == 404:
                 line["reasons"] = ["This call is not in your work."]
             else:
                 errors = field_errors(result.get("errors"))
-                line["reasons"] = ([f"{k}: {' '.join(v)}" for k, v in errors.items()]
-                                   or [result.get("detail", "refused")])
+                line["reasons"] = [f"{k}: {' '.join(v)}" for k, v in errors.items()] or [
+                    result.get("detail", "refused")
+                ]
         lines.append(line)
     return lines

@@ -1,6 +1,7 @@
 """The portal's routes: load the form, call one partner use case, render a template.
 No queries and no business rules here. Any call the partner may not name gets the
 same neutral page, whatever the reason, as the partner API answers the same 404."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -45,8 +46,7 @@ def local(value: str | None) -> str:
 
 
 def _render(template: str, status: int = 200, **values):
-    return render_template(template, local=local, zone_label=form.ZONE_LABEL,
-                           **values), status
+    return render_template(template, local=local, zone_label=form.ZONE_LABEL, **values), status
 
 
 @bp.get("/")
@@ -55,14 +55,23 @@ def queue():
     try:
         args = PartnerCallArgs().load(request.args)
     except ValidationError as exc:
-        raise Invalid("; ".join(f"{k}: {' '.join(map(str, v))}"
-                                for k, v in exc.messages.items())) from None
+        raise Invalid(
+            "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.messages.items())
+        ) from None
     # Dumped by the API's own schema: the page shows exactly what the API answers.
-    page = PartnerCallPage().dump(partner.list_calls(
-        service().uow, principal(), args["status"], args["limit"], args["cursor"]))
+    page = PartnerCallPage().dump(
+        partner.list_calls(
+            service().uow, principal(), args["status"], args["limit"], args["cursor"]
+        )
+    )
     open_ = withdrawals.listed(service().uow, principal(), False, WITHDRAWALS_SHOWN)
-    return _render("portal/queue.html", title="Your agents' calls", page=page,
-                   showing=args["status"] or "scheduled", withdrawn=open_)
+    return _render(
+        "portal/queue.html",
+        title="Your agents' calls",
+        page=page,
+        showing=args["status"] or "scheduled",
+        withdrawn=open_,
+    )
 
 
 @bp.route("/calls/<string:call_id>", methods=["GET", "POST"])
@@ -74,8 +83,9 @@ def call(call_id: str):
     if request.method == "POST":
         posted = request.form
         try:
-            data = OutcomeIn().load(form.body(request.form, shown["checklist"],
-                                              shown["items_to_confirm"]))
+            data = OutcomeIn().load(
+                form.body(request.form, shown["checklist"], shown["items_to_confirm"])
+            )
             partner.record_outcome(uow, caller, call_id, data)
             return redirect(url_for("portal.call", call_id=call_id, done=1), code=303)
         except ValidationError as exc:
@@ -84,10 +94,20 @@ def call(call_id: str):
             if exc.status not in (409, 422):
                 raise
             errors, status = form.field_errors(exc.errors) or {"_": [exc.detail]}, exc.status
-    return _render("portal/call.html", status, title="Call", errors=errors, f=posted,
-                   outcomes=OUTCOMES, done=request.args.get("done"), call=shown["call"],
-                   customer=shown["customer"], checklist=shown["checklist"],
-                   gaps=shown["items_to_confirm"], opt_out_notice_owed=False)
+    return _render(
+        "portal/call.html",
+        status,
+        title="Call",
+        errors=errors,
+        f=posted,
+        outcomes=OUTCOMES,
+        done=request.args.get("done"),
+        call=shown["call"],
+        customer=shown["customer"],
+        checklist=shown["checklist"],
+        gaps=shown["items_to_confirm"],
+        opt_out_notice_owed=False,
+    )
 
 
 @bp.post("/withdrawals/<string:withdrawal_id>/ack")
@@ -114,6 +134,13 @@ def bulk():
             problem, status = str(exc), 422
         else:
             lines = upload.report(outcomes.record_outcomes(service().uow, items, principal()))
-    return _render("portal/upload.html", status, title="Upload outcomes", columns=upload.COLUMNS,
-                   problem=problem, lines=lines, max_rows=upload.MAX_BULK,
-                   max_kb=upload.MAX_BYTES // 1024)
+    return _render(
+        "portal/upload.html",
+        status,
+        title="Upload outcomes",
+        columns=upload.COLUMNS,
+        problem=problem,
+        lines=lines,
+        max_rows=upload.MAX_BULK,
+        max_kb=upload.MAX_BYTES // 1024,
+    )

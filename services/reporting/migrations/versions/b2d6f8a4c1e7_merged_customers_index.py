@@ -9,26 +9,27 @@ A customer's P&L segment change now also moves the customers merged into it
 before this upgrade, run the rebuild once (``python -m services.reporting.rebuild``):
 their history then counts under their survivors' segments.
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
-revision: str = 'b2d6f8a4c1e7'
-down_revision: Union[str, Sequence[str], None] = 'a8c5e2f17b43'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "b2d6f8a4c1e7"
+down_revision: str | Sequence[str] | None = "a8c5e2f17b43"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table('customer_facts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_customer_facts_merged_into'), ['merged_into'],
-                              unique=False)
+    with op.batch_alter_table("customer_facts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_customer_facts_merged_into"), ["merged_into"], unique=False
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('customer_facts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_facts_merged_into'))
+    with op.batch_alter_table("customer_facts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_customer_facts_merged_into"))

@@ -10,26 +10,26 @@ overdue_since is now the time a customer is due by (shared.coverage), and plan
 adherence counts a call done in time on its due day; rows filled before hold the
 old figures.
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = 'b9d3f5a1c7e2'
-down_revision: Union[str, Sequence[str], None] = 'b8c4f1d2e6a7'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "b9d3f5a1c7e2"
+down_revision: str | Sequence[str] | None = "b8c4f1d2e6a7"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('call_state', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('plan_id', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('max_gap_days', sa.Integer(), nullable=True))
+    with op.batch_alter_table("call_state", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("plan_id", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("max_gap_days", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('call_state', schema=None) as batch_op:
-        batch_op.drop_column('max_gap_days')
-        batch_op.drop_column('plan_id')
+    with op.batch_alter_table("call_state", schema=None) as batch_op:
+        batch_op.drop_column("max_gap_days")
+        batch_op.drop_column("plan_id")

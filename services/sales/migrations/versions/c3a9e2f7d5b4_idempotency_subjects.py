@@ -6,27 +6,27 @@ Revises: 0091e87c9c9e
 Create Date: 2026-12-06 13:30:00.000000
 
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = 'c3a9e2f7d5b4'
-down_revision: Union[str, Sequence[str], None] = '0091e87c9c9e'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "c3a9e2f7d5b4"
+down_revision: str | Sequence[str] | None = "0091e87c9c9e"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     """Upgrade schema: answers stored before have none recorded (NULL); an erasure
     finds those by their content."""
-    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('subjects', sa.Text(), nullable=True))
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("subjects", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
-        batch_op.drop_column('subjects')
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_column("subjects")
