@@ -76,8 +76,3 @@ def use_offset_file(path: str | Path | None) -> None:
     for a process that learns its settings after import, and for tests."""
     global _offset
     _offset = _Offset(str(path) if path else None)
-
-
-def utcnow() -> datetime:
-    """``now()``, under the name column defaults and rows use."""
-    return now()
