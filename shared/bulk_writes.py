@@ -242,7 +242,8 @@ _IMMUTABLE = (str, int, float, bool, Decimal, date, datetime)
 def _remembering(process: Callable) -> Callable:
     """``process`` answering None and a repeat of its last (immutable) value without
     running again: a chunk's rows share their times and most of their blanks."""
-    none, last = process(None), [None, None]
+    none = process(None)
+    last: list[Any] = [None, None]
 
     def run(value):
         if value is None:

@@ -3,6 +3,7 @@ several processes (API workers, consumer, relay) writing to the same file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sqlite3
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -123,7 +125,8 @@ class Database:
         self.read_engine = self.engine.execution_options(read_only=True)
         self.ReadSession = sessionmaker(self.read_engine, expire_on_commit=False)
         _hold_strong_references(self.Session)
-        self._hot, self._hot_lock, self._hot_all = threading.local(), threading.Lock(), []
+        self._hot, self._hot_lock = threading.local(), threading.Lock()
+        self._hot_all: list[Any] = []
 
     @property
     def dialect(self) -> str:
@@ -226,10 +229,8 @@ class Database:
 
 def _close_quietly(fairy) -> None:
     """Close a connection taken out of the pool (the pool no longer does it)."""
-    try:
+    with contextlib.suppress(sqlite3.Error):
         fairy.dbapi_connection.close()
-    except sqlite3.Error:
-        pass
 
 
 # PostgreSQL's SQLSTATEs for a transaction it aborted to break a lock cycle or a

@@ -53,14 +53,18 @@ class Settler:
                 event = parse_event(body)
             except EnvelopeError as exc:
                 self._dead_letter(
-                    tag, exc.reason, "a malformed message %s: %s", properties.message_id, exc
+                    tag,
+                    exc.reason,
+                    "dead-lettering a malformed message %s: %s",
+                    properties.message_id,
+                    exc,
                 )
                 continue
             if retries.failures(properties) >= self.delivery_limit:
                 self._dead_letter(
                     tag,
                     "handler_failed",
-                    "%s %s after %d failures: %s",
+                    "dead-lettering %s %s after %d failures: %s",
                     event.event_type,
                     event.event_id,
                     retries.failures(properties),
@@ -75,7 +79,7 @@ class Settler:
         return not all(suspect for *_, suspect in batch)
 
     def _dead_letter(self, tag, reason: str, message: str, *args) -> None:
-        log.error("dead-lettering " + message, *args)
+        log.error(message, *args)
         self.metrics.dead_lettered.labels(reason).inc()
         self.channel.basic_reject(tag, requeue=False)
 

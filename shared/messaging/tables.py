@@ -8,9 +8,10 @@ handler's transaction, so a handler's effect happens once per event id.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, declared_attr, mapped_column
 
 from shared.clock import utcnow
 from shared.types import UTCDateTime
@@ -39,12 +40,14 @@ class OutboxMixin:
     @declared_attr.directive
     def __table_args__(cls):
         # Only pending rows are ever looked up by the relay: keep that index small.
+        # On the class, the attribute is SQLAlchemy's column (mypy sees the instance's value).
+        sent_at = cast("InstrumentedAttribute[datetime | None]", cls.sent_at)
         return (
             Index(
                 "ix_outbox_pending",
                 "id",
-                sqlite_where=cls.sent_at.is_(None),
-                postgresql_where=cls.sent_at.is_(None),
+                sqlite_where=sent_at.is_(None),
+                postgresql_where=sent_at.is_(None),
             ),
         )
 

@@ -116,6 +116,7 @@ class _Scope:
 
     def __exit__(self, *exc):
         if exc[0] is None:
+            assert self._work is not None  # set by __enter__
             try:
                 self._work.write_events()
             except BaseException as error:

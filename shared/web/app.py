@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
@@ -143,7 +144,9 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
         if not request.path.startswith(PUBLIC_PREFIXES) and not _public(app):
             g.principal = authenticate(request.headers.get("Authorization", ""))
 
-    counters, latencies = {}, {}  # labelled children, looked up once per label set
+    # Labelled children, looked up once per label set.
+    counters: dict[tuple, Any] = {}
+    latencies: dict[tuple, Any] = {}
 
     @app.after_request
     def _finish(response: Response):
@@ -209,7 +212,9 @@ def authenticate(header: str) -> Principal:
 
 def verify(token: str) -> Principal:
     try:
-        return service().authenticator.verify(token)
+        authenticator = service().authenticator
+        assert authenticator is not None  # create_app gives every service one
+        return authenticator.verify(token)
     except TokenError as exc:
         raise Unauthorized(f"the token is not valid: {exc}") from exc
     except ProviderUnavailable as exc:

@@ -68,12 +68,15 @@ def _compile(schema: Schema) -> Dump | None:
 
     def one(obj):
         out = {}
+        get: Callable[[str, Any], Any]
         if type(obj) is dict:
             get = obj.get
         elif not hasattr(obj, "__getitem__"):
 
-            def get(name, default, obj=obj):
+            def get_attribute(name, default, obj=obj):
                 return getattr(obj, name, default)
+
+            get = get_attribute
         else:  # a mapping of another kind: marshmallow's lookups, hooks there are none
             return by_marshmallow(schema, obj, many=False)
         for key, source, convert, whole, default in plan:

@@ -91,7 +91,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
 def handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
-    log.exception("unhandled error")
+    log.error("unhandled error", exc_info=exc)
     return handle_http_exception(InternalServerError())
 
 
