@@ -25,7 +25,7 @@ def ceiling(amqp_url: str, messages: int = 50_000, batch: int = 500, size: int =
     try:
         started = time.perf_counter()
         for start in range(0, messages, batch):
-            confirmed, failed = publisher.publish_batch(
+            _confirmed, failed = publisher.publish_batch(
                 Message(i, str(i), "bench.published.v1", body)
                 for i in range(start, min(start + batch, messages))
             )

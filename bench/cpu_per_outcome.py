@@ -1,6 +1,7 @@
 """CPU seconds each process spends per outcome, bulk path (``python -m
 bench.cpu_per_outcome``): where the end-to-end time goes."""
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -11,11 +12,9 @@ from bench import system
 def cpu(pid):
     total = 0
     for p in [pid] + [int(x) for x in os.popen(f"pgrep -P {pid}").read().split()]:
-        try:
-            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        with contextlib.suppress(FileNotFoundError):
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-        except FileNotFoundError:
-            pass
     return total
 
 

@@ -204,7 +204,7 @@ def latencies(urls: dict, rounds: int = 5, requests: int = 20, warm_up: int = 5)
         )
         return time.perf_counter() - t
 
-    for n, client in clients.items():
+    for client in clients.values():
         for name in REPORTS:
             for _ in range(warm_up):
                 get(client, name)
@@ -294,10 +294,9 @@ def raw_drain(amqp_url: str, names, n: int) -> float:
     conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = conn.channel()
     channel.basic_qos(prefetch_count=500)
-    seen, started = 0, time.perf_counter()
-    for method, _props, _body in channel.consume(names.queue("reporting")):
+    started = time.perf_counter()
+    for seen, (method, _props, _body) in enumerate(channel.consume(names.queue("reporting")), 1):
         channel.basic_ack(method.delivery_tag)
-        seen += 1
         if seen >= n:
             break
     rate = n / (time.perf_counter() - started)

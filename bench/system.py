@@ -342,7 +342,7 @@ def _print_stages(bench: Bench, sent: dict[str, float], seen: dict[str, float]) 
     for cid, start in sent.items():
         event_id, created, sent_at = outbox[cid]
         times = [start, _epoch(created), _epoch(sent_at), _epoch(handled[event_id]), seen[cid]]
-        for (name, values), a, b in zip(stages.items(), times, times[1:]):
+        for values, a, b in zip(stages.values(), times, times[1:]):
             values.append(b - a)
     print(
         "  ("
@@ -391,7 +391,7 @@ def _watch(bench: Bench, sent: dict, seen: dict, lock, done) -> None:
 
 
 def _quantile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def _ms(values: list[float], q: float) -> str:

@@ -131,19 +131,18 @@ def main() -> None:
     receiver = Receiver()
     b50, b99 = baseline(receiver)
     print(f"baseline POST to the receiver   p50 {b50:7.1f} ms  p99 {b99:7.1f} ms", flush=True)
-    with tempfile.TemporaryDirectory() as work:
-        # The receiver is on loopback, which a system refuses by default.
-        with Bench(
-            args.amqp_url,
-            Path(work),
-            settings={
-                "CALLS_WEBHOOK_ALLOW_PRIVATE": "1",
-                **({"CALLS_PERIODIC_TICK_SECONDS": str(args.tick)} if args.tick else {}),
-            },
-        ) as bench:
-            p50, p99, got, count, achieved, (w50, w99) = latency(
-                bench, receiver, args.rate, args.seconds
-            )
+    # The receiver is on loopback, which a system refuses by default.
+    settings = {
+        "CALLS_WEBHOOK_ALLOW_PRIVATE": "1",
+        **({"CALLS_PERIODIC_TICK_SECONDS": str(args.tick)} if args.tick else {}),
+    }
+    with (
+        tempfile.TemporaryDirectory() as work,
+        Bench(args.amqp_url, Path(work), settings=settings) as bench,
+    ):
+        p50, p99, got, count, achieved, (w50, w99) = latency(
+            bench, receiver, args.rate, args.seconds
+        )
     print(
         f"event → receiver at {achieved:.0f}/s    p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
         f"({got}/{count} delivered; ratio p50 {p50 / b50:.0f}× the baseline)"
