@@ -175,7 +175,8 @@ class System:
             out = subprocess.DEVNULL
             if self.log_dir is not None:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
-                out = open(self.log_dir / f"{proc.name}.log", "ab")
+                # The process's log, held for as long as the process writes to it.
+                out = open(self.log_dir / f"{proc.name}.log", "ab")  # noqa: SIM115
             proc.popen = subprocess.Popen(
                 proc.argv,
                 env=proc.env,
@@ -301,9 +302,8 @@ def _print_welcome(system: System, env: dict) -> None:
         token = issue_token(system.settings["customer"].auth_secret, "dev", "admin")
         print("\n  development mode: a built-in secret signs tokens. An admin token for trying it:")
         print(f"  export TOKEN={token}")
-        print(
-            f'  curl -H "Authorization: Bearer $TOKEN" {system.api_url("customer")}/api/v1/customers'
-        )
+        customers = f"{system.api_url('customer')}/api/v1/customers"
+        print(f'  curl -H "Authorization: Bearer $TOKEN" {customers}')
         print("\n  pages (a token in the address signs you in once; see docs/pages.md):")
         print(
             f"  workspace {system.api_url('calls')}/workspace/?token=$TOKEN"

@@ -267,15 +267,11 @@ def kustomization() -> dict:
 
 
 def files() -> dict[Path, str]:
-    dump = lambda docs: (
-        HEADER
-        + yaml.safe_dump_all(
-            docs,
-            sort_keys=False,  # noqa: E731
-            default_flow_style=False,
-            width=100,
+    def dump(docs) -> str:
+        return HEADER + yaml.safe_dump_all(
+            docs, sort_keys=False, default_flow_style=False, width=100
         )
-    )
+
     out = {BASE / f"{service}.yaml": dump(service_resources(service)) for service in SERVICES}
     out[BASE / "kustomization.yaml"] = dump([kustomization()])
     return out
