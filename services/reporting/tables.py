@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import Date, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -100,7 +101,7 @@ class CustomerMonth:
     """Keyed month first, customer last: a month's rows together, as a report reads
     every customer's row of a few months."""
 
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__: ClassVar[dict] = {"sqlite_with_rowid": False}
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 

@@ -111,12 +111,13 @@ def check_kind(data: dict) -> None:
 
 
 def _check_partner(session, data: dict) -> None:
-    if data["kind"] == "partner":
-        if not data.get("partner_id") or session.get(Partner, data["partner_id"]) is None:
-            raise Invalid(
-                "an outsourcer agent needs a known partner",
-                errors={"partner_id": ["No such partner."]},
-            )
+    if data["kind"] == "partner" and (
+        not data.get("partner_id") or session.get(Partner, data["partner_id"]) is None
+    ):
+        raise Invalid(
+            "an outsourcer agent needs a known partner",
+            errors={"partner_id": ["No such partner."]},
+        )
 
 
 def get_agent(uow, agent_id: str) -> Agent:

@@ -144,7 +144,7 @@ def assign_calls(
             if reason:
                 why[reason] += 1
             else:
-                chosen = agent
+                chosen, chosen_basis = agent, basis
                 break
         if chosen is None:
             call.unassigned_reason = _unassignable(why, len(agents))
@@ -157,7 +157,7 @@ def assign_calls(
         eligible = len(agents) - sum(why.values())
         lead = (
             f"continuity: served the customer on call {before[call.customer_id].call_id}"
-            if basis == "continuity"
+            if chosen_basis == "continuity"
             else f"next in round-robin of {eligible} eligible"
         )
         record(
@@ -169,10 +169,10 @@ def assign_calls(
             f"qualified for {call.channel}, segment {customer.segment}, language "
             f"{customer.preferred_language or 'any'}; {lead}; "
             f"{load[(chosen.id, day)]}/{chosen.daily_capacity} on {day}",
-            basis,
+            chosen_basis,
         )
         totals["assigned"] += 1
-        totals[basis] += 1
+        totals[chosen_basis] += 1
     return totals
 
 

@@ -8,6 +8,7 @@ sub-daily rules so slowly that they are refused here before they reach it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from datetime import UTC, datetime, timedelta
@@ -140,4 +141,4 @@ def longest_gap_days(text: str, zone: str, starts_at: datetime, now: datetime) -
     if len(due) < 2:
         parts = _parts(text)
         return _PERIOD_DAYS.get(parts.get("FREQ", ""), 1) * int(parts.get("INTERVAL", 1))
-    return max(1, math.ceil(max(b - a for a, b in zip(due, due[1:])) / timedelta(days=1)))
+    return max(1, math.ceil(max(b - a for a, b in itertools.pairwise(due)) / timedelta(days=1)))

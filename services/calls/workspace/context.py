@@ -44,11 +44,11 @@ def call_page(uow, caller, call_id: str) -> dict:
                     .limit(LAST_OUTCOMES)
                 )
             ),
-            "open_followups": _open_followups(session, call.customer_id),
+            "open_followups": open_followups(session, call.customer_id),
         }
 
 
-def _open_followups(session, customer_id: str) -> list[dict]:
+def open_followups(session, customer_id: str) -> list[dict]:
     """Follow-ups whose call is still to be made (an escalation is an open complaint)."""
     rows = session.execute(
         select(Followup, Call.status)

@@ -115,5 +115,5 @@ def customer_page(uow, caller, customer_id: str) -> dict:
                     .limit(context.LAST_OUTCOMES)
                 )
             ),
-            "open_followups": context._open_followups(session, customer_id),
+            "open_followups": context.open_followups(session, customer_id),
         }

@@ -4,6 +4,8 @@ on file is noted on that profile's timeline instead."""
 
 from __future__ import annotations
 
+import contextlib
+
 from marshmallow import ValidationError
 
 from services.customer.profiles import duplicates
@@ -23,10 +25,8 @@ def _points(referral: dict) -> list[dict]:
     points = []
     for kind, field in _FIELDS.items():
         if referral.get(kind):
-            try:
+            with contextlib.suppress(ValidationError):
                 points.append({"kind": kind, "value": field.deserialize(referral[kind])})
-            except ValidationError:
-                pass
     return points
 
 
