@@ -81,7 +81,7 @@ def test_every_container_has_a_health_check(stack):
 def test_each_app_container_checks_the_readiness_of_the_process_it_runs(stack):
     containers = app_containers(stack)
     assert len(containers) == 3 * len(SERVICES)
-    for name, spec in containers.items():
+    for spec in containers.values():
         role = spec["command"][-1]
         assert spec["command"] == ["python", "-m", "deploy.run", role]
         assert spec["healthcheck"]["test"] == ["CMD", "python", "-m", "deploy.healthcheck", role]

@@ -167,7 +167,7 @@ def test_references_resolve_and_production_commits_no_secret(overlay):
     """Dev carries its own development credentials; production refers to Secrets the
     operator creates, each named with its keys in docs/deployment.md."""
     name, resources = overlay
-    secrets = {n for n in of_kind(resources, "Secret")}
+    secrets = set(of_kind(resources, "Secret"))
     config_maps = set(of_kind(resources, "ConfigMap"))
     wanted: dict[str, set[str]] = {}
     for workload in [r for r in resources if r["kind"] in ("Deployment", "Job", "StatefulSet")]:
@@ -188,7 +188,7 @@ def test_references_resolve_and_production_commits_no_secret(overlay):
     doc = (ROOT / "docs" / "deployment.md").read_text()
     for secret, keys in wanted.items():
         named = re.sub(
-            r"^rapport-(%s)-database$" % "|".join(SERVICES), "rapport-$service-database", secret
+            rf"^rapport-({'|'.join(SERVICES)})-database$", "rapport-$service-database", secret
         )
         assert re.search(rf"create secret generic {re.escape(named)}( |$)", doc, re.M), secret
         for key in keys:

@@ -127,12 +127,15 @@ def test_an_erasure_reaches_every_store_of_every_service(running_system):
         "duration_seconds": 120,
         "notes": f"notes {tag}",
     }
-    upload = lambda: client.post(
-        "calls",
-        f"/partner/calls/{call_id}/outcome",  # noqa: E731
-        json=outcome,
-        **keyed(client, f"o{tag}", "partner", pid),
-    )
+
+    def upload():
+        return client.post(
+            "calls",
+            f"/partner/calls/{call_id}/outcome",
+            json=outcome,
+            **keyed(client, f"o{tag}", "partner", pid),
+        )
+
     first = upload()
     assert first.status_code == 201 and first.json()["customer"]["name"] == person["name"]
     assert upload().json() == first.json()
@@ -141,16 +144,19 @@ def test_an_erasure_reaches_every_store_of_every_service(running_system):
         "outcome",
         "outcome-replay",
     ]  # after the list reads that found the call
-    deal = lambda: client.post(
-        "sales",
-        "/deals",
-        json={  # noqa: E731
-            "customer_id": customer_id,
-            "amount": "100.00",
-            "title": f"Deal for {tag}",
-        },
-        **keyed(client, f"d{tag}", "agent"),
-    )
+
+    def deal():
+        return client.post(
+            "sales",
+            "/deals",
+            json={
+                "customer_id": customer_id,
+                "amount": "100.00",
+                "title": f"Deal for {tag}",
+            },
+            **keyed(client, f"d{tag}", "agent"),
+        )
+
     assert deal().status_code == 201
     sale = client.post(
         "sales",

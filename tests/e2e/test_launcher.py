@@ -3,6 +3,7 @@ terminal closed (SIGHUP), it leaves no process of its system running."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -62,7 +63,8 @@ def launched(amqp_url, tmp_path):
         "RAPPORT_WEB_WORKERS": "1",
         **port_settings(),
     }
-    out = open(tmp_path / "launcher.out", "wb")
+    # The launcher's output, open until the fixture's teardown.
+    out = open(tmp_path / "launcher.out", "wb")  # noqa: SIM115
     launcher = subprocess.Popen(
         [sys.executable, "-m", "deploy.launcher"],
         env=env,
@@ -83,10 +85,8 @@ def launched(amqp_url, tmp_path):
         yield launcher, namespace
     finally:
         for pid in [launcher.pid, *processes_of(namespace)]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         launcher.wait()
         out.close()
         conn = pika.BlockingConnection(pika.URLParameters(amqp_url))

@@ -58,7 +58,7 @@ def effectiveness_stream(seed: int = 7, per_segment: int = 60):
                 months = sorted({1, 6, *months[1:-1]})
             base = rng.choice((2, 3))
             scores = []
-            for k, month in enumerate(months):
+            for month in months:
                 if month <= 3:
                     score = base
                 elif segment == "retail":

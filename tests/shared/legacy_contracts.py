@@ -2,7 +2,8 @@
 moved to msgspec (``shared.events.contracts``): ``test_event_loading`` checks that the
 new contracts accept and load what these did.
 
-(Their original docstring:) Versioned event contracts: the payload of every event type, defined once.
+(Their original docstring:) Versioned event contracts: the payload of every event type,
+defined once.
 
 Adding an optional field keeps a contract's version; anything else is a new
 version (``CallCompletedV2``) registered beside the old one. Consumers exclude

@@ -169,7 +169,7 @@ def test_a_column_left_out_gets_its_scalar_default_and_a_computed_one_is_refused
     with engine.begin() as connection:
         bulk_writes.insert(connection, things, ("id",), [("bare",)])
     assert read(engine, things)["bare"]["kind"] == "plain"
-    with pytest.raises(ValueError, match="bulk_stamped.at"):
+    with pytest.raises(ValueError, match=r"bulk_stamped.at"):
         bulk_writes.Rows.insert(stamped, ("id",), bulk_writes.dialect_for("sqlite"))
 
 

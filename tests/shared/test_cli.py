@@ -36,7 +36,7 @@ def raiser(exc):
 
 def test_each_failure_is_one_line_with_its_status(capsys, tmp_path):
     assert ran(capsys, raiser(Failed("no such segment", 1)), 1) == "rapport-x: no such segment"
-    assert ran(capsys, lambda: open(tmp_path / "f.csv"), 2) == (
+    assert ran(capsys, lambda: (tmp_path / "f.csv").read_text(), 2) == (
         f"rapport-x: cannot read {tmp_path / 'f.csv'}: No such file or directory"
     )
     assert ran(capsys, raiser(KeyboardInterrupt()), 130) == "rapport-x: interrupted"

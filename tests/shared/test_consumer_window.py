@@ -3,6 +3,8 @@ as soon as they stop (the broker's side is a stand-in: this is about the loop)."
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from shared.messaging import topology
 from shared.messaging.consumer import Consumer
 
@@ -34,7 +36,7 @@ def gathered(arrivals: list[int], prefetch: int = 800, first: int = 150) -> tupl
 
 
 class _NoDispatch:
-    subscriptions: dict = {}
+    subscriptions: ClassVar[dict] = {}
 
 
 def test_a_window_keeps_reading_while_deliveries_keep_coming():

@@ -77,7 +77,7 @@ def test_a_payload_that_breaks_its_contract_is_refused_with_the_contracts_messag
     data = wire()
     data["payload"].update(outcome="teleported", satisfaction="great")
     del data["payload"]["customer_id"]
-    with pytest.raises(EnvelopeError, match="payload breaks call.completed contract") as raised:
+    with pytest.raises(EnvelopeError, match=r"payload breaks call.completed contract") as raised:
         parse_event(json.dumps(data))
     # the contract's own words, naming a field that is wrong
     assert raised.value.reason == "bad_payload"

@@ -55,54 +55,54 @@ def test_a_gunicorn_api_logs_json_lines_and_an_access_line_a_request(tmp_path):
         "RAPPORT_WEB_WORKERS": "1",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
     }
-    out, err = open(tmp_path / "stdout", "wb"), open(tmp_path / "stderr", "wb")
-    api = subprocess.Popen(
-        command("customer", "api", "127.0.0.1", port),
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=err,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    sent = []  # (method, path, status, request id answered, correlation id sent)
-    try:
-        wait_for(lambda: _answers(f"{base}/healthz"), 60, message="the API answers")
-        sent.append(("GET", "/healthz", 200, None, None))
-        for method, path, headers, status in [
-            ("GET", "/api/v1/periodic-jobs", {**auth(), "X-Correlation-ID": "corr-1"}, 200),
-            (
-                "GET",
-                "/api/v1/periodic-jobs",
-                {"X-Request-ID": "req-given", "X-Correlation-ID": "corr-2"},
-                401,
-            ),
-            (
-                "POST",
-                "/api/v1/customers",
-                {**auth(), "Content-Type": "application/json", "X-Correlation-ID": "corr-3"},
-                400,
-            ),
-            ("GET", "/nowhere", {**auth(), "User-Agent": "log-test/1"}, 404),
-        ]:
-            answer = requests.request(method, base + path, headers=headers, data="{", timeout=10)
-            assert answer.status_code == status, answer.text
-            sent.append(
+    with open(tmp_path / "stdout", "wb") as out, open(tmp_path / "stderr", "wb") as err:
+        api = subprocess.Popen(
+            command("customer", "api", "127.0.0.1", port),
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        sent = []  # (method, path, status, request id answered, correlation id sent)
+        try:
+            wait_for(lambda: _answers(f"{base}/healthz"), 60, message="the API answers")
+            sent.append(("GET", "/healthz", 200, None, None))
+            for method, path, headers, status in [
+                ("GET", "/api/v1/periodic-jobs", {**auth(), "X-Correlation-ID": "corr-1"}, 200),
                 (
-                    method,
-                    path,
-                    status,
-                    answer.headers["X-Request-ID"],
-                    headers.get("X-Correlation-ID"),
+                    "GET",
+                    "/api/v1/periodic-jobs",
+                    {"X-Request-ID": "req-given", "X-Correlation-ID": "corr-2"},
+                    401,
+                ),
+                (
+                    "POST",
+                    "/api/v1/customers",
+                    {**auth(), "Content-Type": "application/json", "X-Correlation-ID": "corr-3"},
+                    400,
+                ),
+                ("GET", "/nowhere", {**auth(), "User-Agent": "log-test/1"}, 404),
+            ]:
+                answer = requests.request(
+                    method, base + path, headers=headers, data="{", timeout=10
                 )
-            )
-        assert sent[2][3] == "req-given"
-        scraped = requests.get(f"{base}/metrics", timeout=10).text
-    finally:
-        os.killpg(api.pid, signal.SIGTERM)
-        api.wait(30)
-        out.close()
-        err.close()
+                assert answer.status_code == status, answer.text
+                sent.append(
+                    (
+                        method,
+                        path,
+                        status,
+                        answer.headers["X-Request-ID"],
+                        headers.get("X-Correlation-ID"),
+                    )
+                )
+            assert sent[2][3] == "req-given"
+            scraped = requests.get(f"{base}/metrics", timeout=10).text
+        finally:
+            os.killpg(api.pid, signal.SIGTERM)
+            api.wait(30)
     assert (tmp_path / "stdout").read_text() == ""
     records = _records((tmp_path / "stderr").read_text())
     assert {(r["service"], r["process_role"]) for r in records} == {("customer", "api")}
@@ -114,7 +114,7 @@ def test_a_gunicorn_api_logs_json_lines_and_an_access_line_a_request(tmp_path):
     assert [a["path"] for a in access if a["path"] != "/healthz"][:4] == [
         path for _, path, *_ in sent[1:]
     ]  # one line a request (the probe's too)
-    for (method, path, status, request_id, correlation_id), line in zip(
+    for (method, _path, status, request_id, correlation_id), line in zip(
         sent[1:], [a for a in access if a["path"] != "/healthz"]
     ):
         assert line.keys() >= ACCESS_FIELDS

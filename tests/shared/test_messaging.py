@@ -140,7 +140,7 @@ def test_deferred_work_runs_during_a_backlog_and_a_failure_stops_nothing(db, amq
 
 
 def test_the_same_event_delivered_twice_changes_nothing_the_second_time(db, amqp_url, namespace):
-    [event_id] = m.emit_calls(db, 1)
+    [_event_id] = m.emit_calls(db, 1)
     with running(relay(db, amqp_url, namespace)):
         wait_for(lambda: pending(db) == 0, 10, message="relayed")
     with db.reader() as s:
@@ -171,7 +171,7 @@ def test_a_handler_failing_every_time_is_dead_lettered_after_exactly_the_deliver
         dlq = namespace.dead_letter_queue(m.SERVICE)
         wait_for(lambda: queue_depth(amqp_url, dlq) == 1, 20, message="poison dead-lettered")
     conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    method, props, body = conn.channel().basic_get(namespace.dead_letter_queue(m.SERVICE))
+    _method, props, body = conn.channel().basic_get(namespace.dead_letter_queue(m.SERVICE))
     conn.close()
     assert json.loads(body)["event_id"] == poison
     # Three deliveries; in a window of several, each is tried in the window's

@@ -77,9 +77,9 @@ def test_a_plain_roles_list_without_a_map_takes_rapport_role_names(idp):
 
 def test_issuer_audience_and_key_must_be_the_providers(idp):
     auth = _verifier(idp)
-    with pytest.raises(TokenError, match="(?i)audience"):
+    with pytest.raises(TokenError, match=r"(?i)audience"):
         auth.verify(idp.token(audience="another-app", **_roles("crm-sales")))
-    with pytest.raises(TokenError, match="(?i)issuer"):
+    with pytest.raises(TokenError, match=r"(?i)issuer"):
         auth.verify(idp.token(iss="https://evil.example", **_roles("crm-sales")))
     stranger = Key("RS256")
     stranger.kid = idp.keys[0].kid  # a published key id, signed by another key

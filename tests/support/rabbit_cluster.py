@@ -11,6 +11,7 @@ raises ``ClusterUnavailable`` with the reason, for the test to skip on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -102,7 +103,8 @@ class RabbitCluster:
             "RABBITMQ_CONFIG_FILE": str(config),
             "RABBITMQ_PID_FILE": str(self.root / f"{short}.pid"),
         }
-        out = open(self.root / f"{short}.out", "ab")
+        # The node's output, written for as long as the node runs.
+        out = open(self.root / f"{short}.out", "ab")  # noqa: SIM115
         node.popen = subprocess.Popen(
             [str(SBIN / "rabbitmq-server")],
             env=env,
@@ -142,9 +144,11 @@ class RabbitCluster:
                 params = pika.URLParameters(node.url + "?connection_attempts=1&socket_timeout=3")
                 pika.BlockingConnection(params).close()
                 return
-            except Exception as exc:  # noqa: BLE001 - retried until the deadline
+            except Exception as exc:
                 if time.monotonic() > deadline:
-                    raise ClusterUnavailable(f"{node.name} takes no AMQP connection: {exc!r}")
+                    raise ClusterUnavailable(
+                        f"{node.name} takes no AMQP connection: {exc!r}"
+                    ) from exc
                 time.sleep(0.3)
 
     def ctl(self, node: Node, *args: str, timeout: float = 60) -> str:
@@ -157,7 +161,9 @@ class RabbitCluster:
                 timeout=timeout,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ClusterUnavailable(f"rabbitmqctl {' '.join(args)} on {node.name}: {exc!r}")
+            raise ClusterUnavailable(
+                f"rabbitmqctl {' '.join(args)} on {node.name}: {exc!r}"
+            ) from exc
         if done.returncode != 0:
             raise ClusterUnavailable(
                 f"rabbitmqctl {' '.join(args)} on {node.name} failed: "
@@ -177,10 +183,8 @@ class RabbitCluster:
         for node in self.nodes:
             if node.popen is None or node.popen.poll() is not None:
                 continue
-            try:
+            with contextlib.suppress(ClusterUnavailable):
                 self.ctl(node, "stop", timeout=30)
-            except ClusterUnavailable:
-                pass
             try:
                 node.popen.wait(15)
             except subprocess.TimeoutExpired:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -55,10 +56,8 @@ class TcpProxy:
     def _close(self, s: socket.socket):
         with self._lock:
             self._sockets.discard(s)
-        try:
+        with contextlib.suppress(OSError):
             s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         s.close()
 
     def cut(self, refuse: bool = True) -> None:

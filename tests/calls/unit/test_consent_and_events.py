@@ -77,7 +77,7 @@ def test_a_segment_change_moves_the_calls(app, client):
     by_plan = {}
     for c in calls_of(client, customer_id="c1"):
         by_plan.setdefault((c["plan_id"], c["status"]), []).append(c)
-    assert {k for k in by_plan} == {(smb["id"], "cancelled"), (ent["id"], "scheduled")}
+    assert set(by_plan) == {(smb["id"], "cancelled"), (ent["id"], "scheduled")}
     cancelled = payloads(app, "call.cancelled")
     assert {p["reason"] for p in cancelled} == {"segment_changed"}
     assert len(cancelled) == len(by_plan[(smb["id"], "cancelled")])
@@ -207,7 +207,7 @@ def test_the_frequency_cap_holds_across_plans(app, client):
     third = schedule(client, c["id"], days=28).json
     assert third["created"] == 0 and third["capped"] >= 4
     due = sorted(datetime.fromisoformat(x["due_at"]) for x in calls_of(client))
-    for i, when in enumerate(due):
+    for when in due:
         assert sum(when <= o < when + timedelta(days=7) for o in due) <= 2
     assert (
         client.put(

@@ -175,7 +175,7 @@ def test_bulk_upload_mixes_good_bad_and_foreign_items(app, client, world):
         json={"outcomes": items[:2]},
     )
     assert [x["status"] for x in other.json["results"]] == [404, 201]
-    theirs_now = [c for c in calls_of(client) if c["id"] == theirs][0]
+    theirs_now = next(c for c in calls_of(client) if c["id"] == theirs)
     assert theirs_now["status"] == "completed"
 
 

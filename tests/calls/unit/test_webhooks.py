@@ -416,5 +416,5 @@ def test_other_follow_ups_are_announced_as_created_to_internal_subscribers(
         call["id"],
     )
     assert verify(
-        hook["secret"], *[(h, b) for p, h, b in receiver.received if p == "/followups"][0]
+        hook["secret"], *next((h, b) for p, h, b in receiver.received if p == "/followups")
     )

@@ -18,7 +18,10 @@ def hk(*args):
     return datetime(*args, tzinfo=HKT)
 
 
-def plan(rrule, allow_holidays=False, wins=OFFICE, starts=hk(2026, 1, 1), ends=None):
+NEW_YEAR = hk(2026, 1, 1)
+
+
+def plan(rrule, allow_holidays=False, wins=OFFICE, starts=NEW_YEAR, ends=None):
     return CallPlan(
         id="p",
         rrule=rrule,

@@ -64,7 +64,8 @@ def test_the_dashboard_loads_with_charts_and_no_console_errors(served, chromium,
         expression=(
             "JSON.stringify({title: document.title, url: location.href,"
             " images: Array.from(document.images).map(i => i.complete && i.naturalWidth),"
-            " sections: Array.from(document.querySelectorAll('section h2')).map(h => h.textContent),"
+            " sections: Array.from(document.querySelectorAll('section h2'))"
+            ".map(h => h.textContent),"
             " agents: Array.from(document.querySelectorAll('#agents table')).map(t => ({"
             "   caption: t.caption && t.caption.textContent,"
             "   rows: Array.from(t.tBodies[0].rows).map(r => r.cells[0].scope === 'row'"

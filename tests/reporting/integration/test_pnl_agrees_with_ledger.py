@@ -175,12 +175,9 @@ def generate_month(client, both, rng, start, now) -> dict:
         at = datetime.fromisoformat(sale["recorded_at"])
         for _step in range(rng.randint(1, 2)):
             at = moment(at)
-            left = [
-                ln
-                for ln in client.get(f"/api/v1/transactions/{sale['id']}", headers=auth()).json[
-                    "lines"
-                ]
-            ]
+            left = list(
+                client.get(f"/api/v1/transactions/{sale['id']}", headers=auth()).json["lines"]
+            )
             taken = returned_so_far(client, sale["id"])
             wanted = [
                 {

@@ -74,7 +74,7 @@ def test_activity_filtered_equals_the_matching_calls_alone(world, name, value):
 
 @pytest.mark.parametrize("name", list(d.VALUES))
 def test_activity_grouped_by_a_dimension_splits_into_its_filtered_answers(world, name):
-    client, calls, _, _ = world
+    client, _calls, _, _ = world
     groups = {g["key"]: g for g in report(client, "activity", **d.PERIOD, group_by=name)["groups"]}
     for value in d.VALUES[name]:
         filtered = report(client, "activity", **d.PERIOD, **{name: value})["totals"]

@@ -74,7 +74,7 @@ class Expected:
             if (start and day < start) or (end and day > end):
                 continue
             out[dims[by]][name] += value
-        return {k: v for k, v in out.items()}
+        return dict(out)
 
 
 def test_the_pnl_of_a_generated_year_equals_an_independent_computation(sales_app):
@@ -111,7 +111,7 @@ def test_the_pnl_of_a_generated_year_equals_an_independent_computation(sales_app
         prices[sku] = (july, first, second)
     expected = Expected()
     sales = []
-    for n in range(160):
+    for _ in range(160):
         when = YEAR + timedelta(seconds=rng.randint(0, 364 * 86400))
         cid = rng.choice(list(customers))
         team, channel = rng.choice(TEAMS), rng.choice(CHANNELS)
@@ -211,7 +211,7 @@ def test_the_pnl_of_a_generated_year_equals_an_independent_computation(sales_app
             returned.add(sale_id)
 
     today = datetime.now(HK).date()
-    for sale_id, when, facts in [s for s in sales if s[0] not in returned][:12]:
+    for sale_id, _when, facts in [s for s in sales if s[0] not in returned][:12]:
         r = client.post(
             f"/api/v1/transactions/{sale_id}/cancellation",
             headers=auth(),

@@ -103,9 +103,9 @@ def test_a_customers_deal_and_sales_with_lines_returns_and_cancellation_are_cont
     assert set(by_id) == {kept["id"], undone["id"]}
     first = by_id[kept["id"]]
     assert (first["deal_id"], first["revenue"]) == (deal["id"], kept["revenue"])
-    assert [(line["description"], line["quantity"], line["unit_price"]) for line in first["lines"]][
-        0
-    ] == ("Jasmine tea", "3.00", "19.99")
+    assert next(
+        (line["description"], line["quantity"], line["unit_price"]) for line in first["lines"]
+    ) == ("Jasmine tea", "3.00", "19.99")
     assert len(first["lines"]) == 2
     [returned] = first["returns"]
     assert (returned["reason"], [line["line_no"] for line in returned["lines"]]) == ("broken", [1])
