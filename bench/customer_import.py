@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from services.customer import config, importer
+from services.customer import config
+from services.customer.imports import jobs as importer
 from services.customer.imports.tables import ImportJob
 from services.customer.profiles.tables import Customer
 from services.customer.tables import Outbox

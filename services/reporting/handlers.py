@@ -8,7 +8,8 @@ depends on ``REPORTING_TIMEZONE``.
 
 from __future__ import annotations
 
-from services.reporting import config, event_log, projections
+from services.reporting import config
+from services.reporting.events import event_log, projections
 from shared.config import Settings
 from shared.events.contracts import SUBJECT_RECORDS
 from shared.messaging.dispatcher import WILDCARD, Handler

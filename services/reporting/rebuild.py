@@ -17,10 +17,11 @@ import sys
 
 from sqlalchemy import or_, select
 
-from services.reporting import config, projections
+from services.reporting import config
 from services.reporting.agents import performance
 from services.reporting.agents.tables import AgentCube
 from services.reporting.calls.tables import ActivityCube
+from services.reporting.events import projections
 from services.reporting.pnl import booking
 from services.reporting.pnl.tables import PnlCube
 from services.reporting.read_models import READ_MODELS

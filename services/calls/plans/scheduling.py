@@ -3,7 +3,7 @@ targets over a horizon, idempotently, in bulk, consent-gated and capped.
 
 The rows go in in transactions of about ``ROWS_PER_TRANSACTION`` so that a run over
 a large segment never holds the database's write lock for long; each transaction
-writes its calls and their ``call.scheduled`` events together (``scheduled_rows``:
+writes its calls and their ``call.scheduled`` events together (``scheduled_calls``:
 time-ordered keys, one bulk insert through the driver per table). A run that fails
 half-way leaves whole chunks behind, and running it again fills in the rest. The
 event handlers use ``materialise`` for one customer inside their own unit of work.
@@ -20,15 +20,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select, text
 
-from services.calls import scheduled_rows
 from services.calls.calls.tables import HOLDS_SLOT, Call
 from services.calls.customers import consent
 from services.calls.customers.tables import Customer
 from services.calls.db import new_id
-from services.calls.plans import policy, recurrence, windows
+from services.calls.plans import policy, recurrence, scheduled_calls, windows
 from services.calls.plans.plans import MAX_CALLS_PER_CUSTOMER, get_plan
+from services.calls.plans.scheduled_calls import Slot
 from services.calls.plans.tables import CallPlan
-from services.calls.scheduled_rows import Slot
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid
 from shared.messaging.unit_of_work import UnitOfWork
@@ -156,7 +155,7 @@ def materialise(
                 picks.append((customer_id, segment, slot))
                 if cap:
                     near[customer_id].append(due)
-    scheduled_rows.write(work, plan, slots, picks, now)
+    scheduled_calls.write(work, plan, slots, picks, now)
     counts["created"] += len(picks)
     return counts
 
@@ -216,7 +215,7 @@ def call_row(
 
 def insert_calls(work: UnitOfWork, rows: list[dict]) -> None:
     """A few calls of any kind (re-plans, follow-ups) and their ``call.scheduled``
-    events, each in one Core executemany; scheduling runs use ``scheduled_rows``."""
+    events, each in one Core executemany; scheduling runs use ``scheduled_calls``."""
     connection = work.session.connection()
     connection.execute(
         insert(Call.__table__),

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from services.customer.imports.row_validation import ADDRESS, COLUMNS
 from services.customer.profiles.tables import ContactPoint, Customer
-from services.customer.rows import ADDRESS, COLUMNS
 
 BATCH = 2000
 

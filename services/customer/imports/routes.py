@@ -5,8 +5,8 @@ from flask import Response, request, stream_with_context, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from services.customer import importer
 from services.customer.imports import csv_export
+from services.customer.imports import jobs as importer
 from services.customer.imports.schemas import (
     ExportArgs,
     ImportArgs,

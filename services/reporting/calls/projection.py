@@ -1,6 +1,6 @@
 """A call's plan folded into the activity read models: scheduled, assigned,
 cancelled and missed calls, and the helpers the outcome's projection shares
-(``projections_outcomes``).
+(``outcomes``).
 
 A planned call counts on its local due day under its current assignment: an
 assignment (or a re-schedule) moves the count from the old bucket to the new one,

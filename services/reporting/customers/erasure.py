@@ -15,7 +15,7 @@ import json
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from services.reporting import event_log
+from services.reporting.events import event_log
 from services.reporting.tables import CustomerDim, EventLog
 from shared.messaging.erasure import ERASED, mentioning
 from shared.messaging.erasure import scrub as scrub_payload

@@ -92,7 +92,7 @@ def opportunity(session: Session, event, zone) -> None:
     if call["outcome"] != "sale_opportunity":
         return
     row = row_for_update(session, OpportunityCall, {"call_id": call["call_id"]})
-    key = {**dims(call), **agent_of(call)}  # as projections_outcomes counts the call
+    key = {**dims(call), **agent_of(call)}  # as calls.outcomes counts the call
     row.day, row.segment = local_day(call["completed_at"], zone), key["segment"]
     for name in OpportunityCall.AGENT_KEY:
         setattr(row, name, key[name])

@@ -2,7 +2,7 @@
 
 Registrations and updates keep the segment and name (the newest event wins, by
 its time, whatever the order of arrival); the customer's P&L history moves to a
-new segment with it, in the same transaction (``summary.resegment``), so a segment's
+new segment with it, in the same transaction (``booking.resegment``), so a segment's
 P&L is that of the customers in it now, whichever of a sale and the update came
 first. A merge makes the merged customer an alias of the survivor: its ledger
 rows stay as written, its deals and its P&L move to the survivor, under the
@@ -17,10 +17,10 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from services.sales import summary
 from services.sales.customers.tables import Customer, CustomerAlias
 from services.sales.db import IdempotencyKey, Outbox
 from services.sales.deals.tables import Deal
+from services.sales.pnl import booking
 from shared.messaging.erasure import scrub_outbox
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.web import idempotency
@@ -46,7 +46,7 @@ def customer_seen(work: UnitOfWork, data: dict, at: datetime) -> None:
         if data.get("name") and not known.erased:
             known.name = data["name"]
     if session.get(CustomerAlias, known.customer_id) is None:  # else its P&L is the survivor's
-        summary.resegment(session, known.customer_id, known.segment)
+        booking.resegment(session, known.customer_id, known.segment)
 
 
 def customer_merged(work: UnitOfWork, data: dict) -> None:
@@ -56,7 +56,7 @@ def customer_merged(work: UnitOfWork, data: dict) -> None:
         return
     # Increments deferred in this transaction count under the customers of before
     # the merge, and are then moved with the rest.
-    summary.book_pending(session)
+    booking.book_pending(session)
     session.execute(
         update(CustomerAlias)
         .where(CustomerAlias.survivor_id == merged)
@@ -65,7 +65,7 @@ def customer_merged(work: UnitOfWork, data: dict) -> None:
     session.add(CustomerAlias(merged_id=merged, survivor_id=survivor, merged_at=data["merged_at"]))
     session.flush()
     session.execute(update(Deal).where(Deal.customer_id == merged).values(customer_id=survivor))
-    summary.merge(session, merged, survivor)
+    booking.merge(session, merged, survivor)
     kept = session.get(Customer, survivor, with_for_update=True)
     if (
         data.get("segment")
@@ -73,7 +73,7 @@ def customer_merged(work: UnitOfWork, data: dict) -> None:
         and (kept.as_of is None or data["merged_at"] >= kept.as_of)
     ):
         kept.segment, kept.as_of = data["segment"], data["merged_at"]
-        summary.resegment(session, survivor, kept.segment)
+        booking.resegment(session, survivor, kept.segment)
 
 
 def customer_erased(work: UnitOfWork, data: dict) -> None:

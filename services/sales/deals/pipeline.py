@@ -13,9 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
-from services.sales import summary
 from services.sales.customers.tables import Customer
 from services.sales.deals.tables import Deal, DealStage
+from services.sales.pnl import booking
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid, NotFound
 from shared.messaging.unit_of_work import UnitOfWork
@@ -62,7 +62,7 @@ def open_deal(
     title: str | None = None,
     segment: str | None = None,
 ) -> Deal:
-    customer_id = summary.survivor(work.session, customer_id)  # merged: the survivor's deal
+    customer_id = booking.survivor(work.session, customer_id)  # merged: the survivor's deal
     customer = work.session.get(Customer, customer_id)
     deal = Deal(
         customer_id=customer_id,

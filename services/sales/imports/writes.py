@@ -5,7 +5,7 @@ file, the catalogue of every SKU named (with its price history, each sale then
 priced at its own moment), the segment of every customer. Each sale is then built
 by ``services.build_entry``, the code ``POST /transactions`` records one with, and
 the chunk written with one ``executemany`` (``COPY`` on PostgreSQL) per table, its
-P&L bookings in one ``summary.book``, its ``sale.recorded`` events built by hand
+P&L bookings in one ``booking.book``, its ``sale.recorded`` events built by hand
 each checked against the contract by the unit of work's outbox rows
 (``shared.messaging.outbox``).
 """
@@ -16,13 +16,13 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from services.sales import summary
 from services.sales.catalogue.products import in_effect, price_lists
 from services.sales.customers.tables import Customer
 from services.sales.db import Outbox
 from services.sales.imports.rows import Loaded, by_line, printable_ref
 from services.sales.ledger.sales import attribution, build_entry
 from services.sales.ledger.tables import Sale, SaleLine
+from services.sales.pnl import booking
 from shared import bulk_writes
 from shared.clock import utcnow
 from shared.errors import Invalid
@@ -137,7 +137,7 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
             ),
         ):
             bulk_writes.write(connection, ready[name].sql, [ready[name].row(row) for row in rows])
-        summary.book(session, written["bookings"], setup.zone)
+        booking.book(session, written["bookings"], setup.zone)
     counts["created"] += len(written["sales"])
     counts["lines_created"] += len(written["lines"])
     return counts

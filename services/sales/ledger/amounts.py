@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, Inexact, Overflow, localcontext
 
-from services.sales import apportion
+from services.sales.ledger import apportion
 from shared.errors import Invalid
 from shared.types import to_cents
 

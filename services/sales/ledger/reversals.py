@@ -14,9 +14,10 @@ from datetime import UTC
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from services.sales import apportion, summary
+from services.sales.ledger import apportion
 from services.sales.ledger.sales import load_sale
 from services.sales.ledger.tables import ReturnLine, Sale, SaleCancellation, SaleReturn
+from services.sales.pnl import booking
 from shared.clock import utcnow
 from shared.db import retry_transient
 from shared.errors import Conflict, Invalid
@@ -52,8 +53,8 @@ def return_sale(uow, sale_id: str, data: dict, by: str, zone: ZoneInfo) -> SaleR
         work.session.add(entry)
         work.session.flush()
         sold = {line.line_no: line for line in sale.lines}
-        day = summary.local_day(returned_at, zone)
-        summary.book(
+        day = booking.local_day(returned_at, zone)
+        booking.book(
             work.session,
             [
                 _booking(
@@ -148,8 +149,8 @@ def cancel_sale(uow, sale_id: str, reason: str, by: str, zone: ZoneInfo) -> Sale
             sale_id=sale.id, cancelled_at=now, reason=reason, created_by=by
         )
         work.session.add(cancellation)
-        day = summary.local_day(now, zone)
-        summary.book(
+        day = booking.local_day(now, zone)
+        booking.book(
             work.session,
             [
                 _booking(
@@ -182,7 +183,7 @@ def cancel_sale(uow, sale_id: str, reason: str, by: str, zone: ZoneInfo) -> Sale
 
 
 def _booking(sale: Sale, line, day, **amounts) -> dict:
-    return summary.entry(
+    return booking.entry(
         day,
         sale.currency,
         sale.customer_id,

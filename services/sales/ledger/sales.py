@@ -11,13 +11,13 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from services.sales import summary
 from services.sales.catalogue.products import prices_at
 from services.sales.customers.tables import Customer
 from services.sales.db import new_id
 from services.sales.deals.tables import Deal
 from services.sales.ledger import amounts
 from services.sales.ledger.tables import Sale, SaleLine
+from services.sales.pnl import booking
 from services.sales.pnl.tables import CallCost
 from shared.clock import utcnow
 from shared.db import retry_transient
@@ -71,7 +71,7 @@ def record_sale(uow, data: dict, recorded_by: str, zone: ZoneInfo) -> Sale:
             _refuse_known_ref(session, ref)
             raise
         session.refresh(sale, ["customer"])  # read while the session is open
-        summary.book(session, entry.bookings, zone)
+        booking.book(session, entry.bookings, zone)
         work.emit("sale.recorded", entry.event)
     return sale
 
@@ -129,9 +129,9 @@ def build_entry(
         "created_by": recorded_by,
         **attributed,
     }
-    day = summary.local_day(recorded_at, zone)
+    day = booking.local_day(recorded_at, zone)
     bookings = [
-        summary.entry(
+        booking.entry(
             day,
             sale["currency"],
             sale["customer_id"],

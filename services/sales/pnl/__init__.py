@@ -1,5 +1,6 @@
 """Profit and loss: the statement read from the maintained summary (``statement``),
-cost to serve and allocations (``costs``), the segment each customer's P&L counts
-under (``segments``), routes (``routes``), schemas (``schemas``) and the tables of
-costs, allocations and the summary (``tables``). Booking into the summary is
-``services.sales.summary``; the published day totals ``services.sales.ledger_totals``."""
+ledger entries booked into that summary (``booking``), the ledger's published day
+totals (``day_totals``, re-published by ``republish_totals``), cost to serve and
+allocations (``costs``), the segment each customer's P&L counts under
+(``segments``), routes (``routes``), schemas (``schemas``) and the tables of costs,
+allocations, the summary and the day totals (``tables``)."""

@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select, tuple_, type_coerce
 
-from services.sales import apportion, summary
 from services.sales.customers.tables import Customer
+from services.sales.ledger import apportion
+from services.sales.pnl import booking
 from services.sales.pnl.tables import Allocation, AllocationShare, CallCost, PnlDaily
 from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
@@ -65,11 +66,11 @@ def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
             "booked_at": utcnow(),
         },
     )
-    summary.add(
+    booking.add(
         work.session,
         [
-            summary.entry(
-                summary.local_day(call["completed_at"], zone),
+            booking.entry(
+                booking.local_day(call["completed_at"], zone),
                 call["currency"],
                 call["customer_id"],
                 channel=call["channel"],
@@ -179,10 +180,10 @@ def _weights(session, data: dict) -> dict[str, Decimal]:
 
 
 def _book(work: UnitOfWork, allocation: Allocation, zone: ZoneInfo) -> None:
-    summary.book(
+    booking.book(
         work.session,
         [
-            summary.entry(
+            booking.entry(
                 allocation.period_start,
                 allocation.currency,
                 share.customer_id,

@@ -4,7 +4,7 @@ A segment's P&L is that of the customers in it now, history included (the
 definition reporting uses too): every summary row of a customer carries the
 customer's segment as last heard (newest event wins), ``unknown`` until the
 customer is heard of; a merged customer's rows are the survivor's and carry its
-segment. So when the segment changes, ``summary.resegment`` moves the rows.
+segment. So when the segment changes, ``booking.resegment`` moves the rows.
 
 Booking and moving both lock the customer's row here first, in customer order:
 a booking waits for a move of its customer to commit (and then reads the new

@@ -114,7 +114,7 @@ class PnlSegment(Base):
 
 class LedgerDay(Base):
     """The ledger's own totals of a local day and currency, as last published in
-    ``ledger.totals_published`` (``services.sales.ledger_totals``); ``revision``
+    ``ledger.totals_published`` (``services.sales.pnl.day_totals``); ``revision``
     counts the writes that changed them."""
 
     __tablename__ = "ledger_days"

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, insert, select
 
-from services.customer import config, importer
-from services.customer.import_prepare import TABLES, inserts
+from services.customer import config
+from services.customer.imports import jobs as importer
+from services.customer.imports.preparation import TABLES, inserts
 from services.customer.imports.tables import ImportJob, ImportRejection
 from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
 from services.customer.segments.tables import Segment
@@ -255,7 +256,7 @@ def test_from_a_web_servers_thread_and_to_a_failure_the_job_reports_what_happene
     )
     with uow() as work:
         work.session.add(job)
-    writes = importer.import_writes.apply
+    writes = importer.chunk_writes.apply
     calls = []
 
     def failing_second_chunk(*args):
@@ -264,7 +265,7 @@ def test_from_a_web_servers_thread_and_to_a_failure_the_job_reports_what_happene
             raise RuntimeError("the disk is full")
         return writes(*args)
 
-    monkeypatch.setattr(importer.import_writes, "apply", failing_second_chunk)
+    monkeypatch.setattr(importer.chunk_writes, "apply", failing_second_chunk)
     thread = threading.Thread(
         target=importer.run, args=(uow, job.id), kwargs={"workers": 2, "chunk": 20, "piece": 5}
     )

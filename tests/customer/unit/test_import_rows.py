@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from marshmallow import ValidationError
 
-from services.customer import rows
-from services.customer.import_prepare import Setup, new_ids
+from services.customer.imports import row_validation as rows
+from services.customer.imports.preparation import Setup, new_ids
 from shared.events import parse_event
 from shared.messaging import outbox
 from shared.web import row_fields
@@ -173,7 +173,7 @@ def test_a_payload_outside_the_contract_is_refused():
 
 
 def _origin(setup: Setup) -> outbox.Origin:
-    # As the import's workers make it (``import_prepare``).
+    # As the import's workers make it (``preparation``).
     return outbox.Origin(setup.producer, setup.correlation_id, setup.causation_id)
 
 

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from services.reporting import catalogue, config, projections
+from services.reporting import catalogue, config
 from services.reporting.app import create_app
+from services.reporting.events import projections
 from services.reporting.pnl.tables import PnlDaily, PnlYtd
 from services.reporting.relationships.tables import CustomerYtd
 from services.reporting.store import year_to_date

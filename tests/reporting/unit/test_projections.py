@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services.reporting import catalogue, config, projections
+from services.reporting import catalogue, config
+from services.reporting.events import projections
 from services.reporting.pnl.tables import PnlDaily
 from services.reporting.tables import CustomerDim, EventLog, Inbox
 from shared.config import ConfigError

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from services.sales import apportion
+from services.sales.ledger import apportion
 
 
 def test_shares_by_weight_always_sum_to_the_total():

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from services.sales import config, publish_totals
+from services.sales import config
 from services.sales.db import Outbox
+from services.sales.pnl import republish_totals as publish_totals
 from services.sales.pnl.tables import LedgerDay
 from shared import migrations
 from shared.events import make_event

@@ -1,12 +1,12 @@
 """The part of an import that needs no database, one chunk at a time: rows read and
-checked (``rows.load``) and, for each good row, everything its creation as a new
+checked (``row_validation.load``) and, for each good row, everything its creation as a new
 customer would write, made ready for the driver (profile, contact points, first
 version, ``customer.registered``).
 
-It runs in the import's worker processes (``import_pipeline``), a few chunks ahead
+It runs in the import's worker processes (``pipeline``), a few chunks ahead
 of the writes. Nothing here depends on what is on file: whether a row really is
 new (its ``external_ref`` unknown, its phone and e-mail no one's) is decided when
-its chunk is written (``import_writes``), and a row that is not discards what was
+its chunk is written (``chunk_writes``), and a row that is not discards what was
 made for it. Results travel back between processes, so they are plain tuples of
 driver-ready values: unpickling a dict or an object per field would cost the
 importing process more than the writes.
@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from services.customer import rows as import_rows
+from services.customer.imports import row_validation as import_rows
 from services.customer.profiles import duplicates
 from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
 from services.customer.profiles.versions import completeness, snapshot_of

@@ -1,6 +1,6 @@
 """Folding events into the read models: each package folds the events it needs
 (``<package>.projection``; the customer dimension in ``customers.dimension``, a
-completed call in ``projections_outcomes``), and this puts them together.
+completed call in ``calls.outcomes``), and this puts them together.
 
 Each projection is a function of (session, event, zone) only, so a rebuild can
 replay the event log through the same code the consumer runs. Counters and sums
@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from services.reporting import event_log, projections_outcomes
+from services.reporting.calls import outcomes
 from services.reporting.calls import projection as calls
 from services.reporting.customers import dimension, overdue
 from services.reporting.customers import projection as customers
+from services.reporting.events import event_log
 from services.reporting.pnl import booking
 from services.reporting.pnl import projection as pnl
 from services.reporting.read_models import READ_MODELS
@@ -34,7 +35,7 @@ PROJECTIONS: dict[tuple[str, int], list] = {}
 for _table in (
     dimension.PROJECTIONS,
     calls.PROJECTIONS,
-    projections_outcomes.PROJECTIONS,
+    outcomes.PROJECTIONS,
     pnl.PROJECTIONS,
     sales.PROJECTIONS,
     customers.PROJECTIONS,

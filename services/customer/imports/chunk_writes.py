@@ -15,8 +15,8 @@ import json
 
 from sqlalchemy import ARRAY, any_, bindparam, func, select
 
-from services.customer import rows as import_rows
-from services.customer.import_prepare import TABLES, Prepared, Row, Setup
+from services.customer.imports import row_validation as import_rows
+from services.customer.imports.preparation import TABLES, Prepared, Row, Setup
 from services.customer.profiles import duplicates
 from services.customer.profiles.profiles import change
 from services.customer.profiles.tables import ContactPoint, Customer

@@ -1,5 +1,5 @@
 """Publish the ledger's stored day totals again:
-``python -m services.sales.publish_totals [--from DAY] [--to DAY]``.
+``python -m services.sales.pnl.republish_totals [--from DAY] [--to DAY]``.
 
 Every ledger write publishes its days' totals by itself; this is for days whose
 totals were never published (those filled by migration ``a7d2c4e81f30`` from the
@@ -14,7 +14,8 @@ import argparse
 import sys
 from datetime import date
 
-from services.sales import config, ledger_totals
+from services.sales import config
+from services.sales.pnl import day_totals
 from shared import migrations
 from shared.db import Database
 
@@ -29,7 +30,7 @@ def main(argv=None, env=None) -> int:
     db = Database(settings.database_url)
     try:
         with db.transaction() as session:
-            days = ledger_totals.republish(
+            days = day_totals.republish(
                 session, config.timezone(settings), options.start, options.end
             )
     finally:

@@ -9,7 +9,7 @@ idempotent upsert: importing the same file twice changes nothing); a new row who
 phone or e-mail belongs to a customer on file is rejected as a likely duplicate.
 
 The job reads the file and writes every chunk in order; checking the rows is left
-to worker processes on a large file (``import_pipeline``), in pieces of 1,000
+to worker processes on a large file (``pipeline``), in pieces of 1,000
 rows up to a chunk ahead of the writes.
 """
 
@@ -23,10 +23,10 @@ from pathlib import Path
 
 from sqlalchemy import select, tuple_
 
-from services.customer import import_pipeline, import_writes
-from services.customer import rows as import_rows
-from services.customer.import_prepare import Prepared, Setup
+from services.customer.imports import chunk_writes, pipeline
 from services.customer.imports import files as import_files
+from services.customer.imports import row_validation as import_rows
+from services.customer.imports.preparation import Prepared, Setup
 from services.customer.imports.tables import ImportJob, ImportRejection
 from services.customer.tables import new_id
 from shared import context
@@ -105,7 +105,7 @@ def run(
         job = work.session.get(ImportJob, job_id)
         job.status, job.heartbeat_at = "running", utcnow()
     if workers is None:
-        workers = import_pipeline.default_workers() if job.total_bytes >= POOL_MIN_BYTES else 0
+        workers = pipeline.default_workers() if job.total_bytes >= POOL_MIN_BYTES else 0
     setup = Setup(
         job.format,
         job.actor,
@@ -120,7 +120,7 @@ def run(
             counter = import_files.Counting(raw)
             pieces = import_files.batches(import_files.records(job.format, counter), counter, piece)
             for batch, prepared, position in _transactions(
-                import_pipeline.prepared(setup, pieces, workers), chunk
+                pipeline.prepared(setup, pieces, workers), chunk
             ):
                 _commit_chunk(uow, job_id, setup, batch, prepared, position)
         _finish(uow, job_id)
@@ -152,7 +152,7 @@ def _joined(group: list) -> tuple[list, Prepared, int]:
 def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, prepared, position: int) -> None:
     with uow() as work:
         job = work.session.get(ImportJob, job_id)
-        counts = import_writes.apply(work, setup, batch, prepared)
+        counts = chunk_writes.apply(work, setup, batch, prepared)
         for line, reasons in counts.pop("rejections"):
             work.add_row(
                 ImportRejection,

@@ -41,11 +41,11 @@ EVENT = "ledger.totals_published"
 PRODUCER = "sales"
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _COLUMNS = (*AMOUNTS, "calls")
-GATHERED = "sales.ledger_totals.gathered"  # session.info: this transaction's days
+GATHERED = "sales.day_totals.gathered"  # session.info: this transaction's days
 
 
 def gather(session: Session, rows: list[dict], zone) -> None:
-    """Remember summary ``rows`` (``summary.entry``) for their days' totals, to be
+    """Remember summary ``rows`` (``booking.entry``) for their days' totals, to be
     added and published by ``flush`` at the commit."""
     days = session.info.setdefault(GATHERED, {})
     for row in rows:

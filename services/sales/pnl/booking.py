@@ -7,7 +7,7 @@ transactions booking at once cannot lose an update. Amounts are already in cents
 (each entry was rounded once when recorded), so the summary is exact sums.
 
 Every write of new entries (a ``zone`` given) also adds them to their days' totals
-and publishes those (``ledger_totals``); a merge only moves entries.
+and publishes those (``day_totals``); a merge only moves entries.
 
 ``add`` defers the increments to the end of the transaction instead (for a consumer
 that books a whole delivery window in one): they are merged and upserted once,
@@ -32,9 +32,8 @@ from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.sales import ledger_totals
 from services.sales.customers.tables import CustomerAlias
-from services.sales.pnl import segments
+from services.sales.pnl import day_totals, segments
 from services.sales.pnl.tables import AMOUNTS, DIMENSIONS, PnlDaily
 from shared.bulk_writes import Rows, dialect_for, write
 
@@ -107,7 +106,7 @@ def book(session: Session, rows: list[dict], zone: ZoneInfo | None = None) -> No
     if rows:
         _add_up(session, _keyed(session, rows))
     if zone is not None:
-        ledger_totals.gather(session, rows, zone)
+        day_totals.gather(session, rows, zone)
         _at_commit(session)
 
 
@@ -161,7 +160,7 @@ def _at_commit(session: Session) -> None:
 def _before_commit(session: Session) -> None:
     """The deferred rows, then the days' totals: the last rows the transaction locks."""
     book_pending(session)
-    ledger_totals.flush(session)
+    day_totals.flush(session)
 
 
 def book_pending(session: Session) -> None:

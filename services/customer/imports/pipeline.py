@@ -4,7 +4,7 @@ Checking a row (phone and e-mail parsing above all) costs more than writing it,
 and one Python process uses one core. The importing process keeps every database
 read and write, in file order, so line numbers, rejections and the upsert by
 ``external_ref`` are exactly as if it did everything itself; worker processes
-only turn raw records into prepared rows (``import_prepare.prepare``), up to a
+only turn raw records into prepared rows (``preparation.prepare``), up to a
 chunk ahead of the writes. Workers come from a fork server that has loaded the
 import's modules once (a worker neither re-imports them nor inherits the threads
 and locks of a web server). A small file is prepared in-process: starting
@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-from services.customer.import_prepare import Prepared, Setup, prepare
+from services.customer.imports.preparation import Prepared, Setup, prepare
 from shared.startup import freeze_startup_objects
 
 # Pieces queued per worker. The importing process takes a chunk's ten pieces, then
@@ -44,7 +44,7 @@ def prepared(
             yield batch, prepare(setup, batch), position
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["services.customer.import_prepare"])
+    context.set_forkserver_preload(["services.customer.imports.preparation"])
     pool = ProcessPoolExecutor(workers, mp_context=context)
     try:
         started = [pool.submit(_ready) for _ in range(workers)]
