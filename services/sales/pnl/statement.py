@@ -69,10 +69,8 @@ def report(uow, group_by: str, currency: str | None, start: date | None, end: da
         )
     with uow.reader() as session:
         currency = currency or _only_currency(session, start, end)
-        rows = session.execute(query(group_by, currency, start, end)).all()
-    groups = [
-        {"key": _key(row.key), **figures(row._mapping), "calls": int(row.calls)} for row in rows
-    ]
+        rows = session.execute(query(group_by, currency, start, end)).mappings().all()
+    groups = [{"key": _key(row["key"]), **figures(row), "calls": int(row["calls"])} for row in rows]
     totals = {name: sum((g[name] for g in groups), Decimal(0)) for name in AMOUNTS}
     return {
         "currency": currency,
