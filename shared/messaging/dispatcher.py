@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from sqlalchemy import insert, select
 
 from shared import context
+from shared.clock import utcnow
 from shared.events import Event
-from shared.messaging.tables import utcnow
 from shared.messaging.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from shared.metrics import metrics_for
 

@@ -20,10 +20,10 @@ import pika
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 
+from shared.clock import utcnow
 from shared.db import Database
 from shared.messaging import brokers, topology
 from shared.messaging.publisher import ConfirmingPublisher, Message, PublishError
-from shared.messaging.tables import utcnow
 from shared.metrics import metrics_for
 
 log = logging.getLogger(__name__)

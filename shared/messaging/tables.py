@@ -16,8 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Mapped, declared_attr, mapped_
 from shared.clock import utcnow
 from shared.types import UTCDateTime
 
-# utcnow is the system's clock (``shared.clock``), kept here for the modules importing it.
-__all__ = ["BigId", "InboxMixin", "OutboxMixin", "utcnow"]
+__all__ = ["BigId", "InboxMixin", "OutboxMixin"]
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
 

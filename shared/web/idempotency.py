@@ -29,9 +29,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared import context
+from shared.clock import utcnow
 from shared.errors import Conflict, Invalid
 from shared.messaging.claims import subjects as _subjects
-from shared.messaging.tables import utcnow
 from shared.types import UTCDateTime
 
 HEADER = "Idempotency-Key"

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from services.sales.db import Outbox
 from services.sales.pnl.tables import AMOUNTS, LedgerDay
+from shared.clock import utcnow
 from shared.messaging import outbox
-from shared.messaging.tables import utcnow
 from shared.types import CENT
 
 EVENT = "ledger.totals_published"

@@ -21,7 +21,7 @@ from services.sales.imports import jobs as importer
 from services.sales.imports.tables import SaleImportJob
 from services.sales.ledger.tables import Sale, SaleLine
 from services.sales.pnl.tables import LedgerDay, PnlDaily
-from shared.messaging.tables import utcnow
+from shared.clock import utcnow
 from shared.testing import wait_for
 from tests.conftest import auth
 from tests.sales.conftest import dispatcher_for, registered
