@@ -64,10 +64,7 @@ TABLES = {
             "snapshot",
         ),
     ),
-    "outbox": (
-        Outbox,
-        ("event_id", "event_type", "routing_key", "body", "created_at", "available_at", "attempts"),
-    ),
+    "outbox": (Outbox, outbox.COLUMNS),
 }
 
 

@@ -30,15 +30,6 @@ from shared.ids import ordered_id
 from shared.messaging import outbox
 
 _IN_CHUNK = 500  # values per IN (...)
-OUTBOX_KEYS = (
-    "event_id",
-    "event_type",
-    "routing_key",
-    "body",
-    "created_at",
-    "available_at",
-    "attempts",
-)
 
 
 @lru_cache(maxsize=8)
@@ -51,7 +42,7 @@ def _inserts(drivername: str) -> dict[str, bulk_writes.Rows]:
         for table, keys in (
             (Sale.__table__, tuple(Sale.__table__.columns.keys())),
             (SaleLine.__table__, tuple(SaleLine.__table__.columns.keys())),
-            (Outbox.__table__, OUTBOX_KEYS),
+            (Outbox.__table__, outbox.COLUMNS),
         )
     }
 
