@@ -134,6 +134,19 @@ def _verified(secret: str, token: str) -> Principal:
     )
 
 
+@lru_cache(maxsize=4096)
+def _algorithm(token: str):
+    """The algorithm a token's header names, read once per token: PyJWT decodes and
+    checks every character of the whole token to read its header, the most costly
+    part of a request's token check once the signature check is cached. The header
+    only says which verifier to ask; each verifies the token itself. A token that
+    fails raises, and failures are not cached."""
+    try:
+        return jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError as exc:
+        raise TokenError(str(exc)) from exc
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
@@ -331,10 +344,7 @@ class Authenticator:
         return cls(settings.auth_secret, oidc_from_settings(settings), revoked)
 
     def verify(self, token: str) -> Principal:
-        try:
-            alg = jwt.get_unverified_header(token).get("alg")
-        except jwt.PyJWTError as exc:
-            raise TokenError(str(exc)) from exc
+        alg = _algorithm(token)
         if alg == "HS256":
             principal = verify_token(self.secret, token)
         elif alg in OIDC_ALGORITHMS and self.oidc is not None:

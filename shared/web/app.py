@@ -130,38 +130,48 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
     metrics = metrics_for(settings.service)
     outbox_collector = OutboxCollector(settings.service, db, outbox_model)
 
+    # Whether a route answers without a token, found once per endpoint: the app's
+    # routes are all registered before it serves its first request.
+    public_endpoints: dict[str, bool] = {}
+
     @app.before_request
     def _start():
         g.started = time.perf_counter()
-        rid = request.headers.get("X-Request-ID") or str(uuid.uuid4())
-        cid = request.headers.get("X-Correlation-ID") or rid
+        # The headers read as ``request.headers`` reads them, from the WSGI environ.
+        environ = request.environ
+        rid = environ.get("HTTP_X_REQUEST_ID") or str(uuid.uuid4())
+        cid = environ.get("HTTP_X_CORRELATION_ID") or rid
         g.context_tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
         # For the server's access log line, written once this context is gone.
-        request.environ["rapport.request_id"], request.environ["rapport.correlation_id"] = (
-            rid,
-            cid,
-        )
-        if not request.path.startswith(PUBLIC_PREFIXES) and not _public(app):
-            g.principal = authenticate(request.headers.get("Authorization", ""))
+        environ["rapport.request_id"], environ["rapport.correlation_id"] = rid, cid
+        if request.path.startswith(PUBLIC_PREFIXES):
+            return
+        endpoint = request.endpoint
+        public = public_endpoints.get(endpoint) if endpoint else False
+        if public is None:
+            public = public_endpoints[endpoint] = _public(app, endpoint)
+        if not public:
+            g.principal = authenticate(environ.get("HTTP_AUTHORIZATION", ""))
 
-    # Labelled children, looked up once per label set.
-    counters: dict[tuple, Any] = {}
-    latencies: dict[tuple, Any] = {}
+    # Labelled children, looked up once per label set: the request counter's and
+    # the latency histogram's of each (method, route, status).
+    observed: dict[tuple, tuple[Any, Any]] = {}
 
     @app.after_request
     def _finish(response: Response):
         response.headers["X-Request-ID"] = context.request_id.get() or ""
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        key = (request.method, endpoint, response.status_code)
-        counter = counters.get(key)
-        if counter is None:
-            counter = counters[key] = metrics.http_requests.labels(*key)
-        counter.inc()
-        if "started" in g:
-            latency = latencies.get(key[:2])
-            if latency is None:
-                latency = latencies[key[:2]] = metrics.http_latency.labels(*key[:2])
-            latency.observe(time.perf_counter() - g.started)
+        rule = request.url_rule
+        key = (request.method, rule.rule if rule else "unmatched", response.status_code)
+        children = observed.get(key)
+        if children is None:
+            children = observed[key] = (
+                metrics.http_requests.labels(*key),
+                metrics.http_latency.labels(*key[:2]),
+            )
+        children[0].inc()
+        started = g.get("started")
+        if started is not None:
+            children[1].observe(time.perf_counter() - started)
         return response
 
     @app.teardown_request
@@ -196,8 +206,8 @@ def public(view_class):
     return view_class
 
 
-def _public(app: Flask) -> bool:
-    view = app.view_functions.get(request.endpoint) if request.endpoint else None
+def _public(app: Flask, endpoint: str) -> bool:
+    view = app.view_functions.get(endpoint)
     return bool(getattr(getattr(view, "view_class", None), "public", False))
 
 

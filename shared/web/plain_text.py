@@ -40,8 +40,13 @@ def _in_query() -> bool:
 
 
 def _in_json() -> bool:
-    # A byte search first: a JSON body can carry a NUL only as the escape \u0000.
-    if not request.is_json or b"\\u0000" not in request.get_data(cache=True):
+    # No Content-Type, no JSON (most requests: reads), without parsing the header.
+    # Then a byte search: a JSON body can carry a NUL only as the escape \u0000.
+    if (
+        not request.environ.get("CONTENT_TYPE")
+        or not request.is_json
+        or b"\\u0000" not in request.get_data(cache=True)
+    ):
         return False
     return _holds_nul(request.get_json(silent=True))
 

@@ -4,9 +4,10 @@ expiry checked on every use even though a verified token is remembered."""
 import time
 from datetime import timedelta
 
+import jwt
 import pytest
 
-from shared.auth import TokenError, issue_token, verify_token
+from shared.auth import Authenticator, TokenError, issue_token, verify_token
 
 SECRET = "s" * 64
 
@@ -37,3 +38,19 @@ def test_another_secret_or_a_tampered_token_is_refused():
 def test_roles_and_partner_ids_must_agree(role, partner):
     with pytest.raises(TokenError):
         issue_token(SECRET, "x", role, partner)
+
+
+def test_a_token_read_before_is_still_checked_by_each_authenticator():
+    # The header's algorithm is read once per token; the signature, the expiry and
+    # the token's form are still checked on every use.
+    token = issue_token(SECRET, "alice", "agent")
+    assert Authenticator(SECRET).verify(token).subject == "alice"
+    for _ in range(2):
+        with pytest.raises(TokenError):
+            Authenticator("t" * 64).verify(token)
+        with pytest.raises(TokenError):
+            Authenticator(SECRET).verify("not.a-token")
+    unsigned = jwt.encode({"sub": "eve", "role": "admin"}, key=None, algorithm="none")
+    for _ in range(2):
+        with pytest.raises(TokenError, match="not accepted"):
+            Authenticator(SECRET).verify(unsigned)
