@@ -4,12 +4,38 @@ names and addresses; see matching.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from services.customer.profiles import matching
 from services.customer.profiles.tables import ContactPoint, Customer
 
 LIVE = Customer.merged_into.is_(None)
+
+# The look-ups of a registration, built once with their values bound at execution:
+# SQLAlchemy keeps a built statement's cache key, where a statement built on every
+# call is constructed and walked again each time.
+_SAME_POINT = (
+    select(Customer.id, Customer.name)
+    .join(ContactPoint, ContactPoint.customer_id == Customer.id)
+    .where(LIVE, ContactPoint.kind == bindparam("kind"), ContactPoint.value == bindparam("value"))
+)
+_NEIGHBOUR_COLUMNS = (Customer.id, Customer.name, Customer.name_key, Customer.address)
+# For each sort order the finder walks (the key, then the key reversed): the
+# profiles at and after the key, then those before it.
+_NEIGHBOURS = tuple(
+    (
+        reverse,
+        select(*_NEIGHBOUR_COLUMNS)
+        .where(LIVE, column >= bindparam("key"))
+        .order_by(column)
+        .limit(matching.WINDOW),
+        select(*_NEIGHBOUR_COLUMNS)
+        .where(LIVE, column < bindparam("key"))
+        .order_by(column.desc())
+        .limit(matching.WINDOW),
+    )
+    for reverse, column in ((False, Customer.name_key), (True, Customer.name_rkey))
+)
 
 
 def keys(name: str) -> dict:
@@ -21,11 +47,7 @@ def candidates_for(session, name: str, address: dict | None, points: list[dict])
     """Profiles on file a new one may duplicate, best first."""
     found: dict[str, dict] = {}
     for point in points:
-        rows = session.execute(
-            select(Customer.id, Customer.name)
-            .join(ContactPoint, ContactPoint.customer_id == Customer.id)
-            .where(LIVE, ContactPoint.kind == point["kind"], ContactPoint.value == point["value"])
-        )
+        rows = session.execute(_SAME_POINT, {"kind": point["kind"], "value": point["value"]})
         for row in rows:
             found[row.id] = {
                 "customer_id": row.id,
@@ -53,16 +75,11 @@ def candidates_for(session, name: str, address: dict | None, points: list[dict])
 
 def _neighbours(session, key: str) -> list:
     """The profiles next to ``key`` in both sort orders the finder walks."""
-    window = matching.WINDOW
-    columns = (Customer.id, Customer.name, Customer.name_key, Customer.address)
     rows = []
-    for column, value in ((Customer.name_key, key), (Customer.name_rkey, key[::-1])):
-        rows += session.execute(
-            select(*columns).where(LIVE, column >= value).order_by(column).limit(window)
-        ).all()
-        rows += session.execute(
-            select(*columns).where(LIVE, column < value).order_by(column.desc()).limit(window)
-        ).all()
+    for reverse, at_and_after, before in _NEIGHBOURS:
+        bound = {"key": key[::-1] if reverse else key}
+        rows += session.execute(at_and_after, bound).all()
+        rows += session.execute(before, bound).all()
     return list({r.id: r for r in rows}.values())
 
 

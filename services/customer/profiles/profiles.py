@@ -29,9 +29,12 @@ def load_segment(session, code: str) -> Segment:
     return segment
 
 
-def apply_contact_points(session, customer: Customer, points: list[dict]) -> None:
-    """Replace the customer's contact points, keeping what is known of kept ones."""
-    existing = {(p.kind, p.value): p for p in contact_points(session, customer.id)}
+def apply_contact_points(
+    session, customer: Customer, points: list[dict], new: bool = False
+) -> None:
+    """Replace the customer's contact points, keeping what is known of kept ones
+    (``new``: a customer added in this transaction, which has none to read yet)."""
+    existing = {} if new else {(p.kind, p.value): p for p in contact_points(session, customer.id)}
     wanted = {(p["kind"], p["value"]): p for p in points}
     for key, point in existing.items():
         if key not in wanted:
@@ -101,7 +104,7 @@ def create(work, data: dict, points: list[dict], actor: str, source: str, now) -
     customer.do_not_call = bool(data.get("do_not_call"))
     work.session.add(customer)
     work.session.flush()
-    apply_contact_points(work.session, customer, points)
+    apply_contact_points(work.session, customer, points, new=True)
     write_version(work, customer, {}, actor, source, "registered", now)
     work.emit(
         "customer.registered",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
 from services.customer.segments.tables import Segment
@@ -62,14 +62,16 @@ def snapshot_of(values: dict, points: list[dict]) -> dict:
     return data
 
 
+# Built once, the customer bound at execution (SQLAlchemy keeps its cache key).
+_CONTACT_POINTS = (
+    select(ContactPoint)
+    .where(ContactPoint.customer_id == bindparam("customer_id"))
+    .order_by(ContactPoint.kind, ContactPoint.value)
+)
+
+
 def contact_points(session, customer_id: str) -> list[ContactPoint]:
-    return list(
-        session.scalars(
-            select(ContactPoint)
-            .where(ContactPoint.customer_id == customer_id)
-            .order_by(ContactPoint.kind, ContactPoint.value)
-        )
-    )
+    return list(session.scalars(_CONTACT_POINTS, {"customer_id": customer_id}))
 
 
 def completeness(profile: dict, required: list[str]) -> dict:
