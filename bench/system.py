@@ -196,11 +196,18 @@ class Bench:
 
 
 def throughput(
-    bench: Bench, outcomes: int, customers: int, per_request: int = 1, threads: int = 4
+    bench: Bench,
+    outcomes: int,
+    customers: int,
+    per_request: int = 1,
+    threads: int = 4,
+    on_start=None,
 ) -> float:
     """Outcomes per second, from the first POST until every one shows in the
     customer profiles and in reporting's read model; ``per_request`` outcomes in
-    each POST (1: the single-outcome endpoint, more: the bulk endpoint)."""
+    each POST (1: the single-outcome endpoint, more: the bulk endpoint).
+    ``on_start`` is called once the set-up (customers, the plan, their events) has
+    settled, just before the clock starts."""
     segment = f"tp-{uuid.uuid4().hex[:6]}"
     ids = bench.customers(customers, segment)
     per_customer = -(-outcomes // customers)
@@ -214,6 +221,8 @@ def throughput(
     assert len(work) == outcomes, f"only {len(work)} calls scheduled"
     bench.settle()
     base = bench.completed_in_reporting()
+    if on_start is not None:
+        on_start()
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         if per_request == 1:
