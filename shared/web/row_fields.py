@@ -3,7 +3,8 @@
 ``Schema.load`` spends most of a row's time on machinery around the fields
 (error stores, hooks looked up, nested schemas loaded through ``load``). Here each
 value goes straight to the field that declares it: ``Field.deserialize`` is the
-same type check, normalisation and validators; nested schemas are walked the same
+same type check, normalisation and validators (for a plain ``String`` given text,
+which it returns as it is, just its validators); nested schemas are walked the same
 way; then the schema's own ``validates_schema`` and ``post_load`` hooks run.
 
 This path only ever accepts: at the first error, or at anything it does not
@@ -115,6 +116,8 @@ def _value(field: fields.Field, value, remember: bool = False):
         return _normalised(field, value)
     if remember and type(value) is str and _pure(field):
         return _normalised(field, value)
+    if type(value) is str and _plain_string(field):
+        return _validated(field, value)
     return field.deserialize(value)
 
 
@@ -133,6 +136,20 @@ def _pure(field: fields.Field) -> bool:
             type(field).__module__.startswith(("marshmallow", "shared.web"))
             and isinstance(field, _PURE_FIELDS)
             and all(type(v) in _PURE_VALIDATORS for v in field.validators)
+        )
+    return found
+
+
+_PLAIN: dict[fields.Field, bool] = {}
+
+
+def _plain_string(field: fields.Field) -> bool:
+    """Whether ``field`` is marshmallow's own ``String`` with no processors of its own:
+    its ``deserialize`` of a ``str`` is then that ``str``, once its validators pass."""
+    found = _PLAIN.get(field)
+    if found is None:
+        found = _PLAIN[field] = (
+            type(field) is fields.String and not field.pre_load and not field.post_load
         )
     return found
 
