@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import NamedTuple
 
 from services.customer.imports import row_validation as import_rows
 from services.customer.profiles import duplicates
@@ -81,23 +80,15 @@ class Setup:
     causation_id: str | None = None
 
 
-class NewCustomer(NamedTuple):
-    id: str
-    at: datetime  # registered at
-    points: tuple  # ((kind, value), …), for the duplicate checks
-    gaps: tuple  # which of ``Setup.requirable`` the profile lacks
-    customer: tuple  # driver-ready rows, one tuple each
-    contact_points: tuple
-    version: tuple
-    event: tuple
-
-
-class Row(NamedTuple):
-    line: int
-    reasons: dict | None  # why it is rejected, or None
-    external_ref: str | None
-    segment: str | None
-    new: NewCustomer | None
+# A piece's rows cross back to the importing process as plain tuples: a named tuple
+# costs a Python call a row to unpickle there, where every row's work is serial.
+#
+# A row: (line, why it is rejected or None, external_ref, segment, new customer or None).
+Row = tuple[int, dict | None, str | None, str | None, "NewCustomer | None"]
+# A new customer: (id, registered at, ((kind, value), …) for the duplicate checks,
+# which of ``Setup.requirable`` the profile lacks, then its rows made ready for the
+# driver: customer, contact points (a tuple of rows), first version, event).
+NewCustomer = tuple[str, datetime, tuple, tuple, tuple, tuple, tuple, tuple]
 
 
 @dataclass
@@ -133,13 +124,13 @@ def prepare(setup: Setup, batch: list[tuple[int, dict | None, str | None]]) -> P
     origin = outbox.Origin(setup.producer, setup.correlation_id, setup.causation_id)
     events = outbox.values(origin, "customer.registered", [payload for _, payload in made], now)
     new = (
-        NewCustomer(*rows, ready["outbox"].row_of(event))
+        (*rows, ready["outbox"].row_of(event))
         for (rows, _), event in zip(made, events, strict=True)
     )
-    out = [
-        Row(line, reasons, None, None, None)
+    out: list[Row] = [
+        (line, reasons, None, None, None)
         if data is None
-        else Row(line, None, data.get("external_ref"), data["segment"], next(new))
+        else (line, None, data.get("external_ref"), data["segment"], next(new))
         for line, data, reasons in loaded
     ]
     return Prepared(out, {name: ready[name].sql for name in ready})
@@ -159,8 +150,8 @@ name_keys = lru_cache(maxsize=8192)(duplicates.keys)
 def _new_customer(
     data: dict, setup: Setup, ready: dict, now: datetime, requirable: list[str], ids: Iterator[str]
 ) -> tuple[tuple, dict]:
-    """A new customer's rows but its event (``NewCustomer`` without ``event``), and
-    the payload of its ``customer.registered``."""
+    """A new customer but its event (``NewCustomer`` without the last), and the
+    payload of its ``customer.registered``."""
     values = {
         "kind": "person",
         "lifecycle_status": "active",
