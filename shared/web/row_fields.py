@@ -3,7 +3,8 @@
 ``Schema.load`` spends most of a row's time on machinery around the fields
 (error stores, hooks looked up, nested schemas loaded through ``load``). Here each
 value goes straight to the field that declares it: ``Field.deserialize`` is the
-same type check, normalisation and validators; nested schemas are walked the same
+same type check, normalisation and validators (for a plain ``String`` given text,
+which it returns as it is, just its validators); nested schemas are walked the same
 way; then the schema's own ``validates_schema`` and ``post_load`` hooks run.
 
 This path only ever accepts: at the first error, or at anything it does not
@@ -21,6 +22,7 @@ tests hold every row to ``Schema.load``'s answer.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, KeysView
 
 from marshmallow import Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
@@ -44,38 +46,54 @@ def load(schema: Schema, data: dict, remember: bool = False) -> dict | None:
 
 
 def _load(schema: Schema, data, remember: bool = False) -> dict:
-    steps = _steps(schema)
-    if not isinstance(data, dict) or steps is None:
+    plan = _plan(schema)
+    if not isinstance(data, dict) or plan is None:
         raise _Unsure
-    declared = schema.load_fields
-    if not data.keys() <= declared.keys():
+    steps, declared, keys = plan
+    if not data.keys() <= keys:
         raise _Unsure  # unknown keys: RAISE, EXCLUDE and INCLUDE differ; ask marshmallow
     out = {}
-    for key, field in declared.items():  # in declared order, as marshmallow builds it
+    for key, field, convert in declared:  # in declared order, as marshmallow builds it
         if key in data:
-            out[key] = _value(field, data[key], remember)
+            out[key] = _value(field, data[key], remember, convert)
         elif field.required:
             raise _Unsure
         elif field.load_default is not missing:
             default = field.load_default
             out[key] = default() if callable(default) else default
-    for name, post_load in steps:
-        result = getattr(schema, name)(
-            out, many=False, partial=schema.partial, unknown=schema.unknown
-        )
+    for hook, post_load in steps:
+        result = hook(out, many=False, partial=schema.partial, unknown=schema.unknown)
         if post_load:
             out = result
     return out
 
 
 Steps = tuple[tuple[str, bool], ...]  # (hook method, whether it is a post_load) each
-_STEPS: dict[Schema, Steps | None] = {}
+# A schema's plan, worked out once: its whole-row steps as bound methods, each field
+# with its key and how it loads a value (``_converter``), and the fields' keys.
+Plan = tuple[
+    tuple[tuple[Callable, bool], ...],
+    tuple[tuple[str, fields.Field, Callable], ...],
+    KeysView,
+]
+_PLANS: dict[Schema, Plan | None] = {}
 
 
-def _steps(schema: Schema) -> Steps | None:
-    if schema in _STEPS:
-        return _STEPS[schema]
-    found = _STEPS[schema] = _whole_row_steps(schema)
+def _plan(schema: Schema) -> Plan | None:
+    """None for a schema this path leaves to ``Schema.load`` (``_whole_row_steps``)."""
+    if schema in _PLANS:
+        return _PLANS[schema]
+    steps = _whole_row_steps(schema)
+    declared = schema.load_fields
+    found = _PLANS[schema] = (
+        None
+        if steps is None
+        else (
+            tuple((getattr(schema, name), post_load) for name, post_load in steps),
+            tuple((key, field, _converter(field)) for key, field in declared.items()),
+            declared.keys(),
+        )
+    )
     return found
 
 
@@ -97,25 +115,67 @@ def _whole_row_steps(schema: Schema) -> Steps | None:
     return tuple(steps)
 
 
-def _value(field: fields.Field, value, remember: bool = False):
+def _value(field: fields.Field, value, remember: bool, convert: Callable | None = None):
     if remember and type(value) is str:
         found = _SEEN.get((field, value))  # only pure fields' successes are kept
         if found is not None:
             return found
-    if isinstance(field, fields.Nested) and isinstance(value, dict) and not field.many:
-        return _validated(field, _load(field.schema, value, remember))
+    return (convert or _converter(field))(value, remember)
+
+
+_CONVERTERS: dict[fields.Field, Callable] = {}
+
+
+def _converter(field: fields.Field) -> Callable:
+    """How a value of ``field`` is loaded, ``(value, remember) -> loaded``, chosen once
+    per field: a value of a type the chosen path does not take goes to the field's
+    own ``deserialize``."""
+    found = _CONVERTERS.get(field)
+    if found is None:
+        found = _CONVERTERS[field] = _converter_for(field)
+    return found
+
+
+def _converter_for(field: fields.Field) -> Callable:
+    deserialize = field.deserialize
+    if isinstance(field, fields.Nested) and not field.many:
+
+        def nested(value, remember):
+            if isinstance(value, dict):
+                return _validated(field, _load(field.schema, value, remember))
+            return deserialize(value)
+
+        return nested
     if (
         isinstance(field, fields.List)
         and isinstance(field.inner, fields.Nested)
-        and isinstance(value, list)
         and not field.inner.many
     ):
-        return _validated(field, [_value(field.inner, item, remember) for item in value])
-    if isinstance(field, (Phone, Email)) and isinstance(value, str):
-        return _normalised(field, value)
-    if remember and type(value) is str and _pure(field):
-        return _normalised(field, value)
-    return field.deserialize(value)
+        inner = field.inner
+
+        def listed(value, remember):
+            if isinstance(value, list):
+                return _validated(field, [_value(inner, item, remember) for item in value])
+            return deserialize(value)
+
+        return listed
+    if isinstance(field, (Phone, Email)):
+
+        def contact(value, remember):
+            return _normalised(field, value) if isinstance(value, str) else deserialize(value)
+
+        return contact
+    pure, plain = _pure(field), _plain_string(field)
+
+    def scalar(value, remember):
+        if type(value) is str:
+            if remember and pure:
+                return _normalised(field, value)
+            if plain:
+                return _validated(field, value)
+        return deserialize(value)
+
+    return scalar
 
 
 # Fields whose answer depends on nothing but the text: their own conversion and
@@ -133,6 +193,20 @@ def _pure(field: fields.Field) -> bool:
             type(field).__module__.startswith(("marshmallow", "shared.web"))
             and isinstance(field, _PURE_FIELDS)
             and all(type(v) in _PURE_VALIDATORS for v in field.validators)
+        )
+    return found
+
+
+_PLAIN: dict[fields.Field, bool] = {}
+
+
+def _plain_string(field: fields.Field) -> bool:
+    """Whether ``field`` is marshmallow's own ``String`` with no processors of its own:
+    its ``deserialize`` of a ``str`` is then that ``str``, once its validators pass."""
+    found = _PLAIN.get(field)
+    if found is None:
+        found = _PLAIN[field] = (
+            type(field) is fields.String and not field.pre_load and not field.post_load
         )
     return found
 

@@ -40,24 +40,23 @@ def apply(work, setup: Setup, batch: list, chunk: Prepared) -> dict:
     segments = {s.code: s for s in work.session.scalars(select(Segment))}
     good, refs = [], {}
     for index, row in enumerate(chunk.rows):
-        if row.reasons is not None:
-            _reject(counts, row.line, row.reasons)
-        elif row.segment not in segments:
-            _reject(counts, row.line, {"segment": [f"Unknown segment {row.segment!r}."]})
-        elif row.external_ref in refs:
+        line, reasons, ref, segment, _ = row
+        if reasons is not None:
+            _reject(counts, line, reasons)
+        elif segment not in segments:
+            _reject(counts, line, {"segment": [f"Unknown segment {segment!r}."]})
+        elif ref in refs:
             _reject(
-                counts,
-                row.line,
-                {"external_ref": [f"repeats the external_ref of line {refs[row.external_ref]}"]},
+                counts, line, {"external_ref": [f"repeats the external_ref of line {refs[ref]}"]}
             )
         else:
-            if row.external_ref:
-                refs[row.external_ref] = row.line
+            if ref:
+                refs[ref] = line
             good.append((index, row))
     on_file = _on_file(work.session, list(refs))
     new = []
     for index, row in good:
-        customer = on_file.get(row.external_ref)
+        customer = on_file.get(row[2])  # its external_ref
         if customer is None:
             new.append(row)
         else:
@@ -105,7 +104,7 @@ def _on_file(session, refs: list[str]) -> dict[str, Customer]:
 
 def _taken(session, new: list[Row]) -> dict[tuple[str, str], str]:
     """Which of the new rows' phones and e-mails a live customer already has."""
-    wanted = {point for row in new for point in row.new.points}
+    wanted = {point for *_, made in new for point in made[2]}  # its (kind, value)s
     taken: dict[tuple[str, str], str] = {}
     for kind in ("phone", "email"):  # one indexed look-up per kind, not a tuple IN
         values = [value for k, value in wanted if k == kind]
@@ -145,32 +144,32 @@ def _create_all(
 ) -> None:
     taken = _taken(work.session, new)
     written: dict[str, list[tuple]] = {name: [] for name in chunk.statements}
-    for row in new:
-        made = row.new
-        clash = next((p for p in made.points if p in taken), None)
+    for line, _, _, code, made in new:
+        customer_id, at, points, gaps, customer, contact_points, version, event = made
+        clash = next((p for p in points if p in taken), None)
         if clash:
             _reject(
                 counts,
-                row.line,
+                line,
                 {clash[0]: [f"{clash[1]} belongs to customer {taken[clash]}: a likely duplicate"]},
             )
             continue
-        taken.update(dict.fromkeys(made.points, made.id))
-        written["customers"].append(made.customer)
-        written["contact_points"] += made.contact_points
-        written["customer_versions"].append(made.version)
-        written["outbox"].append(made.event)
+        taken.update(dict.fromkeys(points, customer_id))
+        written["customers"].append(customer)
+        written["contact_points"] += contact_points
+        written["customer_versions"].append(version)
+        written["outbox"].append(event)
         counts["created"] += 1
-        segment = segments[row.segment]
-        missing = _missing(setup, made, segment.required_fields)
+        segment = segments[code]
+        missing = _missing(setup, gaps, version, segment.required_fields)
         if missing:
             work.emit(
                 "customer.gaps_detected",
                 {
-                    "customer_id": made.id,
+                    "customer_id": customer_id,
                     "segment": segment.code,
                     "missing_fields": missing,
-                    "detected_at": made.at,
+                    "detected_at": at,
                 },
             )
     connection = work.session.connection()
@@ -179,10 +178,10 @@ def _create_all(
             bulk_writes.write(connection, chunk.statements[name], rows)
 
 
-def _missing(setup: Setup, made, required: list[str]) -> list[str]:
+def _missing(setup: Setup, gaps: tuple, version: tuple, required: list[str]) -> list[str]:
     """The segment's required fields the new profile lacks: from what the worker
-    found missing, or, for a field it was not asked about, from the version's
-    snapshot itself."""
+    found missing (``gaps``), or, for a field it was not asked about, from the
+    version's snapshot itself."""
     if setup.requirable.issuperset(required):
-        return [field for field in required if field in made.gaps]
-    return completeness(json.loads(made.version[SNAPSHOT]), required)["missing"]
+        return [field for field in required if field in gaps]
+    return completeness(json.loads(version[SNAPSHOT]), required)["missing"]

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import NamedTuple
 
 from services.customer.imports import row_validation as import_rows
 from services.customer.profiles import duplicates
@@ -81,23 +80,15 @@ class Setup:
     causation_id: str | None = None
 
 
-class NewCustomer(NamedTuple):
-    id: str
-    at: datetime  # registered at
-    points: tuple  # ((kind, value), …), for the duplicate checks
-    gaps: tuple  # which of ``Setup.requirable`` the profile lacks
-    customer: tuple  # driver-ready rows, one tuple each
-    contact_points: tuple
-    version: tuple
-    event: tuple
-
-
-class Row(NamedTuple):
-    line: int
-    reasons: dict | None  # why it is rejected, or None
-    external_ref: str | None
-    segment: str | None
-    new: NewCustomer | None
+# A piece's rows cross back to the importing process as plain tuples: a named tuple
+# costs a Python call a row to unpickle there, where every row's work is serial.
+#
+# A row: (line, why it is rejected or None, external_ref, segment, new customer or None).
+Row = tuple[int, dict | None, str | None, str | None, "NewCustomer | None"]
+# A new customer: (id, registered at, ((kind, value), …) for the duplicate checks,
+# which of ``Setup.requirable`` the profile lacks, then its rows made ready for the
+# driver: customer, contact points (a tuple of rows), first version, event).
+NewCustomer = tuple[str, datetime, tuple, tuple, tuple, tuple, tuple, tuple]
 
 
 @dataclass
@@ -122,20 +113,26 @@ def prepare(setup: Setup, batch: list[tuple[int, dict | None, str | None]]) -> P
     if setup.fmt == "csv":
         import_rows.normalise_ahead([record for _, record, _ in batch if record is not None])
     loaded = [(line, *import_rows.load(record, error, setup.fmt)) for line, record, error in batch]
-    out = []
-    for line, data, reasons in loaded:
-        if data is None:
-            out.append(Row(line, reasons, None, None, None))
-        else:
-            out.append(
-                Row(
-                    line,
-                    None,
-                    data.get("external_ref"),
-                    data["segment"],
-                    _new_customer(data, setup, ready, now, requirable, ids),
-                )
-            )
+    made = [
+        _new_customer(data, setup, ready, now, requirable, ids)
+        for _, data, _ in loaded
+        if data is not None
+    ]
+    # The piece's events in one run of the outbox (each payload checked against
+    # the contract there), in the order of their rows. The importing process's
+    # correlation, which a worker's own context lacks.
+    origin = outbox.Origin(setup.producer, setup.correlation_id, setup.causation_id)
+    events = outbox.values(origin, "customer.registered", [payload for _, payload in made], now)
+    new = (
+        (*rows, ready["outbox"].row_of(event))
+        for (rows, _), event in zip(made, events, strict=True)
+    )
+    out: list[Row] = [
+        (line, reasons, None, None, None)
+        if data is None
+        else (line, None, data.get("external_ref"), data["segment"], next(new))
+        for line, data, reasons in loaded
+    ]
     return Prepared(out, {name: ready[name].sql for name in ready})
 
 
@@ -146,9 +143,15 @@ def new_ids() -> Iterator[str]:
         yield ordered_id()
 
 
+# A file repeats its family and given names: each name's keys are made once.
+name_keys = lru_cache(maxsize=8192)(duplicates.keys)
+
+
 def _new_customer(
     data: dict, setup: Setup, ready: dict, now: datetime, requirable: list[str], ids: Iterator[str]
-) -> NewCustomer:
+) -> tuple[tuple, dict]:
+    """A new customer but its event (``NewCustomer`` without the last), and the
+    payload of its ``customer.registered``."""
     values = {
         "kind": "person",
         "lifecycle_status": "active",
@@ -163,7 +166,7 @@ def _new_customer(
     customer = {
         **EMPTY,
         **values,
-        **duplicates.keys(values["name"]),
+        **name_keys(values["name"]),
         "id": customer_id,
         "phone": phone,
         "email": email,
@@ -178,61 +181,50 @@ def _new_customer(
     }
     contact = ready["contact_points"]
     point_rows = tuple(
-        contact.row(
-            {
-                "id": next(ids),
-                "customer_id": customer_id,
-                "kind": p["kind"],
-                "value": p["value"],
-                "do_not_contact": bool(p.get("do_not_contact")),
-                "status": p.get("status") or "valid",
-            }
+        contact.row_of(
+            (
+                next(ids),
+                customer_id,
+                p["kind"],
+                p["value"],
+                bool(p.get("do_not_contact")),
+                p.get("status") or "valid",
+            )
         )
         for p in points
     )
     after = snapshot_of(values, points)
-    version = {
-        "id": next(ids),
-        "customer_id": customer_id,
-        "version": 1,
-        "changed_at": now,
-        "actor": setup.actor,
-        "source": "import",
-        "reason": "imported",
-        "changes": {
-            k: {"old": None, "new": v} for k, v in after.items() if v not in (None, [], False)
-        },
-        "snapshot": after,
-    }
-    # The importing process's correlation, which a worker's own context lacks.
-    origin = outbox.Origin(setup.producer, setup.correlation_id, setup.causation_id)
-    [event] = outbox.rows(
-        origin,
-        "customer.registered",
-        [
-            {
-                "customer_id": customer_id,
-                "name": values["name"],
-                "phone": phone,
-                "segment": values["segment"],
-                "preferred_language": values.get("preferred_language"),
-                "lifecycle_status": values["lifecycle_status"],
-                "registered_at": now,
-                "kind": values["kind"],
-                "owner_team": values.get("owner_team"),
-                "source": "import",
-                "external_ref": values.get("external_ref"),
-            }
-        ],
+    version = (
+        next(ids),
+        customer_id,
+        1,
         now,
+        setup.actor,
+        "import",
+        "imported",
+        {k: {"old": None, "new": v} for k, v in after.items() if v not in (None, [], False)},
+        after,
     )
-    return NewCustomer(
+    payload = {
+        "customer_id": customer_id,
+        "name": values["name"],
+        "phone": phone,
+        "segment": values["segment"],
+        "preferred_language": values.get("preferred_language"),
+        "lifecycle_status": values["lifecycle_status"],
+        "registered_at": now,
+        "kind": values["kind"],
+        "owner_team": values.get("owner_team"),
+        "source": "import",
+        "external_ref": values.get("external_ref"),
+    }
+    rows = (
         customer_id,
         now,
         tuple((p["kind"], p["value"]) for p in points),
         tuple(completeness(after, requirable)["missing"]),
         ready["customers"].row(customer),
         point_rows,
-        ready["customer_versions"].row(version),
-        ready["outbox"].row(event),
+        ready["customer_versions"].row_of(version),
     )
+    return rows, payload

@@ -131,9 +131,12 @@ def load(record: dict | None, error: str | None, fmt: str) -> tuple[dict | None,
     try:
         if fmt == "csv":
             data, schema = from_csv(record), schema_for(tuple(record))
+            # A replaced byte survives into the row's values from its (text) cell.
+            broken = any("\ufffd" in cell for cell in record.values() if cell)
         else:
             data, schema = record, ROW
-        if any("\ufffd" in str(v) for v in data.values()):
+            broken = any("\ufffd" in str(v) for v in data.values())
+        if broken:
             return None, {"_row": ["not valid UTF-8"]}
         if fmt == "csv":
             loaded = row_fields.load(schema, data)
