@@ -81,7 +81,7 @@ def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
     False if this call was booked already.
 
     A consumer hands a whole delivery window to one transaction, so the row goes
-    in with the unit of work's deferred rows and the summary increment with the
+    in with the window's other call costs and the summary increment with the
     others at the commit; the calls booked in this transaction are remembered, as
     nothing else here would see them yet (the same call can come twice in one
     window, under two event ids)."""
