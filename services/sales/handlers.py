@@ -17,6 +17,15 @@ from shared.config import Settings
 from shared.messaging.dispatcher import Handler
 
 OPPORTUNITY = "sale_opportunity"
+CALL_COMPLETED = "call.completed.v1"
+
+
+def prepare(work, events) -> None:
+    """The consumer's ``prepare`` (see ``Dispatcher``): what the window's completed
+    calls need read, read for all of them at once."""
+    calls = [event.payload for event in events if event.routing_key == CALL_COMPLETED]
+    if calls:
+        costs.look_up_calls(work, calls)
 
 
 def subscriptions(settings: Settings) -> dict[str, list[Handler]]:
@@ -59,7 +68,7 @@ def subscriptions(settings: Settings) -> dict[str, list[Handler]]:
         "customer.updated.v1": on_customer_updated,
         "customer.merged.v1": on_customer_merged,
         "customer.erased.v1": on_customer_erased,
-        "call.completed.v1": on_call_completed,
+        CALL_COMPLETED: on_call_completed,
         "subject.export_requested.v1": on_subject_export_requested,
     }
     for handler in handlers.values():

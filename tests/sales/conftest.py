@@ -12,7 +12,7 @@ import pytest
 from services.sales import config
 from services.sales.app import create_app
 from services.sales.db import Inbox, Outbox
-from services.sales.handlers import subscriptions
+from services.sales.handlers import prepare, subscriptions
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
 
@@ -31,9 +31,10 @@ def lite_app(service_app, sqlite_url):
 
 
 def dispatcher_for(app):
+    """The dispatcher as the consumer process builds it (its ``prepare`` included)."""
     settings = app.extensions["rapport"].settings
     return build_dispatcher(
-        settings, app.extensions["rapport"].db, Outbox, Inbox, subscriptions(settings)
+        settings, app.extensions["rapport"].db, Outbox, Inbox, subscriptions(settings), prepare
     )
 
 

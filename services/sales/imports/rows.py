@@ -175,7 +175,8 @@ def _from_csv(group: Group) -> tuple[dict, list[tuple[int, dict]]]:
         if None in record:
             problems.append((line, {"_row": ["more cells than header columns"]}))
             continue
-        why = _unstorable(record.values())
+        # Every cell is text here (a missing one None): joined without a check each.
+        why = _unstorable_text("".join(filter(None, record.values())))
         if why:
             problems.append((line, {"_row": [why]}))
             continue
@@ -200,7 +201,10 @@ def _from_csv(group: Group) -> tuple[dict, list[tuple[int, dict]]]:
 def _unstorable(values) -> str | None:
     """Why text cannot be taken as it is: bytes that were not UTF-8 (read as U+FFFD),
     or a NUL, which no database here stores."""
-    text = "".join(value for value in values if isinstance(value, str))
+    return _unstorable_text("".join(value for value in values if isinstance(value, str)))
+
+
+def _unstorable_text(text: str) -> str | None:
     if "\ufffd" in text:
         return "not valid UTF-8"
     if "\x00" in text:

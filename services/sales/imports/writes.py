@@ -12,6 +12,7 @@ each checked against the contract by the unit of work's outbox rows
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -164,8 +165,10 @@ def _segments(session, ids: list[str]) -> dict[str, str]:
 
 
 def _priced(catalogue: dict, data: dict, now) -> dict:
-    """The sale's SKUs as ``prices_at`` answers them: (product, price at its time)."""
-    moment = data["recorded_at"] or now
+    """The sale's SKUs as ``prices_at`` answers them: (product, price at its time).
+    The moment is compared in UTC, the zone the prices are read in: the same order,
+    without converting zones at every comparison."""
+    moment = (data["recorded_at"] or now).astimezone(UTC)
     return {
         line["sku"]: (catalogue[line["sku"]], in_effect(catalogue[line["sku"]], moment))
         for line in data["lines"]

@@ -45,6 +45,8 @@ def to_parts(total: Decimal, exact_parts: Sequence[Decimal]) -> list[Decimal]:
 def _give_missing(shares: list[int], remainders: list[int], missing: int) -> None:
     if not 0 <= missing <= len(shares):
         raise ValueError(f"cannot apportion: {missing} cents for {len(shares)} parts")
+    if not missing:  # the parts were whole cents (most lines' amounts)
+        return
     order = sorted(range(len(shares)), key=lambda i: (-remainders[i], i))
     for i in order[:missing]:
         shares[i] += 1

@@ -107,8 +107,7 @@ def build_entry(
     ``segment``; nothing read or written here, so one sale and an import of many
     are the same rows."""
     recorded_at = data["recorded_at"].astimezone(UTC) if data["recorded_at"] else now
-    lines = _lines(data, catalogue)
-    exact = [amounts.exact_line(line) for line in lines]
+    lines, exact = _lines(data, catalogue)
     totals = amounts.totals_of(exact)
     for line, (revenue, discount, cost) in zip(lines, totals.lines):
         line["revenue_cents"], line["discount_cents"], line["cost_cents"] = revenue, discount, cost
@@ -162,18 +161,25 @@ def build_entry(
     return Entry(sale, lines, bookings, event)
 
 
-def _lines(data: dict, catalogue: dict) -> list[dict]:
-    """The sale's lines, catalogue prices filled in; every bad line named at once."""
-    lines, errors = [], {}
+def _lines(data: dict, catalogue: dict) -> tuple[list[dict], list[tuple]]:
+    """The sale's lines, catalogue prices filled in, and their exact amounts
+    (``amounts.exact_line``); every bad line named at once."""
+    lines, exact, errors = [], [], {}
     for index, line in enumerate(data["lines"]):
         problems = _line_problems(line, catalogue, data["currency"])
+        if not problems:
+            recorded = _line(index + 1, line)
+            amounts_of = amounts.exact_line(recorded)
+            if amounts_of[0] < 0:
+                problems = {"discount": ["More than the line's amount (quantity × unit price)."]}
         if problems:
             errors[index] = problems
             continue
-        lines.append(_line(index + 1, line))
+        lines.append(recorded)
+        exact.append(amounts_of)
     if errors:
         raise Invalid("one or more lines cannot be recorded", errors={"lines": errors})
-    return lines
+    return lines, exact
 
 
 def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
@@ -199,8 +205,6 @@ def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
             ]
         elif line[name] is None:
             line[name] = getattr(price, source)
-    if not problems and amounts.exact_line(line)[0] < 0:
-        problems["discount"] = ["More than the line's amount (quantity × unit price)."]
     return problems
 
 

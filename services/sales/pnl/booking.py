@@ -26,6 +26,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, event, select
@@ -104,42 +105,50 @@ def book(session: Session, rows: list[dict], zone: ZoneInfo | None = None) -> No
     """Add ``rows`` to the summary: one upsert per distinct key; new entries (the
     ``zone`` their days are in given) to their days' published totals too."""
     if rows:
-        _add_up(session, _keyed(session, rows))
+        _add_up(session, rows, _owners(session, {row["customer_id"] for row in rows}))
     if zone is not None:
         day_totals.gather(session, rows, zone)
         _at_commit(session)
 
 
-def _keyed(session: Session, rows: list[dict]) -> list[dict]:
-    """``rows`` under their customers' survivors and those's segments, the segment
-    rows locked; survivors are read again once locked, as a merge may have committed
-    while this waited for it."""
-    ids = {row["customer_id"] for row in rows}
+def _owners(session: Session, ids: set[str]) -> dict[str, tuple[str, str]]:
+    """Each customer's (survivor, that one's segment) the rows are booked under, the
+    segment rows locked; survivors are read again once locked, as a merge may have
+    committed while this waited for it."""
     held = segments.locked(session, ids | set(survivors(session, ids).values()))
     found = survivors(session, ids)
     held.update(segments.locked(session, set(found.values()) - set(held)))
-    return [
-        {
-            **row,
-            "customer_id": found[row["customer_id"]],
-            "segment": held[found[row["customer_id"]]],
-        }
-        for row in rows
-    ]
+    return {customer: (kept, held[kept]) for customer, kept in found.items()}
 
 
-def _add_up(session: Session, rows: list[dict]) -> None:
-    merged: dict[tuple, dict] = {}
+_KEY = itemgetter(*KEYS)
+_AMOUNTS = itemgetter(*COLUMNS)
+_CUSTOMER, _SEGMENT = KEYS.index("customer_id"), KEYS.index("segment")
+
+
+def _add_up(session: Session, rows: list[dict], owners: dict | None = None) -> None:
+    """One upsert a distinct key of ``rows``, their amounts summed first; ``owners``
+    (``_owners``) puts each row under its customer's survivor and segment."""
+    merged: dict[tuple, list] = {}
     for row in rows:
-        key = tuple(row[k] for k in KEYS)
-        if key in merged:
-            for name in COLUMNS:
-                merged[key][name] += row[name]
+        key = _KEY(row)
+        if owners is not None:
+            key = list(key)
+            key[_CUSTOMER], key[_SEGMENT] = owners[row["customer_id"]]
+            key = tuple(key)
+        amounts = merged.get(key)
+        if amounts is None:
+            merged[key] = list(_AMOUNTS(row))
         else:
-            merged[key] = dict(row)
+            for i, value in enumerate(_AMOUNTS(row)):
+                amounts[i] += value
     if merged:
         upsert = _upsert(session.get_bind().url.drivername)
-        write(session.connection(), upsert.sql, [upsert.row(row) for row in merged.values()])
+        write(
+            session.connection(),
+            upsert.sql,
+            [upsert.row_of((*key, *amounts)) for key, amounts in merged.items()],
+        )
 
 
 def add(session: Session, rows: list[dict], zone: ZoneInfo) -> None:

@@ -16,12 +16,14 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, tuple_, type_coerce
+from sqlalchemy import bindparam, event, func, select, tuple_, type_coerce
+from sqlalchemy.orm import Session
 
 from services.sales.customers.tables import Customer
 from services.sales.ledger import apportion
 from services.sales.pnl import booking
 from services.sales.pnl.tables import Allocation, AllocationShare, CallCost, PnlDaily
+from shared import bulk_writes
 from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
 from shared.messaging.unit_of_work import UnitOfWork
@@ -30,7 +32,48 @@ from shared.web.pagination import decode_time_cursor, page
 
 TARGETS = ("team", "channel", "segment")
 BOOKED = "sales.costs.booked"  # session.info: calls booked in this transaction
+# session.info: (calls looked up, those of them on file) for a consumer's window
+LOOKED_UP = "sales.costs.looked_up"
 _BOOKED_BEFORE = select(CallCost.call_id).where(CallCost.call_id == bindparam("call_id"))
+_IN_CHUNK = 500  # ids per IN (...)
+PENDING = "sales.costs.pending"  # session.info: call cost rows to write at the commit
+COST_KEYS = (
+    "call_id",
+    "customer_id",
+    "completed_at",
+    "cost",
+    "currency",
+    "outcome",
+    "channel",
+    "team",
+    "agent_kind",
+    "partner_id",
+    "segment",
+    "booked_at",
+)
+
+
+def look_up_calls(work: UnitOfWork, calls: list[dict]) -> None:
+    """Before a consumer's window is applied: which of its calls were booked before
+    it, in a query per few hundred calls instead of one each, and the customers of
+    those that name no segment (held by the session, so ``_segment`` reads none
+    again). Nothing in the window writes a call cost before its commit, so the
+    answers hold for the whole window."""
+    session = work.session
+    ids = sorted({call["call_id"] for call in calls})
+    on_file: set[str] = set()
+    for start in range(0, len(ids), _IN_CHUNK):
+        on_file.update(
+            session.connection().scalars(
+                select(CallCost.call_id).where(CallCost.call_id.in_(ids[start : start + _IN_CHUNK]))
+            )
+        )
+    session.info[LOOKED_UP] = (set(ids), on_file)
+    customers = sorted({c["customer_id"] for c in calls if not c.get("segment")})
+    for start in range(0, len(customers), _IN_CHUNK):
+        session.scalars(
+            select(Customer).where(Customer.customer_id.in_(customers[start : start + _IN_CHUNK]))
+        ).all()
 
 
 def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
@@ -38,7 +81,7 @@ def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
     False if this call was booked already.
 
     A consumer hands a whole delivery window to one transaction, so the row goes
-    in with the unit of work's deferred rows and the summary increment with the
+    in with the window's other call costs and the summary increment with the
     others at the commit; the calls booked in this transaction are remembered, as
     nothing else here would see them yet (the same call can come twice in one
     window, under two event ids)."""
@@ -49,22 +92,22 @@ def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
     booked.add(call_id)
     segment = call.get("segment") or _segment(work, call["customer_id"])
     cost = to_cents(call["cost"]) if call.get("cost") is not None else Decimal(0)
-    work.add_row(
-        CallCost,
-        {
-            "call_id": call_id,
-            "customer_id": call["customer_id"],
-            "completed_at": call["completed_at"],
-            "cost": cost,
-            "currency": call["currency"],
-            "outcome": call["outcome"],
-            "channel": call["channel"],
-            "team": call.get("team"),
-            "agent_kind": call.get("agent_kind"),
-            "partner_id": call.get("partner_id"),
-            "segment": segment,
-            "booked_at": utcnow(),
-        },
+    _add_cost(
+        work.session,
+        (
+            call_id,
+            call["customer_id"],
+            call["completed_at"],
+            cost,
+            call["currency"],
+            call["outcome"],
+            call["channel"],
+            call.get("team"),
+            call.get("agent_kind"),
+            call.get("partner_id"),
+            segment,
+            utcnow(),
+        ),
     )
     booking.add(
         work.session,
@@ -85,7 +128,27 @@ def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
     return True
 
 
+def _add_cost(session: Session, row: tuple) -> None:
+    """A call cost row (``COST_KEYS``), written with the transaction's others in one
+    statement just before the commit: the driver takes them as they are, without
+    the work a Core insert does for every value of every row."""
+    rows = session.info.get(PENDING)
+    if rows is None:
+        rows = session.info[PENDING] = []
+        event.listen(session, "before_commit", _write_costs)
+    rows.append(row)
+
+
+def _write_costs(session: Session) -> None:
+    rows = session.info.pop(PENDING, None)
+    if rows:
+        bulk_writes.insert(session.connection(), CallCost.__table__, COST_KEYS, rows)
+
+
 def _booked_before(work: UnitOfWork, call_id: str) -> bool:
+    looked_up = work.session.info.get(LOOKED_UP)
+    if looked_up is not None and call_id in looked_up[0]:
+        return call_id in looked_up[1]
     found = work.session.connection().execute(_BOOKED_BEFORE, {"call_id": call_id})
     return found.first() is not None
 
