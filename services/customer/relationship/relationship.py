@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from services.customer.profiles.profiles import change
 from services.customer.profiles.tables import Customer
@@ -47,6 +47,15 @@ LOCKED = "customer.locked"  # session.info: the customers this transaction holds
 CONCERNED = {"call.completed", "sale.recorded", "sale.returned", "sale.cancelled"}
 
 
+# Built once: a window of one event (a trickle) pays for building it otherwise.
+_LOCK_QUERY = (
+    select(Customer)
+    .where(Customer.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Customer.id)
+    .with_for_update()
+)
+
+
 def lock_customers(work, events) -> None:
     """Lock, in id order and in one query, the customers of the window's events
     (the dispatcher's ``prepare``); the handlers then find them held."""
@@ -60,9 +69,7 @@ def lock_customers(work, events) -> None:
     if not ids:
         return
     with work.session.no_autoflush:
-        found = work.session.scalars(
-            select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update()
-        ).all()
+        found = work.session.scalars(_LOCK_QUERY, {"ids": ids}).all()
     work.session.info.setdefault(LOCKED, {}).update((c.id, c) for c in found)
 
 
