@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from shared import context
 from shared.clock import utcnow
@@ -54,6 +54,11 @@ class Dispatcher:
         self.inbox = inbox_model
         self.subscriptions = subscriptions
         self.metrics = metrics_for(service)
+        # Built once: at a trickle every window of one event pays for the look-up.
+        table = inbox_model.__table__
+        self._applied_query = select(table.c.event_id, table.c.handler).where(
+            table.c.event_id.in_(bindparam("ids", expanding=True))
+        )
 
     def handlers_for(self, event: Event) -> list[Handler]:
         return [
@@ -128,10 +133,7 @@ class Dispatcher:
         ids = list({event.event_id for event in events})
         # Core on the session's connection: the ORM's execution path cost more than
         # the look-up itself, and at a trickle every window of one event pays it.
-        table = self.inbox.__table__
-        rows = work.session.connection().execute(
-            select(table.c.event_id, table.c.handler).where(table.c.event_id.in_(ids))
-        )
+        rows = work.session.connection().execute(self._applied_query, {"ids": ids})
         return {(event_id, handler) for event_id, handler in rows}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from services.customer.profiles.profiles import change
 from services.customer.profiles.tables import Customer
@@ -43,8 +43,17 @@ def score(customer: Customer) -> float:
     return round(0.5 * s + 0.3 * p + 0.2 * v, 2)
 
 
-LOCKED = "customer.locked"  # session.info: customer ids this transaction holds locked
+LOCKED = "customer.locked"  # session.info: the customers this transaction holds locked, by id
 CONCERNED = {"call.completed", "sale.recorded", "sale.returned", "sale.cancelled"}
+
+
+# Built once: a window of one event (a trickle) pays for building it otherwise.
+_LOCK_QUERY = (
+    select(Customer)
+    .where(Customer.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Customer.id)
+    .with_for_update()
+)
 
 
 def lock_customers(work, events) -> None:
@@ -60,19 +69,20 @@ def lock_customers(work, events) -> None:
     if not ids:
         return
     with work.session.no_autoflush:
-        found = work.session.scalars(
-            select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update()
-        ).all()
-    work.session.info.setdefault(LOCKED, set()).update(c.id for c in found)
+        found = work.session.scalars(_LOCK_QUERY, {"ids": ids}).all()
+    work.session.info.setdefault(LOCKED, {}).update((c.id, c) for c in found)
 
 
 def _locked(session, customer_id: str) -> Customer | None:
-    held = session.info.setdefault(LOCKED, set())
-    if customer_id in held:
-        return session.get(Customer, customer_id)
+    # The session holds what it loaded until it ends (``shared.db``), so a customer
+    # held here is the one its identity map has: no ``get`` for each event.
+    held = session.info.setdefault(LOCKED, {})
+    customer = held.get(customer_id)
+    if customer is not None:
+        return customer
     customer = session.get(Customer, customer_id, with_for_update=True)
     if customer is not None:
-        held.add(customer_id)
+        held[customer_id] = customer
     return customer
 
 
