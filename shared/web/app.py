@@ -147,9 +147,11 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
         if request.path.startswith(PUBLIC_PREFIXES):
             return
         endpoint = request.endpoint
-        public = public_endpoints.get(endpoint) if endpoint else False
-        if public is None:
-            public = public_endpoints[endpoint] = _public(app, endpoint)
+        public: bool | None = False  # no route matched: a 404 or 405, after the token
+        if endpoint:
+            public = public_endpoints.get(endpoint)
+            if public is None:
+                public = public_endpoints[endpoint] = _public(app, endpoint)
         if not public:
             g.principal = authenticate(environ.get("HTTP_AUTHORIZATION", ""))
 
