@@ -8,7 +8,15 @@ from marshmallow import ValidationError
 
 from services.calls.calls import outcomes
 from services.calls.calls.outcome_schemas import BulkOutcomeItem
-from tests.calls.helpers import calls_of, counts, create_plan, outbox, project, schedule
+from tests.calls.helpers import (
+    calls_of,
+    counts,
+    create_plan,
+    outbox,
+    payloads,
+    project,
+    schedule,
+)
 from tests.conftest import auth
 
 REACHED = {"outcome": "reached", "satisfaction": 4, "propensity": 70, "duration_seconds": 300}
@@ -152,3 +160,38 @@ def test_an_item_loads_as_its_schema_loads_it():
         assert outcomes.load_item(item) == expected, item
         accepted += 1
     assert accepted > 500 and refused > 500
+
+
+def test_a_do_not_call_in_an_upload_cancels_the_customers_other_open_calls_in_it(
+    app, client, calls
+):
+    """The calls completed before it in the upload stay completed (not cancelled), the
+    customer's open ones it cancels refuse their outcome further on, and the answers
+    are what one request an item would have had."""
+    first, second, third, fourth = (c["id"] for c in calls[:4])
+    opt_out = {"outcome": "do_not_call_requested", "duration_seconds": 30}
+    r = bulk(
+        client,
+        [
+            {"call_id": first, **REACHED},
+            {"call_id": third, "outcome": "reached", "satisfaction": 7, "propensity": 1},
+            {"call_id": second, **opt_out},
+            {"call_id": third, **REACHED},
+            {"call_id": first, **REACHED},
+            {"call_id": second, **opt_out},
+            {"call_id": fourth, "outcome": "busy"},
+        ],
+    )
+    assert [x["status"] for x in r.json["results"]] == [201, 422, 201, 409, 200, 200, 409]
+    assert "do_not_call_requested" in r.json["results"][3]["detail"]
+    statuses = {c["id"]: c["status"] for c in calls_of(client, customer_id="c1")}
+    assert (statuses[first], statuses[second], statuses[third], statuses[fourth]) == (
+        "completed",
+        "completed",
+        "cancelled",
+        "cancelled",
+    )
+    cancelled = {e["call_id"] for e in payloads(app, "call.cancelled")}
+    assert first not in cancelled and second not in cancelled and {third, fourth} <= cancelled
+    assert {e["call_id"] for e in payloads(app, "call.completed")} == {first, second}
+    assert {c["status"] for c in calls_of(client, customer_id="c2")} == {"scheduled"}
