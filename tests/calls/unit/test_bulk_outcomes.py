@@ -195,3 +195,27 @@ def test_a_do_not_call_in_an_upload_cancels_the_customers_other_open_calls_in_it
     assert first not in cancelled and second not in cancelled and {third, fourth} <= cancelled
     assert {e["call_id"] for e in payloads(app, "call.completed")} == {first, second}
     assert {c["status"] for c in calls_of(client, customer_id="c2")} == {"scheduled"}
+
+
+def test_an_uploads_items_are_held_to_the_quality_rules_against_each_other(app, client):
+    """Each item against the agent's calls recorded before it, in the same upload too:
+    one a minute for two minutes each overlaps the one before, and from the 31st in
+    an hour each is one too many."""
+    project(app, *(f"c{i}" for i in range(10)))
+    schedule(client, create_plan(client)["id"])
+    ids = [c["id"] for c in calls_of(client)][:32]
+    base = datetime.now(UTC) - timedelta(hours=2)
+    items = [
+        {
+            "call_id": call_id,
+            **REACHED,
+            "duration_seconds": 120,
+            "completed_at": (base + timedelta(minutes=i)).isoformat(),
+        }
+        for i, call_id in enumerate(ids)
+    ]
+    assert bulk(client, items).json["created"] == 32
+    flags = {p["call_id"]: p["quality_flags"] for p in payloads(app, "call.completed")}
+    assert [flags[call_id] for call_id in ids] == (
+        [[]] + [["overlap"]] * 29 + [["overlap", "rate"]] * 2
+    )
