@@ -26,10 +26,9 @@ from services.reporting.store import locked_rows as rows
 from shared import coverage as rule
 
 
-def customer_facts(session: Session, customer_id: str, *, new: bool = False) -> CustomerFacts:
-    """The customer's facts, with the changes queued for them applied (``new``: most
-    likely not on file yet, see ``locked_rows.row_for_update``)."""
-    facts = rows.row_for_update(session, CustomerFacts, {"customer_id": customer_id}, new=new)
+def customer_facts(session: Session, customer_id: str) -> CustomerFacts:
+    """The customer's facts, with the changes queued for them applied."""
+    facts = rows.row_for_update(session, CustomerFacts, {"customer_id": customer_id})
     pending = session.info.get("overdue")
     for change in pending["changes"].pop(customer_id, ()) if pending else ():
         change(facts)
@@ -65,19 +64,23 @@ def refresh(session: Session) -> None:
     # sorted: one lock order for all; read in one query, changes may mark more
     concerned = sorted(pending["changes"].keys() | pending["marked"])
     rows.hold_rows(session, CustomerFacts, [{"customer_id": c} for c in concerned])
-    # What that read did not find is most likely new: inserted first, not looked for
-    # again one by one (a backlog's first sight of its customers).
-    absent = {c for c in concerned if rows.held(session, CustomerFacts, {"customer_id": c}) is None}
+    # What that read did not find is most likely new: inserted together, not looked
+    # for again one by one (a backlog's first sight of its customers).
+    rows.insert_new(
+        session,
+        CustomerFacts,
+        [
+            {"customer_id": c}
+            for c in concerned
+            if rows.held(session, CustomerFacts, {"customer_id": c}) is None
+        ],
+    )
     for customer_id in list(pending["changes"]):
-        customer_facts(session, customer_id, new=customer_id in absent)
+        customer_facts(session, customer_id)
     marked = sorted(pending["marked"])
     if marked:
         _recompute(
-            session,
-            {
-                customer_id: customer_facts(session, customer_id, new=customer_id in absent)
-                for customer_id in marked
-            },
+            session, {customer_id: customer_facts(session, customer_id) for customer_id in marked}
         )
     session.info.pop("overdue")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
 from services.reporting.store.counters import INSERTS, key_order, locks_rows
 from shared import bulk_writes
@@ -20,7 +20,14 @@ from shared import bulk_writes
 
 def held(session: Session, model, key: dict):
     """The row ``key`` if this transaction already holds it, else None (no query)."""
-    return session.identity_map.get(session.identity_key(model, tuple(key.values())))
+    return session.identity_map.get(
+        _mapper(model).identity_key_from_primary_key(tuple(key.values()))
+    )
+
+
+@cache
+def _mapper(model) -> Mapper:
+    return inspect(model)
 
 
 def row_for_update(session: Session, model, key: dict, *, new: bool = False, **defaults):
@@ -63,6 +70,28 @@ def insert_if_absent(session: Session, row) -> bool:
     make_transient_to_detached(row)
     session.add(row)
     return True
+
+
+def insert_new(session: Session, model, keys: list[dict]) -> None:
+    """Insert-or-nothing the rows ``keys`` (primary keys, each naming its columns in
+    one order; likely new: a read of this transaction did not find them) with their
+    columns' defaults, in one statement. Those it
+    inserted are ours and locked, every column known: held by the session from now
+    on, with no read. One another writer inserted first is not held; ``row_for_update``
+    reads it."""
+    for key in keys:
+        _write_queued(session, model, key)
+    if not keys:
+        return
+    names = tuple(keys[0])
+    statement = _insert_new(session.get_bind().dialect.name, model, names)
+    inserted = {tuple(row) for row in session.connection().execute(statement, keys)}
+    defaults = _column_defaults(model)
+    for key in keys:
+        if tuple(key.values()) in inserted:
+            row = model(**{**defaults, **key})
+            make_transient_to_detached(row)
+            session.add(row)
 
 
 def hold_rows(session: Session, model, keys: list[dict]) -> None:
@@ -151,6 +180,18 @@ def _column_defaults(model) -> dict:
         else None
         for column in model.__table__.columns
     }
+
+
+@cache
+def _insert_new(dialect: str, model, names: tuple):
+    """Insert-or-nothing of many rows, answering the keys of those it inserted."""
+    table = model.__table__
+    return (
+        INSERTS[dialect](model)
+        .values({name: bindparam(name) for name in names})
+        .on_conflict_do_nothing()
+        .returning(*(table.c[name] for name in names))
+    )
 
 
 @cache
