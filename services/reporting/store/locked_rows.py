@@ -72,28 +72,6 @@ def insert_if_absent(session: Session, row) -> bool:
     return True
 
 
-def insert_new(session: Session, model, keys: list[dict]) -> None:
-    """Insert-or-nothing the rows ``keys`` (primary keys, each naming its columns in
-    one order; likely new: a read of this transaction did not find them) with their
-    columns' defaults, in one statement. Those it
-    inserted are ours and locked, every column known: held by the session from now
-    on, with no read. One another writer inserted first is not held; ``row_for_update``
-    reads it."""
-    for key in keys:
-        _write_queued(session, model, key)
-    if not keys:
-        return
-    names = tuple(keys[0])
-    statement = _insert_new(session.get_bind().dialect.name, model, names)
-    inserted = {tuple(row) for row in session.connection().execute(statement, keys)}
-    defaults = _column_defaults(model)
-    for key in keys:
-        if tuple(key.values()) in inserted:
-            row = model(**{**defaults, **key})
-            make_transient_to_detached(row)
-            session.add(row)
-
-
 def hold_rows(session: Session, model, keys: list[dict]) -> None:
     """Read and lock in one query the rows ``keys`` (of a one-column key) that are
     neither held nor queued; ``row_for_update`` then finds them held."""
@@ -180,18 +158,6 @@ def _column_defaults(model) -> dict:
         else None
         for column in model.__table__.columns
     }
-
-
-@cache
-def _insert_new(dialect: str, model, names: tuple):
-    """Insert-or-nothing of many rows, answering the keys of those it inserted."""
-    table = model.__table__
-    return (
-        INSERTS[dialect](model)
-        .values({name: bindparam(name) for name in names})
-        .on_conflict_do_nothing()
-        .returning(*(table.c[name] for name in names))
-    )
 
 
 @cache
