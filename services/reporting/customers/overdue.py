@@ -93,6 +93,7 @@ def refresh(session: Session) -> None:
 
 _FACTS = CustomerFacts.__table__
 _COLUMNS = tuple(column.key for column in _FACTS.columns)
+CHUNK = 1000
 
 
 def _plain_facts(session: Session, customer_ids: list[str]) -> dict:
@@ -116,9 +117,6 @@ def _plain_facts(session: Session, customer_ids: list[str]) -> dict:
             for row in connection.execute(query).mappings()
         )
     return out
-
-
-CHUNK = 1000
 
 
 @cache
