@@ -28,7 +28,7 @@ from services.reporting.calls.tables import (
 )
 from services.reporting.customers import overdue
 from services.reporting.customers.tables import CustomerFacts
-from services.reporting.store.counters import add_to, local_day, month_of
+from services.reporting.store.counters import Rollup, add_to, local_day
 from services.reporting.store.locked_rows import held, set_later
 from shared import coverage
 
@@ -45,7 +45,6 @@ def call_completed(session: Session, event, zone) -> None:
         activity(session, {**agent, "day": local_day(due, zone)}, {"on_time": 1})
     _agent(session, agent, data)
     _cube(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
-    add_to(session, OutcomeDay, {"day": day, "outcome": data["outcome"]}, {"calls": 1})
     _scores(session, key, data)
     for name in data.get("competitor_mentions") or ():
         add_to(session, CompetitorCube, {**key, "competitor": name[:120]}, {"mentions": 1})
@@ -77,7 +76,13 @@ def _complete(session: Session, call_id: str, customer_id: str) -> None:
 
 def _agent(session, key: dict, data: dict) -> None:
     """The agent's outcome mix, scores, checklist, opportunities and quality flags."""
-    add_to(session, AgentOutcome, {**key, "outcome": data["outcome"]}, {"calls": 1})
+    add_to(
+        session,
+        AgentOutcome,
+        {**key, "outcome": data["outcome"]},
+        {"calls": 1},
+        (Rollup(OutcomeDay, ("day", "outcome")),),  # the day's outcomes, every agent's
+    )
     sat, prop = data.get("satisfaction"), data.get("propensity")
     chk = data.get("checklist_compliance")
     rules = set(data.get("quality_flags") or ())
@@ -102,8 +107,7 @@ def _agent(session, key: dict, data: dict) -> None:
 
 def _cube(session, model, key: dict, amounts: dict) -> None:
     """The day cube and its monthly roll-up."""
-    add_to(session, model, key, amounts)
-    add_to(session, MONTHLY[model.__tablename__], {**key, "day": month_of(key["day"])}, amounts)
+    add_to(session, model, key, amounts, (Rollup(MONTHLY[model.__tablename__], tuple(key), True),))
 
 
 def _findings(data: dict) -> dict:

@@ -22,7 +22,7 @@ from services.reporting.calls.tables import ActivityCube, ActivityDay, CallState
 from services.reporting.customers import overdue
 from services.reporting.relationships.tables import CustomerYtd
 from services.reporting.store import year_to_date
-from services.reporting.store.counters import add_to, local_day
+from services.reporting.store.counters import Rollup, add_to, local_day
 from services.reporting.store.locked_rows import insert_if_absent, row_for_update
 
 UNKNOWN = "unknown"
@@ -103,11 +103,16 @@ def _count_planned(session: Session, state: CallState, key: dict, sign: int) -> 
 
 
 def activity(session: Session, key: dict, amounts: dict) -> None:
-    """Add to the activity cube, its day totals over every dimension, and the agent's."""
+    """Add to the agent's activity, and so to the activity cube (the agents' summed)
+    and its day totals over every dimension."""
     cube = {name: value for name, value in key.items() if name != "agent_id"}
-    add_to(session, ActivityCube, cube, amounts)
-    add_to(session, ActivityDay, {"day": key["day"]}, amounts)
-    add_to(session, AgentCube, {**cube, "agent_id": key.get("agent_id") or ""}, amounts)
+    add_to(
+        session,
+        AgentCube,
+        {**cube, "agent_id": key.get("agent_id") or ""},
+        amounts,
+        (Rollup(ActivityCube, tuple(cube)), Rollup(ActivityDay, ("day",))),
+    )
 
 
 def _as_key(stored: dict) -> dict:

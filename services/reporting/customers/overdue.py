@@ -16,20 +16,24 @@ what computing it after every event would.
 
 from __future__ import annotations
 
+from functools import cache
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.reporting.calls.tables import CallState
 from services.reporting.customers.tables import CustomerFacts
 from services.reporting.store import locked_rows as rows
+from services.reporting.store.counters import INSERTS
+from shared import bulk_writes
 from shared import coverage as rule
 
 
-def customer_facts(session: Session, customer_id: str, *, new: bool = False) -> CustomerFacts:
-    """The customer's facts, with the changes queued for them applied (``new``: most
-    likely not on file yet, see ``locked_rows.row_for_update``)."""
-    facts = rows.row_for_update(session, CustomerFacts, {"customer_id": customer_id}, new=new)
+def customer_facts(session: Session, customer_id: str) -> CustomerFacts:
+    """The customer's facts, with the changes queued for them applied."""
+    facts = rows.row_for_update(session, CustomerFacts, {"customer_id": customer_id})
     pending = session.info.get("overdue")
     for change in pending["changes"].pop(customer_id, ()) if pending else ():
         change(facts)
@@ -62,24 +66,76 @@ def refresh(session: Session) -> None:
     pending = session.info.get("overdue")
     if pending is None:
         return
-    # sorted: one lock order for all; read in one query, changes may mark more
+    # sorted: one lock order for all
     concerned = sorted(pending["changes"].keys() | pending["marked"])
-    rows.hold_rows(session, CustomerFacts, [{"customer_id": c} for c in concerned])
-    # What that read did not find is most likely new: inserted first, not looked for
-    # again one by one (a backlog's first sight of its customers).
-    absent = {c for c in concerned if rows.held(session, CustomerFacts, {"customer_id": c}) is None}
-    for customer_id in list(pending["changes"]):
-        customer_facts(session, customer_id, new=customer_id in absent)
+    facts = {}
+    for customer_id in concerned:
+        held = rows.held(session, CustomerFacts, {"customer_id": customer_id})
+        if held is not None:  # loaded by a projection of this transaction: kept there
+            facts[customer_id] = held
+    plain = _plain_facts(session, [c for c in concerned if c not in facts])
+    facts.update(plain)
+    for customer_id, changes in pending["changes"].items():  # changes may mark more
+        for change in changes:
+            change(facts[customer_id])
     marked = sorted(pending["marked"])
     if marked:
-        _recompute(
-            session,
-            {
-                customer_id: customer_facts(session, customer_id, new=customer_id in absent)
-                for customer_id in marked
-            },
+        _recompute(session, {customer_id: facts[customer_id] for customer_id in marked})
+    if plain:
+        bulk_writes.run(
+            session.connection(),
+            _write_facts(session.get_bind().dialect.name),
+            _COLUMNS,
+            [tuple(map(vars(row).__getitem__, _COLUMNS)) for row in plain.values()],
         )
     session.info.pop("overdue")
+
+
+_FACTS = CustomerFacts.__table__
+_COLUMNS = tuple(column.key for column in _FACTS.columns)
+CHUNK = 1000
+
+
+def _plain_facts(session: Session, customer_ids: list[str]) -> dict:
+    """The facts of customers no projection loaded, as plain records, locked: those
+    not on file inserted first (insert-or-nothing, so two consumers cannot both
+    insert one), then all read in one query, not as mapped objects (a window touches
+    hundreds: the ORM's per-object work cost more than the queries)."""
+    if not customer_ids:
+        return {}
+    connection = session.connection()
+    dialect = session.get_bind().dialect.name
+    bulk_writes.run(
+        connection, _insert_absent(dialect), ("customer_id",), [(c,) for c in customer_ids]
+    )
+    out = {}
+    for start in range(0, len(customer_ids), CHUNK):  # a rebuild concerns every customer
+        chunk = customer_ids[start : start + CHUNK]
+        query = select(_FACTS).where(_FACTS.c.customer_id.in_(chunk)).with_for_update()
+        out.update(
+            (row["customer_id"], SimpleNamespace(**row))
+            for row in connection.execute(query).mappings()
+        )
+    return out
+
+
+@cache
+def _insert_absent(dialect: str):
+    return (
+        INSERTS[dialect](CustomerFacts)
+        .values(customer_id=bindparam("customer_id"))
+        .on_conflict_do_nothing()
+    )
+
+
+@cache
+def _write_facts(dialect: str):
+    """Every column of a customer's facts, on file and locked already."""
+    insert = INSERTS[dialect](CustomerFacts).values({name: bindparam(name) for name in _COLUMNS})
+    return insert.on_conflict_do_update(
+        index_elements=["customer_id"],
+        set_={name: insert.excluded[name] for name in _COLUMNS if name != "customer_id"},
+    )
 
 
 def _recompute(session: Session, facts: dict) -> None:

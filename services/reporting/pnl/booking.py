@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from services.reporting.customers.tables import CustomerFacts
 from services.reporting.pnl.tables import CustomerSegment, PnlCube, PnlDaily, PnlYtd
 from services.reporting.store import counters, year_to_date
-from services.reporting.store.counters import INSERTS, add_to
+from services.reporting.store.counters import INSERTS
 from services.reporting.store.locked_rows import held, row_for_update
 
 UNKNOWN = "unknown"
@@ -45,17 +45,23 @@ CHUNK = 1000
 def book(session: Session, currency: str, day, customer_id: str, amounts: dict) -> None:
     """Add ``amounts`` (some of ``AMOUNTS``) to the customer's P&L of that day."""
     # Every entry in one shape, so a sale and a call cost of one customer and day
-    # are summed into one upsert rather than written as two.
-    amounts = {**ZEROS, **amounts}
-    add_to(
+    # are summed into one upsert rather than written as two; its money converted to
+    # stored units once for the three tables (they share ``Amounts``).
+    amounts = {**ZEROS, **counters.in_stored_units(PnlDaily, amounts)}
+    counters.add_stored(
         session, PnlDaily, {"currency": currency, "day": day, "customer_id": customer_id}, amounts
     )
     year_to_date.add(
-        session, PnlYtd, {"currency": currency, "customer_id": customer_id}, day, amounts
+        session,
+        PnlYtd,
+        {"currency": currency, "customer_id": customer_id},
+        day,
+        amounts,
+        stored=True,
     )
     gathered = _gathered(session).setdefault(customer_id, {})
     entry = gathered.setdefault((currency, day), dict.fromkeys(AMOUNTS, 0))
-    for name, value in counters.in_stored_units(PnlCube, amounts).items():
+    for name, value in amounts.items():
         entry[name] += value
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
+from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, bindparam
@@ -34,25 +36,40 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-def add_to(session: Session, model, key: dict, amounts: dict, expand=None) -> None:
-    """Add ``amounts`` to the row ``key`` (inserting it if new).
+class Rollup(NamedTuple):
+    """A table whose rows each sum rows of another: a row of the source table, keyed
+    by at least ``keys``, adds its amounts to ``model``'s row of those key values
+    (``monthly``: with its ``day`` as the first of its month). Summed in memory from
+    the transaction's summed source rows just before they are written, so a roll-up
+    costs a row per touched source row, not an ``add_to`` per entry."""
 
-    ``expand``, if given, turns the transaction's summed rows of this table into the
-    rows to write, just before writing (a roll-up that one entry adds to in several
-    rows is summed once per entry, then spread)."""
+    model: type
+    keys: tuple[str, ...]
+    monthly: bool = False
+
+
+def add_to(session: Session, model, key: dict, amounts: dict, rollups: tuple = ()) -> None:
+    """Add ``amounts`` to the row ``key`` (inserting it if new), and so to the rows of
+    ``rollups`` (``Rollup``s) it counts in."""
+    stored = _stored(model, tuple(amounts))
+    add_stored(session, model, key, amounts if stored is None else stored(amounts), rollups)
+
+
+def add_stored(session: Session, model, key: dict, amounts: dict, rollups: tuple = ()) -> None:
+    """``add_to`` for ``amounts`` whose money is in stored units already (see
+    ``in_stored_units``): an entry added to several tables is converted once."""
     pending = session.info.get("increments")
     if pending is None:
         pending = session.info["increments"] = {}
         sa_event.listen(session, "before_commit", _write_increments, once=True)
-    shape = (model, tuple(key), tuple(amounts), expand)
+    shape = (model, tuple(key), tuple(amounts), rollups)
     rows = pending.get(shape)
     if rows is None:
         rows = pending[shape] = {}
-    amounts = in_stored_units(model, amounts)
     values = tuple(key.values())
     row = rows.get(values)
     if row is None:
-        rows[values] = amounts
+        rows[values] = dict(amounts)
         return
     for name, value in amounts.items():
         row[name] += value
@@ -71,13 +88,35 @@ def flush_rows(session: Session) -> None:
 
 def _write_increments(session: Session) -> None:
     pending = session.info.pop("increments", {})
+    for shape in list(pending):
+        if shape[3]:
+            _roll_up(pending, shape)
     shapes = list(pending)
     if locks_rows(session):  # tables in one order, whatever the window's first event
         shapes.sort(key=lambda shape: (shape[0].__tablename__, shape[1], shape[2]))
-    for shape in shapes:
-        model, keys, names, expand = shape
-        rows = pending[shape]
-        write(session, model, keys, names, rows if expand is None else expand(keys, rows))
+    for model, keys, names, rollups in shapes:
+        write(session, model, keys, names, pending[model, keys, names, rollups])
+
+
+def _roll_up(pending: dict, shape: tuple) -> None:
+    """Add the summed rows of ``shape`` to its roll-ups' rows among ``pending``."""
+    _, keys, names, rollups = shape
+    rows = pending[shape]
+    for rollup in rollups:
+        target = pending.setdefault((rollup.model, rollup.keys, names, ()), {})
+        pick = itemgetter(*(keys.index(name) for name in rollup.keys))
+        single = len(rollup.keys) == 1
+        day = rollup.keys.index("day") if rollup.monthly else None
+        for values, amounts in rows.items():
+            key = (pick(values),) if single else pick(values)
+            if day is not None:
+                key = (*key[:day], month_of(key[day]), *key[day + 1 :])
+            row = target.get(key)
+            if row is None:
+                target[key] = dict(amounts)
+            else:
+                for name, value in amounts.items():
+                    row[name] += value
 
 
 def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
 from services.reporting.store.counters import INSERTS, key_order, locks_rows
 from shared import bulk_writes
@@ -20,7 +20,14 @@ from shared import bulk_writes
 
 def held(session: Session, model, key: dict):
     """The row ``key`` if this transaction already holds it, else None (no query)."""
-    return session.identity_map.get(session.identity_key(model, tuple(key.values())))
+    return session.identity_map.get(
+        _mapper(model).identity_key_from_primary_key(tuple(key.values()))
+    )
+
+
+@cache
+def _mapper(model) -> Mapper:
+    return inspect(model)
 
 
 def row_for_update(session: Session, model, key: dict, *, new: bool = False, **defaults):

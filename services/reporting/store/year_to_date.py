@@ -53,10 +53,12 @@ from shared.types import Money
 PENDING = {CustomerYtd: CustomerYtdPending, PnlYtd: PnlYtdPending}
 
 
-def add(session: Session, model, key: dict, day: date, amounts: dict) -> None:
+def add(session: Session, model, key: dict, day: date, amounts: dict, *, stored=False) -> None:
     """Add ``amounts`` of an entry on ``day`` to the customer's year-to-date rows (to
-    its month's pending row, until ``fold``)."""
-    add_to(session, PENDING[model], {**key, "month": day.replace(day=1)}, amounts)
+    its month's pending row, until ``fold``); ``stored``: their money is in stored
+    units already (``counters.in_stored_units``)."""
+    adding = counters.add_stored if stored else add_to
+    adding(session, PENDING[model], {**key, "month": day.replace(day=1)}, amounts)
 
 
 def fold(session: Session) -> int:
