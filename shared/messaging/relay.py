@@ -10,11 +10,10 @@ publishing so API writers are never held up by the broker.
 
 On SQLite the mark does not wait for the write lock either: while a writer (an
 API request) holds it, the relay keeps what the broker settled in memory, goes on
-publishing the rows committed behind (leaving out those it holds) and marks
-everything it holds in one transaction at a look that finds the lock free, or
-waits for the lock once it holds a batch's worth or has held any for
-``MARK_WITHIN`` seconds. A crash meanwhile leaves those rows pending, as before
-the mark, and they are published again.
+publishing the rows behind (leaving out those it holds) and marks everything it
+holds in one transaction once the lock is free, or waits for it when it holds a
+batch's worth, has held any for ``MARK_WITHIN`` seconds, or has nothing left to
+publish. A crash meanwhile leaves those rows pending, as before the mark.
 """
 
 from __future__ import annotations
@@ -169,7 +168,8 @@ class Relay:
             self.publisher = None
 
     def relay_once(self) -> int:
-        """Publish one batch; return how many rows it held (0: nothing pending)."""
+        """Publish one batch; return how many rows it held (0: nothing pending, and
+        everything published is marked)."""
         if self.db.dialect == "postgresql":
             with self.db.transaction() as session:
                 rows = self._pending(session, lock=True)
@@ -190,11 +190,11 @@ class Relay:
             confirmed, failed = self._publish(rows)
             self._settled.append(_Settled(rows, confirmed, failed, utcnow(), time.monotonic()))
             self._held.update(row.id for row in rows)
-        if self._settled:
-            self._mark_settled(
-                wait=len(self._held) >= self.batch_size
-                or time.monotonic() - self._settled[0].since >= MARK_WITHIN
-            )
+        self._mark_settled(
+            wait=not rows
+            or len(self._held) >= self.batch_size
+            or time.monotonic() - self._settled[0].since >= MARK_WITHIN
+        )
         return len(rows)
 
     def _mark_settled(self, wait: bool) -> None:
