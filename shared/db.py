@@ -40,11 +40,6 @@ BUSY_TIMEOUT_MS = 30000
 MMAP_BYTES = 1 << 30
 
 
-class WriteLockBusy(OperationalError):
-    """Another connection held SQLite's write lock, and the transaction was begun
-    with ``wait=False``: nothing was done."""
-
-
 def _sqlite_begin(conn):
     # A writing transaction takes the write lock when it starts, not when it first
     # writes: a deferred one that upgrades later fails with "database is locked"
@@ -57,12 +52,11 @@ def _sqlite_begin(conn):
     if options.get("read_only"):
         conn.connection.driver_connection.execute("BEGIN")
     else:
-        _begin_immediate(conn, wait=options.get("wait_for_lock", True))
+        _begin_immediate(conn)
 
 
-def _begin_immediate(conn, wait: bool = True) -> None:
-    """Wait for the write lock in fine steps (or, if not ``wait``, raise
-    ``WriteLockBusy`` at once when it is taken).
+def _begin_immediate(conn) -> None:
+    """Wait for the write lock in fine steps.
 
     SQLite's own busy handler sleeps longer and longer (up to 100 ms a try) while
     the lock stays taken; writers here hold it for milliseconds, so those sleeps
@@ -78,11 +72,7 @@ def _begin_immediate(conn, wait: bool = True) -> None:
                 raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc):
-                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
-                if not wait:
-                    raise WriteLockBusy("BEGIN IMMEDIATE", None, exc) from exc
-                if time.monotonic() > deadline:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
                     # Raised as SQLAlchemy raises any other database error.
                     raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
                 time.sleep(random.uniform(0.0005, 0.002))
@@ -134,12 +124,7 @@ class Database:
         # Reads never take SQLite's write lock: sessions and bare connections alike.
         self.read_engine = self.engine.execution_options(read_only=True)
         self.ReadSession = sessionmaker(self.read_engine, expire_on_commit=False)
-        # Writers that have something better to do than wait for SQLite's write lock.
-        self.NoWaitSession = sessionmaker(
-            self.engine.execution_options(wait_for_lock=False), expire_on_commit=False
-        )
         _hold_strong_references(self.Session)
-        _hold_strong_references(self.NoWaitSession)
         self._hot, self._hot_lock = threading.local(), threading.Lock()
         self._hot_all: list[Any] = []
 
@@ -148,14 +133,9 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self, wait: bool = True) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on any error.
-
-        With ``wait=False``, its first statement raises ``WriteLockBusy`` instead of
-        waiting when another connection holds SQLite's write lock (elsewhere it
-        begins as any other)."""
-        factory = self.Session if wait else self.NoWaitSession
-        with factory() as session, session.begin():
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits on success and rolls back on any error."""
+        with self.Session() as session, session.begin():
             yield session
 
     @contextmanager

@@ -7,13 +7,6 @@ duplicate); a broker outage leaves them pending until it is back. On PostgreSQL
 the claim is ``FOR UPDATE SKIP LOCKED``, so several relays can share one outbox;
 on SQLite one relay per service is the rule, and the claim takes no lock while
 publishing so API writers are never held up by the broker.
-
-On SQLite the mark does not wait for the write lock either: while a writer (an
-API request) holds it, the relay keeps what the broker settled in memory, goes on
-publishing the rows behind (leaving out those it holds) and marks everything it
-holds in one transaction once the lock is free, or waits for it when it holds a
-batch's worth, has held any for ``MARK_WITHIN`` seconds, or has nothing left to
-publish. A crash meanwhile leaves those rows pending, as before the mark.
 """
 
 from __future__ import annotations
@@ -21,15 +14,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pika
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 
 from shared.clock import utcnow
-from shared.db import Database, WriteLockBusy
+from shared.db import Database
 from shared.messaging import brokers, topology
 from shared.messaging.publisher import ConfirmingPublisher, Message, PublishError
 from shared.metrics import metrics_for
@@ -42,20 +34,6 @@ log = logging.getLogger(__name__)
 WATCH_TICK = 0.004
 SERVICE_SECONDS = 0.1
 QUIET_LOOK_SECONDS = 1.0
-# The longest a relay on SQLite holds rows the broker settled before it waits for
-# the write lock to mark them.
-MARK_WITHIN = 1.0
-
-
-@dataclass(frozen=True)
-class _Settled:
-    """A published batch: the broker's verdict on its rows, not yet marked."""
-
-    rows: list
-    confirmed: list
-    failed: list
-    at: datetime  # when the broker had settled them all (their ``sent_at``)
-    since: float  # the same, monotonic
 
 
 class Relay:
@@ -82,8 +60,6 @@ class Relay:
         self.publisher: ConfirmingPublisher | None = None
         self._last_purge = utcnow()
         self._watch = db.change_watch()
-        self._settled: list[_Settled] = []  # SQLite: published, not yet marked
-        self._held: set = set()  # their row ids
         # Built once: an idle relay on SQLite looks after every commit anyone makes.
         self._pending_query = (
             select(
@@ -96,7 +72,7 @@ class Relay:
             )
             .where(outbox_model.sent_at.is_(None), outbox_model.available_at <= bindparam("now"))
             .order_by(outbox_model.id)
-            .limit(bindparam("limit"))
+            .limit(batch_size)
         )
 
     @property
@@ -119,12 +95,9 @@ class Relay:
                     self._wait(idle, stop)
                     idle = min(idle * 1.25, self.poll_seconds * 5)
                     self._maybe_purge()
-                self._mark_settled(wait=True)
             except (PublishError, pika.exceptions.AMQPError, OSError, OperationalError) as exc:
-                # Broker or database gone: rows stay pending until both are back, the
-                # ones settled and not yet marked too (published again, as after a crash).
+                # Broker or database gone: rows stay pending until both are back.
                 log.warning("relay interrupted, retrying in %.1fs: %r", backoff, exc)
-                self._forget_settled()
                 self._disconnect()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 15.0)
@@ -168,55 +141,26 @@ class Relay:
             self.publisher = None
 
     def relay_once(self) -> int:
-        """Publish one batch; return how many rows it held (0: nothing pending, and
-        everything published is marked)."""
+        """Publish one batch; return how many rows it held (0: nothing pending)."""
         if self.db.dialect == "postgresql":
             with self.db.transaction() as session:
                 rows = self._pending(session, lock=True)
                 if rows:
-                    confirmed, failed = self._publish(rows)
-                    self._mark(session, [_Settled(rows, confirmed, failed, utcnow(), 0.0)])
+                    self._mark(session, rows, *self._publish(rows))
                 return len(rows)
-        # One statement, no transaction, no session; the rows held for marking are
-        # still pending, so as many more are read and left out.
-        with self.db.connection() as conn:
-            rows = conn.execute(
-                self._pending_query,
-                {"now": utcnow(), "limit": self.batch_size + len(self._held)},
-            ).all()
-        if self._held:
-            rows = [row for row in rows if row.id not in self._held][: self.batch_size]
+        with self.db.connection() as conn:  # one statement, no transaction, no session
+            rows = conn.execute(self._pending_query, {"now": utcnow()}).all()
         if rows:
-            confirmed, failed = self._publish(rows)
-            self._settled.append(_Settled(rows, confirmed, failed, utcnow(), time.monotonic()))
-            self._held.update(row.id for row in rows)
-        self._mark_settled(
-            wait=not rows
-            or len(self._held) >= self.batch_size
-            or time.monotonic() - self._settled[0].since >= MARK_WITHIN
-        )
+            outcome = self._publish(rows)
+            with self.db.transaction() as session:
+                self._mark(session, rows, *outcome)
         return len(rows)
-
-    def _mark_settled(self, wait: bool) -> None:
-        """Mark what the broker settled, in one transaction; unless ``wait``, only if
-        no other connection holds the write lock (else they stay held)."""
-        if not self._settled:
-            return
-        try:
-            with self.db.transaction(wait=wait) as session:
-                self._mark(session, self._settled)
-        except WriteLockBusy:
-            return
-        self._forget_settled()
-
-    def _forget_settled(self) -> None:
-        self._settled, self._held = [], set()
 
     def _pending(self, session, lock: bool):
         query = self._pending_query
         if lock:
             query = query.with_for_update(skip_locked=True)
-        return session.execute(query, {"now": utcnow(), "limit": self.batch_size}).all()
+        return session.execute(query, {"now": utcnow()}).all()
 
     def _publish(self, rows):
         assert self.publisher is not None  # connected before the first batch
@@ -225,18 +169,14 @@ class Relay:
             for row in rows
         )
 
-    def _mark(self, session, batches: list[_Settled]) -> None:
-        for batch in batches:
-            self._mark_batch(session, batch)
-
-    def _mark_batch(self, session, batch: _Settled) -> None:
-        by_id = {row.id: row for row in batch.rows}
-        now = batch.at
-        if batch.confirmed:
+    def _mark(self, session, rows, confirmed, failed) -> None:
+        by_id = {row.id: row for row in rows}
+        now = utcnow()
+        if confirmed:
             session.execute(
-                update(self.outbox).where(self.outbox.id.in_(batch.confirmed)).values(sent_at=now)
+                update(self.outbox).where(self.outbox.id.in_(confirmed)).values(sent_at=now)
             )
-        for row_id in batch.failed:
+        for row_id in failed:
             row = by_id[row_id]
             delay = timedelta(seconds=min(2**row.attempts, 300))
             session.execute(
@@ -250,7 +190,7 @@ class Relay:
             )
             self.metrics.publish_failed.labels(row.event_type).inc()
             log.error("broker refused event %s (%s); will retry", row.event_id, row.routing_key)
-        for row_id in batch.confirmed:
+        for row_id in confirmed:
             self.metrics.published.labels(by_id[row_id].event_type).inc()
 
     def _maybe_purge(self) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC
 
 from sqlalchemy import text
 
-from shared.db import Database, WriteLockBusy
+from shared.db import Database
 
 
 def _table(db: Database) -> None:
@@ -31,54 +31,6 @@ def test_a_bare_read_connection_does_not_wait_for_a_writer(tmp_path):
         worker.start()
         assert read.wait(5), "the read queued behind the writer"
         worker.join()
-    db.dispose()
-
-
-def test_a_writer_that_will_not_wait_is_refused_while_another_writes(tmp_path):
-    db = Database(f"sqlite:///{tmp_path}/n.db")
-    _table(db)
-    refused = []
-    with db.transaction() as s:  # holds the write lock
-        s.execute(text("INSERT INTO t VALUES (1)"))
-
-        def impatient():
-            try:
-                with db.transaction(wait=False) as other:
-                    other.execute(text("INSERT INTO t VALUES (2)"))
-            except WriteLockBusy:
-                refused.append(True)
-
-        worker = threading.Thread(target=impatient)
-        worker.start()
-        worker.join(5)
-        assert refused == [True], "the writer waited, or wrote beside the other"
-    with db.transaction(wait=False) as s:  # the lock is free: it writes
-        s.execute(text("INSERT INTO t VALUES (3)"))
-    with db.reader() as s:
-        assert s.execute(text("SELECT x FROM t ORDER BY x")).scalars().all() == [1, 3]
-    db.dispose()
-
-
-def test_a_writer_that_waits_is_not_refused_while_another_writes(tmp_path):
-    db = Database(f"sqlite:///{tmp_path}/w.db")
-    _table(db)
-    holding, release = threading.Event(), threading.Event()
-
-    def holder():
-        with db.transaction() as s:
-            s.execute(text("INSERT INTO t VALUES (1)"))
-            holding.set()
-            release.wait(5)
-
-    worker = threading.Thread(target=holder)
-    worker.start()
-    assert holding.wait(5)
-    threading.Timer(0.2, release.set).start()
-    with db.transaction() as s:  # waits for the holder's commit
-        s.execute(text("INSERT INTO t VALUES (2)"))
-    worker.join(5)
-    with db.reader() as s:
-        assert s.execute(text("SELECT count(*) FROM t")).scalar() == 2
     db.dispose()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,9 +19,7 @@ from sqlalchemy import distinct, func, select
 
 from shared.config import Settings
 from shared.entrypoints import build_dispatcher
-from shared.messaging import topology
 from shared.messaging.consumer import Consumer
-from shared.messaging.publisher import ConfirmingPublisher
 from shared.messaging.relay import Relay
 from shared.metrics import metrics_for
 from shared.testing import wait_for
@@ -293,41 +290,3 @@ def drain(amqp_url, queue):
     ch.cancel()
     conn.close()
     return bodies
-
-
-def test_a_relay_on_sqlite_publishes_past_a_held_write_lock_and_marks_once_free(
-    sqlite_url, amqp_url, namespace
-):
-    """While a writer holds SQLite's lock, what the broker confirmed stays pending
-    (held by the relay, not published again) and the rows behind it are published;
-    once the lock is free, everything is marked, each event sent once."""
-    db = m.make_db(sqlite_url)
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        topology.declare(conn.channel(), namespace)
-    finally:
-        conn.close()
-    r = relay(db, amqp_url, namespace)
-    r.publisher = ConfirmingPublisher(amqp_url, namespace.exchange)
-    r.publisher.connect()
-    writer = sqlite3.connect(db.engine.url.database, isolation_level=None)
-    try:
-        ids = set(m.emit_calls(db, 3))
-        writer.execute("BEGIN IMMEDIATE")
-        assert r.relay_once() == 3
-        assert pending(db) == 3  # confirmed, but the mark would have waited
-        writer.execute("COMMIT")
-        ids |= set(m.emit_calls(db, 2))
-        writer.execute("BEGIN IMMEDIATE")
-        assert r.relay_once() == 2  # the three held are left out
-        assert pending(db) == 5
-        writer.execute("COMMIT")
-        assert r.relay_once() == 0  # nothing left to publish: it marks what it holds
-        assert pending(db) == 0
-    finally:
-        writer.close()
-        r.publisher.close()
-        db.dispose()
-    bodies = drain(amqp_url, namespace.queue(m.SERVICE))
-    assert len(bodies) == 5
-    assert {json.loads(body)["event_id"] for body in bodies} == ids
