@@ -9,7 +9,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,13 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 BUSY_TIMEOUT_MS = 30000
 MMAP_BYTES = 1 << 30
+IN_CHUNK = 500  # values per IN (...): well under any database's bind-parameter limit
+
+
+def in_chunks(values: Sequence, size: int = IN_CHUNK) -> Iterator[Sequence]:
+    """``values`` in slices of ``size``, one ``IN (...)`` each."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _sqlite_begin(conn):

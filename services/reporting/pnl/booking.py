@@ -26,6 +26,7 @@ from services.reporting.pnl.tables import CustomerSegment, PnlCube, PnlDaily, Pn
 from services.reporting.store import counters, year_to_date
 from services.reporting.store.counters import INSERTS
 from services.reporting.store.locked_rows import held, row_for_update
+from shared.db import in_chunks
 
 UNKNOWN = "unknown"
 AMOUNTS = (
@@ -99,12 +100,12 @@ def _segments(session: Session, customers: list[str]) -> dict:
         else:
             out[customer_id] = row.segment
     for attempt in range(2):
-        for start in range(0, len(wanted), CHUNK):  # a rebuild gathers every customer
+        for part in in_chunks(wanted, CHUNK):  # a rebuild gathers every customer
             with session.no_autoflush:
                 out.update(
                     session.execute(
                         select(CustomerSegment.customer_id, CustomerSegment.segment)
-                        .where(CustomerSegment.customer_id.in_(wanted[start : start + CHUNK]))
+                        .where(CustomerSegment.customer_id.in_(part))
                         .with_for_update()
                     ).all()
                 )

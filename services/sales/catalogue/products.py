@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 from services.sales.catalogue.tables import Product, ProductPrice
 from services.sales.ledger import amounts
 from shared.clock import utcnow
+from shared.db import in_chunks
 from shared.errors import Conflict, NotFound
 from shared.web.pagination import decode_cursor, page
-
-_IN_CHUNK = 500  # SKUs per IN (...)
 
 
 def create_product(uow, data: dict, created_by: str) -> Product:
@@ -120,8 +119,7 @@ def price_lists(session: Session, skus: set[str]) -> dict[str, Listed]:
     """``Listed`` for each known SKU of ``skus``, read without the ORM (an import
     chunk names thousands)."""
     ordered, found = sorted(skus), {}
-    for start in range(0, len(ordered), _IN_CHUNK):
-        part = ordered[start : start + _IN_CHUNK]
+    for part in in_chunks(ordered):
         found.update(
             (sku, Listed(currency, []))
             for sku, currency in session.execute(

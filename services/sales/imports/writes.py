@@ -26,11 +26,10 @@ from services.sales.ledger.tables import Sale, SaleLine
 from services.sales.pnl import booking
 from shared import bulk_writes
 from shared.clock import utcnow
+from shared.db import in_chunks
 from shared.errors import Invalid
 from shared.ids import ordered_id
 from shared.messaging import outbox
-
-_IN_CHUNK = 500  # values per IN (...)
 
 
 @lru_cache(maxsize=8)
@@ -143,22 +142,18 @@ def _reject(counts: dict, loaded: Loaded, reasons: list[tuple[int, dict]]) -> No
 
 def _in(session, column, values: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(values), _IN_CHUNK):
-        found.update(
-            session.scalars(select(column).where(column.in_(values[start : start + _IN_CHUNK])))
-        )
+    for part in in_chunks(values):
+        found.update(session.scalars(select(column).where(column.in_(part))))
     return found
 
 
 def _segments(session, ids: list[str]) -> dict[str, str]:
     """The segment of each customer known here (a sale of one not known yet has none)."""
     found: dict[str, str] = {}
-    for start in range(0, len(ids), _IN_CHUNK):
+    for part in in_chunks(ids):
         found.update(
             session.execute(
-                select(Customer.customer_id, Customer.segment).where(
-                    Customer.customer_id.in_(ids[start : start + _IN_CHUNK])
-                )
+                select(Customer.customer_id, Customer.segment).where(Customer.customer_id.in_(part))
             ).all()
         )
     return found

@@ -37,6 +37,7 @@ from services.sales.customers.tables import CustomerAlias
 from services.sales.pnl import day_totals, segments
 from services.sales.pnl.tables import AMOUNTS, DIMENSIONS, PnlDaily
 from shared.bulk_writes import Rows, dialect_for, write
+from shared.db import in_chunks
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 KEYS = ("day", "currency", *DIMENSIONS)
@@ -44,7 +45,6 @@ COLUMNS = (*AMOUNTS, "calls")
 PENDING = "sales.summary.pending"
 ZONE = "sales.summary.zone"
 LISTENING = "sales.summary.listening"
-_IN_CHUNK = 500  # ids per IN (...): well under any database's bind parameter limit
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
@@ -60,11 +60,11 @@ def survivor(session: Session, customer_id: str) -> str:
 def survivors(session: Session, customer_ids: set[str]) -> dict[str, str]:
     """``survivor`` of each id, in one query per few hundred ids."""
     ids, found = sorted(customer_ids), {}
-    for start in range(0, len(ids), _IN_CHUNK):
+    for part in in_chunks(ids):
         found.update(
             session.execute(
                 select(CustomerAlias.merged_id, CustomerAlias.survivor_id).where(
-                    CustomerAlias.merged_id.in_(ids[start : start + _IN_CHUNK])
+                    CustomerAlias.merged_id.in_(part)
                 )
             ).all()
         )

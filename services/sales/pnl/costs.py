@@ -25,6 +25,7 @@ from services.sales.pnl import booking
 from services.sales.pnl.tables import Allocation, AllocationShare, CallCost, PnlDaily
 from shared import bulk_writes
 from shared.clock import utcnow
+from shared.db import in_chunks
 from shared.errors import Invalid, NotFound
 from shared.messaging.unit_of_work import UnitOfWork
 from shared.types import Money, to_cents
@@ -35,7 +36,6 @@ BOOKED = "sales.costs.booked"  # session.info: calls booked in this transaction
 # session.info: (calls looked up, those of them on file) for a consumer's window
 LOOKED_UP = "sales.costs.looked_up"
 _BOOKED_BEFORE = select(CallCost.call_id).where(CallCost.call_id == bindparam("call_id"))
-_IN_CHUNK = 500  # ids per IN (...)
 PENDING = "sales.costs.pending"  # session.info: call cost rows to write at the commit
 COST_KEYS = (
     "call_id",
@@ -62,18 +62,14 @@ def look_up_calls(work: UnitOfWork, calls: list[dict]) -> None:
     session = work.session
     ids = sorted({call["call_id"] for call in calls})
     on_file: set[str] = set()
-    for start in range(0, len(ids), _IN_CHUNK):
+    for part in in_chunks(ids):
         on_file.update(
-            session.connection().scalars(
-                select(CallCost.call_id).where(CallCost.call_id.in_(ids[start : start + _IN_CHUNK]))
-            )
+            session.connection().scalars(select(CallCost.call_id).where(CallCost.call_id.in_(part)))
         )
     session.info[LOOKED_UP] = (set(ids), on_file)
     customers = sorted({c["customer_id"] for c in calls if not c.get("segment")})
-    for start in range(0, len(customers), _IN_CHUNK):
-        session.scalars(
-            select(Customer).where(Customer.customer_id.in_(customers[start : start + _IN_CHUNK]))
-        ).all()
+    for part in in_chunks(customers):
+        session.scalars(select(Customer).where(Customer.customer_id.in_(part))).all()
 
 
 def book_call_cost(work: UnitOfWork, call: dict, zone: ZoneInfo) -> bool:
