@@ -18,9 +18,9 @@ from sqlalchemy import ARRAY, any_, bindparam, func, select
 from services.customer.imports import row_validation as import_rows
 from services.customer.imports.preparation import TABLES, Prepared, Row, Setup
 from services.customer.profiles import duplicates
-from services.customer.profiles.profiles import change
+from services.customer.profiles.profiles import change, replaced_points
 from services.customer.profiles.tables import ContactPoint, Customer
-from services.customer.profiles.versions import completeness, contact_points
+from services.customer.profiles.versions import completeness
 from services.customer.segments.tables import Segment
 from shared import bulk_writes
 
@@ -69,20 +69,7 @@ def apply(work, setup: Setup, batch: list, chunk: Prepared) -> dict:
 
 
 def _update(work, customer: Customer, data: dict, actor: str) -> dict:
-    given = data.pop("contact_points")
-    points = [p for kind in given.values() for p in kind] if given else None
-    if points is not None:
-        kept = [
-            {
-                "kind": p.kind,
-                "value": p.value,
-                "do_not_contact": p.do_not_contact,
-                "status": p.status,
-            }
-            for p in contact_points(work.session, customer.id)
-            if p.kind not in given
-        ]
-        points = kept + points
+    points = replaced_points(work.session, customer.id, data.pop("contact_points"))
     return change(work, customer, data, points, actor, "import", "imported")
 
 

@@ -140,25 +140,26 @@ def update_customer(uow, customer_id: str, data: dict, actor: str, if_match: int
             )
         if "segment" in data:
             load_segment(work.session, data["segment"])
-        points = None
-        if given:  # a kind sent replaces that kind; the other kind stays as it is
-            kept = [
-                {
-                    "kind": p.kind,
-                    "value": p.value,
-                    "do_not_contact": p.do_not_contact,
-                    "status": p.status,
-                }
-                for p in contact_points(work.session, customer.id)
-                if p.kind not in given
-            ]
-            points = kept + [p for kind in given.values() for p in kind]
+        points = replaced_points(work.session, customer.id, given)
         change(work, customer, data, points, actor, "api", reason)
         return view(
             customer,
             contact_points(work.session, customer.id),
             work.session.get(Segment, customer.segment),
         )
+
+
+def replaced_points(session, customer_id: str, given: dict | None) -> list[dict] | None:
+    """The contact points after an update: a kind sent replaces that kind, the other
+    kind stays as it is; None when none were sent (the points are left alone)."""
+    if not given:
+        return None
+    kept = [
+        {"kind": p.kind, "value": p.value, "do_not_contact": p.do_not_contact, "status": p.status}
+        for p in contact_points(session, customer_id)
+        if p.kind not in given
+    ]
+    return kept + [p for kind in given.values() for p in kind]
 
 
 def change(
