@@ -34,4 +34,9 @@ def jobs(settings, db: Database) -> list[Job]:
             timedelta(days=1),
             lease=timedelta(hours=2),
         ),
+        Job(
+            "dead-letter-erasure",
+            lambda _now: erasure.scrub_dead_letters(uow, settings.amqp_url, settings.namespace),
+            timedelta(minutes=5),
+        ),
     ]

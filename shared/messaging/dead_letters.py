@@ -8,12 +8,18 @@ again), persistent and mandatory, on a channel in confirm mode, and removed from
 the dead-letter queue only once the broker has confirmed the copy. It goes back
 without the consumer's failure count (a fresh budget) and keeps its ``x-death``
 history; the consumer's inbox makes a replay of an event already applied a no-op.
+
+An erasure reaches the dead-letter queue too (``scrub``): a message about an erased
+customer is replaced by a copy without their personal data, as the outbox rows are.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,8 +29,11 @@ import pika
 
 from shared.events import EnvelopeError, parse_event
 from shared.events.envelope import MAX_BODY_BYTES
-from shared.messaging import retries
+from shared.messaging import erasure, retries
 from shared.messaging.topology import Names
+
+log = logging.getLogger(__name__)
+_UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class NotDeadLettered(LookupError):
@@ -149,6 +158,62 @@ def replay(connection, names: Names, service: str, ids: Iterable[str] | None = N
             letter.settled = True
             replayed.append(letter.describe())
         return replayed
+
+
+def scrub(
+    connection, names: Names, service: str, erased: Callable[[set[str]], Iterable[str]]
+) -> int:
+    """Blank the personal data of erased customers in ``service``'s dead letters
+    (``shared.messaging.erasure.scrub``, as in the outbox); answers how many messages
+    changed. ``erased`` is asked once, with every id the held messages mention, which
+    of them belong to erased customers.
+
+    Each message about one is replaced by a scrubbed copy with the same properties (its
+    ``x-death`` history and failure count, so it is listed and replayed as before, at
+    the back of the queue), published on a confirmed channel; the original is acked
+    only once the broker has confirmed the copy. A message that names one but is no
+    event at all (it can never be applied) is dropped, and logged by its id. A pass
+    that stops half-way leaves the originals not yet settled in the queue for the next
+    pass (a replayed duplicate is absorbed by the consumer's inbox)."""
+    queue = names.dead_letter_queue(service)
+    reader, writer = connection.channel(), connection.channel()
+    writer.confirm_delivery()
+    changed = 0
+    with held(reader, queue) as letters:
+        mentions = [mentioned_by(letter) for letter in letters]
+        mentioned = set().union(*mentions)
+        ids = set(erased(mentioned)) if mentioned else set()
+        if not ids:
+            return 0
+        for letter, mention in zip(letters, mentions, strict=True):
+            if not mention & ids:
+                continue
+            envelope = letter.envelope
+            payload = envelope.get("payload")
+            if isinstance(payload, dict):
+                scrubbed = erasure.scrub(payload, ids)
+                if scrubbed == payload:
+                    continue
+                body = json.dumps(
+                    {**envelope, "payload": scrubbed}, separators=(",", ":"), ensure_ascii=False
+                )
+                writer.basic_publish(
+                    "", queue, body.encode(), mandatory=True, properties=letter.properties
+                )
+            else:
+                log.warning(
+                    "dead letter %s names an erased customer and is no event: dropped",
+                    letter.message_id,
+                )
+            reader.basic_ack(letter.tag)
+            letter.settled = True
+            changed += 1
+    return changed
+
+
+def mentioned_by(letter: DeadLetter) -> set[str]:
+    """The UUIDs (customer ids among them) anywhere in a dead letter's body."""
+    return {match.decode() for match in _UUID.findall(letter.body)}
 
 
 def _fresh(properties: pika.BasicProperties) -> pika.BasicProperties:

@@ -5,11 +5,15 @@ already changing nothing, and one clear line for what it cannot do."""
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 
 import pika
 import pytest
 from sqlalchemy import select
 
+from shared.events import make_event
+from shared.messaging import dead_letters, topology
 from shared.messaging.dead_letters_cli import main
 from shared.metrics import metrics_for
 from shared.testing import wait_for
@@ -152,3 +156,106 @@ def test_an_unreachable_broker_or_unknown_service_is_one_line_and_a_failure(argv
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith(message) and err.count("\n") == 1
+
+
+def _dead_letter(channel, names, service: str, body: bytes, message_id: str) -> None:
+    """Dead-letter ``body`` as the broker does: published to the service's queue,
+    taken and rejected without requeue (so it carries its ``x-death``)."""
+    queue = names.queue(service)
+    channel.basic_publish("", queue, body, pika.BasicProperties(message_id=message_id))
+    method, _, _ = channel.basic_get(queue)
+    channel.basic_nack(method.delivery_tag, requeue=False)
+
+
+def _held(amqp_url, names, service) -> list:
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        with dead_letters.held(conn.channel(), names.dead_letter_queue(service)) as letters:
+            return [(letter.message_id, letter.body, letter.describe()) for letter in letters]
+    finally:
+        conn.close()
+
+
+def test_an_erased_customers_dead_letters_lose_their_personal_data_and_nothing_else(
+    amqp_url, namespace
+):
+    erased, other = str(uuid.uuid4()), str(uuid.uuid4())
+    now = datetime.now(UTC)
+
+    def registered(customer_id, name, phone):
+        return (
+            make_event(
+                "customer.registered",
+                {
+                    "customer_id": customer_id,
+                    "name": name,
+                    "phone": phone,
+                    "segment": "smb",
+                    "registered_at": now,
+                },
+                producer="customer",
+            )
+            .to_json()
+            .encode()
+        )
+
+    finding = (
+        make_event(
+            "customer.quality_flagged",
+            {
+                "item_id": "q1",
+                "customer_id": other,
+                "rule": "shared_phone",
+                "detail": f"phone shared with {erased}",
+                "flagged_at": now,
+            },
+            producer="customer",
+        )
+        .to_json()
+        .encode()
+    )
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    channel = topology.declare(conn.channel(), namespace)
+    channel.confirm_delivery()
+    service = "calls"
+    _dead_letter(
+        channel, namespace, service, registered(erased, "Chan Tai Man", "+85291234567"), "a"
+    )
+    _dead_letter(
+        channel, namespace, service, registered(other, "Wong Siu Ming", "+85251234567"), "b"
+    )
+    _dead_letter(channel, namespace, service, finding, "c")
+    _dead_letter(channel, namespace, service, f"not json, names {erased}".encode(), "d")
+    _dead_letter(channel, namespace, service, b"not json either", "e")
+    conn.close()
+    dlq = namespace.dead_letter_queue(service)
+    wait_for(lambda: queue_depth(amqp_url, dlq) == 5, 20, message="five dead letters")
+    before = {mid: (body, row) for mid, body, row in _held(amqp_url, namespace, service)}
+    assert set(before) == set("abcde")
+
+    asked = []
+
+    def which(ids):
+        asked.append(set(ids))
+        return ids & {erased}
+
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        assert dead_letters.scrub(conn, namespace, service, which) == 3
+        assert dead_letters.scrub(conn, namespace, service, which) == 0  # nothing left to blank
+    finally:
+        conn.close()
+    assert {erased, other} <= asked[0]
+
+    after = {mid: (body, row) for mid, body, row in _held(amqp_url, namespace, service)}
+    assert set(after) == set("abce")  # "d" names the person and is no event: dropped
+    for mid in "be":  # about someone else, or naming no one: untouched, in place
+        assert after[mid] == before[mid]
+    for mid in "ac":  # the same event, listed as before (reason, deaths), only blanked
+        assert {**after[mid][1], "size": 0} == {**before[mid][1], "size": 0}
+    assert erased.encode() in after["a"][0] and b"Chan" not in after["a"][0]
+    payload = json.loads(after["a"][0])["payload"]
+    assert payload["name"] == "[erased]" and payload["phone"] is None
+    assert json.loads(after["a"][0])["event_id"] == json.loads(before["a"][0])["event_id"]
+    assert json.loads(after["c"][0])["payload"]["detail"] is None
+    assert after["a"][1]["deaths"] == 1 and after["a"][1]["reason"] == "rejected"

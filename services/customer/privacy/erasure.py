@@ -27,7 +27,10 @@ from services.customer.quality.tables import QualityItem
 from services.customer.relationship.tables import Activity
 from services.customer.tables import IdempotencyKey, Outbox, new_id
 from shared.clock import utcnow
+from shared.db import in_chunks
+from shared.messaging import brokers, dead_letters
 from shared.messaging.erasure import scrub_outbox
+from shared.messaging.topology import BINDINGS, Names
 from shared.web import idempotency
 
 ERASED_NAME = "[erased]"
@@ -149,3 +152,40 @@ def erase_expired(uow, retention_days: int, actor: str = "retention", now=None) 
         erase(uow, customer_id, actor, f"past the retention period of {retention_days} days")
         erased += 1
     return erased
+
+
+def erased_among(uow, ids) -> set[str]:
+    """Which of ``ids`` are customers erased here (or merged into one erased)."""
+    with uow.reader() as session:
+        rows = [
+            row
+            for chunk in in_chunks(sorted(ids))
+            for row in session.execute(
+                select(Customer.id, Customer.merged_into).where(Customer.id.in_(chunk))
+            )
+        ]
+        owners = sorted({into or cid for cid, into in rows})
+        gone = {
+            cid
+            for chunk in in_chunks(owners)
+            for cid in session.scalars(
+                select(CustomerVersion.customer_id)
+                .where(CustomerVersion.customer_id.in_(chunk), CustomerVersion.source == "erasure")
+                .distinct()
+            )
+        }
+    return {cid for cid, into in rows if (into or cid) in gone}
+
+
+def scrub_dead_letters(uow, amqp_url: str, namespace: str) -> int:
+    """Blank the erased customers' data in every service's dead-letter queue, which
+    holds events the consumers could not apply until an operator replays them (the
+    outbox and event stores are scrubbed at the erasure itself). Run periodically, so
+    a message dead-lettered after the erasure (it was being retried) goes too, and an
+    erasure made while the broker was away is caught up. Answers how many changed."""
+    names = Names(namespace)
+    with brokers.connect(amqp_url) as connection:
+        return sum(
+            dead_letters.scrub(connection, names, service, lambda ids: erased_among(uow, ids))
+            for service in BINDINGS
+        )
