@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.customer.imports import jobs as imports
 from services.customer.privacy import erasure
 from services.customer.tables import IdempotencyKey, Outbox
 from shared.db import Database
@@ -33,5 +34,13 @@ def jobs(settings, db: Database) -> list[Job]:
             lambda now: erasure.erase_expired(uow, days, now=now),
             timedelta(days=1),
             lease=timedelta(hours=2),
+        ),
+        # Import jobs whose process stopped are taken up here, each in a thread of
+        # this process, from their committed progress (imports/jobs.py).
+        Job(
+            "resume-imports",
+            lambda now: imports.resume_stale(uow, now),
+            timedelta(minutes=1),
+            lease=timedelta(minutes=1),
         ),
     ]
