@@ -16,13 +16,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from services.customer import config, periodic
 from services.customer.imports import jobs as importer
 from services.customer.imports.tables import ImportJob, ImportRejection
-from services.customer.tables import Outbox
+from services.customer.tables import Outbox, PeriodicJob
 from shared import import_jobs
 from shared.clock import utcnow
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.periodic import Scheduler
 from shared.testing import wait_for
 from tests.customer.integration.test_import_pipeline import (
     LINES,
@@ -41,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[3]
 CHILD = """
 import sys, time
 from services.customer.imports import jobs
-from services.customer.tables import Outbox
+from services.customer.tables import Outbox, PeriodicJob
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 
@@ -195,4 +197,16 @@ def test_a_job_whose_upload_is_gone_is_reported_failed_saying_so(tmp_path):
     job = ended(uow, job_id)
     assert job.status == "failed" and "upload file is gone" in job.error
     assert job.error == importer.GONE
+    db.dispose()
+
+
+def test_the_relays_periodic_work_takes_the_job_up(tmp_path):
+    db, uow = service(f"sqlite:///{tmp_path / 'service.db'}")
+    job_id = queued(uow, csv_path(tmp_path), created_at=utcnow() - LATER)
+    settings = config.load({"DATABASE_URL": str(db.engine.url), "DEV_MODE": "1"})
+    scheduler = Scheduler("customer", db, PeriodicJob, periodic.jobs(settings, db))
+    scheduler.register()
+    assert "resume-imports" in scheduler.run_due()
+    job = ended(uow, job_id)
+    assert (job.status, job.rows_read) == ("done", len(LINES))
     db.dispose()
