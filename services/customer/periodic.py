@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.customer.imports import jobs as imports
 from services.customer.privacy import erasure
 from services.customer.tables import IdempotencyKey, Outbox
 from shared.db import Database
@@ -38,5 +39,13 @@ def jobs(settings, db: Database) -> list[Job]:
             "dead-letter-erasure",
             lambda _now: erasure.scrub_dead_letters(uow, settings.amqp_url, settings.namespace),
             timedelta(minutes=5),
+        ),
+        # Import jobs whose process stopped are taken up here, each in a thread of
+        # this process, from their committed progress (imports/jobs.py).
+        Job(
+            "resume-imports",
+            lambda now: imports.resume_stale(uow, now),
+            timedelta(minutes=1),
+            lease=timedelta(minutes=1),
         ),
     ]

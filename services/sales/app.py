@@ -8,12 +8,13 @@ from flask import Flask
 
 from services.sales import config
 from services.sales.catalogue import routes as catalogue
-from services.sales.db import IdempotencyKey, Outbox
+from services.sales.db import IdempotencyKey, Outbox, PeriodicJob
 from services.sales.deals import routes as deals
 from services.sales.imports import api as imports
 from services.sales.irregularities import routes as irregularities
 from services.sales.ledger import routes as ledger
 from services.sales.pnl import routes as pnl
+from shared.web import periodic_jobs
 from shared.web.app import create_service_app
 
 BLUEPRINTS = (
@@ -34,7 +35,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         title="Rapport sales service",
         description="Products, deals, the append-only sales ledger with returns and "
         "cancellations, cost to serve, allocations and profit & loss.",
-        blueprints=BLUEPRINTS,
+        blueprints=[*BLUEPRINTS, periodic_jobs.blueprint(PeriodicJob)],
         outbox_model=Outbox,
         idempotency_model=IdempotencyKey,
     )

@@ -11,6 +11,14 @@ phone or e-mail belongs to a customer on file is rejected as a likely duplicate.
 The job reads the file and writes every chunk in order; checking the rows is left
 to worker processes on a large file (``pipeline``), in pieces of 1,000
 rows up to a chunk ahead of the writes.
+
+The job runs in a thread of the API process that took the upload. If that process
+stops (a deploy, a crash), the job is taken up again by another process of the
+service: the relay's ``resume-imports`` periodic job finds it without a heartbeat
+for ``STALE``, takes it (once across replicas: ``shared.import_jobs``) and goes on
+from the first row no chunk has committed, so the job ends as it would have:
+no row imported twice or missed, each rejection reported once. The upload stays
+in the data folder until its job ends; if it is gone, the job is reported failed.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import csv
 import logging
 import threading
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import select, tuple_
@@ -29,7 +38,7 @@ from services.customer.imports import row_validation as import_rows
 from services.customer.imports.preparation import Prepared, Setup
 from services.customer.imports.tables import ImportJob, ImportRejection
 from services.customer.tables import new_id
-from shared import context
+from shared import context, import_jobs
 from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
 from shared.import_files import csv_header
@@ -40,6 +49,10 @@ CHUNK = 10_000  # rows a transaction: each commit rewrites the index pages it to
 PIECE = 1000  # rows a worker prepares at a time
 FIELD_LIMIT = 64 * 1024
 POOL_MIN_BYTES = 1 << 20  # below about 10,000 rows, workers cost more than they save
+GONE = (
+    "the upload file is gone from the data folder, so the job cannot go on; the rows "
+    "it committed stay: import the file again (those rows are found unchanged)"
+)
 
 
 def save_upload(settings, stream, fmt: str, actor: str, uow) -> ImportJob:
@@ -77,38 +90,68 @@ def _check_header(path: Path) -> None:
         raise Invalid("the CSV header is not one this import reads", errors={"file": problems})
 
 
-def start(uow, job_id: str) -> threading.Thread:
+def start(uow, job_id: str, owner: str | None = None) -> threading.Thread:
+    """Run the job in a thread of this process: a new upload's (``owner`` None), or
+    one this process has taken over from a process that stopped (``owner``)."""
     thread = threading.Thread(
-        target=_run_upload, args=(uow, job_id), name=f"import-{job_id}", daemon=True
+        target=_run_upload, args=(uow, job_id, owner), name=f"import-{job_id}", daemon=True
     )
     thread.start()
     return thread
 
 
-def _run_upload(uow, job_id: str) -> None:
-    """Run an uploaded job, then remove the upload: it holds everyone in it, and is
-    kept no longer than its job needs it (PDPO)."""
+def resume_stale(uow, now) -> list[str]:
+    """Take up every job whose process stopped (no heartbeat for ``STALE``) that this
+    process wins, each in a thread of its own; the ids taken. The ``resume-imports``
+    periodic job (``services.customer.periodic``)."""
+    return import_jobs.take_up(
+        uow.db, ImportJob, now, lambda job_id, owner: start(uow, job_id, owner)
+    )
+
+
+def _run_upload(uow, job_id: str, owner: str | None = None) -> None:
+    """Run an uploaded job, then remove the upload once the job has ended: it holds
+    everyone in it, and is kept no longer than its job needs it (PDPO). A run that
+    stops without ending the job (its process stopping, the job taken over) leaves
+    the file for the run that takes the job up."""
+    ended = False
     try:
-        run(uow, job_id)
+        ended = run(uow, job_id, owner=owner)
     finally:
-        with uow.reader() as session:
-            Path(session.get(ImportJob, job_id).path).unlink(missing_ok=True)
+        if ended:
+            with uow.reader() as session:
+                Path(session.get(ImportJob, job_id).path).unlink(missing_ok=True)
 
 
 def run(
-    uow, job_id: str, workers: int | None = None, chunk: int = CHUNK, piece: int = PIECE
-) -> None:
-    """Process a queued job; ``workers``: processes that check rows (0: none, None:
-    one a core for a large file); ``chunk`` rows a transaction, ``piece`` a worker's
-    task."""
-    with uow() as work:
-        job = work.session.get(ImportJob, job_id)
-        job.status, job.heartbeat_at = "running", utcnow()
+    uow,
+    job_id: str,
+    workers: int | None = None,
+    chunk: int = CHUNK,
+    piece: int = PIECE,
+    owner: str | None = None,
+) -> bool:
+    """Process a job from its committed progress: a queued one, taken here, or one
+    ``owner`` has taken over (``shared.import_jobs``); ``workers``: processes that
+    check rows (0: none, None: one a core for a large file); ``chunk`` rows a
+    transaction, ``piece`` a worker's task. True once the job has ended (done or
+    failed), False if another process has it."""
+    if owner is None:
+        owner = import_jobs.new_owner()
+        with uow() as work:
+            if not import_jobs.take_new(work.session, ImportJob, job_id, owner):
+                return False
+    with uow.reader() as session:
+        job = session.get(ImportJob, job_id)
+        fmt, path, actor = job.format, job.path, job.actor
+        left, done = job.total_bytes - job.bytes_read, job.rows_read
+    if not Path(path).exists():
+        return _fail(uow, job_id, owner, GONE)
     if workers is None:
-        workers = pipeline.default_workers() if job.total_bytes >= POOL_MIN_BYTES else 0
+        workers = pipeline.default_workers() if left >= POOL_MIN_BYTES else 0
     setup = Setup(
-        job.format,
-        job.actor,
+        fmt,
+        actor,
         uow.producer,
         uow.db.engine.url.drivername,
         correlation_id=context.correlation_id.get(),
@@ -116,19 +159,36 @@ def run(
     )
     try:
         csv.field_size_limit(FIELD_LIMIT)
-        with open(job.path, "rb", buffering=0) as raw:
+        with open(path, "rb", buffering=0) as raw:
             counter = import_files.Counting(raw)
-            pieces = import_files.batches(import_files.records(job.format, counter), counter, piece)
+            # The rows committed before are passed over: a job taken up goes on
+            # with the first row no chunk of it has committed.
+            rows = islice(import_files.records(fmt, counter), done, None)
+            pieces = import_files.batches(rows, counter, piece)
             for batch, prepared, position in _transactions(
                 pipeline.prepared(setup, pieces, workers), chunk
             ):
-                _commit_chunk(uow, job_id, setup, batch, prepared, position)
-        _finish(uow, job_id)
+                _commit_chunk(uow, job_id, owner, setup, batch, prepared, position)
+        _finish(uow, job_id, owner)
+    except import_jobs.Taken:
+        log.warning("import %s was taken over by another process; this run stops", job_id)
+        return False
     except Exception as exc:  # the job reports it; committed chunks stay
         log.exception("import %s failed", job_id)
+        return _fail(uow, job_id, owner, str(exc)[:2000])
+    return True
+
+
+def _fail(uow, job_id: str, owner: str, error: str) -> bool:
+    """Report the job failed, if it is still this run's."""
+    try:
         with uow() as work:
+            import_jobs.beat(work.session, ImportJob, job_id, owner)
             job = work.session.get(ImportJob, job_id)
-            job.status, job.error, job.finished_at = "failed", str(exc)[:2000], utcnow()
+            job.status, job.error, job.finished_at = "failed", error, utcnow()
+    except import_jobs.Taken:
+        return False
+    return True
 
 
 def _transactions(pieces: Iterator, size: int) -> Iterator[tuple[list, Prepared, int]]:
@@ -149,8 +209,11 @@ def _joined(group: list) -> tuple[list, Prepared, int]:
     return batch, Prepared(rows, group[0][1].statements), group[-1][2]
 
 
-def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, prepared, position: int) -> None:
+def _commit_chunk(
+    uow, job_id: str, owner: str, setup: Setup, batch: list, prepared, position: int
+) -> None:
     with uow() as work:
+        import_jobs.beat(work.session, ImportJob, job_id, owner)
         job = work.session.get(ImportJob, job_id)
         counts = chunk_writes.apply(work, setup, batch, prepared)
         for line, reasons in counts.pop("rejections"):
@@ -161,14 +224,14 @@ def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, prepared, positio
         job.rows_read += len(prepared.rows)
         for key, value in counts.items():
             setattr(job, key, getattr(job, key) + value)
-        job.bytes_read, job.heartbeat_at = min(position, job.total_bytes), utcnow()
+        job.bytes_read = min(position, job.total_bytes)
 
 
-def _finish(uow, job_id: str) -> None:
+def _finish(uow, job_id: str, owner: str) -> None:
     with uow() as work:
+        import_jobs.beat(work.session, ImportJob, job_id, owner)
         job = work.session.get(ImportJob, job_id)
         job.status, job.finished_at, job.bytes_read = "done", utcnow(), job.total_bytes
-        job.heartbeat_at = job.finished_at
 
 
 def get_job(uow, job_id: str) -> dict:

@@ -14,7 +14,13 @@ class ImportArgs(Schema):
 class ImportJobOut(Schema):
     id = fields.String()
     format = fields.String()
-    status = fields.String()
+    status = fields.String(
+        metadata={
+            "description": "queued, running, done or failed. A job whose process stopped "
+            "stays running: another process of the service takes it up from its committed "
+            "rows. It fails on an error, or if its upload is gone from the data folder."
+        }
+    )
     total_bytes = fields.Integer()
     bytes_read = fields.Integer()
     progress = fields.Float()

@@ -23,7 +23,7 @@ class ImportJob(Base):
     status: Mapped[str] = mapped_column(String(12), default="queued")
     total_bytes: Mapped[int] = mapped_column(Integer, default=0)
     bytes_read: Mapped[int] = mapped_column(Integer, default=0)
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)  # committed: where a resume goes on
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
@@ -32,6 +32,9 @@ class ImportJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The run that has the job (shared.import_jobs): a process that took it over
+    # from one that stopped names itself here, and the other's chunks are refused.
+    owner: Mapped[str | None] = mapped_column(String(120))
 
 
 class ImportRejection(Base):

@@ -12,11 +12,15 @@ Every sale is recorded exactly as ``POST /transactions`` records one
 (``services.build_entry``: the same checks, catalogue prices, ledger rows, P&L
 bookings and ``sale.recorded`` event), only many to a statement. A sale whose
 ``external_ref`` is on file is skipped: importing the same file twice records
-nothing the second time, and a job cut short can simply be run again.
+nothing the second time.
 
-If the process stops during a job, the job is left without a heartbeat; asked
-for after ``STALE``, it is reported failed (its committed sales stay, and a new
-import of the same file records the rest).
+If that process stops (a deploy, a crash), the job is taken up again by another
+process of the service: the relay's ``resume-imports`` periodic job finds it
+without a heartbeat for ``STALE`` (ten minutes), takes it (once across replicas:
+``shared.import_jobs``) and goes on from the first sale no chunk has committed,
+so the job ends as it would have: no sale recorded twice or missed, each
+rejection reported once, the counts those of one run. The upload stays in the
+data folder until its job ends; if it is gone, the job is reported failed.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import csv
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,6 +42,7 @@ from services.sales.db import new_id
 from services.sales.imports import rows as import_rows
 from services.sales.imports import writes as import_writes
 from services.sales.imports.tables import SaleImportJob, SaleImportRejection
+from shared import import_jobs
 from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
 from shared.import_files import Counting, csv_header, records
@@ -47,7 +53,10 @@ log = logging.getLogger(__name__)
 # publishes the totals of every day its sales fall on.
 CHUNK = 5000
 FIELD_LIMIT = 64 * 1024
-STALE = timedelta(minutes=10)  # a running job's heartbeat is at most a chunk old
+GONE = (
+    "the upload file is gone from the data folder, so the job cannot go on; the sales "
+    "it recorded stay: import the file again (those sales are skipped)"
+)
 ATTEMPTS = 3  # a chunk racing a sale recorded meanwhile with one of its references
 FIRST_REJECTIONS = 100
 
@@ -105,13 +114,14 @@ def _check_header(path: Path) -> None:
         raise Invalid("the CSV header is not one this import reads", errors={"file": problems})
 
 
-def start(uow, job_id: str, zone: ZoneInfo) -> threading.Thread:
-    """Run the job in a thread of this process, in the upload request's context: its
-    events carry the request's correlation id."""
+def start(uow, job_id: str, zone: ZoneInfo, owner: str | None = None) -> threading.Thread:
+    """Run the job in a thread of this process, in the caller's context (an upload's
+    events carry the request's correlation id): a new upload's (``owner`` None), or
+    one this process has taken over from a process that stopped (``owner``)."""
     context = contextvars.copy_context()
     thread = threading.Thread(
         target=context.run,
-        args=(_run_upload, uow, job_id, zone),
+        args=(_run_upload, uow, job_id, zone, owner),
         name=f"sale-import-{job_id}",
         daemon=True,
     )
@@ -119,49 +129,89 @@ def start(uow, job_id: str, zone: ZoneInfo) -> threading.Thread:
     return thread
 
 
-def _run_upload(uow, job_id: str, zone: ZoneInfo) -> None:
-    """Run an uploaded job, then remove the upload: it is kept no longer than its
-    job needs it."""
+def resume_stale(uow, zone: ZoneInfo, now: datetime) -> list[str]:
+    """Take up every job whose process stopped (no heartbeat for ``STALE``) that this
+    process wins, each in a thread of its own; the ids taken. The ``resume-imports``
+    periodic job (``services.sales.periodic``)."""
+    return import_jobs.take_up(
+        uow.db, SaleImportJob, now, lambda job_id, owner: start(uow, job_id, zone, owner)
+    )
+
+
+def _run_upload(uow, job_id: str, zone: ZoneInfo, owner: str | None = None) -> None:
+    """Run an uploaded job, then remove the upload once the job has ended: it is kept
+    no longer than its job needs it. A run that stops without ending the job (its
+    process stopping, the job taken over) leaves the file for the run that takes the
+    job up."""
+    ended = False
     try:
-        run(uow, job_id, zone)
+        ended = run(uow, job_id, zone, owner=owner)
     finally:
-        with uow.reader() as session:
-            Path(session.get(SaleImportJob, job_id).path).unlink(missing_ok=True)
+        if ended:
+            with uow.reader() as session:
+                Path(session.get(SaleImportJob, job_id).path).unlink(missing_ok=True)
 
 
-def run(uow, job_id: str, zone: ZoneInfo, chunk: int = CHUNK) -> None:
-    """Process a queued job, ``chunk`` sales a transaction."""
-    with uow() as work:
-        job = work.session.get(SaleImportJob, job_id)
-        job.status, job.heartbeat_at = "running", utcnow()
-        setup = Setup(job.format, job.actor, zone)
+def run(uow, job_id: str, zone: ZoneInfo, chunk: int = CHUNK, owner: str | None = None) -> bool:
+    """Process a job from its committed progress, ``chunk`` sales a transaction: a
+    queued one, taken here, or one ``owner`` has taken over (``shared.import_jobs``).
+    True once the job has ended (done or failed), False if another process has it."""
+    if owner is None:
+        owner = import_jobs.new_owner()
+        with uow() as work:
+            if not import_jobs.take_new(work.session, SaleImportJob, job_id, owner):
+                return False
+    with uow.reader() as session:
+        job = session.get(SaleImportJob, job_id)
+        setup, path, done = Setup(job.format, job.actor, zone), job.path, job.rows_read
+    if not Path(path).exists():
+        return _fail(uow, job_id, owner, GONE)
     try:
         csv.field_size_limit(FIELD_LIMIT)
-        with open(job.path, "rb", buffering=0) as raw:
+        with open(path, "rb", buffering=0) as raw:
             counter = Counting(raw)
+            # The lines committed before are passed over (``rows_read`` counts every
+            # line of the sales committed): a job taken up goes on with the first
+            # sale no chunk of it has committed.
+            lines = islice(records(setup.fmt, counter), done, None)
             batch: list = []
-            for group in import_rows.groups(setup.fmt, records(setup.fmt, counter)):
+            for group in import_rows.groups(setup.fmt, lines):
                 batch.append(import_rows.load(group, setup.fmt))
                 if len(batch) >= chunk:
-                    _commit_chunk(uow, job_id, setup, batch, counter.count)
+                    _commit_chunk(uow, job_id, owner, setup, batch, counter.count)
                     batch = []
             if batch:
-                _commit_chunk(uow, job_id, setup, batch, counter.count)
+                _commit_chunk(uow, job_id, owner, setup, batch, counter.count)
         with uow() as work:
+            import_jobs.beat(work.session, SaleImportJob, job_id, owner)
             job = work.session.get(SaleImportJob, job_id)
             job.status, job.finished_at, job.bytes_read = "done", utcnow(), job.total_bytes
-            job.heartbeat_at = job.finished_at
+    except import_jobs.Taken:
+        log.warning("sale import %s was taken over by another process; this run stops", job_id)
+        return False
     except Exception as exc:  # the job reports it; committed chunks stay
         log.exception("sale import %s failed", job_id)
+        return _fail(uow, job_id, owner, str(exc)[:2000])
+    return True
+
+
+def _fail(uow, job_id: str, owner: str, error: str) -> bool:
+    """Report the job failed, if it is still this run's."""
+    try:
         with uow() as work:
+            import_jobs.beat(work.session, SaleImportJob, job_id, owner)
             job = work.session.get(SaleImportJob, job_id)
-            job.status, job.error, job.finished_at = "failed", str(exc)[:2000], utcnow()
+            job.status, job.error, job.finished_at = "failed", error, utcnow()
+    except import_jobs.Taken:
+        return False
+    return True
 
 
-def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, position: int) -> None:
+def _commit_chunk(uow, job_id: str, owner: str, setup: Setup, batch: list, position: int) -> None:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with uow() as work:
+                import_jobs.beat(work.session, SaleImportJob, job_id, owner)
                 counts = import_writes.apply(work, setup, batch)
                 for line, ref, reasons in counts.pop("rejections"):
                     work.add_row(
@@ -178,7 +228,6 @@ def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, position: int) ->
                 for key, value in counts.items():
                     setattr(job, key, getattr(job, key) + value)
                 job.bytes_read = min(position, job.total_bytes)
-                job.heartbeat_at = utcnow()
             return
         except IntegrityError:
             # A sale with one of the chunk's references was recorded meanwhile: the
@@ -190,12 +239,6 @@ def _commit_chunk(uow, job_id: str, setup: Setup, batch: list, position: int) ->
 
 def get_job(uow, job_id: str) -> dict:
     data = _job(uow, job_id)
-    if (
-        data["status"] in ("queued", "running")
-        and (data["heartbeat_at"] or data["created_at"]) < utcnow() - STALE
-    ):
-        _interrupted(uow, job_id)
-        data = _job(uow, job_id)
     data["progress"] = (
         round(data["bytes_read"] / data["total_bytes"], 4) if data["total_bytes"] else 0.0
     )
@@ -210,7 +253,7 @@ def _job(uow, job_id: str) -> dict:
         data = {
             c.key: getattr(job, c.key)
             for c in SaleImportJob.__table__.columns
-            if c.key not in ("path", "actor")
+            if c.key not in ("path", "actor", "owner")
         }
         data["rejections"] = list(
             session.scalars(
@@ -221,20 +264,6 @@ def _job(uow, job_id: str) -> dict:
             )
         )
     return data
-
-
-def _interrupted(uow, job_id: str) -> None:
-    with uow() as work:
-        job = work.session.get(SaleImportJob, job_id, with_for_update=True)
-        if (
-            job.status in ("queued", "running")
-            and (job.heartbeat_at or job.created_at) < utcnow() - STALE
-        ):
-            job.status, job.finished_at = "failed", utcnow()
-            job.error = (
-                "interrupted: the service stopped during the import; import the "
-                "file again (the sales it recorded are skipped)"
-            )
 
 
 def rejections(uow, job_id: str, limit: int, cursor: str | None) -> dict:

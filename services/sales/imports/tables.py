@@ -33,6 +33,9 @@ class SaleImportJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The run that has the job (shared.import_jobs): a process that took it over
+    # from one that stopped names itself here, and the other's chunks are refused.
+    owner: Mapped[str | None] = mapped_column(String(120))
 
 
 class SaleImportRejection(Base):

@@ -75,11 +75,16 @@ def import_file(uow, path, **options) -> dict:
     with uow() as work:
         work.session.add(job)
     importer.run(uow, job.id, **options)
+    return outcome(uow, job.id)
+
+
+def outcome(uow, job_id: str) -> dict:
+    """What a job reports: its status, counts, rejections and progress."""
     with uow.reader() as s:
-        done = s.get(ImportJob, job.id)
+        done = s.get(ImportJob, job_id)
         rejected = {
             r.line: _without_ids(r.reasons)
-            for r in s.scalars(select(ImportRejection).where(ImportRejection.job_id == job.id))
+            for r in s.scalars(select(ImportRejection).where(ImportRejection.job_id == job_id))
         }
         return {
             "status": done.status,

@@ -21,6 +21,7 @@ from services.sales.imports import jobs as importer
 from services.sales.imports.tables import SaleImportJob
 from services.sales.ledger.tables import Sale, SaleLine
 from services.sales.pnl.tables import LedgerDay, PnlDaily
+from shared import import_jobs
 from shared.clock import utcnow
 from shared.testing import wait_for
 from tests.conftest import auth
@@ -384,7 +385,9 @@ def test_a_multipart_upload_and_roles(lite):
     assert missing.status_code == 404 and missing.content_type == "application/problem+json"
 
 
-def test_a_job_left_running_by_a_stopped_service_is_reported_failed(lite):
+def test_a_stopped_job_whose_upload_is_gone_is_reported_failed_saying_so(lite):
+    """Only then: a job without a heartbeat is otherwise taken up again (its tests are
+    in tests/sales/integration/test_import_resume.py)."""
     app, client = lite, lite.test_client()
     uow = app.extensions["rapport"].uow
     with uow() as work:
@@ -404,11 +407,21 @@ def test_a_job_left_running_by_a_stopped_service_is_reported_failed(lite):
                 skipped=0,
                 rejected=0,
                 created_at=utcnow() - timedelta(hours=1),
-                heartbeat_at=utcnow() - importer.STALE - timedelta(seconds=1),
+                heartbeat_at=utcnow() - import_jobs.STALE - timedelta(seconds=1),
+                owner="a process that stopped",
             )
         )
     job = client.get("/api/v1/sales/imports/stopped", headers=auth()).json
-    assert job["status"] == "failed" and "import the file again" in job["error"]
+    assert (job["status"], job["error"]) == ("running", None)  # asking gives nothing up
+    assert importer.resume_stale(uow, ZoneInfo(config.DEFAULT_TIMEZONE), utcnow()) == ["stopped"]
+
+    def failed():
+        got = client.get("/api/v1/sales/imports/stopped", headers=auth()).json
+        return got if got["status"] == "failed" else None
+
+    job = wait_for(failed, 30, message="the job to be reported failed")
+    assert "upload file is gone" in job["error"] and "import the file again" in job["error"]
+    assert job["progress"] == 0.5  # what it committed stays
 
 
 def test_chunks_change_nothing_but_the_transactions(app, tmp_path):

@@ -1,0 +1,28 @@
+"""The sales service's periodic work, run by its relay process once across replicas
+(``shared.periodic``); operators see and set it at ``/api/v1/periodic-jobs``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.sales import config
+from services.sales.db import IdempotencyKey, Outbox
+from services.sales.imports import jobs as imports
+from shared.db import Database
+from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.periodic import Job
+
+
+def jobs(settings, db: Database) -> list[Job]:
+    uow = UnitOfWorkFactory(db, Outbox, settings.service, IdempotencyKey)
+    zone = config.timezone(settings)
+    return [
+        # Import jobs whose process stopped are taken up here, each in a thread of
+        # this process, from their committed progress (imports/jobs.py).
+        Job(
+            "resume-imports",
+            lambda now: imports.resume_stale(uow, zone, now),
+            timedelta(minutes=1),
+            lease=timedelta(minutes=1),
+        ),
+    ]

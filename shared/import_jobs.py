@@ -1,0 +1,121 @@
+"""Who runs an import job (the customer and sales imports alike), so that a job
+whose process stopped is taken up again by another, and only by one.
+
+A job row names its runner (``owner``, a token of one run: host, process and a
+random part) and carries a heartbeat with every chunk it commits. Taking a job is
+one conditional UPDATE, checked by its row count, on SQLite and PostgreSQL alike:
+a new job is taken while it is still ``queued`` with no runner (``take_new``); a
+job whose heartbeat is older than ``STALE`` is taken from the runner read with it
+(``take_stale``), so of two processes that both found it stale, one changes the
+row and the other finds it taken. Every chunk's transaction first renews the
+heartbeat on the condition that the job is still its run's (``beat``): a run that
+lost its job (it took longer than ``STALE`` over one chunk, and another process
+took the job over) has its chunk rolled back and stops (``Taken``), so no row is
+written twice. On PostgreSQL that UPDATE also holds the job's row until the chunk
+commits, and a process taking the job over meanwhile waits for it and then finds
+the heartbeat fresh.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.clock import utcnow
+
+# A running job's heartbeat is at most a chunk old; one older was left by a process
+# that stopped (or is stuck on one chunk for this long, and loses the job).
+STALE = timedelta(minutes=10)
+UNFINISHED = ("queued", "running")
+
+
+class Taken(Exception):
+    """Another process has taken the job over: this run stops, its chunk undone."""
+
+
+def new_owner() -> str:
+    """A token for one run of a job."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _changed(session: Session, statement) -> bool:
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount == 1
+
+
+def take_new(session: Session, model, job_id: str, owner: str) -> bool:
+    """The job, for ``owner``, if it is still queued with no runner."""
+    return _changed(
+        session,
+        update(model)
+        .where(model.id == job_id, model.status == "queued", model.owner.is_(None))
+        .values(owner=owner, status="running", heartbeat_at=utcnow()),
+    )
+
+
+def _stale(model, now: datetime):
+    cutoff = now - STALE
+    return and_(
+        model.status.in_(UNFINISHED),
+        or_(
+            model.heartbeat_at < cutoff,
+            and_(model.heartbeat_at.is_(None), model.created_at < cutoff),
+        ),
+    )
+
+
+def stale_jobs(session: Session, model, now: datetime) -> list[tuple[str, str | None]]:
+    """(id, runner) of every unfinished job whose heartbeat is older than ``STALE``,
+    oldest first."""
+    return [
+        (job_id, owner)
+        for job_id, owner in session.execute(
+            select(model.id, model.owner).where(_stale(model, now)).order_by(model.created_at)
+        )
+    ]
+
+
+def take_stale(
+    session: Session, model, job_id: str, old_owner: str | None, owner: str, now: datetime
+) -> bool:
+    """The job, for ``owner``, if it is still stale and still ``old_owner``'s."""
+    was = model.owner.is_(None) if old_owner is None else model.owner == old_owner
+    return _changed(
+        session,
+        update(model)
+        .where(model.id == job_id, was, _stale(model, now))
+        .values(owner=owner, status="running", heartbeat_at=utcnow()),
+    )
+
+
+def beat(session: Session, model, job_id: str, owner: str) -> None:
+    """Renew the heartbeat in the chunk's transaction, or raise ``Taken`` if the job
+    is no longer this run's (the transaction then rolls back)."""
+    if not _changed(
+        session,
+        update(model)
+        .where(model.id == job_id, model.owner == owner, model.status == "running")
+        .values(heartbeat_at=utcnow()),
+    ):
+        raise Taken(f"import job {job_id} is no longer run by {owner}")
+
+
+def take_up(db, model, now: datetime, resume) -> list[str]:
+    """Take every stale job that this process wins, and hand each to
+    ``resume(job_id, owner)``; the ids taken."""
+    with db.reader() as session:
+        found = stale_jobs(session, model, now)
+    taken = []
+    for job_id, old_owner in found:
+        owner = new_owner()
+        with db.transaction() as session:
+            won = take_stale(session, model, job_id, old_owner, owner, now)
+        if won:
+            resume(job_id, owner)
+            taken.append(job_id)
+    return taken
