@@ -14,6 +14,11 @@ took the job over) has its chunk rolled back and stops (``Taken``), so no row is
 written twice. On PostgreSQL that UPDATE also holds the job's row until the chunk
 commits, and a process taking the job over meanwhile waits for it and then finds
 the heartbeat fresh.
+
+A job taken over ``MAX_TAKEOVERS`` times whose process stopped once more is not
+taken again but failed (``GAVE_UP``), its upload removed: something in it stops
+every process that runs it (say, memory on one chunk), and taking it up forever
+would stop the relay that runs it every ten minutes.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, or_, select, update
@@ -33,6 +39,12 @@ from shared.clock import utcnow
 # that stopped (or is stuck on one chunk for this long, and loses the job).
 STALE = timedelta(minutes=10)
 UNFINISHED = ("queued", "running")
+MAX_TAKEOVERS = 3
+GAVE_UP = (
+    "the job's process stopped while running it {times} times, so it is not taken up "
+    "again; the rows it committed stay: import the file again for the rest (those rows "
+    "are found unchanged)"
+)
 
 
 class Taken(Exception):
@@ -69,13 +81,15 @@ def _stale(model, now: datetime):
     )
 
 
-def stale_jobs(session: Session, model, now: datetime) -> list[tuple[str, str | None]]:
-    """(id, runner) of every unfinished job whose heartbeat is older than ``STALE``,
-    oldest first."""
+def stale_jobs(session: Session, model, now: datetime) -> list[tuple[str, str | None, int]]:
+    """(id, runner, takeovers) of every unfinished job whose heartbeat is older than
+    ``STALE``, oldest first."""
     return [
-        (job_id, owner)
-        for job_id, owner in session.execute(
-            select(model.id, model.owner).where(_stale(model, now)).order_by(model.created_at)
+        (job_id, owner, takeovers)
+        for job_id, owner, takeovers in session.execute(
+            select(model.id, model.owner, model.takeovers)
+            .where(_stale(model, now))
+            .order_by(model.created_at)
         )
     ]
 
@@ -89,7 +103,24 @@ def take_stale(
         session,
         update(model)
         .where(model.id == job_id, was, _stale(model, now))
-        .values(owner=owner, status="running", heartbeat_at=utcnow()),
+        .values(
+            owner=owner, status="running", heartbeat_at=utcnow(), takeovers=model.takeovers + 1
+        ),
+    )
+
+
+def give_up(session: Session, model, job_id: str, old_owner: str | None, now: datetime) -> bool:
+    """Fail the job (``GAVE_UP``) if it is still stale and still ``old_owner``'s."""
+    was = model.owner.is_(None) if old_owner is None else model.owner == old_owner
+    return _changed(
+        session,
+        update(model)
+        .where(model.id == job_id, was, _stale(model, now))
+        .values(
+            status="failed",
+            error=GAVE_UP.format(times=MAX_TAKEOVERS + 1),
+            finished_at=utcnow(),
+        ),
     )
 
 
@@ -111,7 +142,13 @@ def take_up(db, model, now: datetime, resume) -> list[str]:
     with db.reader() as session:
         found = stale_jobs(session, model, now)
     taken = []
-    for job_id, old_owner in found:
+    for job_id, old_owner, takeovers in found:
+        if takeovers >= MAX_TAKEOVERS:
+            with db.transaction() as session:
+                if give_up(session, model, job_id, old_owner, now):
+                    # The upload holds everyone in it: kept no longer than its job (PDPO).
+                    Path(session.get(model, job_id).path).unlink(missing_ok=True)
+            continue
         owner = new_owner()
         with db.transaction() as session:
             won = take_stale(session, model, job_id, old_owner, owner, now)

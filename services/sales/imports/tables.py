@@ -36,6 +36,8 @@ class SaleImportJob(Base):
     # The run that has the job (shared.import_jobs): a process that took it over
     # from one that stopped names itself here, and the other's chunks are refused.
     owner: Mapped[str | None] = mapped_column(String(120))
+    # How often the job was taken over; past ``shared.import_jobs.MAX_TAKEOVERS`` it fails.
+    takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SaleImportRejection(Base):

@@ -210,3 +210,27 @@ def test_the_relays_periodic_work_takes_the_job_up(tmp_path):
     job = ended(uow, job_id)
     assert (job.status, job.rows_read) == ("done", len(LINES))
     db.dispose()
+
+
+def test_a_job_that_stops_every_process_running_it_is_failed_not_taken_up_forever(tmp_path):
+    db, uow = service(f"sqlite:///{tmp_path / 'service.db'}")
+    path = csv_path(tmp_path)
+    job_id = queued(uow, path, created_at=utcnow() - LATER)
+    taken = []
+    for n in range(import_jobs.MAX_TAKEOVERS):  # each run it is given stops, unfinished
+        assert import_jobs.take_up(db, ImportJob, utcnow(), lambda *a: taken.append(a)) == [job_id]
+        with db.transaction() as s:
+            s.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id)
+                .values(heartbeat_at=utcnow() - LATER)
+            )
+        with uow.reader() as s:
+            assert s.get(ImportJob, job_id).takeovers == n + 1
+    assert import_jobs.take_up(db, ImportJob, utcnow(), lambda *a: taken.append(a)) == []
+    assert len(taken) == import_jobs.MAX_TAKEOVERS
+    job = ended(uow, job_id)
+    assert job.status == "failed" and job.error.startswith("the job's process stopped")
+    assert not path.exists()  # the upload holds everyone in it: gone with its job
+    assert import_jobs.take_up(db, ImportJob, utcnow(), lambda *a: taken.append(a)) == []
+    db.dispose()

@@ -40,9 +40,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     op.add_column("sale_import_jobs", sa.Column("owner", sa.String(length=120), nullable=True))
+    op.add_column(
+        "sale_import_jobs",
+        sa.Column("takeovers", sa.Integer(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("sale_import_jobs") as batch:
+        batch.drop_column("takeovers")
         batch.drop_column("owner")
     op.drop_table("periodic_jobs")
