@@ -133,7 +133,7 @@ def build_entry(
         line["cost_cents"] = cost * _CENT
         line["sale_id"] = sale_id
         bookings.append(
-            booking.entry(
+            booking.entry_of_units(
                 day,
                 currency,
                 customer_id,
@@ -141,9 +141,9 @@ def build_entry(
                 channel=channel,
                 team=team,
                 agent_kind=agent_kind,
-                revenue=amounts.of_cents(revenue + discount),
-                discounts=amounts.of_cents(discount),
-                cost_of_goods=amounts.of_cents(cost),
+                revenue=line["revenue_cents"] + line["discount_cents"],
+                discounts=line["discount_cents"],
+                cost_of_goods=line["cost_cents"],
             )
         )
     sale = {
