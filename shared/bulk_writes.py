@@ -93,6 +93,8 @@ class Rows:
             sources = [every.index(key) for key in bound]
             self._order = None if sources == list(range(len(every))) else _getter(sources)
         self.arranges = bool(self._fill) or self._order is not None
+        # nothing to convert or arrange: a row is its values, picked in order
+        self._as_is = not self._processing and not self.arranges
 
     @classmethod
     def insert(
@@ -111,6 +113,8 @@ class Rows:
 
     def row(self, values: dict) -> tuple:
         """A row given as a mapping with (at least) every key."""
+        if self._as_is:
+            return self._values(values)
         row = list(self._values(values))
         for i, process in self._processing:
             row[i] = process(row[i])
