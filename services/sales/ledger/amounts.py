@@ -125,7 +125,8 @@ def exact_units(quantity: int, price: int, cost: int, discount: int) -> tuple[in
 def cents_of(exact: list[tuple[int, int, int]]) -> Cents:
     """``totals`` of lines given as ``exact_units``: each total rounded once to the
     cent (half-up, ``shared.types.to_cents``'s rule), each line's share apportioned."""
-    sums = [sum(line[i] for line in exact) for i in range(3)]
+    columns = list(zip(*exact)) or [(), (), ()]  # revenues, discounts, costs
+    sums = [sum(column) for column in columns]
     too_large = [
         name
         for name, total in (("revenue", sums[0] + sums[1]), ("cost", sums[2]))
@@ -142,7 +143,7 @@ def cents_of(exact: list[tuple[int, int, int]]) -> Cents:
             },
         )
     rounded = [_to_cents(total) for total in sums]
-    parts = [apportion.cents_of_parts(rounded[i], [line[i] for line in exact]) for i in range(3)]
+    parts = [apportion.cents_of_parts(total, column) for total, column in zip(rounded, columns)]
     return Cents(revenue=rounded[0], discount=rounded[1], cost=rounded[2], lines=tuple(zip(*parts)))
 
 

@@ -44,8 +44,9 @@ def cents_of_parts(total_cents: int, fine_parts: Sequence[int]) -> list[int]:
     in 1e-8 units."""
     per_cent = _FINE // 100
     shares = [f // per_cent for f in fine_parts]
-    remainders = [f % per_cent for f in fine_parts]
-    _give_missing(shares, remainders, total_cents - sum(shares))
+    missing = total_cents - sum(shares)
+    if missing:  # most lines' amounts are whole cents
+        _give_missing(shares, [f % per_cent for f in fine_parts], missing)
     return shares
 
 

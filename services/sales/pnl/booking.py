@@ -111,8 +111,13 @@ def entry_of_units(
     channel=None,
     team=None,
     agent_kind=None,
+    revenue: int = 0,
+    discounts: int = 0,
+    returns: int = 0,
+    cost_of_goods: int = 0,
+    cost_to_serve: int = 0,
+    allocations: int = 0,
     calls: int = 0,
-    **units: int,
 ) -> dict:
     """``entry`` of amounts given in whole ten-thousandths (``Money``'s stored form);
     an amount not given is 0. The summary adds them up and writes them as they are."""
@@ -125,12 +130,12 @@ def entry_of_units(
         "channel": channel or "",
         "team": team or "",
         "agent_kind": agent_kind or "",
-        "revenue": units.get("revenue", 0),
-        "discounts": units.get("discounts", 0),
-        "returns": units.get("returns", 0),
-        "cost_of_goods": units.get("cost_of_goods", 0),
-        "cost_to_serve": units.get("cost_to_serve", 0),
-        "allocations": units.get("allocations", 0),
+        "revenue": revenue,
+        "discounts": discounts,
+        "returns": returns,
+        "cost_of_goods": cost_of_goods,
+        "cost_to_serve": cost_to_serve,
+        "allocations": allocations,
         "calls": calls,
     }
 
