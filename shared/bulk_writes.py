@@ -17,7 +17,7 @@ Only public APIs: ``SQLCompiler.positiontup`` and ``.binds``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -49,10 +49,21 @@ class Rows:
     """``statement`` compiled once for the driver, and its rows in the driver's form.
 
     ``keys`` are the values a row gives, in order; a parameter of the statement no
-    key gives takes its column's scalar default, as a Core insert would. ``sql`` is
-    what ``write`` runs; it and the rows are plain data, fit to cross processes."""
+    key gives takes its column's scalar default, as a Core insert would. The values
+    of ``prepared`` keys come in the driver's form already (``driver_value``; a
+    ``shared.types.Money`` amount as its whole ten-thousandths, say) and are handed
+    on as they are. ``sql`` is what ``write`` runs; it and the rows are plain data,
+    fit to cross processes."""
 
-    def __init__(self, statement, keys: Sequence[str], dialect: Dialect, *, copy: bool = False):
+    def __init__(
+        self,
+        statement,
+        keys: Sequence[str],
+        dialect: Dialect,
+        *,
+        copy: bool = False,
+        prepared: Collection[str] = (),
+    ):
         if not dialect.positional:
             raise ValueError(f"{dialect.paramstyle} is not a positional parameter style")
         self.keys = keys = tuple(keys)
@@ -66,7 +77,8 @@ class Rows:
         self._processing = [
             (i, process)
             for i, process in enumerate(
-                _processor(types[key], dialect) if key in types else None for key in keys
+                _processor(types[key], dialect) if key in types and key not in prepared else None
+                for key in keys
             )
             if process is not None
         ]
@@ -81,9 +93,13 @@ class Rows:
             sources = [every.index(key) for key in bound]
             self._order = None if sources == list(range(len(every))) else _getter(sources)
         self.arranges = bool(self._fill) or self._order is not None
+        # nothing to convert or arrange: a row is its values, picked in order
+        self._as_is = not self._processing and not self.arranges
 
     @classmethod
-    def insert(cls, table: Table, keys: Sequence[str], dialect: Dialect) -> Rows:
+    def insert(
+        cls, table: Table, keys: Sequence[str], dialect: Dialect, *, prepared: Collection[str] = ()
+    ) -> Rows:
         """``INSERT INTO table (keys…)``, by ``COPY`` on PostgreSQL. A column left out
         gets its scalar default, or its server default or NULL: one with a Python
         function or SQL expression for default is refused rather than left NULL."""
@@ -93,10 +109,12 @@ class Rows:
                 raise ValueError(
                     f"{table.name}.{column.key} has a computed default: give it a value"
                 )
-        return cls(core_insert(table), keys, dialect, copy=True)
+        return cls(core_insert(table), keys, dialect, copy=True, prepared=prepared)
 
     def row(self, values: dict) -> tuple:
         """A row given as a mapping with (at least) every key."""
+        if self._as_is:
+            return self._values(values)
         row = list(self._values(values))
         for i, process in self._processing:
             row[i] = process(row[i])

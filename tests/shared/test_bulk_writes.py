@@ -139,6 +139,20 @@ def test_prepared_values_and_python_values_are_written_alike(engine):
     ] == [(found[f"q{i}"]["label"], WHEN, Decimal("1.5"), "plain") for i in range(len(AWKWARD))]
 
 
+def test_prepared_keys_are_handed_on_as_they_are_and_the_others_converted(engine):
+    keys = ("id", "amount", "at")
+    dialect = bulk_writes.dialect_for(engine.url.drivername)
+    ready = bulk_writes.Rows.insert(things, keys, dialect, prepared=("amount",))
+    # 123456 ten-thousandths: Money's stored form, which Money itself would take for
+    # 123,456 whole units
+    with engine.begin() as connection:
+        bulk_writes.write(
+            connection, ready.sql, [ready.row({"id": "s", "amount": 123456, "at": WHEN})]
+        )
+    found = read(engine, things)["s"]
+    assert (found["amount"], found["at"], found["kind"]) == (Decimal("12.3456"), WHEN, "plain")
+
+
 def test_an_upsert_adds_to_the_rows_there(engine):
     statement = UPSERT[engine.dialect.name](totals).values(
         {name: bindparam(name) for name in ("team", "day", "calls", "amount")}

@@ -21,7 +21,7 @@ from services.sales.catalogue.products import in_effect, price_lists
 from services.sales.customers.tables import Customer
 from services.sales.db import Outbox
 from services.sales.imports.rows import Loaded, by_line, printable_ref
-from services.sales.ledger.sales import attribution, build_entry
+from services.sales.ledger.sales import LINE_MONEY, SALE_MONEY, attribution, build_entry
 from services.sales.ledger.tables import Sale, SaleLine
 from services.sales.pnl import booking
 from shared import bulk_writes
@@ -35,14 +35,14 @@ from shared.messaging import outbox
 @lru_cache(maxsize=8)
 def _inserts(drivername: str) -> dict[str, bulk_writes.Rows]:
     """The chunk's inserts, their rows handed to the driver as they are (``COPY`` on
-    PostgreSQL): a Core executemany's work per row costs more than the insert."""
+    PostgreSQL): a Core executemany's work per row costs more than the insert. The
+    ledger rows' money comes in its stored form (``Entry``), converted no further."""
     dialect = bulk_writes.dialect_for(drivername)
     return {
-        table.name: bulk_writes.Rows.insert(table, keys, dialect)
-        for table, keys in (
-            (Sale.__table__, tuple(Sale.__table__.columns.keys())),
-            (SaleLine.__table__, tuple(SaleLine.__table__.columns.keys())),
-            (Outbox.__table__, outbox.COLUMNS),
+        table.name: bulk_writes.Rows.insert(table, keys, dialect, prepared=prepared)
+        for table, keys, prepared in (
+            (Sale.__table__, tuple(Sale.__table__.columns.keys()), SALE_MONEY),
+            (SaleLine.__table__, tuple(SaleLine.__table__.columns.keys()), LINE_MONEY),
         )
     }
 
@@ -117,17 +117,22 @@ def apply(work, setup, batch: list[Loaded]) -> dict:
     if written["sales"]:
         ready = _inserts(session.get_bind().url.drivername)
         connection = session.connection()
-        for name, rows in (
-            ("sales", written["sales"]),
-            ("sale_lines", written["lines"]),
-            (
-                "outbox",
-                outbox.rows(
-                    outbox.Origin.current(work.producer), "sale.recorded", written["events"], now
-                ),
-            ),
-        ):
+        for name, rows in (("sales", written["sales"]), ("sale_lines", written["lines"])):
             bulk_writes.write(connection, ready[name].sql, [ready[name].row(row) for row in rows])
+        # the events' rows as the driver takes them, their time converted once
+        created = bulk_writes.driver_value(connection, Outbox.__table__.c.created_at, now)
+        bulk_writes.insert_prepared(
+            connection,
+            Outbox.__table__,
+            outbox.COLUMNS,
+            outbox.values(
+                outbox.Origin.current(work.producer),
+                "sale.recorded",
+                written["events"],
+                now,
+                created=created,
+            ),
+        )
         booking.book(session, written["bookings"], setup.zone)
     counts["created"] += len(written["sales"])
     counts["lines_created"] += len(written["lines"])

@@ -35,11 +35,19 @@ def to_parts(total: Decimal, exact_parts: Sequence[Decimal]) -> list[Decimal]:
     fine = [int(part) for part in scaled]
     if fine != scaled:  # element by element, an int against its exact Decimal
         raise ValueError("a part has more than eight decimal places")
-    per_cent = _FINE // 100
-    shares = [f // per_cent for f in fine]
-    remainders = [f % per_cent for f in fine]
-    _give_missing(shares, remainders, int(total.scaleb(2)) - sum(shares))
+    shares = cents_of_parts(int(total.scaleb(2)), fine)
     return [Decimal(s).scaleb(-2) for s in shares]
+
+
+def cents_of_parts(total_cents: int, fine_parts: Sequence[int]) -> list[int]:
+    """``to_parts`` in whole numbers: ``total_cents`` split over exact amounts given
+    in 1e-8 units."""
+    per_cent = _FINE // 100
+    shares = [f // per_cent for f in fine_parts]
+    missing = total_cents - sum(shares)
+    if missing:  # most lines' amounts are whole cents
+        _give_missing(shares, [f % per_cent for f in fine_parts], missing)
+    return shares
 
 
 def _give_missing(shares: list[int], remainders: list[int], missing: int) -> None:

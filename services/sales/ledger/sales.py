@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
@@ -58,8 +59,8 @@ def record_sale(uow, data: dict, recorded_by: str, zone: ZoneInfo) -> Sale:
             zone,
         )
         sale = Sale(
-            **entry.sale,
-            lines=[SaleLine(**line) for line in entry.lines],
+            **as_amounts(entry.sale, SALE_MONEY),
+            lines=[SaleLine(**as_amounts(line, LINE_MONEY)) for line in entry.lines],
             returns=[],
             cancellation=None,
         )
@@ -84,12 +85,25 @@ def _refuse_known_ref(session: Session, ref: str) -> None:
 
 @dataclass
 class Entry:
-    """Everything one sale writes: its ledger rows, its P&L bookings, its event."""
+    """Everything one sale writes: its ledger rows, its P&L bookings, its event.
+
+    The rows' money (``MONEY``) is in whole ten-thousandths, the stored form of a
+    ``Money`` column (``amounts.UNITS``): written as it is, no amount converted
+    again (``as_amounts`` gives the ``Decimal``s an ORM row takes)."""
 
     sale: dict
     lines: list[dict]
     bookings: list[dict]
     event: dict
+
+
+SALE_MONEY = ("revenue", "cost", "discount")
+LINE_MONEY = (*AMOUNTS, "revenue_cents", "discount_cents", "cost_cents")
+
+
+def as_amounts(row: dict, names) -> dict:
+    """``row`` with its ``names`` given in ten-thousandths as amounts (``Decimal``)."""
+    return {**row, **{name: Decimal(row[name]).scaleb(-amounts.PLACES_OF_UNITS) for name in names}}
 
 
 def build_entry(
@@ -107,20 +121,40 @@ def build_entry(
     ``segment``; nothing read or written here, so one sale and an import of many
     are the same rows."""
     recorded_at = data["recorded_at"].astimezone(UTC) if data["recorded_at"] else now
-    lines, exact = _lines(data, catalogue)
-    totals = amounts.totals_of(exact)
+    lines, shown, exact = _lines(data, catalogue)
+    totals = amounts.cents_of(exact)
+    day = booking.local_day(recorded_at, zone)
+    currency, customer_id = data["currency"], data["customer_id"]
+    channel, team, agent_kind = attributed["channel"], attributed["team"], attributed["agent_kind"]
+    bookings = []
     for line, (revenue, discount, cost) in zip(lines, totals.lines):
-        line["revenue_cents"], line["discount_cents"], line["cost_cents"] = revenue, discount, cost
+        line["revenue_cents"] = revenue * _CENT
+        line["discount_cents"] = discount * _CENT
+        line["cost_cents"] = cost * _CENT
         line["sale_id"] = sale_id
+        bookings.append(
+            booking.entry_of_units(
+                day,
+                currency,
+                customer_id,
+                product=line["sku"],
+                channel=channel,
+                team=team,
+                agent_kind=agent_kind,
+                revenue=line["revenue_cents"] + line["discount_cents"],
+                discounts=line["discount_cents"],
+                cost_of_goods=line["cost_cents"],
+            )
+        )
     sale = {
         "id": sale_id,
         "external_ref": data.get("external_ref"),
-        "customer_id": data["customer_id"],
-        "currency": data["currency"],
+        "customer_id": customer_id,
+        "currency": currency,
         "recorded_at": recorded_at,
-        "revenue": totals.revenue,
-        "cost": totals.cost,
-        "discount": totals.discount,
+        "revenue": totals.revenue * _CENT,
+        "cost": totals.cost * _CENT,
+        "discount": totals.discount * _CENT,
         "segment": segment,
         "below_cost": any(revenue < cost for revenue, _, cost in exact),
         "approval_reason": data["approval_reason"],
@@ -128,58 +162,73 @@ def build_entry(
         "created_by": recorded_by,
         **attributed,
     }
-    day = booking.local_day(recorded_at, zone)
-    bookings = [
-        booking.entry(
-            day,
-            sale["currency"],
-            sale["customer_id"],
-            product=line["sku"],
-            channel=sale["channel"],
-            team=sale["team"],
-            agent_kind=sale["agent_kind"],
-            revenue=line["revenue_cents"] + line["discount_cents"],
-            discounts=line["discount_cents"],
-            cost_of_goods=line["cost_cents"],
-        )
-        for line in lines
-    ]
     event = {
         "sale_id": sale_id,
-        "customer_id": sale["customer_id"],
-        "currency": sale["currency"],
+        "customer_id": customer_id,
+        "currency": currency,
         "recorded_at": recorded_at,
-        "revenue": sale["revenue"],
-        "cost": sale["cost"],
-        "discount": sale["discount"],
+        "revenue": amounts.of_cents(totals.revenue),
+        "cost": amounts.of_cents(totals.cost),
+        "discount": amounts.of_cents(totals.discount),
         "segment": segment,
         "deal_id": sale["deal_id"],
         "source_call_id": sale["source_call_id"],
-        "lines": [_pick_key(line, LINE_FIELDS) for line in lines],
+        "lines": shown,
         "external_ref": sale["external_ref"],
     }
     return Entry(sale, lines, bookings, event)
 
 
-def _lines(data: dict, catalogue: dict) -> tuple[list[dict], list[tuple]]:
-    """The sale's lines, catalogue prices filled in, and their exact amounts
-    (``amounts.exact_line``); every bad line named at once."""
-    lines, exact, errors = [], [], {}
+_CENT = amounts.UNITS // 100  # a cent in ten-thousandths
+
+
+def _lines(data: dict, catalogue: dict) -> tuple[list[dict], list[dict], list[tuple]]:
+    """The sale's lines as stored (money in ten-thousandths) and as its event shows
+    them (``LINE_FIELDS``, amounts at four places), catalogue prices filled in, and
+    their exact amounts (``amounts.exact_units``); every bad line named at once."""
+    lines, shown, exact, errors = [], [], [], {}
+    scaled = amounts.scaled
     for index, line in enumerate(data["lines"]):
         problems = _line_problems(line, catalogue, data["currency"])
         if not problems:
-            recorded = _line(index + 1, line)
-            amounts_of = amounts.exact_line(recorded)
+            (quantity, q), (price, p), (cost, c), (discount, d) = (
+                scaled(line["quantity"]),
+                scaled(line["unit_price"]),
+                scaled(line["unit_cost"]),
+                scaled(line["discount"]),
+            )
+            amounts_of = amounts.exact_units(q, p, c, d)
             if amounts_of[0] < 0:
                 problems = {"discount": ["More than the line's amount (quantity × unit price)."]}
         if problems:
             errors[index] = problems
             continue
-        lines.append(recorded)
+        sku, description = line["sku"], line["description"]
+        lines.append(
+            {
+                "line_no": index + 1,
+                "sku": sku,
+                "description": description,
+                "quantity": q,
+                "unit_price": p,
+                "unit_cost": c,
+                "discount": d,
+            }
+        )
+        shown.append(
+            {
+                "sku": sku,
+                "description": description,
+                "quantity": quantity,
+                "unit_price": price,
+                "unit_cost": cost,
+                "discount": discount,
+            }
+        )
         exact.append(amounts_of)
     if errors:
         raise Invalid("one or more lines cannot be recorded", errors={"lines": errors})
-    return lines, exact
+    return lines, shown, exact
 
 
 def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
@@ -208,18 +257,6 @@ def _line_problems(line: dict, catalogue: dict, currency: str) -> dict:
     return problems
 
 
-def _line(line_no: int, data: dict) -> dict:
-    return {
-        "line_no": line_no,
-        "sku": data["sku"],
-        "description": data["description"],
-        "quantity": amounts.amount(data["quantity"]),
-        "unit_price": amounts.amount(data["unit_price"]),
-        "unit_cost": amounts.amount(data["unit_cost"]),
-        "discount": amounts.amount(data["discount"]),
-    }
-
-
 def attribution(session: Session, data: dict) -> dict:
     """Deal, source call, channel, team and agent kind: given, or taken from the
     deal and from the call it came from."""
@@ -238,10 +275,6 @@ def attribution(session: Session, data: dict) -> dict:
     for name in ATTRIBUTION:
         found[name] = found[name] or (getattr(call, name) if call else None)
     return found
-
-
-def _pick_key(row: dict, names) -> dict:
-    return {name: row[name] for name in names}
 
 
 def load_sale(session: Session, sale_id: str, lock: bool = False) -> Sale:

@@ -24,12 +24,11 @@ publishes nothing.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from functools import cache
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, event, select
+from sqlalchemy import BigInteger, bindparam, delete, event, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,6 +37,7 @@ from services.sales.pnl import day_totals, segments
 from services.sales.pnl.tables import AMOUNTS, DIMENSIONS, PnlDaily
 from shared.bulk_writes import Rows, dialect_for, write
 from shared.db import in_chunks
+from shared.types import Money
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 KEYS = ("day", "currency", *DIMENSIONS)
@@ -83,8 +83,45 @@ def entry(
     **amounts,
 ) -> dict:
     """One summary increment; dimensions that do not apply are ``""`` (the segment
-    is the customer's, taken when it is booked)."""
-    row = {
+    is the customer's, taken when it is booked). Its amounts (cents, every one) are
+    carried in whole ten-thousandths, their stored form (``entry_of_units``)."""
+    return entry_of_units(
+        day,
+        currency,
+        customer_id,
+        product=product,
+        channel=channel,
+        team=team,
+        agent_kind=agent_kind,
+        calls=int(amounts.pop("calls", 0)),
+        **{name: _units(value, None) for name, value in amounts.items() if value},
+    )
+
+
+# ``shared.types.Money``'s own conversion of an amount to its stored form.
+_units = Money().process_bind_param
+
+
+def entry_of_units(
+    day: date,
+    currency: str,
+    customer_id: str,
+    *,
+    product=None,
+    channel=None,
+    team=None,
+    agent_kind=None,
+    revenue: int = 0,
+    discounts: int = 0,
+    returns: int = 0,
+    cost_of_goods: int = 0,
+    cost_to_serve: int = 0,
+    allocations: int = 0,
+    calls: int = 0,
+) -> dict:
+    """``entry`` of amounts given in whole ten-thousandths (``Money``'s stored form);
+    an amount not given is 0. The summary adds them up and writes them as they are."""
+    return {
         "day": day,
         "currency": currency,
         "customer_id": customer_id,
@@ -93,12 +130,14 @@ def entry(
         "channel": channel or "",
         "team": team or "",
         "agent_kind": agent_kind or "",
+        "revenue": revenue,
+        "discounts": discounts,
+        "returns": returns,
+        "cost_of_goods": cost_of_goods,
+        "cost_to_serve": cost_to_serve,
+        "allocations": allocations,
+        "calls": calls,
     }
-    # An amount not given stays the int 0: it is stored as it is, without the
-    # conversion a Decimal takes (most of an entry's amounts are not given).
-    row.update({name: Decimal(value) if (value := amounts.get(name, 0)) else 0 for name in AMOUNTS})
-    row["calls"] = int(amounts.get("calls", 0))
-    return row
 
 
 def book(session: Session, rows: list[dict], zone: ZoneInfo | None = None) -> None:
@@ -196,6 +235,7 @@ def _upsert(drivername: str) -> Rows:
         ),
         KEYS + COLUMNS,
         dialect,
+        prepared=AMOUNTS,  # added up in their stored form (``entry``)
     )
 
 
@@ -219,12 +259,15 @@ def _move(session: Session, customer_id: str, to_customer: str, segment: str) ->
     rows there; the rows it leaves are deleted (the caller holds the customers'
     segment rows, so no booking adds to them meanwhile)."""
     table = PnlDaily.__table__
+    # the amounts read in their stored form, as ``entry`` carries them
+    read = [
+        type_coerce(table.c[k], BigInteger).label(k) if k in AMOUNTS else table.c[k]
+        for k in KEYS + COLUMNS
+    ]
     rows = [
         {**row, "customer_id": to_customer, "segment": segment}
         for row in session.connection()
-        .execute(
-            select(*(table.c[k] for k in KEYS + COLUMNS)).where(table.c.customer_id == customer_id)
-        )
+        .execute(select(*read).where(table.c.customer_id == customer_id))
         .mappings()
     ]
     session.connection().execute(delete(table).where(table.c.customer_id == customer_id))

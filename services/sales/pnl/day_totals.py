@@ -35,7 +35,7 @@ from services.sales.db import Outbox
 from services.sales.pnl.tables import AMOUNTS, LedgerDay
 from shared.clock import utcnow
 from shared.messaging import outbox
-from shared.types import CENT
+from shared.types import CENT, PLACES
 
 EVENT = "ledger.totals_published"
 PRODUCER = "sales"
@@ -45,8 +45,8 @@ GATHERED = "sales.day_totals.gathered"  # session.info: this transaction's days
 
 
 def gather(session: Session, rows: list[dict], zone) -> None:
-    """Remember summary ``rows`` (``booking.entry``) for their days' totals, to be
-    added and published by ``flush`` at the commit."""
+    """Remember summary ``rows`` (``booking.entry``, amounts in whole ten-thousandths)
+    for their days' totals, to be added and published by ``flush`` at the commit."""
     days = session.info.setdefault(GATHERED, {})
     for row in rows:
         day = days.setdefault((row["day"], row["currency"], zone), dict.fromkeys(_COLUMNS, 0))
@@ -62,6 +62,11 @@ def flush(session: Session) -> None:
     statement = _upsert(session.get_bind().dialect.name)
     payloads = []
     for (day, currency, zone), amounts in sorted(days.items(), key=lambda item: item[0][:2]):
+        # gathered in whole ten-thousandths (``booking.entry``), bound as amounts
+        amounts = {
+            **amounts,
+            **{name: Decimal(amounts[name]).scaleb(-PLACES) for name in AMOUNTS},
+        }
         totals = (
             session.connection()
             .execute(statement, {"day": day, "currency": currency, **amounts})

@@ -4,7 +4,7 @@ day re-publishes that day, with a higher revision, in the write's transaction.""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, select, text
 
 from services.sales import config
 from services.sales.db import Outbox
+from services.sales.pnl import booking
 from services.sales.pnl import republish_totals as publish_totals
 from services.sales.pnl.tables import LedgerDay
 from shared import migrations
@@ -183,3 +184,15 @@ def test_the_migration_fills_the_day_totals_from_the_summary_kept_before(sqlite_
         day = conn.execute(select(LedgerDay.__table__)).one()
     engine.dispose()
     assert (day.revenue, day.cost_of_goods, day.revision) == (Decimal("11"), Decimal("0.08"), 0)
+
+
+def test_a_summary_increment_carries_its_amounts_in_their_stored_form():
+    day = date(2025, 3, 1)
+    row = booking.entry(
+        day, "HKD", "c1", revenue=Decimal("1.50"), cost_to_serve=Decimal("0.01"), calls=1
+    )
+    assert [row[name] for name in (*FIGURES, "calls")] == [15000, 0, 0, 0, 100, 0, 1]
+    assert row == booking.entry_of_units(
+        day, "HKD", "c1", revenue=15000, cost_to_serve=100, calls=1
+    )
+    assert booking.entry(day, "HKD", "c1", returns=Decimal("-0"))["returns"] == 0
