@@ -9,6 +9,7 @@ from services.calls.calls import missed
 from services.calls.db import Outbox
 from services.calls.notifications import delivery as deliveries
 from services.calls.notifications import owed as notifications
+from services.calls.notifications import webhooks
 from services.calls.people import continuous_assignment as continuous
 from services.calls.plans import rolling
 from shared.db import Database
@@ -32,7 +33,12 @@ def jobs(settings, db: Database) -> list[Job]:
         # Webhook deliveries sent, retried with backoff (docs/calls.md, Webhooks).
         Job(
             "deliver-webhooks",
-            lambda now: deliveries.deliver_due(db, now, linger=deliveries.LINGER_SECONDS),
+            lambda now: deliveries.deliver_due(
+                db,
+                now,
+                linger=deliveries.LINGER_SECONDS,
+                private_ok=webhooks.allow_private(settings),
+            ),
             timedelta(seconds=1),
             lease=timedelta(minutes=1),
         ),

@@ -9,7 +9,13 @@ again after 10 s, 20 s, 40 s… (at most an hour apart) and after ``MAX_ATTEMPTS
 Every request carries ``Rapport-Signature: t=<unix seconds>,v1=<hex>``, the
 HMAC-SHA256 under the subscription's secret of ``"<t>.<body>"``, and
 ``Rapport-Delivery`` (the delivery's id, the same on every attempt, for receivers
-to drop a repeat of one they already took)."""
+to drop a repeat of one they already took).
+
+The URL's host is resolved and checked again at each attempt
+(``webhooks.resolve``), and the request is sent to the address checked (TLS still
+verifies the certificate for the URL's host name, which is also the ``Host``
+header), so a host whose DNS moved to a private address since it was subscribed is
+refused, not reached: the attempt fails and is retried like any other."""
 
 from __future__ import annotations
 
@@ -20,10 +26,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-import requests
+import urllib3
 from prometheus_client import Counter
+from requests import certs
 from sqlalchemy import select
 
+from services.calls.notifications import webhooks
 from services.calls.notifications.tables import WebhookDelivery, WebhookSubscription
 from shared import clock
 
@@ -41,6 +49,10 @@ FIRST_RETRY = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(hours=1)
 # A pass keeps taking batches while there are due deliveries, for about this long.
 PASS_BUDGET_SECONDS = 10.0
+# The certificate authorities a receiver's TLS certificate must chain to (requests').
+CA_BUNDLE = certs.where()
+# What is kept of a receiver's answer to a failed attempt.
+ANSWER_BYTES = 200
 # How long the job's pass keeps watching for new deliveries, and how often it looks.
 LINGER_SECONDS = 5.0
 POLL_SECONDS = 0.1
@@ -55,8 +67,15 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
 
 
-def deliver_due(db, now: datetime, timeout: float = TIMEOUT_SECONDS, linger: float = 0.0) -> dict:
+def deliver_due(
+    db,
+    now: datetime,
+    timeout: float = TIMEOUT_SECONDS,
+    linger: float = 0.0,
+    private_ok: bool = False,
+) -> dict:
     """One pass of ``deliver-webhooks``: what it sent, will retry and gave up on.
+    ``private_ok`` lets a URL reach private addresses (``webhooks.allow_private``).
     With ``linger``, a pass that sent something keeps watching for new due
     deliveries that long (every ``POLL_SECONDS``), so while notifications flow each
     waits a fraction of a second, not a tick of the scheduler and an interval of
@@ -72,7 +91,7 @@ def deliver_due(db, now: datetime, timeout: float = TIMEOUT_SECONDS, linger: flo
                     break
                 time.sleep(POLL_SECONDS)
                 continue
-            results = list(pool.map(lambda d: _post(*d[1:], timeout), due))
+            results = list(pool.map(lambda d: _post(*d[1:], timeout, private_ok), due))
             for outcome in _record(db, [d[0] for d in due], results):
                 totals[outcome] += 1
     return totals
@@ -95,7 +114,9 @@ def _due(db, now: datetime) -> list[tuple]:
     return [tuple(row) for row in rows]
 
 
-def _post(payload: dict, url: str, secret: str, timeout: float) -> tuple[int | None, str | None]:
+def _post(
+    payload: dict, url: str, secret: str, timeout: float, private_ok: bool
+) -> tuple[int | None, str | None]:
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -105,12 +126,49 @@ def _post(payload: dict, url: str, secret: str, timeout: float) -> tuple[int | N
         "Rapport-Signature": sign(secret, int(clock.now().timestamp()), body),
     }
     try:
-        answer = requests.post(
-            url, data=body, headers=headers, timeout=timeout, allow_redirects=False
-        )
-    except requests.RequestException as exc:
+        status, answer = _send(webhooks.resolve(url, private_ok), body, headers, timeout)
+    except webhooks.Unusable as exc:
+        return None, f"Refused: {exc}"
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
-    return answer.status_code, None if 200 <= answer.status_code < 300 else answer.text[:200]
+    return status, None if 200 <= status < 300 else answer.decode(errors="replace")
+
+
+def _send(target: webhooks.Target, body: bytes, headers: dict, timeout: float):
+    """POST to the first of the target's checked addresses that takes a connection,
+    never following a redirect: ``(status, the answer's first bytes)``."""
+    parts = target.parts
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {**headers, "Host": parts.netloc}
+    limits = urllib3.Timeout(connect=timeout, read=timeout)
+    failure: Exception | None = None
+    for address in target.addresses:
+        if parts.scheme == "https":
+            pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
+                address,
+                target.port,
+                timeout=limits,
+                retries=False,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=CA_BUNDLE,
+                server_hostname=parts.hostname,
+                assert_hostname=parts.hostname,
+            )
+        else:
+            pool = urllib3.HTTPConnectionPool(address, target.port, timeout=limits, retries=False)
+        try:
+            with pool:
+                answer = pool.urlopen(
+                    "POST", path, body=body, headers=headers, redirect=False, preload_content=False
+                )
+                try:
+                    return answer.status, answer.read(ANSWER_BYTES)
+                finally:
+                    answer.release_conn()
+        except urllib3.exceptions.NewConnectionError as exc:
+            failure = exc  # this address takes no connection: the next one may
+    assert failure is not None
+    raise failure
 
 
 def _record(db, delivery_ids: list[str], results: list[tuple]) -> list[str]:

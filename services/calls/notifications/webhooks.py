@@ -4,14 +4,17 @@ An internal subscription (a manager's or admin's) hears every notification of it
 kinds; a partner's hears only the kinds about its own work, and only for calls its
 agents hold. A URL must be http(s), carry no credentials and resolve; one that
 resolves to a private, loopback or link-local address is refused unless
-``CALLS_WEBHOOK_ALLOW_PRIVATE=1`` (a server-side request forgery guard)."""
+``CALLS_WEBHOOK_ALLOW_PRIVATE=1`` (a server-side request forgery guard). The same
+check is made again at every delivery (``resolve``), whose request then goes to the
+very address checked: a host whose DNS later points inside is not sent to."""
 
 from __future__ import annotations
 
 import ipaddress
 import secrets
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
@@ -30,30 +33,47 @@ def allow_private(settings) -> bool:
     return str(settings.get("WEBHOOK_ALLOW_PRIVATE", "0")).lower() in ("1", "true", "yes")
 
 
-def check_url(url: str, private_ok: bool) -> None:
-    """422 unless ``url`` is one Rapport may send to."""
+class Unusable(ValueError):
+    """A URL Rapport must not send to; the message says why, for the caller."""
 
-    def refuse(why: str):
-        raise Invalid("the webhook URL is not usable", errors={"url": [why]})
 
+@dataclass(frozen=True)
+class Target:
+    """Where a URL's request goes: its parts, its port, and the addresses its host
+    resolved to (in the resolver's order), every one of them checked."""
+
+    parts: SplitResult
+    port: int
+    addresses: tuple[str, ...]
+
+
+def resolve(url: str, private_ok: bool) -> Target:
+    """The checked addresses of ``url``; ``Unusable`` unless Rapport may send there."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        refuse("Not a URL.")
+        raise Unusable("Not a URL.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        refuse("Only http:// and https:// URLs with a host.")
+        raise Unusable("Only http:// and https:// URLs with a host.")
     if parts.username is not None or parts.password is not None:
-        refuse("No credentials in the URL: the signature authenticates Rapport.")
+        raise Unusable("No credentials in the URL: the signature authenticates Rapport.")
     try:
-        addresses = {
-            info[4][0]
-            for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-        }
+        found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        refuse(f"The host {parts.hostname!r} does not resolve.")
+        raise Unusable(f"The host {parts.hostname!r} does not resolve.") from None
+    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in found))
     if not private_ok and any(_private(a) for a in addresses):
-        refuse("The host is private (loopback, link-local or a private network).")
+        raise Unusable("The host is private (loopback, link-local or a private network).")
+    return Target(parts, port, addresses)
+
+
+def check_url(url: str, private_ok: bool) -> None:
+    """422 unless ``url`` is one Rapport may send to."""
+    try:
+        resolve(url, private_ok)
+    except Unusable as exc:
+        raise Invalid("the webhook URL is not usable", errors={"url": [str(exc)]}) from None
 
 
 def _private(address: str) -> bool:
