@@ -126,16 +126,87 @@ def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> Non
     On a database that locks rows (PostgreSQL), rows are written in key order: two
     consumers' windows touching the same rows then wait for each other instead of
     deadlocking. SQLite has one writer at a time and keeps the order they came in."""
+    if not rows:
+        return
     items = rows.items()
     if locks_rows(session):
         items = sorted(items, key=lambda item: key_order(item[0]))
-    if rows:
+    connection = session.connection()
+    dialect = connection.dialect
+    statement = _upsert(dialect.name, model, keys, names)
+    driver_keys = _driver_keys(dialect, model, keys, names)
+    if driver_keys is None:
         bulk_writes.run(
-            session.connection(),
-            _upsert(session.get_bind().dialect.name, model, keys, names),
+            connection,
+            statement,
             keys + names,
             [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items],
         )
+        return
+    ready = bulk_writes.rows_for(connection.engine.url.drivername, statement, keys + names)
+    driver_key = driver_keys()
+    made = [driver_key(key) + tuple(map(amounts.__getitem__, names)) for key, amounts in items]
+    bulk_writes.write(connection, ready.sql, map(ready.arranged, made) if ready.arranges else made)
+
+
+class _Converted(dict):
+    """Values converted for the driver by ``process``, each distinct one once."""
+
+    def __init__(self, process):
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, value):
+        out = self[value] = self.process(value)
+        return out
+
+
+@cache
+def _driver_keys(dialect, model, keys: tuple, names: tuple):
+    """For an upsert of ``write``'s: a maker of a function giving a row's key values
+    as the driver takes them (as ``bulk_writes.Rows`` converts them), converting each distinct
+    value of a column once per write (a window's rows share a few hundred days among
+    thousands of rows), or None where an amount needs converting too (``write`` then
+    leaves every value to ``bulk_writes.run``). Amounts are whole numbers: money binds
+    as the integer it is stored as (``_upsert``)."""
+    table = model.__table__
+
+    def processor(type_):
+        return type_.dialect_impl(dialect).bind_processor(dialect)
+
+    if any(
+        processor(BigInteger() if isinstance(table.c[name].type, Money) else table.c[name].type)
+        for name in names
+    ):
+        return None
+    converting = [
+        (at, process)
+        for at, name in enumerate(keys)
+        if (process := processor(table.c[name].type)) is not None
+    ]
+    if not converting:
+        return lambda: lambda key: key
+    if len(converting) == 1:
+        [(at, process)] = converting
+
+        def one():
+            seen = _Converted(process)
+            return lambda key: (*key[:at], seen[key[at]], *key[at + 1 :])
+
+        return one
+
+    def several():
+        seen = [(at, _Converted(process)) for at, process in converting]
+
+        def convert(key):
+            values = list(key)
+            for at, converted in seen:
+                values[at] = converted[values[at]]
+            return tuple(values)
+
+        return convert
+
+    return several
 
 
 def locks_rows(session: Session) -> bool:
