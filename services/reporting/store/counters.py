@@ -39,13 +39,15 @@ def month_of(day: date) -> date:
 class Rollup(NamedTuple):
     """A table whose rows each sum rows of another: a row of the source table, keyed
     by at least ``keys``, adds its amounts to ``model``'s row of those key values
-    (``monthly``: with its ``day`` as the first of its month). Summed in memory from
-    the transaction's summed source rows just before they are written, so a roll-up
-    costs a row per touched source row, not an ``add_to`` per entry."""
+    (``monthly``: with its ``day`` as the first of its month), of ``names`` only if
+    given. Summed in memory from the transaction's summed source rows just before
+    they are written, so a roll-up costs a row per touched source row, not an
+    ``add_to`` per entry."""
 
     model: type
     keys: tuple[str, ...]
     monthly: bool = False
+    names: tuple[str, ...] = ()
 
 
 def add_to(session: Session, model, key: dict, amounts: dict, rollups: tuple = ()) -> None:
@@ -103,11 +105,14 @@ def _roll_up(pending: dict, shape: tuple) -> None:
     _, keys, names, rollups = shape
     rows = pending[shape]
     for rollup in rollups:
-        target = pending.setdefault((rollup.model, rollup.keys, names, ()), {})
+        taken = rollup.names or names
+        target = pending.setdefault((rollup.model, rollup.keys, taken, ()), {})
         pick = itemgetter(*(keys.index(name) for name in rollup.keys))
         single = len(rollup.keys) == 1
         day = rollup.keys.index("day") if rollup.monthly else None
         for values, amounts in rows.items():
+            if rollup.names:
+                amounts = {name: amounts[name] for name in taken}
             key = (pick(values),) if single else pick(values)
             if day is not None:
                 key = (*key[:day], month_of(key[day]), *key[day + 1 :])
