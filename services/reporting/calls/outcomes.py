@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.reporting.agents.tables import AgentCube, AgentFlag, AgentOutcome
+from services.reporting.agents.tables import AgentFlag, AgentOutcome
 from services.reporting.calls.projection import (
     RANKS,
     activity,
@@ -38,12 +38,11 @@ def call_completed(session: Session, event, zone) -> None:
     day = local_day(data["completed_at"], zone)
     key = {"day": day, **dims(data)}
     agent = {**key, **agent_of(data)}
-    activity(session, agent, {"completed": 1})
+    activity(session, agent, {"completed": 1}, _agent(session, agent, data))
     due = data.get("due_at")
     if due is not None and day <= local_day(due, zone):
         # Done in time counts on its due day, where it is planned: never above planned.
         activity(session, {**agent, "day": local_day(due, zone)}, {"on_time": 1})
-    _agent(session, agent, data)
     _cube(session, FindingsCube, {**key, "outcome": data["outcome"]}, _findings(data))
     _scores(session, key, data)
     for name in data.get("competitor_mentions") or ():
@@ -74,8 +73,10 @@ def _complete(session: Session, call_id: str, customer_id: str) -> None:
     )
 
 
-def _agent(session, key: dict, data: dict) -> None:
-    """The agent's outcome mix, scores, checklist, opportunities and quality flags."""
+def _agent(session, key: dict, data: dict) -> dict:
+    """The agent's outcome mix and quality flags; its scores, checklist,
+    opportunities and whether flagged, for the caller to add to its ``agent_cube``
+    row with the completed call."""
     add_to(
         session,
         AgentOutcome,
@@ -86,23 +87,18 @@ def _agent(session, key: dict, data: dict) -> None:
     sat, prop = data.get("satisfaction"), data.get("propensity")
     chk = data.get("checklist_compliance")
     rules = set(data.get("quality_flags") or ())
-    add_to(
-        session,
-        AgentCube,
-        key,
-        {
-            "sat_n": int(sat is not None),
-            "sat_sum": sat or 0,
-            "prop_n": int(prop is not None),
-            "prop_sum": prop or 0,
-            "chk_n": int(chk is not None),
-            "chk_full": int(chk is not None and chk >= 1),
-            "opportunities": int(data["outcome"] == "sale_opportunity"),
-            "flagged": int(bool(rules)),
-        },
-    )
     for rule in sorted(rules):
         add_to(session, AgentFlag, {**key, "rule": rule[:32]}, {"calls": 1})
+    return {
+        "sat_n": int(sat is not None),
+        "sat_sum": sat or 0,
+        "prop_n": int(prop is not None),
+        "prop_sum": prop or 0,
+        "chk_n": int(chk is not None),
+        "chk_full": int(chk is not None and chk >= 1),
+        "opportunities": int(data["outcome"] == "sale_opportunity"),
+        "flagged": int(bool(rules)),
+    }
 
 
 def _cube(session, model, key: dict, amounts: dict) -> None:

@@ -102,17 +102,22 @@ def _count_planned(session: Session, state: CallState, key: dict, sign: int) -> 
         customer_month(session, state.customer_id, key["day"], planned=sign)
 
 
-def activity(session: Session, key: dict, amounts: dict) -> None:
+def activity(session: Session, key: dict, amounts: dict, agent_only: dict | None = None) -> None:
     """Add to the agent's activity, and so to the activity cube (the agents' summed)
-    and its day totals over every dimension."""
+    and its day totals over every dimension; ``agent_only``: more of the agent's
+    counts (``agent_cube``'s alone), added to its row by the same write."""
     cube = {name: value for name, value in key.items() if name != "agent_id"}
-    add_to(
-        session,
-        AgentCube,
-        {**cube, "agent_id": key.get("agent_id") or ""},
-        amounts,
-        (Rollup(ActivityCube, tuple(cube)), Rollup(ActivityDay, ("day",))),
-    )
+    keys = tuple(cube)
+    if agent_only:
+        names = tuple(amounts)
+        rollups = (
+            Rollup(ActivityCube, keys, names=names),
+            Rollup(ActivityDay, ("day",), names=names),
+        )
+        amounts = {**amounts, **agent_only}
+    else:
+        rollups = (Rollup(ActivityCube, keys), Rollup(ActivityDay, ("day",)))
+    add_to(session, AgentCube, {**cube, "agent_id": key.get("agent_id") or ""}, amounts, rollups)
 
 
 def _as_key(stored: dict) -> dict:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from services.reporting.calls.tables import CallState
 from services.reporting.customers.tables import CustomerFacts
 from services.reporting.store import locked_rows as rows
-from services.reporting.store.counters import INSERTS
+from services.reporting.store.counters import INSERTS, locks_rows
 from shared import bulk_writes
 from shared import coverage as rule
 
@@ -93,21 +93,25 @@ def refresh(session: Session) -> None:
 
 _FACTS = CustomerFacts.__table__
 _COLUMNS = tuple(column.key for column in _FACTS.columns)
+_BLANK = dict.fromkeys(_COLUMNS)
 CHUNK = 1000
 
 
 def _plain_facts(session: Session, customer_ids: list[str]) -> dict:
-    """The facts of customers no projection loaded, as plain records, locked: those
-    not on file inserted first (insert-or-nothing, so two consumers cannot both
-    insert one), then all read in one query, not as mapped objects (a window touches
-    hundreds: the ORM's per-object work cost more than the queries)."""
+    """The facts of customers no projection loaded, as plain records, locked, read in
+    one query, not as mapped objects (a window touches hundreds: the ORM's per-object
+    work cost more than the queries). Where rows are locked (PostgreSQL), those not on
+    file are inserted first (insert-or-nothing, so two consumers cannot both insert
+    one); on SQLite this transaction is the only writer, so a customer not on file is
+    a blank record here, inserted by the one write of the facts (``refresh``)."""
     if not customer_ids:
         return {}
     connection = session.connection()
     dialect = session.get_bind().dialect.name
-    bulk_writes.run(
-        connection, _insert_absent(dialect), ("customer_id",), [(c,) for c in customer_ids]
-    )
+    if locks_rows(session):
+        bulk_writes.run(
+            connection, _insert_absent(dialect), ("customer_id",), [(c,) for c in customer_ids]
+        )
     out = {}
     for start in range(0, len(customer_ids), CHUNK):  # a rebuild concerns every customer
         chunk = customer_ids[start : start + CHUNK]
@@ -116,6 +120,9 @@ def _plain_facts(session: Session, customer_ids: list[str]) -> dict:
             (row["customer_id"], SimpleNamespace(**row))
             for row in connection.execute(query).mappings()
         )
+    for customer_id in customer_ids:
+        if customer_id not in out:  # not on file (SQLite): every fact unknown yet
+            out[customer_id] = SimpleNamespace(**{**_BLANK, "customer_id": customer_id})
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import orjson
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
@@ -35,35 +36,57 @@ def wire_payload(event: Event) -> dict:
 def append(work: UnitOfWork, event: Event) -> None:
     """Log the event. The consumer's inbox lets each event through once; a second
     copy would break the primary key rather than be logged twice. Rows are written
-    together before the commit (or before anything reads the log)."""
+    together before the commit (or before anything reads the log); the events of one
+    transaction (a delivery window) are received at one time."""
     session = work.session
     pending = session.info.get("event_log")
     if pending is None:
-        pending = session.info["event_log"] = []
+        pending = session.info["event_log"] = ([], utcnow())
         sa_event.listen(session, "before_commit", write_pending, once=True)
-    pending.append(
-        {
-            "event_id": event.event_id,
-            "event_type": event.event_type,
-            "event_version": event.event_version,
-            "occurred_at": event.occurred_at,
-            "producer": event.producer,
-            "correlation_id": event.correlation_id,
-            "causation_id": event.causation_id,
-            "received_at": utcnow(),
-            "payload": json.dumps(wire_payload(event), separators=(",", ":")),
-        }
+    rows, received_at = pending
+    rows.append(
+        (
+            event.event_id,
+            event.event_type,
+            event.event_version,
+            event.occurred_at,
+            event.producer,
+            event.correlation_id,
+            event.causation_id,
+            received_at,
+            dumps(wire_payload(event)),
+        )
     )
+
+
+def dumps(payload) -> str:
+    """A payload as the log keeps it: compact JSON, by orjson (a tenth of ``json``'s
+    time), or by ``json`` for what orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(payload).decode()
+    except TypeError:
+        return json.dumps(payload, separators=(",", ":"))
 
 
 def write_pending(session: Session) -> None:
     """Write the events logged in this transaction now."""
-    rows = session.info.pop("event_log", [])
+    rows, _ = session.info.pop("event_log", ((), None))
     if rows:
-        bulk_writes.run_dicts(session.connection(), _INSERT, rows)
+        bulk_writes.run(session.connection(), _INSERT, _COLUMNS, rows)
 
 
 _INSERT = insert(EventLog)
+_COLUMNS = (
+    "event_id",
+    "event_type",
+    "event_version",
+    "occurred_at",
+    "producer",
+    "correlation_id",
+    "causation_id",
+    "received_at",
+    "payload",
+)
 
 
 def to_event(row: EventLog) -> Event:

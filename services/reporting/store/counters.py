@@ -39,13 +39,15 @@ def month_of(day: date) -> date:
 class Rollup(NamedTuple):
     """A table whose rows each sum rows of another: a row of the source table, keyed
     by at least ``keys``, adds its amounts to ``model``'s row of those key values
-    (``monthly``: with its ``day`` as the first of its month). Summed in memory from
-    the transaction's summed source rows just before they are written, so a roll-up
-    costs a row per touched source row, not an ``add_to`` per entry."""
+    (``monthly``: with its ``day`` as the first of its month), of ``names`` only if
+    given. Summed in memory from the transaction's summed source rows just before
+    they are written, so a roll-up costs a row per touched source row, not an
+    ``add_to`` per entry."""
 
     model: type
     keys: tuple[str, ...]
     monthly: bool = False
+    names: tuple[str, ...] = ()
 
 
 def add_to(session: Session, model, key: dict, amounts: dict, rollups: tuple = ()) -> None:
@@ -103,11 +105,14 @@ def _roll_up(pending: dict, shape: tuple) -> None:
     _, keys, names, rollups = shape
     rows = pending[shape]
     for rollup in rollups:
-        target = pending.setdefault((rollup.model, rollup.keys, names, ()), {})
+        taken = rollup.names or names
+        target = pending.setdefault((rollup.model, rollup.keys, taken, ()), {})
         pick = itemgetter(*(keys.index(name) for name in rollup.keys))
         single = len(rollup.keys) == 1
         day = rollup.keys.index("day") if rollup.monthly else None
         for values, amounts in rows.items():
+            if rollup.names:
+                amounts = {name: amounts[name] for name in taken}
             key = (pick(values),) if single else pick(values)
             if day is not None:
                 key = (*key[:day], month_of(key[day]), *key[day + 1 :])
@@ -126,16 +131,87 @@ def write(session: Session, model, keys: tuple, names: tuple, rows: dict) -> Non
     On a database that locks rows (PostgreSQL), rows are written in key order: two
     consumers' windows touching the same rows then wait for each other instead of
     deadlocking. SQLite has one writer at a time and keeps the order they came in."""
+    if not rows:
+        return
     items = rows.items()
     if locks_rows(session):
         items = sorted(items, key=lambda item: key_order(item[0]))
-    if rows:
+    connection = session.connection()
+    dialect = connection.dialect
+    statement = _upsert(dialect.name, model, keys, names)
+    driver_keys = _driver_keys(dialect, model, keys, names)
+    if driver_keys is None:
         bulk_writes.run(
-            session.connection(),
-            _upsert(session.get_bind().dialect.name, model, keys, names),
+            connection,
+            statement,
             keys + names,
             [key + tuple(map(amounts.__getitem__, names)) for key, amounts in items],
         )
+        return
+    ready = bulk_writes.rows_for(connection.engine.url.drivername, statement, keys + names)
+    driver_key = driver_keys()
+    made = [driver_key(key) + tuple(map(amounts.__getitem__, names)) for key, amounts in items]
+    bulk_writes.write(connection, ready.sql, map(ready.arranged, made) if ready.arranges else made)
+
+
+class _Converted(dict):
+    """Values converted for the driver by ``process``, each distinct one once."""
+
+    def __init__(self, process):
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, value):
+        out = self[value] = self.process(value)
+        return out
+
+
+@cache
+def _driver_keys(dialect, model, keys: tuple, names: tuple):
+    """For an upsert of ``write``'s: a maker of a function giving a row's key values
+    as the driver takes them (as ``bulk_writes.Rows`` converts them), converting each distinct
+    value of a column once per write (a window's rows share a few hundred days among
+    thousands of rows), or None where an amount needs converting too (``write`` then
+    leaves every value to ``bulk_writes.run``). Amounts are whole numbers: money binds
+    as the integer it is stored as (``_upsert``)."""
+    table = model.__table__
+
+    def processor(type_):
+        return type_.dialect_impl(dialect).bind_processor(dialect)
+
+    if any(
+        processor(BigInteger() if isinstance(table.c[name].type, Money) else table.c[name].type)
+        for name in names
+    ):
+        return None
+    converting = [
+        (at, process)
+        for at, name in enumerate(keys)
+        if (process := processor(table.c[name].type)) is not None
+    ]
+    if not converting:
+        return lambda: lambda key: key
+    if len(converting) == 1:
+        [(at, process)] = converting
+
+        def one():
+            seen = _Converted(process)
+            return lambda key: (*key[:at], seen[key[at]], *key[at + 1 :])
+
+        return one
+
+    def several():
+        seen = [(at, _Converted(process)) for at, process in converting]
+
+        def convert(key):
+            values = list(key)
+            for at, converted in seen:
+                values[at] = converted[values[at]]
+            return tuple(values)
+
+        return convert
+
+    return several
 
 
 def locks_rows(session: Session) -> bool:

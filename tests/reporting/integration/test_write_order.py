@@ -15,16 +15,17 @@ pytestmark = pytest.mark.integration
 
 
 def _writes(monkeypatch, dispatcher):
+    """(table, each row's first key value as text) of every statement handed to the
+    driver, in order (counters and blind writes lead with the day or the call id)."""
     seen = []
-    real = bulk_writes.run
+    real = bulk_writes.write
 
-    def run(connection, statement, names, values):
-        table = statement.table.name
-        key = {"call_state": ("call_id",)}.get(table, ("day",))
-        seen.append((table, [tuple(v[names.index(k)] for k in key) for v in values]))
-        return real(connection, statement, names, values)
+    def write(connection, sql, rows):
+        rows = list(rows)
+        seen.append((sql.split()[2], [(str(row[0]),) for row in rows]))
+        return real(connection, sql, rows)
 
-    monkeypatch.setattr(bulk_writes, "run", run)
+    monkeypatch.setattr(bulk_writes, "write", write)
     with dispatcher.uow() as work:
         session = work.session
         for day in (date(2025, 3, 9), date(2025, 3, 1)):  # newest first
@@ -46,14 +47,14 @@ def test_counters_and_blind_writes_go_in_one_order_where_rows_are_locked(
 ):
     seen = _writes(monkeypatch, make_dispatcher(postgres_database))
     assert [table for table, _ in seen] == ["activity_day", "outcome_day", "call_state"]
-    assert seen[0][1] == [(date(2025, 3, 1),), (date(2025, 3, 9),)]
+    assert seen[0][1] == [("2025-03-01",), ("2025-03-09",)]
     assert seen[2][1] == [("c1",), ("c9",)]
 
 
 def test_sqlite_keeps_the_order_they_came_in(sqlite_url, make_dispatcher, monkeypatch):
     seen = _writes(monkeypatch, make_dispatcher(sqlite_url))
     assert [table for table, _ in seen] == ["outcome_day", "activity_day", "call_state"]
-    assert seen[1][1] == [(date(2025, 3, 9),), (date(2025, 3, 1),)]
+    assert seen[1][1] == [("2025-03-09",), ("2025-03-01",)]
     assert seen[2][1] == [("c9",), ("c1",)]
 
 

@@ -139,3 +139,49 @@ def test_each_rollup_holds_the_sums_of_its_rows(dispatcher):
             assert {tuple(map(str, row)) for row in stored} == {
                 tuple(map(str, row)) for row in summed
             }, rollup
+
+
+def test_a_completed_calls_agent_counts_are_one_write_with_its_activity(dispatcher):
+    """A completed call's activity and its agent's scores go to the same agent_cube
+    row: one upsert for the window, and the activity roll-ups take only the activity's
+    counts."""
+    from sqlalchemy import event as sa_event
+
+    calls = [
+        event(
+            "call.completed",
+            utc(2025, 6, 2 + i % 3, 4),
+            call_id=f"w-{i}",
+            customer_id=f"cw-{i % 5}",
+            channel="phone",
+            outcome=("reached", "sale_opportunity")[i % 2],
+            completed_at=utc(2025, 6, 2 + i % 3, 4),
+            satisfaction=1 + i % 5,
+            propensity=10 * i,
+            agent_id="a1",
+            agent_kind="staff",
+            team="t1",
+        )
+        for i in range(8)
+    ]
+    writes = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many):
+        if statement.lstrip().startswith("INSERT INTO agent_cube"):
+            writes.append(statement)
+
+    engine = dispatcher.uow.db.engine
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        dispatcher.dispatch_batch(calls)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert len(writes) == 1
+    with dispatcher.uow.reader() as session:
+        agent = session.execute(
+            select(func.sum(AgentCube.completed), func.sum(AgentCube.sat_sum))
+        ).one()
+        cube = session.scalar(select(func.sum(ActivityCube.completed)))
+        day = session.scalar(select(func.sum(ActivityDay.completed)))
+    assert tuple(agent) == (8, sum(1 + i % 5 for i in range(8)))
+    assert cube == day == 8
