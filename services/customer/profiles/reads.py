@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, tuple_
 
 from services.customer.profiles import search
 from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
-from services.customer.profiles.versions import completeness, snapshot_of
+from services.customer.profiles.versions import completeness
 from services.customer.segments.tables import Segment
 from shared.errors import Invalid, NotFound
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
@@ -53,9 +53,9 @@ def get_customer(uow, customer_id: str) -> dict:
         for r in rows
         if r["cp_kind"] is not None
     ]
-    data["completeness"] = completeness(
-        snapshot_of(data, data["contact_points"]), first["segment_required"] or []
-    )
+    # Straight from the row: the fields a segment can require (segments.REQUIRABLE)
+    # are empty or not alike in the row and in its version snapshot.
+    data["completeness"] = completeness(data, first["segment_required"] or [])
     return data
 
 
