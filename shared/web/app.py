@@ -4,10 +4,12 @@ bearer auth, health, readiness and metrics, identical in every service."""
 from __future__ import annotations
 
 import functools
+import inspect
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import MethodType
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -48,7 +50,8 @@ def principal() -> Principal:
 
 def require_roles(*roles: str) -> None:
     """Refuse the request unless the caller holds one of ``roles`` (admin always may)."""
-    if g.principal.role not in roles and g.principal.role != "admin":
+    role = g.principal.role
+    if role not in roles and role != "admin":
         raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
 
 
@@ -67,6 +70,31 @@ def roles(*names: str):
     return decorate
 
 
+class ServiceApp(Flask):
+    """Flask, with whether a function is a coroutine function found once per function.
+
+    Flask asks ``ensure_sync`` about every hook, view and view method of every
+    request, and the answer (``inspect.iscoroutinefunction``) is a chain of calls
+    that is the same each time for the same function. A bound method is known by
+    its function, as its instance may be new each request; other callables are
+    asked each time, and the known functions are few (the app's own) but bounded."""
+
+    KNOWN_FUNCTIONS = 4096
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_functions: dict[Callable, bool] = {}
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        key = func.__func__ if type(func) is MethodType else func
+        plain = self._plain_functions.get(key)
+        if plain is None:
+            plain = not inspect.iscoroutinefunction(func)
+            if inspect.isfunction(key) and len(self._plain_functions) < self.KNOWN_FUNCTIONS:
+                self._plain_functions[key] = plain
+        return func if plain else super().ensure_sync(func)
+
+
 def create_service_app(
     settings: Settings,
     *,
@@ -77,7 +105,7 @@ def create_service_app(
     idempotency_model=None,
     setup: Callable[[Flask], None] | None = None,
 ) -> Flask:
-    app = Flask(settings.service)
+    app = ServiceApp(settings.service)
     app.json = JSONProvider(app)
     app.config.update(
         API_TITLE=title,
