@@ -27,6 +27,8 @@ from shared.web import openapi, plain_text, problems, swagger_ui
 from shared.web.json import JSONProvider
 
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs", "/pages-static")
+# What the request hooks keep for each other in the WSGI environ.
+STARTED, TOKENS = "rapport.started", "rapport.context_tokens"
 
 
 @dataclass
@@ -162,14 +164,18 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
     # routes are all registered before it serves its first request.
     public_endpoints: dict[str, bool] = {}
 
+    # What the hooks pass on is kept in the WSGI environ, which each reads once: every
+    # look-up through Flask's ``request`` or ``g`` is a context-variable lookup and a
+    # proxy of its own.
     @app.before_request
     def _start():
-        g.started = time.perf_counter()
+        started = time.perf_counter()
         # The headers read as ``request.headers`` reads them, from the WSGI environ.
         environ = request.environ
+        environ[STARTED] = started
         rid = environ.get("HTTP_X_REQUEST_ID") or str(uuid.uuid4())
         cid = environ.get("HTTP_X_CORRELATION_ID") or rid
-        g.context_tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
+        environ[TOKENS] = (context.request_id.set(rid), context.correlation_id.set(cid))
         # For the server's access log line, written once this context is gone.
         environ["rapport.request_id"], environ["rapport.correlation_id"] = rid, cid
         if request.path.startswith(PUBLIC_PREFIXES):
@@ -190,8 +196,10 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
     @app.after_request
     def _finish(response: Response):
         response.headers["X-Request-ID"] = context.request_id.get() or ""
-        rule = request.url_rule
-        key = (request.method, rule.rule if rule else "unmatched", response.status_code)
+        environ, rule = request.environ, request.url_rule
+        # ``request.method`` as Werkzeug reads it.
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        key = (method, rule.rule if rule else "unmatched", response.status_code)
         children = observed.get(key)
         if children is None:
             children = observed[key] = (
@@ -199,14 +207,14 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
                 metrics.http_latency.labels(*key[:2]),
             )
         children[0].inc()
-        started = g.get("started")
+        started = environ.get(STARTED)
         if started is not None:
             children[1].observe(time.perf_counter() - started)
         return response
 
     @app.teardown_request
     def _reset(_exc):
-        tokens = g.pop("context_tokens", None)
+        tokens = request.environ.pop(TOKENS, None)
         if tokens:
             context.request_id.reset(tokens[0])
             context.correlation_id.reset(tokens[1])
