@@ -19,32 +19,34 @@ def install(app: Flask) -> None:
 
 
 def refuse_nul() -> None:
-    # The query and the Content-Type from the WSGI environ, read once (as
-    # ``request.query_string`` and ``request.headers`` read them).
-    environ = request.environ
-    in_path = NUL in request.path
-    in_query = _in_query(environ.get("QUERY_STRING", ""))
-    in_json = bool(environ.get("CONTENT_TYPE")) and _in_json()
-    if in_path or in_query or in_json:
-        where = [
-            name
-            for name, found in (("path", in_path), ("query", in_query), ("json", in_json))
-            if found
-        ]
+    where = [
+        name
+        for name, found in (
+            ("path", NUL in request.path),
+            ("query", _in_query()),
+            ("json", _in_json()),
+        )
+        if found
+    ]
+    if where:
         raise Invalid(
             "text may not contain NUL characters (U+0000)", errors=dict.fromkeys(where, WHY)
         )
 
 
-def _in_query(raw: str) -> bool:
-    # The WSGI string is the query's bytes as Latin-1: the same search as on them.
-    return "%00" in raw or NUL in raw
+def _in_query() -> bool:
+    raw = request.query_string
+    return b"%00" in raw or b"\x00" in raw
 
 
 def _in_json() -> bool:
     # No Content-Type, no JSON (most requests: reads), without parsing the header.
     # Then a byte search: a JSON body can carry a NUL only as the escape \u0000.
-    if not request.is_json or b"\\u0000" not in request.get_data(cache=True):
+    if (
+        not request.environ.get("CONTENT_TYPE")
+        or not request.is_json
+        or b"\\u0000" not in request.get_data(cache=True)
+    ):
         return False
     return _holds_nul(request.get_json(silent=True))
 
