@@ -4,10 +4,12 @@ bearer auth, health, readiness and metrics, identical in every service."""
 from __future__ import annotations
 
 import functools
+import inspect
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import MethodType
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -25,6 +27,8 @@ from shared.web import openapi, plain_text, problems, swagger_ui
 from shared.web.json import JSONProvider
 
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/api/docs", "/pages-static")
+# What the request hooks keep for each other in the WSGI environ.
+STARTED, TOKENS = "rapport.started", "rapport.context_tokens"
 
 
 @dataclass
@@ -48,7 +52,8 @@ def principal() -> Principal:
 
 def require_roles(*roles: str) -> None:
     """Refuse the request unless the caller holds one of ``roles`` (admin always may)."""
-    if g.principal.role not in roles and g.principal.role != "admin":
+    role = g.principal.role
+    if role not in roles and role != "admin":
         raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
 
 
@@ -67,6 +72,31 @@ def roles(*names: str):
     return decorate
 
 
+class ServiceApp(Flask):
+    """Flask, with whether a function is a coroutine function found once per function.
+
+    Flask asks ``ensure_sync`` about every hook, view and view method of every
+    request, and the answer (``inspect.iscoroutinefunction``) is a chain of calls
+    that is the same each time for the same function. A bound method is known by
+    its function, as its instance may be new each request; other callables are
+    asked each time, and the known functions are few (the app's own) but bounded."""
+
+    KNOWN_FUNCTIONS = 4096
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_functions: dict[Callable, bool] = {}
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        key = func.__func__ if type(func) is MethodType else func
+        plain = self._plain_functions.get(key)
+        if plain is None:
+            plain = not inspect.iscoroutinefunction(func)
+            if inspect.isfunction(key) and len(self._plain_functions) < self.KNOWN_FUNCTIONS:
+                self._plain_functions[key] = plain
+        return func if plain else super().ensure_sync(func)
+
+
 def create_service_app(
     settings: Settings,
     *,
@@ -77,7 +107,7 @@ def create_service_app(
     idempotency_model=None,
     setup: Callable[[Flask], None] | None = None,
 ) -> Flask:
-    app = Flask(settings.service)
+    app = ServiceApp(settings.service)
     app.json = JSONProvider(app)
     app.config.update(
         API_TITLE=title,
@@ -134,14 +164,18 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
     # routes are all registered before it serves its first request.
     public_endpoints: dict[str, bool] = {}
 
+    # What the hooks pass on is kept in the WSGI environ, which each reads once: every
+    # look-up through Flask's ``request`` or ``g`` is a context-variable lookup and a
+    # proxy of its own.
     @app.before_request
     def _start():
-        g.started = time.perf_counter()
+        started = time.perf_counter()
         # The headers read as ``request.headers`` reads them, from the WSGI environ.
         environ = request.environ
+        environ[STARTED] = started
         rid = environ.get("HTTP_X_REQUEST_ID") or str(uuid.uuid4())
         cid = environ.get("HTTP_X_CORRELATION_ID") or rid
-        g.context_tokens = (context.request_id.set(rid), context.correlation_id.set(cid))
+        environ[TOKENS] = (context.request_id.set(rid), context.correlation_id.set(cid))
         # For the server's access log line, written once this context is gone.
         environ["rapport.request_id"], environ["rapport.correlation_id"] = rid, cid
         if request.path.startswith(PUBLIC_PREFIXES):
@@ -162,8 +196,10 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
     @app.after_request
     def _finish(response: Response):
         response.headers["X-Request-ID"] = context.request_id.get() or ""
-        rule = request.url_rule
-        key = (request.method, rule.rule if rule else "unmatched", response.status_code)
+        environ, rule = request.environ, request.url_rule
+        # ``request.method`` as Werkzeug reads it.
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        key = (method, rule.rule if rule else "unmatched", response.status_code)
         children = observed.get(key)
         if children is None:
             children = observed[key] = (
@@ -171,14 +207,14 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
                 metrics.http_latency.labels(*key[:2]),
             )
         children[0].inc()
-        started = g.get("started")
+        started = environ.get(STARTED)
         if started is not None:
             children[1].observe(time.perf_counter() - started)
         return response
 
     @app.teardown_request
     def _reset(_exc):
-        tokens = g.pop("context_tokens", None)
+        tokens = request.environ.pop(TOKENS, None)
         if tokens:
             context.request_id.reset(tokens[0])
             context.correlation_id.reset(tokens[1])

@@ -55,15 +55,20 @@ def _compile(schema: Schema) -> Dump | None:
         or schema.dict_class is not dict
     ):
         return None
+    # Each field: its key, where its value is read, then either the one type its
+    # values pass through as (most fields; checked here, without a call) or the
+    # function that converts them, and the field's own path for the rest.
     plan: list[tuple] = []
     for attr, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else attr
         source = attr if field.attribute is None else field.attribute
         whole = _whole(field, attr, schema.get_attribute)
         if "." in source or type(field) not in _KINDS:
-            plan.append((key, None, None, whole, missing))
-        else:
-            plan.append((key, source, _KINDS[type(field)](field), whole, field.dump_default))
+            plan.append((key, None, None, None, whole, missing))
+            continue
+        convert = _KINDS[type(field)](field)
+        kind = convert if isinstance(convert, type) else None
+        plan.append((key, source, kind, convert, whole, field.dump_default))
     by_marshmallow = type(schema).dump
 
     def one(obj):
@@ -79,7 +84,7 @@ def _compile(schema: Schema) -> Dump | None:
             get = get_attribute
         else:  # a mapping of another kind: marshmallow's lookups, hooks there are none
             return by_marshmallow(schema, obj, many=False)
-        for key, source, convert, whole, default in plan:
+        for key, source, kind, convert, whole, default in plan:
             if source is None:
                 value = whole(obj)
                 if value is missing:
@@ -93,9 +98,13 @@ def _compile(schema: Schema) -> Dump | None:
                         value = default() if callable(default) else default
                         if value is missing:
                             continue
-                value = convert(value)
-                if value is SLOW:
-                    value = whole(obj)
+                if kind is not None:
+                    if value is not None and type(value) is not kind:
+                        value = whole(obj)
+                else:
+                    value = convert(value)
+                    if value is SLOW:
+                        value = whole(obj)
             out[key] = value
         return out
 
@@ -120,20 +129,25 @@ def _own(kind) -> Convert:
     return convert
 
 
-def _string(field):
-    return _own(str)
+def _function(convert: type | Convert) -> Convert:
+    """A field's conversion as a function, where its plan names just a type."""
+    return _own(convert) if isinstance(convert, type) else convert
 
 
-def _integer(field):
-    return _own(None if field.as_string else int)
+def _string(field) -> type:
+    return str
 
 
-def _float(field):
-    return _own(None if field.as_string else float)
+def _integer(field) -> type | Convert:
+    return _own(None) if field.as_string else int
 
 
-def _boolean(field):
-    return _own(bool)
+def _float(field) -> type | Convert:
+    return _own(None) if field.as_string else float
+
+
+def _boolean(field) -> type:
+    return bool
 
 
 def _temporal(field):
@@ -161,7 +175,7 @@ def _list(field):
     inner_type = type(field.inner)
     if inner_type not in _KINDS:
         return _own(None)
-    inner = _KINDS[inner_type](field.inner)
+    inner = _function(_KINDS[inner_type](field.inner))
 
     def convert(value):
         if value is None:

@@ -157,3 +157,41 @@ def test_jsonify_takes_what_flask_s_own_provider_takes():
             pass
         else:
             raise AssertionError("args and kwargs together are refused, as by Flask")
+
+
+def test_the_service_app_asks_once_per_function_whether_it_is_a_coroutine(monkeypatch):
+    import inspect
+
+    from shared.web.app import ServiceApp
+
+    app = ServiceApp("t")
+    asked = []
+    real = inspect.iscoroutinefunction
+    monkeypatch.setattr(inspect, "iscoroutinefunction", lambda f: asked.append(f) or real(f))
+
+    def plain():
+        return "plain"
+
+    class View:
+        def get(self):
+            return "got"
+
+    for _ in range(3):
+        assert app.ensure_sync(plain) is plain
+        method = View().get  # a new instance each time, as a MethodView's may be
+        assert app.ensure_sync(method) is method
+    assert len(asked) == 2  # once for the function, once for the method's function
+    assert len(app._plain_functions) == 2  # bound methods are kept by their function
+
+    async def coroutine():
+        return "awaited"
+
+    # A coroutine function still goes to Flask's own answer, every time (here that
+    # is its refusal without the async extra installed, or a wrapper with it).
+    for _ in range(2):
+        try:
+            wrapped = app.ensure_sync(coroutine)
+        except RuntimeError as exc:
+            assert "async" in str(exc)
+        else:
+            assert wrapped is not coroutine and wrapped() == "awaited"

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, tuple_
 
 from services.customer.profiles import search
 from services.customer.profiles.tables import ContactPoint, Customer, CustomerVersion
-from services.customer.profiles.versions import completeness, snapshot_of
+from services.customer.profiles.versions import completeness
 from services.customer.segments.tables import Segment
 from shared.errors import Invalid, NotFound
 from shared.web.pagination import decode_cursor, decode_time_cursor, page
@@ -33,7 +33,7 @@ _PROFILE = (
     .where(_C.c.id == bindparam("customer_id"))
     .order_by(_P.c.kind, _P.c.value)
 )
-_PROFILE_KEYS = tuple(c.key for c in _C.columns)
+_JOINED = ("cp_kind", "cp_value", "cp_do_not_contact", "cp_status")
 
 
 def get_customer(uow, customer_id: str) -> dict:
@@ -41,9 +41,7 @@ def get_customer(uow, customer_id: str) -> dict:
     rows = uow.db.fetch(_PROFILE, {"customer_id": customer_id})
     if not rows:
         raise NotFound(f"no customer {customer_id}")
-    first = rows[0]
-    data = {key: first[key] for key in _PROFILE_KEYS}
-    data["contact_points"] = [
+    points = [
         {
             "kind": r["cp_kind"],
             "value": r["cp_value"],
@@ -53,9 +51,15 @@ def get_customer(uow, customer_id: str) -> dict:
         for r in rows
         if r["cp_kind"] is not None
     ]
-    data["completeness"] = completeness(
-        snapshot_of(data, data["contact_points"]), first["segment_required"] or []
-    )
+    # The first row is the profile, once its point's and its segment's columns are out.
+    data = rows[0]
+    required = data.pop("segment_required") or []
+    for key in _JOINED:
+        del data[key]
+    data["contact_points"] = points
+    # Straight from the row: the fields a segment can require (segments.REQUIRABLE)
+    # are empty or not alike in the row and in its version snapshot.
+    data["completeness"] = completeness(data, required)
     return data
 
 

@@ -32,3 +32,27 @@ def test_empty_values_count_as_missing_and_the_order_of_requirement_is_kept():
 def test_the_score_is_the_share_present_to_three_places():
     found = completeness(profile(notes="VIP"), ["name", "notes", "address"])
     assert found == {"score": 0.667, "missing": ["address"]}
+
+
+def test_a_profile_as_read_scores_as_its_version_snapshot_does():
+    # GET /customers/{id} scores the row as read; a version scores its snapshot.
+    # Every field a segment can require must be empty or not alike in both.
+    from datetime import date
+
+    from services.customer.profiles.versions import snapshot_of
+    from services.customer.segments.segments import REQUIRABLE
+
+    points = [{"kind": "email", "value": "a@example.com", "do_not_contact": 0, "status": None}]
+    full = profile(
+        contact_points=points,
+        address={"line1": "1 Queen's Road"},
+        preferred_language="yue",
+        owner_team="hk",
+        date_of_birth=date(1980, 1, 2),
+        external_ref="X-1",
+        tags=["vip"],
+    )
+    empty = profile(address={}, tags=[], owner_team="", date_of_birth=None)
+    for read in (full, empty):
+        snapshot = snapshot_of(read, read["contact_points"])
+        assert completeness(read, list(REQUIRABLE)) == completeness(snapshot, list(REQUIRABLE))
