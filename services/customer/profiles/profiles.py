@@ -65,10 +65,7 @@ def register_customer(uow, data: dict, actor: str, source: str = "api") -> dict:
     points = [p for kind in data.pop("contact_points").values() for p in kind]
     with uow() as work:
         load_segment(work.session, data["segment"])
-        if data.get("external_ref") and work.session.scalar(
-            select(Customer.id).where(Customer.external_ref == data["external_ref"])
-        ):
-            raise Conflict(f"a customer with external reference {data['external_ref']!r} exists")
+        refuse_taken_ref(work.session, data.get("external_ref"))
         if not confirm:
             found = duplicates.candidates_for(
                 work.session, data["name"], data.get("address"), points
@@ -140,6 +137,8 @@ def update_customer(uow, customer_id: str, data: dict, actor: str, if_match: int
             )
         if "segment" in data:
             load_segment(work.session, data["segment"])
+        if data.get("external_ref") != customer.external_ref:
+            refuse_taken_ref(work.session, data.get("external_ref"))
         points = replaced_points(work.session, customer.id, given)
         change(work, customer, data, points, actor, "api", reason)
         return view(
@@ -147,6 +146,15 @@ def update_customer(uow, customer_id: str, data: dict, actor: str, if_match: int
             contact_points(work.session, customer.id),
             work.session.get(Segment, customer.segment),
         )
+
+
+def refuse_taken_ref(session, external_ref: str | None) -> None:
+    """409 if another customer has ``external_ref`` (it identifies one customer in the
+    company's other systems: the import matches on it)."""
+    if external_ref and session.scalar(
+        select(Customer.id).where(Customer.external_ref == external_ref)
+    ):
+        raise Conflict(f"a customer with external reference {external_ref!r} exists")
 
 
 def replaced_points(session, customer_id: str, given: dict | None) -> list[dict] | None:

@@ -95,8 +95,9 @@ class Customer(MethodView):
     @blp.arguments(CustomerPatch)
     @blp.response(200, CustomerOut)
     def patch(self, data, customer_id):
-        """Change a profile: a new version. With If-Match, a stale version answers 412.
-        Archive by setting ``lifecycle_status`` to ``archived``; nothing is deleted."""
+        """Change a profile: a new version. With If-Match, a stale version answers 412;
+        an ``external_ref`` another customer has answers 409. Archive by setting
+        ``lifecycle_status`` to ``archived``; nothing is deleted."""
         customer = profiles.update_customer(
             service().uow, customer_id, data, principal().subject, if_match()
         )

@@ -160,3 +160,38 @@ def test_a_forged_cursor_is_a_422_not_a_500(client):
 def test_a_caller_without_the_role_gets_403_whatever_the_body(client):
     r = client.post("/api/v1/customers", headers=auth("analyst"), json={"name": 5})
     assert r.status_code == 403
+
+
+def test_an_external_reference_another_customer_has_is_409_on_update_and_changes_nothing(
+    app, client
+):
+    def register(name, phone, ref):
+        r = client.post(
+            "/api/v1/customers",
+            json={"name": name, "phone": phone, "segment": "smb", "external_ref": ref},
+            headers=auth(),
+        )
+        assert r.status_code == 201, r.json
+        return r.json
+
+    first, second = (
+        register("Chan Tai Man", "9123 4567", "ERP-1"),
+        register("Wong", "5123 4567", None),
+    )
+    before = counts(app)
+    r = client.patch(
+        f"/api/v1/customers/{second['id']}", json={"external_ref": "ERP-1"}, headers=auth()
+    )
+    assert (r.status_code, r.mimetype) == (409, "application/problem+json")
+    assert "ERP-1" in r.json["detail"]
+    assert counts(app) == before
+    assert (
+        client.get(f"/api/v1/customers/{second['id']}", headers=auth()).json["external_ref"] is None
+    )
+    # Its own reference, sent again, is no conflict; a new one is taken.
+    for ref in ("ERP-1", "ERP-2"):
+        who = first if ref == "ERP-1" else second
+        r = client.patch(
+            f"/api/v1/customers/{who['id']}", json={"external_ref": ref}, headers=auth()
+        )
+        assert r.status_code == 200 and r.json["external_ref"] == ref
