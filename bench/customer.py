@@ -68,7 +68,7 @@ def populate(url: str, n: int) -> list[str]:
                         "email": None,
                         "segment": "smb",
                         "lifecycle_status": "active",
-                        "tags": "[]",
+                        "tags": [],
                         "version": 1,
                         "created_at": now,
                         "updated_at": now,
