@@ -94,15 +94,30 @@ def stale_jobs(session: Session, model, now: datetime) -> list[tuple[str, str | 
     ]
 
 
+def _still_stale(model, job_id: str, old_owner: str | None, now: datetime) -> tuple:
+    was = model.owner.is_(None) if old_owner is None else model.owner == old_owner
+    return model.id == job_id, was, _stale(model, now)
+
+
+def claimed(uow, model, job_id: str, owner: str | None) -> str | None:
+    """The run's token: ``owner`` when this run was handed a job taken over, else a
+    new one if the job was still queued and is now this run's; None if another
+    process has it."""
+    if owner is not None:
+        return owner
+    owner = new_owner()
+    with uow() as work:
+        return owner if take_new(work.session, model, job_id, owner) else None
+
+
 def take_stale(
     session: Session, model, job_id: str, old_owner: str | None, owner: str, now: datetime
 ) -> bool:
     """The job, for ``owner``, if it is still stale and still ``old_owner``'s."""
-    was = model.owner.is_(None) if old_owner is None else model.owner == old_owner
     return _changed(
         session,
         update(model)
-        .where(model.id == job_id, was, _stale(model, now))
+        .where(*_still_stale(model, job_id, old_owner, now))
         .values(
             owner=owner, status="running", heartbeat_at=utcnow(), takeovers=model.takeovers + 1
         ),
@@ -111,11 +126,10 @@ def take_stale(
 
 def give_up(session: Session, model, job_id: str, old_owner: str | None, now: datetime) -> bool:
     """Fail the job (``GAVE_UP``) if it is still stale and still ``old_owner``'s."""
-    was = model.owner.is_(None) if old_owner is None else model.owner == old_owner
     return _changed(
         session,
         update(model)
-        .where(model.id == job_id, was, _stale(model, now))
+        .where(*_still_stale(model, job_id, old_owner, now))
         .values(
             status="failed",
             error=GAVE_UP.format(times=MAX_TAKEOVERS + 1),

@@ -136,11 +136,9 @@ def run(
     check rows (0: none, None: one a core for a large file); ``chunk`` rows a
     transaction, ``piece`` a worker's task. True once the job has ended (done or
     failed), False if another process has it."""
+    owner = import_jobs.claimed(uow, ImportJob, job_id, owner)
     if owner is None:
-        owner = import_jobs.new_owner()
-        with uow() as work:
-            if not import_jobs.take_new(work.session, ImportJob, job_id, owner):
-                return False
+        return False
     with uow.reader() as session:
         job = session.get(ImportJob, job_id)
         fmt, path, actor = job.format, job.path, job.actor

@@ -156,11 +156,9 @@ def run(uow, job_id: str, zone: ZoneInfo, chunk: int = CHUNK, owner: str | None 
     """Process a job from its committed progress, ``chunk`` sales a transaction: a
     queued one, taken here, or one ``owner`` has taken over (``shared.import_jobs``).
     True once the job has ended (done or failed), False if another process has it."""
+    owner = import_jobs.claimed(uow, SaleImportJob, job_id, owner)
     if owner is None:
-        owner = import_jobs.new_owner()
-        with uow() as work:
-            if not import_jobs.take_new(work.session, SaleImportJob, job_id, owner):
-                return False
+        return False
     with uow.reader() as session:
         job = session.get(SaleImportJob, job_id)
         setup, path, done = Setup(job.format, job.actor, zone), job.path, job.rows_read
