@@ -236,7 +236,7 @@ def _consents(client, customer_id: str, statuses: list[str]) -> None:
         assert r.status_code == 201, r.text
 
 
-def _settle(client, caught_up, amqp_url: str, timeout: float = 60, quiet: float = 5) -> None:
+def _settle(client, caught_up, amqp_url: str, timeout: float = 180, quiet: float = 5) -> None:
     """Until what was fed shows everywhere, or nothing moves any more (every queue
     of the system empty for ``quiet`` seconds): a lost update
     then fails the comparisons below, saying what differs, rather than a wait."""
@@ -411,7 +411,10 @@ def test_two_replicas_end_in_the_state_of_one(request, amqp_url, tmp_path_factor
         for i, state in run["state"].items():
             want = expected[i]
             got = {k: state[k] for k in want}
-            got["last_contacted_at"] = datetime.fromisoformat(state["last_contacted_at"])
+            # None when no call reached the profile: the comparison then says so.
+            got["last_contacted_at"] = state["last_contacted_at"] and datetime.fromisoformat(
+                state["last_contacted_at"]
+            )
             assert got == want, f"{replicas} replica(s), customer {i}"
             # one timeline entry per call and per sale: nothing lost, nothing doubled
             assert len(state["timeline"]) == CALLS + SALES
