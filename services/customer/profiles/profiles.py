@@ -5,7 +5,10 @@ profiles is in ``reads``."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.customer.profiles import duplicates, optouts
 from services.customer.profiles.tables import ContactPoint, Customer
@@ -63,7 +66,7 @@ def register_customer(uow, data: dict, actor: str, source: str = "api") -> dict:
     data = dict(data)
     confirm = data.pop("confirm_duplicate", False)
     points = [p for kind in data.pop("contact_points").values() for p in kind]
-    with uow() as work:
+    with ref_raced(uow, data.get("external_ref")), uow() as work:
         load_segment(work.session, data["segment"])
         refuse_taken_ref(work.session, data.get("external_ref"))
         if not confirm:
@@ -127,7 +130,7 @@ def update_customer(uow, customer_id: str, data: dict, actor: str, if_match: int
     data = dict(data)
     reason = data.pop("reason", None)
     given = data.pop("contact_points", {})
-    with uow() as work:
+    with ref_raced(uow, data.get("external_ref"), customer_id), uow() as work:
         # Locked: the consumer changes the same row (counters, do_not_call, version).
         customer = live(work.session, customer_id, lock=True)
         if if_match is not None and if_match != customer.version:
@@ -148,13 +151,30 @@ def update_customer(uow, customer_id: str, data: dict, actor: str, if_match: int
         )
 
 
-def refuse_taken_ref(session, external_ref: str | None) -> None:
-    """409 if another customer has ``external_ref`` (it identifies one customer in the
-    company's other systems: the import matches on it)."""
-    if external_ref and session.scalar(
-        select(Customer.id).where(Customer.external_ref == external_ref)
-    ):
+def refuse_taken_ref(session, external_ref: str | None, own_id: str | None = None) -> None:
+    """409 if another customer than ``own_id`` has ``external_ref`` (it identifies one
+    customer in the company's other systems: the import matches on it)."""
+    if not external_ref:
+        return
+    holder = session.scalar(select(Customer.id).where(Customer.external_ref == external_ref))
+    if holder is not None and holder != own_id:
         raise Conflict(f"a customer with external reference {external_ref!r} exists")
+
+
+@contextmanager
+def ref_raced(uow, external_ref: str | None, own_id: str | None = None):
+    """The 409 of ``refuse_taken_ref`` for a writer that lost a race to it: another
+    transaction took ``external_ref`` between the check and the commit, and the unique
+    constraint refused this one (PostgreSQL runs such writers side by side; SQLite
+    serialises them). The transaction has rolled back; any other integrity error, or
+    one with the reference still free, goes on as it was."""
+    try:
+        yield
+    except IntegrityError:
+        if external_ref:
+            with uow.reader() as session:
+                refuse_taken_ref(session, external_ref, own_id)
+        raise
 
 
 def replaced_points(session, customer_id: str, given: dict | None) -> list[dict] | None:

@@ -5,7 +5,8 @@ The relationship score (0–100) is ``0.5·S + 0.3·P + 0.2·V``:
 S is the satisfaction average (exponentially weighted, α = 0.3) mapped from 1–5
 to 0–100; P the latest propensity to buy; V the value, ``100 · min(1,
 log10(1 + lifetime margin in currency units) / 5)`` (a margin of 100,000 scores
-100). A component not yet known counts as 50, so a new customer starts at 50.
+100). Satisfaction or propensity not yet known counts as 50; a customer with no
+margin has V = 0, so a new customer starts at 40.
 """
 
 from __future__ import annotations
