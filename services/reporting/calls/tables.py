@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String, Text
+from sqlalchemy import BigInteger, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.reporting.tables import ActivityCounts, Base, Dims
@@ -31,19 +31,21 @@ class ActivityCube(Dims, ActivityCounts, Base):
 
 
 class FindingsSums:
-    """Completed calls by outcome with the sums statistics need (n, Σx, Σx²)."""
+    """Completed calls by outcome with the sums statistics need (n, Σx, Σx²). The
+    sums are 64-bit: a checklist's square is up to 10⁶ per call, so a 32-bit column
+    (PostgreSQL's ``integer``) would overflow after 2,147 calls in one cell."""
 
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     sat_n: Mapped[int] = mapped_column(Integer, default=0)
-    sat_sum: Mapped[int] = mapped_column(Integer, default=0)
-    sat_sq: Mapped[int] = mapped_column(Integer, default=0)
+    sat_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    sat_sq: Mapped[int] = mapped_column(BigInteger, default=0)
     prop_n: Mapped[int] = mapped_column(Integer, default=0)
-    prop_sum: Mapped[int] = mapped_column(Integer, default=0)
-    prop_sq: Mapped[int] = mapped_column(Integer, default=0)
+    prop_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    prop_sq: Mapped[int] = mapped_column(BigInteger, default=0)
     chk_n: Mapped[int] = mapped_column(Integer, default=0)
-    chk_sum: Mapped[int] = mapped_column(Integer, default=0)
-    chk_sq: Mapped[int] = mapped_column(Integer, default=0)
+    chk_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    chk_sq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class FindingsCube(Dims, FindingsSums, Base):

@@ -7,10 +7,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.reporting import catalogue, config
 from services.reporting.app import create_app
+from services.reporting.calls.tables import FindingsCube, FindingsMonth
 from services.reporting.events import projections
 from services.reporting.pnl.tables import PnlDaily, PnlYtd
 from services.reporting.relationships.tables import CustomerYtd
@@ -124,3 +125,55 @@ def test_concurrent_consumers_lose_no_update(database_url, make_dispatcher):
             )
         ).one()
     assert tuple(row) == (Decimal("0.0040"), Decimal("0.0080"), 40)
+
+
+def test_findings_sums_hold_more_than_32_bits(database_url, make_dispatcher, service_app):
+    """A checklist's square is up to 10⁶ a call: a cell past 2,147 calls outgrew a 32-bit
+    column on PostgreSQL and every later event for it failed. The cell here stands at
+    2,147 fully compliant calls; the next two take it past 2³¹, and the reports read
+    the sums back as whole numbers."""
+    dispatcher = make_dispatcher(database_url)
+
+    def call(n: int):
+        event = completed("2025-03-03T04:00", call_id=f"call-{n}")
+        event.payload.update(satisfaction=5, propensity=100, checklist_compliance=1.0)
+        return event
+
+    dispatcher.dispatch(call(0))
+    with dispatcher.uow() as work:
+        for model in (FindingsCube, FindingsMonth):
+            work.session.execute(
+                update(model).values(
+                    calls=2147,
+                    sat_n=2147,
+                    sat_sum=5 * 2147,
+                    sat_sq=25 * 2147,
+                    prop_n=2147,
+                    prop_sum=100 * 2147,
+                    prop_sq=10**4 * 2147,
+                    chk_n=2147,
+                    chk_sum=1000 * 2147,
+                    chk_sq=10**6 * 2147,
+                )
+            )
+    dispatcher.dispatch(call(1))
+    dispatcher.dispatch(call(2))
+    with dispatcher.uow() as work:
+        for model in (FindingsCube, FindingsMonth):
+            assert work.session.execute(select(model.calls, model.chk_sq)).one() == (
+                2149,
+                10**6 * 2149,
+            )
+    client = service_app(create_app, config.MIGRATIONS, database_url).test_client()
+    for report, args in (
+        ("findings", {"from": "2025-03-01", "to": "2025-03-31", "group_by": "month"}),
+        ("findings", {"from": "2025-03-02", "to": "2025-03-05", "group_by": "day"}),
+        ("outsourcers", {"from": "2025-03-01", "to": "2025-03-31"}),
+    ):
+        r = client.get(f"/api/v1/reports/{report}", headers=auth("analyst"), query_string=args)
+        assert r.status_code == 200, r.json
+        if report == "findings":
+            assert r.json["calls"] == 2149
+            assert r.json["satisfaction"]["mean"] == 5 and r.json["propensity"]["mean"] == 100
+        else:
+            assert r.json["staff"]["checklist_compliance"]["mean"] == 1.0
