@@ -86,7 +86,8 @@ class ContactPoint(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    # No index of its own: the unique constraint above begins with it.
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     kind: Mapped[str] = mapped_column(String(8))
     value: Mapped[str] = mapped_column(String(254))
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
