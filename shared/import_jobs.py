@@ -19,6 +19,10 @@ A job taken over ``MAX_TAKEOVERS`` times whose process stopped once more is not
 taken again but failed (``GAVE_UP``), its upload removed: something in it stops
 every process that runs it (say, memory on one chunk), and taking it up forever
 would stop the relay that runs it every ten minutes.
+
+A job keeps the correlation id of the upload request that made it (``correlated``):
+its events carry that id whichever process runs it, the upload's or one that took
+the job up after it stopped.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +39,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from shared import context
 from shared.clock import utcnow
 
 # A running job's heartbeat is at most a chunk old; one older was left by a process
@@ -45,6 +52,20 @@ GAVE_UP = (
     "again; the rows it committed stay: import the file again for the rest (those rows "
     "are found unchanged)"
 )
+
+
+@contextmanager
+def correlated(uow, model, job_id: str) -> Iterator[None]:
+    """Run a job's work under the correlation id its upload request stored with it
+    (none stored: the caller's own)."""
+    with uow.reader() as session:
+        stored = session.scalar(select(model.correlation_id).where(model.id == job_id))
+    token = context.correlation_id.set(stored) if stored else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            context.correlation_id.reset(token)
 
 
 class Taken(Exception):

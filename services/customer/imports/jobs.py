@@ -59,7 +59,13 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> ImportJob:
     """Store the upload, check its header, and register the job (queued)."""
     folder = Path(settings.data_dir) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
-    job = ImportJob(format=fmt, actor=actor, status="queued", created_at=utcnow())
+    job = ImportJob(
+        format=fmt,
+        actor=actor,
+        status="queued",
+        created_at=utcnow(),
+        correlation_id=context.correlation_id.get(),
+    )
     job.id = new_id()
     path = folder / f"{job.id}.{fmt}"
     size = 0
@@ -135,7 +141,13 @@ def run(
     ``owner`` has taken over (``shared.import_jobs``); ``workers``: processes that
     check rows (0: none, None: one a core for a large file); ``chunk`` rows a
     transaction, ``piece`` a worker's task. True once the job has ended (done or
-    failed), False if another process has it."""
+    failed), False if another process has it. Its events carry its upload's
+    correlation id."""
+    with import_jobs.correlated(uow, ImportJob, job_id):
+        return _run(uow, job_id, workers, chunk, piece, owner)
+
+
+def _run(uow, job_id: str, workers: int | None, chunk: int, piece: int, owner: str | None) -> bool:
     owner = import_jobs.claimed(uow, ImportJob, job_id, owner)
     if owner is None:
         return False

@@ -37,6 +37,9 @@ class ImportJob(Base):
     owner: Mapped[str | None] = mapped_column(String(120))
     # How often the job was taken over; past ``shared.import_jobs.MAX_TAKEOVERS`` it fails.
     takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The upload request's: every event the job writes carries it, in whichever
+    # process runs the job (``shared.import_jobs.correlated``).
+    correlation_id: Mapped[str | None] = mapped_column(Text)
 
 
 class ImportRejection(Base):

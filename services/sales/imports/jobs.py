@@ -42,7 +42,7 @@ from services.sales.db import new_id
 from services.sales.imports import rows as import_rows
 from services.sales.imports import writes as import_writes
 from services.sales.imports.tables import SaleImportJob, SaleImportRejection
-from shared import import_jobs
+from shared import context, import_jobs
 from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
 from shared.import_files import Counting, csv_header, records
@@ -85,6 +85,7 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> SaleImportJob:
         lines_created=0,
         skipped=0,
         rejected=0,
+        correlation_id=context.correlation_id.get(),
     )
     job.id = new_id()
     path = folder / f"{job.id}.{fmt}"
@@ -118,9 +119,9 @@ def start(uow, job_id: str, zone: ZoneInfo, owner: str | None = None) -> threadi
     """Run the job in a thread of this process, in the caller's context (an upload's
     events carry the request's correlation id): a new upload's (``owner`` None), or
     one this process has taken over from a process that stopped (``owner``)."""
-    context = contextvars.copy_context()
+    caller = contextvars.copy_context()
     thread = threading.Thread(
-        target=context.run,
+        target=caller.run,
         args=(_run_upload, uow, job_id, zone, owner),
         name=f"sale-import-{job_id}",
         daemon=True,
@@ -155,7 +156,13 @@ def _run_upload(uow, job_id: str, zone: ZoneInfo, owner: str | None = None) -> N
 def run(uow, job_id: str, zone: ZoneInfo, chunk: int = CHUNK, owner: str | None = None) -> bool:
     """Process a job from its committed progress, ``chunk`` sales a transaction: a
     queued one, taken here, or one ``owner`` has taken over (``shared.import_jobs``).
-    True once the job has ended (done or failed), False if another process has it."""
+    True once the job has ended (done or failed), False if another process has it.
+    Its events carry its upload's correlation id."""
+    with import_jobs.correlated(uow, SaleImportJob, job_id):
+        return _run(uow, job_id, zone, chunk, owner)
+
+
+def _run(uow, job_id: str, zone: ZoneInfo, chunk: int, owner: str | None) -> bool:
     owner = import_jobs.claimed(uow, SaleImportJob, job_id, owner)
     if owner is None:
         return False

@@ -4,6 +4,7 @@ on SQLite and PostgreSQL; of two processes that find it stale, one takes it; a r
 that lost its job has its chunk refused; a job whose upload is gone is reported
 failed, saying so."""
 
+import json
 import os
 import signal
 import subprocess
@@ -93,7 +94,7 @@ def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(datab
     db, uow = service(database_url)
     expected = import_file(whole, csv_path(tmp_path, "whole.csv"), workers=0, chunk=10, piece=5)
     path = csv_path(tmp_path)
-    job_id = queued(uow, path)
+    job_id = queued(uow, path, correlation_id="upload-request-7")
 
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, database_url, job_id],
@@ -129,6 +130,11 @@ def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(datab
             .where(ImportRejection.job_id == job_id)
         ) == len(expected["rejected"])
     assert stored(db) == stored(whole_db)
+    # Every event carries the upload's correlation id, the killed run's and the run
+    # that took the job up alike.
+    with uow.reader() as s:
+        bodies = s.scalars(select(Outbox.body))
+        assert {json.loads(body)["correlation_id"] for body in bodies} == {"upload-request-7"}
     assert not path.exists()  # removed once the job ended
     for database in (whole_db, db, other_db):
         database.dispose()

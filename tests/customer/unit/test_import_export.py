@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from services.customer import config
 from services.customer.app import create_app
+from services.customer.imports.tables import ImportJob
 from services.customer.profiles.tables import Customer, CustomerVersion
 from services.customer.tables import Outbox
 from shared.testing import wait_for
@@ -50,11 +51,11 @@ def count(app, model) -> int:
         return s.scalar(select(func.count()).select_from(model))
 
 
-def upload(client, body: bytes, content_type="text/csv", **query):
+def upload(client, body: bytes, content_type="text/csv", headers=None, **query):
     r = client.post(
         "/api/v1/customers/import",
         data=body,
-        headers={**auth(), "Content-Type": content_type},
+        headers={**auth(), "Content-Type": content_type, **(headers or {})},
         query_string=query,
     )
     return r
@@ -106,6 +107,15 @@ def test_good_rows_load_and_every_bad_row_is_reported_by_line(client, app):
         "Flat 3A, 12 Kings Road",
     )
     assert count(app, Outbox) >= 4  # one customer.registered each
+
+
+def test_the_job_keeps_its_upload_s_correlation_id_for_its_events(client, app):
+    r = upload(client, csv_file(GOOD), headers={"X-Correlation-ID": "upload-9"})
+    assert finished(client, r.json)["created"] == len(GOOD)
+    with app.extensions["rapport"].db.reader() as s:
+        assert s.scalar(select(ImportJob.correlation_id)) == "upload-9"
+        bodies = s.scalars(select(Outbox.body))
+        assert {json.loads(b)["correlation_id"] for b in bodies} == {"upload-9"}
 
 
 def test_the_same_file_twice_creates_nothing_new(client, app):

@@ -174,7 +174,7 @@ def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(
     uow = app.extensions["rapport"].uow
     path = tmp_path / "sales.csv"
     path.write_bytes(csv_file(ROWS))
-    job_id = queued(uow, path)
+    job_id = queued(uow, path, correlation_id="upload-request-7")
 
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, database_url, job_id, config.DEFAULT_TIMEZONE, str(CHUNK)],
@@ -209,6 +209,11 @@ def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(
     assert (got["job"]["status"], got["job"]["created"], got["job"]["skipped"]) == ("done", 12, 1)
     assert got["job"]["rejected"] == 3 and got["job"]["rows_read"] == len(ROWS)
     assert stored(app) == expected_rows
+    # Every event carries the upload's correlation id, the killed run's and the run
+    # that took the job up alike.
+    with uow.reader() as s:
+        bodies = s.scalars(select(Outbox.body).where(Outbox.event_type == "sale.recorded"))
+        assert {json.loads(body)["correlation_id"] for body in bodies} == {"upload-request-7"}
     assert not path.exists()  # removed once the job ended
     other_db.dispose()
     app.extensions["rapport"].db.dispose()

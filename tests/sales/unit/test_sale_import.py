@@ -267,6 +267,8 @@ def test_an_imported_sale_is_the_sale_a_post_records(client, app):
             ).first()
         )
     assert envelope["correlation_id"] == "upload-1"  # the job runs in the upload's context
+    with app.extensions["rapport"].db.reader() as s:  # and keeps it, should it be taken up
+        assert "upload-1" in s.scalars(select(SaleImportJob.correlation_id)).all()
     assert _pnl(app) == {key: tuple(2 * v for v in amounts) for key, amounts in pnl_before.items()}
     with app.extensions["rapport"].db.reader() as s:
         assert s.scalar(select(LedgerDay.revision)) == 2
