@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 
-from shared import context
+from shared import bulk_writes, context
 from shared.clock import utcnow
 from shared.events import Event
 from shared.messaging.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -31,6 +31,7 @@ from shared.metrics import metrics_for
 Handler = Callable[[UnitOfWork, Event], None]
 Prepare = Callable[[UnitOfWork, Sequence[Event]], None]
 WILDCARD = "#"
+_INBOX_KEYS = ("event_id", "handler", "event_type", "processed_at")
 
 
 def handler_name(handler: Handler) -> str:
@@ -113,21 +114,23 @@ class Dispatcher:
                             continue
                         seen.add(key)
                         handler(work, event)
-                        done.append(
-                            {
-                                "event_id": key[0],
-                                "handler": key[1],
-                                "event_type": event.event_type,
-                                "processed_at": now,
-                            }
-                        )
+                        done.append((*key, event.event_type))
                 finally:
                     _leave_context(tokens)
             if done:
                 # A concurrent consumer that applied the same event first makes this
                 # fail on the primary key: the batch is retried and then skips it.
-                work.session.connection().execute(insert(self.inbox.__table__), done)
+                self._record(work, done, now)
         return results
+
+    def _record(self, work: UnitOfWork, done: list, now) -> None:
+        """The inbox rows of what was applied, as tuples, the window's one time
+        converted for the driver once rather than once a row."""
+        connection = work.session.connection()
+        table = self.inbox.__table__
+        at = bulk_writes.driver_value(connection, table.c.processed_at, now)
+        rows = [(*row, at) for row in done]
+        bulk_writes.insert_prepared(connection, table, _INBOX_KEYS, rows)
 
     def _already_applied(self, work: UnitOfWork, events: Sequence[Event]) -> set:
         ids = list({event.event_id for event in events})

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import cache
 
 import orjson
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from services.reporting.tables import EventLog
@@ -43,8 +44,7 @@ def append(work: UnitOfWork, event: Event) -> None:
     if pending is None:
         pending = session.info["event_log"] = ([], utcnow())
         sa_event.listen(session, "before_commit", write_pending, once=True)
-    rows, received_at = pending
-    rows.append(
+    pending[0].append(
         (
             event.event_id,
             event.event_type,
@@ -53,7 +53,6 @@ def append(work: UnitOfWork, event: Event) -> None:
             event.producer,
             event.correlation_id,
             event.causation_id,
-            received_at,
             dumps(wire_payload(event)),
         )
     )
@@ -70,12 +69,15 @@ def dumps(payload) -> str:
 
 def write_pending(session: Session) -> None:
     """Write the events logged in this transaction now."""
-    rows, _ = session.info.pop("event_log", ((), None))
+    rows, received_at = session.info.pop("event_log", ((), None))
     if rows:
-        bulk_writes.run(session.connection(), _INSERT, _COLUMNS, rows)
+        connection = session.connection()
+        ready = _rows(connection.engine.url.drivername)
+        # The window's one receipt time, converted for the driver once.
+        at = bulk_writes.driver_value(connection, EventLog.__table__.c.received_at, received_at)
+        bulk_writes.write(connection, ready.sql, [ready.row_of((*row, at)) for row in rows])
 
 
-_INSERT = insert(EventLog)
 _COLUMNS = (
     "event_id",
     "event_type",
@@ -84,9 +86,16 @@ _COLUMNS = (
     "producer",
     "correlation_id",
     "causation_id",
-    "received_at",
     "payload",
+    "received_at",
 )
+
+
+@cache
+def _rows(drivername: str) -> bulk_writes.Rows:
+    """The log's insert (by ``COPY`` on PostgreSQL), its receipt time given ready."""
+    dialect = bulk_writes.dialect_for(drivername)
+    return bulk_writes.Rows.insert(EventLog.__table__, _COLUMNS, dialect, prepared=("received_at",))
 
 
 def to_event(row: EventLog) -> Event:
