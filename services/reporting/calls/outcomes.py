@@ -7,6 +7,8 @@ customer's year-to-date signals and facts.
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy.orm import Session
 
 from services.reporting.agents.tables import AgentFlag, AgentOutcome
@@ -103,7 +105,12 @@ def _agent(session, key: dict, data: dict) -> dict:
 
 def _cube(session, model, key: dict, amounts: dict) -> None:
     """The day cube and its monthly roll-up."""
-    add_to(session, model, key, amounts, (Rollup(MONTHLY[model.__tablename__], tuple(key), True),))
+    add_to(session, model, key, amounts, _monthly(model, tuple(key)))
+
+
+@cache
+def _monthly(model, keys: tuple) -> tuple:
+    return (Rollup(MONTHLY[model.__tablename__], keys, True),)
 
 
 def _findings(data: dict) -> dict:
@@ -114,15 +121,13 @@ def _findings(data: dict) -> dict:
     )
     chk = None if chk is None else round(chk * 1000)
     out = {"calls": 1}
-    for prefix, value in (("sat", sat), ("prop", prop), ("chk", chk)):
-        out.update(
-            {
-                f"{prefix}_n": int(value is not None),
-                f"{prefix}_sum": value or 0,
-                f"{prefix}_sq": (value or 0) ** 2,
-            }
-        )
+    for (n, total, squares), value in zip(_MOMENTS, (sat, prop, chk)):
+        out[n], out[total], out[squares] = int(value is not None), value or 0, (value or 0) ** 2
     return out
+
+
+# Each measure's count, sum and sum of squares, in the findings cube's names.
+_MOMENTS = tuple((f"{p}_n", f"{p}_sum", f"{p}_sq") for p in ("sat", "prop", "chk"))
 
 
 def _signals(data: dict) -> dict:

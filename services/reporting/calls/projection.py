@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import cache
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,16 @@ RANKS = {"scheduled": 1, "missed": 2, "cancelled": 3, "completed": 4}
 
 
 def dims(data: dict, state: CallState | None = None) -> dict:
+    if state is None:  # an event's own dimensions (every completed call's)
+        get = data.get
+        return {
+            "segment": get("segment") or UNKNOWN,
+            "channel": get("channel") or UNKNOWN,
+            "team": get("team") or "",
+            "agent_kind": get("agent_kind") or "",
+            "partner_id": get("partner_id") or "",
+        }
+
     def pick(name):
         value = data.get(name)
         if value is None and state is not None:
@@ -107,17 +118,19 @@ def activity(session: Session, key: dict, amounts: dict, agent_only: dict | None
     and its day totals over every dimension; ``agent_only``: more of the agent's
     counts (``agent_cube``'s alone), added to its row by the same write."""
     cube = {name: value for name, value in key.items() if name != "agent_id"}
-    keys = tuple(cube)
     if agent_only:
-        names = tuple(amounts)
-        rollups = (
-            Rollup(ActivityCube, keys, names=names),
-            Rollup(ActivityDay, ("day",), names=names),
-        )
+        rollups = _activity_rollups(tuple(cube), tuple(amounts))
         amounts = {**amounts, **agent_only}
     else:
-        rollups = (Rollup(ActivityCube, keys), Rollup(ActivityDay, ("day",)))
+        rollups = _activity_rollups(tuple(cube))
     add_to(session, AgentCube, {**cube, "agent_id": key.get("agent_id") or ""}, amounts, rollups)
+
+
+@cache
+def _activity_rollups(keys: tuple, names: tuple = ()) -> tuple:
+    """The activity cube and day totals an agent's row adds to (of ``names`` only,
+    if given); one tuple per shape, not one per call."""
+    return (Rollup(ActivityCube, keys, names=names), Rollup(ActivityDay, ("day",), names=names))
 
 
 def _as_key(stored: dict) -> dict:
