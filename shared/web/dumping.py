@@ -18,6 +18,7 @@ underneath fails there.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields, missing
@@ -64,11 +65,11 @@ def _compile(schema: Schema) -> Dump | None:
         source = attr if field.attribute is None else field.attribute
         whole = _whole(field, attr, schema.get_attribute)
         if "." in source or type(field) not in _KINDS:
-            plan.append((key, None, None, None, whole, missing))
+            plan.append((key, None, None, None, whole, missing, False))
             continue
         convert = _KINDS[type(field)](field)
         kind = convert if isinstance(convert, type) else None
-        plan.append((key, source, kind, convert, whole, field.dump_default))
+        plan.append((key, source, kind, convert, whole, field.dump_default, hasattr(dict, source)))
     by_marshmallow = type(schema).dump
 
     def one(obj):
@@ -84,7 +85,7 @@ def _compile(schema: Schema) -> Dump | None:
             get = get_attribute
         else:  # a mapping of another kind: marshmallow's lookups, hooks there are none
             return by_marshmallow(schema, obj, many=False)
-        for key, source, kind, convert, whole, default in plan:
+        for key, source, kind, convert, whole, default, on_dict in plan:
             if source is None:
                 value = whole(obj)
                 if value is missing:
@@ -92,7 +93,8 @@ def _compile(schema: Schema) -> Dump | None:
             else:
                 value = get(source, missing)
                 if value is missing:
-                    if type(obj) is dict:  # marshmallow falls back to the attribute
+                    # marshmallow falls back to the attribute: a dict's are its class's
+                    if type(obj) is dict and on_dict:
                         value = getattr(obj, source, missing)
                     if value is missing:
                         value = default() if callable(default) else default
@@ -144,6 +146,29 @@ def _integer(field) -> type | Convert:
 
 def _float(field) -> type | Convert:
     return _own(None) if field.as_string else float
+
+
+def _decimal(field) -> Convert:
+    """marshmallow's ``Decimal._serialize``: the value through ``Decimal(str(value))``,
+    quantized to the field's places when finite, as a string when ``as_string``."""
+    places, rounding, allow_nan, as_string = (
+        field.places,
+        field.rounding,
+        field.allow_nan,
+        field.as_string,
+    )
+
+    def convert(value):
+        if value is None:
+            return None
+        number = Decimal(str(value))
+        if allow_nan and number.is_nan():
+            number = Decimal("NaN")
+        elif places is not None and number.is_finite():
+            number = number.quantize(places, rounding=rounding)
+        return format(number, "f") if as_string else number
+
+    return convert
 
 
 def _boolean(field) -> type:
@@ -203,6 +228,7 @@ _KINDS = {
     fields.String: _string,
     fields.Integer: _integer,
     fields.Float: _float,
+    fields.Decimal: _decimal,
     fields.Boolean: _boolean,
     fields.DateTime: _temporal,
     fields.Date: _temporal,
