@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MethodType
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request, request_tearing_down
 
 from shared import context
 from shared.auth import Authenticator, Principal, ProviderUnavailable, TokenError
@@ -95,6 +95,34 @@ class ServiceApp(Flask):
             if inspect.isfunction(key) and len(self._plain_functions) < self.KNOWN_FUNCTIONS:
                 self._plain_functions[key] = plain
         return func if plain else super().ensure_sync(func)
+
+    # Flask looks up the request's blueprints (a proxy and two properties) to find
+    # their hooks; the services' hooks are all the app's own. When only the app has
+    # any (and no one listens for the end of a request), its hooks run as Flask runs
+    # them, without that look-up; otherwise Flask's own code runs.
+
+    def preprocess_request(self):
+        funcs = self.before_request_funcs
+        if self.url_value_preprocessors or len(funcs) > 1 or (funcs and None not in funcs):
+            return super().preprocess_request()
+        for before_func in funcs.get(None, ()):
+            rv = self.ensure_sync(before_func)()
+            if rv is not None:
+                return rv
+        return None
+
+    def do_teardown_request(self, *args) -> None:
+        funcs = self.teardown_request_funcs
+        if (
+            len(args) != 1
+            or request_tearing_down.receivers
+            or len(funcs) > 1
+            or (funcs and None not in funcs)
+        ):
+            return super().do_teardown_request(*args)
+        for func in reversed(funcs.get(None, ())):
+            self.ensure_sync(func)(args[0])
+        return None
 
 
 def create_service_app(

@@ -19,12 +19,16 @@ def install(app: Flask) -> None:
 
 
 def refuse_nul() -> None:
+    # Read from the WSGI environ, as Werkzeug reads the path and the query string:
+    # both are Latin-1 text there, where a NUL is the one character that is a NUL
+    # byte in the path's UTF-8 and in the query's bytes.
+    environ = request.environ
     where = [
         name
         for name, found in (
-            ("path", NUL in request.path),
-            ("query", _in_query()),
-            ("json", _in_json()),
+            ("path", NUL in (environ.get("PATH_INFO") or "")),
+            ("query", _in_query(environ.get("QUERY_STRING", ""))),
+            ("json", _in_json(environ)),
         )
         if found
     ]
@@ -34,16 +38,15 @@ def refuse_nul() -> None:
         )
 
 
-def _in_query() -> bool:
-    raw = request.query_string
-    return b"%00" in raw or b"\x00" in raw
+def _in_query(raw: str) -> bool:
+    return "%00" in raw or NUL in raw
 
 
-def _in_json() -> bool:
+def _in_json(environ: dict) -> bool:
     # No Content-Type, no JSON (most requests: reads), without parsing the header.
     # Then a byte search: a JSON body can carry a NUL only as the escape \u0000.
     if (
-        not request.environ.get("CONTENT_TYPE")
+        not environ.get("CONTENT_TYPE")
         or not request.is_json
         or b"\\u0000" not in request.get_data(cache=True)
     ):
