@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from itertools import compress, repeat
 from typing import Any
 
 from marshmallow import Schema, fields, missing
@@ -71,11 +72,17 @@ def _compile(schema: Schema) -> Dump | None:
         kind = convert if isinstance(convert, type) else None
         plan.append((key, source, kind, convert, whole, field.dump_default, hasattr(dict, source)))
     by_marshmallow = type(schema).dump
+    by_shape = _by_shape(plan)
 
     def one(obj):
         out = {}
         get: Callable[[str, Any], Any]
         if type(obj) is dict:
+            if by_shape is not None:
+                out = by_shape(obj)
+                if out is not SLOW:
+                    return out
+                out = {}
             get = obj.get
         elif not hasattr(obj, "__getitem__"):
 
@@ -111,6 +118,66 @@ def _compile(schema: Schema) -> Dump | None:
         return out
 
     return one
+
+
+SHAPES = 256  # the value type shapes known per schema: the rest take the loop
+
+
+def _by_shape(plan: list[tuple]) -> Callable[[dict], Any] | None:
+    """The loop of ``one`` for a dict, a field at a time in C: every field's value
+    read at once, and the types they came as (the dict's shape) looked up. A shape
+    known to pass every plain field through as it is, and to leave out only fields
+    that are missing with no default and no attribute of dict to fall back on,
+    needs only its converted fields converted; any other shape answers ``SLOW``
+    (the loop then runs). None where a field's value is not read by its key."""
+    if any(source is None for _, source, *_ in plan):
+        return None
+    keys = tuple(entry[0] for entry in plan)
+    sources = tuple(entry[1] for entry in plan)
+    shapes: dict[tuple, Any] = {}
+
+    def learn(shape: tuple):
+        kept, converted = [], []
+        for i, (_, _, kind, convert, whole, default, on_dict) in enumerate(plan):
+            if shape[i] is _MISSING_TYPE:
+                if on_dict or default is not missing:
+                    return SLOW
+                kept.append(False)
+                continue
+            if kind is not None and shape[i] is not kind and shape[i] is not _NONE_TYPE:
+                return SLOW
+            kept.append(True)
+            if kind is None:
+                converted.append((i, convert, whole))
+        dropped = tuple(i for i, keep in enumerate(kept) if not keep)
+        return tuple(compress(keys, kept)), tuple(kept), dropped, tuple(converted)
+
+    def by_shape(obj: dict):
+        values = list(map(obj.get, sources, repeat(missing)))
+        shape = tuple(map(type, values))
+        known = shapes.get(shape)
+        if known is None:
+            known = learn(shape)
+            if len(shapes) < SHAPES:
+                shapes[shape] = known
+        if known is SLOW:
+            return SLOW
+        kept_keys, kept, dropped, converted = known
+        for i in dropped:
+            if values[i] is not missing:  # another object of marshmallow's missing type
+                return SLOW
+        for i, convert, whole in converted:
+            value = convert(values[i])
+            values[i] = whole(obj) if value is SLOW else value
+        if dropped:
+            return dict(zip(kept_keys, compress(values, kept)))
+        return dict(zip(kept_keys, values))
+
+    return by_shape
+
+
+_MISSING_TYPE = type(missing)
+_NONE_TYPE = type(None)
 
 
 def _whole(field: fields.Field, attr: str, accessor) -> Callable:

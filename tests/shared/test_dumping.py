@@ -188,3 +188,23 @@ def test_a_schema_with_dump_hooks_is_dumped_by_marshmallow():
     schema = Hooked()
     assert dumper(schema) == schema.dump
     assert dumper(schema)({"name": "a"}) == {"name": "A"}
+
+
+def test_a_missing_key_named_as_a_dict_attribute_and_a_repeated_shape_are_marshmallow_s():
+    class Named(Schema):
+        copy = fields.String()
+        items = fields.Integer()
+        plain = fields.String()
+        when = fields.DateTime()
+
+    schema = Named()
+    fast = dumper(schema)
+    for obj in (
+        {"plain": "a"},
+        {"plain": "b"},
+        {"copy": "c", "items": 1, "plain": "d", "when": AT},
+        {"copy": "e", "items": 2, "plain": "f", "when": AT.replace(tzinfo=None)},
+        {"copy": "g", "items": True, "plain": "h", "when": None},
+        {"copy": "g", "items": 3, "plain": None, "when": "2026-03-01"},
+    ):
+        assert outcome(fast, obj) == outcome(schema.dump, obj), obj
