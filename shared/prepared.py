@@ -28,11 +28,16 @@ class Prepared:
         self._converters: tuple | None = None
 
     def parameters(self, params: dict):
-        values = {
-            name: (self.binds[name](value) if self.binds.get(name) else value)
-            for name, value in params.items()
-        }
-        return tuple(values[name] for name in self.order) if self.order else values
+        if not self.order:
+            return {
+                name: (self.binds[name](value) if self.binds.get(name) else value)
+                for name, value in params.items()
+            }
+        values = []
+        for name in self.order:
+            process = self.binds.get(name)
+            values.append(process(params[name]) if process else params[name])
+        return tuple(values)
 
     def converters(self, description) -> tuple:
         if self._converters is None:

@@ -188,6 +188,7 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
     metrics = metrics_for(settings.service)
     outbox_collector = OutboxCollector(settings.service, db, outbox_model)
 
+    running: ServiceContext = app.extensions["rapport"]
     # Whether a route answers without a token, found once per endpoint: the app's
     # routes are all registered before it serves its first request.
     public_endpoints: dict[str, bool] = {}
@@ -215,7 +216,7 @@ def _install_hooks(app: Flask, settings: Settings, outbox_model, db: Database) -
             if public is None:
                 public = public_endpoints[endpoint] = _public(app, endpoint)
         if not public:
-            g.principal = authenticate(environ.get("HTTP_AUTHORIZATION", ""))
+            g.principal = authenticate(environ.get("HTTP_AUTHORIZATION", ""), running.authenticator)
 
     # Labelled children, looked up once per label set: the request counter's and
     # the latency histogram's of each (method, route, status).
@@ -277,18 +278,20 @@ def _public(app: Flask, endpoint: str) -> bool:
     return bool(getattr(getattr(view, "view_class", None), "public", False))
 
 
-def authenticate(header: str) -> Principal:
+def authenticate(header: str, authenticator: Authenticator | None = None) -> Principal:
     """The principal of an ``Authorization: Bearer`` header; 401 for no or a bad
-    token, 503 when the identity provider's keys cannot be fetched."""
+    token, 503 when the identity provider's keys cannot be fetched. The running
+    service's authenticator unless one is given."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send a bearer token: Authorization: Bearer <token>")
-    return verify(token.strip())
+    return verify(token.strip(), authenticator)
 
 
-def verify(token: str) -> Principal:
+def verify(token: str, authenticator: Authenticator | None = None) -> Principal:
     try:
-        authenticator = service().authenticator
+        if authenticator is None:
+            authenticator = service().authenticator
         assert authenticator is not None  # create_app gives every service one
         return authenticator.verify(token)
     except TokenError as exc:
