@@ -174,6 +174,6 @@ def imports(folder: Path, path: Path, rows: int, postgres: str | None, workers: 
             f"{job.rejected} rejected, {elapsed:.1f} s)"
         )
         print(
-            f"{backend}: ratio, import   {rate / raw:10.3f}  (target >= 0.3, under 20 s)",
+            f"{backend}: ratio, import   {rate / raw:10.3f}  (target >= 0.5)",
             flush=True,
         )

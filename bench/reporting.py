@@ -351,7 +351,7 @@ def run_catch_up(amqp_url: str, n: int, url: str, window: int = WINDOW) -> None:
         print(
             f"backlog {n:,}: raw pika {before:,.0f} and {after:,.0f} msg/s, reporting "
             f"consumer {ours:,.0f} events/s (windows of {window:,}), ratio "
-            f"{ours / raw:.2f} (target ≥ 0.3); idle, it spread the pending months in a "
+            f"{ours / raw:.2f} (target ≥ 0.5); idle, it spread the pending months in a "
             f"further {folded:.1f} s (ratio {n / (n / ours + folded) / raw:.2f} with it)"
         )
     finally:

@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 
 from services.customer import config
 from services.customer.app import create_app
+from services.customer.imports import chunk_writes
 from services.customer.profiles import profiles
 from services.customer.profiles.tables import Customer, CustomerVersion
 from services.customer.tables import Outbox
+from shared.testing import wait_for
 from tests.conftest import auth
 
 pytestmark = pytest.mark.postgres
@@ -100,3 +102,39 @@ def test_another_integrity_error_is_not_reported_as_a_taken_reference(app, monke
         profiles.ref_raced(app.extensions["rapport"].uow, "ERP-9", mine["id"]),
     ):
         raise IntegrityError("INSERT", {}, Exception("another constraint"))
+
+
+def test_an_import_chunk_that_meets_a_reference_registered_meanwhile_updates_it(app, monkeypatch):
+    """The chunk found the reference free, then a registration took it: the chunk's
+    insert is refused, and the chunk written again finds the customer on file and
+    updates it; the job ends done, nothing written twice."""
+    on_file, raced = chunk_writes._on_file, []
+
+    def found_then_taken(session, refs):
+        found = on_file(session, refs)
+        if not raced:
+            raced.append(refs)
+            r = register(app, "Wong Siu Ming", "5123 4567", "ERP-R")
+            assert r.status_code == 201, r.json
+        return found
+
+    monkeypatch.setattr(chunk_writes, "_on_file", found_then_taken)
+    client = app.test_client()
+    r = client.post(
+        "/api/v1/customers/import",
+        data=b"name,phone,segment,external_ref\nChan Tai Man,9123 4567,smb,ERP-R\n",
+        headers={**auth(), "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 202, r.json
+
+    def ended():
+        got = client.get(f"/api/v1/customers/import/{r.json['id']}", headers=auth()).json
+        return got if got["status"] in ("done", "failed") else None
+
+    job = wait_for(ended, 30, message="the import to end")
+    assert raced == [["ERP-R"]]
+    assert (job["status"], job["created"], job["updated"], job["rejected"]) == ("done", 0, 1, 0)
+    found = client.get(
+        "/api/v1/customers", headers=auth(), query_string={"external_ref": "ERP-R"}
+    ).json["items"]
+    assert [(c["name"], c["version"]) for c in found] == [("Chan Tai Man", 2)]
