@@ -27,21 +27,24 @@ the job up after it stopped.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared import context
 from shared.clock import utcnow
 
+log = logging.getLogger(__name__)
 # A running job's heartbeat is at most a chunk old; one older was left by a process
 # that stopped (or is stuck on one chunk for this long, and loses the job).
 STALE = timedelta(minutes=10)
@@ -66,6 +69,25 @@ def correlated(uow, model, job_id: str) -> Iterator[None]:
     finally:
         if token is not None:
             context.correlation_id.reset(token)
+
+
+RACE_ATTEMPTS = 3
+
+
+def racing_refs(write: Callable[[], None], job_id: str) -> None:
+    """Run ``write`` (one chunk's transaction) again when the unique constraint on
+    an external reference refuses it: a record with one of the chunk's references
+    was written meanwhile by another transaction (PostgreSQL, where they run side by
+    side; SQLite's writers take turns and a chunk reads inside its own). Written
+    again, the chunk finds it on file. Past ``RACE_ATTEMPTS`` the error stands."""
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            write()
+            return
+        except IntegrityError:
+            if attempt == RACE_ATTEMPTS:
+                raise
+            log.info("import %s: a chunk met a reference written meanwhile", job_id)
 
 
 class Taken(Exception):

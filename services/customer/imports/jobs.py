@@ -31,7 +31,6 @@ from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.exc import IntegrityError
 
 from services.customer.imports import chunk_writes, pipeline
 from services.customer.imports import files as import_files
@@ -48,9 +47,6 @@ from shared.web.pagination import decode_cursor, page
 log = logging.getLogger(__name__)
 CHUNK = 10_000  # rows a transaction: each commit rewrites the index pages it touched
 PIECE = 1000  # rows a worker prepares at a time
-# A chunk racing a customer registered meanwhile with one of its external refs
-# (PostgreSQL: SQLite's writers take turns, and the chunk reads inside its turn).
-ATTEMPTS = 3
 FIELD_LIMIT = 64 * 1024
 POOL_MIN_BYTES = 1 << 20  # below about 10,000 rows, workers cost more than they save
 GONE = (
@@ -226,28 +222,24 @@ def _joined(group: list) -> tuple[list, Prepared, int]:
 def _commit_chunk(
     uow, job_id: str, owner: str, setup: Setup, batch: list, prepared, position: int
 ) -> None:
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with uow() as work:
-                import_jobs.beat(work.session, ImportJob, job_id, owner)
-                job = work.session.get(ImportJob, job_id)
-                counts = chunk_writes.apply(work, setup, batch, prepared)
-                for line, reasons in counts.pop("rejections"):
-                    work.add_row(
-                        ImportRejection,
-                        {"id": new_id(), "job_id": job_id, "line": line, "reasons": reasons},
-                    )
-                job.rows_read += len(prepared.rows)
-                for key, value in counts.items():
-                    setattr(job, key, getattr(job, key) + value)
-                job.bytes_read = min(position, job.total_bytes)
-            return
-        except IntegrityError:
-            # A customer with one of the chunk's external refs was registered
-            # meanwhile: the chunk is written again, and that row now updates it.
-            if attempt == ATTEMPTS:
-                raise
-            log.info("import %s: a chunk met an external ref registered meanwhile", job_id)
+    def write() -> None:
+        with uow() as work:
+            import_jobs.beat(work.session, ImportJob, job_id, owner)
+            job = work.session.get(ImportJob, job_id)
+            counts = chunk_writes.apply(work, setup, batch, prepared)
+            for line, reasons in counts.pop("rejections"):
+                work.add_row(
+                    ImportRejection,
+                    {"id": new_id(), "job_id": job_id, "line": line, "reasons": reasons},
+                )
+            job.rows_read += len(prepared.rows)
+            for key, value in counts.items():
+                setattr(job, key, getattr(job, key) + value)
+            job.bytes_read = min(position, job.total_bytes)
+
+    # A customer registered meanwhile with one of the chunk's external refs: written
+    # again, that row updates it.
+    import_jobs.racing_refs(write, job_id)
 
 
 def _finish(uow, job_id: str, owner: str) -> None:

@@ -36,7 +36,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.exc import IntegrityError
 
 from services.sales.db import new_id
 from services.sales.imports import rows as import_rows
@@ -57,7 +56,6 @@ GONE = (
     "the upload file is gone from the data folder, so the job cannot go on; the sales "
     "it recorded stay: import the file again (those sales are skipped)"
 )
-ATTEMPTS = 3  # a chunk racing a sale recorded meanwhile with one of its references
 FIRST_REJECTIONS = 100
 
 
@@ -213,33 +211,29 @@ def _fail(uow, job_id: str, owner: str, error: str) -> bool:
 
 
 def _commit_chunk(uow, job_id: str, owner: str, setup: Setup, batch: list, position: int) -> None:
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with uow() as work:
-                import_jobs.beat(work.session, SaleImportJob, job_id, owner)
-                counts = import_writes.apply(work, setup, batch)
-                for line, ref, reasons in counts.pop("rejections"):
-                    work.add_row(
-                        SaleImportRejection,
-                        {
-                            "id": new_id(),
-                            "job_id": job_id,
-                            "line": line,
-                            "external_ref": ref,
-                            "reasons": reasons,
-                        },
-                    )
-                job = work.session.get(SaleImportJob, job_id)
-                for key, value in counts.items():
-                    setattr(job, key, getattr(job, key) + value)
-                job.bytes_read = min(position, job.total_bytes)
-            return
-        except IntegrityError:
-            # A sale with one of the chunk's references was recorded meanwhile: the
-            # chunk is written again, that sale now found on file and skipped.
-            if attempt == ATTEMPTS:
-                raise
-            log.info("sale import %s: a chunk met a reference recorded meanwhile", job_id)
+    def write() -> None:
+        with uow() as work:
+            import_jobs.beat(work.session, SaleImportJob, job_id, owner)
+            counts = import_writes.apply(work, setup, batch)
+            for line, ref, reasons in counts.pop("rejections"):
+                work.add_row(
+                    SaleImportRejection,
+                    {
+                        "id": new_id(),
+                        "job_id": job_id,
+                        "line": line,
+                        "external_ref": ref,
+                        "reasons": reasons,
+                    },
+                )
+            job = work.session.get(SaleImportJob, job_id)
+            for key, value in counts.items():
+                setattr(job, key, getattr(job, key) + value)
+            job.bytes_read = min(position, job.total_bytes)
+
+    # A sale with one of the chunk's references recorded meanwhile: written again,
+    # that sale is found on file and skipped.
+    import_jobs.racing_refs(write, job_id)
 
 
 def get_job(uow, job_id: str) -> dict:

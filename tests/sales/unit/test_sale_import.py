@@ -18,6 +18,7 @@ from services.sales.app import create_app
 from services.sales.db import Outbox
 from services.sales.imports import api as api_imports
 from services.sales.imports import jobs as importer
+from services.sales.imports import writes as import_writes
 from services.sales.imports.tables import SaleImportJob
 from services.sales.ledger.tables import Sale, SaleLine
 from services.sales.pnl.tables import LedgerDay, PnlDaily
@@ -204,6 +205,45 @@ def test_the_same_file_twice_records_nothing_new(client, app):
         },
     )
     assert r.status_code == 409 and r.content_type == "application/problem+json"
+
+
+@pytest.mark.postgres
+def test_a_chunk_that_meets_a_reference_posted_meanwhile_skips_it(
+    service_app, postgres_database, tmp_path, monkeypatch
+):
+    """The chunk found INV-2 free, then a POST recorded it: the chunk's insert is
+    refused by the unique reference, and written again it finds INV-2 on file and
+    skips it; the job ends done with every other sale recorded once."""
+    app = _seeded(
+        service_app(
+            create_app, config.MIGRATIONS, postgres_database, DATA_DIR=str(tmp_path / "data")
+        )
+    )
+    client = app.test_client()
+    found_in, raced = import_writes._in, []
+
+    def found_then_posted(session, column, values):
+        found = found_in(session, column, values)
+        if column is Sale.external_ref and not raced:
+            raced.append(sorted(values))
+            r = client.post(
+                "/api/v1/transactions",
+                headers=auth(),
+                json={
+                    "external_ref": "INV-2",
+                    "customer_id": "c2",
+                    "lines": [{"quantity": "1", "unit_price": "1", "unit_cost": "1"}],
+                },
+            )
+            assert r.status_code == 201, r.json
+        return found
+
+    monkeypatch.setattr(import_writes, "_in", found_then_posted)
+    job = finished(client, upload(client, csv_file(GOOD)))
+    assert raced == [["INV-1", "INV-2", "INV-3"]]
+    assert (job["status"], job["created"], job["skipped"], job["rejected"]) == ("done", 2, 1, 0)
+    assert count(app, Sale) == 3 and len(recorded_events(app)) == 3
+    app.extensions["rapport"].db.dispose()
 
 
 def test_an_imported_sale_is_the_sale_a_post_records(client, app):
