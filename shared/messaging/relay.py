@@ -114,11 +114,8 @@ class Relay:
         if not self._watch.precise:
             self.publisher.idle(seconds)
             return
-        # A watch that sees every commit (SQLite) is trusted for a second; one that
-        # sees only notified commits (PostgreSQL) wakes the poller early, no later.
-        quiet = QUIET_LOOK_SECONDS if self._watch.every_commit else seconds
         now = time.monotonic()
-        deadline, service = now + quiet, now + SERVICE_SECONDS
+        deadline, service = now + QUIET_LOOK_SECONDS, now + SERVICE_SECONDS
         while not stop.wait(WATCH_TICK) and not self._watch.changed():
             now = time.monotonic()
             if now >= deadline:
@@ -136,7 +133,6 @@ class Relay:
             conn.close()
         self.publisher = ConfirmingPublisher(self.amqp_url, self.names.exchange)
         self.publisher.connect()
-        self._watch.reopen()  # a listener lost with the database comes back with it
         log.info("relay connected to the broker")
 
     def _disconnect(self) -> None:

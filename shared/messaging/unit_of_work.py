@@ -11,7 +11,6 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from shared import clock, context
-from shared.change_watch import notify_outbox
 from shared.db import Database
 from shared.events import Event, make_event
 from shared.messaging import outbox
@@ -34,7 +33,6 @@ class UnitOfWork:
         self.producer = producer
         self._pending: list[dict] = []
         self._rows: dict = {}
-        self._outboxed = False  # outbox rows written: notify at the end
 
     def emit(self, event_type: str, payload: dict, version: int = 1) -> Event:
         """One event, written with the others before the commit."""
@@ -75,17 +73,11 @@ class UnitOfWork:
         if self._pending:
             rows, self._pending = self._pending, []
             self._insert(self._outbox, rows)
-        if self._outboxed:
-            # Wakes the relays listening on PostgreSQL when this commits.
-            notify_outbox(self.session.connection())
-            self._outboxed = False
 
     def _insert(self, model, rows: list[dict]) -> None:
         # A Core executemany in the session's transaction: the ORM's bulk path
         # would first autoflush and then process every row again.
         self.session.connection().execute(insert(model.__table__), rows)
-        if model is self._outbox:
-            self._outboxed = True
 
 
 class UnitOfWorkFactory:
