@@ -31,28 +31,21 @@ RANKS = {"scheduled": 1, "missed": 2, "cancelled": 3, "completed": 4}
 
 
 def dims(data: dict, state: CallState | None = None) -> dict:
-    if state is None:  # an event's own dimensions (every completed call's)
-        get = data.get
-        return {
-            "segment": get("segment") or UNKNOWN,
-            "channel": get("channel") or UNKNOWN,
-            "team": get("team") or "",
-            "agent_kind": get("agent_kind") or "",
-            "partner_id": get("partner_id") or "",
-        }
+    """The report dimensions of ``data``, each missing one taken from the call's
+    ``state`` where given (an event's own, for every completed call, without it)."""
+    get = data.get
+    if state is not None:
 
-    def pick(name):
-        value = data.get(name)
-        if value is None and state is not None:
-            value = getattr(state, name, None)
-        return value or ""
+        def get(name):
+            value = data.get(name)
+            return getattr(state, name, None) if value is None else value
 
     return {
-        "segment": pick("segment") or UNKNOWN,
-        "channel": pick("channel") or UNKNOWN,
-        "team": pick("team"),
-        "agent_kind": pick("agent_kind"),
-        "partner_id": pick("partner_id"),
+        "segment": get("segment") or UNKNOWN,
+        "channel": get("channel") or UNKNOWN,
+        "team": get("team") or "",
+        "agent_kind": get("agent_kind") or "",
+        "partner_id": get("partner_id") or "",
     }
 
 

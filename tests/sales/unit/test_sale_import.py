@@ -122,6 +122,19 @@ def finished(client, job):
     return wait_for(done, 30, interval=0.05, message="the import to finish")
 
 
+def post_inv_2(client):
+    """A single POST of the sale the test files reference as INV-2."""
+    return client.post(
+        "/api/v1/transactions",
+        headers=auth(),
+        json={
+            "external_ref": "INV-2",
+            "customer_id": "c2",
+            "lines": [{"quantity": "1", "unit_price": "1", "unit_cost": "1"}],
+        },
+    )
+
+
 def csv_file(rows) -> bytes:
     return ("\n".join([HEADER, *rows]) + "\n").encode()
 
@@ -195,15 +208,7 @@ def test_the_same_file_twice_records_nothing_new(client, app):
     assert count(app, Sale) == 3 and len(recorded_events(app)) == events
     assert count(app, Outbox) == days  # no day's totals published again either
     # A single POST of an imported reference is refused too.
-    r = client.post(
-        "/api/v1/transactions",
-        headers=auth(),
-        json={
-            "external_ref": "INV-2",
-            "customer_id": "c2",
-            "lines": [{"quantity": "1", "unit_price": "1", "unit_cost": "1"}],
-        },
-    )
+    r = post_inv_2(client)
     assert r.status_code == 409 and r.content_type == "application/problem+json"
 
 
@@ -226,15 +231,7 @@ def test_a_chunk_that_meets_a_reference_posted_meanwhile_skips_it(
         found = found_in(session, column, values)
         if column is Sale.external_ref and not raced:
             raced.append(sorted(values))
-            r = client.post(
-                "/api/v1/transactions",
-                headers=auth(),
-                json={
-                    "external_ref": "INV-2",
-                    "customer_id": "c2",
-                    "lines": [{"quantity": "1", "unit_price": "1", "unit_cost": "1"}],
-                },
-            )
+            r = post_inv_2(client)
             assert r.status_code == 201, r.json
         return found
 
