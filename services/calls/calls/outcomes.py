@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from marshmallow import ValidationError
 from sqlalchemy import bindparam, select, update
 
-from services.calls.calls import findings, followups, quality, reach
+from services.calls.calls import findings, followups, outcome_lookups, quality, reach
 from services.calls.calls.outcome_lookups import Held, hold
 from services.calls.calls.outcome_schemas import BulkOutcomeItem
 from services.calls.calls.tables import Call
@@ -77,10 +77,10 @@ class CallRow(SimpleNamespace):
 def record_outcome(uow, call_id: str, data: dict, caller: Principal) -> tuple[Call, bool]:
     """Record the outcome; ``(call, False)`` if this same outcome was already recorded."""
     with uow() as work:
-        call = reach.find(work.session, caller, call_id, lock=True)
+        call, held = outcome_lookups.find(work.session, caller, call_id)
         if call is not None:  # its answer shows the call's notes, or to a partner
             idempotency.concerns(call.customer_id)  # the customer's name and phone
-        return call, _apply(work, call, call_id, data, caller, _Batch(Held(work.session)))
+        return call, _apply(work, call, call_id, data, caller, _Batch(held))
 
 
 def _apply(

@@ -10,7 +10,7 @@ from bisect import bisect_left, bisect_right
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy import bindparam, func, literal, null, select, tuple_, union_all
 
 from services.calls.calls.findings import SPOKEN
 from services.calls.calls.tables import Call, QualityFlag
@@ -149,7 +149,6 @@ def _asked_hits(session, agent: str, call: Call, start, end) -> list[tuple]:
     and a count, not every call of the agent's hours (which grow all day). Calls that
     ended before ``end - 1h`` are not looked at, as in ``_recent``'s window."""
     hits, low = [], end - timedelta(hours=1)
-    overlap, count = _statements()
     params = {
         "agent": agent,
         "call_id": call.id,
@@ -157,32 +156,41 @@ def _asked_hits(session, agent: str, call: Call, start, end) -> list[tuple]:
         "low": low,
         "end": end,
         "high": end + timedelta(seconds=MAX_SECONDS),
+        "offset": 0,
     }
-    first = None
-    # Core statements on the unit of work's connection: these run on every outcome,
-    # and the ORM's per-statement bookkeeping cost more than the queries themselves.
+    overlapping = bool(call.duration_seconds)
+    # One Core statement on the unit of work's connection: these run on every
+    # outcome, and each round trip and the ORM's bookkeeping cost more than the scans.
     conn = session.connection()
-    for query in overlap if call.duration_seconds else ():
-        found = _first_overlap(conn, query, params, end)
+    pages: tuple[list, list] = ([], [])
+    in_hour = 0
+    for part, *row in conn.execute(_asked(overlapping), params):
+        if part < 2:
+            pages[part].append(row)
+        else:
+            in_hour += row[2]
+    first = None
+    for query, rows in zip(_statements()[0] if overlapping else (), pages, strict=False):
+        found = _first_overlap(conn, query, params, end, rows)
         if found is not None and (first is None or found[1] < first[1]):
             first = found  # on a tie, an assigned call first, as in ``_held_hits``
     if first is not None:
         hits.append(("overlap", f"overlaps call {first[0]} by the same agent"))
-    in_hour = sum(conn.execute(query, params).scalar() for query in count)
     if in_hour + 1 > MAX_CALLS_PER_HOUR:
         hits.append(_RATE)
     return hits
 
 
-def _first_overlap(conn, query, params: dict, end) -> tuple | None:
-    """The first call by end time that started before ``end``, a page at a time."""
+def _first_overlap(conn, query, params: dict, end, rows: list) -> tuple | None:
+    """The first call by end time that started before ``end``: in the first page
+    (``rows``), then a page at a time."""
     offset = 0
     while True:
-        rows = conn.execute(query, {**params, "offset": offset}).all()
         found = next((r for r in rows if r[1] - timedelta(seconds=r[2]) < end), None)
         if found is not None or len(rows) < _PAGE:
             return found
         offset += _PAGE
+        rows = conn.execute(query, {**params, "offset": offset}).all()
 
 
 _PAGE = 10
@@ -229,6 +237,37 @@ def _statements() -> tuple[tuple, tuple]:
         for who in whose
     )
     return overlap, count
+
+
+@cache
+def _asked(overlapping: bool):
+    """``_statements()`` as one: rows ``(0|1, id, completed_at, seconds)`` of each
+    overlap query's first page (when the call has a duration), then ``(2, None,
+    None, count)`` for each count; in that order, each page in its own order."""
+    overlap, count = _statements()
+    parts = []
+    if overlapping:
+        for part, query in enumerate(overlap):
+            page_ = query.subquery()
+            parts.append(
+                select(
+                    literal(part).label("part"),
+                    page_.c.id,
+                    page_.c.completed_at,
+                    page_.c.duration_seconds.label("seconds"),
+                )
+            )
+    for query in count:
+        counted = query.subquery()
+        parts.append(
+            select(
+                literal(2).label("part"),
+                null().label("id"),
+                null().label("completed_at"),
+                counted.c[0].label("seconds"),
+            )
+        )
+    return union_all(*parts).order_by("part", "completed_at", "id")
 
 
 def _in_window(plan: CallPlan, when) -> bool:

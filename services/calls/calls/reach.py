@@ -22,10 +22,10 @@ def scope(caller: Principal) -> tuple:
     return (Call.partner_id == caller.partner_id, Call.status.in_(VISIBLE))
 
 
-def find(session, caller: Principal, call_id: str, *, lock: bool = False) -> Call | None:
-    """The call ``caller`` names by ``call_id``, or None; locked for update if asked."""
+def find(session, caller: Principal, call_id: str) -> Call | None:
+    """The call ``caller`` names by ``call_id``, or None. (Recording an outcome finds
+    it, locked, with what it looks up: ``outcome_lookups.find``.)"""
     conditions = scope(caller)
     if not conditions:
-        return session.get(Call, call_id, with_for_update=True if lock else None)
-    query = select(Call).where(Call.id == call_id, *conditions)
-    return session.scalar(query.with_for_update() if lock else query)
+        return session.get(Call, call_id)
+    return session.scalar(select(Call).where(Call.id == call_id, *conditions))

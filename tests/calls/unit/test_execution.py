@@ -4,13 +4,15 @@ gaps, cost on call.completed, follow-ups and quality flags."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
+from services.calls.calls.tables import Call
 from services.calls.customers.tables import Customer
 from tests.calls.helpers import (
     add_agent,
     add_partner,
     assign,
+    build_app,
     calls_of,
     counts,
     create_plan,
@@ -440,3 +442,83 @@ def test_too_many_calls_in_an_hour_are_flagged_in_bulk_and_one_by_one(app, clien
         ]
         == []
     )
+
+
+@pytest.mark.parametrize("assigned_to", [None, "alice"])
+def test_an_overlap_past_the_first_page_of_candidates_is_found(
+    service_app, database_url, assigned_to
+):
+    """Calls recorded out of order: twelve short calls that began after this one
+    ended come first by end time, then the long one that began during it. The overlap
+    is found past the first page of candidates, for the agent's assigned calls and for
+    the unassigned calls it recorded, on both databases."""
+    app = build_app(service_app, database_url)
+    client = app.test_client()
+    project(app, *(f"c{i:02d}" for i in range(14)))
+    schedule(client, create_plan(client, rrule="FREQ=DAILY;BYHOUR=10;BYMINUTE=0")["id"], days=1)
+    ids = [c["id"] for c in calls_of(client)][:14]
+    if assigned_to:
+        with app.extensions["rapport"].uow() as work:
+            work.session.execute(update(Call).where(Call.id.in_(ids)).values(agent_id=assigned_to))
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+
+    def record(call_id, ends_after: timedelta, seconds: int):
+        body = {
+            "outcome": "no_answer",
+            "duration_seconds": seconds,
+            "completed_at": (base + ends_after).isoformat(),
+        }
+        r = outcome(client, call_id, body, as_agent("alice"))
+        assert r.status_code == 201, r.json
+
+    for i, call_id in enumerate(ids[:12]):  # 10 s each, from three minutes on
+        record(call_id, timedelta(minutes=3 + i), 10)
+    record(ids[12], timedelta(minutes=20), 19 * 60)  # from minute one to twenty
+    record(ids[13], timedelta(minutes=2), 120)  # minutes zero to two: the one asked
+    flags = client.get(
+        "/api/v1/quality-flags",
+        headers=auth(),
+        query_string={"rule": "overlap", "call_id": ids[13]},
+    ).json["items"]
+    assert [f["detail"] for f in flags] == [f"overlaps call {ids[12]} by the same agent"]
+
+
+def test_one_outcome_reads_what_its_rules_need_in_two_statements(app, client):
+    """The call, locked, with its customer, plan, plan version, agent and the agent's
+    partner in one statement; the quality rules' look-ups in another. What they read
+    is what the event carries: the partner's fee, the plan's checklist, the gaps."""
+    project(app, "c1")
+    with app.extensions["rapport"].uow() as work:
+        work.session.execute(
+            update(Customer).where(Customer.customer_id == "c1").values(gaps=["email"])
+        )
+    plan = create_plan(client, checklist=CHECKLIST, customer_ids=["c1"], segment=None)
+    schedule(client, plan["id"], days=7)
+    partner = add_partner(client, fee="31.50")
+    add_agent(client, "pat", kind="partner", partner_id=partner["id"])
+    assign(client)
+    call_id = calls_of(client)[0]["id"]
+    assert calls_of(client)[0]["agent_id"] == "pat"
+    selects = []
+
+    def seen(_conn, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    engine = app.extensions["rapport"].db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        r = outcome(
+            client,
+            call_id,
+            {**REACHED, "confirmed_fields": {"email": "a@example.com"}},
+            as_agent("pat"),
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert r.status_code == 201, r.json
+    assert len(selects) == 2, selects
+    (completed,) = payloads(app, "call.completed")
+    assert completed["cost"] == "31.50" and completed["partner_id"] == partner["id"]
+    assert completed["checklist_compliance"] == 1.0
+    assert completed["agent_kind"] == "partner" and completed["segment"] == "smb"
