@@ -9,6 +9,7 @@ import logging
 from typing import cast
 
 from flask import Response, json, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared import context
@@ -91,6 +92,19 @@ def handle_http_exception(exc: HTTPException) -> Response:
 def handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
+    if isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        # The database is down, restarting, or dropped this request's connection:
+        # nothing was committed, and the same request can be sent again.
+        log.warning("database unavailable: %r", exc)
+        return problem(
+            503,
+            "Service Unavailable",
+            "the database is unavailable; nothing was changed; try again shortly",
+            "database-unavailable",
+            headers={"Retry-After": "1"},
+        )
     log.error("unhandled error", exc_info=exc)
     return handle_http_exception(InternalServerError())
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC
 
-from sqlalchemy import text
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
 
-from shared.db import Database
+import shared.db
+from shared.db import PING_AFTER_IDLE_SECONDS, Database
+from shared.web import problems
 
 
 def _table(db: Database) -> None:
@@ -194,3 +199,73 @@ def test_a_thread_keeps_its_sqlite_read_connection_and_sees_every_commit(tmp_pat
     db.dispose()
     with pytest.raises(sqlite3.ProgrammingError):  # closed with the database
         kept.execute("SELECT 1")
+
+
+@pytest.mark.postgres
+def test_a_connection_used_within_the_bypass_window_is_not_pinged(postgres_database, monkeypatch):
+    """At a trickle every event is a transaction: a connection back from one less
+    than half a second ago goes out again without a round trip to ask if it lives;
+    one idle longer is asked first."""
+    db = Database(postgres_database)
+    pings = []
+    real = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda c: pings.append(c) or real(c))
+    for _ in range(5):
+        with db.transaction() as s:
+            s.execute(text("SELECT 1"))
+    assert pings == []
+    time.sleep(PING_AFTER_IDLE_SECONDS + 0.1)
+    with db.transaction() as s:
+        s.execute(text("SELECT 1"))
+    assert len(pings) == 1
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use(
+    postgres_database, postgres_admin_url
+):
+    db = Database(postgres_database)
+    with db.transaction() as s:
+        first = s.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": first}).scalar()
+    admin.dispose()
+    time.sleep(PING_AFTER_IDLE_SECONDS + 0.1)
+    with db.transaction() as s:  # no error: the dead connection was pinged and replaced
+        second = s.execute(text("SELECT pg_backend_pid()")).scalar()
+    assert second != first
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_request_whose_connection_the_server_dropped_gets_503_and_the_next_is_served(
+    postgres_database, postgres_admin_url, monkeypatch
+):
+    """Within the bypass window a dropped connection is found by the statement that
+    uses it: the request is answered 503 problem+json with Retry-After (nothing was
+    written), SQLAlchemy replaces the pool, and the next request is served."""
+    monkeypatch.setattr(shared.db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # never pinged here
+    db = Database(postgres_database)
+    app = Flask(__name__)
+    problems.register(app)
+
+    @app.get("/backend")
+    def backend():
+        with db.transaction() as s:
+            return {"pid": s.execute(text("SELECT pg_backend_pid()")).scalar()}
+
+    client = app.test_client()
+    first = client.get("/backend").json["pid"]
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": first})
+    admin.dispose()
+    r = client.get("/backend")
+    assert r.status_code == 503 and r.content_type == "application/problem+json"
+    assert r.headers["Retry-After"] == "1"
+    assert r.json["type"] == "urn:rapport:problem:database-unavailable"
+    r = client.get("/backend")
+    assert r.status_code == 200 and r.json["pid"] != first
+    db.dispose()
