@@ -19,13 +19,16 @@ Rules raised as events arrive (resolved by a person only):
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, bindparam, func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from services.customer.profiles.tables import ContactPoint, Customer
 from services.customer.profiles.versions import SCALARS, completeness, snapshot_of
 from services.customer.quality.tables import QualityItem
 from services.customer.segments.tables import Segment
+from services.customer.tables import new_id
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
 from shared.web.pagination import decode_time_cursor, page
@@ -40,33 +43,48 @@ def flag(work, rule: str, customer: Customer | None, detail: str, key: str) -> b
     if key in known:  # looked up (or raised) already in this transaction
         return False
     known.add(key)
-    with work.session.no_autoflush:
-        if work.session.scalar(select(QualityItem.id).where(QualityItem.key == key)):
-            return False
     now = utcnow()
-    item = QualityItem(
-        key=key,
-        rule=rule,
-        customer_id=customer and customer.id,
-        segment=customer and customer.segment,
-        detail=detail,
-        status="open",
-        created_at=now,
-    )
-    work.session.add(item)
-    work.session.flush()
+    item = {
+        "id": new_id(),
+        "key": key,
+        "rule": rule,
+        "customer_id": customer and customer.id,
+        "segment": customer and customer.segment,
+        "detail": detail,
+        "created_at": now,
+    }
+    # One statement asks and raises: the key is unique, and an item already on
+    # file (open or resolved) makes the insert do nothing and return no row.
+    connection = work.session.connection()
+    if connection.execute(_raise_new(connection.dialect.name), item).first() is None:
+        return False
     work.emit(
         "customer.quality_flagged",
         {
-            "item_id": item.id,
-            "customer_id": item.customer_id,
+            "item_id": item["id"],
+            "customer_id": item["customer_id"],
             "rule": rule,
-            "segment": item.segment,
+            "segment": item["segment"],
             "detail": detail,
             "flagged_at": now,
         },
     )
     return True
+
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@cache
+def _raise_new(dialect: str):
+    table = QualityItem.__table__
+    names = ("id", "key", "rule", "customer_id", "segment", "detail", "created_at")
+    return (
+        _INSERTS[dialect](table)
+        .values({**{name: bindparam(name) for name in names}, "status": "open"})
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    )
 
 
 def _findings(session, now) -> dict[str, tuple[str, Customer | None, str]]:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from services.customer import config
 from services.customer.handlers import subscriptions
@@ -231,3 +231,24 @@ def test_events_for_a_merged_customer_land_on_the_survivor(dispatcher):
     with dispatcher.uow.reader() as s:
         assert s.get(Customer, "keep").calls_completed == 1
         assert s.get(Customer, "gone").calls_completed == 0
+
+
+def test_a_finding_on_file_is_raised_once_even_after_it_was_resolved(database_url):
+    """The item is raised by one insert that does nothing when its key is on file:
+    on both databases a second report of the same finding, in another transaction
+    and after the item was resolved, raises no item and announces none."""
+    migrations.upgrade(database_url, config.MIGRATIONS)
+    settings = config.load({"DATABASE_URL": database_url, "DEV_MODE": "1"})
+    dispatcher = build_dispatcher(
+        settings, Database(database_url), Outbox, Inbox, subscriptions(settings)
+    )
+    add_customer(dispatcher, do_not_call=True)
+    dispatcher.dispatch(completed("c1", call_id="call-2", opt_out_notice_given=True))
+    assert open_items(dispatcher) == [("dnc_call_logged", "c1")]
+    with dispatcher.uow() as work:
+        work.session.execute(update(QualityItem).values(status="resolved"))
+    dispatcher.dispatch(completed("c1", call_id="call-2", opt_out_notice_given=True))
+    assert open_items(dispatcher) == []
+    with dispatcher.uow.reader() as s:
+        assert s.scalar(select(func.count()).select_from(QualityItem)) == 1
+    assert outbox_types(dispatcher).count("customer.quality_flagged") == 1
