@@ -9,15 +9,19 @@ built (an import's worker process, say), and the rows reach the driver as tuples
 (``write``): a plain insert into PostgreSQL through ``COPY`` (psycopg's
 ``Cursor.copy``), any other statement (an upsert) or database through the driver's
 ``executemany``. Failures are raised as SQLAlchemy's exceptions, as any statement's.
+Several such statements in a row (a reporting window's upserts, one per table) are
+sent to PostgreSQL as one pipeline (``pipelined``): one round trip, not one each.
 
 Only public APIs: ``SQLCompiler.positiontup`` and ``.binds``,
 ``TypeEngine.dialect_impl`` and ``.bind_processor``, the pool connection's
-``driver_connection``, psycopg's ``Cursor.copy`` and its adapters' dumpers.
+``driver_connection``, psycopg's ``Cursor.copy``, ``Connection.pipeline`` and its
+adapters' dumpers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -222,6 +226,26 @@ def driver_value(connection: Connection, column: Column, value):
     dumper = driver.adapters.get_dumper(type(value), PyFormat.TEXT)(type(value), driver)
     text = dumper.upgrade(value, PyFormat.TEXT).dump(value)
     return bytes(text).decode(driver.info.encoding)
+
+
+@contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """Run the statements issued within as one pipeline on PostgreSQL (psycopg's
+    pipeline mode): each is sent without waiting for the answer to the one before,
+    and the answers are read together at the end, where the first failure is raised
+    (as SQLAlchemy's exception). Elsewhere, nothing changes. Not for ``COPY``, which
+    a pipeline refuses, nor for a statement whose rows are read within."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with _driver(connection).pipeline():
+            yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(
+            "(pipeline)", None, exc, dbapi.Error, dialect=connection.dialect
+        ) from exc
 
 
 def _driver(connection: Connection) -> Any:

@@ -197,6 +197,32 @@ def test_a_failure_is_sqlalchemys_and_undoes_the_callers_transaction(engine):
     assert set(read(engine, things)) == {"dup"}
 
 
+def test_upserts_in_a_pipeline_add_up_and_a_failure_in_it_is_sqlalchemys(engine):
+    """``pipelined``: on PostgreSQL the statements go as one pipeline, on SQLite as
+    they are; either way they take effect in order, and the first failure among
+    them is raised as SQLAlchemy's exception and undoes the caller's transaction."""
+    statement = UPSERT[engine.dialect.name](totals).values(
+        {name: bindparam(name) for name in ("team", "day", "calls", "amount")}
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", "team"],
+        set_={"calls": totals.c.calls + statement.excluded.calls},
+    )
+    day, keys = date(2026, 3, 1), ("team", "day", "calls", "amount")
+    plain = insert(things).values(id=bindparam("id"), label=bindparam("label"))  # not COPY
+    with engine.begin() as connection, bulk_writes.pipelined(connection):
+        bulk_writes.run(connection, statement, keys, [("a", day, 2, Decimal(1))])
+        bulk_writes.run(connection, statement, keys, [("a", day, 3, Decimal(1))])
+        bulk_writes.run(connection, plain, ("id", "label"), [("piped", "x")])
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        with bulk_writes.pipelined(connection):
+            bulk_writes.run(connection, statement, keys, [("a", day, 10, Decimal(1))])
+            bulk_writes.run(connection, plain, ("id", "label"), [("piped", "again")])
+    with engine.connect() as connection:
+        assert connection.execute(select(totals.c.calls)).scalar_one() == 5
+    assert set(read(engine, things)) == {"piped"}
+
+
 def test_statements_are_positional_for_every_driver():
     for drivername, marker in (("sqlite", "?"), ("postgresql+psycopg", "%s")):
         ready = bulk_writes.Rows(
