@@ -214,10 +214,13 @@ def test_upserts_in_a_pipeline_add_up_and_a_failure_in_it_is_sqlalchemys(engine)
         bulk_writes.run(connection, statement, keys, [("a", day, 2, Decimal(1))])
         bulk_writes.run(connection, statement, keys, [("a", day, 3, Decimal(1))])
         bulk_writes.run(connection, plain, ("id", "label"), [("piped", "x")])
-    with pytest.raises(IntegrityError), engine.begin() as connection:
-        with bulk_writes.pipelined(connection):
-            bulk_writes.run(connection, statement, keys, [("a", day, 10, Decimal(1))])
-            bulk_writes.run(connection, plain, ("id", "label"), [("piped", "again")])
+    with (
+        pytest.raises(IntegrityError),
+        engine.begin() as connection,
+        bulk_writes.pipelined(connection),
+    ):
+        bulk_writes.run(connection, statement, keys, [("a", day, 10, Decimal(1))])
+        bulk_writes.run(connection, plain, ("id", "label"), [("piped", "again")])
     with engine.connect() as connection:
         assert connection.execute(select(totals.c.calls)).scalar_one() == 5
     assert set(read(engine, things)) == {"piped"}
