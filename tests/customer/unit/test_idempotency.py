@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 
 from services.customer import config
 from services.customer.app import create_app
+from services.customer.privacy.tables import Consent
 from services.customer.profiles.tables import Customer
-from services.customer.tables import Outbox
+from services.customer.tables import IdempotencyKey, Outbox
+from shared.web import idempotency
 from tests.conftest import auth, make_token
 
 BODY = {"name": "Chan Tai Man", "phone": "9123 4567", "segment": "smb"}
@@ -77,3 +79,43 @@ def test_without_a_key_every_post_creates(app, client):
     client.post("/api/v1/customers", json=BODY, headers=auth())
     client.post("/api/v1/customers", json={**BODY, "phone": "9123 4568"}, headers=auth())
     assert counts(app) == (2, 2)
+
+
+def test_a_key_claimed_meanwhile_by_a_concurrent_request_replays_its_answer(
+    service_app, database_url, monkeypatch
+):
+    """Two consent records with one key: the second checks the key before the first
+    has committed, then finds it claimed when it commits its own record. Its whole
+    transaction is undone and it answers what the first stored, on both databases
+    (on PostgreSQL the claim goes in the transaction's last pipeline of writes)."""
+    app = service_app(create_app, config.MIGRATIONS, database_url)
+    client = app.test_client()
+    customer_id = post(client, BODY, "k-0").json["id"]
+    real, first = idempotency._stored, []
+
+    def stored(ctx, model, owner, key):
+        found = real(ctx, model, owner, key)
+        if found is None and not first:  # the other request runs through meanwhile
+            first.append(None)
+            first.append(grant(client, customer_id))
+        return found
+
+    monkeypatch.setattr(idempotency, "_stored", stored)
+    second = grant(client, customer_id)
+    assert first[1].status_code == second.status_code == 201
+    assert second.json == first[1].json and second.headers["Idempotent-Replayed"] == "true"
+    with app.extensions["rapport"].db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Consent)) == 1
+        assert s.scalar(select(func.count()).select_from(IdempotencyKey)) == 2
+
+
+def grant(client, customer_id):
+    headers = {"Authorization": f"Bearer {make_token('agent')}", "Idempotency-Key": "k-race"}
+    body = {
+        "channel": "phone",
+        "purpose": "insurance",
+        "status": "granted",
+        "source": "call",
+        "notice_version": "2026-01",
+    }
+    return client.post(f"/api/v1/customers/{customer_id}/consents", json=body, headers=headers)
