@@ -32,6 +32,9 @@ Handler = Callable[[UnitOfWork, Event], None]
 Prepare = Callable[[UnitOfWork, Sequence[Event]], None]
 WILDCARD = "#"
 _INBOX_KEYS = ("event_id", "handler", "event_type", "processed_at")
+# Inbox rows of a window written with the unit of work's deferred inserts rather
+# than by COPY (PostgreSQL): a trickle's windows hold one to a few.
+PIPELINED_INBOX_ROWS = 32
 
 
 def handler_name(handler: Handler) -> str:
@@ -125,8 +128,23 @@ class Dispatcher:
 
     def _record(self, work: UnitOfWork, done: list, now) -> None:
         """The inbox rows of what was applied, as tuples, the window's one time
-        converted for the driver once rather than once a row."""
+        converted for the driver once rather than once a row. On PostgreSQL a
+        trickle's few rows go with the unit of work's other deferred writes, in its
+        pipeline at the commit: ``COPY`` pays off for a backlog's window, but for a
+        handful of rows it was two round trips of its own."""
         connection = work.session.connection()
+        if connection.dialect.name == "postgresql" and len(done) <= PIPELINED_INBOX_ROWS:
+            for event_id, handler, event_type in done:
+                work.add_row(
+                    self.inbox,
+                    {
+                        "event_id": event_id,
+                        "handler": handler,
+                        "event_type": event_type,
+                        "processed_at": now,
+                    },
+                )
+            return
         table = self.inbox.__table__
         at = bulk_writes.driver_value(connection, table.c.processed_at, now)
         rows = [(*row, at) for row in done]

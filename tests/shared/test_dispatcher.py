@@ -1,5 +1,7 @@
-"""The dispatcher on its own (no broker): a window applied in one transaction, each
-event's handlers run in its correlation, duplicates skipped, a failure isolated."""
+"""The dispatcher on its own (no broker), on both databases: a window applied in one
+transaction, each event's handlers run in its correlation, duplicates skipped (also
+one a concurrent consumer applied meanwhile), a failure isolated; a trickle's inbox
+rows and a backlog's (COPY on PostgreSQL) alike."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from shared import context
 from shared.config import Settings
 from shared.entrypoints import build_dispatcher
 from shared.events import make_event
+from shared.messaging.dispatcher import PIPELINED_INBOX_ROWS
 from tests.shared import messaging_app as m
 
 SEEN: list = []
@@ -49,10 +52,20 @@ def also(work, event):
 
 
 @pytest.fixture
-def dispatcher(sqlite_url):
+def dispatcher(database_url):
+    yield from _dispatcher(database_url)
+
+
+@pytest.fixture
+def pg_dispatcher(postgres_database):
+    """Consumers share a queue on PostgreSQL only (one per SQLite file)."""
+    yield from _dispatcher(postgres_database)
+
+
+def _dispatcher(url):
     SEEN.clear()
-    db = m.make_db(sqlite_url)
-    settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": sqlite_url})
+    db = m.make_db(url)
+    settings = Settings.from_env(m.SERVICE, {"DEV_MODE": "1", "DATABASE_URL": url})
     yield build_dispatcher(settings, db, m.Outbox, m.Inbox, {"call.completed.v1": [record, also]})
     db.dispose()
 
@@ -116,3 +129,39 @@ def test_a_failing_event_fails_alone_and_leaves_no_context_behind(dispatcher):
         None,
         None,
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("size", [3, PIPELINED_INBOX_ROWS + 5])
+def test_an_event_another_consumer_applied_meanwhile_is_skipped_on_the_retry(
+    pg_dispatcher, monkeypatch, size
+):
+    """Another consumer commits an event's inbox row after this window looked the
+    inbox up: the window's commit fails on the key, and the events are applied
+    again one by one, that event without effect (small windows write their inbox
+    rows with the other deferred writes, large ones by COPY on PostgreSQL)."""
+    dispatcher = pg_dispatcher
+    events = [call(i) for i in range(size)]
+    taken = events[1]
+    real = dispatcher._already_applied
+
+    def looked_up_before_the_other_consumer_committed(work, window):
+        seen = real(work, window)
+        if len(window) > 1:
+            with dispatcher.uow.db.transaction() as other:
+                other.add(
+                    m.Inbox(
+                        event_id=taken.event_id,
+                        handler="tests.record",
+                        event_type=taken.event_type,
+                        processed_at=datetime.now(UTC),
+                    )
+                )
+        return seen
+
+    monkeypatch.setattr(
+        dispatcher, "_already_applied", looked_up_before_the_other_consumer_committed
+    )
+    assert dispatcher.dispatch_batch(events) == [True] * size
+    assert rows(dispatcher, m.Outbox) == size - 1  # the taken event's effect: the other's
+    assert rows(dispatcher, m.Inbox) == 2 * size
