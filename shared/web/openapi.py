@@ -44,22 +44,27 @@ class Problem(Schema):
 
 
 RATE_LIMITED = "TOO_MANY_REQUESTS"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class ProblemResponses(BasePlugin):
     """flask-smorest documents its error responses (one component per status, and
     the default) as ``application/json``; they are answered as problem+json.
 
-    Every operation that takes a bearer token (all but those documented with
-    ``security=[]``) may also answer 429 when a rate limit is configured."""
+    Every operation may answer 503 when its database (or, for a token, the identity
+    provider's keys) does not answer: nothing is written, send it again. Every one
+    that takes a bearer token (all but those documented with ``security=[]``) may
+    answer 429 when a rate limit is configured."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for operation in (operations or {}).values():
-            if not isinstance(operation, dict) or operation.get("security") == []:
+            if not isinstance(operation, dict):
                 continue
-            operation.setdefault("responses", {}).setdefault(
-                "429", {"$ref": f"#/components/responses/{RATE_LIMITED}"}
-            )
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("503", {"$ref": f"#/components/responses/{UNAVAILABLE}"})
+            if operation.get("security") == []:
+                continue
+            responses.setdefault("429", {"$ref": f"#/components/responses/{RATE_LIMITED}"})
 
     def response_helper(self, response, **kwargs):
         content = response.get("content")
@@ -127,6 +132,21 @@ class ProblemApi(Api):
                 "headers": {
                     "Retry-After": {
                         "description": "Seconds until the limit's window ends.",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+                "content": {problems.PROBLEM_JSON: {"schema": "Problem"}},
+            },
+        )
+        self.spec.components.response(
+            UNAVAILABLE,
+            {
+                "description": "Something the service needs did not answer (its "
+                "database, or the identity provider's signing keys): nothing was "
+                "written; wait the Retry-After seconds, then send again.",
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before sending again.",
                         "schema": {"type": "integer", "minimum": 1},
                     }
                 },

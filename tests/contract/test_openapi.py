@@ -34,6 +34,19 @@ def test_the_document_is_valid_openapi(service, service_app, sqlite_url):
     assert errors["DEFAULT_ERROR"]["content"]["application/problem+json"]["schema"] == {
         "$ref": "#/components/schemas/Problem"
     }
+    # Any operation may find its database (or the identity provider) not answering:
+    # 503 with Retry-After, documented.
+    assert "Retry-After" in errors["SERVICE_UNAVAILABLE"]["headers"]
+    operations = [
+        operation
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    assert operations and all(
+        operation["responses"]["503"] == {"$ref": "#/components/responses/SERVICE_UNAVAILABLE"}
+        for operation in operations
+    )
 
 
 def test_every_report_documents_its_parameters_and_answers(service_app, sqlite_url):
