@@ -7,7 +7,9 @@
    it and dropped after).
 2. ``GET /customers/{id}`` requests per second through gunicorn (the service's
    own configuration) vs a bare Flask endpoint under the same configuration, at
-   10,000 and at 1,000,000 customers on file.
+   10,000 and at 1,000,000 customers on file. Beside them, for reference only, the
+   bare endpoint with the same SQLite read (``bench.bare_db_app``): how much of the
+   gap a database read alone makes.
 
     python -m bench.customer [--rows 100000] [--sizes 10000 1000000] [--seconds 30]
                              [--postgres URL] [--workers N]
@@ -166,27 +168,35 @@ def load(port: int, ids: list[str], seconds: float, clients: int = 4) -> float:
     return total / seconds
 
 
-def reads(folder: Path, n: int, seconds: float, rounds: int = ROUNDS) -> tuple[float, float]:
-    """Requests per second of the bare endpoint and of Rapport's, each served by its
-    own gunicorn, measured in turns (``rounds`` of ``seconds / rounds`` each): the
+def reads(folder: Path, n: int, seconds: float, rounds: int = ROUNDS) -> tuple[float, float, float]:
+    """Requests per second of the bare endpoint, of the bare endpoint with the same
+    database read (``bench.bare_db_app``) and of Rapport's, each served by its own
+    gunicorn, measured in turns (``rounds`` of ``seconds / rounds`` each): the
     machine's speed drifts by a fifth over a minute, and one long turn each had the
-    ratio swing with it. The two servers run side by side; the idle one sleeps."""
+    ratio swing with it. The servers run side by side; the idle ones sleep."""
     url = customer_import.migrated(folder, f"read-{n}.db")
     ids = populate(url, n)
-    bare, bare_port = serve("bench.bare_app:app", url, folder)
-    api, port = serve("services.customer.app:create_app()", url, folder)
+    servers = [
+        serve(app, url, folder)
+        for app in (
+            "bench.bare_app:app",
+            "bench.bare_db_app:app",
+            "services.customer.app:create_app()",
+        )
+    ]
     try:
-        load(bare_port, ids, 2)  # warm up
-        load(port, ids, 2)
-        baseline = rapport = 0.0
+        for _, port in servers:  # warm up
+            load(port, ids, 2)
+        rates = [0.0] * len(servers)
         for _ in range(rounds):
-            baseline += load(bare_port, ids, seconds / rounds) / rounds
-            rapport += load(port, ids, seconds / rounds) / rounds
+            for i, (_, port) in enumerate(servers):
+                rates[i] += load(port, ids, seconds / rounds) / rounds
     finally:
-        for proc in (bare, api):
+        for proc, _ in servers:
             proc.terminate()
             proc.wait()
-    return baseline, rapport
+    baseline, with_read, rapport = rates
+    return baseline, with_read, rapport
 
 
 def main() -> None:
@@ -206,11 +216,16 @@ def main() -> None:
         customer_import.imports(folder, path, args.rows, args.postgres, args.workers)
         results = {}
         for n in args.sizes:
-            baseline, rapport = reads(folder, n, args.seconds)
+            baseline, with_read, rapport = reads(folder, n, args.seconds)
             results[n] = rapport
             print(
                 f"GET at {n:>9,} customers: bare Flask {baseline:7.0f}/s, "
                 f"Rapport {rapport:7.0f}/s, ratio {rapport / baseline:.3f} (target >= 0.75)",
+                flush=True,
+            )
+            print(
+                f"  (bare Flask with the same SQLite read {with_read:7.0f}/s, "
+                f"{with_read / baseline:.3f} of bare; Rapport {rapport / with_read:.3f} of it)",
                 flush=True,
             )
         if len(results) > 1:
