@@ -75,6 +75,17 @@ class ProblemResponses(BasePlugin):
         return {"content": content}
 
 
+def _retry_later(description: str, wait: str) -> dict:
+    """A problem+json response that tells the caller when to send again."""
+    return {
+        "description": description,
+        "headers": {
+            "Retry-After": {"description": wait, "schema": {"type": "integer", "minimum": 1}}
+        },
+        "content": {problems.PROBLEM_JSON: {"schema": "Problem"}},
+    }
+
+
 def decimal_properties(self, field, ret=None, **kwargs) -> dict:
     """A decimal sent as a string is documented as one: type string with a pattern,
     and its Range bounds as numbers (apispec writes them as the field dumps them,
@@ -124,35 +135,22 @@ class ProblemApi(Api):
         super().init_app(app, **kwargs)
         assert self.marshmallow.converter is not None  # set when the spec registered the plugin
         self.marshmallow.converter.add_attribute_function(decimal_properties)
-        self.spec.components.response(
-            RATE_LIMITED,
-            {
-                "description": "Over a rate limit (per partner or per token): wait the "
+        for name, description, wait in (
+            (
+                RATE_LIMITED,
+                "Over a rate limit (per partner or per token): wait the Retry-After "
+                "seconds, then send again.",
+                "Seconds until the limit's window ends.",
+            ),
+            (
+                UNAVAILABLE,
+                "Something the service needs did not answer (its database, or the "
+                "identity provider's signing keys): nothing was written; wait the "
                 "Retry-After seconds, then send again.",
-                "headers": {
-                    "Retry-After": {
-                        "description": "Seconds until the limit's window ends.",
-                        "schema": {"type": "integer", "minimum": 1},
-                    }
-                },
-                "content": {problems.PROBLEM_JSON: {"schema": "Problem"}},
-            },
-        )
-        self.spec.components.response(
-            UNAVAILABLE,
-            {
-                "description": "Something the service needs did not answer (its "
-                "database, or the identity provider's signing keys): nothing was "
-                "written; wait the Retry-After seconds, then send again.",
-                "headers": {
-                    "Retry-After": {
-                        "description": "Seconds to wait before sending again.",
-                        "schema": {"type": "integer", "minimum": 1},
-                    }
-                },
-                "content": {problems.PROBLEM_JSON: {"schema": "Problem"}},
-            },
-        )
+                "Seconds to wait before sending again.",
+            ),
+        ):
+            self.spec.components.response(name, _retry_later(description, wait))
 
     def handle_http_exception(self, error):
         return problems.handle_http_exception(error)
