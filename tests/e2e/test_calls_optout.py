@@ -17,6 +17,7 @@ import pytest
 from shared.events import make_event
 from shared.messaging.topology import Names
 from shared.testing import wait_for
+from tests.e2e.test_system import unique_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 DAILY = "FREQ=DAILY;BYHOUR=9,11,13,15,17;BYMINUTE=0"
@@ -86,7 +87,7 @@ def test_an_opt_out_cancels_pending_calls_including_a_partners_and_blocks_new_on
     # Newer customer services know segments by code before profiles may use them.
     made = client.post("customer", "/segments", json={"code": seg, "name": seg})
     assert made.status_code in (201, 404, 405), made.text
-    phone = f"9123 {uuid.uuid4().int % 10**4:04d}"
+    phone = unique_phone()
     r = client.post(
         "customer", "/customers", json={"name": "Chan Tai Man", "phone": phone, "segment": seg}
     )

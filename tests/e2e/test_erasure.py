@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, table, text
 
 from shared.testing import wait_for
-from tests.e2e.test_system import ensure_segment, segment
+from tests.e2e.test_system import ensure_segment, segment, unique_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 DAILY = "FREQ=DAILY;BYHOUR=9,13,17;BYMINUTE=0"
@@ -60,7 +60,7 @@ def test_an_erasure_reaches_every_store_of_every_service(running_system):
     ensure_segment(client, seg)
     person = {
         "name": f"Erasable {tag}",
-        "phone": f"6123{uuid.uuid4().int % 10**4:04d}",  # a valid HK mobile range
+        "phone": unique_phone(),
         "email": f"p{tag}@example.com",
         "segment": seg,
         "external_ref": f"ERP-{tag}",

@@ -17,6 +17,7 @@ import pytest
 
 from shared.testing import wait_for
 from tests.e2e.test_calls_optout import DAILY, calls_of
+from tests.e2e.test_system import unique_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 STAGES = ("lead", "qualified", "proposal", "negotiation", "won")
@@ -60,7 +61,7 @@ def partner_with_calls(client, seg) -> tuple[str, dict]:
     assert plan.status_code == 201, plan.text
     made = client.post("customer", "/segments", json={"code": seg, "name": seg})
     assert made.status_code == 201, made.text
-    phone = f"9123 {uuid.uuid4().int % 10**4:04d}"
+    phone = unique_phone()
     r = client.post(
         "customer", "/customers", json={"name": "Chan Tai Man", "phone": phone, "segment": seg}
     )

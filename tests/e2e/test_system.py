@@ -25,6 +25,13 @@ def segment() -> str:
     return f"e2e-{uuid.uuid4().hex[:8]}"
 
 
+def unique_phone() -> str:
+    """A valid Hong Kong mobile number (97…) that none of these tests' fixed phones
+    uses, drawn from a million: registration refuses a second customer with a phone
+    on file, and one system is shared by the session's tests."""
+    return f"97{uuid.uuid4().int % 10**6:06d}"
+
+
 def ensure_segment(client, seg):
     r = client.post("customer", "/segments", json={"code": seg, "name": f"Segment {seg}"})
     assert r.status_code in (201, 409), r.text

@@ -18,6 +18,7 @@ from shared.clock import set_offset
 from shared.testing import wait_for
 from tests.calls.webhook_receiver import Receiver, verify
 from tests.e2e.conftest import DATABASES, start_system
+from tests.e2e.test_system import unique_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 OFFSET = Path(tempfile.mkdtemp(prefix="rapport-clock-")) / "offset"
@@ -79,7 +80,7 @@ def setup_world(client, seg):
             "/customers",
             json={
                 "name": f"Chan {n}",
-                "phone": f"9123 {uuid.uuid4().int % 10**4:04d}",
+                "phone": unique_phone(),
                 "segment": seg,
             },
         )
