@@ -52,6 +52,10 @@ class Bench:
         # A process's CPU priority can be tried from the command line, e.g.
         # REPORTING_CONSUMER_NICE=0 python -m bench.calls …
         env.update({k: v for k, v in os.environ.items() if k.endswith("_NICE")})
+        # And the API's request threads (deploy/gunicorn_conf.py), e.g.
+        # RAPPORT_WEB_THREADS=4 python -m bench.run …
+        if "RAPPORT_WEB_THREADS" in os.environ:
+            env["RAPPORT_WEB_THREADS"] = os.environ["RAPPORT_WEB_THREADS"]
         env.update(settings or {})
         self.system = System(env, log_dir=workdir / "log", replicas=replicas)
         self.headers = {"Authorization": f"Bearer {issue_token(self.secret, 'bench', 'admin')}"}

@@ -19,11 +19,17 @@ SERVICE = os.environ.get("RAPPORT_SERVICE", "rapport")
 bind = os.environ.get("RAPPORT_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("RAPPORT_WEB_WORKERS", "2"))
 worker_class = "gthread"  # keeps connections alive; a request runs on a worker thread
-# Four request threads a worker. One thread a worker was tried for the profile read:
-# measured in turns with both configurations serving at once, the customer API's
-# rate was the same (1,053 and 1,046/s), while four threads keep a worker answering
-# when a request waits on the database's write lock.
-threads = int(os.environ.get("RAPPORT_WEB_THREADS", "4"))
+# One request thread a worker. A request's Python work holds the GIL, and each
+# database call lets it go (sqlite3 around every step of a statement, psycopg while
+# it waits for the server), so the threads of a worker hand it to each other several
+# times a request, and each hand-over is CPU of its own. With the machine's cores
+# busy, more threads a worker only add hand-overs: measured in turns on two cores
+# (docs/benchmarks.md, "One request thread a worker"), the profile read served 20-25%
+# more a second with one thread than with four on SQLite and on PostgreSQL, and the
+# outcome figures were the same. The price: a request that waits (for SQLite's
+# write lock, or a long CSV download) holds its worker. Where that matters, raise
+# RAPPORT_WEB_WORKERS, or RAPPORT_WEB_THREADS for waits on a remote database.
+threads = int(os.environ.get("RAPPORT_WEB_THREADS", "1"))
 timeout = 30
 graceful_timeout = 10
 # No runtime control socket: its default path (~/.gunicorn/gunicorn.ctl) is one per

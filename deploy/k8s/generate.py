@@ -259,7 +259,7 @@ def kustomization() -> dict:
                     "RAPPORT_NAMESPACE=rapport",
                     "RAPPORT_LOG_LEVEL=INFO",
                     "RAPPORT_WEB_WORKERS=2",
-                    "RAPPORT_WEB_THREADS=4",
+                    "RAPPORT_WEB_THREADS=1",
                 ],
             }
         ],
