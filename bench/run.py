@@ -11,8 +11,8 @@ SQLite and, with ``--postgres``, on PostgreSQL); 0, the default, leaves it out.
 ``--replicas`` adds two replicas of every consumer and relay against one, on
 PostgreSQL (``bench.replicas``; ``--postgres`` or the local server). ``--people``
 adds the bulk figure once more with each request another person's day of calls,
-for information: the figure with a target keeps the workload every earlier run
-measured.
+and the latency with each outcome another person's, for information: the figures
+with a target keep the workload every earlier run measured.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def main() -> None:
     parser.add_argument(
         "--people",
         action="store_true",
-        help="also the bulk figure with each request another person's day of calls "
-        "(the default workload records every outcome as one person, at one moment)",
+        help="also the bulk figure with each request another person's day of calls, "
+        "and the latency with each outcome another person's (the default workload "
+        "records every outcome as one person, at one moment)",
     )
     parser.add_argument("--sales-import-lines", type=int, default=0)
     parser.add_argument(
@@ -135,6 +136,16 @@ def end_to_end(args, database: str) -> tuple[float, float]:
                 f"at {args.latency_rate:.0f} outcomes/s (n={n}; {database})",
                 flush=True,
             )
+            if args.people:
+                p50, p99, n = system.latency(
+                    bench, args.latency_rate, args.latency_seconds, people=True
+                )
+                print(
+                    f"outcome -> profile, people p50 {p50 * 1000:.0f} ms, p99 "
+                    f"{p99 * 1000:.0f} ms (the same, each outcome another person's; "
+                    f"{database}; for information)",
+                    flush=True,
+                )
     finally:
         if urls:
             replicas.drop(admin, urls)

@@ -148,8 +148,13 @@ class Bench:
             if not cursor:
                 return by_customer
 
-    def record(self, call_id: str) -> None:
-        self.post("calls", f"/calls/{call_id}/outcome", OUTCOME)
+    def record(self, call_id: str, person: str | None = None) -> None:
+        """Record one outcome: as the bench's one token, or as ``person``."""
+        headers = None
+        if person is not None:
+            token = issue_token(self.secret, person, "manager")
+            headers = {"Authorization": f"Bearer {token}"}
+        self.post("calls", f"/calls/{call_id}/outcome", OUTCOME, headers)
 
     def record_many(self, call_ids: list[str], person: str | None = None) -> None:
         """Record ``call_ids`` in one request: as the bench's one token (every
@@ -276,9 +281,14 @@ def throughput(
     return outcomes / (done - started)
 
 
-def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, int]:
+def latency(
+    bench: Bench, rate: float, seconds: float, people: bool = False
+) -> tuple[float, float, int]:
     """p50 and p99 seconds from sending an outcome's POST to the customer profile
-    showing it, with outcomes sent at ``rate`` per second, each to its own customer.
+    showing it, with outcomes sent at ``rate`` per second, each to its own customer:
+    all as the bench's one token, so that from the second on each is flagged as
+    overlapping and past 30 calls an hour; with ``people``, each as a person of its
+    own, which raises no flag.
 
     The moment a profile shows the call is found by polling the customer service's
     own database (what ``GET /customers/{id}`` reads) every 2 ms for all waiting
@@ -313,7 +323,7 @@ def latency(bench: Bench, rate: float, seconds: float) -> tuple[float, float, in
                 with lock:
                     sent[cid] = t
                     sent_wall[cid] = time.time()
-                bench.record(calls[cid][0])
+                bench.record(calls[cid][0], f"agent-{cid}" if people else None)
                 answered[cid] = time.perf_counter()
 
             pool.submit(send)
