@@ -51,11 +51,15 @@ class Bench:
         env.update(port_settings(SERVICES))
         # A process's CPU priority can be tried from the command line, e.g.
         # REPORTING_CONSUMER_NICE=0 python -m bench.calls …
-        env.update({k: v for k, v in os.environ.items() if k.endswith("_NICE")})
         # And the API's request threads (deploy/gunicorn_conf.py), e.g.
         # RAPPORT_WEB_THREADS=4 python -m bench.run …
-        if "RAPPORT_WEB_THREADS" in os.environ:
-            env["RAPPORT_WEB_THREADS"] = os.environ["RAPPORT_WEB_THREADS"]
+        env.update(
+            {
+                k: v
+                for k, v in os.environ.items()
+                if k.endswith("_NICE") or k == "RAPPORT_WEB_THREADS"
+            }
+        )
         env.update(settings or {})
         self.system = System(env, log_dir=workdir / "log", replicas=replicas)
         self.headers = {"Authorization": f"Bearer {issue_token(self.secret, 'bench', 'admin')}"}
@@ -150,11 +154,13 @@ class Bench:
 
     def record(self, call_id: str, person: str | None = None) -> None:
         """Record one outcome: as the bench's one token, or as ``person``."""
-        headers = None
-        if person is not None:
-            token = issue_token(self.secret, person, "manager")
-            headers = {"Authorization": f"Bearer {token}"}
-        self.post("calls", f"/calls/{call_id}/outcome", OUTCOME, headers)
+        self.post("calls", f"/calls/{call_id}/outcome", OUTCOME, self._as(person))
+
+    def _as(self, person: str | None) -> dict | None:
+        """The headers of a request made as ``person`` (a manager); None: the bench's."""
+        if person is None:
+            return None
+        return {"Authorization": f"Bearer {issue_token(self.secret, person, 'manager')}"}
 
     def record_many(self, call_ids: list[str], person: str | None = None) -> None:
         """Record ``call_ids`` in one request: as the bench's one token (every
@@ -162,10 +168,8 @@ class Bench:
         spread over the working day before now, 150 s apart, as a day's upload of
         one person's calls would be (no two overlap, fewer than 30 in any hour)."""
         items = [{"call_id": c, **OUTCOME} for c in call_ids]
-        headers = None
+        headers = self._as(person)
         if person is not None:
-            token = issue_token(self.secret, person, "manager")
-            headers = {"Authorization": f"Bearer {token}"}
             now = datetime.now(UTC)
             for i, item in enumerate(items):
                 item["completed_at"] = (now - timedelta(seconds=150 * (i + 1))).isoformat()
