@@ -256,7 +256,13 @@ def _recent(session, calls: dict, loaded: dict, caller: Principal) -> dict:
         return {}
     agents = {c.agent_id or caller.subject for c, _ in items}
     times = [(d["completed_at"] or utcnow()).astimezone(UTC) for _, d in items]
-    return quality.recent_calls(session, agents, min(times), max(times) + timedelta(minutes=1))
+    start = min(
+        time - timedelta(seconds=d.get("duration_seconds") or 0)
+        for time, (_, d) in zip(times, items, strict=True)
+    )
+    return quality.recent_calls(
+        session, agents, min(times), max(times) + timedelta(minutes=1), start
+    )
 
 
 def _rejected(index: int, item, status: int, slug: str, **why) -> dict:

@@ -31,28 +31,80 @@ def _END(row: tuple):
 
 
 class _Sorted:
-    """An agent's calls sorted by end time, and their end times alone beside them:
-    bisecting the plain times calls no key function at every step."""
+    """An agent's calls around an upload sorted by end time, their end times alone
+    beside them (bisecting the plain times calls no key function at every step), and
+    how much of the database's share is here: every call that ends after ``after``
+    and before ``before`` (None: to the window's edge). ``reload`` gives the whole
+    window's calls, for the call whose answer needs more than is here."""
 
-    def __init__(self, calls: list[tuple]):
+    def __init__(self, calls: list[tuple], after=None, before=None, reload=None):
+        self._fill(calls)
+        self.after, self.before, self.reload = after, before, reload
+        self.own: list[tuple] = []  # the upload's calls, inserted as they complete
+
+    def _fill(self, calls: list[tuple]) -> None:
         self.calls = sorted(calls, key=_END)
         self.ends = [row[1] for row in self.calls]
 
     def insert(self, row: tuple) -> None:
         """After the calls that end at the same time, as ``insort`` places it."""
+        self._place(row)
+        self.own.append(row)
+
+    def _place(self, row: tuple) -> None:
         at = bisect_right(self.ends, row[1])
         self.calls.insert(at, row)
         self.ends.insert(at, row[1])
 
+    def load_all(self) -> None:
+        """The whole window's calls from the database, and the upload's own again."""
+        self._fill(self.reload())
+        self.after = self.before = None
+        for row in self.own:
+            self._place(row)
 
-def recent_calls(session, agents: set[str], first, last) -> dict[str, list[tuple]]:
-    """Completed calls of these agents around [first, last], for ``review`` in bulk."""
-    found: dict[str, list[tuple]] = {agent: [] for agent in agents}
+
+# The calls a bulk upload reads of each agent, at most, from each end of its window
+# (see ``recent_calls``).
+NEAREST = 200
+
+
+def recent_calls(session, agents: set[str], first, last, start=None) -> dict[str, _Sorted]:
+    """Completed calls of these agents around [first, last], for ``review`` in bulk;
+    ``start`` is the earliest any of the upload's calls started (``first`` if None).
+
+    Not the whole window: an agent that records thousands of calls an hour (an
+    integration recording as one client) would make every further upload read all
+    of them again. Of each agent, at most ``NEAREST`` calls of each kind (assigned,
+    recorded unassigned) ending last up to ``last`` (what the hourly count looks
+    at), and as many ending first from ``start`` (where an overlap is looked for).
+    ``review`` checks that what it found is settled by what was read, and reads the
+    whole window only for a call where it is not."""
+    low, high = first - timedelta(hours=1), last + timedelta(hours=3)
+    start = max(low, start or first)
+    found: dict[str, _Sorted] = {}
     for agent in agents:
-        found[agent] = _recent(
-            session, agent, first - timedelta(hours=1), last + timedelta(hours=3)
+        params = {"agent": agent, "low": low, "high": high, "last": last, "start": start}
+        latest, earliest = _nearest(session, params)
+        rows = {row[0]: row for row in (*latest[0], *latest[1], *earliest[0], *earliest[1])}
+        found[agent] = _Sorted(
+            list(rows.values()),
+            # past every kind's oldest read, or the window's start if all were read
+            after=max((part[-1][1] for part in latest if len(part) == NEAREST), default=None),
+            # before every kind's newest read, or the window's end if all were read
+            before=min((part[-1][1] for part in earliest if len(part) == NEAREST), default=None),
+            reload=lambda agent=agent: _recent(session, agent, low, high),
         )
     return found
+
+
+def _nearest(session, params: dict) -> tuple[tuple[list, list], tuple[list, list]]:
+    conn = session.connection()
+    latest, earliest = _nearest_statements()
+    return (
+        tuple([tuple(r) for r in conn.execute(q, params)] for q in latest),
+        tuple([tuple(r) for r in conn.execute(q, params)] for q in earliest),
+    )
 
 
 def _recent(session, agent: str, low, high) -> list[tuple]:
@@ -64,19 +116,48 @@ def _recent(session, agent: str, low, high) -> list[tuple]:
     return [tuple(r) for q in _recent_statements() for r in conn.execute(q, params)]
 
 
+def _whose() -> tuple:
+    return (
+        (Call.agent_id == bindparam("agent"),),
+        (Call.completed_by == bindparam("agent"), Call.agent_id.is_(None)),
+    )
+
+
+_DONE = (Call.completed_at.is_not(None), Call.status == "completed")
+
+
 @cache
 def _recent_statements() -> tuple:
     columns = (Call.id, Call.completed_at, Call.duration_seconds)
-    window = (
-        Call.completed_at.is_not(None),
-        Call.completed_at.between(bindparam("low"), bindparam("high")),
-        Call.status == "completed",
+    window = (*_DONE, Call.completed_at.between(bindparam("low"), bindparam("high")))
+    return tuple(select(*columns).where(*who, *window) for who in _whose())
+
+
+@cache
+def _nearest_statements() -> tuple[tuple, tuple]:
+    """Of each kind: the ``NEAREST`` calls ending last in [low, last], and those
+    ending first in [start, high]."""
+    columns = (Call.id, Call.completed_at, Call.duration_seconds)
+    latest = tuple(
+        select(*columns)
+        .where(*who, *_DONE, Call.completed_at.between(bindparam("low"), bindparam("last")))
+        .order_by(Call.completed_at.desc())
+        .limit(NEAREST)
+        for who in _whose()
     )
-    assigned = select(*columns).where(Call.agent_id == bindparam("agent"), *window)
-    recorded = select(*columns).where(
-        Call.completed_by == bindparam("agent"), Call.agent_id.is_(None), *window
+    earliest = tuple(
+        select(*columns)
+        .where(
+            *who,
+            *_DONE,
+            Call.completed_at >= bindparam("start"),
+            Call.completed_at <= bindparam("high"),
+        )
+        .order_by(Call.completed_at)
+        .limit(NEAREST)
+        for who in _whose()
     )
-    return assigned, recorded
+    return latest, earliest
 
 
 def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -> list[str]:
@@ -123,11 +204,24 @@ def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -
 def _held_hits(known: dict, agent: str, call: Call, start, end) -> list[tuple]:
     # The agent's calls sorted by end time: each rule looks at a slice, found by
     # bisection, so a large upload costs O(log n) per call, not O(n).
-    hits = []
     held = known[agent]
-    if not isinstance(held, _Sorted):
-        held = known[agent] = _Sorted(held)
+    found = _held_facts(held, call, start, end)
+    if found is None:  # not settled by the calls read: read the whole window
+        held.load_all()
+        found = _held_facts(held, call, start, end)
+    first, in_hour = found
+    held.insert((call.id, end, call.duration_seconds))
+    hits = [("overlap", f"overlaps call {first[0]} by the same agent")] if first else []
+    if in_hour + 1 > MAX_CALLS_PER_HOUR:
+        hits.append(_RATE)
+    return hits
+
+
+def _held_facts(held: _Sorted, call: Call, start, end) -> tuple | None:
+    """The first call it overlaps (or None) and how many ended in the hour before it,
+    or None if the calls read do not settle either (``recent_calls``)."""
     calls, ends = held.calls, held.ends
+    first = None
     # Indexes rather than a slice: the first candidate usually settles it.
     for at in range(
         bisect_right(ends, start), bisect_right(ends, end + timedelta(seconds=MAX_SECONDS))
@@ -135,13 +229,16 @@ def _held_hits(known: dict, agent: str, call: Call, start, end) -> list[tuple]:
         other_id, other_end, seconds = calls[at]
         other_start = other_end - timedelta(seconds=seconds or 0)
         if other_id != call.id and seconds and call.duration_seconds and other_start < end:
-            hits.append(("overlap", f"overlaps call {other_id} by the same agent"))
+            first = calls[at]
             break
-    in_hour = bisect_right(ends, end) - bisect_left(ends, end - timedelta(hours=1))
-    if in_hour + 1 > MAX_CALLS_PER_HOUR:
-        hits.append(_RATE)
-    held.insert((call.id, end, call.duration_seconds))
-    return hits
+    reach = first[1] if first else end + timedelta(seconds=MAX_SECONDS)
+    if held.before is not None and reach >= held.before:
+        return None  # a call not read may end before it
+    low = end - timedelta(hours=1)
+    in_hour = bisect_right(ends, end) - bisect_left(ends, low)
+    if held.after is not None and low <= held.after and in_hour < MAX_CALLS_PER_HOUR:
+        return None  # calls not read may end in the hour, and the count would matter
+    return first, in_hour
 
 
 def _asked_hits(session, agent: str, call: Call, start, end) -> list[tuple]:
@@ -201,15 +298,8 @@ def _statements() -> tuple[tuple, tuple]:
     """The agent's other completed calls (assigned to it, or recorded by it while
     unassigned): overlap candidates by end time, and the count within the hour.
     Built once: building a statement costs more than running it."""
-    done = (
-        Call.status == "completed",
-        Call.completed_at.is_not(None),
-        Call.id != bindparam("call_id"),
-    )
-    whose = (
-        (Call.agent_id == bindparam("agent"),),
-        (Call.completed_by == bindparam("agent"), Call.agent_id.is_(None)),
-    )
+    done = (*_DONE, Call.id != bindparam("call_id"))
+    whose = _whose()
     overlap = tuple(
         select(Call.id, Call.completed_at, Call.duration_seconds)
         .where(
