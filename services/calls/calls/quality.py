@@ -317,10 +317,15 @@ def _statements() -> tuple[tuple, tuple]:
     )
     # Counted only up to the limit: whether it is passed is all the rule asks, and an
     # agent (or an upload) past it must not make every further call cost a longer scan.
+    # In the index's order, so that the database reads the index back from ``end`` and
+    # stops at the limit (ordered by nothing, PostgreSQL may scan the table instead,
+    # expecting the agent's calls early in it, where a busy agent's recent calls are
+    # at its end).
     count = tuple(
         select(func.count()).select_from(
             select(Call.id)
             .where(*who, *done, Call.completed_at.between(bindparam("low"), bindparam("end")))
+            .order_by(Call.completed_at.desc())
             .limit(MAX_CALLS_PER_HOUR)
             .subquery()
         )

@@ -72,12 +72,14 @@ class Call(Base):
             postgresql_where=text("partner_id IS NOT NULL"),
         ),
         Index("ix_calls_status_window", "status", "window_end"),
-        # The quality rules look up an agent's recent completed calls; partial, so the
-        # open calls a scheduling run inserts cost these indexes nothing.
+        # The quality rules look up an agent's recent completed calls, a page at a time
+        # in (completed_at, id) order; partial, so the open calls a scheduling run
+        # inserts cost these indexes nothing.
         Index(
             "ix_calls_agent_completed",
             "agent_id",
             "completed_at",
+            "id",
             sqlite_where=text("completed_at IS NOT NULL"),
             postgresql_where=text("completed_at IS NOT NULL"),
         ),
@@ -85,6 +87,7 @@ class Call(Base):
             "ix_calls_completer_completed",
             "completed_by",
             "completed_at",
+            "id",
             sqlite_where=text("completed_at IS NOT NULL"),
             postgresql_where=text("completed_at IS NOT NULL"),
         ),

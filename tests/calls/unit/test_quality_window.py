@@ -1,5 +1,7 @@
-"""A bulk upload reads an agent's calls nearest its own, not the agent's whole window
-(``quality.recent_calls``), and the rules answer exactly as with the whole window."""
+"""A busy agent does not make each outcome cost more: a bulk upload reads the agent's
+calls nearest its own, not its whole window (``quality.recent_calls``), and the rules
+answer exactly as with the whole window; a single outcome's look-ups read the index
+in order and stop."""
 
 from __future__ import annotations
 
@@ -195,3 +197,33 @@ def test_a_long_call_is_held_to_calls_that_ended_before_the_upload_began(app, mo
     finally:
         quality._nearest_statements.cache_clear()
     assert answers[-1] == (["overlap", "rate"], [ends[early]])
+
+
+def test_a_single_outcomes_look_ups_read_the_index_in_order_and_stop(app):
+    """Each look-up a single outcome makes (an overlap page in (end, id) order, the
+    count of the hour up to the limit) is served in the index's order: no sort of
+    every call of the agent after the call's start, which grew with a busy agent."""
+    overlap, count = quality._statements()
+    params = {
+        "agent": "a",
+        "call_id": "x",
+        "start": NOW,
+        "low": NOW,
+        "end": NOW,
+        "high": NOW,
+        "offset": 0,
+    }
+    with app.extensions["rapport"].db.reader() as session:
+        conn = session.connection()
+        for statement in (*overlap, *count):
+            compiled = statement.compile(dialect=conn.dialect)
+            values = {**{k: b.effective_value for k, b in compiled.binds.items()}, **params}
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {compiled.string}",
+                tuple(
+                    str(values[name]) if isinstance(values[name], datetime) else values[name]
+                    for name in compiled.positiontup
+                ),
+            ).all()
+            details = " / ".join(row[3] for row in plan)
+            assert "USING INDEX ix_calls_" in details and "TEMP B-TREE" not in details, details
