@@ -85,26 +85,19 @@ def recent_calls(session, agents: set[str], first, last, start=None) -> dict[str
     found: dict[str, _Sorted] = {}
     for agent in agents:
         params = {"agent": agent, "low": low, "high": high, "last": last, "start": start}
-        latest, earliest = _nearest(session, params)
-        rows = {row[0]: row for row in (*latest[0], *latest[1], *earliest[0], *earliest[1])}
+        parts: tuple[list, ...] = ([], [], [], [])
+        for part, *row in session.connection().execute(_nearest_statement(), params):
+            parts[part].append(tuple(row))
+        latest, earliest = parts[:2], parts[2:]
         found[agent] = _Sorted(
-            list(rows.values()),
+            list({row[0]: row for part in parts for row in part}.values()),
             # past every kind's oldest read, or the window's start if all were read
-            after=max((part[-1][1] for part in latest if len(part) == NEAREST), default=None),
+            after=max((min(map(_END, p)) for p in latest if len(p) == NEAREST), default=None),
             # before every kind's newest read, or the window's end if all were read
-            before=min((part[-1][1] for part in earliest if len(part) == NEAREST), default=None),
+            before=min((max(map(_END, p)) for p in earliest if len(p) == NEAREST), default=None),
             reload=lambda agent=agent: _recent(session, agent, low, high),
         )
     return found
-
-
-def _nearest(session, params: dict) -> tuple[tuple[list, list], tuple[list, list]]:
-    conn = session.connection()
-    latest, earliest = _nearest_statements()
-    return (
-        tuple([tuple(r) for r in conn.execute(q, params)] for q in latest),
-        tuple([tuple(r) for r in conn.execute(q, params)] for q in earliest),
-    )
 
 
 def _recent(session, agent: str, low, high) -> list[tuple]:
@@ -134,18 +127,20 @@ def _recent_statements() -> tuple:
 
 
 @cache
-def _nearest_statements() -> tuple[tuple, tuple]:
-    """Of each kind: the ``NEAREST`` calls ending last in [low, last], and those
-    ending first in [start, high]."""
+def _nearest_statement():
+    """Rows ``(part, id, completed_at, seconds)``: of each kind (assigned, recorded
+    unassigned), the ``NEAREST`` calls ending last in [low, last] (parts 0 and 1),
+    and those ending first in [start, high] (parts 2 and 3). One statement, so one
+    round trip an agent."""
     columns = (Call.id, Call.completed_at, Call.duration_seconds)
-    latest = tuple(
+    latest = (
         select(*columns)
         .where(*who, *_DONE, Call.completed_at.between(bindparam("low"), bindparam("last")))
         .order_by(Call.completed_at.desc())
         .limit(NEAREST)
         for who in _whose()
     )
-    earliest = tuple(
+    earliest = (
         select(*columns)
         .where(
             *who,
@@ -157,7 +152,18 @@ def _nearest_statements() -> tuple[tuple, tuple]:
         .limit(NEAREST)
         for who in _whose()
     )
-    return latest, earliest
+    parts = []
+    for part, query in enumerate((*latest, *earliest)):
+        nearest = query.subquery()
+        parts.append(
+            select(
+                literal(part).label("part"),
+                nearest.c.id,
+                nearest.c.completed_at,
+                nearest.c.duration_seconds,
+            )
+        )
+    return union_all(*parts)
 
 
 def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -> list[str]:

@@ -114,7 +114,7 @@ def test_the_nearest_calls_answer_as_the_whole_window_does(app, monkeypatch, see
     _store(app, history)
     # Few read from each end, so that the reads often do not settle a call.
     monkeypatch.setattr(quality, "NEAREST", 7)
-    quality._nearest_statements.cache_clear()
+    quality._nearest_statement.cache_clear()
     db = app.extensions["rapport"].db
     try:
         for _ in range(10):
@@ -131,7 +131,7 @@ def test_the_nearest_calls_answer_as_the_whole_window_does(app, monkeypatch, see
                 )
             assert nearest == whole
     finally:
-        quality._nearest_statements.cache_clear()
+        quality._nearest_statement.cache_clear()
 
 
 def test_a_busy_agents_upload_reads_only_the_calls_nearest_it(app, monkeypatch):
@@ -171,7 +171,7 @@ def test_a_long_call_is_held_to_calls_that_ended_before_the_upload_began(app, mo
     earliest call started, even when the hour is past its limit (which settles the
     count without reading further back)."""
     monkeypatch.setattr(quality, "NEAREST", 40)
-    quality._nearest_statements.cache_clear()
+    quality._nearest_statement.cache_clear()
     early = str(uuid.uuid4())
     history = [
         {"id": early, "completed_at": NOW - timedelta(minutes=50), "duration_seconds": 60},
@@ -195,7 +195,7 @@ def test_a_long_call_is_held_to_calls_that_ended_before_the_upload_began(app, mo
             monkeypatch.setattr(quality, "_recent", None)  # settled by what was read
             answers = _answers(known, items, dict(ends))
     finally:
-        quality._nearest_statements.cache_clear()
+        quality._nearest_statement.cache_clear()
     assert answers[-1] == (["overlap", "rate"], [ends[early]])
 
 
