@@ -117,13 +117,14 @@ def _whose() -> tuple:
 
 
 _DONE = (Call.completed_at.is_not(None), Call.status == "completed")
+# What the rules read of each call: its id, end and duration.
+_CALL = (Call.id, Call.completed_at, Call.duration_seconds)
 
 
 @cache
 def _recent_statements() -> tuple:
-    columns = (Call.id, Call.completed_at, Call.duration_seconds)
     window = (*_DONE, Call.completed_at.between(bindparam("low"), bindparam("high")))
-    return tuple(select(*columns).where(*who, *window) for who in _whose())
+    return tuple(select(*_CALL).where(*who, *window) for who in _whose())
 
 
 @cache
@@ -132,16 +133,15 @@ def _nearest_statement():
     unassigned), the ``NEAREST`` calls ending last in [low, last] (parts 0 and 1),
     and those ending first in [start, high] (parts 2 and 3). One statement, so one
     round trip an agent."""
-    columns = (Call.id, Call.completed_at, Call.duration_seconds)
     latest = (
-        select(*columns)
+        select(*_CALL)
         .where(*who, *_DONE, Call.completed_at.between(bindparam("low"), bindparam("last")))
         .order_by(Call.completed_at.desc())
         .limit(NEAREST)
         for who in _whose()
     )
     earliest = (
-        select(*columns)
+        select(*_CALL)
         .where(
             *who,
             *_DONE,
@@ -152,18 +152,18 @@ def _nearest_statement():
         .limit(NEAREST)
         for who in _whose()
     )
-    parts = []
-    for part, query in enumerate((*latest, *earliest)):
-        nearest = query.subquery()
-        parts.append(
-            select(
-                literal(part).label("part"),
-                nearest.c.id,
-                nearest.c.completed_at,
-                nearest.c.duration_seconds,
-            )
-        )
-    return union_all(*parts)
+    return union_all(*(_labelled(part, q) for part, q in enumerate((*latest, *earliest))))
+
+
+def _labelled(part: int, query):
+    """``query``'s calls as rows ``(part, id, completed_at, seconds)`` of a union."""
+    calls = query.subquery()
+    return select(
+        literal(part).label("part"),
+        calls.c.id,
+        calls.c.completed_at,
+        calls.c.duration_seconds.label("seconds"),
+    )
 
 
 def review(work: UnitOfWork, call: Call, known: dict | None = None, held=None) -> list[str]:
@@ -307,7 +307,7 @@ def _statements() -> tuple[tuple, tuple]:
     done = (*_DONE, Call.id != bindparam("call_id"))
     whose = _whose()
     overlap = tuple(
-        select(Call.id, Call.completed_at, Call.duration_seconds)
+        select(*_CALL)
         .where(
             *who,
             *done,
@@ -348,16 +348,7 @@ def _asked(overlapping: bool):
     overlap, count = _statements()
     parts = []
     if overlapping:
-        for part, query in enumerate(overlap):
-            page_ = query.subquery()
-            parts.append(
-                select(
-                    literal(part).label("part"),
-                    page_.c.id,
-                    page_.c.completed_at,
-                    page_.c.duration_seconds.label("seconds"),
-                )
-            )
+        parts += [_labelled(part, query) for part, query in enumerate(overlap)]
     for query in count:
         counted = query.subquery()
         parts.append(
