@@ -41,7 +41,7 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared import context
+from shared import context, import_uploads
 from shared.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -193,9 +193,10 @@ def beat(session: Session, model, job_id: str, owner: str) -> None:
         raise Taken(f"import job {job_id} is no longer run by {owner}")
 
 
-def take_up(db, model, now: datetime, resume) -> list[str]:
+def take_up(db, model, parts, now: datetime, resume) -> list[str]:
     """Take every stale job that this process wins, and hand each to
-    ``resume(job_id, owner)``; the ids taken."""
+    ``resume(job_id, owner)``; the ids taken. ``parts``: the model of the jobs'
+    stored uploads (``shared.import_uploads``)."""
     with db.reader() as session:
         found = stale_jobs(session, model, now)
     taken = []
@@ -204,6 +205,7 @@ def take_up(db, model, now: datetime, resume) -> list[str]:
             with db.transaction() as session:
                 if give_up(session, model, job_id, old_owner, now):
                     # The upload holds everyone in it: kept no longer than its job (PDPO).
+                    import_uploads.drop(session, parts, job_id)
                     Path(session.get(model, job_id).path).unlink(missing_ok=True)
             continue
         owner = new_owner()

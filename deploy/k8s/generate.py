@@ -27,7 +27,7 @@ HEADER = (
     "# change the generator, not this file.\n"
 )
 USER = 10001  # the images' own user (services/*/Dockerfile)
-DATA_DIR = "/var/lib/rapport"  # customer imports wait here for their job; scratch only
+DATA_DIR = "/var/lib/rapport"  # imports' uploads, scratch only (kept in the database too)
 PART_OF = "rapport"
 
 # What a process asks of a node; limits are the overlays' business (production).

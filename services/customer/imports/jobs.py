@@ -18,7 +18,9 @@ service: the relay's ``resume-imports`` periodic job finds it without a heartbea
 for ``STALE``, takes it (once across replicas: ``shared.import_jobs``) and goes on
 from the first row no chunk has committed, so the job ends as it would have:
 no row imported twice or missed, each rejection reported once. The upload stays
-in the data folder until its job ends; if it is gone, the job is reported failed.
+in the data folder, and in the database, until its job ends: a process whose data
+folder lacks it (another pod's) writes it back from there
+(``shared.import_uploads``). If it is in neither, the job is reported failed.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ from services.customer.imports import chunk_writes, pipeline
 from services.customer.imports import files as import_files
 from services.customer.imports import row_validation as import_rows
 from services.customer.imports.preparation import Prepared, Setup
-from services.customer.imports.tables import ImportJob, ImportRejection
+from services.customer.imports.tables import ImportJob, ImportRejection, ImportUploadPart
 from services.customer.tables import new_id
-from shared import context, import_jobs
+from shared import context, import_jobs, import_uploads
 from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
 from shared.import_files import csv_header
@@ -50,8 +52,9 @@ PIECE = 1000  # rows a worker prepares at a time
 FIELD_LIMIT = 64 * 1024
 POOL_MIN_BYTES = 1 << 20  # below about 10,000 rows, workers cost more than they save
 GONE = (
-    "the upload file is gone from the data folder, so the job cannot go on; the rows "
-    "it committed stay: import the file again (those rows are found unchanged)"
+    "the upload file is gone from the data folder and the database, so the job "
+    "cannot go on; the rows it committed stay: import the file again (those rows are found "
+    "unchanged)"
 )
 
 
@@ -79,8 +82,7 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> ImportJob:
     if fmt == "csv":
         _check_header(path)
     job.path, job.total_bytes = str(path), size
-    with uow() as work:
-        work.session.add(job)
+    import_uploads.register(uow, job, ImportUploadPart, path)
     return job
 
 
@@ -111,7 +113,7 @@ def resume_stale(uow, now) -> list[str]:
     process wins, each in a thread of its own; the ids taken. The ``resume-imports``
     periodic job (``services.customer.periodic``)."""
     return import_jobs.take_up(
-        uow.db, ImportJob, now, lambda job_id, owner: start(uow, job_id, owner)
+        uow.db, ImportJob, ImportUploadPart, now, lambda job_id, owner: start(uow, job_id, owner)
     )
 
 
@@ -155,7 +157,8 @@ def _run(uow, job_id: str, workers: int | None, chunk: int, piece: int, owner: s
         job = session.get(ImportJob, job_id)
         fmt, path, actor = job.format, job.path, job.actor
         left, done = job.total_bytes - job.bytes_read, job.rows_read
-    if not Path(path).exists():
+    # Taken up in another pod, or after a restart, the run finds its upload in the database.
+    if not import_uploads.restore(uow.db, ImportUploadPart, job_id, Path(path)):
         return _fail(uow, job_id, owner, GONE)
     if workers is None:
         workers = pipeline.default_workers() if left >= POOL_MIN_BYTES else 0
@@ -196,6 +199,7 @@ def _fail(uow, job_id: str, owner: str, error: str) -> bool:
             import_jobs.beat(work.session, ImportJob, job_id, owner)
             job = work.session.get(ImportJob, job_id)
             job.status, job.error, job.finished_at = "failed", error, utcnow()
+            import_uploads.drop(work.session, ImportUploadPart, job_id)
     except import_jobs.Taken:
         return False
     return True
@@ -247,6 +251,7 @@ def _finish(uow, job_id: str, owner: str) -> None:
         import_jobs.beat(work.session, ImportJob, job_id, owner)
         job = work.session.get(ImportJob, job_id)
         job.status, job.finished_at, job.bytes_read = "done", utcnow(), job.total_bytes
+        import_uploads.drop(work.session, ImportUploadPart, job_id)
 
 
 def get_job(uow, job_id: str) -> dict:

@@ -20,7 +20,9 @@ without a heartbeat for ``STALE`` (ten minutes), takes it (once across replicas:
 ``shared.import_jobs``) and goes on from the first sale no chunk has committed,
 so the job ends as it would have: no sale recorded twice or missed, each
 rejection reported once, the counts those of one run. The upload stays in the
-data folder until its job ends; if it is gone, the job is reported failed.
+data folder, and in the database, until its job ends: a process whose data folder
+lacks it (another pod's) writes it back from there (``shared.import_uploads``). If
+it is in neither, the job is reported failed.
 """
 
 from __future__ import annotations
@@ -40,8 +42,12 @@ from sqlalchemy import select, tuple_
 from services.sales.db import new_id
 from services.sales.imports import rows as import_rows
 from services.sales.imports import writes as import_writes
-from services.sales.imports.tables import SaleImportJob, SaleImportRejection
-from shared import context, import_jobs
+from services.sales.imports.tables import (
+    SaleImportJob,
+    SaleImportRejection,
+    SaleImportUploadPart,
+)
+from shared import context, import_jobs, import_uploads
 from shared.clock import utcnow
 from shared.errors import Invalid, NotFound
 from shared.import_files import Counting, csv_header, records
@@ -53,8 +59,9 @@ log = logging.getLogger(__name__)
 CHUNK = 5000
 FIELD_LIMIT = 64 * 1024
 GONE = (
-    "the upload file is gone from the data folder, so the job cannot go on; the sales "
-    "it recorded stay: import the file again (those sales are skipped)"
+    "the upload file is gone from the data folder and the database, so the job "
+    "cannot go on; the sales it recorded stay: import the file again (those sales "
+    "are skipped)"
 )
 FIRST_REJECTIONS = 100
 
@@ -101,8 +108,7 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> SaleImportJob:
         path.unlink(missing_ok=True)
         raise
     job.path, job.total_bytes = str(path), size
-    with uow() as work:
-        work.session.add(job)
+    import_uploads.register(uow, job, SaleImportUploadPart, path)
     return job
 
 
@@ -133,7 +139,11 @@ def resume_stale(uow, zone: ZoneInfo, now: datetime) -> list[str]:
     process wins, each in a thread of its own; the ids taken. The ``resume-imports``
     periodic job (``services.sales.periodic``)."""
     return import_jobs.take_up(
-        uow.db, SaleImportJob, now, lambda job_id, owner: start(uow, job_id, zone, owner)
+        uow.db,
+        SaleImportJob,
+        SaleImportUploadPart,
+        now,
+        lambda job_id, owner: start(uow, job_id, zone, owner),
     )
 
 
@@ -167,7 +177,8 @@ def _run(uow, job_id: str, zone: ZoneInfo, chunk: int, owner: str | None) -> boo
     with uow.reader() as session:
         job = session.get(SaleImportJob, job_id)
         setup, path, done = Setup(job.format, job.actor, zone), job.path, job.rows_read
-    if not Path(path).exists():
+    # Taken up in another pod, or after a restart, the run finds its upload in the database.
+    if not import_uploads.restore(uow.db, SaleImportUploadPart, job_id, Path(path)):
         return _fail(uow, job_id, owner, GONE)
     try:
         csv.field_size_limit(FIELD_LIMIT)
@@ -189,6 +200,7 @@ def _run(uow, job_id: str, zone: ZoneInfo, chunk: int, owner: str | None) -> boo
             import_jobs.beat(work.session, SaleImportJob, job_id, owner)
             job = work.session.get(SaleImportJob, job_id)
             job.status, job.finished_at, job.bytes_read = "done", utcnow(), job.total_bytes
+            import_uploads.drop(work.session, SaleImportUploadPart, job_id)
     except import_jobs.Taken:
         log.warning("sale import %s was taken over by another process; this run stops", job_id)
         return False
@@ -205,6 +217,7 @@ def _fail(uow, job_id: str, owner: str, error: str) -> bool:
             import_jobs.beat(work.session, SaleImportJob, job_id, owner)
             job = work.session.get(SaleImportJob, job_id)
             job.status, job.error, job.finished_at = "failed", error, utcnow()
+            import_uploads.drop(work.session, SaleImportUploadPart, job_id)
     except import_jobs.Taken:
         return False
     return True

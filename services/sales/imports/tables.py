@@ -1,10 +1,10 @@
-"""Bulk sales import jobs and the rows they rejected."""
+"""Bulk sales import jobs, the rows they rejected, and each unfinished job's upload."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.sales.db import Base, new_id
@@ -54,3 +54,14 @@ class SaleImportRejection(Base):
     line: Mapped[int] = mapped_column(Integer)
     external_ref: Mapped[str | None] = mapped_column(String(100))
     reasons: Mapped[dict] = mapped_column(JSON)
+
+
+class SaleImportUploadPart(Base):
+    """A part of a job's upload, kept until the job ends so that any process of the
+    service can take the job up (``shared.import_uploads``)."""
+
+    __tablename__ = "sale_import_upload_parts"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("sale_import_jobs.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

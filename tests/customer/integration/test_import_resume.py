@@ -1,9 +1,11 @@
 """An import job whose process stopped is taken up by another process and ends as an
 uninterrupted run does: the same profiles, versions, events, rejections and counts,
 on SQLite and PostgreSQL; of two processes that find it stale, one takes it; a run
-that lost its job has its chunk refused; a job whose upload is gone is reported
-failed, saying so."""
+that lost its job has its chunk refused; a job taken up where its upload is not on
+disk (another pod's data folder) writes it back from the database; a job whose
+upload is in neither is reported failed, saying so."""
 
+import io
 import json
 import os
 import signal
@@ -19,11 +21,12 @@ from sqlalchemy import func, select, update
 
 from services.customer import config, periodic
 from services.customer.imports import jobs as importer
-from services.customer.imports.tables import ImportJob, ImportRejection
+from services.customer.imports.tables import ImportJob, ImportRejection, ImportUploadPart
 from services.customer.tables import Outbox, PeriodicJob
-from shared import import_jobs
+from shared import import_jobs, import_uploads
 from shared.clock import utcnow
 from shared.db import Database
+from shared.errors import Invalid
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.periodic import Scheduler
 from shared.testing import wait_for
@@ -46,6 +49,7 @@ import sys, time
 from services.customer.imports import jobs
 from services.customer.tables import Outbox, PeriodicJob
 from shared.db import Database
+from shared.errors import Invalid
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 
 url, job_id = sys.argv[1:3]
@@ -65,7 +69,9 @@ jobs.run(uow, job_id, workers=0, chunk=10, piece=5)
 LATER = importer.import_jobs.STALE + timedelta(seconds=1)
 
 
-def queued(uow, path, **fields) -> str:
+def queued(uow, path, kept: bool = True, **fields) -> str:
+    """A job registered as an upload registers it: its upload kept in the database
+    too (``kept``), unless it stands for a job from before uploads were kept."""
     job = ImportJob(
         id=str(uuid.uuid4()),
         format="csv",
@@ -77,7 +83,19 @@ def queued(uow, path, **fields) -> str:
     )
     with uow() as work:
         work.session.add(job)
+        work.session.flush()
+        if kept:
+            import_uploads.keep(work.session, ImportUploadPart, job.id, path)
     return job.id
+
+
+def parts(uow, job_id: str) -> int:
+    with uow.reader() as s:
+        return s.scalar(
+            select(func.count())
+            .select_from(ImportUploadPart)
+            .where(ImportUploadPart.job_id == job_id)
+        )
 
 
 def ended(uow, job_id: str) -> ImportJob:
@@ -89,12 +107,18 @@ def ended(uow, job_id: str) -> ImportJob:
     return wait_for(probe, 60, message="the job to end")
 
 
-def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(database_url, tmp_path):
+@pytest.mark.parametrize("taker", ["same data folder", "another pod"])
+def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(
+    database_url, tmp_path, monkeypatch, taker
+):
     whole_db, whole = service(f"sqlite:///{tmp_path / 'uninterrupted.db'}")
     db, uow = service(database_url)
     expected = import_file(whole, csv_path(tmp_path, "whole.csv"), workers=0, chunk=10, piece=5)
     path = csv_path(tmp_path)
+    monkeypatch.setattr(import_uploads, "PART", 700)  # the upload kept in several parts
     job_id = queued(uow, path, correlation_id="upload-request-7")
+    assert parts(uow, job_id) == -(-path.stat().st_size // 700) > 2
+    upload = path.read_bytes()
 
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, database_url, job_id],
@@ -112,13 +136,24 @@ def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(datab
         cut = s.get(ImportJob, job_id)
         assert (cut.status, cut.rows_read, cut.rejected) == ("running", 20, 5)
     assert path.exists()
+    if taker == "another pod":  # whose data folder is its own: the upload is not on it
+        path.unlink()
     # Its heartbeat is fresh: no other process takes a job that may still be running.
     assert importer.resume_stale(uow, utcnow()) == []
 
     other_db = Database(database_url)  # another process of the service
     other = UnitOfWorkFactory(other_db, Outbox, "customer")
+    restored = []
+    restore = import_uploads.restore
+    monkeypatch.setattr(
+        import_uploads,
+        "restore",
+        lambda *a: restored.append((path.exists(), restore(*a), path.read_bytes())) or True,
+    )
     assert importer.resume_stale(other, utcnow() + LATER) == [job_id]
     ended(uow, job_id)
+    # The taker found the upload on its disk, or wrote it back from the database whole.
+    assert restored == [(taker == "same data folder", True, upload)]
 
     got = outcome(uow, job_id)
     assert got == expected
@@ -135,7 +170,8 @@ def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(datab
     with uow.reader() as s:
         bodies = s.scalars(select(Outbox.body))
         assert {json.loads(body)["correlation_id"] for body in bodies} == {"upload-request-7"}
-    assert not path.exists()  # removed once the job ended
+    assert not path.exists()  # removed once the job ended, from disk and database
+    assert parts(uow, job_id) == 0
     for database in (whole_db, db, other_db):
         database.dispose()
 
@@ -197,8 +233,9 @@ def test_a_run_that_lost_its_job_has_its_chunk_refused(tmp_path):
 def test_a_job_whose_upload_is_gone_is_reported_failed_saying_so(tmp_path):
     db, uow = service(f"sqlite:///{tmp_path / 'service.db'}")
     path = csv_path(tmp_path)
-    job_id = queued(uow, path, created_at=utcnow() - LATER)
-    path.unlink()  # the data folder was emptied
+    # A job registered before uploads were kept in the database, its data folder emptied.
+    job_id = queued(uow, path, kept=False, created_at=utcnow() - LATER)
+    path.unlink()
     assert importer.resume_stale(uow, utcnow()) == [job_id]
     job = ended(uow, job_id)
     assert job.status == "failed" and "upload file is gone" in job.error
@@ -224,7 +261,9 @@ def test_a_job_that_stops_every_process_running_it_is_failed_not_taken_up_foreve
     job_id = queued(uow, path, created_at=utcnow() - LATER)
     taken = []
     for n in range(import_jobs.MAX_TAKEOVERS):  # each run it is given stops, unfinished
-        assert import_jobs.take_up(db, ImportJob, utcnow(), lambda *a: taken.append(a)) == [job_id]
+        assert import_jobs.take_up(
+            db, ImportJob, ImportUploadPart, utcnow(), lambda *a: taken.append(a)
+        ) == [job_id]
         with db.transaction() as s:
             s.execute(
                 update(ImportJob)
@@ -233,10 +272,52 @@ def test_a_job_that_stops_every_process_running_it_is_failed_not_taken_up_foreve
             )
         with uow.reader() as s:
             assert s.get(ImportJob, job_id).takeovers == n + 1
-    assert import_jobs.take_up(db, ImportJob, utcnow(), lambda *a: taken.append(a)) == []
+    assert (
+        import_jobs.take_up(db, ImportJob, ImportUploadPart, utcnow(), lambda *a: taken.append(a))
+        == []
+    )
     assert len(taken) == import_jobs.MAX_TAKEOVERS
     job = ended(uow, job_id)
     assert job.status == "failed" and job.error.startswith("the job's process stopped")
     assert not path.exists()  # the upload holds everyone in it: gone with its job
-    assert import_jobs.take_up(db, ImportJob, utcnow(), lambda *a: taken.append(a)) == []
+    assert parts(uow, job_id) == 0
+    assert (
+        import_jobs.take_up(db, ImportJob, ImportUploadPart, utcnow(), lambda *a: taken.append(a))
+        == []
+    )
+    db.dispose()
+
+
+def test_an_upload_is_accepted_with_its_parts_and_a_refused_one_leaves_nothing(
+    database_url, tmp_path, monkeypatch
+):
+    db, uow = service(database_url)
+    settings = config.load(
+        {"DATABASE_URL": database_url, "DEV_MODE": "1", "DATA_DIR": str(tmp_path / "data")}
+    )
+    upload = csv_path(tmp_path).read_bytes()
+    monkeypatch.setattr(import_uploads, "PART", 256)
+    job = importer.save_upload(settings, io.BytesIO(upload), "csv", "tester", uow)
+    with uow.reader() as s:
+        stored_parts = s.execute(
+            select(ImportUploadPart.seq, ImportUploadPart.data)
+            .where(ImportUploadPart.job_id == job.id)
+            .order_by(ImportUploadPart.seq)
+        ).all()
+    assert [seq for seq, _ in stored_parts] == list(range(-(-len(upload) // 256)))
+    assert b"".join(data for _, data in stored_parts) == upload
+    assert Path(job.path).read_bytes() == upload
+    # Written back where the job looks for it, in a pod whose data folder is empty.
+    Path(job.path).unlink()
+    assert import_uploads.restore(db, ImportUploadPart, job.id, Path(job.path))
+    assert Path(job.path).read_bytes() == upload
+    assert not list(Path(job.path).parent.glob("*.restoring"))
+
+    # A header the import does not read: no job, no parts, no file.
+    with pytest.raises(Invalid):
+        importer.save_upload(settings, io.BytesIO(b"nope,nothing\n1,2\n"), "csv", "tester", uow)
+    with uow.reader() as s:
+        assert s.scalar(select(func.count()).select_from(ImportJob)) == 1
+        assert s.scalar(select(func.count()).select_from(ImportUploadPart)) == len(stored_parts)
+    assert [p.name for p in Path(settings.data_dir, "imports").iterdir()] == [Path(job.path).name]
     db.dispose()

@@ -1,6 +1,8 @@
 """A sale import whose process stopped is taken up by another process and ends as an
 uninterrupted run does: the same sales, lines, events, P&L, rejections and counts,
-on SQLite and PostgreSQL; of two processes that find it stale, one takes it."""
+on SQLite and PostgreSQL, whether the process that takes it up has the upload on
+its disk or writes it back from the database (another pod's data folder); of two
+processes that find it stale, one takes it."""
 
 import json
 import os
@@ -13,16 +15,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.sales import config, periodic
 from services.sales.app import create_app
 from services.sales.db import Outbox, PeriodicJob
 from services.sales.imports import jobs as importer
-from services.sales.imports.tables import SaleImportJob, SaleImportRejection
+from services.sales.imports.tables import (
+    SaleImportJob,
+    SaleImportRejection,
+    SaleImportUploadPart,
+)
 from services.sales.ledger.tables import Sale, SaleLine
 from services.sales.pnl.tables import PnlDaily
-from shared import import_jobs
+from shared import import_jobs, import_uploads
 from shared.clock import utcnow
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
@@ -78,6 +84,7 @@ def seeded(service_app, url, tmp_path):
 
 
 def queued(uow, path, **fields) -> str:
+    """A job registered as an upload registers it, its upload kept in the database too."""
     job_id = importer.new_id()
     counts = dict.fromkeys(
         ("bytes_read", "rows_read", "sales_read", "created", "lines_created", "skipped"), 0
@@ -95,7 +102,18 @@ def queued(uow, path, **fields) -> str:
                 **{"created_at": utcnow(), **counts, **fields},
             )
         )
+        work.session.flush()
+        import_uploads.keep(work.session, SaleImportUploadPart, job_id, path)
     return job_id
+
+
+def parts(uow, job_id: str) -> int:
+    with uow.reader() as s:
+        return s.scalar(
+            select(func.count())
+            .select_from(SaleImportUploadPart)
+            .where(SaleImportUploadPart.job_id == job_id)
+        )
 
 
 def ended(uow, job_id: str) -> dict:
@@ -166,15 +184,18 @@ def expected_run(service_app, tmp_path, chunk=CHUNK) -> tuple[dict, dict]:
     return outcome(uow, job_id), stored(app)
 
 
+@pytest.mark.parametrize("taker", ["same data folder", "another pod"])
 def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(
-    service_app, database_url, tmp_path
+    service_app, database_url, tmp_path, monkeypatch, taker
 ):
     expected, expected_rows = expected_run(service_app, tmp_path)
     app = seeded(service_app, database_url, tmp_path / "data")
     uow = app.extensions["rapport"].uow
     path = tmp_path / "sales.csv"
     path.write_bytes(csv_file(ROWS))
+    monkeypatch.setattr(import_uploads, "PART", 300)  # the upload kept in several parts
     job_id = queued(uow, path, correlation_id="upload-request-7")
+    assert parts(uow, job_id) == -(-path.stat().st_size // 300) > 2
 
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, database_url, job_id, config.DEFAULT_TIMEZONE, str(CHUNK)],
@@ -199,6 +220,8 @@ def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(
     later = importer.get_job(uow, job_id)
     assert later["status"] == "running" and later["error"] is None
     assert importer.resume_stale(uow, ZONE, utcnow()) == []  # its heartbeat is fresh
+    if taker == "another pod":  # whose data folder is its own: the upload is not on it
+        path.unlink()
 
     other_db = Database(database_url)  # another process of the service
     other = UnitOfWorkFactory(other_db, Outbox, "sales")
@@ -214,7 +237,8 @@ def test_a_job_killed_mid_way_is_taken_up_and_ends_as_an_uninterrupted_run(
     with uow.reader() as s:
         bodies = s.scalars(select(Outbox.body).where(Outbox.event_type == "sale.recorded"))
         assert {json.loads(body)["correlation_id"] for body in bodies} == {"upload-request-7"}
-    assert not path.exists()  # removed once the job ended
+    assert not path.exists()  # removed once the job ended, from disk and database
+    assert parts(uow, job_id) == 0
     other_db.dispose()
     app.extensions["rapport"].db.dispose()
 
