@@ -28,12 +28,23 @@ from shared.startup import freeze_startup_objects
 # import of 100,000); with twelve they prepare the next chunk meanwhile (94 %).
 AHEAD = 12
 WORKER_NICENESS = 10
+MAX_WORKERS = 8
 
 
 def default_workers() -> int:
-    """As many as there are cores: the importing process's own share of a row
-    (reading it, writing it) is about half of what checking and preparing it costs."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    """One a CPU this process may use, up to ``MAX_WORKERS``: the importing process's
+    own share of a row (reading it, writing it) is about half of what checking and
+    preparing it costs. None where it may use one CPU only: a worker would take that
+    CPU from the importing process, which writes every row.
+
+    The CPUs it may use are loky's count, the least of the machine's, the process's
+    affinity and its container's CPU quota (cgroups): a pod limited to one CPU on a
+    32-core node counted 32 here, and started eight workers of about 90 MB each
+    in a pod of 512 MB."""
+    from loky import cpu_count  # 36 ms to import: once a large job, not at start-up
+
+    usable = cpu_count()
+    return 0 if usable < 2 else min(usable, MAX_WORKERS)
 
 
 def prepared(
