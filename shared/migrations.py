@@ -4,11 +4,17 @@ Each service keeps its scripts in ``services/<name>/migrations``; its ``env.py``
 calls ``run_env`` with the service's metadata. ``upgrade`` serialises concurrent
 starts (API, consumer and relay starting together): an advisory lock on
 PostgreSQL, a file lock beside the database file on SQLite.
+
+A process waiting for the PostgreSQL lock asks for it again every ``LOCK_POLL``
+seconds rather than waiting inside one statement: a statement holds a snapshot
+while it waits, and an index the migration builds concurrently waits for every
+older snapshot to go, so the two would wait for each other.
 """
 
 from __future__ import annotations
 
 import fcntl
+import time
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from shared.db import make_engine
+
+LOCK_POLL = 0.2  # seconds between two asks for the migration lock
 
 
 def upgrade(database_url: str, script_location: str | Path, revision: str = "head") -> None:
@@ -39,7 +47,11 @@ def _migration_lock(engine, database_url: str):
     if url.get_backend_name() == "postgresql":
         key = zlib.crc32(b"rapport-migrations")
         with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            while not connection.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": key}
+            ).scalar():
+                connection.commit()  # no snapshot held while waiting
+                time.sleep(LOCK_POLL)
             connection.commit()
             try:
                 yield connection
