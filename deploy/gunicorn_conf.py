@@ -106,6 +106,21 @@ def on_starting(server):
     migrate(os.environ["RAPPORT_SERVICE"])
 
 
+# Seconds a stopping worker gives its import jobs to finish their chunk and hand the
+# job back (shared.import_jobs.stop_all), inside gunicorn's graceful_timeout.
+HAND_BACK_SECONDS = 8
+
+
+def worker_exit(server, worker):
+    """A worker that stops (a deploy's SIGTERM) hands back the import jobs its threads
+    run, to be taken up at once by another process rather than after ten minutes."""
+    from shared import import_jobs
+
+    left = import_jobs.stop_all(HAND_BACK_SECONDS)
+    if left:
+        server.log.warning("%d import job(s) still writing; they will be taken up later", left)
+
+
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

@@ -20,6 +20,13 @@ taken again but failed (``GAVE_UP``), its upload removed: something in it stops
 every process that runs it (say, memory on one chunk), and taking it up forever
 would stop the relay that runs it every ten minutes.
 
+A process that stops gracefully (a deploy's SIGTERM) hands its running jobs back
+instead of leaving them to go stale (``stop_all``): each stops after the chunk it is
+writing and is put back in the queue with a heartbeat old enough to be taken at
+once, by the next ``resume-imports`` run of any process (within a minute, not
+``STALE``). A job handed back, like one that never started, does not count as a
+takeover: only a process that stopped while running it does.
+
 A job keeps the correlation id of the upload request that made it (``correlated``):
 its events carry that id whichever process runs it, the upload's or one that took
 the job up after it stopped.
@@ -30,6 +37,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,6 +101,64 @@ def racing_refs(write: Callable[[], None], job_id: str) -> None:
 
 class Taken(Exception):
     """Another process has taken the job over: this run stops, its chunk undone."""
+
+
+class HandedBack(Exception):
+    """This process is stopping: the run stops before its next chunk and hands the
+    job back (``hand_back``)."""
+
+
+_stopping = threading.Event()  # set once, when the process stops
+_running: set[threading.Thread] = set()
+_running_lock = threading.Lock()
+
+
+def start_thread(target: Callable, args: tuple, name: str) -> threading.Thread:
+    """Run a job in a thread of this process that ``stop_all`` waits for."""
+
+    def run() -> None:
+        try:
+            target(*args)
+        finally:
+            with _running_lock:
+                _running.discard(thread)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    with _running_lock:
+        _running.add(thread)
+    thread.start()
+    return thread
+
+
+def check_stopping() -> None:
+    """Raise ``HandedBack`` if this process is stopping (a run asks between chunks)."""
+    if _stopping.is_set():
+        raise HandedBack
+
+
+def stop_all(timeout: float) -> int:
+    """Ask every job running here to stop after its chunk and hand its job back, and
+    wait for them up to ``timeout`` seconds in all; how many had not ended by then
+    (their jobs go stale and are taken up as a stopped process's are)."""
+    _stopping.set()
+    with _running_lock:
+        threads = list(_running)
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return sum(thread.is_alive() for thread in threads)
+
+
+def hand_back(db, model, job_id: str, owner: str) -> bool:
+    """Put the job back in the queue, to be taken at once by the next process that
+    looks (its heartbeat made ``STALE`` old), if it is still ``owner``'s."""
+    with db.transaction() as session:
+        return _changed(
+            session,
+            update(model)
+            .where(model.id == job_id, model.owner == owner, model.status == "running")
+            .values(owner=None, status="queued", heartbeat_at=utcnow() - STALE),
+        )
 
 
 def new_owner() -> str:
@@ -162,7 +229,11 @@ def take_stale(
         update(model)
         .where(*_still_stale(model, job_id, old_owner, now))
         .values(
-            owner=owner, status="running", heartbeat_at=utcnow(), takeovers=model.takeovers + 1
+            owner=owner,
+            status="running",
+            heartbeat_at=utcnow(),
+            # A job handed back, or never started, has no runner: no process stopped in it.
+            takeovers=model.takeovers + (0 if old_owner is None else 1),
         ),
     )
 
@@ -201,7 +272,7 @@ def take_up(db, model, parts, now: datetime, resume) -> list[str]:
         found = stale_jobs(session, model, now)
     taken = []
     for job_id, old_owner, takeovers in found:
-        if takeovers >= MAX_TAKEOVERS:
+        if takeovers >= MAX_TAKEOVERS and old_owner is not None:
             with db.transaction() as session:
                 if give_up(session, model, job_id, old_owner, now):
                     # The upload holds everyone in it: kept no longer than its job (PDPO).

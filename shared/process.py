@@ -15,12 +15,13 @@ import threading
 from collections.abc import Callable
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from shared import logs
+from shared import import_jobs, logs
 from shared.config import Settings
 from shared.metrics import exposition
 from shared.startup import freeze_startup_objects
 
 log = logging.getLogger(__name__)
+HAND_BACK_SECONDS = 10  # for the import jobs running here to hand theirs back
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -89,6 +90,9 @@ def run(settings: Settings, role: str, worker, collectors=(), nice: int = 0, bac
         worker.run(stop)
     finally:
         stop.set()
+        # Import jobs this process took up (the relay's resume-imports) go back to
+        # the queue after their chunk, for another process to take at once.
+        import_jobs.stop_all(HAND_BACK_SECONDS)
         for thread in threads:
             thread.join(30)
         server.shutdown()

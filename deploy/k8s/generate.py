@@ -37,8 +37,9 @@ REQUESTS = {
     "relay": {"cpu": "100m", "memory": "192Mi"},
     "migrate": {"cpu": "100m", "memory": "128Mi"},
 }
-# Seconds between SIGTERM and SIGKILL: gunicorn's graceful timeout is 10 s; a consumer
-# or relay finishes its window and joins its threads for up to 30 s.
+# Seconds between SIGTERM and SIGKILL: gunicorn's graceful timeout is 10 s (an API
+# worker hands back its import jobs within 8); a consumer or relay finishes its window,
+# hands back the import jobs it runs (up to 10 s) and joins its threads (up to 30 s).
 GRACE = {"api": 30, "consumer": 45, "relay": 45}
 
 

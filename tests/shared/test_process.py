@@ -1,5 +1,6 @@
 """Long-running processes: the CPU priority a consumer or relay can be asked to run
-at, and start-up objects kept out of the garbage collector's full collections."""
+at, start-up objects kept out of the garbage collector's full collections, and
+the import jobs it runs handed back when it stops."""
 
 from __future__ import annotations
 
@@ -75,3 +76,43 @@ def test_an_api_freezes_its_start_up_objects(tmp_path):
         check=True,
     )
     assert out.stdout.split() == ["False", "True"]
+
+
+STOPPING = """
+import sys, threading
+from shared import import_jobs, process
+from shared.config import Settings
+
+handed = []
+
+def job():  # an import job's run: it asks between chunks whether to stop
+    while True:
+        try:
+            import_jobs.check_stopping()
+        except import_jobs.HandedBack:
+            handed.append("handed back")
+            return
+        threading.Event().wait(0.01)
+
+class Worker:
+    ready = True
+    def run(self, stop):  # the relay's loop, stopped as soon as it starts
+        import_jobs.start_thread(job, (), "import-job")
+
+env = {"AUTH_SECRET": "x" * 32, "DATA_DIR": sys.argv[1], "RELAY_PORT": "0",
+       "LOG_LEVEL": "WARNING"}
+process.run(Settings.from_env("customer", env), "relay", Worker())
+print(handed)
+"""
+
+
+def test_a_stopping_process_hands_back_the_import_jobs_it_runs(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-c", STOPPING, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.splitlines()[-1] == "['handed back']"

@@ -101,11 +101,7 @@ def _check_header(path: Path) -> None:
 def start(uow, job_id: str, owner: str | None = None) -> threading.Thread:
     """Run the job in a thread of this process: a new upload's (``owner`` None), or
     one this process has taken over from a process that stopped (``owner``)."""
-    thread = threading.Thread(
-        target=_run_upload, args=(uow, job_id, owner), name=f"import-{job_id}", daemon=True
-    )
-    thread.start()
-    return thread
+    return import_jobs.start_thread(_run_upload, (uow, job_id, owner), f"import-{job_id}")
 
 
 def resume_stale(uow, now) -> list[str]:
@@ -181,10 +177,15 @@ def _run(uow, job_id: str, workers: int | None, chunk: int, piece: int, owner: s
             for batch, prepared, position in _transactions(
                 pipeline.prepared(setup, pieces, workers), chunk
             ):
+                import_jobs.check_stopping()
                 _commit_chunk(uow, job_id, owner, setup, batch, prepared, position)
         _finish(uow, job_id, owner)
     except import_jobs.Taken:
         log.warning("import %s was taken over by another process; this run stops", job_id)
+        return False
+    except import_jobs.HandedBack:
+        if import_jobs.hand_back(uow.db, ImportJob, job_id, owner):
+            log.info("import %s handed back: this process is stopping", job_id)
         return False
     except Exception as exc:  # the job reports it; committed chunks stay
         log.exception("import %s failed", job_id)

@@ -124,14 +124,9 @@ def start(uow, job_id: str, zone: ZoneInfo, owner: str | None = None) -> threadi
     events carry the request's correlation id): a new upload's (``owner`` None), or
     one this process has taken over from a process that stopped (``owner``)."""
     caller = contextvars.copy_context()
-    thread = threading.Thread(
-        target=caller.run,
-        args=(_run_upload, uow, job_id, zone, owner),
-        name=f"sale-import-{job_id}",
-        daemon=True,
+    return import_jobs.start_thread(
+        caller.run, (_run_upload, uow, job_id, zone, owner), f"sale-import-{job_id}"
     )
-    thread.start()
-    return thread
 
 
 def resume_stale(uow, zone: ZoneInfo, now: datetime) -> list[str]:
@@ -192,9 +187,11 @@ def _run(uow, job_id: str, zone: ZoneInfo, chunk: int, owner: str | None) -> boo
             for group in import_rows.groups(setup.fmt, lines):
                 batch.append(import_rows.load(group, setup.fmt))
                 if len(batch) >= chunk:
+                    import_jobs.check_stopping()
                     _commit_chunk(uow, job_id, owner, setup, batch, counter.count)
                     batch = []
             if batch:
+                import_jobs.check_stopping()
                 _commit_chunk(uow, job_id, owner, setup, batch, counter.count)
         with uow() as work:
             import_jobs.beat(work.session, SaleImportJob, job_id, owner)
@@ -203,6 +200,10 @@ def _run(uow, job_id: str, zone: ZoneInfo, chunk: int, owner: str | None) -> boo
             import_uploads.drop(work.session, SaleImportUploadPart, job_id)
     except import_jobs.Taken:
         log.warning("sale import %s was taken over by another process; this run stops", job_id)
+        return False
+    except import_jobs.HandedBack:
+        if import_jobs.hand_back(uow.db, SaleImportJob, job_id, owner):
+            log.info("sale import %s handed back: this process is stopping", job_id)
         return False
     except Exception as exc:  # the job reports it; committed chunks stay
         log.exception("sale import %s failed", job_id)

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import func, select, update
 
 from services.customer import config, periodic
@@ -30,6 +32,7 @@ from shared.errors import Invalid
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.periodic import Scheduler
 from shared.testing import wait_for
+from tests.conftest import make_token
 from tests.customer.integration.test_import_pipeline import (
     LINES,
     csv_path,
@@ -77,7 +80,7 @@ def queued(uow, path, kept: bool = True, **fields) -> str:
         format="csv",
         path=str(path),
         actor="tester",
-        status="queued",
+        status=fields.pop("status", "queued"),
         total_bytes=path.stat().st_size,
         **fields,
     )
@@ -258,7 +261,16 @@ def test_the_relays_periodic_work_takes_the_job_up(tmp_path):
 def test_a_job_that_stops_every_process_running_it_is_failed_not_taken_up_forever(tmp_path):
     db, uow = service(f"sqlite:///{tmp_path / 'service.db'}")
     path = csv_path(tmp_path)
-    job_id = queued(uow, path, created_at=utcnow() - LATER)
+    # Its upload's process stopped while running it (a job that never started, or
+    # was handed back, counts no takeover when taken: see the tests above).
+    job_id = queued(
+        uow,
+        path,
+        status="running",
+        owner="the upload's process",
+        created_at=utcnow() - LATER,
+        heartbeat_at=utcnow() - LATER,
+    )
     taken = []
     for n in range(import_jobs.MAX_TAKEOVERS):  # each run it is given stops, unfinished
         assert import_jobs.take_up(
@@ -321,3 +333,150 @@ def test_an_upload_is_accepted_with_its_parts_and_a_refused_one_leaves_nothing(
         assert s.scalar(select(func.count()).select_from(ImportUploadPart)) == len(stored_parts)
     assert [p.name for p in Path(settings.data_dir, "imports").iterdir()] == [Path(job.path).name]
     db.dispose()
+
+
+def test_a_process_that_stops_hands_its_job_back_to_be_taken_at_once(
+    database_url, tmp_path, monkeypatch
+):
+    """A deploy's SIGTERM: the job stops after the chunk it is writing and goes back
+    to the queue, taken by the next process that looks (not ten minutes later), not
+    counted as a takeover, and ends as an uninterrupted run."""
+    monkeypatch.setattr(import_jobs, "_stopping", threading.Event())  # this process
+    whole_db, whole = service(f"sqlite:///{tmp_path / 'uninterrupted.db'}")
+    db, uow = service(database_url)
+    expected = import_file(whole, csv_path(tmp_path, "whole.csv"), workers=0, chunk=10, piece=5)
+    job_id = queued(uow, csv_path(tmp_path))
+    commit, first = importer._commit_chunk, threading.Event()
+
+    def commit_then_wait_for_the_stop(*args):
+        commit(*args)
+        if not first.is_set():
+            first.set()
+            assert import_jobs._stopping.wait(30)
+
+    monkeypatch.setattr(importer, "_commit_chunk", commit_then_wait_for_the_stop)
+    import_jobs.start_thread(importer.run, (uow, job_id, 0, 10, 5), "import-test")
+    assert first.wait(30)
+    assert import_jobs.stop_all(30) == 0  # what the process's shutdown asks
+    with uow.reader() as s:
+        back = s.get(ImportJob, job_id)
+        assert (back.status, back.owner, back.rows_read, back.takeovers) == ("queued", None, 10, 0)
+
+    monkeypatch.setattr(import_jobs, "_stopping", threading.Event())  # another process
+    monkeypatch.setattr(importer, "_commit_chunk", commit)
+    other_db = Database(database_url)
+    other = UnitOfWorkFactory(other_db, Outbox, "customer")
+    assert importer.resume_stale(other, utcnow()) == [job_id]  # now, not ten minutes on
+    ended(uow, job_id)
+    assert outcome(uow, job_id) == expected
+    assert stored(db) == stored(whole_db)
+    with uow.reader() as s:
+        assert s.get(ImportJob, job_id).takeovers == 0
+    for database in (whole_db, db, other_db):
+        database.dispose()
+
+
+def test_a_job_handed_back_after_its_takeovers_is_taken_not_failed(tmp_path):
+    """The limit is on processes that stopped in a job: one handed back by a process
+    that stopped gracefully is taken again, whatever its takeovers."""
+    db, uow = service(f"sqlite:///{tmp_path / 'service.db'}")
+    job_id = queued(
+        uow,
+        csv_path(tmp_path),
+        takeovers=import_jobs.MAX_TAKEOVERS,
+        heartbeat_at=utcnow() - import_jobs.STALE,  # as hand_back leaves it
+    )
+    taken = []
+    assert import_jobs.take_up(
+        db, ImportJob, ImportUploadPart, utcnow(), lambda *a: taken.append(a)
+    ) == [job_id]
+    with uow.reader() as s:
+        job = s.get(ImportJob, job_id)
+        assert (job.status, job.takeovers, job.error) == (
+            "running",
+            import_jobs.MAX_TAKEOVERS,
+            None,
+        )
+    db.dispose()
+
+
+def test_a_stopped_api_process_hands_its_running_import_back(tmp_path):
+    """Through the API process as it runs in production (gunicorn, its workers'
+    exit hook): SIGTERM while an upload's job runs, and the job is back in the
+    queue, its committed rows kept, for the next process to take at once."""
+    data = tmp_path / "data"
+    url = f"sqlite:///{tmp_path / 'customer.db'}"
+    db, uow = service(url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RAPPORT_SERVICE": "customer",
+        "RAPPORT_DEV_MODE": "1",
+        "RAPPORT_DATA_DIR": str(data),
+        "CUSTOMER_DATABASE_URL": url,
+        "CUSTOMER_PORT": str(port),
+        "RAPPORT_WEB_WORKERS": "1",
+    }
+    api = subprocess.Popen(
+        [sys.executable, "-m", "deploy.run", "api"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    rows = 60_000
+    upload = tmp_path / "big.csv"
+    upload.write_text(
+        "external_ref,name,phone,email,segment\n"
+        + "".join(f"B{i},Chan Tai Man,51{i:06d},b{i}@example.com,smb\n" for i in range(rows))
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        headers = {"Authorization": f"Bearer {make_token('manager')}"}
+        wait_for(lambda: _answers(f"{base}/segments", headers), 60, message="the API")
+        with upload.open("rb") as body:
+            answer = requests.post(
+                f"{base}/customers/import",
+                data=body,
+                headers={**headers, "Content-Type": "text/csv"},
+                timeout=60,
+            )
+        assert answer.status_code == 202, answer.text
+        job_id = answer.json()["id"]
+
+        def first_chunk():
+            with uow.reader() as s:
+                return s.get(ImportJob, job_id).rows_read > 0
+
+        wait_for(first_chunk, 60, message="the job's first chunk")
+        api.send_signal(signal.SIGTERM)
+        assert api.wait(30) == 0
+    finally:
+        if api.poll() is None:
+            api.kill()
+    with uow.reader() as s:
+        job = s.get(ImportJob, job_id)
+        assert (job.status, job.owner, job.takeovers) == ("queued", None, 0)
+        assert 0 < job.rows_read < rows
+    other_db = Database(url)  # the relay of another pod, at its next look
+    other = UnitOfWorkFactory(other_db, Outbox, "customer")
+    Path(job.path).unlink()  # its data folder is its own
+    assert importer.resume_stale(other, utcnow()) == [job_id]
+    done = ended(uow, job_id)
+    assert (done.status, done.created, done.rejected) == ("done", rows, 0)
+    other_db.dispose()
+    db.dispose()
+
+
+def _answers(url: str, headers: dict) -> bool:
+    try:
+        return requests.get(url, headers=headers, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
