@@ -113,7 +113,11 @@ HAND_BACK_SECONDS = 8
 
 def worker_exit(server, worker):
     """A worker that stops (a deploy's SIGTERM) hands back the import jobs its threads
-    run, to be taken up at once by another process rather than after ten minutes."""
+    run, to be taken up at once by another process rather than after ten minutes.
+    gunicorn also calls this in the master for a worker already gone: there it does
+    nothing (workers forked later would inherit a master that is "stopping")."""
+    if os.getpid() != worker.pid:
+        return
     from shared import import_jobs
 
     left = import_jobs.stop_all(HAND_BACK_SECONDS)
