@@ -9,6 +9,7 @@ Each test gets its own broker namespace and its own databases, removed after.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 
@@ -189,3 +190,33 @@ def service_app():
         return create_app({"DATABASE_URL": url, "DEV_MODE": "1", **extra})
 
     return build
+
+
+@pytest.fixture
+def stopped_after_first_chunk(monkeypatch):
+    """``stop(module, run, args)``: run an import job (``run(*args)``) in a thread of
+    this "process", stop the process once the job has committed its first chunk
+    (``shared.import_jobs.stop_all``, as a deploy's SIGTERM does) and answer how many
+    jobs had not handed theirs back. After it the test is another process, not
+    stopping."""
+    from shared import import_jobs
+
+    def stop(module, run, args: tuple) -> int:
+        monkeypatch.setattr(import_jobs, "_stopping", threading.Event())
+        commit, first = module._commit_chunk, threading.Event()
+
+        def commit_then_wait_for_the_stop(*chunk):
+            commit(*chunk)
+            if not first.is_set():
+                first.set()
+                assert import_jobs._stopping.wait(30)
+
+        monkeypatch.setattr(module, "_commit_chunk", commit_then_wait_for_the_stop)
+        import_jobs.start_thread(run, args, "import-test")
+        assert first.wait(30)
+        left = import_jobs.stop_all(30)
+        monkeypatch.setattr(import_jobs, "_stopping", threading.Event())
+        monkeypatch.setattr(module, "_commit_chunk", commit)
+        return left
+
+    return stop

@@ -10,6 +10,20 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _python(*argv: str) -> subprocess.CompletedProcess:
+    """``python -c`` with ``argv``, from the checkout, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
 RUN = """
 import os, sys
 from shared import process
@@ -29,14 +43,7 @@ process.run(Settings.from_env("reporting", env), "consumer", Worker(), nice=3)
 
 
 def _niceness(tmp_path, *overrides: str) -> int:
-    out = subprocess.run(
-        [sys.executable, "-c", RUN, str(tmp_path), *overrides],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    out = _python(RUN, str(tmp_path), *overrides)
     return int(out.stdout.strip().splitlines()[-1]) - os.nice(0)
 
 
@@ -50,14 +57,7 @@ def test_the_setting_overrides_the_callers_priority(tmp_path):
 
 
 def test_a_consumer_or_relay_freezes_its_start_up_objects(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-c", RUN, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    out = _python(RUN, str(tmp_path))
     assert out.stdout.splitlines()[-2] == "frozen"
 
 
@@ -67,14 +67,7 @@ def test_an_api_freezes_its_start_up_objects(tmp_path):
         "print(gc.get_freeze_count() > 0); create_app({'DEV_MODE': '1', "
         "'DATABASE_URL': 'sqlite:///' + sys.argv[1]}); print(gc.get_freeze_count() > 0)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, f"{tmp_path}/calls.db"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    out = _python(code, f"{tmp_path}/calls.db")
     assert out.stdout.split() == ["False", "True"]
 
 
@@ -107,12 +100,5 @@ print(handed)
 
 
 def test_a_stopping_process_hands_back_the_import_jobs_it_runs(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-c", STOPPING, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    out = _python(STOPPING, str(tmp_path))
     assert out.stdout.splitlines()[-1] == "['handed back']"

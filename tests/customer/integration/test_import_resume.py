@@ -336,34 +336,21 @@ def test_an_upload_is_accepted_with_its_parts_and_a_refused_one_leaves_nothing(
 
 
 def test_a_process_that_stops_hands_its_job_back_to_be_taken_at_once(
-    database_url, tmp_path, monkeypatch
+    database_url, tmp_path, stopped_after_first_chunk
 ):
     """A deploy's SIGTERM: the job stops after the chunk it is writing and goes back
     to the queue, taken by the next process that looks (not ten minutes later), not
     counted as a takeover, and ends as an uninterrupted run."""
-    monkeypatch.setattr(import_jobs, "_stopping", threading.Event())  # this process
     whole_db, whole = service(f"sqlite:///{tmp_path / 'uninterrupted.db'}")
     db, uow = service(database_url)
     expected = import_file(whole, csv_path(tmp_path, "whole.csv"), workers=0, chunk=10, piece=5)
     job_id = queued(uow, csv_path(tmp_path))
-    commit, first = importer._commit_chunk, threading.Event()
-
-    def commit_then_wait_for_the_stop(*args):
-        commit(*args)
-        if not first.is_set():
-            first.set()
-            assert import_jobs._stopping.wait(30)
-
-    monkeypatch.setattr(importer, "_commit_chunk", commit_then_wait_for_the_stop)
-    import_jobs.start_thread(importer.run, (uow, job_id, 0, 10, 5), "import-test")
-    assert first.wait(30)
-    assert import_jobs.stop_all(30) == 0  # what the process's shutdown asks
+    # What the process's shutdown does once the first chunk is in:
+    assert stopped_after_first_chunk(importer, importer.run, (uow, job_id, 0, 10, 5)) == 0
     with uow.reader() as s:
         back = s.get(ImportJob, job_id)
         assert (back.status, back.owner, back.rows_read, back.takeovers) == ("queued", None, 10, 0)
 
-    monkeypatch.setattr(import_jobs, "_stopping", threading.Event())  # another process
-    monkeypatch.setattr(importer, "_commit_chunk", commit)
     other_db = Database(database_url)
     other = UnitOfWorkFactory(other_db, Outbox, "customer")
     assert importer.resume_stale(other, utcnow()) == [job_id]  # now, not ten minutes on

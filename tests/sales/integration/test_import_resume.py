@@ -292,38 +292,25 @@ def test_the_relays_periodic_work_takes_the_job_up(service_app, sqlite_url, tmp_
 
 
 def test_a_process_that_stops_hands_its_job_back_to_be_taken_at_once(
-    service_app, database_url, tmp_path, monkeypatch
+    service_app, database_url, tmp_path, stopped_after_first_chunk
 ):
     """A deploy's SIGTERM: the job stops after the chunk it is writing and goes back
     to the queue, taken by the next process that looks, not counted as a takeover,
     and ends as an uninterrupted run."""
-    monkeypatch.setattr(import_jobs, "_stopping", threading.Event())  # this process
     expected, expected_rows = expected_run(service_app, tmp_path)
     app = seeded(service_app, database_url, tmp_path / "data")
     uow = app.extensions["rapport"].uow
     path = tmp_path / "sales.csv"
     path.write_bytes(csv_file(ROWS))
     job_id = queued(uow, path)
-    commit, first = importer._commit_chunk, threading.Event()
-
-    def commit_then_wait_for_the_stop(*args):
-        commit(*args)
-        if not first.is_set():
-            first.set()
-            assert import_jobs._stopping.wait(30)
-
-    monkeypatch.setattr(importer, "_commit_chunk", commit_then_wait_for_the_stop)
-    import_jobs.start_thread(importer.run, (uow, job_id, ZONE, CHUNK), "sale-import-test")
-    assert first.wait(30)
-    assert import_jobs.stop_all(30) == 0  # what the process's shutdown asks
+    # What the process's shutdown does once the first chunk is in:
+    assert stopped_after_first_chunk(importer, importer.run, (uow, job_id, ZONE, CHUNK)) == 0
     back = importer.get_job(uow, job_id)
     assert (back["status"], back["sales_read"]) == ("queued", CHUNK)
     with uow.reader() as s:
         job = s.get(SaleImportJob, job_id)
         assert (job.owner, job.takeovers) == (None, 0)
 
-    monkeypatch.setattr(import_jobs, "_stopping", threading.Event())  # another process
-    monkeypatch.setattr(importer, "_commit_chunk", commit)
     other_db = Database(database_url)
     other = UnitOfWorkFactory(other_db, Outbox, "sales")
     assert importer.resume_stale(other, ZONE, utcnow()) == [job_id]  # now, not ten minutes on
