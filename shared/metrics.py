@@ -201,6 +201,49 @@ class PeriodicJobsCollector:
         yield paused
 
 
+class ImportJobsCollector:
+    """Import jobs not ended, by status, and how long the least recently active of them
+    has gone without committing a chunk (since its heartbeat, or its creation if it
+    never started), read when scraped: a job nobody takes up shows as a growing age."""
+
+    def __init__(self, service: str, db, job_model):
+        self.service, self.db, self.model = service, db, job_model
+
+    def collect(self):
+        jobs = GaugeMetricFamily(
+            "rapport_import_jobs",
+            "Import jobs not ended, by status (queued, running)",
+            labels=["service", "status"],
+        )
+        idle = GaugeMetricFamily(
+            "rapport_import_job_idle_seconds",
+            "Seconds since the least recently active unfinished import job last made progress",
+            labels=["service"],
+        )
+        model, since = self.model, func.coalesce(self.model.heartbeat_at, self.model.created_at)
+        try:
+            with scrape_reader(self.db) as session:
+                rows = session.execute(
+                    select(model.status, func.count(), func.min(since))
+                    .where(model.status.in_(("queued", "running")))
+                    .group_by(model.status)
+                ).all()
+        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
+            return
+        counts = {"queued": 0, "running": 0}
+        oldest = None
+        for status, count, least in rows:
+            counts[status] = count
+            least = UTCDateTime().process_result_value(least, None)
+            if least is not None and (oldest is None or least < oldest):
+                oldest = least
+        for status, count in counts.items():
+            jobs.add_metric([self.service, status], count)
+        idle.add_metric([self.service], _age_seconds(oldest))
+        yield jobs
+        yield idle
+
+
 def _age_seconds(oldest) -> float:
     return 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
 

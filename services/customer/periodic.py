@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.customer.imports import jobs as imports
+from services.customer.imports.tables import ImportJob
 from services.customer.privacy import erasure
 from services.customer.tables import IdempotencyKey, Outbox
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.metrics import ImportJobsCollector
 from shared.periodic import Job
 
 DEFAULT_RETENTION_DAYS = 7 * 365
@@ -49,3 +51,9 @@ def jobs(settings, db: Database) -> list[Job]:
             lease=timedelta(minutes=1),
         ),
     ]
+
+
+def collectors(settings, db: Database) -> list:
+    """The relay's gauges of the import jobs it takes up (``rapport_import_jobs``,
+    ``rapport_import_job_idle_seconds``): a job no process takes up shows there."""
+    return [ImportJobsCollector(settings.service, db, ImportJob)]

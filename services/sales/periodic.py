@@ -8,8 +8,10 @@ from datetime import timedelta
 from services.sales import config
 from services.sales.db import IdempotencyKey, Outbox
 from services.sales.imports import jobs as imports
+from services.sales.imports.tables import SaleImportJob
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
+from shared.metrics import ImportJobsCollector
 from shared.periodic import Job
 
 
@@ -26,3 +28,9 @@ def jobs(settings, db: Database) -> list[Job]:
             lease=timedelta(minutes=1),
         ),
     ]
+
+
+def collectors(settings, db: Database) -> list:
+    """The relay's gauges of the import jobs it takes up (``rapport_import_jobs``,
+    ``rapport_import_job_idle_seconds``): a job no process takes up shows there."""
+    return [ImportJobsCollector(settings.service, db, SaleImportJob)]

@@ -106,10 +106,11 @@ def test_every_operations_alert_has_a_grafana_panel_on_its_metric():
     assert {alert for alert, names in alerts.items() if not names & charted} == set()
 
 
-def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url):
+def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url, tmp_path):
     """A renamed metric would silence its alert or empty its panel: every rapport_ name
     the rules and the dashboard read is exposed, with its service label, by the
-    shared counters, the outbox and periodic collectors and the calls relay's own."""
+    shared counters, the outbox and periodic collectors, the calls relay's own and the
+    customer relay's import jobs."""
     from prometheus_client.parser import text_string_to_metric_families
 
     from services.calls import config, metrics
@@ -151,6 +152,17 @@ def test_the_rules_and_panels_read_the_names_the_processes_expose(sqlite_url):
         )
     finally:
         db.dispose()
+    from services.customer import config as customer_config
+    from services.customer import periodic as customer_periodic
+
+    customer_url = f"sqlite:///{tmp_path / 'customer.db'}"
+    migrations.upgrade(customer_url, customer_config.MIGRATIONS)
+    customer_db = Database(customer_url)
+    try:
+        settings = customer_config.load({"DATABASE_URL": customer_url, "DEV_MODE": "1"})
+        body += exposition(customer_periodic.collectors(settings, customer_db))[0]
+    finally:
+        customer_db.dispose()
     families = list(text_string_to_metric_families(body.decode()))
     exposed = {
         f.name + suffix

@@ -5,4 +5,11 @@ from services.customer.tables import Outbox, PeriodicJob
 from shared.entrypoints import run_relay
 
 if __name__ == "__main__":
-    run_relay(config.load(), config.MIGRATIONS, Outbox, PeriodicJob, periodic.jobs)
+    run_relay(
+        config.load(),
+        config.MIGRATIONS,
+        Outbox,
+        PeriodicJob,
+        periodic.jobs,
+        periodic.collectors,
+    )
