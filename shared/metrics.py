@@ -142,16 +142,16 @@ class OutboxCollector:
             "Age of the oldest outbox row not yet confirmed",
             labels=["service"],
         )
-        try:
-            with scrape_reader(self.db) as session:
-                count, oldest = session.execute(
-                    select(func.count(), func.min(self.outbox.created_at)).where(
-                        self.outbox.sent_at.is_(None)
-                    )
-                ).one()
-                oldest = UTCDateTime().process_result_value(oldest, None)
-        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
+        rows = scraped_rows(
+            self.db,
+            select(func.count(), func.min(self.outbox.created_at)).where(
+                self.outbox.sent_at.is_(None)
+            ),
+        )
+        if rows is None:
             return
+        [(count, oldest)] = rows
+        oldest = UTCDateTime().process_result_value(oldest, None)
         pending.add_metric([self.service], count)
         age.add_metric([self.service], _age_seconds(oldest))
         yield pending
@@ -167,6 +167,16 @@ def scrape_reader(db, timeout_ms: int = 2000):
         if db.dialect == "postgresql":
             session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
         yield session
+
+
+def scraped_rows(db, statement) -> list | None:
+    """The rows of one bounded read for a scrape (``scrape_reader``), or None if the
+    database could not answer: a scrape must not fail on a busy database."""
+    try:
+        with scrape_reader(db) as session:
+            return session.execute(statement).all()
+    except Exception:  # noqa: BLE001 - the collector yields nothing this round
+        return None
 
 
 class PeriodicJobsCollector:
@@ -187,12 +197,10 @@ class PeriodicJobsCollector:
             "1 if an operator paused the periodic job",
             labels=["service", "job"],
         )
-        try:
-            with scrape_reader(self.db) as session:
-                rows = session.execute(
-                    select(self.model.name, self.model.every_seconds, self.model.paused)
-                ).all()
-        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
+        rows = scraped_rows(
+            self.db, select(self.model.name, self.model.every_seconds, self.model.paused)
+        )
+        if rows is None:
             return
         for name, seconds, is_paused in rows:
             every.add_metric([self.service, name], seconds)
@@ -221,14 +229,13 @@ class ImportJobsCollector:
             labels=["service"],
         )
         model, since = self.model, func.coalesce(self.model.heartbeat_at, self.model.created_at)
-        try:
-            with scrape_reader(self.db) as session:
-                rows = session.execute(
-                    select(model.status, func.count(), func.min(since))
-                    .where(model.status.in_(("queued", "running")))
-                    .group_by(model.status)
-                ).all()
-        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
+        rows = scraped_rows(
+            self.db,
+            select(model.status, func.count(), func.min(since))
+            .where(model.status.in_(("queued", "running")))
+            .group_by(model.status),
+        )
+        if rows is None:
             return
         counts = {"queued": 0, "running": 0}
         oldest = None
