@@ -16,13 +16,57 @@ kept no longer than its job (PDPO).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from shared.errors import Invalid
+from shared.web import idempotency
+
 PART = 1 << 20  # bytes a row: a large upload is written and read back a part at a time
+
+
+def accept(uow, job, parts, stream, folder: Path, check=None) -> None:
+    """Take an upload for ``job`` (its id and format set): saved from ``stream`` under
+    ``folder``, refused if it is empty or ``check(path)`` refuses it (a CSV's
+    header, say), made known to the request's Idempotency-Key (which answers with
+    the first upload's job instead, for a retry), then ``job`` registered with it,
+    its path and size set. A refused upload leaves no file, job or parts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{job.id}.{job.format}"
+    size, digest = receive(stream, path)
+    try:
+        if size == 0:
+            raise Invalid("the upload is empty", errors={"file": ["Empty file."]})
+        if check is not None:
+            check(path)
+        idempotency.received(f"{job.format}:{digest}")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    job.path, job.total_bytes = str(path), size
+    register(uow, job, parts, path)
+
+
+def receive(stream, path: Path) -> tuple[int, str]:
+    """Write the upload read from ``stream`` to ``path``, a part at a time: its size
+    in bytes and its SHA-256 (hex), by which a retry with the same Idempotency-Key
+    is told from another upload (``shared.web.idempotency.received``). A read that
+    fails midway (the client gone) leaves no file."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("wb") as out:
+            while data := stream.read(PART):
+                out.write(data)
+                digest.update(data)
+                size += len(data)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return size, digest.hexdigest()
 
 
 def register(uow, job, parts, path: Path) -> None:

@@ -9,6 +9,13 @@ after it committed but before its answer was stored, gets 409 with Retry-After.
 A request that fails stores nothing, so the key can be used again. Keys belong to
 the caller (the token's subject), never shared between callers.
 
+A view that streams its body (an import's upload of up to a gigabyte) is
+``idempotent(streamed=True)``: its body is not read into memory to be hashed. The
+view hashes what it reads and hands that to ``received`` before it changes
+anything; the request is known by that hash. Where the key has an answer already,
+``received`` raises, the view undoes what it kept (the file it wrote) and the
+answer is given again, or refused, as for any other view.
+
 A stored answer records the customers it concerns (``concerns``, called by the use
 case); an erasure ``forget``s every answer about its subject, and a replay of one then
 gets 410 Gone, never the person's data and never a second run of the request. A view
@@ -21,6 +28,8 @@ import functools
 import hashlib
 import json
 import re
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Response, make_response, request
@@ -94,11 +103,12 @@ GONE = json.dumps(
 )
 
 
-def idempotent(view=None, *, on_replay=None):
+def idempotent(view=None, *, on_replay=None, streamed: bool = False):
     """Decorate a POST view (below ``roles``, above the arguments decorator).
-    ``on_replay(answer)`` runs when a stored successful answer is given again."""
+    ``on_replay(answer)`` runs when a stored successful answer is given again.
+    ``streamed``: the view reads its body as a stream and calls ``received``."""
     if view is None:
-        return functools.partial(idempotent, on_replay=on_replay)
+        return functools.partial(idempotent, on_replay=on_replay, streamed=streamed)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -113,33 +123,91 @@ def idempotent(view=None, *, on_replay=None):
                 errors={HEADER: ["1 to 200 visible ASCII characters"]},
             )
         who = principal()
-        owner = f"{who.role}:{who.partner_id or ''}:{who.subject}"
-        digest = hashlib.sha256(
-            b"\n".join((request.method.encode(), request.full_path.encode(), request.get_data()))
-        ).hexdigest()
+        claim = _Claim(f"{who.role}:{who.partner_id or ''}:{who.subject}", key)
         ctx = service()
         model = ctx.idempotency_model
-        stored = _stored(ctx, model, owner, key)
-        if stored is not None:
-            return _replay(stored, digest, on_replay)
-        token = context.idempotency_claim.set((owner, key, digest))
+        if not streamed:
+            claim.digest = _digest(request.get_data())
+            stored = _stored(ctx, model, claim.owner, key)
+            if stored is not None:
+                return _replay(stored, claim.digest, on_replay)
+        # A streamed view's claim is made by ``received``, once its body is known.
+        token = context.idempotency_claim.set(None if streamed else claim.row())
+        pending = _streamed.set(claim if streamed else None)
         subjects = context.idempotency_subjects.set([])
         try:
             response = make_response(view(*args, **kwargs))
             if 200 <= response.status_code < 300:
-                _store(ctx, model, owner, key, response)
+                if claim.digest is None:
+                    raise RuntimeError(
+                        f"{view.__qualname__} is streamed but never called received()"
+                    )
+                _store(ctx, model, claim.owner, key, response)
+        except _Answered as answered:
+            return _replay(answered.stored, answered.digest, on_replay)
         except IntegrityError:
-            stored = _stored(ctx, model, owner, key)
-            if stored is None:
+            stored = _stored(ctx, model, claim.owner, key)
+            if stored is None or claim.digest is None:
                 raise
             # a concurrent request with this key won
-            return _replay(stored, digest, on_replay)
+            return _replay(stored, claim.digest, on_replay)
         finally:
             context.idempotency_claim.reset(token)
             context.idempotency_subjects.reset(subjects)
+            _streamed.reset(pending)
         return response
 
     return wrapper
+
+
+def received(body_digest: str) -> None:
+    """The body of an ``idempotent(streamed=True)`` view, hashed as the view read it
+    (with whatever else tells two uploads apart, its format say): the request is
+    now known, and the change the view makes next claims its key. Raises if the key
+    has an answer already, which the view's wrapper then gives (or refuses, for
+    another request), so call it before changing anything and undo, on any
+    exception, what was kept. Outside such a view, or without a key, it does
+    nothing."""
+    claim = _streamed.get()
+    if claim is None:
+        return
+    from shared.web.app import service
+
+    claim.digest = _digest(body_digest.encode())
+    ctx = service()
+    stored = _stored(ctx, ctx.idempotency_model, claim.owner, claim.key)
+    if stored is not None:
+        raise _Answered(stored, claim.digest)
+    context.idempotency_claim.set(claim.row())
+
+
+@dataclass
+class _Claim:
+    owner: str
+    key: str
+    digest: str | None = None  # of the request, once known
+
+    def row(self) -> tuple[str, str, str]:
+        assert self.digest is not None
+        return self.owner, self.key, self.digest
+
+
+# The claim of the streamed view running, whose digest ``received`` fills in.
+_streamed: ContextVar[_Claim | None] = ContextVar("idempotency_streamed", default=None)
+
+
+class _Answered(Exception):
+    """A streamed view's key already has an answer (``received``)."""
+
+    def __init__(self, stored, digest: str):
+        super().__init__("the Idempotency-Key has an answer already")
+        self.stored, self.digest = stored, digest
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(
+        b"\n".join((request.method.encode(), request.full_path.encode(), body))
+    ).hexdigest()
 
 
 def _stored(ctx, model, owner: str, key: str):

@@ -60,8 +60,6 @@ GONE = (
 
 def save_upload(settings, stream, fmt: str, actor: str, uow) -> ImportJob:
     """Store the upload, check its header, and register the job (queued)."""
-    folder = Path(settings.data_dir) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
     job = ImportJob(
         format=fmt,
         actor=actor,
@@ -70,31 +68,15 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> ImportJob:
         correlation_id=context.correlation_id.get(),
     )
     job.id = new_id()
-    path = folder / f"{job.id}.{fmt}"
-    size = 0
-    with path.open("wb") as out:
-        while chunk := stream.read(1 << 20):
-            out.write(chunk)
-            size += len(chunk)
-    if size == 0:
-        path.unlink()
-        raise Invalid("the upload is empty", errors={"file": ["Empty file."]})
-    if fmt == "csv":
-        _check_header(path)
-    job.path, job.total_bytes = str(path), size
-    import_uploads.register(uow, job, ImportUploadPart, path)
+    check = _check_header if fmt == "csv" else None
+    folder = Path(settings.data_dir) / "imports"
+    import_uploads.accept(uow, job, ImportUploadPart, stream, folder, check)
     return job
 
 
 def _check_header(path: Path) -> None:
-    try:
-        header = csv_header(path, FIELD_LIMIT)
-    except Invalid:
-        path.unlink()
-        raise
-    problems = import_rows.header_problems(header)
+    problems = import_rows.header_problems(csv_header(path, FIELD_LIMIT))
     if problems:
-        path.unlink()
         raise Invalid("the CSV header is not one this import reads", errors={"file": problems})
 
 

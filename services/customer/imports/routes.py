@@ -17,6 +17,7 @@ from services.customer.web import ADMINS, NoArgs
 from shared.errors import Invalid
 from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
+from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 
 IMPORT_MAX_BYTES = 1 << 30
@@ -30,11 +31,13 @@ transfer_blp = Blueprint(
 @transfer_blp.route("/import")
 class Import(MethodView):
     @roles(*ADMINS)
+    @idempotent(streamed=True)
     @transfer_blp.arguments(ImportArgs, location="query", unknown=RAISE)
     @transfer_blp.response(202, ImportJobOut)
     def post(self, args):
         """Upload a CSV or JSON Lines file (the body itself, or a multipart ``file``);
-        answers at once with the job to poll."""
+        answers at once with the job to poll. With an Idempotency-Key, a retry of
+        the same file answers with the job the first upload started."""
         request.max_content_length = IMPORT_MAX_BYTES
         upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
         fmt = (

@@ -10,6 +10,7 @@ from services.sales.imports.schemas import ImportArgs, ImportJobOut, RejectionPa
 from shared.errors import Invalid
 from shared.web.app import principal, require_roles, service
 from shared.web.blueprint import Blueprint
+from shared.web.idempotency import idempotent
 from shared.web.pagination import PageArgs
 
 IMPORT_MAX_BYTES = 1 << 30
@@ -30,11 +31,13 @@ def authorize():
 
 @blp.route("")
 class Imports(MethodView):
+    @idempotent(streamed=True)
     @blp.arguments(ImportArgs, location="query", unknown=RAISE)
     @blp.response(202, ImportJobOut)
     def post(self, args):
         """Upload a CSV or JSON Lines file of sales (the body itself, or a multipart
-        ``file``); answers at once with the job to poll."""
+        ``file``); answers at once with the job to poll. With an Idempotency-Key, a
+        retry of the same file answers with the job the first upload started."""
         request.max_content_length = IMPORT_MAX_BYTES
         upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
         fmt = (

@@ -75,8 +75,6 @@ class Setup:
 
 def save_upload(settings, stream, fmt: str, actor: str, uow) -> SaleImportJob:
     """Store the upload, check its header, and register the job (queued)."""
-    folder = Path(settings.data_dir) / "sale-imports"
-    folder.mkdir(parents=True, exist_ok=True)
     job = SaleImportJob(
         format=fmt,
         actor=actor,
@@ -93,22 +91,9 @@ def save_upload(settings, stream, fmt: str, actor: str, uow) -> SaleImportJob:
         correlation_id=context.correlation_id.get(),
     )
     job.id = new_id()
-    path = folder / f"{job.id}.{fmt}"
-    size = 0
-    try:
-        with path.open("wb") as out:
-            while chunk := stream.read(1 << 20):
-                out.write(chunk)
-                size += len(chunk)
-        if size == 0:
-            raise Invalid("the upload is empty", errors={"file": ["Empty file."]})
-        if fmt == "csv":
-            _check_header(path)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    job.path, job.total_bytes = str(path), size
-    import_uploads.register(uow, job, SaleImportUploadPart, path)
+    check = _check_header if fmt == "csv" else None
+    folder = Path(settings.data_dir) / "sale-imports"
+    import_uploads.accept(uow, job, SaleImportUploadPart, stream, folder, check)
     return job
 
 
