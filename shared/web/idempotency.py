@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Response, make_response, request
+from flask_smorest import Blueprint
 from sqlalchemy import Integer, String, Text, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -42,10 +43,12 @@ from shared.clock import utcnow
 from shared.errors import Conflict, Invalid
 from shared.messaging.claims import subjects as _subjects
 from shared.types import UTCDateTime
+from shared.web.openapi import KEY_HEADER as HEADER
+from shared.web.openapi import KEY_PATTERN, KEYED
+from shared.web.openapi import REPLAYED_HEADER as REPLAYED
 
-HEADER = "Idempotency-Key"
 PROBLEM_JSON = "application/problem+json"
-_VALID = re.compile(r"^[\x21-\x7e]{1,200}$")
+_VALID = re.compile(KEY_PATTERN)
 
 
 class IdempotencyMixin:
@@ -157,7 +160,9 @@ def idempotent(view=None, *, on_replay=None, streamed: bool = False):
             _streamed.reset(pending)
         return response
 
-    return wrapper
+    # The operation documents the header and its answers (``shared.web.openapi``):
+    # marked through flask-smorest's documentation decorator.
+    return Blueprint.doc(**{KEYED: True})(wrapper)
 
 
 def received(body_digest: str) -> None:
@@ -245,12 +250,12 @@ def _replay(stored, digest: str, on_replay) -> Response:
             stored.body,
             status=stored.status,
             mimetype=PROBLEM_JSON,
-            headers={"Idempotent-Replayed": "true"},
+            headers={REPLAYED: "true"},
         )
     if on_replay is not None:
         on_replay(json.loads(stored.body))
     response = Response(stored.body, status=stored.status, mimetype="application/json")
     if stored.location:
         response.headers["Location"] = stored.location
-    response.headers["Idempotent-Replayed"] = "true"
+    response.headers[REPLAYED] = "true"
     return response

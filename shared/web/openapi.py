@@ -45,6 +45,14 @@ class Problem(Schema):
 
 RATE_LIMITED = "TOO_MANY_REQUESTS"
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
+KEY_IN_USE = "IDEMPOTENCY_KEY_IN_USE"
+KEY_FORGOTTEN = "IDEMPOTENT_ANSWER_GONE"
+# Operations that take an Idempotency-Key (``shared.web.idempotency``) carry this
+# mark in their documentation; the plugin below takes it out and documents the key.
+KEYED = "x-rapport-idempotency-key"
+KEY_HEADER = "Idempotency-Key"
+KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 class ProblemResponses(BasePlugin):
@@ -61,6 +69,8 @@ class ProblemResponses(BasePlugin):
             if not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
+            if operation.pop(KEYED, False):
+                _idempotent(operation, responses)
             responses.setdefault("503", {"$ref": f"#/components/responses/{UNAVAILABLE}"})
             if operation.get("security") == []:
                 continue
@@ -73,6 +83,32 @@ class ProblemResponses(BasePlugin):
         content = dict(content)
         content[problems.PROBLEM_JSON] = content.pop("application/json")
         return {"content": content}
+
+
+def _idempotent(operation: dict, responses: dict) -> None:
+    """An operation that takes an Idempotency-Key (``shared.web.idempotency``): the
+    header, the header its replayed answers carry, and the answers only a key gives."""
+    operation.setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": KEY_HEADER,
+            "required": False,
+            "description": "Send the request again with the same key and the same "
+            "request to get its first answer again, never a second change. Keys are "
+            "the caller's own.",
+            "schema": {"type": "string", "pattern": KEY_PATTERN},
+        }
+    )
+    for status, answer in responses.items():
+        if str(status).startswith("2") and isinstance(answer, dict) and "$ref" not in answer:
+            answer.setdefault("headers", {})[REPLAYED_HEADER] = {
+                "description": "true when this is the stored answer to an earlier "
+                "request with the same Idempotency-Key",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+    responses.setdefault("409", {"$ref": f"#/components/responses/{KEY_IN_USE}"})
+    responses.setdefault("410", {"$ref": f"#/components/responses/{KEY_FORGOTTEN}"})
+    responses.setdefault("422", {"$ref": "#/components/responses/UNPROCESSABLE_ENTITY"})
 
 
 def _retry_later(description: str, wait: str) -> dict:
@@ -151,6 +187,23 @@ class ProblemApi(Api):
             ),
         ):
             self.spec.components.response(name, _retry_later(description, wait))
+        self.spec.components.response(
+            KEY_IN_USE,
+            _retry_later(
+                "A request with this Idempotency-Key is still being processed: wait "
+                "the Retry-After seconds, then send it again.",
+                "Seconds to wait before sending again.",
+            ),
+        )
+        self.spec.components.response(
+            KEY_FORGOTTEN,
+            {
+                "description": "The stored answer to this Idempotency-Key concerned a "
+                "customer since erased: it is not given again, and the request is not "
+                "run again.",
+                "content": {problems.PROBLEM_JSON: {"schema": "Problem"}},
+            },
+        )
 
     def handle_http_exception(self, error):
         return problems.handle_http_exception(error)

@@ -49,6 +49,38 @@ def test_the_document_is_valid_openapi(service, service_app, sqlite_url):
     )
 
 
+# POSTs that create a credential shown once: a stored answer would keep it in clear
+# (the service keeps only its hash). A retry makes another: a calendar token replaces
+# the first, and a partner's first client can be revoked.
+CREDENTIALS = {
+    "/api/v1/agents/{agent_id}/calendar-token",
+    "/api/v1/partners/{partner_id}/clients",
+}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_creating_post_documents_its_idempotency_key(service, service_app, sqlite_url):
+    """Spec, section 4: every POST that creates something (answers 201 or 202) takes
+    an Idempotency-Key, and its document says so, with the answers a key may give."""
+    document = _app(service, service_app, sqlite_url).test_client().get(DOCUMENT).get_json()
+    keyed = []
+    for path, item in document["paths"].items():
+        post = item.get("post")
+        if post is None:
+            continue
+        header = [p for p in post.get("parameters", []) if p["name"] == "Idempotency-Key"]
+        creates = {"201", "202"} & set(post["responses"])
+        if creates and path not in CREDENTIALS:
+            assert header, f"POST {path} creates something and takes no Idempotency-Key"
+        if header:
+            keyed.append(path)
+            assert header[0]["in"] == "header" and not header[0]["required"]
+            assert {"409", "410", "422"} <= set(post["responses"]), path
+            for status in creates:
+                assert "Idempotent-Replayed" in post["responses"][status]["headers"], path
+    assert bool(keyed) == (service != "reporting")
+
+
 def test_every_report_documents_its_parameters_and_answers(service_app, sqlite_url):
     document = _app("reporting", service_app, sqlite_url).test_client().get(DOCUMENT).get_json()
     reports = {

@@ -17,6 +17,7 @@ from services.calls.partner import withdrawals
 from services.calls.partner.routes import partners_only
 from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
+from shared.web.idempotency import idempotent
 
 webhooks_bp = Blueprint(
     "webhooks",
@@ -42,10 +43,12 @@ SUBSCRIBERS = ("manager", "partner")
 @webhooks_bp.route("")
 class Webhooks(MethodView):
     @roles(*SUBSCRIBERS)
+    @idempotent
     @webhooks_bp.arguments(WebhookIn)
     @webhooks_bp.response(201, WebhookCreated)
     def post(self, data):
-        """Subscribe a URL to some kinds of notification; the secret is shown only here."""
+        """Subscribe a URL to some kinds of notification; the secret is shown only here
+        (and to a retry with the same Idempotency-Key, which subscribes nothing more)."""
         ctx = service()
         return webhooks.create(ctx.uow, ctx.settings, principal(), data)
 

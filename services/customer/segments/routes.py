@@ -8,6 +8,7 @@ from services.customer.segments.schemas import SegmentIn, SegmentOut, SegmentPat
 from services.customer.web import ADMINS, READERS, NoArgs
 from shared.web.app import roles, service
 from shared.web.blueprint import Blueprint
+from shared.web.idempotency import idempotent
 
 segments_blp = Blueprint(
     "segments",
@@ -27,6 +28,7 @@ class Segments(MethodView):
         return segments.list_segments(service().uow)
 
     @roles(*ADMINS)
+    @idempotent
     @segments_blp.arguments(SegmentIn)
     @segments_blp.response(201, SegmentOut)
     def post(self, data):

@@ -420,3 +420,19 @@ def test_other_follow_ups_are_announced_as_created_to_internal_subscribers(
     assert verify(
         hook["secret"], *next((h, b) for p, h, b in receiver.received if p == "/followups")
     )
+
+
+def test_a_subscription_retried_with_its_key_is_made_once(app, client, receiver):
+    """A client that lost the answer (and with it the secret) sends again with its
+    Idempotency-Key: the first answer, secret and all, and still one subscription."""
+    headers = {**auth(), "Idempotency-Key": "subscribe-1"}
+    url = f"{receiver.base}/hook"
+    first = subscribe(client, headers, url, ["call.assigned"])
+    again = subscribe(client, headers, url, ["call.assigned"])
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json == first.json and again.json["secret"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(client.get("/api/v1/webhooks", headers=auth()).json) == 1
+    other = subscribe(client, headers, url, ["call.withdrawn"])
+    assert other.status_code == 422 and other.content_type == "application/problem+json"
+    assert len(client.get("/api/v1/webhooks", headers=auth()).json) == 1

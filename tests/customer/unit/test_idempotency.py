@@ -119,3 +119,16 @@ def grant(client, customer_id):
         "notice_version": "2026-01",
     }
     return client.post(f"/api/v1/customers/{customer_id}/consents", json=body, headers=headers)
+
+
+def test_a_segment_retried_with_its_key_is_created_once(app, client):
+    """Without a key the retry is a 409 (the code is taken), and the client cannot
+    tell its own first request from someone else's: with one, the first answer."""
+    segment = {"code": "insurance", "name": "Insurance clients", "required_fields": ["phone"]}
+    headers = {**auth(), "Idempotency-Key": "segment-1"}
+    first = client.post("/api/v1/segments", json=segment, headers=headers)
+    again = client.post("/api/v1/segments", json=segment, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201) and again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    taken = client.post("/api/v1/segments", json=segment, headers=auth())
+    assert taken.status_code == 409
