@@ -2,7 +2,9 @@
 
 ``rapport-customers import FILE`` uploads a CSV or JSON Lines file to the customer
 API and follows the import job with a progress bar, then prints the counts and
-the first rejected rows. The API address and token come from the options or from
+the first rejected rows. An upload cut off or met by a deploy is sent again under
+its Idempotency-Key, and a job whose API is away for a while is waited for
+(``shared/import_client.py``). The API address and token come from the options or from
 ``RAPPORT_CUSTOMER_URL`` and ``RAPPORT_TOKEN``. A file that cannot be read, an API
 that cannot be reached or that refuses the token is one line and exit status 2
 (``shared/cli.py``); an import that ran but failed is exit status 1.
@@ -13,15 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import requests
 from tqdm import tqdm
 
+from shared import import_client
 from shared.cli import Failed, command, expect
-
-TYPES = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".ndjson": "application/x-ndjson"}
 
 
 def _args(argv):
@@ -38,34 +38,30 @@ def _args(argv):
 
 
 def import_file(url: str, token: str, path: Path, quiet: bool = False) -> dict:
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Content-Type": TYPES.get(path.suffix.lower(), "text/csv"),
-    }
-    # Opened before anything is sent: a missing or unreadable file is said as such.
-    with path.open("rb") as body:
-        r = requests.post(f"{url}/api/v1/customers/import", data=body, headers=headers, timeout=600)
-    job = expect(r, 202, what="the customer API").json()
+    what = "the customer API"
+    job = import_client.upload(f"{url}/api/v1/customers/import", token, path, what)
     job_url = f"{url}/api/v1/customers/import/{job['id']}"
     with tqdm(
         total=job["total_bytes"], unit="B", unit_scale=True, disable=quiet, desc=path.name
     ) as bar:
-        while job["status"] in ("queued", "running"):
-            time.sleep(0.5)
-            job = expect(
-                requests.get(job_url, headers=headers, timeout=30), 200, what="the customer API"
-            ).json()
+
+        def seen(job: dict) -> None:
             bar.update(job["bytes_read"] - bar.n)
             bar.set_postfix(
                 created=job["created"], updated=job["updated"], rejected=job["rejected"]
             )
+
+        job = import_client.follow(job_url, token, job, what, seen)
     if job["rejected"]:
         rejected = expect(
             requests.get(
-                f"{job_url}/rejections", headers=headers, params={"limit": 20}, timeout=30
+                f"{job_url}/rejections",
+                headers={"Authorization": f"Bearer {token}"},
+                params={"limit": 20},
+                timeout=30,
             ),
             200,
-            what="the customer API",
+            what=what,
         ).json()["items"]
         for row in rejected:
             print(f"line {row['line']}: {row['reasons']}", file=sys.stderr)

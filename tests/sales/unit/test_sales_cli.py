@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from services.sales import cli, config
 from services.sales.app import create_app
+from shared import import_client
 from tests.conftest import make_token
 from tests.sales.conftest import dispatcher_for, registered
 
@@ -49,7 +50,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 @pytest.fixture(autouse=True)
 def quick_polls(monkeypatch):
-    monkeypatch.setattr(cli, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(import_client, "POLL_SECONDS", 0.05)
 
 
 def test_a_file_is_imported_with_its_counts_and_rejected_lines(api, tmp_path, capsys):
@@ -107,7 +108,7 @@ def test_what_goes_wrong_is_one_line_and_a_failure_status(api, tmp_path, capsys)
         "--token",
         make_token(),
     )
-    assert status == 2 and "is not reachable" in one_line(err)
+    assert status == 2 and "cannot reach" in one_line(err)
     status, _, err = run(capsys, "import", str(good), "--url", api, "--token", "forged")
     assert status == 2 and "refused the token" in one_line(err)
     status, _, err = run(capsys, "import", str(good), "--url", api, "--token", make_token("agent"))
@@ -115,6 +116,6 @@ def test_what_goes_wrong_is_one_line_and_a_failure_status(api, tmp_path, capsys)
     bad = tmp_path / "bad.csv"
     bad.write_text("name,phone\nChan,91234567\n")
     status, _, err = run(capsys, "import", str(bad), "--url", api, "--token", make_token())
-    assert status == 2 and "import refused" in one_line(err) and "(422)" in err
+    assert status == 2 and "answered 422" in one_line(err) and "CSV header" in err
     status, _, err = run(capsys, "import", str(good), "--url", api, "--token", "")
     assert status == 2 and "give a token" in one_line(err)
