@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.calls.calls import missed
-from services.calls.db import Outbox
+from services.calls.db import IdempotencyKey, Outbox
 from services.calls.notifications import delivery as deliveries
 from services.calls.notifications import owed as notifications
 from services.calls.notifications import webhooks
@@ -15,6 +15,7 @@ from services.calls.plans import rolling
 from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.periodic import Job
+from shared.web import idempotency
 
 
 def jobs(settings, db: Database) -> list[Job]:
@@ -48,4 +49,5 @@ def jobs(settings, db: Database) -> list[Job]:
             lambda now: notifications.announce_due_callbacks(uow, now),
             timedelta(minutes=1),
         ),
+        idempotency.expiry_job(settings, db, IdempotencyKey),
     ]

@@ -13,6 +13,7 @@ from shared.db import Database
 from shared.messaging.unit_of_work import UnitOfWorkFactory
 from shared.metrics import ImportJobsCollector
 from shared.periodic import Job
+from shared.web import idempotency
 
 DEFAULT_RETENTION_DAYS = 7 * 365
 
@@ -50,6 +51,7 @@ def jobs(settings, db: Database) -> list[Job]:
             timedelta(minutes=1),
             lease=timedelta(minutes=1),
         ),
+        idempotency.expiry_job(settings, db, IdempotencyKey),
     ]
 
 

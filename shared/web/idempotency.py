@@ -16,6 +16,9 @@ anything; the request is known by that hash. Where the key has an answer already
 ``received`` raises, the view undoes what it kept (the file it wrote) and the
 answer is given again, or refused, as for any other view.
 
+A stored answer is given again for ``keep_days`` (a week by default); the
+``expire-idempotency-keys`` periodic job of each service then deletes it.
+
 A stored answer records the customers it concerns (``concerns``, called by the use
 case); an erasure ``forget``s every answer about its subject, and a replay of one then
 gets 410 Gone, never the person's data and never a second run of the request. A view
@@ -30,11 +33,11 @@ import json
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Response, make_response, request
 from flask_smorest import Blueprint
-from sqlalchemy import Integer, String, Text, and_, or_, select, update
+from sqlalchemy import Integer, String, Text, and_, delete, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +45,7 @@ from shared import context
 from shared.clock import utcnow
 from shared.errors import Conflict, Invalid
 from shared.messaging.claims import subjects as _subjects
+from shared.periodic import Job
 from shared.types import UTCDateTime
 from shared.web.openapi import KEY_HEADER as HEADER
 from shared.web.openapi import KEY_PATTERN, KEYED
@@ -64,6 +68,52 @@ class IdempotencyMixin:
     # " id1 id2 ": the customers the answer concerns, each between spaces so that an
     # erasure finds its subject's answers with one LIKE (" ": none; NULL: not recorded).
     subjects: Mapped[str | None] = mapped_column(Text)
+
+
+KEEP_DAYS = 7
+
+
+def keep_days(settings) -> int:
+    """``IDEMPOTENCY_KEEP_DAYS`` (``<SERVICE>_…`` or ``RAPPORT_…``): how long a stored
+    answer is given again. A client retries within minutes or hours of its request;
+    past that a key is free again, and the answer, which may carry a customer's
+    data, is not kept for nothing (PDPO)."""
+    raw = settings.get("IDEMPOTENCY_KEEP_DAYS", KEEP_DAYS)
+    days = int(raw)
+    if days < 1:
+        raise ValueError(f"IDEMPOTENCY_KEEP_DAYS must be at least 1, not {raw!r}")
+    return days
+
+
+def expire(db, model, before: datetime, batch: int = 5000) -> int:
+    """Delete the keys claimed before ``before``, answered or abandoned, a batch a
+    transaction (so writers wait on none for long); how many were deleted."""
+    deleted = 0
+    while True:
+        with db.transaction() as session:
+            keys = session.execute(
+                select(model.owner, model.key).where(model.created_at < before).limit(batch)
+            ).all()
+            if keys:
+                session.execute(
+                    delete(model).where(
+                        tuple_(model.owner, model.key).in_([tuple(k) for k in keys])
+                    )
+                )
+        deleted += len(keys)
+        if len(keys) < batch:
+            return deleted
+
+
+def expiry_job(settings, db, model) -> Job:
+    """The periodic job (``shared.periodic``) that forgets keys ``keep_days`` old."""
+    keep = timedelta(days=keep_days(settings))
+    return Job(
+        "expire-idempotency-keys",
+        lambda now: expire(db, model, now - keep),
+        timedelta(hours=1),
+        lease=timedelta(minutes=30),
+    )
 
 
 def concerns(*customer_ids: str) -> None:

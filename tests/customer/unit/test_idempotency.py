@@ -1,14 +1,17 @@
 """Idempotency-Key on a creating POST, through the customer API (the mechanism is
 shared by every service)."""
 
-import pytest
-from sqlalchemy import func, select
+from datetime import timedelta
 
-from services.customer import config
+import pytest
+from sqlalchemy import func, select, update
+
+from services.customer import config, periodic
 from services.customer.app import create_app
 from services.customer.privacy.tables import Consent
 from services.customer.profiles.tables import Customer
 from services.customer.tables import IdempotencyKey, Outbox
+from shared.clock import utcnow
 from shared.web import idempotency
 from tests.conftest import auth, make_token
 
@@ -132,3 +135,33 @@ def test_a_segment_retried_with_its_key_is_created_once(app, client):
     assert again.headers["Idempotent-Replayed"] == "true"
     taken = client.post("/api/v1/segments", json=segment, headers=auth())
     assert taken.status_code == 409
+
+
+def test_keys_past_their_keeping_are_forgotten_and_free_again(service_app, database_url):
+    """The ``expire-idempotency-keys`` job (each service's relay, hourly) deletes keys
+    claimed more than ``IDEMPOTENCY_KEEP_DAYS`` ago, a batch a transaction: their
+    answers are not kept for nothing, and the key can be used again."""
+    app = service_app(create_app, config.MIGRATIONS, database_url, IDEMPOTENCY_KEEP_DAYS="3")
+    client, ctx = app.test_client(), app.extensions["rapport"]
+    for n in range(5):
+        assert post(client, {**BODY, "phone": f"9123 456{n}"}, f"old-{n}").status_code == 201
+    with ctx.db.transaction() as s:  # claimed four days ago
+        s.execute(update(IdempotencyKey).values(created_at=utcnow() - timedelta(days=4)))
+    assert post(client, {**BODY, "phone": "9123 4569"}, "recent").status_code == 201
+    [job] = [j for j in periodic.jobs(ctx.settings, ctx.db) if j.name == "expire-idempotency-keys"]
+    assert job.every == timedelta(hours=1)
+    assert idempotency.expire(ctx.db, IdempotencyKey, utcnow() - timedelta(days=3), batch=2) == 5
+    assert job.run(utcnow()) == 0
+    with ctx.db.reader() as s:
+        assert s.scalars(select(IdempotencyKey.key)).all() == ["recent"]
+    # a forgotten key is free: another request under it is made, not refused as another
+    again = post(client, {**BODY, "name": "Someone Else", "phone": "9123 4570"}, "old-0")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    ctx.db.dispose()
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "soon"])
+def test_a_keeping_period_that_is_no_number_of_days_is_refused(service_app, sqlite_url, days):
+    app = service_app(create_app, config.MIGRATIONS, sqlite_url, IDEMPOTENCY_KEEP_DAYS=days)
+    with pytest.raises(ValueError, match=r"IDEMPOTENCY_KEEP_DAYS|invalid literal"):
+        periodic.jobs(app.extensions["rapport"].settings, app.extensions["rapport"].db)

@@ -284,10 +284,10 @@ def test_the_relays_periodic_work_takes_the_job_up(service_app, sqlite_url, tmp_
         "sales", rapport.db, PeriodicJob, periodic.jobs(rapport.settings, rapport.db)
     )
     scheduler.register()
-    assert scheduler.run_due() == ["resume-imports"]
+    assert "resume-imports" in scheduler.run_due()
     assert ended(rapport.uow, job_id)["status"] == "done"
     listed = app.test_client().get("/api/v1/periodic-jobs", headers=auth()).json
-    assert [(j["name"], j["last_status"]) for j in listed] == [("resume-imports", "ok")]
+    assert {j["name"]: j["last_status"] for j in listed}["resume-imports"] == "ok"
     rapport.db.dispose()
 
 
