@@ -27,11 +27,16 @@ DAILY = "FREQ=DAILY;BYHOUR=9,11,13,15,17;BYMINUTE=0"
 
 
 def deliveries(client, sub, headers):
-    r = client.get(
-        "calls", f"/webhooks/{sub['id']}/deliveries", params={"limit": 500}, headers=headers
-    )
-    assert r.status_code == 200, r.text
-    return r.json()
+    """Every delivery of the subscription, page by page."""
+    found, cursor = [], None
+    while True:
+        params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        r = client.get("calls", f"/webhooks/{sub['id']}/deliveries", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        found += r.json()["items"]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            return found
 
 
 def setup_world(client, seg):

@@ -7,17 +7,21 @@ from services.calls.notifications import webhooks
 from services.calls.notifications.schemas import (
     DeliveryArgs,
     DeliveryOut,
+    DeliveryPage,
     WebhookCreated,
     WebhookIn,
     WebhookOut,
+    WebhookPage,
     WithdrawalArgs,
     WithdrawalOut,
+    WithdrawalPage,
 )
 from services.calls.partner import withdrawals
 from services.calls.partner.routes import partners_only
 from shared.web.app import principal, roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
+from shared.web.pagination import PageArgs
 
 webhooks_bp = Blueprint(
     "webhooks",
@@ -53,10 +57,12 @@ class Webhooks(MethodView):
         return webhooks.create(ctx.uow, ctx.settings, principal(), data)
 
     @roles(*SUBSCRIBERS)
-    @webhooks_bp.response(200, WebhookOut(many=True))
-    def get(self):
-        """The subscriptions you may see (a partner: its own)."""
-        return webhooks.listed(service().uow, principal())
+    @webhooks_bp.arguments(PageArgs, location="query")
+    @webhooks_bp.response(200, WebhookPage)
+    def get(self, args):
+        """The subscriptions you may see (a partner: its own), oldest first, a page at
+        a time (``next_cursor``)."""
+        return webhooks.listed(service().uow, principal(), args["limit"], args["cursor"])
 
 
 @webhooks_bp.route("/<string:webhook_id>")
@@ -78,11 +84,17 @@ class Webhook(MethodView):
 class Deliveries(MethodView):
     @roles(*SUBSCRIBERS)
     @webhooks_bp.arguments(DeliveryArgs, location="query")
-    @webhooks_bp.response(200, DeliveryOut(many=True))
+    @webhooks_bp.response(200, DeliveryPage)
     def get(self, args, webhook_id):
-        """The subscription's deliveries, newest first, with their status and attempts."""
+        """The subscription's deliveries, newest first, with their status and attempts;
+        a page at a time (``next_cursor``)."""
         return webhooks.deliveries(
-            service().uow, principal(), webhook_id, args.get("status"), args["limit"]
+            service().uow,
+            principal(),
+            webhook_id,
+            args.get("status"),
+            args["limit"],
+            args["cursor"],
         )
 
 
@@ -99,21 +111,25 @@ class Resend(MethodView):
 class Withdrawals(MethodView):
     @roles("manager")
     @withdrawals_bp.arguments(WithdrawalArgs, location="query")
-    @withdrawals_bp.response(200, WithdrawalOut(many=True))
+    @withdrawals_bp.response(200, WithdrawalPage)
     def get(self, args):
-        """Work withdrawn from every partner (acknowledged=false: not yet acknowledged)."""
-        return withdrawals.listed(service().uow, None, args.get("acknowledged"), args["limit"])
+        """Work withdrawn from every partner (acknowledged=false: not yet acknowledged),
+        oldest first, a page at a time (``next_cursor``)."""
+        return withdrawals.listed(
+            service().uow, None, args.get("acknowledged"), args["limit"], args["cursor"]
+        )
 
 
 @partner_withdrawals_bp.route("/withdrawals")
 class PartnerWithdrawals(MethodView):
     @partners_only
     @partner_withdrawals_bp.arguments(WithdrawalArgs, location="query")
-    @partner_withdrawals_bp.response(200, WithdrawalOut(many=True))
+    @partner_withdrawals_bp.response(200, WithdrawalPage)
     def get(self, args):
-        """Work withdrawn from you: stop it, and acknowledge each."""
+        """Work withdrawn from you, oldest first, a page at a time (``next_cursor``):
+        stop it, and acknowledge each."""
         return withdrawals.listed(
-            service().uow, principal(), args.get("acknowledged"), args["limit"]
+            service().uow, principal(), args.get("acknowledged"), args["limit"], args["cursor"]
         )
 
 

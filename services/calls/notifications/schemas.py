@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.calls.notifications.webhooks import KINDS
+from shared.web.pagination import PageArgs, page_schema
 
 SECRET = "Signs every delivery (see docs/calls.md); answered only when created."
 
@@ -39,7 +40,7 @@ class WebhookCreated(WebhookOut):
     secret = fields.String(required=True, metadata={"description": SECRET})
 
 
-class DeliveryArgs(Schema):
+class DeliveryArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(("pending", "delivered", "failed")))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
@@ -57,7 +58,7 @@ class DeliveryOut(Schema):
     payload = fields.Dict(required=True, metadata={"description": "The body sent"})
 
 
-class WithdrawalArgs(Schema):
+class WithdrawalArgs(PageArgs):
     acknowledged = fields.Boolean(metadata={"description": "false: those not yet acknowledged"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
@@ -81,3 +82,8 @@ class CalendarTokenOut(Schema):
 
 class CalendarArgs(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+DeliveryPage = page_schema(DeliveryOut, "WebhookDeliveryPage")
+WithdrawalPage = page_schema(WithdrawalOut, "WithdrawalPage")
+WebhookPage = page_schema(WebhookOut, "WebhookPage")

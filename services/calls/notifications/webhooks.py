@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from services.calls.notifications.tables import WebhookDelivery, WebhookSubscription
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Forbidden, Invalid, NotFound
+from shared.web.pagination import decode_time_cursor, page
 
 KINDS = ("call.assigned", "call.withdrawn", "callback.due", "escalation.raised", "followup.created")
 # What a partner may hear: its own calls coming and going, and its callbacks.
@@ -118,14 +119,21 @@ def _owner(caller: Principal, data: dict) -> str | None:
     return None
 
 
-def listed(uow, caller: Principal) -> list[dict]:
-    query = select(WebhookSubscription).order_by(
-        WebhookSubscription.created_at, WebhookSubscription.id
+def listed(uow, caller: Principal, limit: int, cursor: str | None = None) -> dict:
+    """A page of the subscriptions the caller may see, oldest first."""
+    query = (
+        select(WebhookSubscription)
+        .order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+        .limit(limit + 1)
     )
     if caller.role == "partner":
         query = query.where(WebhookSubscription.partner_id == caller.partner_id)
+    after = decode_time_cursor(cursor)
+    if after:
+        query = query.where(tuple_(WebhookSubscription.created_at, WebhookSubscription.id) > after)
     with uow.reader() as session:
-        return [view(row) for row in session.scalars(query)]
+        views = [view(row) for row in session.scalars(query)]
+    return page(views, limit, lambda r: (r["created_at"].isoformat(), r["id"]))
 
 
 def owned(session, caller: Principal, subscription_id: str) -> WebhookSubscription:
@@ -163,20 +171,33 @@ def view(row: WebhookSubscription) -> dict:
 
 
 def deliveries(
-    uow, caller: Principal, subscription_id: str, status: str | None, limit: int
-) -> list[dict]:
-    """The subscription's deliveries, newest first."""
+    uow,
+    caller: Principal,
+    subscription_id: str,
+    status: str | None,
+    limit: int,
+    cursor: str | None = None,
+) -> dict:
+    """A page of the subscription's deliveries, newest first."""
     query = (
         select(WebhookDelivery)
         .where(WebhookDelivery.subscription_id == subscription_id)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
-        .limit(limit)
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        .limit(limit + 1)
     )
     if status:
         query = query.where(WebhookDelivery.status == status)
+    before = decode_time_cursor(cursor)
+    if before:
+        query = query.where(tuple_(WebhookDelivery.created_at, WebhookDelivery.id) < before)
     with uow.reader() as session:
         owned(session, caller, subscription_id)
-        return [delivery_view(row) for row in session.scalars(query)]
+        rows = list(session.scalars(query))
+    return page(
+        [delivery_view(row) for row in rows],
+        limit,
+        lambda r: (r["created_at"].isoformat(), r["id"]),
+    )
 
 
 def resend(uow, caller: Principal, subscription_id: str, delivery_id: str) -> dict:

@@ -4,16 +4,24 @@ managers list them all, the unacknowledged first of all."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from services.calls.partner.tables import Withdrawal
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import NotFound
+from shared.web.pagination import decode_time_cursor, page
 
 
-def listed(uow, caller: Principal | None, acknowledged: bool | None, limit: int) -> list[dict]:
-    query = select(Withdrawal).order_by(Withdrawal.withdrawn_at, Withdrawal.id).limit(limit)
+def listed(
+    uow,
+    caller: Principal | None,
+    acknowledged: bool | None,
+    limit: int,
+    cursor: str | None = None,
+) -> dict:
+    """A page of withdrawals, oldest first (``caller``: a partner's own, None: all)."""
+    query = select(Withdrawal).order_by(Withdrawal.withdrawn_at, Withdrawal.id).limit(limit + 1)
     if caller is not None:
         query = query.where(Withdrawal.partner_id == caller.partner_id)
     if acknowledged is not None:
@@ -22,8 +30,12 @@ def listed(uow, caller: Principal | None, acknowledged: bool | None, limit: int)
             if acknowledged
             else Withdrawal.acknowledged_at.is_(None)
         )
+    after = decode_time_cursor(cursor)
+    if after:
+        query = query.where(tuple_(Withdrawal.withdrawn_at, Withdrawal.id) > after)
     with uow.reader() as session:
-        return [view(row) for row in session.scalars(query)]
+        rows = [view(row) for row in session.scalars(query)]
+    return page(rows, limit, lambda r: (r["withdrawn_at"].isoformat(), r["id"]))
 
 
 def acknowledge(uow, caller: Principal, withdrawal_id: str) -> dict:

@@ -4,11 +4,12 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from services.customer.segments import segments
-from services.customer.segments.schemas import SegmentIn, SegmentOut, SegmentPatch
+from services.customer.segments.schemas import SegmentIn, SegmentOut, SegmentPage, SegmentPatch
 from services.customer.web import ADMINS, READERS, NoArgs
 from shared.web.app import roles, service
 from shared.web.blueprint import Blueprint
 from shared.web.idempotency import idempotent
+from shared.web.pagination import PageArgs
 
 segments_blp = Blueprint(
     "segments",
@@ -21,11 +22,11 @@ segments_blp = Blueprint(
 @segments_blp.route("")
 class Segments(MethodView):
     @roles(*READERS)
-    @segments_blp.arguments(NoArgs, location="query", unknown=RAISE)
-    @segments_blp.response(200, SegmentOut(many=True))
-    def get(self, _args):
-        """Every segment."""
-        return segments.list_segments(service().uow)
+    @segments_blp.arguments(PageArgs, location="query", unknown=RAISE)
+    @segments_blp.response(200, SegmentPage)
+    def get(self, args):
+        """The segments by code, a page at a time (``next_cursor``)."""
+        return segments.list_segments(service().uow, args["limit"], args["cursor"])
 
     @roles(*ADMINS)
     @idempotent

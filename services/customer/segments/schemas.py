@@ -4,6 +4,7 @@ schema that names one checks (marshmallow, edges only)."""
 from marshmallow import Schema, fields, validate
 
 from services.customer.segments.segments import REQUIRABLE
+from shared.web.pagination import page_schema
 
 SEGMENT = validate.Regexp(
     r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Lower-case letters, digits, '-' and '_' (at most 64)."
@@ -33,3 +34,6 @@ class SegmentOut(Schema):
     description = fields.String(allow_none=True)
     required_fields = fields.List(fields.String())
     stale_after_days = fields.Integer()
+
+
+SegmentPage = page_schema(SegmentOut, "SegmentPage")

@@ -153,10 +153,10 @@ def test_a_receiver_down_for_a_while_gets_everything_once_when_back(
     r = client.get(
         f"/api/v1/webhooks/{world['subs']['a']['id']}/deliveries", headers=partner(world["a"]["id"])
     )
-    assert {(d["status"], d["attempts"], d["last_status_code"]) for d in r.json} == {
+    assert {(d["status"], d["attempts"], d["last_status_code"]) for d in r.json["items"]} == {
         ("pending", 3, None)
     }
-    assert "ConnectionError" in r.json[0]["last_error"]
+    assert "ConnectionError" in r.json["items"][0]["last_error"]
     receiver.up()
     assert send(app)["delivered"] == len(world["calls"]) + len(world["mine"]) + len(world["theirs"])
     moved_clock(timedelta(hours=5))
@@ -185,7 +185,7 @@ def test_a_delivery_that_never_gets_through_is_failed_visible_and_resendable(
         moved_clock(timedelta(hours=2))
     path = f"/api/v1/webhooks/{world['subs']['b']['id']}/deliveries"
     headers = partner(world["b"]["id"])
-    failed = client.get(path, headers=headers, query_string={"status": "failed"}).json
+    failed = client.get(path, headers=headers, query_string={"status": "failed"}).json["items"]
     assert len(failed) == len(world["theirs"])
     assert failed[0]["attempts"] == deliveries.MAX_ATTEMPTS
     # Operators see it: every attempt not taken counted (the alert reads this).
@@ -231,7 +231,7 @@ def test_work_taken_from_a_partner_tells_it_neutrally_and_its_acknowledgement_is
     assert client.post(ack, headers=partner(world["b"]["id"])).status_code == 404
     open_ = client.get(
         "/api/v1/withdrawals", headers=auth(), query_string={"acknowledged": "false"}
-    ).json
+    ).json["items"]
     assert told[0]["data"]["withdrawal_id"] in {w["id"] for w in open_}
     r = client.post(ack, headers=partner(world["a"]["id"]))
     assert r.status_code == 200 and r.json["acknowledged_by"] == "supervisor"
@@ -241,7 +241,7 @@ def test_work_taken_from_a_partner_tells_it_neutrally_and_its_acknowledgement_is
         "/api/v1/partner/withdrawals",
         headers=partner(world["a"]["id"]),
         query_string={"acknowledged": "false"},
-    ).json
+    ).json["items"]
     assert told[0]["data"]["withdrawal_id"] not in {w["id"] for w in still_open}
     gone = {c["id"] for c in world["mine"] if c["customer_id"] == optout["customer_id"]}
     assert {w.call_id for w in rows(app, Withdrawal) if w.partner_id == world["a"]["id"]} == {
@@ -252,15 +252,15 @@ def test_work_taken_from_a_partner_tells_it_neutrally_and_its_acknowledgement_is
 
 def test_partners_see_and_remove_only_their_own_subscriptions(app, client, world):
     a, b = partner(world["a"]["id"]), partner(world["b"]["id"])
-    assert [s["id"] for s in client.get("/api/v1/webhooks", headers=a).json] == [
+    assert [s["id"] for s in client.get("/api/v1/webhooks", headers=a).json["items"]] == [
         world["subs"]["a"]["id"]
     ]
-    assert "secret" not in client.get("/api/v1/webhooks", headers=a).json[0]
+    assert "secret" not in client.get("/api/v1/webhooks", headers=a).json["items"][0]
     theirs = world["subs"]["b"]["id"]
     assert client.get(f"/api/v1/webhooks/{theirs}", headers=a).status_code == 404
     assert client.delete(f"/api/v1/webhooks/{theirs}", headers=a).status_code == 404
     assert client.delete(f"/api/v1/webhooks/{theirs}", headers=b).status_code == 204
-    assert len(client.get("/api/v1/webhooks", headers=auth()).json) == 2
+    assert len(client.get("/api/v1/webhooks", headers=auth()).json["items"]) == 2
     assert client.get("/api/v1/webhooks", headers=auth("agent")).status_code == 403
 
 
@@ -284,7 +284,7 @@ def test_private_addresses_are_refused_unless_the_setting_allows_them(service_ap
     client = build_app(service_app, sqlite_url).test_client()
     r = subscribe(client, auth(), "http://127.0.0.1:9/hook", ["call.assigned"])
     assert r.status_code == 422 and "private" in r.json["errors"]["url"][0]
-    assert client.get("/api/v1/webhooks", headers=auth()).json == []
+    assert client.get("/api/v1/webhooks", headers=auth()).json["items"] == []
 
 
 def test_a_partner_may_not_subscribe_to_others_work_or_internal_kinds(app, client, world, receiver):
@@ -432,7 +432,55 @@ def test_a_subscription_retried_with_its_key_is_made_once(app, client, receiver)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json == first.json and again.json["secret"]
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert len(client.get("/api/v1/webhooks", headers=auth()).json) == 1
+    assert len(client.get("/api/v1/webhooks", headers=auth()).json["items"]) == 1
     other = subscribe(client, headers, url, ["call.withdrawn"])
     assert other.status_code == 422 and other.content_type == "application/problem+json"
-    assert len(client.get("/api/v1/webhooks", headers=auth()).json) == 1
+    assert len(client.get("/api/v1/webhooks", headers=auth()).json["items"]) == 1
+
+
+def every_page(client, path, headers, **query) -> list[list[dict]]:
+    pages, cursor = [], None
+    while True:
+        r = client.get(
+            path, headers=headers, query_string={**query, "limit": 2, "cursor": cursor or ""}
+        )
+        assert r.status_code == 200, r.json
+        pages.append(r.json["items"])
+        cursor = r.json["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_deliveries_and_withdrawals_come_a_page_at_a_time(app, client, world):
+    """Both grow without bound (every notification, every withdrawal kept as PDPO
+    evidence): each is a page and a cursor to the next, like every list here, and the
+    pages hold every row once, in order (ties on the time broken by id)."""
+    handle_own_events(app)
+    sub = world["subs"]["internal"]["id"]
+    pages = every_page(client, f"/api/v1/webhooks/{sub}/deliveries", auth())
+    mine = [d for d in rows(app, WebhookDelivery) if d.subscription_id == sub]
+    newest_first = sorted(mine, key=lambda d: (d.created_at, d.id), reverse=True)
+    assert len(pages) > 2 and all(len(page) <= 2 for page in pages)
+    assert [d["id"] for page in pages for d in page] == [d.id for d in newest_first]
+    a, b = world["a"]["id"], world["b"]["id"]
+    at = clock.now().replace(microsecond=0)
+    with app.extensions["rapport"].db.transaction() as s:
+        for n in range(5):  # three at one moment
+            s.add(
+                Withdrawal(
+                    source_id=f"w-{n}",
+                    call_id=f"call-{n}",
+                    partner_id=a if n % 2 == 0 else b,
+                    withdrawn_at=at + timedelta(seconds=max(n - 2, 0)),
+                )
+            )
+    every = rows(app, Withdrawal)
+    oldest_first = [w.id for w in sorted(every, key=lambda w: (w.withdrawn_at, w.id))]
+    pages = every_page(client, "/api/v1/withdrawals", auth())
+    assert [w["id"] for page in pages for w in page] == oldest_first and len(pages) == 3
+    theirs = every_page(client, "/api/v1/partner/withdrawals", partner(a), acknowledged="false")
+    assert [w["id"] for page in theirs for w in page] == [
+        w for w in oldest_first if next(x for x in every if x.id == w).partner_id == a
+    ]
+    bad = client.get("/api/v1/withdrawals", headers=auth(), query_string={"cursor": "nope"})
+    assert bad.status_code == 422 and bad.content_type == "application/problem+json"

@@ -165,3 +165,20 @@ def test_a_keeping_period_that_is_no_number_of_days_is_refused(service_app, sqli
     app = service_app(create_app, config.MIGRATIONS, sqlite_url, IDEMPOTENCY_KEEP_DAYS=days)
     with pytest.raises(ValueError, match=r"IDEMPOTENCY_KEEP_DAYS|invalid literal"):
         periodic.jobs(app.extensions["rapport"].settings, app.extensions["rapport"].db)
+
+
+def test_segments_come_a_page_at_a_time_in_code_order(app, client):
+    for code in ("zeta", "alpha", "mid", "beta"):
+        assert client.post("/api/v1/segments", json={"code": code, "name": code}, headers=auth())
+    codes, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        r = client.get("/api/v1/segments", headers=auth(), query_string=query)
+        assert r.status_code == 200 and len(r.json["items"]) <= 2
+        codes += [s["code"] for s in r.json["items"]]
+        if (cursor := r.json["next_cursor"]) is None:
+            break
+    assert codes == sorted(codes) and {"zeta", "alpha", "mid", "beta"} <= set(codes)
+    assert len(codes) == len(set(codes))
+    bad = client.get("/api/v1/segments", headers=auth(), query_string={"cursor": "WzFd"})  # [1]
+    assert bad.status_code == 422 and bad.content_type == "application/problem+json"

@@ -64,7 +64,7 @@ def queue():
             service().uow, principal(), args["status"], args["limit"], args["cursor"]
         )
     )
-    open_ = withdrawals.listed(service().uow, principal(), False, WITHDRAWALS_SHOWN)
+    open_ = withdrawals.listed(service().uow, principal(), False, WITHDRAWALS_SHOWN)["items"]
     return _render(
         "portal/queue.html",
         title="Your agents' calls",
