@@ -20,13 +20,22 @@ import hashlib
 import os
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, LargeBinary, delete, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.errors import Invalid
 from shared.web import idempotency
 
 PART = 1 << 20  # bytes a row: a large upload is written and read back a part at a time
+
+
+class UploadPartMixin:
+    """A part of a job's upload, kept until the job ends so that any process of the
+    service can take the job up. A service's table adds its name and ``job_id``, the
+    key of its jobs, first in the primary key."""
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 def accept(uow, job, parts, stream, folder: Path, check=None) -> None:

@@ -26,13 +26,9 @@ def decode_cursor(cursor: str | None, arity: int) -> list | None:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError as exc:
-        raise Invalid(
-            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
-        ) from exc
+        raise _not_ours() from exc
     if not isinstance(key, list) or len(key) != arity:
-        raise Invalid(
-            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
-        )
+        raise _not_ours()
     return key
 
 
@@ -47,10 +43,24 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     except (TypeError, ValueError):
         when = row_id = None
     if when is None or when.tzinfo is None or not isinstance(row_id, str):
-        raise Invalid(
-            "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
-        )
+        raise _not_ours()
     return when, row_id
+
+
+def decode_text_cursor(cursor: str | None) -> str | None:
+    """A cursor over one text key (a code, say)."""
+    key = decode_cursor(cursor, 1)
+    if key is None:
+        return None
+    if not isinstance(key[0], str):
+        raise _not_ours()
+    return key[0]
+
+
+def _not_ours() -> Invalid:
+    return Invalid(
+        "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
+    )
 
 
 def page(rows: list, limit: int, key) -> dict:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.customer.tables import Base, new_id
 from shared.clock import utcnow
+from shared.import_uploads import UploadPartMixin
 from shared.types import UTCDateTime
 
 
@@ -53,12 +54,7 @@ class ImportRejection(Base):
     reasons: Mapped[dict] = mapped_column(JSON)
 
 
-class ImportUploadPart(Base):
-    """A part of a job's upload, kept until the job ends so that any process of the
-    service can take the job up (``shared.import_uploads``)."""
-
+class ImportUploadPart(UploadPartMixin, Base):
     __tablename__ = "import_upload_parts"
 
     job_id: Mapped[str] = mapped_column(ForeignKey("import_jobs.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from services.customer.segments.tables import Segment
 from shared.clock import utcnow
-from shared.errors import Conflict, Invalid, NotFound
-from shared.web.pagination import decode_cursor, page
+from shared.errors import Conflict, NotFound
+from shared.web.pagination import decode_text_cursor, page
 
 REQUIRABLE = (
     "phone",
@@ -25,13 +25,9 @@ REQUIRABLE = (
 def list_segments(uow, limit: int, cursor: str | None) -> dict:
     """A page of segments in the order of their codes."""
     query = select(Segment).order_by(Segment.code).limit(limit + 1)
-    after = decode_cursor(cursor, 1)
-    if after:
-        if not isinstance(after[0], str):
-            raise Invalid(
-                "the cursor is not one this API issued", errors={"cursor": ["not a valid cursor"]}
-            )
-        query = query.where(Segment.code > after[0])
+    after = decode_text_cursor(cursor)
+    if after is not None:
+        query = query.where(Segment.code > after)
     with uow.reader() as session:
         return page(list(session.scalars(query)), limit, lambda s: (s.code,))
 
