@@ -12,13 +12,28 @@ import uuid
 import pika
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from urllib3.util.retry import Retry
 
 from deploy.launcher import SERVICES, System, port_settings
 from shared.auth import issue_token
 from shared.messaging import topology
 from tests.support.tcp_proxy import TcpProxy
+
+
+def _session() -> requests.Session:
+    """A session that sends a GET again when a kept-alive connection was closed under
+    it. gunicorn closes a connection idle for its keep-alive time (2 s); a request
+    sent on it in the same instant meets a closed socket and no answer. A browser
+    or any HTTP client worth its name sends an idempotent request again on a fresh
+    connection then (RFC 9110, 9.2.2), and so does this one. A POST is never sent
+    twice: its failure is the test's to see."""
+    session = requests.Session()
+    retry = Retry(total=2, connect=2, read=2, status=0, allowed_methods={"GET"}, backoff_factor=0)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
 
 
 class Client:
@@ -27,7 +42,7 @@ class Client:
     def __init__(self, system: System, secret: str):
         self.system = system
         self.secret = secret
-        self.http = requests.Session()
+        self.http = _session()
 
     def headers(self, role="manager", partner_id=None, subject="e2e"):
         return {"Authorization": f"Bearer {issue_token(self.secret, subject, role, partner_id)}"}
