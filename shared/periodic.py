@@ -174,18 +174,26 @@ class Scheduler:
     def _due(self, now: datetime) -> list[tuple[str, datetime]]:
         """Jobs due at ``now``: their time has come, or lies further ahead than two
         intervals, which only a clock moved back can do (the job would stall). (One
-        interval ahead is what a pass that finished after ``now`` was read leaves.)"""
+        interval ahead is what a pass that finished after ``now`` was read leaves.)
+        They come in the order the service lists its jobs, so a job that makes work
+        for another runs first in a tick where both are due: the calls that
+        extend-schedules plans are assigned by assign-calls in the same tick, not a
+        pass later."""
         with self.db.reader() as session:
             rows = session.execute(
-                select(self.model.name, self.model.next_run_at, self.model.every_seconds)
-                .where(self.model.paused.is_(False), self.model.name.in_(list(self.jobs)))
-                .order_by(self.model.next_run_at)
+                select(self.model.name, self.model.next_run_at, self.model.every_seconds).where(
+                    self.model.paused.is_(False), self.model.name.in_(list(self.jobs))
+                )
             ).all()
-        return [
-            (name, at)
-            for name, at, every in rows
-            if at <= now or at - now > timedelta(seconds=2 * every)
-        ]
+        listed = {name: index for index, name in enumerate(self.jobs)}
+        return sorted(
+            (
+                (name, at)
+                for name, at, every in rows
+                if at <= now or at - now > timedelta(seconds=2 * every)
+            ),
+            key=lambda due: listed[due[0]],
+        )
 
     def _claim(self, name: str, next_run_at: datetime) -> bool:
         """The lease, if no other replica has taken this pass: the row still shows

@@ -20,17 +20,19 @@ from shared.web import idempotency
 
 def jobs(settings, db: Database) -> list[Job]:
     uow = UnitOfWorkFactory(db, Outbox, settings.service)
+    # In this order: when several are due in one tick they run as listed, so the
+    # calls planned by the first two are assigned by the third in the same tick.
     return [
-        # Calls whose window has closed are marked missed and planned again.
-        Job("missed-calls", lambda now: missed.sweep_missed(uow, now), timedelta(minutes=1)),
-        # Open calls due within the lead time assigned, the previous agent first.
-        Job("assign-calls", continuous.job(uow, settings), timedelta(minutes=1)),
         # Every active plan's calls kept planned its horizon ahead (docs/calls.md).
         Job(
             "extend-schedules",
             lambda now: rolling.extend_schedules(uow, now),
             timedelta(minutes=15),
         ),
+        # Calls whose window has closed are marked missed and planned again.
+        Job("missed-calls", lambda now: missed.sweep_missed(uow, now), timedelta(minutes=1)),
+        # Open calls due within the lead time assigned, the previous agent first.
+        Job("assign-calls", continuous.job(uow, settings), timedelta(minutes=1)),
         # Webhook deliveries sent, retried with backoff (docs/calls.md, Webhooks).
         Job(
             "deliver-webhooks",

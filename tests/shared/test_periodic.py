@@ -60,6 +60,24 @@ class Passes:
         return len(self.times)
 
 
+def test_jobs_due_in_one_tick_run_in_the_order_listed(db, moved_clock):
+    """A job that makes work for another (extend-schedules for assign-calls) runs
+    first in a tick where both are due, whichever came due first."""
+    order = []
+    jobs = [
+        Job(name, lambda now, name=name: order.append(name), timedelta(minutes=every))
+        for name, every in (("plan", 15), ("sweep", 1), ("assign", 1))
+    ]
+    scheduler = Scheduler("test", db, PeriodicJob, jobs)
+    scheduler.register()
+    assert scheduler.run_due() == ["plan", "sweep", "assign"]
+    moved_clock(timedelta(minutes=2))  # the two every minute come due before "plan"
+    assert scheduler.run_due() == ["sweep", "assign"]
+    moved_clock(timedelta(minutes=14))  # all three due again, the minute jobs longest
+    assert scheduler.run_due() == ["plan", "sweep", "assign"]
+    assert order == ["plan", "sweep", "assign", "sweep", "assign", "plan", "sweep", "assign"]
+
+
 def test_each_pass_runs_on_one_replica_only(db, moved_clock):
     passes = Passes()
     job = Job("count", passes, timedelta(hours=1))
