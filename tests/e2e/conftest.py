@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from pathlib import Path
 
 import pika
 import pytest
@@ -21,6 +22,8 @@ from deploy.launcher import SERVICES, System, port_settings
 from shared.auth import issue_token
 from shared.messaging import topology
 from tests.support.tcp_proxy import TcpProxy
+
+HERE = Path(__file__).parent
 
 
 def _session() -> requests.Session:
@@ -83,6 +86,28 @@ def _drop_postgres(admin_url: str, urls: dict) -> None:
 
 
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping by fixture parameters
+def pytest_collection_modifyitems(items):
+    """The tests on the shared ``running_system`` first, all of SQLite's then all of
+    PostgreSQL's, so each of the two systems starts once. pytest's grouping by
+    parameter interleaves them when modules have fixtures of their own, and each
+    switch stops one system and starts the other (about 15 s each). The tests on a
+    system of their own keep their order after them."""
+
+    def key(indexed):
+        index, item = indexed
+        shared = (
+            "running_system" in item.fixturenames
+            and not hasattr(item.module, "running_system")
+            and item.path.parent == HERE
+        )
+        if not shared:
+            return (1, 0, index)
+        return (0, 0 if item.callspec.params["running_system"] == "sqlite" else 1, index)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
 
 @pytest.fixture(scope="session", params=DATABASES)
