@@ -80,6 +80,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.unit)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """Under ``--dist loadgroup`` a test process sends the end-to-end tests with their
+    group in their ids, which is how they all go to one process. A pytest that
+    pytest-xdist cannot rename (9.2 with xdist 3.8) would spread them over both
+    processes, two systems at once: stop instead."""
+    if node.config.getoption("dist") != "loadgroup":
+        return
+    e2e = [nodeid for nodeid in ids if nodeid.startswith("tests/e2e/")]
+    if e2e and not all(nodeid.endswith("@system") for nodeid in e2e):
+        raise pytest.UsageError(
+            "pytest-xdist did not group the end-to-end tests: pytest and pytest-xdist "
+            "do not fit together (see the pin in pyproject.toml)"
+        )
+
+
 AMQP_URL = os.environ.get("RAPPORT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 POSTGRES_URL = os.environ.get(
     "RAPPORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

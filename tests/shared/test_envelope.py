@@ -59,13 +59,15 @@ def test_event_ids_are_time_ordered():
         b'"text"',
         b"{}",
         "\ufeff{}",
-        json.dumps(wire(event_id="not-a-uuid")),
-        json.dumps(wire(event_type="CallCompleted")),
-        json.dumps(wire(event_version=0)),
-        json.dumps(wire(event_version=True)),
-        json.dumps(wire(occurred_at="yesterday")),
-        json.dumps(wire(payload=[1])),
-        json.dumps({k: v for k, v in wire().items() if k != "producer"}),
+        pytest.param(json.dumps(wire(event_id="not-a-uuid")), id="event_id"),
+        pytest.param(json.dumps(wire(event_type="CallCompleted")), id="event_type"),
+        pytest.param(json.dumps(wire(event_version=0)), id="event_version-0"),
+        pytest.param(json.dumps(wire(event_version=True)), id="event_version-true"),
+        pytest.param(json.dumps(wire(occurred_at="yesterday")), id="occurred_at"),
+        pytest.param(json.dumps(wire(payload=[1])), id="payload"),
+        pytest.param(
+            json.dumps({k: v for k, v in wire().items() if k != "producer"}), id="no-producer"
+        ),
     ],
 )
 def test_a_malformed_envelope_is_refused(body):
