@@ -68,6 +68,9 @@ class Job:
     run: Callable[[datetime], object]
     every: timedelta
     lease: timedelta = timedelta(minutes=10)
+    # Jobs made due at once when a pass of this one succeeds: the work this one
+    # makes for them is then done within a tick, whichever replica takes it.
+    then: tuple[str, ...] = ()
 
 
 class PeriodicJobMixin:
@@ -250,9 +253,23 @@ class Scheduler:
                 # An interval from the pass's start: a pass that was still running when
                 # the clock moved (or that took longer than its interval) is due again
                 # at once, rather than a whole interval after it finished.
-                row.next_run_at = (row.last_started_at or now) + timedelta(
-                    seconds=row.every_seconds
-                )
+                planned = (row.last_started_at or now) + timedelta(seconds=row.every_seconds)
+                # A pass asked for while this one ran (another job's ``then``, or an
+                # operator's "run now") stands: this pass may have read too early.
+                asked = row.last_started_at is not None and row.next_run_at > row.last_started_at
+                row.next_run_at = min(planned, row.next_run_at) if asked else planned
+                if self.jobs[name].then:
+                    # Due now; one that is running meanwhile runs again when it is done
+                    # (its pass may have read before this one's work was committed).
+                    # One that is due already and idle is left as it is.
+                    session.execute(
+                        update(model)
+                        .where(
+                            model.name.in_(self.jobs[name].then),
+                            (model.next_run_at > now) | model.lease_owner.is_not(None),
+                        )
+                        .values(next_run_at=now)
+                    )
             else:
                 # Retry a failed pass sooner than a full interval, but not at once.
                 row.next_run_at = now + timedelta(seconds=min(row.every_seconds, 60))

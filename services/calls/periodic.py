@@ -21,13 +21,16 @@ from shared.web import idempotency
 def jobs(settings, db: Database) -> list[Job]:
     uow = UnitOfWorkFactory(db, Outbox, settings.service)
     # In this order: when several are due in one tick they run as listed, so the
-    # calls planned by the first two are assigned by the third in the same tick.
+    # calls planned by the first two are assigned by the third in the same tick. A
+    # pass of extend-schedules also makes assign-calls due when it is done, for when
+    # another replica ran assign-calls meanwhile.
     return [
         # Every active plan's calls kept planned its horizon ahead (docs/calls.md).
         Job(
             "extend-schedules",
             lambda now: rolling.extend_schedules(uow, now),
             timedelta(minutes=15),
+            then=("assign-calls",),
         ),
         # Calls whose window has closed are marked missed and planned again.
         Job("missed-calls", lambda now: missed.sweep_missed(uow, now), timedelta(minutes=1)),

@@ -78,6 +78,64 @@ def test_jobs_due_in_one_tick_run_in_the_order_listed(db, moved_clock):
     assert order == ["plan", "sweep", "assign", "sweep", "assign", "plan", "sweep", "assign"]
 
 
+def test_a_pass_makes_the_jobs_it_feeds_due_at_once(db, moved_clock):
+    """extend-schedules plans calls, then assign-calls must not wait its interval for
+    them: on whichever replica, it runs in the next tick."""
+    runs = []
+    plan = Job("plan", lambda now: runs.append("plan"), timedelta(minutes=15), then=("assign",))
+    assign = Job("assign", lambda now: runs.append("assign"), timedelta(hours=1))
+    replicas = [Scheduler("test", db, PeriodicJob, [plan, assign], owner=f"r{i}") for i in (1, 2)]
+    replicas[0].register()
+    assert replicas[0].run_due() == ["plan", "assign"]
+    moved_clock(timedelta(minutes=15, seconds=1))  # plan due again; assign not for an hour
+    assert replicas[0].run_due() == ["plan"]
+    assert replicas[1].run_due() == ["assign"]  # the next tick, on the other replica
+    assert replicas[0].run_due() == replicas[1].run_due() == []
+    assert runs == ["plan", "assign", "plan", "assign"]
+
+
+def test_a_job_fed_while_it_runs_runs_again_after(db, moved_clock):
+    """assign-calls running on one replica while extend-schedules finishes on another
+    may have read before the new calls were there: it runs again when it is done."""
+    runs = []
+    plan = Job("plan", lambda now: runs.append("plan"), timedelta(minutes=15), then=("assign",))
+    first = Scheduler("test", db, PeriodicJob, [plan, Job("assign", print, timedelta(hours=1))])
+
+    def assign(now):
+        runs.append("assign")
+        if len(runs) == 1:
+            assert first.run_due() == ["plan"]  # on the other replica, meanwhile
+
+    second = Scheduler("test", db, PeriodicJob, [Job("assign", assign, timedelta(hours=1))])
+    second.register()
+    first.register()
+    assert second.run_due() == ["assign"]
+    assert second.run_due() == ["assign"]
+    assert second.run_due() == first.run_due() == []
+    assert runs == ["assign", "plan", "assign"]
+
+
+def test_a_pass_asked_for_while_one_runs_is_not_lost(db, moved_clock):
+    """An operator's "run now" (or another job's ``then``) while a pass is running
+    gets a pass of its own: the running one may have read before what it asked for."""
+    runs = []
+
+    def work(now):
+        runs.append(now)
+        if len(runs) == 1:
+            with db.transaction() as session:
+                session.get(PeriodicJob, "assign").next_run_at = clock.now()
+
+    scheduler = Scheduler("test", db, PeriodicJob, [Job("assign", work, timedelta(hours=1))])
+    scheduler.register()
+    assert scheduler.run_due() == ["assign"]
+    moved_clock(timedelta(seconds=1))
+    assert scheduler.run_due() == ["assign"]  # the pass asked for meanwhile
+    moved_clock(timedelta(seconds=1))
+    assert scheduler.run_due() == []  # then its interval again
+    assert len(runs) == 2
+
+
 def test_each_pass_runs_on_one_replica_only(db, moved_clock):
     passes = Passes()
     job = Job("count", passes, timedelta(hours=1))
