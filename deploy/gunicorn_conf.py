@@ -30,6 +30,12 @@ worker_class = "gthread"  # keeps connections alive; a request runs on a worker 
 # write lock, or a long CSV download) holds its worker. Where that matters, raise
 # RAPPORT_WEB_WORKERS, or RAPPORT_WEB_THREADS for waits on a remote database.
 threads = int(os.environ.get("RAPPORT_WEB_THREADS", "1"))
+# Seconds a kept-alive connection may stay idle. gunicorn's own 2 s suits clients that
+# connect directly; behind a proxy that keeps its connections to the pods open (an
+# ingress, a load balancer) it must be longer than the proxy's idle time, or the
+# proxy sends a request on a connection closing under it and answers 502 for a POST
+# it may not retry. The Kubernetes ConfigMap sets 75 (ingress-nginx keeps 60 s).
+keepalive = int(os.environ.get("RAPPORT_WEB_KEEPALIVE", "2"))
 timeout = 30
 graceful_timeout = 10
 # No runtime control socket: its default path (~/.gunicorn/gunicorn.ctl) is one per

@@ -261,6 +261,8 @@ def kustomization() -> dict:
                     "RAPPORT_LOG_LEVEL=INFO",
                     "RAPPORT_WEB_WORKERS=2",
                     "RAPPORT_WEB_THREADS=1",
+                    # Longer than an ingress's idle upstream connections (deploy/gunicorn_conf.py).
+                    "RAPPORT_WEB_KEEPALIVE=75",
                 ],
             }
         ],
