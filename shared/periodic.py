@@ -116,6 +116,7 @@ class Scheduler:
     ):
         self.service, self.db, self.model = service, db, model
         self.jobs = {job.name: job for job in jobs}
+        self.order = {name: index for index, name in enumerate(self.jobs)}  # as listed
         self.every = {
             name: (configured_every(settings, job) if settings is not None else job.every)
             for name, job in self.jobs.items()
@@ -188,14 +189,13 @@ class Scheduler:
                     self.model.paused.is_(False), self.model.name.in_(list(self.jobs))
                 )
             ).all()
-        listed = {name: index for index, name in enumerate(self.jobs)}
         return sorted(
             (
                 (name, at)
                 for name, at, every in rows
                 if at <= now or at - now > timedelta(seconds=2 * every)
             ),
-            key=lambda due: listed[due[0]],
+            key=lambda due: self.order[due[0]],
         )
 
     def _claim(self, name: str, next_run_at: datetime) -> bool:

@@ -7,26 +7,14 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
-import requests
 
 from deploy.launcher import free_ports
-from deploy.run import command
-from shared.testing import wait_for
+from tests.support.gunicorn_api import start_customer_api
 
-ROOT = Path(__file__).resolve().parents[2]
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).ok
-    except requests.ConnectionError:
-        return False
 
 
 def _read_answer(sock: socket.socket) -> bytes:
@@ -54,26 +42,11 @@ def _read_answer(sock: socket.socket) -> bytes:
 )
 def test_an_idle_connection_is_kept_as_long_as_the_setting_says(tmp_path, setting, kept):
     [port] = free_ports(1)
-    env = {
-        "PATH": os.environ["PATH"],
-        "RAPPORT_SERVICE": "customer",
-        "RAPPORT_DEV_MODE": "1",
-        "RAPPORT_DATA_DIR": str(tmp_path),
-        "RAPPORT_WEB_WORKERS": "1",
-        "RAPPORT_LOG_LEVEL": "WARNING",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-        **({"RAPPORT_WEB_KEEPALIVE": setting} if setting else {}),
-    }
-    api = subprocess.Popen(
-        command("customer", "api", "127.0.0.1", port),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    extra = {"RAPPORT_LOG_LEVEL": "WARNING"}
+    if setting:
+        extra["RAPPORT_WEB_KEEPALIVE"] = setting
+    api = start_customer_api(tmp_path, port, extra)
     try:
-        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 60, message="the API")
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(REQUEST)
             assert _read_answer(sock).startswith(b"HTTP/1.1 200")

@@ -16,9 +16,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.launcher import free_ports
-from deploy.run import command
-from shared.testing import wait_for
 from tests.conftest import auth
+from tests.support.gunicorn_api import start_customer_api
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCESS_FIELDS = {
@@ -38,37 +37,14 @@ def _records(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]  # fails on any other line
 
 
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).ok
-    except requests.ConnectionError:
-        return False
-
-
 def test_a_gunicorn_api_logs_json_lines_and_an_access_line_a_request(tmp_path):
     [port] = free_ports(1)
-    env = {
-        "PATH": os.environ["PATH"],
-        "RAPPORT_SERVICE": "customer",
-        "RAPPORT_DEV_MODE": "1",
-        "RAPPORT_DATA_DIR": str(tmp_path),
-        "RAPPORT_WEB_WORKERS": "1",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-    }
     with open(tmp_path / "stdout", "wb") as out, open(tmp_path / "stderr", "wb") as err:
-        api = subprocess.Popen(
-            command("customer", "api", "127.0.0.1", port),
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
+        api = start_customer_api(tmp_path, port, stdout=out, stderr=err)
         base = f"http://127.0.0.1:{port}"
-        sent = []  # (method, path, status, request id answered, correlation id sent)
+        # (method, path, status, request id answered, correlation id sent)
+        sent = [("GET", "/healthz", 200, None, None)]  # the start's check
         try:
-            wait_for(lambda: _answers(f"{base}/healthz"), 60, message="the API answers")
-            sent.append(("GET", "/healthz", 200, None, None))
             for method, path, headers, status in [
                 ("GET", "/api/v1/periodic-jobs", {**auth(), "X-Correlation-ID": "corr-1"}, 200),
                 (
