@@ -109,13 +109,17 @@ def count(app, model) -> int:
         return s.scalar(select(func.count()).select_from(model))
 
 
-def ended(app, imp: Import) -> None:
-    """Every job of the app ended, and with it its upload's file and parts gone."""
+def ended(app, imp: Import, uploads_removed: bool = False) -> None:
+    """Every job of the app ended and, if asked, its upload file removed too (a job's
+    thread removes it just after it commits the job's end)."""
 
     def done():
         with app.extensions["rapport"].db.reader() as s:
-            statuses = s.scalars(select(imp.job.status)).all()
-        return all(status in ("done", "failed") for status in statuses)
+            jobs = s.execute(select(imp.job.status, imp.job.path)).all()
+        return all(
+            status in ("done", "failed") and not (uploads_removed and Path(path).exists())
+            for status, path in jobs
+        )
 
     wait_for(done, 30, interval=0.05, message="the imports to end")
 
@@ -135,7 +139,7 @@ def test_a_retry_of_the_same_file_answers_with_the_first_job(app, imp, tmp_path,
     assert again.headers["Location"] == first.headers["Location"]
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
-    ended(app, imp)
+    ended(app, imp, uploads_removed=True)
     assert count(app, imp.job) == 1
     assert (count(app, imp.part), files(tmp_path, imp)) == (0, [])
 
@@ -147,7 +151,7 @@ def test_the_same_key_with_another_file_is_refused_and_keeps_nothing(app, imp, t
     assert "Idempotency-Key" in other.json["errors"]
     # the same bytes read in another format are another request too
     assert post(app, imp, imp.csv(5), "upload-2", format="jsonl").status_code == 422
-    ended(app, imp)
+    ended(app, imp, uploads_removed=True)
     assert count(app, imp.job) == 1
     assert (count(app, imp.part), files(tmp_path, imp)) == (0, [])
 
