@@ -128,11 +128,19 @@ def namespace(amqp_url):
     """A broker namespace of the test's own, its exchanges and queues deleted after."""
     names = topology.Names(f"t-{uuid.uuid4().hex[:10]}")
     yield names
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        topology.delete(conn.channel(), names)
-    finally:
-        conn.close()
+    # Twice at most: a busy broker has answered a queue's deletion with 541
+    # INTERNAL_ERROR and closed the connection; deleting again is harmless.
+    for attempt in (1, 2):
+        conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        try:
+            topology.delete(conn.channel(), names)
+            break
+        except pika.exceptions.AMQPError:
+            if attempt == 2:
+                raise
+        finally:
+            if conn.is_open:
+                conn.close()
 
 
 def _admin_postgres_url() -> str | None:
